@@ -1,0 +1,31 @@
+// Error codes carried in typed error replies. Each side maps them to its own
+// named error classes; on the wire they are plain data.
+import { z } from 'zod';
+
+export const ERROR_CODES = [
+  'bad-request',
+  'unauthorized',
+  'forbidden',
+  'not-found',
+  'conflict',
+  'rate-limited',
+  'too-large',
+  'unavailable',
+  'internal',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const WireErrorSchema = z
+  .object({ code: z.enum(ERROR_CODES), message: z.string().max(2000), details: z.unknown().optional() })
+  .strict();
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+/** Every ack carries one of these: a result, or a typed error. */
+export type Result<T> = { ok: true; data: T } | { ok: false; error: WireError };
+
+export function ok<T>(data: T): Result<T> {
+  return { ok: true, data };
+}
+export function fail(code: ErrorCode, message: string, details?: unknown): Result<never> {
+  return { ok: false, error: details === undefined ? { code, message } : { code, message, details } };
+}

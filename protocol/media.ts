@@ -1,0 +1,112 @@
+// Shapes of the mediasoup parameters that cross the wire. mediasoup validates
+// them again; these bound their size and reject obvious garbage early.
+import { z } from 'zod';
+
+const str = z.string().max(512);
+const small = <T extends z.ZodTypeAny>(item: T, max = 64) => z.array(item).max(max);
+
+export const DtlsParametersSchema = z
+  .object({
+    role: z.enum(['auto', 'client', 'server']).optional(),
+    fingerprints: small(z.object({ algorithm: z.string().max(32), value: str }).strict(), 8).min(1),
+  })
+  .strict();
+
+const RtcpFeedbackSchema = z.object({ type: z.string().max(64), parameter: z.string().max(64).optional() }).strict();
+const CodecParametersSchema = z.record(z.string().max(64), z.union([z.string().max(256), z.number()]));
+
+const RtpCodecCapabilitySchema = z
+  .object({
+    kind: z.enum(['audio', 'video']),
+    mimeType: z.string().max(64),
+    preferredPayloadType: z.number().int().min(0).max(127).optional(),
+    clockRate: z.number().int().positive(),
+    channels: z.number().int().positive().optional(),
+    parameters: CodecParametersSchema.optional(),
+    rtcpFeedback: small(RtcpFeedbackSchema, 32).optional(),
+  })
+  .strict();
+
+const RtpHeaderExtensionSchema = z
+  .object({
+    kind: z.enum(['audio', 'video']).optional(),
+    uri: z.string().max(256),
+    preferredId: z.number().int().min(1).max(255),
+    preferredEncrypt: z.boolean().optional(),
+    direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+  })
+  .strict();
+
+export const RtpCapabilitiesSchema = z
+  .object({
+    codecs: small(RtpCodecCapabilitySchema).optional(),
+    headerExtensions: small(RtpHeaderExtensionSchema).optional(),
+  })
+  .strict();
+
+const RtpCodecParametersSchema = z
+  .object({
+    mimeType: z.string().max(64),
+    payloadType: z.number().int().min(0).max(127),
+    clockRate: z.number().int().positive(),
+    channels: z.number().int().positive().optional(),
+    parameters: CodecParametersSchema.optional(),
+    rtcpFeedback: small(RtcpFeedbackSchema, 32).optional(),
+  })
+  .strict();
+
+const RtpEncodingSchema = z
+  .object({
+    ssrc: z.number().int().nonnegative().optional(),
+    rid: z.string().max(32).optional(),
+    codecPayloadType: z.number().int().optional(),
+    rtx: z.object({ ssrc: z.number().int().nonnegative() }).strict().optional(),
+    dtx: z.boolean().optional(),
+    scalabilityMode: z.string().max(16).optional(),
+    scaleResolutionDownBy: z.number().positive().optional(),
+    maxBitrate: z.number().positive().optional(),
+    maxFramerate: z.number().positive().optional(),
+    adaptivePtime: z.boolean().optional(),
+    priority: z.string().max(16).optional(),
+    networkPriority: z.string().max(16).optional(),
+    active: z.boolean().optional(),
+  })
+  .strict();
+
+export const RtpParametersSchema = z
+  .object({
+    mid: z.string().max(32).optional(),
+    codecs: small(RtpCodecParametersSchema).min(1),
+    headerExtensions: small(
+      z
+        .object({
+          uri: z.string().max(256),
+          id: z.number().int().min(1).max(255),
+          encrypt: z.boolean().optional(),
+          parameters: CodecParametersSchema.optional(),
+        })
+        .strict(),
+    ).optional(),
+    encodings: small(RtpEncodingSchema, 8).optional(),
+    rtcp: z
+      .object({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional(), mux: z.boolean().optional() })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** What the server returns for a new WebRtcTransport (opaque to zod on the receiving side). */
+export interface TransportParams {
+  id: string;
+  iceParameters: unknown;
+  iceCandidates: unknown[];
+  dtlsParameters: unknown;
+}
+
+export interface ConsumerParams {
+  id: string;
+  producerId: string;
+  kind: 'audio' | 'video';
+  rtpParameters: unknown;
+  replicaId: string;
+}

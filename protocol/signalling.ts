@@ -1,0 +1,208 @@
+// Signalling over socket.io. Each side sends requests as one discriminated
+// union on the `request` event with an ack carrying a Result; the server pushes
+// notifications as another union on `notify`. Parse with the schemas here:
+// nothing else trusts the network.
+import { z } from 'zod';
+import { InputEventSchema, SequencedInputSchema, type SequencedInput } from './input.js';
+import { LIMITS } from './limits.js';
+import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './media.js';
+import type { ConsumerParams, TransportParams } from './media.js';
+import type { Result } from './errors.js';
+import { AppRefSchema, IdSchema, type AppCatalogEntry, type AppRef, type ReplicaInfo, type SessionInfo } from './session.js';
+
+// ---------------------------------------------------------------- viewer → server
+
+export const ViewerRequestSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('sessions.list') }).strict(),
+  z.object({ type: z.literal('apps.list') }).strict(),
+  z
+    .object({
+      type: z.literal('sessions.create'),
+      app: z.string().min(1).max(LIMITS.maxAppNameLength),
+      replicationFactor: z.number().int().min(1).max(LIMITS.maxReplicationFactor).optional(),
+      width: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportWidth).optional(),
+      height: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportHeight).optional(),
+    })
+    .strict(),
+  z.object({ type: z.literal('sessions.close'), sessionId: IdSchema }).strict(),
+  z.object({ type: z.literal('session.join'), sessionId: IdSchema, clientId: IdSchema }).strict(),
+  z.object({ type: z.literal('session.leave'), sessionId: IdSchema }).strict(),
+  z.object({ type: z.literal('transport.create'), sessionId: IdSchema }).strict(),
+  z.object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema }).strict(),
+  z
+    .object({
+      type: z.literal('consume'),
+      transportId: IdSchema,
+      producerId: IdSchema,
+      rtpCapabilities: RtpCapabilitiesSchema,
+      /** Warm standbys stay paused at the SFU until needed. */
+      paused: z.boolean(),
+    })
+    .strict(),
+  z.object({ type: z.literal('consumer.resume'), consumerId: IdSchema, keyFrame: z.boolean().optional() }).strict(),
+  z.object({ type: z.literal('consumer.pause'), consumerId: IdSchema }).strict(),
+  z.object({ type: z.literal('consumer.close'), consumerId: IdSchema }).strict(),
+  z
+    .object({
+      type: z.literal('input'),
+      sessionId: IdSchema,
+      /** Per-client monotonically increasing; (clientId, clientSeq) makes resends idempotent. */
+      clientSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      event: InputEventSchema,
+    })
+    .strict(),
+]);
+export type ViewerRequest = z.infer<typeof ViewerRequestSchema>;
+
+export interface JoinResult {
+  session: SessionInfo;
+  routerRtpCapabilities: unknown;
+  /** Highest clientSeq of this client already in the log: resend everything above it. */
+  lastClientSeq: number;
+}
+
+export interface InputAck {
+  seq: number;
+  /** True when this (clientId, clientSeq) was already logged: a resend, not a new input. */
+  duplicate: boolean;
+}
+
+/** The result type of each viewer request, keyed by its `type`. */
+export interface ViewerResponses {
+  'sessions.list': { sessions: SessionInfo[] };
+  'apps.list': { apps: AppCatalogEntry[] };
+  'sessions.create': { session: SessionInfo };
+  'sessions.close': { closed: true };
+  'session.join': JoinResult;
+  'session.leave': { left: true };
+  'transport.create': TransportParams;
+  'transport.connect': { connected: true };
+  consume: ConsumerParams;
+  'consumer.resume': { resumed: true };
+  'consumer.pause': { paused: true };
+  'consumer.close': { closed: true };
+  input: InputAck;
+}
+
+// ---------------------------------------------------------------- server → viewer
+
+export type ViewerNotification =
+  | { type: 'session.update'; session: SessionInfo }
+  | { type: 'session.closed'; sessionId: string; reason: string }
+  | { type: 'consumer.closed'; consumerId: string; replicaId: string; reason: string }
+  | { type: 'consumer.score'; consumerId: string; score: number; producerScore: number };
+
+// ---------------------------------------------------------------- node → server
+
+export const NodeAppSchema = AppRefSchema;
+
+export const NodeRequestSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('node.register'),
+      nodeId: IdSchema,
+      hostId: IdSchema,
+      apps: z.array(AppRefSchema).max(64),
+      capacity: z.object({ cores: z.number().int().min(1).max(1024), maxReplicas: z.number().int().min(0).max(1000) }).strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('transport.create'), replicaId: IdSchema }).strict(),
+  z.object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema }).strict(),
+  z
+    .object({
+      type: z.literal('produce'),
+      replicaId: IdSchema,
+      transportId: IdSchema,
+      kind: z.literal('video'),
+      rtpParameters: RtpParametersSchema,
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('replica.status'),
+      replicaId: IdSchema,
+      appliedSeq: z.number().int().min(0),
+      stateHash: z.string().regex(/^[0-9a-f]{16,64}$/),
+      framesSent: z.number().int().min(0),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('inputs.fetch'),
+      replicaId: IdSchema,
+      fromSeq: z.number().int().min(1),
+      toSeq: z.number().int().min(1),
+    })
+    .strict(),
+  z.object({ type: z.literal('node.leave') }).strict(),
+]);
+export type NodeRequest = z.infer<typeof NodeRequestSchema>;
+
+export interface NodeResponses {
+  'node.register': { registered: true };
+  'transport.create': TransportParams & { routerRtpCapabilities: unknown };
+  'transport.connect': { connected: true };
+  produce: { producerId: string };
+  'replica.status': { headSeq: number };
+  'inputs.fetch': { inputs: SequencedInput[]; headSeq: number };
+  'node.leave': { left: true };
+}
+
+// ---------------------------------------------------------------- server → node
+
+export interface ReplicaAssignment {
+  replicaId: string;
+  sessionId: string;
+  app: AppRef;
+  width: number;
+  height: number;
+  /** Highest seq in the log at assignment: the replica catches up to it before it is live. */
+  headSeq: number;
+}
+
+export type NodeNotification =
+  | { type: 'replica.create'; assignment: ReplicaAssignment }
+  | { type: 'replica.close'; replicaId: string; reason: string }
+  | { type: 'inputs'; replicaId: string; inputs: SequencedInput[] }
+  | { type: 'replica.statusRequest'; replicaId: string };
+
+/** Nodes parse what the server pushes too: a node never trusts a socket either. */
+export const NodeNotificationSchema = z.discriminatedUnion('type', [
+  z
+    .object({
+      type: z.literal('replica.create'),
+      assignment: z
+        .object({
+          replicaId: IdSchema,
+          sessionId: IdSchema,
+          app: AppRefSchema,
+          width: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportWidth),
+          height: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportHeight),
+          headSeq: z.number().int().min(0),
+        })
+        .strict(),
+    })
+    .strict(),
+  z.object({ type: z.literal('replica.close'), replicaId: IdSchema, reason: z.string().max(500) }).strict(),
+  z
+    .object({ type: z.literal('inputs'), replicaId: IdSchema, inputs: z.array(SequencedInputSchema).max(LIMITS.maxFetchBatch) })
+    .strict(),
+  z.object({ type: z.literal('replica.statusRequest'), replicaId: IdSchema }).strict(),
+]);
+
+// ---------------------------------------------------------------- socket.io event maps
+
+export interface ViewerClientToServer {
+  request: (msg: unknown, ack: (res: Result<unknown>) => void) => void;
+}
+export interface ViewerServerToClient {
+  notify: (msg: ViewerNotification) => void;
+}
+export interface NodeClientToServer {
+  request: (msg: unknown, ack: (res: Result<unknown>) => void) => void;
+}
+export interface NodeServerToClient {
+  notify: (msg: NodeNotification) => void;
+}
+
+export type { AppRef, ReplicaInfo, SessionInfo, Result };

@@ -1,0 +1,29 @@
+// The app interface. An app is a deterministic state machine: the same input
+// log gives the same state, the same hash and the same pixels on every host.
+// Apps never read clocks, randomness or the network; time arrives in inputs.
+import type { CanvasRenderingContext2D } from 'canvas';
+import type { SequencedInput } from '../protocol/input.js';
+
+export interface AppViewport {
+  width: number;
+  height: number;
+}
+
+export interface App<S> {
+  /** Stable identifier, also the folder name under render/apps/. */
+  readonly name: string;
+  /** Human title for the viewer's app picker. */
+  readonly title: string;
+  init(viewport: AppViewport): S;
+  /** Deterministic transition; may mutate `state` and return it. */
+  apply(state: S, input: SequencedInput): S;
+  /** Current surface size (changes only through `resize` inputs). */
+  viewport(state: S): AppViewport;
+  /** Draws the whole surface (viewport size) at the context origin. */
+  render(state: S, ctx: CanvasRenderingContext2D): void;
+  /** Canonical bytes: equal states give equal bytes. */
+  snapshot(state: S): Buffer;
+  restore(data: Buffer): S;
+  /** Text the app offers to the viewer's clipboard (the selection), if any. */
+  copyText?(state: S): string | null;
+}

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the mediasoup 3.8.4 worker from the npm tarball with the two fixes it
+# needs on Debian 12 / Python 3.10+, and caches it at the path given as $1
+# (keyed by version + patch hash, see mediasoup-worker-path.mjs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT="$1"
+log() { printf '[mediasoup-worker] %s\n' "$*"; }
+if [ -x "$OUT" ]; then
+  log "cached: $OUT"; exit 0
+fi
+SRC=node_modules/mediasoup/worker
+[ -d "$SRC" ] || { echo "[mediasoup-worker] ERROR: $SRC not found; run npm install first" >&2; exit 1; }
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/lockstep-msw.XXXXXX")"
+trap 'rm -rf "$WORK"' EXIT
+log "building the mediasoup worker (about 6 minutes on 2 cores, once); log: $WORK/build.log"
+cp -a "$SRC" "$WORK/worker"
+( cd "$WORK/worker" && patch -p1 --forward --quiet ) < scripts/mediasoup-3.8.4.patch \
+  || { echo "[mediasoup-worker] ERROR: patch did not apply" >&2; exit 1; }
+if ! env -u MEDIASOUP_WORKER_BIN make -C "$WORK/worker" PYTHON=python3 MEDIASOUP_BUILDTYPE=Release CORES="$(nproc)" >"$WORK/build.log" 2>&1; then
+  tail -40 "$WORK/build.log" >&2
+  echo "[mediasoup-worker] ERROR: worker build failed (full log above, last 40 lines)" >&2
+  trap - EXIT; echo "[mediasoup-worker] kept build dir: $WORK" >&2
+  exit 1
+fi
+BUILT="$WORK/worker/out/Release/mediasoup-worker"
+if [ ! -x "$BUILT" ]; then
+  tail -40 "$WORK/build.log" >&2
+  echo "[mediasoup-worker] ERROR: build finished but $BUILT is missing" >&2
+  exit 1
+fi
+mkdir -p "$(dirname "$OUT")"
+cp "$BUILT" "$OUT.tmp"
+mv "$OUT.tmp" "$OUT"
+log "built: $OUT"
