@@ -1,0 +1,40 @@
+// Inputs and outputs of replica placement. Kept apart from the algorithm so the
+// node registry can build NodeViews without importing the planner.
+import type { AppRef } from '../protocol/session.js';
+
+export type NodeState = 'up' | 'leaving' | 'down';
+
+/** The server's current picture of one renderer node. */
+export interface NodeView {
+  nodeId: string;
+  /** Physical machine: several nodes may share one, and so share its fate. */
+  hostId: string;
+  /** App versions installed on the node (name + content hash). */
+  apps: AppRef[];
+  /** App names the node keeps warm (pre-loaded, specialised for them). */
+  warmApps: string[];
+  cores: number;
+  maxReplicas: number;
+  replicaCount: number;
+  /** CPU load, 0..1. */
+  load: number;
+  state: NodeState;
+}
+
+export interface PlacementRequest {
+  sessionId: string;
+  app: AppRef;
+  /** Replicas to add. */
+  want: number;
+  /** Hosts already running a replica of this session. */
+  excludeHosts: string[];
+}
+
+export interface PlacementPlan {
+  /** Nodes to start a replica on, best first, each on a distinct host. */
+  chosen: NodeView[];
+  /** How many of `want` could not be placed. */
+  shortBy: number;
+  /** Why each node was passed over, plus the shortfall: for logs and operators. */
+  reasons: string[];
+}
