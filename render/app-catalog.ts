@@ -1,0 +1,47 @@
+// App identity: name + content hash of everything that decides its state and
+// pixels (its folder, the font, the app interface). A session pins the hash at
+// creation and only nodes with that exact hash may host its replicas.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppRef } from '../protocol/session.js';
+
+const renderDir = dirname(fileURLToPath(import.meta.url));
+
+/** Apps shipped in render/apps/ with their human titles. */
+export const APP_TITLES: Readonly<Record<string, string>> = { writer: 'Writer' };
+
+function listFiles(dir: string): string[] {
+  return readdirSync(dir)
+    .flatMap((name) => {
+      const p = join(dir, name);
+      return statSync(p).isDirectory() ? listFiles(p) : [p];
+    })
+    .sort();
+}
+
+const cache = new Map<string, string>();
+
+export function appContentHash(name: string): string {
+  const cached = cache.get(name);
+  if (cached) return cached;
+  const files = [
+    ...listFiles(join(renderDir, 'apps', name)),
+    ...listFiles(join(renderDir, 'fonts')),
+    join(renderDir, 'fonts.ts'),
+    join(renderDir, 'app-types.ts'),
+    join(renderDir, '..', 'protocol', 'input.ts'),
+  ];
+  const h = createHash('sha256');
+  for (const f of files) {
+    h.update(relative(renderDir, f)).update('\0').update(readFileSync(f)).update('\0');
+  }
+  const hash = h.digest('hex').slice(0, 16);
+  cache.set(name, hash);
+  return hash;
+}
+
+export function appCatalog(): AppRef[] {
+  return Object.keys(APP_TITLES).map((name) => ({ name, hash: appContentHash(name) }));
+}

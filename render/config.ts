@@ -1,0 +1,48 @@
+// Renderer node configuration: one typed place, defaults overridden by environment.
+import { cpus, hostname } from 'node:os';
+
+export interface RenderConfig {
+  /** Server base URL, e.g. http://127.0.0.1:3000. */
+  serverUrl: string;
+  /** Cluster join token (issued by the server operator). */
+  joinToken: string | undefined;
+  nodeId: string;
+  /** Host identity: replicas of one session never share a host. */
+  hostId: string;
+  maxReplicas: number;
+  /** Upper bound on frames per second per replica (30 by default, 60 allowed). */
+  maxFps: number;
+  /** When nothing changes, re-send the last frame this often so viewers can tell alive from frozen. */
+  keepaliveMs: number;
+  /** How often each replica reports applied seq + state hash. */
+  statusIntervalMs: number;
+  /** VP8 bitrate ceiling per replica. */
+  maxBitrate: number;
+  /** Fault injection for tests: corrupt the state after this many applied inputs (0 = off). */
+  faultCorruptAfter: number;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v)) throw new Error(`config: ${name} must be an integer, got "${raw}"`);
+  return v;
+}
+
+export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
+  const host = process.env.LOCKSTEP_HOST_ID ?? hostname();
+  const base: RenderConfig = {
+    serverUrl: process.env.LOCKSTEP_SERVER_URL ?? 'http://127.0.0.1:3000',
+    joinToken: process.env.LOCKSTEP_JOIN_TOKEN,
+    nodeId: process.env.LOCKSTEP_NODE_ID ?? `${host}-${process.pid}`,
+    hostId: host,
+    maxReplicas: int('LOCKSTEP_MAX_REPLICAS', Math.max(1, cpus().length * 2)),
+    maxFps: Math.min(60, Math.max(1, int('LOCKSTEP_MAX_FPS', 30))),
+    keepaliveMs: int('LOCKSTEP_KEEPALIVE_MS', 200),
+    statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
+    maxBitrate: int('LOCKSTEP_MAX_BITRATE', 2_500_000),
+    faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
+  };
+  return { ...base, ...overrides };
+}

@@ -1,0 +1,248 @@
+// The renderer node: joins the server, hosts the replicas it is assigned, feeds
+// them the input log and reports their applied seq and state hash. Closing the
+// node closes its replicas (and their producers) before its socket.
+import { io, type Socket } from 'socket.io-client';
+import type { types as msc } from 'mediasoup-client';
+import type { Result } from '../protocol/errors.js';
+import type { SequencedInput } from '../protocol/input.js';
+import { getLogger } from '../protocol/logger.js';
+import {
+  NodeNotificationSchema,
+  type NodeClientToServer,
+  type NodeRequest,
+  type NodeResponses,
+  type NodeServerToClient,
+  type ReplicaAssignment,
+} from '../protocol/signalling.js';
+import { TypedEmitter } from '../protocol/typed-emitter.js';
+import { appCatalog } from './app-catalog.js';
+import { getApp } from './apps/index.js';
+import type { RenderConfig } from './config.js';
+import { Replica } from './replica.js';
+import type { ProducerSignalling } from './video-producer.js';
+
+const log = getLogger('renderer-node');
+
+export class NodeRequestError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly request: string,
+  ) {
+    super(`${request}: ${code}: ${message}`);
+    this.name = 'NodeRequestError';
+  }
+}
+
+export interface RendererNodeEvents {
+  registered: [];
+  disconnected: [string];
+  replicaadded: [string];
+  replicaremoved: [string];
+}
+
+type NodeSocket = Socket<NodeServerToClient, NodeClientToServer>;
+
+export class RendererNode extends TypedEmitter<RendererNodeEvents> {
+  readonly config: RenderConfig;
+  readonly #socket: NodeSocket;
+  readonly replicas = new Map<string, Replica<unknown>>();
+  readonly #starting = new Set<string>();
+  #statusTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(config: RenderConfig, socket: NodeSocket) {
+    super();
+    this.config = config;
+    this.#socket = socket;
+  }
+
+  /** Connects and registers; resolves once the server accepted the node. */
+  static async create(config: RenderConfig): Promise<RendererNode> {
+    const socket: NodeSocket = io(`${config.serverUrl}/node`, {
+      auth: { token: config.joinToken ?? '' },
+      transports: ['websocket'],
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 3000,
+    });
+    const node = new RendererNode(config, socket);
+    node.#wire();
+    await new Promise<void>((resolve, reject) => {
+      const fail = (err: Error) => {
+        socket.off('connect_error', fail);
+        reject(err);
+      };
+      node.once('registered', () => {
+        socket.off('connect_error', fail);
+        resolve();
+      });
+      socket.once('connect_error', fail);
+    });
+    return node;
+  }
+
+  #wire(): void {
+    const socket = this.#socket;
+    socket.on('connect', () => {
+      this.#register().catch((err: unknown) => log.error({ err }, 'register failed'));
+    });
+    socket.on('disconnect', (reason) => {
+      // The server forgets our replicas when we drop; ours are stale now.
+      log.warn({ reason }, 'disconnected from server; closing replicas');
+      for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
+      this.emit('disconnected', reason);
+    });
+    socket.on('notify', (raw: unknown) => this.#onNotify(raw));
+    this.#statusTimer = setInterval(() => this.#reportAll(), this.config.statusIntervalMs);
+  }
+
+  async #register(): Promise<void> {
+    await this.request({
+      type: 'node.register',
+      nodeId: this.config.nodeId,
+      hostId: this.config.hostId,
+      apps: appCatalog(),
+      capacity: { cores: Math.max(1, (await import('node:os')).cpus().length), maxReplicas: this.config.maxReplicas },
+    });
+    log.info({ nodeId: this.config.nodeId, hostId: this.config.hostId }, 'registered');
+    this.emit('registered');
+  }
+
+  request<T extends NodeRequest['type']>(msg: Extract<NodeRequest, { type: T }>): Promise<NodeResponses[T]> {
+    return new Promise((resolve, reject) => {
+      this.#socket.timeout(15_000).emit('request', msg, (err: Error | null, res: Result<unknown>) => {
+        if (err) reject(new NodeRequestError('timeout', err.message, msg.type));
+        else if (res.ok) resolve(res.data as NodeResponses[T]);
+        else reject(new NodeRequestError(res.error.code, res.error.message, msg.type));
+      });
+    });
+  }
+
+  #onNotify(raw: unknown): void {
+    const parsed = NodeNotificationSchema.safeParse(raw);
+    if (!parsed.success) {
+      log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'malformed notification dropped');
+      return;
+    }
+    const msg = parsed.data;
+    switch (msg.type) {
+      case 'replica.create':
+        this.#startReplica(msg.assignment).catch((err: unknown) => {
+          log.error({ err, replicaId: msg.assignment.replicaId }, 'replica start failed');
+        });
+        break;
+      case 'replica.close':
+        this.#closeReplica(msg.replicaId);
+        break;
+      case 'inputs':
+        this.replicas.get(msg.replicaId)?.receive(msg.inputs as SequencedInput[]);
+        break;
+      case 'replica.statusRequest':
+        this.#report(msg.replicaId);
+        break;
+      default: {
+        const never: never = msg;
+        log.warn({ msg: never }, 'unknown notification');
+      }
+    }
+  }
+
+  async #startReplica(a: ReplicaAssignment): Promise<void> {
+    if (this.replicas.has(a.replicaId) || this.#starting.has(a.replicaId)) return;
+    const app = getApp(a.app.name);
+    this.#starting.add(a.replicaId);
+    const signalling: ProducerSignalling = {
+      createTransport: (replicaId) => this.request({ type: 'transport.create', replicaId }),
+      connectTransport: async (transportId, dtlsParameters) => {
+        await this.request({
+          type: 'transport.connect',
+          transportId,
+          dtlsParameters: dtlsParameters as NodeRequestDtls,
+        });
+      },
+      produce: async (replicaId, transportId, rtpParameters: msc.RtpParameters) => {
+        const res = await this.request({
+          type: 'produce',
+          replicaId,
+          transportId,
+          kind: 'video',
+          rtpParameters: rtpParameters as NodeRequestRtp,
+        });
+        return res.producerId;
+      },
+    };
+    try {
+      const replica = await Replica.create<unknown>({
+        assignment: a,
+        app,
+        maxFps: this.config.maxFps,
+        keepaliveMs: this.config.keepaliveMs,
+        maxBitrate: this.config.maxBitrate,
+        signalling,
+        corruptAfter: this.config.faultCorruptAfter,
+        fetchInputs: async (fromSeq, toSeq) => {
+          const res = await this.request({ type: 'inputs.fetch', replicaId: a.replicaId, fromSeq, toSeq });
+          return res.inputs;
+        },
+      });
+      if (this.#closed || !this.#starting.has(a.replicaId)) {
+        replica.close();
+        return;
+      }
+      this.replicas.set(a.replicaId, replica);
+      replica.on('caughtup', () => this.#report(a.replicaId));
+      replica.on('failed', (err) => {
+        log.warn({ replicaId: a.replicaId, err }, 'replica video failed; closing it');
+        this.#closeReplica(a.replicaId);
+      });
+      log.info({ replicaId: a.replicaId, sessionId: a.sessionId, producerId: replica.producerId }, 'replica started');
+      this.emit('replicaadded', a.replicaId);
+      this.#report(a.replicaId);
+    } finally {
+      this.#starting.delete(a.replicaId);
+    }
+  }
+
+  #closeReplica(replicaId: string): void {
+    this.#starting.delete(replicaId);
+    const replica = this.replicas.get(replicaId);
+    if (!replica) return;
+    this.replicas.delete(replicaId);
+    replica.close();
+    this.emit('replicaremoved', replicaId);
+  }
+
+  #report(replicaId: string): void {
+    const replica = this.replicas.get(replicaId);
+    if (!replica || !this.#socket.connected) return;
+    const status = replica.status();
+    this.request({ type: 'replica.status', replicaId, ...status }).then(
+      (res) => replica.noteHead(res.headSeq),
+      (err: unknown) => log.debug({ err, replicaId }, 'status report failed'),
+    );
+  }
+
+  #reportAll(): void {
+    for (const id of this.replicas.keys()) this.#report(id);
+  }
+
+  /** Graceful leave: tell the server (so it re-places replicas), then close. */
+  async leave(): Promise<void> {
+    if (this.#socket.connected) {
+      await this.request({ type: 'node.leave' }).catch((err: unknown) => log.warn({ err }, 'leave failed'));
+    }
+    this.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#statusTimer);
+    for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
+    this.#starting.clear();
+    this.#socket.close();
+  }
+}
+
+type NodeRequestDtls = Extract<NodeRequest, { type: 'transport.connect' }>['dtlsParameters'];
+type NodeRequestRtp = Extract<NodeRequest, { type: 'produce' }>['rtpParameters'];

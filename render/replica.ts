@@ -1,0 +1,243 @@
+// A replica: one app state machine fed the session's ordered input log, drawn
+// into a canvas and streamed as video. Inputs apply strictly in seq order;
+// gaps are buffered and the missing range is fetched; duplicates are ignored.
+// A frame is rendered right after inputs apply (latency comes from scheduling,
+// not from a fixed tick), capped at maxFps, plus a cheap keepalive re-send of
+// the last frame when idle.
+import type { SequencedInput } from '../protocol/input.js';
+import { LIMITS } from '../protocol/limits.js';
+import { getLogger } from '../protocol/logger.js';
+import type { ReplicaAssignment } from '../protocol/signalling.js';
+import { TypedEmitter } from '../protocol/typed-emitter.js';
+import { stateHashOf } from './app-hash.js';
+import type { App } from './app-types.js';
+import { FrameRenderer, type RenderedFrame } from './frame-renderer.js';
+import type { ProducerSignalling } from './video-producer.js';
+import { VideoProducer } from './video-producer.js';
+
+const log = getLogger('replica');
+
+export interface ReplicaOptions<S> {
+  assignment: ReplicaAssignment;
+  app: App<S>;
+  maxFps: number;
+  keepaliveMs: number;
+  maxBitrate: number;
+  signalling: ProducerSignalling;
+  fetchInputs(fromSeq: number, toSeq: number): Promise<SequencedInput[]>;
+  /** Test-only fault injection: after this many applied inputs, corrupt the state (0 = never). */
+  corruptAfter?: number;
+  /** Skip the video path (unit tests and benchmarks of the state machine alone). */
+  withoutVideo?: boolean;
+}
+
+export interface ReplicaStatus {
+  appliedSeq: number;
+  stateHash: string;
+  framesSent: number;
+}
+
+export interface ReplicaEvents {
+  /** The replica reached the head it was told about (worth an immediate status report). */
+  caughtup: [ReplicaStatus];
+  failed: [Error];
+  frame: [RenderedFrame];
+}
+
+export class Replica<S> extends TypedEmitter<ReplicaEvents> {
+  readonly id: string;
+  readonly sessionId: string;
+  readonly #opts: ReplicaOptions<S>;
+  readonly #renderer: FrameRenderer<S>;
+  readonly #producer: VideoProducer | undefined;
+  #state: S;
+  #applied = 0;
+  #knownHead: number;
+  readonly #pending = new Map<number, SequencedInput>();
+  #fetching = false;
+  #frameTimer: NodeJS.Timeout | undefined;
+  #keepalive: NodeJS.Timeout | undefined;
+  #lastFrame: RenderedFrame | undefined;
+  #lastFrameAt = 0;
+  #lastPushAt = 0;
+  #caughtUpReported = false;
+  #appliedCount = 0;
+  #closed = false;
+
+  private constructor(opts: ReplicaOptions<S>, producer: VideoProducer | undefined) {
+    super();
+    this.#opts = opts;
+    this.id = opts.assignment.replicaId;
+    this.sessionId = opts.assignment.sessionId;
+    this.#knownHead = opts.assignment.headSeq;
+    this.#renderer = new FrameRenderer(opts.app);
+    this.#state = opts.app.init({ width: opts.assignment.width, height: opts.assignment.height });
+    this.#producer = producer;
+    producer?.on('failed', (err) => this.emit('failed', err));
+  }
+
+  static async create<S>(opts: ReplicaOptions<S>): Promise<Replica<S>> {
+    const producer = opts.withoutVideo
+      ? undefined
+      : await VideoProducer.create({
+          replicaId: opts.assignment.replicaId,
+          maxBitrate: opts.maxBitrate,
+          maxFps: opts.maxFps,
+          signalling: opts.signalling,
+        });
+    const replica = new Replica(opts, producer);
+    replica.#start();
+    return replica;
+  }
+
+  #start(): void {
+    this.#renderNow();
+    if (!this.#opts.withoutVideo) {
+      this.#keepalive = setInterval(() => this.#keepaliveTick(), Math.max(20, Math.floor(this.#opts.keepaliveMs / 2)));
+    }
+    this.#checkCaughtUp();
+    this.#pump();
+  }
+
+  get producerId(): string | undefined {
+    return this.#producer?.producerId;
+  }
+  get appliedSeq(): number {
+    return this.#applied;
+  }
+  get state(): S {
+    return this.#state;
+  }
+  get lastFrame(): RenderedFrame | undefined {
+    return this.#lastFrame;
+  }
+  get timings() {
+    return this.#renderer.lastTimings;
+  }
+
+  status(): ReplicaStatus {
+    return {
+      appliedSeq: this.#applied,
+      stateHash: stateHashOf(this.#opts.app.snapshot(this.#state)),
+      framesSent: this.#producer?.framesSent ?? 0,
+    };
+  }
+
+  /** Accepts inputs in any order, any number of times; applies what is contiguous. */
+  receive(inputs: readonly SequencedInput[]): void {
+    if (this.#closed) return;
+    for (const input of inputs) {
+      if (input.seq <= this.#applied || this.#pending.has(input.seq)) continue;
+      this.#pending.set(input.seq, input);
+      if (input.seq > this.#knownHead) this.#knownHead = input.seq;
+    }
+    this.#drain();
+    this.#pump();
+  }
+
+  /** Tells the replica the log reaches at least `seq` (from status acks): it fetches what it lacks. */
+  noteHead(seq: number): void {
+    if (seq > this.#knownHead) {
+      this.#knownHead = seq;
+      this.#pump();
+    }
+  }
+
+  #drain(): void {
+    let next = this.#pending.get(this.#applied + 1);
+    if (!next) return;
+    while (next) {
+      this.#pending.delete(next.seq);
+      this.#state = this.#opts.app.apply(this.#state, next);
+      this.#applied = next.seq;
+      this.#appliedCount++;
+      if (this.#opts.corruptAfter && this.#appliedCount === this.#opts.corruptAfter) this.#corrupt();
+      next = this.#pending.get(this.#applied + 1);
+    }
+    this.#markDirty();
+    this.#checkCaughtUp();
+  }
+
+  /** Fault injection: apply an input nobody sent, so this replica's state diverges. */
+  #corrupt(): void {
+    log.warn({ replicaId: this.id, seq: this.#applied }, 'fault injection: corrupting state');
+    this.#state = this.#opts.app.apply(this.#state, {
+      seq: this.#applied,
+      time: 0,
+      clientId: 'fault-injection',
+      clientSeq: 0,
+      event: { type: 'paste', text: '\u2620' },
+    });
+  }
+
+  #checkCaughtUp(): void {
+    if (!this.#caughtUpReported && this.#applied >= this.#knownHead) {
+      this.#caughtUpReported = true;
+      this.emit('caughtup', this.status());
+    }
+  }
+
+  /** Fetches the first missing range, one request at a time. */
+  #pump(): void {
+    if (this.#fetching || this.#closed || this.#applied >= this.#knownHead) return;
+    const from = this.#applied + 1;
+    if (this.#pending.has(from)) return;
+    let to = Math.min(this.#knownHead, from + LIMITS.maxFetchBatch - 1);
+    for (const seq of this.#pending.keys()) if (seq > from && seq - 1 < to) to = seq - 1;
+    this.#fetching = true;
+    this.#opts
+      .fetchInputs(from, to)
+      .then(
+        (inputs) => {
+          this.#fetching = false;
+          if (inputs.length === 0) {
+            // The log does not have it (yet): retry later rather than spin.
+            setTimeout(() => this.#pump(), 200).unref();
+            return;
+          }
+          this.receive(inputs);
+        },
+        (err: unknown) => {
+          this.#fetching = false;
+          log.warn({ replicaId: this.id, from, to, err }, 'input fetch failed; retrying');
+          if (!this.#closed) setTimeout(() => this.#pump(), 500).unref();
+        },
+      );
+  }
+
+  #markDirty(): void {
+    if (this.#frameTimer || this.#closed) return;
+    const minInterval = 1000 / this.#opts.maxFps;
+    const delay = Math.max(0, this.#lastFrameAt + minInterval - performance.now());
+    this.#frameTimer = setTimeout(() => {
+      this.#frameTimer = undefined;
+      this.#renderNow();
+    }, delay);
+  }
+
+  #renderNow(): void {
+    if (this.#closed) return;
+    const frame = this.#renderer.render(this.#state, this.#applied);
+    this.#lastFrame = frame;
+    this.#lastFrameAt = performance.now();
+    this.#push(frame);
+    this.emit('frame', frame);
+  }
+
+  #push(frame: RenderedFrame): void {
+    this.#producer?.pushFrame(frame.i420, frame.width, frame.height);
+    this.#lastPushAt = performance.now();
+  }
+
+  #keepaliveTick(): void {
+    if (this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs) this.#push(this.#lastFrame);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#frameTimer);
+    clearInterval(this.#keepalive);
+    this.#producer?.close();
+  }
+}

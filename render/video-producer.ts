@@ -1,0 +1,121 @@
+// One replica's video path into the SFU: a wrtc RTCVideoSource track, produced
+// by mediasoup-client (Chrome111 handler over wrtc) into the session's router.
+import { Device, types as msc } from 'mediasoup-client';
+import { getLogger } from '../protocol/logger.js';
+import type { NodeResponses } from '../protocol/signalling.js';
+import { TypedEmitter } from '../protocol/typed-emitter.js';
+import { installWrtcGlobals, wrtc } from './wrtc-globals.js';
+
+const log = getLogger('video-producer');
+
+/** The requests a producer needs from the server (the node's socket, typed). */
+export interface ProducerSignalling {
+  createTransport(replicaId: string): Promise<NodeResponses['transport.create']>;
+  connectTransport(transportId: string, dtlsParameters: msc.DtlsParameters): Promise<void>;
+  produce(replicaId: string, transportId: string, rtpParameters: msc.RtpParameters): Promise<string>;
+}
+
+export interface VideoProducerOptions {
+  replicaId: string;
+  maxBitrate: number;
+  maxFps: number;
+  signalling: ProducerSignalling;
+}
+
+export interface VideoProducerEvents {
+  /** The transport failed or the producer was closed underneath us. */
+  failed: [Error];
+}
+
+export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
+  readonly producerId: string;
+  readonly #source: InstanceType<typeof wrtc.nonstandard.RTCVideoSource>;
+  readonly #track: MediaStreamTrack;
+  readonly #transport: msc.Transport;
+  readonly #producer: msc.Producer;
+  #closed = false;
+  framesSent = 0;
+
+  private constructor(
+    source: InstanceType<typeof wrtc.nonstandard.RTCVideoSource>,
+    track: MediaStreamTrack,
+    transport: msc.Transport,
+    producer: msc.Producer,
+  ) {
+    super();
+    this.#source = source;
+    this.#track = track;
+    this.#transport = transport;
+    this.#producer = producer;
+    this.producerId = producer.id;
+    transport.on('connectionstatechange', (state: string) => {
+      if (state === 'failed' || state === 'closed') this.emit('failed', new Error(`send transport ${state}`));
+    });
+    producer.on('transportclose', () => this.emit('failed', new Error('transport closed')));
+  }
+
+  static async create(opts: VideoProducerOptions): Promise<VideoProducer> {
+    installWrtcGlobals();
+    const params = await opts.signalling.createTransport(opts.replicaId);
+    const device = new Device({ handlerName: 'Chrome111' });
+    await device.load({ routerRtpCapabilities: params.routerRtpCapabilities as msc.RtpCapabilities });
+    const transport = device.createSendTransport({
+      id: params.id,
+      iceParameters: params.iceParameters as msc.IceParameters,
+      iceCandidates: params.iceCandidates as msc.IceCandidate[],
+      dtlsParameters: params.dtlsParameters as msc.DtlsParameters,
+    });
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      opts.signalling.connectTransport(transport.id, dtlsParameters).then(callback, errback);
+    });
+    transport.on('produce', ({ rtpParameters }, callback, errback) => {
+      opts.signalling
+        .produce(opts.replicaId, transport.id, rtpParameters)
+        .then((id) => callback({ id }), errback);
+    });
+    // Screencast content: keep resolution and sharp text, let frame rate give way.
+    const source = new wrtc.nonstandard.RTCVideoSource({ isScreencast: true });
+    const track = source.createTrack();
+    try {
+      const producer = await transport.produce({
+        track,
+        encodings: [{ maxBitrate: opts.maxBitrate, maxFramerate: opts.maxFps }],
+        codecOptions: { videoGoogleStartBitrate: 1500 },
+        stopTracks: false,
+      });
+      log.debug({ replicaId: opts.replicaId, producerId: producer.id }, 'producing');
+      return new VideoProducer(source, track, transport, producer);
+    } catch (err) {
+      track.stop();
+      transport.close();
+      throw err;
+    }
+  }
+
+  /** Pushes one I420 frame (width × height, even dimensions). */
+  pushFrame(i420: Uint8Array, width: number, height: number): void {
+    if (this.#closed) return;
+    this.#source.onFrame({ width, height, data: i420 });
+    this.framesSent++;
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Order matters for wrtc: stop the track and close the producer before the
+   * peer connection, or the native side can crash at process exit.
+   */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      this.#producer.close();
+    } catch {
+      /* already closed */
+    }
+    this.#track.stop();
+    this.#transport.close();
+  }
+}

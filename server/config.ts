@@ -1,0 +1,82 @@
+// Server configuration: one typed place, defaults overridden by environment.
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+
+export interface ServerConfig {
+  /** HTTP + socket.io listen address and port (0 picks a free port). */
+  host: string;
+  port: number;
+  /** Directory holding the SQLite database. */
+  dataDir: string;
+  mediasoup: {
+    numWorkers: number;
+    /** IP the WebRtcTransports listen on. */
+    listenIp: string;
+    /** IP announced in ICE candidates (a LAN address when hosts are separate machines). */
+    announcedIp: string | undefined;
+    rtcMinPort: number;
+    rtcMaxPort: number;
+    enableUdp: boolean;
+    /** ICE over TCP: the fallback where UDP is blocked. */
+    enableTcp: boolean;
+    initialAvailableOutgoingBitrate: number;
+  };
+  sessions: {
+    defaultReplicationFactor: number;
+    defaultWidth: number;
+    defaultHeight: number;
+    defaultApp: string;
+  };
+  /** How often the server pushes health to viewers (ms). */
+  healthIntervalMs: number;
+  /** Optional TLS: serve HTTPS when both are set (clipboard APIs need a secure context off localhost). */
+  tls: { certPath: string; keyPath: string } | undefined;
+}
+
+function int(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const v = Number(raw);
+  if (!Number.isInteger(v)) throw new Error(`config: ${name} must be an integer, got "${raw}"`);
+  return v;
+}
+
+function bool(name: string, fallback: boolean): boolean {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  return raw === '1' || raw.toLowerCase() === 'true';
+}
+
+function str(name: string): string | undefined {
+  const raw = process.env[name];
+  return raw === undefined || raw === '' ? undefined : raw;
+}
+
+export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const certPath = str('LOCKSTEP_TLS_CERT');
+  const keyPath = str('LOCKSTEP_TLS_KEY');
+  const base: ServerConfig = {
+    host: str('LOCKSTEP_HOST') ?? '127.0.0.1',
+    port: int('LOCKSTEP_PORT', 3000),
+    dataDir: str('LOCKSTEP_DATA_DIR') ?? join(process.cwd(), 'data'),
+    mediasoup: {
+      numWorkers: int('LOCKSTEP_MEDIASOUP_WORKERS', Math.max(1, cpus().length)),
+      listenIp: str('LOCKSTEP_LISTEN_IP') ?? '127.0.0.1',
+      announcedIp: str('LOCKSTEP_ANNOUNCED_IP'),
+      rtcMinPort: int('LOCKSTEP_RTC_MIN_PORT', 40000),
+      rtcMaxPort: int('LOCKSTEP_RTC_MAX_PORT', 49999),
+      enableUdp: bool('LOCKSTEP_ENABLE_UDP', true),
+      enableTcp: bool('LOCKSTEP_ENABLE_TCP', true),
+      initialAvailableOutgoingBitrate: int('LOCKSTEP_INITIAL_BITRATE', 3_000_000),
+    },
+    sessions: {
+      defaultReplicationFactor: int('LOCKSTEP_REPLICAS', 3),
+      defaultWidth: int('LOCKSTEP_WIDTH', 1280),
+      defaultHeight: int('LOCKSTEP_HEIGHT', 720),
+      defaultApp: str('LOCKSTEP_DEFAULT_APP') ?? 'writer',
+    },
+    healthIntervalMs: int('LOCKSTEP_HEALTH_INTERVAL_MS', 500),
+    tls: certPath && keyPath ? { certPath, keyPath } : undefined,
+  };
+  return { ...base, ...overrides, mediasoup: { ...base.mediasoup, ...overrides.mediasoup }, sessions: { ...base.sessions, ...overrides.sessions } };
+}

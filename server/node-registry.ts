@@ -1,0 +1,58 @@
+// Registered renderer nodes: who they are, what app versions they carry, what
+// they host, and the socket to reach them.
+import type { AppRef } from '../protocol/session.js';
+import type { NodeNotification } from '../protocol/signalling.js';
+import type { NodeState, NodeView } from './placement-types.js';
+
+export interface RegisteredNode {
+  nodeId: string;
+  hostId: string;
+  apps: AppRef[];
+  cores: number;
+  maxReplicas: number;
+  state: NodeState;
+  /** replicaId → sessionId of the replicas this node hosts. */
+  replicas: Map<string, string>;
+  registeredAt: number;
+  notify(msg: NodeNotification): void;
+}
+
+export class NodeRegistry {
+  readonly #nodes = new Map<string, RegisteredNode>();
+
+  add(node: RegisteredNode): void {
+    this.#nodes.set(node.nodeId, node);
+  }
+
+  get(nodeId: string): RegisteredNode | undefined {
+    return this.#nodes.get(nodeId);
+  }
+
+  remove(nodeId: string): RegisteredNode | undefined {
+    const node = this.#nodes.get(nodeId);
+    this.#nodes.delete(nodeId);
+    return node;
+  }
+
+  all(): RegisteredNode[] {
+    return [...this.#nodes.values()];
+  }
+
+  get size(): number {
+    return this.#nodes.size;
+  }
+
+  views(): NodeView[] {
+    return this.all().map((n) => ({
+      nodeId: n.nodeId,
+      hostId: n.hostId,
+      apps: n.apps,
+      warmApps: [...new Set(n.apps.map((a) => a.name))],
+      cores: n.cores,
+      maxReplicas: n.maxReplicas,
+      replicaCount: n.replicas.size,
+      load: n.maxReplicas > 0 ? n.replicas.size / n.maxReplicas : 1,
+      state: n.state,
+    }));
+  }
+}

@@ -1,0 +1,54 @@
+// The one place a socket request becomes a handler call: parse it with the
+// protocol schema, run the handler, and reply with a Result. A malformed
+// message gets a typed error reply; nothing here can crash the server.
+import type { z } from 'zod';
+import { fail, ok, type Result } from '../protocol/errors.js';
+import type { Logger } from '../protocol/logger.js';
+import { LockstepError } from './errors.js';
+
+export type Ack = (res: Result<unknown>) => void;
+
+export function errorReply(err: unknown, log: Logger, msgType: string): Result<never> {
+  if (err instanceof LockstepError) {
+    log.debug({ type: msgType, code: err.code, err: err.message, context: err.context }, 'request refused');
+    return fail(err.code, err.message);
+  }
+  // mediasoup raises TypeError/UnsupportedError for parameters it rejects.
+  if (err instanceof TypeError || (err instanceof Error && err.name === 'UnsupportedError')) {
+    log.debug({ type: msgType, err: err.message }, 'request rejected by mediasoup');
+    return fail('bad-request', err.message);
+  }
+  log.error({ type: msgType, err }, 'request failed');
+  return fail('internal', 'internal error');
+}
+
+/**
+ * Wraps a socket `request` listener: validates, dispatches, acks exactly once.
+ * `handle` receives the parsed message and returns the result data.
+ */
+export function dispatcher<S extends z.ZodTypeAny>(
+  schema: S,
+  log: Logger,
+  handle: (msg: z.infer<S>) => Promise<unknown> | unknown,
+): (raw: unknown, ack?: unknown) => void {
+  return (raw, ackArg) => {
+    const ack: Ack = typeof ackArg === 'function' ? (ackArg as Ack) : () => undefined;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) {
+      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String((raw as { type: unknown }).type).slice(0, 40) : '?';
+      const issues = (parsed.error as z.ZodError).issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      log.debug({ type, issues }, 'malformed request dropped');
+      ack(fail('bad-request', `malformed "${type}" request: ${issues.join('; ')}`));
+      return;
+    }
+    const msg: z.infer<S> = parsed.data;
+    const type = (msg as { type: string }).type;
+    Promise.resolve()
+      .then(() => handle(msg))
+      .then(
+        (data) => ack(ok(data)),
+        (err: unknown) => ack(errorReply(err, log, type)),
+      )
+      .catch((err: unknown) => log.error({ err }, 'ack failed'));
+  };
+}

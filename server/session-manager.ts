@@ -1,0 +1,355 @@
+// The session manager: sessions, their replicas on renderer nodes, and the
+// flow of inputs (viewer → sequencer → durable log → every replica). It keeps
+// R replicas per session on distinct hosts, judges replica health, and tells
+// viewers what changed. Transport stays at the edges (the gateways).
+import { randomBytes } from 'node:crypto';
+import type { types } from 'mediasoup';
+import type { InputEvent, SequencedInput } from '../protocol/input.js';
+import { LIMITS } from '../protocol/limits.js';
+import { getLogger } from '../protocol/logger.js';
+import type { AppRef, SessionInfo } from '../protocol/session.js';
+import type { InputAck, ReplicaAssignment } from '../protocol/signalling.js';
+import { TypedEmitter } from '../protocol/typed-emitter.js';
+import { appCatalog } from '../render/app-catalog.js';
+import type { ServerConfig } from './config.js';
+import { BadRequestError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
+import type { InputLog } from './input-log.js';
+import { NodeRegistry, type RegisteredNode } from './node-registry.js';
+import { planPlacement, replicasToAdd } from './placement.js';
+import type { HealthThresholds, ReplicaStatusReport } from './replica-health.js';
+import type { Sequencer } from './sequencer.js';
+import { Session, type ReplicaRecord } from './session.js';
+import type { SessionStore } from './session-store.js';
+import type { Sfu } from './sfu.js';
+
+const log = getLogger('session-manager');
+
+export interface SessionManagerEvents {
+  /** Anything a viewer of this session should see changed. */
+  sessionupdate: [SessionInfo];
+  sessionclosed: [{ sessionId: string; reason: string }];
+  /** A replica stopped being offered (closed, dead, quarantined). */
+  replicaremoved: [{ sessionId: string; replicaId: string; reason: string }];
+}
+
+export interface SessionManagerDeps {
+  config: ServerConfig;
+  log: InputLog;
+  store: SessionStore;
+  sequencer: Sequencer;
+  sfu: Sfu;
+  health?: Partial<HealthThresholds>;
+  now?: () => number;
+}
+
+export interface CreateSessionRequest {
+  owner: string;
+  app: string;
+  replicationFactor?: number | undefined;
+  width?: number | undefined;
+  height?: number | undefined;
+}
+
+export class SessionManager extends TypedEmitter<SessionManagerEvents> {
+  readonly sessions = new Map<string, Session>();
+  readonly nodes = new NodeRegistry();
+  readonly #deps: SessionManagerDeps;
+  readonly #now: () => number;
+  readonly #catalog: Map<string, AppRef>;
+  #healthTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  private constructor(deps: SessionManagerDeps) {
+    super();
+    this.#deps = deps;
+    this.#now = deps.now ?? Date.now;
+    this.#catalog = new Map(appCatalog().map((a) => [a.name, a]));
+    deps.sequencer.on('sequenced', (batches) => {
+      for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
+    });
+  }
+
+  /** Loads open sessions from the store (they come back after a server restart). */
+  static async create(deps: SessionManagerDeps): Promise<SessionManager> {
+    const manager = new SessionManager(deps);
+    for (const row of deps.store.list()) {
+      const session = new Session(
+        {
+          sessionId: row.id,
+          owner: row.owner,
+          app: row.app,
+          replicationFactor: row.replicationFactor,
+          width: row.width,
+          height: row.height,
+          createdAt: row.createdAt,
+        },
+        deps.log.headSeq(row.id),
+        deps.health,
+      );
+      manager.sessions.set(session.id, session);
+    }
+    manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
+    log.info({ sessions: manager.sessions.size }, 'session manager ready');
+    return manager;
+  }
+
+  apps(): AppRef[] {
+    return [...this.#catalog.values()];
+  }
+
+  get(sessionId: string): Session {
+    const s = this.sessions.get(sessionId);
+    if (!s) throw new NotFoundError(`no session ${sessionId}`, { sessionId });
+    return s;
+  }
+
+  list(): SessionInfo[] {
+    const now = this.#now();
+    return [...this.sessions.values()].map((s) => s.info(now));
+  }
+
+  info(sessionId: string): SessionInfo {
+    return this.get(sessionId).info(this.#now());
+  }
+
+  createSession(req: CreateSessionRequest): SessionInfo {
+    const app = this.#catalog.get(req.app);
+    if (!app) throw new NotFoundError(`no app named "${req.app}"`, { app: req.app, known: [...this.#catalog.keys()] });
+    const owned = [...this.sessions.values()].filter((s) => s.meta.owner === req.owner).length;
+    if (owned >= LIMITS.maxSessionsPerOwner) {
+      throw new QuotaExceededError(`owner already has ${owned} sessions (limit ${LIMITS.maxSessionsPerOwner})`, {
+        owner: req.owner,
+      });
+    }
+    const d = this.#deps.config.sessions;
+    const row = this.#deps.store.create({
+      id: `s-${randomBytes(6).toString('hex')}`,
+      owner: req.owner,
+      app,
+      replicationFactor: req.replicationFactor ?? d.defaultReplicationFactor,
+      width: req.width ?? d.defaultWidth,
+      height: req.height ?? d.defaultHeight,
+    });
+    const session = new Session(
+      {
+        sessionId: row.id,
+        owner: row.owner,
+        app,
+        replicationFactor: row.replicationFactor,
+        width: row.width,
+        height: row.height,
+        createdAt: row.createdAt,
+      },
+      0,
+      this.#deps.health,
+    );
+    this.sessions.set(session.id, session);
+    log.info({ sessionId: session.id, app, r: row.replicationFactor }, 'session created');
+    this.#reconcile(session);
+    return session.info(this.#now());
+  }
+
+  async closeSession(sessionId: string, reason = 'closed by owner'): Promise<void> {
+    const session = this.get(sessionId);
+    for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, reason);
+    session.close();
+    this.sessions.delete(sessionId);
+    this.#deps.store.close(sessionId);
+    await this.#deps.sfu.closeRouter(sessionId);
+    this.emit('sessionclosed', { sessionId, reason });
+  }
+
+  // ------------------------------------------------------------------ inputs
+
+  async submitInput(sessionId: string, clientId: string, clientSeq: number, event: InputEvent): Promise<InputAck> {
+    this.get(sessionId);
+    const res = await this.#deps.sequencer.submit({ sessionId, clientId, clientSeq, event });
+    return { seq: res.input.seq, duplicate: res.duplicate };
+  }
+
+  lastClientSeq(sessionId: string, clientId: string): number {
+    return this.#deps.log.lastClientSeq(sessionId, clientId);
+  }
+
+  #fanOut(sessionId: string, inputs: SequencedInput[]): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || inputs.length === 0) return;
+    session.advanceHead(inputs[inputs.length - 1]?.seq ?? 0);
+    for (const r of session.activeReplicas()) {
+      this.nodes.get(r.nodeId)?.notify({ type: 'inputs', replicaId: r.replicaId, inputs });
+    }
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  registerNode(node: RegisteredNode): void {
+    const existing = this.nodes.get(node.nodeId);
+    if (existing) this.nodeGone(node.nodeId, 'replaced by a new connection');
+    this.nodes.add(node);
+    log.info({ nodeId: node.nodeId, hostId: node.hostId, apps: node.apps }, 'node registered');
+    this.#reconcileAll();
+  }
+
+  /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
+  nodeGone(nodeId: string, reason: string): void {
+    const node = this.nodes.remove(nodeId);
+    if (!node) return;
+    log.warn({ nodeId, hostId: node.hostId, reason, replicas: node.replicas.size }, 'node gone');
+    for (const [replicaId, sessionId] of node.replicas) {
+      const session = this.sessions.get(sessionId);
+      const r = session?.replicas.get(replicaId);
+      if (session && r) this.#removeReplica(session, r, `node ${nodeId} gone: ${reason}`, false);
+    }
+    this.#reconcileAll();
+  }
+
+  /** A replica owned by this node, or a typed refusal (nodes only touch their own replicas). */
+  ownedReplica(nodeId: string, replicaId: string): { session: Session; replica: ReplicaRecord } {
+    const node = this.nodes.get(nodeId);
+    const sessionId = node?.replicas.get(replicaId);
+    const session = sessionId ? this.sessions.get(sessionId) : undefined;
+    const replica = session?.replicas.get(replicaId);
+    if (!session || !replica || replica.nodeId !== nodeId) {
+      throw new ForbiddenError(`replica ${replicaId} is not assigned to node ${nodeId}`, { nodeId, replicaId });
+    }
+    return { session, replica };
+  }
+
+  attachTransport(nodeId: string, replicaId: string, transport: types.WebRtcTransport): void {
+    const { replica } = this.ownedReplica(nodeId, replicaId);
+    replica.transport?.close();
+    replica.transport = transport;
+  }
+
+  attachProducer(nodeId: string, replicaId: string, producer: types.Producer): void {
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    replica.producer = producer;
+    if (replica.state === 'starting') replica.state = 'catching-up';
+    producer.on('score', (scores: types.ProducerScore[]) => {
+      const score = scores[0]?.score;
+      if (score !== undefined) session.health.onProducerScore(replicaId, score);
+    });
+    this.#maybeLive(session, replica);
+    this.emit('sessionupdate', session.info(this.#now()));
+  }
+
+  onReplicaStatus(nodeId: string, replicaId: string, status: ReplicaStatusReport): { headSeq: number } {
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    if (status.appliedSeq > session.headSeq) {
+      throw new BadRequestError(`replica reports seq ${status.appliedSeq} beyond head ${session.headSeq}`, {
+        replicaId,
+        headSeq: session.headSeq,
+      });
+    }
+    session.health.onStatus(replicaId, status, this.#now());
+    replica.appliedSeq = status.appliedSeq;
+    replica.stateHash = status.stateHash;
+    this.#maybeLive(session, replica);
+    return { headSeq: session.headSeq };
+  }
+
+  fetchInputs(nodeId: string, replicaId: string, fromSeq: number, toSeq: number): { inputs: SequencedInput[]; headSeq: number } {
+    const { session } = this.ownedReplica(nodeId, replicaId);
+    if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
+    const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);
+    const inputs = to < fromSeq ? [] : this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
+    return { inputs, headSeq: session.headSeq };
+  }
+
+  #maybeLive(session: Session, r: ReplicaRecord): void {
+    if (r.state === 'catching-up' && r.producer && r.appliedSeq >= r.catchUpTo) {
+      r.state = 'live';
+      log.info({ sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, seq: r.appliedSeq }, 'replica live');
+      this.emit('sessionupdate', session.info(this.#now()));
+    }
+  }
+
+  // ------------------------------------------------------------------ placement
+
+  #reconcileAll(): void {
+    for (const s of this.sessions.values()) this.#reconcile(s);
+  }
+
+  /** Places replicas until the session has R on distinct hosts (or no host is left). */
+  #reconcile(session: Session): void {
+    if (this.#closed || session.closed) return;
+    const active = session.activeReplicas();
+    const want = replicasToAdd(active.length, session.meta.replicationFactor);
+    if (want === 0) return;
+    const plan = planPlacement(this.nodes.views(), {
+      sessionId: session.id,
+      app: session.meta.app,
+      want,
+      excludeHosts: active.map((r) => r.hostId),
+    });
+    for (const view of plan.chosen) {
+      const node = this.nodes.get(view.nodeId);
+      if (!node) continue;
+      const replicaId = session.nextReplicaId();
+      const record: ReplicaRecord = {
+        replicaId,
+        nodeId: node.nodeId,
+        hostId: node.hostId,
+        state: 'starting',
+        catchUpTo: session.headSeq,
+        appliedSeq: 0,
+        stateHash: null,
+        transport: null,
+        producer: null,
+        createdAt: this.#now(),
+      };
+      session.replicas.set(replicaId, record);
+      session.health.track(replicaId, this.#now());
+      node.replicas.set(replicaId, session.id);
+      const assignment: ReplicaAssignment = {
+        replicaId,
+        sessionId: session.id,
+        app: session.meta.app,
+        width: session.meta.width,
+        height: session.meta.height,
+        headSeq: session.headSeq,
+      };
+      node.notify({ type: 'replica.create', assignment });
+      log.info({ sessionId: session.id, replicaId, nodeId: node.nodeId, hostId: node.hostId }, 'replica placed');
+    }
+    if (plan.shortBy > 0) {
+      log.warn({ sessionId: session.id, shortBy: plan.shortBy, reasons: plan.reasons }, 'replication factor not met');
+    }
+    this.emit('sessionupdate', session.info(this.#now()));
+  }
+
+  #removeReplica(session: Session, r: ReplicaRecord, reason: string, tellNode = true): void {
+    const node = this.nodes.get(r.nodeId);
+    node?.replicas.delete(r.replicaId);
+    if (tellNode) node?.notify({ type: 'replica.close', replicaId: r.replicaId, reason });
+    session.closeReplica(r.replicaId);
+    log.info({ sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, reason }, 'replica removed');
+    this.emit('replicaremoved', { sessionId: session.id, replicaId: r.replicaId, reason });
+  }
+
+  // ------------------------------------------------------------------ health
+
+  #healthTick(): void {
+    const now = this.#now();
+    for (const session of this.sessions.values()) {
+      let changed = false;
+      for (const a of session.health.assessAll(now)) {
+        const r = session.replicas.get(a.replicaId);
+        if (!r) continue;
+        if (a.verdict === 'dead') {
+          this.#removeReplica(session, r, `no status for ${a.health.heartbeatAgeMs} ms`);
+          changed = true;
+        }
+      }
+      if (changed) this.#reconcile(session);
+      else this.emit('sessionupdate', session.info(now));
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#healthTimer);
+    for (const s of this.sessions.values()) s.close();
+  }
+}

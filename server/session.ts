@@ -1,0 +1,115 @@
+// One session at runtime: its pinned app, its replicas and their media. The
+// session owns its replica records; closing it closes every replica's media.
+import type { types } from 'mediasoup';
+import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../protocol/session.js';
+import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
+
+export interface ReplicaRecord {
+  replicaId: string;
+  nodeId: string;
+  hostId: string;
+  state: ReplicaState;
+  /** The head seq when it was assigned: it is live once it applied this far. */
+  catchUpTo: number;
+  appliedSeq: number;
+  stateHash: string | null;
+  transport: types.WebRtcTransport | null;
+  producer: types.Producer | null;
+  createdAt: number;
+}
+
+export interface SessionMeta {
+  sessionId: string;
+  owner: string;
+  app: AppRef;
+  replicationFactor: number;
+  width: number;
+  height: number;
+  createdAt: number;
+}
+
+export class Session {
+  readonly meta: SessionMeta;
+  readonly replicas = new Map<string, ReplicaRecord>();
+  readonly health: ReplicaHealthTracker;
+  headSeq: number;
+  #replicaCounter = 0;
+  #closed = false;
+
+  constructor(meta: SessionMeta, headSeq: number, thresholds: Partial<HealthThresholds> = {}) {
+    this.meta = meta;
+    this.headSeq = headSeq;
+    this.health = new ReplicaHealthTracker(thresholds);
+    this.health.setHeadSeq(headSeq);
+  }
+
+  get id(): string {
+    return this.meta.sessionId;
+  }
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  nextReplicaId(): string {
+    return `${this.meta.sessionId}.r${++this.#replicaCounter}`;
+  }
+
+  /** Replicas counting toward the replication factor. */
+  activeReplicas(): ReplicaRecord[] {
+    return [...this.replicas.values()].filter((r) => r.state === 'starting' || r.state === 'catching-up' || r.state === 'live');
+  }
+
+  advanceHead(seq: number): void {
+    if (seq > this.headSeq) {
+      this.headSeq = seq;
+      this.health.setHeadSeq(seq);
+    }
+  }
+
+  replicaInfo(r: ReplicaRecord, now: number): ReplicaInfo {
+    const h = this.health.health(r.replicaId, now);
+    return {
+      replicaId: r.replicaId,
+      sessionId: this.id,
+      nodeId: r.nodeId,
+      hostId: r.hostId,
+      state: r.state,
+      producerId: r.producer && !r.producer.closed ? r.producer.id : null,
+      appliedSeq: r.appliedSeq,
+      stateHash: r.stateHash,
+      health: h ?? { heartbeatAgeMs: 0, lagSeq: this.headSeq - r.appliedSeq, producerScore: null },
+    };
+  }
+
+  info(now: number): SessionInfo {
+    return {
+      sessionId: this.id,
+      app: this.meta.app,
+      replicationFactor: this.meta.replicationFactor,
+      width: this.meta.width,
+      height: this.meta.height,
+      createdAt: this.meta.createdAt,
+      headSeq: this.headSeq,
+      replicas: [...this.replicas.values()].filter((r) => r.state !== 'closed').map((r) => this.replicaInfo(r, now)),
+    };
+  }
+
+  /** Closes one replica's media (the SFU tells consumers their producer is gone). */
+  closeReplica(replicaId: string): ReplicaRecord | undefined {
+    const r = this.replicas.get(replicaId);
+    if (!r) return undefined;
+    r.state = 'closed';
+    r.transport?.close();
+    r.transport = null;
+    r.producer = null;
+    this.replicas.delete(replicaId);
+    this.health.forget(replicaId);
+    return r;
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const id of [...this.replicas.keys()]) this.closeReplica(id);
+  }
+}

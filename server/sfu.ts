@@ -1,0 +1,110 @@
+// The SFU: a mediasoup worker per core and a router per session. Closing the
+// Sfu closes its routers (and with them every transport, producer, consumer).
+import type { types } from 'mediasoup';
+import type { ServerConfig } from './config.js';
+import { getLogger } from '../protocol/logger.js';
+import { loadMediasoup } from './mediasoup-loader.js';
+import { TypedEmitter } from '../protocol/typed-emitter.js';
+
+const log = getLogger('sfu');
+
+/** VP8 only: what renderers produce and every browser decodes in hardware or cheaply. */
+const MEDIA_CODECS: types.RtpCodecCapability[] = [
+  {
+    kind: 'video',
+    mimeType: 'video/VP8',
+    clockRate: 90000,
+    parameters: { 'x-google-start-bitrate': 1500 },
+  },
+];
+
+export interface SfuEvents {
+  workerdied: [{ pid: number; error: Error }];
+}
+
+export class Sfu extends TypedEmitter<SfuEvents> {
+  readonly #config: ServerConfig['mediasoup'];
+  readonly #workers: types.Worker[];
+  readonly #routers = new Map<string, Promise<types.Router>>();
+  #nextWorker = 0;
+  #closed = false;
+
+  private constructor(config: ServerConfig['mediasoup'], workers: types.Worker[]) {
+    super();
+    this.#config = config;
+    this.#workers = workers;
+    for (const worker of workers) {
+      worker.on('died', (error: Error) => {
+        // A dead worker takes its routers with it; the sessions on it lose
+        // their media and recover through replica re-placement.
+        log.error({ pid: worker.pid, err: error }, 'mediasoup worker died');
+        this.emit('workerdied', { pid: worker.pid, error });
+      });
+    }
+  }
+
+  static async create(config: ServerConfig['mediasoup']): Promise<Sfu> {
+    const mediasoup = await loadMediasoup();
+    const workers: types.Worker[] = [];
+    const count = Math.max(1, config.numWorkers);
+    // Each worker gets its own slice of the port range so they never collide.
+    const span = Math.floor((config.rtcMaxPort - config.rtcMinPort + 1) / count);
+    for (let i = 0; i < count; i++) {
+      workers.push(
+        await mediasoup.createWorker({
+          logLevel: 'warn',
+          rtcMinPort: config.rtcMinPort + i * span,
+          rtcMaxPort: config.rtcMinPort + (i + 1) * span - 1,
+        }),
+      );
+    }
+    log.info({ workers: workers.map((w) => w.pid) }, 'mediasoup workers started');
+    return new Sfu(config, workers);
+  }
+
+  get workerPids(): number[] {
+    return this.#workers.map((w) => w.pid);
+  }
+
+  /** The session's router, created on first use on the next worker (round robin). */
+  router(sessionId: string): Promise<types.Router> {
+    let router = this.#routers.get(sessionId);
+    if (!router) {
+      const worker = this.#workers[this.#nextWorker++ % this.#workers.length];
+      if (!worker) throw new Error('no mediasoup worker');
+      router = worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { sessionId } });
+      this.#routers.set(sessionId, router);
+      router.then(
+        (r) => r.observer.on('close', () => this.#routers.delete(sessionId)),
+        () => this.#routers.delete(sessionId),
+      );
+    }
+    return router;
+  }
+
+  async createWebRtcTransport(sessionId: string, appData: Record<string, unknown>): Promise<types.WebRtcTransport> {
+    const router = await this.router(sessionId);
+    const c = this.#config;
+    return router.createWebRtcTransport({
+      listenIps: [{ ip: c.listenIp, announcedIp: c.announcedIp }],
+      enableUdp: c.enableUdp,
+      enableTcp: c.enableTcp,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: c.initialAvailableOutgoingBitrate,
+      appData,
+    });
+  }
+
+  async closeRouter(sessionId: string): Promise<void> {
+    const router = this.#routers.get(sessionId);
+    this.#routers.delete(sessionId);
+    if (router) (await router.catch(() => undefined))?.close();
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const worker of this.#workers) worker.close();
+    this.#routers.clear();
+  }
+}

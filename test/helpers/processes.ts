@@ -1,0 +1,121 @@
+// Real server and renderer processes for integration tests, e2e tests, the
+// demo and the benchmarks. Every process started here is tracked and killed by
+// stopAll() (and at exit), so no test leaves one behind.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface Proc {
+  name: string;
+  child: ChildProcess;
+  /** Resolves when the process has exited (code or signal). */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  output(): string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+const live = new Set<Proc>();
+
+function launch(name: string, script: string, env: Record<string, string>, readyPattern: RegExp, timeoutMs = 60_000) {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
+    cwd: ROOT,
+    env: { ...process.env, LOCKSTEP_LOG_LEVEL: process.env.LOCKSTEP_LOG_LEVEL ?? 'warn', LOCKSTEP_PROC_NAME: name, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const proc: Proc = {
+    name,
+    child,
+    exited,
+    output: () => out,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      live.delete(proc);
+    },
+  };
+  live.add(proc);
+  void exited.then(() => live.delete(proc));
+  const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
+    const check = () => {
+      const m = out.match(readyPattern);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before ready:\n${out.slice(-3000)}`));
+    });
+  });
+  return { proc, ready };
+}
+
+export interface ServerProc extends Proc {
+  url: string;
+  dataDir: string;
+}
+
+export async function startServer(opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<ServerProc> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-data-'));
+  const { proc, ready } = launch(
+    'server',
+    'server/main.ts',
+    {
+      LOCKSTEP_PORT: String(opts.port ?? 0),
+      LOCKSTEP_DATA_DIR: dataDir,
+      LOCKSTEP_MEDIASOUP_WORKERS: '1',
+      ...opts.env,
+    },
+    /LOCKSTEP_SERVER_URL=(\S+)/,
+  );
+  const m = await ready;
+  return Object.assign(proc, { url: m[1] ?? '', dataDir });
+}
+
+export async function startNode(opts: { url: string; hostId: string; nodeId?: string; env?: Record<string, string> }): Promise<Proc> {
+  const { proc, ready } = launch(
+    `node-${opts.hostId}`,
+    'render/main.ts',
+    {
+      LOCKSTEP_SERVER_URL: opts.url,
+      LOCKSTEP_HOST_ID: opts.hostId,
+      LOCKSTEP_NODE_ID: opts.nodeId ?? opts.hostId,
+      ...opts.env,
+    },
+    /LOCKSTEP_NODE_READY/,
+  );
+  await ready;
+  return proc;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill('SIGKILL')));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.once('exit', () => {
+  for (const p of live) p.child.kill('SIGKILL');
+});
