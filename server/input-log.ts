@@ -1,0 +1,61 @@
+// The durable input log as the rest of the server sees it. SQLite implements it
+// today (sqlite-input-log.ts); a replicated backend (etcd, Raft) can implement
+// the same contract without touching the sequencer or the replicas.
+import type { InputEvent, SequencedInput } from '../protocol/input.js';
+
+/**
+ * `input.seq` of a replay whose original is no longer in the log (truncated
+ * behind a snapshot): the input was logged once, its seq is not retrievable.
+ */
+export const COMPACTED_SEQ = -1;
+
+export interface AppendRequest {
+  sessionId: string;
+  clientId: string;
+  clientSeq: number;
+  /** Stamped by the sequencer: the only clock replicas ever see. */
+  time: number;
+  event: InputEvent;
+}
+
+export interface AppendResult {
+  input: SequencedInput;
+  /** True when this (sessionId, clientId, clientSeq) was logged before: nothing was written. */
+  duplicate: boolean;
+}
+
+export interface StoredSnapshot {
+  sessionId: string;
+  /** The state after applying every input with seq <= this (0: initial state). */
+  seq: number;
+  stateHash: string;
+  data: Buffer;
+  createdAt: number;
+}
+
+export interface InputLog {
+  /**
+   * Appends many requests in ONE durable transaction (group commit): when it
+   * returns, every result is durable; when it throws, nothing was written.
+   * Idempotent by (sessionId, clientId, clientSeq): a duplicate returns the
+   * originally assigned input with duplicate=true and does not consume a seq.
+   * A clientSeq at or below the client's lastClientSeq is always treated as a
+   * replay (clients send in order); if its original is no longer in the log it
+   * comes back with duplicate=true and input.seq = COMPACTED_SEQ.
+   * Results are in request order; new inputs of a session get dense,
+   * increasing seqs in request order.
+   */
+  appendBatch(reqs: AppendRequest[]): AppendResult[];
+  /** Inputs with fromSeq <= seq <= toSeq in seq order, at most `limit`. Truncated seqs are simply absent. */
+  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): SequencedInput[];
+  /** Highest seq ever assigned in the session; 0 when none. Survives truncation. */
+  headSeq(sessionId: string): number;
+  /** Highest clientSeq logged for this client; -1 when none. Survives truncation. */
+  lastClientSeq(sessionId: string, clientId: string): number;
+  /** Idempotent for the same (sessionId, seq, stateHash); a different hash for a stored seq is a conflict. */
+  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): void;
+  latestSnapshot(sessionId: string): StoredSnapshot | null;
+  /** Deletes inputs with seq <= uptoSeq (behind a stored snapshot); returns rows removed. */
+  truncateThrough(sessionId: string, uptoSeq: number): number;
+  close(): void;
+}
