@@ -89,7 +89,11 @@ export const RtpParametersSchema = z
     ).optional(),
     encodings: small(RtpEncodingSchema, 8).optional(),
     rtcp: z
-      .object({ cname: z.string().max(256).optional(), reducedSize: z.boolean().optional(), mux: z.boolean().optional() })
+      .object({
+        cname: z.string().max(256).optional(),
+        reducedSize: z.boolean().optional(),
+        mux: z.boolean().optional(),
+      })
       .strict()
       .optional(),
   })

@@ -8,7 +8,14 @@ import { LIMITS } from './limits.js';
 import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './media.js';
 import type { ConsumerParams, TransportParams } from './media.js';
 import type { Result } from './errors.js';
-import { AppRefSchema, IdSchema, type AppCatalogEntry, type AppRef, type ReplicaInfo, type SessionInfo } from './session.js';
+import {
+  AppRefSchema,
+  IdSchema,
+  type AppCatalogEntry,
+  type AppRef,
+  type ReplicaInfo,
+  type SessionInfo,
+} from './session.js';
 
 // ---------------------------------------------------------------- viewer → server
 
@@ -28,7 +35,9 @@ export const ViewerRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('session.join'), sessionId: IdSchema, clientId: IdSchema }).strict(),
   z.object({ type: z.literal('session.leave'), sessionId: IdSchema }).strict(),
   z.object({ type: z.literal('transport.create'), sessionId: IdSchema }).strict(),
-  z.object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema }).strict(),
+  z
+    .object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema })
+    .strict(),
   z
     .object({
       type: z.literal('consume'),
@@ -103,11 +112,15 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       nodeId: IdSchema,
       hostId: IdSchema,
       apps: z.array(AppRefSchema).max(64),
-      capacity: z.object({ cores: z.number().int().min(1).max(1024), maxReplicas: z.number().int().min(0).max(1000) }).strict(),
+      capacity: z
+        .object({ cores: z.number().int().min(1).max(1024), maxReplicas: z.number().int().min(0).max(1000) })
+        .strict(),
     })
     .strict(),
   z.object({ type: z.literal('transport.create'), replicaId: IdSchema }).strict(),
-  z.object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema }).strict(),
+  z
+    .object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema })
+    .strict(),
   z
     .object({
       type: z.literal('produce'),
@@ -185,7 +198,11 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('replica.close'), replicaId: IdSchema, reason: z.string().max(500) }).strict(),
   z
-    .object({ type: z.literal('inputs'), replicaId: IdSchema, inputs: z.array(SequencedInputSchema).max(LIMITS.maxFetchBatch) })
+    .object({
+      type: z.literal('inputs'),
+      replicaId: IdSchema,
+      inputs: z.array(SequencedInputSchema).max(LIMITS.maxFetchBatch),
+    })
     .strict(),
   z.object({ type: z.literal('replica.statusRequest'), replicaId: IdSchema }).strict(),
 ]);

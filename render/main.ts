@@ -16,7 +16,7 @@ export async function runNode(overrides: Parameters<typeof loadRenderConfig>[0] 
     log.info({ signal }, 'leaving');
     const hardExit = setTimeout(() => process.exit(0), 3000);
     hardExit.unref();
-    node.leave().finally(() => {
+    void node.leave().finally(() => {
       // wrtc can crash while tearing down native threads at exit; we've closed
       // every peer connection already, so leave without running more teardown.
       setTimeout(() => process.exit(0), 100);
@@ -34,7 +34,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       process.stdout.write(`LOCKSTEP_NODE_READY nodeId=${node.config.nodeId} hostId=${node.config.hostId}\n`);
     })
     .catch((err: unknown) => {
-    log.fatal({ err }, 'renderer node failed to start');
-    process.exit(1);
-  });
+      log.fatal({ err }, 'renderer node failed to start');
+      process.exit(1);
+    });
 }

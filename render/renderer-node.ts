@@ -4,7 +4,6 @@
 import { io, type Socket } from 'socket.io-client';
 import type { types as msc } from 'mediasoup-client';
 import type { Result } from '../protocol/errors.js';
-import type { SequencedInput } from '../protocol/input.js';
 import { getLogger } from '../protocol/logger.js';
 import {
   NodeNotificationSchema,
@@ -135,7 +134,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         this.#closeReplica(msg.replicaId);
         break;
       case 'inputs':
-        this.replicas.get(msg.replicaId)?.receive(msg.inputs as SequencedInput[]);
+        this.replicas.get(msg.replicaId)?.receive(msg.inputs);
         break;
       case 'replica.statusRequest':
         this.#report(msg.replicaId);
@@ -157,7 +156,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         await this.request({
           type: 'transport.connect',
           transportId,
-          dtlsParameters: dtlsParameters as NodeRequestDtls,
+          dtlsParameters,
         });
       },
       produce: async (replicaId, transportId, rtpParameters: msc.RtpParameters) => {
@@ -166,7 +165,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
           replicaId,
           transportId,
           kind: 'video',
-          rtpParameters: rtpParameters as NodeRequestRtp,
+          rtpParameters,
         });
         return res.producerId;
       },
@@ -243,6 +242,3 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     this.#socket.close();
   }
 }
-
-type NodeRequestDtls = Extract<NodeRequest, { type: 'transport.connect' }>['dtlsParameters'];
-type NodeRequestRtp = Extract<NodeRequest, { type: 'produce' }>['rtpParameters'];

@@ -185,24 +185,22 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     let to = Math.min(this.#knownHead, from + LIMITS.maxFetchBatch - 1);
     for (const seq of this.#pending.keys()) if (seq > from && seq - 1 < to) to = seq - 1;
     this.#fetching = true;
-    this.#opts
-      .fetchInputs(from, to)
-      .then(
-        (inputs) => {
-          this.#fetching = false;
-          if (inputs.length === 0) {
-            // The log does not have it (yet): retry later rather than spin.
-            setTimeout(() => this.#pump(), 200).unref();
-            return;
-          }
-          this.receive(inputs);
-        },
-        (err: unknown) => {
-          this.#fetching = false;
-          log.warn({ replicaId: this.id, from, to, err }, 'input fetch failed; retrying');
-          if (!this.#closed) setTimeout(() => this.#pump(), 500).unref();
-        },
-      );
+    this.#opts.fetchInputs(from, to).then(
+      (inputs) => {
+        this.#fetching = false;
+        if (inputs.length === 0) {
+          // The log does not have it (yet): retry later rather than spin.
+          setTimeout(() => this.#pump(), 200).unref();
+          return;
+        }
+        this.receive(inputs);
+      },
+      (err: unknown) => {
+        this.#fetching = false;
+        log.warn({ replicaId: this.id, from, to, err }, 'input fetch failed; retrying');
+        if (!this.#closed) setTimeout(() => this.#pump(), 500).unref();
+      },
+    );
   }
 
   #markDirty(): void {

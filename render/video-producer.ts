@@ -1,6 +1,6 @@
 // One replica's video path into the SFU: a wrtc RTCVideoSource track, produced
 // by mediasoup-client (Chrome111 handler over wrtc) into the session's router.
-import { Device, types as msc } from 'mediasoup-client';
+import { Device, type types as msc } from 'mediasoup-client';
 import { getLogger } from '../protocol/logger.js';
 import type { NodeResponses } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
@@ -69,9 +69,7 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
       opts.signalling.connectTransport(transport.id, dtlsParameters).then(callback, errback);
     });
     transport.on('produce', ({ rtpParameters }, callback, errback) => {
-      opts.signalling
-        .produce(opts.replicaId, transport.id, rtpParameters)
-        .then((id) => callback({ id }), errback);
+      opts.signalling.produce(opts.replicaId, transport.id, rtpParameters).then((id) => callback({ id }), errback);
     });
     // Screencast content: keep resolution and sharp text, let frame rate give way.
     const source = new wrtc.nonstandard.RTCVideoSource({ isScreencast: true });

@@ -15,7 +15,8 @@ export function mediasoupWorkerPath() {
   if (process.env.MEDIASOUP_WORKER_BIN) return process.env.MEDIASOUP_WORKER_BIN;
   const patch = readFileSync(join(here, `mediasoup-${MEDIASOUP_VERSION}.patch`));
   const key = createHash('sha256').update(patch).digest('hex').slice(0, 12);
-  const cacheRoot = process.env.LOCKSTEP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lockstep');
+  const cacheRoot =
+    process.env.LOCKSTEP_CACHE_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'lockstep');
   return join(cacheRoot, `mediasoup-worker-${MEDIASOUP_VERSION}-${key}`, 'mediasoup-worker');
 }
 

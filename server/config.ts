@@ -78,5 +78,10 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     healthIntervalMs: int('LOCKSTEP_HEALTH_INTERVAL_MS', 500),
     tls: certPath && keyPath ? { certPath, keyPath } : undefined,
   };
-  return { ...base, ...overrides, mediasoup: { ...base.mediasoup, ...overrides.mediasoup }, sessions: { ...base.sessions, ...overrides.sessions } };
+  return {
+    ...base,
+    ...overrides,
+    mediasoup: { ...base.mediasoup, ...overrides.mediasoup },
+    sessions: { ...base.sessions, ...overrides.sessions },
+  };
 }

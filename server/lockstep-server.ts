@@ -11,12 +11,6 @@ import express from 'express';
 import { Server as IoServer } from 'socket.io';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
-import type {
-  NodeClientToServer,
-  NodeServerToClient,
-  ViewerClientToServer,
-  ViewerServerToClient,
-} from '../protocol/signalling.js';
 import { loadServerConfig, type ServerConfig } from './config.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { NodeGateway } from './node-gateway.js';
@@ -72,10 +66,9 @@ export class LockstepServer {
     const inputLog = SqliteInputLog.open(db);
     const store = SessionStore.open(db);
     const access = Access.fromEnv();
-    let manager: SessionManager | undefined;
-    const sequencer = new Sequencer({ log: inputLog, sessionExists: (id) => manager?.sessions.has(id) ?? false });
+    const sequencer = new Sequencer({ log: inputLog, sessionExists: (id) => manager.sessions.has(id) });
     const sfu = await Sfu.create(config.mediasoup);
-    manager = await SessionManager.create({ config, log: inputLog, store, sequencer, sfu });
+    const manager = await SessionManager.create({ config, log: inputLog, store, sequencer, sfu });
 
     const app = express();
     app.disable('x-powered-by');
@@ -118,7 +111,9 @@ export class LockstepServer {
       if (!session) {
         res.status(404).json({ error: { code: 'not-found', message: `no session ${req.params.id}` } });
       } else if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) {
-        res.status(400).json({ error: { code: 'bad-request', message: 'from/to must be integers with 1 <= from <= to' } });
+        res
+          .status(400)
+          .json({ error: { code: 'bad-request', message: 'from/to must be integers with 1 <= from <= to' } });
       } else {
         res.json({ headSeq: session.headSeq, inputs: inputLog.read(session.id, from, to, LIMITS.maxFetchBatch) });
       }
@@ -136,12 +131,12 @@ export class LockstepServer {
       pingInterval: 5000,
       pingTimeout: 5000,
     });
-    new ViewerGateway(io.of('/viewer') as unknown as import('socket.io').Namespace<ViewerClientToServer, ViewerServerToClient>, {
+    new ViewerGateway(io.of('/viewer'), {
       manager,
       sfu,
       authenticate: (token): ViewerIdentity | null => access.authenticateViewer(token),
     });
-    new NodeGateway(io.of('/node') as unknown as import('socket.io').Namespace<NodeClientToServer, NodeServerToClient>, {
+    new NodeGateway(io.of('/node'), {
       manager,
       sfu,
       authorize: (token) => access.authorizeNode(token),
@@ -172,7 +167,7 @@ export class LockstepServer {
     if (this.#closed) return;
     this.#closed = true;
     this.manager.close();
-    await new Promise<void>((resolve) => this.#io.close(() => resolve()));
+    await this.#io.close();
     await this.#sequencer.close();
     this.sfu.close();
     this.#log.close();

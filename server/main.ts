@@ -12,7 +12,7 @@ export async function runServer(): Promise<LockstepServer> {
     stopping = true;
     log.info({ signal }, 'shutting down');
     setTimeout(() => process.exit(0), 3000).unref();
-    server.close().finally(() => process.exit(0));
+    void server.close().finally(() => process.exit(0));
   };
   process.once('SIGINT', () => stop('SIGINT'));
   process.once('SIGTERM', () => stop('SIGTERM'));

@@ -5,7 +5,9 @@ import { WorkerBinaryMissingError } from './errors.js';
 // @ts-expect-error plain .mjs helper shared with the shell setup
 import { mediasoupWorkerPath } from '../scripts/mediasoup-worker-path.mjs';
 
-export type Mediasoup = typeof import('mediasoup');
+import type * as MediasoupModule from 'mediasoup';
+
+export type Mediasoup = typeof MediasoupModule;
 
 let loaded: Promise<Mediasoup> | undefined;
 

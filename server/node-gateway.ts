@@ -120,7 +120,7 @@ class NodeConnection {
         manager.ownedReplica(nodeId, msg.replicaId);
         const producer = await transport.produce({
           kind: msg.kind,
-          rtpParameters: msg.rtpParameters as types.RtpParameters,
+          rtpParameters: msg.rtpParameters,
           appData: { nodeId, replicaId: msg.replicaId },
         });
         manager.attachProducer(nodeId, msg.replicaId, producer);

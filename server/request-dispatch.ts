@@ -26,23 +26,24 @@ export function errorReply(err: unknown, log: Logger, msgType: string): Result<n
  * Wraps a socket `request` listener: validates, dispatches, acks exactly once.
  * `handle` receives the parsed message and returns the result data.
  */
-export function dispatcher<S extends z.ZodTypeAny>(
-  schema: S,
+export function dispatcher<T extends { type: string }>(
+  schema: z.ZodType<T, z.ZodTypeDef, unknown>,
   log: Logger,
-  handle: (msg: z.infer<S>) => Promise<unknown> | unknown,
+  handle: (msg: T) => unknown,
 ): (raw: unknown, ack?: unknown) => void {
   return (raw, ackArg) => {
     const ack: Ack = typeof ackArg === 'function' ? (ackArg as Ack) : () => undefined;
     const parsed = schema.safeParse(raw);
     if (!parsed.success) {
-      const type = typeof raw === 'object' && raw !== null && 'type' in raw ? String((raw as { type: unknown }).type).slice(0, 40) : '?';
-      const issues = (parsed.error as z.ZodError).issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+      const rawType: unknown = typeof raw === 'object' && raw !== null && 'type' in raw ? raw.type : undefined;
+      const type = typeof rawType === 'string' ? rawType.slice(0, 40) : '?';
+      const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
       log.debug({ type, issues }, 'malformed request dropped');
       ack(fail('bad-request', `malformed "${type}" request: ${issues.join('; ')}`));
       return;
     }
-    const msg: z.infer<S> = parsed.data;
-    const type = (msg as { type: string }).type;
+    const msg = parsed.data;
+    const type = msg.type;
     Promise.resolve()
       .then(() => handle(msg))
       .then(

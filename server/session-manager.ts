@@ -70,7 +70,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** Loads open sessions from the store (they come back after a server restart). */
-  static async create(deps: SessionManagerDeps): Promise<SessionManager> {
+  static create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of deps.store.list()) {
       const session = new Session(
@@ -90,7 +90,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
-    return manager;
+    return Promise.resolve(manager);
   }
 
   apps(): AppRef[] {
@@ -248,7 +248,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return { headSeq: session.headSeq };
   }
 
-  fetchInputs(nodeId: string, replicaId: string, fromSeq: number, toSeq: number): { inputs: SequencedInput[]; headSeq: number } {
+  fetchInputs(
+    nodeId: string,
+    replicaId: string,
+    fromSeq: number,
+    toSeq: number,
+  ): { inputs: SequencedInput[]; headSeq: number } {
     const { session } = this.ownedReplica(nodeId, replicaId);
     if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
     const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);

@@ -56,7 +56,9 @@ export class Session {
 
   /** Replicas counting toward the replication factor. */
   activeReplicas(): ReplicaRecord[] {
-    return [...this.replicas.values()].filter((r) => r.state === 'starting' || r.state === 'catching-up' || r.state === 'live');
+    return [...this.replicas.values()].filter(
+      (r) => r.state === 'starting' || r.state === 'catching-up' || r.state === 'live',
+    );
   }
 
   advanceHead(seq: number): void {

@@ -129,7 +129,9 @@ class ViewerConnection {
         const id = this.#identity;
         const sessions = manager
           .list()
-          .filter((s) => (id.sessionId ? s.sessionId === id.sessionId : manager.get(s.sessionId).meta.owner === id.owner));
+          .filter((s) =>
+            id.sessionId ? s.sessionId === id.sessionId : manager.get(s.sessionId).meta.owner === id.owner,
+          );
         return { sessions };
       }
       case 'apps.list':
@@ -239,7 +241,12 @@ class ViewerConnection {
     const replicaId = replica.replicaId;
     consumer.on('producerclose', () => {
       this.#consumers.delete(consumer.id);
-      this.#socket.emit('notify', { type: 'consumer.closed', consumerId: consumer.id, replicaId, reason: 'producer closed' });
+      this.#socket.emit('notify', {
+        type: 'consumer.closed',
+        consumerId: consumer.id,
+        replicaId,
+        reason: 'producer closed',
+      });
     });
     consumer.on('transportclose', () => this.#consumers.delete(consumer.id));
     consumer.on('score', (score: types.ConsumerScore) => {

@@ -23,7 +23,12 @@ const live = new Set<Proc>();
 function launch(name: string, script: string, env: Record<string, string>, readyPattern: RegExp, timeoutMs = 60_000) {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, script)], {
     cwd: ROOT,
-    env: { ...process.env, LOCKSTEP_LOG_LEVEL: process.env.LOCKSTEP_LOG_LEVEL ?? 'warn', LOCKSTEP_PROC_NAME: name, ...env },
+    env: {
+      ...process.env,
+      LOCKSTEP_LOG_LEVEL: process.env.LOCKSTEP_LOG_LEVEL ?? 'warn',
+      LOCKSTEP_PROC_NAME: name,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -52,7 +57,10 @@ function launch(name: string, script: string, env: Record<string, string>, ready
   live.add(proc);
   void exited.then(() => live.delete(proc));
   const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`)),
+      timeoutMs,
+    );
     const check = () => {
       const m = out.match(readyPattern);
       if (m) {
@@ -75,7 +83,9 @@ export interface ServerProc extends Proc {
   dataDir: string;
 }
 
-export async function startServer(opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {}): Promise<ServerProc> {
+export async function startServer(
+  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<ServerProc> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-data-'));
   const { proc, ready } = launch(
     'server',
@@ -92,7 +102,12 @@ export async function startServer(opts: { dataDir?: string; port?: number; env?:
   return Object.assign(proc, { url: m[1] ?? '', dataDir });
 }
 
-export async function startNode(opts: { url: string; hostId: string; nodeId?: string; env?: Record<string, string> }): Promise<Proc> {
+export async function startNode(opts: {
+  url: string;
+  hostId: string;
+  nodeId?: string;
+  env?: Record<string, string>;
+}): Promise<Proc> {
   const { proc, ready } = launch(
     `node-${opts.hostId}`,
     'render/main.ts',

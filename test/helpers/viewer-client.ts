@@ -58,7 +58,9 @@ export class TestViewer {
     });
   }
 
-  async request<T extends ViewerRequest['type']>(msg: Extract<ViewerRequest, { type: T }>): Promise<ViewerResponses[T]> {
+  async request<T extends ViewerRequest['type']>(
+    msg: Extract<ViewerRequest, { type: T }>,
+  ): Promise<ViewerResponses[T]> {
     const res = await this.raw(msg);
     if (!res.ok) throw new RequestFailed(res.error.code, res.error.message);
     return res.data as ViewerResponses[T];
@@ -86,7 +88,12 @@ export async function getSession(url: string, sessionId: string): Promise<Sessio
   return ((await res.json()) as { session: SessionInfo }).session;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 20_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 20_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
@@ -96,7 +103,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
     } catch (err) {
       last = err;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for ${what}${last instanceof Error ? `: ${last.message}` : ''}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

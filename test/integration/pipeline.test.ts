@@ -28,7 +28,13 @@ describe('pipeline: server + renderer on loopback', () => {
     server = await startServer();
     await startNode({ url: server.url, hostId: 'host-a' });
     viewer = await TestViewer.connect(server.url);
-    const { session } = await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1, width: 640, height: 480 });
+    const { session } = await viewer.request({
+      type: 'sessions.create',
+      app: 'writer',
+      replicationFactor: 1,
+      width: 640,
+      height: 480,
+    });
     sessionId = session.sessionId;
     await viewer.request({ type: 'session.join', sessionId, clientId: 'itest-client' });
   });

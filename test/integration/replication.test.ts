@@ -28,9 +28,16 @@ describe('replication: kill and restart replicas while typing', () => {
 
   before(async () => {
     server = await startServer();
-    for (const host of ['host-a', 'host-b', 'host-c']) nodes.set(host, await startNode({ url: server.url, hostId: host }));
+    for (const host of ['host-a', 'host-b', 'host-c'])
+      nodes.set(host, await startNode({ url: server.url, hostId: host }));
     viewer = await TestViewer.connect(server.url);
-    const { session } = await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 3, width: 640, height: 360 });
+    const { session } = await viewer.request({
+      type: 'sessions.create',
+      app: 'writer',
+      replicationFactor: 3,
+      width: 640,
+      height: 360,
+    });
     sessionId = session.sessionId;
     await viewer.request({ type: 'session.join', sessionId, clientId: 'typist' });
     await waitFor('3 live replicas', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
@@ -71,13 +78,19 @@ describe('replication: kill and restart replicas while typing', () => {
       }
       if (i === 80 && killedHost) nodes.set(killedHost, await startNode({ url: server.url, hostId: killedHost }));
     }
-    const s = await waitFor('converged after restart', async () => {
-      const info = await getSession(server.url, sessionId);
-      return converged(info, 3) ? info : undefined;
-    }, 30_000);
+    const s = await waitFor(
+      'converged after restart',
+      async () => {
+        const info = await getSession(server.url, sessionId);
+        return converged(info, 3) ? info : undefined;
+      },
+      30_000,
+    );
     assert.equal(s.headSeq, acked.size);
     // The killed host's old replica is gone; a new one (new id) took its place.
-    assert.ok(s.replicas.every((r) => r.replicaId !== `${sessionId}.r1` || r.hostId !== killedHost || r.state === 'live'));
+    assert.ok(
+      s.replicas.every((r) => r.replicaId !== `${sessionId}.r1` || r.hostId !== killedHost || r.state === 'live'),
+    );
   });
 
   it('SIGKILL of the server loses no acknowledged input', async () => {
