@@ -1,0 +1,193 @@
+// Word wrap and caret geometry. Pure functions of the text, the wrap width and
+// an integer width function: no canvas, no floats, so every replica breaks
+// lines at the same offsets.
+import { isBreakingSpace, isWide, nextBoundary, prevBoundary } from './clusters.js';
+
+/** Width of one cluster in integer layout units. */
+export type WidthFn = (cluster: string) => number;
+
+export interface VisualLine {
+  /** UTF-16 offset of the first cluster on the line. */
+  readonly start: number;
+  /** Offset just past the line's last cluster (a hard line stops before its '\n'). */
+  readonly end: number;
+  /** True when the line ends a paragraph ('\n' or end of text), false for a soft wrap. */
+  readonly hard: boolean;
+}
+
+export interface Layout {
+  readonly text: string;
+  readonly wrapWidth: number;
+  readonly lines: readonly VisualLine[];
+}
+
+/** Hyphens and dashes: a line may break after them. */
+function isBreakAfter(cp: number): boolean {
+  return cp === 0x2d || cp === 0x2010 || cp === 0x2013 || cp === 0x2014;
+}
+
+/**
+ * Greedy wrap of one paragraph (no '\n'). Returns the start offset of every
+ * visual line, relative to the paragraph; the first is always 0. Lines break
+ * after whitespace runs (which may hang past the edge), after hyphens and
+ * around wide (CJK) characters; a word longer than the line is broken between clusters.
+ */
+export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn): number[] {
+  const starts = [0];
+  let start = 0;
+  let x = 0;
+  let breakAt = -1;
+  let xAtBreak = 0;
+  let i = 0;
+  while (i < para.length) {
+    const next = nextBoundary(para, i);
+    const cluster = para.slice(i, next);
+    const cp = cluster.codePointAt(0) ?? 0;
+    const w = widthOf(cluster);
+    if (isBreakingSpace(cp)) {
+      x += w;
+      i = next;
+      breakAt = i;
+      xAtBreak = x;
+      continue;
+    }
+    const wide = isWide(cp);
+    if (wide && i > start) {
+      breakAt = i;
+      xAtBreak = x;
+    }
+    if (x + w > wrapWidth && i > start) {
+      if (breakAt > start) {
+        start = breakAt;
+        x -= xAtBreak;
+      } else {
+        start = i;
+        x = 0;
+      }
+      starts.push(start);
+      breakAt = -1;
+      // Re-examine the same cluster: the carried-over word may still be too long.
+      continue;
+    }
+    x += w;
+    i = next;
+    if (wide || isBreakAfter(cp)) {
+      breakAt = i;
+      xAtBreak = x;
+    }
+  }
+  return starts;
+}
+
+export interface LayoutEngine {
+  layout(text: string, wrapWidth: number): Layout;
+}
+
+/** Lays out documents, reusing wrapped paragraphs that did not change. */
+export function createLayoutEngine(widthOf: WidthFn): LayoutEngine {
+  const paragraphs = new Map<string, number[]>();
+  let last: Layout | null = null;
+  return {
+    layout(text, wrapWidth) {
+      if (last && last.text === text && last.wrapWidth === wrapWidth) return last;
+      // Bounded cache: results do not depend on what is cached, only speed does.
+      if (paragraphs.size > 5000) paragraphs.clear();
+      const lines: VisualLine[] = [];
+      let p = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', p);
+        const pEnd = nl === -1 ? text.length : nl;
+        const para = text.slice(p, pEnd);
+        const key = `${wrapWidth}\u0000${para}`;
+        let starts = paragraphs.get(key);
+        if (!starts) {
+          starts = wrapParagraph(para, wrapWidth, widthOf);
+          paragraphs.set(key, starts);
+        }
+        for (let k = 0; k < starts.length; k++) {
+          const s = starts[k] ?? 0;
+          const e = starts[k + 1];
+          lines.push(
+            e === undefined ? { start: p + s, end: pEnd, hard: true } : { start: p + s, end: p + e, hard: false },
+          );
+        }
+        if (nl === -1) break;
+        p = nl + 1;
+      }
+      last = { text, wrapWidth, lines };
+      return last;
+    },
+  };
+}
+
+function lineAt(layout: Layout, index: number): VisualLine {
+  const line = layout.lines[index];
+  if (!line) throw new RangeError(`layout: no line ${index}`);
+  return line;
+}
+
+/** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
+export function lineIndexAt(layout: Layout, offset: number): number {
+  let lo = 0;
+  let hi = layout.lines.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (lineAt(layout, mid).start <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * The last caret position on a line. On a soft-wrapped line the end offset
+ * is where the next line starts, so the caret stops before the last cluster
+ * (normally the space the line broke after).
+ */
+export function lineCaretEnd(layout: Layout, index: number): number {
+  const line = lineAt(layout, index);
+  if (line.hard) return line.end;
+  return Math.max(line.start, prevBoundary(layout.text, line.end));
+}
+
+/** Caret x (layout units from the line's left edge) for `offset` on line `index`. */
+export function xAtOffset(layout: Layout, index: number, offset: number, widthOf: WidthFn): number {
+  const { text } = layout;
+  const line = lineAt(layout, index);
+  let x = 0;
+  for (let i = line.start; i < Math.min(offset, line.end);) {
+    const n = nextBoundary(text, i);
+    x += widthOf(text.slice(i, n));
+    i = n;
+  }
+  return x;
+}
+
+/** The caret position on line `index` nearest to `x` (layout units). */
+export function offsetAtX(layout: Layout, index: number, x: number, widthOf: WidthFn): number {
+  const { text } = layout;
+  const line = lineAt(layout, index);
+  const last = lineCaretEnd(layout, index);
+  let left = 0;
+  for (let i = line.start; i < last;) {
+    const n = nextBoundary(text, i);
+    const w = widthOf(text.slice(i, n));
+    if (x < left + w / 2) return i;
+    left += w;
+    i = n;
+  }
+  return last;
+}
+
+/** The start of the cluster under `x` on line `index` (for word selection). */
+export function clusterAtX(layout: Layout, index: number, x: number, widthOf: WidthFn): number {
+  const { text } = layout;
+  const line = lineAt(layout, index);
+  let left = 0;
+  for (let i = line.start; i < line.end;) {
+    const n = nextBoundary(text, i);
+    left += widthOf(text.slice(i, n));
+    if (x < left) return i;
+    i = n;
+  }
+  return line.hard ? line.end : prevBoundary(text, line.end);
+}
