@@ -72,7 +72,7 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     if (server) removeDir(server.dataDir);
   });
 
-  it('types "Hello, Lockstep" and the displayed frame matches the reference render', async () => {
+  it('types "Hello, Lockstep" and the displayed frame matches the reference render', async (t) => {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/?session=${sessionId}`);
     await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
@@ -106,6 +106,8 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     const matchExpected = psnr(shown, expected);
     const matchEmpty = psnr(shown, empty);
     const blankMatchEmpty = psnr(blank, empty);
+    t.diagnostic(`PSNR shown/expected ${matchExpected.toFixed(1)} dB, shown/empty ${matchEmpty.toFixed(1)} dB`);
+    if (process.env.LOCKSTEP_SCREENSHOTS) await page.screenshot({ path: process.env.LOCKSTEP_SCREENSHOTS });
     // The video before typing looked like an empty document; after typing it
     // looks like the expected state, clearly more than like an empty one.
     assert.ok(blankMatchEmpty > 25, `initial frame vs empty reference: ${blankMatchEmpty.toFixed(1)} dB`);

@@ -7,14 +7,15 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 export const CHROMIUM = process.env.LOCKSTEP_CHROMIUM ?? '/usr/bin/chromium';
 
 export interface TestBrowser {
-  browser: Browser;
+  browser: Browser | null;
   context: BrowserContext;
   close(): Promise<void>;
 }
 
 export async function launchChromium(): Promise<TestBrowser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'lockstep-chromium-'));
-  const browser = await chromium.launch({
+  // A persistent context is how playwright takes a fresh --user-data-dir.
+  const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
     args: [
@@ -25,19 +26,19 @@ export async function launchChromium(): Promise<TestBrowser> {
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      `--user-data-dir=${userDataDir}`,
       // Loopback ICE candidates must not be hidden behind mDNS names.
       '--disable-features=WebRtcHideLocalIpsWithMdns',
       '--autoplay-policy=no-user-gesture-required',
     ],
+    viewport: { width: 1400, height: 900 },
   });
-  const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+  const browser = context.browser();
   return {
     browser,
     context,
     async close() {
       await context.close().catch(() => undefined);
-      await browser.close().catch(() => undefined);
+      await browser?.close().catch(() => undefined);
       rmSync(userDataDir, { recursive: true, force: true });
     },
   };

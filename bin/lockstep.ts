@@ -1,0 +1,297 @@
+// The `lockstep` command: `server`, `node` (the one command for a spare PC) and
+// `demo`. Flags become the LOCKSTEP_* variables the config loaders already read,
+// so the CLI adds no second configuration path. Heavy modules (mediasoup, wrtc,
+// canvas) are imported only inside actions so `--help` and flag errors are instant.
+import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, Option } from 'commander';
+import { nodeEnvFromOptions, type NodeCliOptions } from '../render/cli-options.js';
+import { parseIntFlag, serverEnvFromOptions, type ServerCliOptions } from '../server/cli-options.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function stamp(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version?: unknown };
+    return typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Sets env before the config/logger modules are imported (they read it at load/create time). */
+function applyEnv(env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env)) process.env[k] = v;
+}
+
+/** Validation errors go through commander so they look like its own errors (exit 1). */
+function validated<T>(cmd: Command, fn: () => T): T {
+  try {
+    return fn();
+  } catch (err) {
+    return cmd.error(`error: ${message(err)}`);
+  }
+}
+
+function logLevelOption(): Option {
+  // Logs are JSON on stderr; the CLI prints its own human lines, so default to quiet.
+  return new Option('--log-level <level>', 'log level of the JSON logs on stderr')
+    .choices(LOG_LEVELS)
+    .default(process.env.LOCKSTEP_LOG_LEVEL ?? 'warn');
+}
+
+function warnIfViewerMissing(): void {
+  if (!existsSync(join(ROOT, 'viewer/dist/viewer.js'))) {
+    process.stderr.write(
+      'warning: the viewer bundle is not built (viewer/dist/viewer.js); run `npm run setup` or `npm run build:viewer` so the browser page loads\n',
+    );
+  }
+}
+
+function lanAddresses(): string[] {
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((a) => a.family === 'IPv4' && !a.internal)
+    .map((a) => a.address);
+}
+
+/**
+ * The launcher forwards SIGINT/SIGTERM while the terminal also sends Ctrl-C to
+ * the whole process group, so one Ctrl-C can arrive twice. runServer/runNode and
+ * the demo stop on the first (`once`); this absorbs the copy, which would
+ * otherwise kill the process mid-shutdown, and lets a later, deliberate second
+ * Ctrl-C force the exit. Prepended so onFirst runs before the graceful handlers.
+ */
+function guardSignals(onFirst: (signal: NodeJS.Signals) => void): void {
+  let firstAt = 0;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.prependListener(signal, () => {
+      const now = Date.now();
+      if (firstAt === 0) {
+        firstAt = now;
+        onFirst(signal);
+      } else if (now - firstAt > 1000) {
+        say('forced exit');
+        process.exit(130);
+      }
+    });
+  }
+}
+
+interface ServerFlags extends ServerCliOptions {
+  logLevel: string;
+}
+
+async function serverAction(flags: ServerFlags, cmd: Command): Promise<void> {
+  const env = validated(cmd, () => serverEnvFromOptions(flags));
+  for (const file of [flags.tlsCert, flags.tlsKey]) {
+    if (file !== undefined && !existsSync(file)) cmd.error(`error: TLS file not found: ${file}`);
+  }
+  applyEnv({ ...env, LOCKSTEP_LOG_LEVEL: flags.logLevel });
+  warnIfViewerMissing();
+  const { runServer } = await import('../server/main.js');
+  const server = await runServer().catch((err: unknown) => {
+    process.stderr.write(`lockstep server: failed to start: ${message(err)}\n`);
+    return process.exit(1);
+  });
+  say(`Lockstep server listening on ${server.url}`);
+  say(`open ${server.url}/ in a browser`);
+
+  // A wildcard bind URL (0.0.0.0) is not something to paste on another machine.
+  const wildcard = ['0.0.0.0', '::'].includes(server.config.host);
+  const lan = lanAddresses();
+  const scheme = server.config.tls ? 'https' : 'http';
+  const reachable = wildcard && lan.length > 0 ? lan.map((ip) => `${scheme}://${ip}:${server.port}`) : [server.url];
+  if (wildcard) for (const u of reachable) say(`  on this network: ${u}/`);
+  say(`add a renderer node:  lockstep node --server ${reachable[0] ?? server.url}`);
+  if (wildcard && server.config.mediasoup.announcedIp === undefined) {
+    say(
+      "note: media is announced on 127.0.0.1; for viewers/nodes on other machines add --listen-ip 0.0.0.0 --announced-ip <this machine's LAN IP>",
+    );
+  }
+  guardSignals(() => say('shutting down'));
+}
+
+interface NodeFlags extends NodeCliOptions {
+  logLevel: string;
+}
+
+async function nodeAction(flags: NodeFlags, cmd: Command): Promise<void> {
+  const env = validated(cmd, () => nodeEnvFromOptions(flags));
+  const url = env.LOCKSTEP_SERVER_URL ?? '';
+  applyEnv({ ...env, LOCKSTEP_LOG_LEVEL: flags.logLevel });
+  say(`joining ${url} ...`);
+  const { runNode } = await import('../render/main.js');
+  const node = await runNode().catch((err: unknown) => {
+    // The socket keeps retrying in the background; exit instead of hanging.
+    process.stderr.write(`lockstep node: could not join ${url}: ${message(err)}\n`);
+    return process.exit(1);
+  });
+  say(`joined ${url} as node ${node.config.nodeId} on host ${node.config.hostId}`);
+
+  // Remember each replica's session: the Map entry is gone by the time 'replicaremoved' fires.
+  const sessionOf = new Map<string, string>();
+  node.on('replicaadded', (id) => {
+    const sessionId = node.replicas.get(id)?.sessionId ?? '?';
+    sessionOf.set(id, sessionId);
+    say(`[${stamp()}] + hosting replica ${id} of session ${sessionId} (${node.replicas.size} hosted)`);
+  });
+  node.on('replicaremoved', (id) => {
+    const sessionId = sessionOf.get(id) ?? '?';
+    sessionOf.delete(id);
+    say(`[${stamp()}] - stopped hosting replica ${id} of session ${sessionId} (${node.replicas.size} hosted)`);
+  });
+  let leaving = false;
+  node.on('disconnected', (reason) => {
+    // Our own leave closes the socket too; that is not a lost server.
+    if (!leaving) say(`[${stamp()}] lost the server (${reason}); reconnecting ...`);
+  });
+  // 'registered' fires again on every reconnect; the first one happened inside runNode.
+  node.on('registered', () => say(`[${stamp()}] rejoined ${url}`));
+
+  const status = setInterval(() => {
+    const parts = [...node.replicas].map(([id, r]) => `${id} (session ${r.sessionId}) seq ${r.appliedSeq}`);
+    say(`[${stamp()}] status: ${plural(parts.length, 'replica')} hosted${parts.length ? `: ${parts.join(', ')}` : ''}`);
+  }, 10_000);
+  status.unref();
+
+  // runNode's own handler does the graceful leave; this one only reports it.
+  guardSignals(() => {
+    leaving = true;
+    clearInterval(status);
+    say(`leaving: handing ${plural(node.replicas.size, 'replica')} back`);
+  });
+}
+
+interface DemoFlags {
+  port?: string;
+  nodes?: string;
+  dataDir?: string;
+  logLevel: string;
+}
+
+async function demoAction(flags: DemoFlags, cmd: Command): Promise<void> {
+  const env = validated(cmd, () => {
+    const e: Record<string, string> = {};
+    if (flags.port !== undefined) e.LOCKSTEP_PORT = String(parseIntFlag('--port', flags.port, 0, 65535));
+    if (flags.nodes !== undefined) e.LOCKSTEP_DEMO_NODES = String(parseIntFlag('--nodes', flags.nodes, 1, 16));
+    if (flags.dataDir !== undefined) {
+      if (flags.dataDir.trim() === '') throw new Error('--data-dir must not be empty');
+      e.LOCKSTEP_DATA_DIR = flags.dataDir;
+    }
+    return e;
+  });
+  applyEnv({ ...env, LOCKSTEP_LOG_LEVEL: flags.logLevel });
+  warnIfViewerMissing();
+  const nodes = process.env.LOCKSTEP_DEMO_NODES ?? '3';
+  say(`starting the demo: one server and ${nodes} renderer nodes on this machine (first start can take a few seconds)`);
+  guardSignals((signal) => {
+    // Before the demo installs its own handler (still starting up) nobody else
+    // handles the signal; exit, and the process helpers kill the children at exit.
+    if (process.listenerCount(signal) <= 1) {
+      say('[demo] stopping');
+      process.exit(130);
+    }
+  });
+  // scripts/demo.ts runs on import and owns its lifecycle (exits on failure or Ctrl-C).
+  await import('../scripts/demo.js');
+}
+
+function buildProgram(): Command {
+  const program = new Command('lockstep')
+    .description('Lockstep: thin-client streaming where the session survives the death of the machine running it')
+    .version(version(), '-v, --version')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText(
+      'after',
+      `
+Quick start:
+  $ lockstep demo                                 everything on this machine
+  on the server machine (its LAN IP, here 192.168.1.10):
+  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10
+  on each spare PC:
+  $ lockstep node --server http://192.168.1.10:3000
+
+Run \`lockstep <command> --help\` for a command's flags.`,
+    );
+
+  program
+    .command('server')
+    .description('run the Lockstep server (sequencer, placement, WebRTC SFU and the viewer page)')
+    .option('-p, --port <n>', 'HTTP port, 0 picks a free one (default: 3000)')
+    .option('--host <host>', 'address to listen on; 0.0.0.0 for other machines (default: 127.0.0.1)')
+    .option('--data-dir <dir>', 'directory for the SQLite database (default: ./data)')
+    .option('--announced-ip <ip>', "IP announced in ICE candidates, e.g. this machine's LAN address")
+    .option('--listen-ip <ip>', 'IP the WebRTC transports listen on (default: 127.0.0.1)')
+    .option('--rtc-min-port <n>', 'lowest WebRTC media port (default: 40000)')
+    .option('--rtc-max-port <n>', 'highest WebRTC media port (default: 49999)')
+    .option('--workers <n>', 'mediasoup worker processes (default: CPU count)')
+    .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key serves HTTPS')
+    .option('--tls-key <file>', 'TLS private key (PEM)')
+    .addOption(logLevelOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  $ lockstep server
+  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10`,
+    )
+    .action(serverAction);
+
+  program
+    .command('node')
+    .description('join a Lockstep server as a renderer node and host session replicas (run on each spare PC)')
+    .requiredOption('-s, --server <url>', 'server URL, e.g. http://192.168.1.10:3000')
+    .option('-t, --token <token>', 'cluster join token from the server operator')
+    .option('--host-id <id>', 'host identity; replicas of one session never share a host (default: hostname)')
+    .option('--node-id <id>', 'node identity (default: <host-id>-<pid>)')
+    .option('--max-replicas <n>', 'most replicas this node hosts (default: 2 x CPU count)')
+    .option('--max-fps <n>', 'frame rate cap per replica, 1-60 (default: 30)')
+    .addOption(logLevelOption())
+    .addHelpText(
+      'after',
+      `
+Ctrl-C leaves gracefully: the server re-places this node's replicas before it exits.
+
+Example:
+  $ lockstep node --server http://192.168.1.10:3000 --host-id spare-pc`,
+    )
+    .action(nodeAction);
+
+  program
+    .command('demo')
+    .description('run a server and renderer nodes on this machine with one writer session, and print the viewer URL')
+    .option('-p, --port <n>', 'server port (default: 3000)')
+    .option('--nodes <n>', 'renderer nodes to start, each standing for a host (default: 3)')
+    .option('--data-dir <dir>', 'directory for the SQLite database (default: ./data)')
+    .addOption(logLevelOption())
+    .action(demoAction);
+
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`lockstep: ${message(err)}\n`);
+    process.exit(1);
+  });

@@ -1,0 +1,171 @@
+// The `lockstep` CLI: flag → env mapping (pure) and the launcher's help / error
+// paths (spawned; none of these start a server or join one).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { serverEnvFromOptions } from '../../server/cli-options.js';
+import { nodeEnvFromOptions, normalizeServerUrl } from '../../render/cli-options.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const LAUNCHER = join(ROOT, 'bin', 'lockstep.mjs');
+
+function cli(...args: string[]) {
+  const r = spawnSync(process.execPath, [LAUNCHER, ...args], { cwd: ROOT, encoding: 'utf8', timeout: 20_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+test('serverEnvFromOptions maps every flag to its env variable', () => {
+  assert.deepEqual(
+    serverEnvFromOptions({
+      port: '0',
+      host: '0.0.0.0',
+      dataDir: '/tmp/d',
+      announcedIp: '192.168.1.10',
+      listenIp: '::',
+      rtcMinPort: '41000',
+      rtcMaxPort: '41100',
+      workers: '2',
+      tlsCert: 'c.pem',
+      tlsKey: 'k.pem',
+    }),
+    {
+      LOCKSTEP_PORT: '0',
+      LOCKSTEP_HOST: '0.0.0.0',
+      LOCKSTEP_DATA_DIR: '/tmp/d',
+      LOCKSTEP_ANNOUNCED_IP: '192.168.1.10',
+      LOCKSTEP_LISTEN_IP: '::',
+      LOCKSTEP_RTC_MIN_PORT: '41000',
+      LOCKSTEP_RTC_MAX_PORT: '41100',
+      LOCKSTEP_MEDIASOUP_WORKERS: '2',
+      LOCKSTEP_TLS_CERT: 'c.pem',
+      LOCKSTEP_TLS_KEY: 'k.pem',
+    },
+  );
+});
+
+test('serverEnvFromOptions leaves unset flags out and accepts numbers and hostnames', () => {
+  assert.deepEqual(serverEnvFromOptions({}), {});
+  assert.deepEqual(serverEnvFromOptions({ port: 65535, host: 'localhost' }), {
+    LOCKSTEP_PORT: '65535',
+    LOCKSTEP_HOST: 'localhost',
+  });
+  assert.deepEqual(serverEnvFromOptions({ host: '[::1]' }), { LOCKSTEP_HOST: '::1' });
+});
+
+test('serverEnvFromOptions rejects bad values with the flag name', () => {
+  const bad: [Parameters<typeof serverEnvFromOptions>[0], RegExp][] = [
+    [{ port: '-1' }, /--port must be an integer from 0 to 65535/],
+    [{ port: '65536' }, /--port/],
+    [{ port: '80.5' }, /--port/],
+    [{ port: '12abc' }, /--port/],
+    [{ port: '' }, /--port/],
+    [{ host: 'not a host!' }, /--host/],
+    [{ announcedIp: 'my-laptop' }, /--announced-ip must be an IPv4 or IPv6 address/],
+    [{ announcedIp: '300.1.1.1' }, /--announced-ip/],
+    [{ listenIp: '1.2.3' }, /--listen-ip/],
+    [{ rtcMinPort: '70000' }, /--rtc-min-port/],
+    [{ rtcMinPort: '45000', rtcMaxPort: '44000' }, /must not be greater than --rtc-max-port/],
+    [{ rtcMinPort: '50000' }, /--rtc-min-port \(50000\) must not be greater than --rtc-max-port \(49999\)/],
+    [{ workers: '0' }, /--workers/],
+    [{ tlsCert: 'c.pem' }, /--tls-cert and --tls-key must be given together/],
+    [{ tlsKey: 'k.pem' }, /together/],
+    [{ dataDir: ' ' }, /--data-dir must not be empty/],
+  ];
+  for (const [opts, pattern] of bad) assert.throws(() => serverEnvFromOptions(opts), pattern, JSON.stringify(opts));
+});
+
+test('nodeEnvFromOptions maps flags and reduces the URL to its origin', () => {
+  assert.deepEqual(
+    nodeEnvFromOptions({
+      server: 'http://192.168.1.10:3000/?session=s-1',
+      token: 'secret',
+      hostId: 'spare-pc',
+      nodeId: 'spare-pc-1',
+      maxReplicas: '4',
+      maxFps: 60,
+    }),
+    {
+      LOCKSTEP_SERVER_URL: 'http://192.168.1.10:3000',
+      LOCKSTEP_JOIN_TOKEN: 'secret',
+      LOCKSTEP_HOST_ID: 'spare-pc',
+      LOCKSTEP_NODE_ID: 'spare-pc-1',
+      LOCKSTEP_MAX_REPLICAS: '4',
+      LOCKSTEP_MAX_FPS: '60',
+    },
+  );
+  assert.deepEqual(nodeEnvFromOptions({ server: 'https://lockstep.example/' }), {
+    LOCKSTEP_SERVER_URL: 'https://lockstep.example',
+  });
+  assert.equal(normalizeServerUrl('http://[::1]:3000'), 'http://[::1]:3000');
+});
+
+test('nodeEnvFromOptions requires an http(s) URL and rejects bad values', () => {
+  const bad: [Parameters<typeof nodeEnvFromOptions>[0], RegExp][] = [
+    [{}, /--server <url> is required/],
+    [{ server: '' }, /--server <url> is required/],
+    [{ server: 'not-a-url' }, /--server must be an http:\/\/ or https:\/\/ URL/],
+    [{ server: '192.168.1.10:3000' }, /--server must be an http/],
+    [{ server: 'ftp://host:21' }, /--server must be an http/],
+    [{ server: 'ws://host:3000' }, /--server must be an http/],
+    [{ server: 'http://h:1', hostId: 'has space' }, /--host-id/],
+    [{ server: 'http://h:1', nodeId: '' }, /--node-id/],
+    [{ server: 'http://h:1', token: '' }, /--token must not be empty/],
+    [{ server: 'http://h:1', maxReplicas: '0' }, /--max-replicas/],
+    [{ server: 'http://h:1', maxFps: '61' }, /--max-fps must be an integer from 1 to 60/],
+    [{ server: 'http://h:1', maxFps: 'fast' }, /--max-fps/],
+  ];
+  for (const [opts, pattern] of bad) assert.throws(() => nodeEnvFromOptions(opts), pattern, JSON.stringify(opts));
+});
+
+test('lockstep --help lists the commands', () => {
+  const r = cli('--help');
+  assert.equal(r.status, 0, r.stderr);
+  for (const word of ['Usage: lockstep', 'server', 'node', 'demo']) assert.match(r.stdout, new RegExp(word));
+});
+
+test('lockstep server --help and node --help list the flags', () => {
+  const server = cli('server', '--help');
+  assert.equal(server.status, 0, server.stderr);
+  for (const flag of [
+    '--port',
+    '--host',
+    '--data-dir',
+    '--announced-ip',
+    '--listen-ip',
+    '--rtc-min-port',
+    '--rtc-max-port',
+    '--workers',
+    '--tls-cert',
+    '--tls-key',
+  ]) {
+    assert.ok(server.stdout.includes(flag), `server --help lacks ${flag}`);
+  }
+  const node = cli('node', '--help');
+  assert.equal(node.status, 0, node.stderr);
+  for (const flag of ['--server <url>', '--token', '--host-id', '--node-id', '--max-replicas', '--max-fps']) {
+    assert.ok(node.stdout.includes(flag), `node --help lacks ${flag}`);
+  }
+});
+
+test('lockstep node rejects a bad or missing --server with a clear message', () => {
+  const bad = cli('node', '--server', 'not-a-url');
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /--server must be an http:\/\/ or https:\/\/ URL.*not-a-url/);
+  const missing = cli('node');
+  assert.equal(missing.status, 1);
+  assert.match(missing.stderr, /required option '-s, --server <url>' not specified/);
+});
+
+test('unknown commands, unknown flags and bad values exit 1', () => {
+  const cmd = cli('serve');
+  assert.equal(cmd.status, 1);
+  assert.match(cmd.stderr, /unknown command 'serve'/);
+  const flag = cli('server', '--prot', '3000');
+  assert.equal(flag.status, 1);
+  assert.match(flag.stderr, /unknown option '--prot'/);
+  const port = cli('server', '--port', '99999');
+  assert.equal(port.status, 1);
+  assert.match(port.stderr, /--port must be an integer from 0 to 65535/);
+});
