@@ -7,8 +7,10 @@ export const LIMITS = {
   minViewport: 64,
   maxViewportWidth: 3840,
   maxViewportHeight: 2160,
-  /** socket.io maxHttpBufferSize: anything larger is dropped by the transport itself. */
-  maxMessageBytes: 256 * 1024,
+  /** socket.io maxHttpBufferSize: anything larger is dropped by the transport itself (snapshots are the largest messages). */
+  maxMessageBytes: 12 * 1024 * 1024,
+  /** A state snapshot, base64 on the wire. */
+  maxSnapshotBase64: 11 * 1024 * 1024,
   /** Inputs returned by one `inputs.fetch` request. */
   maxFetchBatch: 2000,
   maxInputsPerSecondPerViewer: 400,

@@ -148,6 +148,27 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('node.leave') }).strict(),
+  z
+    .object({
+      type: z.literal('node.heartbeat'),
+      /** CPU load 0..1 (1-minute load average over cores). */
+      load: z.number().min(0).max(64),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('replica.snapshot'),
+      replicaId: IdSchema,
+      seq: z.number().int().min(0),
+      stateHash: z.string().regex(/^[0-9a-f]{16,64}$/),
+      data: z
+        .string()
+        .max(LIMITS.maxSnapshotBase64)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+    })
+    .strict(),
+  z.object({ type: z.literal('snapshot.fetch'), replicaId: IdSchema }).strict(),
+  z.object({ type: z.literal('replica.refuse'), replicaId: IdSchema, reason: z.string().max(500) }).strict(),
 ]);
 export type NodeRequest = z.infer<typeof NodeRequestSchema>;
 
@@ -157,8 +178,20 @@ export interface NodeResponses {
   'transport.connect': { connected: true };
   produce: { producerId: string };
   'replica.status': { headSeq: number };
-  'inputs.fetch': { inputs: SequencedInput[]; headSeq: number };
+  /** `compactedThrough`: the log holds nothing at or below this seq; start from the snapshot. */
+  'inputs.fetch': { inputs: SequencedInput[]; headSeq: number; compactedThrough: number };
   'node.leave': { left: true };
+  'node.heartbeat': { ok: true };
+  'replica.snapshot': { stored: boolean };
+  'snapshot.fetch': StoredSnapshotWire | null;
+  'replica.refuse': { ok: true };
+}
+
+export interface StoredSnapshotWire {
+  seq: number;
+  stateHash: string;
+  /** base64 of the app's canonical snapshot bytes. */
+  data: string;
 }
 
 // ---------------------------------------------------------------- server → node
@@ -171,13 +204,16 @@ export interface ReplicaAssignment {
   height: number;
   /** Highest seq in the log at assignment: the replica catches up to it before it is live. */
   headSeq: number;
+  /** The server's stored snapshot to start from (fetch it with snapshot.fetch), or null: start from init. */
+  snapshot: { seq: number; stateHash: string } | null;
 }
 
 export type NodeNotification =
   | { type: 'replica.create'; assignment: ReplicaAssignment }
   | { type: 'replica.close'; replicaId: string; reason: string }
   | { type: 'inputs'; replicaId: string; inputs: SequencedInput[] }
-  | { type: 'replica.statusRequest'; replicaId: string };
+  | { type: 'replica.statusRequest'; replicaId: string }
+  | { type: 'replica.snapshotRequest'; replicaId: string };
 
 /** Nodes parse what the server pushes too: a node never trusts a socket either. */
 export const NodeNotificationSchema = z.discriminatedUnion('type', [
@@ -192,6 +228,10 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
           width: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportWidth),
           height: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportHeight),
           headSeq: z.number().int().min(0),
+          snapshot: z
+            .object({ seq: z.number().int().min(0), stateHash: z.string().regex(/^[0-9a-f]{16,64}$/) })
+            .strict()
+            .nullable(),
         })
         .strict(),
     })
@@ -205,6 +245,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('replica.statusRequest'), replicaId: IdSchema }).strict(),
+  z.object({ type: z.literal('replica.snapshotRequest'), replicaId: IdSchema }).strict(),
 ]);
 
 // ---------------------------------------------------------------- socket.io event maps

@@ -10,7 +10,7 @@ import type { AppRef } from '../protocol/session.js';
 const renderDir = dirname(fileURLToPath(import.meta.url));
 
 /** Apps shipped in render/apps/ with their human titles. */
-export const APP_TITLES: Readonly<Record<string, string>> = { writer: 'Writer' };
+export const APP_TITLES: Readonly<Record<string, string>> = { writer: 'Writer', paint: 'Paint' };
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir)

@@ -9,6 +9,12 @@ export class RenderError extends Error {
   }
 }
 
+/** A snapshot is missing or does not match its hash. */
+export class SnapshotError extends RenderError {}
+
+/** Asked to host an app version this node does not have. */
+export class AppVersionError extends RenderError {}
+
 export class AppNotFoundError extends RenderError {
   constructor(readonly app: string) {
     super(`no app named "${app}" on this node`, { app });

@@ -14,9 +14,11 @@ import {
   type ReplicaAssignment,
 } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
-import { appCatalog } from './app-catalog.js';
+import { cpus, loadavg } from 'node:os';
+import { appCatalog, appContentHash } from './app-catalog.js';
 import { getApp } from './apps/index.js';
 import type { RenderConfig } from './config.js';
+import { AppVersionError } from './errors.js';
 import { Replica } from './replica.js';
 import type { ProducerSignalling } from './video-producer.js';
 
@@ -48,6 +50,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly replicas = new Map<string, Replica<unknown>>();
   readonly #starting = new Set<string>();
   #statusTimer: NodeJS.Timeout | undefined;
+  #ticks = 0;
+  #registered = false;
   #closed = false;
 
   private constructor(config: RenderConfig, socket: NodeSocket) {
@@ -86,13 +90,19 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.#register().catch((err: unknown) => log.error({ err }, 'register failed'));
     });
     socket.on('disconnect', (reason) => {
+      this.#registered = false;
+      // After a server-side disconnect socket.io does not retry by itself.
+      if (reason === 'io server disconnect' && !this.#closed) setTimeout(() => socket.connect(), 500);
       // The server forgets our replicas when we drop; ours are stale now.
       log.warn({ reason }, 'disconnected from server; closing replicas');
       for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
       this.emit('disconnected', reason);
     });
     socket.on('notify', (raw: unknown) => this.#onNotify(raw));
-    this.#statusTimer = setInterval(() => this.#reportAll(), this.config.statusIntervalMs);
+    this.#statusTimer = setInterval(() => {
+      this.#reportAll();
+      if (++this.#ticks % Math.max(1, Math.round(1000 / this.config.statusIntervalMs)) === 0) this.#heartbeat();
+    }, this.config.statusIntervalMs);
   }
 
   async #register(): Promise<void> {
@@ -101,8 +111,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       nodeId: this.config.nodeId,
       hostId: this.config.hostId,
       apps: appCatalog(),
-      capacity: { cores: Math.max(1, (await import('node:os')).cpus().length), maxReplicas: this.config.maxReplicas },
+      capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
     });
+    this.#registered = true;
     log.info({ nodeId: this.config.nodeId, hostId: this.config.hostId }, 'registered');
     this.emit('registered');
   }
@@ -139,6 +150,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       case 'replica.statusRequest':
         this.#report(msg.replicaId);
         break;
+      case 'replica.snapshotRequest':
+        this.#sendSnapshot(msg.replicaId);
+        break;
       default: {
         const never: never = msg;
         log.warn({ msg: never }, 'unknown notification');
@@ -148,7 +162,19 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   async #startReplica(a: ReplicaAssignment): Promise<void> {
     if (this.replicas.has(a.replicaId) || this.#starting.has(a.replicaId)) return;
-    const app = getApp(a.app.name);
+    // Never run a version other than the one the session pinned.
+    let app;
+    try {
+      app = getApp(a.app.name);
+      const have = appContentHash(a.app.name);
+      if (have !== a.app.hash)
+        throw new AppVersionError(`app version ${a.app.name}@${a.app.hash} not on this node (it has ${have})`, {});
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      log.warn({ replicaId: a.replicaId, app: a.app, reason }, 'refusing replica');
+      await this.request({ type: 'replica.refuse', replicaId: a.replicaId, reason });
+      return;
+    }
     this.#starting.add(a.replicaId);
     const signalling: ProducerSignalling = {
       createTransport: (replicaId) => this.request({ type: 'transport.create', replicaId }),
@@ -179,9 +205,10 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         maxBitrate: this.config.maxBitrate,
         signalling,
         corruptAfter: this.config.faultCorruptAfter,
-        fetchInputs: async (fromSeq, toSeq) => {
-          const res = await this.request({ type: 'inputs.fetch', replicaId: a.replicaId, fromSeq, toSeq });
-          return res.inputs;
+        fetchInputs: (fromSeq, toSeq) => this.request({ type: 'inputs.fetch', replicaId: a.replicaId, fromSeq, toSeq }),
+        fetchSnapshot: async () => {
+          const snap = await this.request({ type: 'snapshot.fetch', replicaId: a.replicaId });
+          return snap && { seq: snap.seq, stateHash: snap.stateHash, data: Buffer.from(snap.data, 'base64') };
         },
       });
       if (this.#closed || !this.#starting.has(a.replicaId)) {
@@ -197,6 +224,12 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       log.info({ replicaId: a.replicaId, sessionId: a.sessionId, producerId: replica.producerId }, 'replica started');
       this.emit('replicaadded', a.replicaId);
       this.#report(a.replicaId);
+    } catch (err) {
+      const reason = err instanceof Error ? err.message : String(err);
+      if (this.#socket.connected && !this.#closed) {
+        await this.request({ type: 'replica.refuse', replicaId: a.replicaId, reason }).catch(() => undefined);
+      }
+      throw err;
     } finally {
       this.#starting.delete(a.replicaId);
     }
@@ -223,6 +256,30 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   #reportAll(): void {
     for (const id of this.replicas.keys()) this.#report(id);
+  }
+
+  #heartbeat(): void {
+    if (!this.#socket.connected || !this.#registered) return;
+    const load = loadavg()[0] ?? 0;
+    this.request({ type: 'node.heartbeat', load: Math.min(64, load / Math.max(1, cpus().length)) }).catch(
+      (err: unknown) => log.debug({ err }, 'heartbeat failed'),
+    );
+  }
+
+  #sendSnapshot(replicaId: string): void {
+    const replica = this.replicas.get(replicaId);
+    if (!replica) return;
+    const snap = replica.snapshot();
+    this.request({
+      type: 'replica.snapshot',
+      replicaId,
+      seq: snap.seq,
+      stateHash: snap.stateHash,
+      data: snap.data.toString('base64'),
+    }).then(
+      (res) => log.debug({ replicaId, seq: snap.seq, stored: res.stored }, 'snapshot sent'),
+      (err: unknown) => log.warn({ replicaId, err }, 'snapshot refused'),
+    );
   }
 
   /** Graceful leave: tell the server (so it re-places replicas), then close. */

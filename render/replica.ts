@@ -10,6 +10,7 @@ import { getLogger } from '../protocol/logger.js';
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
+import { SnapshotError } from './errors.js';
 import type { App } from './app-types.js';
 import { FrameRenderer, type RenderedFrame } from './frame-renderer.js';
 import type { ProducerSignalling } from './video-producer.js';
@@ -24,11 +25,20 @@ export interface ReplicaOptions<S> {
   keepaliveMs: number;
   maxBitrate: number;
   signalling: ProducerSignalling;
-  fetchInputs(fromSeq: number, toSeq: number): Promise<SequencedInput[]>;
+  /** Log entries in [fromSeq, toSeq]; `compactedThrough`: nothing at or below it is in the log any more. */
+  fetchInputs(fromSeq: number, toSeq: number): Promise<{ inputs: SequencedInput[]; compactedThrough: number }>;
+  /** The server's stored snapshot (state transfer), or null when there is none. */
+  fetchSnapshot(): Promise<ReplicaSnapshot | null>;
   /** Test-only fault injection: after this many applied inputs, corrupt the state (0 = never). */
   corruptAfter?: number;
   /** Skip the video path (unit tests and benchmarks of the state machine alone). */
   withoutVideo?: boolean;
+}
+
+export interface ReplicaSnapshot {
+  seq: number;
+  stateHash: string;
+  data: Buffer;
 }
 
 export interface ReplicaStatus {
@@ -86,8 +96,35 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           signalling: opts.signalling,
         });
     const replica = new Replica(opts, producer);
+    try {
+      // State transfer: start from the stored snapshot, then replay the tail.
+      if (opts.assignment.snapshot) await replica.#restoreFromSnapshot();
+    } catch (err) {
+      replica.close();
+      throw err;
+    }
     replica.#start();
     return replica;
+  }
+
+  async #restoreFromSnapshot(): Promise<void> {
+    const snap = await this.#opts.fetchSnapshot();
+    if (!snap) throw new SnapshotError('the server has no snapshot for this session', { replicaId: this.id });
+    if (stateHashOf(snap.data) !== snap.stateHash) {
+      throw new SnapshotError('snapshot bytes do not match their hash', { replicaId: this.id, seq: snap.seq });
+    }
+    if (snap.seq <= this.#applied) return;
+    this.#state = this.#opts.app.restore(snap.data);
+    this.#applied = snap.seq;
+    for (const seq of this.#pending.keys()) if (seq <= snap.seq) this.#pending.delete(seq);
+    if (snap.seq > this.#knownHead) this.#knownHead = snap.seq;
+    log.info({ replicaId: this.id, seq: snap.seq }, 'restored from snapshot');
+  }
+
+  /** The replica's state as canonical bytes, for the server's snapshot store. */
+  snapshot(): ReplicaSnapshot {
+    const data = this.#opts.app.snapshot(this.#state);
+    return { seq: this.#applied, stateHash: stateHashOf(data), data };
   }
 
   #start(): void {
@@ -185,15 +222,10 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     let to = Math.min(this.#knownHead, from + LIMITS.maxFetchBatch - 1);
     for (const seq of this.#pending.keys()) if (seq > from && seq - 1 < to) to = seq - 1;
     this.#fetching = true;
-    this.#opts.fetchInputs(from, to).then(
-      (inputs) => {
+    this.#fetchRange(from, to).then(
+      () => {
         this.#fetching = false;
-        if (inputs.length === 0) {
-          // The log does not have it (yet): retry later rather than spin.
-          setTimeout(() => this.#pump(), 200).unref();
-          return;
-        }
-        this.receive(inputs);
+        this.#pump();
       },
       (err: unknown) => {
         this.#fetching = false;
@@ -201,6 +233,22 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         if (!this.#closed) setTimeout(() => this.#pump(), 500).unref();
       },
     );
+  }
+
+  async #fetchRange(from: number, to: number): Promise<void> {
+    const { inputs, compactedThrough } = await this.#opts.fetchInputs(from, to);
+    if (this.#closed) return;
+    if (inputs.length > 0) {
+      this.receive(inputs);
+    } else if (from <= compactedThrough) {
+      // We fell behind a compaction: jump to the snapshot, replay from there.
+      await this.#restoreFromSnapshot();
+      this.#drain();
+      this.#markDirty();
+    } else {
+      // The log does not have it (yet): wait rather than spin.
+      await new Promise((r) => setTimeout(r, 200).unref());
+    }
   }
 
   #markDirty(): void {

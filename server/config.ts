@@ -29,6 +29,14 @@ export interface ServerConfig {
   };
   /** How often the server pushes health to viewers (ms). */
   healthIntervalMs: number;
+  /** Store a snapshot (and compact the log behind it) every this many inputs. */
+  snapshotEvery: number;
+  /** A node with no heartbeat for this long is declared dead, even if its socket is open (hung host). */
+  nodeDeadAfterMs: number;
+  /** A replica with no status for this long is stale: viewers move off it. */
+  replicaStaleAfterMs: number;
+  /** A replica with no status for this long is dead and replaced. */
+  replicaDeadAfterMs: number;
   /** Optional TLS: serve HTTPS when both are set (clipboard APIs need a secure context off localhost). */
   tls: { certPath: string; keyPath: string } | undefined;
 }
@@ -75,7 +83,11 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
       defaultHeight: int('LOCKSTEP_HEIGHT', 720),
       defaultApp: str('LOCKSTEP_DEFAULT_APP') ?? 'writer',
     },
-    healthIntervalMs: int('LOCKSTEP_HEALTH_INTERVAL_MS', 500),
+    healthIntervalMs: int('LOCKSTEP_HEALTH_INTERVAL_MS', 250),
+    snapshotEvery: int('LOCKSTEP_SNAPSHOT_EVERY', 1000),
+    nodeDeadAfterMs: int('LOCKSTEP_NODE_DEAD_AFTER_MS', 4000),
+    replicaStaleAfterMs: int('LOCKSTEP_REPLICA_STALE_AFTER_MS', 1500),
+    replicaDeadAfterMs: int('LOCKSTEP_REPLICA_DEAD_AFTER_MS', 5000),
     tls: certPath && keyPath ? { certPath, keyPath } : undefined,
   };
   return {

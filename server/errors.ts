@@ -22,6 +22,11 @@ export class BadRequestError extends LockstepError {
   readonly code = 'bad-request' as const;
 }
 
+/** A clientSeq skipped ahead of the next expected one: resend from `expected` (retryable). */
+export class OutOfOrderError extends LockstepError {
+  readonly code = 'conflict' as const;
+}
+
 /** A numeric argument is well-formed but outside what is acceptable (e.g. a clientSeq jumping too far ahead). */
 export class OutOfRangeError extends LockstepError {
   readonly code = 'bad-request' as const;

@@ -66,9 +66,20 @@ export class LockstepServer {
     const inputLog = SqliteInputLog.open(db);
     const store = SessionStore.open(db);
     const access = Access.fromEnv();
-    const sequencer = new Sequencer({ log: inputLog, sessionExists: (id) => manager.sessions.has(id) });
+    const sequencer = new Sequencer({
+      log: inputLog,
+      contiguous: true,
+      sessionExists: (id) => manager.sessions.has(id),
+    });
     const sfu = await Sfu.create(config.mediasoup);
-    const manager = await SessionManager.create({ config, log: inputLog, store, sequencer, sfu });
+    const manager = await SessionManager.create({
+      config,
+      log: inputLog,
+      store,
+      sequencer,
+      sfu,
+      health: { staleAfterMs: config.replicaStaleAfterMs, deadAfterMs: config.replicaDeadAfterMs },
+    });
 
     const app = express();
     app.disable('x-powered-by');

@@ -85,7 +85,14 @@ class NodeConnection {
           state: 'up',
           replicas: new Map(),
           registeredAt: Date.now(),
+          lastHeartbeatAt: Date.now(),
+          load: 0,
           notify: (n) => this.#socket.emit('notify', n),
+          disconnect: (reason) => {
+            log.warn({ nodeId: msg.nodeId, reason }, 'disconnecting node');
+            this.#nodeId = undefined;
+            this.#socket.disconnect(true);
+          },
         };
         manager.registerNode(node);
         return { registered: true };
@@ -143,6 +150,22 @@ class NodeConnection {
         manager.nodeGone(nodeId, 'graceful leave');
         this.#nodeId = undefined;
         return { left: true };
+      }
+      case 'node.heartbeat': {
+        manager.onHeartbeat(this.#requireNode(), msg.load);
+        return { ok: true };
+      }
+      case 'replica.snapshot': {
+        const data = Buffer.from(msg.data, 'base64');
+        return manager.onSnapshot(this.#requireNode(), msg.replicaId, msg.seq, msg.stateHash, data);
+      }
+      case 'snapshot.fetch': {
+        const snap = manager.fetchSnapshot(this.#requireNode(), msg.replicaId);
+        return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } : null;
+      }
+      case 'replica.refuse': {
+        manager.onReplicaRefused(this.#requireNode(), msg.replicaId, msg.reason);
+        return { ok: true };
       }
       default: {
         const never: never = msg;

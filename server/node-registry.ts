@@ -14,7 +14,13 @@ export interface RegisteredNode {
   /** replicaId → sessionId of the replicas this node hosts. */
   replicas: Map<string, string>;
   registeredAt: number;
+  /** Last heartbeat (or registration) time: silence beyond the limit means dead, socket or not. */
+  lastHeartbeatAt: number;
+  /** CPU load reported by the node, 0..1. */
+  load: number;
   notify(msg: NodeNotification): void;
+  /** Drops the node's connection (it reconnects and registers afresh when it can). */
+  disconnect(reason: string): void;
 }
 
 export class NodeRegistry {
@@ -51,7 +57,8 @@ export class NodeRegistry {
       cores: n.cores,
       maxReplicas: n.maxReplicas,
       replicaCount: n.replicas.size,
-      load: n.maxReplicas > 0 ? n.replicas.size / n.maxReplicas : 1,
+      // Reported CPU load, or the share of replica slots in use if that is higher.
+      load: Math.max(n.load, n.maxReplicas > 0 ? n.replicas.size / n.maxReplicas : 1),
       state: n.state,
     }));
   }

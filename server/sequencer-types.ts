@@ -18,6 +18,12 @@ export interface SequencerOptions {
   maxBatch?: number;
   /** Largest allowed jump of a clientSeq above the client's last one. Default 10_000. */
   maxClientSeqGap?: number;
+  /**
+   * Require each client's clientSeqs without holes (next = last + 1); a jump is
+   * rejected with OutOfOrderError (retryable), so a retried input can never be
+   * overtaken by a later one. Default false.
+   */
+  contiguous?: boolean;
   /** When given, submits to a session for which it returns false are rejected with NotFoundError. */
   sessionExists?: (sessionId: string) => boolean;
 }

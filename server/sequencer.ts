@@ -8,7 +8,14 @@ import { performance } from 'node:perf_hooks';
 import { InputEventSchema, type SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
-import { BadRequestError, ClosedError, DurabilityError, NotFoundError, OutOfRangeError } from './errors.js';
+import {
+  BadRequestError,
+  ClosedError,
+  DurabilityError,
+  NotFoundError,
+  OutOfOrderError,
+  OutOfRangeError,
+} from './errors.js';
 import type { AppendRequest, AppendResult, InputLog } from './input-log.js';
 import type {
   FlushStats,
@@ -33,6 +40,7 @@ export class Sequencer {
   private readonly maxBatch: number;
   private readonly maxClientSeqGap: number;
   private readonly sessionExists: ((sessionId: string) => boolean) | undefined;
+  private readonly contiguous: boolean;
   private readonly emitter = new EventEmitter();
   private queue: Pending[] = [];
   /** Highest clientSeq queued but not yet flushed, per session+client: the gap check must see it. */
@@ -47,6 +55,7 @@ export class Sequencer {
     this.maxBatch = options.maxBatch ?? 256;
     this.maxClientSeqGap = options.maxClientSeqGap ?? 10_000;
     this.sessionExists = options.sessionExists;
+    this.contiguous = options.contiguous ?? false;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
       throw new BadRequestError('maxBatch must be an integer >= 1', { maxBatch: this.maxBatch });
     }
@@ -175,6 +184,14 @@ export class Sequencer {
     }
     const key = `${sessionId}\u0000${clientId}`;
     const last = Math.max(this.queuedMax.get(key) ?? -1, this.lastLogged(sessionId, clientId, ctx));
+    if (this.contiguous && clientSeq > last + 1) {
+      // A hole would let a later input be logged before an earlier one that is
+      // still being retried; the client resends from `expected`.
+      throw new OutOfOrderError(`clientSeq ${clientSeq} skips ahead; expected ${last + 1}`, {
+        ...ctx,
+        expected: last + 1,
+      });
+    }
     if (clientSeq > last + this.maxClientSeqGap) {
       throw new OutOfRangeError(`clientSeq jumps more than ${this.maxClientSeqGap} past the last one`, {
         ...ctx,

@@ -11,12 +11,13 @@ import type { AppRef, SessionInfo } from '../protocol/session.js';
 import type { InputAck, ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
+import { stateHashOf } from '../render/app-hash.js';
 import type { ServerConfig } from './config.js';
-import { BadRequestError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
 import type { InputLog } from './input-log.js';
 import { NodeRegistry, type RegisteredNode } from './node-registry.js';
 import { planPlacement, replicasToAdd } from './placement.js';
-import type { HealthThresholds, ReplicaStatusReport } from './replica-health.js';
+import { voteOnHashes, type HealthThresholds, type ReplicaStatusReport } from './replica-health.js';
 import type { Sequencer } from './sequencer.js';
 import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
@@ -30,6 +31,11 @@ export interface SessionManagerEvents {
   sessionclosed: [{ sessionId: string; reason: string }];
   /** A replica stopped being offered (closed, dead, quarantined). */
   replicaremoved: [{ sessionId: string; replicaId: string; reason: string }];
+  /** A replica's state hash disagreed with the majority at the same seq. */
+  divergence: [
+    { sessionId: string; replicaId: string; hostId: string; seq: number; hash: string; majorityHash: string },
+  ];
+  snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
 }
 
 export interface SessionManagerDeps {
@@ -86,6 +92,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         deps.log.headSeq(row.id),
         deps.health,
       );
+      const snap = deps.log.latestSnapshot(row.id);
+      if (snap) session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
       manager.sessions.set(session.id, session);
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
@@ -253,12 +261,71 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     replicaId: string,
     fromSeq: number,
     toSeq: number,
-  ): { inputs: SequencedInput[]; headSeq: number } {
+  ): { inputs: SequencedInput[]; headSeq: number; compactedThrough: number } {
     const { session } = this.ownedReplica(nodeId, replicaId);
     if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
     const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);
     const inputs = to < fromSeq ? [] : this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
-    return { inputs, headSeq: session.headSeq };
+    return { inputs, headSeq: session.headSeq, compactedThrough: session.snapshot?.seq ?? 0 };
+  }
+
+  onHeartbeat(nodeId: string, load: number): void {
+    const node = this.nodes.get(nodeId);
+    if (!node) throw new ForbiddenError(`node ${nodeId} is not registered`, { nodeId });
+    node.lastHeartbeatAt = this.#now();
+    node.load = Math.min(1, load);
+  }
+
+  /** A node could not (or would not) host a replica it was given: re-place it elsewhere. */
+  onReplicaRefused(nodeId: string, replicaId: string, reason: string): void {
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    log.warn({ sessionId: session.id, replicaId, nodeId, reason }, 'node refused a replica');
+    const node = this.nodes.get(nodeId);
+    // It does not have this app version after all: stop offering it this app.
+    if (node && /version|hash|app/i.test(reason)) {
+      node.apps = node.apps.filter((a) => !(a.name === session.meta.app.name && a.hash === session.meta.app.hash));
+    }
+    this.#removeReplica(session, replica, `refused by node: ${reason}`, false);
+    this.#reconcile(session);
+  }
+
+  /**
+   * A replica's snapshot: stored (and the log truncated behind it) only if the
+   * bytes match the claimed hash and no majority of replicas disagrees with it.
+   */
+  onSnapshot(nodeId: string, replicaId: string, seq: number, stateHash: string, data: Buffer): { stored: boolean } {
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    const ctx = { sessionId: session.id, replicaId, nodeId, seq };
+    if (stateHashOf(data) !== stateHash) {
+      log.warn(ctx, 'refused a snapshot that does not match its hash');
+      throw new ConflictError('snapshot bytes do not match the claimed state hash', ctx);
+    }
+    if (seq > session.headSeq || seq > replica.appliedSeq) {
+      throw new BadRequestError(`snapshot seq ${seq} is beyond what was applied`, ctx);
+    }
+    const others = session.health.hashReports().filter((r) => r.seq === seq && r.replicaId !== replicaId);
+    const disagree = others.filter((r) => r.stateHash !== stateHash).length;
+    if (disagree > others.length - disagree) {
+      log.warn(
+        { ...ctx, disagree, agree: others.length - disagree },
+        'refused a snapshot the other replicas disagree with',
+      );
+      throw new ConflictError('other replicas report a different state at this seq', ctx);
+    }
+    if (session.snapshot && seq <= session.snapshot.seq) return { stored: false };
+    this.#deps.log.putSnapshot({ sessionId: session.id, seq, stateHash, data });
+    session.snapshot = { seq, stateHash };
+    session.snapshotRequestedAt = null;
+    const truncated = this.#deps.log.truncateThrough(session.id, seq);
+    log.info({ ...ctx, bytes: data.length, truncated }, 'snapshot stored; log compacted');
+    this.emit('snapshotstored', { sessionId: session.id, seq, bytes: data.length, truncated });
+    return { stored: true };
+  }
+
+  fetchSnapshot(nodeId: string, replicaId: string): { seq: number; stateHash: string; data: Buffer } | null {
+    const { session } = this.ownedReplica(nodeId, replicaId);
+    const snap = this.#deps.log.latestSnapshot(session.id);
+    return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data } : null;
   }
 
   #maybeLive(session: Session, r: ReplicaRecord): void {
@@ -285,7 +352,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       sessionId: session.id,
       app: session.meta.app,
       want,
-      excludeHosts: active.map((r) => r.hostId),
+      excludeHosts: [...active.map((r) => r.hostId), ...session.quarantinedHosts],
     });
     for (const view of plan.chosen) {
       const node = this.nodes.get(view.nodeId);
@@ -313,6 +380,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         width: session.meta.width,
         height: session.meta.height,
         headSeq: session.headSeq,
+        snapshot: session.snapshot,
       };
       node.notify({ type: 'replica.create', assignment });
       log.info({ sessionId: session.id, replicaId, nodeId: node.nodeId, hostId: node.hostId }, 'replica placed');
@@ -336,6 +404,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   #healthTick(): void {
     const now = this.#now();
+    for (const node of this.nodes.all()) {
+      if (now - node.lastHeartbeatAt > this.#deps.config.nodeDeadAfterMs) {
+        node.disconnect('heartbeat timeout');
+        this.nodeGone(node.nodeId, `no heartbeat for ${now - node.lastHeartbeatAt} ms`);
+      }
+    }
     for (const session of this.sessions.values()) {
       let changed = false;
       for (const a of session.health.assessAll(now)) {
@@ -346,9 +420,56 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           changed = true;
         }
       }
+      changed = this.#voteOnState(session) || changed;
       if (changed) this.#reconcile(session);
       else this.emit('sessionupdate', session.info(now));
+      this.#maybeRequestSnapshot(session, now);
     }
+  }
+
+  /** Majority vote on state hashes at a common seq; the minority is quarantined and replaced. */
+  #voteOnState(session: Session): boolean {
+    const vote = voteOnHashes(session.health.hashReports());
+    if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
+    const reports = session.health.hashReports();
+    for (const replicaId of vote.minority) {
+      const r = session.replicas.get(replicaId);
+      if (!r) continue;
+      const hash = reports.find((x) => x.replicaId === replicaId && x.seq === vote.seq)?.stateHash ?? '?';
+      const event = {
+        sessionId: session.id,
+        replicaId,
+        hostId: r.hostId,
+        seq: vote.seq,
+        hash,
+        majorityHash: vote.majorityHash,
+      };
+      log.error(event, 'replica diverged from the majority: quarantined and replaced');
+      session.quarantinedHosts.add(r.hostId);
+      r.state = 'quarantined';
+      this.emit('divergence', event);
+      this.#removeReplica(
+        session,
+        r,
+        `quarantined: state hash ${hash} at seq ${vote.seq} disagrees with majority ${vote.majorityHash}`,
+      );
+    }
+    return true;
+  }
+
+  /** Every `snapshotEvery` inputs, ask the most advanced live replica for a snapshot. */
+  #maybeRequestSnapshot(session: Session, now: number): void {
+    const since = session.headSeq - (session.snapshot?.seq ?? 0);
+    if (since < this.#deps.config.snapshotEvery) return;
+    if (session.snapshotRequestedAt !== null && now - session.snapshotRequestedAt < 10_000) return;
+    const candidates = session
+      .activeReplicas()
+      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy')
+      .sort((a, b) => b.appliedSeq - a.appliedSeq);
+    const pick = candidates[0];
+    if (!pick) return;
+    session.snapshotRequestedAt = now;
+    this.nodes.get(pick.nodeId)?.notify({ type: 'replica.snapshotRequest', replicaId: pick.replicaId });
   }
 
   close(): void {

@@ -33,6 +33,12 @@ export class Session {
   readonly replicas = new Map<string, ReplicaRecord>();
   readonly health: ReplicaHealthTracker;
   headSeq: number;
+  /** Latest stored snapshot; the log holds nothing at or below `snapshot.seq` once compacted. */
+  snapshot: { seq: number; stateHash: string } | null = null;
+  /** A snapshot was asked of a replica and not yet delivered (and since when). */
+  snapshotRequestedAt: number | null = null;
+  /** Hosts whose replica diverged from the majority: never placed in this session again. */
+  readonly quarantinedHosts = new Set<string>();
   #replicaCounter = 0;
   #closed = false;
 

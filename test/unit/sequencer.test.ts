@@ -7,7 +7,14 @@ import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
 import { openDatabase } from '../../server/database.js';
-import { BadRequestError, ClosedError, DurabilityError, NotFoundError, OutOfRangeError } from '../../server/errors.js';
+import {
+  BadRequestError,
+  ClosedError,
+  DurabilityError,
+  NotFoundError,
+  OutOfOrderError,
+  OutOfRangeError,
+} from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest, type AppendResult, type InputLog } from '../../server/input-log.js';
 import { Sequencer } from '../../server/sequencer.js';
 import type { SequencerOptions, SessionBatch } from '../../server/sequencer-types.js';
@@ -324,6 +331,34 @@ describe('Sequencer', () => {
     assert.equal(r.input.seq, 1);
     assert.equal(emitted.length, 1);
     assert.equal(after, 1);
+  });
+});
+
+describe('Sequencer contiguous mode', () => {
+  it('refuses a clientSeq that skips ahead (retryable conflict) and logs nothing for it', async (t) => {
+    const { sequencer, log } = rig(t, { contiguous: true });
+    const a = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 0, event: move(1) });
+    assert.equal(a.input.seq, 1);
+    await assert.rejects(
+      sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 2, event: move(2) }),
+      (err: unknown) => {
+        assert.ok(err instanceof OutOfOrderError);
+        assert.equal(err.code, 'conflict');
+        assert.equal(err.context.expected, 1);
+        return true;
+      },
+    );
+    assert.equal(log.headSeq('s1'), 1);
+    // Queued-but-unflushed inputs count: 1 and 2 in the same turn are both fine.
+    const [b, c] = await Promise.all([
+      sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 1, event: move(3) }),
+      sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 2, event: move(4) }),
+    ]);
+    assert.deepEqual([b.input.seq, c.input.seq], [2, 3]);
+    // A replay is still a duplicate, not an error.
+    const again = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 0, event: move(1) });
+    assert.equal(again.duplicate, true);
+    assert.equal(again.input.seq, 1);
   });
 });
 

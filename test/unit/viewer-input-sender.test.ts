@@ -1,0 +1,216 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { InputSender, type InputRequest } from '../../viewer/input-sender.js';
+import { ViewerRequestError } from '../../viewer/request-error.js';
+import type { InputAck } from '../../protocol/signalling.js';
+import type { InputEvent } from '../../protocol/input.js';
+import { NO_MODS } from '../../protocol/input.js';
+
+/** A fake server: records requests, settles them when told; a fake clock and timer queue. */
+function harness(startSeq = 0) {
+  let now = 0;
+  let saved = startSeq;
+  const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
+  const requests: Array<{ req: InputRequest; resolve: (a: InputAck) => void; reject: (e: unknown) => void }> = [];
+  let nextSeq = 100;
+  const sender = new InputSender({
+    sessionId: 's1',
+    transmit: (req) => new Promise((resolve, reject) => requests.push({ req, resolve, reject })),
+    loadSeq: () => saved,
+    saveSeq: (s) => (saved = s),
+    now: () => now,
+    schedule: (fn, ms) => {
+      const t = { at: now + ms, fn, cancelled: false };
+      timers.push(t);
+      return () => (t.cancelled = true);
+    },
+  });
+  return {
+    sender,
+    requests,
+    get saved() {
+      return saved;
+    },
+    advance(ms: number) {
+      now += ms;
+      for (const t of timers.splice(0)) {
+        if (t.cancelled) continue;
+        if (t.at <= now) t.fn();
+        else timers.push(t);
+      }
+    },
+    async ackAll() {
+      for (const r of requests.splice(0)) r.resolve({ seq: ++nextSeq, duplicate: false });
+      await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
+const key = (k: string): InputEvent => ({
+  type: 'key',
+  action: 'down',
+  key: k,
+  code: `Key${k.toUpperCase()}`,
+  text: k,
+  mods: NO_MODS,
+});
+const move = (x: number, buttons = 0): InputEvent => ({
+  type: 'pointer',
+  action: 'move',
+  x,
+  y: 0,
+  button: 0,
+  buttons,
+  mods: NO_MODS,
+});
+
+test('inputs wait for the join, then go out in order with increasing clientSeq', async () => {
+  const h = harness();
+  h.sender.send(key('a'));
+  h.sender.send(key('b'));
+  assert.equal(h.requests.length, 0, 'nothing before the join');
+  assert.equal(h.sender.stats().pending, 2);
+  h.sender.resync(0);
+  assert.deepEqual(
+    h.requests.map((r) => r.req.clientSeq),
+    [1, 2],
+  );
+  await h.ackAll();
+  const st = h.sender.stats();
+  assert.equal(st.pending, 0);
+  assert.equal(st.acked, 2);
+  assert.equal(st.highestAckedSeq, 102);
+  assert.equal(h.saved, 2, 'the counter is persisted');
+});
+
+test('after a reconnect, unacked inputs above lastClientSeq are resent; logged ones are dropped', async () => {
+  const h = harness();
+  h.sender.resync(0);
+  for (const k of ['a', 'b', 'c', 'd']) h.sender.send(key(k));
+  assert.equal(h.requests.length, 4);
+  h.requests.splice(0); // the connection died: no acks
+  h.sender.setOffline();
+  h.sender.send(key('e')); // typed while offline
+  assert.equal(h.requests.length, 0);
+  h.sender.resync(2); // the server logged clientSeq 1 and 2
+  assert.deepEqual(
+    h.requests.map((r) => [r.req.clientSeq, (r.req.event as { key: string }).key]),
+    [
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'e'],
+    ],
+  );
+  await h.ackAll();
+  assert.equal(h.sender.stats().pending, 0);
+});
+
+test('inputs never sent are renumbered above a lastClientSeq the viewer did not know', () => {
+  const h = harness(0); // e.g. localStorage was cleared but the server remembers this client
+  h.sender.send(key('x'));
+  h.sender.resync(40);
+  assert.equal(h.requests[0]?.req.clientSeq, 41);
+  h.sender.send(key('y'));
+  assert.equal(h.requests[1]?.req.clientSeq, 42);
+});
+
+test('hover moves are coalesced to ~30/s; key events are never merged or dropped', async () => {
+  const h = harness();
+  h.sender.resync(0);
+  h.sender.send(move(1)); // first move goes out at once
+  for (let x = 2; x <= 10; x++) h.sender.send(move(x));
+  assert.equal(h.requests.length, 1);
+  h.advance(40);
+  assert.equal(h.requests.length, 2);
+  assert.equal((h.requests[1]?.req.event as { x: number }).x, 10, 'the latest position wins');
+  for (let i = 0; i < 5; i++) h.sender.send(key(String(i)));
+  assert.equal(h.requests.length, 7);
+});
+
+test('a pending hover move is flushed before a following click, keeping order', () => {
+  const h = harness();
+  h.sender.resync(0);
+  h.sender.send(move(1));
+  h.sender.send(move(5));
+  h.sender.send({ type: 'pointer', action: 'down', x: 6, y: 0, button: 0, buttons: 1, mods: NO_MODS, detail: 1 });
+  assert.deepEqual(
+    h.requests.map((r) => (r.req.event as { action: string; x: number }).action + (r.req.event as { x: number }).x),
+    ['move1', 'move5', 'down6'],
+  );
+});
+
+test('drag moves (buttons held) are not coalesced', () => {
+  const h = harness();
+  h.sender.resync(0);
+  for (let x = 0; x < 10; x++) h.sender.send(move(x, 1));
+  assert.equal(h.requests.length, 10);
+});
+
+test('wheel bursts are summed, not dropped', () => {
+  const h = harness();
+  h.sender.resync(0);
+  const wheel = (dy: number): InputEvent => ({ type: 'wheel', x: 0, y: 0, dx: 0, dy, mods: NO_MODS });
+  h.sender.send(wheel(10));
+  h.sender.send(wheel(20));
+  h.sender.send(wheel(30));
+  h.advance(40);
+  const dys = h.requests.map((r) => (r.req.event as { dy: number }).dy);
+  assert.equal(
+    dys.reduce((a, b) => a + b, 0),
+    60,
+  );
+  assert.ok(dys.length <= 2);
+});
+
+test('a permanently refused input is dropped and reported; a retryable failure is retried', async () => {
+  const h = harness();
+  h.sender.resync(0);
+  const rejected: unknown[] = [];
+  h.sender.on('rejected', (r) => rejected.push(r.error));
+  h.sender.send(key('a'));
+  h.sender.send(key('b'));
+  h.requests[0]?.reject(new ViewerRequestError('bad-request', 'nope'));
+  h.requests[1]?.reject(new ViewerRequestError('unavailable', 'timeout'));
+  h.requests.splice(0);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(rejected.length, 1);
+  assert.equal(h.sender.stats().pending, 1);
+  h.advance(10_000);
+  assert.equal(h.requests.length, 1);
+  assert.equal(h.requests[0]?.req.clientSeq, 2);
+});
+
+test('a second release-all in a row is not sent', () => {
+  const h = harness();
+  h.sender.resync(0);
+  h.sender.send({ type: 'release-all' });
+  h.sender.send({ type: 'release-all' });
+  assert.equal(h.requests.length, 1);
+});
+
+test('after a reload lost unacked inputs, new ones continue right after the server’s lastClientSeq', () => {
+  const h = harness(57); // localStorage counted to 57, but the log holds only up to 50
+  h.sender.send(key('a'));
+  h.sender.resync(50);
+  assert.equal(h.requests[0]?.req.clientSeq, 51, 'no hole: the server requires contiguous clientSeqs');
+  h.sender.send(key('b'));
+  assert.equal(h.requests[1]?.req.clientSeq, 52);
+});
+
+test('an out-of-order refusal (conflict) is retried, never dropped', async () => {
+  const h = harness(0);
+  h.sender.resync(-1);
+  h.sender.send(key('a'));
+  h.sender.send(key('b'));
+  // The first is rate-limited, the second refused as out of order: both must come back.
+  h.requests[0]?.reject(new ViewerRequestError('rate-limited', 'slow down'));
+  h.requests[1]?.reject(new ViewerRequestError('conflict', 'expected 0'));
+  h.requests.splice(0);
+  await new Promise((r) => setImmediate(r));
+  h.advance(10_000);
+  assert.deepEqual(
+    h.requests.map((r) => r.req.clientSeq),
+    [0, 1],
+  );
+  assert.equal(h.sender.stats().pending, 2);
+});

@@ -1,0 +1,151 @@
+// Reads the frame stamp (the seq each frame reflects) from a playing <video>
+// and feeds a FrameTimeline. Driven by requestVideoFrameCallback where
+// available; a watchdog on the decoded-frame counter covers browsers without
+// it and videos the compositor skips (hidden hot standbys).
+import { STAMP_HEIGHT, decodeStampRow } from '../protocol/frame-stamp.js';
+import { FrameTimeline } from './frame-timeline.js';
+import type { AppSize } from './coords.js';
+
+const WATCHDOG_MS = 250;
+/** rVFC silent this long while frames decode: count frames from the decoder instead. */
+const RVFC_SILENT_MS = 600;
+
+type FrameCallbackVideo = HTMLVideoElement & {
+  requestVideoFrameCallback?: (cb: (now: number) => void) => number;
+  cancelVideoFrameCallback?: (handle: number) => void;
+};
+
+export class FrameStampReader {
+  readonly timeline = new FrameTimeline();
+  /** Minimum ms between stamp decodes (0 = every frame; standbys sample less). */
+  sampleIntervalMs = 0;
+  private readonly video: FrameCallbackVideo;
+  private canvas: HTMLCanvasElement | null = null;
+  private ctx: CanvasRenderingContext2D | null = null;
+  private rvfcHandle: number | null = null;
+  private rafHandle: number | null = null;
+  private watchdog: ReturnType<typeof setInterval> | null = null;
+  private lastRvfcAt = Number.NEGATIVE_INFINITY;
+  private lastDecodedCount = 0;
+  private lastSampleAt = Number.NEGATIVE_INFINITY;
+  private lastMediaTime = -1;
+  private running = false;
+
+  constructor(
+    video: HTMLVideoElement,
+    private readonly appSize: () => AppSize,
+  ) {
+    this.video = video;
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.lastDecodedCount = this.decodedCount() ?? 0;
+    if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
+    else this.armRaf();
+    this.watchdog = setInterval(() => this.checkDecoder(), WATCHDOG_MS);
+  }
+
+  stop(): void {
+    this.running = false;
+    if (this.rvfcHandle !== null) this.video.cancelVideoFrameCallback?.(this.rvfcHandle);
+    if (this.rafHandle !== null) cancelAnimationFrame(this.rafHandle);
+    if (this.watchdog !== null) clearInterval(this.watchdog);
+    this.rvfcHandle = this.rafHandle = this.watchdog = null;
+  }
+
+  private armRvfc(): void {
+    this.rvfcHandle =
+      this.video.requestVideoFrameCallback?.(() => {
+        if (!this.running) return;
+        const at = performance.now();
+        this.lastRvfcAt = at;
+        this.lastDecodedCount = this.decodedCount() ?? this.lastDecodedCount;
+        this.onFrame(at, 1);
+        this.armRvfc();
+      }) ?? null;
+  }
+
+  /** Without rVFC: poll once per animation frame for a new media time. */
+  private armRaf(): void {
+    this.rafHandle = requestAnimationFrame(() => {
+      if (!this.running) return;
+      const t = this.video.currentTime;
+      const decoded = this.decodedCount();
+      if (decoded !== null ? decoded > this.lastDecodedCount : t !== this.lastMediaTime) {
+        const n = decoded !== null ? decoded - this.lastDecodedCount : 1;
+        this.lastDecodedCount = decoded ?? this.lastDecodedCount;
+        this.lastMediaTime = t;
+        this.onFrame(performance.now(), Math.max(1, n));
+      }
+      this.armRaf();
+    });
+  }
+
+  private checkDecoder(): void {
+    const decoded = this.decodedCount();
+    if (decoded === null) return;
+    const now = performance.now();
+    if (decoded > this.lastDecodedCount && now - this.lastRvfcAt > RVFC_SILENT_MS && this.rafHandle === null) {
+      this.onFrame(now, decoded - this.lastDecodedCount);
+    }
+    this.lastDecodedCount = decoded;
+  }
+
+  private decodedCount(): number | null {
+    try {
+      return typeof this.video.getVideoPlaybackQuality === 'function'
+        ? this.video.getVideoPlaybackQuality().totalVideoFrames
+        : null;
+    } catch {
+      return null;
+    }
+  }
+
+  private onFrame(at: number, count: number): void {
+    this.timeline.onFrame(at, count);
+    if (at - this.lastSampleAt < this.sampleIntervalMs) return;
+    this.lastSampleAt = at;
+    const seq = this.readStamp();
+    if (seq !== null) this.timeline.onSeq(seq, at);
+  }
+
+  /** Decodes the stamp of the frame currently in the video element. */
+  readStamp(): number | null {
+    const vw = this.video.videoWidth;
+    const vh = this.video.videoHeight;
+    const app = this.appSize();
+    if (vw === 0 || vh === 0 || app.width <= 0) return null;
+    // The encoder may have scaled the frame: map the strip through the ratio
+    // and draw it back at app width, where the block grid is defined.
+    const scaleY = vh / (app.height + STAMP_HEIGHT);
+    const sy = app.height * scaleY;
+    const sh = STAMP_HEIGHT * scaleY;
+    const ctx = this.context(app.width);
+    if (!ctx) return null;
+    try {
+      ctx.drawImage(this.video, 0, sy, vw, sh, 0, 0, app.width, STAMP_HEIGHT);
+      const row = ctx.getImageData(0, STAMP_HEIGHT >> 1, app.width, 1).data;
+      return decodeStampRow(row, app.width);
+    } catch {
+      return null; // no frame yet, or the canvas is tainted
+    }
+  }
+
+  private context(width: number): CanvasRenderingContext2D | null {
+    if (!this.canvas) {
+      this.canvas = document.createElement('canvas');
+      this.canvas.height = STAMP_HEIGHT;
+    }
+    if (this.canvas.width !== width) {
+      this.canvas.width = width;
+      this.ctx = null;
+    }
+    if (!this.ctx) {
+      this.ctx = this.canvas.getContext('2d', { willReadFrequently: true, alpha: false });
+      if (this.ctx) this.ctx.imageSmoothingEnabled = false;
+    }
+    return this.ctx;
+  }
+}

@@ -1,0 +1,43 @@
+// The highest input seq the viewer knows exists, and since when it knew each
+// one: a stream showing seq S is "behind" for as long as S+1 has been known.
+// Fed by input acks (at the input's send time) and session heads. Pure.
+
+const MAX_MARKS = 512;
+
+export class HeadTracker {
+  head = 0;
+  /** Known seqs with the time they became known, sorted by seq. */
+  private marks: Array<{ seq: number; at: number }> = [];
+
+  note(seq: number, at: number): void {
+    if (!Number.isFinite(seq) || seq <= 0) return;
+    if (seq > this.head) this.head = seq;
+    let i = this.marks.length;
+    while (i > 0 && (this.marks[i - 1]?.seq ?? 0) > seq) i--;
+    const prev = this.marks[i - 1];
+    if (prev && prev.seq === seq) {
+      prev.at = Math.min(prev.at, at);
+      return;
+    }
+    this.marks.splice(i, 0, { seq, at });
+    if (this.marks.length > MAX_MARKS) this.marks.splice(0, this.marks.length - MAX_MARKS);
+  }
+
+  /** Earliest time any seq ≥ `seq` was known, null if none is. */
+  knownSince(seq: number): number | null {
+    let best: number | null = null;
+    for (let i = this.marks.length - 1; i >= 0; i--) {
+      const m = this.marks[i];
+      if (!m || m.seq < seq) break;
+      best = best === null ? m.at : Math.min(best, m.at);
+    }
+    return best;
+  }
+
+  /** How long a stream showing `displayedSeq` has been missing a known input. */
+  behindForMs(displayedSeq: number | null, now: number): number {
+    if (displayedSeq === null || displayedSeq >= this.head) return 0;
+    const since = this.knownSince(displayedSeq + 1);
+    return since === null ? 0 : Math.max(0, now - since);
+  }
+}

@@ -1,0 +1,278 @@
+// Sends inputs to the sequencer and keeps each one until its ack arrives, so
+// nothing typed is lost across a reconnect: after re-joining, everything
+// above the server's lastClientSeq is sent again (the server dedupes by
+// (clientId, clientSeq)). Hover moves and wheel bursts are coalesced to
+// ~30/s; keys, paste and button events are never dropped or merged.
+import type { InputAck } from '../protocol/signalling.js';
+import type { InputEvent, PointerInput, WheelInput } from '../protocol/input.js';
+import { isRetryableError } from './request-error.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface InputRequest {
+  type: 'input';
+  sessionId: string;
+  clientSeq: number;
+  event: InputEvent;
+}
+
+export interface InputSenderDeps {
+  sessionId: string;
+  /** Sends one input request; resolves with the ack or rejects (ViewerRequestError). */
+  transmit: (req: InputRequest) => Promise<InputAck>;
+  /** Persisted clientSeq counter (see client-identity.ts). */
+  loadSeq: () => number;
+  saveSeq: (seq: number) => void;
+  now: () => number;
+  schedule?: (fn: () => void, ms: number) => () => void;
+}
+
+export interface InputStats {
+  sent: number;
+  acked: number;
+  pending: number;
+  rejected: number;
+  /** Highest server seq acknowledged for this viewer's inputs (0 before any). */
+  highestAckedSeq: number;
+}
+
+export interface InputAckedEvent {
+  clientSeq: number;
+  seq: number;
+  duplicate: boolean;
+  /** First transmission time, for input-to-photon latency. */
+  firstSentAt: number;
+  ackedAt: number;
+}
+
+export interface InputSenderEvents {
+  stats: InputStats;
+  acked: InputAckedEvent;
+  rejected: { event: InputEvent; error: unknown };
+}
+
+interface Queued {
+  clientSeq: number;
+  event: InputEvent;
+  /** Transmitted at least once (its clientSeq may already be in the log). */
+  everSent: boolean;
+  firstSentAt: number;
+  inFlight: boolean;
+  attempts: number;
+}
+
+/** ~30 coalesced hover moves / wheel batches per second. */
+export const COALESCE_INTERVAL_MS = 33;
+
+function defaultSchedule(fn: () => void, ms: number): () => void {
+  const h = setTimeout(fn, ms);
+  return () => clearTimeout(h);
+}
+
+export class InputSender extends TypedEmitter<InputSenderEvents> {
+  private readonly queue: Queued[] = [];
+  private counter: number;
+  private online = false;
+  private disposed = false;
+  private readonly schedule: (fn: () => void, ms: number) => () => void;
+  private pendingMove: PointerInput | null = null;
+  private pendingWheel: WheelInput | null = null;
+  private lastCoalescedAt = Number.NEGATIVE_INFINITY;
+  private cancelCoalesce: (() => void) | null = null;
+  private cancelRetry: (() => void) | null = null;
+  private lastEventType: InputEvent['type'] | null = null;
+  private readonly counts = { sent: 0, acked: 0, rejected: 0, highestAckedSeq: 0 };
+
+  constructor(private readonly deps: InputSenderDeps) {
+    super();
+    this.counter = deps.loadSeq();
+    this.schedule = deps.schedule ?? defaultSchedule;
+  }
+
+  stats(): InputStats {
+    return {
+      sent: this.counts.sent,
+      acked: this.counts.acked,
+      rejected: this.counts.rejected,
+      highestAckedSeq: this.counts.highestAckedSeq,
+      pending: this.queue.length + (this.pendingMove ? 1 : 0) + (this.pendingWheel ? 1 : 0),
+    };
+  }
+
+  send(event: InputEvent): void {
+    if (this.disposed) return;
+    if (event.type === 'pointer' && event.action === 'move' && event.buttons === 0) {
+      if (this.pendingWheel) this.flushCoalesced();
+      this.pendingMove = event; // the newest hover position replaces older ones
+      this.armCoalesce();
+      return;
+    }
+    if (event.type === 'wheel') {
+      if (this.pendingMove) this.flushCoalesced();
+      const w = this.pendingWheel;
+      if (w && sameMods(w, event)) {
+        // Sum the deltas: scrolling distance is kept, only the event count drops.
+        this.pendingWheel = { ...event, dx: clampDelta(w.dx + event.dx), dy: clampDelta(w.dy + event.dy) };
+      } else {
+        if (w) this.flushCoalesced();
+        this.pendingWheel = event;
+      }
+      this.armCoalesce();
+      return;
+    }
+    // A release-all right after another changes nothing on the replicas.
+    if (event.type === 'release-all' && this.lastEventType === 'release-all' && !this.pendingMove && !this.pendingWheel)
+      return;
+    this.flushCoalesced(); // keep order: the hover before the click
+    this.enqueue(event);
+  }
+
+  /** The connection dropped: in-flight inputs will be resent after the re-join. */
+  setOffline(): void {
+    this.online = false;
+    for (const q of this.queue) q.inFlight = false;
+  }
+
+  /**
+   * After (re-)joining: drop what the log already holds, renumber inputs never
+   * transmitted above the server's count, and resend the rest in order.
+   */
+  resync(lastClientSeq: number): void {
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const q = this.queue[i];
+      if (q && q.everSent && q.clientSeq <= lastClientSeq) {
+        this.queue.splice(i, 1);
+        this.counts.acked++; // logged by the server; its seq is unknown here
+      }
+    }
+    // The server logs each client's inputs without holes, so nothing above
+    // lastClientSeq is in the log: number what is left contiguously from there
+    // (a no-op unless inputs were lost with a reload, or never sent).
+    this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
+    let next = lastClientSeq;
+    for (const q of this.queue) {
+      q.inFlight = false;
+      q.clientSeq = ++next;
+    }
+    this.counter = next;
+    this.deps.saveSeq(this.counter);
+    this.online = true;
+    this.pump();
+    this.emitStats();
+  }
+
+  dispose(): void {
+    this.disposed = true;
+    this.online = false;
+    this.cancelCoalesce?.();
+    this.cancelRetry?.();
+    this.removeAllListeners();
+  }
+
+  private armCoalesce(): void {
+    if (this.cancelCoalesce) return;
+    const wait = Math.max(0, this.lastCoalescedAt + COALESCE_INTERVAL_MS - this.deps.now());
+    if (wait === 0) {
+      this.flushCoalesced();
+      return;
+    }
+    this.cancelCoalesce = this.schedule(() => {
+      this.cancelCoalesce = null;
+      this.flushCoalesced();
+    }, wait);
+    this.emitStats();
+  }
+
+  private flushCoalesced(): void {
+    this.cancelCoalesce?.();
+    this.cancelCoalesce = null;
+    const move = this.pendingMove;
+    const wheel = this.pendingWheel;
+    this.pendingMove = null;
+    this.pendingWheel = null;
+    if (move) this.enqueue(move);
+    if (wheel) this.enqueue(wheel);
+    if (move || wheel) this.lastCoalescedAt = this.deps.now();
+  }
+
+  private enqueue(event: InputEvent): void {
+    this.counter++;
+    this.deps.saveSeq(this.counter);
+    this.lastEventType = event.type;
+    this.queue.push({ clientSeq: this.counter, event, everSent: false, firstSentAt: 0, inFlight: false, attempts: 0 });
+    this.pump();
+    this.emitStats();
+  }
+
+  private pump(): void {
+    if (!this.online || this.disposed) return;
+    for (const q of this.queue) if (!q.inFlight) this.transmit(q);
+  }
+
+  private transmit(q: Queued): void {
+    q.inFlight = true;
+    q.attempts++;
+    if (!q.everSent) {
+      q.everSent = true;
+      q.firstSentAt = this.deps.now();
+    }
+    this.counts.sent++;
+    const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
+    this.deps.transmit(req).then(
+      (ack) => this.onAck(q, ack),
+      (err: unknown) => this.onFail(q, err),
+    );
+  }
+
+  private onAck(q: Queued, ack: InputAck): void {
+    const i = this.queue.indexOf(q);
+    if (i < 0) return; // already settled (e.g. dropped by a resync)
+    this.queue.splice(i, 1);
+    this.counts.acked++;
+    this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
+    this.emit('acked', {
+      clientSeq: q.clientSeq,
+      seq: ack.seq,
+      duplicate: ack.duplicate,
+      firstSentAt: q.firstSentAt,
+      ackedAt: this.deps.now(),
+    });
+    this.emitStats();
+  }
+
+  private onFail(q: Queued, err: unknown): void {
+    const i = this.queue.indexOf(q);
+    if (i < 0 || this.disposed) return;
+    if (!isRetryableError(err)) {
+      // The server refused this input for good (bad-request, too-large…): resending can't help.
+      this.queue.splice(i, 1);
+      this.counts.rejected++;
+      this.emit('rejected', { event: q.event, error: err });
+      this.emitStats();
+      return;
+    }
+    q.inFlight = false;
+    if (!this.online || this.cancelRetry) return; // the re-join resends it, or a retry is armed
+    const delay = Math.min(5000, 250 * 2 ** Math.min(q.attempts, 5));
+    this.cancelRetry = this.schedule(() => {
+      this.cancelRetry = null;
+      this.pump();
+    }, delay);
+  }
+
+  private emitStats(): void {
+    this.emit('stats', this.stats());
+  }
+}
+
+function sameMods(a: WheelInput, b: WheelInput): boolean {
+  return (
+    a.mods.shift === b.mods.shift &&
+    a.mods.ctrl === b.mods.ctrl &&
+    a.mods.alt === b.mods.alt &&
+    a.mods.meta === b.mods.meta
+  );
+}
+
+function clampDelta(v: number): number {
+  return Math.max(-100_000, Math.min(100_000, v));
+}

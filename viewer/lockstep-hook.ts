@@ -1,0 +1,74 @@
+// window.__lockstep: live, read-only state for tests and debugging. Fields
+// are getters, so a test reading it always sees the current values.
+import type { StreamMode, StreamView } from './stream-manager.js';
+import type { ConnectionState } from './session-client.js';
+import type { GrabbedFrame } from './frame-grab.js';
+
+export interface SwitchEntry {
+  at: number;
+  from: string | null;
+  to: string;
+  reason: string;
+}
+
+export interface LockstepHook {
+  /** True once the live stream is showing frames. */
+  readonly ready: boolean;
+  readonly sessionId: string | null;
+  readonly liveReplicaId: string | null;
+  readonly liveHostId: string | null;
+  /** Last stamp decoded from the live stream (the seq its picture reflects). */
+  readonly displayedSeq: number | null;
+  /** Highest seq the server acknowledged for this viewer's inputs. */
+  readonly ackedSeq: number;
+  readonly pendingInputs: number;
+  readonly switches: SwitchEntry[];
+  readonly mode: StreamMode;
+  readonly appWidth: number;
+  readonly appHeight: number;
+  /** The live frame's app area at app resolution, RGBA as base64; null before the first frame. */
+  grabFrame(): GrabbedFrame | null;
+  // Extras for debugging.
+  readonly connection: ConnectionState;
+  readonly sentInputs: number;
+  readonly clientId: string | null;
+  /** Input-to-photon latency of the latest input seen on screen (ms). */
+  readonly lastLatencyMs: number | null;
+  readonly streams: StreamView[];
+}
+
+declare global {
+  interface Window {
+    __lockstep?: LockstepHook;
+  }
+}
+
+/** Publishes the hook; pass an object literal with getters so reads stay live. */
+export function installHook(hook: LockstepHook): void {
+  window.__lockstep = hook;
+}
+
+/** The hook while no session is open (the session list). */
+export function idleHook(mode: StreamMode, connection: () => ConnectionState): LockstepHook {
+  return {
+    ready: false,
+    sessionId: null,
+    liveReplicaId: null,
+    liveHostId: null,
+    displayedSeq: null,
+    ackedSeq: 0,
+    pendingInputs: 0,
+    switches: [],
+    mode,
+    appWidth: 0,
+    appHeight: 0,
+    grabFrame: () => null,
+    get connection() {
+      return connection();
+    },
+    sentInputs: 0,
+    clientId: null,
+    lastLatencyMs: null,
+    streams: [],
+  };
+}

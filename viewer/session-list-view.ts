@@ -1,0 +1,142 @@
+// The landing page: running sessions with open links, and a button to start
+// a new writer session (or another app from the catalogue).
+import type { AppCatalogEntry, SessionInfo } from '../protocol/session.js';
+import type { SessionClient } from './session-client.js';
+import { ViewerRequestError } from './request-error.js';
+import { Banners } from './banners.js';
+import { clear, h } from './dom.js';
+import { sessionHref } from './url-params.js';
+
+const REFRESH_MS = 5000;
+const DEFAULT_APP = 'writer';
+
+export function showSessionList(root: HTMLElement, client: SessionClient): () => void {
+  const bannerHost = h('div', { class: 'banners' });
+  const banners = new Banners(bannerHost);
+  const appSelect = h(
+    'select',
+    { class: 'app-select', 'aria-label': 'App' },
+    h('option', { value: DEFAULT_APP }, 'Writer'),
+  );
+  const createBtn = h('button', { class: 'btn btn-primary', type: 'button' }, 'New writer session');
+  const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'Loading…')));
+  const table = h(
+    'table',
+    { class: 'sessions' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', {}, 'Session'),
+        h('th', {}, 'App'),
+        h('th', {}, 'Replicas'),
+        h('th', {}, 'Created'),
+        h('th', {}, ''),
+      ),
+    ),
+    tbody,
+  );
+  clear(root);
+  root.append(
+    h(
+      'section',
+      { class: 'list-view' },
+      h('div', { class: 'list-head' }, h('h1', {}, 'Sessions'), h('div', { class: 'actions' }, appSelect, createBtn)),
+      bannerHost,
+      table,
+    ),
+  );
+
+  const errorText = (err: unknown): string =>
+    err instanceof ViewerRequestError ? `${err.message} (${err.code})` : String(err);
+
+  const refresh = async (): Promise<void> => {
+    try {
+      const { sessions } = await client.request({ type: 'sessions.list' });
+      renderRows(tbody, sessions);
+      banners.clear('list');
+    } catch (err) {
+      banners.show('error', `Could not load sessions: ${errorText(err)}`, { key: 'list' });
+    }
+  };
+
+  const loadApps = async (): Promise<void> => {
+    try {
+      const { apps } = await client.request({ type: 'apps.list' });
+      if (apps.length > 0) renderApps(appSelect, apps);
+    } catch {
+      // The writer default still works without the catalogue.
+    }
+  };
+
+  appSelect.addEventListener('change', () => {
+    const title = appSelect.selectedOptions[0]?.textContent ?? appSelect.value;
+    createBtn.textContent = `New ${title.toLowerCase()} session`;
+  });
+
+  createBtn.addEventListener('click', () => {
+    createBtn.disabled = true;
+    client.request({ type: 'sessions.create', app: appSelect.value || DEFAULT_APP }).then(
+      ({ session }) => location.assign(sessionHref(location.search, session.sessionId)),
+      (err: unknown) => {
+        createBtn.disabled = false;
+        banners.show('error', `Could not create a session: ${errorText(err)}`, { key: 'create' });
+      },
+    );
+  });
+
+  void refresh();
+  void loadApps();
+  const timer = setInterval(() => void refresh(), REFRESH_MS);
+  const offState = client.on('state', ({ state }) => {
+    if (state === 'connected') void refresh();
+  });
+  return () => {
+    clearInterval(timer);
+    offState();
+  };
+}
+
+function renderApps(select: HTMLSelectElement, apps: AppCatalogEntry[]): void {
+  const current = select.value;
+  clear(select);
+  for (const a of apps) select.append(h('option', { value: a.name }, a.title || a.name));
+  select.value = apps.some((a) => a.name === current) ? current : (apps[0]?.name ?? DEFAULT_APP);
+  select.dispatchEvent(new Event('change'));
+  select.hidden = apps.length < 2;
+}
+
+function renderRows(tbody: HTMLElement, sessions: SessionInfo[]): void {
+  clear(tbody);
+  if (sessions.length === 0) {
+    tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No sessions yet. Start one above.')));
+    return;
+  }
+  const sorted = [...sessions].sort((a, b) => b.createdAt - a.createdAt);
+  for (const s of sorted) {
+    const live = s.replicas.filter((r) => r.state === 'live').length;
+    const href = sessionHref(location.search, s.sessionId);
+    tbody.append(
+      h(
+        'tr',
+        {},
+        h('td', {}, h('a', { href, class: 'mono' }, s.sessionId)),
+        h('td', {}, s.app.name),
+        h(
+          'td',
+          { title: s.replicas.map((r) => `${r.hostId}: ${r.state}`).join('\n') },
+          `${live} live / ${s.replicas.length}`,
+        ),
+        h('td', {}, formatTime(s.createdAt)),
+        h('td', { class: 'right' }, h('a', { href, class: 'btn btn-small' }, 'Open')),
+      ),
+    );
+  }
+}
+
+function formatTime(ms: number): string {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? '—' : d.toLocaleString(undefined, { dateStyle: 'short', timeStyle: 'medium' });
+}

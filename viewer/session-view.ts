@@ -1,0 +1,334 @@
+// The open-session page: wires the socket, input path and streams together
+// and renders the stage, replica bar, status line and banners.
+import type { ViewerNotification } from '../protocol/signalling.js';
+import type { SessionInfo } from '../protocol/session.js';
+import type { SessionClient } from './session-client.js';
+import { ViewerRequestError } from './request-error.js';
+import { acquireClientIdentity } from './client-identity.js';
+import { HeadTracker } from './head-tracker.js';
+import { InputSender } from './input-sender.js';
+import { InputCapture } from './input-capture.js';
+import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
+import { grabAppFrame } from './frame-grab.js';
+import { installHook, type SwitchEntry } from './lockstep-hook.js';
+import { Banners } from './banners.js';
+import { clear, h } from './dom.js';
+import { listHref } from './url-params.js';
+import { debugLog } from './debug-log.js';
+
+const log = debugLog('session');
+const STATUS_MS = 250;
+const MAX_SWITCH_LOG = 200;
+const MAX_LATENCY_WAIT = 64;
+
+export interface SessionViewOptions {
+  root: HTMLElement;
+  client: SessionClient;
+  sessionId: string;
+  mode: StreamMode;
+}
+
+export async function showSession(opts: SessionViewOptions): Promise<void> {
+  const { client, sessionId, mode } = opts;
+
+  // ---------------------------------------------------------------- DOM
+  const title = h('h1', { class: 'session-title' }, h('span', { class: 'mono' }, sessionId));
+  const bannerHost = h('div', { class: 'banners' });
+  const overlay = h('div', { class: 'stage-overlay' }, 'Connecting…');
+  const stage = h(
+    'div',
+    { class: 'stage', tabindex: 0, 'data-testid': 'stage', 'aria-label': 'App surface: click to type' },
+    overlay,
+  );
+  const replicaBar = h('div', { class: 'replica-bar', 'aria-label': 'Replicas' });
+  const status = h('div', { class: 'status-line', 'aria-live': 'off' });
+  clear(opts.root);
+  opts.root.append(
+    h(
+      'section',
+      { class: 'session-view' },
+      h(
+        'div',
+        { class: 'session-head' },
+        h('a', { href: listHref(location.search), class: 'back' }, '← Sessions'),
+        title,
+        h('span', { class: `badge badge-${mode}` }, `${mode} standby`),
+      ),
+      bannerHost,
+      h('div', { class: 'stage-wrap' }, stage),
+      replicaBar,
+      status,
+    ),
+  );
+  const banners = new Banners(bannerHost);
+
+  // ---------------------------------------------------------------- state
+  const identity = await acquireClientIdentity(sessionId);
+  const heads = new HeadTracker();
+  const switches: SwitchEntry[] = [];
+  const awaitingPhoton: Array<{ seq: number; sentAt: number }> = [];
+  let lastLatencyMs: number | null = null;
+  let session: SessionInfo | null = null;
+  let streams: StreamView[] = [];
+  let closed = false;
+
+  const manager = new StreamManager({ client, stage, mode, heads });
+  const sender = new InputSender({
+    sessionId,
+    transmit: (req) => client.request(req),
+    loadSeq: () => identity.loadSeq(),
+    saveSeq: (s) => identity.saveSeq(s),
+    now: () => performance.now(),
+  });
+  const capture = new InputCapture({
+    stage,
+    appSize: () => manager.appSize(),
+    send: (e) => sender.send(e),
+    onError: (msg) => banners.show('error', msg, { ttlMs: 6000, key: 'input' }),
+  });
+
+  const applySession = (s: SessionInfo): void => {
+    session = s;
+    heads.note(s.headSeq, performance.now());
+    stage.style.setProperty('--app-w', String(s.width));
+    stage.style.setProperty('--app-h', String(s.height));
+    title.replaceChildren(h('span', {}, s.app.name), ' · ', h('span', { class: 'mono' }, s.sessionId));
+    document.title = `${s.app.name} · Lockstep`;
+  };
+
+  // ---------------------------------------------------------------- wiring
+  client.on('joined', ({ result, rejoin }) => {
+    if (closed) return;
+    applySession(result.session);
+    sender.resync(result.lastClientSeq);
+    if (!manager.ready) overlay.textContent = 'Waiting for video…';
+    if (rejoin) {
+      banners.clear('conn');
+      banners.show('info', 'Reconnected.', { ttlMs: 3000, key: 'conn' });
+    }
+    manager.attach(result).catch((err: unknown) => {
+      log('attach failed', err);
+      banners.show('error', `Could not open the video: ${errorText(err)}`, { key: 'media' });
+    });
+  });
+  client.on('offline', () => {
+    sender.setOffline();
+    manager.setOffline();
+    if (!closed)
+      banners.show('warn', 'Connection lost — reconnecting… (your typing is kept and will be sent)', { key: 'conn' });
+  });
+  client.on('rejoinFailed', ({ error }) => {
+    banners.show('error', `Could not rejoin the session: ${error.message}`, { key: 'conn' });
+  });
+  client.on('notify', (n) => onNotify(n));
+  manager.on('switched', (rec) => {
+    switches.push({ at: rec.at, from: rec.from, to: rec.to, reason: rec.reason });
+    if (switches.length > MAX_SWITCH_LOG) switches.splice(0, switches.length - MAX_SWITCH_LOG);
+    if (rec.from !== null) {
+      // Keys held during a switch must not stay down on any replica.
+      capture.releaseAll();
+      banners.show('warn', `Switched to replica on host ${rec.toHost} (${describeReason(rec.reason)}).`, {
+        ttlMs: 5000,
+        key: 'failover',
+      });
+    }
+  });
+  manager.on('streams', (v) => {
+    streams = v;
+    renderReplicaBar(replicaBar, v);
+  });
+  manager.on('ready', (ready) => {
+    overlay.hidden = ready;
+    if (ready) {
+      banners.clear('media');
+      if (document.activeElement === document.body) capture.focus();
+    } else if (!closed) {
+      overlay.textContent = 'Waiting for video…';
+    }
+  });
+  manager.on('error', ({ message }) => banners.show('error', message, { ttlMs: 6000, key: 'media' }));
+  sender.on('acked', (a) => {
+    heads.note(a.seq, a.firstSentAt);
+    if (!a.duplicate) {
+      awaitingPhoton.push({ seq: a.seq, sentAt: a.firstSentAt });
+      if (awaitingPhoton.length > MAX_LATENCY_WAIT) awaitingPhoton.shift();
+    }
+  });
+  sender.on('rejected', ({ error }) =>
+    banners.show('error', `An input was refused: ${errorText(error)}`, { ttlMs: 5000, key: 'input' }),
+  );
+
+  function onNotify(n: ViewerNotification): void {
+    switch (n.type) {
+      case 'session.update':
+        if (n.session.sessionId !== sessionId) return;
+        applySession(n.session);
+        manager.onSessionUpdate(n.session);
+        return;
+      case 'consumer.closed':
+        manager.onConsumerClosed(n.consumerId);
+        return;
+      case 'consumer.score':
+        manager.onConsumerScore(n.consumerId, n.score);
+        return;
+      case 'session.closed':
+        if (n.sessionId !== sessionId) return;
+        closed = true;
+        manager.dispose();
+        sender.dispose();
+        capture.dispose();
+        overlay.hidden = false;
+        overlay.textContent = 'Session closed';
+        banners.show('error', `This session was closed: ${n.reason}`, { key: 'conn' });
+        return;
+    }
+  }
+
+  // Input-to-photon: when the live stream first shows a frame stamped ≥ an acked seq.
+  const measureLatency = (): void => {
+    const reader = manager.liveReader();
+    if (!reader) return;
+    while (awaitingPhoton.length > 0) {
+      const first = awaitingPhoton[0];
+      if (!first) break;
+      const shownAt = reader.timeline.firstShownAt(first.seq);
+      if (shownAt === null) break;
+      awaitingPhoton.shift();
+      lastLatencyMs = Math.max(0, Math.round(shownAt - first.sentAt));
+    }
+  };
+
+  const renderStatus = (): void => {
+    const st = sender.stats();
+    const live = manager.liveReplica();
+    const parts = [
+      h('span', { class: `conn conn-${client.state}` }, '● ', client.state),
+      h('span', {}, `mode ${mode}`),
+      h('span', {}, live ? `live: ${live.hostId}` : 'live: —'),
+      h('span', {}, `pending ${st.pending}`),
+      h('span', {}, `acked #${st.highestAckedSeq}`),
+      h('span', {}, `shown #${manager.liveReader()?.timeline.lastSeq ?? '—'}`),
+      h('span', {}, lastLatencyMs === null ? 'latency —' : `latency ${lastLatencyMs} ms`),
+    ];
+    status.replaceChildren(...parts);
+  };
+  setInterval(() => {
+    measureLatency();
+    renderStatus();
+  }, STATUS_MS);
+  client.on('state', ({ state }) => {
+    renderStatus();
+    if (state === 'refused')
+      banners.show('error', 'The server refused the connection (check the ?token= in the URL).', { key: 'conn' });
+  });
+
+  installHook({
+    get ready() {
+      return manager.ready;
+    },
+    sessionId,
+    get liveReplicaId() {
+      return manager.liveReplicaId;
+    },
+    get liveHostId() {
+      return manager.liveReplica()?.hostId ?? null;
+    },
+    get displayedSeq() {
+      return manager.liveReader()?.timeline.lastSeq ?? null;
+    },
+    get ackedSeq() {
+      return sender.stats().highestAckedSeq;
+    },
+    get pendingInputs() {
+      return sender.stats().pending;
+    },
+    switches,
+    mode,
+    get appWidth() {
+      return session?.width ?? 0;
+    },
+    get appHeight() {
+      return session?.height ?? 0;
+    },
+    grabFrame() {
+      const video = manager.liveVideo();
+      const size = manager.appSize();
+      return video ? grabAppFrame(video, size.width, size.height) : null;
+    },
+    get connection() {
+      return client.state;
+    },
+    get sentInputs() {
+      return sender.stats().sent;
+    },
+    clientId: identity.clientId,
+    get lastLatencyMs() {
+      return lastLatencyMs;
+    },
+    get streams() {
+      return streams;
+    },
+  });
+
+  window.addEventListener('pagehide', () => identity.release());
+
+  // ---------------------------------------------------------------- join
+  try {
+    await client.join(sessionId, identity.clientId);
+  } catch (err) {
+    overlay.textContent = 'Could not join';
+    const notFound = err instanceof ViewerRequestError && err.code === 'not-found';
+    banners.show(
+      'error',
+      notFound ? 'This session does not exist (any more).' : `Could not join the session: ${errorText(err)}`,
+      { key: 'conn' },
+    );
+  }
+}
+
+function renderReplicaBar(bar: HTMLElement, views: StreamView[]): void {
+  const chips = views.map((v) => {
+    const cls = [
+      'chip',
+      v.live ? 'chip-live' : '',
+      v.hardFailure ? 'chip-failed' : v.score < 60 ? 'chip-degraded' : 'chip-ok',
+    ]
+      .filter(Boolean)
+      .join(' ');
+    return h(
+      'div',
+      { class: cls, title: `${v.replicaId}\nscore ${v.score}${v.reasons.length ? `\n${v.reasons.join('\n')}` : ''}` },
+      h('span', { class: 'chip-host' }, v.hostId),
+      h('span', { class: 'chip-state' }, v.state),
+      h('span', {}, `lag ${v.lagSeq}`),
+      h('span', { class: 'chip-score' }, `score ${v.score}`),
+      v.live
+        ? h('span', { class: 'chip-tag' }, 'LIVE')
+        : v.resumed
+          ? h('span', { class: 'chip-tag chip-tag-hot' }, 'hot')
+          : null,
+    );
+  });
+  bar.replaceChildren(...(chips.length ? chips : [h('span', { class: 'muted' }, 'No replicas yet')]));
+}
+
+function describeReason(reason: string): string {
+  switch (reason) {
+    case 'hard-failure':
+      return 'the previous one failed';
+    case 'gone':
+      return 'the previous one is gone';
+    case 'better':
+      return 'healthier stream';
+    default:
+      return reason;
+  }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof ViewerRequestError
+    ? `${err.message} (${err.code})`
+    : err instanceof Error
+      ? err.message
+      : String(err);
+}

@@ -1,0 +1,540 @@
+// Owns the media side of one joined session: a mediasoup-client Device, one
+// receive transport, a consumer + <video> per replica producer. Every 250 ms
+// it scores each stream (health-score.ts) and lets the selector pick the live
+// one. Warm mode resumes only the live stream at the SFU (standbys consumed
+// paused); hot mode decodes all of them so a switch is just a z-order change.
+import { Device } from 'mediasoup-client';
+import type { types as ms } from 'mediasoup-client';
+import type { JoinResult } from '../protocol/signalling.js';
+import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
+import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
+import type { SessionClient } from './session-client.js';
+import { FrameStampReader } from './frame-stamp-reader.js';
+import { scoreStream, type HealthScore } from './health-score.js';
+import { StreamSelector, type SwitchReason } from './stream-selector.js';
+import type { HeadTracker } from './head-tracker.js';
+import { rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
+import { TypedEmitter } from './typed-emitter.js';
+import { debugLog } from './debug-log.js';
+
+const log = debugLog('streams');
+
+export type StreamMode = 'warm' | 'hot';
+
+const TICK_MS = 250;
+const STATS_MS = 1000;
+/** Standbys in hot mode decode every frame but need their stamp read less often. */
+const STANDBY_SAMPLE_MS = 200;
+/** Warm mode: pause the old stream once the new one shows a frame, or after this. */
+const PAUSE_OLD_AFTER_MS = 3000;
+const CONSUME_RETRY_MS = 3000;
+
+export interface StreamView {
+  replicaId: string;
+  hostId: string;
+  state: ReplicaInfo['state'] | 'gone';
+  lagSeq: number;
+  score: number;
+  hardFailure: boolean;
+  reasons: string[];
+  live: boolean;
+  resumed: boolean;
+  fps: number;
+  displayedSeq: number | null;
+}
+
+export interface SwitchRecord {
+  /** Wall-clock ms (Date.now()). */
+  at: number;
+  from: string | null;
+  to: string;
+  fromHost: string | null;
+  toHost: string;
+  reason: SwitchReason;
+  detail: string;
+}
+
+export interface StreamManagerEvents {
+  switched: SwitchRecord;
+  /** Per-tick view of every stream, for the replica bar. */
+  streams: StreamView[];
+  /** The live stream presented its first frame (false again when it is lost). */
+  ready: boolean;
+  error: { message: string };
+}
+
+interface Entry {
+  replicaId: string;
+  producerId: string;
+  consumer: ms.Consumer;
+  video: HTMLVideoElement;
+  reader: FrameStampReader;
+  closed: boolean;
+  resumed: boolean;
+  activeSince: number | null;
+  consumerScore: number | null;
+  rtcPrev: RtcSample | null;
+  packetLoss: number | null;
+  rttMs: number | null;
+  health: HealthScore;
+}
+
+export interface StreamManagerOptions {
+  client: SessionClient;
+  /** The cropping container the <video> elements are stacked in. */
+  stage: HTMLElement;
+  mode: StreamMode;
+  heads: HeadTracker;
+}
+
+export class StreamManager extends TypedEmitter<StreamManagerEvents> {
+  private readonly entries = new Map<string, Entry>();
+  private readonly consuming = new Set<string>();
+  /** Replica → when consuming it last failed: retried after CONSUME_RETRY_MS, not every tick. */
+  private readonly consumeFailedAt = new Map<string, number>();
+  private readonly selector = new StreamSelector();
+  private session: SessionInfo | null = null;
+  private device: Device | null = null;
+  private transport: ms.Transport | null = null;
+  private tickTimer: ReturnType<typeof setInterval> | null = null;
+  private statsTimer: ReturnType<typeof setInterval> | null = null;
+  private pendingPause: { replicaId: string; newId: string; since: number } | null = null;
+  private readyValue = false;
+  /** Bumped on every attach/detach: async work from an older generation is dropped. */
+  private generation = 0;
+  private online = false;
+  /** While the first consumers of an attach are being created, an empty set is not a failure. */
+  private attaching = false;
+
+  constructor(private readonly opts: StreamManagerOptions) {
+    super();
+  }
+
+  get mode(): StreamMode {
+    return this.opts.mode;
+  }
+
+  get ready(): boolean {
+    return this.readyValue;
+  }
+
+  get liveReplicaId(): string | null {
+    return this.selector.current;
+  }
+
+  liveReplica(): ReplicaInfo | undefined {
+    const id = this.selector.current;
+    return this.session?.replicas.find((r) => r.replicaId === id);
+  }
+
+  liveVideo(): HTMLVideoElement | null {
+    const id = this.selector.current;
+    return (id !== null && this.entries.get(id)?.video) || null;
+  }
+
+  liveReader(): FrameStampReader | null {
+    const id = this.selector.current;
+    return (id !== null && this.entries.get(id)?.reader) || null;
+  }
+
+  appSize(): { width: number; height: number } {
+    return { width: this.session?.width ?? 0, height: this.session?.height ?? 0 };
+  }
+
+  /** After every (re-)join: fresh Device, transport and consumers. */
+  async attach(join: JoinResult): Promise<void> {
+    this.teardownMedia();
+    const gen = ++this.generation;
+    this.online = true;
+    this.session = join.session;
+    const device = createDevice();
+    await device.load({ routerRtpCapabilities: join.routerRtpCapabilities as ms.RtpCapabilities });
+    if (gen !== this.generation) return;
+    const params = await this.opts.client.request({ type: 'transport.create', sessionId: join.session.sessionId });
+    if (gen !== this.generation) return;
+    const transport = device.createRecvTransport({
+      id: params.id,
+      iceParameters: params.iceParameters as ms.IceParameters,
+      iceCandidates: params.iceCandidates as ms.IceCandidate[],
+      dtlsParameters: params.dtlsParameters as ms.DtlsParameters,
+    });
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.opts.client.request({ type: 'transport.connect', transportId: transport.id, dtlsParameters }).then(
+        () => callback(),
+        (err: unknown) => errback(err instanceof Error ? err : new Error(String(err))),
+      );
+    });
+    transport.on('connectionstatechange', (state) => {
+      log('transport', state);
+      if (state === 'failed') this.emit('error', { message: 'media connection failed' });
+    });
+    this.device = device;
+    this.transport = transport;
+    this.startTimers();
+    this.attaching = true;
+    try {
+      await this.reconcile();
+    } finally {
+      if (gen === this.generation) this.attaching = false;
+    }
+    this.tick();
+  }
+
+  /** The socket dropped: the server tears our transport down; stop judging streams until re-attach. */
+  setOffline(): void {
+    this.online = false;
+  }
+
+  onSessionUpdate(session: SessionInfo): void {
+    if (this.session && session.sessionId !== this.session.sessionId) return;
+    const sizeChanged = !this.session || this.session.width !== session.width || this.session.height !== session.height;
+    this.session = session;
+    if (sizeChanged) for (const e of this.entries.values()) sizeVideo(e.video, session);
+    void this.reconcile();
+  }
+
+  onConsumerClosed(consumerId: string): void {
+    for (const e of this.entries.values()) {
+      if (e.consumer.id === consumerId) {
+        e.closed = true;
+        log('consumer closed', e.replicaId);
+      }
+    }
+    this.tick(); // hard failure: switch now, not at the next tick
+  }
+
+  onConsumerScore(consumerId: string, score: number): void {
+    for (const e of this.entries.values()) if (e.consumer.id === consumerId) e.consumerScore = score;
+  }
+
+  dispose(): void {
+    this.generation++;
+    this.teardownMedia();
+    this.removeAllListeners();
+  }
+
+  // ------------------------------------------------------------ consumers
+
+  /** Consumes new producers and drops streams whose replica or producer is gone. */
+  private async reconcile(): Promise<void> {
+    const session = this.session;
+    if (!session || !this.transport || !this.online) return;
+    const byId = new Map(session.replicas.map((r) => [r.replicaId, r]));
+    for (const e of [...this.entries.values()]) {
+      const r = byId.get(e.replicaId);
+      const gone = !r || r.state === 'closed' || r.producerId !== e.producerId || e.closed || e.consumer.closed;
+      // A live stream whose producer merely vanished keeps its last picture
+      // until something replaces it; anything else that is gone is dropped
+      // (and re-consumed below if its replica has a new producer).
+      const keepFrozen = e.replicaId === this.selector.current && !!r && r.state !== 'closed' && r.producerId === null;
+      if (gone && !keepFrozen) this.removeEntry(e);
+    }
+    const now = performance.now();
+    const wanted = session.replicas.filter(
+      (r) =>
+        r.producerId !== null &&
+        r.state !== 'closed' &&
+        !this.entries.has(r.replicaId) &&
+        !this.consuming.has(r.replicaId) &&
+        now - (this.consumeFailedAt.get(r.replicaId) ?? Number.NEGATIVE_INFINITY) >= CONSUME_RETRY_MS,
+    );
+    await Promise.all(wanted.map((r) => this.consume(r)));
+  }
+
+  private async consume(r: ReplicaInfo): Promise<void> {
+    const device = this.device;
+    const transport = this.transport;
+    if (!device || !transport || r.producerId === null) return;
+    const gen = this.generation;
+    const producerId = r.producerId;
+    // Warm standbys stay paused at the SFU; the live one (or all, hot) plays.
+    const play = this.opts.mode === 'hot' || r.replicaId === this.selector.current;
+    this.consuming.add(r.replicaId);
+    try {
+      const params = await this.opts.client.request({
+        type: 'consume',
+        transportId: transport.id,
+        producerId,
+        rtpCapabilities: device.rtpCapabilities,
+        paused: !play,
+      });
+      if (gen !== this.generation) return;
+      const consumer = await transport.consume({
+        id: params.id,
+        producerId: params.producerId,
+        kind: params.kind,
+        rtpParameters: params.rtpParameters as ms.RtpParameters,
+      });
+      if (gen !== this.generation) {
+        consumer.close();
+        return;
+      }
+      const video = createVideo(consumer.track);
+      if (this.session) sizeVideo(video, this.session);
+      this.opts.stage.appendChild(video);
+      const reader = new FrameStampReader(video, () => this.appSize());
+      reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
+      reader.start();
+      const entry: Entry = {
+        replicaId: r.replicaId,
+        producerId,
+        consumer,
+        video,
+        reader,
+        closed: false,
+        resumed: false,
+        activeSince: null,
+        consumerScore: null,
+        rtcPrev: null,
+        packetLoss: null,
+        rttMs: null,
+        health: { score: 0, hardFailure: false, reasons: [] },
+      };
+      consumer.on('transportclose', () => (entry.closed = true));
+      consumer.on('trackended', () => (entry.closed = true));
+      this.entries.set(r.replicaId, entry);
+      this.consumeFailedAt.delete(r.replicaId);
+      if (play) await this.resume(entry);
+      this.restack();
+    } catch (err) {
+      log('consume failed', r.replicaId, err);
+      this.consumeFailedAt.set(r.replicaId, performance.now());
+      if (gen === this.generation)
+        this.emit('error', { message: `could not open the stream of replica ${r.replicaId}` });
+    } finally {
+      if (gen === this.generation) this.consuming.delete(r.replicaId);
+    }
+  }
+
+  private async resume(e: Entry): Promise<void> {
+    if (e.resumed || e.closed) return;
+    e.resumed = true;
+    e.activeSince = performance.now();
+    e.reader.timeline.markResumed();
+    try {
+      await this.opts.client.request({ type: 'consumer.resume', consumerId: e.consumer.id, keyFrame: true });
+    } catch (err) {
+      e.resumed = false;
+      e.activeSince = null;
+      log('resume failed', e.replicaId, err);
+    }
+  }
+
+  private async pause(e: Entry): Promise<void> {
+    if (!e.resumed || e.closed) return;
+    e.resumed = false;
+    e.activeSince = null;
+    await this.opts.client
+      .request({ type: 'consumer.pause', consumerId: e.consumer.id })
+      .catch((err: unknown) => log('pause failed', err));
+  }
+
+  private removeEntry(e: Entry): void {
+    this.entries.delete(e.replicaId);
+    e.reader.stop();
+    e.video.srcObject = null;
+    e.video.remove();
+    if (!e.consumer.closed) e.consumer.close();
+    if (!e.closed && this.online) {
+      void this.opts.client.request({ type: 'consumer.close', consumerId: e.consumer.id }).catch(() => undefined);
+    }
+  }
+
+  private teardownMedia(): void {
+    this.stopTimers();
+    for (const e of [...this.entries.values()]) this.removeEntry(e);
+    this.consuming.clear();
+    this.consumeFailedAt.clear();
+    this.pendingPause = null;
+    if (this.transport && !this.transport.closed) this.transport.close();
+    this.transport = null;
+    this.device = null;
+    this.setReady(false);
+  }
+
+  // ------------------------------------------------------------ scoring & switching
+
+  private startTimers(): void {
+    this.stopTimers();
+    this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
+  }
+
+  private stopTimers(): void {
+    if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.statsTimer !== null) clearInterval(this.statsTimer);
+    this.tickTimer = this.statsTimer = null;
+  }
+
+  private tick(): void {
+    const session = this.session;
+    if (!session) return;
+    const now = performance.now();
+    const byId = new Map(session.replicas.map((r) => [r.replicaId, r]));
+    for (const e of this.entries.values()) {
+      const t = e.reader.timeline;
+      e.health = scoreStream({
+        now,
+        replica: byId.get(e.replicaId),
+        consumedProducerId: e.producerId,
+        consumerClosed: e.closed || e.consumer.closed,
+        active: e.resumed,
+        activeSince: e.activeSince,
+        fps: t.fps(now),
+        lastFrameAt: t.lastFrameAt,
+        recentFreezes: t.recentFreezes(now),
+        displayedSeq: t.lastSeq,
+        knownHeadSeq: this.opts.heads.head,
+        behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
+        packetLoss: e.packetLoss,
+        rttMs: e.rttMs,
+        consumerScore: e.consumerScore,
+      });
+    }
+    // Offline, every stream looks dead at once: hold the current choice.
+    if (this.online && !this.attaching) {
+      const candidates = [...this.entries.values()].map((e) => ({
+        id: e.replicaId,
+        score: e.health.score,
+        hardFailure: e.health.hardFailure,
+      }));
+      const sel = this.selector.update(now, candidates);
+      if (sel.switched)
+        this.applySwitch(sel.switched.from, sel.switched.to, sel.switched.reason, sel.switched.detail, byId);
+      this.finishPendingPause(now);
+      void this.reconcile(); // drop streams that failed and are no longer shown
+    }
+    const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
+    this.setReady(!!live && live.resumed && live.reader.timeline.lastFrameAt !== null && !live.health.hardFailure);
+    this.emit('streams', this.views(byId, now));
+  }
+
+  private applySwitch(
+    from: string | null,
+    to: string,
+    reason: SwitchReason,
+    detail: string,
+    byId: Map<string, ReplicaInfo>,
+  ): void {
+    const next = this.entries.get(to);
+    if (!next) return;
+    log('switch', from, '→', to, reason, detail);
+    next.reader.sampleIntervalMs = 0;
+    const prev = from === null ? undefined : this.entries.get(from);
+    if (prev) prev.reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
+    void this.resume(next);
+    if (this.opts.mode === 'warm' && prev && !prev.closed) {
+      this.pendingPause = { replicaId: prev.replicaId, newId: to, since: performance.now() };
+    }
+    this.restack();
+    this.emit('switched', {
+      at: Date.now(),
+      from,
+      to,
+      fromHost: from === null ? null : (byId.get(from)?.hostId ?? null),
+      toHost: byId.get(to)?.hostId ?? '?',
+      reason,
+      detail,
+    });
+  }
+
+  /** Warm mode: the old stream keeps playing under the new one until the new one shows a frame. */
+  private finishPendingPause(now: number): void {
+    const p = this.pendingPause;
+    if (this.opts.mode === 'warm') {
+      // Anything else still playing (e.g. after quick successive switches) is paused now.
+      for (const e of this.entries.values()) {
+        if (e.resumed && e.replicaId !== this.selector.current && e.replicaId !== p?.replicaId) void this.pause(e);
+      }
+    }
+    if (!p) return;
+    const next = this.entries.get(p.newId);
+    const shown =
+      !!next &&
+      next.reader.timeline.lastFrameAt !== null &&
+      next.activeSince !== null &&
+      next.reader.timeline.lastFrameAt >= next.activeSince;
+    if (!shown && now - p.since < PAUSE_OLD_AFTER_MS) return;
+    this.pendingPause = null;
+    const old = this.entries.get(p.replicaId);
+    if (old && old.replicaId !== this.selector.current) void this.pause(old);
+  }
+
+  /** Live on top; a just-resumed live video is transparent until its first frame, so the old picture shows through. */
+  private restack(): void {
+    for (const e of this.entries.values()) {
+      const live = e.replicaId === this.selector.current;
+      e.video.classList.toggle('live', live);
+      e.video.classList.toggle('standby', !live);
+    }
+  }
+
+  private async pollStats(): Promise<void> {
+    for (const e of this.entries.values()) {
+      if (!e.resumed || e.closed || e.consumer.closed) continue;
+      try {
+        const report = await e.consumer.getStats();
+        const sample = sampleRtcStats(report.values() as Iterable<{ type?: unknown } & Record<string, unknown>>);
+        const h = rtcHealth(e.rtcPrev, sample);
+        e.rtcPrev = sample;
+        e.packetLoss = h.packetLoss;
+        e.rttMs = h.rttMs;
+      } catch {
+        // Stats are advisory: a closed consumer or old browser just has none.
+      }
+    }
+  }
+
+  private setReady(ready: boolean): void {
+    if (ready === this.readyValue) return;
+    this.readyValue = ready;
+    this.emit('ready', ready);
+  }
+
+  private views(byId: Map<string, ReplicaInfo>, now: number): StreamView[] {
+    const session = this.session;
+    if (!session) return [];
+    return session.replicas.map((r) => {
+      const e = this.entries.get(r.replicaId);
+      return {
+        replicaId: r.replicaId,
+        hostId: r.hostId,
+        state: byId.has(r.replicaId) ? r.state : 'gone',
+        lagSeq: r.health.lagSeq,
+        score: e?.health.score ?? 0,
+        hardFailure: e?.health.hardFailure ?? true,
+        reasons: e?.health.reasons ?? [r.producerId === null ? 'no producer' : 'connecting'],
+        live: r.replicaId === this.selector.current,
+        resumed: e?.resumed ?? false,
+        fps: e ? e.reader.timeline.fps(now) : 0,
+        displayedSeq: e?.reader.timeline.lastSeq ?? null,
+      };
+    });
+  }
+}
+
+function createDevice(): Device {
+  try {
+    return new Device({ handlerName: 'Chrome111' });
+  } catch {
+    return new Device(); // not Chromium: let mediasoup-client detect the browser
+  }
+}
+
+function createVideo(track: MediaStreamTrack): HTMLVideoElement {
+  const video = document.createElement('video');
+  video.className = 'stream standby';
+  video.muted = true;
+  video.autoplay = true;
+  video.playsInline = true;
+  video.disablePictureInPicture = true;
+  video.srcObject = new MediaStream([track]);
+  // Autoplay of muted video is allowed; a rejection just means it starts on the next user gesture.
+  void video.play().catch(() => undefined);
+  return video;
+}
+
+/** The video is taller than the crop box by the stamp strip, which overflows out of sight. */
+function sizeVideo(video: HTMLVideoElement, session: SessionInfo): void {
+  video.style.height = `${((session.height + STAMP_HEIGHT) / session.height) * 100}%`;
+}

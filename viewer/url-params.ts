@@ -1,0 +1,51 @@
+// Reads the viewer's options from the page URL. Pure over the URL parts.
+import type { StreamMode } from './stream-manager.js';
+
+export interface ViewerParams {
+  /** Auth token: `?token=`, else the one remembered from an earlier visit. */
+  token: string | null;
+  /** Session to open: `?session=<id>` or `#/s/<id>`; null shows the session list. */
+  sessionId: string | null;
+  /** `?mode=hot|warm` (default warm). */
+  mode: StreamMode;
+  /** `?debug`: verbose console logging. */
+  debug: boolean;
+}
+
+const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+
+export function parseViewerParams(search: string, hash: string, storedToken: string | null): ViewerParams {
+  const q = new URLSearchParams(search);
+  const fromHash = /^#\/s\/([^/?#]+)/.exec(hash)?.[1];
+  const rawSession = q.get('session') ?? (fromHash === undefined ? null : safeDecode(fromHash));
+  const token = q.get('token');
+  return {
+    token: token !== null && token !== '' ? token : storedToken,
+    sessionId: rawSession !== null && ID_PATTERN.test(rawSession) ? rawSession : null,
+    mode: q.get('mode') === 'hot' ? 'hot' : 'warm',
+    debug: q.has('debug'),
+  };
+}
+
+/** A link to a session that keeps the viewer's own options (token, mode, debug). */
+export function sessionHref(search: string, sessionId: string): string {
+  const q = new URLSearchParams(search);
+  q.set('session', sessionId);
+  return `?${q.toString()}`;
+}
+
+/** The session list, keeping the viewer's options. */
+export function listHref(search: string): string {
+  const q = new URLSearchParams(search);
+  q.delete('session');
+  const s = q.toString();
+  return s ? `?${s}` : '/';
+}
+
+function safeDecode(s: string): string | null {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
