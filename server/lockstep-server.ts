@@ -129,6 +129,13 @@ export class LockstepServer {
         res.json({ headSeq: session.headSeq, inputs: inputLog.read(session.id, from, to, LIMITS.maxFetchBatch) });
       }
     });
+    // The latest stored snapshot (state transfer source), base64.
+    app.get('/api/sessions/:id/snapshot', (req, res) => {
+      const session = manager.sessions.get(req.params.id);
+      const snap = session ? inputLog.latestSnapshot(session.id) : null;
+      if (!session) res.status(404).json({ error: { code: 'not-found', message: `no session ${req.params.id}` } });
+      else res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
+    });
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
     app.get('/viewer.js.map', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js.map')));
     app.use(express.static(join(root, 'viewer/static'), { index: 'index.html' }));

@@ -1,27 +1,56 @@
-// Rebuilds an app's state from a session's durable log with the same app code
-// the replicas run, and renders it: the ground truth a video frame must match.
+// Rebuilds an app's state from a session's durable record (stored snapshot +
+// log tail) with the same app code the replicas run, and renders it: the
+// ground truth a video frame must match.
 import { createCanvas } from 'canvas';
 import type { SequencedInput } from '../../protocol/input.js';
 import { getApp } from '../../render/apps/index.js';
 
-export async function fetchLog(url: string, sessionId: string): Promise<SequencedInput[]> {
-  const res = await fetch(`${url}/api/sessions/${sessionId}/log?from=1`);
-  if (!res.ok) throw new Error(`log fetch ${res.status}`);
-  return ((await res.json()) as { inputs: SequencedInput[] }).inputs;
+export async function fetchLog(url: string, sessionId: string, fromSeq = 1): Promise<SequencedInput[]> {
+  const all: SequencedInput[] = [];
+  for (let from = fromSeq; ; ) {
+    const res = await fetch(`${url}/api/sessions/${sessionId}/log?from=${from}`);
+    if (!res.ok) throw new Error(`log fetch ${res.status}`);
+    const body = (await res.json()) as { inputs: SequencedInput[]; headSeq: number };
+    all.push(...body.inputs);
+    const last = body.inputs.at(-1)?.seq;
+    if (last === undefined || last >= body.headSeq) return all;
+    from = last + 1;
+  }
 }
 
-export function referenceRender(
-  appName: string,
-  width: number,
-  height: number,
-  inputs: readonly SequencedInput[],
-): Uint8ClampedArray {
+export interface StoredSnapshotJson {
+  seq: number;
+  stateHash: string;
+  data: string;
+}
+
+export async function fetchSnapshot(url: string, sessionId: string): Promise<StoredSnapshotJson | null> {
+  const res = await fetch(`${url}/api/sessions/${sessionId}/snapshot`);
+  if (!res.ok) throw new Error(`snapshot fetch ${res.status}`);
+  return ((await res.json()) as { snapshot: StoredSnapshotJson | null }).snapshot;
+}
+
+/** The app state after every logged input: snapshot (if compacted) + tail. */
+export async function referenceState(url: string, appName: string, width: number, height: number, sessionId: string): Promise<unknown> {
   const app = getApp(appName);
-  let state = app.init({ width, height });
-  for (const input of inputs) state = app.apply(state, input);
+  const snap = await fetchSnapshot(url, sessionId);
+  let state = snap ? app.restore(Buffer.from(snap.data, 'base64')) : app.init({ width, height });
+  for (const input of await fetchLog(url, sessionId, (snap?.seq ?? 0) + 1)) state = app.apply(state, input);
+  return state;
+}
+
+export function renderState(appName: string, state: unknown): Uint8ClampedArray {
+  const app = getApp(appName);
   const view = app.viewport(state);
   const canvas = createCanvas(view.width, view.height);
   const ctx = canvas.getContext('2d');
   app.render(state, ctx);
   return ctx.getImageData(0, 0, view.width, view.height).data;
+}
+
+export function referenceRender(appName: string, width: number, height: number, inputs: readonly SequencedInput[]): Uint8ClampedArray {
+  const app = getApp(appName);
+  let state = app.init({ width, height });
+  for (const input of inputs) state = app.apply(state, input);
+  return renderState(appName, state);
 }
