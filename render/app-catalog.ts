@@ -37,6 +37,10 @@ export function appContentHash(name: string): string {
   for (const f of files) {
     h.update(relative(renderDir, f)).update('\0').update(readFileSync(f)).update('\0');
   }
+  // Test hook: makes this process look like a different build of every app,
+  // so version pinning can be exercised without two checkouts.
+  const salt = process.env.LOCKSTEP_TEST_APP_SALT;
+  if (salt) h.update('\0salt\0').update(salt);
   const hash = h.digest('hex').slice(0, 16);
   cache.set(name, hash);
   return hash;

@@ -1,0 +1,169 @@
+// Recovery with real processes: snapshots and log compaction; a session whose
+// every replica died restarts from snapshot + log tail on new nodes; a
+// divergent replica is voted out; a node with another app version never
+// serves the session; a 10,000-event log is caught up.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { NO_MODS, type InputEvent } from '../../protocol/input.js';
+import type { SessionInfo } from '../../protocol/session.js';
+import type { WriterState } from '../../render/apps/writer/index.js';
+import { appContentHash } from '../../render/app-catalog.js';
+import { openDatabase } from '../../server/database.js';
+import { SessionStore } from '../../server/session-store.js';
+import { SqliteInputLog } from '../../server/sqlite-input-log.js';
+import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
+import { fetchLog, fetchSnapshot, referenceState } from '../helpers/reference-render.js';
+import { makeTmpDir } from '../helpers/tmpdir.js';
+import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+
+const W = 480;
+const H = 320;
+
+function converged(s: SessionInfo, r: number): boolean {
+  const live = s.replicas.filter((x) => x.state === 'live');
+  return (
+    live.length === r &&
+    new Set(live.map((x) => x.hostId)).size === r &&
+    live.every((x) => x.appliedSeq === s.headSeq && x.stateHash !== null && x.stateHash === live[0]?.stateHash)
+  );
+}
+
+const keyDown = (ch: string): InputEvent => ({ type: 'key', action: 'down', key: ch, code: '', text: ch, mods: NO_MODS });
+
+async function typeText(v: TestViewer, sessionId: string, text: string): Promise<void> {
+  // Pipelined like a real viewer: many in flight, one socket keeps their order.
+  await Promise.all([...text].map((ch) => v.request({ type: 'input', sessionId, clientSeq: v.clientSeq++, event: keyDown(ch) })));
+}
+
+async function setup(opts: { env?: Record<string, string>; hosts: string[]; nodeEnv?: Record<string, Record<string, string>>; r: number }) {
+  const server = await startServer({ env: opts.env ?? {} });
+  const nodes = new Map<string, Proc>();
+  for (const h of opts.hosts) nodes.set(h, await startNode({ url: server.url, hostId: h, env: opts.nodeEnv?.[h] ?? {} }));
+  const viewer = await TestViewer.connect(server.url);
+  const { session } = await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: opts.r, width: W, height: H });
+  await viewer.request({ type: 'session.join', sessionId: session.sessionId, clientId: 'typist' });
+  return { server, nodes, viewer, sessionId: session.sessionId };
+}
+
+describe('recovery', () => {
+  const dirs: string[] = [];
+  after(async () => {
+    await stopAll();
+    for (const d of dirs) removeDir(d);
+  });
+
+  it('snapshots compact the log; a session whose every replica died restarts from snapshot + tail', async () => {
+    const { server, nodes, viewer, sessionId } = await setup({
+      env: { LOCKSTEP_SNAPSHOT_EVERY: '60' },
+      hosts: ['host-a', 'host-b', 'host-c'],
+      r: 3,
+    });
+    dirs.push(server.dataDir);
+    await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
+    const text1 = 'Compaction keeps the log bounded while nothing acknowledged is ever lost. ';
+    await typeText(viewer, sessionId, text1.repeat(2));
+    const snap = await waitFor('a stored snapshot', async () => {
+      const s = await fetchSnapshot(server.url, sessionId);
+      return s && s.seq >= 60 ? s : undefined;
+    });
+    const tail = await fetchLog(server.url, sessionId);
+    assert.ok((tail[0]?.seq ?? Infinity) > snap.seq, `log starts after the snapshot (first ${tail[0]?.seq}, snapshot ${snap.seq})`);
+
+    // Every replica dies at once; other hosts join; the session comes back whole.
+    for (const p of nodes.values()) await p.kill('SIGKILL');
+    for (const h of ['host-d', 'host-e', 'host-f']) nodes.set(h, await startNode({ url: server.url, hostId: h }));
+    await typeText(viewer, sessionId, 'Back.');
+    const s = await waitFor('restored on new hosts', async () => {
+      const info = await getSession(server.url, sessionId);
+      return converged(info, 3) ? info : undefined;
+    }, 30_000);
+    assert.deepEqual(new Set(s.replicas.map((r) => r.hostId)), new Set(['host-d', 'host-e', 'host-f']));
+    const state = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterState;
+    assert.equal(state.text, text1.repeat(2) + 'Back.', 'every acknowledged keystroke survived');
+    viewer.close();
+  });
+
+  it('a divergent replica is voted out, quarantined and replaced', async () => {
+    const { server, nodes, viewer, sessionId } = await setup({
+      hosts: ['host-a', 'host-b', 'host-faulty'],
+      nodeEnv: { 'host-faulty': { LOCKSTEP_FAULT_CORRUPT_AFTER: '5' } },
+      r: 3,
+    });
+    dirs.push(server.dataDir);
+    await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
+    nodes.set('host-d', await startNode({ url: server.url, hostId: 'host-d' }));
+    await typeText(viewer, sessionId, 'one two three four five six');
+    const s = await waitFor('faulty replica replaced', async () => {
+      const info = await getSession(server.url, sessionId);
+      return converged(info, 3) && !info.replicas.some((r) => r.hostId === 'host-faulty') ? info : undefined;
+    }, 30_000);
+    assert.deepEqual(new Set(s.replicas.map((r) => r.hostId)), new Set(['host-a', 'host-b', 'host-d']));
+    // The quarantined host is not given the session again, even with room to spare.
+    await typeText(viewer, sessionId, ' seven');
+    await new Promise((r) => setTimeout(r, 1000));
+    const later = await getSession(server.url, sessionId);
+    assert.ok(!later.replicas.some((r) => r.hostId === 'host-faulty'));
+    // The event is in the server's log, with the hashes that disagreed.
+    const event = server.output().split('\n').find((l) => l.includes('replica diverged'));
+    assert.ok(event, 'divergence logged');
+    assert.match(event, /"hostId":"host-faulty"/);
+    assert.match(event, /"majorityHash":"[0-9a-f]+"/);
+    viewer.close();
+  });
+
+  it('a node with another app version never serves the session', async () => {
+    const { server, viewer, sessionId } = await setup({
+      hosts: ['host-a', 'host-b', 'host-other-build'],
+      nodeEnv: { 'host-other-build': { LOCKSTEP_TEST_APP_SALT: 'v2' } },
+      r: 3,
+    });
+    dirs.push(server.dataDir);
+    const info = await waitFor('two live replicas', async () => {
+      const s = await getSession(server.url, sessionId);
+      return s.replicas.filter((r) => r.state === 'live').length === 2 ? s : undefined;
+    }, 30_000);
+    assert.equal(info.app.hash, appContentHash('writer'), 'the session pins the server build’s hash');
+    await typeText(viewer, sessionId, 'pinned');
+    await new Promise((r) => setTimeout(r, 1000));
+    const s = await getSession(server.url, sessionId);
+    assert.equal(s.replicas.length, 2, 'R is not met rather than mixing versions');
+    assert.ok(!s.replicas.some((r) => r.hostId === 'host-other-build'));
+    viewer.close();
+  });
+
+  it('a new replica catches up a 10,000-event log', async (t) => {
+    const dataDir = makeTmpDir(t);
+    // Write the session and its log straight into the database the server will open.
+    const db = openDatabase(join(dataDir, 'lockstep.sqlite'));
+    const store = SessionStore.open(db);
+    const log = SqliteInputLog.open(db);
+    store.create({ id: 's-catchup', owner: 'local', app: { name: 'writer', hash: appContentHash('writer') }, replicationFactor: 2, width: W, height: H });
+    const words = 'catch up on ten thousand logged events ';
+    for (let base = 0; base < 10_000; base += 1000) {
+      log.appendBatch(
+        Array.from({ length: 1000 }, (_, i) => ({
+          sessionId: 's-catchup',
+          clientId: 'loader',
+          clientSeq: base + i,
+          time: 1_700_000_000_000 + base + i,
+          event: keyDown(words[(base + i) % words.length] ?? ' '),
+        })),
+      );
+    }
+    log.close();
+    db.close();
+    const server = await startServer({ dataDir });
+    const started = Date.now();
+    await startNode({ url: server.url, hostId: 'host-a' });
+    await startNode({ url: server.url, hostId: 'host-b' });
+    const s = await waitFor('caught up', async () => {
+      const info = await getSession(server.url, 's-catchup');
+      return converged(info, 2) ? info : undefined;
+    }, 60_000);
+    t.diagnostic(`2 replicas caught up 10,000 events in ${Date.now() - started} ms (including node start)`);
+    assert.equal(s.headSeq, 10_000);
+    const state = (await referenceState(server.url, 'writer', W, H, 's-catchup')) as WriterState;
+    assert.equal(state.text.length, 10_000);
+  });
+});
