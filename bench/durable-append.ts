@@ -1,6 +1,7 @@
 // Durable appends per second through the Sequencer with group commit, on a real
 // SQLite file (WAL, synchronous=FULL). Prints one JSON line per figure:
 // { name, value, unit }. Usage: tsx bench/durable-append.ts [total] [clients]
+// bench/run.ts calls runDurableAppend() for the same figures as BenchResults.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,13 +9,7 @@ import { performance } from 'node:perf_hooks';
 import { NO_MODS, type InputEvent } from '../protocol/input.js';
 import { Sequencer } from '../server/sequencer.js';
 import { SqliteInputLog } from '../server/sqlite-input-log.js';
-
-const TOTAL = Number(process.argv[2] ?? 20_000);
-const CLIENTS = Number(process.argv[3] ?? 10);
-
-function print(name: string, value: number, unit: string): void {
-  process.stdout.write(`${JSON.stringify({ name, value: Math.round(value * 100) / 100, unit })}\n`);
-}
+import { collector, isMain, round, type BenchResult } from './lib/report.js';
 
 function event(i: number): InputEvent {
   return { type: 'pointer', action: 'move', x: i % 1000, y: (i * 7) % 700, button: 0, buttons: 0, mods: NO_MODS };
@@ -62,14 +57,48 @@ async function run(total: number, clients: number, window: number, maxBatch?: nu
   return { perSecond: (perClient * clients) / elapsed, flushes, meanBatch: flushes ? batched / flushes : 0 };
 }
 
-const interactive = await run(TOTAL, CLIENTS, 1);
-print(`durable-append.group-commit.${CLIENTS}-clients.1-in-flight`, interactive.perSecond, 'appends/s');
-print(`durable-append.group-commit.${CLIENTS}-clients.1-in-flight.mean-batch`, interactive.meanBatch, 'inputs/flush');
+export interface DurableAppendOptions {
+  /** Inputs per run (default 20,000). */
+  total?: number;
+  /** Concurrent clients (default 10). */
+  clients?: number;
+}
 
-const pipelined = await run(TOTAL, CLIENTS, 32);
-print(`durable-append.group-commit.${CLIENTS}-clients.32-in-flight`, pipelined.perSecond, 'appends/s');
-print(`durable-append.group-commit.${CLIENTS}-clients.32-in-flight.mean-batch`, pipelined.meanBatch, 'inputs/flush');
+export async function runDurableAppend(
+  onResult: (r: BenchResult) => void = () => {},
+  options: DurableAppendOptions = {},
+): Promise<BenchResult[]> {
+  const total = options.total ?? 20_000;
+  const clients = options.clients ?? 10;
+  const { add, results } = collector(onResult);
+  const put = (name: string, value: number, unit: string, detail?: BenchResult['detail']): void =>
+    add(detail ? { name, value: round(value), unit, detail } : { name, value: round(value), unit });
 
-// Baseline without group commit: one fsync per input.
-const single = await run(Math.min(TOTAL, 2000), 1, 1, 1);
-print('durable-append.no-group-commit.1-client', single.perSecond, 'appends/s');
+  const interactive = await run(total, clients, 1);
+  put(`durable-append.group-commit.${clients}-clients.1-in-flight`, interactive.perSecond, 'appends/s', {
+    inputs: total,
+    flushes: interactive.flushes,
+  });
+  put(`durable-append.group-commit.${clients}-clients.1-in-flight.mean-batch`, interactive.meanBatch, 'inputs/flush');
+
+  const pipelined = await run(total, clients, 32);
+  put(`durable-append.group-commit.${clients}-clients.32-in-flight`, pipelined.perSecond, 'appends/s', {
+    inputs: total,
+    flushes: pipelined.flushes,
+  });
+  put(`durable-append.group-commit.${clients}-clients.32-in-flight.mean-batch`, pipelined.meanBatch, 'inputs/flush');
+
+  // Baseline without group commit: one fsync per input.
+  const singleTotal = Math.min(total, 2000);
+  const single = await run(singleTotal, 1, 1, 1);
+  put('durable-append.no-group-commit.1-client', single.perSecond, 'appends/s', { inputs: singleTotal });
+  return results;
+}
+
+if (isMain(import.meta.url)) {
+  // CLI: one JSON line per figure, { name, value, unit }, as before.
+  await runDurableAppend(
+    (r) => process.stdout.write(`${JSON.stringify({ name: r.name, value: r.value, unit: r.unit })}\n`),
+    { total: Number(process.argv[2] ?? 20_000), clients: Number(process.argv[3] ?? 10) },
+  );
+}

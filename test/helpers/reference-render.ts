@@ -7,7 +7,7 @@ import { getApp } from '../../render/apps/index.js';
 
 export async function fetchLog(url: string, sessionId: string, fromSeq = 1): Promise<SequencedInput[]> {
   const all: SequencedInput[] = [];
-  for (let from = fromSeq; ; ) {
+  for (let from = fromSeq; ;) {
     const res = await fetch(`${url}/api/sessions/${sessionId}/log?from=${from}`);
     if (!res.ok) throw new Error(`log fetch ${res.status}`);
     const body = (await res.json()) as { inputs: SequencedInput[]; headSeq: number };
@@ -31,7 +31,13 @@ export async function fetchSnapshot(url: string, sessionId: string): Promise<Sto
 }
 
 /** The app state after every logged input: snapshot (if compacted) + tail. */
-export async function referenceState(url: string, appName: string, width: number, height: number, sessionId: string): Promise<unknown> {
+export async function referenceState(
+  url: string,
+  appName: string,
+  width: number,
+  height: number,
+  sessionId: string,
+): Promise<unknown> {
   const app = getApp(appName);
   const snap = await fetchSnapshot(url, sessionId);
   let state = snap ? app.restore(Buffer.from(snap.data, 'base64')) : app.init({ width, height });
@@ -48,7 +54,12 @@ export function renderState(appName: string, state: unknown): Uint8ClampedArray 
   return ctx.getImageData(0, 0, view.width, view.height).data;
 }
 
-export function referenceRender(appName: string, width: number, height: number, inputs: readonly SequencedInput[]): Uint8ClampedArray {
+export function referenceRender(
+  appName: string,
+  width: number,
+  height: number,
+  inputs: readonly SequencedInput[],
+): Uint8ClampedArray {
   const app = getApp(appName);
   let state = app.init({ width, height });
   for (const input of inputs) state = app.apply(state, input);

@@ -12,7 +12,7 @@ import { appContentHash } from '../../render/app-catalog.js';
 import { openDatabase } from '../../server/database.js';
 import { SessionStore } from '../../server/session-store.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
-import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
+import { removeDir, startNode, startServer, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchLog, fetchSnapshot, referenceState } from '../helpers/reference-render.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
@@ -29,19 +29,40 @@ function converged(s: SessionInfo, r: number): boolean {
   );
 }
 
-const keyDown = (ch: string): InputEvent => ({ type: 'key', action: 'down', key: ch, code: '', text: ch, mods: NO_MODS });
+const keyDown = (ch: string): InputEvent => ({
+  type: 'key',
+  action: 'down',
+  key: ch,
+  code: '',
+  text: ch,
+  mods: NO_MODS,
+});
 
 async function typeText(v: TestViewer, sessionId: string, text: string): Promise<void> {
   // Pipelined like a real viewer: many in flight, one socket keeps their order.
-  await Promise.all([...text].map((ch) => v.request({ type: 'input', sessionId, clientSeq: v.clientSeq++, event: keyDown(ch) })));
+  await Promise.all(
+    [...text].map((ch) => v.request({ type: 'input', sessionId, clientSeq: v.clientSeq++, event: keyDown(ch) })),
+  );
 }
 
-async function setup(opts: { env?: Record<string, string>; hosts: string[]; nodeEnv?: Record<string, Record<string, string>>; r: number }) {
+async function setup(opts: {
+  env?: Record<string, string>;
+  hosts: string[];
+  nodeEnv?: Record<string, Record<string, string>>;
+  r: number;
+}) {
   const server = await startServer({ env: opts.env ?? {} });
   const nodes = new Map<string, Proc>();
-  for (const h of opts.hosts) nodes.set(h, await startNode({ url: server.url, hostId: h, env: opts.nodeEnv?.[h] ?? {} }));
+  for (const h of opts.hosts)
+    nodes.set(h, await startNode({ url: server.url, hostId: h, env: opts.nodeEnv?.[h] ?? {} }));
   const viewer = await TestViewer.connect(server.url);
-  const { session } = await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: opts.r, width: W, height: H });
+  const { session } = await viewer.request({
+    type: 'sessions.create',
+    app: 'writer',
+    replicationFactor: opts.r,
+    width: W,
+    height: H,
+  });
   await viewer.request({ type: 'session.join', sessionId: session.sessionId, clientId: 'typist' });
   return { server, nodes, viewer, sessionId: session.sessionId };
 }
@@ -68,16 +89,23 @@ describe('recovery', () => {
       return s && s.seq >= 60 ? s : undefined;
     });
     const tail = await fetchLog(server.url, sessionId);
-    assert.ok((tail[0]?.seq ?? Infinity) > snap.seq, `log starts after the snapshot (first ${tail[0]?.seq}, snapshot ${snap.seq})`);
+    assert.ok(
+      (tail[0]?.seq ?? Infinity) > snap.seq,
+      `log starts after the snapshot (first ${tail[0]?.seq}, snapshot ${snap.seq})`,
+    );
 
     // Every replica dies at once; other hosts join; the session comes back whole.
     for (const p of nodes.values()) await p.kill('SIGKILL');
     for (const h of ['host-d', 'host-e', 'host-f']) nodes.set(h, await startNode({ url: server.url, hostId: h }));
     await typeText(viewer, sessionId, 'Back.');
-    const s = await waitFor('restored on new hosts', async () => {
-      const info = await getSession(server.url, sessionId);
-      return converged(info, 3) ? info : undefined;
-    }, 30_000);
+    const s = await waitFor(
+      'restored on new hosts',
+      async () => {
+        const info = await getSession(server.url, sessionId);
+        return converged(info, 3) ? info : undefined;
+      },
+      30_000,
+    );
     assert.deepEqual(new Set(s.replicas.map((r) => r.hostId)), new Set(['host-d', 'host-e', 'host-f']));
     const state = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterState;
     assert.equal(state.text, text1.repeat(2) + 'Back.', 'every acknowledged keystroke survived');
@@ -94,10 +122,14 @@ describe('recovery', () => {
     await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
     nodes.set('host-d', await startNode({ url: server.url, hostId: 'host-d' }));
     await typeText(viewer, sessionId, 'one two three four five six');
-    const s = await waitFor('faulty replica replaced', async () => {
-      const info = await getSession(server.url, sessionId);
-      return converged(info, 3) && !info.replicas.some((r) => r.hostId === 'host-faulty') ? info : undefined;
-    }, 30_000);
+    const s = await waitFor(
+      'faulty replica replaced',
+      async () => {
+        const info = await getSession(server.url, sessionId);
+        return converged(info, 3) && !info.replicas.some((r) => r.hostId === 'host-faulty') ? info : undefined;
+      },
+      30_000,
+    );
     assert.deepEqual(new Set(s.replicas.map((r) => r.hostId)), new Set(['host-a', 'host-b', 'host-d']));
     // The quarantined host is not given the session again, even with room to spare.
     await typeText(viewer, sessionId, ' seven');
@@ -105,7 +137,10 @@ describe('recovery', () => {
     const later = await getSession(server.url, sessionId);
     assert.ok(!later.replicas.some((r) => r.hostId === 'host-faulty'));
     // The event is in the server's log, with the hashes that disagreed.
-    const event = server.output().split('\n').find((l) => l.includes('replica diverged'));
+    const event = server
+      .output()
+      .split('\n')
+      .find((l) => l.includes('replica diverged'));
     assert.ok(event, 'divergence logged');
     assert.match(event, /"hostId":"host-faulty"/);
     assert.match(event, /"majorityHash":"[0-9a-f]+"/);
@@ -119,10 +154,14 @@ describe('recovery', () => {
       r: 3,
     });
     dirs.push(server.dataDir);
-    const info = await waitFor('two live replicas', async () => {
-      const s = await getSession(server.url, sessionId);
-      return s.replicas.filter((r) => r.state === 'live').length === 2 ? s : undefined;
-    }, 30_000);
+    const info = await waitFor(
+      'two live replicas',
+      async () => {
+        const s = await getSession(server.url, sessionId);
+        return s.replicas.filter((r) => r.state === 'live').length === 2 ? s : undefined;
+      },
+      30_000,
+    );
     assert.equal(info.app.hash, appContentHash('writer'), 'the session pins the server build’s hash');
     await typeText(viewer, sessionId, 'pinned');
     await new Promise((r) => setTimeout(r, 1000));
@@ -138,7 +177,14 @@ describe('recovery', () => {
     const db = openDatabase(join(dataDir, 'lockstep.sqlite'));
     const store = SessionStore.open(db);
     const log = SqliteInputLog.open(db);
-    store.create({ id: 's-catchup', owner: 'local', app: { name: 'writer', hash: appContentHash('writer') }, replicationFactor: 2, width: W, height: H });
+    store.create({
+      id: 's-catchup',
+      owner: 'local',
+      app: { name: 'writer', hash: appContentHash('writer') },
+      replicationFactor: 2,
+      width: W,
+      height: H,
+    });
     const words = 'catch up on ten thousand logged events ';
     for (let base = 0; base < 10_000; base += 1000) {
       log.appendBatch(
@@ -157,10 +203,14 @@ describe('recovery', () => {
     const started = Date.now();
     await startNode({ url: server.url, hostId: 'host-a' });
     await startNode({ url: server.url, hostId: 'host-b' });
-    const s = await waitFor('caught up', async () => {
-      const info = await getSession(server.url, 's-catchup');
-      return converged(info, 2) ? info : undefined;
-    }, 60_000);
+    const s = await waitFor(
+      'caught up',
+      async () => {
+        const info = await getSession(server.url, 's-catchup');
+        return converged(info, 2) ? info : undefined;
+      },
+      60_000,
+    );
     t.diagnostic(`2 replicas caught up 10,000 events in ${Date.now() - started} ms (including node start)`);
     assert.equal(s.headSeq, 10_000);
     const state = (await referenceState(server.url, 'writer', W, H, 's-catchup')) as WriterState;

@@ -114,7 +114,7 @@ test('inputs never sent are renumbered above a lastClientSeq the viewer did not 
   assert.equal(h.requests[1]?.req.clientSeq, 42);
 });
 
-test('hover moves are coalesced to ~30/s; key events are never merged or dropped', async () => {
+test('hover moves are coalesced to ~30/s; key events are never merged or dropped', () => {
   const h = harness();
   h.sender.resync(0);
   h.sender.send(move(1)); // first move goes out at once

@@ -68,7 +68,7 @@ test('a clearly better standby switches only after the hold time', () => {
   assert.equal(sw.length, 1);
   assert.equal(sw[0]?.to, 'b');
   assert.equal(sw[0]?.reason, 'better');
-  assert.ok(sw[0]!.t >= 11_500 && sw[0]!.t <= 11_750, `switched at ${sw[0]?.t}`);
+  assert.ok(sw[0].t >= 11_500 && sw[0].t <= 11_750, `switched at ${sw[0]?.t}`);
 });
 
 test('a lead that is interrupted restarts the hold', () => {

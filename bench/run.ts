@@ -1,0 +1,66 @@
+// Runs every benchmark in sequence, prints each figure as it arrives, and
+// writes bench/results/latest.{json,md} plus a dated copy.
+// Usage: npm run bench [-- --only pipeline,catch-up]
+import { formatResult, writeResults, type BenchResult } from './lib/report.js';
+
+// Quiet logs in this process unless asked otherwise (the logger reads this at import).
+process.env.LOCKSTEP_LOG_LEVEL ??= 'warn';
+
+type Runner = (onResult: (r: BenchResult) => void) => Promise<BenchResult[]>;
+
+// Imported lazily so the log level above applies and --only skips what it skips.
+const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = [
+  { name: 'pipeline', run: async () => (await import('./pipeline.js')).runPipeline },
+  { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
+  { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
+  { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
+];
+
+function selected(argv: readonly string[]): Set<string> {
+  const names = BENCHMARKS.map((b) => b.name);
+  const i = argv.findIndex((a) => a === '--only' || a.startsWith('--only='));
+  if (i === -1) return new Set(names);
+  const arg = argv[i] ?? '';
+  const list = (arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : (argv[i + 1] ?? ''))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const unknown = list.filter((n) => !names.includes(n));
+  if (list.length === 0 || unknown.length > 0) {
+    console.error(
+      `--only takes a comma-separated list of: ${names.join(', ')}${unknown.length ? ` (unknown: ${unknown.join(', ')})` : ''}`,
+    );
+    process.exit(2);
+  }
+  return new Set(list);
+}
+
+const only = selected(process.argv.slice(2));
+const results: BenchResult[] = [];
+const failed: string[] = [];
+const started = performance.now();
+for (const bench of BENCHMARKS) {
+  if (!only.has(bench.name)) continue;
+  console.log(`\n== ${bench.name}`);
+  const t0 = performance.now();
+  try {
+    const run = await bench.run();
+    await run((r) => {
+      results.push(r);
+      console.log(formatResult(r));
+    });
+  } catch (err) {
+    // A broken benchmark is reported and the others still run; timings never fail.
+    failed.push(bench.name);
+    console.error(`${bench.name} failed:`, err);
+  }
+  console.log(`(${bench.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+}
+
+const files = writeResults(results);
+console.log(`\n${results.length} results in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+console.log(`written: ${files.json}\n         ${files.markdown}\n         ${files.dated}`);
+if (failed.length > 0) {
+  console.error(`benchmarks that could not run: ${failed.join(', ')}`);
+  process.exitCode = 1;
+}
