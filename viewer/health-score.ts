@@ -47,6 +47,12 @@ export interface HealthThresholds {
   resumeGraceMs: number;
   /** No frame for this long counts as stale. */
   staleFrameMs: number;
+  /**
+   * No frame for this long on a resumed stream is a hard failure: renderers
+   * re-send their last frame every 200 ms when idle, so silence this long
+   * means a hung, partitioned or dead host even if its sockets look alive.
+   */
+  frozenMs: number;
   /** Below this fps the stream counts as stuttering. */
   minFps: number;
   /** Node heartbeat older than this is a hard failure (the host is likely dead). */
@@ -66,10 +72,11 @@ export interface HealthThresholds {
 
 export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = Object.freeze({
   resumeGraceMs: 2000,
-  staleFrameMs: 1000,
+  staleFrameMs: 600,
+  frozenMs: 900,
   minFps: 8,
-  hardHeartbeatMs: 5000,
-  softHeartbeatMs: 1500,
+  hardHeartbeatMs: 2500,
+  softHeartbeatMs: 1000,
   toleratedLagSeq: 3,
   toleratedBehindMs: 600,
   unknownClientPenalty: 10,
@@ -151,5 +158,9 @@ function hardFailureReason(o: StreamObservation, t: HealthThresholds): string | 
   if (o.replica.producerId === null) return 'producer gone';
   if (o.consumedProducerId !== null && o.consumedProducerId !== o.replica.producerId) return 'producer replaced';
   if (o.replica.health.heartbeatAgeMs >= t.hardHeartbeatMs) return 'node heartbeat lost';
+  const inGrace = o.activeSince !== null && o.now - o.activeSince < t.resumeGraceMs;
+  if (o.active && !inGrace && o.lastFrameAt !== null && o.now - o.lastFrameAt > t.frozenMs) {
+    return `frozen ${Math.round(o.now - o.lastFrameAt)}ms`;
+  }
   return null;
 }

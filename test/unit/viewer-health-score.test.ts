@@ -47,13 +47,17 @@ test('a healthy live stream scores 100 with no hard failure', () => {
   assert.equal(s.hardFailure, false);
 });
 
-test('stale frames (none for > 1 s) drop the score sharply', () => {
+test('stale frames drop the score sharply; a frozen stream is a hard failure', () => {
   const fresh = scoreStream(obs()).score;
-  const stale = scoreStream(obs({ lastFrameAt: NOW - 1500, fps: 0 }));
+  const stale = scoreStream(obs({ lastFrameAt: NOW - 700, fps: 2 }));
   assert.ok(stale.score <= fresh - 40, `stale ${stale.score} vs fresh ${fresh}`);
   assert.equal(stale.hardFailure, false);
-  const staler = scoreStream(obs({ lastFrameAt: NOW - 4000, fps: 0 }));
-  assert.ok(staler.score < stale.score);
+  // Renderers re-send a frame every 200 ms when idle: 900+ ms of silence is a hung or cut-off host.
+  const frozen = scoreStream(obs({ lastFrameAt: NOW - 1500, fps: 0 }));
+  assert.equal(frozen.hardFailure, true);
+  assert.match(frozen.reasons[0] ?? '', /^frozen/);
+  // A paused warm standby delivers no frames by design: not frozen.
+  assert.equal(scoreStream(obs({ active: false, lastFrameAt: NOW - 5000, fps: 0 })).hardFailure, false);
 });
 
 test('no frames after the resume grace period scores low; within it there is no penalty', () => {
@@ -106,13 +110,13 @@ test('a paused warm standby is judged on the server view with a fixed unknown-cl
 test('scores stay within 0..100', () => {
   const s = scoreStream(
     obs({
-      lastFrameAt: NOW - 9000,
+      lastFrameAt: NOW - 800,
       fps: 0,
       packetLoss: 1,
       rttMs: 5000,
       consumerScore: 0,
       recentFreezes: 10,
-      replica: replica({}, { lagSeq: 500, heartbeatAgeMs: 4900, producerScore: 0 }),
+      replica: replica({}, { lagSeq: 500, heartbeatAgeMs: 2400, producerScore: 0 }),
     }),
   );
   assert.equal(s.score, 0);

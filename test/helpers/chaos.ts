@@ -1,0 +1,317 @@
+// The chaos run: a scripted typist in headless Chromium types at a steady rate
+// while faults hit random renderer hosts (each in its own network namespace
+// when possible) and, a few times, the server. Measures per fault the
+// viewer's visible gap, the server's detection time and the time to restore
+// R; at the end compares what was typed with every replica's final state.
+import type { Page } from 'playwright-core';
+import type { SessionInfo } from '../../protocol/session.js';
+import type { WriterState } from '../../render/apps/writer/index.js';
+import { launchChromium } from './browser.js';
+import { hang, partition, slow, type ActiveFault, type FaultKind } from './faults.js';
+import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from './processes.js';
+import { referenceState } from './reference-render.js';
+import { HostNetwork } from './test-hosts.js';
+import { getSession, TestViewer, waitFor } from './viewer-client.js';
+import { openViewer, viewerPageState, type ViewerPageState } from './viewer-page.js';
+
+export interface ChaosOptions {
+  seconds: number;
+  keysPerSecond: number;
+  hosts: number;
+  replicationFactor: number;
+  /** How many server crash-restarts to spread over the run. */
+  serverRestarts: number;
+  /** How long a hang, partition or slow-down lasts. */
+  faultMs: number;
+  seed: number;
+  width: number;
+  height: number;
+  loopback?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface FaultRecord {
+  kind: FaultKind;
+  hostId: string;
+  /** The viewer was showing this host when the fault hit. */
+  shown: boolean;
+  /** ms until the viewer showed a frame at least as fresh as what was acknowledged at the fault. */
+  visibleGapMs: number | null;
+  /** ms until the server marked the host's replica stale or gone (null: it never had to). */
+  detectMs: number | null;
+  /** ms until R replicas were live again on healthy hosts. */
+  restoreMs: number | null;
+}
+
+export interface ChaosReport {
+  network: 'netns' | 'loopback';
+  seconds: number;
+  seed: number;
+  faults: FaultRecord[];
+  byKind: Record<
+    string,
+    {
+      count: number;
+      gapP50: number | null;
+      gapP95: number | null;
+      gapMax: number | null;
+      detectP50: number | null;
+      restoreP50: number | null;
+    }
+  >;
+  typedChars: number;
+  loggedKeystrokes: number;
+  lostInputs: number;
+  textMatches: boolean;
+  finalHashes: string[];
+  hashesEqual: boolean;
+  staleShown: number;
+}
+
+function prng(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function pct(xs: number[], p: number): number | null {
+  if (xs.length === 0) return null;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? null;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function atStrength(s: SessionInfo, r: number, avoid?: string): boolean {
+  const live = s.replicas.filter((x) => x.state === 'live' && x.hostId !== avoid && x.health.heartbeatAgeMs < 1500);
+  return live.length >= r && new Set(live.map((x) => x.hostId)).size >= r;
+}
+
+export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
+  const say = opts.log ?? (() => undefined);
+  const rand = prng(opts.seed);
+  const net = HostNetwork.create({ loopback: opts.loopback, log: say });
+  const browser = await launchChromium();
+  const nodes = new Map<string, Proc>();
+  let server: ServerProc | undefined;
+  try {
+    const serverEnv = { LOCKSTEP_HOST: net.serverIp, LOCKSTEP_LISTEN_IP: net.serverIp };
+    server = await startServer({ env: serverEnv });
+    const port = Number(new URL(server.url).port);
+    const dataDir = server.dataDir;
+    const hostIds = Array.from({ length: opts.hosts }, (_, i) => `host-${i + 1}`);
+    const startHost = async (h: string) => {
+      const host = net.hosts.get(h) ?? net.addHost(h);
+      const p = await startNode({ url: server?.url ?? '', hostId: h, ...(host.netns ? { netns: host.netns } : {}) });
+      nodes.set(h, p);
+      return p;
+    };
+    for (const h of hostIds) await startHost(h);
+    const v = await TestViewer.connect(server.url);
+    const { session } = await v.request({
+      type: 'sessions.create',
+      app: 'writer',
+      replicationFactor: opts.replicationFactor,
+      width: opts.width,
+      height: opts.height,
+    });
+    v.close();
+    const sessionId = session.sessionId;
+    const info = () => getSession(server?.url ?? '', sessionId);
+    await waitFor('R live', async () => atStrength(await info(), opts.replicationFactor), 30_000);
+
+    const page: Page = await browser.context.newPage();
+    await openViewer(page, server.url, sessionId, 'warm');
+    say(`typing at ${opts.keysPerSecond} keys/s for ${opts.seconds} s on ${opts.hosts} hosts (${net.mode})`);
+
+    let typed = '';
+    let typing = true;
+    const words = 'replicas keep the session alive while hosts crash hang and lose their network ';
+    const typist = (async () => {
+      let i = 0;
+      while (typing) {
+        const ch = words[i++ % words.length] ?? ' ';
+        await page.keyboard.type(ch);
+        typed += ch;
+        await sleep(1000 / opts.keysPerSecond);
+      }
+    })();
+
+    // Watches the viewer: once a fault has had 2 s to be detected, and until
+    // 5 s after the host came back, showing that host's picture more than a
+    // second behind what was acknowledged counts as "shown stale".
+    let staleShown = 0;
+    const fault: { current: { host: string; since: number; until: number } | null } = { current: null };
+    let watching = true;
+    const behindSeqs = 2 * opts.keysPerSecond; // one second of typing (key down + up)
+    const watcher = (async () => {
+      while (watching) {
+        const st = await viewerPageState(page).catch(() => null);
+        const now = Date.now();
+        const f = fault.current;
+        if (
+          st &&
+          f &&
+          now - f.since > 2000 &&
+          now < f.until &&
+          st.liveHostId === f.host &&
+          st.ackedSeq - st.displayedSeq > behindSeqs
+        ) {
+          staleShown++;
+        }
+        await sleep(100);
+      }
+    })();
+
+    const faults: FaultRecord[] = [];
+    const deadline = Date.now() + opts.seconds * 1000;
+    const kinds: FaultKind[] =
+      net.mode === 'netns' ? ['crash', 'hang', 'partition', 'slow'] : ['crash', 'hang', 'slow'];
+    const restartEvery =
+      opts.serverRestarts > 0 ? Math.floor(opts.seconds / (opts.serverRestarts + 1)) * 1000 : Infinity;
+    let nextRestart = Date.now() + restartEvery;
+    while (Date.now() + opts.faultMs + 3000 < deadline) {
+      await sleep(1500 + rand() * 1500);
+      const before: ViewerPageState | null = await viewerPageState(page);
+      const t0 = Date.now();
+      const ackedAtFault = before?.ackedSeq ?? 0;
+      let kind: FaultKind;
+      let hostId: string;
+      let active: ActiveFault | null = null;
+      if (Date.now() >= nextRestart) {
+        nextRestart += restartEvery;
+        kind = 'server-restart';
+        hostId = 'server';
+        await server.kill('SIGKILL');
+        server = await startServer({ dataDir, port, env: serverEnv });
+      } else {
+        kind = kinds[Math.floor(rand() * kinds.length)] ?? 'crash';
+        // Faults that matter hit hosts serving the session, most often the one on screen.
+        const live = before?.liveHostId;
+        const serving = (await info()).replicas.map((r) => r.hostId).filter((h) => nodes.has(h));
+        hostId = live && rand() < 0.6 ? live : (serving[Math.floor(rand() * serving.length)] ?? live ?? 'host-1');
+        const proc = nodes.get(hostId);
+        if (!proc) continue;
+        fault.current = { host: hostId, since: Date.now(), until: Infinity };
+        if (kind === 'crash') await proc.kill('SIGKILL');
+        else if (kind === 'hang') active = hang(proc, hostId);
+        else if (kind === 'partition') active = partition(net, hostId);
+        else active = slow(proc, hostId, 5);
+      }
+      const shown = before?.liveHostId === hostId || kind === 'server-restart';
+      say(`${kind} ${hostId}${shown ? ' (shown)' : ''}`);
+
+      let visibleGapMs: number | null = null;
+      let detectMs: number | null = null;
+      let restoreMs: number | null = null;
+      const limit = t0 + opts.faultMs + 15_000;
+      let undone = false;
+      while (
+        Date.now() < limit &&
+        (visibleGapMs === null || restoreMs === null || (detectMs === null && kind !== 'slow'))
+      ) {
+        const now = Date.now();
+        if (!undone && active && now - t0 >= opts.faultMs) {
+          active.undo();
+          undone = true;
+          if (fault.current) fault.current.until = now + 5000;
+        }
+        const st = await viewerPageState(page).catch(() => null);
+        if (
+          visibleGapMs === null &&
+          st &&
+          st.displayedSeq >= ackedAtFault &&
+          (st.liveHostId !== hostId || kind === 'slow' || kind === 'server-restart')
+        ) {
+          visibleGapMs = shown ? now - t0 : 0;
+        }
+        const s = await info().catch(() => null);
+        if (s) {
+          const r = s.replicas.find((x) => x.hostId === hostId);
+          if (
+            detectMs === null &&
+            kind !== 'server-restart' &&
+            (!r || r.state !== 'live' || r.health.heartbeatAgeMs >= 1500)
+          )
+            detectMs = now - t0;
+          const avoid = kind === 'slow' || kind === 'server-restart' ? undefined : hostId;
+          if (restoreMs === null && atStrength(s, opts.replicationFactor, avoid)) restoreMs = now - t0;
+        }
+        if (kind === 'slow' && restoreMs !== null && visibleGapMs !== null && now - t0 > opts.faultMs) break;
+        await sleep(50);
+      }
+      if (active && !undone) {
+        active.undo();
+        if (fault.current) fault.current.until = Date.now() + 5000;
+      }
+      faults.push({ kind, hostId, shown, visibleGapMs, detectMs, restoreMs });
+      say(`  gap ${visibleGapMs ?? '-'} ms, detected ${detectMs ?? '-'} ms, R restored ${restoreMs ?? '-'} ms`);
+      // A crashed PC reboots and rejoins.
+      if (kind === 'crash') await startHost(hostId);
+      await waitFor(
+        'R before the next fault',
+        async () => atStrength(await info(), opts.replicationFactor),
+        30_000,
+      ).catch(() => undefined);
+    }
+    typing = false;
+    await typist;
+    watching = false;
+    await watcher;
+
+    await waitFor('inputs acknowledged', async () => (await viewerPageState(page))?.pendingInputs === 0, 30_000);
+    const final = await waitFor(
+      'replicas converged',
+      async () => {
+        const s = await info();
+        const live = s.replicas.filter((r) => r.state === 'live');
+        return live.length >= opts.replicationFactor &&
+          live.every((r) => r.appliedSeq === s.headSeq && r.stateHash === live[0]?.stateHash)
+          ? s
+          : undefined;
+      },
+      30_000,
+    ).catch(() => info());
+    const state = (await referenceState(server.url, 'writer', opts.width, opts.height, sessionId)) as WriterState;
+    const live = final.replicas.filter((r) => r.state === 'live');
+    const hashes = live.map((r) => r.stateHash ?? '');
+    const byKind: ChaosReport['byKind'] = {};
+    for (const k of new Set(faults.map((f) => f.kind))) {
+      const fs = faults.filter((f) => f.kind === k);
+      const gaps = fs.filter((f) => f.shown && f.visibleGapMs !== null).map((f) => f.visibleGapMs ?? 0);
+      const det = fs.flatMap((f) => (f.detectMs === null ? [] : [f.detectMs]));
+      const res = fs.flatMap((f) => (f.restoreMs === null ? [] : [f.restoreMs]));
+      byKind[k] = {
+        count: fs.length,
+        gapP50: pct(gaps, 50),
+        gapP95: pct(gaps, 95),
+        gapMax: gaps.length ? Math.max(...gaps) : null,
+        detectP50: pct(det, 50),
+        restoreP50: pct(res, 50),
+      };
+    }
+    return {
+      network: net.mode,
+      seconds: opts.seconds,
+      seed: opts.seed,
+      faults,
+      byKind,
+      typedChars: typed.length,
+      loggedKeystrokes: state.text.length,
+      lostInputs: typed.length - state.text.length,
+      textMatches: state.text === typed,
+      finalHashes: hashes,
+      hashesEqual: hashes.length >= opts.replicationFactor && hashes.every((h) => h === hashes[0]),
+      staleShown,
+    };
+  } finally {
+    await browser.close();
+    await stopAll();
+    if (server) removeDir(server.dataDir);
+    net.close();
+  }
+}
