@@ -92,7 +92,17 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     heads.note(s.headSeq, performance.now());
     stage.style.setProperty('--app-w', String(s.width));
     stage.style.setProperty('--app-h', String(s.height));
-    title.replaceChildren(h('span', {}, s.app.name), ' · ', h('span', { class: 'mono' }, s.sessionId));
+    // The pinned app version (name + content hash): every replica runs exactly this build.
+    title.replaceChildren(
+      h('span', {}, s.app.name),
+      h(
+        'span',
+        { class: 'app-version mono', title: `app version ${s.app.name}@${s.app.hash}`, 'data-testid': 'app-version' },
+        `@${s.app.hash.slice(0, 8)}`,
+      ),
+      ' · ',
+      h('span', { class: 'mono' }, s.sessionId),
+    );
     document.title = `${s.app.name} · Lockstep`;
   };
 

@@ -77,6 +77,12 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     await page.goto(`${server.url}/?session=${sessionId}`);
     await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
 
+    // The viewer shows the pinned app version.
+    const pinned = (await getSession(server.url, sessionId)).app;
+    const version = page.locator('[data-testid="app-version"]');
+    assert.equal(await version.textContent(), `@${pinned.hash.slice(0, 8)}`);
+    assert.equal(await version.getAttribute('title'), `app version ${pinned.name}@${pinned.hash}`);
+
     const blank = await grab(page);
     await page.locator('[data-testid="stage"]').click();
     await page.keyboard.type('Hello, Lockstep', { delay: 30 });
