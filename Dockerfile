@@ -4,8 +4,10 @@
 #
 #   docker build -t lockstep .
 #   docker run --init -p 3000:3000 -p 40000-40100:40000-40100/udp -p 40000-40100:40000-40100/tcp \
-#     -e LOCKSTEP_ANNOUNCED_IP=<host LAN IP> -v lockstep-data:/data lockstep server
+#     -e LOCKSTEP_ANNOUNCED_IP=<host LAN IP> -e LOCKSTEP_JOIN_TOKEN=<T> -v lockstep-data:/data lockstep server
 #   docker run --init lockstep node --server http://<server>:3000 --token <T>
+#   (T: a random secret, e.g. from `docker run --rm lockstep token new`; the owner
+#   token is printed once in the server's first log lines, see SECURITY.md)
 #
 # The build stage repeats scripts/setup.sh step by step (minus chromium, iproute2
 # and procps, which only the tests and benches use). Keep the two in sync:
@@ -70,6 +72,7 @@ RUN mkdir -p /data && chown node:node /data
 #                                       candidates. Without it the container's own address
 #                                       is announced and remote viewers get no media.
 #   LOCKSTEP_DATA_DIR                   SQLite database directory (a volume).
+#   LOCKSTEP_JOIN_TOKEN                 NOT set here: required, the cluster join token.
 ENV NODE_ENV=production \
     MEDIASOUP_WORKER_BIN=/opt/mediasoup/mediasoup-worker \
     LOCKSTEP_HOST=0.0.0.0 \

@@ -114,7 +114,16 @@ async function serverAction(flags: ServerFlags, cmd: Command): Promise<void> {
     return process.exit(1);
   });
   say(`Lockstep server listening on ${server.url}`);
-  say(`open ${server.url}/ in a browser`);
+  if (server.newOwnerToken) {
+    say('');
+    say('  owner token (shown ONCE, only its hash is stored; keep it like a password):');
+    say(`  LOCKSTEP_OWNER_TOKEN=${server.newOwnerToken}`);
+    say(`  open ${server.url}/?token=${server.newOwnerToken}`);
+    say('  lost it? `lockstep token rotate --data-dir <dir>` issues a new one');
+    say('');
+  } else {
+    say(`open ${server.url}/?token=<your owner token> in a browser`);
+  }
 
   // A wildcard bind URL (0.0.0.0) is not something to paste on another machine.
   const wildcard = ['0.0.0.0', '::'].includes(server.config.host);
@@ -122,7 +131,10 @@ async function serverAction(flags: ServerFlags, cmd: Command): Promise<void> {
   const scheme = server.config.tls ? 'https' : 'http';
   const reachable = wildcard && lan.length > 0 ? lan.map((ip) => `${scheme}://${ip}:${server.port}`) : [server.url];
   if (wildcard) for (const u of reachable) say(`  on this network: ${u}/`);
-  say(`add a renderer node:  lockstep node --server ${reachable[0] ?? server.url}`);
+  say(
+    `add a renderer node:  lockstep node --server ${reachable[0] ?? server.url} --token <the join token>` +
+      (server.config.security.joinToken === undefined ? '  (insecure dev mode: any token joins)' : ''),
+  );
   if (wildcard && server.config.mediasoup.announcedIp === undefined) {
     say(
       "note: media is announced on 127.0.0.1; for viewers/nodes on other machines add --listen-ip 0.0.0.0 --announced-ip <this machine's LAN IP>",
@@ -182,6 +194,34 @@ async function nodeAction(flags: NodeFlags, cmd: Command): Promise<void> {
   });
 }
 
+interface TokenRotateFlags {
+  dataDir?: string;
+  ttlDays?: string;
+  shares?: boolean;
+}
+
+async function tokenRotateAction(flags: TokenRotateFlags, cmd: Command): Promise<void> {
+  const dataDir = flags.dataDir ?? process.env.LOCKSTEP_DATA_DIR ?? join(process.cwd(), 'data');
+  const ttlDays = validated(cmd, () => parseIntFlag('--ttl-days', flags.ttlDays ?? '90', 1, 3650));
+  if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
+  const { rotateOperatorToken } = await import('../server/token-admin.js');
+  const r = rotateOperatorToken(dataDir, { ttlDays, shares: flags.shares === true });
+  say(`revoked ${plural(r.revoked, 'token')}; live connections using them are dropped within seconds`);
+  say(`LOCKSTEP_OWNER_TOKEN=${r.token}`);
+  say(`expires ${new Date(r.expiresAt).toISOString()}`);
+  if (process.env.LOCKSTEP_OWNER_TOKEN) {
+    say('note: LOCKSTEP_OWNER_TOKEN is set in this environment; the server re-validates it at every start');
+  }
+}
+
+async function tokenRevokeNodesAction(flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const dataDir = flags.dataDir ?? process.env.LOCKSTEP_DATA_DIR ?? join(process.cwd(), 'data');
+  if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
+  const { revokeNodeCredentials } = await import('../server/token-admin.js');
+  const n = revokeNodeCredentials(dataDir);
+  say(`revoked ${plural(n, 'node credential')}; nodes must re-join with the join token`);
+}
+
 interface DemoFlags {
   port?: string;
   nodes?: string;
@@ -227,9 +267,9 @@ function buildProgram(): Command {
 Quick start:
   $ lockstep demo                                 everything on this machine
   on the server machine (its LAN IP, here 192.168.1.10):
-  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10
+  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10 --join-token <secret>
   on each spare PC:
-  $ lockstep node --server http://192.168.1.10:3000
+  $ lockstep node --server http://192.168.1.10:3000 --token <secret>
 
 Run \`lockstep <command> --help\` for a command's flags.`,
     );
@@ -247,13 +287,19 @@ Run \`lockstep <command> --help\` for a command's flags.`,
     .option('--workers <n>', 'mediasoup worker processes (default: CPU count)')
     .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key serves HTTPS')
     .option('--tls-key <file>', 'TLS private key (PEM)')
+    .option('--join-token <token>', 'cluster join token renderer nodes must present (or LOCKSTEP_JOIN_TOKEN); required')
+    .option(
+      '--owner-token <token>',
+      'operator owner token (or LOCKSTEP_OWNER_TOKEN); default: generated and printed once',
+    )
     .addOption(logLevelOption())
     .addHelpText(
       'after',
       `
 Examples:
-  $ lockstep server
-  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10`,
+  $ lockstep server --join-token "$(lockstep token new)"
+  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10 --join-token <secret>
+  $ lockstep server --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --join-token <secret>`,
     )
     .action(serverAction);
 
@@ -273,9 +319,30 @@ Examples:
 Ctrl-C leaves gracefully: the server re-places this node's replicas before it exits.
 
 Example:
-  $ lockstep node --server http://192.168.1.10:3000 --host-id spare-pc`,
+  $ lockstep node --server http://192.168.1.10:3000 --token <join token> --host-id spare-pc`,
     )
     .action(nodeAction);
+
+  const token = program.command('token').description('credentials: generate secrets, rotate the owner token');
+  token
+    .command('new')
+    .description('print a new random secret (192 bits), e.g. for --join-token')
+    .action(async () => {
+      const { generateSecret } = await import('../server/token-admin.js');
+      say(generateSecret());
+    });
+  token
+    .command('rotate')
+    .description("revoke the operator's owner tokens and print a new one (works while the server runs)")
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .option('--ttl-days <n>', 'lifetime of the new token (default: 90)')
+    .option('--shares', 'also revoke every share link the operator created')
+    .action(tokenRotateAction);
+  token
+    .command('revoke-nodes')
+    .description('revoke every node credential: nodes must re-join with the join token')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(tokenRevokeNodesAction);
 
   program
     .command('demo')

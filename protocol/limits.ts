@@ -17,4 +17,23 @@ export const LIMITS = {
   maxSessionsPerOwner: 20,
   maxReplicationFactor: 7,
   maxAppNameLength: 32,
+  /** Any credential presented on the wire; longer strings are refused before hashing. */
+  maxTokenLength: 256,
+  /** Share links expire; this is the longest a link may live (30 days) and the default (24 h). */
+  maxShareTtlSeconds: 30 * 24 * 3600,
+  defaultShareTtlSeconds: 24 * 3600,
+  minShareTtlSeconds: 60,
+  /** Unexpired, unrevoked share links one owner may hold: bounds the tokens table. */
+  maxActiveSharesPerOwner: 200,
+  /** All requests of one viewer socket (inputs have their own, tighter bucket). */
+  maxRequestsPerSecondPerViewer: 600,
+  /** All requests of one renderer node (status reports for many replicas, fetches, heartbeats). */
+  maxRequestsPerSecondPerNode: 3000,
+  /** WebRTC transports one viewer connection may hold open at once (it needs one). */
+  maxTransportsPerViewer: 4,
+  /** Consumers one viewer connection may hold (one per replica stream, R <= 7). */
+  maxConsumersPerViewer: 32,
+  /** A replica's JPEG thumbnail for the session list (base64 on the wire). */
+  maxThumbnailBytes: 96 * 1024,
+  maxThumbnailBase64: 128 * 1024,
 } as const;

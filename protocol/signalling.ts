@@ -19,6 +19,9 @@ import {
 
 // ---------------------------------------------------------------- viewer → server
 
+export const ShareRoleSchema = z.enum(['control', 'view']);
+export type ShareRole = z.infer<typeof ShareRoleSchema>;
+
 export const ViewerRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sessions.list') }).strict(),
   z.object({ type: z.literal('apps.list') }).strict(),
@@ -60,6 +63,25 @@ export const ViewerRequestSchema = z.discriminatedUnion('type', [
       event: InputEventSchema,
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('share.create'),
+      sessionId: IdSchema,
+      /** `view` links may watch but never send input. */
+      role: ShareRoleSchema,
+      ttlSeconds: z.number().int().min(LIMITS.minShareTtlSeconds).max(LIMITS.maxShareTtlSeconds).optional(),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('clipboard.copy'),
+      sessionId: IdSchema,
+      /** The copy reflects the state after this seq (the viewer's last acked input). */
+      atSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      /** The replica the viewer is watching, if any: preferred, so the copy matches the picture. */
+      replicaId: IdSchema.optional(),
+    })
+    .strict(),
 ]);
 export type ViewerRequest = z.infer<typeof ViewerRequestSchema>;
 
@@ -91,6 +113,27 @@ export interface ViewerResponses {
   'consumer.pause': { paused: true };
   'consumer.close': { closed: true };
   input: InputAck;
+  'share.create': ShareLink;
+  'clipboard.copy': CopyResult;
+}
+
+/** What the app offers to the clipboard (its selection), taken at `seq`; null when nothing is selected. */
+export interface CopyResult {
+  text: string | null;
+  seq: number;
+}
+
+/** A share link: the secret is shown once, only its hash is stored. */
+export interface ShareLink {
+  /** Token id (not secret): what `POST /api/tokens/revoke` takes. */
+  id: string;
+  sessionId: string;
+  role: ShareRole;
+  token: string;
+  /** Absolute link built from the Host the viewer connected to. */
+  url: string;
+  /** ms since the epoch. */
+  expiresAt: number;
 }
 
 // ---------------------------------------------------------------- server → viewer
@@ -169,11 +212,36 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('snapshot.fetch'), replicaId: IdSchema }).strict(),
   z.object({ type: z.literal('replica.refuse'), replicaId: IdSchema, reason: z.string().max(500) }).strict(),
+  z
+    .object({
+      type: z.literal('replica.thumbnail'),
+      replicaId: IdSchema,
+      /** A small JPEG of the replica's last frame (the app area), for the session list. */
+      jpegBase64: z
+        .string()
+        .min(4)
+        .max(LIMITS.maxThumbnailBase64)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('replica.copyResult'),
+      replicaId: IdSchema,
+      requestId: IdSchema,
+      text: z.string().max(LIMITS.maxPasteChars).nullable(),
+      seq: z.number().int().min(0),
+    })
+    .strict(),
 ]);
 export type NodeRequest = z.infer<typeof NodeRequestSchema>;
 
 export interface NodeResponses {
-  'node.register': { registered: true };
+  /**
+   * `credential`: the node's own secret, bound to its nodeId, issued when it
+   * joined with the cluster join token; it reconnects with it from then on.
+   */
+  'node.register': { registered: true; credential?: string; credentialExpiresAt?: number };
   'transport.create': TransportParams & { routerRtpCapabilities: unknown };
   'transport.connect': { connected: true };
   produce: { producerId: string };
@@ -185,6 +253,8 @@ export interface NodeResponses {
   'replica.snapshot': { stored: boolean };
   'snapshot.fetch': StoredSnapshotWire | null;
   'replica.refuse': { ok: true };
+  'replica.thumbnail': { stored: boolean };
+  'replica.copyResult': { ok: true };
 }
 
 export interface StoredSnapshotWire {
@@ -213,7 +283,9 @@ export type NodeNotification =
   | { type: 'replica.close'; replicaId: string; reason: string }
   | { type: 'inputs'; replicaId: string; inputs: SequencedInput[] }
   | { type: 'replica.statusRequest'; replicaId: string }
-  | { type: 'replica.snapshotRequest'; replicaId: string };
+  | { type: 'replica.snapshotRequest'; replicaId: string }
+  /** Answer with `replica.copyResult` once the replica applied `atSeq`. */
+  | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number };
 
 /** Nodes parse what the server pushes too: a node never trusts a socket either. */
 export const NodeNotificationSchema = z.discriminatedUnion('type', [
@@ -246,6 +318,14 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     .strict(),
   z.object({ type: z.literal('replica.statusRequest'), replicaId: IdSchema }).strict(),
   z.object({ type: z.literal('replica.snapshotRequest'), replicaId: IdSchema }).strict(),
+  z
+    .object({
+      type: z.literal('replica.copyRequest'),
+      replicaId: IdSchema,
+      requestId: IdSchema,
+      atSeq: z.number().int().min(0),
+    })
+    .strict(),
 ]);
 
 // ---------------------------------------------------------------- socket.io event maps

@@ -8,6 +8,7 @@ import { getLogger } from '../protocol/logger.js';
 import {
   NodeNotificationSchema,
   type NodeClientToServer,
+  type NodeNotification,
   type NodeRequest,
   type NodeResponses,
   type NodeServerToClient,
@@ -20,6 +21,9 @@ import { getApp } from './apps/index.js';
 import type { RenderConfig } from './config.js';
 import { AppVersionError } from './errors.js';
 import { Replica } from './replica.js';
+import type { App } from './app-types.js';
+import { copyWhenApplied } from './copy-text.js';
+import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
 
 const log = getLogger('renderer-node');
@@ -44,31 +48,59 @@ export interface RendererNodeEvents {
 
 type NodeSocket = Socket<NodeServerToClient, NodeClientToServer>;
 
+/**
+ * What the server pushed, or null: a node never trusts its socket either. Never
+ * throws, whatever `raw` is (fuzzed in test/unit/node-notification-fuzz.test.ts).
+ */
+export function parseNodeNotification(raw: unknown): NodeNotification | null {
+  try {
+    const parsed = NodeNotificationSchema.safeParse(raw);
+    if (parsed.success) return parsed.data;
+    log.warn({ issues: parsed.error.issues.slice(0, 3).map((i) => i.message) }, 'malformed notification dropped');
+  } catch (err) {
+    // safeParse only throws on exotic inputs (throwing getters, revoked proxies): still a drop.
+    log.warn({ err: err instanceof Error ? err.message : 'unknown' }, 'unparseable notification dropped');
+  }
+  return null;
+}
+
 export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly config: RenderConfig;
   readonly #socket: NodeSocket;
   readonly replicas = new Map<string, Replica<unknown>>();
+  /** Each replica's app (for copy-out requests). */
+  readonly #apps = new Map<string, App<unknown>>();
+  readonly #thumbnails = new Thumbnailer({
+    send: (replicaId, jpegBase64) => this.request({ type: 'replica.thumbnail', replicaId, jpegBase64 }),
+    active: () => this.#socket.connected && this.#registered,
+  });
   readonly #starting = new Set<string>();
   #statusTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #registered = false;
   #closed = false;
+  /** Our own credential, issued at the first registration; reconnects use it instead of the join token. */
+  readonly #auth: { credential: string | undefined };
+  #registerRetry: NodeJS.Timeout | undefined;
 
-  private constructor(config: RenderConfig, socket: NodeSocket) {
+  private constructor(config: RenderConfig, socket: NodeSocket, auth: { credential: string | undefined }) {
     super();
     this.config = config;
     this.#socket = socket;
+    this.#auth = auth;
   }
 
   /** Connects and registers; resolves once the server accepted the node. */
   static async create(config: RenderConfig): Promise<RendererNode> {
+    const auth: { credential: string | undefined } = { credential: undefined };
     const socket: NodeSocket = io(`${config.serverUrl}/node`, {
-      auth: { token: config.joinToken ?? '' },
+      // Evaluated at every (re)connect: the credential once we have one.
+      auth: (cb) => cb({ token: auth.credential ?? config.joinToken ?? '' }),
       transports: ['websocket'],
       reconnectionDelay: 250,
       reconnectionDelayMax: 3000,
     });
-    const node = new RendererNode(config, socket);
+    const node = new RendererNode(config, socket, auth);
     node.#wire();
     await new Promise<void>((resolve, reject) => {
       const fail = (err: Error) => {
@@ -86,8 +118,15 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   #wire(): void {
     const socket = this.#socket;
-    socket.on('connect', () => {
-      this.#register().catch((err: unknown) => log.error({ err }, 'register failed'));
+    socket.on('connect', () => this.#tryRegister(0));
+    socket.on('connect_error', (err) => {
+      // A refused credential (revoked, expired, or a server with another
+      // database): forget it and join again with the join token.
+      if (this.#auth.credential !== undefined && !socket.active && !this.#closed) {
+        log.warn({ err: err.message }, 'node credential refused; re-joining with the join token');
+        this.#auth.credential = undefined;
+        setTimeout(() => socket.connect(), 500);
+      }
     });
     socket.on('disconnect', (reason) => {
       this.#registered = false;
@@ -105,14 +144,29 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     }, this.config.statusIntervalMs);
   }
 
+  #tryRegister(attempt: number): void {
+    this.#register().catch((err: unknown) => {
+      // `conflict`: our previous connection is still registered (the server has
+      // not noticed it died yet); retry until it has, while we stay connected.
+      const retryable = err instanceof NodeRequestError && ['conflict', 'timeout', 'unavailable'].includes(err.code);
+      if (retryable && this.#socket.connected && !this.#closed) {
+        log.warn({ err: err.message, attempt }, 'register refused; retrying');
+        this.#registerRetry = setTimeout(() => this.#tryRegister(attempt + 1), Math.min(5000, 250 * 2 ** attempt));
+      } else {
+        log.error({ err }, 'register failed');
+      }
+    });
+  }
+
   async #register(): Promise<void> {
-    await this.request({
+    const res = await this.request({
       type: 'node.register',
       nodeId: this.config.nodeId,
       hostId: this.config.hostId,
       apps: appCatalog(),
       capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
     });
+    if (res.credential) this.#auth.credential = res.credential;
     this.#registered = true;
     log.info({ nodeId: this.config.nodeId, hostId: this.config.hostId }, 'registered');
     this.emit('registered');
@@ -129,12 +183,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   }
 
   #onNotify(raw: unknown): void {
-    const parsed = NodeNotificationSchema.safeParse(raw);
-    if (!parsed.success) {
-      log.warn({ issues: parsed.error.issues.slice(0, 3) }, 'malformed notification dropped');
-      return;
-    }
-    const msg = parsed.data;
+    const msg = parseNodeNotification(raw);
+    if (!msg) return;
     switch (msg.type) {
       case 'replica.create':
         this.#startReplica(msg.assignment).catch((err: unknown) => {
@@ -152,6 +202,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         break;
       case 'replica.snapshotRequest':
         this.#sendSnapshot(msg.replicaId);
+        break;
+      case 'replica.copyRequest':
+        this.#answerCopy(msg.replicaId, msg.requestId, msg.atSeq);
         break;
       default: {
         const never: never = msg;
@@ -216,6 +269,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         return;
       }
       this.replicas.set(a.replicaId, replica);
+      this.#apps.set(a.replicaId, app);
+      this.#thumbnails.track(replica);
       replica.on('caughtup', () => this.#report(a.replicaId));
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica video failed; closing it');
@@ -240,6 +295,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     const replica = this.replicas.get(replicaId);
     if (!replica) return;
     this.replicas.delete(replicaId);
+    this.#apps.delete(replicaId);
+    this.#thumbnails.untrack(replicaId);
     replica.close();
     this.emit('replicaremoved', replicaId);
   }
@@ -252,6 +309,16 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       (res) => replica.noteHead(res.headSeq),
       (err: unknown) => log.debug({ err, replicaId }, 'status report failed'),
     );
+  }
+
+  /** The app's copy text once the replica applied `atSeq`; unanswered (the server times out) when it cannot. */
+  #answerCopy(replicaId: string, requestId: string, atSeq: number): void {
+    const replica = this.replicas.get(replicaId);
+    const app = this.#apps.get(replicaId);
+    if (!replica || !app) return;
+    copyWhenApplied(replica, app, atSeq)
+      .then(({ text, seq }) => this.request({ type: 'replica.copyResult', replicaId, requestId, text, seq }))
+      .catch((err: unknown) => log.debug({ err, replicaId }, 'copy request not answered'));
   }
 
   #reportAll(): void {
@@ -294,6 +361,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#statusTimer);
+    clearTimeout(this.#registerRetry);
+    this.#thumbnails.close();
     for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
     this.#starting.clear();
     this.#socket.close();

@@ -22,7 +22,9 @@ async function main(): Promise<void> {
   const session = sessions[0] ?? (await viewer.request({ type: 'sessions.create', app: 'writer' })).session;
   viewer.close();
   say(`session ${session.sessionId} (${session.app.name}@${session.app.hash}, ${session.replicationFactor} replicas)`);
-  say(`open the viewer:  ${server.url}/?session=${session.sessionId}`);
+  // The owner token is a password: it is printed here because this is a local demo.
+  say(`open the viewer:  ${server.url}/?session=${session.sessionId}&token=${server.ownerToken}`);
+  say(`join another renderer:  lockstep node --server ${server.url} --token ${server.joinToken}`);
   say('Ctrl-C stops everything');
   const stop = () => {
     say('stopping');

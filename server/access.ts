@@ -1,36 +1,236 @@
-// Who may connect. Renderer nodes need the cluster join token when one is
-// configured (LOCKSTEP_JOIN_TOKEN); viewers in this first cut share one local
-// owner with full control. Token-based viewer access (owners, share links,
-// roles) replaces `authenticateViewer` without touching the gateways.
-import { timingSafeEqual, createHash } from 'node:crypto';
+// Who may connect, and as whom. Viewers present an owner token or a share link
+// (a token bound to one session and a role); renderer nodes present the cluster
+// join token once and receive their own credential, bound to their node id.
+// Every secret is random, stored only as a digest (token-store.ts), expires,
+// and is compared in constant time.
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
-import type { ViewerIdentity } from './viewer-gateway.js';
+import type { ShareRole } from '../protocol/signalling.js';
+import type { SecurityConfig } from './config.js';
+import { ConfigError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
+import { TokenStore, type Issued, type TokenRecord } from './token-store.js';
+import type { SqliteDatabase } from './database.js';
 
 const log = getLogger('access');
 
+/**
+ * The operator's owner name: the bootstrap/env owner token is an admin token
+ * for it. 'local' is the owner every session had before tokens existed, so an
+ * upgraded database's sessions stay the operator's.
+ */
+export const OPERATOR_OWNER = 'local';
+/** Operator-supplied secrets must carry at least ~128 bits when base64-ish. */
+export const MIN_SECRET_LENGTH = 22;
+
+export interface ViewerIdentity {
+  owner: string;
+  /** `view` may watch but never send input. */
+  role: 'control' | 'view';
+  /** When set, the credential is limited to this one session (share links). */
+  sessionId?: string;
+  /** The credential's id: revoking it drops connections that used it. */
+  tokenId: string;
+  /** ms since the epoch; requests after it are refused. */
+  expiresAt: number;
+  /** Owner token (may create sessions and share links) or share link. */
+  kind: 'owner' | 'share';
+  /** An operator token: may create owners and revoke node credentials. */
+  admin: boolean;
+}
+
+/** How a renderer node authenticated its connection. */
+export type NodeAuth = { via: 'join' } | { via: 'credential'; nodeId: string; tokenId: string; expiresAt: number };
+
 function digest(s: string): Buffer {
-  return createHash('sha256').update(s).digest();
+  return createHash('sha256').update(s, 'utf8').digest();
 }
 
 export class Access {
+  readonly store: TokenStore;
+  readonly #security: SecurityConfig;
   readonly #joinTokenDigest: Buffer | undefined;
 
-  private constructor(joinToken: string | undefined) {
-    this.#joinTokenDigest = joinToken ? digest(joinToken) : undefined;
-    if (!joinToken) log.warn('no LOCKSTEP_JOIN_TOKEN set: any renderer node may join (development mode)');
+  constructor(store: TokenStore, security: SecurityConfig) {
+    this.store = store;
+    this.#security = security;
+    const join = security.joinToken;
+    if (join === undefined) {
+      if (!security.insecureDev) {
+        throw new ConfigError(
+          'no cluster join token: set LOCKSTEP_JOIN_TOKEN (or --join-token) to a random secret, e.g. `lockstep token new`; ' +
+            'LOCKSTEP_INSECURE_DEV=1 lets any node join (development only)',
+        );
+      }
+      log.warn('LOCKSTEP_INSECURE_DEV: no join token, any renderer node may join (development only)');
+    } else if (join.length < MIN_SECRET_LENGTH || join.length > LIMITS.maxTokenLength) {
+      throw new ConfigError(`the join token must be ${MIN_SECRET_LENGTH}-${LIMITS.maxTokenLength} characters`);
+    }
+    const own = security.ownerToken;
+    if (own !== undefined && (own.length < MIN_SECRET_LENGTH || !/^[A-Za-z0-9_-]+$/.test(own))) {
+      throw new ConfigError(`LOCKSTEP_OWNER_TOKEN must be at least ${MIN_SECRET_LENGTH} characters of [A-Za-z0-9_-]`);
+    }
+    this.#joinTokenDigest = join === undefined ? undefined : digest(join);
   }
 
-  static fromEnv(): Access {
-    return new Access(process.env.LOCKSTEP_JOIN_TOKEN || undefined);
+  static open(db: SqliteDatabase, security: SecurityConfig): Access {
+    return new Access(new TokenStore(db), security);
   }
 
-  /** Constant-time comparison of digests: no timing leak of the token. */
-  authorizeNode(token: string): boolean {
-    if (!this.#joinTokenDigest) return true;
+  /**
+   * Makes sure the operator can get in. With LOCKSTEP_OWNER_TOKEN that token is
+   * (re)validated and any previous env token revoked; otherwise, when no owner
+   * token is active, a new one is generated and returned: the caller prints it
+   * once. Returns the new secret or undefined.
+   */
+  bootstrap(): string | undefined {
+    const purged = this.store.purge();
+    if (purged > 0) log.info({ purged }, 'purged long-expired tokens');
+    const ttlMs = this.#security.ownerTokenTtlMs;
+    const env = this.#security.ownerToken;
+    if (env !== undefined) {
+      const id = this.store.ensure(env, { kind: 'owner', owner: OPERATOR_OWNER, role: 'admin', label: 'env', ttlMs });
+      this.store.revokeWhere({ owner: OPERATOR_OWNER, kind: 'owner', label: 'env', exceptId: id });
+      return undefined;
+    }
+    if (this.store.countActive(OPERATOR_OWNER, 'owner') > 0) return undefined;
+    const issued = this.store.issue({ kind: 'owner', owner: OPERATOR_OWNER, role: 'admin', label: 'bootstrap', ttlMs });
+    log.warn(
+      { tokenId: issued.id, expiresAt: new Date(issued.expiresAt).toISOString() },
+      'generated the operator owner token: printed ONCE on stdout (the LOCKSTEP_OWNER_TOKEN line), only its hash is stored; rotate with `lockstep token rotate`',
+    );
+    return issued.secret;
+  }
+
+  /** Constant-time comparison of digests: no timing leak of the join token. */
+  #isJoinToken(token: string): boolean {
+    if (!this.#joinTokenDigest) return this.#security.insecureDev;
     return timingSafeEqual(digest(token), this.#joinTokenDigest);
   }
 
-  authenticateViewer(_token: string): ViewerIdentity | null {
-    return { owner: 'local', role: 'control' };
+  authenticateViewer(token: string): ViewerIdentity | null {
+    const rec = this.#verify(token);
+    if (!rec || (rec.kind !== 'owner' && rec.kind !== 'share')) return null;
+    if (rec.kind === 'share') {
+      if (!rec.sessionId || (rec.role !== 'control' && rec.role !== 'view')) return null;
+      return {
+        owner: rec.owner,
+        role: rec.role,
+        sessionId: rec.sessionId,
+        tokenId: rec.id,
+        expiresAt: rec.expiresAt,
+        kind: 'share',
+        admin: false,
+      };
+    }
+    return {
+      owner: rec.owner,
+      role: 'control',
+      tokenId: rec.id,
+      expiresAt: rec.expiresAt,
+      kind: 'owner',
+      admin: rec.role === 'admin',
+    };
+  }
+
+  authenticateNode(token: string): NodeAuth | null {
+    if (token.length > LIMITS.maxTokenLength) return null;
+    // Node credentials first: they are what a registered node reconnects with.
+    if (token.startsWith('lsn_')) {
+      const rec = this.#verify(token);
+      if (rec?.kind === 'node' && rec.nodeId) {
+        return { via: 'credential', nodeId: rec.nodeId, tokenId: rec.id, expiresAt: rec.expiresAt };
+      }
+    }
+    return this.#isJoinToken(token) ? { via: 'join' } : null;
+  }
+
+  #verify(token: string): TokenRecord | null {
+    if (token.length === 0 || token.length > LIMITS.maxTokenLength) return null;
+    return this.store.verify(token);
+  }
+
+  /** A fresh credential for a node that joined; earlier ones for the same id stop working. */
+  issueNodeCredential(nodeId: string): { issued: Issued; revoked: string[] } {
+    const revoked = this.store.revokeWhere({ kind: 'node', nodeId });
+    const issued = this.store.issue({
+      kind: 'node',
+      owner: `node:${nodeId}`,
+      nodeId,
+      role: 'node',
+      label: 'join',
+      ttlMs: this.#security.nodeCredentialTtlMs,
+    });
+    return { issued, revoked };
+  }
+
+  /** A share link for one session. Only an owner token may mint them (a link cannot re-share). */
+  createShare(id: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number): Issued {
+    if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot create share links', { sessionId });
+    const active = this.store.countActive(id.owner, 'share');
+    if (active >= LIMITS.maxActiveSharesPerOwner) {
+      throw new QuotaExceededError(
+        `owner already has ${active} active share links (limit ${LIMITS.maxActiveSharesPerOwner}); revoke some`,
+        { owner: id.owner },
+      );
+    }
+    const ttl = Math.min(Math.max(ttlSeconds, LIMITS.minShareTtlSeconds), LIMITS.maxShareTtlSeconds);
+    return this.store.issue({
+      kind: 'share',
+      owner: id.owner,
+      sessionId,
+      role,
+      label: 'share',
+      ttlMs: ttl * 1000,
+    });
+  }
+
+  /**
+   * Replaces the presented owner token with a new one. With `everything`, all
+   * other owner tokens and every share link of the owner are revoked too.
+   * Returns the new token and the ids revoked (to drop their connections).
+   */
+  rotateOwner(id: ViewerIdentity, everything: boolean): { issued: Issued; revoked: string[] } {
+    if (id.kind !== 'owner') throw new ForbiddenError('only an owner token can be rotated', {});
+    const revoked = everything
+      ? this.store.revokeWhere({ owner: id.owner })
+      : this.store.revoke(id.tokenId)
+        ? [id.tokenId]
+        : [];
+    const issued = this.store.issue({
+      kind: 'owner',
+      owner: id.owner,
+      role: id.admin ? 'admin' : 'control',
+      label: 'rotated',
+      ttlMs: this.#security.ownerTokenTtlMs,
+    });
+    return { issued, revoked };
+  }
+
+  /** Operator only: an owner token for another owner (their sessions are invisible to everyone else). */
+  createOwner(id: ViewerIdentity, owner: string, ttlDays: number | undefined): Issued {
+    if (!id.admin) throw new ForbiddenError('only the operator token can create owners', {});
+    return this.store.issue({
+      kind: 'owner',
+      owner,
+      role: owner === OPERATOR_OWNER ? 'admin' : 'control',
+      label: 'issued',
+      ttlMs: ttlDays === undefined ? this.#security.ownerTokenTtlMs : ttlDays * 24 * 3600_000,
+    });
+  }
+
+  /** Revokes one token by id: an owner its own tokens; the operator also node credentials. */
+  revoke(id: ViewerIdentity, tokenId: string): void {
+    if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot revoke tokens', {});
+    const rec = this.store.get(tokenId);
+    const mine = rec !== null && rec.owner === id.owner;
+    const operatorNode = rec !== null && rec.kind === 'node' && id.admin;
+    // Same answer for "not yours" and "missing": token ids are not probeable.
+    if (!rec || (!mine && !operatorNode)) throw new NotFoundError(`no token ${tokenId}`, { tokenId });
+    this.store.revoke(tokenId);
+  }
+
+  isActive(tokenId: string): boolean {
+    return this.store.isActive(tokenId);
   }
 }

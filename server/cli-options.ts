@@ -15,6 +15,8 @@ export interface ServerCliOptions {
   workers?: string | number;
   tlsCert?: string;
   tlsKey?: string;
+  joinToken?: string;
+  ownerToken?: string;
 }
 
 /** Parses an integer flag strictly: "12abc", "1.5" and "" are errors, not 12 / 1 / 0. */
@@ -82,5 +84,23 @@ export function serverEnvFromOptions(opts: ServerCliOptions): Record<string, str
     env.LOCKSTEP_TLS_CERT = nonEmpty('--tls-cert', opts.tlsCert);
     env.LOCKSTEP_TLS_KEY = nonEmpty('--tls-key', opts.tlsKey);
   }
+  // Secrets: the same rules the server enforces at start (server/access.ts), checked before it starts.
+  if (opts.joinToken !== undefined) env.LOCKSTEP_JOIN_TOKEN = secretFlag('--join-token', opts.joinToken);
+  if (opts.ownerToken !== undefined) {
+    const t = secretFlag('--owner-token', opts.ownerToken);
+    if (!/^[A-Za-z0-9_-]+$/.test(t)) throw new Error('--owner-token must be characters of [A-Za-z0-9_-]');
+    env.LOCKSTEP_OWNER_TOKEN = t;
+  }
   return env;
+}
+
+/** Operator-chosen secrets must be long enough to be unguessable (~128 bits of base64). */
+export const MIN_SECRET_CHARS = 22;
+
+function secretFlag(flag: string, value: string): string {
+  const t = value.trim();
+  if (t.length < MIN_SECRET_CHARS || t.length > 256) {
+    throw new Error(`${flag} must be ${MIN_SECRET_CHARS}-256 characters (generate one with \`lockstep token new\`)`);
+  }
+  return t;
 }

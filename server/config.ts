@@ -39,6 +39,20 @@ export interface ServerConfig {
   replicaDeadAfterMs: number;
   /** Optional TLS: serve HTTPS when both are set (clipboard APIs need a secure context off localhost). */
   tls: { certPath: string; keyPath: string } | undefined;
+  security: SecurityConfig;
+}
+
+export interface SecurityConfig {
+  /** Cluster join token renderer nodes present once; required unless insecureDev. */
+  joinToken: string | undefined;
+  /** LOCKSTEP_INSECURE_DEV=1: nodes may join without a join token (never on a network). */
+  insecureDev: boolean;
+  /** Operator-chosen owner token (LOCKSTEP_OWNER_TOKEN); otherwise one is generated and printed once. */
+  ownerToken: string | undefined;
+  /** Lifetime of owner tokens (the env one is renewed at every start). */
+  ownerTokenTtlMs: number;
+  /** Lifetime of a node credential; a node with an expired one re-joins with the join token. */
+  nodeCredentialTtlMs: number;
 }
 
 function int(name: string, fallback: number): number {
@@ -89,11 +103,19 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     replicaStaleAfterMs: int('LOCKSTEP_REPLICA_STALE_AFTER_MS', 1500),
     replicaDeadAfterMs: int('LOCKSTEP_REPLICA_DEAD_AFTER_MS', 5000),
     tls: certPath && keyPath ? { certPath, keyPath } : undefined,
+    security: {
+      joinToken: str('LOCKSTEP_JOIN_TOKEN'),
+      insecureDev: bool('LOCKSTEP_INSECURE_DEV', false),
+      ownerToken: str('LOCKSTEP_OWNER_TOKEN'),
+      ownerTokenTtlMs: int('LOCKSTEP_OWNER_TOKEN_TTL_DAYS', 90) * 24 * 3600_000,
+      nodeCredentialTtlMs: int('LOCKSTEP_NODE_CREDENTIAL_TTL_DAYS', 30) * 24 * 3600_000,
+    },
   };
   return {
     ...base,
     ...overrides,
     mediasoup: { ...base.mediasoup, ...overrides.mediasoup },
     sessions: { ...base.sessions, ...overrides.sessions },
+    security: { ...base.security, ...overrides.security },
   };
 }

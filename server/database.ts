@@ -75,6 +75,28 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 2,
+    name: 'tokens (owner, share links, node credentials)',
+    // Only sha256 digests of secrets are stored; lookups go by digest (unique index).
+    up: `
+      CREATE TABLE tokens (
+        id          TEXT PRIMARY KEY,
+        kind        TEXT NOT NULL CHECK (kind IN ('owner', 'share', 'node')),
+        owner       TEXT NOT NULL,
+        session_id  TEXT,
+        node_id     TEXT,
+        role        TEXT NOT NULL CHECK (role IN ('admin', 'control', 'view', 'node')),
+        label       TEXT NOT NULL,
+        hash        TEXT NOT NULL UNIQUE,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        revoked_at  INTEGER
+      ) STRICT;
+      CREATE INDEX tokens_owner_kind ON tokens (owner, kind) WHERE revoked_at IS NULL;
+      CREATE INDEX tokens_node ON tokens (node_id) WHERE node_id IS NOT NULL AND revoked_at IS NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

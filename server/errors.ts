@@ -105,3 +105,8 @@ export class RateLimitedError extends LockstepError {
 export class UnavailableError extends LockstepError {
   readonly code = 'unavailable' as const;
 }
+
+/** The server configuration is unsafe or inconsistent (e.g. no join token outside dev mode). */
+export class ConfigError extends LockstepError {
+  readonly code = 'internal' as const;
+}

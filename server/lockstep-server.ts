@@ -21,6 +21,11 @@ import { Sfu } from './sfu.js';
 import { SqliteInputLog } from './sqlite-input-log.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
+import { restApi } from './rest-api.js';
+import { ClipboardRelay } from './clipboard-relay.js';
+import { Metrics } from './metrics.js';
+import { operatorRoutes } from './operator-routes.js';
+import { ThumbnailStore } from './thumbnails.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,6 +40,9 @@ export class LockstepServer {
   readonly #sequencer: Sequencer;
   readonly #http: HttpServer;
   readonly #io: IoServer;
+  readonly #gateways: { viewers: ViewerGateway; nodes: NodeGateway };
+  /** Set when this start generated the operator owner token: print it once, then forget it. */
+  readonly newOwnerToken: string | undefined;
   #closed = false;
 
   private constructor(parts: {
@@ -47,6 +55,8 @@ export class LockstepServer {
     sequencer: Sequencer;
     http: HttpServer;
     io: IoServer;
+    gateways: { viewers: ViewerGateway; nodes: NodeGateway };
+    newOwnerToken: string | undefined;
   }) {
     this.config = parts.config;
     this.manager = parts.manager;
@@ -57,6 +67,8 @@ export class LockstepServer {
     this.#sequencer = parts.sequencer;
     this.#http = parts.http;
     this.#io = parts.io;
+    this.#gateways = parts.gateways;
+    this.newOwnerToken = parts.newOwnerToken;
   }
 
   static async create(overrides: Partial<ServerConfig> = {}): Promise<LockstepServer> {
@@ -65,7 +77,8 @@ export class LockstepServer {
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
     const inputLog = SqliteInputLog.open(db);
     const store = SessionStore.open(db);
-    const access = Access.fromEnv();
+    const access = Access.open(db, config.security);
+    const newOwnerToken = access.bootstrap();
     const sequencer = new Sequencer({
       log: inputLog,
       contiguous: true,
@@ -83,59 +96,25 @@ export class LockstepServer {
 
     const app = express();
     app.disable('x-powered-by');
-    app.use(express.json({ limit: '64kb' }));
+    app.use((_req, res, next) => {
+      // Tokens ride in viewer URLs: never leak them to other origins via Referer.
+      res.setHeader('Referrer-Policy', 'no-referrer');
+      res.setHeader('X-Content-Type-Options', 'nosniff');
+      res.setHeader('X-Frame-Options', 'DENY');
+      next();
+    });
     app.get('/healthz', (_req, res) => {
+      // Open on purpose (load balancers, probes): counts only, no ids.
       res.json({ ok: true, sessions: manager.sessions.size, nodes: manager.nodes.size });
     });
-    app.get('/api/sessions', (_req, res) => {
-      res.json({ sessions: manager.list() });
-    });
-    app.get('/api/sessions/:id', (req, res) => {
-      const session = manager.sessions.get(req.params.id);
-      if (!session) res.status(404).json({ error: { code: 'not-found', message: `no session ${req.params.id}` } });
-      else res.json({ session: session.info(Date.now()) });
-    });
-    // Media statistics per replica producer: what the SFU actually receives.
-    app.get('/api/sessions/:id/stats', (req, res) => {
-      const session = manager.sessions.get(req.params.id);
-      if (!session) {
-        res.status(404).json({ error: { code: 'not-found', message: `no session ${req.params.id}` } });
-        return;
-      }
-      Promise.all(
-        [...session.replicas.values()].map(async (r) => ({
-          replicaId: r.replicaId,
-          hostId: r.hostId,
-          state: r.state,
-          producer: r.producer && !r.producer.closed ? await r.producer.getStats() : null,
-        })),
-      ).then(
-        (replicas) => res.json({ replicas }),
-        (err: unknown) => res.status(500).json({ error: { code: 'internal', message: String(err) } }),
-      );
-    });
-    // The durable input log (used to rebuild a reference state anywhere).
-    app.get('/api/sessions/:id/log', (req, res) => {
-      const session = manager.sessions.get(req.params.id);
-      const from = Number(req.query.from ?? 1);
-      const to = Number(req.query.to ?? Number.MAX_SAFE_INTEGER);
-      if (!session) {
-        res.status(404).json({ error: { code: 'not-found', message: `no session ${req.params.id}` } });
-      } else if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to < from) {
-        res
-          .status(400)
-          .json({ error: { code: 'bad-request', message: 'from/to must be integers with 1 <= from <= to' } });
-      } else {
-        res.json({ headSeq: session.headSeq, inputs: inputLog.read(session.id, from, to, LIMITS.maxFetchBatch) });
-      }
-    });
-    // The latest stored snapshot (state transfer source), base64.
-    app.get('/api/sessions/:id/snapshot', (req, res) => {
-      const session = manager.sessions.get(req.params.id);
-      const snap = session ? inputLog.latestSnapshot(session.id) : null;
-      if (!session) res.status(404).json({ error: { code: 'not-found', message: `no session ${req.params.id}` } });
-      else res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
-    });
+    // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
+    const thumbnails = new ThumbnailStore();
+    manager.on('sessionclosed', ({ sessionId }) => thumbnails.forget(sessionId));
+    const clipboard = new ClipboardRelay(manager);
+    const metrics = new Metrics({ manager, sequencer, thumbnailCount: () => thumbnails.size });
+    app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
+    const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
+    app.use('/api', restApi({ manager, access, inputLog, sfu, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
     app.get('/viewer.js.map', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js.map')));
     app.use(express.static(join(root, 'viewer/static'), { index: 'index.html' }));
@@ -149,16 +128,25 @@ export class LockstepServer {
       pingInterval: 5000,
       pingTimeout: 5000,
     });
-    new ViewerGateway(io.of('/viewer'), {
+    const viewers = new ViewerGateway(io.of('/viewer'), {
       manager,
       sfu,
       authenticate: (token): ViewerIdentity | null => access.authenticateViewer(token),
+      isActive: (tokenId) => access.isActive(tokenId),
+      createShare: (identity, sessionId, role, ttlSeconds) => access.createShare(identity, sessionId, role, ttlSeconds),
+      clipboard,
     });
-    new NodeGateway(io.of('/node'), {
+    const nodes = new NodeGateway(io.of('/node'), {
       manager,
       sfu,
-      authorize: (token) => access.authorizeNode(token),
+      authenticate: (token) => access.authenticateNode(token),
+      issueCredential: (nodeId) => access.issueNodeCredential(nodeId).issued,
+      isActive: (tokenId) => access.isActive(tokenId),
+      thumbnails,
+      clipboard,
     });
+    gateways.viewers = viewers;
+    gateways.nodes = nodes;
 
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
@@ -167,7 +155,19 @@ export class LockstepServer {
         resolve();
       });
     });
-    const server = new LockstepServer({ config, manager, sfu, access, db, log: inputLog, sequencer, http, io });
+    const server = new LockstepServer({
+      config,
+      manager,
+      sfu,
+      access,
+      db,
+      log: inputLog,
+      sequencer,
+      http,
+      io,
+      gateways: { viewers, nodes },
+      newOwnerToken,
+    });
     log.info({ url: server.url, dataDir: config.dataDir }, 'lockstep server listening');
     return server;
   }
@@ -185,6 +185,8 @@ export class LockstepServer {
     if (this.#closed) return;
     this.#closed = true;
     this.manager.close();
+    this.#gateways.viewers.close();
+    this.#gateways.nodes.close();
     await this.#io.close();
     await this.#sequencer.close();
     this.sfu.close();

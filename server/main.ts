@@ -22,6 +22,8 @@ export async function runServer(): Promise<LockstepServer> {
 if (import.meta.url === `file://${process.argv[1]}`) {
   runServer()
     .then((server) => {
+      // Generated on first start only: the one time the secret is shown (only its hash is stored).
+      if (server.newOwnerToken) process.stdout.write(`LOCKSTEP_OWNER_TOKEN=${server.newOwnerToken}\n`);
       // The one line scripts and tests wait for: where to connect.
       process.stdout.write(`LOCKSTEP_SERVER_URL=${server.url}\n`);
     })

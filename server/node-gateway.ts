@@ -1,8 +1,12 @@
 // The renderer nodes' socket.io namespace (/node): registration, the media
 // path for their replicas (send transports, producers), status and input
-// fetches. A node acts only on the replicas assigned to it.
+// fetches. A node acts only on the replicas assigned to it. It connects with
+// the cluster join token once, is handed its own credential (bound to its
+// node id) at registration and reconnects with that.
 import type { types } from 'mediasoup';
 import type { Namespace, Socket } from 'socket.io';
+import { fail } from '../protocol/errors.js';
+import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
   NodeRequestSchema,
@@ -11,11 +15,15 @@ import {
   type NodeResponses,
   type NodeServerToClient,
 } from '../protocol/signalling.js';
-import { BadRequestError, ForbiddenError } from './errors.js';
+import type { NodeAuth } from './access.js';
+import { BadRequestError, ConflictError, ForbiddenError, RateLimitedError } from './errors.js';
 import type { RegisteredNode } from './node-registry.js';
-import { dispatcher } from './request-dispatch.js';
+import { TokenBucket } from './rate-limit.js';
+import { dispatcher, type Ack } from './request-dispatch.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
+import type { ThumbnailStore } from './thumbnails.js';
+import type { ClipboardRelay } from './clipboard-relay.js';
 
 const log = getLogger('node-gateway');
 
@@ -24,43 +32,136 @@ type NodeSocket = Socket<NodeClientToServer, NodeServerToClient>;
 export interface NodeGatewayDeps {
   manager: SessionManager;
   sfu: Sfu;
-  /** Checks the cluster join token from the handshake; returns false to refuse. */
-  authorize: (token: string) => boolean;
+  /** The join token or a node credential from the handshake; null refuses the connection. */
+  authenticate: (token: string) => NodeAuth | null;
+  /** A fresh credential for a node that joined with the join token. */
+  issueCredential: (nodeId: string) => { secret: string; expiresAt: number; id: string };
+  /** Is this node credential still valid? */
+  isActive: (tokenId: string) => boolean;
+  /** Where replica thumbnails go (the session list's previews); without it they are dropped. */
+  thumbnails?: ThumbnailStore;
+  /** Pending copy-out-of-the-app requests the nodes answer. */
+  clipboard?: ClipboardRelay;
+}
+
+const REVALIDATE_EVERY_MS = 10_000;
+
+function authOf(socket: { data: unknown }): NodeAuth | undefined {
+  return (socket.data as { auth?: NodeAuth }).auth;
 }
 
 export class NodeGateway {
   readonly #deps: NodeGatewayDeps;
+  readonly #nsp: Namespace<NodeClientToServer, NodeServerToClient>;
+  readonly #revalidate: NodeJS.Timeout;
 
   constructor(nsp: Namespace<NodeClientToServer, NodeServerToClient>, deps: NodeGatewayDeps) {
     this.#deps = deps;
+    this.#nsp = nsp;
     nsp.use((socket, next) => {
       const token: unknown = socket.handshake.auth.token;
-      if (typeof token === 'string' && deps.authorize(token)) next();
-      else next(new Error('unauthorized: a valid cluster join token is required'));
+      const auth = typeof token === 'string' ? deps.authenticate(token) : null;
+      if (!auth) {
+        next(new Error('unauthorized: a valid cluster join token or node credential is required'));
+        return;
+      }
+      (socket.data as { auth?: NodeAuth }).auth = auth;
+      next();
     });
     nsp.on('connection', (socket) => this.#onConnection(socket));
+    this.#revalidate = setInterval(() => this.#sweep(), REVALIDATE_EVERY_MS);
+    this.#revalidate.unref();
   }
 
   #onConnection(socket: NodeSocket): void {
-    const conn = new NodeConnection(socket, this.#deps);
-    socket.on(
-      'request',
-      dispatcher(NodeRequestSchema, log, (msg: NodeRequest) => conn.handle(msg)),
-    );
+    const auth = authOf(socket);
+    if (!auth) {
+      socket.disconnect(true);
+      return;
+    }
+    const conn = new NodeConnection(socket, auth, this.#deps);
+    const handle = dispatcher(NodeRequestSchema, log, (msg: NodeRequest) => conn.handle(msg));
+    const bucket = new TokenBucket(LIMITS.maxRequestsPerSecondPerNode, 'requests');
+    socket.on('request', (raw: unknown, ackArg?: unknown) => {
+      const ack: Ack = typeof ackArg === 'function' ? (ackArg as Ack) : () => undefined;
+      try {
+        bucket.take();
+      } catch (err) {
+        if (err instanceof RateLimitedError) ack(fail(err.code, err.message));
+        return;
+      }
+      handle(raw, ack);
+    });
     socket.on('disconnect', (reason) => conn.close(reason));
+  }
+
+  /** Drops nodes connected with one of these credentials (revoked). */
+  kick(tokenIds: Iterable<string>): number {
+    const ids = new Set(tokenIds);
+    let n = 0;
+    for (const socket of this.#nsp.sockets.values()) {
+      const auth = authOf(socket);
+      const tokenId = (socket.data as { credentialId?: string }).credentialId;
+      const used = auth?.via === 'credential' ? auth.tokenId : tokenId;
+      if (used !== undefined && ids.has(used)) {
+        socket.disconnect(true);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const socket of this.#nsp.sockets.values()) {
+      const auth = authOf(socket);
+      if (auth?.via !== 'credential') continue;
+      try {
+        if (now >= auth.expiresAt || !this.#deps.isActive(auth.tokenId)) socket.disconnect(true);
+      } catch (err) {
+        log.warn({ err }, 'credential re-check failed');
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#revalidate);
   }
 }
 
 /** One connected renderer node and the transports it opened. */
 class NodeConnection {
   readonly #socket: NodeSocket;
+  readonly #auth: NodeAuth;
   readonly #deps: NodeGatewayDeps;
   readonly #transports = new Map<string, types.WebRtcTransport>();
   #nodeId: string | undefined;
 
-  constructor(socket: NodeSocket, deps: NodeGatewayDeps) {
+  constructor(socket: NodeSocket, auth: NodeAuth, deps: NodeGatewayDeps) {
     this.#socket = socket;
+    this.#auth = auth;
     this.#deps = deps;
+  }
+
+  /**
+   * Which node id this connection may register as, and the credential to hand
+   * out. A credential is bound to its node id; the join token may not take
+   * over a node id that is live (that node reconnects with its credential).
+   */
+  #admit(nodeId: string): { credential?: string; credentialExpiresAt?: number } {
+    if (this.#auth.via === 'credential') {
+      if (this.#auth.nodeId !== nodeId) {
+        throw new ForbiddenError(`this credential belongs to node ${this.#auth.nodeId}`, { nodeId });
+      }
+      return {};
+    }
+    if (this.#nodeId === nodeId) return {};
+    if (this.#deps.manager.nodes.get(nodeId)) {
+      throw new ConflictError(`node ${nodeId} is registered and connected; retry once it is gone`, { nodeId });
+    }
+    const issued = this.#deps.issueCredential(nodeId);
+    (this.#socket.data as { credentialId?: string }).credentialId = issued.id;
+    return { credential: issued.secret, credentialExpiresAt: issued.expiresAt };
   }
 
   #requireNode(): string {
@@ -75,6 +176,7 @@ class NodeConnection {
         if (this.#nodeId && this.#nodeId !== msg.nodeId) {
           throw new BadRequestError('a connection registers one node id', { nodeId: this.#nodeId });
         }
+        const credential = this.#admit(msg.nodeId);
         this.#nodeId = msg.nodeId;
         const node: RegisteredNode = {
           nodeId: msg.nodeId,
@@ -95,7 +197,7 @@ class NodeConnection {
           },
         };
         manager.registerNode(node);
-        return { registered: true };
+        return { registered: true, ...credential };
       }
       case 'transport.create': {
         const nodeId = this.#requireNode();
@@ -165,6 +267,20 @@ class NodeConnection {
       }
       case 'replica.refuse': {
         manager.onReplicaRefused(this.#requireNode(), msg.replicaId, msg.reason);
+        return { ok: true };
+      }
+      case 'replica.thumbnail': {
+        const { session } = manager.ownedReplica(this.#requireNode(), msg.replicaId);
+        const jpeg = Buffer.from(msg.jpegBase64, 'base64');
+        const stored = this.#deps.thumbnails?.put(session.id, msg.replicaId, jpeg) ?? false;
+        if (!stored && this.#deps.thumbnails) throw new BadRequestError('not a JPEG of allowed size', {});
+        return { stored };
+      }
+      case 'replica.copyResult': {
+        const nodeId = this.#requireNode();
+        manager.ownedReplica(nodeId, msg.replicaId);
+        if (!this.#deps.clipboard) throw new BadRequestError('copy is not enabled', {});
+        this.#deps.clipboard.answer(nodeId, msg.replicaId, msg.requestId, msg.text, msg.seq);
         return { ok: true };
       }
       default: {

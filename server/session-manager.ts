@@ -30,13 +30,16 @@ export interface SessionManagerEvents {
   sessionupdate: [SessionInfo];
   sessionclosed: [{ sessionId: string; reason: string }];
   /** A replica stopped being offered (closed, dead, quarantined). */
-  replicaremoved: [{ sessionId: string; replicaId: string; reason: string }];
+  replicaremoved: [{ sessionId: string; replicaId: string; cause: RemovalCause; reason: string }];
   /** A replica's state hash disagreed with the majority at the same seq. */
   divergence: [
     { sessionId: string; replicaId: string; hostId: string; seq: number; hash: string; majorityHash: string },
   ];
   snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
 }
+
+/** Why a replica stopped being offered: a bounded label for logs and metrics. */
+export type RemovalCause = 'node-gone' | 'unresponsive' | 'diverged' | 'refused' | 'closed';
 
 export interface SessionManagerDeps {
   config: ServerConfig;
@@ -159,7 +162,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   async closeSession(sessionId: string, reason = 'closed by owner'): Promise<void> {
     const session = this.get(sessionId);
-    for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, reason);
+    for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, 'closed', reason);
     session.close();
     this.sessions.delete(sessionId);
     this.#deps.store.close(sessionId);
@@ -183,6 +186,17 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     const session = this.sessions.get(sessionId);
     if (!session || inputs.length === 0) return;
     session.advanceHead(inputs[inputs.length - 1]?.seq ?? 0);
+    // Resizes are inputs: the session's reported size follows the latest one,
+    // so a viewer joining later knows the surface before its first frame.
+    let resized = false;
+    for (const input of inputs) {
+      if (input.event.type === 'resize') {
+        // Not meta: replicas always start from the creation size and replay the resize.
+        session.surface = { width: input.event.width, height: input.event.height };
+        resized = true;
+      }
+    }
+    if (resized) this.emit('sessionupdate', session.info(this.#now()));
     for (const r of session.activeReplicas()) {
       this.nodes.get(r.nodeId)?.notify({ type: 'inputs', replicaId: r.replicaId, inputs });
     }
@@ -206,7 +220,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     for (const [replicaId, sessionId] of node.replicas) {
       const session = this.sessions.get(sessionId);
       const r = session?.replicas.get(replicaId);
-      if (session && r) this.#removeReplica(session, r, `node ${nodeId} gone: ${reason}`, false);
+      if (session && r) this.#removeReplica(session, r, 'node-gone', `node ${nodeId} gone: ${reason}`, false);
     }
     this.#reconcileAll();
   }
@@ -285,7 +299,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (node && /version|hash|app/i.test(reason)) {
       node.apps = node.apps.filter((a) => !(a.name === session.meta.app.name && a.hash === session.meta.app.hash));
     }
-    this.#removeReplica(session, replica, `refused by node: ${reason}`, false);
+    this.#removeReplica(session, replica, 'refused', `refused by node: ${reason}`, false);
     this.#reconcile(session);
   }
 
@@ -391,13 +405,13 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.emit('sessionupdate', session.info(this.#now()));
   }
 
-  #removeReplica(session: Session, r: ReplicaRecord, reason: string, tellNode = true): void {
+  #removeReplica(session: Session, r: ReplicaRecord, cause: RemovalCause, reason: string, tellNode = true): void {
     const node = this.nodes.get(r.nodeId);
     node?.replicas.delete(r.replicaId);
     if (tellNode) node?.notify({ type: 'replica.close', replicaId: r.replicaId, reason });
     session.closeReplica(r.replicaId);
     log.info({ sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, reason }, 'replica removed');
-    this.emit('replicaremoved', { sessionId: session.id, replicaId: r.replicaId, reason });
+    this.emit('replicaremoved', { sessionId: session.id, replicaId: r.replicaId, cause, reason });
   }
 
   // ------------------------------------------------------------------ health
@@ -416,7 +430,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         const r = session.replicas.get(a.replicaId);
         if (!r) continue;
         if (a.verdict === 'dead') {
-          this.#removeReplica(session, r, `no status for ${a.health.heartbeatAgeMs} ms`);
+          this.#removeReplica(session, r, 'unresponsive', `no status for ${a.health.heartbeatAgeMs} ms`);
           changed = true;
         }
       }
@@ -451,6 +465,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       this.#removeReplica(
         session,
         r,
+        'diverged',
         `quarantined: state hash ${hash} at seq ${vote.seq} disagrees with majority ${vote.majorityHash}`,
       );
     }

@@ -18,14 +18,15 @@ export interface ReplicaRecord {
   createdAt: number;
 }
 
+/** Fixed at creation: replicas always start from this app version and surface. */
 export interface SessionMeta {
-  sessionId: string;
-  owner: string;
-  app: AppRef;
-  replicationFactor: number;
-  width: number;
-  height: number;
-  createdAt: number;
+  readonly sessionId: string;
+  readonly owner: string;
+  readonly app: AppRef;
+  readonly replicationFactor: number;
+  readonly width: number;
+  readonly height: number;
+  readonly createdAt: number;
 }
 
 export class Session {
@@ -33,6 +34,11 @@ export class Session {
   readonly replicas = new Map<string, ReplicaRecord>();
   readonly health: ReplicaHealthTracker;
   headSeq: number;
+  /**
+   * The app surface after the latest sequenced resize (what viewers see);
+   * `meta.width/height` stay the creation size every replica starts from.
+   */
+  surface: { width: number; height: number };
   /** Latest stored snapshot; the log holds nothing at or below `snapshot.seq` once compacted. */
   snapshot: { seq: number; stateHash: string } | null = null;
   /** A snapshot was asked of a replica and not yet delivered (and since when). */
@@ -45,6 +51,7 @@ export class Session {
   constructor(meta: SessionMeta, headSeq: number, thresholds: Partial<HealthThresholds> = {}) {
     this.meta = meta;
     this.headSeq = headSeq;
+    this.surface = { width: meta.width, height: meta.height };
     this.health = new ReplicaHealthTracker(thresholds);
     this.health.setHeadSeq(headSeq);
   }
@@ -94,8 +101,8 @@ export class Session {
       sessionId: this.id,
       app: this.meta.app,
       replicationFactor: this.meta.replicationFactor,
-      width: this.meta.width,
-      height: this.meta.height,
+      width: this.surface.width,
+      height: this.surface.height,
       createdAt: this.meta.createdAt,
       headSeq: this.headSeq,
       replicas: [...this.replicas.values()].filter((r) => r.state !== 'closed').map((r) => this.replicaInfo(r, now)),

@@ -26,6 +26,8 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #config: ServerConfig['mediasoup'];
   readonly #workers: types.Worker[];
   readonly #routers = new Map<string, Promise<types.Router>>();
+  /** Every transport ever opened on a session's router, whatever created it (audited: WebRTC only). */
+  readonly #transports = new Map<string, Set<types.Transport>>();
   #nextWorker = 0;
   #closed = false;
 
@@ -75,13 +77,33 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       router = worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { sessionId } });
       this.#routers.set(sessionId, router);
       router.then(
-        (r) => r.observer.on('close', () => this.#routers.delete(sessionId)),
+        (r) => {
+          r.observer.on('close', () => {
+            this.#routers.delete(sessionId);
+            this.#transports.delete(sessionId);
+          });
+          r.observer.on('newtransport', (t: types.Transport) => {
+            let set = this.#transports.get(sessionId);
+            if (!set) this.#transports.set(sessionId, (set = new Set()));
+            set.add(t);
+            t.observer.on('close', () => set.delete(t));
+          });
+        },
         () => this.#routers.delete(sessionId),
       );
     }
     return router;
   }
 
+  /** The open transports of a session's router (any class: anything but WebRTC here would be a bug). */
+  transports(sessionId: string): types.Transport[] {
+    return [...(this.#transports.get(sessionId) ?? [])];
+  }
+
+  /**
+   * The only transport factory: WebRTC with ICE + DTLS, so media is always
+   * DTLS-SRTP. Plain RTP, pipe and direct transports are never created.
+   */
   async createWebRtcTransport(sessionId: string, appData: Record<string, unknown>): Promise<types.WebRtcTransport> {
     const router = await this.router(sessionId);
     const c = this.#config;

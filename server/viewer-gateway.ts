@@ -1,41 +1,56 @@
 // The viewers' socket.io namespace (/viewer): session list and lifecycle,
 // joining a session, receive transports and consumers for every replica
-// stream, and the input path into the sequencer.
+// stream, share links, and the input path into the sequencer. Every connection
+// carries an identity from the handshake; nothing is served without one.
 import type { types } from 'mediasoup';
 import type { Namespace, Socket } from 'socket.io';
+import { fail } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
   ViewerRequestSchema,
+  type ShareRole,
   type ViewerClientToServer,
   type ViewerRequest,
   type ViewerResponses,
   type ViewerServerToClient,
 } from '../protocol/signalling.js';
 import { APP_TITLES } from '../render/app-catalog.js';
+import type { ViewerIdentity } from './access.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
-import { dispatcher } from './request-dispatch.js';
+import { TokenBucket } from './rate-limit.js';
+import { dispatcher, type Ack } from './request-dispatch.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
+import type { Issued } from './token-store.js';
+import type { ClipboardRelay } from './clipboard-relay.js';
+
+export type { ViewerIdentity } from './access.js';
 
 const log = getLogger('viewer-gateway');
 
 type ViewerSocket = Socket<ViewerClientToServer, ViewerServerToClient>;
 type ViewerNamespace = Namespace<ViewerClientToServer, ViewerServerToClient>;
 
-export interface ViewerIdentity {
-  owner: string;
-  /** `view` may watch but never send input. */
-  role: 'control' | 'view';
-  /** When set, the credential is limited to this one session (share links). */
-  sessionId?: string;
-}
-
 export interface ViewerGatewayDeps {
   manager: SessionManager;
   sfu: Sfu;
   /** Maps the handshake token to an identity; null refuses the connection. */
   authenticate: (token: string) => ViewerIdentity | null;
+  /** Is this credential still valid (not revoked, not expired)? */
+  isActive: (tokenId: string) => boolean;
+  /** Mints a share link token for a session the identity may see. */
+  createShare: (identity: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number) => Issued;
+  /** Copy out of the app (asks a live replica's node); without it `clipboard.copy` is refused. */
+  clipboard?: ClipboardRelay;
+}
+
+/** How often live connections are re-checked against revocations made elsewhere (CLI, another token). */
+const REVALIDATE_EVERY_MS = 10_000;
+const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
+
+function identityOf(socket: { data: unknown }): ViewerIdentity | undefined {
+  return (socket.data as { identity?: ViewerIdentity }).identity;
 }
 
 const room = (sessionId: string) => `session:${sessionId}`;
@@ -43,13 +58,14 @@ const room = (sessionId: string) => `session:${sessionId}`;
 export class ViewerGateway {
   readonly #nsp: ViewerNamespace;
   readonly #deps: ViewerGatewayDeps;
+  readonly #revalidate: NodeJS.Timeout;
 
   constructor(nsp: ViewerNamespace, deps: ViewerGatewayDeps) {
     this.#nsp = nsp;
     this.#deps = deps;
     nsp.use((socket, next) => {
       const token: unknown = socket.handshake.auth.token;
-      const identity = deps.authenticate(typeof token === 'string' ? token : '');
+      const identity = typeof token === 'string' ? deps.authenticate(token) : null;
       if (!identity) {
         next(new Error('unauthorized: a valid token or share link is required'));
         return;
@@ -57,6 +73,10 @@ export class ViewerGateway {
       (socket.data as { identity?: ViewerIdentity }).identity = identity;
       next();
     });
+    // Revocations made outside this process's REST handlers (the offline CLI)
+    // and plain expiry still end live connections within a few seconds.
+    this.#revalidate = setInterval(() => this.#sweep(), REVALIDATE_EVERY_MS);
+    this.#revalidate.unref();
     nsp.on('connection', (socket) => this.#onConnection(socket));
     deps.manager.on('sessionupdate', (session) => {
       nsp.to(room(session.sessionId)).emit('notify', { type: 'session.update', session });
@@ -67,13 +87,61 @@ export class ViewerGateway {
   }
 
   #onConnection(socket: ViewerSocket): void {
-    const identity = (socket.data as { identity: ViewerIdentity }).identity;
+    const identity = identityOf(socket);
+    if (!identity) {
+      socket.disconnect(true);
+      return;
+    }
     const conn = new ViewerConnection(socket, identity, this.#deps);
-    socket.on(
-      'request',
-      dispatcher(ViewerRequestSchema, log, (msg: ViewerRequest) => conn.handle(msg)),
-    );
+    const handle = dispatcher(ViewerRequestSchema, log, (msg: ViewerRequest) => conn.handle(msg));
+    // Bounded before parsing: a flood costs one comparison per message.
+    const bucket = new TokenBucket(LIMITS.maxRequestsPerSecondPerViewer, 'requests');
+    socket.on('request', (raw: unknown, ackArg?: unknown) => {
+      const ack: Ack = typeof ackArg === 'function' ? (ackArg as Ack) : () => undefined;
+      if (Date.now() >= identity.expiresAt) {
+        ack(fail('unauthorized', 'this token has expired'));
+        socket.disconnect(true);
+        return;
+      }
+      try {
+        bucket.take();
+      } catch (err) {
+        if (err instanceof RateLimitedError) ack(fail(err.code, err.message));
+        return;
+      }
+      handle(raw, ack);
+    });
     socket.on('disconnect', () => conn.close());
+  }
+
+  /** Drops every connection that authenticated with one of these credentials. */
+  kick(tokenIds: Iterable<string>): number {
+    const ids = new Set(tokenIds);
+    let n = 0;
+    for (const socket of this.#nsp.sockets.values()) {
+      const id = identityOf(socket);
+      if (id && ids.has(id.tokenId)) {
+        socket.disconnect(true);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  #sweep(): void {
+    const now = Date.now();
+    for (const socket of this.#nsp.sockets.values()) {
+      const id = identityOf(socket);
+      try {
+        if (!id || now >= id.expiresAt || !this.#deps.isActive(id.tokenId)) socket.disconnect(true);
+      } catch (err) {
+        log.warn({ err }, 'credential re-check failed');
+      }
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#revalidate);
   }
 
   get namespace(): ViewerNamespace {
@@ -90,9 +158,8 @@ class ViewerConnection {
   readonly #consumers = new Map<string, types.Consumer>();
   #sessionId: string | undefined;
   #clientId: string | undefined;
-  // Token bucket for inputs: bounded per viewer, refilled continuously.
-  #tokens: number = LIMITS.maxInputsPerSecondPerViewer;
-  #refilledAt = Date.now();
+  // Inputs have their own, tighter bucket than requests in general.
+  readonly #inputs = new TokenBucket(LIMITS.maxInputsPerSecondPerViewer, 'inputs');
 
   constructor(socket: ViewerSocket, identity: ViewerIdentity, deps: ViewerGatewayDeps) {
     this.#socket = socket;
@@ -113,13 +180,12 @@ class ViewerConnection {
     if (this.#sessionId !== sessionId) throw new ForbiddenError(`not joined to session ${sessionId}`, { sessionId });
   }
 
-  #takeToken(): void {
-    const now = Date.now();
-    const rate = LIMITS.maxInputsPerSecondPerViewer;
-    this.#tokens = Math.min(rate, this.#tokens + ((now - this.#refilledAt) / 1000) * rate);
-    this.#refilledAt = now;
-    if (this.#tokens < 1) throw new RateLimitedError(`more than ${rate} inputs per second`, { rate });
-    this.#tokens -= 1;
+  /** Absolute link for a share token, from the Host this viewer reached us by (relative if unusable). */
+  #shareUrl(sessionId: string, token: string): string {
+    const q = `/?session=${encodeURIComponent(sessionId)}&token=${encodeURIComponent(token)}`;
+    const host = this.#socket.handshake.headers.host;
+    if (typeof host !== 'string' || !HOST_HEADER.test(host)) return q;
+    return `${this.#socket.handshake.secure ? 'https' : 'http'}://${host}${q}`;
   }
 
   async handle(msg: ViewerRequest): Promise<ViewerResponses[ViewerRequest['type']]> {
@@ -177,6 +243,9 @@ class ViewerConnection {
       }
       case 'transport.create': {
         this.#joined(msg.sessionId);
+        if (this.#transports.size >= LIMITS.maxTransportsPerViewer) {
+          throw new RateLimitedError(`at most ${LIMITS.maxTransportsPerViewer} transports per viewer`, {});
+        }
         const transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id });
         this.#transports.set(transport.id, transport);
         transport.observer.on('close', () => this.#transports.delete(transport.id));
@@ -214,8 +283,32 @@ class ViewerConnection {
           throw new ForbiddenError('view-only viewers cannot send input', { sessionId: msg.sessionId });
         }
         if (!this.#clientId) throw new ForbiddenError('join the session first', {});
-        this.#takeToken();
+        this.#inputs.take();
         return manager.submitInput(msg.sessionId, this.#clientId, msg.clientSeq, msg.event);
+      }
+      case 'share.create': {
+        this.#canSee(msg.sessionId);
+        const issued = this.#deps.createShare(
+          this.#identity,
+          msg.sessionId,
+          msg.role,
+          msg.ttlSeconds ?? LIMITS.defaultShareTtlSeconds,
+        );
+        log.info({ sessionId: msg.sessionId, role: msg.role, tokenId: issued.id }, 'share link created');
+        return {
+          id: issued.id,
+          sessionId: msg.sessionId,
+          role: msg.role,
+          token: issued.secret,
+          url: this.#shareUrl(msg.sessionId, issued.secret),
+          expiresAt: issued.expiresAt,
+        };
+      }
+      case 'clipboard.copy': {
+        // Anyone who may watch may copy what they see (view-only links too).
+        this.#joined(msg.sessionId);
+        if (!this.#deps.clipboard) throw new BadRequestError('copy is not enabled on this server', {});
+        return this.#deps.clipboard.copy(msg.sessionId, msg.atSeq, msg.replicaId);
       }
       default: {
         const never: never = msg;
@@ -231,6 +324,9 @@ class ViewerConnection {
     const replica = [...session.replicas.values()].find((r) => r.producer?.id === msg.producerId);
     if (!replica) throw new NotFoundError(`no stream ${msg.producerId} in session ${sessionId}`, { sessionId });
     const transport = this.#transport(msg.transportId);
+    if (this.#consumers.size >= LIMITS.maxConsumersPerViewer) {
+      throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} consumers per viewer`, {});
+    }
     const router = await this.#deps.sfu.router(sessionId);
     const rtpCapabilities = msg.rtpCapabilities as types.RtpCapabilities;
     if (!router.canConsume({ producerId: msg.producerId, rtpCapabilities })) {

@@ -17,11 +17,16 @@ export interface InputCaptureOptions {
 }
 
 const LINE_PX = 16;
+/** Mouse events this soon after a touch are the browser's compatibility copies of it. */
+const TOUCH_MOUSE_GUARD_MS = 800;
 
 export class InputCapture {
   /** Keys whose keydown went to the app: only their keyups are sent. */
   private readonly heldKeys = new Set<string>();
   private buttonsHeld = 0;
+  private lastTouchAt = Number.NEGATIVE_INFINITY;
+  /** The touch/pen pointer being tracked (the primary one; extra fingers are ignored). */
+  private touchPointer: number | null = null;
   private readonly cleanups: Array<() => void> = [];
 
   constructor(private readonly opts: InputCaptureOptions) {
@@ -29,10 +34,16 @@ export class InputCapture {
     if (!stage.hasAttribute('tabindex')) stage.tabIndex = 0;
     this.listen(stage, 'keydown', (e) => this.onKey(e, 'down'));
     this.listen(stage, 'keyup', (e) => this.onKey(e, 'up'));
+    // No browser panning or pinch-zoom on the stage: touches are app input.
+    stage.style.touchAction = 'none';
     this.listen(stage, 'pointerdown', (e) => {
       // Keep receiving moves and the button-up when a drag leaves the stage.
       if (e.pointerType === 'mouse') stage.setPointerCapture(e.pointerId);
+      else this.onTouch(e, 'down');
     });
+    this.listen(stage, 'pointermove', (e) => this.onTouch(e, 'move'));
+    this.listen(stage, 'pointerup', (e) => this.onTouch(e, 'up'));
+    this.listen(stage, 'pointercancel', (e) => this.onTouch(e, 'up'));
     this.listen(stage, 'mousedown', (e) => this.onMouse(e, 'down'));
     this.listen(stage, 'mousemove', (e) => this.onMouse(e, 'move'));
     this.listen(stage, 'mouseup', (e) => this.onMouse(e, 'up'));
@@ -54,6 +65,7 @@ export class InputCapture {
   releaseAll(): void {
     this.heldKeys.clear();
     this.buttonsHeld = 0;
+    this.touchPointer = null;
     this.opts.send({ type: 'release-all' });
   }
 
@@ -86,7 +98,38 @@ export class InputCapture {
     this.opts.send(keyInput(e, 'up'));
   }
 
+  /** Touch and pen: pointer events become pointer inputs (down/move/up) of the primary pointer. */
+  private onTouch(e: PointerEvent, action: PointerInput['action']): void {
+    if (e.pointerType === 'mouse' || !e.isPrimary) return;
+    this.lastTouchAt = performance.now();
+    if (action === 'down') {
+      this.touchPointer = e.pointerId;
+      this.opts.stage.setPointerCapture(e.pointerId);
+      this.focus();
+    } else if (this.touchPointer !== e.pointerId) {
+      return; // a pen hovering, or a pointer whose down we never saw
+    }
+    // Cancelling pointerdown also stops the compatibility mouse events.
+    e.preventDefault();
+    if (action === 'up') this.touchPointer = null;
+    const p = this.toApp(e);
+    const input: PointerInput = {
+      type: 'pointer',
+      action,
+      x: p.x,
+      y: p.y,
+      button: 0,
+      // A touch in contact is the main button held.
+      buttons: action === 'up' ? 0 : Math.max(1, e.buttons & 31),
+      mods: modsOf(e),
+      pointerType: e.pointerType === 'pen' ? 'pen' : 'touch',
+    };
+    if (action !== 'move') input.detail = 1;
+    this.opts.send(input);
+  }
+
   private onMouse(e: MouseEvent, action: PointerInput['action']): void {
+    if (performance.now() - this.lastTouchAt < TOUCH_MOUSE_GUARD_MS) return; // already sent as touch
     const p = this.toApp(e);
     if (action === 'down') {
       e.preventDefault(); // no text selection or image drag; focus by hand instead

@@ -11,6 +11,19 @@ export interface SwitchEntry {
   reason: string;
 }
 
+/** One input-to-photon measurement (performance.now() times in the page). */
+export interface LatencySample {
+  /** Server seq of the input. */
+  seq: number;
+  /** The input was first sent (same task as its keydown/click). */
+  sentAt: number;
+  /** The server's ack arrived. */
+  ackedAt: number;
+  /** The live stream first presented a frame stamped ≥ seq. */
+  shownAt: number;
+  replicaId: string | null;
+}
+
 export interface LockstepHook {
   /** True once the live stream is showing frames. */
   readonly ready: boolean;
@@ -34,6 +47,8 @@ export interface LockstepHook {
   readonly clientId: string | null;
   /** Input-to-photon latency of the latest input seen on screen (ms). */
   readonly lastLatencyMs: number | null;
+  /** Recent input-to-photon samples, oldest first (for benchmarks). */
+  readonly latencySamples: readonly LatencySample[];
   readonly streams: StreamView[];
 }
 
@@ -69,6 +84,7 @@ export function idleHook(mode: StreamMode, connection: () => ConnectionState): L
     sentInputs: 0,
     clientId: null,
     lastLatencyMs: null,
+    latencySamples: [],
     streams: [],
   };
 }

@@ -9,6 +9,11 @@ import { h } from './dom.js';
 
 const TOKEN_KEY = 'lockstep.token';
 
+/** Owner tokens are `lso_…`; operator-chosen ones (LOCKSTEP_OWNER_TOKEN) have no prefix rule, share links are `lss_…`. */
+function isOwnerToken(token: string): boolean {
+  return !token.startsWith('lss_');
+}
+
 function storedToken(): string | null {
   try {
     return localStorage.getItem(TOKEN_KEY);
@@ -17,17 +22,26 @@ function storedToken(): string | null {
   }
 }
 
-function rememberToken(token: string): void {
+function rememberToken(token: string): boolean {
   try {
     localStorage.setItem(TOKEN_KEY, token);
+    return true;
   } catch {
-    // Storage disabled: the token then has to stay in the URL.
+    return false; // Storage disabled: the token then has to stay in the URL.
   }
 }
 
 function start(): void {
   const params = parseViewerParams(location.search, location.hash, storedToken());
-  if (params.token && new URLSearchParams(location.search).get('token') === params.token) rememberToken(params.token);
+  const fromUrl = new URLSearchParams(location.search).get('token');
+  // Only an owner token is remembered: opening someone's share link must not
+  // replace it. Once remembered it leaves the address bar (history, screenshots).
+  if (params.token && fromUrl === params.token && isOwnerToken(params.token) && rememberToken(params.token)) {
+    const q = new URLSearchParams(location.search);
+    q.delete('token');
+    const rest = q.toString();
+    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+  }
 
   const root = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
   const client = new SessionClient({ token: params.token });
@@ -40,7 +54,7 @@ function start(): void {
 
   installHook(idleHook(params.mode, () => client.state));
   if (params.sessionId) {
-    void showSession({ root, client, sessionId: params.sessionId, mode: params.mode });
+    void showSession({ root, client, sessionId: params.sessionId, mode: params.mode, fit: params.fit });
   } else {
     showSessionList(root, client);
   }

@@ -6,6 +6,9 @@ export interface RtcSample {
   packetsReceived: number;
   packetsLost: number;
   rttMs: number | null;
+  /** Video payload bytes received so far, and the stats timestamp (ms), for bitrate. */
+  bytesReceived?: number;
+  at?: number;
 }
 
 export interface RtcHealth {
@@ -22,12 +25,16 @@ function num(v: unknown): number | null {
 
 export function sampleRtcStats(stats: Iterable<Stat>): RtcSample | null {
   let received: number | null = null;
+  let bytes = 0;
+  let at: number | undefined;
   let lost = 0;
   let rtt: number | null = null;
   let pairRtt: number | null = null;
   for (const s of stats) {
     if (s.type === 'inbound-rtp' && (s.kind === 'video' || s.mediaType === 'video')) {
       received = (received ?? 0) + (num(s.packetsReceived) ?? 0);
+      bytes += num(s.bytesReceived) ?? 0;
+      at = num(s.timestamp) ?? at;
       lost += Math.max(0, num(s.packetsLost) ?? 0);
     } else if (s.type === 'remote-outbound-rtp') {
       const r = num(s.roundTripTime);
@@ -42,7 +49,22 @@ export function sampleRtcStats(stats: Iterable<Stat>): RtcSample | null {
     }
   }
   if (received === null) return null;
-  return { packetsReceived: received, packetsLost: lost, rttMs: rtt ?? pairRtt };
+  const sample: RtcSample = {
+    packetsReceived: received,
+    packetsLost: lost,
+    rttMs: rtt ?? pairRtt,
+    bytesReceived: bytes,
+  };
+  if (at !== undefined) sample.at = at;
+  return sample;
+}
+
+/** Received video bitrate (kbit/s) between two samples, null without both bytes and timestamps. */
+export function bitrateKbps(prev: RtcSample | null, cur: RtcSample | null): number | null {
+  if (!prev || !cur || prev.bytesReceived === undefined || cur.bytesReceived === undefined) return null;
+  if (prev.at === undefined || cur.at === undefined || cur.at <= prev.at) return null;
+  const bits = Math.max(0, cur.bytesReceived - prev.bytesReceived) * 8;
+  return Math.round(bits / (cur.at - prev.at));
 }
 
 export function rtcHealth(prev: RtcSample | null, cur: RtcSample | null): RtcHealth {

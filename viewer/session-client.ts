@@ -51,9 +51,12 @@ export class SessionClient extends TypedEmitter<SessionClientEvents> {
   private stateValue: ConnectionState = 'connecting';
   private refusedRetry: ReturnType<typeof setTimeout> | null = null;
   private refusedAttempts = 0;
+  /** The credential this client connected with (REST calls such as thumbnails reuse it). */
+  readonly token: string | null;
 
   constructor(opts: SessionClientOptions) {
     super();
+    this.token = opts.token;
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.socket = io('/viewer', {
       auth: opts.token ? { token: opts.token } : {},

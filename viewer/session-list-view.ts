@@ -1,11 +1,13 @@
 // The landing page: running sessions with open links, and a button to start
 // a new writer session (or another app from the catalogue).
 import type { AppCatalogEntry, SessionInfo } from '../protocol/session.js';
+import type { ShareRole } from '../protocol/signalling.js';
 import type { SessionClient } from './session-client.js';
 import { ViewerRequestError } from './request-error.js';
 import { Banners } from './banners.js';
 import { clear, h } from './dom.js';
 import { sessionHref } from './url-params.js';
+import { ThumbnailLoader } from './thumbnails.js';
 
 const REFRESH_MS = 5000;
 const DEFAULT_APP = 'writer';
@@ -19,7 +21,7 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
     h('option', { value: DEFAULT_APP }, 'Writer'),
   );
   const createBtn = h('button', { class: 'btn btn-primary', type: 'button' }, 'New writer session');
-  const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'Loading…')));
+  const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'Loading…')));
   const table = h(
     'table',
     { class: 'sessions' },
@@ -29,6 +31,7 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
       h(
         'tr',
         {},
+        h('th', {}, 'Preview'),
         h('th', {}, 'Session'),
         h('th', {}, 'App'),
         h('th', {}, 'Replicas'),
@@ -52,10 +55,27 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
   const errorText = (err: unknown): string =>
     err instanceof ViewerRequestError ? `${err.message} (${err.code})` : String(err);
 
+  // Share links: a token bound to one session and a role, shown once.
+  const share = (sessionId: string, role: ShareRole): void => {
+    client.request({ type: 'share.create', sessionId, role }).then(
+      (link) => {
+        const kind = role === 'view' ? 'View-only' : 'Control';
+        const until = new Date(link.expiresAt).toLocaleString();
+        void navigator.clipboard?.writeText(link.url).catch(() => undefined);
+        banners.show('info', `${kind} link for ${sessionId} (until ${until}; copied if allowed): ${link.url}`, {
+          key: 'share',
+        });
+      },
+      (err: unknown) => banners.show('error', `Could not create a share link: ${errorText(err)}`, { key: 'share' }),
+    );
+  };
+
+  const thumbs = new ThumbnailLoader(() => client.token);
   const refresh = async (): Promise<void> => {
     try {
       const { sessions } = await client.request({ type: 'sessions.list' });
-      renderRows(tbody, sessions);
+      renderRows(tbody, sessions, share, thumbs);
+      thumbs.show(sessions.map((s) => s.sessionId));
       banners.clear('list');
     } catch (err) {
       banners.show('error', `Could not load sessions: ${errorText(err)}`, { key: 'list' });
@@ -95,6 +115,7 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
   });
   return () => {
     clearInterval(timer);
+    thumbs.dispose();
     offState();
   };
 }
@@ -108,10 +129,15 @@ function renderApps(select: HTMLSelectElement, apps: AppCatalogEntry[]): void {
   select.hidden = apps.length < 2;
 }
 
-function renderRows(tbody: HTMLElement, sessions: SessionInfo[]): void {
+function renderRows(
+  tbody: HTMLElement,
+  sessions: SessionInfo[],
+  share: (sessionId: string, role: ShareRole) => void,
+  thumbs?: ThumbnailLoader,
+): void {
   clear(tbody);
   if (sessions.length === 0) {
-    tbody.append(h('tr', {}, h('td', { colspan: 5, class: 'muted' }, 'No sessions yet. Start one above.')));
+    tbody.append(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'No sessions yet. Start one above.')));
     return;
   }
   const sorted = [...sessions].sort((a, b) => b.createdAt - a.createdAt);
@@ -122,6 +148,7 @@ function renderRows(tbody: HTMLElement, sessions: SessionInfo[]): void {
       h(
         'tr',
         {},
+        h('td', { class: 'thumb-cell' }, thumbs ? h('a', { href }, thumbs.imageFor(s.sessionId)) : null),
         h('td', {}, h('a', { href, class: 'mono' }, s.sessionId)),
         h('td', {}, s.app.name),
         h(
@@ -130,10 +157,22 @@ function renderRows(tbody: HTMLElement, sessions: SessionInfo[]): void {
           `${live} live / ${s.replicas.length}`,
         ),
         h('td', {}, formatTime(s.createdAt)),
-        h('td', { class: 'right' }, h('a', { href, class: 'btn btn-small' }, 'Open')),
+        h(
+          'td',
+          { class: 'right' },
+          shareButton('Share view', () => share(s.sessionId, 'view')),
+          shareButton('Share control', () => share(s.sessionId, 'control')),
+          h('a', { href, class: 'btn btn-small' }, 'Open'),
+        ),
       ),
     );
   }
+}
+
+function shareButton(label: string, onClick: () => void): HTMLButtonElement {
+  const b = h('button', { class: 'btn btn-small', type: 'button' }, label);
+  b.addEventListener('click', onClick);
+  return b;
 }
 
 function formatTime(ms: number): string {

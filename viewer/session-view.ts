@@ -10,22 +10,26 @@ import { InputSender } from './input-sender.js';
 import { InputCapture } from './input-capture.js';
 import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
 import { grabAppFrame } from './frame-grab.js';
-import { installHook, type SwitchEntry } from './lockstep-hook.js';
+import { installHook, type LatencySample, type SwitchEntry } from './lockstep-hook.js';
 import { Banners } from './banners.js';
 import { clear, h } from './dom.js';
 import { listHref } from './url-params.js';
 import { debugLog } from './debug-log.js';
+import { installSessionExtras } from './session-extras.js';
 
 const log = debugLog('session');
 const STATUS_MS = 250;
 const MAX_SWITCH_LOG = 200;
 const MAX_LATENCY_WAIT = 64;
+const MAX_LATENCY_SAMPLES = 2000;
 
 export interface SessionViewOptions {
   root: HTMLElement;
   client: SessionClient;
   sessionId: string;
   mode: StreamMode;
+  /** Start with fit to window on (`?fit=1`). */
+  fit?: boolean;
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
@@ -41,6 +45,8 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     overlay,
   );
   const replicaBar = h('div', { class: 'replica-bar', 'aria-label': 'Replicas' });
+  const toolbar = h('div', { class: 'session-tools' });
+  const stageWrap = h('div', { class: 'stage-wrap' }, stage);
   const status = h('div', { class: 'status-line', 'aria-live': 'off' });
   clear(opts.root);
   opts.root.append(
@@ -53,9 +59,10 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
         h('a', { href: listHref(location.search), class: 'back' }, '← Sessions'),
         title,
         h('span', { class: `badge badge-${mode}` }, `${mode} standby`),
+        toolbar,
       ),
       bannerHost,
-      h('div', { class: 'stage-wrap' }, stage),
+      stageWrap,
       replicaBar,
       status,
     ),
@@ -66,7 +73,8 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   const identity = await acquireClientIdentity(sessionId);
   const heads = new HeadTracker();
   const switches: SwitchEntry[] = [];
-  const awaitingPhoton: Array<{ seq: number; sentAt: number }> = [];
+  const awaitingPhoton: Array<{ seq: number; sentAt: number; ackedAt: number }> = [];
+  const latencySamples: LatencySample[] = [];
   let lastLatencyMs: number | null = null;
   let session: SessionInfo | null = null;
   let streams: StreamView[] = [];
@@ -87,11 +95,40 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     onError: (msg) => banners.show('error', msg, { ttlMs: 6000, key: 'input' }),
   });
 
+  // The crop box follows the live picture's size (resize inputs change it; SessionInfo does not).
+  const setStageSize = (size: { width: number; height: number }): void => {
+    stage.style.setProperty('--app-w', String(size.width));
+    stage.style.setProperty('--app-h', String(size.height));
+  };
+  manager.on('size', setStageSize);
+  const extras = installSessionExtras({
+    sessionId,
+    stage,
+    stageWrap,
+    toolbar,
+    banners,
+    fit: opts.fit ?? false,
+    appSize: () => manager.appSize(),
+    send: (e) => sender.send(e),
+    canSendInput: () => manager.ready,
+    copyRequest: (req) => client.request(req),
+    pendingInputs: () => sender.stats().pending,
+    ackedSeq: () => sender.stats().highestAckedSeq,
+    liveReplicaId: () => manager.liveReplicaId,
+    stats: {
+      streams: () => streams,
+      headSeq: () => heads.head,
+      lastLatencyMs: () => lastLatencyMs,
+      recentLatenciesMs: () => latencySamples.slice(-20).map((l) => l.shownAt - l.sentAt),
+      pendingInputs: () => sender.stats().pending,
+      appSize: () => manager.appSize(),
+      connection: () => client.state,
+    },
+  });
   const applySession = (s: SessionInfo): void => {
     session = s;
     heads.note(s.headSeq, performance.now());
-    stage.style.setProperty('--app-w', String(s.width));
-    stage.style.setProperty('--app-h', String(s.height));
+    setStageSize(manager.appSize().width > 0 ? manager.appSize() : s);
     // The pinned app version (name + content hash): every replica runs exactly this build.
     title.replaceChildren(
       h('span', {}, s.app.name),
@@ -160,7 +197,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   sender.on('acked', (a) => {
     heads.note(a.seq, a.firstSentAt);
     if (!a.duplicate) {
-      awaitingPhoton.push({ seq: a.seq, sentAt: a.firstSentAt });
+      awaitingPhoton.push({ seq: a.seq, sentAt: a.firstSentAt, ackedAt: a.ackedAt });
       if (awaitingPhoton.length > MAX_LATENCY_WAIT) awaitingPhoton.shift();
     }
   });
@@ -187,6 +224,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
         manager.dispose();
         sender.dispose();
         capture.dispose();
+        extras.dispose();
         overlay.hidden = false;
         overlay.textContent = 'Session closed';
         banners.show('error', `This session was closed: ${n.reason}`, { key: 'conn' });
@@ -205,6 +243,8 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       if (shownAt === null) break;
       awaitingPhoton.shift();
       lastLatencyMs = Math.max(0, Math.round(shownAt - first.sentAt));
+      latencySamples.push({ ...first, shownAt, replicaId: manager.liveReplicaId });
+      if (latencySamples.length > MAX_LATENCY_SAMPLES) latencySamples.shift();
     }
   };
 
@@ -255,10 +295,10 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     switches,
     mode,
     get appWidth() {
-      return session?.width ?? 0;
+      return manager.appSize().width || (session?.width ?? 0);
     },
     get appHeight() {
-      return session?.height ?? 0;
+      return manager.appSize().height || (session?.height ?? 0);
     },
     grabFrame() {
       const video = manager.liveVideo();
@@ -275,6 +315,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     get lastLatencyMs() {
       return lastLatencyMs;
     },
+    latencySamples,
     get streams() {
       return streams;
     },

@@ -13,7 +13,7 @@ import { FrameStampReader } from './frame-stamp-reader.js';
 import { scoreStream, type HealthScore } from './health-score.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
 import type { HeadTracker } from './head-tracker.js';
-import { rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
+import { bitrateKbps, rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { debugLog } from './debug-log.js';
 
@@ -41,6 +41,12 @@ export interface StreamView {
   resumed: boolean;
   fps: number;
   displayedSeq: number | null;
+  /** App size of this stream's latest decoded frame (stamp strip excluded); null before one. */
+  frameWidth: number | null;
+  frameHeight: number | null;
+  bitrateKbps: number | null;
+  rttMs: number | null;
+  packetLoss: number | null;
 }
 
 export interface SwitchRecord {
@@ -61,6 +67,8 @@ export interface StreamManagerEvents {
   /** The live stream presented its first frame (false again when it is lost). */
   ready: boolean;
   error: { message: string };
+  /** The live stream's app size changed (a resize input, or a switch to a stream of another size). */
+  size: { width: number; height: number };
 }
 
 interface Entry {
@@ -76,6 +84,7 @@ interface Entry {
   rtcPrev: RtcSample | null;
   packetLoss: number | null;
   rttMs: number | null;
+  bitrateKbps: number | null;
   health: HealthScore;
 }
 
@@ -137,8 +146,27 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     return (id !== null && this.entries.get(id)?.reader) || null;
   }
 
+  /**
+   * The app size the live picture shows: from its decoded frame (resize inputs
+   * change it on every replica; SessionInfo keeps the creation size), else the
+   * session's size until a frame arrives.
+   */
   appSize(): { width: number; height: number } {
+    const live = this.liveVideo();
+    return (live && videoAppSize(live)) ?? this.sessionSize();
+  }
+
+  private sessionSize(): { width: number; height: number } {
     return { width: this.session?.width ?? 0, height: this.session?.height ?? 0 };
+  }
+
+  private lastEmittedSize = { width: 0, height: 0 };
+
+  private emitSizeIfChanged(): void {
+    const size = this.appSize();
+    if (size.width === this.lastEmittedSize.width && size.height === this.lastEmittedSize.height) return;
+    this.lastEmittedSize = size;
+    this.emit('size', size);
   }
 
   /** After every (re-)join: fresh Device, transport and consumers. */
@@ -189,7 +217,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (this.session && session.sessionId !== this.session.sessionId) return;
     const sizeChanged = !this.session || this.session.width !== session.width || this.session.height !== session.height;
     this.session = session;
-    if (sizeChanged) for (const e of this.entries.values()) sizeVideo(e.video, session);
+    if (sizeChanged) for (const e of this.entries.values()) sizeVideo(e.video, this.sessionSize());
     void this.reconcile();
   }
 
@@ -270,9 +298,14 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         return;
       }
       const video = createVideo(consumer.track);
-      if (this.session) sizeVideo(video, this.session);
+      sizeVideo(video, this.sessionSize());
+      // Each stream is sized from its own frames: replicas apply a resize at the same seq, not the same instant.
+      video.addEventListener('resize', () => {
+        sizeVideo(video, videoAppSize(video) ?? this.sessionSize());
+        if (this.liveVideo() === video) this.emitSizeIfChanged();
+      });
       this.opts.stage.appendChild(video);
-      const reader = new FrameStampReader(video, () => this.appSize());
+      const reader = new FrameStampReader(video, () => videoAppSize(video) ?? this.sessionSize());
       reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
       reader.start();
       const entry: Entry = {
@@ -288,6 +321,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         rtcPrev: null,
         packetLoss: null,
         rttMs: null,
+        bitrateKbps: null,
         health: { score: 0, hardFailure: false, reasons: [] },
       };
       consumer.on('transportclose', () => (entry.closed = true));
@@ -467,6 +501,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       e.video.classList.toggle('live', live);
       e.video.classList.toggle('standby', !live);
     }
+    this.emitSizeIfChanged();
   }
 
   private async pollStats(): Promise<void> {
@@ -476,6 +511,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         const report = await e.consumer.getStats();
         const sample = sampleRtcStats(report.values() as Iterable<{ type?: unknown } & Record<string, unknown>>);
         const h = rtcHealth(e.rtcPrev, sample);
+        e.bitrateKbps = bitrateKbps(e.rtcPrev, sample);
         e.rtcPrev = sample;
         e.packetLoss = h.packetLoss;
         e.rttMs = h.rttMs;
@@ -508,6 +544,11 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         resumed: e?.resumed ?? false,
         fps: e ? e.reader.timeline.fps(now) : 0,
         displayedSeq: e?.reader.timeline.lastSeq ?? null,
+        frameWidth: (e && videoAppSize(e.video)?.width) ?? null,
+        frameHeight: (e && videoAppSize(e.video)?.height) ?? null,
+        bitrateKbps: e?.bitrateKbps ?? null,
+        rttMs: e?.rttMs ?? null,
+        packetLoss: e?.packetLoss ?? null,
       };
     });
   }
@@ -535,6 +576,17 @@ function createVideo(track: MediaStreamTrack): HTMLVideoElement {
 }
 
 /** The video is taller than the crop box by the stamp strip, which overflows out of sight. */
-function sizeVideo(video: HTMLVideoElement, session: SessionInfo): void {
-  video.style.height = `${((session.height + STAMP_HEIGHT) / session.height) * 100}%`;
+function sizeVideo(video: HTMLVideoElement, app: { width: number; height: number }): void {
+  if (app.height <= 0) return;
+  video.style.height = `${((app.height + STAMP_HEIGHT) / app.height) * 100}%`;
+}
+
+/**
+ * The app size a decoded frame carries: renderers send the app surface plus
+ * the stamp strip at 1:1 (screencast tracks keep their resolution).
+ */
+export function videoAppSize(video: HTMLVideoElement): { width: number; height: number } | null {
+  const w = video.videoWidth;
+  const h = video.videoHeight - STAMP_HEIGHT;
+  return w > 0 && h > 0 ? { width: w, height: h } : null;
 }

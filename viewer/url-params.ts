@@ -10,6 +10,8 @@ export interface ViewerParams {
   mode: StreamMode;
   /** `?debug`: verbose console logging. */
   debug: boolean;
+  /** `?fit=1`: size the app to the browser window (sent as resize inputs). Off by default. */
+  fit: boolean;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -24,6 +26,7 @@ export function parseViewerParams(search: string, hash: string, storedToken: str
     sessionId: rawSession !== null && ID_PATTERN.test(rawSession) ? rawSession : null,
     mode: q.get('mode') === 'hot' ? 'hot' : 'warm',
     debug: q.has('debug'),
+    fit: q.get('fit') === '1' || q.get('fit') === 'true',
   };
 }
 

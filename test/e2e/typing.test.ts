@@ -6,6 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { psnr } from '../helpers/image.js';
+import { authHeaders } from '../helpers/credentials.js';
 import { removeDir, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceRender } from '../helpers/reference-render.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
@@ -74,8 +75,43 @@ describe('e2e: typing in Chromium shows up in the video', () => {
 
   it('types "Hello, Lockstep" and the displayed frame matches the reference render', async (t) => {
     const page = await browser.context.newPage();
-    await page.goto(`${server.url}/?session=${sessionId}`);
+    // Record every SDP Chromium applies, to check what media profile it negotiated.
+    await page.addInitScript(() => {
+      const sdps: string[] = [];
+      (window as unknown as { __sdps: string[] }).__sdps = sdps;
+      type SetDescription = (this: RTCPeerConnection, d?: { sdp?: string }) => Promise<void>;
+      const proto = RTCPeerConnection.prototype as unknown as Record<string, SetDescription>;
+      for (const name of ['setLocalDescription', 'setRemoteDescription']) {
+        const original = proto[name];
+        if (!original) continue;
+        proto[name] = function (this: RTCPeerConnection, d?: { sdp?: string }) {
+          if (d?.sdp) sdps.push(d.sdp);
+          return original.call(this, d);
+        };
+      }
+    });
+    await page.goto(`${server.url}/?session=${sessionId}&token=${encodeURIComponent(server.ownerToken)}`);
     await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
+
+    // Media is DTLS-SRTP end to end: Chromium negotiated UDP/TLS/RTP/SAVPF with a
+    // DTLS fingerprint in every media section, and the SFU's transports (the
+    // node's and this viewer's) are all WebRTC transports whose DTLS handshake completed.
+    const sdps = await page.evaluate(() => (window as unknown as { __sdps: string[] }).__sdps);
+    assert.ok(sdps.length >= 2, 'an offer and an answer were applied');
+    for (const sdp of sdps) {
+      const media = sdp.split(/\r?\n/).filter((l) => l.startsWith('m='));
+      assert.ok(media.length > 0);
+      for (const m of media) assert.match(m, /^m=\w+ \d+ UDP\/TLS\/RTP\/SAVPF /, `media line ${m}`);
+      assert.match(sdp, /a=fingerprint:sha-\d+ [0-9A-F:]+/i);
+      assert.doesNotMatch(sdp, / RTP\/AVP /);
+    }
+    const stats = await waitFor('viewer and node transports DTLS-connected', async () => {
+      const res = await fetch(`${server.url}/api/sessions/${sessionId}/stats`, { headers: authHeaders(server.url) });
+      const body = (await res.json()) as { transports: Array<{ class: string; side: string; dtlsState: string }> };
+      const sides = new Set(body.transports.filter((t) => t.dtlsState === 'connected').map((t) => t.side));
+      return sides.has('viewer') && sides.has('node') ? body : undefined;
+    });
+    for (const t of stats.transports) assert.equal(t.class, 'WebRtcTransport');
 
     // The viewer shows the pinned app version.
     const pinned = (await getSession(server.url, sessionId)).app;

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { rememberServer, secretsFor, secretsForDataDir } from './credentials.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -94,25 +95,39 @@ function launch(
 export interface ServerProc extends Proc {
   url: string;
   dataDir: string;
+  /** The operator owner token: the one passed in, or the one the server printed at first start. */
+  ownerToken: string;
+  /** The cluster join token nodes need (startNode passes it by default). */
+  joinToken: string;
 }
 
+/**
+ * Starts server/main.ts with a generated owner token and join token (the same
+ * ones again on a restart with the same dataDir). `env` may override them; with
+ * LOCKSTEP_OWNER_TOKEN set to '' the server generates and prints its own.
+ */
 export async function startServer(
   opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
 ): Promise<ServerProc> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-data-'));
-  const { proc, ready } = launch(
-    'server',
-    'server/main.ts',
-    {
-      LOCKSTEP_PORT: String(opts.port ?? 0),
-      LOCKSTEP_DATA_DIR: dataDir,
-      LOCKSTEP_MEDIASOUP_WORKERS: '1',
-      ...opts.env,
-    },
-    /LOCKSTEP_SERVER_URL=(\S+)/,
-  );
+  const secrets = secretsForDataDir(dataDir);
+  const env = {
+    LOCKSTEP_PORT: String(opts.port ?? 0),
+    LOCKSTEP_DATA_DIR: dataDir,
+    LOCKSTEP_MEDIASOUP_WORKERS: '1',
+    LOCKSTEP_OWNER_TOKEN: secrets.ownerToken,
+    LOCKSTEP_JOIN_TOKEN: secrets.joinToken,
+    ...opts.env,
+  };
+  const { proc, ready } = launch('server', 'server/main.ts', env, /LOCKSTEP_SERVER_URL=(\S+)/);
   const m = await ready;
-  return Object.assign(proc, { url: m[1] ?? '', dataDir });
+  const url = m[1] ?? '';
+  const printed = /^LOCKSTEP_OWNER_TOKEN=(\S+)$/m.exec(proc.output())?.[1];
+  const ownerToken = printed ?? env.LOCKSTEP_OWNER_TOKEN;
+  const joinToken = env.LOCKSTEP_JOIN_TOKEN;
+  if (printed) secrets.ownerToken = printed;
+  rememberServer(url, { ownerToken, joinToken });
+  return Object.assign(proc, { url, dataDir, ownerToken, joinToken });
 }
 
 export async function startNode(opts: {
@@ -130,6 +145,8 @@ export async function startNode(opts: {
       LOCKSTEP_SERVER_URL: opts.url,
       LOCKSTEP_HOST_ID: opts.hostId,
       LOCKSTEP_NODE_ID: opts.nodeId ?? opts.hostId,
+      // The join token of the test server at this URL (override with env to test refusals).
+      LOCKSTEP_JOIN_TOKEN: secretsFor(opts.url)?.joinToken ?? '',
       ...opts.env,
     },
     /LOCKSTEP_NODE_READY/,

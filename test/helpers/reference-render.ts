@@ -4,11 +4,12 @@
 import { createCanvas } from 'canvas';
 import type { SequencedInput } from '../../protocol/input.js';
 import { getApp } from '../../render/apps/index.js';
+import { authHeaders } from './credentials.js';
 
 export async function fetchLog(url: string, sessionId: string, fromSeq = 1): Promise<SequencedInput[]> {
   const all: SequencedInput[] = [];
   for (let from = fromSeq; ;) {
-    const res = await fetch(`${url}/api/sessions/${sessionId}/log?from=${from}`);
+    const res = await fetch(`${url}/api/sessions/${sessionId}/log?from=${from}`, { headers: authHeaders(url) });
     if (!res.ok) throw new Error(`log fetch ${res.status}`);
     const body = (await res.json()) as { inputs: SequencedInput[]; headSeq: number };
     all.push(...body.inputs);
@@ -25,7 +26,7 @@ export interface StoredSnapshotJson {
 }
 
 export async function fetchSnapshot(url: string, sessionId: string): Promise<StoredSnapshotJson | null> {
-  const res = await fetch(`${url}/api/sessions/${sessionId}/snapshot`);
+  const res = await fetch(`${url}/api/sessions/${sessionId}/snapshot`, { headers: authHeaders(url) });
   if (!res.ok) throw new Error(`snapshot fetch ${res.status}`);
   return ((await res.json()) as { snapshot: StoredSnapshotJson | null }).snapshot;
 }

@@ -12,6 +12,7 @@ import type {
   ViewerResponses,
   ViewerServerToClient,
 } from '../../protocol/signalling.js';
+import { authHeaders, ownerTokenFor } from './credentials.js';
 
 export class RequestFailed extends Error {
   constructor(
@@ -35,11 +36,14 @@ export class TestViewer {
     });
   }
 
-  static async connect(url: string, token = ''): Promise<TestViewer> {
+  /** Connects with `token`, by default the owner token of the test server at `url` ('' connects without one). */
+  static async connect(url: string, token: string = ownerTokenFor(url)): Promise<TestViewer> {
     const socket: Socket<ViewerServerToClient, ViewerClientToServer> = io(`${url}/viewer`, {
       auth: { token },
       transports: ['websocket'],
       reconnection: false,
+      // One connection per test viewer: a kick (revoked token) closes the whole connection.
+      forceNew: true,
     });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', () => resolve());
@@ -82,8 +86,8 @@ export class TestViewer {
   }
 }
 
-export async function getSession(url: string, sessionId: string): Promise<SessionInfo> {
-  const res = await fetch(`${url}/api/sessions/${sessionId}`);
+export async function getSession(url: string, sessionId: string, token?: string): Promise<SessionInfo> {
+  const res = await fetch(`${url}/api/sessions/${sessionId}`, { headers: authHeaders(url, token) });
   if (!res.ok) throw new Error(`GET session ${sessionId}: ${res.status}`);
   return ((await res.json()) as { session: SessionInfo }).session;
 }

@@ -1,6 +1,7 @@
 // Reading the browser viewer's state (window.__lockstep) from tests, the
 // failover demo and the benchmarks, and measuring a failover from outside.
 import type { Page } from 'playwright-core';
+import { ownerTokenFor } from './credentials.js';
 import { waitFor } from './viewer-client.js';
 
 export interface ViewerPageState {
@@ -38,8 +39,9 @@ export async function openViewer(
   url: string,
   sessionId: string,
   mode: 'hot' | 'warm' = 'warm',
+  token: string = ownerTokenFor(url),
 ): Promise<void> {
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}`);
+  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}`);
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }

@@ -3,6 +3,7 @@
 // errors and break nothing.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { authHeaders } from '../helpers/credentials.js';
 import { removeDir, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
@@ -14,7 +15,7 @@ interface ProducerStat {
 }
 
 async function producerStats(url: string, sessionId: string): Promise<ProducerStat[]> {
-  const res = await fetch(`${url}/api/sessions/${sessionId}/stats`);
+  const res = await fetch(`${url}/api/sessions/${sessionId}/stats`, { headers: authHeaders(url) });
   const body = (await res.json()) as { replicas: Array<{ producer: ProducerStat[] | null }> };
   return body.replicas.flatMap((r) => r.producer ?? []);
 }

@@ -169,3 +169,20 @@ test('unknown commands, unknown flags and bad values exit 1', () => {
   assert.equal(port.status, 1);
   assert.match(port.stderr, /--port must be an integer from 0 to 65535/);
 });
+
+test('serverEnvFromOptions maps --join-token and --owner-token and refuses short secrets', () => {
+  const join = 'lsj_0123456789abcdefghijklmnopqrstuv';
+  const owner = 'lso_0123456789abcdefghijklmnopqrstuv';
+  assert.deepEqual(serverEnvFromOptions({ joinToken: join, ownerToken: owner }), {
+    LOCKSTEP_JOIN_TOKEN: join,
+    LOCKSTEP_OWNER_TOKEN: owner,
+  });
+  assert.throws(() => serverEnvFromOptions({ joinToken: 'short' }), /--join-token must be 22-256 characters/);
+  assert.throws(() => serverEnvFromOptions({ ownerToken: 'has spaces and is long enough' }), /--owner-token/);
+});
+
+test('lockstep token new prints a 192-bit secret', () => {
+  const r = cli('token', 'new');
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout.trim(), /^lsj_[A-Za-z0-9_-]{32}$/);
+});

@@ -59,7 +59,9 @@ test('url params: session from query or hash, mode, token fallback', () => {
     sessionId: 'abc',
     mode: 'hot',
     debug: true,
+    fit: false,
   });
+  assert.equal(parseViewerParams('?fit=1', '', null).fit, true);
   assert.equal(parseViewerParams('', '#/s/s-42', null).sessionId, 's-42');
   assert.equal(parseViewerParams('?session=bad id', '', null).sessionId, null);
   assert.equal(parseViewerParams('?mode=bogus', '', null).mode, 'warm');

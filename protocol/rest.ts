@@ -1,0 +1,49 @@
+// REST request shapes. Every body, query and path parameter the server reads
+// is parsed with one of these; anything else is a 400 with a typed error.
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+import { IdSchema } from './session.js';
+
+/** A bearer credential as it arrives (header or `?token=`): bounded before anything hashes it. */
+export const BearerTokenSchema = z
+  .string()
+  .min(1)
+  .max(LIMITS.maxTokenLength)
+  .regex(/^[A-Za-z0-9_-]+$/, 'tokens are [A-Za-z0-9_-]');
+
+export const SessionParamsSchema = z.object({ id: IdSchema }).strict();
+
+const seqParam = z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER);
+export const LogQuerySchema = z
+  .object({ from: seqParam.default(1), to: seqParam.default(Number.MAX_SAFE_INTEGER), token: z.string().optional() })
+  .strict()
+  .refine((q) => q.to >= q.from, { message: 'from/to must be integers with 1 <= from <= to' });
+
+/** Only the credential may ride in the query of the other GET endpoints. */
+export const TokenOnlyQuerySchema = z.object({ token: z.string().optional() }).strict();
+
+/** POST /api/tokens/rotate: the presented owner token is revoked, a new one returned. */
+export const RotateTokenBodySchema = z
+  .object({
+    /** Also revoke every other owner token and share link of this owner (a leak). */
+    revokeShares: z.boolean().optional(),
+  })
+  .strict();
+
+/** POST /api/tokens/revoke: revoke one share link (or node credential, operator only) by id. */
+export const RevokeTokenBodySchema = z.object({ id: IdSchema }).strict();
+
+/** POST /api/owners (operator only): a token for another owner; their sessions are theirs alone. */
+export const CreateOwnerBodySchema = z
+  .object({
+    owner: IdSchema,
+    ttlDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
+
+export interface IssuedToken {
+  id: string;
+  token: string;
+  owner: string;
+  expiresAt: number;
+}

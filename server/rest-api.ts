@@ -1,0 +1,253 @@
+// The REST API under /api. Every request needs `Authorization: Bearer <token>`
+// (or `?token=`): an owner token sees its own sessions, a share link only its
+// session. Path parameters, queries and bodies are parsed with the zod schemas
+// in protocol/rest.ts; every failure is a typed JSON error.
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { z } from 'zod';
+import type { ErrorCode } from '../protocol/errors.js';
+import { LIMITS } from '../protocol/limits.js';
+import { getLogger } from '../protocol/logger.js';
+import {
+  BearerTokenSchema,
+  CreateOwnerBodySchema,
+  LogQuerySchema,
+  RevokeTokenBodySchema,
+  RotateTokenBodySchema,
+  SessionParamsSchema,
+  TokenOnlyQuerySchema,
+  type IssuedToken,
+} from '../protocol/rest.js';
+import type { SessionInfo } from '../protocol/session.js';
+import type { Access, ViewerIdentity } from './access.js';
+import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
+import type { NodeGateway } from './node-gateway.js';
+import { TokenBucket } from './rate-limit.js';
+import type { Session } from './session.js';
+import type { SessionManager } from './session-manager.js';
+import type { Sfu } from './sfu.js';
+import type { SqliteInputLog } from './sqlite-input-log.js';
+import type { ViewerGateway } from './viewer-gateway.js';
+
+const log = getLogger('rest');
+
+const STATUS: Record<ErrorCode, number> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'rate-limited': 429,
+  'too-large': 413,
+  unavailable: 503,
+  internal: 500,
+};
+const REST_REQUESTS_PER_SECOND = 50;
+const MAX_TRACKED_BUCKETS = 10_000;
+
+export interface RestDeps {
+  manager: SessionManager;
+  access: Access;
+  inputLog: SqliteInputLog;
+  sfu: Sfu;
+  /** Filled in once socket.io is up: revocations drop live connections through them. */
+  gateways: { viewers?: ViewerGateway; nodes?: NodeGateway };
+}
+
+function sendError(res: Response, code: ErrorCode, message: string): void {
+  if (code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer realm="lockstep"');
+  res.status(STATUS[code]).json({ error: { code, message } });
+}
+
+function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, what: string): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+  throw new BadRequestError(`malformed ${what}: ${issues.join('; ')}`, {});
+}
+
+function presentedToken(req: Request): string | undefined {
+  const header = req.headers.authorization;
+  if (typeof header === 'string') return /^Bearer\s+(\S+)\s*$/i.exec(header)?.[1] ?? '';
+  const q: unknown = (req.query as Record<string, unknown>).token;
+  return typeof q === 'string' ? q : undefined;
+}
+
+function identity(res: Response): ViewerIdentity {
+  return (res.locals as { identity: ViewerIdentity }).identity;
+}
+
+export function restApi(deps: RestDeps): Router {
+  const { manager, access, inputLog, sfu } = deps;
+  const router = express.Router();
+  const buckets = new Map<string, TokenBucket>();
+
+  // Authentication first: an unauthenticated request gets nothing, not even a body parse.
+  router.use((req, res, next) => {
+    res.setHeader('Cache-Control', 'no-store');
+    const raw = presentedToken(req);
+    const token = raw === undefined ? undefined : BearerTokenSchema.safeParse(raw);
+    const id = token?.success ? access.authenticateViewer(token.data) : null;
+    if (!id) {
+      sendError(res, 'unauthorized', 'a valid token is required (Authorization: Bearer <token>)');
+      return;
+    }
+    if (buckets.size > MAX_TRACKED_BUCKETS) buckets.clear();
+    let bucket = buckets.get(id.tokenId);
+    if (!bucket) buckets.set(id.tokenId, (bucket = new TokenBucket(REST_REQUESTS_PER_SECOND, 'API requests')));
+    try {
+      bucket.take();
+    } catch (err) {
+      next(err);
+      return;
+    }
+    (res.locals as { identity: ViewerIdentity }).identity = id;
+    next();
+  });
+  router.use(express.json({ limit: '16kb', strict: true }));
+
+  /** The session if this identity may see it; the same 404 otherwise (ids are not probeable). */
+  const visible = (id: ViewerIdentity, sessionId: string): Session => {
+    const session = manager.sessions.get(sessionId);
+    const ok = session && (id.sessionId ? id.sessionId === sessionId : session.meta.owner === id.owner);
+    if (!session || !ok) throw new NotFoundError(`no session ${sessionId}`, { sessionId });
+    return session;
+  };
+  const sessionOf = (req: Request, res: Response): Session => {
+    const { id } = parse(SessionParamsSchema, req.params, 'path');
+    return visible(identity(res), id);
+  };
+
+  router.get('/sessions', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    const id = identity(res);
+    const sessions: SessionInfo[] = manager
+      .list()
+      .filter((s) => (id.sessionId ? s.sessionId === id.sessionId : manager.get(s.sessionId).meta.owner === id.owner));
+    res.json({ sessions });
+  });
+  router.get('/sessions/:id', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    res.json({ session: sessionOf(req, res).info(Date.now()) });
+  });
+  // Media statistics per replica producer, and every transport of the session's
+  // router with its class and DTLS state (all WebRTC, all DTLS-SRTP).
+  router.get('/sessions/:id/stats', async (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    const session = sessionOf(req, res);
+    const replicas = await Promise.all(
+      [...session.replicas.values()].map(async (r) => ({
+        replicaId: r.replicaId,
+        hostId: r.hostId,
+        state: r.state,
+        producer: r.producer && !r.producer.closed ? await r.producer.getStats() : null,
+      })),
+    );
+    const transports = sfu.transports(session.id).map((t) => {
+      const webrtc = t as Partial<{ dtlsState: string; iceState: string; dtlsParameters: { role?: string } }>;
+      const app = t.appData as { nodeId?: unknown; viewer?: unknown };
+      return {
+        id: t.id,
+        class: t.constructor.name,
+        side: app.nodeId !== undefined ? 'node' : app.viewer !== undefined ? 'viewer' : 'unknown',
+        dtlsState: webrtc.dtlsState ?? null,
+        iceState: webrtc.iceState ?? null,
+      };
+    });
+    res.json({ replicas, transports });
+  });
+  // The durable input log (used to rebuild a reference state anywhere).
+  router.get('/sessions/:id/log', (req, res) => {
+    const q = parse(LogQuerySchema, req.query, 'query');
+    const session = sessionOf(req, res);
+    res.json({ headSeq: session.headSeq, inputs: inputLog.read(session.id, q.from, q.to, LIMITS.maxFetchBatch) });
+  });
+  // The latest stored snapshot (state transfer source), base64.
+  router.get('/sessions/:id/snapshot', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    const session = sessionOf(req, res);
+    const snap = inputLog.latestSnapshot(session.id);
+    res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
+  });
+
+  // ---- credentials (secrets are returned once, at creation; lists carry metadata only)
+  router.get('/tokens', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    const id = identity(res);
+    if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot list tokens', {});
+    res.json({
+      tokens: access.store.listActive(id.owner).map((t) => ({
+        id: t.id,
+        kind: t.kind,
+        role: t.role,
+        sessionId: t.sessionId,
+        label: t.label,
+        createdAt: t.createdAt,
+        expiresAt: t.expiresAt,
+        current: t.id === id.tokenId,
+      })),
+    });
+  });
+  router.post('/tokens/rotate', (req, res) => {
+    const body = parse(RotateTokenBodySchema, req.body ?? {}, 'body');
+    const { issued, revoked } = access.rotateOwner(identity(res), body.revokeShares === true);
+    log.warn({ owner: identity(res).owner, newTokenId: issued.id, revoked: revoked.length }, 'owner token rotated');
+    const reply: IssuedToken = {
+      id: issued.id,
+      token: issued.secret,
+      owner: identity(res).owner,
+      expiresAt: issued.expiresAt,
+    };
+    res.json(reply);
+    // After the reply: this very request's connection may be among those dropped.
+    deps.gateways.viewers?.kick(revoked);
+  });
+  router.post('/tokens/revoke', (req, res) => {
+    const body = parse(RevokeTokenBodySchema, req.body, 'body');
+    access.revoke(identity(res), body.id);
+    const dropped = (deps.gateways.viewers?.kick([body.id]) ?? 0) + (deps.gateways.nodes?.kick([body.id]) ?? 0);
+    log.info({ tokenId: body.id, dropped }, 'token revoked');
+    res.json({ revoked: true, dropped });
+  });
+  // Operator only: node credentials (metadata) and whether each node is connected now.
+  router.get('/nodes', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    if (!identity(res).admin) throw new ForbiddenError('only the operator token can list nodes', {});
+    res.json({
+      credentials: access.store.listActiveOfKind('node').map((t) => ({
+        id: t.id,
+        nodeId: t.nodeId,
+        createdAt: t.createdAt,
+        expiresAt: t.expiresAt,
+        connected: t.nodeId !== null && manager.nodes.get(t.nodeId) !== undefined,
+      })),
+    });
+  });
+  router.post('/owners', (req, res) => {
+    const body = parse(CreateOwnerBodySchema, req.body, 'body');
+    const issued = access.createOwner(identity(res), body.owner, body.ttlDays);
+    const reply: IssuedToken = { id: issued.id, token: issued.secret, owner: body.owner, expiresAt: issued.expiresAt };
+    res.json(reply);
+  });
+
+  router.use((_req, res) => sendError(res, 'not-found', 'no such API endpoint'));
+  // Typed errors → their status; body-parser errors (bad JSON, too large) → 400/413.
+  router.use((err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    if (err instanceof LockstepError) {
+      sendError(res, err.code, err.message);
+      return;
+    }
+    const status = (err as { status?: unknown }).status;
+    if (status === 413) sendError(res, 'too-large', 'request body too large');
+    else if (typeof status === 'number' && status >= 400 && status < 500)
+      sendError(res, 'bad-request', 'malformed request body');
+    else {
+      log.error({ err }, 'API request failed');
+      sendError(res, 'internal', 'internal error');
+    }
+  });
+  return router;
+}

@@ -1,0 +1,81 @@
+// Live thumbnails for the session list: renderer nodes send a small JPEG of
+// each replica's last frame every few seconds; the server keeps the newest
+// one per session in memory (never on disk: it is a preview, not state) and
+// serves it at GET /api/sessions/:id/thumbnail.jpg.
+import { createHash } from 'node:crypto';
+import type { Request, RequestHandler } from 'express';
+import { LIMITS } from '../protocol/limits.js';
+import { IdSchema } from '../protocol/session.js';
+
+export interface Thumbnail {
+  jpeg: Buffer;
+  /** ms since the epoch when it arrived. */
+  at: number;
+  replicaId: string;
+  etag: string;
+}
+
+/** JPEG files start with SOI + a marker (FF D8 FF). */
+export function isJpeg(data: Buffer): boolean {
+  return data.length >= 4 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
+}
+
+export class ThumbnailStore {
+  readonly #bySession = new Map<string, Thumbnail>();
+  readonly #now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.#now = now;
+  }
+
+  /** Keeps `jpeg` as the session's thumbnail; false (and nothing kept) when it is not a bounded JPEG. */
+  put(sessionId: string, replicaId: string, jpeg: Buffer): boolean {
+    if (jpeg.length > LIMITS.maxThumbnailBytes || !isJpeg(jpeg)) return false;
+    const etag = `"${createHash('sha1').update(jpeg).digest('base64url').slice(0, 16)}"`;
+    this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, etag });
+    return true;
+  }
+
+  get(sessionId: string): Thumbnail | undefined {
+    return this.#bySession.get(sessionId);
+  }
+
+  forget(sessionId: string): void {
+    this.#bySession.delete(sessionId);
+  }
+
+  get size(): number {
+    return this.#bySession.size;
+  }
+}
+
+/**
+ * The REST handler. `canSee` decides with the same rules as the rest of the
+ * REST layer; a session the caller may not see answers 404 like a missing one.
+ */
+export function thumbnailHandler(deps: {
+  thumbnails: ThumbnailStore;
+  canSee: (req: Request, sessionId: string) => boolean;
+}): RequestHandler {
+  return (req, res) => {
+    const id = IdSchema.safeParse(req.params.id);
+    if (!id.success || !deps.canSee(req, id.data)) {
+      res.status(404).json({ error: { code: 'not-found', message: 'no such session' } });
+      return;
+    }
+    const thumb = deps.thumbnails.get(id.data);
+    if (!thumb) {
+      res.status(404).json({ error: { code: 'not-found', message: 'no thumbnail yet' } });
+      return;
+    }
+    // Private: it shows the session's content; revalidate every time (it changes every few seconds).
+    res.setHeader('Cache-Control', 'private, no-cache');
+    res.setHeader('ETag', thumb.etag);
+    res.setHeader('Last-Modified', new Date(thumb.at).toUTCString());
+    if (req.headers['if-none-match'] === thumb.etag) {
+      res.status(304).end();
+      return;
+    }
+    res.type('image/jpeg').send(thumb.jpeg);
+  };
+}

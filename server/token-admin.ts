@@ -1,0 +1,52 @@
+// Offline credential administration on a server's database (the `lockstep
+// token` commands). SQLite in WAL mode lets this run next to a live server; the
+// server's periodic re-check drops connections whose credentials were revoked
+// here within seconds.
+import { join } from 'node:path';
+import { OPERATOR_OWNER } from './access.js';
+import { openDatabase } from './database.js';
+import { TokenStore, newSecret } from './token-store.js';
+
+export function databaseFile(dataDir: string): string {
+  return join(dataDir, 'lockstep.sqlite');
+}
+
+/** A fresh random secret (192 bits), e.g. for LOCKSTEP_JOIN_TOKEN. */
+export function generateSecret(): string {
+  return newSecret('owner').replace(/^lso_/, 'lsj_');
+}
+
+function withStore<T>(dataDir: string, fn: (store: TokenStore) => T): T {
+  const db = openDatabase(databaseFile(dataDir));
+  try {
+    return fn(new TokenStore(db));
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * Revokes every operator owner token (and, with `shares`, every share link of
+ * the operator) and issues a new operator token. Returns the new secret.
+ */
+export function rotateOperatorToken(
+  dataDir: string,
+  opts: { ttlDays: number; shares: boolean },
+): { token: string; revoked: number; expiresAt: number } {
+  return withStore(dataDir, (store) => {
+    const revoked = store.revokeWhere({ owner: OPERATOR_OWNER, ...(opts.shares ? {} : { kind: 'owner' as const }) });
+    const issued = store.issue({
+      kind: 'owner',
+      owner: OPERATOR_OWNER,
+      role: 'admin',
+      label: 'rotated',
+      ttlMs: opts.ttlDays * 24 * 3600_000,
+    });
+    return { token: issued.secret, revoked: revoked.length, expiresAt: issued.expiresAt };
+  });
+}
+
+/** Revokes every node credential: each node must re-join with the (new) join token. */
+export function revokeNodeCredentials(dataDir: string): number {
+  return withStore(dataDir, (store) => store.revokeWhere({ kind: 'node' }).length);
+}

@@ -1,0 +1,68 @@
+// Pure parts of the viewer/operator extras: fit-to-window sizes, bitrate from
+// RTC stats, thumbnails from I420 frames, metric causes, copy text bounds.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import sharp from 'sharp';
+import { LIMITS } from '../../protocol/limits.js';
+import { STAMP_HEIGHT } from '../../protocol/frame-stamp.js';
+import { fitSize, needsResize } from '../../viewer/fit-size.js';
+import { bitrateKbps, sampleRtcStats } from '../../viewer/rtc-stats.js';
+import { appAreaRgb, encodeThumbnail } from '../../render/thumbnailer.js';
+import { boundText } from '../../render/copy-text.js';
+import { isJpeg, ThumbnailStore } from '../../server/thumbnails.js';
+
+test('fitSize clamps to the viewport limits and rounds down to even', () => {
+  assert.deepEqual(fitSize(1001.7, 599), { width: 1000, height: 598 });
+  assert.deepEqual(fitSize(10, 10), { width: LIMITS.minViewport, height: LIMITS.minViewport });
+  assert.deepEqual(fitSize(99_999, 99_999), { width: LIMITS.maxViewportWidth, height: LIMITS.maxViewportHeight });
+  assert.deepEqual(fitSize(Number.NaN, 300), { width: LIMITS.minViewport, height: 300 });
+  assert.ok(!needsResize({ width: 800, height: 600 }, { width: 802, height: 600 }));
+  assert.ok(needsResize({ width: 800, height: 600 }, { width: 900, height: 600 }));
+});
+
+test('bitrate from two inbound-rtp samples', () => {
+  const report = (bytes: number, ts: number) => [
+    { type: 'inbound-rtp', kind: 'video', packetsReceived: 100, packetsLost: 0, bytesReceived: bytes, timestamp: ts },
+  ];
+  const a = sampleRtcStats(report(10_000, 1000));
+  const b = sampleRtcStats(report(135_000, 2000));
+  assert.equal(bitrateKbps(a, b), 1000);
+  assert.equal(bitrateKbps(null, b), null);
+  assert.equal(bitrateKbps(b, a), null, 'time going backwards gives nothing');
+});
+
+test('thumbnails: I420 app area back to RGB, then a small real JPEG', async () => {
+  // A 64x(48+16) I420 frame: mid-grey app area (Y=126 → ~128 RGB), black stamp strip.
+  const width = 64;
+  const height = 48 + STAMP_HEIGHT;
+  const i420 = new Uint8Array((width * height * 3) / 2);
+  i420.fill(126, 0, width * 48);
+  i420.fill(16, width * 48, width * height);
+  i420.fill(128, width * height);
+  const rgb = appAreaRgb({ i420, width, height, seq: 1 });
+  assert.equal(rgb.width, 64);
+  assert.equal(rgb.height, 48);
+  assert.ok(Math.abs((rgb.data[0] ?? 0) - 128) <= 2, `grey ${rgb.data[0]}`);
+  const jpeg = await encodeThumbnail(rgb, 32, 70);
+  assert.ok(isJpeg(jpeg));
+  const meta = await sharp(jpeg).metadata();
+  assert.equal(meta.format, 'jpeg');
+  assert.equal(meta.width, 32);
+  assert.equal(meta.height, 24);
+  const store = new ThumbnailStore(() => 42);
+  assert.ok(store.put('s-1', 's-1.r1', jpeg));
+  assert.equal(store.get('s-1')?.at, 42);
+  assert.ok(!store.put('s-1', 's-1.r1', Buffer.from('not a jpeg')), 'only JPEGs are kept');
+  assert.ok(!store.put('s-1', 's-1.r1', Buffer.concat([jpeg, Buffer.alloc(LIMITS.maxThumbnailBytes)])));
+  store.forget('s-1');
+  assert.equal(store.size, 0);
+});
+
+test('copy text is bounded without splitting a surrogate pair', () => {
+  assert.equal(boundText(null), null);
+  assert.equal(boundText('abc'), 'abc');
+  const long = 'a'.repeat(LIMITS.maxPasteChars - 1) + '😀';
+  const cut = boundText(long) ?? '';
+  assert.equal(cut.length, LIMITS.maxPasteChars - 1);
+  assert.equal(cut, 'a'.repeat(LIMITS.maxPasteChars - 1));
+});

@@ -1,0 +1,199 @@
+// The session view's extras: the toolbar (stats, fit to window, fullscreen),
+// the viewer's own shortcuts, fit-to-window resizes and copy out of the app.
+// Kept apart from session-view.ts, which wires the core input/stream path.
+import type { CopyResult } from '../protocol/signalling.js';
+import type { InputEvent } from '../protocol/input.js';
+import type { Banners } from './banners.js';
+import { copyFromApp, isCopyShortcut } from './clipboard-copy.js';
+import { h } from './dom.js';
+import { fitSize, needsResize, type Size } from './fit-size.js';
+import { StatsOverlay, type StatsSources } from './stats-overlay.js';
+import { viewerShortcut } from './viewer-shortcuts.js';
+
+/** Wait this long after the last window/layout change before resizing the app. */
+const FIT_DEBOUNCE_MS = 300;
+/** Space below the stage for the replica bar and status line (matches the stage's CSS height cap). */
+const CHROME_BELOW_PX = 230;
+
+export interface SessionExtrasDeps {
+  sessionId: string;
+  stage: HTMLElement;
+  stageWrap: HTMLElement;
+  toolbar: HTMLElement;
+  banners: Banners;
+  stats: StatsSources;
+  /** Start with fit to window on (`?fit=1`). */
+  fit: boolean;
+  appSize: () => Size;
+  send: (event: InputEvent) => void;
+  canSendInput: () => boolean;
+  copyRequest: (req: {
+    type: 'clipboard.copy';
+    sessionId: string;
+    atSeq: number;
+    replicaId?: string;
+  }) => Promise<CopyResult>;
+  pendingInputs: () => number;
+  ackedSeq: () => number;
+  liveReplicaId: () => string | null;
+}
+
+export interface SessionExtras {
+  readonly fit: boolean;
+  readonly statsVisible: boolean;
+  setFit(on: boolean): void;
+  toggleStats(show?: boolean): void;
+  dispose(): void;
+}
+
+export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
+  const overlay = new StatsOverlay(d.stats);
+  d.stageWrap.append(overlay.element);
+  const cleanups: Array<() => void> = [() => overlay.dispose()];
+  const on = <K extends keyof WindowEventMap>(
+    target: Window | HTMLElement | Document,
+    type: K,
+    fn: (e: WindowEventMap[K]) => void,
+    opts?: AddEventListenerOptions,
+  ): void => {
+    const handler = fn as EventListener;
+    target.addEventListener(type, handler, opts);
+    cleanups.push(() => target.removeEventListener(type, handler, opts));
+  };
+
+  const button = (label: string, title: string, testid: string, onClick: () => void): HTMLButtonElement => {
+    const b = h('button', { class: 'btn btn-small', type: 'button', title, 'data-testid': testid }, label);
+    b.addEventListener('click', onClick);
+    return b;
+  };
+  const statsBtn = button('Stats', 'Stream statistics (F2 or Ctrl+Shift+S)', 'stats-button', () => toggleStats());
+  const fitBtn = button('Fit to window', 'Size the app to this window (every replica resizes)', 'fit-button', () =>
+    setFit(!fit),
+  );
+  const fullBtn = button('Fullscreen', 'Fullscreen (Ctrl+Shift+F)', 'fullscreen-button', () => toggleFullscreen());
+  d.toolbar.append(statsBtn, fitBtn, fullBtn);
+
+  // ---------------------------------------------------------------- stats
+  const toggleStats = (show?: boolean): void => {
+    overlay.toggle(show);
+    statsBtn.setAttribute('aria-pressed', String(overlay.visible));
+  };
+
+  // ---------------------------------------------------------------- fullscreen
+  const toggleFullscreen = (): void => {
+    if (document.fullscreenElement) {
+      void document.exitFullscreen().catch(() => undefined);
+      return;
+    }
+    d.stageWrap.requestFullscreen().then(
+      () => d.stage.focus({ preventScroll: true }),
+      (err: unknown) =>
+        d.banners.show('error', `Fullscreen refused: ${err instanceof Error ? err.message : String(err)}`, {
+          ttlMs: 4000,
+          key: 'fullscreen',
+        }),
+    );
+  };
+
+  // ---------------------------------------------------------------- shortcuts (before the stage sees the key)
+  on(
+    window,
+    'keydown',
+    (e) => {
+      const s = viewerShortcut(e);
+      if (!s) return;
+      e.preventDefault();
+      e.stopPropagation(); // never reaches the stage's capture: not sent to the app
+      if (s === 'stats') toggleStats();
+      else toggleFullscreen();
+    },
+    { capture: true },
+  );
+
+  // ---------------------------------------------------------------- copy out of the app
+  on(d.stage, 'keydown', (e) => {
+    if (!isCopyShortcut(e) || e.repeat) return;
+    // The key itself still goes to the app (input-capture.ts); this only fills the clipboard.
+    void copyFromApp({
+      sessionId: d.sessionId,
+      request: d.copyRequest,
+      pendingInputs: d.pendingInputs,
+      ackedSeq: d.ackedSeq,
+      liveReplicaId: d.liveReplicaId,
+      writeText: (text) => navigator.clipboard.writeText(text),
+      onResult: (r) => {
+        if (r.ok)
+          d.banners.show('info', `Copied ${r.chars} character${r.chars === 1 ? '' : 's'}.`, {
+            ttlMs: 1500,
+            key: 'copy',
+          });
+        else d.banners.show('warn', r.message, { ttlMs: 3000, key: 'copy' });
+      },
+    });
+  });
+
+  // ---------------------------------------------------------------- fit to window
+  let fit = false;
+  let debounce: ReturnType<typeof setTimeout> | null = null;
+  let lastSent: Size | null = null;
+
+  const available = (): Size => {
+    if (document.fullscreenElement === d.stageWrap) {
+      return { width: d.stageWrap.clientWidth, height: d.stageWrap.clientHeight };
+    }
+    return { width: d.stageWrap.clientWidth, height: window.innerHeight - CHROME_BELOW_PX };
+  };
+  const fitNow = (): void => {
+    debounce = null;
+    if (!fit || !d.canSendInput()) return;
+    const want = fitSize(available().width, available().height);
+    const current = d.appSize();
+    if (current.width <= 0 || !needsResize(current, want)) return;
+    if (lastSent && !needsResize(lastSent, want) && needsResize(current, lastSent)) return; // already asked, frames pending
+    lastSent = want;
+    d.send({ type: 'resize', width: want.width, height: want.height });
+  };
+  const scheduleFit = (): void => {
+    if (!fit) return;
+    if (debounce !== null) clearTimeout(debounce);
+    debounce = setTimeout(fitNow, FIT_DEBOUNCE_MS);
+  };
+  const setFit = (onOff: boolean): void => {
+    fit = onOff;
+    lastSent = null;
+    fitBtn.setAttribute('aria-pressed', String(fit));
+    document.body.classList.toggle('fit-mode', fit);
+    scheduleFit();
+  };
+  on(window, 'resize', scheduleFit);
+  const onFullscreen = (): void => {
+    fullBtn.textContent = document.fullscreenElement ? 'Exit fullscreen' : 'Fullscreen';
+    scheduleFit();
+  };
+  document.addEventListener('fullscreenchange', onFullscreen);
+  cleanups.push(() => document.removeEventListener('fullscreenchange', onFullscreen));
+  const ro = typeof ResizeObserver === 'function' ? new ResizeObserver(scheduleFit) : null;
+  ro?.observe(d.stageWrap);
+  cleanups.push(() => ro?.disconnect());
+  // Until frames of the first size arrive, retry now and then (the join may still be in progress).
+  const retry = setInterval(() => {
+    if (fit && debounce === null) fitNow();
+  }, 2000);
+  cleanups.push(() => clearInterval(retry));
+  setFit(d.fit);
+
+  return {
+    get fit() {
+      return fit;
+    },
+    get statsVisible() {
+      return overlay.visible;
+    },
+    setFit,
+    toggleStats,
+    dispose() {
+      if (debounce !== null) clearTimeout(debounce);
+      for (const c of cleanups.splice(0)) c();
+    },
+  };
+}
