@@ -13,6 +13,7 @@ import { referenceState } from './reference-render.js';
 import { HostNetwork } from './test-hosts.js';
 import { getSession, TestViewer, waitFor } from './viewer-client.js';
 import { openViewer, viewerPageState, type ViewerPageState } from './viewer-page.js';
+import { prng } from './prng.js';
 
 export interface ChaosOptions {
   seconds: number;
@@ -66,16 +67,6 @@ export interface ChaosReport {
   finalHashes: string[];
   hashesEqual: boolean;
   staleShown: number;
-}
-
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 function pct(xs: number[], p: number): number | null {

@@ -3,19 +3,11 @@
 // prototype-pollution keys, and valid-shaped messages with hostile ids.
 import { NO_MODS } from '../../protocol/input.js';
 
-export type Rnd = () => number;
+import type { Rnd } from './prng.js';
 
-/** mulberry32: small, fast, good enough to explore shapes. */
-export function seededRandom(seed: number): Rnd {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type { Rnd };
+/** The shared seeded PRNG, under the name the fuzz tests use. */
+export { prng as seededRandom } from './prng.js';
 
 const pick = <T>(rnd: Rnd, xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)] as T;
 

@@ -9,21 +9,11 @@ import type { WriterState } from '../../render/apps/writer/index.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { prng } from '../helpers/prng.js';
 
 const R = 3;
 const HOSTS = ['host-1', 'host-2', 'host-3', 'host-4', 'host-5'];
 const EVENTS = Number(process.env.LOCKSTEP_CHURN_EVENTS ?? 8);
-
-/** mulberry32: tests may be random, but reproducibly so. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function atStrength(s: SessionInfo): boolean {
   const live = s.replicas.filter((r) => r.state === 'live');

@@ -15,22 +15,11 @@ import {
 } from '../../protocol/input.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { writerApp, type WriterState } from '../../render/apps/writer/index.js';
+import { prng } from '../helpers/prng.js';
 
 const WRITER_DIR = fileURLToPath(new URL('../../render/apps/writer/', import.meta.url));
 const WRITER_INDEX = fileURLToPath(new URL('../../render/apps/writer/index.ts', import.meta.url));
 const APP_HASH = fileURLToPath(new URL('../../render/app-hash.ts', import.meta.url));
-
-/** mulberry32: a tiny seeded PRNG. Tests may be random; apps may not. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const TYPED = [...'abcdefghijklmnopqrstuvwxyz     ,.'].concat(['é', 'ü', 'ß', '中', '文', '😀', '👍🏽', 'e\u0301', 'A']);
 const NAMED = [

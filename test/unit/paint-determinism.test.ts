@@ -11,22 +11,11 @@ import { stateHashOf } from '../../render/app-hash.js';
 import { paintApp, type PaintState } from '../../render/apps/paint/index.js';
 import { countPoints, visibleStrokes } from '../../render/apps/paint/state.js';
 import { TOOLBAR_ITEMS } from '../../render/apps/paint/toolbar.js';
+import { prng } from '../helpers/prng.js';
 
 const PAINT_DIR = fileURLToPath(new URL('../../render/apps/paint/', import.meta.url));
 const PAINT_INDEX = fileURLToPath(new URL('../../render/apps/paint/index.ts', import.meta.url));
 const APP_HASH = fileURLToPath(new URL('../../render/app-hash.ts', import.meta.url));
-
-/** mulberry32: a tiny seeded PRNG. Tests may be random; apps may not. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS: readonly { key: string; ctrl?: boolean; shift?: boolean }[] = [
   { key: 'z', ctrl: true },
