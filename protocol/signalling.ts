@@ -90,6 +90,8 @@ export interface JoinResult {
   routerRtpCapabilities: unknown;
   /** Highest clientSeq of this client already in the log: resend everything above it. */
   lastClientSeq: number;
+  /** `view`: this credential may watch but not send input (a view-only share link). */
+  role: 'control' | 'view';
 }
 
 export interface InputAck {

@@ -234,6 +234,7 @@ class ViewerConnection {
           session: manager.info(msg.sessionId),
           routerRtpCapabilities: router.rtpCapabilities,
           lastClientSeq: manager.lastClientSeq(msg.sessionId, msg.clientId),
+          role: this.#identity.role,
         };
       }
       case 'session.leave': {

@@ -70,11 +70,22 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
     );
   };
 
+  // Closing ends the session for everyone: its replicas stop and its log is kept but no longer served.
+  const closeSession = (sessionId: string): void => {
+    client.request({ type: 'sessions.close', sessionId }).then(
+      () => {
+        banners.show('info', `Closed ${sessionId}.`, { ttlMs: 4000, key: 'close' });
+        void refresh();
+      },
+      (err: unknown) => banners.show('error', `Could not close ${sessionId}: ${errorText(err)}`, { key: 'close' }),
+    );
+  };
+
   const thumbs = new ThumbnailLoader(() => client.token);
   const refresh = async (): Promise<void> => {
     try {
       const { sessions } = await client.request({ type: 'sessions.list' });
-      renderRows(tbody, sessions, share, thumbs);
+      renderRows(tbody, sessions, share, thumbs, closeSession);
       thumbs.show(sessions.map((s) => s.sessionId));
       banners.clear('list');
     } catch (err) {
@@ -134,6 +145,7 @@ function renderRows(
   sessions: SessionInfo[],
   share: (sessionId: string, role: ShareRole) => void,
   thumbs?: ThumbnailLoader,
+  close?: (sessionId: string) => void,
 ): void {
   clear(tbody);
   if (sessions.length === 0) {
@@ -163,14 +175,20 @@ function renderRows(
           shareButton('Share view', () => share(s.sessionId, 'view')),
           shareButton('Share control', () => share(s.sessionId, 'control')),
           h('a', { href, class: 'btn btn-small' }, 'Open'),
+          close
+            ? shareButton('Close', () => close(s.sessionId), {
+                'data-testid': `close-${s.sessionId}`,
+                class: 'btn btn-small btn-danger',
+              })
+            : null,
         ),
       ),
     );
   }
 }
 
-function shareButton(label: string, onClick: () => void): HTMLButtonElement {
-  const b = h('button', { class: 'btn btn-small', type: 'button' }, label);
+function shareButton(label: string, onClick: () => void, attrs: Record<string, string> = {}): HTMLButtonElement {
+  const b = h('button', { class: 'btn btn-small', type: 'button', ...attrs }, label);
   b.addEventListener('click', onClick);
   return b;
 }

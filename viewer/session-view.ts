@@ -37,6 +37,11 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
 
   // ---------------------------------------------------------------- DOM
   const title = h('h1', { class: 'session-title' }, h('span', { class: 'mono' }, sessionId));
+  const viewOnlyBadge = h(
+    'span',
+    { class: 'badge badge-view-only', 'data-testid': 'view-only', hidden: true },
+    'view only',
+  );
   const bannerHost = h('div', { class: 'banners' });
   const overlay = h('div', { class: 'stage-overlay' }, 'Connecting…');
   const stage = h(
@@ -59,6 +64,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
         h('a', { href: listHref(location.search), class: 'back' }, '← Sessions'),
         title,
         h('span', { class: `badge badge-${mode}` }, `${mode} standby`),
+        viewOnlyBadge,
         toolbar,
       ),
       bannerHost,
@@ -88,10 +94,14 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     saveSeq: (s) => identity.saveSeq(s),
     now: () => performance.now(),
   });
+  // A view-only link watches: nothing it captures is sent (the server would refuse it anyway).
+  let readOnly = false;
   const capture = new InputCapture({
     stage,
     appSize: () => manager.appSize(),
-    send: (e) => sender.send(e),
+    send: (e) => {
+      if (!readOnly) sender.send(e);
+    },
     onError: (msg) => banners.show('error', msg, { ttlMs: 6000, key: 'input' }),
   });
 
@@ -147,6 +157,8 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   client.on('joined', ({ result, rejoin }) => {
     if (closed) return;
     applySession(result.session);
+    readOnly = result.role === 'view';
+    viewOnlyBadge.hidden = !readOnly;
     sender.resync(result.lastClientSeq);
     if (!manager.ready) overlay.textContent = 'Waiting for video…';
     if (rejoin) {

@@ -297,6 +297,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         consumer.close();
         return;
       }
+      minimiseJitterBuffer(consumer.rtpReceiver);
       const video = createVideo(consumer.track);
       sizeVideo(video, this.sessionSize());
       // Each stream is sized from its own frames: replicas apply a resize at the same seq, not the same instant.
@@ -589,4 +590,20 @@ export function videoAppSize(video: HTMLVideoElement): { width: number; height: 
   const w = video.videoWidth;
   const h = video.videoHeight - STAMP_HEIGHT;
   return w > 0 && h > 0 ? { width: w, height: h } : null;
+}
+
+/**
+ * A remote screen is interactive: show each frame as soon as it is decoded
+ * rather than buffering for smooth motion. Chromium exposes the target as
+ * `jitterBufferTarget` (ms) and, earlier, `playoutDelayHint` (s).
+ */
+function minimiseJitterBuffer(receiver: RTCRtpReceiver | undefined): void {
+  if (!receiver) return;
+  const r = receiver as unknown as { jitterBufferTarget?: number | null; playoutDelayHint?: number | null };
+  try {
+    if ('jitterBufferTarget' in receiver) r.jitterBufferTarget = 0;
+    else r.playoutDelayHint = 0;
+  } catch {
+    // Unsupported value on this browser: keep its default buffering.
+  }
 }
