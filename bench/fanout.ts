@@ -144,7 +144,7 @@ export async function runFanout(onResult: (r: BenchResult) => void = () => {}): 
     const c = cluster;
     const tv = await connectViewer(c);
     viewer = tv;
-    const sessionId = await createSession(c, tv, { width: WIDTH, height: HEIGHT, replicationFactor: 1 });
+    const sessionId = await createSession(c, tv, { width: WIDTH, height: HEIGHT, replicationFactor: 2 });
     const replica = (await fetchSession(c, sessionId)).replicas.find((r) => r.state === 'live');
     if (!replica?.producerId) throw new Error('no live producer');
     await tv.request({ type: 'session.join', sessionId, clientId: 'bench-typist' });

@@ -15,6 +15,7 @@ export const LIMITS = {
   maxFetchBatch: 2000,
   maxInputsPerSecondPerViewer: 400,
   maxSessionsPerOwner: 20,
+  minReplicationFactor: 2,
   maxReplicationFactor: 7,
   maxAppNameLength: 32,
   /** Any credential presented on the wire; longer strings are refused before hashing. */

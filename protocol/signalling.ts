@@ -29,7 +29,8 @@ export const ViewerRequestSchema = z.discriminatedUnion('type', [
     .object({
       type: z.literal('sessions.create'),
       app: z.string().min(1).max(LIMITS.maxAppNameLength),
-      replicationFactor: z.number().int().min(1).max(LIMITS.maxReplicationFactor).optional(),
+      /** At least 2: a session must survive the loss of the host it runs on. */
+      replicationFactor: z.number().int().min(LIMITS.minReplicationFactor).max(LIMITS.maxReplicationFactor).optional(),
       width: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportWidth).optional(),
       height: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportHeight).optional(),
     })
@@ -157,6 +158,8 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       nodeId: IdSchema,
       hostId: IdSchema,
       apps: z.array(AppRefSchema).max(64),
+      /** App names this node keeps warm (specialised for): placement prefers it for them. Default: all its apps. */
+      warmApps: z.array(z.string().min(1).max(LIMITS.maxAppNameLength)).max(64).optional(),
       capacity: z
         .object({ cores: z.number().int().min(1).max(1024), maxReplicas: z.number().int().min(0).max(1000) })
         .strict(),

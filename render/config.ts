@@ -18,6 +18,8 @@ export interface RenderConfig {
   statusIntervalMs: number;
   /** VP8 bitrate ceiling per replica. */
   maxBitrate: number;
+  /** App names this node keeps warm (specialises in); undefined = all it has. */
+  warmApps: string[] | undefined;
   /** Fault injection for tests: corrupt the state after this many applied inputs (0 = off). */
   faultCorruptAfter: number;
 }
@@ -43,6 +45,11 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
     maxBitrate: int('LOCKSTEP_MAX_BITRATE', 2_500_000),
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
+    warmApps: process.env.LOCKSTEP_WARM_APPS
+      ? process.env.LOCKSTEP_WARM_APPS.split(',')
+          .map((a) => a.trim())
+          .filter(Boolean)
+      : undefined,
   };
   return { ...base, ...overrides };
 }

@@ -164,6 +164,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       nodeId: this.config.nodeId,
       hostId: this.config.hostId,
       apps: appCatalog(),
+      ...(this.config.warmApps ? { warmApps: this.config.warmApps } : {}),
       capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
     });
     if (res.credential) this.#auth.credential = res.credential;

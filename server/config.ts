@@ -1,6 +1,7 @@
 // Server configuration: one typed place, defaults overridden by environment.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { LIMITS } from '../protocol/limits.js';
 
 export interface ServerConfig {
   /** HTTP + socket.io listen address and port (0 picks a free port). */
@@ -111,11 +112,18 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
       nodeCredentialTtlMs: int('LOCKSTEP_NODE_CREDENTIAL_TTL_DAYS', 30) * 24 * 3600_000,
     },
   };
-  return {
+  const config = {
     ...base,
     ...overrides,
     mediasoup: { ...base.mediasoup, ...overrides.mediasoup },
     sessions: { ...base.sessions, ...overrides.sessions },
     security: { ...base.security, ...overrides.security },
   };
+  const r = config.sessions.defaultReplicationFactor;
+  if (r < LIMITS.minReplicationFactor || r > LIMITS.maxReplicationFactor) {
+    throw new Error(
+      `config: LOCKSTEP_REPLICAS must be ${LIMITS.minReplicationFactor}..${LIMITS.maxReplicationFactor} (a session must survive losing a host), got ${r}`,
+    );
+  }
+  return config;
 }

@@ -182,6 +182,7 @@ class NodeConnection {
           nodeId: msg.nodeId,
           hostId: msg.hostId,
           apps: msg.apps,
+          warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
           cores: msg.capacity.cores,
           maxReplicas: msg.capacity.maxReplicas,
           state: 'up',

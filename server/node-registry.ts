@@ -8,6 +8,8 @@ export interface RegisteredNode {
   nodeId: string;
   hostId: string;
   apps: AppRef[];
+  /** App names the node keeps warm; placement prefers it for these. */
+  warmApps: string[];
   cores: number;
   maxReplicas: number;
   state: NodeState;
@@ -53,7 +55,7 @@ export class NodeRegistry {
       nodeId: n.nodeId,
       hostId: n.hostId,
       apps: n.apps,
-      warmApps: [...new Set(n.apps.map((a) => a.name))],
+      warmApps: n.warmApps,
       cores: n.cores,
       maxReplicas: n.maxReplicas,
       replicaCount: n.replicas.size,

@@ -10,7 +10,10 @@ export type Ack = (res: Result<unknown>) => void;
 
 export function errorReply(err: unknown, log: Logger, msgType: string): Result<never> {
   if (err instanceof LockstepError) {
-    log.debug({ type: msgType, code: err.code, err: err.message, context: err.context }, 'request refused');
+    // Refusals of another's resources or of data that contradicts the record
+    // (a hash for a replica it does not host, a bad snapshot) are worth an operator's eye.
+    const level = err.code === 'forbidden' || err.code === 'conflict' ? 'warn' : 'debug';
+    log[level]({ type: msgType, code: err.code, err: err.message, context: err.context }, 'request refused');
     return fail(err.code, err.message);
   }
   // mediasoup raises TypeError/UnsupportedError for parameters it rejects.

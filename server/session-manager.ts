@@ -178,6 +178,14 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return { seq: res.input.seq, duplicate: res.duplicate };
   }
 
+  /** Asks every replica of the session for a fresh status (applied seq + hash), e.g. when a viewer joins. */
+  requestStatus(sessionId: string): void {
+    const session = this.get(sessionId);
+    for (const r of session.activeReplicas()) {
+      this.nodes.get(r.nodeId)?.notify({ type: 'replica.statusRequest', replicaId: r.replicaId });
+    }
+  }
+
   lastClientSeq(sessionId: string, clientId: string): number {
     return this.#deps.log.lastClientSeq(sessionId, clientId);
   }

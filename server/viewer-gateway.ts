@@ -229,6 +229,8 @@ class ViewerConnection {
         this.#sessionId = msg.sessionId;
         this.#clientId = msg.clientId;
         await this.#socket.join(room(msg.sessionId));
+        // A fresh health view for the newcomer: every replica reports now, not at its next tick.
+        manager.requestStatus(msg.sessionId);
         const router = await sfu.router(msg.sessionId);
         return {
           session: manager.info(msg.sessionId),

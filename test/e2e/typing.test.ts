@@ -58,7 +58,7 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     const { session } = await v.request({
       type: 'sessions.create',
       app: 'writer',
-      replicationFactor: 1,
+      replicationFactor: 2,
       width: W,
       height: H,
     });

@@ -87,7 +87,7 @@ describe('fuzz: the server and a renderer under random and malformed messages', 
     await startNode({ url: server.url, hostId: 'host-f' });
     viewer = await TestViewer.connect(server.url);
     sessionId = (
-      await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1, width: 320, height: 240 })
+      await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2, width: 320, height: 240 })
     ).session.sessionId;
     await viewer.request({ type: 'session.join', sessionId, clientId: 'fuzz-typist' });
     await viewer.type(sessionId, 'before');

@@ -32,7 +32,7 @@ describe('pipeline: server + renderer on loopback', () => {
     const { session } = await viewer.request({
       type: 'sessions.create',
       app: 'writer',
-      replicationFactor: 1,
+      replicationFactor: 2,
       width: 640,
       height: 480,
     });
@@ -51,7 +51,9 @@ describe('pipeline: server + renderer on loopback', () => {
       const info = await getSession(server.url, sessionId);
       return info.replicas.find((r) => r.state === 'live' && r.producerId) ? info : undefined;
     });
+    // R=2 but a single host: replicas never share a host, so one is placed and the shortfall is left visible.
     assert.equal(s.replicas.length, 1);
+    assert.equal(s.replicationFactor, 2);
     assert.equal(s.replicas[0]?.hostId, 'host-a');
   });
 
@@ -94,6 +96,8 @@ describe('pipeline: server + renderer on loopback', () => {
       { type: 'input', sessionId, clientSeq: 1e6, event: { type: 'paste', text: 'x'.repeat(70_000) } },
       { type: 'consume', transportId: 'x', producerId: 'y', rtpCapabilities: { codecs: 'nope' }, paused: false },
       { type: 'session.join', sessionId: '../../etc/passwd', clientId: 'a' },
+      // A session must survive losing a host: R below 2 is refused.
+      { type: 'sessions.create', app: 'writer', replicationFactor: 1 },
       { type: 'input', sessionId: 'not-my-session', clientSeq: 0, event: { type: 'release-all' } },
     ];
     for (const msg of bad) {

@@ -80,9 +80,9 @@ describe('security: viewers, tokens and share links', () => {
     // No renderer nodes: access control does not depend on them (inputs are sequenced regardless).
     server = await startServer();
     owner = await TestViewer.connect(server.url);
-    sessionId = (await owner.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1 })).session
+    sessionId = (await owner.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2 })).session
       .sessionId;
-    otherSessionId = (await owner.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1 })).session
+    otherSessionId = (await owner.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2 })).session
       .sessionId;
   });
 
@@ -159,14 +159,14 @@ describe('security: viewers, tokens and share links', () => {
       assert.equal((await api(server, `/api/sessions/${sessionId}`, { token: bobToken })).status, 404);
       assert.equal((await api(server, `/api/sessions/${sessionId}/log`, { token: bobToken })).status, 404);
       // Bob's own session is invisible to the operator, and bob cannot create owners.
-      const bobs = (await bob.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1 })).session;
+      const bobs = (await bob.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2 })).session;
       assert.ok(!(await owner.request({ type: 'sessions.list' })).sessions.some((s) => s.sessionId === bobs.sessionId));
       const denied = await api(server, '/api/owners', { token: bobToken, method: 'POST', body: { owner: 'eve' } });
       assert.equal(denied.status, 403);
       // Sessions per owner are bounded (20).
       let quota: unknown = null;
       for (let i = 0; i < 25 && !quota; i++) {
-        await bob.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1 }).catch((e: unknown) => {
+        await bob.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2 }).catch((e: unknown) => {
           quota = e;
         });
       }
@@ -312,7 +312,7 @@ describe('security: renderer nodes', () => {
     await startNode({ url: server.url, hostId: 'host-a' });
     viewer = await TestViewer.connect(server.url);
     sessionId = (
-      await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 1, width: 320, height: 240 })
+      await viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2, width: 320, height: 240 })
     ).session.sessionId;
     await viewer.request({ type: 'session.join', sessionId, clientId: 'typist' });
     const s = await waitFor('live replica', async () => {
@@ -472,7 +472,7 @@ describe('security: media is DTLS-SRTP only', () => {
       const { session } = await v.request({
         type: 'sessions.create',
         app: 'writer',
-        replicationFactor: 1,
+        replicationFactor: 2,
         width: 320,
         height: 240,
       });
