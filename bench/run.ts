@@ -1,7 +1,7 @@
 // Runs every benchmark in sequence, prints each figure as it arrives, and
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
-// (names: pipeline, catch-up, durable-append, memory, latency, tab-memory, failover, fanout)
+// (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos)
 import { formatResult, writeResults, type BenchResult } from './lib/report.js';
 
 // Quiet logs in this process unless asked otherwise (the logger reads this at import).
@@ -15,12 +15,15 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
   { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
+  { name: 'renderer-cpu', run: async () => (await import('./renderer-cpu.js')).runRendererCpu },
   // Browser-level: real server, renderer nodes and headless Chromium.
   { name: 'latency', run: async () => (await import('./latency.js')).runLatency },
   // Reuses the latency runs' measurements when latency ran first.
   { name: 'tab-memory', run: async () => (await import('./latency.js')).runTabMemory },
   { name: 'failover', run: async () => (await import('./failover.js')).runFailover },
   { name: 'fanout', run: async () => (await import('./fanout.js')).runFanout },
+  // The long chaos run (2 minutes; its full report goes to bench/results/chaos.md).
+  { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
 ];
 
 function selected(argv: readonly string[]): Set<string> {

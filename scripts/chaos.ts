@@ -3,28 +3,10 @@
 // bench/results/chaos.json and chaos.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runChaos, type ChaosReport } from '../test/helpers/chaos.js';
+import { chaosMarkdown, runChaos } from '../test/helpers/chaos.js';
 import { ROOT } from '../test/helpers/processes.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
-
-function markdown(r: ChaosReport): string {
-  const rows = Object.entries(r.byKind).map(
-    ([k, v]) =>
-      `| ${k} | ${v.count} | ${v.gapP50 ?? '–'} | ${v.gapP95 ?? '–'} | ${v.gapMax ?? '–'} | ${v.detectP50 ?? '–'} | ${v.restoreP50 ?? '–'} |`,
-  );
-  return [
-    `# Chaos run (${r.seconds} s, ${r.network}, seed ${r.seed})`,
-    '',
-    '| fault | count | visible gap p50 (ms) | p95 | max | detect p50 (ms) | R restored p50 (ms) |',
-    '|---|---|---|---|---|---|---|',
-    ...rows,
-    '',
-    `Typed ${r.typedChars} characters; the final document holds ${r.loggedKeystrokes}; lost inputs: ${r.lostInputs}; document equals what was typed: ${r.textMatches}.`,
-    `Final replica hashes equal: ${r.hashesEqual} (${r.finalHashes.join(', ')}). Stale frames shown from a faulty host: ${r.staleShown}.`,
-    '',
-  ].join('\n');
-}
 
 async function main(): Promise<void> {
   const report = await runChaos({
@@ -40,7 +22,7 @@ async function main(): Promise<void> {
     loopback: process.env.LOCKSTEP_CHAOS_LOOPBACK === '1',
     log: (l) => process.stdout.write(`[chaos] ${l}\n`),
   });
-  const md = markdown(report);
+  const md = chaosMarkdown(report);
   process.stdout.write(`\n${md}`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
   writeFileSync(join(ROOT, 'bench/results/chaos.json'), JSON.stringify(report, null, 2));

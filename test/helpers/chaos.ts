@@ -306,3 +306,22 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     net.close();
   }
 }
+
+/** The report as a markdown table (bench/results/chaos.md). */
+export function chaosMarkdown(r: ChaosReport): string {
+  const rows = Object.entries(r.byKind).map(
+    ([k, v]) =>
+      `| ${k} | ${v.count} | ${v.gapP50 ?? '–'} | ${v.gapP95 ?? '–'} | ${v.gapMax ?? '–'} | ${v.detectP50 ?? '–'} | ${v.restoreP50 ?? '–'} |`,
+  );
+  return [
+    `# Chaos run (${r.seconds} s, ${r.network}, seed ${r.seed})`,
+    '',
+    '| fault | count | visible gap p50 (ms) | p95 | max | detect p50 (ms) | R restored p50 (ms) |',
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+    `Typed ${r.typedChars} characters; the final document holds ${r.loggedKeystrokes}; lost inputs: ${r.lostInputs}; document equals what was typed: ${r.textMatches}.`,
+    `Final replica hashes equal: ${r.hashesEqual} (${r.finalHashes.join(', ')}). Stale frames shown from a faulty host: ${r.staleShown}.`,
+    '',
+  ].join('\n');
+}
