@@ -144,7 +144,8 @@ export async function runFanout(onResult: (r: BenchResult) => void = () => {}): 
     const c = cluster;
     const tv = await connectViewer(c);
     viewer = tv;
-    const sessionId = await createSession(c, tv, { width: WIDTH, height: HEIGHT, replicationFactor: 2 });
+    // R is at least 2; one node here, so one replica streams: the fan-out of a single producer is what is measured.
+    const sessionId = await createSession(c, tv, { width: WIDTH, height: HEIGHT, replicationFactor: 2, live: 1 });
     const replica = (await fetchSession(c, sessionId)).replicas.find((r) => r.state === 'live');
     if (!replica?.producerId) throw new Error('no live producer');
     await tv.request({ type: 'session.join', sessionId, clientId: 'bench-typist' });

@@ -2,7 +2,9 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos)
-import { formatResult, writeResults, type BenchResult } from './lib/report.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatResult, RESULTS_DIR, writeResults, type BenchResult } from './lib/report.js';
 
 // Quiet logs in this process unless asked otherwise (the logger reads this at import).
 process.env.LOCKSTEP_LOG_LEVEL ??= 'warn';
@@ -25,6 +27,15 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   // The long chaos run (2 minutes; its full report goes to bench/results/chaos.md).
   { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
 ];
+
+function previousResults(): BenchResult[] {
+  try {
+    const body = JSON.parse(readFileSync(join(RESULTS_DIR, 'latest.json'), 'utf8')) as { results?: BenchResult[] };
+    return Array.isArray(body.results) ? body.results : [];
+  } catch {
+    return [];
+  }
+}
 
 function selected(argv: readonly string[]): Set<string> {
   const names = BENCHMARKS.map((b) => b.name);
@@ -67,7 +78,11 @@ for (const bench of BENCHMARKS) {
   console.log(`(${bench.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
-const files = writeResults(results);
+// A partial run (--only) refreshes its own figures and keeps the rest of the last full report.
+const ran = BENCHMARKS.filter((b) => only.has(b.name)).map((b) => `${b.name}.`);
+const kept =
+  only.size < BENCHMARKS.length ? previousResults().filter((r) => !ran.some((p) => r.name.startsWith(p))) : [];
+const files = writeResults([...kept, ...results]);
 console.log(`\n${results.length} results in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`written: ${files.json}\n         ${files.markdown}\n         ${files.dated}`);
 if (failed.length > 0) {

@@ -72,6 +72,9 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #lastPushAt = 0;
   #caughtUpReported = false;
   #appliedCount = 0;
+  /** Bumped on every state change; the status hash is recomputed only when it moves. */
+  #stateVersion = 0;
+  #hashCache: { version: number; hash: string } | undefined;
   #closed = false;
 
   private constructor(opts: ReplicaOptions<S>, producer: VideoProducer | undefined) {
@@ -115,6 +118,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     }
     if (snap.seq <= this.#applied) return;
     this.#state = this.#opts.app.restore(snap.data);
+    this.#stateVersion++;
     this.#applied = snap.seq;
     for (const seq of this.#pending.keys()) if (seq <= snap.seq) this.#pending.delete(seq);
     if (snap.seq > this.#knownHead) this.#knownHead = snap.seq;
@@ -153,9 +157,14 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   status(): ReplicaStatus {
+    // Serialising and hashing a large document four times a second would cost
+    // more than rendering it: hash once per state change.
+    if (this.#hashCache?.version !== this.#stateVersion) {
+      this.#hashCache = { version: this.#stateVersion, hash: stateHashOf(this.#opts.app.snapshot(this.#state)) };
+    }
     return {
       appliedSeq: this.#applied,
-      stateHash: stateHashOf(this.#opts.app.snapshot(this.#state)),
+      stateHash: this.#hashCache.hash,
       framesSent: this.#producer?.framesSent ?? 0,
     };
   }
@@ -186,6 +195,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     while (next) {
       this.#pending.delete(next.seq);
       this.#state = this.#opts.app.apply(this.#state, next);
+      this.#stateVersion++;
       this.#applied = next.seq;
       this.#appliedCount++;
       if (this.#opts.corruptAfter && this.#appliedCount === this.#opts.corruptAfter) this.#corrupt();
@@ -198,6 +208,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** Fault injection: apply an input nobody sent, so this replica's state diverges. */
   #corrupt(): void {
     log.warn({ replicaId: this.id, seq: this.#applied }, 'fault injection: corrupting state');
+    this.#stateVersion++;
     this.#state = this.#opts.app.apply(this.#state, {
       seq: this.#applied,
       time: 0,

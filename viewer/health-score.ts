@@ -53,6 +53,11 @@ export interface HealthThresholds {
    * means a hung, partitioned or dead host even if its sockets look alive.
    */
   frozenMs: number;
+  /**
+   * A resumed stream that has not shown an acknowledged input for this long is
+   * a hard failure: frames still arrive, but from a starved or lagging host.
+   */
+  hardBehindMs: number;
   /** Below this fps the stream counts as stuttering. */
   minFps: number;
   /** Node heartbeat older than this is a hard failure (the host is likely dead). */
@@ -74,6 +79,7 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = Object.freeze({
   resumeGraceMs: 2000,
   staleFrameMs: 600,
   frozenMs: 900,
+  hardBehindMs: 1500,
   minFps: 8,
   hardHeartbeatMs: 2500,
   softHeartbeatMs: 1000,
@@ -162,5 +168,6 @@ function hardFailureReason(o: StreamObservation, t: HealthThresholds): string | 
   if (o.active && !inGrace && o.lastFrameAt !== null && o.now - o.lastFrameAt > t.frozenMs) {
     return `frozen ${Math.round(o.now - o.lastFrameAt)}ms`;
   }
+  if (o.active && !inGrace && o.behindForMs > t.hardBehindMs) return `behind ${Math.round(o.behindForMs)}ms`;
   return null;
 }

@@ -52,13 +52,15 @@ export function fullStrength(s: SessionInfo, replicas: number, maxLag = 0): bool
 export async function createSession(
   c: Cluster,
   viewer: TestViewer,
-  opts: { width: number; height: number; replicationFactor: number },
+  opts: { width: number; height: number; replicationFactor: number; live?: number },
 ): Promise<string> {
-  const { session } = await viewer.request({ type: 'sessions.create', app: 'writer', ...opts });
+  const { live, ...create } = opts;
+  const want = live ?? opts.replicationFactor;
+  const { session } = await viewer.request({ type: 'sessions.create', app: 'writer', ...create });
   const sessionId = session.sessionId;
   await waitFor(
-    `${opts.replicationFactor} live replicas of ${sessionId}`,
-    async () => fullStrength(await fetchSession(c, sessionId), opts.replicationFactor),
+    `${want} live replicas of ${sessionId}`,
+    async () => fullStrength(await fetchSession(c, sessionId), want),
     60_000,
     200,
   );

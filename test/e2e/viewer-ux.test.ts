@@ -72,7 +72,7 @@ describe('e2e: viewer extras in Chromium', () => {
     server = await startServer();
     nodes.set('host-a', await startNode({ url: server.url, hostId: 'host-a' }));
     nodes.set('host-b', await startNode({ url: server.url, hostId: 'host-b' }));
-    writerId = await createSession(server.url, 'writer', 1);
+    writerId = await createSession(server.url, 'writer', 2);
     browser = await launchChromium();
   });
 
@@ -223,7 +223,7 @@ describe('e2e: viewer extras in Chromium', () => {
   });
 
   it('paint: dragging the mouse draws, and the frame matches the reference render', async (t) => {
-    const sessionId = await createSession(server.url, 'paint', 1);
+    const sessionId = await createSession(server.url, 'paint', 2);
     const page = await browser.context.newPage();
     await openViewer(page, server.url, sessionId);
     const blank = await grab(page);

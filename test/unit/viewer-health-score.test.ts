@@ -60,6 +60,15 @@ test('stale frames drop the score sharply; a frozen stream is a hard failure', (
   assert.equal(scoreStream(obs({ active: false, lastFrameAt: NOW - 5000, fps: 0 })).hardFailure, false);
 });
 
+test('a stream far behind the acknowledged inputs is a hard failure, but not during its resume grace', () => {
+  const lagging = scoreStream(obs({ behindForMs: 1800 }));
+  assert.equal(lagging.hardFailure, true);
+  assert.match(lagging.reasons[0] ?? '', /^behind/);
+  assert.equal(scoreStream(obs({ behindForMs: 800 })).hardFailure, false);
+  // Just resumed after a failover: it is catching up to a head the viewer knew for a while.
+  assert.equal(scoreStream(obs({ behindForMs: 5000, activeSince: NOW - 500 })).hardFailure, false);
+});
+
 test('no frames after the resume grace period scores low; within it there is no penalty', () => {
   assert.ok(scoreStream(obs({ lastFrameAt: null, activeSince: NOW - 5000 })).score <= 40);
   assert.equal(scoreStream(obs({ lastFrameAt: null, activeSince: NOW - 500, fps: 0 })).score, 100);
