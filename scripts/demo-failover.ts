@@ -26,7 +26,8 @@ function say(line: string): void {
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN) : NaN;
+  // Nearest rank: the smallest value with at least p % of the samples at or below it.
+  return s.length ? (s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN) : NaN;
 }
 
 export interface FailoverReport {

@@ -60,10 +60,11 @@ export class SessionClient extends TypedEmitter<SessionClientEvents> {
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.socket = io('/viewer', {
       auth: opts.token ? { token: opts.token } : {},
-      // socket.io's own backoff: 0.5 s doubling to 5 s, jittered.
-      reconnectionDelay: 500,
-      reconnectionDelayMax: 5000,
-      randomizationFactor: 0.5,
+      // socket.io's own backoff: 0.25 s doubling to 2 s, jittered. A restarted
+      // server is back within a second or two; a longer wait is visible downtime.
+      reconnectionDelay: 250,
+      reconnectionDelayMax: 2000,
+      randomizationFactor: 0.3,
     });
     this.socket.on('connect', () => this.onConnect());
     this.socket.on('disconnect', (reason) => this.onDisconnect(reason));

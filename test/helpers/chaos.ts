@@ -71,8 +71,9 @@ export interface ChaosReport {
 
 function pct(xs: number[], p: number): number | null {
   if (xs.length === 0) return null;
+  // Nearest rank: the smallest value with at least p % of the samples at or below it.
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? null;
+  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
