@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -16,10 +14,9 @@ import {
 import { stateHashOf } from '../../render/app-hash.js';
 import { writerApp, type WriterState } from '../../render/apps/writer/index.js';
 import { prng } from '../helpers/prng.js';
+import { coldRun, sha256Hex } from '../helpers/app-driver.js';
 
 const WRITER_DIR = fileURLToPath(new URL('../../render/apps/writer/', import.meta.url));
-const WRITER_INDEX = fileURLToPath(new URL('../../render/apps/writer/index.ts', import.meta.url));
-const APP_HASH = fileURLToPath(new URL('../../render/app-hash.ts', import.meta.url));
 
 const TYPED = [...'abcdefghijklmnopqrstuvwxyz     ,.'].concat(['é', 'ü', 'ß', '中', '文', '😀', '👍🏽', 'e\u0301', 'A']);
 const NAMED = [
@@ -137,7 +134,7 @@ function pixels(state: WriterState): Buffer {
   return Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
 }
 
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const sha = sha256Hex;
 
 describe('writer determinism', () => {
   const log = buildLog(0x5eed, 400);
@@ -185,26 +182,7 @@ describe('writer determinism', () => {
 
   test('a fresh process (cold caches) reaches the same hash and pixels', () => {
     const here = run(writerApp.init(init), log);
-    const script = `
-      import { createCanvas } from 'canvas';
-      import { createHash } from 'node:crypto';
-      import { readFileSync } from 'node:fs';
-      const { writerApp } = await import(${JSON.stringify(WRITER_INDEX)});
-      const { stateHashOf } = await import(${JSON.stringify(APP_HASH)});
-      const { log, init } = JSON.parse(readFileSync(0, 'utf8'));
-      let s = writerApp.init(init);
-      for (const input of log) s = writerApp.apply(s, input);
-      const { width, height } = writerApp.viewport(s);
-      const ctx = createCanvas(width, height).getContext('2d');
-      writerApp.render(s, ctx);
-      const px = Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
-      process.stdout.write(JSON.stringify({ hash: stateHashOf(writerApp.snapshot(s)), pixels: createHash('sha256').update(px).digest('hex') }));
-    `;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      input: JSON.stringify({ log, init }),
-      encoding: 'utf8',
-    });
-    const child = JSON.parse(out) as { hash: string; pixels: string };
+    const child = coldRun('writer', init, log);
     assert.equal(child.hash, stateHashOf(writerApp.snapshot(here)));
     assert.equal(child.pixels, sha(pixels(here)));
   });

@@ -1,6 +1,4 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -12,10 +10,9 @@ import { paintApp, type PaintState } from '../../render/apps/paint/index.js';
 import { countPoints, visibleStrokes } from '../../render/apps/paint/state.js';
 import { TOOLBAR_ITEMS } from '../../render/apps/paint/toolbar.js';
 import { prng } from '../helpers/prng.js';
+import { coldRun, sha256Hex } from '../helpers/app-driver.js';
 
 const PAINT_DIR = fileURLToPath(new URL('../../render/apps/paint/', import.meta.url));
-const PAINT_INDEX = fileURLToPath(new URL('../../render/apps/paint/index.ts', import.meta.url));
-const APP_HASH = fileURLToPath(new URL('../../render/app-hash.ts', import.meta.url));
 
 const KEYS: readonly { key: string; ctrl?: boolean; shift?: boolean }[] = [
   { key: 'z', ctrl: true },
@@ -102,7 +99,7 @@ function pixels(state: PaintState): Buffer {
   return Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
 }
 
-const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const sha = sha256Hex;
 const hashOf = (s: PaintState): string => stateHashOf(paintApp.snapshot(s));
 
 describe('paint determinism', () => {
@@ -216,26 +213,7 @@ describe('paint determinism', () => {
 
   test('a fresh process (cold caches) reaches the same hash and pixels', () => {
     const here = run(paintApp.init(init), log);
-    const script = `
-      import { createCanvas } from 'canvas';
-      import { createHash } from 'node:crypto';
-      import { readFileSync } from 'node:fs';
-      const { paintApp } = await import(${JSON.stringify(PAINT_INDEX)});
-      const { stateHashOf } = await import(${JSON.stringify(APP_HASH)});
-      const { log, init } = JSON.parse(readFileSync(0, 'utf8'));
-      let s = paintApp.init(init);
-      for (const input of log) s = paintApp.apply(s, input);
-      const { width, height } = paintApp.viewport(s);
-      const ctx = createCanvas(width, height).getContext('2d');
-      paintApp.render(s, ctx);
-      const px = Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
-      process.stdout.write(JSON.stringify({ hash: stateHashOf(paintApp.snapshot(s)), pixels: createHash('sha256').update(px).digest('hex') }));
-    `;
-    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      input: JSON.stringify({ log, init }),
-      encoding: 'utf8',
-    });
-    const child = JSON.parse(out) as { hash: string; pixels: string };
+    const child = coldRun('paint', init, log);
     assert.equal(child.hash, hashOf(here));
     assert.equal(child.pixels, sha(pixels(here)));
   });

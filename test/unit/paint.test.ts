@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createCanvas } from 'canvas';
-import { NO_MODS, type InputEvent, type Modifiers } from '../../protocol/input.js';
+import { NO_MODS, type Modifiers } from '../../protocol/input.js';
 import { paintApp, type PaintState } from '../../render/apps/paint/index.js';
 import { encodeSnapshot } from '../../render/apps/paint/snapshot.js';
 import {
@@ -14,28 +14,14 @@ import {
 } from '../../render/apps/paint/state.js';
 import { STATUS_HEIGHT, statusText } from '../../render/apps/paint/status.js';
 import { TOOLBAR_HEIGHT, TOOLBAR_ITEMS, type ToolbarAction } from '../../render/apps/paint/toolbar.js';
+import { AppDriver } from '../helpers/app-driver.js';
 
 type PointerType = 'mouse' | 'touch' | 'pen';
 
 /** Drives the app the way a sequencer would: numbered inputs, sequencer-stamped time. */
-class Session {
-  state: PaintState;
-  private seq = 0;
-
+class Session extends AppDriver<PaintState> {
   constructor(width = 800, height = 600) {
-    this.state = paintApp.init({ width, height });
-  }
-
-  send(event: InputEvent): this {
-    this.seq++;
-    this.state = paintApp.apply(this.state, {
-      seq: this.seq,
-      time: 1_700_000_000_000 + this.seq * 16,
-      clientId: 'test-client',
-      clientSeq: this.seq,
-      event,
-    });
-    return this;
+    super(paintApp, width, height);
   }
 
   pointer(action: 'down' | 'move' | 'up', x: number, y: number, pointerType: PointerType = 'mouse'): this {

@@ -16,26 +16,12 @@ import {
   wrapWidthOf,
 } from '../../render/apps/writer/view.js';
 import { UNITS_PER_PX } from '../../render/apps/writer/measure.js';
+import { AppDriver } from '../helpers/app-driver.js';
 
 /** Drives the writer the way a sequencer would: numbered inputs, sequencer-stamped time. */
-class Session {
-  state: WriterState;
-  private seq = 0;
-
+class Session extends AppDriver<WriterState> {
   constructor(width = 800, height = 600) {
-    this.state = writerApp.init({ width, height });
-  }
-
-  send(event: InputEvent): this {
-    this.seq++;
-    this.state = writerApp.apply(this.state, {
-      seq: this.seq,
-      time: 1_700_000_000_000 + this.seq * 16,
-      clientId: 'test-client',
-      clientSeq: this.seq,
-      event,
-    });
-    return this;
+    super(writerApp, width, height);
   }
 
   key(key: string, mods: Partial<Modifiers> = {}, text?: string): this {

@@ -1,0 +1,69 @@
+// Driving an app in unit tests the way a sequencer would (numbered inputs,
+// sequencer-stamped time), and replaying a log in a fresh process (cold
+// caches) to check it reaches the same hash and pixels.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import type { InputEvent, SequencedInput } from '../../protocol/input.js';
+import type { App, AppViewport } from '../../render/app-types.js';
+
+export class AppDriver<S> {
+  state: S;
+  #seq = 0;
+
+  constructor(
+    readonly app: App<S>,
+    width = 800,
+    height = 600,
+  ) {
+    this.state = app.init({ width, height });
+  }
+
+  send(event: InputEvent): this {
+    this.#seq++;
+    this.state = this.app.apply(this.state, {
+      seq: this.#seq,
+      time: 1_700_000_000_000 + this.#seq * 16,
+      clientId: 'test-client',
+      clientSeq: this.#seq,
+      event,
+    });
+    return this;
+  }
+}
+
+const APPS_INDEX = fileURLToPath(new URL('../../render/apps/index.ts', import.meta.url));
+const APP_HASH = fileURLToPath(new URL('../../render/app-hash.ts', import.meta.url));
+
+export function sha256Hex(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** Replays `log` from init in a new Node process: its state hash and the sha256 of its rendered pixels. */
+export function coldRun(
+  appName: string,
+  init: AppViewport,
+  log: readonly SequencedInput[],
+): { hash: string; pixels: string } {
+  const script = `
+    import { createCanvas } from 'canvas';
+    import { createHash } from 'node:crypto';
+    import { readFileSync } from 'node:fs';
+    const { getApp } = await import(${JSON.stringify(APPS_INDEX)});
+    const { stateHashOf } = await import(${JSON.stringify(APP_HASH)});
+    const { name, log, init } = JSON.parse(readFileSync(0, 'utf8'));
+    const app = getApp(name);
+    let s = app.init(init);
+    for (const input of log) s = app.apply(s, input);
+    const { width, height } = app.viewport(s);
+    const ctx = createCanvas(width, height).getContext('2d');
+    app.render(s, ctx);
+    const px = Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
+    process.stdout.write(JSON.stringify({ hash: stateHashOf(app.snapshot(s)), pixels: createHash('sha256').update(px).digest('hex') }));
+  `;
+  const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    input: JSON.stringify({ name: appName, log, init }),
+    encoding: 'utf8',
+  });
+  return JSON.parse(out) as { hash: string; pixels: string };
+}
