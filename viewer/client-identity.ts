@@ -3,10 +3,15 @@
 // (clientId, clientSeq)). A Web Lock keeps two tabs from sharing one id: the
 // second tab gets a fresh id instead of colliding sequence numbers.
 
+import type { PersistedInput } from './input-sender.js';
+
 export interface ClientIdentity {
   readonly clientId: string;
   loadSeq(): number;
   saveSeq(seq: number): void;
+  /** Unacknowledged inputs kept across reloads (see InputSender). */
+  loadPending(): PersistedInput[];
+  savePending(items: PersistedInput[]): void;
   /** Lets another tab take this id over (on leaving the session). */
   release(): void;
 }
@@ -91,6 +96,34 @@ export async function acquireClientIdentity(sessionId: string): Promise<ClientId
       identity.clientSeq = seq;
       writeStored(persistKey, identity);
     },
+    loadPending: () => readPending(`${persistKey}.pending`),
+    savePending: (items) => {
+      try {
+        if (items.length === 0) localStorage.removeItem(`${persistKey}.pending`);
+        else localStorage.setItem(`${persistKey}.pending`, JSON.stringify(items));
+      } catch {
+        // Quota or private mode: the queue still lives in memory.
+      }
+    },
     release: unlock,
   };
+}
+
+function readPending(key: string): PersistedInput[] {
+  try {
+    const raw = localStorage.getItem(key);
+    const v: unknown = raw ? JSON.parse(raw) : [];
+    // Shape only: the server validates every event again.
+    return Array.isArray(v)
+      ? v.filter(
+          (p): p is PersistedInput =>
+            typeof p === 'object' &&
+            p !== null &&
+            Number.isSafeInteger((p as PersistedInput).clientSeq) &&
+            typeof (p as PersistedInput).event === 'object',
+        )
+      : [];
+  } catch {
+    return [];
+  }
 }

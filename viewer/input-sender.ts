@@ -22,6 +22,12 @@ export interface InputSenderDeps {
   /** Persisted clientSeq counter (see client-identity.ts). */
   loadSeq: () => number;
   saveSeq: (seq: number) => void;
+  /**
+   * Persisted unacknowledged inputs: what was typed but not yet durable survives
+   * a reload or a crashed tab and is resent after the join (see resync).
+   */
+  loadPending?: () => PersistedInput[];
+  savePending?: (items: PersistedInput[]) => void;
   now: () => number;
   schedule?: (fn: () => void, ms: number) => () => void;
 }
@@ -49,6 +55,16 @@ export interface InputSenderEvents {
   acked: InputAckedEvent;
   rejected: { event: InputEvent; error: unknown };
 }
+
+/** An unacknowledged input as kept across reloads. */
+export interface PersistedInput {
+  clientSeq: number;
+  event: InputEvent;
+  everSent: boolean;
+}
+
+/** Beyond this many unacknowledged inputs only the oldest are persisted (storage is small). */
+const MAX_PERSISTED = 2000;
 
 interface Queued {
   clientSeq: number;
@@ -86,6 +102,24 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     super();
     this.counter = deps.loadSeq();
     this.schedule = deps.schedule ?? defaultSchedule;
+    for (const p of deps.loadPending?.() ?? []) {
+      if (!Number.isSafeInteger(p.clientSeq) || typeof p.event !== 'object' || p.event === null) continue;
+      this.queue.push({
+        clientSeq: p.clientSeq,
+        event: p.event,
+        everSent: p.everSent === true,
+        firstSentAt: 0,
+        inFlight: false,
+        attempts: 0,
+      });
+    }
+    this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
+  }
+
+  private persist(): void {
+    this.deps.savePending?.(
+      this.queue.slice(0, MAX_PERSISTED).map((q) => ({ clientSeq: q.clientSeq, event: q.event, everSent: q.everSent })),
+    );
   }
 
   stats(): InputStats {
@@ -155,6 +189,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     }
     this.counter = next;
     this.deps.saveSeq(this.counter);
+    this.persist();
     this.online = true;
     this.pump();
     this.emitStats();
@@ -199,6 +234,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.deps.saveSeq(this.counter);
     this.lastEventType = event.type;
     this.queue.push({ clientSeq: this.counter, event, everSent: false, firstSentAt: 0, inFlight: false, attempts: 0 });
+    this.persist();
     this.pump();
     this.emitStats();
   }
@@ -214,6 +250,9 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     if (!q.everSent) {
       q.everSent = true;
       q.firstSentAt = this.deps.now();
+      // Recorded before it leaves: after a reload, a sent input at or below the
+      // server's lastClientSeq is known to be logged and must not be renumbered.
+      this.persist();
     }
     this.counts.sent++;
     const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
@@ -227,6 +266,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     const i = this.queue.indexOf(q);
     if (i < 0) return; // already settled (e.g. dropped by a resync)
     this.queue.splice(i, 1);
+    this.persist();
     this.counts.acked++;
     this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
     this.emit('acked', {
@@ -245,6 +285,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     if (!isRetryableError(err)) {
       // The server refused this input for good (bad-request, too-large…): resending can't help.
       this.queue.splice(i, 1);
+      this.persist();
       this.counts.rejected++;
       this.emit('rejected', { event: q.event, error: err });
       this.emitStats();

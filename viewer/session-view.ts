@@ -92,6 +92,8 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     transmit: (req) => client.request(req),
     loadSeq: () => identity.loadSeq(),
     saveSeq: (s) => identity.saveSeq(s),
+    loadPending: () => identity.loadPending(),
+    savePending: (items) => identity.savePending(items),
     now: () => performance.now(),
   });
   // A view-only link watches: nothing it captures is sent (the server would refuse it anyway).

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputSender, type InputRequest } from '../../viewer/input-sender.js';
+import { InputSender, type InputRequest, type PersistedInput } from '../../viewer/input-sender.js';
 import { ViewerRequestError } from '../../viewer/request-error.js';
 import type { InputAck } from '../../protocol/signalling.js';
 import type { InputEvent } from '../../protocol/input.js';
@@ -213,4 +213,52 @@ test('an out-of-order refusal (conflict) is retried, never dropped', async () =>
     [0, 1],
   );
   assert.equal(h.sender.stats().pending, 2);
+});
+
+test('unacknowledged inputs survive a reload: logged ones are dropped, the rest resent once', async () => {
+  // First page: two inputs sent, only the first acknowledged, then the tab dies.
+  let stored: PersistedInput[] = [];
+  const first = new InputSender({
+    sessionId: 's1',
+    transmit: () => new Promise<InputAck>(() => undefined),
+    loadSeq: () => -1,
+    saveSeq: () => undefined,
+    loadPending: () => [],
+    savePending: (items) => (stored = items),
+    now: () => 0,
+  });
+  first.resync(-1);
+  first.send(key('a'));
+  first.send(key('b'));
+  first.send(key('c'));
+  assert.deepEqual(
+    stored.map((p) => [p.clientSeq, p.everSent]),
+    [
+      [0, true],
+      [1, true],
+      [2, true],
+    ],
+    'persisted as sent before they left',
+  );
+  first.dispose();
+
+  // Second page: the server logged clientSeq 0 and 1 (the ack of 1 was lost with the tab).
+  const sent: number[] = [];
+  const second = new InputSender({
+    sessionId: 's1',
+    transmit: (req) => {
+      sent.push(req.clientSeq);
+      return Promise.resolve({ seq: 100 + req.clientSeq, duplicate: false });
+    },
+    loadSeq: () => 2,
+    saveSeq: () => undefined,
+    loadPending: () => stored,
+    savePending: (items) => (stored = items),
+    now: () => 0,
+  });
+  assert.equal(second.stats().pending, 3);
+  second.resync(1);
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [2], 'only "c" is resent, under its own clientSeq');
+  assert.deepEqual(stored, [], 'nothing left to persist once acknowledged');
 });
