@@ -81,8 +81,10 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = Object.freeze({
   frozenMs: 900,
   hardBehindMs: 1500,
   minFps: 8,
-  hardHeartbeatMs: 2500,
-  softHeartbeatMs: 1000,
+  // The server calls a replica stale after 1.5 s without a status (a hung or cut-off
+  // host); health reaches the viewer every 250 ms, hence the slack.
+  hardHeartbeatMs: 1800,
+  softHeartbeatMs: 800,
   toleratedLagSeq: 3,
   toleratedBehindMs: 600,
   unknownClientPenalty: 10,

@@ -168,6 +168,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     let nextRestart = Date.now() + restartEvery;
     while (Date.now() + opts.faultMs + 3000 < deadline) {
       await sleep(1500 + rand() * 1500);
+      // The previous fault's watch window ends here: what follows belongs to the next fault.
+      fault.current = null;
       const before: ViewerPageState | null = await viewerPageState(page);
       const t0 = Date.now();
       const ackedAtFault = before?.ackedSeq ?? 0;

@@ -125,9 +125,14 @@ test('scores stay within 0..100', () => {
       rttMs: 5000,
       consumerScore: 0,
       recentFreezes: 10,
-      replica: replica({}, { lagSeq: 500, heartbeatAgeMs: 2400, producerScore: 0 }),
+      replica: replica({}, { lagSeq: 500, heartbeatAgeMs: 1700, producerScore: 0 }),
     }),
   );
   assert.equal(s.score, 0);
   assert.equal(s.hardFailure, false);
+});
+
+test('a replica the server reports stale (no status for ~1.5 s: hung or cut off) is never a candidate', () => {
+  assert.equal(scoreStream(obs({ active: false, replica: replica({}, { heartbeatAgeMs: 1900 }) })).hardFailure, true);
+  assert.equal(scoreStream(obs({ active: false, replica: replica({}, { heartbeatAgeMs: 600 }) })).hardFailure, false);
 });
