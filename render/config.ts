@@ -1,5 +1,6 @@
 // Renderer node configuration: one typed place, defaults overridden by environment.
 import { cpus, hostname } from 'node:os';
+import { envInt as int } from '../protocol/env.js';
 
 export interface RenderConfig {
   /** Server base URL, e.g. http://127.0.0.1:3000. */
@@ -22,14 +23,6 @@ export interface RenderConfig {
   warmApps: string[] | undefined;
   /** Fault injection for tests: corrupt the state after this many applied inputs (0 = off). */
   faultCorruptAfter: number;
-}
-
-function int(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v)) throw new Error(`config: ${name} must be an integer, got "${raw}"`);
-  return v;
 }
 
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {

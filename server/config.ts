@@ -1,6 +1,7 @@
 // Server configuration: one typed place, defaults overridden by environment.
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { envBool as bool, envInt as int, envStr as str } from '../protocol/env.js';
 import { LIMITS } from '../protocol/limits.js';
 
 export interface ServerConfig {
@@ -54,25 +55,6 @@ export interface SecurityConfig {
   ownerTokenTtlMs: number;
   /** Lifetime of a node credential; a node with an expired one re-joins with the join token. */
   nodeCredentialTtlMs: number;
-}
-
-function int(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isInteger(v)) throw new Error(`config: ${name} must be an integer, got "${raw}"`);
-  return v;
-}
-
-function bool(name: string, fallback: boolean): boolean {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  return raw === '1' || raw.toLowerCase() === 'true';
-}
-
-function str(name: string): string | undefined {
-  const raw = process.env[name];
-  return raw === undefined || raw === '' ? undefined : raw;
 }
 
 export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
