@@ -1,9 +1,11 @@
 // Driving an app in unit tests the way a sequencer would (numbered inputs,
 // sequencer-stamped time), and replaying a log in a fresh process (cold
 // caches) to check it reaches the same hash and pixels.
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
+import { createCanvas } from 'canvas';
 import type { InputEvent, SequencedInput } from '../../protocol/input.js';
 import type { App, AppViewport } from '../../render/app-types.js';
 
@@ -29,6 +31,39 @@ export class AppDriver<S> {
       event,
     });
     return this;
+  }
+}
+
+/** Applies `log` to `state` in order. */
+export function replay<S>(app: App<S>, state: S, log: readonly SequencedInput[]): S {
+  return log.reduce((s, input) => app.apply(s, input), state);
+}
+
+/** The state's pixels as RGBA, rendered at its viewport size. */
+export function renderRgba<S>(app: App<S>, state: S): Uint8ClampedArray {
+  const { width, height } = app.viewport(state);
+  const ctx = createCanvas(width, height).getContext('2d');
+  app.render(state, ctx);
+  return ctx.getImageData(0, 0, width, height).data;
+}
+
+/**
+ * Applies `steps` twice from `init`: once straight, once restoring from a
+ * snapshot before every input. Any state kept outside the snapshot shows up as
+ * a difference at the seq where it mattered.
+ */
+export function assertRestoreEveryStep<S>(
+  app: App<S>,
+  init: AppViewport,
+  steps: readonly SequencedInput[],
+  label: string,
+): void {
+  let live = app.init(init);
+  let hopped = app.init(init);
+  for (const input of steps) {
+    live = app.apply(live, input);
+    hopped = app.apply(app.restore(app.snapshot(hopped)), input);
+    assert.deepEqual(app.snapshot(hopped), app.snapshot(live), `${label} diverged at seq ${input.seq}`);
   }
 }
 

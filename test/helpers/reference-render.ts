@@ -1,9 +1,9 @@
 // Rebuilds an app's state from a session's durable record (stored snapshot +
 // log tail) with the same app code the replicas run, and renders it: the
 // ground truth a video frame must match.
-import { createCanvas } from 'canvas';
 import type { SequencedInput } from '../../protocol/input.js';
 import { getApp } from '../../render/apps/index.js';
+import { renderRgba, replay } from './app-driver.js';
 import { authHeaders } from './credentials.js';
 
 export async function fetchLog(url: string, sessionId: string, fromSeq = 1): Promise<SequencedInput[]> {
@@ -41,18 +41,12 @@ export async function referenceState(
 ): Promise<unknown> {
   const app = getApp(appName);
   const snap = await fetchSnapshot(url, sessionId);
-  let state = snap ? app.restore(Buffer.from(snap.data, 'base64')) : app.init({ width, height });
-  for (const input of await fetchLog(url, sessionId, (snap?.seq ?? 0) + 1)) state = app.apply(state, input);
-  return state;
+  const start = snap ? app.restore(Buffer.from(snap.data, 'base64')) : app.init({ width, height });
+  return replay(app, start, await fetchLog(url, sessionId, (snap?.seq ?? 0) + 1));
 }
 
 export function renderState(appName: string, state: unknown): Uint8ClampedArray {
-  const app = getApp(appName);
-  const view = app.viewport(state);
-  const canvas = createCanvas(view.width, view.height);
-  const ctx = canvas.getContext('2d');
-  app.render(state, ctx);
-  return ctx.getImageData(0, 0, view.width, view.height).data;
+  return renderRgba(getApp(appName), state);
 }
 
 export function referenceRender(
@@ -62,7 +56,5 @@ export function referenceRender(
   inputs: readonly SequencedInput[],
 ): Uint8ClampedArray {
   const app = getApp(appName);
-  let state = app.init({ width, height });
-  for (const input of inputs) state = app.apply(state, input);
-  return renderState(appName, state);
+  return renderRgba(app, replay(app, app.init({ width, height }), inputs));
 }

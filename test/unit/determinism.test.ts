@@ -3,7 +3,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createCanvas } from 'canvas';
 import {
   NO_MODS,
   SequencedInputSchema,
@@ -14,7 +13,7 @@ import {
 import { stateHashOf } from '../../render/app-hash.js';
 import { writerApp, type WriterState } from '../../render/apps/writer/index.js';
 import { prng } from '../helpers/prng.js';
-import { coldRun, sha256Hex } from '../helpers/app-driver.js';
+import { assertRestoreEveryStep, coldRun, renderRgba, replay, sha256Hex } from '../helpers/app-driver.js';
 
 const WRITER_DIR = fileURLToPath(new URL('../../render/apps/writer/', import.meta.url));
 
@@ -122,17 +121,12 @@ function buildLog(seed: number, count: number): SequencedInput[] {
   );
 }
 
-function run(state: WriterState, log: readonly SequencedInput[]): WriterState {
-  return log.reduce((s, input) => writerApp.apply(s, input), state);
-}
+const run = (state: WriterState, log: readonly SequencedInput[]): WriterState => replay(writerApp, state, log);
 
-function pixels(state: WriterState): Buffer {
-  const { width, height } = writerApp.viewport(state);
-  const canvas = createCanvas(width, height);
-  const ctx = canvas.getContext('2d');
-  writerApp.render(state, ctx);
-  return Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
-}
+const pixels = (state: WriterState): Buffer => {
+  const rgba = renderRgba(writerApp, state);
+  return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+};
 
 const sha = sha256Hex;
 
@@ -158,20 +152,7 @@ describe('writer determinism', () => {
   });
 
   test('restoring after every input never diverges (no state hides outside the snapshot)', () => {
-    for (const seed of [1, 2, 3, 0x5eed]) {
-      const steps = buildLog(seed, 300);
-      let live = writerApp.init(init);
-      let hopped = writerApp.init(init);
-      for (const input of steps) {
-        live = writerApp.apply(live, input);
-        hopped = writerApp.apply(writerApp.restore(writerApp.snapshot(hopped)), input);
-        assert.deepEqual(
-          writerApp.snapshot(hopped),
-          writerApp.snapshot(live),
-          `seed ${seed} diverged at seq ${input.seq}`,
-        );
-      }
-    }
+    for (const seed of [1, 2, 3, 0x5eed]) assertRestoreEveryStep(writerApp, init, buildLog(seed, 300), `seed ${seed}`);
   });
 
   test('different seeds give different documents (the log is not trivial)', () => {

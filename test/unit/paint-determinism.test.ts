@@ -10,7 +10,7 @@ import { paintApp, type PaintState } from '../../render/apps/paint/index.js';
 import { countPoints, visibleStrokes } from '../../render/apps/paint/state.js';
 import { TOOLBAR_ITEMS } from '../../render/apps/paint/toolbar.js';
 import { prng } from '../helpers/prng.js';
-import { coldRun, sha256Hex } from '../helpers/app-driver.js';
+import { assertRestoreEveryStep, coldRun, renderRgba, replay, sha256Hex } from '../helpers/app-driver.js';
 
 const PAINT_DIR = fileURLToPath(new URL('../../render/apps/paint/', import.meta.url));
 
@@ -88,16 +88,12 @@ function buildLog(seed: number, count: number): SequencedInput[] {
   );
 }
 
-function run(state: PaintState, log: readonly SequencedInput[]): PaintState {
-  return log.reduce((s, input) => paintApp.apply(s, input), state);
-}
+const run = (state: PaintState, log: readonly SequencedInput[]): PaintState => replay(paintApp, state, log);
 
-function pixels(state: PaintState): Buffer {
-  const { width, height } = paintApp.viewport(state);
-  const ctx = createCanvas(width, height).getContext('2d');
-  paintApp.render(state, ctx);
-  return Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
-}
+const pixels = (state: PaintState): Buffer => {
+  const rgba = renderRgba(paintApp, state);
+  return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+};
 
 const sha = sha256Hex;
 const hashOf = (s: PaintState): string => stateHashOf(paintApp.snapshot(s));
@@ -189,20 +185,7 @@ describe('paint determinism', () => {
   });
 
   test('restoring after every input never diverges (no state hides outside the snapshot)', () => {
-    for (const seed of [1, 2, 3]) {
-      const steps = buildLog(seed, 300);
-      let live = paintApp.init(init);
-      let hopped = paintApp.init(init);
-      for (const input of steps) {
-        live = paintApp.apply(live, input);
-        hopped = paintApp.apply(paintApp.restore(paintApp.snapshot(hopped)), input);
-        assert.deepEqual(
-          paintApp.snapshot(hopped),
-          paintApp.snapshot(live),
-          `seed ${seed} diverged at seq ${input.seq}`,
-        );
-      }
-    }
+    for (const seed of [1, 2, 3]) assertRestoreEveryStep(paintApp, init, buildLog(seed, 300), `seed ${seed}`);
   });
 
   test('different seeds give different boards (the log is not trivial)', () => {
