@@ -112,3 +112,13 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** `r` live replicas on `r` distinct hosts, all at the head seq with one state hash. */
+export function converged(s: SessionInfo, r: number): boolean {
+  const live = s.replicas.filter((x) => x.state === 'live');
+  return (
+    live.length === r &&
+    new Set(live.map((x) => x.hostId)).size === r &&
+    live.every((x) => x.appliedSeq === s.headSeq && x.stateHash !== null && x.stateHash === live[0]?.stateHash)
+  );
+}

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NO_MODS, type InputEvent } from '../../protocol/input.js';
-import type { SessionInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { appContentHash } from '../../render/app-catalog.js';
 import { openDatabase } from '../../server/database.js';
@@ -15,19 +14,10 @@ import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { removeDir, startNode, startServer, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchLog, fetchSnapshot, referenceState } from '../helpers/reference-render.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
-import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
 const H = 320;
-
-function converged(s: SessionInfo, r: number): boolean {
-  const live = s.replicas.filter((x) => x.state === 'live');
-  return (
-    live.length === r &&
-    new Set(live.map((x) => x.hostId)).size === r &&
-    live.every((x) => x.appliedSeq === s.headSeq && x.stateHash !== null && x.stateHash === live[0]?.stateHash)
-  );
-}
 
 const keyDown = (ch: string): InputEvent => ({
   type: 'key',

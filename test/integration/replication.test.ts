@@ -5,19 +5,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NO_MODS } from '../../protocol/input.js';
-import type { SessionInfo } from '../../protocol/session.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { fetchLog } from '../helpers/reference-render.js';
-import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
-
-function converged(s: SessionInfo, r: number): boolean {
-  const live = s.replicas.filter((x) => x.state === 'live');
-  return (
-    live.length === r &&
-    new Set(live.map((x) => x.hostId)).size === r &&
-    live.every((x) => x.appliedSeq === s.headSeq && x.stateHash !== null && x.stateHash === live[0]?.stateHash)
-  );
-}
+import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 describe('replication: kill and restart replicas while typing', () => {
   let server: ServerProc;
