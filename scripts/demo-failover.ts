@@ -6,6 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SessionInfo } from '../protocol/session.js';
 import type { WriterState } from '../render/apps/writer/index.js';
+import { percentile } from '../bench/lib/report.js';
 import { launchChromium } from '../test/helpers/browser.js';
 import { removeDir, ROOT, startNode, startServer, stopAll, type Proc } from '../test/helpers/processes.js';
 import { referenceState } from '../test/helpers/reference-render.js';
@@ -22,12 +23,6 @@ const HOSTS = ['host-1', 'host-2', 'host-3'];
 
 function say(line: string): void {
   process.stdout.write(`[failover] ${line}\n`);
-}
-
-function pct(xs: number[], p: number): number {
-  const s = [...xs].sort((a, b) => a - b);
-  // Nearest rank: the smallest value with at least p % of the samples at or below it.
-  return s.length ? (s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? NaN) : NaN;
 }
 
 export interface FailoverReport {
@@ -143,7 +138,7 @@ export async function runFailoverDemo(): Promise<FailoverReport> {
       seconds,
       kills: gaps.length,
       gapsMs,
-      gapP50Ms: pct(gapsMs, 50),
+      gapP50Ms: percentile(gapsMs, 50),
       gapMaxMs: gapsMs.length ? Math.max(...gapsMs) : NaN,
       typedChars: typed.length,
       loggedChars: keydowns,

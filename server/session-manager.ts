@@ -451,9 +451,9 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   /** Majority vote on state hashes at a common seq; the minority is quarantined and replaced. */
   #voteOnState(session: Session): boolean {
-    const vote = voteOnHashes(session.health.hashReports());
-    if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
     const reports = session.health.hashReports();
+    const vote = voteOnHashes(reports);
+    if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
     for (const replicaId of vote.minority) {
       const r = session.replicas.get(replicaId);
       if (!r) continue;

@@ -1,17 +1,14 @@
 // Copy out of the app: on Ctrl+C / Cmd+C on the stage (the key itself still
 // goes to the app), wait until this viewer's inputs are in the log, ask the
 // server for the app's copy text as of that seq, and put it on the clipboard.
-import type { CopyResult } from '../protocol/signalling.js';
+import type { CopyResult, ViewerRequest } from '../protocol/signalling.js';
+
+export type ClipboardCopyRequest = Extract<ViewerRequest, { type: 'clipboard.copy' }>;
 import type { KeyLike } from './key-mapping.js';
 
 export interface ClipboardCopyDeps {
   sessionId: string;
-  request: (req: {
-    type: 'clipboard.copy';
-    sessionId: string;
-    atSeq: number;
-    replicaId?: string;
-  }) => Promise<CopyResult>;
+  request: (req: ClipboardCopyRequest) => Promise<CopyResult>;
   pendingInputs: () => number;
   ackedSeq: () => number;
   liveReplicaId: () => string | null;

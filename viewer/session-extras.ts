@@ -1,10 +1,9 @@
 // The session view's extras: the toolbar (stats, fit to window, fullscreen),
 // the viewer's own shortcuts, fit-to-window resizes and copy out of the app.
 // Kept apart from session-view.ts, which wires the core input/stream path.
-import type { CopyResult } from '../protocol/signalling.js';
 import type { InputEvent } from '../protocol/input.js';
 import type { Banners } from './banners.js';
-import { copyFromApp, isCopyShortcut } from './clipboard-copy.js';
+import { copyFromApp, isCopyShortcut, type ClipboardCopyDeps } from './clipboard-copy.js';
 import { h } from './dom.js';
 import { fitSize, needsResize, type Size } from './fit-size.js';
 import { StatsOverlay, type StatsSources } from './stats-overlay.js';
@@ -27,12 +26,7 @@ export interface SessionExtrasDeps {
   appSize: () => Size;
   send: (event: InputEvent) => void;
   canSendInput: () => boolean;
-  copyRequest: (req: {
-    type: 'clipboard.copy';
-    sessionId: string;
-    atSeq: number;
-    replicaId?: string;
-  }) => Promise<CopyResult>;
+  copyRequest: ClipboardCopyDeps['request'];
   pendingInputs: () => number;
   ackedSeq: () => number;
   liveReplicaId: () => string | null;

@@ -6,6 +6,7 @@
 import type { Page } from 'playwright-core';
 import type { SessionInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
+import { percentile } from '../../bench/lib/report.js';
 import { launchChromium } from './browser.js';
 import { hang, partition, slow, type ActiveFault, type FaultKind } from './faults.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from './processes.js';
@@ -69,11 +70,9 @@ export interface ChaosReport {
   staleShown: number;
 }
 
+/** Nearest-rank percentile (bench/lib/report.ts), null for no samples. */
 function pct(xs: number[], p: number): number | null {
-  if (xs.length === 0) return null;
-  // Nearest rank: the smallest value with at least p % of the samples at or below it.
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)] ?? null;
+  return xs.length === 0 ? null : percentile(xs, p);
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
