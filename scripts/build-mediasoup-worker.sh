@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the mediasoup 3.8.4 worker from the npm tarball with the two fixes it
-# needs on Debian 12 / Python 3.10+, and caches it at the path given as $1
-# (keyed by version + patch hash, see mediasoup-worker-path.mjs).
+# needs on Debian 12 / Python 3.10+ plus Lockstep's zero playout delay (a
+# producer listing the playout-delay header extension gets min = max = 0 on
+# every forwarded video packet; see server/sfu.ts), and caches it at the path
+# given as $1 (keyed by version + patch hash, see mediasoup-worker-path.mjs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT="$1"

@@ -22,6 +22,12 @@ export interface ServerConfig {
     /** ICE over TCP: the fallback where UDP is blocked. */
     enableTcp: boolean;
     initialAvailableOutgoingBitrate: number;
+    /**
+     * Negotiate the playout-delay RTP header extension so the (patched) worker
+     * marks video min = max = 0: browsers then show each frame as soon as it is
+     * decoded instead of smoothing playout (interactive screen content).
+     */
+    zeroPlayoutDelay: boolean;
   };
   sessions: {
     defaultReplicationFactor: number;
@@ -73,6 +79,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
       enableUdp: bool('LOCKSTEP_ENABLE_UDP', true),
       enableTcp: bool('LOCKSTEP_ENABLE_TCP', true),
       initialAvailableOutgoingBitrate: int('LOCKSTEP_INITIAL_BITRATE', 3_000_000),
+      zeroPlayoutDelay: bool('LOCKSTEP_ZERO_PLAYOUT_DELAY', true),
     },
     sessions: {
       defaultReplicationFactor: int('LOCKSTEP_REPLICAS', 3),

@@ -18,6 +18,33 @@ const MEDIA_CODECS: types.RtpCodecCapability[] = [
   },
 ];
 
+export const PLAYOUT_DELAY_URI = 'http://www.webrtc.org/experiments/rtp-hdrext/playout-delay';
+/** The id mediasoup itself gives the extension from 3.10 on (this worker is patched to match). */
+const PLAYOUT_DELAY_ID = 14;
+
+/**
+ * Adds playout-delay to a router's capabilities. mediasoup 3.8 has no option
+ * for extra header extensions; the router's capabilities object is the one its
+ * transports read when they map producers and consumers, so extending it there
+ * makes producers list the extension (the patched worker then stamps zero
+ * delay on their video) and consumers negotiate it with the browser.
+ */
+function addPlayoutDelayExtension(caps: types.RtpCapabilities): void {
+  const exts = (caps.headerExtensions ??= []);
+  if (exts.some((e) => e.uri === PLAYOUT_DELAY_URI)) return;
+  if (exts.some((e) => e.preferredId === PLAYOUT_DELAY_ID)) {
+    log.warn({ id: PLAYOUT_DELAY_ID }, 'header extension id taken; playout-delay not negotiated');
+    return;
+  }
+  exts.push({
+    kind: 'video',
+    uri: PLAYOUT_DELAY_URI,
+    preferredId: PLAYOUT_DELAY_ID,
+    preferredEncrypt: false,
+    direction: 'sendrecv',
+  });
+}
+
 export interface SfuEvents {
   workerdied: [{ pid: number; error: Error }];
 }
@@ -74,7 +101,10 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     if (!router) {
       const worker = this.#workers[this.#nextWorker++ % this.#workers.length];
       if (!worker) throw new Error('no mediasoup worker');
-      router = worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { sessionId } });
+      router = worker.createRouter({ mediaCodecs: MEDIA_CODECS, appData: { sessionId } }).then((r) => {
+        if (this.#config.zeroPlayoutDelay) addPlayoutDelayExtension(r.rtpCapabilities);
+        return r;
+      });
       this.#routers.set(sessionId, router);
       router.then(
         (r) => {
