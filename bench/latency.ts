@@ -5,7 +5,12 @@
 // (window.__lockstep.latencySamples). 640x480 and 1280x720, hot and warm
 // standbys; each run is one session of 3 replicas on 3 renderer processes.
 // The same runs report the viewer tab's memory with 3 streams (tab-memory).
+// Each sample is split with the frame's requestVideoFrameCallback metadata:
+// input → ack, → the frame's last packet in the browser (sequencer fan-out,
+// render, encode, SFU), → handed to the compositor (jitter buffer, decode),
+// → the callback; and when Chromium expects it on the display.
 // Usage: tsx bench/latency.ts [--only-memory]
+// LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all).
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../test/helpers/browser.js';
 import { removeDir, stopAll } from '../test/helpers/processes.js';
@@ -46,13 +51,31 @@ const PRELOAD_CHARS = 1500;
 /** The viewer sends a key's input in the keydown's task; its keyup follows at least a CDP round trip later. */
 const SAME_TASK_MS = 50;
 const TYPED = 'the quick brown fox jumps over the lazy dog ';
+const ONLY_RUNS = (process.env.LOCKSTEP_BENCH_LATENCY_RUNS ?? '').split(',').filter(Boolean);
+const selectedRun = (label: string) => ONLY_RUNS.length === 0 || ONLY_RUNS.includes(label);
 
 interface Sample {
   seq: number;
   sentAt: number;
   ackedAt: number;
   shownAt: number;
+  receivedAt?: number;
+  presentedAt?: number;
+  expectedDisplayAt?: number;
   replicaId: string | null;
+}
+
+type SampleTime = 'sentAt' | 'ackedAt' | 'shownAt' | 'receivedAt' | 'presentedAt' | 'expectedDisplayAt';
+
+/** p50/p95 of `to − from` over the samples that have both (rVFC metadata can be missing). */
+function stage(samples: Sample[], from: SampleTime, to: SampleTime) {
+  const d: number[] = [];
+  for (const s of samples) {
+    const a = s[from];
+    const b = s[to];
+    if (a !== undefined && b !== undefined) d.push(b - a);
+  }
+  return d.length > 0 ? summarize(d) : null;
 }
 
 /** Cumulative receive-side stats of the live stream's inbound-rtp (Chrome getStats). */
@@ -285,9 +308,22 @@ async function oneRun(
       inputToAckP95: toAck.p95,
       ackToShownP50: ackToShown.p50,
       ackToShownP95: ackToShown.p95,
+    };
+    const stages = {
+      sentToPacketsIn: stage(samples, 'sentAt', 'receivedAt'),
+      packetsInToCompositor: stage(samples, 'receivedAt', 'presentedAt'),
+      compositorToCallback: stage(samples, 'presentedAt', 'shownAt'),
+      sentToExpectedDisplay: stage(samples, 'sentAt', 'expectedDisplayAt'),
+    };
+    for (const [k, v] of Object.entries(stages)) {
+      if (!v) continue;
+      detail[`${k}P50`] = v.p50;
+      detail[`${k}P95`] = v.p95;
+    }
+    Object.assign(detail, {
       switches: (after?.switches ?? 0) - switchesBefore,
       load1m: round((load0 + load1m()) / 2),
-    };
+    });
     if (rx0 && rx1) {
       const frames = rx1.framesDecoded - rx0.framesDecoded;
       const emitted = rx1.jitterBufferEmittedCount - rx0.jitterBufferEmittedCount;
@@ -331,7 +367,10 @@ async function withCluster(fn: (c: Cluster, viewer: TestViewer) => Promise<void>
 export async function runLatency(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
   await withCluster(async (c, viewer) => {
-    for (const size of SIZES) for (const mode of MODES) await oneRun(c, viewer, size, mode, add, KEYS);
+    for (const size of SIZES) {
+      for (const mode of MODES)
+        if (selectedRun(`${size.label}.${mode}`)) await oneRun(c, viewer, size, mode, add, KEYS);
+    }
   });
   return results;
 }

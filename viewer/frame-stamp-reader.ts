@@ -3,15 +3,22 @@
 // available; a watchdog on the decoded-frame counter covers browsers without
 // it and videos the compositor skips (hidden hot standbys).
 import { STAMP_HEIGHT, decodeStampRow } from '../protocol/frame-stamp.js';
-import { FrameTimeline } from './frame-timeline.js';
+import { FrameTimeline, type FramePresentation } from './frame-timeline.js';
 import type { AppSize } from './coords.js';
 
 const WATCHDOG_MS = 250;
 /** rVFC silent this long while frames decode: count frames from the decoder instead. */
 const RVFC_SILENT_MS = 600;
 
+/** The requestVideoFrameCallback metadata fields read here (all optional in older browsers). */
+interface FrameCallbackMetadata {
+  receiveTime?: number;
+  presentationTime?: number;
+  expectedDisplayTime?: number;
+}
+
 type FrameCallbackVideo = HTMLVideoElement & {
-  requestVideoFrameCallback?: (cb: (now: number) => void) => number;
+  requestVideoFrameCallback?: (cb: (now: number, metadata: FrameCallbackMetadata) => void) => number;
   cancelVideoFrameCallback?: (handle: number) => void;
 };
 
@@ -57,12 +64,16 @@ export class FrameStampReader {
 
   private armRvfc(): void {
     this.rvfcHandle =
-      this.video.requestVideoFrameCallback?.(() => {
+      this.video.requestVideoFrameCallback?.((_now, metadata) => {
         if (!this.running) return;
         const at = performance.now();
         this.lastRvfcAt = at;
         this.lastDecodedCount = this.decodedCount() ?? this.lastDecodedCount;
-        this.onFrame(at, 1);
+        this.onFrame(at, 1, {
+          receivedAt: metadata.receiveTime,
+          presentedAt: metadata.presentationTime,
+          expectedDisplayAt: metadata.expectedDisplayTime,
+        });
         this.armRvfc();
       }) ?? null;
   }
@@ -103,12 +114,12 @@ export class FrameStampReader {
     }
   }
 
-  private onFrame(at: number, count: number): void {
+  private onFrame(at: number, count: number, presentation?: FramePresentation): void {
     this.timeline.onFrame(at, count);
     if (at - this.lastSampleAt < this.sampleIntervalMs) return;
     this.lastSampleAt = at;
     const seq = this.readStamp();
-    if (seq !== null) this.timeline.onSeq(seq, at);
+    if (seq !== null) this.timeline.onSeq(seq, at, presentation);
   }
 
   /** Decodes the stamp of the frame currently in the video element. */

@@ -6,6 +6,23 @@ const FREEZE_MIN_GAP_MS = 500;
 const FREEZE_WINDOW_MS = 10_000;
 const MAX_SEQ_MARKS = 1024;
 
+/**
+ * Where a frame was on its way to the screen (requestVideoFrameCallback
+ * metadata, page clock): its last packet arrived, it was handed to the
+ * compositor, and when the compositor expects it on the display.
+ */
+export interface FramePresentation {
+  receivedAt?: number;
+  presentedAt?: number;
+  expectedDisplayAt?: number;
+}
+
+export interface ShownMark extends FramePresentation {
+  seq: number;
+  /** The frame callback ran (what input-to-photon measures to). */
+  at: number;
+}
+
 export class FrameTimeline {
   framesSeen = 0;
   lastFrameAt: number | null = null;
@@ -14,7 +31,7 @@ export class FrameTimeline {
   private times: number[] = [];
   private freezes: number[] = [];
   /** (seq, first time a frame with a seq ≥ it was shown), seq increasing. */
-  private marks: Array<{ seq: number; at: number }> = [];
+  private marks: ShownMark[] = [];
   private avgIntervalMs = 33;
 
   onFrame(at: number, count = 1): void {
@@ -30,11 +47,11 @@ export class FrameTimeline {
   }
 
   /** Records the seq decoded from a frame shown at `at`. */
-  onSeq(seq: number, at: number): void {
+  onSeq(seq: number, at: number, presentation: FramePresentation = {}): void {
     this.lastSeq = seq;
     const top = this.marks.at(-1);
     if (top && seq <= top.seq) return;
-    this.marks.push({ seq, at });
+    this.marks.push({ ...presentation, seq, at });
     if (this.marks.length > MAX_SEQ_MARKS) this.marks.splice(0, this.marks.length - MAX_SEQ_MARKS);
   }
 
@@ -63,6 +80,11 @@ export class FrameTimeline {
 
   /** When the first frame reflecting `seq` (stamp ≥ seq) was shown, null if not yet. */
   firstShownAt(seq: number): number | null {
+    return this.firstShown(seq)?.at ?? null;
+  }
+
+  /** The first frame reflecting `seq` (stamp ≥ seq), with its presentation times; null if not yet. */
+  firstShown(seq: number): ShownMark | null {
     // Binary search: marks are increasing in seq.
     let lo = 0;
     let hi = this.marks.length;
@@ -71,6 +93,6 @@ export class FrameTimeline {
       if ((this.marks[mid]?.seq ?? 0) < seq) lo = mid + 1;
       else hi = mid;
     }
-    return this.marks[lo]?.at ?? null;
+    return this.marks[lo] ?? null;
   }
 }

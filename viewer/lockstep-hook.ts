@@ -19,8 +19,14 @@ export interface LatencySample {
   sentAt: number;
   /** The server's ack arrived. */
   ackedAt: number;
-  /** The live stream first presented a frame stamped ≥ seq. */
+  /** The live stream first presented a frame stamped ≥ seq (its requestVideoFrameCallback ran). */
   shownAt: number;
+  /** That frame's last packet arrived (rVFC receiveTime; absent where the browser lacks it). */
+  receivedAt?: number;
+  /** That frame was handed to the compositor (rVFC presentationTime). */
+  presentedAt?: number;
+  /** When the compositor expected it on the display (rVFC expectedDisplayTime). */
+  expectedDisplayAt?: number;
   replicaId: string | null;
 }
 

@@ -253,11 +253,18 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     while (awaitingPhoton.length > 0) {
       const first = awaitingPhoton[0];
       if (!first) break;
-      const shownAt = reader.timeline.firstShownAt(first.seq);
-      if (shownAt === null) break;
+      const shown = reader.timeline.firstShown(first.seq);
+      if (shown === null) break;
       awaitingPhoton.shift();
-      lastLatencyMs = Math.max(0, Math.round(shownAt - first.sentAt));
-      latencySamples.push({ ...first, shownAt, replicaId: manager.liveReplicaId });
+      lastLatencyMs = Math.max(0, Math.round(shown.at - first.sentAt));
+      latencySamples.push({
+        ...first,
+        shownAt: shown.at,
+        receivedAt: shown.receivedAt,
+        presentedAt: shown.presentedAt,
+        expectedDisplayAt: shown.expectedDisplayAt,
+        replicaId: manager.liveReplicaId,
+      });
       if (latencySamples.length > MAX_LATENCY_SAMPLES) latencySamples.shift();
     }
   };

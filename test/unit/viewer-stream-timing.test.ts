@@ -21,6 +21,16 @@ test('frame timeline: fps over the last second, freezes, first-shown time per se
   assert.equal(t.lastSeq, 9);
 });
 
+test('frame timeline: the first frame of a seq keeps its presentation times', () => {
+  const t = new FrameTimeline();
+  t.onSeq(3, 50, { receivedAt: 40, presentedAt: 45, expectedDisplayAt: 60 });
+  t.onSeq(3, 90, { receivedAt: 80, presentedAt: 85, expectedDisplayAt: 100 }); // a repeat of seq 3
+  t.onSeq(7, 120);
+  assert.deepEqual(t.firstShown(2), { seq: 3, at: 50, receivedAt: 40, presentedAt: 45, expectedDisplayAt: 60 });
+  assert.deepEqual(t.firstShown(7), { seq: 7, at: 120 });
+  assert.equal(t.firstShown(8), null);
+});
+
 test('frame timeline: a resume is not a freeze', () => {
   const t = new FrameTimeline();
   t.onFrame(0);
