@@ -16,6 +16,7 @@ import { launchChromium, type TestBrowser } from '../test/helpers/browser.js';
 import { removeDir, stopAll } from '../test/helpers/processes.js';
 import { type TestViewer, waitFor } from '../test/helpers/viewer-client.js';
 import { viewerPageState } from '../test/helpers/viewer-page.js';
+import type { LatencySample } from '../viewer/lockstep-hook.js';
 import {
   cmdlineOf,
   commOf,
@@ -54,21 +55,11 @@ const TYPED = 'the quick brown fox jumps over the lazy dog ';
 const ONLY_RUNS = (process.env.LOCKSTEP_BENCH_LATENCY_RUNS ?? '').split(',').filter(Boolean);
 const selectedRun = (label: string) => ONLY_RUNS.length === 0 || ONLY_RUNS.includes(label);
 
-interface Sample {
-  seq: number;
-  sentAt: number;
-  ackedAt: number;
-  shownAt: number;
-  receivedAt?: number;
-  presentedAt?: number;
-  expectedDisplayAt?: number;
-  replicaId: string | null;
-}
-
-type SampleTime = 'sentAt' | 'ackedAt' | 'shownAt' | 'receivedAt' | 'presentedAt' | 'expectedDisplayAt';
+/** The page-clock times of a latency sample. */
+type SampleTime = Exclude<keyof LatencySample, 'seq' | 'replicaId'>;
 
 /** p50/p95 of `to − from` over the samples that have both (rVFC metadata can be missing). */
-function stage(samples: Sample[], from: SampleTime, to: SampleTime) {
+function stage(samples: LatencySample[], from: SampleTime, to: SampleTime) {
   const d: number[] = [];
   for (const s of samples) {
     const a = s[from];
@@ -152,9 +143,9 @@ async function rxStats(page: Page): Promise<RxStats | null> {
   });
 }
 
-async function latencySamples(page: Page): Promise<{ samples: Sample[]; keydowns: number[] }> {
+async function latencySamples(page: Page): Promise<{ samples: LatencySample[]; keydowns: number[] }> {
   return page.evaluate(() => {
-    const w = window as unknown as { __lockstep?: { latencySamples?: Sample[] }; __benchKeydowns?: number[] };
+    const w = window as unknown as { __lockstep?: { latencySamples?: LatencySample[] }; __benchKeydowns?: number[] };
     return {
       samples: (w.__lockstep?.latencySamples ?? []).map((s) => ({ ...s })),
       keydowns: [...(w.__benchKeydowns ?? [])],
@@ -187,10 +178,10 @@ async function settled(page: Page): Promise<void> {
 }
 
 /** One sample per keystroke: the input the viewer sent in the same task as a keydown (not its keyup). */
-function keystrokes(samples: Sample[], keydowns: number[]): Sample[] {
-  const out: Sample[] = [];
+function keystrokes(samples: LatencySample[], keydowns: number[]): LatencySample[] {
+  const out: LatencySample[] = [];
   for (const k of keydowns) {
-    let s: Sample | undefined;
+    let s: LatencySample | undefined;
     for (const x of samples) if (x.sentAt >= k && (s === undefined || x.sentAt < s.sentAt)) s = x;
     if (s && s.sentAt - k < SAME_TASK_MS) out.push(s);
   }
