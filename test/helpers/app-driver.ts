@@ -4,9 +4,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCanvas } from 'canvas';
-import type { InputEvent, SequencedInput } from '../../protocol/input.js';
+import { SequencedInputSchema, type InputEvent, type SequencedInput } from '../../protocol/input.js';
 import type { App, AppViewport } from '../../render/app-types.js';
 
 export class AppDriver<S> {
@@ -45,6 +47,55 @@ export function renderRgba<S>(app: App<S>, state: S): Uint8ClampedArray {
   const ctx = createCanvas(width, height).getContext('2d');
   app.render(state, ctx);
   return ctx.getImageData(0, 0, width, height).data;
+}
+
+/** The state's pixels as one Buffer (for byte comparisons and hashing). */
+export function renderPixels<S>(app: App<S>, state: S): Buffer {
+  const rgba = renderRgba(app, state);
+  return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+}
+
+/** Events as a validated sequenced log: seq from 1, two interleaved clients, 37 ms apart. */
+export function sequenceEvents(events: readonly InputEvent[]): SequencedInput[] {
+  return events.map((event, i) =>
+    SequencedInputSchema.parse({
+      seq: i + 1,
+      time: 1_700_000_000_000 + i * 37,
+      clientId: `client-${i % 2}`,
+      clientSeq: i,
+      event,
+    }),
+  );
+}
+
+/** What an app's sources must never touch: clocks, randomness, timers, the network. */
+const NONDETERMINISTIC = [
+  /\bDate\b/,
+  /performance\s*\.\s*now/,
+  /Math\s*\.\s*random/,
+  /\bsetTimeout\b/,
+  /\bsetInterval\b/,
+  /process\s*\.\s*hrtime/,
+  /crypto\s*\.\s*random/,
+  /\bfetch\s*\(/,
+];
+
+/** Scans every JS/TS module under `dir` (recursively) for clock, randomness, timer or network use. */
+export function assertSourcesDeterministic(dir: string, minFiles: number): void {
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const path = join(d, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (/\.[cm]?[jt]s$/.test(entry.name)) files.push(path);
+    }
+  };
+  walk(dir);
+  assert.ok(files.length >= minFiles, `expected at least ${minFiles} modules in ${dir}`);
+  for (const file of files) {
+    const source = readFileSync(file, 'utf8');
+    for (const pattern of NONDETERMINISTIC) assert.doesNotMatch(source, pattern, `${file} references ${pattern}`);
+  }
 }
 
 /**

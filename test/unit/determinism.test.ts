@@ -1,19 +1,19 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import {
-  NO_MODS,
-  SequencedInputSchema,
-  type InputEvent,
-  type Modifiers,
-  type SequencedInput,
-} from '../../protocol/input.js';
+import { NO_MODS, type InputEvent, type Modifiers, type SequencedInput } from '../../protocol/input.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { writerApp, type WriterState } from '../../render/apps/writer/index.js';
 import { prng } from '../helpers/prng.js';
-import { assertRestoreEveryStep, coldRun, renderRgba, replay, sha256Hex } from '../helpers/app-driver.js';
+import {
+  assertRestoreEveryStep,
+  assertSourcesDeterministic,
+  coldRun,
+  renderPixels,
+  replay,
+  sequenceEvents,
+  sha256Hex,
+} from '../helpers/app-driver.js';
 
 const WRITER_DIR = fileURLToPath(new URL('../../render/apps/writer/', import.meta.url));
 
@@ -110,25 +110,12 @@ function buildLog(seed: number, count: number): SequencedInput[] {
       });
     }
   }
-  return events.slice(0, count).map((event, i) =>
-    SequencedInputSchema.parse({
-      seq: i + 1,
-      time: 1_700_000_000_000 + i * 37,
-      clientId: `client-${i % 2}`,
-      clientSeq: i,
-      event,
-    }),
-  );
+  return sequenceEvents(events.slice(0, count));
 }
 
 const run = (state: WriterState, log: readonly SequencedInput[]): WriterState => replay(writerApp, state, log);
 
-const pixels = (state: WriterState): Buffer => {
-  const rgba = renderRgba(writerApp, state);
-  return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
-};
-
-const sha = sha256Hex;
+const pixels = (state: WriterState): Buffer => renderPixels(writerApp, state);
 
 describe('writer determinism', () => {
   const log = buildLog(0x5eed, 400);
@@ -165,33 +152,10 @@ describe('writer determinism', () => {
     const here = run(writerApp.init(init), log);
     const child = coldRun('writer', init, log);
     assert.equal(child.hash, stateHashOf(writerApp.snapshot(here)));
-    assert.equal(child.pixels, sha(pixels(here)));
+    assert.equal(child.pixels, sha256Hex(pixels(here)));
   });
 
   test('writer sources never read clocks or randomness', () => {
-    const files: string[] = [];
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (/\.[cm]?[jt]s$/.test(entry.name)) files.push(path);
-      }
-    };
-    walk(WRITER_DIR);
-    assert.ok(files.length >= 5, `expected writer modules in ${WRITER_DIR}`);
-    const forbidden = [
-      /\bDate\b/,
-      /performance\s*\.\s*now/,
-      /Math\s*\.\s*random/,
-      /\bsetTimeout\b/,
-      /\bsetInterval\b/,
-      /process\s*\.\s*hrtime/,
-      /crypto\s*\.\s*random/,
-      /\bfetch\s*\(/,
-    ];
-    for (const file of files) {
-      const source = readFileSync(file, 'utf8');
-      for (const pattern of forbidden) assert.doesNotMatch(source, pattern, `${file} references ${pattern}`);
-    }
+    assertSourcesDeterministic(WRITER_DIR, 5);
   });
 });

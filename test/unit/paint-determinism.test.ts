@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { createCanvas } from 'canvas';
-import { NO_MODS, SequencedInputSchema, type InputEvent, type SequencedInput } from '../../protocol/input.js';
+import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { paintApp, type PaintState } from '../../render/apps/paint/index.js';
 import { countPoints, visibleStrokes } from '../../render/apps/paint/state.js';
 import { TOOLBAR_ITEMS } from '../../render/apps/paint/toolbar.js';
 import { prng } from '../helpers/prng.js';
-import { assertRestoreEveryStep, coldRun, renderRgba, replay, sha256Hex } from '../helpers/app-driver.js';
+import {
+  assertRestoreEveryStep,
+  assertSourcesDeterministic,
+  coldRun,
+  renderPixels,
+  replay,
+  sequenceEvents,
+  sha256Hex,
+} from '../helpers/app-driver.js';
 
 const PAINT_DIR = fileURLToPath(new URL('../../render/apps/paint/', import.meta.url));
 
@@ -77,25 +83,12 @@ function buildLog(seed: number, count: number): SequencedInput[] {
       events.push(pointer('move', rnd() * width, rnd() * height, 'mouse', 0));
     }
   }
-  return events.slice(0, count).map((event, i) =>
-    SequencedInputSchema.parse({
-      seq: i + 1,
-      time: 1_700_000_000_000 + i * 37,
-      clientId: `client-${i % 2}`,
-      clientSeq: i,
-      event,
-    }),
-  );
+  return sequenceEvents(events.slice(0, count));
 }
 
 const run = (state: PaintState, log: readonly SequencedInput[]): PaintState => replay(paintApp, state, log);
 
-const pixels = (state: PaintState): Buffer => {
-  const rgba = renderRgba(paintApp, state);
-  return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
-};
-
-const sha = sha256Hex;
+const pixels = (state: PaintState): Buffer => renderPixels(paintApp, state);
 const hashOf = (s: PaintState): string => stateHashOf(paintApp.snapshot(s));
 
 describe('paint determinism', () => {
@@ -198,27 +191,10 @@ describe('paint determinism', () => {
     const here = run(paintApp.init(init), log);
     const child = coldRun('paint', init, log);
     assert.equal(child.hash, hashOf(here));
-    assert.equal(child.pixels, sha(pixels(here)));
+    assert.equal(child.pixels, sha256Hex(pixels(here)));
   });
 
   test('paint sources never read clocks or randomness', () => {
-    const files = readdirSync(PAINT_DIR)
-      .filter((name) => /\.[cm]?[jt]s$/.test(name))
-      .map((name) => join(PAINT_DIR, name));
-    assert.ok(files.length >= 5, `expected paint modules in ${PAINT_DIR}`);
-    const forbidden = [
-      /\bDate\b/,
-      /performance\s*\.\s*now/,
-      /Math\s*\.\s*random/,
-      /\bsetTimeout\b/,
-      /\bsetInterval\b/,
-      /process\s*\.\s*hrtime/,
-      /crypto\s*\.\s*random/,
-      /\bfetch\s*\(/,
-    ];
-    for (const file of files) {
-      const source = readFileSync(file, 'utf8');
-      for (const pattern of forbidden) assert.doesNotMatch(source, pattern, `${file} references ${pattern}`);
-    }
+    assertSourcesDeterministic(PAINT_DIR, 5);
   });
 });

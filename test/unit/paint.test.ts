@@ -14,7 +14,7 @@ import {
 } from '../../render/apps/paint/state.js';
 import { STATUS_HEIGHT, statusText } from '../../render/apps/paint/status.js';
 import { TOOLBAR_HEIGHT, TOOLBAR_ITEMS, type ToolbarAction } from '../../render/apps/paint/toolbar.js';
-import { AppDriver } from '../helpers/app-driver.js';
+import { AppDriver, renderPixels } from '../helpers/app-driver.js';
 
 type PointerType = 'mouse' | 'touch' | 'pen';
 
@@ -66,12 +66,7 @@ class Session extends AppDriver<PaintState> {
   }
 }
 
-function pixels(state: PaintState): Buffer {
-  const { width, height } = paintApp.viewport(state);
-  const ctx = createCanvas(width, height).getContext('2d');
-  paintApp.render(state, ctx);
-  return Buffer.from(ctx.getImageData(0, 0, width, height).data.buffer);
-}
+const pixels = (state: PaintState): Buffer => renderPixels(paintApp, state);
 
 /** The drawing area only: between the toolbar and the status line. */
 function board(state: PaintState): Buffer {
