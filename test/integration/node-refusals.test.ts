@@ -33,6 +33,20 @@ describe('node refusals', () => {
     viewer = await TestViewer.connect(server.url);
   });
 
+  const createWriterSession = () =>
+    viewer.request({ type: 'sessions.create', app: 'writer', replicationFactor: 2, width: 320, height: 240 });
+
+  /** A new R=2 session, and the replica the server placed on the fake node. */
+  async function sessionWithFakeReplica() {
+    const { session } = await createWriterSession();
+    const mine = await waitFor('an assignment on the fake node', () =>
+      fake.notifications.find(
+        (n): n is Create => n.type === 'replica.create' && n.assignment.sessionId === session.sessionId,
+      ),
+    );
+    return { session, mine };
+  }
+
   after(async () => {
     viewer?.close();
     fake?.close();
@@ -42,18 +56,7 @@ describe('node refusals', () => {
 
   it('refuses a snapshot that does not match its hash, and a status for a replica the node does not host', async () => {
     await startNode({ url: server.url, hostId: 'host-a' });
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
-      width: 320,
-      height: 240,
-    });
-    const mine = await waitFor('an assignment on the fake node', () =>
-      fake.notifications.find(
-        (n): n is Create => n.type === 'replica.create' && n.assignment.sessionId === session.sessionId,
-      ),
-    );
+    const { session, mine } = await sessionWithFakeReplica();
     const data = Buffer.from('{"not":"the state"}');
     const bad = await fake.raw({
       type: 'replica.snapshot',
@@ -90,18 +93,7 @@ describe('node refusals', () => {
 
   it('a node without the pinned version refuses; the replica is re-placed and the node is not asked again', async () => {
     await startNode({ url: server.url, hostId: 'host-b' });
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
-      width: 320,
-      height: 240,
-    });
-    const mine = await waitFor('an assignment on the fake node', () =>
-      fake.notifications.find(
-        (n): n is Create => n.type === 'replica.create' && n.assignment.sessionId === session.sessionId,
-      ),
-    );
+    const { session, mine } = await sessionWithFakeReplica();
     const res = await fake.raw({
       type: 'replica.refuse',
       replicaId: mine.assignment.replicaId,
@@ -122,13 +114,7 @@ describe('node refusals', () => {
 
     // Dropped from its advertised apps: a new session is not offered to it.
     const before = fake.notifications.length;
-    const third = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
-      width: 320,
-      height: 240,
-    });
+    const third = await createWriterSession();
     await waitFor('placed', async () => (await getSession(server.url, third.session.sessionId)).replicas.length === 2);
     assert.ok(!fake.notifications.slice(before).some((n) => n.type === 'replica.create'));
   });
