@@ -1,18 +1,10 @@
 // Registered renderer nodes: who they are, what app versions they carry, what
 // they host, and the socket to reach them.
-import type { AppRef } from '../protocol/session.js';
 import type { NodeNotification } from '../protocol/signalling.js';
-import type { NodeState, NodeView } from './placement-types.js';
+import type { NodeView } from './placement-types.js';
 
-export interface RegisteredNode {
-  nodeId: string;
-  hostId: string;
-  apps: AppRef[];
-  /** App names the node keeps warm; placement prefers it for these. */
-  warmApps: string[];
-  cores: number;
-  maxReplicas: number;
-  state: NodeState;
+/** What placement sees of a node (NodeView), plus what the server needs to reach and track it. */
+export interface RegisteredNode extends Omit<NodeView, 'replicaCount' | 'load'> {
   /** replicaId → sessionId of the replicas this node hosts. */
   replicas: Map<string, string>;
   registeredAt: number;
