@@ -255,7 +255,8 @@ export interface NodeResponses {
   'inputs.fetch': { inputs: SequencedInput[]; headSeq: number; compactedThrough: number };
   'node.leave': { left: true };
   'node.heartbeat': { ok: true };
-  'replica.snapshot': { stored: boolean };
+  /** `confirmed`: a quorum of hosts agreed on this checkpoint; `stored`: and it became the latest snapshot. */
+  'replica.snapshot': { stored: boolean; confirmed: boolean };
   'snapshot.fetch': StoredSnapshotWire | null;
   'replica.refuse': { ok: true };
   'replica.thumbnail': { stored: boolean };
@@ -288,7 +289,8 @@ export type NodeNotification =
   | { type: 'replica.close'; replicaId: string; reason: string }
   | { type: 'inputs'; replicaId: string; inputs: SequencedInput[] }
   | { type: 'replica.statusRequest'; replicaId: string }
-  | { type: 'replica.snapshotRequest'; replicaId: string }
+  /** Send your state at exactly this seq (now, if applied already; once applied, if not yet). */
+  | { type: 'replica.snapshotRequest'; replicaId: string; seq: number }
   /** Answer with `replica.copyResult` once the replica applied `atSeq`. */
   | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number };
 
@@ -322,7 +324,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('replica.statusRequest'), replicaId: IdSchema }).strict(),
-  z.object({ type: z.literal('replica.snapshotRequest'), replicaId: IdSchema }).strict(),
+  z.object({ type: z.literal('replica.snapshotRequest'), replicaId: IdSchema, seq: z.number().int().min(0) }).strict(),
   z
     .object({
       type: z.literal('replica.copyRequest'),

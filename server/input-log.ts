@@ -55,6 +55,12 @@ export interface InputLog {
   /** Idempotent for the same (sessionId, seq, stateHash); a different hash for a stored seq is a conflict. */
   putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): void;
   latestSnapshot(sessionId: string): StoredSnapshot | null;
+  /** The snapshot stored at exactly this seq, or null. */
+  snapshotAt(sessionId: string, seq: number): StoredSnapshot | null;
+  /** The newest snapshot strictly below `seq` (the fallback behind a suspect one), or null. */
+  snapshotBefore(sessionId: string, seq: number): StoredSnapshot | null;
+  /** Deletes the snapshots with seq < beforeSeq (or only the one at `onlySeq`); returns how many. */
+  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): number;
   /** Deletes inputs with seq <= uptoSeq (behind a stored snapshot); returns rows removed. */
   truncateThrough(sessionId: string, uptoSeq: number): number;
   close(): void;

@@ -21,9 +21,25 @@ import { voteOnHashes, type HealthThresholds, type ReplicaStatusReport } from '.
 import type { Sequencer } from './sequencer.js';
 import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
+import { SnapshotCheckpoint, snapshotQuorum, type CheckpointDecision } from './snapshot-checkpoint.js';
 import type { Sfu } from './sfu.js';
 
 const log = getLogger('session-manager');
+
+/** How long a snapshot checkpoint may wait for a quorum of answers before a new one is asked. */
+const SNAPSHOT_CHECKPOINT_TIMEOUT_MS = 10_000;
+
+/**
+ * What the log still holds after a restart: truncation trails the latest
+ * snapshot by one, unless this database was compacted up to the latest one
+ * (then there is no fallback to the one before).
+ */
+function compactedThrough(log: InputLog, sessionId: string, latestSeq: number, headSeq: number): number {
+  const previous = log.snapshotBefore(sessionId, latestSeq);
+  if (!previous) return log.read(sessionId, 1, 1, 1).length > 0 || headSeq === 0 ? 0 : latestSeq;
+  const tailIntact = previous.seq >= headSeq || log.read(sessionId, previous.seq + 1, previous.seq + 1, 1).length > 0;
+  return tailIntact ? previous.seq : latestSeq;
+}
 
 export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
@@ -96,7 +112,10 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         deps.health,
       );
       const snap = deps.log.latestSnapshot(row.id);
-      if (snap) session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
+      if (snap) {
+        session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
+        session.compactedThrough = compactedThrough(deps.log, row.id, snap.seq, session.headSeq);
+      }
       manager.sessions.set(session.id, session);
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
@@ -288,7 +307,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
     const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);
     const inputs = to < fromSeq ? [] : this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
-    return { inputs, headSeq: session.headSeq, compactedThrough: session.snapshot?.seq ?? 0 };
+    return { inputs, headSeq: session.headSeq, compactedThrough: session.compactedThrough };
   }
 
   onHeartbeat(nodeId: string, load: number): void {
@@ -312,41 +331,71 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /**
-   * A replica's snapshot: stored (and the log truncated behind it) only if the
-   * bytes match the claimed hash and no majority of replicas disagrees with it.
+   * A replica's answer to a snapshot checkpoint. Nothing is stored on one
+   * node's word: the bytes must match the hash the replica claims, the replica
+   * must have been asked for this seq, and the snapshot is stored (and the log
+   * truncated behind the previous one) only once replicas on a majority of the
+   * session's hosts report the same hash at that seq.
    */
-  onSnapshot(nodeId: string, replicaId: string, seq: number, stateHash: string, data: Buffer): { stored: boolean } {
+  onSnapshot(
+    nodeId: string,
+    replicaId: string,
+    seq: number,
+    stateHash: string,
+    data: Buffer,
+  ): { stored: boolean; confirmed: boolean } {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    const ctx = { sessionId: session.id, replicaId, nodeId, seq };
+    const ctx = { sessionId: session.id, replicaId, nodeId, hostId: replica.hostId, seq };
+    const checkpoint = session.checkpoint;
+    if (!checkpoint?.asked(replicaId)) {
+      log.warn(ctx, 'refused an unsolicited snapshot');
+      throw new ForbiddenError('unsolicited snapshot: the server did not ask this replica for one', ctx);
+    }
     if (stateHashOf(data) !== stateHash) {
       log.warn(ctx, 'refused a snapshot that does not match its hash');
       throw new ConflictError('snapshot bytes do not match the claimed state hash', ctx);
     }
-    if (seq > session.headSeq || seq > replica.appliedSeq) {
-      throw new BadRequestError(`snapshot seq ${seq} is beyond what was applied`, ctx);
+    if (seq > session.headSeq) throw new BadRequestError(`snapshot seq ${seq} is beyond the head`, ctx);
+    try {
+      checkpoint.report(replicaId, seq, stateHash, data);
+    } catch (err) {
+      log.warn({ ...ctx, err }, 'refused a snapshot');
+      throw err;
     }
-    const others = session.health.hashReports().filter((r) => r.seq === seq && r.replicaId !== replicaId);
-    const disagree = others.filter((r) => r.stateHash !== stateHash).length;
-    if (disagree > others.length - disagree) {
-      log.warn(
-        { ...ctx, disagree, agree: others.length - disagree },
-        'refused a snapshot the other replicas disagree with',
-      );
-      throw new ConflictError('other replicas report a different state at this seq', ctx);
-    }
-    if (session.snapshot && seq <= session.snapshot.seq) return { stored: false };
-    this.#deps.log.putSnapshot({ sessionId: session.id, seq, stateHash, data });
-    session.snapshot = { seq, stateHash };
-    session.snapshotRequestedAt = null;
-    const truncated = this.#deps.log.truncateThrough(session.id, seq);
-    log.info({ ...ctx, bytes: data.length, truncated }, 'snapshot stored; log compacted');
-    this.emit('snapshotstored', { sessionId: session.id, seq, bytes: data.length, truncated });
-    return { stored: true };
+    const decision = checkpoint.decision();
+    if (!decision) return { stored: false, confirmed: false };
+    session.checkpoint = null;
+    if (session.snapshot && decision.seq <= session.snapshot.seq) return { stored: false, confirmed: true };
+    this.#storeConfirmedSnapshot(session, decision);
+    return { stored: true, confirmed: true };
   }
 
+  #storeConfirmedSnapshot(session: Session, d: CheckpointDecision): void {
+    const previous = session.snapshot;
+    this.#deps.log.putSnapshot({ sessionId: session.id, seq: d.seq, stateHash: d.stateHash, data: d.data });
+    session.snapshot = { seq: d.seq, stateHash: d.stateHash };
+    // The previous confirmed snapshot and its log tail stay: the fallback if this one turns out bad.
+    let truncated = 0;
+    if (previous) {
+      this.#deps.log.deleteSnapshots(session.id, { beforeSeq: previous.seq });
+      truncated = this.#deps.log.truncateThrough(session.id, previous.seq);
+      session.compactedThrough = Math.max(session.compactedThrough, previous.seq);
+    }
+    log.info(
+      { sessionId: session.id, seq: d.seq, hosts: d.hosts, bytes: d.data.length, truncated },
+      'quorum-confirmed snapshot stored',
+    );
+    this.emit('snapshotstored', { sessionId: session.id, seq: d.seq, bytes: d.data.length, truncated });
+  }
+
+  /** The snapshot this replica was told to start from (or the latest, once it fell behind compaction). */
   fetchSnapshot(nodeId: string, replicaId: string): { seq: number; stateHash: string; data: Buffer } | null {
-    const { session } = this.ownedReplica(nodeId, replicaId);
-    const snap = this.#deps.log.latestSnapshot(session.id);
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    const pinned = replica.restoredFrom;
+    const snap =
+      pinned !== null && pinned >= session.compactedThrough
+        ? this.#deps.log.snapshotAt(session.id, pinned)
+        : this.#deps.log.latestSnapshot(session.id);
     return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data } : null;
   }
 
@@ -388,6 +437,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         catchUpTo: session.headSeq,
         appliedSeq: 0,
         stateHash: null,
+        restoredFrom: session.snapshot?.seq ?? null,
         transport: null,
         producer: null,
         createdAt: this.#now(),
@@ -466,10 +516,19 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         hash,
         majorityHash: vote.majorityHash,
       };
+      this.emit('divergence', event);
+      if (this.#blameSnapshot(session, r)) {
+        this.#removeReplica(
+          session,
+          r,
+          'diverged',
+          `diverged after restoring snapshot ${r.restoredFrom}; restarting from the one before`,
+        );
+        continue;
+      }
       log.error(event, 'replica diverged from the majority: quarantined and replaced');
       session.quarantinedHosts.add(r.hostId);
       r.state = 'quarantined';
-      this.emit('divergence', event);
       this.#removeReplica(
         session,
         r,
@@ -480,19 +539,48 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return true;
   }
 
-  /** Every `snapshotEvery` inputs, ask the most advanced live replica for a snapshot. */
+  /**
+   * A replica that diverged right after restoring the latest snapshot may be an
+   * honest host fed bad state: the snapshot is dropped (its log tail is still
+   * there) and the session falls back to the previous one. Returns true when the
+   * snapshot took the blame, so the host is not quarantined for it.
+   */
+  #blameSnapshot(session: Session, r: ReplicaRecord): boolean {
+    const from = r.restoredFrom;
+    if (from === null || session.snapshot?.seq !== from || from <= session.compactedThrough) return false;
+    this.#deps.log.deleteSnapshots(session.id, { onlySeq: from });
+    const previous = this.#deps.log.snapshotBefore(session.id, from);
+    session.snapshot = previous && { seq: previous.seq, stateHash: previous.stateHash };
+    log.error(
+      { sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, badSeq: from, fallback: previous?.seq ?? 0 },
+      'a replica restored from the latest snapshot diverged: snapshot dropped, falling back to the previous one',
+    );
+    return true;
+  }
+
+  /**
+   * Every `snapshotEvery` inputs, ask every healthy live replica for its state
+   * at the current head; see onSnapshot for how the answers are trusted. A
+   * checkpoint that found no quorum in time is dropped and a new one asked.
+   */
   #maybeRequestSnapshot(session: Session, now: number): void {
+    const pending = session.checkpoint;
+    if (pending) {
+      if (now - pending.requestedAt < SNAPSHOT_CHECKPOINT_TIMEOUT_MS) return;
+      log.warn({ sessionId: session.id, seq: pending.seq }, 'snapshot checkpoint found no quorum in time; dropped');
+      session.checkpoint = null;
+    }
     const since = session.headSeq - (session.snapshot?.seq ?? 0);
     if (since < this.#deps.config.snapshotEvery) return;
-    if (session.snapshotRequestedAt !== null && now - session.snapshotRequestedAt < 10_000) return;
-    const candidates = session
+    const targets = session
       .activeReplicas()
-      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy')
-      .sort((a, b) => b.appliedSeq - a.appliedSeq);
-    const pick = candidates[0];
-    if (!pick) return;
-    session.snapshotRequestedAt = now;
-    this.nodes.get(pick.nodeId)?.notify({ type: 'replica.snapshotRequest', replicaId: pick.replicaId });
+      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy');
+    if (new Set(targets.map((r) => r.hostId)).size < snapshotQuorum(session.meta.replicationFactor)) return;
+    const seq = session.headSeq;
+    session.checkpoint = new SnapshotCheckpoint(seq, targets, session.meta.replicationFactor, now);
+    for (const r of targets) {
+      this.nodes.get(r.nodeId)?.notify({ type: 'replica.snapshotRequest', replicaId: r.replicaId, seq });
+    }
   }
 
   close(): void {

@@ -57,6 +57,9 @@ interface Statements {
   getSnapshot: Statement<[string, number], SnapshotRow>;
   insertSnapshot: Statement<[string, number, string, Buffer, number]>;
   latestSnapshot: Statement<[string], SnapshotRow>;
+  snapshotBefore: Statement<[string, number], SnapshotRow>;
+  deleteSnapshotsBefore: Statement<[string, number]>;
+  deleteSnapshot: Statement<[string, number]>;
   truncate: Statement<[string, number]>;
 }
 
@@ -87,6 +90,11 @@ function prepare(db: SqliteDatabase): Statements {
     latestSnapshot: db.prepare(
       'SELECT seq, state_hash, data, created_at FROM snapshots WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
     ),
+    snapshotBefore: db.prepare(
+      'SELECT seq, state_hash, data, created_at FROM snapshots WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+    ),
+    deleteSnapshotsBefore: db.prepare('DELETE FROM snapshots WHERE session_id = ? AND seq < ?'),
+    deleteSnapshot: db.prepare('DELETE FROM snapshots WHERE session_id = ? AND seq = ?'),
     truncate: db.prepare('DELETE FROM inputs WHERE session_id = ? AND seq <= ?'),
   };
 }
@@ -187,6 +195,25 @@ export class SqliteInputLog implements InputLog {
     this.assertOpen();
     const row = this.stmts.latestSnapshot.get(sessionId);
     return row ? toSnapshot(sessionId, row) : null;
+  }
+
+  snapshotAt(sessionId: string, seq: number): StoredSnapshot | null {
+    this.assertOpen();
+    const row = this.stmts.getSnapshot.get(sessionId, seq);
+    return row ? toSnapshot(sessionId, row) : null;
+  }
+
+  snapshotBefore(sessionId: string, seq: number): StoredSnapshot | null {
+    this.assertOpen();
+    const row = this.stmts.snapshotBefore.get(sessionId, seq);
+    return row ? toSnapshot(sessionId, row) : null;
+  }
+
+  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): number {
+    this.assertOpen();
+    return 'beforeSeq' in range
+      ? this.stmts.deleteSnapshotsBefore.run(sessionId, range.beforeSeq).changes
+      : this.stmts.deleteSnapshot.run(sessionId, range.onlySeq).changes;
   }
 
   truncateThrough(sessionId: string, uptoSeq: number): number {

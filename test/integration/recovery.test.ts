@@ -73,16 +73,20 @@ describe('recovery', () => {
     dirs.push(server.dataDir);
     await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
     const text1 = 'Compaction keeps the log bounded while nothing acknowledged is ever lost. ';
-    await typeText(viewer, sessionId, text1.repeat(2));
-    const snap = await waitFor('a stored snapshot', async () => {
-      const s = await fetchSnapshot(server.url, sessionId);
-      return s && s.seq >= 60 ? s : undefined;
-    });
+    const snapshotAfter = (seq: number) =>
+      waitFor(`a stored snapshot past seq ${seq}`, async () => {
+        const s = await fetchSnapshot(server.url, sessionId);
+        return s && s.seq > seq ? s : undefined;
+      });
+    await typeText(viewer, sessionId, text1);
+    const first = await snapshotAfter(59);
+    // The log is truncated only behind the previous confirmed snapshot: nothing yet.
+    assert.equal((await fetchLog(server.url, sessionId))[0]?.seq, 1, 'the first snapshot truncates nothing');
+    await typeText(viewer, sessionId, text1);
+    const second = await snapshotAfter(first.seq);
     const tail = await fetchLog(server.url, sessionId);
-    assert.ok(
-      (tail[0]?.seq ?? Infinity) > snap.seq,
-      `log starts after the snapshot (first ${tail[0]?.seq}, snapshot ${snap.seq})`,
-    );
+    assert.equal(tail[0]?.seq, first.seq + 1, `log starts after the previous snapshot (latest ${second.seq})`);
+    await typeText(viewer, sessionId, text1);
 
     // Every replica dies at once; other hosts join; the session comes back whole.
     for (const p of nodes.values()) await p.kill('SIGKILL');
@@ -98,7 +102,7 @@ describe('recovery', () => {
     );
     assert.deepEqual(new Set(s.replicas.map((r) => r.hostId)), new Set(['host-d', 'host-e', 'host-f']));
     const state = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterState;
-    assert.equal(state.text, text1.repeat(2) + 'Back.', 'every acknowledged keystroke survived');
+    assert.equal(state.text, text1.repeat(3) + 'Back.', 'every acknowledged keystroke survived');
     viewer.close();
   });
 
