@@ -222,6 +222,31 @@ async function tokenRevokeNodesAction(flags: { dataDir?: string }, cmd: Command)
   say(`revoked ${plural(n, 'node credential')}; nodes must re-join with the join token`);
 }
 
+function dataDirOf(flags: { dataDir?: string }): string {
+  return flags.dataDir ?? process.env.LOCKSTEP_DATA_DIR ?? join(process.cwd(), 'data');
+}
+
+async function dbCheckAction(flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const { checkDataDir } = await import('../server/db-admin.js');
+  const r = await Promise.resolve()
+    .then(() => checkDataDir(dataDirOf(flags)))
+    .catch((err: unknown) => cmd.error(`error: ${message(err)}`));
+  if (r.ok) {
+    say(`${r.file}: ok (integrity check passed)`);
+    return;
+  }
+  say(`${r.file}: DAMAGED (${plural(r.problems.length, 'problem')})`);
+  for (const p of r.problems) say(`  ${p}`);
+  say('restore the latest `lockstep db backup` copy in its place (with the server stopped)');
+  process.exitCode = 2;
+}
+
+async function dbBackupAction(dest: string, flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const { backupDataDir } = await import('../server/db-admin.js');
+  const r = await backupDataDir(dataDirOf(flags), dest).catch((err: unknown) => cmd.error(`error: ${message(err)}`));
+  say(`backed up ${plural(r.pages, 'page')} to ${r.file} (checked: ok)`);
+}
+
 interface DemoFlags {
   port?: string;
   nodes?: string;
@@ -343,6 +368,19 @@ Example:
     .description('revoke every node credential: nodes must re-join with the join token')
     .option('--data-dir <dir>', "the server's data directory (default: ./data)")
     .action(tokenRevokeNodesAction);
+
+  const db = program.command('db').description("the server's database: check it, back it up (safe while it runs)");
+  db.command('check')
+    .description('full integrity check of the database; exits 2 when it is damaged')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(dbCheckAction);
+  db.command('backup')
+    .description(
+      "copy the database with SQLite's online backup (consistent while the server writes), then check the copy",
+    )
+    .argument('<file>', 'where to write the copy (must not exist)')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(dbBackupAction);
 
   program
     .command('demo')

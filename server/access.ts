@@ -46,6 +46,18 @@ function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/**
+ * The client id as logged: the viewer's own id inside a space that belongs to
+ * its credential, so no credential can write into another's idempotency space
+ * (and make that party's real inputs look like duplicates). An owner's tokens
+ * share one space (rotation keeps resends idempotent); each share link has its
+ * own. Server-made client ids (`srv-…`) never carry a `:` and so never collide.
+ */
+export function scopedClientId(id: ViewerIdentity, clientId: string): string {
+  const space = id.kind === 'share' ? `s.${id.tokenId}` : `o.${digest(id.owner).toString('hex').slice(0, 12)}`;
+  return `${space}:${clientId}`;
+}
+
 export class Access {
   readonly store: TokenStore;
   readonly #security: SecurityConfig;

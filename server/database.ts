@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { DatabaseError, SchemaError } from './errors.js';
+import { CorruptDatabaseError, DatabaseError, SchemaError } from './errors.js';
 import { getLogger } from '../protocol/logger.js';
 
 const log = getLogger('database');
@@ -106,6 +106,38 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
   /** Defaults to MIGRATIONS; tests may pass a prefix. */
   migrations?: readonly Migration[];
+  /** Run `PRAGMA quick_check` before use (default true): a damaged file stops the start. */
+  check?: boolean;
+  /** Leave the schema as it is (operator tools that only read or copy the file). */
+  skipMigrations?: boolean;
+}
+
+/**
+ * SQLite's own consistency check: `quick` (every page and record well-formed,
+ * O(N)) at every open; `full` (integrity_check: also every index against its
+ * table) for `lockstep db check`. Returns the problems found, [] when intact.
+ */
+export function checkDatabase(db: SqliteDatabase, depth: 'quick' | 'full'): string[] {
+  let rows: Record<string, unknown>[];
+  try {
+    rows = db.pragma(depth === 'quick' ? 'quick_check(100)' : 'integrity_check(100)') as Record<string, unknown>[];
+  } catch (err) {
+    // SQLITE_CORRUPT / SQLITE_NOTADB can surface as an exception rather than a report.
+    return [err instanceof Error ? err.message : String(err)];
+  }
+  const lines = rows.map((r) => String(Object.values(r)[0]));
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+}
+
+function assertIntact(db: SqliteDatabase, file: string, depth: 'quick' | 'full'): void {
+  const problems = checkDatabase(db, depth);
+  if (problems.length === 0) return;
+  throw new CorruptDatabaseError(
+    `database ${file} is damaged (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}). ` +
+      'Lockstep will not start on it: stop anything using the file, move it aside, and restore the latest ' +
+      '`lockstep db backup` copy in its place (or start with an empty data directory). `lockstep db check` lists every problem.',
+    { file, problems: problems.slice(0, 20) },
+  );
 }
 
 /**
@@ -130,9 +162,18 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
     }
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    migrate(db, options.migrations ?? MIGRATIONS);
+    if (!inMemory && options.check !== false) assertIntact(db, file, 'quick');
+    if (options.skipMigrations !== true) migrate(db, options.migrations ?? MIGRATIONS);
   } catch (err) {
     db.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      throw new CorruptDatabaseError(
+        `database ${file} is damaged (${code}). Lockstep will not start on it: move it aside and restore the latest \`lockstep db backup\` copy (or start with an empty data directory).`,
+        { file, code },
+        { cause: err },
+      );
+    }
     throw err;
   }
   return db;

@@ -117,6 +117,18 @@ export function restApi(deps: RestDeps): Router {
     return visible(identity(res), id);
   };
 
+  /**
+   * The durable record (every client id, every input, the whole state) is the
+   * owner's: a share link may watch or type, not read who typed what.
+   */
+  const ownedSessionOf = (req: Request, res: Response): Session => {
+    const session = sessionOf(req, res);
+    if (identity(res).kind !== 'owner') {
+      throw new ForbiddenError('the input log and snapshots are for the session owner only', {});
+    }
+    return session;
+  };
+
   router.get('/sessions', (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     const id = identity(res);
@@ -158,13 +170,13 @@ export function restApi(deps: RestDeps): Router {
   // The durable input log (used to rebuild a reference state anywhere).
   router.get('/sessions/:id/log', (req, res) => {
     const q = parse(LogQuerySchema, req.query, 'query');
-    const session = sessionOf(req, res);
+    const session = ownedSessionOf(req, res);
     res.json({ headSeq: session.headSeq, inputs: inputLog.read(session.id, q.from, q.to, LIMITS.maxFetchBatch) });
   });
   // The latest stored snapshot (state transfer source), base64.
   router.get('/sessions/:id/snapshot', (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
-    const session = sessionOf(req, res);
+    const session = ownedSessionOf(req, res);
     const snap = inputLog.latestSnapshot(session.id);
     res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
   });

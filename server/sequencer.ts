@@ -133,6 +133,7 @@ export class Sequencer {
       else bySession.set(sessionId, [result.input]);
     });
     const stats: FlushStats = { size: batch.length, appended, durationMs: performance.now() - started };
+    this.emit('flushed', stats);
     if (appended > 0) {
       const batches: SessionBatch[] = [...bySession].map(([sessionId, inputs]) => ({ sessionId, inputs }));
       this.emit('sequenced', batches, stats);

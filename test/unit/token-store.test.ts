@@ -19,6 +19,7 @@ function security(over: Partial<SecurityConfig> = {}): SecurityConfig {
     ownerToken: undefined,
     ownerTokenTtlMs: 90 * DAY,
     nodeCredentialTtlMs: 30 * DAY,
+    allowedOrigins: [],
     ...over,
   };
 }
