@@ -1,0 +1,156 @@
+// Starts real server and renderer node processes on this machine: the demos,
+// the chaos run, the benchmarks and the integration/e2e tests all start the
+// product through here. Every process started here is tracked and killed by
+// stopAll() (and at exit), so no caller leaves one behind.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { rememberServer, secretsFor, secretsForDataDir } from './cluster-secrets.js';
+import type { Proc, ServerProc } from './launcher-types.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export type { Proc, ServerProc } from './launcher-types.js';
+
+const live = new Set<Proc>();
+
+function launch(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  readyPattern: RegExp,
+  timeoutMs = 60_000,
+  netns?: string,
+) {
+  const nodeArgs = ['--import', 'tsx', join(ROOT, script)];
+  // In a test host's network namespace, `ip netns exec` execs node in place:
+  // the child pid is node's, so signals reach it directly.
+  const [cmd, args] = netns
+    ? ['ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs]]
+    : [process.execPath, nodeArgs];
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      LOCKSTEP_LOG_LEVEL: process.env.LOCKSTEP_LOG_LEVEL ?? 'warn',
+      LOCKSTEP_PROC_NAME: name,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d: Buffer) => {
+    out += d.toString();
+    if (out.length > 200_000) out = out.slice(-100_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const proc: Proc = {
+    name,
+    child,
+    exited,
+    output: () => out,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+      live.delete(proc);
+    },
+  };
+  live.add(proc);
+  void exited.then(() => live.delete(proc));
+  const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`${name} not ready after ${timeoutMs} ms:\n${out.slice(-3000)}`)),
+      timeoutMs,
+    );
+    const check = () => {
+      const m = out.match(readyPattern);
+      if (m) {
+        clearTimeout(timer);
+        child.stdout.off('data', check);
+        resolve(m);
+      }
+    };
+    child.stdout.on('data', check);
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited (${code ?? signal}) before ready:\n${out.slice(-3000)}`));
+    });
+  });
+  return { proc, ready };
+}
+
+/**
+ * Starts server/main.ts with a generated owner token and join token (the same
+ * ones again on a restart with the same dataDir). `env` may override them; with
+ * LOCKSTEP_OWNER_TOKEN set to '' the server generates and prints its own.
+ */
+export async function startServer(
+  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+): Promise<ServerProc> {
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-data-'));
+  const secrets = secretsForDataDir(dataDir);
+  const env = {
+    LOCKSTEP_PORT: String(opts.port ?? 0),
+    LOCKSTEP_DATA_DIR: dataDir,
+    LOCKSTEP_MEDIASOUP_WORKERS: '1',
+    LOCKSTEP_OWNER_TOKEN: secrets.ownerToken,
+    LOCKSTEP_JOIN_TOKEN: secrets.joinToken,
+    ...opts.env,
+  };
+  const { proc, ready } = launch('server', 'server/main.ts', env, /LOCKSTEP_SERVER_URL=(\S+)/);
+  const m = await ready;
+  const url = m[1] ?? '';
+  const printed = /^LOCKSTEP_OWNER_TOKEN=(\S+)$/m.exec(proc.output())?.[1];
+  const ownerToken = printed ?? env.LOCKSTEP_OWNER_TOKEN;
+  const joinToken = env.LOCKSTEP_JOIN_TOKEN;
+  if (printed) secrets.ownerToken = printed;
+  rememberServer(url, { ownerToken, joinToken });
+  return Object.assign(proc, { url, dataDir, ownerToken, joinToken });
+}
+
+export async function startNode(opts: {
+  url: string;
+  hostId: string;
+  nodeId?: string;
+  env?: Record<string, string>;
+  /** Run inside this network namespace (a test host with its own network stack). */
+  netns?: string;
+}): Promise<Proc> {
+  const { proc, ready } = launch(
+    `node-${opts.hostId}`,
+    'render/main.ts',
+    {
+      LOCKSTEP_SERVER_URL: opts.url,
+      LOCKSTEP_HOST_ID: opts.hostId,
+      LOCKSTEP_NODE_ID: opts.nodeId ?? opts.hostId,
+      // The join token of the server started at this URL (override with env to test refusals).
+      LOCKSTEP_JOIN_TOKEN: secretsFor(opts.url)?.joinToken ?? '',
+      ...opts.env,
+    },
+    /LOCKSTEP_NODE_READY/,
+    60_000,
+    opts.netns,
+  );
+  await ready;
+  return proc;
+}
+
+export async function stopAll(): Promise<void> {
+  await Promise.all([...live].map((p) => p.kill('SIGKILL')));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+process.once('exit', () => {
+  for (const p of live) p.child.kill('SIGKILL');
+});
