@@ -246,7 +246,8 @@ export interface NodeResponses {
    * `credential`: the node's own secret, bound to its nodeId, issued when it
    * joined with the cluster join token; it reconnects with it from then on.
    */
-  'node.register': { registered: true; credential?: string; credentialExpiresAt?: number };
+  /** `hostId`: the host the node was admitted as (from its join token, not from its own claim). */
+  'node.register': { registered: true; hostId: string; credential?: string; credentialExpiresAt?: number };
   'transport.create': TransportParams & { routerRtpCapabilities: unknown };
   'transport.connect': { connected: true };
   produce: { producerId: string };

@@ -78,6 +78,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #statusTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #registered = false;
+  /** The host id the server admitted this node as (from its join token). */
+  #hostId: string | undefined;
   #closed = false;
   /** Our own credential, issued at the first registration; reconnects use it instead of the join token. */
   readonly #auth: { credential: string | undefined };
@@ -144,6 +146,11 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     }, this.config.statusIntervalMs);
   }
 
+  /** The host id the server admitted this node as (from its join token); undefined before registering. */
+  get hostId(): string | undefined {
+    return this.#hostId;
+  }
+
   #tryRegister(attempt: number): void {
     this.#register().catch((err: unknown) => {
       // `conflict`: our previous connection is still registered (the server has
@@ -168,8 +175,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
     });
     if (res.credential) this.#auth.credential = res.credential;
+    this.#hostId = res.hostId;
     this.#registered = true;
-    log.info({ nodeId: this.config.nodeId, hostId: this.config.hostId }, 'registered');
+    log.info({ nodeId: this.config.nodeId, hostId: res.hostId }, 'registered');
     this.emit('registered');
   }
 

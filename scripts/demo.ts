@@ -24,7 +24,8 @@ async function main(): Promise<void> {
   say(`session ${session.sessionId} (${session.app.name}@${session.app.hash}, ${session.replicationFactor} replicas)`);
   // The owner token is a password: it is printed here because this is a local demo.
   say(`open the viewer:  ${server.url}/?session=${session.sessionId}&token=${server.ownerToken}`);
-  say(`join another renderer:  npx lockstep node --server ${server.url} --token ${server.joinToken}`);
+  say(`admit another renderer host:  npx lockstep token new --host <name> --data-dir ${server.dataDir}`);
+  say(`then on it:  npx lockstep node --server ${server.url} --token <the token that printed>`);
   say('Ctrl-C stops everything');
   const stop = () => {
     say('stopping');

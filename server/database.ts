@@ -97,6 +97,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_node ON tokens (node_id) WHERE node_id IS NOT NULL AND revoked_at IS NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'per-host join tokens: host id, operator caps, and the token a node credential descends from',
+    // A CHECK cannot be altered in SQLite: the table is rebuilt with the new kind.
+    up: `
+      CREATE TABLE tokens_v3 (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('owner', 'share', 'node', 'host')),
+        owner        TEXT NOT NULL,
+        session_id   TEXT,
+        node_id      TEXT,
+        host_id      TEXT,
+        max_replicas INTEGER,
+        max_cores    INTEGER,
+        parent_id    TEXT,
+        role         TEXT NOT NULL CHECK (role IN ('admin', 'control', 'view', 'node')),
+        label        TEXT NOT NULL,
+        hash         TEXT NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        revoked_at   INTEGER
+      ) STRICT;
+      INSERT INTO tokens_v3 (id, kind, owner, session_id, node_id, role, label, hash, created_at, expires_at, revoked_at)
+        SELECT id, kind, owner, session_id, node_id, role, label, hash, created_at, expires_at, revoked_at FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v3 RENAME TO tokens;
+      CREATE INDEX tokens_owner_kind ON tokens (owner, kind) WHERE revoked_at IS NULL;
+      CREATE INDEX tokens_node ON tokens (node_id) WHERE node_id IS NOT NULL AND revoked_at IS NULL;
+      CREATE INDEX tokens_host ON tokens (host_id) WHERE host_id IS NOT NULL AND revoked_at IS NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -162,7 +162,7 @@ export class LockstepServer {
       manager,
       sfu,
       authenticate: (token) => access.authenticateNode(token),
-      issueCredential: (nodeId) => access.issueNodeCredential(nodeId).issued,
+      issueCredential: (nodeId, admission, hostId) => access.issueNodeCredential(nodeId, admission, hostId).issued,
       isActive: (tokenId) => access.isActive(tokenId),
       thumbnails,
       clipboard,

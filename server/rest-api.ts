@@ -8,14 +8,18 @@ import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
+  AdmitHostBodySchema,
   BearerTokenSchema,
   CreateOwnerBodySchema,
   LogQuerySchema,
+  RevokeHostBodySchema,
   RevokeTokenBodySchema,
   RotateTokenBodySchema,
   SessionParamsSchema,
   TokenOnlyQuerySchema,
+  type IssuedHostToken,
   type IssuedToken,
+  type WhoAmI,
 } from '../protocol/rest.js';
 import type { SessionInfo } from '../protocol/session.js';
 import type { Access, ViewerIdentity } from './access.js';
@@ -129,6 +133,16 @@ export function restApi(deps: RestDeps): Router {
     return session;
   };
 
+  router.get('/whoami', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    const id = identity(res);
+    const who: WhoAmI =
+      id.kind === 'share' && id.sessionId
+        ? { kind: 'share', role: id.role, sessionId: id.sessionId }
+        : { kind: 'owner', owner: id.owner, admin: id.admin };
+    res.json(who);
+  });
+
   router.get('/sessions', (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     const id = identity(res);
@@ -233,6 +247,43 @@ export function restApi(deps: RestDeps): Router {
         connected: t.nodeId !== null && manager.nodes.get(t.nodeId) !== undefined,
       })),
     });
+  });
+  // Operator only: admitted hosts (one join token each), with their caps and connected nodes.
+  const operator = (res: Response, what: string): void => {
+    if (!identity(res).admin) throw new ForbiddenError(`only the operator token can ${what}`, {});
+  };
+  router.get('/hosts', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    operator(res, 'list hosts');
+    const nodes = manager.nodes.all();
+    res.json({
+      hosts: access.hosts.list().map((h) => ({
+        ...h,
+        nodes: nodes.filter((n) => n.admissionId === h.tokenId).map((n) => n.nodeId),
+      })),
+    });
+  });
+  router.post('/hosts', (req, res) => {
+    const body = parse(AdmitHostBodySchema, req.body, 'body');
+    operator(res, 'admit hosts');
+    const issued = access.hosts.issue(body.host, body, body.ttlDays);
+    log.info({ host: body.host, tokenId: issued.id }, 'host admitted');
+    const reply: IssuedHostToken = {
+      id: issued.id,
+      host: body.host,
+      token: issued.secret,
+      expiresAt: issued.expiresAt,
+    };
+    res.json(reply);
+  });
+  router.post('/hosts/revoke', (req, res) => {
+    const body = parse(RevokeHostBodySchema, req.body, 'body');
+    operator(res, 'revoke hosts');
+    const revoked = access.hosts.revoke(body.host);
+    // Its nodes drop now; the session manager re-places their replicas on other hosts.
+    const dropped = deps.gateways.nodes?.kick(revoked) ?? 0;
+    log.warn({ host: body.host, revoked: revoked.length, dropped }, 'host revoked');
+    res.json({ revoked: true, dropped });
   });
   router.post('/owners', (req, res) => {
     const body = parse(CreateOwnerBodySchema, req.body, 'body');

@@ -424,6 +424,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       app: session.meta.app,
       want,
       excludeHosts: [...active.map((r) => r.hostId), ...session.quarantinedHosts],
+      excludeAdmissions: active.map((r) => r.admissionId),
     });
     for (const view of plan.chosen) {
       const node = this.nodes.get(view.nodeId);
@@ -433,6 +434,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         replicaId,
         nodeId: node.nodeId,
         hostId: node.hostId,
+        admissionId: node.admissionId,
         state: 'starting',
         catchUpTo: session.headSeq,
         appliedSeq: 0,

@@ -9,6 +9,8 @@ export interface ReplicaRecord {
   replicaId: string;
   nodeId: string;
   hostId: string;
+  /** The join token its node was admitted by (placement spreads a session over these too). */
+  admissionId: string;
   state: ReplicaState;
   /** The head seq when it was assigned: it is live once it applied this far. */
   catchUpTo: number;

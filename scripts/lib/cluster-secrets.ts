@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 export interface ServerSecrets {
   /** Operator owner token (admin) the server was started with (LOCKSTEP_OWNER_TOKEN). */
   ownerToken: string;
-  /** Cluster join token (LOCKSTEP_JOIN_TOKEN). */
-  joinToken: string;
+  /** Per-host join tokens issued so far (host id → secret): a node restarted on a host reuses its token. */
+  hostTokens: Map<string, string>;
 }
 
 const byUrl = new Map<string, ServerSecrets>();
@@ -21,7 +21,7 @@ export function newSecret(prefix: string): string {
 /** The secrets for a data dir: the same ones again when a server is restarted on it. */
 export function secretsForDataDir(dataDir: string): ServerSecrets {
   let s = byDataDir.get(dataDir);
-  if (!s) byDataDir.set(dataDir, (s = { ownerToken: newSecret('lso'), joinToken: newSecret('join') }));
+  if (!s) byDataDir.set(dataDir, (s = { ownerToken: newSecret('lso'), hostTokens: new Map() }));
   return s;
 }
 
@@ -40,4 +40,24 @@ export function ownerTokenFor(url: string): string {
 /** Headers for fetch() against a launched server's REST API. */
 export function authHeaders(url: string, token = ownerTokenFor(url)): Record<string, string> {
   return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/**
+ * The join token for one host of the server at `url`: issued once through the
+ * operator API (POST /api/hosts), then remembered, as an operator would keep it.
+ */
+export async function hostTokenFor(url: string, hostId: string): Promise<string> {
+  const secrets = secretsFor(url);
+  if (!secrets) throw new Error(`no launched server at ${url}`);
+  const known = secrets.hostTokens.get(hostId);
+  if (known) return known;
+  const res = await fetch(`${url.replace(/\/+$/, '')}/api/hosts`, {
+    method: 'POST',
+    headers: { ...authHeaders(url), 'content-type': 'application/json' },
+    body: JSON.stringify({ host: hostId }),
+  });
+  if (!res.ok) throw new Error(`admitting host ${hostId}: HTTP ${res.status} ${await res.text()}`);
+  const { token } = (await res.json()) as { token: string };
+  secrets.hostTokens.set(hostId, token);
+  return token;
 }

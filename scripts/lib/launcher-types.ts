@@ -15,6 +15,6 @@ export interface ServerProc extends Proc {
   dataDir: string;
   /** The operator owner token: the one passed in, or the one the server printed at first start. */
   ownerToken: string;
-  /** The cluster join token nodes need (startNode passes it by default). */
-  joinToken: string;
+  /** The join token of one host (issued on first use, as the operator would; startNode uses it by default). */
+  hostToken(hostId: string): Promise<string>;
 }

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { rememberServer, secretsFor, secretsForDataDir } from './cluster-secrets.js';
+import { hostTokenFor, rememberServer, secretsForDataDir } from './cluster-secrets.js';
 import type { Proc, ServerProc } from './launcher-types.js';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -102,7 +102,6 @@ export async function startServer(
     LOCKSTEP_DATA_DIR: dataDir,
     LOCKSTEP_MEDIASOUP_WORKERS: '1',
     LOCKSTEP_OWNER_TOKEN: secrets.ownerToken,
-    LOCKSTEP_JOIN_TOKEN: secrets.joinToken,
     ...opts.env,
   };
   const { proc, ready } = launch('server', 'server/main.ts', env, /LOCKSTEP_SERVER_URL=(\S+)/);
@@ -110,10 +109,10 @@ export async function startServer(
   const url = m[1] ?? '';
   const printed = /^LOCKSTEP_OWNER_TOKEN=(\S+)$/m.exec(proc.output())?.[1];
   const ownerToken = printed ?? env.LOCKSTEP_OWNER_TOKEN;
-  const joinToken = env.LOCKSTEP_JOIN_TOKEN;
   if (printed) secrets.ownerToken = printed;
-  rememberServer(url, { ownerToken, joinToken });
-  return Object.assign(proc, { url, dataDir, ownerToken, joinToken });
+  secrets.ownerToken = ownerToken;
+  rememberServer(url, secrets);
+  return Object.assign(proc, { url, dataDir, ownerToken, hostToken: (hostId: string) => hostTokenFor(url, hostId) });
 }
 
 export async function startNode(opts: {
@@ -131,8 +130,8 @@ export async function startNode(opts: {
       LOCKSTEP_SERVER_URL: opts.url,
       LOCKSTEP_HOST_ID: opts.hostId,
       LOCKSTEP_NODE_ID: opts.nodeId ?? opts.hostId,
-      // The join token of the server started at this URL (override with env to test refusals).
-      LOCKSTEP_JOIN_TOKEN: secretsFor(opts.url)?.joinToken ?? '',
+      // This host's join token at the server started at this URL (override with env to test refusals).
+      LOCKSTEP_JOIN_TOKEN: opts.env?.LOCKSTEP_JOIN_TOKEN ?? (await hostTokenFor(opts.url, opts.hostId)),
       ...opts.env,
     },
     /LOCKSTEP_NODE_READY/,

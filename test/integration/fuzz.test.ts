@@ -154,9 +154,8 @@ describe('fuzz: the server and a renderer under random and malformed messages', 
   it(`${PER_NAMESPACE} random requests on /node (join token) all get typed answers`, async (t0) => {
     const rnd = seededRandom(3);
     const msgs = messages(rnd, PER_NAMESPACE, hostileNodeRequests(replicaId));
-    const nodes = await Promise.all(
-      Array.from({ length: SOCKETS }, () => RawNode.connect(server.url, server.joinToken)),
-    );
+    const joinToken = await server.hostToken('fuzz-host');
+    const nodes = await Promise.all(Array.from({ length: SOCKETS }, () => RawNode.connect(server.url, joinToken)));
     // Half of them registered (no apps, no capacity: nothing is placed on them), half not.
     await Promise.all(
       nodes.slice(0, SOCKETS / 2).map((n, i) =>

@@ -18,10 +18,11 @@ import { openDatabase } from '../../server/database.js';
 import { SessionStore } from '../../server/session-store.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { authHeaders } from '../helpers/credentials.js';
-import { removeDir, ROOT, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
+import { RawNode } from '../helpers/node-client.js';
+import { removeDir, ROOT, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { fetchLog } from '../helpers/reference-render.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
-import { RequestFailed, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { getSession, RequestFailed, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const run = promisify(execFile);
 const key = (ch: string): InputEvent => ({ type: 'key', action: 'down', key: ch, code: '', text: ch, mods: NO_MODS });
@@ -43,7 +44,9 @@ function tryConnect(url: string, opts: Parameters<typeof io>[1]): Promise<string
 
 describe('hostile parties', () => {
   const servers: ServerProc[] = [];
+  const cleanups: (() => void)[] = [];
   after(async () => {
+    for (const f of cleanups) f();
     await stopAll();
     for (const s of servers) removeDir(s.dataDir);
   });
@@ -84,6 +87,81 @@ describe('hostile parties', () => {
       assert.equal(res.status, 403, `${path} refused to a share link`);
     }
     intruder.close();
+    owner.close();
+  });
+
+  it('three nodes on one join token hold one replica, within the operator’s cap; revoking the host re-places it', async () => {
+    const server = await startServer();
+    servers.push(server);
+    for (const h of ['host-a', 'host-b', 'host-c']) await startNode({ url: server.url, hostId: h });
+    // The operator admits pc-evil with a cap of one replica for the whole host.
+    const admit = await fetch(`${server.url}/api/hosts`, {
+      method: 'POST',
+      headers: { ...authHeaders(server.url), 'content-type': 'application/json' },
+      body: JSON.stringify({ host: 'pc-evil', maxReplicas: 1 }),
+    });
+    assert.equal(admit.status, 200);
+    const { token } = (await admit.json()) as { token: string };
+    // One party, one token, three nodes: each claims another host (one a real host's id), no load, room for 100.
+    const evil = await Promise.all(['host-a', 'evil-2', 'evil-3'].map(() => RawNode.connect(server.url, token)));
+    const apps = [{ name: 'writer', hash: appContentHash('writer') }];
+    const registered = await Promise.all(
+      evil.map((n, i) =>
+        n.raw({
+          type: 'node.register',
+          nodeId: `evil-${i + 1}`,
+          hostId: ['host-a', 'evil-2', 'evil-3'][i],
+          apps,
+          capacity: { cores: 64, maxReplicas: 100 },
+        }),
+      ),
+    );
+    for (const r of registered) assert.deepEqual(r.ok && (r.data as { hostId: string }).hostId, 'pc-evil');
+    const beat = setInterval(() => {
+      for (const n of evil) void n.raw({ type: 'node.heartbeat', load: 0 }).catch(() => undefined);
+    }, 500);
+    cleanups.push(() => clearInterval(beat));
+
+    const owner = await TestViewer.connect(server.url);
+    const created = [];
+    for (let i = 0; i < 2; i++) {
+      created.push(
+        (await owner.request({ type: 'sessions.create', app: 'writer', replicationFactor: 3, width: 320, height: 240 }))
+          .session,
+      );
+    }
+    const hostsOf = async (sessionId: string) =>
+      (await getSession(server.url, sessionId)).replicas.map((r) => r.hostId).sort();
+    for (const s of created) {
+      const hosts = await waitFor('3 replicas placed', async () => {
+        const h = await hostsOf(s.sessionId);
+        return h.length === 3 ? h : undefined;
+      });
+      assert.ok(hosts.filter((h) => h === 'pc-evil').length <= 1, `one replica per join token: ${hosts.join(',')}`);
+      assert.equal(new Set(hosts).size, 3);
+    }
+    const evilReplicas = evil.flatMap((n) => n.notifications.filter((x) => x.type === 'replica.create'));
+    assert.equal(evilReplicas.length, 1, 'the host-wide cap of one replica holds across its three nodes');
+
+    // The operator lists the host, then revokes it: its nodes drop and its replica moves to an honest host.
+    const listed = (await (await fetch(`${server.url}/api/hosts`, { headers: authHeaders(server.url) })).json()) as {
+      hosts: { hostId: string; nodes: string[] }[];
+    };
+    assert.deepEqual(listed.hosts.find((h) => h.hostId === 'pc-evil')?.nodes.sort(), ['evil-1', 'evil-2', 'evil-3']);
+    const revoke = await fetch(`${server.url}/api/hosts/revoke`, {
+      method: 'POST',
+      headers: { ...authHeaders(server.url), 'content-type': 'application/json' },
+      body: JSON.stringify({ host: 'pc-evil' }),
+    });
+    assert.equal(revoke.status, 200);
+    await waitFor('the evil nodes dropped', () => evil.every((n) => !n.socket.connected));
+    for (const s of created) {
+      await waitFor('re-placed on honest hosts', async () => {
+        const h = await hostsOf(s.sessionId);
+        return h.length === 3 && !h.includes('pc-evil');
+      });
+    }
+    await assert.rejects(RawNode.connect(server.url, token), /unauthorized/, 'the revoked token admits no one');
     owner.close();
   });
 

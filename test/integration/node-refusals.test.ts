@@ -21,7 +21,7 @@ describe('node refusals', () => {
 
   before(async () => {
     server = await startServer();
-    fake = await RawNode.connect(server.url, server.joinToken);
+    fake = await RawNode.connect(server.url, await server.hostToken('fake-host'));
     const reg = await fake.raw({
       type: 'node.register',
       nodeId: 'fake-node',

@@ -77,6 +77,7 @@ class FakeNode {
     this.node = {
       nodeId,
       hostId,
+      admissionId: `token-${hostId}`,
       apps: appCatalog(),
       warmApps: ['writer'],
       cores: 2,
@@ -86,6 +87,7 @@ class FakeNode {
       registeredAt: NOW,
       lastHeartbeatAt: NOW,
       load: 0,
+      admissionMaxReplicas: null,
       notify: (n) => this.#onNotify(n),
       disconnect: () => undefined,
     };
