@@ -13,6 +13,11 @@ import { viewerShortcut } from './viewer-shortcuts.js';
 const FIT_DEBOUNCE_MS = 300;
 /** Space below the stage for the replica bar and status line (matches the stage's CSS height cap). */
 const CHROME_BELOW_PX = 230;
+/** Small screens (matches viewer.css): the stage takes the visible height, the replica bar goes below the fold. */
+const COMPACT_QUERY = '(max-width: 900px)';
+const COMPACT_MARGIN_PX = 8;
+/** The visual viewport this much shorter than the layout viewport: an on-screen keyboard is open. */
+const KEYBOARD_MIN_PX = 120;
 
 export interface SessionExtrasDeps {
   sessionId: string;
@@ -135,7 +140,19 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
     if (document.fullscreenElement === d.stageWrap) {
       return { width: d.stageWrap.clientWidth, height: d.stageWrap.clientHeight };
     }
-    return { width: d.stageWrap.clientWidth, height: window.innerHeight - CHROME_BELOW_PX };
+    if (!window.matchMedia(COMPACT_QUERY).matches) {
+      return { width: d.stageWrap.clientWidth, height: window.innerHeight - CHROME_BELOW_PX };
+    }
+    // Phones: fit what is visible, above the on-screen keyboard when it is open.
+    const vv = window.visualViewport;
+    const visible = vv ? vv.height * vv.scale : window.innerHeight;
+    if (keyboardOpen()) return { width: d.stageWrap.clientWidth, height: visible - COMPACT_MARGIN_PX };
+    const top = d.stageWrap.getBoundingClientRect().top + window.scrollY;
+    return { width: d.stageWrap.clientWidth, height: visible - top - COMPACT_MARGIN_PX };
+  };
+  const keyboardOpen = (): boolean => {
+    const vv = window.visualViewport;
+    return vv !== null && window.innerHeight - vv.height * vv.scale > KEYBOARD_MIN_PX;
   };
   const fitNow = (): void => {
     debounce = null;
@@ -146,6 +163,8 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
     if (lastSent && !needsResize(lastSent, want) && needsResize(current, lastSent)) return; // already asked, frames pending
     lastSent = want;
     d.send({ type: 'resize', width: want.width, height: want.height });
+    // Keep the whole surface above the keyboard.
+    if (keyboardOpen()) d.stageWrap.scrollIntoView({ block: 'start' });
   };
   const scheduleFit = (): void => {
     if (!fit) return;
@@ -160,6 +179,13 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
     scheduleFit();
   };
   on(window, 'resize', scheduleFit);
+  on(window, 'orientationchange', scheduleFit);
+  // The on-screen keyboard shrinks the visual viewport only (the layout viewport stays).
+  const vv = window.visualViewport;
+  if (vv) {
+    vv.addEventListener('resize', scheduleFit);
+    cleanups.push(() => vv.removeEventListener('resize', scheduleFit));
+  }
   const onFullscreen = (): void => {
     fullBtn.textContent = document.fullscreenElement ? 'Exit fullscreen' : 'Fullscreen';
     scheduleFit();
