@@ -6,14 +6,14 @@
 import type { InputEvent } from '../protocol/input.js';
 import { h } from './dom.js';
 import { editKeyTaps, namedKeyTap } from './key-mapping.js';
-import { diffTextarea, type TextareaState } from './text-edit.js';
+import { diffTextarea, graphemes, type TextareaState } from './text-edit.js';
 
 export interface SoftKeyboardOptions {
   stage: HTMLElement;
   send: (event: InputEvent) => void;
 }
 
-/** Keep this much recent text as context for autocorrect and prediction. */
+/** Keep this many recent characters as context for autocorrect and prediction. */
 const KEEP_CHARS = 64;
 const TRIM_ABOVE_CHARS = 256;
 
@@ -45,14 +45,16 @@ export class SoftKeyboard {
     const ta = this.element;
     this.#listen('beforeinput', (e) => this.#onBeforeInput(e));
     this.#listen('input', () => {
-      if (this.#composing) this.#showPreedit();
-      else this.#flush();
+      if (!this.#composing) this.#flush();
     });
     this.#listen('compositionstart', () => {
       this.#flush(); // anything typed before the composition goes first
       this.#composing = true;
     });
-    this.#listen('compositionupdate', () => this.#showPreedit());
+    this.#listen('compositionupdate', (e) => {
+      this.#preedit.textContent = e.data;
+      this.#preedit.hidden = e.data.length === 0;
+    });
     this.#listen('compositionend', () => {
       this.#composing = false;
       this.#preedit.hidden = true;
@@ -136,7 +138,7 @@ export class SoftKeyboard {
     if (edit) this.#keys(editKeyTaps(edit));
     if (ta.value.length > TRIM_ABOVE_CHARS && ta.selectionEnd === ta.value.length) {
       // Only recent context matters to the keyboard; keep the textarea small.
-      const keep = ta.value.slice(-KEEP_CHARS);
+      const keep = graphemes(ta.value).slice(-KEEP_CHARS).join('');
       ta.value = keep;
       ta.setSelectionRange(keep.length, keep.length);
       this.#synced = { value: keep, caret: keep.length };
@@ -145,17 +147,6 @@ export class SoftKeyboard {
 
   #keys(events: InputEvent[]): void {
     for (const e of events) this.#send(e);
-  }
-
-  #showPreedit(): void {
-    const ta = this.element;
-    // The composition is the text that differs from what the app already has.
-    const pending = ta.value.slice(
-      this.#synced.caret,
-      ta.value.length - (this.#synced.value.length - this.#synced.caret),
-    );
-    this.#preedit.textContent = pending;
-    this.#preedit.hidden = pending.length === 0;
   }
 }
 
