@@ -70,7 +70,23 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
     setFit(!fit),
   );
   const fullBtn = button('Fullscreen', 'Fullscreen (Ctrl+Shift+F)', 'fullscreen-button', () => toggleFullscreen());
-  d.toolbar.append(statsBtn, fitBtn, fullBtn);
+  const zoomBtn = button('Pinch zoom', 'Two fingers zoom the picture (local only, not sent)', 'zoom-button', () =>
+    setPinchZoom(!pinchZoom),
+  );
+  // Only touch screens pinch (a touchpad pinch arrives as Ctrl+wheel, which goes to the app).
+  zoomBtn.hidden = !window.matchMedia('(any-pointer: coarse)').matches;
+  d.toolbar.append(statsBtn, fitBtn, fullBtn, zoomBtn);
+
+  // ---------------------------------------------------------------- pinch zoom
+  // The browser zooms the page (the visual viewport): pointer mapping keeps
+  // working, the fit ignores it, one finger still goes to the app.
+  let pinchZoom = false;
+  const setPinchZoom = (onOff: boolean): void => {
+    pinchZoom = onOff;
+    zoomBtn.setAttribute('aria-pressed', String(onOff));
+    d.stage.style.touchAction = onOff ? 'pinch-zoom' : 'none';
+  };
+  setPinchZoom(false);
 
   // ---------------------------------------------------------------- stats
   const toggleStats = (show?: boolean): void => {

@@ -332,6 +332,24 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     );
     const view = await layoutProblems(page);
     assert.deepEqual(view, { overflow: 0, small: [], outside: [] }, 'session view');
+
+    // Pinch zoom of the picture is an option: off, two fingers do nothing; on, the page zooms.
+    const box = await page.locator('[data-testid="stage"]').boundingBox();
+    assert.ok(box);
+    const pinch = async (): Promise<number> => {
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Input.synthesizePinchGesture', {
+        x: box.x + box.width / 2,
+        y: box.y + box.height / 2,
+        scaleFactor: 2,
+        gestureSourceType: 'touch',
+      });
+      await cdp.detach();
+      return page.evaluate(() => window.visualViewport?.scale ?? 1);
+    };
+    assert.equal(await pinch(), 1, 'no zoom without the option');
+    await page.locator('[data-testid="zoom-button"]').tap();
+    assert.ok((await pinch()) > 1.2, 'the picture zooms with the option on');
     await page.close();
   });
 });
