@@ -36,6 +36,7 @@ interface GrabbedFrame {
 }
 
 interface StreamSize {
+  live: boolean;
   frameWidth: number | null;
   frameHeight: number | null;
 }
@@ -71,15 +72,19 @@ async function appSize(page: Page) {
   });
 }
 
-/** Every stream shows frames of one size that differs from `not`. */
-async function fittedOnEveryStream(page: Page, what: string, not: { w: number; h: number }) {
+/**
+ * The shown stream (with `every`, every stream: hot mode decodes them all)
+ * has frames of the app's size, which differs from `not`.
+ */
+async function fitted(page: Page, what: string, not: { w: number; h: number }, every = false) {
   return waitFor(
     what,
     async () => {
       const s = await appSize(page);
+      const checked = every ? s.streams : s.streams.filter((v) => v.live);
       const ok =
-        s.streams.length > 0 &&
-        s.streams.every((v) => v.frameWidth === s.w && v.frameHeight === s.h) &&
+        checked.length > 0 &&
+        checked.every((v) => v.frameWidth === s.w && v.frameHeight === s.h) &&
         (s.w !== not.w || s.h !== not.h);
       return ok ? { w: s.w, h: s.h } : undefined;
     },
@@ -166,11 +171,11 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
   it('opens fitted, types through IME and autocorrect exactly once, re-fits on rotation', async (t) => {
     const sessionId = await createSession(server.url, 'writer');
     const page = await browser.context.newPage();
-    await page.goto(`${server.url}/?session=${sessionId}&token=${encodeURIComponent(server.ownerToken)}`);
+    await page.goto(`${server.url}/?session=${sessionId}&mode=hot&token=${encodeURIComponent(server.ownerToken)}`);
     await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
 
     // Fitted without asking: the app is the stage's size, shown 1:1 (16 px text stays 16 px).
-    const portrait = await fittedOnEveryStream(page, 'fitted to the phone', { w: W, h: H });
+    const portrait = await fitted(page, 'fitted to the phone', { w: W, h: H }, true);
     const stageBox = await page.locator('[data-testid="stage"]').boundingBox();
     assert.ok(stageBox);
     assert.ok(portrait.w <= PHONE.width && portrait.w >= PHONE.width - 40, `width ${portrait.w}`);
@@ -247,12 +252,12 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     const dir = process.env.LOCKSTEP_SCREENSHOTS_DIR;
     if (dir) {
       mkdirSync(dir, { recursive: true });
-      await page.screenshot({ path: join(dir, 'viewer-phone.png') });
+      await page.screenshot({ path: join(dir, 'viewer-phone.png'), scale: 'css' });
     }
 
     // Rotation: landscape re-fits, every replica at the new size with the same state.
     await page.setViewportSize({ width: PHONE.height, height: PHONE.width });
-    const landscape = await fittedOnEveryStream(page, 'fitted after rotation', portrait);
+    const landscape = await fitted(page, 'fitted after rotation', portrait, true);
     assert.ok(landscape.w > landscape.h, `landscape ${landscape.w}×${landscape.h}`);
     await settled(page, server.url, sessionId);
     const info = await waitFor('replicas agree at the head', async () => {
@@ -265,7 +270,7 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     assert.deepEqual({ w: rotated.width, h: rotated.height }, landscape, 'the resize is a logged input');
     assert.equal(rotated.text, expected, 'reflow changes no text');
     await page.setViewportSize(PHONE);
-    await fittedOnEveryStream(page, 'back to portrait', landscape);
+    await fitted(page, 'back to portrait', landscape);
 
     // A long press selects the word under the finger ("world" on the first line).
     const box = await page.locator('[data-testid="stage"]').boundingBox();
@@ -289,7 +294,7 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     const page = await browser.context.newPage();
     await page.goto(`${server.url}/?session=${sessionId}&token=${encodeURIComponent(server.ownerToken)}`);
     await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
-    const size = await fittedOnEveryStream(page, 'fitted to the phone', { w: W, h: H });
+    const size = await fitted(page, 'fitted to the phone', { w: W, h: H });
     const box = await page.locator('[data-testid="stage"]').boundingBox();
     assert.ok(box);
     const cdp = await page.context().newCDPSession(page);
@@ -325,7 +330,7 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
 
     await page.goto(`${server.url}/?session=${sessionId}&token=${encodeURIComponent(server.ownerToken)}`);
     await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
-    await fittedOnEveryStream(page, 'fitted to 360 px', { w: W, h: H });
+    await fitted(page, 'fitted to 360 px', { w: W, h: H });
     await waitFor(
       'replica bar filled',
       async () => (await page.locator('.replica-bar .chip').count()) > 0 || undefined,
@@ -337,14 +342,20 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     const box = await page.locator('[data-testid="stage"]').boundingBox();
     assert.ok(box);
     const pinch = async (): Promise<number> => {
+      // Two fingers moving apart (CDP's synthesized touch pinch does not zoom headless Chromium).
       const cdp = await page.context().newCDPSession(page);
-      await cdp.send('Input.synthesizePinchGesture', {
-        x: box.x + box.width / 2,
-        y: box.y + box.height / 2,
-        scaleFactor: 2,
-        gestureSourceType: 'touch',
-      });
+      const [cx, cy] = [box.x + box.width / 2, box.y + box.height / 2];
+      const fingers = (d: number) => [
+        { x: cx - d, y: cy, id: 0 },
+        { x: cx + d, y: cy, id: 1 },
+      ];
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: fingers(20) });
+      for (let d = 30; d <= 120; d += 10) {
+        await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: fingers(d) });
+      }
+      await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
       await cdp.detach();
+      await new Promise((r) => setTimeout(r, 300));
       return page.evaluate(() => window.visualViewport?.scale ?? 1);
     };
     assert.equal(await pinch(), 1, 'no zoom without the option');
