@@ -5,19 +5,14 @@ import type { InputEvent } from '../protocol/input.js';
 import type { Banners } from './banners.js';
 import { copyFromApp, isCopyShortcut, type ClipboardCopyDeps } from './clipboard-copy.js';
 import { h } from './dom.js';
-import { fitSize, needsResize, type Size } from './fit-size.js';
+import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace, type Size } from './fit-size.js';
 import { StatsOverlay, type StatsSources } from './stats-overlay.js';
 import { viewerShortcut } from './viewer-shortcuts.js';
 
 /** Wait this long after the last window/layout change before resizing the app. */
 const FIT_DEBOUNCE_MS = 300;
-/** Space below the stage for the replica bar and status line (matches the stage's CSS height cap). */
-const CHROME_BELOW_PX = 230;
 /** Small screens (matches viewer.css): the stage takes the visible height, the replica bar goes below the fold. */
 const COMPACT_QUERY = '(max-width: 900px)';
-const COMPACT_MARGIN_PX = 8;
-/** The visual viewport this much shorter than the layout viewport: an on-screen keyboard is open. */
-const KEYBOARD_MIN_PX = 120;
 
 export interface SessionExtrasDeps {
   sessionId: string;
@@ -152,35 +147,30 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
   let debounce: ReturnType<typeof setTimeout> | null = null;
   let lastSent: Size | null = null;
 
-  const available = (): Size => {
-    if (document.fullscreenElement === d.stageWrap) {
-      return { width: d.stageWrap.clientWidth, height: d.stageWrap.clientHeight };
-    }
-    if (!window.matchMedia(COMPACT_QUERY).matches) {
-      return { width: d.stageWrap.clientWidth, height: window.innerHeight - CHROME_BELOW_PX };
-    }
-    // Phones: fit what is visible, above the on-screen keyboard when it is open.
+  const space = (): FitSpace => {
     const vv = window.visualViewport;
-    const visible = vv ? vv.height * vv.scale : window.innerHeight;
-    if (keyboardOpen()) return { width: d.stageWrap.clientWidth, height: visible - COMPACT_MARGIN_PX };
-    const top = d.stageWrap.getBoundingClientRect().top + window.scrollY;
-    return { width: d.stageWrap.clientWidth, height: visible - top - COMPACT_MARGIN_PX };
-  };
-  const keyboardOpen = (): boolean => {
-    const vv = window.visualViewport;
-    return vv !== null && window.innerHeight - vv.height * vv.scale > KEYBOARD_MIN_PX;
+    return {
+      fullscreen: document.fullscreenElement === d.stageWrap,
+      compact: window.matchMedia(COMPACT_QUERY).matches,
+      wrapWidth: d.stageWrap.clientWidth,
+      wrapHeight: d.stageWrap.clientHeight,
+      wrapTop: d.stageWrap.getBoundingClientRect().top + window.scrollY,
+      layoutHeight: window.innerHeight,
+      visibleHeight: vv ? vv.height * vv.scale : window.innerHeight,
+    };
   };
   const fitNow = (): void => {
     debounce = null;
     if (!fit || !d.canSendInput()) return;
-    const want = fitSize(available().width, available().height);
+    const area = fitArea(space());
+    const want = fitSize(area.width, area.height);
     const current = d.appSize();
     if (current.width <= 0 || !needsResize(current, want)) return;
     if (lastSent && !needsResize(lastSent, want) && needsResize(current, lastSent)) return; // already asked, frames pending
     lastSent = want;
     d.send({ type: 'resize', width: want.width, height: want.height });
     // Keep the whole surface above the keyboard.
-    if (keyboardOpen()) d.stageWrap.scrollIntoView({ block: 'start' });
+    if (keyboardOpen(space())) d.stageWrap.scrollIntoView({ block: 'start' });
   };
   const scheduleFit = (): void => {
     if (!fit) return;
