@@ -1,7 +1,7 @@
 // Turns keyboard events into `key` inputs and decides which shortcuts stay
 // with the browser. Pure (takes a plain subset of KeyboardEvent) for tests.
 import { LIMITS } from '../protocol/limits.js';
-import { NO_MODS, type KeyInput, type Modifiers } from '../protocol/input.js';
+import { NO_MODS, type InputEvent, type KeyInput, type Modifiers } from '../protocol/input.js';
 import { graphemes, type TextEdit } from './text-edit.js';
 
 export interface KeyLike {
@@ -125,12 +125,31 @@ export function textTaps(text: string): KeyInput[] {
   return out;
 }
 
-/** A soft-keyboard edit (text-edit.ts) as the presses that make it at the app's caret. */
-export function editKeyTaps(edit: TextEdit): KeyInput[] {
-  const out: KeyInput[] = [];
+/** Inserts longer than this (a clipboard suggestion, a phrase) go as one paste, not a press per character. */
+export const LONG_INSERT_GRAPHEMES = 32;
+
+/**
+ * A soft-keyboard edit (text-edit.ts) as the inputs that make it at the app's
+ * caret: Backspace/Delete presses, the text typed (or pasted when long), arrows.
+ */
+export function editInputs(edit: TextEdit): InputEvent[] {
+  const out: InputEvent[] = [];
   for (let i = 0; i < edit.deleteBackward; i++) out.push(...namedKeyTap('Backspace'));
   for (let i = 0; i < edit.deleteForward; i++) out.push(...namedKeyTap('Delete'));
-  out.push(...textTaps(edit.insert));
+  const chars = graphemes(edit.insert);
+  if (chars.length > LONG_INSERT_GRAPHEMES) {
+    let chunk = '';
+    for (const g of chars) {
+      if (chunk.length + g.length > LIMITS.maxPasteChars) {
+        out.push({ type: 'paste', text: chunk });
+        chunk = '';
+      }
+      chunk += g;
+    }
+    if (chunk) out.push({ type: 'paste', text: chunk });
+  } else {
+    out.push(...textTaps(edit.insert));
+  }
   const arrow = edit.caretMove < 0 ? 'ArrowLeft' : 'ArrowRight';
   for (let i = 0; i < Math.abs(edit.caretMove); i++) out.push(...namedKeyTap(arrow));
   return out;

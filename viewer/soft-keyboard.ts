@@ -5,7 +5,7 @@
 // their default action. Compositions are sent once, when committed.
 import type { InputEvent } from '../protocol/input.js';
 import { h } from './dom.js';
-import { editKeyTaps, namedKeyTap } from './key-mapping.js';
+import { editInputs, namedKeyTap } from './key-mapping.js';
 import { diffTextarea, graphemes, type TextareaState } from './text-edit.js';
 
 export interface SoftKeyboardOptions {
@@ -135,7 +135,7 @@ export class SoftKeyboard {
     const now: TextareaState = { value: ta.value, caret: ta.selectionEnd };
     const edit = diffTextarea(this.#synced, now);
     this.#synced = now;
-    if (edit) this.#keys(editKeyTaps(edit));
+    if (edit) this.#keys(editInputs(edit));
     if (ta.value.length > TRIM_ABOVE_CHARS && ta.selectionEnd === ta.value.length) {
       // Only recent context matters to the keyboard; keep the textarea small.
       const keep = graphemes(ta.value).slice(-KEEP_CHARS).join('');

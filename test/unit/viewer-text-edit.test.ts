@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { diffTextarea, graphemes, type TextareaState } from '../../viewer/text-edit.js';
-import { editKeyTaps, textTaps } from '../../viewer/key-mapping.js';
+import { editInputs, LONG_INSERT_GRAPHEMES, textTaps } from '../../viewer/key-mapping.js';
 import { InputEventSchema } from '../../protocol/input.js';
+import { LIMITS } from '../../protocol/limits.js';
 import { writerApp } from '../../render/apps/writer/index.js';
 import { AppDriver } from '../helpers/app-driver.js';
 
@@ -19,7 +20,7 @@ function typeThrough(states: TextareaState[], prefix = ''): { text: string; care
     const edit = diffTextarea(prev, s);
     prev = s;
     if (!edit) continue;
-    for (const e of editKeyTaps(edit)) w.send(InputEventSchema.parse(e));
+    for (const e of editInputs(edit)) w.send(InputEventSchema.parse(e));
   }
   return { text: w.state.text, caret: w.state.caret };
 }
@@ -114,4 +115,21 @@ test('textTaps: one press per character, newline is Enter, every press is a vali
   assert.equal(parts.map((p) => p.text).join(''), stacked);
   for (const p of parts) InputEventSchema.parse(p);
   assert.equal(graphemes(stacked).length, 1);
+});
+
+test('a long insert (clipboard suggestion, phrase) is one paste, still exactly the text', () => {
+  const phrase = 'The quick brown fox jumps over the lazy dog. 🦊\nSecond line';
+  assert.ok(graphemes(phrase).length > LONG_INSERT_GRAPHEMES);
+  const inputs = editInputs({ deleteBackward: 1, deleteForward: 0, insert: phrase, caretMove: 0 });
+  assert.deepEqual(
+    inputs.map((i) => i.type),
+    ['key', 'key', 'paste'],
+  );
+  assert.deepEqual(typeThrough([at('x'), at(`${phrase}`)]), { text: phrase, caret: phrase.length });
+  // Past the paste limit: several pastes, nothing lost, each within the limit.
+  const huge = 'ab'.repeat(LIMITS.maxPasteChars);
+  const parts = editInputs({ deleteBackward: 0, deleteForward: 0, insert: huge, caretMove: 0 });
+  assert.ok(parts.length >= 2);
+  for (const p of parts) InputEventSchema.parse(p);
+  assert.equal(parts.map((p) => (p.type === 'paste' ? p.text : '')).join(''), huge);
 });
