@@ -48,6 +48,7 @@ export class InputCapture {
         const t = setTimeout(fn, ms);
         return () => clearTimeout(t);
       },
+      now: () => performance.now(),
       onCaretMoved: () => this.soft.reset(),
     });
     this.listen(stage, 'keydown', (e) => this.onKey(e, 'down'));

@@ -8,6 +8,12 @@ import { NO_MODS, type InputEvent } from '../protocol/input.js';
 export const TOUCH_SLOP_PX = 10;
 /** Held this long without moving: a long press. */
 export const LONG_PRESS_MS = 500;
+/** A scroll released faster than this (app px per ms) keeps going, slowing down (a fling). */
+export const FLING_MIN_SPEED = 0.3;
+const FLING_STEP_MS = 33;
+/** Speed kept per step: about 0.6 s from a fast flick to a stop. */
+const FLING_DECAY = 0.9;
+const FLING_STOP_SPEED = 0.05;
 
 export interface TouchPoint {
   /** App coordinates. */
@@ -22,28 +28,33 @@ export interface TouchGesturesOptions {
   send: (event: InputEvent) => void;
   /** Starts a timer; returns its cancel. */
   setTimer: (fn: () => void, ms: number) => () => void;
+  /** Milliseconds, for the fling speed. */
+  now: () => number;
   /** A tap or long press moved the app's caret. */
   onCaretMoved?: () => void;
 }
 
 type Phase =
   | { kind: 'idle' }
-  | { kind: 'pending'; start: TouchPoint; cancelTimer: () => void }
-  | { kind: 'scrolling'; last: TouchPoint }
+  /** `caught`: this touch stopped a fling, so lifting it is no tap. */
+  | { kind: 'pending'; start: TouchPoint; cancelTimer: () => void; caught: boolean }
+  | { kind: 'scrolling'; last: TouchPoint; lastAt: number; vx: number; vy: number }
   | { kind: 'selecting'; last: TouchPoint };
 
 export class TouchGestures {
   readonly #opts: TouchGesturesOptions;
   #phase: Phase = { kind: 'idle' };
+  #stopFling: (() => void) | null = null;
 
   constructor(opts: TouchGesturesOptions) {
     this.#opts = opts;
   }
 
   down(p: TouchPoint): void {
-    this.cancel();
+    const caught = this.#stopFling !== null;
+    this.cancel(); // also stops a fling, as a finger on a moving list does
     const cancelTimer = this.#opts.setTimer(() => this.#longPress(p), LONG_PRESS_MS);
-    this.#phase = { kind: 'pending', start: p, cancelTimer };
+    this.#phase = { kind: 'pending', start: p, cancelTimer, caught };
   }
 
   move(p: TouchPoint): void {
@@ -54,7 +65,7 @@ export class TouchGestures {
       case 'pending':
         if (Math.hypot(p.clientX - phase.start.clientX, p.clientY - phase.start.clientY) <= TOUCH_SLOP_PX) return;
         phase.cancelTimer();
-        this.#phase = { kind: 'scrolling', last: phase.start };
+        this.#phase = { kind: 'scrolling', last: phase.start, lastAt: this.#opts.now(), vx: 0, vy: 0 };
         this.#scroll(p);
         return;
       case 'scrolling':
@@ -72,10 +83,13 @@ export class TouchGestures {
     this.#phase = { kind: 'idle' };
     switch (phase.kind) {
       case 'idle':
+        return;
       case 'scrolling':
+        this.#fling(phase.last, phase.vx, phase.vy);
         return;
       case 'pending':
         phase.cancelTimer();
+        if (phase.caught) return;
         this.#pointer('down', phase.start, 1);
         this.#pointer('up', phase.start, 1);
         this.#opts.onCaretMoved?.();
@@ -88,6 +102,8 @@ export class TouchGestures {
 
   /** The touch was taken away (a second finger, pointercancel): nothing more is sent, an open selection drag ends. */
   cancel(): void {
+    this.#stopFling?.();
+    this.#stopFling = null;
     const phase = this.#phase;
     this.#phase = { kind: 'idle' };
     if (phase.kind === 'pending') phase.cancelTimer();
@@ -103,14 +119,39 @@ export class TouchGestures {
   }
 
   #scroll(p: TouchPoint): void {
-    if (this.#phase.kind !== 'scrolling') return;
-    const last = this.#phase.last;
-    this.#phase.last = p;
+    const phase = this.#phase;
+    if (phase.kind !== 'scrolling') return;
+    const last = phase.last;
+    const at = this.#opts.now();
+    const dt = at - phase.lastAt;
+    phase.last = p;
+    phase.lastAt = at;
     // The content follows the finger: moving up scrolls down.
     const dx = round2(last.x - p.x);
     const dy = round2(last.y - p.y);
+    if (dt > 0) {
+      // Smoothed, so one jittery sample does not decide the fling.
+      phase.vx = 0.5 * phase.vx + 0.5 * (dx / dt);
+      phase.vy = 0.5 * phase.vy + 0.5 * (dy / dt);
+    }
+    this.#wheel(p, dx, dy);
+  }
+
+  #wheel(p: TouchPoint, dx: number, dy: number): void {
     if (dx === 0 && dy === 0) return;
     this.#opts.send({ type: 'wheel', x: p.x, y: p.y, dx, dy, mods: { ...NO_MODS } });
+  }
+
+  /** Keeps scrolling after a fast release, slowing down, until stopped or a new touch. */
+  #fling(at: TouchPoint, vx: number, vy: number): void {
+    if (Math.hypot(vx, vy) < FLING_MIN_SPEED) return;
+    const step = (): void => {
+      this.#wheel(at, round2(vx * FLING_STEP_MS), round2(vy * FLING_STEP_MS));
+      vx *= FLING_DECAY;
+      vy *= FLING_DECAY;
+      this.#stopFling = Math.hypot(vx, vy) < FLING_STOP_SPEED ? null : this.#opts.setTimer(step, FLING_STEP_MS);
+    };
+    this.#stopFling = this.#opts.setTimer(step, FLING_STEP_MS);
   }
 
   #pointer(action: 'down' | 'move' | 'up', p: TouchPoint, detail: number): void {

@@ -18,6 +18,7 @@ function harness() {
       timers.push(t);
       return () => (t.live = false);
     },
+    now: () => now,
     onCaretMoved: () => caretMoves++,
   });
   return {
@@ -27,11 +28,14 @@ function harness() {
       return caretMoves;
     },
     advance(ms: number) {
-      now += ms;
-      for (const t of timers) {
-        if (!t.live || t.at > now) continue;
-        t.live = false;
-        t.fn();
+      // A millisecond at a time, so timers a timer starts run too.
+      for (const end = now + ms; now < end;) {
+        now++;
+        for (const t of timers) {
+          if (!t.live || t.at > now) continue;
+          t.live = false;
+          t.fn();
+        }
       }
     },
   };
@@ -69,6 +73,45 @@ test('a drag past the slop scrolls: wheel inputs following the finger, no clicks
   const dy = h.sent.reduce((s, e) => s + (e.type === 'wheel' ? e.dy : 0), 0);
   assert.equal(dy, 200, 'finger up 100 screen px at scale 2 = 200 app px scrolled down');
   assert.equal(h.caretMoves, 0);
+});
+
+test('a fast release keeps scrolling, slower and slower; a new touch stops it', () => {
+  const h = harness();
+  h.g.down(pt(100, 400));
+  for (let i = 1; i <= 8; i++) {
+    h.advance(10);
+    h.g.move(pt(100, 400 - i * 20)); // 2 px/ms upwards
+  }
+  h.g.up(pt(100, 240));
+  const dragged = h.sent.length;
+  h.advance(100);
+  const fling = h.sent.slice(dragged).map((e) => (e.type === 'wheel' ? e.dy : NaN));
+  assert.ok(fling.length >= 2, `fling steps: ${fling.length}`);
+  for (let i = 1; i < fling.length; i++) assert.ok((fling[i] ?? 0) < (fling[i - 1] ?? 0), 'slowing down');
+  assert.ok(
+    fling.every((dy) => dy > 0),
+    'in the direction of the drag',
+  );
+  const caught = h.sent.length;
+  h.g.down(pt(100, 240)); // the finger catches it…
+  h.g.up(pt(100, 240)); // …and lifting it is no tap
+  h.advance(2000);
+  assert.equal(h.sent.length, caught, 'nothing after the catch');
+
+  // It also stops by itself.
+  const slow = harness();
+  slow.g.down(pt(100, 400));
+  for (let i = 1; i <= 8; i++) {
+    slow.advance(10);
+    slow.g.move(pt(100, 400 - i * 20));
+  }
+  slow.g.up(pt(100, 240));
+  slow.advance(5000);
+  const n = slow.sent.length;
+  slow.advance(5000);
+  assert.equal(slow.sent.length, n);
+  const flung = slow.sent.reduce((sum, e) => sum + (e.type === 'wheel' ? e.dy : 0), 0) - 160;
+  assert.ok(flung > 100 && flung < 2000, `flung ${flung} px after a 160 px drag`);
 });
 
 test('a long press selects the word; dragging after it extends; lifting ends it', () => {
