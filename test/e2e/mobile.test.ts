@@ -286,6 +286,33 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     const picked = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterLike;
     const sel = picked.text.slice(Math.min(picked.anchor, picked.caret), Math.max(picked.anchor, picked.caret));
     assert.equal(sel, 'world', 'long press selected a word');
+
+    // One finger dragging down scrolls the text back up: wheel inputs, the caret stays.
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.setData('text/plain', text);
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, 'line\n'.repeat(60));
+    await settled(page, server.url, sessionId);
+    const scrolled = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterLike & { scrollY: number };
+    assert.ok(scrolled.scrollY > 300, `the paste scrolled to its end: ${scrolled.scrollY}`);
+    const d = await page.context().newCDPSession(page);
+    await touch(d, 'touchStart', box.x + 150, box.y + 100);
+    for (let y = 120; y <= 400; y += 20) await touch(d, 'touchMove', box.x + 150, box.y + y);
+    await touch(d, 'touchEnd');
+    await d.detach();
+    await settled(page, server.url, sessionId);
+    const after = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterLike & { scrollY: number };
+    assert.ok(
+      after.scrollY <= scrolled.scrollY - 280,
+      `scrolled up with the finger: ${scrolled.scrollY} → ${after.scrollY}`,
+    );
+    assert.equal(after.caret, scrolled.caret, 'scrolling does not move the caret');
+    const tail = (await fetchLog(server.url, sessionId)).slice(-20);
+    assert.ok(
+      tail.some((i) => i.event.type === 'wheel'),
+      'the drag became wheel inputs',
+    );
     await page.close();
   });
 
