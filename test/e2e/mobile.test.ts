@@ -362,6 +362,14 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
       'replica bar filled',
       async () => (await page.locator('.replica-bar .chip').count()) > 0 || undefined,
     );
+    // With a banner up too (a paste over the limit is refused with one).
+    await page.locator('[data-testid="stage"]').tap();
+    await page.evaluate((text) => {
+      const dt = new DataTransfer();
+      dt.setData('text/plain', text);
+      document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, 'x'.repeat(70_000));
+    await page.locator('.banner-error', { hasText: 'Paste too large' }).waitFor();
     const view = await layoutProblems(page);
     assert.deepEqual(view, { overflow: 0, small: [], outside: [] }, 'session view');
 
