@@ -1,8 +1,8 @@
 // Captures keyboard, mouse, touch, wheel and paste on the stage and turns
 // them into InputEvents in app coordinates. Focus sits in the stage's hidden
-// textarea (soft-keyboard.ts) so phones raise their keyboard. Browser shortcuts (reload,
-// devtools, paste) stay with the browser; everything else is kept from it so
-// keys don't scroll or navigate the page.
+// textarea (soft-keyboard.ts) so phones raise their keyboard. Browser
+// shortcuts (reload, devtools, paste) stay with the browser; everything else
+// is kept from it so keys don't scroll or navigate the page.
 import { LIMITS } from '../protocol/limits.js';
 import type { InputEvent, PointerInput } from '../protocol/input.js';
 import type { TouchMode } from '../protocol/session.js';
