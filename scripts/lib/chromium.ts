@@ -12,7 +12,15 @@ export interface TestBrowser {
   close(): Promise<void>;
 }
 
-export async function launchChromium(): Promise<TestBrowser> {
+/** Device emulation for the context (phones: a small viewport, touch, isMobile). */
+export interface DeviceOptions {
+  viewport?: { width: number; height: number };
+  deviceScaleFactor?: number;
+  isMobile?: boolean;
+  hasTouch?: boolean;
+}
+
+export async function launchChromium(device: DeviceOptions = {}): Promise<TestBrowser> {
   const userDataDir = mkdtempSync(join(tmpdir(), 'lockstep-chromium-'));
   // A persistent context is how playwright takes a fresh --user-data-dir.
   const context = await chromium.launchPersistentContext(userDataDir, {
@@ -31,6 +39,7 @@ export async function launchChromium(): Promise<TestBrowser> {
       '--autoplay-policy=no-user-gesture-required',
     ],
     viewport: { width: 1400, height: 900 },
+    ...device,
   });
   const browser = context.browser();
   return {

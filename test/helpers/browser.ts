@@ -1,2 +1,2 @@
 // Headless Debian Chromium, launched the way the failover demo does (scripts/lib/chromium.ts).
-export { CHROMIUM, launchChromium, type TestBrowser } from '../../scripts/lib/chromium.js';
+export { CHROMIUM, launchChromium, type DeviceOptions, type TestBrowser } from '../../scripts/lib/chromium.js';
