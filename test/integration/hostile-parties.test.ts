@@ -11,36 +11,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
-import { io } from 'socket.io-client';
 import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import { appContentHash } from '../../render/app-catalog.js';
-import { openDatabase } from '../../server/database.js';
-import { SessionStore } from '../../server/session-store.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { authHeaders } from '../helpers/credentials.js';
 import { RawNode } from '../helpers/node-client.js';
 import { removeDir, ROOT, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { fetchLog } from '../helpers/reference-render.js';
+import { seedSession } from '../helpers/seed-session.js';
+import { tryConnect } from '../helpers/socket-probe.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { getSession, RequestFailed, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const run = promisify(execFile);
 const key = (ch: string): InputEvent => ({ type: 'key', action: 'down', key: ch, code: '', text: ch, mods: NO_MODS });
-
-/** connect_error message of a socket.io connection attempt, or 'connected'. */
-function tryConnect(url: string, opts: Parameters<typeof io>[1]): Promise<string> {
-  return new Promise((resolve) => {
-    const s = io(url, { reconnection: false, forceNew: true, ...opts });
-    s.once('connect', () => {
-      s.close();
-      resolve('connected');
-    });
-    s.once('connect_error', (err) => {
-      s.close();
-      resolve(err.message);
-    });
-  });
-}
 
 describe('hostile parties', () => {
   const servers: ServerProc[] = [];
@@ -272,29 +256,12 @@ describe('hostile parties', () => {
 
   it('a database with bytes scribbled in the middle stops the start with a clear message; db check and backup', async (t) => {
     const dataDir = makeTmpDir(t);
-    const file = join(dataDir, 'lockstep.sqlite');
-    const db = openDatabase(file);
-    const store = SessionStore.open(db);
-    const log = SqliteInputLog.open(db);
-    store.create({
+    const file = await seedSession(dataDir, {
       id: 's-scribbled',
-      owner: 'local',
-      app: { name: 'writer', hash: appContentHash('writer') },
-      replicationFactor: 2,
       width: 320,
       height: 240,
+      events: Array.from({ length: 3000 }, (_, i) => key(String.fromCharCode(97 + (i % 26)))),
     });
-    log.appendBatch(
-      Array.from({ length: 3000 }, (_, i) => ({
-        sessionId: 's-scribbled',
-        clientId: 'loader',
-        clientSeq: i,
-        time: 1_700_000_000_000 + i,
-        event: key(String.fromCharCode(97 + (i % 26))),
-      })),
-    );
-    log.close();
-    db.close();
     const lockstep = (args: string[]) =>
       run(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/lockstep.ts'), ...args], { cwd: ROOT }).then(
         (r) => ({ code: 0, out: r.stdout }),

@@ -3,16 +3,13 @@
 // divergent replica is voted out; a node with another app version never
 // serves the session; a 10,000-event log is caught up.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { appContentHash } from '../../render/app-catalog.js';
-import { openDatabase } from '../../server/database.js';
-import { SessionStore } from '../../server/session-store.js';
-import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { removeDir, startNode, startServer, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchLog, fetchSnapshot, referenceState } from '../helpers/reference-render.js';
+import { seedSession } from '../helpers/seed-session.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
@@ -168,31 +165,13 @@ describe('recovery', () => {
   it('a new replica catches up a 10,000-event log', async (t) => {
     const dataDir = makeTmpDir(t);
     // Write the session and its log straight into the database the server will open.
-    const db = openDatabase(join(dataDir, 'lockstep.sqlite'));
-    const store = SessionStore.open(db);
-    const log = SqliteInputLog.open(db);
-    store.create({
+    const words = 'catch up on ten thousand logged events ';
+    await seedSession(dataDir, {
       id: 's-catchup',
-      owner: 'local',
-      app: { name: 'writer', hash: appContentHash('writer') },
-      replicationFactor: 2,
       width: W,
       height: H,
+      events: Array.from({ length: 10_000 }, (_, i) => keyDown(words[i % words.length] ?? ' ')),
     });
-    const words = 'catch up on ten thousand logged events ';
-    for (let base = 0; base < 10_000; base += 1000) {
-      log.appendBatch(
-        Array.from({ length: 1000 }, (_, i) => ({
-          sessionId: 's-catchup',
-          clientId: 'loader',
-          clientSeq: base + i,
-          time: 1_700_000_000_000 + base + i,
-          event: keyDown(words[(base + i) % words.length] ?? ' '),
-        })),
-      );
-    }
-    log.close();
-    db.close();
     const server = await startServer({ dataDir });
     const started = Date.now();
     await startNode({ url: server.url, hostId: 'host-a' });
