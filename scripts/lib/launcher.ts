@@ -15,23 +15,28 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export type { Proc, ServerProc } from './launcher-types.js';
 
 const live = new Set<Proc>();
+const killers = new WeakMap<Proc, (sig: NodeJS.Signals) => void>();
 
 function launch(
   name: string,
-  script: string,
+  script: string | string[],
   env: Record<string, string>,
   readyPattern: RegExp,
   timeoutMs = 60_000,
   netns?: string,
+  cwd = ROOT,
+  /** Own process group, killed as a whole: for commands that start children of their own. */
+  group = false,
 ) {
-  const nodeArgs = ['--import', 'tsx', join(ROOT, script)];
+  // A product script of this checkout through tsx, or node arguments as given.
+  const nodeArgs = typeof script === 'string' ? ['--import', 'tsx', join(ROOT, script)] : script;
   // In a test host's network namespace, `ip netns exec` execs node in place:
   // the child pid is node's, so signals reach it directly.
   const [cmd, args] = netns
     ? ['ip', ['netns', 'exec', netns, process.execPath, ...nodeArgs]]
     : [process.execPath, nodeArgs];
   const child = spawn(cmd, args, {
-    cwd: ROOT,
+    cwd,
     env: {
       ...process.env,
       LOCKSTEP_LOG_LEVEL: process.env.LOCKSTEP_LOG_LEVEL ?? 'warn',
@@ -39,7 +44,17 @@ function launch(
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
   });
+  const signal = (sig: NodeJS.Signals) => {
+    if (group && child.pid !== undefined) {
+      try {
+        process.kill(-child.pid, sig);
+      } catch {
+        // the group is gone already
+      }
+    } else child.kill(sig);
+  };
   let out = '';
   const keep = (d: Buffer) => {
     out += d.toString();
@@ -55,15 +70,16 @@ function launch(
     child,
     exited,
     output: () => out,
-    async kill(signal: NodeJS.Signals = 'SIGKILL') {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    async kill(sig: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) signal(sig);
+      const timer = setTimeout(() => signal('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
       live.delete(proc);
     },
   };
   live.add(proc);
+  killers.set(proc, signal);
   void exited.then(() => live.delete(proc));
   const ready = new Promise<RegExpMatchArray>((resolve, reject) => {
     const timer = setTimeout(
@@ -142,6 +158,34 @@ export async function startNode(opts: {
   return proc;
 }
 
+/**
+ * Runs `lockstep node` (bin/lockstep.mjs) of the checkout at `checkout`, the
+ * command a spare PC runs, and resolves once it has joined the server.
+ */
+export async function startNodeCommand(opts: {
+  checkout: string;
+  url: string;
+  hostId: string;
+  token?: string;
+  env?: Record<string, string>;
+}): Promise<Proc> {
+  const args = [join(opts.checkout, 'bin/lockstep.mjs'), 'node', '--server', opts.url, '--host-id', opts.hostId];
+  const token = opts.token ?? (await hostTokenFor(opts.url, opts.hostId));
+  const { proc, ready } = launch(
+    `node-cli-${opts.hostId}`,
+    [...args, '--token', token],
+    opts.env ?? {},
+    /joined \S+ as node/,
+    60_000,
+    undefined,
+    opts.checkout,
+    // bin/lockstep.mjs re-execs node on bin/lockstep.ts: a kill must reach both.
+    true,
+  );
+  await ready;
+  return proc;
+}
+
 export async function stopAll(): Promise<void> {
   await Promise.all([...live].map((p) => p.kill('SIGKILL')));
 }
@@ -151,5 +195,5 @@ export function removeDir(dir: string): void {
 }
 
 process.once('exit', () => {
-  for (const p of live) p.child.kill('SIGKILL');
+  for (const p of live) (killers.get(p) ?? ((sig) => p.child.kill(sig)))('SIGKILL');
 });

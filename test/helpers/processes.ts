@@ -4,6 +4,7 @@ export {
   removeDir,
   ROOT,
   startNode,
+  startNodeCommand,
   startServer,
   stopAll,
   type Proc,
