@@ -1,8 +1,15 @@
-// The apps a renderer node can host, by name.
+// The built-in apps a renderer node can host, by name. Each is an app folder
+// written against the public SDK (render/sdk/), like any other app.
+import { builtinAppDir } from './builtin-host.js';
+import { readManifest } from '../app-manifest.js';
 import { AppNotFoundError } from '../errors.js';
 import type { App } from '../app-types.js';
-import { paintApp } from './paint/index.js';
-import { writerApp } from './writer/index.js';
+import { adaptSdkApp } from '../sdk-app.js';
+import paint, { type PaintState } from './paint/index.js';
+import writer, { type WriterState } from './writer/index.js';
+
+export const writerApp: App<WriterState> = adaptSdkApp(readManifest(builtinAppDir('writer')), writer);
+export const paintApp: App<PaintState> = adaptSdkApp(readManifest(builtinAppDir('paint')), paint);
 
 // The node treats app states as opaque: App's methods are bivariant in the
 // state type, so each app fits App<unknown> as it is.

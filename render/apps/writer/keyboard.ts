@@ -1,5 +1,5 @@
 // Key presses: editing commands, caret motion and typed text.
-import type { KeyInput } from '../../../protocol/input.js';
+import type { KeyInput } from '../../sdk/index.js';
 import {
   deleteBackward,
   deleteForward,

@@ -1,0 +1,41 @@
+// Loads an app written against the public SDK (render/sdk/) from its folder's
+// manifest and entry module, and adapts it to the node's App interface.
+import { join } from 'node:path';
+import type { CanvasRenderingContext2D } from 'canvas';
+import type { App } from './app-types.js';
+import { declareFont, PLATFORM_FONT_PATHS } from './fonts.js';
+import type { AppDefinition } from './sdk/app-definition.js';
+import type { DrawingContext } from './sdk/drawing.js';
+import type { AppManifest } from './sdk/manifest.js';
+
+/** Declares the manifest's fonts for this process (platform fonts or files in the app folder). */
+export function declareAppFonts(manifest: AppManifest, dir: string): void {
+  for (const f of manifest.fonts) {
+    declareFont(f.family, 'platform' in f ? PLATFORM_FONT_PATHS[f.platform] : join(dir, f.file));
+  }
+}
+
+/** The node-side view of an SDK app: Buffers for snapshots, node-canvas for drawing. */
+export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<S>): App<S> {
+  const { surface } = manifest;
+  const clamp = (v: number, min: number, max: number): number => Math.max(min, Math.min(Math.round(v), max));
+  return {
+    name: manifest.name,
+    title: manifest.title,
+    init: (viewport) =>
+      definition.init({
+        width: clamp(viewport.width, surface.minWidth, surface.maxWidth),
+        height: clamp(viewport.height, surface.minHeight, surface.maxHeight),
+      }),
+    apply: (state, input) => definition.apply(state, input),
+    viewport: (state) => definition.viewport(state),
+    // node-canvas's context is a superset of the SDK's DrawingContext.
+    render: (state, ctx: CanvasRenderingContext2D) => definition.render(state, ctx as unknown as DrawingContext),
+    snapshot: (state) => {
+      const bytes = definition.snapshot(state);
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    },
+    restore: (data) => definition.restore(data),
+    ...(definition.copyText ? { copyText: definition.copyText.bind(definition) } : {}),
+  };
+}
