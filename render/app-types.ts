@@ -26,4 +26,6 @@ export interface App<S> {
   restore(data: Buffer): S;
   /** Text the app offers to the viewer's clipboard (the selection), if any. */
   copyText?(state: S): string | null;
+  /** Releases what a state holds outside the JS heap (a sandboxed app's worker) once the replica drops it. */
+  dispose?(state: S): void;
 }

@@ -274,7 +274,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.#thumbnails.track(replica);
       replica.on('caughtup', () => this.#report(a.replicaId));
       replica.on('failed', (err) => {
-        log.warn({ replicaId: a.replicaId, err }, 'replica video failed; closing it');
+        log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);
       });
       log.info({ replicaId: a.replicaId, sessionId: a.sessionId, producerId: replica.producerId }, 'replica started');
@@ -337,7 +337,15 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #sendSnapshot(replicaId: string): void {
     const replica = this.replicas.get(replicaId);
     if (!replica) return;
-    const snap = replica.snapshot();
+    let snap;
+    try {
+      snap = replica.snapshot();
+    } catch (err) {
+      // The app's snapshot threw: the replica cannot be trusted any more; the server replaces it.
+      log.warn({ replicaId, err }, 'app snapshot failed; closing the replica');
+      this.#closeReplica(replicaId);
+      return;
+    }
     this.request({
       type: 'replica.snapshot',
       replicaId,

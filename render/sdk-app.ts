@@ -2,31 +2,31 @@
 // manifest and entry module, and adapts it to the node's App interface.
 import { join } from 'node:path';
 import type { CanvasRenderingContext2D } from 'canvas';
+import { surfaceFor } from './app-manifest.js';
 import type { App } from './app-types.js';
 import { declareFont, PLATFORM_FONT_PATHS } from './fonts.js';
 import type { AppDefinition } from './sdk/app-definition.js';
 import type { DrawingContext } from './sdk/drawing.js';
 import type { AppManifest } from './sdk/manifest.js';
 
-/** Declares the manifest's fonts for this process (platform fonts or files in the app folder). */
+/** The manifest's font families and their files (platform fonts, or files in the app folder). */
+export function fontFilesOf(manifest: AppManifest, dir: string): Map<string, string> {
+  return new Map(
+    manifest.fonts.map((f) => [f.family, 'platform' in f ? PLATFORM_FONT_PATHS[f.platform] : join(dir, f.file)]),
+  );
+}
+
+/** Declares the manifest's fonts for this process. */
 export function declareAppFonts(manifest: AppManifest, dir: string): void {
-  for (const f of manifest.fonts) {
-    declareFont(f.family, 'platform' in f ? PLATFORM_FONT_PATHS[f.platform] : join(dir, f.file));
-  }
+  for (const [family, path] of fontFilesOf(manifest, dir)) declareFont(family, path);
 }
 
 /** The node-side view of an SDK app: Buffers for snapshots, node-canvas for drawing. */
 export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<S>): App<S> {
-  const { surface } = manifest;
-  const clamp = (v: number, min: number, max: number): number => Math.max(min, Math.min(Math.round(v), max));
   return {
     name: manifest.name,
     title: manifest.title,
-    init: (viewport) =>
-      definition.init({
-        width: clamp(viewport.width, surface.minWidth, surface.maxWidth),
-        height: clamp(viewport.height, surface.minHeight, surface.maxHeight),
-      }),
+    init: (viewport) => definition.init(surfaceFor(manifest, viewport)),
     apply: (state, input) => definition.apply(state, input),
     viewport: (state) => definition.viewport(state),
     // node-canvas's context is a superset of the SDK's DrawingContext.
