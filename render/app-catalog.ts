@@ -6,13 +6,13 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppRef } from '../protocol/session.js';
-import { readManifest } from './app-manifest.js';
+import { BUILTIN_APP_NAMES, readManifest } from './app-manifest.js';
 
 const renderDir = dirname(fileURLToPath(import.meta.url));
 
 /** Built-in apps with their human titles (from their manifests). */
 export const APP_TITLES: Readonly<Record<string, string>> = Object.fromEntries(
-  (['writer', 'paint'] as const).map((name) => [name, readManifest(join(renderDir, 'apps', name)).title]),
+  BUILTIN_APP_NAMES.map((name) => [name, readManifest(join(renderDir, 'apps', name)).title]),
 );
 
 function listFiles(dir: string): string[] {

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import type { Viewport } from './sdk/app-definition.js';
 import { parseManifest, type AppManifest } from './sdk/manifest.js';
 
+/** The built-in apps, by folder name under render/apps/. */
+export const BUILTIN_APP_NAMES = ['writer', 'paint', 'sheet'] as const;
+
 /** Reads and validates `<dir>/app.json`. */
 export function readManifest(dir: string): AppManifest {
   return parseManifest(readFileSync(join(dir, 'app.json'), 'utf8'));

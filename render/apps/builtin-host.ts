@@ -2,11 +2,9 @@
 // and declares the built-in apps' fonts before any app module evaluates (app
 // modules may load fonts at the top level).
 import { fileURLToPath } from 'node:url';
-import { readManifest } from '../app-manifest.js';
+import { BUILTIN_APP_NAMES, readManifest } from '../app-manifest.js';
 import { declareAppFonts } from '../sdk-app.js';
 import { installNodeCanvasHost } from '../sdk-host/node-canvas-host.js';
-
-export const BUILTIN_APP_NAMES = ['writer', 'paint'] as const;
 
 export const builtinAppDir = (name: string): string => fileURLToPath(new URL(`./${name}/`, import.meta.url));
 

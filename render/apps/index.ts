@@ -6,16 +6,19 @@ import { AppNotFoundError } from '../errors.js';
 import type { App } from '../app-types.js';
 import { adaptSdkApp } from '../sdk-app.js';
 import paint, { type PaintState } from './paint/index.js';
+import sheet, { type SheetState } from './sheet/index.js';
 import writer, { type WriterState } from './writer/index.js';
 
 export const writerApp: App<WriterState> = adaptSdkApp(readManifest(builtinAppDir('writer')), writer);
 export const paintApp: App<PaintState> = adaptSdkApp(readManifest(builtinAppDir('paint')), paint);
+export const sheetApp: App<SheetState> = adaptSdkApp(readManifest(builtinAppDir('sheet')), sheet);
 
 // The node treats app states as opaque: App's methods are bivariant in the
 // state type, so each app fits App<unknown> as it is.
 const APPS: ReadonlyMap<string, App<unknown>> = new Map<string, App<unknown>>([
   [writerApp.name, writerApp],
   [paintApp.name, paintApp],
+  [sheetApp.name, sheetApp],
 ]);
 
 export function getApp(name: string): App<unknown> {

@@ -16,5 +16,6 @@ export {
   type ResizeInput,
   type WheelInput,
 } from './input.js';
+export { typedText } from './keys.js';
 export { clampViewport, MAX_PASTE_CHARS, SURFACE_LIMITS } from './limits.js';
 export { decodeUtf8, encodeUtf8 } from './utf8.js';

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { BUILTIN_APP_NAMES } from '../../render/app-manifest.js';
 import { paintApp, writerApp } from '../../render/apps/index.js';
 import {
   createSurface,
@@ -91,7 +92,7 @@ test('built-in apps import nothing but their own files, the SDK and zod', () => 
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
     );
-  for (const app of ['writer', 'paint']) {
+  for (const app of BUILTIN_APP_NAMES) {
     for (const file of files(join(APPS_DIR, app))) {
       const specifiers = [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map(
         (m) => m[1] ?? '',
