@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import type { CanvasRenderingContext2D } from 'canvas';
 import { surfaceFor } from './app-manifest.js';
+import { exportDocument } from './export-document.js';
 import type { App } from './app-types.js';
 import { declareFont, PLATFORM_FONT_PATHS } from './fonts.js';
 import type { AppDefinition } from './sdk/app-definition.js';
@@ -23,7 +24,7 @@ export function declareAppFonts(manifest: AppManifest, dir: string): void {
 
 /** The node-side view of an SDK app: Buffers for snapshots, node-canvas for drawing. */
 export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<S>): App<S> {
-  return {
+  const app: App<S> = {
     name: manifest.name,
     title: manifest.title,
     init: (viewport) => definition.init(surfaceFor(manifest, viewport)),
@@ -37,5 +38,8 @@ export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<
     },
     restore: (data) => definition.restore(data),
     ...(definition.copyText ? { copyText: definition.copyText.bind(definition) } : {}),
+    exportDocument: (state, format) =>
+      exportDocument(app, manifest, state, format, definition.exportDocument?.bind(definition)),
   };
+  return app;
 }

@@ -256,6 +256,9 @@ function prelude(fontsJson, maxCommands) {
       }
       case 'snapshot':
         return latin1(app.snapshot(state));
+      case 'export':
+        if (typeof app.exportDocument !== 'function') throw new TypeError('the app has no exportDocument');
+        return latin1(app.exportDocument(state, arg));
       case 'copyText': {
         const t = typeof app.copyText === 'function' ? app.copyText(state) : null;
         return JSON.stringify(t === null || t === undefined ? null : String(t));

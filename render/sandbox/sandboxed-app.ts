@@ -3,6 +3,7 @@
 // different sessions share nothing, and a replica whose app hangs or throws
 // loses only its own instance.
 import { surfaceFor } from '../app-manifest.js';
+import { exportDocument } from '../export-document.js';
 import type { App } from '../app-types.js';
 import { declareFont, loadDeclaredFont } from '../fonts.js';
 import type { AppManifest } from '../sdk/manifest.js';
@@ -38,7 +39,7 @@ export function sandboxedApp(opts: SandboxedAppOptions): App<AppInstance> {
     }
     return instance;
   };
-  return {
+  const app: App<AppInstance> = {
     name: manifest.name,
     title: manifest.title,
     init: (viewport) => start('init', JSON.stringify(surfaceFor(manifest, viewport))),
@@ -57,6 +58,9 @@ export function sandboxedApp(opts: SandboxedAppOptions): App<AppInstance> {
       if (text !== null && typeof text !== 'string') throw new AppCodeError('copyText did not return text');
       return text;
     },
+    exportDocument: (instance, format) =>
+      exportDocument(app, manifest, instance, format, (i, f) => Buffer.from(i.call('export', f), 'latin1')),
     dispose: (instance) => instance.dispose(),
   };
+  return app;
 }

@@ -3,6 +3,7 @@
 // every host. Everything an app may use from its host arrives through this SDK.
 import type { DrawingContext } from './drawing.js';
 import type { AppInput } from './input.js';
+import type { ExportFormat } from './manifest.js';
 
 /** The app surface in CSS pixels. */
 export interface Viewport {
@@ -25,6 +26,11 @@ export interface AppDefinition<S> {
   restore(data: Uint8Array): S;
   /** Text the app offers to the viewer's clipboard (its selection), if any. */
   copyText?(state: S): string | null;
+  /**
+   * The document as a file in `format`, one of the manifest's `exports` (except `png`, which the host makes
+   * from `render`). Computed from the state alone, like everything else.
+   */
+  exportDocument?(state: S, format: ExportFormat): Uint8Array;
 }
 
 /** Identity helper that gives an app module's default export its type. */

@@ -17,5 +17,6 @@ export {
   type WheelInput,
 } from './input.js';
 export { typedText } from './keys.js';
+export { EXPORT_FORMATS, type ExportFormat } from './manifest.js';
 export { clampViewport, MAX_PASTE_CHARS, SURFACE_LIMITS } from './limits.js';
 export { decodeUtf8, encodeUtf8 } from './utf8.js';

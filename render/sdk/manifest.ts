@@ -5,6 +5,15 @@ import { LIMITS } from '../../protocol/limits.js';
 import { SdkError } from './errors.js';
 import { SURFACE_LIMITS } from './limits.js';
 
+/** File formats an app can export its document to, with their media types. */
+export const EXPORT_FORMATS = {
+  txt: 'text/plain; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  png: 'image/png',
+} as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+
 /** The fonts every Lockstep host carries; an app can use them without shipping a file. */
 export const PLATFORM_FONTS = ['DejaVuSans'] as const;
 
@@ -47,6 +56,11 @@ export const AppManifestSchema = z
       .strict()
       .refine((s) => s.minWidth <= s.maxWidth && s.minHeight <= s.maxHeight, 'min sizes must not exceed max sizes'),
     fonts: z.array(FontAssetSchema).max(8).default([]),
+    /** Formats `exportDocument` produces (`png` is rendered by the host). */
+    exports: z
+      .array(z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]]))
+      .max(4)
+      .default([]),
   })
   .strict();
 export type AppManifest = z.infer<typeof AppManifestSchema>;

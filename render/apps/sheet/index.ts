@@ -1,7 +1,8 @@
 // Sheet: a spreadsheet (cells, formulas with references and ranges,
 // recalculation, column widths, copy and paste of ranges) as a deterministic
 // Lockstep app, written against the public SDK only.
-import { clampViewport, defineApp, type Viewport } from '../../sdk/index.js';
+import { clampViewport, defineApp, encodeUtf8, type Viewport } from '../../sdk/index.js';
+import { toCsv } from './csv.js';
 import { applyInput } from './apply.js';
 import { renderSheet } from './sheet-render.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -31,4 +32,5 @@ export default defineApp<SheetState>({
     }
     return rows.join('\n');
   },
+  exportDocument: (state) => encodeUtf8(toCsv(state.cells)),
 });

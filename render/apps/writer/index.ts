@@ -1,6 +1,6 @@
 // Writer: a small word processor as a deterministic Lockstep app, written
 // against the public SDK only.
-import { clampViewport, defineApp, type Viewport } from '../../sdk/index.js';
+import { clampViewport, defineApp, encodeUtf8, type Viewport } from '../../sdk/index.js';
 import { applyInput } from './apply.js';
 import { selectedText } from './document.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -27,4 +27,6 @@ export default defineApp<WriterState>({
   copyText(state) {
     return selectedText(docOf(state));
   },
+  /** The text as it is: plain text is already Markdown (a writer document has no other markup). */
+  exportDocument: (state) => encodeUtf8(state.text),
 });
