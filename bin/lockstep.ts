@@ -345,6 +345,37 @@ async function demoAction(flags: DemoFlags, cmd: Command): Promise<void> {
   await import('../scripts/demo.js');
 }
 
+interface AppCheckCliOptions {
+  seed?: string;
+  steps?: string;
+  width?: string;
+  height?: string;
+  restoreEvery?: string;
+}
+
+async function appCheckAction(folder: string, opts: AppCheckCliOptions): Promise<void> {
+  const { runAppCheck } = await import('../render/app-check/app-check.js');
+  const int = (v: string | undefined, flag: string, fallback: number, min: number, max: number): number =>
+    v === undefined ? fallback : parseIntFlag(flag, v, min, max);
+  const report = await runAppCheck({
+    dir: folder,
+    seed: int(opts.seed, '--seed', 1, 0, 2 ** 31),
+    steps: int(opts.steps, '--steps', 300, 1, 100_000),
+    width: int(opts.width, '--width', 640, 64, 3840),
+    height: int(opts.height, '--height', 480, 64, 2160),
+    restoreEvery: int(opts.restoreEvery, '--restore-every', 25, 1, 100_000),
+  });
+  const what = `${report.app}: ${plural(report.steps, 'step')}, ${plural(report.restores, 'restore')}, ${report.elapsedMs} ms`;
+  if (report.error) throw new Error(`${what}: ${report.error}`);
+  if (report.divergence) {
+    const d = report.divergence;
+    throw new Error(
+      `${what}: ${d.what} differ at seq ${d.seq}${d.afterRestore ? ' (right after a snapshot/restore)' : ''}: not deterministic`,
+    );
+  }
+  say(`${what}: state hashes and pixels equal at every step in both processes`);
+}
+
 function buildProgram(): Command {
   const program = new Command('lockstep')
     .description('Lockstep: thin-client streaming where the session survives the death of the machine running it')
@@ -464,6 +495,19 @@ Example:
     .argument('<file>', 'where to write the copy (must not exist)')
     .option('--data-dir <dir>', "the server's data directory (default: ./data)")
     .action(dbBackupAction);
+
+  const app = program.command('app').description('apps: check that an app folder is deterministic');
+  app
+    .command('check <folder>')
+    .description(
+      'replay a generated input log (keys, pointer, wheel, paste, resize) in two processes, one restoring from snapshots, and compare state hashes and pixels at every step',
+    )
+    .option('--seed <n>', 'seed of the generated log (default: 1)')
+    .option('--steps <n>', 'inputs to replay (default: 300)')
+    .option('--width <n>', 'surface width (default: 640)')
+    .option('--height <n>', 'surface height (default: 480)')
+    .option('--restore-every <n>', 'the second process restores from a snapshot this often (default: 25)')
+    .action(appCheckAction);
 
   program
     .command('demo')

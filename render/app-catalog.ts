@@ -1,16 +1,19 @@
 // App identity: name + content hash of everything that decides its state and
-// pixels (its folder, the font, the app interface). A session pins the hash at
+// pixels (its folder, the fonts, the SDK and its host). A session pins the hash at
 // creation and only nodes with that exact hash may host its replicas.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppRef } from '../protocol/session.js';
+import { BUILTIN_APP_NAMES, readManifest } from './app-manifest.js';
 
 const renderDir = dirname(fileURLToPath(import.meta.url));
 
-/** Apps shipped in render/apps/ with their human titles. */
-export const APP_TITLES: Readonly<Record<string, string>> = { writer: 'Writer', paint: 'Paint' };
+/** Built-in apps with their human titles (from their manifests). */
+export const APP_TITLES: Readonly<Record<string, string>> = Object.fromEntries(
+  BUILTIN_APP_NAMES.map((name) => [name, readManifest(join(renderDir, 'apps', name)).title]),
+);
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir)
@@ -29,7 +32,11 @@ export function appContentHash(name: string): string {
   const files = [
     ...listFiles(join(renderDir, 'apps', name)),
     ...listFiles(join(renderDir, 'fonts')),
+    ...listFiles(join(renderDir, 'sdk')),
+    ...listFiles(join(renderDir, 'sdk-host')),
     join(renderDir, 'fonts.ts'),
+    join(renderDir, 'sdk-app.ts'),
+    join(renderDir, 'app-manifest.ts'),
     join(renderDir, 'app-types.ts'),
     join(renderDir, '..', 'protocol', 'input.ts'),
   ];

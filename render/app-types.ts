@@ -9,6 +9,13 @@ export interface AppViewport {
   height: number;
 }
 
+export interface ExportedDocument {
+  /** File name extension, e.g. "csv". */
+  format: string;
+  mime: string;
+  bytes: Buffer;
+}
+
 export interface App<S> {
   /** Stable identifier, also the folder name under render/apps/. */
   readonly name: string;
@@ -26,4 +33,8 @@ export interface App<S> {
   restore(data: Buffer): S;
   /** Text the app offers to the viewer's clipboard (the selection), if any. */
   copyText?(state: S): string | null;
+  /** The document as a file (formats from the manifest's `exports`); throws ExportError for any other. */
+  exportDocument?(state: S, format: string): ExportedDocument;
+  /** Releases what a state holds outside the JS heap (a sandboxed app's worker) once the replica drops it. */
+  dispose?(state: S): void;
 }

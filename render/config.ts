@@ -1,6 +1,7 @@
 // Renderer node configuration: one typed place, defaults overridden by environment.
 import { cpus, hostname } from 'node:os';
 import { envInt as int } from '../protocol/env.js';
+import type { SandboxLimits } from './sandbox/sandbox-limits.js';
 
 export interface RenderConfig {
   /** Server base URL, e.g. http://127.0.0.1:3000. */
@@ -52,4 +53,16 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
       : undefined,
   };
   return { ...base, ...overrides };
+}
+
+/** Bounds on every sandboxed app instance (published apps). */
+export function loadSandboxLimits(overrides: Partial<SandboxLimits> = {}): SandboxLimits {
+  return {
+    callMs: int('LOCKSTEP_APP_CALL_MS', 500),
+    heapMb: int('LOCKSTEP_APP_HEAP_MB', 256),
+    maxCommands: int('LOCKSTEP_APP_MAX_COMMANDS', 500_000),
+    maxSurfacePixels: int('LOCKSTEP_APP_MAX_SURFACE_PIXELS', 32 * 1024 * 1024),
+    startMs: int('LOCKSTEP_APP_START_MS', 5000),
+    ...overrides,
+  };
 }

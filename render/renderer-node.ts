@@ -286,7 +286,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         if (this.config.faultForgeSnapshots) void this.#uploadSnapshot(a.replicaId, replica.forgedSnapshot());
       });
       replica.on('failed', (err) => {
-        log.warn({ replicaId: a.replicaId, err }, 'replica video failed; closing it');
+        log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);
       });
       log.info({ replicaId: a.replicaId, sessionId: a.sessionId, producerId: replica.producerId }, 'replica started');

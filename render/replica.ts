@@ -10,7 +10,7 @@ import { getLogger } from '../protocol/logger.js';
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
-import { SnapshotError } from './errors.js';
+import { AppFailedError, SnapshotError } from './errors.js';
 import type { App } from './app-types.js';
 import { FrameRenderer, type RenderedFrame } from './frame-renderer.js';
 import type { ProducerSignalling } from './video-producer.js';
@@ -100,7 +100,14 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           maxFps: opts.maxFps,
           signalling: opts.signalling,
         });
-    const replica = new Replica(opts, producer);
+    let replica: Replica<S>;
+    try {
+      replica = new Replica(opts, producer);
+    } catch (err) {
+      // The app's init threw (or its sandbox did not start).
+      producer?.close();
+      throw err;
+    }
     try {
       // State transfer: start from the stored snapshot, then replay the tail.
       if (opts.assignment.snapshot) await replica.#restoreFromSnapshot();
@@ -119,7 +126,9 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       throw new SnapshotError('snapshot bytes do not match their hash', { replicaId: this.id, seq: snap.seq });
     }
     if (snap.seq <= this.#applied) return;
+    const replaced = this.#state;
     this.#state = this.#opts.app.restore(snap.data);
+    this.#opts.app.dispose?.(replaced);
     this.#stateVersion++;
     this.#applied = snap.seq;
     for (const seq of this.#pending.keys()) if (seq <= snap.seq) this.#pending.delete(seq);
@@ -171,8 +180,17 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     for (const [seq, waiter] of this.#checkpoints) {
       if (seq > this.#applied) continue;
       this.#checkpoints.delete(seq);
-      if (seq === this.#applied) waiter.resolve(this.snapshot());
-      else waiter.reject(new SnapshotError(`jumped past seq ${seq}`, { replicaId: this.id, seq }));
+      if (seq !== this.#applied) {
+        waiter.reject(new SnapshotError(`jumped past seq ${seq}`, { replicaId: this.id, seq }));
+        continue;
+      }
+      try {
+        waiter.resolve(this.snapshot());
+      } catch (err) {
+        // The app's snapshot threw: that fails this replica (see #fail), not the loop applying inputs.
+        waiter.reject(err instanceof Error ? err : new Error(String(err)));
+        this.#fail(err, 'snapshot', seq);
+      }
     }
   }
 
@@ -218,12 +236,16 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   status(): ReplicaStatus {
     // Serialising and hashing a large document four times a second would cost
     // more than rendering it: hash once per state change.
-    if (this.#hashCache?.version !== this.#stateVersion) {
-      this.#hashCache = { version: this.#stateVersion, hash: stateHashOf(this.#opts.app.snapshot(this.#state)) };
+    if (this.#hashCache?.version !== this.#stateVersion && !this.#closed) {
+      try {
+        this.#hashCache = { version: this.#stateVersion, hash: stateHashOf(this.#opts.app.snapshot(this.#state)) };
+      } catch (err) {
+        this.#fail(err, 'snapshot', this.#applied);
+      }
     }
     return {
       appliedSeq: this.#applied,
-      stateHash: this.#hashCache.hash,
+      stateHash: this.#hashCache?.hash ?? '',
       framesSent: this.#producer?.framesSent ?? 0,
     };
   }
@@ -253,7 +275,12 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     if (!next) return;
     while (next) {
       this.#pending.delete(next.seq);
-      this.#state = this.#opts.app.apply(this.#state, next);
+      try {
+        this.#state = this.#opts.app.apply(this.#state, next);
+      } catch (err) {
+        this.#fail(err, 'apply', next.seq);
+        return;
+      }
       this.#stateVersion++;
       this.#applied = next.seq;
       this.#appliedCount++;
@@ -334,7 +361,13 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
 
   #renderNow(): void {
     if (this.#closed) return;
-    const frame = this.#renderer.render(this.#state, this.#applied);
+    let frame: RenderedFrame;
+    try {
+      frame = this.#renderer.render(this.#state, this.#applied);
+    } catch (err) {
+      this.#fail(err, 'render', this.#applied);
+      return;
+    }
     this.#lastFrame = frame;
     this.#lastFrameAt = performance.now();
     this.#push(frame);
@@ -350,6 +383,14 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     if (this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs) this.#push(this.#lastFrame);
   }
 
+  /** The app threw or was stopped (sandbox time or memory bound): this replica is done; the server replaces it. */
+  #fail(err: unknown, call: string, seq: number): void {
+    if (this.#closed) return;
+    log.error({ replicaId: this.id, sessionId: this.sessionId, call, seq, err }, 'app failed; replica stops');
+    this.close();
+    this.emit('failed', new AppFailedError(`app ${call} failed at seq ${seq}`, { replicaId: this.id, call, seq, err }));
+  }
+
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
@@ -358,5 +399,6 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     clearTimeout(this.#frameTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();
+    this.#opts.app.dispose?.(this.#state);
   }
 }

@@ -3,48 +3,16 @@
 // state (rebuilt from the durable log with the same app code).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { psnr } from '../helpers/image.js';
 import { authHeaders } from '../helpers/credentials.js';
 import { removeDir, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceRender } from '../helpers/reference-render.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
-
-interface GrabbedFrame {
-  width: number;
-  height: number;
-  rgbaBase64: string;
-}
+import { grabFrame, viewerState, waitAllShown } from '../helpers/e2e-viewer.js';
 
 const W = 640;
 const H = 480;
-
-async function viewerState(page: Page) {
-  return page.evaluate(() => {
-    const l = (window as unknown as { __lockstep?: Record<string, unknown> }).__lockstep;
-    return l
-      ? {
-          ready: l.ready === true,
-          displayedSeq: Number(l.displayedSeq ?? -1),
-          ackedSeq: Number(l.ackedSeq ?? -1),
-          pendingInputs: Number(l.pendingInputs ?? -1),
-          liveReplicaId: (l.liveReplicaId as string | null) ?? null,
-        }
-      : null;
-  });
-}
-
-async function grab(page: Page): Promise<Uint8Array> {
-  const frame = await page.evaluate(() => {
-    const l = (window as unknown as { __lockstep: { grabFrame(): GrabbedFrame | null } }).__lockstep;
-    return l.grabFrame();
-  });
-  assert.ok(frame, 'grabFrame returned a frame');
-  assert.equal(frame.width, W);
-  assert.equal(frame.height, H);
-  return new Uint8Array(Buffer.from(frame.rgbaBase64, 'base64'));
-}
 
 describe('e2e: typing in Chromium shows up in the video', () => {
   let server: ServerProc;
@@ -119,23 +87,14 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     assert.equal(await version.textContent(), `@${pinned.hash.slice(0, 8)}`);
     assert.equal(await version.getAttribute('title'), `app version ${pinned.name}@${pinned.hash}`);
 
-    const blank = await grab(page);
+    const blank = await grabFrame(page, W, H);
     await page.locator('[data-testid="stage"]').click();
     await page.keyboard.type('Hello, Lockstep', { delay: 30 });
 
-    const info = await waitFor('all inputs acknowledged', async () => {
-      const s = await viewerState(page);
-      const session = await getSession(server.url, sessionId);
-      return s && s.pendingInputs === 0 && session.headSeq > 0 && s.ackedSeq === session.headSeq ? session : undefined;
-    });
-    // The frame on screen reflects the last input (its stamp says so).
-    await waitFor('displayed frame reflects the last input', async () => {
-      const s = await viewerState(page);
-      return s && s.displayedSeq >= info.headSeq;
-    });
+    await waitAllShown(page, server.url, sessionId);
     // Let the encoder refine the static picture (VP8 improves a still image over a few frames).
     await new Promise((r) => setTimeout(r, 700));
-    const shown = await grab(page);
+    const shown = await grabFrame(page, W, H);
 
     const log = await fetchLog(server.url, sessionId);
     const typed = log

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { NO_MODS, type InputEvent, type Modifiers, type SequencedInput } from '../../protocol/input.js';
 import { stateHashOf } from '../../render/app-hash.js';
-import { writerApp, type WriterState } from '../../render/apps/writer/index.js';
+import { writerApp } from '../../render/apps/index.js';
+import type { WriterState } from '../../render/apps/writer/index.js';
 import { prng } from '../helpers/prng.js';
 import {
   assertRestoreEveryStep,

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { createCanvas } from 'canvas';
 import { NO_MODS, type Modifiers } from '../../protocol/input.js';
-import { paintApp, type PaintState } from '../../render/apps/paint/index.js';
+import { paintApp } from '../../render/apps/index.js';
+import type { PaintState } from '../../render/apps/paint/index.js';
 import { encodeSnapshot } from '../../render/apps/paint/snapshot.js';
 import {
   countPoints,
@@ -441,15 +442,17 @@ describe('paint snapshots', () => {
   test('restore rejects a clear with nothing to clear and an over-cap point total', () => {
     const base = paintApp.init({ width: 800, height: 600 });
     assert.throws(
-      () => paintApp.restore(encodeSnapshot({ ...base, items: [{ kind: 'clear' }], applied: 1 })),
+      () => paintApp.restore(Buffer.from(encodeSnapshot({ ...base, items: [{ kind: 'clear' }], applied: 1 }))),
       /nothing to clear/,
     );
     const points = Array.from({ length: (MAX_POINTS + 1) * 2 }, (_, i) => (i % 4 < 2 ? i % 1000 : 0));
-    const over = encodeSnapshot({
-      ...base,
-      items: [{ kind: 'stroke', stroke: { ink: 0, width: 6, points } }],
-      applied: 1,
-    });
+    const over = Buffer.from(
+      encodeSnapshot({
+        ...base,
+        items: [{ kind: 'stroke', stroke: { ink: 0, width: 6, points } }],
+        applied: 1,
+      }),
+    );
     assert.throws(() => paintApp.restore(over), /more than 200000 points/);
   });
 });

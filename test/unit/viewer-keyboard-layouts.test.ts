@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { InputEvent, KeyInput } from '../../protocol/input.js';
-import { writerApp } from '../../render/apps/writer/index.js';
+import { writerApp } from '../../render/apps/index.js';
 import { keyDisposition, keyInput, type KeyLike } from '../../viewer/key-mapping.js';
 import { viewerShortcut } from '../../viewer/viewer-shortcuts.js';
 import { isCopyShortcut } from '../../viewer/clipboard-copy.js';

@@ -6,7 +6,7 @@ import { diffTextarea, graphemes, type TextareaState } from '../../viewer/text-e
 import { editInputs, LONG_INSERT_GRAPHEMES, textTaps } from '../../viewer/key-mapping.js';
 import { InputEventSchema } from '../../protocol/input.js';
 import { LIMITS } from '../../protocol/limits.js';
-import { writerApp } from '../../render/apps/writer/index.js';
+import { writerApp } from '../../render/apps/index.js';
 import { AppDriver } from '../helpers/app-driver.js';
 
 const at = (value: string, caret = value.length): TextareaState => ({ value, caret });

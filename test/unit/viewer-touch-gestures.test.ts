@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { LONG_PRESS_MS, TOUCH_SLOP_PX, TouchGestures, type TouchPoint } from '../../viewer/touch-gestures.js';
 import type { InputEvent } from '../../protocol/input.js';
-import { writerApp } from '../../render/apps/writer/index.js';
+import { writerApp } from '../../render/apps/index.js';
 import { AppDriver } from '../helpers/app-driver.js';
 
 /** A fake clock: timers run when advanced past. */

@@ -3,7 +3,8 @@ import { describe, test } from 'node:test';
 import { createCanvas } from 'canvas';
 import { NO_MODS, type InputEvent, type Modifiers } from '../../protocol/input.js';
 import { stateHashOf } from '../../render/app-hash.js';
-import { writerApp, type WriterState } from '../../render/apps/writer/index.js';
+import { writerApp } from '../../render/apps/index.js';
+import type { WriterState } from '../../render/apps/writer/index.js';
 import { lineIndexAt, xAtOffset } from '../../render/apps/writer/layout.js';
 import { countText, lineColumnAt } from '../../render/apps/writer/stats.js';
 import {

@@ -1,5 +1,5 @@
 // The whiteboard's transition function: one sequenced input in, next state out.
-import type { KeyInput, PointerInput, SequencedInput } from '../../../protocol/input.js';
+import type { AppInput, KeyInput, PointerInput } from '../../sdk/index.js';
 import { addPoint, beginStroke, clearBoard, commitStroke, redo, undo } from './history.js';
 import { PALETTE, PEN_WIDTHS, type PaintState } from './state.js';
 import { STATUS_HEIGHT } from './status.js';
@@ -91,7 +91,7 @@ function applyKey(state: PaintState, ev: KeyInput): PaintState {
   return state;
 }
 
-export function applyInput(state: PaintState, input: SequencedInput): PaintState {
+export function applyInput(state: PaintState, input: AppInput): PaintState {
   const ev = input.event;
   switch (ev.type) {
     case 'key':

@@ -1,7 +1,6 @@
-// Paint: a whiteboard (mouse, pen and touch drawing) as a deterministic Lockstep app.
-import { LIMITS } from '../../../protocol/limits.js';
-import { ensureFonts } from '../../fonts.js';
-import type { App, AppViewport } from '../../app-types.js';
+// Paint: a whiteboard (mouse, pen and touch drawing) as a deterministic Lockstep
+// app, written against the public SDK only.
+import { clampViewport, defineApp, type Viewport } from '../../sdk/index.js';
 import { applyInput } from './apply.js';
 import { renderPaint } from './paint-render.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -9,24 +8,17 @@ import { initialState, visibleStrokes, type PaintState } from './state.js';
 
 export type { PaintState, Stroke, Tool } from './state.js';
 
-export const paintApp: App<PaintState> = {
-  name: 'paint',
-  title: 'Paint',
-  init(viewport: AppViewport): PaintState {
-    ensureFonts();
+export default defineApp<PaintState>({
+  init(viewport: Viewport): PaintState {
     // Same bounds a resize input obeys, so every state can be snapshotted and restored.
-    const clamp = (v: number, min: number, max: number): number => Math.max(min, Math.min(Math.round(v), max));
-    return initialState(
-      clamp(viewport.width, LIMITS.minViewport, LIMITS.maxViewportWidth),
-      clamp(viewport.height, LIMITS.minViewport, LIMITS.maxViewportHeight),
-    );
+    const { width, height } = clampViewport(viewport);
+    return initialState(width, height);
   },
   apply: applyInput,
   viewport(state) {
     return { width: state.width, height: state.height };
   },
   render(state, ctx) {
-    ensureFonts();
     renderPaint(state, ctx);
   },
   snapshot: encodeSnapshot,
@@ -35,4 +27,4 @@ export const paintApp: App<PaintState> = {
     const n = visibleStrokes(state).length;
     return n === 0 ? null : `Whiteboard with ${n} stroke${n === 1 ? '' : 's'}`;
   },
-};
+});

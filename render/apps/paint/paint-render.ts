@@ -10,14 +10,14 @@
 // copy it back (an exact copy: both are opaque and pixel-aligned) and stroke
 // the few strokes after it. Anything else (resize, undoing a clear, undoing
 // past the checkpoint) rebuilds from scratch.
-import { createCanvas, type Canvas, type CanvasRenderingContext2D } from 'canvas';
+import { createSurface, type DrawingContext, type Surface } from '../../sdk/index.js';
 import { BACKGROUND, inkColor, visibleStrokes, type PaintState, type Stroke } from './state.js';
 import { drawStatus } from './status.js';
 import { drawToolbar } from './toolbar.js';
 
 interface Layer {
-  readonly canvas: Canvas;
-  readonly ctx: CanvasRenderingContext2D;
+  readonly canvas: Surface;
+  readonly ctx: DrawingContext;
   /** The strokes on the layer, in drawing order (compared by identity: committed strokes never change). */
   drawn: Stroke[];
 }
@@ -35,7 +35,7 @@ const CHECKPOINT_LAG = 32;
 // Keyed by state object: replicas of different sessions in one process never share a raster.
 const rasters = new WeakMap<PaintState, Raster>();
 
-export function drawStroke(ctx: CanvasRenderingContext2D, stroke: Stroke): void {
+export function drawStroke(ctx: DrawingContext, stroke: Stroke): void {
   const p = stroke.points;
   const color = inkColor(stroke.ink);
   ctx.beginPath();
@@ -62,13 +62,13 @@ function isPrefix(drawn: readonly Stroke[], visible: readonly Stroke[]): boolean
 }
 
 function blankLayer(width: number, height: number): Layer {
-  const canvas = createCanvas(width, height);
+  const canvas = createSurface(width, height);
   const ctx = canvas.getContext('2d');
   clearLayer(ctx, width, height);
   return { canvas, ctx, drawn: [] };
 }
 
-function clearLayer(ctx: CanvasRenderingContext2D, width: number, height: number): void {
+function clearLayer(ctx: DrawingContext, width: number, height: number): void {
   ctx.fillStyle = BACKGROUND;
   ctx.fillRect(0, 0, width, height);
 }
@@ -84,7 +84,7 @@ function extend(layer: Layer, visible: readonly Stroke[], upTo: number): void {
 }
 
 /** The committed strokes rasterized at the viewport size. */
-function strokeLayer(state: PaintState): Canvas {
+function strokeLayer(state: PaintState): Surface {
   const { width, height } = state;
   const visible = visibleStrokes(state);
   let raster = rasters.get(state);
@@ -109,7 +109,7 @@ function strokeLayer(state: PaintState): Canvas {
   return top.canvas;
 }
 
-export function renderPaint(state: PaintState, ctx: CanvasRenderingContext2D): void {
+export function renderPaint(state: PaintState, ctx: DrawingContext): void {
   ctx.save();
   ctx.globalAlpha = 1;
   ctx.globalCompositeOperation = 'source-over';

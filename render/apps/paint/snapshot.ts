@@ -6,7 +6,7 @@
 // u8 size | u8 flags (1 full, 2 drawing) | u32 items | u32 applied |
 // items (u8 kind: 0 stroke, 1 clear) | the drawing stroke if flagged.
 // A stroke is u8 ink | u8 width | u32 points | points × (i16 x, i16 y).
-import { LIMITS } from '../../../protocol/limits.js';
+import { SURFACE_LIMITS } from '../../sdk/index.js';
 import {
   COORD_MAX,
   COORD_MIN,
@@ -32,29 +32,43 @@ function strokeBytes(s: Stroke): number {
   return 6 + s.points.length * 2;
 }
 
-export function encodeSnapshot(s: PaintState): Buffer {
+export function encodeSnapshot(s: PaintState): Uint8Array {
   let size = HEADER_BYTES + s.items.length;
   for (const item of s.items) if (item.kind === 'stroke') size += strokeBytes(item.stroke);
   if (s.drawing) size += strokeBytes(s.drawing);
-  const buf = Buffer.alloc(size);
-  let o = buf.write(MAGIC, 0, 'latin1');
-  o = buf.writeUInt8(SNAPSHOT_VERSION, o);
-  o = buf.writeUInt16LE(s.width, o);
-  o = buf.writeUInt16LE(s.height, o);
-  o = buf.writeUInt8(s.tool === 'eraser' ? 1 : 0, o);
-  o = buf.writeUInt8(s.color, o);
-  o = buf.writeUInt8(s.size, o);
-  o = buf.writeUInt8((s.full ? FLAG_FULL : 0) | (s.drawing ? FLAG_DRAWING : 0), o);
-  o = buf.writeUInt32LE(s.items.length, o);
-  o = buf.writeUInt32LE(s.applied, o);
+  const buf = new Uint8Array(size);
+  const view = new DataView(buf.buffer);
+  let o = 0;
+  for (let i = 0; i < MAGIC.length; i++) buf[o++] = MAGIC.charCodeAt(i);
+  const u8 = (v: number): void => view.setUint8(o++, v);
+  const u16 = (v: number): void => {
+    view.setUint16(o, v, true);
+    o += 2;
+  };
+  const u32 = (v: number): void => {
+    view.setUint32(o, v, true);
+    o += 4;
+  };
+  u8(SNAPSHOT_VERSION);
+  u16(s.width);
+  u16(s.height);
+  u8(s.tool === 'eraser' ? 1 : 0);
+  u8(s.color);
+  u8(s.size);
+  u8((s.full ? FLAG_FULL : 0) | (s.drawing ? FLAG_DRAWING : 0));
+  u32(s.items.length);
+  u32(s.applied);
   const writeStroke = (stroke: Stroke): void => {
-    o = buf.writeUInt8(stroke.ink, o);
-    o = buf.writeUInt8(stroke.width, o);
-    o = buf.writeUInt32LE(stroke.points.length / 2, o);
-    for (const v of stroke.points) o = buf.writeInt16LE(v, o);
+    u8(stroke.ink);
+    u8(stroke.width);
+    u32(stroke.points.length / 2);
+    for (const v of stroke.points) {
+      view.setInt16(o, v, true);
+      o += 2;
+    }
   };
   for (const item of s.items) {
-    o = buf.writeUInt8(item.kind === 'stroke' ? KIND_STROKE : KIND_CLEAR, o);
+    u8(item.kind === 'stroke' ? KIND_STROKE : KIND_CLEAR);
     if (item.kind === 'stroke') writeStroke(item.stroke);
   }
   if (s.drawing) writeStroke(s.drawing);
@@ -73,7 +87,10 @@ class SnapshotError extends Error {
 class Reader {
   #o = 0;
   #total = 0;
-  constructor(private readonly buf: Buffer) {}
+  readonly #view: DataView;
+  constructor(private readonly buf: Uint8Array) {
+    this.#view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  }
 
   #need(n: number, what: string): number {
     if (this.#o + n > this.buf.length) throw new SnapshotError(`truncated while reading ${what} at byte ${this.#o}`);
@@ -85,16 +102,16 @@ class Reader {
     this.#need(n, what);
   }
   u8(what: string): number {
-    return this.buf.readUInt8(this.#need(1, what));
+    return this.#view.getUint8(this.#need(1, what));
   }
   u16(what: string): number {
-    return this.buf.readUInt16LE(this.#need(2, what));
+    return this.#view.getUint16(this.#need(2, what), true);
   }
   u32(what: string): number {
-    return this.buf.readUInt32LE(this.#need(4, what));
+    return this.#view.getUint32(this.#need(4, what), true);
   }
   i16(what: string): number {
-    return this.buf.readInt16LE(this.#need(2, what));
+    return this.#view.getInt16(this.#need(2, what), true);
   }
   get done(): boolean {
     return this.#o === this.buf.length;
@@ -130,19 +147,19 @@ class Reader {
   }
 }
 
-export function decodeSnapshot(data: Buffer): PaintState {
-  if (!Buffer.isBuffer(data)) throw new SnapshotError('expected a Buffer');
+export function decodeSnapshot(data: Uint8Array): PaintState {
+  if (!(data instanceof Uint8Array)) throw new SnapshotError('expected bytes (a Uint8Array)');
   const r = new Reader(data);
-  if (data.length < HEADER_BYTES || data.toString('latin1', 0, 3) !== MAGIC)
+  if (data.length < HEADER_BYTES || String.fromCharCode(data[0] ?? 0, data[1] ?? 0, data[2] ?? 0) !== MAGIC)
     throw new SnapshotError('not a paint snapshot (bad magic or too short)');
   r.skip(MAGIC.length, 'magic');
   const version = r.u8('version');
   if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`unsupported version ${version}`);
   const width = r.u16('width');
   const height = r.u16('height');
-  if (width < LIMITS.minViewport || width > LIMITS.maxViewportWidth)
+  if (width < SURFACE_LIMITS.minWidth || width > SURFACE_LIMITS.maxWidth)
     throw new SnapshotError(`width ${width} out of range`);
-  if (height < LIMITS.minViewport || height > LIMITS.maxViewportHeight)
+  if (height < SURFACE_LIMITS.minHeight || height > SURFACE_LIMITS.maxHeight)
     throw new SnapshotError(`height ${height} out of range`);
   const toolByte = r.u8('tool');
   if (toolByte > 1) throw new SnapshotError(`unknown tool ${toolByte}`);

@@ -1,7 +1,7 @@
 // The status line: stroke count, tool, colour, and the point budget (or the
 // warning that it is spent).
-import type { CanvasRenderingContext2D } from 'canvas';
-import { fontSpec } from '../../fonts.js';
+import type { DrawingContext } from '../../sdk/index.js';
+import { uiFont } from './font.js';
 import { MAX_POINTS, PALETTE, PEN_WIDTHS, visibleStrokes, type PaintState } from './state.js';
 
 export const STATUS_HEIGHT = 24;
@@ -19,7 +19,7 @@ export function statusText(state: PaintState): { left: string; right: string } {
   return { left, right };
 }
 
-export function drawStatus(ctx: CanvasRenderingContext2D, state: PaintState): void {
+export function drawStatus(ctx: DrawingContext, state: PaintState): void {
   const top = state.height - STATUS_HEIGHT;
   ctx.fillStyle = COLORS.bg;
   ctx.fillRect(0, top, state.width, STATUS_HEIGHT);
@@ -27,7 +27,7 @@ export function drawStatus(ctx: CanvasRenderingContext2D, state: PaintState): vo
   ctx.fillRect(0, top, state.width, 1);
   const { left, right } = statusText(state);
   const baseline = top + 17;
-  ctx.font = fontSpec(FONT_PX);
+  ctx.font = uiFont().spec(FONT_PX);
   ctx.textBaseline = 'alphabetic';
   ctx.fillStyle = COLORS.text;
   ctx.textAlign = 'left';

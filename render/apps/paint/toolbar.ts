@@ -1,7 +1,7 @@
 // The toolbar: fixed geometry shared by hit-testing and drawing, so what you
 // click is exactly what was drawn. Items past the right edge are cut off.
-import type { CanvasRenderingContext2D } from 'canvas';
-import { fontSpec } from '../../fonts.js';
+import type { DrawingContext } from '../../sdk/index.js';
+import { uiFont } from './font.js';
 import { PALETTE, PEN_WIDTHS, inkColor, visibleStart, type PaintState } from './state.js';
 
 export const TOOLBAR_HEIGHT = 40;
@@ -95,7 +95,7 @@ function selected(state: PaintState, action: ToolbarAction): boolean {
 
 const LABELS = { eraser: 'Eraser', undo: 'Undo', redo: 'Redo', clear: 'Clear' } as const;
 
-function drawItem(ctx: CanvasRenderingContext2D, state: PaintState, item: ToolbarItem): void {
+function drawItem(ctx: DrawingContext, state: PaintState, item: ToolbarItem): void {
   const { x, y, w, h, action } = item;
   const isSelected = selected(state, action);
   if (action.kind === 'color') {
@@ -125,12 +125,12 @@ function drawItem(ctx: CanvasRenderingContext2D, state: PaintState, item: Toolba
   ctx.fillText(LABELS[action.kind], x + w / 2, y + 19);
 }
 
-export function drawToolbar(ctx: CanvasRenderingContext2D, state: PaintState): void {
+export function drawToolbar(ctx: DrawingContext, state: PaintState): void {
   ctx.fillStyle = COLORS.bar;
   ctx.fillRect(0, 0, state.width, TOOLBAR_HEIGHT);
   ctx.fillStyle = COLORS.border;
   ctx.fillRect(0, TOOLBAR_HEIGHT - 1, state.width, 1);
-  ctx.font = fontSpec(LABEL_FONT_PX);
+  ctx.font = uiFont().spec(LABEL_FONT_PX);
   ctx.textAlign = 'center';
   ctx.textBaseline = 'alphabetic';
   for (const item of TOOLBAR_ITEMS) {

@@ -1,12 +1,12 @@
 // The writer's transition function: one sequenced input in, next state out.
-import type { SequencedInput } from '../../../protocol/input.js';
+import type { AppInput } from '../../sdk/index.js';
 import { insertText } from './document.js';
 import { applyKey } from './keyboard.js';
 import { applyPointer } from './pointer.js';
 import { docOf, withDoc, type WriterState } from './state.js';
 import { clampScroll, scrollCaretIntoView } from './view.js';
 
-export function applyInput(state: WriterState, input: SequencedInput): WriterState {
+export function applyInput(state: WriterState, input: AppInput): WriterState {
   const ev = input.event;
   switch (ev.type) {
     case 'key':

@@ -2,13 +2,12 @@
 // glyph on every call), so each cluster is rasterized once per colour and
 // quarter-pixel phase, then blitted; this also places every glyph exactly at
 // its layout position, so what is drawn matches caret and hit-test maths.
-import { createCanvas, type Canvas, type CanvasRenderingContext2D } from 'canvas';
-import { ensureFonts, fontSpec } from '../../fonts.js';
+import { createSurface, type DrawingContext, type Surface } from '../../sdk/index.js';
 import { classOf, forEachCluster } from './clusters.js';
-import { UNITS_PER_PX, type Measurer } from './measure.js';
+import { textFont, UNITS_PER_PX, type Measurer } from './measure.js';
 
 interface Glyph {
-  readonly canvas: Canvas;
+  readonly canvas: Surface;
   /** Padding around the advance box, so overhanging ink is not clipped. */
   readonly padX: number;
   readonly padY: number;
@@ -28,12 +27,11 @@ function glyphFor(
   const key = `${m.sizePx}|${lineHeightPx}|${color}|${phase}|${draw}`;
   const cached = glyphs.get(key);
   if (cached) return cached;
-  ensureFonts();
   const padX = Math.ceil(m.sizePx / 3);
   const padY = Math.ceil(m.sizePx / 3);
-  const canvas = createCanvas(Math.ceil(widthUnits / UNITS_PER_PX) + 2 * padX + 1, lineHeightPx + 2 * padY);
+  const canvas = createSurface(Math.ceil(widthUnits / UNITS_PER_PX) + 2 * padX + 1, lineHeightPx + 2 * padY);
   const ctx = canvas.getContext('2d');
-  ctx.font = fontSpec(m.sizePx);
+  ctx.font = textFont().spec(m.sizePx);
   ctx.fillStyle = color;
   ctx.textBaseline = 'alphabetic';
   ctx.fillText(draw, padX + phase / UNITS_PER_PX, padY + m.baseline(lineHeightPx));
@@ -46,7 +44,7 @@ function glyphFor(
 
 /** A hollow box for clusters the bundled font has no glyph for. */
 function drawPlaceholder(
-  ctx: CanvasRenderingContext2D,
+  ctx: DrawingContext,
   x: number,
   top: number,
   w: number,
@@ -69,7 +67,7 @@ function drawPlaceholder(
  * pixels) and whose line box starts at `topPx`. Returns the advance in units.
  */
 export function drawRun(
-  ctx: CanvasRenderingContext2D,
+  ctx: DrawingContext,
   m: Measurer,
   text: string,
   start: number,

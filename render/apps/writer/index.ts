@@ -1,7 +1,6 @@
-// Writer: a small word processor as a deterministic Lockstep app.
-import { LIMITS } from '../../../protocol/limits.js';
-import { ensureFonts } from '../../fonts.js';
-import type { App, AppViewport } from '../../app-types.js';
+// Writer: a small word processor as a deterministic Lockstep app, written
+// against the public SDK only.
+import { clampViewport, defineApp, encodeUtf8, type Viewport } from '../../sdk/index.js';
 import { applyInput } from './apply.js';
 import { selectedText } from './document.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
@@ -10,24 +9,17 @@ import { renderWriter } from './writer-render.js';
 
 export type { WriterState } from './state.js';
 
-export const writerApp: App<WriterState> = {
-  name: 'writer',
-  title: 'Writer',
-  init(viewport: AppViewport): WriterState {
-    ensureFonts();
+export default defineApp<WriterState>({
+  init(viewport: Viewport): WriterState {
     // Same bounds a resize input obeys, so every state can be snapshotted and restored.
-    const clamp = (v: number, min: number, max: number): number => Math.max(min, Math.min(Math.round(v), max));
-    return initialState(
-      clamp(viewport.width, LIMITS.minViewport, LIMITS.maxViewportWidth),
-      clamp(viewport.height, LIMITS.minViewport, LIMITS.maxViewportHeight),
-    );
+    const { width, height } = clampViewport(viewport);
+    return initialState(width, height);
   },
   apply: applyInput,
   viewport(state) {
     return { width: state.width, height: state.height };
   },
   render(state, ctx) {
-    ensureFonts();
     renderWriter(state, ctx);
   },
   snapshot: encodeSnapshot,
@@ -35,4 +27,6 @@ export const writerApp: App<WriterState> = {
   copyText(state) {
     return selectedText(docOf(state));
   },
-};
+  /** The text as it is: plain text is already Markdown (a writer document has no other markup). */
+  exportDocument: (state) => encodeUtf8(state.text),
+});

@@ -1,5 +1,5 @@
 // Key presses: editing commands, caret motion and typed text.
-import type { KeyInput } from '../../../protocol/input.js';
+import { typedText, type KeyInput } from '../../sdk/index.js';
 import {
   deleteBackward,
   deleteForward,
@@ -18,15 +18,6 @@ import {
 import { lineCaretEnd, lineIndexAt, offsetAtX, xAtOffset } from './layout.js';
 import { docOf, withDoc, type WriterState } from './state.js';
 import { layoutOf, LINE_HEIGHT_PX, scrollCaretIntoView, textAreaHeight, widthOf } from './view.js';
-
-/** The text a key press types, if any: the composed `text`, else a single printable `key`. */
-export function typedText(ev: KeyInput): string {
-  if (ev.text !== undefined) return ev.text;
-  const chars = [...ev.key];
-  if (chars.length !== 1) return ''; // a named key: "Enter", "Dead", "F1"...
-  const cp = ev.key.codePointAt(0) ?? 0;
-  return cp < 0x20 || (cp >= 0x7f && cp <= 0x9f) ? '' : ev.key;
-}
 
 /** Up/Down by `lines` visual lines, aiming at the remembered goal column. */
 function moveVertical(state: WriterState, lines: number, extend: boolean): WriterState {

@@ -1,19 +1,22 @@
 // Cluster widths in fixed-point layout units (quarter pixels). Widths come
 // from the bundled font's own tables and are integers, so line breaks, caret
 // positions and goal columns are exact integer arithmetic on every host.
-import { readFileSync } from 'node:fs';
-import { FONT_PATH } from '../../fonts.js';
+import { loadFont, type Font, type FontMetrics } from '../../sdk/index.js';
 import { isDefaultIgnorable, isWide, nextBoundary } from './clusters.js';
-import { parseFontMetrics, type FontMetrics } from './font-metrics.js';
 
 /** Layout units per CSS pixel: quarter-pixel precision. */
 export const UNITS_PER_PX = 4;
 
-let metrics: FontMetrics | null = null;
+let font: Font | null = null;
+
+/** The one family the writer draws with (declared in app.json), loaded on first use. */
+export function textFont(): Font {
+  font ??= loadFont('Lockstep Sans');
+  return font;
+}
 
 function fontMetrics(): FontMetrics {
-  metrics ??= parseFontMetrics(readFileSync(FONT_PATH));
-  return metrics;
+  return textFont().metrics;
 }
 
 export interface ClusterInfo {

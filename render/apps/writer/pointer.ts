@@ -1,7 +1,7 @@
 // Mouse/touch selection: click places the caret, drag extends, shift+click
 // extends, double-click picks a word and triple-click a paragraph (dragging
 // after either extends by whole words/paragraphs).
-import type { PointerInput } from '../../../protocol/input.js';
+import type { PointerInput } from '../../sdk/index.js';
 import { moveTo, paragraphRangeAt, wordRangeAt } from './document.js';
 import { docOf, endDrag, withDoc, type WriterState } from './state.js';
 import { clusterAtPoint, offsetAtPoint, scrollCaretIntoView, textAreaHeight } from './view.js';

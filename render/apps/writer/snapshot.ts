@@ -1,7 +1,7 @@
 // Canonical snapshot bytes: JSON with a fixed key order and a version field.
 // Restore validates everything, because a snapshot may come from another host.
 import { z } from 'zod';
-import { LIMITS } from '../../../protocol/limits.js';
+import { decodeUtf8, encodeUtf8, SURFACE_LIMITS } from '../../sdk/index.js';
 import { isBoundary } from './clusters.js';
 import { MAX_TEXT_LENGTH, sanitizeText } from './document.js';
 import type { WriterState } from './state.js';
@@ -14,8 +14,8 @@ const SnapshotSchema = z
   .object({
     app: z.literal('writer'),
     v: z.literal(SNAPSHOT_VERSION),
-    width: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportWidth),
-    height: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportHeight),
+    width: z.number().int().min(SURFACE_LIMITS.minWidth).max(SURFACE_LIMITS.maxWidth),
+    height: z.number().int().min(SURFACE_LIMITS.minHeight).max(SURFACE_LIMITS.maxHeight),
     text: z.string().max(MAX_TEXT_LENGTH),
     caret: offset,
     anchor: offset,
@@ -27,7 +27,7 @@ const SnapshotSchema = z
   })
   .strict();
 
-export function encodeSnapshot(s: WriterState): Buffer {
+export function encodeSnapshot(s: WriterState): Uint8Array {
   // Keys listed explicitly: the byte order must not depend on how the state object was built.
   const canonical = {
     app: 'writer',
@@ -43,13 +43,13 @@ export function encodeSnapshot(s: WriterState): Buffer {
     dragFrom: s.dragFrom,
     dragTo: s.dragTo,
   };
-  return Buffer.from(JSON.stringify(canonical), 'utf8');
+  return encodeUtf8(JSON.stringify(canonical));
 }
 
-export function decodeSnapshot(data: Buffer): WriterState {
+export function decodeSnapshot(data: Uint8Array): WriterState {
   let raw: unknown;
   try {
-    raw = JSON.parse(data.toString('utf8'));
+    raw = JSON.parse(decodeUtf8(data));
   } catch (err) {
     throw new Error(`writer snapshot: not JSON (${err instanceof Error ? err.message : String(err)})`);
   }

@@ -1,7 +1,7 @@
 // Draws the page: selection, text, caret (always visible: blinking would need
 // a clock), a scroll indicator and the status bar. Every coordinate is a
 // whole pixel derived from integer layout units.
-import type { CanvasRenderingContext2D } from 'canvas';
+import type { DrawingContext } from '../../sdk/index.js';
 import { clusterCount } from './clusters.js';
 import { selectionRange } from './document.js';
 import { lineIndexAt, xAtOffset, type Layout } from './layout.js';
@@ -42,7 +42,7 @@ const SCROLL_THUMB_WIDTH_PX = 6;
 const px = (units: number): number => Math.round(units / UNITS_PER_PX);
 
 function drawSelection(
-  ctx: CanvasRenderingContext2D,
+  ctx: DrawingContext,
   layout: Layout,
   index: number,
   top: number,
@@ -62,7 +62,7 @@ function drawSelection(
   ctx.fillRect(MARGIN_X_PX + left, top, right - left, LINE_HEIGHT_PX);
 }
 
-function drawScrollThumb(ctx: CanvasRenderingContext2D, state: WriterState, layout: Layout): void {
+function drawScrollThumb(ctx: DrawingContext, state: WriterState, layout: Layout): void {
   const view = textAreaHeight(state);
   const total = contentHeight(layout);
   const max = maxScroll(state, layout);
@@ -77,7 +77,7 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function drawStatus(ctx: CanvasRenderingContext2D, state: WriterState): void {
+function drawStatus(ctx: DrawingContext, state: WriterState): void {
   const top = state.height - STATUS_HEIGHT_PX;
   ctx.fillStyle = COLORS.statusBg;
   ctx.fillRect(0, top, state.width, STATUS_HEIGHT_PX);
@@ -97,7 +97,7 @@ function drawStatus(ctx: CanvasRenderingContext2D, state: WriterState): void {
   drawRun(ctx, m, right, 0, right.length, rightX, textTop, lineH, COLORS.statusText);
 }
 
-export function renderWriter(state: WriterState, ctx: CanvasRenderingContext2D): void {
+export function renderWriter(state: WriterState, ctx: DrawingContext): void {
   const layout = layoutOf(state);
   const view = textAreaHeight(state);
   ctx.fillStyle = COLORS.page;

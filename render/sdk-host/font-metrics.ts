@@ -1,15 +1,8 @@
 // Glyph coverage and advance widths read straight from the TTF tables. Layout
 // built on these numbers depends only on the font file's bytes, never on the
 // host's Pango/FreeType build or on which fallback fonts it has installed.
-
-export interface FontMetrics {
-  readonly unitsPerEm: number;
-  /** Typographic ascender/descender in font units (descender is negative). */
-  readonly ascender: number;
-  readonly descender: number;
-  /** Advance width in font units, or null when the font has no glyph for `codePoint`. */
-  advanceOf(codePoint: number): number | null;
-}
+// The SDK hands these to apps (`loadFont(...).metrics`).
+import type { FontMetrics } from '../sdk/fonts.js';
 
 interface TableRecord {
   offset: number;

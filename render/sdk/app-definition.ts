@@ -1,0 +1,39 @@
+// What an app module exports: a deterministic state machine. The same input
+// log gives the same state, the same snapshot bytes and the same pixels on
+// every host. Everything an app may use from its host arrives through this SDK.
+import type { DrawingContext } from './drawing.js';
+import type { AppInput } from './input.js';
+import type { ExportFormat } from './manifest.js';
+
+/** The app surface in CSS pixels. */
+export interface Viewport {
+  width: number;
+  height: number;
+}
+
+export interface AppDefinition<S> {
+  /** The first state, for a surface of `viewport` (already within the manifest's bounds). */
+  init(viewport: Viewport): S;
+  /** Deterministic transition; may mutate `state` and return it. `input.time` is the only clock. */
+  apply(state: S, input: AppInput): S;
+  /** Current surface size (changes only through `resize` inputs). */
+  viewport(state: S): Viewport;
+  /** Draws the whole surface (viewport size) at the context origin. */
+  render(state: S, ctx: DrawingContext): void;
+  /** Canonical bytes: equal states give equal bytes (replicas compare their hashes). */
+  snapshot(state: S): Uint8Array;
+  /** The inverse of `snapshot`; must validate, because the bytes may come from another host. */
+  restore(data: Uint8Array): S;
+  /** Text the app offers to the viewer's clipboard (its selection), if any. */
+  copyText?(state: S): string | null;
+  /**
+   * The document as a file in `format`, one of the manifest's `exports` (except `png`, which the host makes
+   * from `render`). Computed from the state alone, like everything else.
+   */
+  exportDocument?(state: S, format: ExportFormat): Uint8Array;
+}
+
+/** Identity helper that gives an app module's default export its type. */
+export function defineApp<S>(definition: AppDefinition<S>): AppDefinition<S> {
+  return definition;
+}

@@ -1,0 +1,86 @@
+// The app manifest (`app.json` in the app folder): who the app is, where its
+// code starts, which surface sizes it supports and which fonts it ships.
+import { z } from 'zod';
+import { LIMITS } from '../../protocol/limits.js';
+import { SdkError } from './errors.js';
+import { SURFACE_LIMITS } from './limits.js';
+
+/** File formats an app can export its document to, with their media types. */
+export const EXPORT_FORMATS = {
+  txt: 'text/plain; charset=utf-8',
+  md: 'text/markdown; charset=utf-8',
+  csv: 'text/csv; charset=utf-8',
+  png: 'image/png',
+} as const;
+export type ExportFormat = keyof typeof EXPORT_FORMATS;
+
+/** The fonts every Lockstep host carries; an app can use them without shipping a file. */
+export const PLATFORM_FONTS = ['DejaVuSans'] as const;
+
+const FontAssetSchema = z.union([
+  z.object({ family: z.string().min(1).max(64), platform: z.enum(PLATFORM_FONTS) }).strict(),
+  z
+    .object({
+      family: z.string().min(1).max(64),
+      /** A .ttf/.otf path inside the app folder. */
+      file: z
+        .string()
+        .min(1)
+        .max(200)
+        .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+\.(ttf|otf)$/, 'a relative .ttf/.otf path inside the app folder'),
+    })
+    .strict(),
+]);
+export type FontAsset = z.infer<typeof FontAssetSchema>;
+
+const width = z.number().int().min(SURFACE_LIMITS.minWidth).max(SURFACE_LIMITS.maxWidth);
+const height = z.number().int().min(SURFACE_LIMITS.minHeight).max(SURFACE_LIMITS.maxHeight);
+
+export const AppManifestSchema = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(LIMITS.maxAppNameLength)
+      .regex(/^[a-z][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    title: z.string().min(1).max(64),
+    version: z.string().regex(/^\d+\.\d+\.\d+$/, 'semver major.minor.patch'),
+    /** The ES module, relative to the app folder, whose default export is the AppDefinition. */
+    entry: z
+      .string()
+      .min(1)
+      .max(200)
+      .regex(/^(?!\/)(?!.*(^|\/)\.\.(\/|$))[\w./-]+\.(m?js|ts)$/, 'a relative module path inside the app folder'),
+    surface: z
+      .object({ minWidth: width, minHeight: height, maxWidth: width, maxHeight: height })
+      .strict()
+      .refine((s) => s.minWidth <= s.maxWidth && s.minHeight <= s.maxHeight, 'min sizes must not exceed max sizes'),
+    fonts: z.array(FontAssetSchema).max(8).default([]),
+    /** Formats `exportDocument` produces (`png` is rendered by the host). */
+    exports: z
+      .array(z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]]))
+      .max(4)
+      .default([]),
+  })
+  .strict();
+export type AppManifest = z.infer<typeof AppManifestSchema>;
+
+export class ManifestError extends SdkError {}
+
+/** Parses manifest JSON text; every problem is a ManifestError naming the field. */
+export function parseManifest(text: string): AppManifest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ManifestError(`app manifest: not JSON (${err instanceof Error ? err.message : String(err)})`);
+  }
+  const parsed = AppManifestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ManifestError(
+      `app manifest: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`,
+    );
+  }
+  return parsed.data;
+}

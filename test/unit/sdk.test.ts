@@ -1,0 +1,105 @@
+// The public app SDK: manifests, UTF-8 without host APIs, fonts and surfaces
+// through the installed host, and the rule that apps import nothing else.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { BUILTIN_APP_NAMES } from '../../render/app-manifest.js';
+import { paintApp, writerApp } from '../../render/apps/index.js';
+import {
+  createSurface,
+  decodeUtf8,
+  encodeUtf8,
+  FontNotFoundError,
+  loadFont,
+  Utf8Error,
+} from '../../render/sdk/index.js';
+import { ManifestError, parseManifest } from '../../render/sdk/manifest.js';
+import { prng } from '../helpers/prng.js';
+
+const APPS_DIR = fileURLToPath(new URL('../../render/apps/', import.meta.url));
+
+const manifest = {
+  name: 'sheet',
+  title: 'Sheet',
+  version: '1.2.3',
+  entry: 'index.js',
+  surface: { minWidth: 320, minHeight: 240, maxWidth: 1920, maxHeight: 1080 },
+  fonts: [{ family: 'Sheet Sans', file: 'fonts/sheet.ttf' }],
+};
+
+test('a manifest parses, and every malformed one is a ManifestError naming the field', () => {
+  assert.equal(parseManifest(JSON.stringify(manifest)).name, 'sheet');
+  const bad: [unknown, RegExp][] = [
+    ['{', /not JSON/],
+    [{ ...manifest, name: 'Sheet!' }, /name:/],
+    [{ ...manifest, version: '1' }, /version:/],
+    [{ ...manifest, entry: '../escape.js' }, /entry:/],
+    [{ ...manifest, entry: '/abs.js' }, /entry:/],
+    [{ ...manifest, surface: { ...manifest.surface, minWidth: 4000 } }, /surface/],
+    [{ ...manifest, surface: { ...manifest.surface, minWidth: 1000, maxWidth: 900 } }, /surface/],
+    [{ ...manifest, fonts: [{ family: 'X', file: '../../etc/x.ttf' }] }, /fonts/],
+    [{ ...manifest, fonts: [{ family: 'X', platform: 'Comic' }] }, /fonts/],
+    [{ ...manifest, extra: 1 }, /Unrecognized key/],
+    [{ ...manifest, __proto__: { polluted: true }, constructor: 1 }, /Unrecognized key/],
+  ];
+  for (const [raw, why] of bad) {
+    const text = typeof raw === 'string' ? raw : JSON.stringify(raw);
+    assert.throws(
+      () => parseManifest(text),
+      (err: unknown) => err instanceof ManifestError && why.test(err.message),
+    );
+  }
+});
+
+test('encodeUtf8 matches Buffer for well-formed text; decodeUtf8 inverts it and refuses invalid bytes', () => {
+  const rnd = prng(15);
+  const pool = ['a', 'é', '€', '😀', '\u0301', '\n', '"', '\u{10ffff}', '\u0000'];
+  for (let i = 0; i < 300; i++) {
+    const s = Array.from({ length: Math.floor(rnd() * 40) }, () => pool[Math.floor(rnd() * pool.length)]).join('');
+    const bytes = encodeUtf8(s);
+    assert.deepEqual(Buffer.from(bytes), Buffer.from(s, 'utf8'));
+    assert.equal(decodeUtf8(bytes), s);
+  }
+  assert.deepEqual([...encodeUtf8('\ud800x')], [0xef, 0xbf, 0xbd, 0x78], 'a lone surrogate encodes as U+FFFD');
+  for (const bad of [[0xff], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc3]]) {
+    assert.throws(() => decodeUtf8(Uint8Array.from(bad)), Utf8Error, `refuses ${bad.join(',')}`);
+  }
+});
+
+test('fonts and surfaces come from the host; an undeclared family is a FontNotFoundError', () => {
+  const font = loadFont('Lockstep Sans');
+  assert.equal(font.spec(13), '13px "Lockstep Sans"');
+  assert.ok(font.metrics.unitsPerEm > 0);
+  assert.ok((font.metrics.advanceOf('M'.codePointAt(0) ?? 0) ?? 0) > 0);
+  assert.equal(font.metrics.advanceOf(0xe000), null, 'no glyph in a private-use slot');
+  assert.throws(() => loadFont('Comic Sans MS'), FontNotFoundError);
+  const surface = createSurface(10.2, 0);
+  assert.deepEqual([surface.width, surface.height], [11, 1]);
+  assert.equal(typeof surface.getContext('2d').fillRect, 'function');
+});
+
+test('built-in apps take name and title from their manifests', () => {
+  assert.deepEqual(
+    [writerApp.name, writerApp.title, paintApp.name, paintApp.title],
+    ['writer', 'Writer', 'paint', 'Paint'],
+  );
+});
+
+test('built-in apps import nothing but their own files, the SDK and zod', () => {
+  const files = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+    );
+  for (const app of BUILTIN_APP_NAMES) {
+    for (const file of files(join(APPS_DIR, app))) {
+      const specifiers = [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map(
+        (m) => m[1] ?? '',
+      );
+      for (const spec of specifiers) {
+        assert.ok(spec.startsWith('./') || spec === '../../sdk/index.js' || spec === 'zod', `${file} imports ${spec}`);
+      }
+    }
+  }
+});
