@@ -11,8 +11,9 @@ die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 # --- system packages --------------------------------------------------------
 # cairo/pango/jpeg/gif/rsvg headers: node-canvas compiles against them (no
 # prebuilt download is reachable offline). chromium: e2e tests and benches.
-# iproute2: network-namespace test hosts.
-APT_PKGS=(build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev chromium iproute2 procps)
+# iproute2: network-namespace test hosts. etcd-server/etcd-client: the
+# replicated input log (`--store etcd:`); tests and demos start their own members.
+APT_PKGS=(build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev chromium iproute2 procps etcd-server etcd-client)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
