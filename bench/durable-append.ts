@@ -52,7 +52,7 @@ async function run(total: number, clients: number, window: number, maxBatch?: nu
   );
   const elapsed = (performance.now() - started) / 1000;
   await sequencer.close();
-  log.close();
+  await log.close();
   rmSync(dir, { recursive: true, force: true });
   return { perSecond: (perClient * clients) / elapsed, flushes, meanBatch: flushes ? batched / flushes : 0 };
 }

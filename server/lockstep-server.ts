@@ -18,6 +18,7 @@ import { Sequencer } from './sequencer.js';
 import { SessionManager } from './session-manager.js';
 import { SessionStore } from './session-store.js';
 import { Sfu } from './sfu.js';
+import type { InputLog } from './input-log.js';
 import { SqliteInputLog } from './sqlite-input-log.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
@@ -36,7 +37,7 @@ export class LockstepServer {
   readonly sfu: Sfu;
   readonly access: Access;
   readonly #db: SqliteDatabase;
-  readonly #log: SqliteInputLog;
+  readonly #log: InputLog;
   readonly #sequencer: Sequencer;
   readonly #http: HttpServer;
   readonly #io: IoServer;
@@ -51,7 +52,7 @@ export class LockstepServer {
     sfu: Sfu;
     access: Access;
     db: SqliteDatabase;
-    log: SqliteInputLog;
+    log: InputLog;
     sequencer: Sequencer;
     http: HttpServer;
     io: IoServer;
@@ -190,7 +191,7 @@ export class LockstepServer {
     await this.#io.close();
     await this.#sequencer.close();
     this.sfu.close();
-    this.#log.close();
+    await this.#log.close();
     this.#db.close();
     this.#http.closeAllConnections();
     log.info('server closed');

@@ -79,7 +79,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** Loads open sessions from the store (they come back after a server restart). */
-  static create(deps: SessionManagerDeps): Promise<SessionManager> {
+  static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of deps.store.list()) {
       const session = new Session(
@@ -92,16 +92,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           height: row.height,
           createdAt: row.createdAt,
         },
-        deps.log.headSeq(row.id),
+        await deps.log.headSeq(row.id),
         deps.health,
       );
-      const snap = deps.log.latestSnapshot(row.id);
+      const snap = await deps.log.latestSnapshot(row.id);
       if (snap) session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
       manager.sessions.set(session.id, session);
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
-    return Promise.resolve(manager);
+    return manager;
   }
 
   apps(): AppRef[] {
@@ -186,7 +186,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     }
   }
 
-  lastClientSeq(sessionId: string, clientId: string): number {
+  lastClientSeq(sessionId: string, clientId: string): Promise<number> {
     return this.#deps.log.lastClientSeq(sessionId, clientId);
   }
 
@@ -278,16 +278,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return { headSeq: session.headSeq };
   }
 
-  fetchInputs(
+  async fetchInputs(
     nodeId: string,
     replicaId: string,
     fromSeq: number,
     toSeq: number,
-  ): { inputs: SequencedInput[]; headSeq: number; compactedThrough: number } {
+  ): Promise<{ inputs: SequencedInput[]; headSeq: number; compactedThrough: number }> {
     const { session } = this.ownedReplica(nodeId, replicaId);
     if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
     const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);
-    const inputs = to < fromSeq ? [] : this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
+    const inputs = to < fromSeq ? [] : await this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
     return { inputs, headSeq: session.headSeq, compactedThrough: session.snapshot?.seq ?? 0 };
   }
 
@@ -315,7 +315,13 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    * A replica's snapshot: stored (and the log truncated behind it) only if the
    * bytes match the claimed hash and no majority of replicas disagrees with it.
    */
-  onSnapshot(nodeId: string, replicaId: string, seq: number, stateHash: string, data: Buffer): { stored: boolean } {
+  async onSnapshot(
+    nodeId: string,
+    replicaId: string,
+    seq: number,
+    stateHash: string,
+    data: Buffer,
+  ): Promise<{ stored: boolean }> {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
     const ctx = { sessionId: session.id, replicaId, nodeId, seq };
     if (stateHashOf(data) !== stateHash) {
@@ -335,18 +341,22 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       throw new ConflictError('other replicas report a different state at this seq', ctx);
     }
     if (session.snapshot && seq <= session.snapshot.seq) return { stored: false };
-    this.#deps.log.putSnapshot({ sessionId: session.id, seq, stateHash, data });
-    session.snapshot = { seq, stateHash };
+    await this.#deps.log.putSnapshot({ sessionId: session.id, seq, stateHash, data });
+    // Another snapshot may have been stored while this one was written: never go back.
+    if (!session.snapshot || seq > session.snapshot.seq) session.snapshot = { seq, stateHash };
     session.snapshotRequestedAt = null;
-    const truncated = this.#deps.log.truncateThrough(session.id, seq);
+    const truncated = await this.#deps.log.truncateThrough(session.id, seq);
     log.info({ ...ctx, bytes: data.length, truncated }, 'snapshot stored; log compacted');
     this.emit('snapshotstored', { sessionId: session.id, seq, bytes: data.length, truncated });
     return { stored: true };
   }
 
-  fetchSnapshot(nodeId: string, replicaId: string): { seq: number; stateHash: string; data: Buffer } | null {
+  async fetchSnapshot(
+    nodeId: string,
+    replicaId: string,
+  ): Promise<{ seq: number; stateHash: string; data: Buffer } | null> {
     const { session } = this.ownedReplica(nodeId, replicaId);
-    const snap = this.#deps.log.latestSnapshot(session.id);
+    const snap = await this.#deps.log.latestSnapshot(session.id);
     return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data } : null;
   }
 

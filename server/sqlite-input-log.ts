@@ -1,5 +1,6 @@
 // InputLog on SQLite: one immediate transaction per batch (group commit), so
-// the WAL is fsynced once per batch rather than once per input.
+// the WAL is fsynced once per batch rather than once per input. better-sqlite3
+// is synchronous: the async methods do their work before they return.
 import type { Statement } from 'better-sqlite3';
 import { InputEventSchema, type InputEvent, type SequencedInput } from '../protocol/input.js';
 import { getLogger } from '../protocol/logger.js';
@@ -142,13 +143,49 @@ export class SqliteInputLog implements InputLog {
     }
   }
 
-  appendBatch(reqs: AppendRequest[]): AppendResult[] {
+  appendBatch(reqs: AppendRequest[]): Promise<AppendResult[]> {
+    return settle(() => this.appendBatchNow(reqs));
+  }
+
+  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): Promise<SequencedInput[]> {
+    return settle(() => this.readNow(sessionId, fromSeq, toSeq, limit));
+  }
+
+  headSeq(sessionId: string): Promise<number> {
+    return settle(() => this.headSeqNow(sessionId));
+  }
+
+  lastClientSeq(sessionId: string, clientId: string): Promise<number> {
+    return settle(() => this.lastClientSeqNow(sessionId, clientId));
+  }
+
+  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): Promise<void> {
+    return settle(() => this.putSnapshotNow(s));
+  }
+
+  latestSnapshot(sessionId: string): Promise<StoredSnapshot | null> {
+    return settle(() => this.latestSnapshotNow(sessionId));
+  }
+
+  truncateThrough(sessionId: string, uptoSeq: number): Promise<number> {
+    return settle(() => this.truncateThroughNow(sessionId, uptoSeq));
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.closed) return;
+      this.closed = true;
+      if (this.ownsDb) this.db.close();
+    });
+  }
+
+  private appendBatchNow(reqs: AppendRequest[]): AppendResult[] {
     this.assertOpen();
     if (reqs.length === 0) return [];
     return this.appendTx(reqs);
   }
 
-  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): SequencedInput[] {
+  private readNow(sessionId: string, fromSeq: number, toSeq: number, limit: number): SequencedInput[] {
     this.assertOpen();
     const ctx = { sessionId };
     requireInt('fromSeq', fromSeq, 0, ctx);
@@ -158,17 +195,17 @@ export class SqliteInputLog implements InputLog {
     return this.stmts.readRange.all(sessionId, fromSeq, toSeq, limit).map((row) => this.toInput(sessionId, row));
   }
 
-  headSeq(sessionId: string): number {
+  private headSeqNow(sessionId: string): number {
     this.assertOpen();
     return this.stmts.getHead.get(sessionId)?.head_seq ?? 0;
   }
 
-  lastClientSeq(sessionId: string, clientId: string): number {
+  private lastClientSeqNow(sessionId: string, clientId: string): number {
     this.assertOpen();
     return this.stmts.getClient.get(sessionId, clientId)?.last_client_seq ?? -1;
   }
 
-  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): void {
+  private putSnapshotNow(s: Omit<StoredSnapshot, 'createdAt'>): void {
     this.assertOpen();
     requireInt('seq', s.seq, 0, { sessionId: s.sessionId });
     if (typeof s.stateHash !== 'string' || s.stateHash.length === 0) {
@@ -183,13 +220,13 @@ export class SqliteInputLog implements InputLog {
     this.putSnapshotTx(s);
   }
 
-  latestSnapshot(sessionId: string): StoredSnapshot | null {
+  private latestSnapshotNow(sessionId: string): StoredSnapshot | null {
     this.assertOpen();
     const row = this.stmts.latestSnapshot.get(sessionId);
     return row ? toSnapshot(sessionId, row) : null;
   }
 
-  truncateThrough(sessionId: string, uptoSeq: number): number {
+  private truncateThroughNow(sessionId: string, uptoSeq: number): number {
     this.assertOpen();
     requireInt('uptoSeq', uptoSeq, 0, { sessionId });
     const snapshot = this.stmts.latestSnapshot.get(sessionId);
@@ -204,12 +241,6 @@ export class SqliteInputLog implements InputLog {
     const removed = this.stmts.truncate.run(sessionId, uptoSeq).changes;
     log.debug({ sessionId, uptoSeq, removed }, 'truncated input log');
     return removed;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ownsDb) this.db.close();
   }
 
   private appendInTx(reqs: AppendRequest[]): AppendResult[] {
@@ -298,6 +329,15 @@ export class SqliteInputLog implements InputLog {
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('input log is closed');
+  }
+}
+
+/** better-sqlite3 is synchronous: run now, and hand back the result or the throw as a settled promise. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
 

@@ -177,7 +177,7 @@ describe('recovery', () => {
     });
     const words = 'catch up on ten thousand logged events ';
     for (let base = 0; base < 10_000; base += 1000) {
-      log.appendBatch(
+      await log.appendBatch(
         Array.from({ length: 1000 }, (_, i) => ({
           sessionId: 's-catchup',
           clientId: 'loader',
@@ -187,7 +187,7 @@ describe('recovery', () => {
         })),
       );
     }
-    log.close();
+    await log.close();
     db.close();
     const server = await startServer({ dataDir });
     const started = Date.now();

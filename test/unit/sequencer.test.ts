@@ -31,36 +31,36 @@ class RecordingLog implements InputLog {
   inFlight = false;
   returned = 0;
   constructor(readonly inner: SqliteInputLog) {}
-  appendBatch(reqs: AppendRequest[]): AppendResult[] {
+  async appendBatch(reqs: AppendRequest[]): Promise<AppendResult[]> {
     this.calls.push(reqs.length);
     this.inFlight = true;
     try {
-      return this.inner.appendBatch(reqs);
+      return await this.inner.appendBatch(reqs);
     } finally {
       this.inFlight = false;
       this.returned++;
     }
   }
-  read(s: string, from: number, to: number, limit: number): SequencedInput[] {
+  read(s: string, from: number, to: number, limit: number): Promise<SequencedInput[]> {
     return this.inner.read(s, from, to, limit);
   }
-  headSeq(s: string): number {
+  headSeq(s: string): Promise<number> {
     return this.inner.headSeq(s);
   }
-  lastClientSeq(s: string, c: string): number {
+  lastClientSeq(s: string, c: string): Promise<number> {
     return this.inner.lastClientSeq(s, c);
   }
-  putSnapshot(s: Parameters<InputLog['putSnapshot']>[0]): void {
-    this.inner.putSnapshot(s);
+  putSnapshot(s: Parameters<InputLog['putSnapshot']>[0]): Promise<void> {
+    return this.inner.putSnapshot(s);
   }
   latestSnapshot(s: string): ReturnType<InputLog['latestSnapshot']> {
     return this.inner.latestSnapshot(s);
   }
-  truncateThrough(s: string, upto: number): number {
+  truncateThrough(s: string, upto: number): Promise<number> {
     return this.inner.truncateThrough(s, upto);
   }
-  close(): void {
-    this.inner.close();
+  close(): Promise<void> {
+    return this.inner.close();
   }
 }
 
@@ -79,7 +79,7 @@ function rig(t: TestContext, options: Partial<SequencerOptions> = {}, busyTimeou
   sequencer.on('sequenced', (batches) => emitted.push(batches));
   t.after(async () => {
     await sequencer.close();
-    log.close();
+    await log.close();
   });
   return { file, log, sequencer, emitted };
 }
@@ -112,8 +112,8 @@ describe('Sequencer', () => {
         seqs,
         seqs.map((_, i) => i + 1),
       );
-      assert.equal(log.headSeq(sessionId), seqs.length);
-      const stored = log.read(sessionId, 1, 1000, 1000);
+      assert.equal(await log.headSeq(sessionId), seqs.length);
+      const stored = await log.read(sessionId, 1, 1000, 1000);
       assert.deepEqual(
         stored.map((s) => `${s.clientId}:${s.clientSeq}`),
         sent.filter((s) => s.sessionId === sessionId).map((s) => `${s.clientId}:${s.clientSeq}`),
@@ -137,7 +137,9 @@ describe('Sequencer', () => {
     const acks = Array.from({ length: 600 }, (_, i) =>
       sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: i, event: move(i) }),
     );
-    assert.deepEqual(log.calls, [256, 256]);
+    // The first 256 left the queue at once, without waiting for the next turn;
+    // the rest is written in batches of at most maxBatch.
+    assert.equal(sequencer.pending, 600 - 256);
     await Promise.all(acks);
     assert.deepEqual(log.calls, [256, 256, 88]);
   });
@@ -193,8 +195,8 @@ describe('Sequencer', () => {
         sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq, event: move(clientSeq) }),
       ),
     );
-    log.putSnapshot({ sessionId: 's1', seq: 3, stateHash: 'h', data: Buffer.from('s') });
-    log.truncateThrough('s1', 3);
+    await log.putSnapshot({ sessionId: 's1', seq: 3, stateHash: 'h', data: Buffer.from('s') });
+    await log.truncateThrough('s1', 3);
     const replay = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 1, event: move(1) });
     assert.deepEqual([replay.duplicate, replay.input.seq], [true, COMPACTED_SEQ]);
     const next = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 3, event: move(3) });
@@ -242,10 +244,10 @@ describe('Sequencer', () => {
     );
     assert.deepEqual([(await queued).input.seq, (await chained).input.seq], [2, 3]);
     assert.deepEqual(
-      log.read('s1', 1, 100, 100).map((i) => i.clientSeq),
+      (await log.read('s1', 1, 100, 100)).map((i) => i.clientSeq),
       [0, 100, 200],
     );
-    assert.equal(log.lastClientSeq('s1', 'new'), -1);
+    assert.equal(await log.lastClientSeq('s1', 'new'), -1);
   });
 
   it('emits only new inputs, grouped per session, in seq order', async (t) => {
@@ -302,7 +304,7 @@ describe('Sequencer', () => {
     }
     assert.equal(failures, 1);
     assert.deepEqual(emitted, []);
-    assert.equal(log.headSeq('s'), 0);
+    assert.equal(await log.headSeq('s'), 0);
     // Nothing was logged, so the client can resend the same clientSeqs.
     const retry = await sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) });
     assert.deepEqual([retry.duplicate, retry.input.seq], [false, 1]);
@@ -348,7 +350,7 @@ describe('Sequencer contiguous mode', () => {
         return true;
       },
     );
-    assert.equal(log.headSeq('s1'), 1);
+    assert.equal(await log.headSeq('s1'), 1);
     // Queued-but-unflushed inputs count: 1 and 2 in the same turn are both fine.
     const [b, c] = await Promise.all([
       sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 1, event: move(3) }),
@@ -411,8 +413,8 @@ describe('Sequencer crash durability', () => {
 
     const log = SqliteInputLog.openFile(file);
     t.after(() => log.close());
-    const head = log.headSeq('crash');
-    const stored = new Map(log.read('crash', 1, head, head + 1).map((i) => [i.seq, i]));
+    const head = await log.headSeq('crash');
+    const stored = new Map((await log.read('crash', 1, head, head + 1)).map((i) => [i.seq, i]));
     assert.ok(acked.length >= 200);
     for (const a of acked) {
       const row = stored.get(a.seq);
