@@ -36,8 +36,11 @@ export interface StoredSnapshot {
 
 export interface InputLog {
   /**
-   * Appends many requests in ONE durable transaction (group commit): when it
-   * returns, every result is durable; when it throws, nothing was written.
+   * Appends many requests durably (group commit: one transaction, or several
+   * in request order where the store bounds a transaction's size): when it
+   * returns, every result is durable. When it throws, nothing was written,
+   * except that a PartialAppendError's `written` holds the results of the
+   * leading requests that were (a store that splits batches).
    * Idempotent by (sessionId, clientId, clientSeq): a duplicate returns the
    * originally assigned input with duplicate=true and does not consume a seq.
    * A clientSeq at or below the client's lastClientSeq is always treated as a

@@ -18,6 +18,7 @@ import {
   NotFoundError,
   OutOfOrderError,
   OutOfRangeError,
+  PartialAppendError,
 } from './errors.js';
 import type { AppendRequest, AppendResult, InputLog } from './input-log.js';
 import type {
@@ -123,23 +124,16 @@ export class Sequencer {
     const batch = await this.checkClientSeqs(queued);
     if (batch.length === 0) return;
     let results: AppendResult[];
+    let failure: Error | null = null;
     try {
       results = await this.log.appendBatch(batch.map((p) => p.req));
       if (results.length !== batch.length) {
         throw new Error(`appendBatch returned ${results.length} results for ${batch.length} requests`);
       }
     } catch (err) {
-      const stats: FlushStats = { size: batch.length, appended: 0, durationMs: performance.now() - started };
-      const sessions = [...new Set(batch.map((p) => p.req.sessionId))];
-      const error = new DurabilityError(
-        'input batch was not written',
-        { batchSize: batch.length, sessions },
-        { cause: err },
-      );
-      log.error({ err, batchSize: batch.length, sessions }, 'durable append failed');
-      for (const p of batch) p.reject(error);
-      this.emit('flushFailed', error, stats);
-      return;
+      failure = err instanceof Error ? err : new Error(String(err));
+      // A store that splits a batch into several transactions may have written its head.
+      results = err instanceof PartialAppendError ? err.written.slice(0, batch.length) : [];
     }
 
     const bySession = new Map<string, SequencedInput[]>();
@@ -157,6 +151,21 @@ export class Sequencer {
     if (appended > 0) {
       const batches: SessionBatch[] = [...bySession].map(([sessionId, inputs]) => ({ sessionId, inputs }));
       this.emit('sequenced', batches, stats);
+    }
+    if (failure) {
+      const unwritten = batch.slice(results.length);
+      const sessions = [...new Set(unwritten.map((p) => p.req.sessionId))];
+      const error = new DurabilityError(
+        'input batch was not written',
+        { batchSize: unwritten.length, sessions },
+        { cause: failure },
+      );
+      log.error(
+        { err: failure, batchSize: unwritten.length, written: results.length, sessions },
+        'durable append failed',
+      );
+      for (const p of unwritten) p.reject(error);
+      this.emit('flushFailed', error, { ...stats, size: unwritten.length, appended: 0 });
     }
   }
 

@@ -6,14 +6,14 @@ import { InputEventSchema, type InputEvent, type SequencedInput } from '../proto
 import { getLogger } from '../protocol/logger.js';
 import { openDatabase, schemaVersion, type OpenDatabaseOptions, type SqliteDatabase } from './database.js';
 import {
-  BadRequestError,
   ClosedError,
-  ConflictError,
   CorruptInputError,
-  OutOfRangeError,
+  DurabilityError,
+  LockstepError,
   SchemaError,
   UnsafeTruncationError,
 } from './errors.js';
+import { requireInt, requireSameSnapshot, requireSnapshotArgs, requireSnapshotWithinHead } from './input-log-args.js';
 import {
   COMPACTED_SEQ,
   type AppendRequest,
@@ -92,12 +92,6 @@ function prepare(db: SqliteDatabase): Statements {
   };
 }
 
-function requireInt(name: string, value: number, min: number, context: Record<string, unknown>): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new BadRequestError(`${name} must be an integer >= ${min}`, { ...context, [name]: value });
-  }
-}
-
 export class SqliteInputLog implements InputLog {
   private readonly db: SqliteDatabase;
   private readonly stmts: Statements;
@@ -144,7 +138,15 @@ export class SqliteInputLog implements InputLog {
   }
 
   appendBatch(reqs: AppendRequest[]): Promise<AppendResult[]> {
-    return settle(() => this.appendBatchNow(reqs));
+    return settle(() => {
+      try {
+        return this.appendBatchNow(reqs);
+      } catch (err) {
+        if (err instanceof LockstepError) throw err;
+        // SQLITE_BUSY, disk full, I/O error: the transaction rolled back, nothing was written.
+        throw new DurabilityError('input batch was not written', { requests: reqs.length }, { cause: err });
+      }
+    });
   }
 
   read(sessionId: string, fromSeq: number, toSeq: number, limit: number): Promise<SequencedInput[]> {
@@ -207,16 +209,7 @@ export class SqliteInputLog implements InputLog {
 
   private putSnapshotNow(s: Omit<StoredSnapshot, 'createdAt'>): void {
     this.assertOpen();
-    requireInt('seq', s.seq, 0, { sessionId: s.sessionId });
-    if (typeof s.stateHash !== 'string' || s.stateHash.length === 0) {
-      throw new BadRequestError('snapshot stateHash must be a non-empty string', {
-        sessionId: s.sessionId,
-        seq: s.seq,
-      });
-    }
-    if (!Buffer.isBuffer(s.data)) {
-      throw new BadRequestError('snapshot data must be a Buffer', { sessionId: s.sessionId, seq: s.seq });
-    }
+    requireSnapshotArgs(s);
     this.putSnapshotTx(s);
   }
 
@@ -288,25 +281,9 @@ export class SqliteInputLog implements InputLog {
   }
 
   private putSnapshotInTx(s: Omit<StoredSnapshot, 'createdAt'>): void {
-    const head = this.stmts.getHead.get(s.sessionId)?.head_seq ?? 0;
-    if (s.seq > head) {
-      throw new OutOfRangeError(`snapshot seq ${s.seq} is beyond the session head ${head}`, {
-        sessionId: s.sessionId,
-        seq: s.seq,
-        headSeq: head,
-      });
-    }
+    requireSnapshotWithinHead(s, this.stmts.getHead.get(s.sessionId)?.head_seq ?? 0);
     const existing = this.stmts.getSnapshot.get(s.sessionId, s.seq);
-    if (existing) {
-      if (existing.state_hash === s.stateHash) return;
-      // Two replicas disagree on the state at the same seq: never overwrite silently.
-      throw new ConflictError(`snapshot for seq ${s.seq} already stored with a different state hash`, {
-        sessionId: s.sessionId,
-        seq: s.seq,
-        storedHash: existing.state_hash,
-        newHash: s.stateHash,
-      });
-    }
+    if (existing) return requireSameSnapshot(existing.state_hash, s);
     this.stmts.insertSnapshot.run(s.sessionId, s.seq, s.stateHash, s.data, this.now());
   }
 
