@@ -9,10 +9,8 @@ import {
   ConflictError,
   CorruptInputError,
   NotFoundError,
-  OutOfRangeError,
   QuotaExceededError,
   SchemaError,
-  UnsafeTruncationError,
 } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest } from '../../server/input-log.js';
 import { SessionStore } from '../../server/session-store.js';
@@ -35,145 +33,8 @@ function openLog(t: TestContext): { log: SqliteInputLog; file: string } {
 }
 
 describe('SqliteInputLog', () => {
-  it('assigns dense seqs in request order and reads them back', async (t) => {
-    const { log } = openLog(t);
-    const results = await log.appendBatch([req('s1', 'c1', 0), req('s1', 'c1', 1), req('s1', 'c1', 2)]);
-    assert.deepEqual(
-      results.map((r) => [r.input.seq, r.duplicate]),
-      [
-        [1, false],
-        [2, false],
-        [3, false],
-      ],
-    );
-    const more = await log.appendBatch([req('s1', 'c1', 3)]);
-    assert.equal(more[0]?.input.seq, 4);
-    const read = await log.read('s1', 1, 100, 100);
-    assert.deepEqual(
-      read.map((i) => [i.seq, i.clientSeq, i.time]),
-      [
-        [1, 0, 1000],
-        [2, 1, 1001],
-        [3, 2, 1002],
-        [4, 3, 1003],
-      ],
-    );
-    assert.deepEqual(read[0]?.event, key('a'));
-    assert.equal(await log.headSeq('s1'), 4);
-    assert.equal(await log.headSeq('other'), 0);
-    assert.equal(await log.lastClientSeq('s1', 'c1'), 3);
-    assert.equal(await log.lastClientSeq('s1', 'nobody'), -1);
-  });
-
-  it('is idempotent by (session, client, clientSeq)', async (t) => {
-    const { log } = openLog(t);
-    const [first] = await log.appendBatch([req('s1', 'c1', 0, 111)]);
-    await log.appendBatch([req('s1', 'c1', 1)]);
-    // Same key again, with a different time and event: the original comes back.
-    const again = await log.appendBatch([{ ...req('s1', 'c1', 0, 999), event: key('z') }]);
-    assert.equal(again[0]?.duplicate, true);
-    assert.deepEqual(again[0]?.input, first?.input);
-    assert.equal(await log.headSeq('s1'), 2);
-    // A duplicate inside one batch does not consume a seq either.
-    const batch = await log.appendBatch([req('s1', 'c1', 2), req('s1', 'c1', 2), req('s1', 'c1', 3)]);
-    assert.deepEqual(
-      batch.map((r) => [r.input.seq, r.duplicate]),
-      [
-        [3, false],
-        [3, true],
-        [4, false],
-      ],
-    );
-    assert.equal((await log.read('s1', 1, 100, 100)).length, 4);
-  });
-
-  it('interleaves two clients and keeps sessions independent', async (t) => {
-    const { log } = openLog(t);
-    const results = await log.appendBatch([
-      req('s1', 'a', 0),
-      req('s1', 'b', 0),
-      req('s2', 'a', 0),
-      req('s1', 'a', 1),
-      req('s1', 'b', 1),
-      req('s2', 'a', 1),
-    ]);
-    assert.deepEqual(
-      results.map((r) => r.input.seq),
-      [1, 2, 1, 3, 4, 2],
-    );
-    assert.deepEqual(
-      (await log.read('s1', 1, 10, 10)).map((i) => `${i.clientId}:${i.clientSeq}`),
-      ['a:0', 'b:0', 'a:1', 'b:1'],
-    );
-    assert.equal(await log.headSeq('s1'), 4);
-    assert.equal(await log.headSeq('s2'), 2);
-    assert.equal(await log.lastClientSeq('s1', 'b'), 1);
-  });
-
-  it('treats a clientSeq below the client last as a replay, never as new', async (t) => {
-    const { log } = openLog(t);
-    await log.appendBatch([req('s1', 'c1', 0), req('s1', 'c1', 5)]);
-    const [late] = await log.appendBatch([req('s1', 'c1', 3)]);
-    assert.equal(late?.duplicate, true);
-    assert.equal(late?.input.seq, COMPACTED_SEQ);
-    assert.equal(await log.headSeq('s1'), 2);
-  });
-
-  it('reads inclusive ranges with limits', async (t) => {
-    const { log } = openLog(t);
-    await log.appendBatch(Array.from({ length: 50 }, (_, i) => req('s1', 'c1', i)));
-    const seqs = async (from: number, to: number, limit: number): Promise<number[]> =>
-      (await log.read('s1', from, to, limit)).map((i) => i.seq);
-    assert.deepEqual(await seqs(10, 14, 100), [10, 11, 12, 13, 14]);
-    assert.deepEqual(await seqs(10, 40, 3), [10, 11, 12]);
-    assert.deepEqual(await seqs(48, 1000, 100), [48, 49, 50]);
-    assert.deepEqual(await seqs(51, 60, 10), []);
-    assert.deepEqual(await seqs(20, 10, 10), []);
-    assert.deepEqual(await seqs(1, 50, 0), []);
-    assert.deepEqual(await log.read('nope', 1, 50, 10), []);
-    await assert.rejects(() => log.read('s1', 1.5, 3, 10), BadRequestError);
-    await assert.rejects(() => log.read('s1', 1, 3, -1), BadRequestError);
-  });
-
-  it('stores snapshots and returns the latest', async (t) => {
-    const { log } = openLog(t);
-    await log.appendBatch(Array.from({ length: 20 }, (_, i) => req('s1', 'c1', i)));
-    assert.equal(await log.latestSnapshot('s1'), null);
-    await log.putSnapshot({ sessionId: 's1', seq: 5, stateHash: 'h5', data: Buffer.from('five') });
-    await log.putSnapshot({ sessionId: 's1', seq: 12, stateHash: 'h12', data: Buffer.from([0, 1, 2, 255]) });
-    await log.putSnapshot({ sessionId: 's1', seq: 12, stateHash: 'h12', data: Buffer.from([0, 1, 2, 255]) }); // idempotent
-    const latest = await log.latestSnapshot('s1');
-    assert.equal(latest?.seq, 12);
-    assert.equal(latest?.stateHash, 'h12');
-    assert.deepEqual(latest?.data, Buffer.from([0, 1, 2, 255]));
-    assert.equal(typeof latest?.createdAt, 'number');
-    await assert.rejects(
-      () => log.putSnapshot({ sessionId: 's1', seq: 12, stateHash: 'other', data: Buffer.from('x') }),
-      ConflictError,
-    );
-    await assert.rejects(
-      () => log.putSnapshot({ sessionId: 's1', seq: 21, stateHash: 'h', data: Buffer.alloc(0) }),
-      OutOfRangeError,
-    );
-    assert.equal(await log.latestSnapshot('s2'), null);
-  });
-
-  it('truncates behind a snapshot and keeps head and lastClientSeq', async (t) => {
-    const { log } = openLog(t);
-    await log.appendBatch(Array.from({ length: 10 }, (_, i) => req('s1', i % 2 ? 'b' : 'a', Math.floor(i / 2))));
-    await assert.rejects(() => log.truncateThrough('s1', 5), UnsafeTruncationError);
-    await log.putSnapshot({ sessionId: 's1', seq: 10, stateHash: 'h10', data: Buffer.from('all') });
-    assert.equal(await log.truncateThrough('s1', 10), 10);
-    assert.equal((await log.read('s1', 1, 100, 100)).length, 0);
-    assert.equal(await log.headSeq('s1'), 10);
-    assert.equal(await log.lastClientSeq('s1', 'a'), 4);
-    assert.equal(await log.lastClientSeq('s1', 'b'), 4);
-    // Replays of truncated inputs are recognised, and seqs continue, never reused.
-    const [replay, fresh] = await log.appendBatch([req('s1', 'a', 2), req('s1', 'a', 5)]);
-    assert.deepEqual([replay?.duplicate, replay?.input.seq], [true, COMPACTED_SEQ]);
-    assert.deepEqual([fresh?.duplicate, fresh?.input.seq], [false, 11]);
-  });
-
+  // The store-independent rules (seqs, idempotency, ranges, snapshots, truncation,
+  // failed writes, two writers) are in test/integration/input-log-contract.test.ts.
   it('keeps everything across close and reopen', async (t) => {
     const { log, file } = openLog(t);
     await log.appendBatch([req('s1', 'a', 0), req('s1', 'b', 7), req('s2', 'a', 0)]);
