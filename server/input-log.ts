@@ -61,5 +61,7 @@ export interface InputLog {
   latestSnapshot(sessionId: string): Promise<StoredSnapshot | null>;
   /** Deletes inputs with seq <= uptoSeq (behind a stored snapshot); returns rows removed. */
   truncateThrough(sessionId: string, uptoSeq: number): Promise<number>;
+  /** Resolves when the store can serve now (etcd: a quorum answers); rejects with DurabilityError otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -19,7 +19,7 @@ import { SessionManager } from './session-manager.js';
 import { SessionStore } from './session-store.js';
 import { Sfu } from './sfu.js';
 import type { InputLog } from './input-log.js';
-import { SqliteInputLog } from './sqlite-input-log.js';
+import { describeStore, openInputLog } from './log/open-input-log.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
 import { restApi } from './rest-api.js';
@@ -76,7 +76,7 @@ export class LockstepServer {
     const config = loadServerConfig(overrides);
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
-    const inputLog = SqliteInputLog.open(db);
+    const inputLog = await openInputLog(config.store, db);
     const store = SessionStore.open(db);
     const access = Access.open(db, config.security);
     const newOwnerToken = access.bootstrap();
@@ -104,9 +104,14 @@ export class LockstepServer {
       res.setHeader('X-Frame-Options', 'DENY');
       next();
     });
-    app.get('/healthz', (_req, res) => {
-      // Open on purpose (load balancers, probes): counts only, no ids.
-      res.json({ ok: true, sessions: manager.sessions.size, nodes: manager.nodes.size });
+    app.get('/healthz', async (_req, res) => {
+      // Open on purpose (load balancers, probes): counts only, no ids. Not ok
+      // (503) while the input log cannot take writes (etcd without quorum).
+      const ok = await inputLog.ping().then(
+        () => true,
+        () => false,
+      );
+      res.status(ok ? 200 : 503).json({ ok, sessions: manager.sessions.size, nodes: manager.nodes.size });
     });
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
     const thumbnails = new ThumbnailStore();
@@ -169,7 +174,10 @@ export class LockstepServer {
       gateways: { viewers, nodes },
       newOwnerToken,
     });
-    log.info({ url: server.url, dataDir: config.dataDir }, 'lockstep server listening');
+    log.info(
+      { url: server.url, dataDir: config.dataDir, store: describeStore(config.store) },
+      'lockstep server listening',
+    );
     return server;
   }
 

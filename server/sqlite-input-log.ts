@@ -173,6 +173,10 @@ export class SqliteInputLog implements InputLog {
     return settle(() => this.truncateThroughNow(sessionId, uptoSeq));
   }
 
+  ping(): Promise<void> {
+    return settle(() => this.assertOpen());
+  }
+
   close(): Promise<void> {
     return settle(() => {
       if (this.closed) return;

@@ -133,7 +133,7 @@ export class EtcdInputLog implements InputLog {
     });
     const inputLog = new EtcdInputLog(client, options);
     try {
-      await inputLog.#call('connect', () => client.get(`${inputLog.#ns}log/`).exec());
+      await inputLog.ping();
     } catch (err) {
       client.close();
       throw err;
@@ -302,6 +302,12 @@ export class EtcdInputLog implements InputLog {
     await this.#call('truncate snapshots', () => this.#client.delete().inRange(datas).exec());
     log.debug({ sessionId, uptoSeq, removed }, 'truncated input log');
     return removed;
+  }
+
+  async ping(): Promise<void> {
+    this.#assertOpen();
+    // A linearizable read: answered only by a leader that has a quorum behind it.
+    await this.#get(this.#headKey(''));
   }
 
   close(): Promise<void> {

@@ -59,6 +59,9 @@ class RecordingLog implements InputLog {
   truncateThrough(s: string, upto: number): Promise<number> {
     return this.inner.truncateThrough(s, upto);
   }
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
   close(): Promise<void> {
     return this.inner.close();
   }
