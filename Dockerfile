@@ -9,8 +9,9 @@
 #   (T: a random secret, e.g. from `docker run --rm lockstep token new`; the owner
 #   token is printed once in the server's first log lines, see SECURITY.md)
 #
-# The build stage repeats scripts/setup.sh step by step (minus chromium, iproute2
-# and procps, which only the tests and benches use). Keep the two in sync:
+# The build stage repeats scripts/setup.sh step by step (minus chromium, iproute2,
+# procps and etcd, which only the tests, benches and local demos use; a server
+# given --store etcd: talks to an etcd cluster run elsewhere). Keep the two in sync:
 # `npm run lint:docker` (scripts/lint-dockerfile.mjs) fails when the apt package
 # list here drifts from APT_PKGS in scripts/setup.sh.
 
