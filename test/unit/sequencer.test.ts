@@ -14,6 +14,7 @@ import {
   NotFoundError,
   OutOfOrderError,
   OutOfRangeError,
+  PartialAppendError,
 } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest, type AppendResult, type InputLog } from '../../server/input-log.js';
 import { Sequencer } from '../../server/sequencer.js';
@@ -311,6 +312,39 @@ describe('Sequencer', () => {
     // Nothing was logged, so the client can resend the same clientSeqs.
     const retry = await sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) });
     assert.deepEqual([retry.duplicate, retry.input.seq], [false, 1]);
+  });
+
+  it('acks the written head of a batch a splitting store wrote in part, and rejects the rest', async (t) => {
+    const file = join(makeTmpDir(t), 'partial.sqlite');
+    const inner = SqliteInputLog.openFile(file);
+    // A store that commits in transactions of 2 and fails on the second one.
+    const splitting = new RecordingLog(inner);
+    splitting.appendBatch = async (reqs) => {
+      const written = await inner.appendBatch(reqs.slice(0, 2));
+      throw new PartialAppendError('second transaction failed', written, {});
+    };
+    const sequencer = new Sequencer({ log: splitting });
+    const emitted: SessionBatch[][] = [];
+    sequencer.on('sequenced', (batches) => emitted.push(batches));
+    let failed = 0;
+    sequencer.on('flushFailed', (_err, stats) => (failed += stats.size));
+    t.after(async () => {
+      await sequencer.close();
+      await inner.close();
+    });
+    const settled = await Promise.allSettled(
+      [0, 1, 2, 3].map((clientSeq) => sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq, event: move(0) })),
+    );
+    assert.deepEqual(
+      settled.map((s) => (s.status === 'fulfilled' ? s.value.input.seq : s.reason instanceof DurabilityError)),
+      [1, 2, true, true],
+    );
+    assert.deepEqual(
+      emitted.flat().flatMap((b) => b.inputs.map((i) => i.seq)),
+      [1, 2],
+    );
+    assert.equal(failed, 2);
+    assert.equal(await inner.headSeq('s'), 2);
   });
 
   it('flushes pending work on close and refuses submits after', async (t) => {
