@@ -9,20 +9,25 @@
 #   (T: a random secret, e.g. from `docker run --rm lockstep token new`; the owner
 #   token is printed once in the server's first log lines, see SECURITY.md)
 #
+# A renderer node only (a spare PC; no mediasoup worker build, no SQLite):
+#   docker build --target node -t lockstep-node .
+#   docker run --init --network host lockstep-node --server http://<server>:3000 --token <T>
+#
 # The build stage repeats scripts/setup.sh step by step (minus chromium, iproute2,
 # procps and etcd, which only the tests, benches and local demos use; a server
-# given --store etcd: talks to an etcd cluster run elsewhere). Keep the two in sync:
-# `npm run lint:docker` (scripts/lint-dockerfile.mjs) fails when the apt package
-# list here drifts from APT_PKGS in scripts/setup.sh.
+# given --store etcd: talks to an etcd cluster run elsewhere), and node-build
+# repeats `scripts/setup.sh --node`. Keep them in sync: `npm run lint:docker`
+# (scripts/lint-dockerfile.mjs) fails when an apt package list here drifts from
+# APT_PKGS / NODE_APT_PKGS in scripts/setup.sh.
 
 ############################ build ############################
 FROM node:20-bookworm AS build
 
 # setup.sh "system packages": node-canvas compiles against cairo/pango/jpeg/gif/rsvg;
-# build-essential + python3 build the mediasoup worker.
+# build-essential + python3 build the mediasoup worker, which links libssl-dev's OpenSSL 3.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-      build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev \
+      build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -32,10 +37,11 @@ WORKDIR /app
 # image the worker lives at a fixed path instead of setup.sh's ~/.cache location.
 ENV MEDIASOUP_WORKER_BIN=/opt/mediasoup/mediasoup-worker
 COPY package.json package-lock.json ./
+COPY packages/ ./packages/
 COPY scripts/ ./scripts/
 RUN npm ci --no-audit --no-fund
 
-# setup.sh "mediasoup worker": the patched 3.8.4 worker build (about 6 minutes).
+# setup.sh "mediasoup worker": the patched 3.8.4 worker build (a few minutes).
 RUN bash scripts/build-mediasoup-worker.sh "$MEDIASOUP_WORKER_BIN"
 
 # Source, then setup.sh "viewer bundle" (minified for production).
@@ -45,13 +51,44 @@ RUN NODE_ENV=production npm run --silent build:viewer
 # Runtime needs only dependencies (tsx is one): drop eslint, typescript, esbuild...
 RUN npm prune --omit=dev --no-audit --no-fund
 
-############################ runtime ############################
-FROM node:20-bookworm-slim AS runtime
+########################## node-build ##########################
+# `scripts/setup.sh --node`: only the renderer node's npm dependencies (packages/node).
+FROM node:20-bookworm AS node-build
 
-# Shared libraries node-canvas links against (the -dev packages' runtime halves).
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY packages/ ./packages/
+RUN npm ci --workspace=@lockstep/node --include-workspace-root=false --no-audit --no-fund
+COPY . .
+
+############################# node #############################
+# `docker build --target node`: a renderer node, nothing else.
+FROM node:20-bookworm-slim AS node
+
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       libcairo2 libpango-1.0-0 libpangocairo-1.0-0 libjpeg62-turbo libgif7 librsvg2-2 \
+ && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+COPY --from=node-build /app /app
+ENV NODE_ENV=production
+USER node
+ENTRYPOINT ["node", "--import", "tsx", "bin/lockstep.ts", "node"]
+
+############################ runtime ############################
+FROM node:20-bookworm-slim AS runtime
+
+# Shared libraries node-canvas links against (the -dev packages' runtime halves),
+# and libssl3, the OpenSSL the mediasoup worker links.
+RUN apt-get update \
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
+      libcairo2 libpango-1.0-0 libpangocairo-1.0-0 libjpeg62-turbo libgif7 librsvg2-2 libssl3 \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

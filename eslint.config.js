@@ -128,6 +128,18 @@ export default defineConfig(
     },
   },
 
+  // Product code (the CLI, the server, the renderer, the viewer, the product's
+  // scripts and benches) never stands on test helpers; tests use the product.
+  {
+    files: ['bin/**', 'protocol/**', 'server/**', 'render/**', 'viewer/**', 'scripts/**', 'bench/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/test/**'], message: 'product code must not import from test/' }] },
+      ],
+    },
+  },
+
   // Console output is the point of scripts, benches, tests and CLI entry points.
   {
     files: ['scripts/**', 'bench/**', 'test/**', 'bin/**', '**/main.ts', '**/cli.ts'],

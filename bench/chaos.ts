@@ -4,7 +4,7 @@
 // writes the full report to bench/results/chaos.{json,md}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chaosMarkdown, runChaos } from '../test/helpers/chaos.js';
+import { chaosMarkdown, runChaos } from '../scripts/lib/chaos-run.js';
 import { collector, formatResult, isMain, RESULTS_DIR, type BenchResult } from './lib/report.js';
 
 export async function runChaosBench(onResult: (r: BenchResult) => void = () => undefined): Promise<BenchResult[]> {

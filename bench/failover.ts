@@ -8,10 +8,11 @@
 // Usage: tsx bench/failover.ts
 import type { Page } from 'playwright-core';
 import type { ViewerNotification } from '../protocol/signalling.js';
-import { launchChromium, type TestBrowser } from '../test/helpers/browser.js';
-import { removeDir, stopAll } from '../test/helpers/processes.js';
-import { type TestViewer, waitFor } from '../test/helpers/viewer-client.js';
-import { observeFailover, viewerPageState } from '../test/helpers/viewer-page.js';
+import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
+import { removeDir, stopAll } from '../scripts/lib/launcher.js';
+import type { ViewerClient } from '../scripts/lib/viewer-client.js';
+import { waitFor } from '../scripts/lib/wait-for.js';
+import { observeFailover, viewerPageState } from '../scripts/lib/viewer-page.js';
 import {
   connectViewer,
   createSession,
@@ -64,7 +65,7 @@ async function switchesSince(page: Page, from: string, after: number): Promise<n
   );
 }
 
-async function oneMode(c: Cluster, viewer: TestViewer, mode: Mode, add: (r: BenchResult) => void): Promise<void> {
+async function oneMode(c: Cluster, viewer: ViewerClient, mode: Mode, add: (r: BenchResult) => void): Promise<void> {
   const sessionId = await createSession(c, viewer, { width: WIDTH, height: HEIGHT, replicationFactor: REPLICAS });
   // A second socket joined to the session sees what the server decides, when it decides it.
   const observer = await connectViewer(c);
@@ -193,7 +194,7 @@ async function oneMode(c: Cluster, viewer: TestViewer, mode: Mode, add: (r: Benc
 export async function runFailover(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
   let cluster: Cluster | undefined;
-  let viewer: TestViewer | undefined;
+  let viewer: ViewerClient | undefined;
   try {
     cluster = await startCluster(HOSTS);
     viewer = await connectViewer(cluster);

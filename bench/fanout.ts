@@ -7,8 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { removeDir, stopAll } from '../test/helpers/processes.js';
-import type { TestViewer } from '../test/helpers/viewer-client.js';
+import { removeDir, stopAll } from '../scripts/lib/launcher.js';
+import type { ViewerClient } from '../scripts/lib/viewer-client.js';
 import {
   childPids,
   commOf,
@@ -135,7 +135,7 @@ function cpuOf(pids: readonly number[]): number {
 export async function runFanout(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
   let cluster: Cluster | undefined;
-  let viewer: TestViewer | undefined;
+  let viewer: ViewerClient | undefined;
   let helper: Helper | undefined;
   let typing = true;
   let typist: Promise<void> = Promise.resolve();

@@ -12,10 +12,11 @@
 // Usage: tsx bench/latency.ts [--only-memory]
 // LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all).
 import type { Page } from 'playwright-core';
-import { launchChromium, type TestBrowser } from '../test/helpers/browser.js';
-import { removeDir, stopAll } from '../test/helpers/processes.js';
-import { type TestViewer, waitFor } from '../test/helpers/viewer-client.js';
-import { viewerPageState } from '../test/helpers/viewer-page.js';
+import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
+import { removeDir, stopAll } from '../scripts/lib/launcher.js';
+import type { ViewerClient } from '../scripts/lib/viewer-client.js';
+import { waitFor } from '../scripts/lib/wait-for.js';
+import { viewerPageState } from '../scripts/lib/viewer-page.js';
 import type { LatencySample } from '../viewer/lockstep-hook.js';
 import {
   cmdlineOf,
@@ -232,7 +233,7 @@ async function tabMemory(page: Page): Promise<TabMemory> {
   }
 }
 
-async function preload(viewer: TestViewer, sessionId: string): Promise<void> {
+async function preload(viewer: ViewerClient, sessionId: string): Promise<void> {
   await viewer.request({ type: 'session.join', sessionId, clientId: 'bench-preload' });
   await viewer.request({
     type: 'input',
@@ -245,7 +246,7 @@ async function preload(viewer: TestViewer, sessionId: string): Promise<void> {
 
 async function oneRun(
   c: Cluster,
-  viewer: TestViewer,
+  viewer: ViewerClient,
   size: (typeof SIZES)[number],
   mode: Mode,
   add: (r: BenchResult) => void,
@@ -341,9 +342,9 @@ async function oneRun(
   }
 }
 
-async function withCluster(fn: (c: Cluster, viewer: TestViewer) => Promise<void>): Promise<void> {
+async function withCluster(fn: (c: Cluster, viewer: ViewerClient) => Promise<void>): Promise<void> {
   let cluster: Cluster | undefined;
-  let viewer: TestViewer | undefined;
+  let viewer: ViewerClient | undefined;
   try {
     cluster = await startCluster(HOSTS);
     viewer = await connectViewer(cluster);

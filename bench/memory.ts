@@ -5,8 +5,10 @@
 // is reported in the detail. Usage: tsx bench/memory.ts
 import { readdirSync, readFileSync } from 'node:fs';
 import type { SessionInfo } from '../protocol/session.js';
-import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../test/helpers/processes.js';
-import { getSession, TestViewer, waitFor } from '../test/helpers/viewer-client.js';
+import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../scripts/lib/launcher.js';
+import { getSession } from '../scripts/lib/session-rest.js';
+import { ViewerClient } from '../scripts/lib/viewer-client.js';
+import { waitFor } from '../scripts/lib/wait-for.js';
 import { collector, formatResult, isMain, round, type BenchResult } from './lib/report.js';
 import { proseText } from './lib/writer-inputs.js';
 
@@ -73,7 +75,7 @@ function allLive(s: SessionInfo, replicas: number): boolean {
 /** Creates a session, types a page of text into it and waits until every replica is live and caught up. */
 async function liveSession(
   server: ServerProc,
-  viewer: TestViewer,
+  viewer: ViewerClient,
   replicationFactor: number,
   expectLive = replicationFactor,
 ): Promise<SessionInfo> {
@@ -119,12 +121,12 @@ async function liveSession(
 
 async function nodeMemory(add: (r: BenchResult) => void): Promise<void> {
   let server: ServerProc | undefined;
-  let viewer: TestViewer | undefined;
+  let viewer: ViewerClient | undefined;
   try {
     server = await startServer();
     const node = await startNode({ url: server.url, hostId: 'bench-mem-a' });
     const pid = pidOf(node);
-    viewer = await TestViewer.connect(server.url);
+    viewer = await ViewerClient.connect(server.url);
     // R is at least 2, but with one node each session places one replica here: what is measured is per replica.
     const note = `${WIDTH}x${HEIGHT} writer sessions (R=2, one replica each on this single node), idle after a page of text`;
     add({ name: 'memory.node.0-replicas', value: await settledRssMB(pid, STARTUP_SETTLE_MS), unit: 'MB' });
@@ -142,14 +144,14 @@ async function nodeMemory(add: (r: BenchResult) => void): Promise<void> {
 
 async function serverMemory(add: (r: BenchResult) => void): Promise<void> {
   let server: ServerProc | undefined;
-  let viewer: TestViewer | undefined;
+  let viewer: ViewerClient | undefined;
   try {
     server = await startServer();
     const pid = pidOf(server);
     const nodes: Proc[] = [];
     for (const host of ['bench-mem-b', 'bench-mem-c', 'bench-mem-d'])
       nodes.push(await startNode({ url: server.url, hostId: host }));
-    viewer = await TestViewer.connect(server.url);
+    viewer = await ViewerClient.connect(server.url);
     const idle = await settledRssMB(pid, STARTUP_SETTLE_MS);
     add({
       name: 'memory.server.no-sessions',

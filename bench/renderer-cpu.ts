@@ -3,7 +3,7 @@
 // (keepalive frames only) and while a viewer types 10 keys/s.
 // Usage: tsx bench/renderer-cpu.ts
 import { NO_MODS } from '../protocol/input.js';
-import { removeDir, stopAll } from '../test/helpers/processes.js';
+import { removeDir, stopAll } from '../scripts/lib/launcher.js';
 import { connectViewer, cpuSeconds, createSession, pidOf, sleep, startCluster } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, type BenchResult } from './lib/report.js';
 

@@ -1,7 +1,8 @@
 // Runs every benchmark in sequence, prints each figure as it arrives, and
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
-// (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos)
+// (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos,
+// node-install)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatResult, RESULTS_DIR, writeResults, type BenchResult } from './lib/report.js';
@@ -26,6 +27,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'fanout', run: async () => (await import('./fanout.js')).runFanout },
   // The long chaos run (2 minutes; its full report goes to bench/results/chaos.md).
   { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
+  // A spare PC from `git clone` to hosting a replica (registry downloads, canvas compile).
+  { name: 'node-install', run: async () => (await import('./node-install.js')).runNodeInstall },
 ];
 
 function previousResults(): BenchResult[] {

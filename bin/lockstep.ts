@@ -131,10 +131,14 @@ async function serverAction(flags: ServerFlags, cmd: Command): Promise<void> {
   const scheme = server.config.tls ? 'https' : 'http';
   const reachable = wildcard && lan.length > 0 ? lan.map((ip) => `${scheme}://${ip}:${server.port}`) : [server.url];
   if (wildcard) for (const u of reachable) say(`  on this network: ${u}/`);
-  say(
-    `add a renderer node:  lockstep node --server ${reachable[0] ?? server.url} --token <the join token>` +
-      (server.config.security.joinToken === undefined ? '  (insecure dev mode: any token joins)' : ''),
-  );
+  if (server.config.security.insecureDev) {
+    say(
+      `add a renderer node:  lockstep node --server ${reachable[0] ?? server.url} --token <any>  (insecure dev mode)`,
+    );
+  } else {
+    say(`admit a renderer host:  lockstep token new --host <name> --data-dir ${server.config.dataDir}`);
+    say(`then on that host:      lockstep node --server ${reachable[0] ?? server.url} --token <its token>`);
+  }
   if (wildcard && server.config.mediasoup.announcedIp === undefined) {
     say(
       "note: media is announced on 127.0.0.1; for viewers/nodes on other machines add --listen-ip 0.0.0.0 --announced-ip <this machine's LAN IP>",
@@ -158,7 +162,7 @@ async function nodeAction(flags: NodeFlags, cmd: Command): Promise<void> {
     process.stderr.write(`lockstep node: could not join ${url}: ${message(err)}\n`);
     return process.exit(1);
   });
-  say(`joined ${url} as node ${node.config.nodeId} on host ${node.config.hostId}`);
+  say(`joined ${url} as node ${node.config.nodeId} on host ${node.hostId ?? node.config.hostId}`);
 
   // Remember each replica's session: the Map entry is gone by the time 'replicaremoved' fires.
   const sessionOf = new Map<string, string>();
@@ -201,7 +205,7 @@ interface TokenRotateFlags {
 }
 
 async function tokenRotateAction(flags: TokenRotateFlags, cmd: Command): Promise<void> {
-  const dataDir = flags.dataDir ?? process.env.LOCKSTEP_DATA_DIR ?? join(process.cwd(), 'data');
+  const dataDir = dataDirOf(flags);
   const ttlDays = validated(cmd, () => parseIntFlag('--ttl-days', flags.ttlDays ?? '90', 1, 3650));
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
   const { rotateOperatorToken } = await import('../server/token-admin.js');
@@ -214,12 +218,97 @@ async function tokenRotateAction(flags: TokenRotateFlags, cmd: Command): Promise
   }
 }
 
+interface TokenNewFlags {
+  host?: string;
+  maxReplicas?: string;
+  maxCores?: string;
+  ttlDays?: string;
+  dataDir?: string;
+}
+
+async function tokenNewAction(flags: TokenNewFlags, cmd: Command): Promise<void> {
+  const admin = await import('../server/token-admin.js');
+  if (flags.host === undefined) {
+    say(admin.generateSecret());
+    return;
+  }
+  const hostId = flags.host;
+  const caps = validated(cmd, () => {
+    if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(hostId)) throw new Error('--host must be 1-64 characters of [A-Za-z0-9_.:-]');
+    return {
+      maxReplicas:
+        flags.maxReplicas === undefined ? undefined : parseIntFlag('--max-replicas', flags.maxReplicas, 1, 1024),
+      maxCores: flags.maxCores === undefined ? undefined : parseIntFlag('--max-cores', flags.maxCores, 1, 1024),
+      ttlDays: flags.ttlDays === undefined ? undefined : parseIntFlag('--ttl-days', flags.ttlDays, 1, 3650),
+    };
+  });
+  const dataDir = dataDirOf(flags);
+  if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
+  const issued = validated(cmd, () => admin.admitHost(dataDir, hostId, caps, caps.ttlDays));
+  say(`join token for host ${hostId} (shown ONCE; only its hash is stored):`);
+  say(issued.secret);
+  say(`on that machine:  lockstep node --server http://<server>:3000 --token ${issued.secret}`);
+  say(`expires ${new Date(issued.expiresAt).toISOString()}; revoke with \`lockstep hosts revoke ${hostId}\``);
+}
+
+async function hostsListAction(flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const dataDir = dataDirOf(flags);
+  if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
+  const { listHosts } = await import('../server/token-admin.js');
+  const hosts = listHosts(dataDir);
+  if (hosts.length === 0) say('no admitted hosts (admit one with `lockstep token new --host <name>`)');
+  for (const h of hosts) {
+    const caps = [
+      h.maxReplicas === null ? null : `max ${plural(h.maxReplicas, 'replica')}`,
+      h.maxCores === null ? null : `max ${plural(h.maxCores, 'core')}`,
+    ].filter(Boolean);
+    say(
+      `${h.hostId}  token ${h.tokenId}  expires ${new Date(h.expiresAt).toISOString()}${caps.length ? `  ${caps.join(', ')}` : ''}`,
+    );
+  }
+}
+
+async function hostsRevokeAction(hostId: string, flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const dataDir = dataDirOf(flags);
+  if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
+  const { revokeHost } = await import('../server/token-admin.js');
+  const n = validated(cmd, () => revokeHost(dataDir, hostId));
+  say(
+    `revoked host ${hostId} (${plural(n, 'credential')}); its nodes are dropped within seconds and their replicas re-placed`,
+  );
+}
+
 async function tokenRevokeNodesAction(flags: { dataDir?: string }, cmd: Command): Promise<void> {
-  const dataDir = flags.dataDir ?? process.env.LOCKSTEP_DATA_DIR ?? join(process.cwd(), 'data');
+  const dataDir = dataDirOf(flags);
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
   const { revokeNodeCredentials } = await import('../server/token-admin.js');
   const n = revokeNodeCredentials(dataDir);
   say(`revoked ${plural(n, 'node credential')}; nodes must re-join with the join token`);
+}
+
+function dataDirOf(flags: { dataDir?: string }): string {
+  return flags.dataDir ?? process.env.LOCKSTEP_DATA_DIR ?? join(process.cwd(), 'data');
+}
+
+async function dbCheckAction(flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const { checkDataDir } = await import('../server/db-admin.js');
+  const r = await Promise.resolve()
+    .then(() => checkDataDir(dataDirOf(flags)))
+    .catch((err: unknown) => cmd.error(`error: ${message(err)}`));
+  if (r.ok) {
+    say(`${r.file}: ok (integrity check passed)`);
+    return;
+  }
+  say(`${r.file}: DAMAGED (${plural(r.problems.length, 'problem')})`);
+  for (const p of r.problems) say(`  ${p}`);
+  say('restore the latest `lockstep db backup` copy in its place (with the server stopped)');
+  process.exitCode = 2;
+}
+
+async function dbBackupAction(dest: string, flags: { dataDir?: string }, cmd: Command): Promise<void> {
+  const { backupDataDir } = await import('../server/db-admin.js');
+  const r = await backupDataDir(dataDirOf(flags), dest).catch((err: unknown) => cmd.error(`error: ${message(err)}`));
+  say(`backed up ${plural(r.pages, 'page')} to ${r.file} (checked: ok)`);
 }
 
 interface DemoFlags {
@@ -267,9 +356,10 @@ function buildProgram(): Command {
 Quick start:
   $ lockstep demo                                 everything on this machine
   on the server machine (its LAN IP, here 192.168.1.10):
-  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10 --join-token <secret>
-  on each spare PC:
-  $ lockstep node --server http://192.168.1.10:3000 --token <secret>
+  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10
+  $ lockstep token new --host spare-pc-1          one join token per spare PC
+  on that spare PC:
+  $ lockstep node --server http://192.168.1.10:3000 --token <its token>
 
 Run \`lockstep <command> --help\` for a command's flags.`,
     );
@@ -288,7 +378,10 @@ Run \`lockstep <command> --help\` for a command's flags.`,
     .option('--workers <n>', 'mediasoup worker processes (default: CPU count)')
     .option('--tls-cert <file>', 'TLS certificate (PEM); with --tls-key serves HTTPS')
     .option('--tls-key <file>', 'TLS private key (PEM)')
-    .option('--join-token <token>', 'cluster join token renderer nodes must present (or LOCKSTEP_JOIN_TOKEN); required')
+    .option(
+      '--join-token <token>',
+      'development only (with LOCKSTEP_INSECURE_DEV=1): one shared join token for all nodes; otherwise admit each host with `lockstep token new --host`',
+    )
     .option(
       '--owner-token <token>',
       'operator owner token (or LOCKSTEP_OWNER_TOKEN); default: generated and printed once',
@@ -298,9 +391,10 @@ Run \`lockstep <command> --help\` for a command's flags.`,
       'after',
       `
 Examples:
-  $ lockstep server --join-token "$(lockstep token new)"
-  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10 --join-token <secret>
-  $ lockstep server --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem --join-token <secret>`,
+  $ lockstep server
+  $ lockstep server --host 0.0.0.0 --listen-ip 0.0.0.0 --announced-ip 192.168.1.10
+  $ lockstep server --host 0.0.0.0 --tls-cert cert.pem --tls-key key.pem
+  then admit each renderer host:  lockstep token new --host <name>`,
     )
     .action(serverAction);
 
@@ -308,7 +402,7 @@ Examples:
     .command('node')
     .description('join a Lockstep server as a renderer node and host session replicas (run on each spare PC)')
     .requiredOption('-s, --server <url>', 'server URL, e.g. http://192.168.1.10:3000')
-    .option('-t, --token <token>', 'cluster join token from the server operator')
+    .option('-t, --token <token>', "this host's join token from the server operator (`lockstep token new --host`)")
     .option('--host-id <id>', 'host identity; replicas of one session never share a host (default: hostname)')
     .option('--node-id <id>', 'node identity (default: <host-id>-<pid>)')
     .option('--max-replicas <n>', 'most replicas this node hosts (default: 2 x CPU count)')
@@ -320,18 +414,20 @@ Examples:
 Ctrl-C leaves gracefully: the server re-places this node's replicas before it exits.
 
 Example:
-  $ lockstep node --server http://192.168.1.10:3000 --token <join token> --host-id spare-pc`,
+  $ lockstep node --server http://192.168.1.10:3000 --token <this host's join token>`,
     )
     .action(nodeAction);
 
   const token = program.command('token').description('credentials: generate secrets, rotate the owner token');
   token
     .command('new')
-    .description('print a new random secret (192 bits), e.g. for --join-token')
-    .action(async () => {
-      const { generateSecret } = await import('../server/token-admin.js');
-      say(generateSecret());
-    });
+    .description('admit a renderer host (--host: a join token bound to it), or print a new random secret')
+    .option('--host <id>', 'the machine to admit: its nodes get this host id and only this token’s caps')
+    .option('--max-replicas <n>', 'with --host: most replicas its nodes may host together')
+    .option('--max-cores <n>', 'with --host: most cores its nodes may claim')
+    .option('--ttl-days <n>', 'with --host: lifetime of the join token (default: 365)')
+    .option('--data-dir <dir>', "with --host: the server's data directory (default: ./data)")
+    .action(tokenNewAction);
   token
     .command('rotate')
     .description("revoke the operator's owner tokens and print a new one (works while the server runs)")
@@ -344,6 +440,31 @@ Example:
     .description('revoke every node credential: nodes must re-join with the join token')
     .option('--data-dir <dir>', "the server's data directory (default: ./data)")
     .action(tokenRevokeNodesAction);
+
+  const hosts = program
+    .command('hosts')
+    .description('admitted renderer hosts (one join token each); `hosts revoke <id>` drops one')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(hostsListAction);
+  hosts
+    .command('revoke')
+    .description("revoke a host's join token and its nodes' credentials; its replicas are re-placed")
+    .argument('<host>', 'the host id')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(hostsRevokeAction);
+
+  const db = program.command('db').description("the server's database: check it, back it up (safe while it runs)");
+  db.command('check')
+    .description('full integrity check of the database; exits 2 when it is damaged')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(dbCheckAction);
+  db.command('backup')
+    .description(
+      "copy the database with SQLite's online backup (consistent while the server writes), then check the copy",
+    )
+    .argument('<file>', 'where to write the copy (must not exist)')
+    .option('--data-dir <dir>', "the server's data directory (default: ./data)")
+    .action(dbBackupAction);
 
   program
     .command('demo')

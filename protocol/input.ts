@@ -98,7 +98,7 @@ export const SequencedInputSchema = z
     seq: z.number().int().min(1),
     /** Milliseconds since the Unix epoch, stamped by the sequencer (the only clock apps see). */
     time: z.number().int().min(0),
-    clientId: z.string().min(1).max(LIMITS.maxIdLength),
+    clientId: z.string().min(1).max(LIMITS.maxLoggedClientIdLength),
     clientSeq: z.number().int().min(0),
     event: InputEventSchema,
   })

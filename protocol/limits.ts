@@ -2,6 +2,8 @@
 // viewer uses them to refuse early with a clear message.
 export const LIMITS = {
   maxIdLength: 64,
+  /** A logged client id: the viewer's id (maxIdLength) inside its credential's space (server/access.ts). */
+  maxLoggedClientIdLength: 96,
   maxKeyLength: 32,
   maxPasteChars: 64 * 1024,
   minViewport: 64,

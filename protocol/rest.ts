@@ -41,9 +41,36 @@ export const CreateOwnerBodySchema = z
   })
   .strict();
 
+/** POST /api/hosts (operator only): admit one machine; its nodes get their host id and caps from this token. */
+export const AdmitHostBodySchema = z
+  .object({
+    host: IdSchema,
+    maxReplicas: z.number().int().min(1).max(1024).optional(),
+    maxCores: z.number().int().min(1).max(1024).optional(),
+    ttlDays: z.number().int().min(1).max(3650).optional(),
+  })
+  .strict();
+
+/** POST /api/hosts/revoke (operator only): revoke a host's join token and its nodes' credentials. */
+export const RevokeHostBodySchema = z.object({ host: IdSchema }).strict();
+
+export interface IssuedHostToken {
+  id: string;
+  host: string;
+  token: string;
+  expiresAt: number;
+}
+
 export interface IssuedToken {
   id: string;
   token: string;
   owner: string;
   expiresAt: number;
 }
+
+/**
+ * GET /api/whoami: what the presented token is, so the viewer checks a `?token=`
+ * before it keeps it. No secrets, no other owner's data.
+ */
+export type WhoAmI =
+  { kind: 'owner'; owner: string; admin: boolean } | { kind: 'share'; role: 'control' | 'view'; sessionId: string };

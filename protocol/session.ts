@@ -61,3 +61,14 @@ export interface AppCatalogEntry {
   hash: string;
   title: string;
 }
+
+/**
+ * How a viewer treats one-finger touch for an app: `text` apps get phone
+ * gestures (tap = caret, drag = scroll, long press = select a word); `draw`
+ * apps get the raw pointer (a finger paints).
+ */
+export type TouchMode = 'text' | 'draw';
+const TEXT_APPS: ReadonlySet<string> = new Set(['writer']);
+export function touchModeOf(appName: string): TouchMode {
+  return TEXT_APPS.has(appName) ? 'text' : 'draw';
+}

@@ -246,7 +246,8 @@ export interface NodeResponses {
    * `credential`: the node's own secret, bound to its nodeId, issued when it
    * joined with the cluster join token; it reconnects with it from then on.
    */
-  'node.register': { registered: true; credential?: string; credentialExpiresAt?: number };
+  /** `hostId`: the host the node was admitted as (from its join token, not from its own claim). */
+  'node.register': { registered: true; hostId: string; credential?: string; credentialExpiresAt?: number };
   'transport.create': TransportParams & { routerRtpCapabilities: unknown };
   'transport.connect': { connected: true };
   produce: { producerId: string };
@@ -255,7 +256,8 @@ export interface NodeResponses {
   'inputs.fetch': { inputs: SequencedInput[]; headSeq: number; compactedThrough: number };
   'node.leave': { left: true };
   'node.heartbeat': { ok: true };
-  'replica.snapshot': { stored: boolean };
+  /** `confirmed`: a quorum of hosts agreed on this checkpoint; `stored`: and it became the latest snapshot. */
+  'replica.snapshot': { stored: boolean; confirmed: boolean };
   'snapshot.fetch': StoredSnapshotWire | null;
   'replica.refuse': { ok: true };
   'replica.thumbnail': { stored: boolean };
@@ -288,7 +290,8 @@ export type NodeNotification =
   | { type: 'replica.close'; replicaId: string; reason: string }
   | { type: 'inputs'; replicaId: string; inputs: SequencedInput[] }
   | { type: 'replica.statusRequest'; replicaId: string }
-  | { type: 'replica.snapshotRequest'; replicaId: string }
+  /** Send your state at exactly this seq (now, if applied already; once applied, if not yet). */
+  | { type: 'replica.snapshotRequest'; replicaId: string; seq: number }
   /** Answer with `replica.copyResult` once the replica applied `atSeq`. */
   | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number };
 
@@ -322,7 +325,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('replica.statusRequest'), replicaId: IdSchema }).strict(),
-  z.object({ type: z.literal('replica.snapshotRequest'), replicaId: IdSchema }).strict(),
+  z.object({ type: z.literal('replica.snapshotRequest'), replicaId: IdSchema, seq: z.number().int().min(0) }).strict(),
   z
     .object({
       type: z.literal('replica.copyRequest'),

@@ -23,6 +23,12 @@ export interface RenderConfig {
   warmApps: string[] | undefined;
   /** Fault injection for tests: corrupt the state after this many applied inputs (0 = off). */
   faultCorruptAfter: number;
+  /**
+   * Fault injection for tests: behave as a hostile node that keeps honest state
+   * and honest status reports but sends forged snapshots (unsolicited, and in
+   * answer to every checkpoint).
+   */
+  faultForgeSnapshots: boolean;
 }
 
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
@@ -38,6 +44,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
     maxBitrate: int('LOCKSTEP_MAX_BITRATE', 2_500_000),
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
+    faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
     warmApps: process.env.LOCKSTEP_WARM_APPS
       ? process.env.LOCKSTEP_WARM_APPS.split(',')
           .map((a) => a.trim())

@@ -20,7 +20,7 @@ import { appCatalog, appContentHash } from './app-catalog.js';
 import { getApp } from './apps/index.js';
 import type { RenderConfig } from './config.js';
 import { AppVersionError } from './errors.js';
-import { Replica } from './replica.js';
+import { Replica, type ReplicaSnapshot } from './replica.js';
 import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
 import { Thumbnailer } from './thumbnailer.js';
@@ -78,6 +78,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #statusTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #registered = false;
+  /** The host id the server admitted this node as (from its join token). */
+  #hostId: string | undefined;
   #closed = false;
   /** Our own credential, issued at the first registration; reconnects use it instead of the join token. */
   readonly #auth: { credential: string | undefined };
@@ -144,6 +146,11 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     }, this.config.statusIntervalMs);
   }
 
+  /** The host id the server admitted this node as (from its join token); undefined before registering. */
+  get hostId(): string | undefined {
+    return this.#hostId;
+  }
+
   #tryRegister(attempt: number): void {
     this.#register().catch((err: unknown) => {
       // `conflict`: our previous connection is still registered (the server has
@@ -168,8 +175,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
     });
     if (res.credential) this.#auth.credential = res.credential;
+    this.#hostId = res.hostId;
     this.#registered = true;
-    log.info({ nodeId: this.config.nodeId, hostId: this.config.hostId }, 'registered');
+    log.info({ nodeId: this.config.nodeId, hostId: res.hostId }, 'registered');
     this.emit('registered');
   }
 
@@ -202,7 +210,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         this.#report(msg.replicaId);
         break;
       case 'replica.snapshotRequest':
-        this.#sendSnapshot(msg.replicaId);
+        this.#sendSnapshot(msg.replicaId, msg.seq);
         break;
       case 'replica.copyRequest':
         this.#answerCopy(msg.replicaId, msg.requestId, msg.atSeq);
@@ -272,7 +280,11 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.replicas.set(a.replicaId, replica);
       this.#apps.set(a.replicaId, app);
       this.#thumbnails.track(replica);
-      replica.on('caughtup', () => this.#report(a.replicaId));
+      replica.on('caughtup', () => {
+        this.#report(a.replicaId);
+        // Fault injection (tests of the server's defences): push a forged snapshot nobody asked for.
+        if (this.config.faultForgeSnapshots) void this.#uploadSnapshot(a.replicaId, replica.forgedSnapshot());
+      });
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica video failed; closing it');
         this.#closeReplica(a.replicaId);
@@ -334,18 +346,27 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     );
   }
 
-  #sendSnapshot(replicaId: string): void {
+  /** Answers a snapshot checkpoint with the state at exactly `seq`. */
+  #sendSnapshot(replicaId: string, seq: number): void {
     const replica = this.replicas.get(replicaId);
     if (!replica) return;
-    const snap = replica.snapshot();
-    this.request({
+    replica
+      .checkpointAt(seq)
+      .then((snap) =>
+        this.#uploadSnapshot(replicaId, this.config.faultForgeSnapshots ? replica.forgedSnapshot() : snap),
+      )
+      .catch((err: unknown) => log.debug({ replicaId, seq, err }, 'snapshot checkpoint not answered'));
+  }
+
+  #uploadSnapshot(replicaId: string, snap: ReplicaSnapshot): Promise<void> {
+    return this.request({
       type: 'replica.snapshot',
       replicaId,
       seq: snap.seq,
       stateHash: snap.stateHash,
       data: snap.data.toString('base64'),
     }).then(
-      (res) => log.debug({ replicaId, seq: snap.seq, stored: res.stored }, 'snapshot sent'),
+      (res) => log.debug({ replicaId, seq: snap.seq, ...res }, 'snapshot sent'),
       (err: unknown) => log.warn({ replicaId, err }, 'snapshot refused'),
     );
   }

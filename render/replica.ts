@@ -75,6 +75,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** Bumped on every state change; the status hash is recomputed only when it moves. */
   #stateVersion = 0;
   #hashCache: { version: number; hash: string } | undefined;
+  /** Snapshot checkpoints the server asked for, by seq: captured right after that seq applies. */
+  readonly #checkpoints = new Map<number, { resolve: (s: ReplicaSnapshot) => void; reject: (e: Error) => void }>();
   #closed = false;
 
   private constructor(opts: ReplicaOptions<S>, producer: VideoProducer | undefined) {
@@ -122,12 +124,69 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#applied = snap.seq;
     for (const seq of this.#pending.keys()) if (seq <= snap.seq) this.#pending.delete(seq);
     if (snap.seq > this.#knownHead) this.#knownHead = snap.seq;
+    this.#settleCheckpoints();
     log.info({ replicaId: this.id, seq: snap.seq }, 'restored from snapshot');
   }
 
   /** The replica's state as canonical bytes, for the server's snapshot store. */
   snapshot(): ReplicaSnapshot {
     const data = this.#opts.app.snapshot(this.#state);
+    return { seq: this.#applied, stateHash: stateHashOf(data), data };
+  }
+
+  /**
+   * The state at exactly `seq`, for a snapshot checkpoint: now if that is where
+   * the replica stands, else captured right after that input applies. Refused
+   * when the replica is already past it (the state there is gone) or does not
+   * get there within `timeoutMs`.
+   */
+  checkpointAt(seq: number, timeoutMs = 10_000): Promise<ReplicaSnapshot> {
+    if (this.#closed) return Promise.reject(new SnapshotError('replica closed', { replicaId: this.id }));
+    if (seq === this.#applied) return Promise.resolve(this.snapshot());
+    if (seq < this.#applied) {
+      return Promise.reject(new SnapshotError(`already past seq ${seq}`, { replicaId: this.id, seq }));
+    }
+    this.#checkpoints.get(seq)?.reject(new SnapshotError('superseded', { replicaId: this.id, seq }));
+    return new Promise<ReplicaSnapshot>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#checkpoints.delete(seq);
+        reject(new SnapshotError(`did not reach seq ${seq} in time`, { replicaId: this.id, seq }));
+      }, timeoutMs);
+      timer.unref();
+      this.#checkpoints.set(seq, {
+        resolve: (snap) => {
+          clearTimeout(timer);
+          resolve(snap);
+        },
+        reject: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      });
+    });
+  }
+
+  /** Resolves the checkpoint at the applied seq; refuses those it has passed. */
+  #settleCheckpoints(): void {
+    for (const [seq, waiter] of this.#checkpoints) {
+      if (seq > this.#applied) continue;
+      this.#checkpoints.delete(seq);
+      if (seq === this.#applied) waiter.resolve(this.snapshot());
+      else waiter.reject(new SnapshotError(`jumped past seq ${seq}`, { replicaId: this.id, seq }));
+    }
+  }
+
+  /** Fault injection: a self-consistent snapshot of a state this replica never had (bytes match their hash). */
+  forgedSnapshot(): ReplicaSnapshot {
+    const copy = this.#opts.app.restore(this.#opts.app.snapshot(this.#state));
+    const forged = this.#opts.app.apply(copy, {
+      seq: this.#applied,
+      time: 0,
+      clientId: 'fault-injection',
+      clientSeq: 0,
+      event: { type: 'paste', text: 'FORGED BY A HOSTILE NODE' },
+    });
+    const data = this.#opts.app.snapshot(forged);
     return { seq: this.#applied, stateHash: stateHashOf(data), data };
   }
 
@@ -199,6 +258,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       this.#applied = next.seq;
       this.#appliedCount++;
       if (this.#opts.corruptAfter && this.#appliedCount === this.#opts.corruptAfter) this.#corrupt();
+      if (this.#checkpoints.size > 0) this.#settleCheckpoints();
       next = this.#pending.get(this.#applied + 1);
     }
     this.#markDirty();
@@ -293,6 +353,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const [seq, waiter] of this.#checkpoints) waiter.reject(new SnapshotError('replica closed', { seq }));
+    this.#checkpoints.clear();
     clearTimeout(this.#frameTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();

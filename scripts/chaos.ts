@@ -3,8 +3,8 @@
 // bench/results/chaos.json and chaos.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chaosMarkdown, runChaos } from '../test/helpers/chaos.js';
-import { ROOT } from '../test/helpers/processes.js';
+import { chaosMarkdown, runChaos } from './lib/chaos-run.js';
+import { ROOT } from './lib/launcher.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import type { SessionInfo } from '../protocol/session.js';
 import type { WriterState } from '../render/apps/writer/index.js';
 import { percentile } from '../bench/lib/report.js';
-import { launchChromium } from '../test/helpers/browser.js';
-import { removeDir, ROOT, startNode, startServer, stopAll, type Proc } from '../test/helpers/processes.js';
-import { referenceState } from '../test/helpers/reference-render.js';
-import { getSession, TestViewer, waitFor } from '../test/helpers/viewer-client.js';
-import { HostNetwork } from '../test/helpers/test-hosts.js';
-import { observeFailover, openViewer, viewerPageState, type FailoverObservation } from '../test/helpers/viewer-page.js';
+import { launchChromium } from './lib/chromium.js';
+import { HostNetwork } from './lib/host-network.js';
+import { removeDir, ROOT, startNode, startServer, stopAll, type Proc } from './lib/launcher.js';
+import { referenceState } from './lib/reference-state.js';
+import { getSession } from './lib/session-rest.js';
+import { ViewerClient } from './lib/viewer-client.js';
+import { observeFailover, openViewer, viewerPageState, type FailoverObservation } from './lib/viewer-page.js';
+import { waitFor } from './lib/wait-for.js';
 
 const seconds = Number(process.env.LOCKSTEP_DEMO_SECONDS ?? 30);
 const killEveryMs = Number(process.env.LOCKSTEP_DEMO_KILL_EVERY_MS ?? 4000);
@@ -55,7 +57,7 @@ export async function runFailoverDemo(): Promise<FailoverReport> {
   try {
     for (const h of HOSTS) nodes.set(h, await startHost(h));
     say(`server ${server.url}, nodes ${[...net.hosts.values()].map((h) => `${h.hostId}@${h.ip}`).join(', ')}`);
-    const v = await TestViewer.connect(server.url);
+    const v = await ViewerClient.connect(server.url);
     const { session } = await v.request({
       type: 'sessions.create',
       app: 'writer',

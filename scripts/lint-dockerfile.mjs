@@ -7,6 +7,8 @@
 //   - the build stage's apt-get install list differs from APT_PKGS in
 //     scripts/setup.sh minus chromium, iproute2, procps, etcd-server, etcd-client
 //     (test/bench/demo-only: a server image talks to an etcd run elsewhere)
+//   - a node-build stage's apt-get install list differs from NODE_APT_PKGS
+//     (`setup.sh --node`), or the node stage installs -dev packages
 //   - the final stage installs build toolchains or -dev packages
 //   - ENTRYPOINT / CMD are not JSON (exec) form
 //   - ENV MEDIASOUP_WORKER_BIN in the final stage is not a path COPYed into it
@@ -245,17 +247,19 @@ stages.forEach((stage, si) => {
   }
 });
 
-// apt packages: build stage vs scripts/setup.sh.
+// apt packages: build stage vs APT_PKGS, node-build stage vs NODE_APT_PKGS in scripts/setup.sh.
 const setupPath = join(root, 'scripts/setup.sh');
-const aptArray = /^\s*APT_PKGS=\(([^)]*)\)/m.exec(readFileSync(setupPath, 'utf8'));
-const buildStage = stages[0];
-if (!aptArray) {
-  err(0, `could not find APT_PKGS=(...) in ${rel(setupPath)}`);
-} else if (buildStage) {
-  const expected = new Set(aptArray[1].split(/\s+/).filter((p) => p && !SETUP_ONLY_PKGS.has(p)));
+const setupText = readFileSync(setupPath, 'utf8');
+function checkAptList(stage, arrayName, skip) {
+  const array = new RegExp(`^\\s*${arrayName}=\\(([^)]*)\\)`, 'm').exec(setupText);
+  if (!array) {
+    err(0, `could not find ${arrayName}=(...) in ${rel(setupPath)}`);
+    return;
+  }
+  const expected = new Set(array[1].split(/\s+/).filter((p) => p && !skip.has(p)));
   const found = new Set();
-  let line = buildStage.line;
-  for (const ins of buildStage.instrs) {
+  let line = stage.line;
+  for (const ins of stage.instrs) {
     if (ins.cmd !== 'RUN') continue;
     const pkgs = aptInstallPackages(ins.args);
     if (pkgs.length) line = ins.line;
@@ -266,21 +270,30 @@ if (!aptArray) {
   if (missing.length || extra.length) {
     err(
       line,
-      `build stage apt packages differ from APT_PKGS in scripts/setup.sh (minus ${[...SETUP_ONLY_PKGS].join(', ')})` +
+      `${stage.name ?? stage.image} stage apt packages differ from ${arrayName} in scripts/setup.sh` +
+        (skip.size ? ` (minus ${[...skip].join(', ')})` : '') +
         (missing.length ? `; missing: ${missing.join(' ')}` : '') +
         (extra.length ? `; not in setup.sh: ${extra.join(' ')}` : ''),
     );
   }
 }
+function checkNoBuildPackages(stage, what) {
+  for (const ins of stage.instrs) {
+    if (ins.cmd !== 'RUN') continue;
+    const dev = aptInstallPackages(ins.args).filter((p) => /-dev$|^build-essential$|^(gcc|g\+\+|make)$/.test(p));
+    if (dev.length) err(ins.line, `${what} installs build packages: ${dev.join(' ')}`);
+  }
+}
+if (stages[0]) checkAptList(stages[0], 'APT_PKGS', SETUP_ONLY_PKGS);
+const nodeBuildStage = stages.find((s) => s.name === 'node-build');
+if (nodeBuildStage) checkAptList(nodeBuildStage, 'NODE_APT_PKGS', new Set());
+const nodeStage = stages.find((s) => s.name === 'node');
+if (nodeStage && nodeStage !== stages.at(-1)) checkNoBuildPackages(nodeStage, 'node stage');
 
 // Final stage: runtime-only packages, exec-form entrypoint, worker path, ports.
 const finalStage = stages.at(-1);
 if (finalStage && stages.length > 1) {
-  for (const ins of finalStage.instrs) {
-    if (ins.cmd !== 'RUN') continue;
-    const dev = aptInstallPackages(ins.args).filter((p) => /-dev$|^build-essential$|^(gcc|g\+\+|make)$/.test(p));
-    if (dev.length) err(ins.line, `final stage installs build packages: ${dev.join(' ')}`);
-  }
+  checkNoBuildPackages(finalStage, 'final stage');
 
   const env = {};
   for (const ins of finalStage.instrs) if (ins.cmd === 'ENV') Object.assign(env, parseEnv(ins.args));

@@ -9,6 +9,7 @@ import { getLogger } from '../protocol/logger.js';
 import type { ShareRole } from '../protocol/signalling.js';
 import type { SecurityConfig } from './config.js';
 import { ConfigError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
+import { HostTokens } from './host-tokens.js';
 import { TokenStore, type Issued, type TokenRecord } from './token-store.js';
 import type { SqliteDatabase } from './database.js';
 
@@ -22,6 +23,19 @@ const log = getLogger('access');
 export const OPERATOR_OWNER = 'local';
 /** Operator-supplied secrets must carry at least ~128 bits when base64-ish. */
 export const MIN_SECRET_LENGTH = 22;
+/** The admission id of nodes let in by the development-mode shared join token. */
+export const SHARED_ADMISSION = 'shared';
+
+/** A node credential's admission, as recorded when it was issued. */
+function admissionOf(rec: TokenRecord): NodeAdmission {
+  return {
+    // Shared-mode credentials keep the host id the node claimed at registration.
+    hostId: rec.parentId === SHARED_ADMISSION ? null : rec.hostId,
+    admissionId: rec.parentId ?? SHARED_ADMISSION,
+    maxReplicas: rec.maxReplicas,
+    maxCores: rec.maxCores,
+  };
+}
 
 export interface ViewerIdentity {
   owner: string;
@@ -39,32 +53,69 @@ export interface ViewerIdentity {
   admin: boolean;
 }
 
+/**
+ * What the operator admitted a node as. The host id and the caps come from the
+ * operator's per-host token, never from the node: placement spreads a session
+ * over admissions, so one token can never hold two replicas of a session.
+ */
+export interface NodeAdmission {
+  /** The admitted host, or null in the shared-token development mode (the node's own claim is used). */
+  hostId: string | null;
+  /** The host token the admission descends from ('shared' in development mode). */
+  admissionId: string;
+  maxReplicas: number | null;
+  maxCores: number | null;
+}
+
 /** How a renderer node authenticated its connection. */
-export type NodeAuth = { via: 'join' } | { via: 'credential'; nodeId: string; tokenId: string; expiresAt: number };
+export type NodeAuth =
+  | { via: 'join'; admission: NodeAdmission; tokenId: string | null; expiresAt: number }
+  | { via: 'credential'; nodeId: string; tokenId: string; expiresAt: number; admission: NodeAdmission };
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/**
+ * The client id as logged: the viewer's own id inside a space that belongs to
+ * its credential, so no credential can write into another's idempotency space
+ * (and make that party's real inputs look like duplicates). An owner's tokens
+ * share one space (rotation keeps resends idempotent); each share link has its
+ * own. Server-made client ids (`srv-…`) never carry a `:` and so never collide.
+ */
+export function scopedClientId(id: ViewerIdentity, clientId: string): string {
+  const space = id.kind === 'share' ? `s.${id.tokenId}` : `o.${digest(id.owner).toString('hex').slice(0, 12)}`;
+  return `${space}:${clientId}`;
+}
+
 export class Access {
   readonly store: TokenStore;
+  /** The operator's per-host join tokens. */
+  readonly hosts: HostTokens;
   readonly #security: SecurityConfig;
   readonly #joinTokenDigest: Buffer | undefined;
 
   constructor(store: TokenStore, security: SecurityConfig) {
     this.store = store;
+    this.hosts = new HostTokens(store);
     this.#security = security;
     const join = security.joinToken;
-    if (join === undefined) {
-      if (!security.insecureDev) {
-        throw new ConfigError(
-          'no cluster join token: set LOCKSTEP_JOIN_TOKEN (or --join-token) to a random secret, e.g. `lockstep token new`; ' +
-            'LOCKSTEP_INSECURE_DEV=1 lets any node join (development only)',
-        );
-      }
-      log.warn('LOCKSTEP_INSECURE_DEV: no join token, any renderer node may join (development only)');
-    } else if (join.length < MIN_SECRET_LENGTH || join.length > LIMITS.maxTokenLength) {
+    if (join !== undefined && !security.insecureDev) {
+      throw new ConfigError(
+        'a shared cluster join token (LOCKSTEP_JOIN_TOKEN / --join-token) is a development mode: nodes admitted by it ' +
+          'choose their own host id. Issue one token per host instead (`lockstep token new --host <name>`), ' +
+          'or set LOCKSTEP_INSECURE_DEV=1 to develop with a shared token',
+      );
+    }
+    if (join !== undefined && (join.length < MIN_SECRET_LENGTH || join.length > LIMITS.maxTokenLength)) {
       throw new ConfigError(`the join token must be ${MIN_SECRET_LENGTH}-${LIMITS.maxTokenLength} characters`);
+    }
+    if (security.insecureDev) {
+      log.warn(
+        join === undefined
+          ? 'LOCKSTEP_INSECURE_DEV: no join token, any renderer node may join and claim any host id (development only)'
+          : 'LOCKSTEP_INSECURE_DEV: shared join token; nodes admitted by it claim their own host id (development only)',
+      );
     }
     const own = security.ownerToken;
     if (own !== undefined && (own.length < MIN_SECRET_LENGTH || !/^[A-Za-z0-9_-]+$/.test(own))) {
@@ -102,9 +153,10 @@ export class Access {
     return issued.secret;
   }
 
-  /** Constant-time comparison of digests: no timing leak of the join token. */
-  #isJoinToken(token: string): boolean {
-    if (!this.#joinTokenDigest) return this.#security.insecureDev;
+  /** Development mode only: the shared join token (or, without one, anything). Constant-time comparison. */
+  #isSharedJoinToken(token: string): boolean {
+    if (!this.#security.insecureDev) return false;
+    if (!this.#joinTokenDigest) return true;
     return timingSafeEqual(digest(token), this.#joinTokenDigest);
   }
 
@@ -135,14 +187,35 @@ export class Access {
 
   authenticateNode(token: string): NodeAuth | null {
     if (token.length > LIMITS.maxTokenLength) return null;
-    // Node credentials first: they are what a registered node reconnects with.
-    if (token.startsWith('lsn_')) {
-      const rec = this.#verify(token);
-      if (rec?.kind === 'node' && rec.nodeId) {
-        return { via: 'credential', nodeId: rec.nodeId, tokenId: rec.id, expiresAt: rec.expiresAt };
-      }
+    const rec = token.startsWith('lsn_') || token.startsWith('lsh_') ? this.#verify(token) : null;
+    // Node credentials: what a registered node reconnects with.
+    if (rec?.kind === 'node' && rec.nodeId) {
+      // A credential issued under a host token dies with it; one from the shared token lives only in development mode.
+      const shared = rec.parentId === null || rec.parentId === SHARED_ADMISSION;
+      if (shared ? !this.#security.insecureDev : !this.store.isActive(rec.parentId ?? '')) return null;
+      return {
+        via: 'credential',
+        nodeId: rec.nodeId,
+        tokenId: rec.id,
+        expiresAt: rec.expiresAt,
+        admission: admissionOf(rec),
+      };
     }
-    return this.#isJoinToken(token) ? { via: 'join' } : null;
+    if (rec?.kind === 'host' && rec.hostId) {
+      return {
+        via: 'join',
+        tokenId: rec.id,
+        expiresAt: rec.expiresAt,
+        admission: { hostId: rec.hostId, admissionId: rec.id, maxReplicas: rec.maxReplicas, maxCores: rec.maxCores },
+      };
+    }
+    if (!this.#isSharedJoinToken(token)) return null;
+    return {
+      via: 'join',
+      tokenId: null,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+      admission: { hostId: null, admissionId: SHARED_ADMISSION, maxReplicas: null, maxCores: null },
+    };
   }
 
   #verify(token: string): TokenRecord | null {
@@ -150,13 +223,20 @@ export class Access {
     return this.store.verify(token);
   }
 
-  /** A fresh credential for a node that joined; earlier ones for the same id stop working. */
-  issueNodeCredential(nodeId: string): { issued: Issued; revoked: string[] } {
+  /**
+   * A fresh credential for a node that joined; earlier ones for the same id
+   * stop working. It carries the admission (host id, caps, host token) along.
+   */
+  issueNodeCredential(nodeId: string, admission: NodeAdmission, hostId: string): { issued: Issued; revoked: string[] } {
     const revoked = this.store.revokeWhere({ kind: 'node', nodeId });
     const issued = this.store.issue({
       kind: 'node',
       owner: `node:${nodeId}`,
       nodeId,
+      hostId,
+      maxReplicas: admission.maxReplicas,
+      maxCores: admission.maxCores,
+      parentId: admission.admissionId,
       role: 'node',
       label: 'join',
       ttlMs: this.#security.nodeCredentialTtlMs,

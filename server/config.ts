@@ -64,6 +64,12 @@ export interface SecurityConfig {
   ownerTokenTtlMs: number;
   /** Lifetime of a node credential; a node with an expired one re-joins with the join token. */
   nodeCredentialTtlMs: number;
+  /**
+   * Browser origins (scheme://host[:port]) allowed to open websockets besides
+   * the server's own (LOCKSTEP_ALLOWED_ORIGINS, comma-separated). Clients that
+   * send no Origin (renderer nodes, CLIs) are judged by their token alone.
+   */
+  allowedOrigins: string[];
 }
 
 export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
@@ -103,6 +109,10 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
       ownerToken: str('LOCKSTEP_OWNER_TOKEN'),
       ownerTokenTtlMs: int('LOCKSTEP_OWNER_TOKEN_TTL_DAYS', 90) * 24 * 3600_000,
       nodeCredentialTtlMs: int('LOCKSTEP_NODE_CREDENTIAL_TTL_DAYS', 30) * 24 * 3600_000,
+      allowedOrigins: (process.env.LOCKSTEP_ALLOWED_ORIGINS ?? '')
+        .split(',')
+        .map((o) => o.trim().replace(/\/+$/, ''))
+        .filter(Boolean),
     },
   };
   const config = {

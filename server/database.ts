@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { DatabaseError, SchemaError } from './errors.js';
+import { CorruptDatabaseError, DatabaseError, SchemaError } from './errors.js';
 import { getLogger } from '../protocol/logger.js';
 
 const log = getLogger('database');
@@ -97,6 +97,37 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_node ON tokens (node_id) WHERE node_id IS NOT NULL AND revoked_at IS NULL;
     `,
   },
+  {
+    version: 3,
+    name: 'per-host join tokens: host id, operator caps, and the token a node credential descends from',
+    // A CHECK cannot be altered in SQLite: the table is rebuilt with the new kind.
+    up: `
+      CREATE TABLE tokens_v3 (
+        id           TEXT PRIMARY KEY,
+        kind         TEXT NOT NULL CHECK (kind IN ('owner', 'share', 'node', 'host')),
+        owner        TEXT NOT NULL,
+        session_id   TEXT,
+        node_id      TEXT,
+        host_id      TEXT,
+        max_replicas INTEGER,
+        max_cores    INTEGER,
+        parent_id    TEXT,
+        role         TEXT NOT NULL CHECK (role IN ('admin', 'control', 'view', 'node')),
+        label        TEXT NOT NULL,
+        hash         TEXT NOT NULL UNIQUE,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        revoked_at   INTEGER
+      ) STRICT;
+      INSERT INTO tokens_v3 (id, kind, owner, session_id, node_id, role, label, hash, created_at, expires_at, revoked_at)
+        SELECT id, kind, owner, session_id, node_id, role, label, hash, created_at, expires_at, revoked_at FROM tokens;
+      DROP TABLE tokens;
+      ALTER TABLE tokens_v3 RENAME TO tokens;
+      CREATE INDEX tokens_owner_kind ON tokens (owner, kind) WHERE revoked_at IS NULL;
+      CREATE INDEX tokens_node ON tokens (node_id) WHERE node_id IS NOT NULL AND revoked_at IS NULL;
+      CREATE INDEX tokens_host ON tokens (host_id) WHERE host_id IS NOT NULL AND revoked_at IS NULL;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;
@@ -106,6 +137,38 @@ export interface OpenDatabaseOptions {
   busyTimeoutMs?: number;
   /** Defaults to MIGRATIONS; tests may pass a prefix. */
   migrations?: readonly Migration[];
+  /** Run `PRAGMA quick_check` before use (default true): a damaged file stops the start. */
+  check?: boolean;
+  /** Leave the schema as it is (operator tools that only read or copy the file). */
+  skipMigrations?: boolean;
+}
+
+/**
+ * SQLite's own consistency check: `quick` (every page and record well-formed,
+ * O(N)) at every open; `full` (integrity_check: also every index against its
+ * table) for `lockstep db check`. Returns the problems found, [] when intact.
+ */
+export function checkDatabase(db: SqliteDatabase, depth: 'quick' | 'full'): string[] {
+  let rows: Record<string, unknown>[];
+  try {
+    rows = db.pragma(depth === 'quick' ? 'quick_check(100)' : 'integrity_check(100)') as Record<string, unknown>[];
+  } catch (err) {
+    // SQLITE_CORRUPT / SQLITE_NOTADB can surface as an exception rather than a report.
+    return [err instanceof Error ? err.message : String(err)];
+  }
+  const lines = rows.map((r) => String(Object.values(r)[0]));
+  return lines.length === 1 && lines[0] === 'ok' ? [] : lines;
+}
+
+function assertIntact(db: SqliteDatabase, file: string, depth: 'quick' | 'full'): void {
+  const problems = checkDatabase(db, depth);
+  if (problems.length === 0) return;
+  throw new CorruptDatabaseError(
+    `database ${file} is damaged (${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}). ` +
+      'Lockstep will not start on it: stop anything using the file, move it aside, and restore the latest ' +
+      '`lockstep db backup` copy in its place (or start with an empty data directory). `lockstep db check` lists every problem.',
+    { file, problems: problems.slice(0, 20) },
+  );
 }
 
 /**
@@ -130,9 +193,18 @@ export function openDatabase(file: string, options: OpenDatabaseOptions = {}): S
     }
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
-    migrate(db, options.migrations ?? MIGRATIONS);
+    if (!inMemory && options.check !== false) assertIntact(db, file, 'quick');
+    if (options.skipMigrations !== true) migrate(db, options.migrations ?? MIGRATIONS);
   } catch (err) {
     db.close();
+    const code = (err as { code?: unknown }).code;
+    if (code === 'SQLITE_CORRUPT' || code === 'SQLITE_NOTADB') {
+      throw new CorruptDatabaseError(
+        `database ${file} is damaged (${code}). Lockstep will not start on it: move it aside and restore the latest \`lockstep db backup\` copy (or start with an empty data directory).`,
+        { file, code },
+        { cause: err },
+      );
+    }
     throw err;
   }
   return db;

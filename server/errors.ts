@@ -80,6 +80,11 @@ export class DatabaseError extends LockstepError {
 // ---- media, signalling and access (added by the server core) ----
 
 /** The patched mediasoup worker was not built: run the setup script. */
+/** The database file fails SQLite's own consistency check: starting on it would serve damaged data. */
+export class CorruptDatabaseError extends LockstepError {
+  readonly code = 'internal' as const;
+}
+
 export class WorkerBinaryMissingError extends LockstepError {
   readonly code = 'unavailable' as const;
   constructor(path: string) {

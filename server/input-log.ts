@@ -59,6 +59,12 @@ export interface InputLog {
   /** Idempotent for the same (sessionId, seq, stateHash); a different hash for a stored seq is a conflict. */
   putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): Promise<void>;
   latestSnapshot(sessionId: string): Promise<StoredSnapshot | null>;
+  /** The snapshot stored at exactly this seq, or null. */
+  snapshotAt(sessionId: string, seq: number): Promise<StoredSnapshot | null>;
+  /** The newest snapshot strictly below `seq` (the fallback behind a suspect one), or null. */
+  snapshotBefore(sessionId: string, seq: number): Promise<StoredSnapshot | null>;
+  /** Deletes the snapshots with seq < beforeSeq (or only the one at `onlySeq`); returns how many. */
+  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): Promise<number>;
   /** Deletes inputs with seq <= uptoSeq (behind a stored snapshot); returns rows removed. */
   truncateThrough(sessionId: string, uptoSeq: number): Promise<number>;
   /** Resolves when the store can serve now (etcd: a quorum answers); rejects with DurabilityError otherwise. */

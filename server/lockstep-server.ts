@@ -27,6 +27,8 @@ import { ClipboardRelay } from './clipboard-relay.js';
 import { Metrics } from './metrics.js';
 import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
+import { DurabilityWatch } from './durability-watch.js';
+import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,6 +44,7 @@ export class LockstepServer {
   readonly #http: HttpServer;
   readonly #io: IoServer;
   readonly #gateways: { viewers: ViewerGateway; nodes: NodeGateway };
+  readonly #durability: DurabilityWatch;
   /** Set when this start generated the operator owner token: print it once, then forget it. */
   readonly newOwnerToken: string | undefined;
   #closed = false;
@@ -57,6 +60,7 @@ export class LockstepServer {
     http: HttpServer;
     io: IoServer;
     gateways: { viewers: ViewerGateway; nodes: NodeGateway };
+    durability: DurabilityWatch;
     newOwnerToken: string | undefined;
   }) {
     this.config = parts.config;
@@ -69,6 +73,7 @@ export class LockstepServer {
     this.#http = parts.http;
     this.#io = parts.io;
     this.#gateways = parts.gateways;
+    this.#durability = parts.durability;
     this.newOwnerToken = parts.newOwnerToken;
   }
 
@@ -102,22 +107,36 @@ export class LockstepServer {
       res.setHeader('Referrer-Policy', 'no-referrer');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');
+      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
       next();
     });
+    const durability = new DurabilityWatch(sequencer);
     app.get('/healthz', async (_req, res) => {
       // Open on purpose (load balancers, probes): counts only, no ids. Not ok
-      // (503) while the input log cannot take writes (etcd without quorum).
-      const ok = await inputLog.ping().then(
-        () => true,
-        () => false,
+      // (503) while durable flushes fail or the input log cannot serve now
+      // (etcd without quorum).
+      const d = durability.state();
+      const storeError = await inputLog.ping().then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
       );
-      res.status(ok ? 200 : 503).json({ ok, sessions: manager.sessions.size, nodes: manager.nodes.size });
+      const ok = d.ok && storeError === null;
+      res.status(ok ? 200 : 503).json({
+        ok,
+        sessions: manager.sessions.size,
+        nodes: manager.nodes.size,
+        durableWrites: !d.ok
+          ? { ok: false, failingSince: new Date(d.failingSince ?? 0).toISOString(), error: d.lastError }
+          : storeError !== null
+            ? { ok: false, error: storeError }
+            : { ok: true },
+      });
     });
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
     const thumbnails = new ThumbnailStore();
     manager.on('sessionclosed', ({ sessionId }) => thumbnails.forget(sessionId));
     const clipboard = new ClipboardRelay(manager);
-    const metrics = new Metrics({ manager, sequencer, thumbnailCount: () => thumbnails.size });
+    const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
     app.use('/api', restApi({ manager, access, inputLog, sfu, gateways }));
@@ -133,7 +152,14 @@ export class LockstepServer {
       serveClient: false,
       pingInterval: 5000,
       pingTimeout: 5000,
+      allowRequest: (req, done) => {
+        const verdict = originVerdict(req.headers.origin, req.headers.host, config);
+        if (verdict !== null) log.warn({ origin: req.headers.origin, reason: verdict }, 'websocket refused');
+        done(verdict, verdict === null);
+      },
     });
+    // Only /viewer and /node serve anyone; the default namespace serves no one.
+    io.of('/').use((_socket, next) => next(new Error('forbidden: connect to /viewer or /node')));
     const viewers = new ViewerGateway(io.of('/viewer'), {
       manager,
       sfu,
@@ -146,7 +172,7 @@ export class LockstepServer {
       manager,
       sfu,
       authenticate: (token) => access.authenticateNode(token),
-      issueCredential: (nodeId) => access.issueNodeCredential(nodeId).issued,
+      issueCredential: (nodeId, admission, hostId) => access.issueNodeCredential(nodeId, admission, hostId).issued,
       isActive: (tokenId) => access.isActive(tokenId),
       thumbnails,
       clipboard,
@@ -172,6 +198,7 @@ export class LockstepServer {
       http,
       io,
       gateways: { viewers, nodes },
+      durability,
       newOwnerToken,
     });
     log.info(
@@ -194,6 +221,7 @@ export class LockstepServer {
     if (this.#closed) return;
     this.#closed = true;
     this.manager.close();
+    this.#durability.close();
     this.#gateways.viewers.close();
     this.#gateways.nodes.close();
     await this.#io.close();

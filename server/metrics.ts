@@ -4,6 +4,7 @@
 // per server (not prom-client's global one): tests run several servers in a
 // process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { DurabilityWatch } from './durability-watch.js';
 import type { Sequencer } from './sequencer.js';
 import type { SessionBatch, FlushStats } from './sequencer-types.js';
 import type { RemovalCause, SessionManager, SessionManagerEvents } from './session-manager.js';
@@ -15,6 +16,7 @@ const FAILOVER_CAUSES: ReadonlySet<RemovalCause> = new Set(['node-gone', 'unresp
 export interface MetricsSources {
   manager: SessionManager;
   sequencer: Sequencer;
+  durability: DurabilityWatch;
   /** Thumbnails held in memory (optional: reported when given). */
   thumbnailCount?: () => number;
 }
@@ -24,7 +26,7 @@ export class Metrics {
   readonly #offs: Array<() => void> = [];
 
   constructor(src: MetricsSources) {
-    const { manager, sequencer } = src;
+    const { manager, sequencer, durability } = src;
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: 'lockstep_process_' });
 
@@ -78,6 +80,14 @@ export class Metrics {
     };
     sequencer.on('sequenced', onSequenced);
     this.#offs.push(() => sequencer.off('sequenced', onSequenced));
+    const flushFailures = new Counter({
+      name: 'lockstep_sequencer_flush_failures_total',
+      help: 'Durable appends (batches) that failed: their inputs were refused, never acknowledged.',
+      registers,
+    });
+    const onFlushFailed = (): void => flushFailures.inc();
+    sequencer.on('flushFailed', onFlushFailed);
+    this.#offs.push(() => sequencer.off('flushFailed', onFlushFailed));
 
     const onRemoved = (e: SessionManagerEvents['replicaremoved'][0]): void => {
       removals.inc({ cause: e.cause });
@@ -98,6 +108,14 @@ export class Metrics {
     );
 
     // ---------------------------------------------------------------- gauges (read at scrape time)
+    new Gauge({
+      name: 'lockstep_durable_writes_ok',
+      help: '1 while durable appends succeed; 0 from the first failed flush until one succeeds again.',
+      registers,
+      collect() {
+        this.set(durability.state().ok ? 1 : 0);
+      },
+    });
     new Gauge({
       name: 'lockstep_sessions',
       help: 'Open sessions.',

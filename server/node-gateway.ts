@@ -15,7 +15,7 @@ import {
   type NodeResponses,
   type NodeServerToClient,
 } from '../protocol/signalling.js';
-import type { NodeAuth } from './access.js';
+import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
 import { BadRequestError, ConflictError, ForbiddenError, RateLimitedError } from './errors.js';
 import type { RegisteredNode } from './node-registry.js';
 import { TokenBucket } from './rate-limit.js';
@@ -34,8 +34,12 @@ export interface NodeGatewayDeps {
   sfu: Sfu;
   /** The join token or a node credential from the handshake; null refuses the connection. */
   authenticate: (token: string) => NodeAuth | null;
-  /** A fresh credential for a node that joined with the join token. */
-  issueCredential: (nodeId: string) => { secret: string; expiresAt: number; id: string };
+  /** A fresh credential for a node that joined with a join token, carrying its admission along. */
+  issueCredential: (
+    nodeId: string,
+    admission: NodeAdmission,
+    hostId: string,
+  ) => { secret: string; expiresAt: number; id: string };
   /** Is this node credential still valid? */
   isActive: (tokenId: string) => boolean;
   /** Where replica thumbnails go (the session list's previews); without it they are dropped. */
@@ -45,6 +49,11 @@ export interface NodeGatewayDeps {
 }
 
 const REVALIDATE_EVERY_MS = 10_000;
+
+/** Host-token admissions can be revoked; the development-mode shared one cannot. */
+function isRevocable(admissionId: string): boolean {
+  return admissionId !== SHARED_ADMISSION;
+}
 
 function authOf(socket: { data: unknown }): NodeAuth | undefined {
   return (socket.data as { auth?: NodeAuth }).auth;
@@ -101,9 +110,9 @@ export class NodeGateway {
     let n = 0;
     for (const socket of this.#nsp.sockets.values()) {
       const auth = authOf(socket);
-      const tokenId = (socket.data as { credentialId?: string }).credentialId;
-      const used = auth?.via === 'credential' ? auth.tokenId : tokenId;
-      if (used !== undefined && ids.has(used)) {
+      const credentialId = (socket.data as { credentialId?: string }).credentialId;
+      const used = [auth?.tokenId, credentialId, auth?.admission.admissionId];
+      if (used.some((id) => id !== undefined && id !== null && ids.has(id))) {
         socket.disconnect(true);
         n++;
       }
@@ -115,9 +124,14 @@ export class NodeGateway {
     const now = Date.now();
     for (const socket of this.#nsp.sockets.values()) {
       const auth = authOf(socket);
-      if (auth?.via !== 'credential') continue;
+      if (!auth?.tokenId) continue;
+      const { tokenId } = auth;
+      const parent = auth.admission.admissionId;
       try {
-        if (now >= auth.expiresAt || !this.#deps.isActive(auth.tokenId)) socket.disconnect(true);
+        // A revoked host token ends its nodes too, whatever they connected with.
+        const parentRevoked =
+          auth.via === 'credential' && parent !== tokenId && isRevocable(parent) && !this.#deps.isActive(parent);
+        if (now >= auth.expiresAt || !this.#deps.isActive(tokenId) || parentRevoked) socket.disconnect(true);
       } catch (err) {
         log.warn({ err }, 'credential re-check failed');
       }
@@ -144,24 +158,31 @@ class NodeConnection {
   }
 
   /**
-   * Which node id this connection may register as, and the credential to hand
-   * out. A credential is bound to its node id; the join token may not take
-   * over a node id that is live (that node reconnects with its credential).
+   * Which node id this connection may register as, on which host, and the
+   * credential to hand out. A credential is bound to its node id; a join token
+   * may not take over a node id that is live (that node reconnects with its
+   * credential). The host id is the operator's (from the host token), never the
+   * node's, except in the shared-token development mode.
    */
-  #admit(nodeId: string): { credential?: string; credentialExpiresAt?: number } {
+  #admit(nodeId: string, claimedHostId: string): { hostId: string; credential?: string; credentialExpiresAt?: number } {
+    const admission = this.#auth.admission;
+    const hostId = admission.hostId ?? claimedHostId;
+    if (admission.hostId !== null && claimedHostId !== admission.hostId) {
+      log.info({ nodeId, claimedHostId, hostId }, 'node claimed another host id; using the one its token admits');
+    }
     if (this.#auth.via === 'credential') {
       if (this.#auth.nodeId !== nodeId) {
         throw new ForbiddenError(`this credential belongs to node ${this.#auth.nodeId}`, { nodeId });
       }
-      return {};
+      return { hostId };
     }
-    if (this.#nodeId === nodeId) return {};
+    if (this.#nodeId === nodeId) return { hostId };
     if (this.#deps.manager.nodes.get(nodeId)) {
       throw new ConflictError(`node ${nodeId} is registered and connected; retry once it is gone`, { nodeId });
     }
-    const issued = this.#deps.issueCredential(nodeId);
+    const issued = this.#deps.issueCredential(nodeId, admission, hostId);
     (this.#socket.data as { credentialId?: string }).credentialId = issued.id;
-    return { credential: issued.secret, credentialExpiresAt: issued.expiresAt };
+    return { hostId, credential: issued.secret, credentialExpiresAt: issued.expiresAt };
   }
 
   #requireNode(): string {
@@ -176,15 +197,19 @@ class NodeConnection {
         if (this.#nodeId && this.#nodeId !== msg.nodeId) {
           throw new BadRequestError('a connection registers one node id', { nodeId: this.#nodeId });
         }
-        const credential = this.#admit(msg.nodeId);
+        const { hostId, ...credential } = this.#admit(msg.nodeId, msg.hostId);
         this.#nodeId = msg.nodeId;
+        const caps = this.#auth.admission;
         const node: RegisteredNode = {
           nodeId: msg.nodeId,
-          hostId: msg.hostId,
+          hostId,
+          admissionId: caps.admissionId,
           apps: msg.apps,
           warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
-          cores: msg.capacity.cores,
+          // What the node claims, within what the operator allowed its host (the replica cap is per host: see NodeRegistry).
+          cores: Math.min(msg.capacity.cores, caps.maxCores ?? Infinity),
           maxReplicas: msg.capacity.maxReplicas,
+          admissionMaxReplicas: caps.maxReplicas,
           state: 'up',
           replicas: new Map(),
           registeredAt: Date.now(),
@@ -198,7 +223,7 @@ class NodeConnection {
           },
         };
         manager.registerNode(node);
-        return { registered: true, ...credential };
+        return { registered: true, hostId, ...credential };
       }
       case 'transport.create': {
         const nodeId = this.#requireNode();

@@ -12,6 +12,8 @@ export interface RegisteredNode extends Omit<NodeView, 'replicaCount' | 'load'> 
   lastHeartbeatAt: number;
   /** CPU load reported by the node, 0..1. */
   load: number;
+  /** The operator's cap on replicas across all nodes of this node's admission (host token), or null. */
+  admissionMaxReplicas: number | null;
   notify(msg: NodeNotification): void;
   /** Drops the node's connection (it reconnects and registers afresh when it can). */
   disconnect(reason: string): void;
@@ -43,13 +45,23 @@ export class NodeRegistry {
   }
 
   views(): NodeView[] {
+    // An admission's cap is shared by all its nodes: a host cannot multiply it by running more node processes.
+    const usedByAdmission = new Map<string, number>();
+    for (const n of this.#nodes.values()) {
+      usedByAdmission.set(n.admissionId, (usedByAdmission.get(n.admissionId) ?? 0) + n.replicas.size);
+    }
+    const slots = (n: RegisteredNode): number =>
+      n.admissionMaxReplicas === null
+        ? n.maxReplicas
+        : Math.min(n.maxReplicas, n.replicas.size + n.admissionMaxReplicas - (usedByAdmission.get(n.admissionId) ?? 0));
     return this.all().map((n) => ({
       nodeId: n.nodeId,
       hostId: n.hostId,
+      admissionId: n.admissionId,
       apps: n.apps,
       warmApps: n.warmApps,
       cores: n.cores,
-      maxReplicas: n.maxReplicas,
+      maxReplicas: slots(n),
       replicaCount: n.replicas.size,
       // Reported CPU load, or the share of replica slots in use if that is higher.
       load: Math.max(n.load, n.maxReplicas > 0 ? n.replicas.size / n.maxReplicas : 1),

@@ -9,6 +9,8 @@ export interface NodeView {
   nodeId: string;
   /** Physical machine: several nodes may share one, and so share its fate. */
   hostId: string;
+  /** The operator's admission (host join token) the node came in by: one replica of a session per admission. */
+  admissionId: string;
   /** App versions installed on the node (name + content hash). */
   apps: AppRef[];
   /** App names the node keeps warm (pre-loaded, specialised for them). */
@@ -28,6 +30,8 @@ export interface PlacementRequest {
   want: number;
   /** Hosts already running a replica of this session. */
   excludeHosts: string[];
+  /** Admissions (join tokens) already holding a replica of this session. */
+  excludeAdmissions: string[];
 }
 
 export interface PlacementPlan {

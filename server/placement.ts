@@ -19,7 +19,12 @@ function hasExactApp(node: NodeView, app: AppRef): boolean {
 }
 
 /** Why a node cannot take this replica, or null when it can. */
-function rejection(node: NodeView, req: PlacementRequest, excluded: ReadonlySet<string>): string | null {
+function rejection(
+  node: NodeView,
+  req: PlacementRequest,
+  excluded: ReadonlySet<string>,
+  excludedAdmissions: ReadonlySet<string>,
+): string | null {
   if (node.state !== 'up') return `node ${node.nodeId}: state ${node.state}`;
   if (!hasExactApp(node, req.app)) return `node ${node.nodeId}: lacks ${req.app.name}@${req.app.hash}`;
   if (!(node.replicaCount < node.maxReplicas)) {
@@ -27,6 +32,9 @@ function rejection(node: NodeView, req: PlacementRequest, excluded: ReadonlySet<
   }
   if (excluded.has(node.hostId)) {
     return `node ${node.nodeId}: host ${node.hostId} already hosts session ${req.sessionId}`;
+  }
+  if (excludedAdmissions.has(node.admissionId)) {
+    return `node ${node.nodeId}: its join token ${node.admissionId} already holds a replica of session ${req.sessionId}`;
   }
   return null;
 }
@@ -67,11 +75,12 @@ function preference(app: AppRef): (a: NodeView, b: NodeView) => number {
 export function planPlacement(nodes: readonly NodeView[], req: PlacementRequest): PlacementPlan {
   const want = Number.isFinite(req.want) ? Math.max(0, Math.floor(req.want)) : 0;
   const excluded = new Set(req.excludeHosts);
+  const excludedAdmissions = new Set(req.excludeAdmissions);
   const reasons: string[] = [];
   const eligible: NodeView[] = [];
   // Sorted first so reasons come out in a stable order whatever the input order.
   for (const node of [...nodes].sort((a, b) => compareIds(a.nodeId, b.nodeId))) {
-    const why = rejection(node, req, excluded);
+    const why = rejection(node, req, excluded, excludedAdmissions);
     if (why === null) eligible.push(node);
     else reasons.push(why);
   }
@@ -79,6 +88,7 @@ export function planPlacement(nodes: readonly NodeView[], req: PlacementRequest)
 
   const chosen: NodeView[] = [];
   const usedHosts = new Set<string>();
+  const usedAdmissions = new Set<string>();
   for (const node of eligible) {
     if (chosen.length >= want) break;
     // Best node of each host wins (eligible is sorted); its siblings would share its fate.
@@ -86,7 +96,13 @@ export function planPlacement(nodes: readonly NodeView[], req: PlacementRequest)
       reasons.push(`node ${node.nodeId}: host ${node.hostId} already chosen in this plan`);
       continue;
     }
+    // One party with one token holds at most one replica, whatever host ids its nodes show.
+    if (usedAdmissions.has(node.admissionId)) {
+      reasons.push(`node ${node.nodeId}: join token ${node.admissionId} already chosen in this plan`);
+      continue;
+    }
     usedHosts.add(node.hostId);
+    usedAdmissions.add(node.admissionId);
     chosen.push(node);
   }
 

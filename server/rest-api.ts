@@ -8,14 +8,18 @@ import type { ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
+  AdmitHostBodySchema,
   BearerTokenSchema,
   CreateOwnerBodySchema,
   LogQuerySchema,
+  RevokeHostBodySchema,
   RevokeTokenBodySchema,
   RotateTokenBodySchema,
   SessionParamsSchema,
   TokenOnlyQuerySchema,
+  type IssuedHostToken,
   type IssuedToken,
+  type WhoAmI,
 } from '../protocol/rest.js';
 import type { SessionInfo } from '../protocol/session.js';
 import type { Access, ViewerIdentity } from './access.js';
@@ -117,6 +121,28 @@ export function restApi(deps: RestDeps): Router {
     return visible(identity(res), id);
   };
 
+  /**
+   * The durable record (every client id, every input, the whole state) is the
+   * owner's: a share link may watch or type, not read who typed what.
+   */
+  const ownedSessionOf = (req: Request, res: Response): Session => {
+    const session = sessionOf(req, res);
+    if (identity(res).kind !== 'owner') {
+      throw new ForbiddenError('the input log and snapshots are for the session owner only', {});
+    }
+    return session;
+  };
+
+  router.get('/whoami', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    const id = identity(res);
+    const who: WhoAmI =
+      id.kind === 'share' && id.sessionId
+        ? { kind: 'share', role: id.role, sessionId: id.sessionId }
+        : { kind: 'owner', owner: id.owner, admin: id.admin };
+    res.json(who);
+  });
+
   router.get('/sessions', (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     const id = identity(res);
@@ -158,14 +184,14 @@ export function restApi(deps: RestDeps): Router {
   // The durable input log (used to rebuild a reference state anywhere).
   router.get('/sessions/:id/log', async (req, res) => {
     const q = parse(LogQuerySchema, req.query, 'query');
-    const session = sessionOf(req, res);
+    const session = ownedSessionOf(req, res);
     const inputs = await inputLog.read(session.id, q.from, q.to, LIMITS.maxFetchBatch);
     res.json({ headSeq: session.headSeq, inputs });
   });
   // The latest stored snapshot (state transfer source), base64.
   router.get('/sessions/:id/snapshot', async (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
-    const session = sessionOf(req, res);
+    const session = ownedSessionOf(req, res);
     const snap = await inputLog.latestSnapshot(session.id);
     res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
   });
@@ -222,6 +248,43 @@ export function restApi(deps: RestDeps): Router {
         connected: t.nodeId !== null && manager.nodes.get(t.nodeId) !== undefined,
       })),
     });
+  });
+  // Operator only: admitted hosts (one join token each), with their caps and connected nodes.
+  const operator = (res: Response, what: string): void => {
+    if (!identity(res).admin) throw new ForbiddenError(`only the operator token can ${what}`, {});
+  };
+  router.get('/hosts', (req, res) => {
+    parse(TokenOnlyQuerySchema, req.query, 'query');
+    operator(res, 'list hosts');
+    const nodes = manager.nodes.all();
+    res.json({
+      hosts: access.hosts.list().map((h) => ({
+        ...h,
+        nodes: nodes.filter((n) => n.admissionId === h.tokenId).map((n) => n.nodeId),
+      })),
+    });
+  });
+  router.post('/hosts', (req, res) => {
+    const body = parse(AdmitHostBodySchema, req.body, 'body');
+    operator(res, 'admit hosts');
+    const issued = access.hosts.issue(body.host, body, body.ttlDays);
+    log.info({ host: body.host, tokenId: issued.id }, 'host admitted');
+    const reply: IssuedHostToken = {
+      id: issued.id,
+      host: body.host,
+      token: issued.secret,
+      expiresAt: issued.expiresAt,
+    };
+    res.json(reply);
+  });
+  router.post('/hosts/revoke', (req, res) => {
+    const body = parse(RevokeHostBodySchema, req.body, 'body');
+    operator(res, 'revoke hosts');
+    const revoked = access.hosts.revoke(body.host);
+    // Its nodes drop now; the session manager re-places their replicas on other hosts.
+    const dropped = deps.gateways.nodes?.kick(revoked) ?? 0;
+    log.warn({ host: body.host, revoked: revoked.length, dropped }, 'host revoked');
+    res.json({ revoked: true, dropped });
   });
   router.post('/owners', (req, res) => {
     const body = parse(CreateOwnerBodySchema, req.body, 'body');

@@ -51,6 +51,8 @@ export interface SequencerEvents {
   sequenced: [batches: SessionBatch[], stats: FlushStats];
   /** A flush failed: every request of it was rejected with DurabilityError; nothing was emitted. */
   flushFailed: [error: Error, stats: FlushStats];
+  /** A flush was written (with or without new inputs): durable writes work. */
+  flushed: [stats: FlushStats];
 }
 
 export type SequencerListener<K extends keyof SequencerEvents> = (...args: SequencerEvents[K]) => void;

@@ -121,7 +121,7 @@ export class Sequencer {
 
   private async write(queued: Pending[]): Promise<void> {
     const started = performance.now();
-    const batch = await this.checkClientSeqs(queued);
+    const batch = await this.checkClientSeqs(queued, started);
     if (batch.length === 0) return;
     let results: AppendResult[];
     let failure: Error | null = null;
@@ -148,6 +148,8 @@ export class Sequencer {
       else bySession.set(sessionId, [result.input]);
     });
     const stats: FlushStats = { size: batch.length, appended, durationMs: performance.now() - started };
+    // A batch written only in part is a failed flush (flushFailed below), not a working store.
+    if (!failure) this.emit('flushed', stats);
     if (appended > 0) {
       const batches: SessionBatch[] = [...bySession].map(([sessionId, inputs]) => ({ sessionId, inputs }));
       this.emit('sequenced', batches, stats);
@@ -174,7 +176,7 @@ export class Sequencer {
    * the earlier requests of this batch: refused requests are rejected here and
    * left out; the rest is returned in order.
    */
-  private async checkClientSeqs(batch: Pending[]): Promise<Pending[]> {
+  private async checkClientSeqs(batch: Pending[], started: number): Promise<Pending[]> {
     const keys = new Map<string, { sessionId: string; clientId: string }>();
     for (const p of batch) keys.set(clientKey(p.req), { sessionId: p.req.sessionId, clientId: p.req.clientId });
     const last = new Map<string, number>();
@@ -185,6 +187,7 @@ export class Sequencer {
     } catch (err) {
       const error = new DurabilityError('cannot read the input log', { batchSize: batch.length }, { cause: err });
       for (const p of batch) p.reject(error);
+      this.emit('flushFailed', error, { size: batch.length, appended: 0, durationMs: performance.now() - started });
       return [];
     }
     return batch.filter((p) => {

@@ -21,9 +21,26 @@ import { voteOnHashes, type HealthThresholds, type ReplicaStatusReport } from '.
 import type { Sequencer } from './sequencer.js';
 import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
+import { SnapshotCheckpoint, snapshotQuorum, type CheckpointDecision } from './snapshot-checkpoint.js';
 import type { Sfu } from './sfu.js';
 
 const log = getLogger('session-manager');
+
+/** How long a snapshot checkpoint may wait for a quorum of answers before a new one is asked. */
+const SNAPSHOT_CHECKPOINT_TIMEOUT_MS = 10_000;
+
+/**
+ * What the log still holds after a restart: truncation trails the latest
+ * snapshot by one, unless this database was compacted up to the latest one
+ * (then there is no fallback to the one before).
+ */
+async function compactedThrough(log: InputLog, sessionId: string, latestSeq: number, headSeq: number): Promise<number> {
+  const previous = await log.snapshotBefore(sessionId, latestSeq);
+  if (!previous) return (await log.read(sessionId, 1, 1, 1)).length > 0 || headSeq === 0 ? 0 : latestSeq;
+  const tailIntact =
+    previous.seq >= headSeq || (await log.read(sessionId, previous.seq + 1, previous.seq + 1, 1)).length > 0;
+  return tailIntact ? previous.seq : latestSeq;
+}
 
 export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
@@ -66,6 +83,10 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   readonly #now: () => number;
   readonly #catalog: Map<string, AppRef>;
   #healthTimer: NodeJS.Timeout | undefined;
+  /** A health tick is still awaiting the log (a snapshot fallback): the next one waits its turn. */
+  #ticking = false;
+  /** Sessions whose confirmed snapshot is being written: no new checkpoint until it is. */
+  readonly #storingSnapshot = new Set<string>();
   #closed = false;
 
   private constructor(deps: SessionManagerDeps) {
@@ -96,7 +117,10 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         deps.health,
       );
       const snap = await deps.log.latestSnapshot(row.id);
-      if (snap) session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
+      if (snap) {
+        session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
+        session.compactedThrough = await compactedThrough(deps.log, row.id, snap.seq, session.headSeq);
+      }
       manager.sessions.set(session.id, session);
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
@@ -288,7 +312,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
     const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);
     const inputs = to < fromSeq ? [] : await this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
-    return { inputs, headSeq: session.headSeq, compactedThrough: session.snapshot?.seq ?? 0 };
+    return { inputs, headSeq: session.headSeq, compactedThrough: session.compactedThrough };
   }
 
   onHeartbeat(nodeId: string, load: number): void {
@@ -312,8 +336,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /**
-   * A replica's snapshot: stored (and the log truncated behind it) only if the
-   * bytes match the claimed hash and no majority of replicas disagrees with it.
+   * A replica's answer to a snapshot checkpoint. Nothing is stored on one
+   * node's word: the bytes must match the hash the replica claims, the replica
+   * must have been asked for this seq, and the snapshot is stored (and the log
+   * truncated behind the previous one) only once replicas on a majority of the
+   * session's hosts report the same hash at that seq.
    */
   async onSnapshot(
     nodeId: string,
@@ -321,42 +348,68 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     seq: number,
     stateHash: string,
     data: Buffer,
-  ): Promise<{ stored: boolean }> {
+  ): Promise<{ stored: boolean; confirmed: boolean }> {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    const ctx = { sessionId: session.id, replicaId, nodeId, seq };
+    const ctx = { sessionId: session.id, replicaId, nodeId, hostId: replica.hostId, seq };
+    const checkpoint = session.checkpoint;
+    if (!checkpoint?.asked(replicaId)) {
+      log.warn(ctx, 'refused an unsolicited snapshot');
+      throw new ForbiddenError('unsolicited snapshot: the server did not ask this replica for one', ctx);
+    }
     if (stateHashOf(data) !== stateHash) {
       log.warn(ctx, 'refused a snapshot that does not match its hash');
       throw new ConflictError('snapshot bytes do not match the claimed state hash', ctx);
     }
-    if (seq > session.headSeq || seq > replica.appliedSeq) {
-      throw new BadRequestError(`snapshot seq ${seq} is beyond what was applied`, ctx);
+    if (seq > session.headSeq) throw new BadRequestError(`snapshot seq ${seq} is beyond the head`, ctx);
+    try {
+      checkpoint.report(replicaId, seq, stateHash, data);
+    } catch (err) {
+      log.warn({ ...ctx, err }, 'refused a snapshot');
+      throw err;
     }
-    const others = session.health.hashReports().filter((r) => r.seq === seq && r.replicaId !== replicaId);
-    const disagree = others.filter((r) => r.stateHash !== stateHash).length;
-    if (disagree > others.length - disagree) {
-      log.warn(
-        { ...ctx, disagree, agree: others.length - disagree },
-        'refused a snapshot the other replicas disagree with',
-      );
-      throw new ConflictError('other replicas report a different state at this seq', ctx);
+    const decision = checkpoint.decision();
+    if (!decision) return { stored: false, confirmed: false };
+    session.checkpoint = null;
+    if (session.snapshot && decision.seq <= session.snapshot.seq) return { stored: false, confirmed: true };
+    this.#storingSnapshot.add(session.id);
+    try {
+      await this.#storeConfirmedSnapshot(session, decision);
+    } finally {
+      this.#storingSnapshot.delete(session.id);
     }
-    if (session.snapshot && seq <= session.snapshot.seq) return { stored: false };
-    await this.#deps.log.putSnapshot({ sessionId: session.id, seq, stateHash, data });
-    // Another snapshot may have been stored while this one was written: never go back.
-    if (!session.snapshot || seq > session.snapshot.seq) session.snapshot = { seq, stateHash };
-    session.snapshotRequestedAt = null;
-    const truncated = await this.#deps.log.truncateThrough(session.id, seq);
-    log.info({ ...ctx, bytes: data.length, truncated }, 'snapshot stored; log compacted');
-    this.emit('snapshotstored', { sessionId: session.id, seq, bytes: data.length, truncated });
-    return { stored: true };
+    return { stored: true, confirmed: true };
   }
 
+  async #storeConfirmedSnapshot(session: Session, d: CheckpointDecision): Promise<void> {
+    const previous = session.snapshot;
+    await this.#deps.log.putSnapshot({ sessionId: session.id, seq: d.seq, stateHash: d.stateHash, data: d.data });
+    // Nothing unwritten is trusted: replicas are only pointed at it once it is durable.
+    session.snapshot = { seq: d.seq, stateHash: d.stateHash };
+    // The previous confirmed snapshot and its log tail stay: the fallback if this one turns out bad.
+    let truncated = 0;
+    if (previous) {
+      await this.#deps.log.deleteSnapshots(session.id, { beforeSeq: previous.seq });
+      truncated = await this.#deps.log.truncateThrough(session.id, previous.seq);
+      session.compactedThrough = Math.max(session.compactedThrough, previous.seq);
+    }
+    log.info(
+      { sessionId: session.id, seq: d.seq, hosts: d.hosts, bytes: d.data.length, truncated },
+      'quorum-confirmed snapshot stored',
+    );
+    this.emit('snapshotstored', { sessionId: session.id, seq: d.seq, bytes: d.data.length, truncated });
+  }
+
+  /** The snapshot this replica was told to start from (or the latest, once it fell behind compaction). */
   async fetchSnapshot(
     nodeId: string,
     replicaId: string,
   ): Promise<{ seq: number; stateHash: string; data: Buffer } | null> {
-    const { session } = this.ownedReplica(nodeId, replicaId);
-    const snap = await this.#deps.log.latestSnapshot(session.id);
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    const pinned = replica.restoredFrom;
+    const snap =
+      pinned !== null && pinned >= session.compactedThrough
+        ? await this.#deps.log.snapshotAt(session.id, pinned)
+        : await this.#deps.log.latestSnapshot(session.id);
     return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data } : null;
   }
 
@@ -385,6 +438,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       app: session.meta.app,
       want,
       excludeHosts: [...active.map((r) => r.hostId), ...session.quarantinedHosts],
+      excludeAdmissions: active.map((r) => r.admissionId),
     });
     for (const view of plan.chosen) {
       const node = this.nodes.get(view.nodeId);
@@ -394,10 +448,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         replicaId,
         nodeId: node.nodeId,
         hostId: node.hostId,
+        admissionId: node.admissionId,
         state: 'starting',
         catchUpTo: session.headSeq,
         appliedSeq: 0,
         stateHash: null,
+        restoredFrom: session.snapshot?.seq ?? null,
         transport: null,
         producer: null,
         createdAt: this.#now(),
@@ -435,6 +491,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   // ------------------------------------------------------------------ health
 
   #healthTick(): void {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    this.#healthTickNow()
+      .catch((err: unknown) => log.error({ err }, 'health tick failed'))
+      .finally(() => {
+        this.#ticking = false;
+      });
+  }
+
+  async #healthTickNow(): Promise<void> {
     const now = this.#now();
     for (const node of this.nodes.all()) {
       if (now - node.lastHeartbeatAt > this.#deps.config.nodeDeadAfterMs) {
@@ -452,7 +518,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           changed = true;
         }
       }
-      changed = this.#voteOnState(session) || changed;
+      changed = (await this.#voteOnState(session)) || changed;
+      if (this.#closed || session.closed) continue;
       if (changed) this.#reconcile(session);
       else this.emit('sessionupdate', session.info(now));
       this.#maybeRequestSnapshot(session, now);
@@ -460,7 +527,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** Majority vote on state hashes at a common seq; the minority is quarantined and replaced. */
-  #voteOnState(session: Session): boolean {
+  async #voteOnState(session: Session): Promise<boolean> {
     const reports = session.health.hashReports();
     const vote = voteOnHashes(reports);
     if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
@@ -476,10 +543,19 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         hash,
         majorityHash: vote.majorityHash,
       };
+      this.emit('divergence', event);
+      if (await this.#blameSnapshot(session, r)) {
+        this.#removeReplica(
+          session,
+          r,
+          'diverged',
+          `diverged after restoring snapshot ${r.restoredFrom}; restarting from the one before`,
+        );
+        continue;
+      }
       log.error(event, 'replica diverged from the majority: quarantined and replaced');
       session.quarantinedHosts.add(r.hostId);
       r.state = 'quarantined';
-      this.emit('divergence', event);
       this.#removeReplica(
         session,
         r,
@@ -490,19 +566,49 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return true;
   }
 
-  /** Every `snapshotEvery` inputs, ask the most advanced live replica for a snapshot. */
+  /**
+   * A replica that diverged right after restoring the latest snapshot may be an
+   * honest host fed bad state: the snapshot is dropped (its log tail is still
+   * there) and the session falls back to the previous one. Returns true when the
+   * snapshot took the blame, so the host is not quarantined for it.
+   */
+  async #blameSnapshot(session: Session, r: ReplicaRecord): Promise<boolean> {
+    const from = r.restoredFrom;
+    if (from === null || session.snapshot?.seq !== from || from <= session.compactedThrough) return false;
+    await this.#deps.log.deleteSnapshots(session.id, { onlySeq: from });
+    const previous = await this.#deps.log.snapshotBefore(session.id, from);
+    session.snapshot = previous && { seq: previous.seq, stateHash: previous.stateHash };
+    log.error(
+      { sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, badSeq: from, fallback: previous?.seq ?? 0 },
+      'a replica restored from the latest snapshot diverged: snapshot dropped, falling back to the previous one',
+    );
+    return true;
+  }
+
+  /**
+   * Every `snapshotEvery` inputs, ask every healthy live replica for its state
+   * at the current head; see onSnapshot for how the answers are trusted. A
+   * checkpoint that found no quorum in time is dropped and a new one asked.
+   */
   #maybeRequestSnapshot(session: Session, now: number): void {
+    if (this.#storingSnapshot.has(session.id)) return;
+    const pending = session.checkpoint;
+    if (pending) {
+      if (now - pending.requestedAt < SNAPSHOT_CHECKPOINT_TIMEOUT_MS) return;
+      log.warn({ sessionId: session.id, seq: pending.seq }, 'snapshot checkpoint found no quorum in time; dropped');
+      session.checkpoint = null;
+    }
     const since = session.headSeq - (session.snapshot?.seq ?? 0);
     if (since < this.#deps.config.snapshotEvery) return;
-    if (session.snapshotRequestedAt !== null && now - session.snapshotRequestedAt < 10_000) return;
-    const candidates = session
+    const targets = session
       .activeReplicas()
-      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy')
-      .sort((a, b) => b.appliedSeq - a.appliedSeq);
-    const pick = candidates[0];
-    if (!pick) return;
-    session.snapshotRequestedAt = now;
-    this.nodes.get(pick.nodeId)?.notify({ type: 'replica.snapshotRequest', replicaId: pick.replicaId });
+      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy');
+    if (new Set(targets.map((r) => r.hostId)).size < snapshotQuorum(session.meta.replicationFactor)) return;
+    const seq = session.headSeq;
+    session.checkpoint = new SnapshotCheckpoint(seq, targets, session.meta.replicationFactor, now);
+    for (const r of targets) {
+      this.nodes.get(r.nodeId)?.notify({ type: 'replica.snapshotRequest', replicaId: r.replicaId, seq });
+    }
   }
 
   close(): void {

@@ -3,16 +3,21 @@
 import type { types } from 'mediasoup';
 import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
+import type { SnapshotCheckpoint } from './snapshot-checkpoint.js';
 
 export interface ReplicaRecord {
   replicaId: string;
   nodeId: string;
   hostId: string;
+  /** The join token its node was admitted by (placement spreads a session over these too). */
+  admissionId: string;
   state: ReplicaState;
   /** The head seq when it was assigned: it is live once it applied this far. */
   catchUpTo: number;
   appliedSeq: number;
   stateHash: string | null;
+  /** The stored snapshot it started from (its seq), or null when it replayed from the first input. */
+  restoredFrom: number | null;
   transport: types.WebRtcTransport | null;
   producer: types.Producer | null;
   createdAt: number;
@@ -39,10 +44,16 @@ export class Session {
    * `meta.width/height` stay the creation size every replica starts from.
    */
   surface: { width: number; height: number };
-  /** Latest stored snapshot; the log holds nothing at or below `snapshot.seq` once compacted. */
+  /** Latest quorum-confirmed snapshot: where new replicas start. */
   snapshot: { seq: number; stateHash: string } | null = null;
-  /** A snapshot was asked of a replica and not yet delivered (and since when). */
-  snapshotRequestedAt: number | null = null;
+  /**
+   * The log holds nothing at or below this seq. It trails `snapshot`: the log is
+   * truncated only behind the previous confirmed snapshot, so a replica that
+   * cannot use the latest one can still start from the one before plus the log.
+   */
+  compactedThrough = 0;
+  /** The snapshot checkpoint asked of the replicas and not yet decided. */
+  checkpoint: SnapshotCheckpoint | null = null;
   /** Hosts whose replica diverged from the majority: never placed in this session again. */
   readonly quarantinedHosts = new Set<string>();
   #replicaCounter = 0;

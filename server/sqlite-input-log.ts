@@ -58,6 +58,9 @@ interface Statements {
   getSnapshot: Statement<[string, number], SnapshotRow>;
   insertSnapshot: Statement<[string, number, string, Buffer, number]>;
   latestSnapshot: Statement<[string], SnapshotRow>;
+  snapshotBefore: Statement<[string, number], SnapshotRow>;
+  deleteSnapshotsBefore: Statement<[string, number]>;
+  deleteSnapshot: Statement<[string, number]>;
   truncate: Statement<[string, number]>;
 }
 
@@ -88,6 +91,11 @@ function prepare(db: SqliteDatabase): Statements {
     latestSnapshot: db.prepare(
       'SELECT seq, state_hash, data, created_at FROM snapshots WHERE session_id = ? ORDER BY seq DESC LIMIT 1',
     ),
+    snapshotBefore: db.prepare(
+      'SELECT seq, state_hash, data, created_at FROM snapshots WHERE session_id = ? AND seq < ? ORDER BY seq DESC LIMIT 1',
+    ),
+    deleteSnapshotsBefore: db.prepare('DELETE FROM snapshots WHERE session_id = ? AND seq < ?'),
+    deleteSnapshot: db.prepare('DELETE FROM snapshots WHERE session_id = ? AND seq = ?'),
     truncate: db.prepare('DELETE FROM inputs WHERE session_id = ? AND seq <= ?'),
   };
 }
@@ -169,6 +177,18 @@ export class SqliteInputLog implements InputLog {
     return settle(() => this.latestSnapshotNow(sessionId));
   }
 
+  snapshotAt(sessionId: string, seq: number): Promise<StoredSnapshot | null> {
+    return settle(() => this.snapshotAtNow(sessionId, seq));
+  }
+
+  snapshotBefore(sessionId: string, seq: number): Promise<StoredSnapshot | null> {
+    return settle(() => this.snapshotBeforeNow(sessionId, seq));
+  }
+
+  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): Promise<number> {
+    return settle(() => this.deleteSnapshotsNow(sessionId, range));
+  }
+
   truncateThrough(sessionId: string, uptoSeq: number): Promise<number> {
     return settle(() => this.truncateThroughNow(sessionId, uptoSeq));
   }
@@ -221,6 +241,25 @@ export class SqliteInputLog implements InputLog {
     this.assertOpen();
     const row = this.stmts.latestSnapshot.get(sessionId);
     return row ? toSnapshot(sessionId, row) : null;
+  }
+
+  private snapshotAtNow(sessionId: string, seq: number): StoredSnapshot | null {
+    this.assertOpen();
+    const row = this.stmts.getSnapshot.get(sessionId, seq);
+    return row ? toSnapshot(sessionId, row) : null;
+  }
+
+  private snapshotBeforeNow(sessionId: string, seq: number): StoredSnapshot | null {
+    this.assertOpen();
+    const row = this.stmts.snapshotBefore.get(sessionId, seq);
+    return row ? toSnapshot(sessionId, row) : null;
+  }
+
+  private deleteSnapshotsNow(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): number {
+    this.assertOpen();
+    return 'beforeSeq' in range
+      ? this.stmts.deleteSnapshotsBefore.run(sessionId, range.beforeSeq).changes
+      : this.stmts.deleteSnapshot.run(sessionId, range.onlySeq).changes;
   }
 
   private truncateThroughNow(sessionId: string, uptoSeq: number): number {

@@ -5,13 +5,14 @@
 import { join } from 'node:path';
 import { OPERATOR_OWNER } from './access.js';
 import { openDatabase } from './database.js';
-import { TokenStore, newSecret } from './token-store.js';
+import { HostTokens, type AdmittedHost, type HostCaps } from './host-tokens.js';
+import { TokenStore, newSecret, type Issued } from './token-store.js';
 
 export function databaseFile(dataDir: string): string {
   return join(dataDir, 'lockstep.sqlite');
 }
 
-/** A fresh random secret (192 bits), e.g. for LOCKSTEP_JOIN_TOKEN. */
+/** A fresh random secret (192 bits), e.g. for LOCKSTEP_OWNER_TOKEN or a development-mode shared join token. */
 export function generateSecret(): string {
   return newSecret('owner').replace(/^lso_/, 'lsj_');
 }
@@ -49,4 +50,18 @@ export function rotateOperatorToken(
 /** Revokes every node credential: each node must re-join with the (new) join token. */
 export function revokeNodeCredentials(dataDir: string): number {
   return withStore(dataDir, (store) => store.revokeWhere({ kind: 'node' }).length);
+}
+
+/** Admits one machine: a join token bound to `hostId` (printed once; only its hash is stored). */
+export function admitHost(dataDir: string, hostId: string, caps: HostCaps, ttlDays?: number): Issued {
+  return withStore(dataDir, (store) => new HostTokens(store).issue(hostId, caps, ttlDays));
+}
+
+export function listHosts(dataDir: string): AdmittedHost[] {
+  return withStore(dataDir, (store) => new HostTokens(store).list());
+}
+
+/** Revokes a host's join token and its nodes' credentials; a running server drops those nodes within seconds. */
+export function revokeHost(dataDir: string, hostId: string): number {
+  return withStore(dataDir, (store) => new HostTokens(store).revoke(hostId).length);
 }

@@ -6,7 +6,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { LIMITS } from '../protocol/limits.js';
 import type { SqliteDatabase } from './database.js';
 
-export type TokenKind = 'owner' | 'share' | 'node';
+/** `host`: a per-host join token (the operator's admission of one machine); `node`: a node's own credential. */
+export type TokenKind = 'owner' | 'share' | 'node' | 'host';
 /** `admin` is an operator's owner token (may create other owners, revoke node credentials). */
 export type TokenRole = 'admin' | 'control' | 'view' | 'node';
 
@@ -16,6 +17,13 @@ export interface TokenRecord {
   owner: string;
   sessionId: string | null;
   nodeId: string | null;
+  /** host and node tokens: the host the operator admitted (a node's host id comes from here, not from the node). */
+  hostId: string | null;
+  /** Operator caps on what nodes of this host may claim (null: no cap). */
+  maxReplicas: number | null;
+  maxCores: number | null;
+  /** A node credential: the host token it was issued under (revoking that revokes this). */
+  parentId: string | null;
   role: TokenRole;
   /** Where it came from: env, bootstrap, rotated, issued, share, join. */
   label: string;
@@ -32,6 +40,10 @@ export interface IssueRequest {
   ttlMs: number;
   sessionId?: string;
   nodeId?: string;
+  hostId?: string | null;
+  maxReplicas?: number | null;
+  maxCores?: number | null;
+  parentId?: string | null;
 }
 
 export interface Issued {
@@ -46,6 +58,10 @@ interface Row {
   owner: string;
   session_id: string | null;
   node_id: string | null;
+  host_id: string | null;
+  max_replicas: number | null;
+  max_cores: number | null;
+  parent_id: string | null;
   role: TokenRole;
   label: string;
   hash: string;
@@ -54,7 +70,7 @@ interface Row {
   revoked_at: number | null;
 }
 
-const PREFIX: Record<TokenKind, string> = { owner: 'lso', share: 'lss', node: 'lsn' };
+const PREFIX: Record<TokenKind, string> = { owner: 'lso', share: 'lss', node: 'lsn', host: 'lsh' };
 /** Expired or revoked rows are kept this long (audit), then purged so the table stays bounded. */
 const PURGE_AFTER_MS = 30 * 24 * 3600_000;
 
@@ -74,6 +90,10 @@ function toRecord(r: Row): TokenRecord {
     owner: r.owner,
     sessionId: r.session_id,
     nodeId: r.node_id,
+    hostId: r.host_id,
+    maxReplicas: r.max_replicas,
+    maxCores: r.max_cores,
+    parentId: r.parent_id,
     role: r.role,
     label: r.label,
     createdAt: r.created_at,
@@ -117,8 +137,9 @@ export class TokenStore {
     const expiresAt = now + req.ttlMs;
     this.#db
       .prepare(
-        `INSERT INTO tokens (id, kind, owner, session_id, node_id, role, label, hash, created_at, expires_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO tokens (id, kind, owner, session_id, node_id, host_id, max_replicas, max_cores, parent_id,
+                             role, label, hash, created_at, expires_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         id,
@@ -126,6 +147,10 @@ export class TokenStore {
         req.owner,
         req.sessionId ?? null,
         req.nodeId ?? null,
+        req.hostId ?? null,
+        req.maxReplicas ?? null,
+        req.maxCores ?? null,
+        req.parentId ?? null,
         req.role,
         req.label,
         tokenDigest(secret).toString('hex'),
@@ -209,6 +234,8 @@ export class TokenStore {
     owner?: string;
     kind?: TokenKind;
     nodeId?: string;
+    hostId?: string;
+    parentId?: string;
     label?: string;
     exceptId?: string;
   }): string[] {
@@ -225,6 +252,14 @@ export class TokenStore {
     if (filter.nodeId !== undefined) {
       clauses.push('node_id = ?');
       args.push(filter.nodeId);
+    }
+    if (filter.hostId !== undefined) {
+      clauses.push('host_id = ?');
+      args.push(filter.hostId);
+    }
+    if (filter.parentId !== undefined) {
+      clauses.push('parent_id = ?');
+      args.push(filter.parentId);
     }
     if (filter.label !== undefined) {
       clauses.push('label = ?');

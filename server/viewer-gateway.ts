@@ -16,7 +16,7 @@ import {
   type ViewerServerToClient,
 } from '../protocol/signalling.js';
 import { APP_TITLES } from '../render/app-catalog.js';
-import type { ViewerIdentity } from './access.js';
+import { scopedClientId, type ViewerIdentity } from './access.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
@@ -227,7 +227,7 @@ class ViewerConnection {
         this.#canSee(msg.sessionId);
         if (this.#sessionId && this.#sessionId !== msg.sessionId) this.#leave();
         this.#sessionId = msg.sessionId;
-        this.#clientId = msg.clientId;
+        this.#clientId = scopedClientId(this.#identity, msg.clientId);
         await this.#socket.join(room(msg.sessionId));
         // A fresh health view for the newcomer: every replica reports now, not at its next tick.
         manager.requestStatus(msg.sessionId);
@@ -235,7 +235,7 @@ class ViewerConnection {
         return {
           session: manager.info(msg.sessionId),
           routerRtpCapabilities: router.rtpCapabilities,
-          lastClientSeq: await manager.lastClientSeq(msg.sessionId, msg.clientId),
+          lastClientSeq: await manager.lastClientSeq(msg.sessionId, this.#clientId),
           role: this.#identity.role,
         };
       }

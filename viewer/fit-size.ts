@@ -23,3 +23,43 @@ export function fitSize(availWidth: number, availHeight: number): Size {
 export function needsResize(current: Size, wanted: Size): boolean {
   return Math.abs(current.width - wanted.width) > 2 || Math.abs(current.height - wanted.height) > 2;
 }
+
+/** Space below the stage for the replica bar and status line (matches the stage's CSS height cap). */
+const CHROME_BELOW_PX = 230;
+const COMPACT_MARGIN_PX = 8;
+/** The visual viewport this much shorter than the layout viewport: an on-screen keyboard is open. */
+const KEYBOARD_MIN_PX = 120;
+
+/** Where the stage is and what the browser shows, in CSS pixels. */
+export interface FitSpace {
+  fullscreen: boolean;
+  /** A small screen (viewer.css's compact layout). */
+  compact: boolean;
+  wrapWidth: number;
+  /** The stage container's height (used in fullscreen). */
+  wrapHeight: number;
+  /** The stage container's top in the document. */
+  wrapTop: number;
+  /** window.innerHeight: the layout viewport. */
+  layoutHeight: number;
+  /** visualViewport.height × scale: what is visible, less the on-screen keyboard (pinch zoom left out). */
+  visibleHeight: number;
+}
+
+/** The on-screen keyboard takes the bottom of the visual viewport (the layout viewport stays). */
+export function keyboardOpen(s: Pick<FitSpace, 'layoutHeight' | 'visibleHeight'>): boolean {
+  return s.layoutHeight - s.visibleHeight > KEYBOARD_MIN_PX;
+}
+
+/**
+ * The space to fit the app into. Desktop: the window below the header, above
+ * the replica bar. Small screens: what is visible from the stage down (the
+ * replica bar goes below the fold), or the whole visible height above an open
+ * keyboard (the page then scrolls the stage to the top).
+ */
+export function fitArea(s: FitSpace): Size {
+  if (s.fullscreen) return { width: s.wrapWidth, height: s.wrapHeight };
+  if (!s.compact) return { width: s.wrapWidth, height: s.layoutHeight - CHROME_BELOW_PX };
+  if (keyboardOpen(s)) return { width: s.wrapWidth, height: s.visibleHeight - COMPACT_MARGIN_PX };
+  return { width: s.wrapWidth, height: s.visibleHeight - Math.max(0, s.wrapTop) - COMPACT_MARGIN_PX };
+}

@@ -1,16 +1,22 @@
-// Captures keyboard, mouse, wheel and paste on the focusable stage and turns
-// them into InputEvents in app coordinates. Browser shortcuts (reload,
-// devtools, paste) stay with the browser; everything else is kept from it so
-// keys don't scroll or navigate the page.
+// Captures keyboard, mouse, touch, wheel and paste on the stage and turns
+// them into InputEvents in app coordinates. Focus sits in the stage's hidden
+// textarea (soft-keyboard.ts) so phones raise their keyboard. Browser
+// shortcuts (reload, devtools, paste) stay with the browser; everything else
+// is kept from it so keys don't scroll or navigate the page.
 import { LIMITS } from '../protocol/limits.js';
 import type { InputEvent, PointerInput } from '../protocol/input.js';
+import type { TouchMode } from '../protocol/session.js';
 import { mapToApp, type AppSize } from './coords.js';
 import { keyDisposition, keyInput, modsOf } from './key-mapping.js';
+import { SoftKeyboard } from './soft-keyboard.js';
+import { TouchGestures, type TouchPoint } from './touch-gestures.js';
 
 export interface InputCaptureOptions {
   /** The cropping container: focusable, shows exactly the app surface. */
   stage: HTMLElement;
   appSize: () => AppSize;
+  /** Phone gestures (text apps) or the raw pointer (drawing apps). */
+  touchMode: () => TouchMode;
   send: (event: InputEvent) => void;
   /** A user-visible problem (e.g. a paste too large). */
   onError: (message: string) => void;
@@ -28,10 +34,23 @@ export class InputCapture {
   /** The touch/pen pointer being tracked (the primary one; extra fingers are ignored). */
   private touchPointer: number | null = null;
   private readonly cleanups: Array<() => void> = [];
+  private readonly soft: SoftKeyboard;
+  private readonly gestures: TouchGestures;
 
   constructor(private readonly opts: InputCaptureOptions) {
     const { stage } = opts;
     if (!stage.hasAttribute('tabindex')) stage.tabIndex = 0;
+    this.soft = new SoftKeyboard({ stage, send: opts.send });
+    this.cleanups.push(() => this.soft.dispose());
+    this.gestures = new TouchGestures({
+      send: opts.send,
+      setTimer: (fn, ms) => {
+        const t = setTimeout(fn, ms);
+        return () => clearTimeout(t);
+      },
+      now: () => performance.now(),
+      onCaretMoved: () => this.soft.reset(),
+    });
     this.listen(stage, 'keydown', (e) => this.onKey(e, 'down'));
     this.listen(stage, 'keyup', (e) => this.onKey(e, 'up'));
     // No browser panning or pinch-zoom on the stage: touches are app input.
@@ -43,22 +62,25 @@ export class InputCapture {
     });
     this.listen(stage, 'pointermove', (e) => this.onTouch(e, 'move'));
     this.listen(stage, 'pointerup', (e) => this.onTouch(e, 'up'));
-    this.listen(stage, 'pointercancel', (e) => this.onTouch(e, 'up'));
+    this.listen(stage, 'pointercancel', (e) => this.onTouch(e, 'up', true));
     this.listen(stage, 'mousedown', (e) => this.onMouse(e, 'down'));
     this.listen(stage, 'mousemove', (e) => this.onMouse(e, 'move'));
     this.listen(stage, 'mouseup', (e) => this.onMouse(e, 'up'));
     this.listen(stage, 'contextmenu', (e) => e.preventDefault());
     this.listen(stage, 'wheel', (e) => this.onWheel(e), { passive: false });
     this.listen(document, 'paste', (e) => this.onPaste(e));
-    this.listen(stage, 'blur', () => this.releaseAll());
+    this.listen(stage, 'focusout', (e) => {
+      if (!(e.relatedTarget instanceof Node && stage.contains(e.relatedTarget))) this.releaseAll();
+    });
     this.listen(window, 'blur', () => this.releaseAll());
     this.listen(document, 'visibilitychange', () => {
       if (document.visibilityState === 'hidden') this.releaseAll();
     });
   }
 
+  /** Focuses the hidden textarea: keys and soft-keyboard text both arrive through it. */
   focus(): void {
-    this.opts.stage.focus({ preventScroll: true });
+    this.soft.focus();
   }
 
   /** Releases every key and button on every replica (stream switch, blur). */
@@ -66,6 +88,7 @@ export class InputCapture {
     this.heldKeys.clear();
     this.buttonsHeld = 0;
     this.touchPointer = null;
+    this.gestures.cancel();
     this.opts.send({ type: 'release-all' });
   }
 
@@ -90,6 +113,7 @@ export class InputCapture {
       if (keyDisposition(e) === 'browser') return;
       e.preventDefault();
       this.heldKeys.add(id);
+      this.soft.reset(); // the app's caret or text changed without the textarea
       this.opts.send(keyInput(e, 'down'));
       return;
     }
@@ -99,8 +123,14 @@ export class InputCapture {
   }
 
   /** Touch and pen: pointer events become pointer inputs (down/move/up) of the primary pointer. */
-  private onTouch(e: PointerEvent, action: PointerInput['action']): void {
-    if (e.pointerType === 'mouse' || !e.isPrimary) return;
+  private onTouch(e: PointerEvent, action: PointerInput['action'], cancelled = false): void {
+    if (e.pointerType === 'mouse') return;
+    const text = e.pointerType === 'touch' && this.opts.touchMode() === 'text';
+    if (!e.isPrimary) {
+      // A second finger: not a one-finger gesture any more.
+      if (text && action === 'down') this.gestures.cancel();
+      return;
+    }
     this.lastTouchAt = performance.now();
     if (action === 'down') {
       this.touchPointer = e.pointerId;
@@ -113,6 +143,13 @@ export class InputCapture {
     e.preventDefault();
     if (action === 'up') this.touchPointer = null;
     const p = this.toApp(e);
+    if (text) {
+      const point: TouchPoint = { x: p.x, y: p.y, clientX: e.clientX, clientY: e.clientY };
+      if (cancelled) this.gestures.cancel();
+      else this.gestures[action](point);
+      return;
+    }
+    if (action === 'down') this.soft.reset();
     const input: PointerInput = {
       type: 'pointer',
       action,
@@ -134,6 +171,7 @@ export class InputCapture {
     if (action === 'down') {
       e.preventDefault(); // no text selection or image drag; focus by hand instead
       this.focus();
+      this.soft.reset(); // a click may move the app's caret
     } else if (action === 'up') {
       e.preventDefault();
     } else if (!p.inside && e.buttons === 0) {
@@ -176,7 +214,8 @@ export class InputCapture {
   }
 
   private onPaste(e: ClipboardEvent): void {
-    if (document.activeElement !== this.opts.stage) return;
+    const active = document.activeElement;
+    if (active !== this.opts.stage && !this.soft.contains(active)) return;
     e.preventDefault();
     const text = e.clipboardData?.getData('text/plain') ?? '';
     if (text.length === 0) return;

@@ -1,7 +1,8 @@
 // Turns keyboard events into `key` inputs and decides which shortcuts stay
 // with the browser. Pure (takes a plain subset of KeyboardEvent) for tests.
 import { LIMITS } from '../protocol/limits.js';
-import type { KeyInput, Modifiers } from '../protocol/input.js';
+import { NO_MODS, type InputEvent, type KeyInput, type Modifiers } from '../protocol/input.js';
+import { graphemes, type TextEdit } from './text-edit.js';
 
 export interface KeyLike {
   key: string;
@@ -28,7 +29,8 @@ const FUNCTION_KEYS_FOR_BROWSER = new Set(['F5', 'F11', 'F12']);
 
 /** Browser shortcuts the viewer must not swallow. Everything else goes to the app. */
 export function keyDisposition(e: KeyLike): KeyDisposition {
-  if (e.isComposing || e.key === 'Process') return 'browser';
+  // IME and soft-keyboard keys: their text arrives as input events on the hidden textarea (soft-keyboard.ts).
+  if (e.isComposing || e.key === 'Process' || e.key === 'Unidentified') return 'browser';
   if (FUNCTION_KEYS_FOR_BROWSER.has(e.key)) return 'browser';
   const accel = e.ctrlKey || e.metaKey;
   const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
@@ -42,31 +44,13 @@ export function keyDisposition(e: KeyLike): KeyDisposition {
   return 'app';
 }
 
-let segmenter: Intl.Segmenter | null | undefined;
-
-/** Counts user-perceived characters; falls back to code points without Intl.Segmenter. */
-function graphemeCount(s: string): number {
-  if (segmenter === undefined) {
-    segmenter =
-      typeof Intl !== 'undefined' && 'Segmenter' in Intl
-        ? new Intl.Segmenter(undefined, { granularity: 'grapheme' })
-        : null;
-  }
-  if (segmenter) {
-    let n = 0;
-    for (const _ of segmenter.segment(s)) n++;
-    return n;
-  }
-  return [...s].length;
-}
-
 /**
  * The text a key produces: its `key` when that is one printable grapheme and
  * no accelerator is held (Ctrl+A types nothing; AltGr = Ctrl+Alt still types).
  */
 export function producedText(e: KeyLike): string | undefined {
   if (e.key.length === 0 || e.key.length > LIMITS.maxKeyLength) return undefined;
-  if (graphemeCount(e.key) !== 1) return undefined; // "Enter", "Dead", "ArrowLeft"…
+  if (graphemes(e.key).length !== 1) return undefined; // "Enter", "Dead", "ArrowLeft"…
   // eslint-disable-next-line no-control-regex -- control characters produce no text
   if (/^[\u0000-\u001f\u007f-\u009f]$/.test(e.key)) return undefined;
   const altGr = e.ctrlKey && e.altKey;
@@ -88,4 +72,85 @@ export function keyInput(e: KeyLike, action: 'down' | 'up'): KeyInput {
     if (e.repeat) input.repeat = true;
   }
   return input;
+}
+
+/** Keys a soft keyboard's edits are replayed with (text-edit.ts). */
+export type EditingKey = 'Backspace' | 'Delete' | 'Enter' | 'ArrowLeft' | 'ArrowRight';
+
+/** A press and release of a named key, as a hardware keyboard would send them. */
+export function namedKeyTap(key: EditingKey): KeyInput[] {
+  const down: KeyInput = { type: 'key', action: 'down', key, code: key, mods: { ...NO_MODS } };
+  return [down, { ...down, action: 'up' }];
+}
+
+/**
+ * Text from a soft keyboard or an IME as key presses carrying `text`, the
+ * form apps already type: one press per character (a newline is Enter).
+ * `code` is empty, as no physical key was pressed; a character longer than
+ * the key limit is split by code point with `key` "Unidentified".
+ */
+export function textTaps(text: string): KeyInput[] {
+  const out: KeyInput[] = [];
+  const press = (chunk: string, single: boolean): void => {
+    const down: KeyInput = {
+      type: 'key',
+      action: 'down',
+      key: single ? chunk : 'Unidentified',
+      code: '',
+      text: chunk,
+      mods: { ...NO_MODS },
+    };
+    out.push(down, { type: 'key', action: 'up', key: down.key, code: '', mods: { ...NO_MODS } });
+  };
+  for (const g of graphemes(text)) {
+    if (g === '\n') {
+      out.push(...namedKeyTap('Enter'));
+      continue;
+    }
+    if (g.length <= LIMITS.maxKeyLength) {
+      press(g, true);
+      continue;
+    }
+    // A pathological cluster (stacked combining marks): split by code point.
+    let chunk = '';
+    for (const cp of g) {
+      if (chunk.length + cp.length > LIMITS.maxKeyLength) {
+        press(chunk, false);
+        chunk = '';
+      }
+      chunk += cp;
+    }
+    if (chunk) press(chunk, false);
+  }
+  return out;
+}
+
+/** Inserts longer than this (a clipboard suggestion, a phrase) go as one paste, not a press per character. */
+export const LONG_INSERT_GRAPHEMES = 32;
+
+/**
+ * A soft-keyboard edit (text-edit.ts) as the inputs that make it at the app's
+ * caret: Backspace/Delete presses, the text typed (or pasted when long), arrows.
+ */
+export function editInputs(edit: TextEdit): InputEvent[] {
+  const out: InputEvent[] = [];
+  for (let i = 0; i < edit.deleteBackward; i++) out.push(...namedKeyTap('Backspace'));
+  for (let i = 0; i < edit.deleteForward; i++) out.push(...namedKeyTap('Delete'));
+  const chars = graphemes(edit.insert);
+  if (chars.length > LONG_INSERT_GRAPHEMES) {
+    let chunk = '';
+    for (const g of chars) {
+      if (chunk.length + g.length > LIMITS.maxPasteChars) {
+        out.push({ type: 'paste', text: chunk });
+        chunk = '';
+      }
+      chunk += g;
+    }
+    if (chunk) out.push({ type: 'paste', text: chunk });
+  } else {
+    out.push(...textTaps(edit.insert));
+  }
+  const arrow = edit.caretMove < 0 ? 'ArrowLeft' : 'ArrowRight';
+  for (let i = 0; i < Math.abs(edit.caretMove); i++) out.push(...namedKeyTap(arrow));
+  return out;
 }

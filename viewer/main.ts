@@ -6,13 +6,9 @@ import { idleHook, installHook } from './lockstep-hook.js';
 import { showSessionList } from './session-list-view.js';
 import { showSession } from './session-view.js';
 import { h } from './dom.js';
+import { checkToken, decideTokenIntake } from './token-intake.js';
 
 const TOKEN_KEY = 'lockstep.token';
-
-/** Owner tokens are `lso_…`; operator-chosen ones (LOCKSTEP_OWNER_TOKEN) have no prefix rule, share links are `lss_…`. */
-function isOwnerToken(token: string): boolean {
-  return !token.startsWith('lss_');
-}
 
 function storedToken(): string | null {
   try {
@@ -31,20 +27,77 @@ function rememberToken(token: string): boolean {
   }
 }
 
-function start(): void {
-  const params = parseViewerParams(location.search, location.hash, storedToken());
-  const fromUrl = new URLSearchParams(location.search).get('token');
-  // Only an owner token is remembered: opening someone's share link must not
-  // replace it. Once remembered it leaves the address bar (history, screenshots).
-  if (params.token && fromUrl === params.token && isOwnerToken(params.token) && rememberToken(params.token)) {
-    const q = new URLSearchParams(location.search);
-    q.delete('token');
-    const rest = q.toString();
-    history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
-  }
+function stripTokenFromUrl(): void {
+  const q = new URLSearchParams(location.search);
+  q.delete('token');
+  const rest = q.toString();
+  history.replaceState(null, '', `${location.pathname}${rest ? `?${rest}` : ''}${location.hash}`);
+}
 
+/** A different owner token is remembered: the person chooses; nothing is replaced until they do. */
+function askAboutToken(
+  root: HTMLElement,
+  linkOwner: string,
+  storedOwner: string | null,
+): Promise<'tab' | 'replace' | 'ignore'> {
+  return new Promise((resolve) => {
+    const choose = (c: 'tab' | 'replace' | 'ignore') => () => {
+      panel.remove();
+      resolve(c);
+    };
+    const button = (id: string, label: string, c: 'tab' | 'replace' | 'ignore') => {
+      const b = h('button', { type: 'button', 'data-testid': id }, label);
+      b.addEventListener('click', choose(c));
+      return b;
+    };
+    const panel = h(
+      'section',
+      { class: 'token-ask', 'data-testid': 'token-ask', role: 'alertdialog' },
+      h('h2', {}, 'This link signs you in as someone else'),
+      h(
+        'p',
+        {},
+        `The link carries an owner token for “${linkOwner}”; this browser remembers ` +
+          (storedOwner === null ? 'another owner token.' : `the token of “${storedOwner}”.`) +
+          ' Only replace it if you trust who sent the link.',
+      ),
+      h(
+        'div',
+        { class: 'token-ask-actions' },
+        button('token-ask-ignore', 'Keep mine, ignore the link', 'ignore'),
+        button('token-ask-tab', `Use “${linkOwner}” in this tab only`, 'tab'),
+        button('token-ask-replace', `Replace mine with “${linkOwner}”`, 'replace'),
+      ),
+    );
+    root.prepend(panel);
+  });
+}
+
+/** The token this page connects with, after checking a `?token=` with the server (see token-intake.ts). */
+async function resolveToken(root: HTMLElement, urlToken: string | null): Promise<string | null> {
+  const stored = storedToken();
+  const check = urlToken === null ? null : await checkToken(urlToken);
+  const d = decideTokenIntake(urlToken, stored, check);
+  // Beside the app root, not in it: the views below replace the root's children.
+  if (d.notice)
+    root.before(h('p', { class: 'banner banner-warn', 'data-testid': 'token-notice', role: 'alert' }, d.notice));
+  if (d.store && d.use !== null && !rememberToken(d.use)) return d.use;
+  if (d.stripUrl) stripTokenFromUrl();
+  if (!d.ask || urlToken === null || check?.kind !== 'owner') return d.use;
+  const mine = stored === null ? null : await checkToken(stored);
+  const choice = await askAboutToken(root, check.owner, mine?.kind === 'owner' ? mine.owner : null);
+  if (choice === 'tab') return urlToken;
+  if (choice === 'replace' && rememberToken(urlToken)) stripTokenFromUrl();
+  else if (choice === 'ignore') stripTokenFromUrl();
+  return choice === 'replace' ? urlToken : stored;
+}
+
+async function start(): Promise<void> {
+  const params = parseViewerParams(location.search, location.hash);
   const root = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
-  const client = new SessionClient({ token: params.token });
+  const token = await resolveToken(root, params.token);
+
+  const client = new SessionClient({ token });
   const connDot = document.getElementById('conn-dot');
   client.on('state', ({ state, detail }) => {
     if (!connDot) return;
@@ -62,5 +115,6 @@ function start(): void {
   window.addEventListener('hashchange', () => location.reload());
 }
 
-if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start, { once: true });
-else start();
+const run = (): void => void start();
+if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', run, { once: true });
+else run();

@@ -5,14 +5,14 @@ import type { InputEvent } from '../protocol/input.js';
 import type { Banners } from './banners.js';
 import { copyFromApp, isCopyShortcut, type ClipboardCopyDeps } from './clipboard-copy.js';
 import { h } from './dom.js';
-import { fitSize, needsResize, type Size } from './fit-size.js';
+import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace, type Size } from './fit-size.js';
 import { StatsOverlay, type StatsSources } from './stats-overlay.js';
 import { viewerShortcut } from './viewer-shortcuts.js';
 
 /** Wait this long after the last window/layout change before resizing the app. */
 const FIT_DEBOUNCE_MS = 300;
-/** Space below the stage for the replica bar and status line (matches the stage's CSS height cap). */
-const CHROME_BELOW_PX = 230;
+/** Small screens (matches viewer.css): the stage takes the visible height, the replica bar goes below the fold. */
+const COMPACT_QUERY = '(max-width: 900px)';
 
 export interface SessionExtrasDeps {
   sessionId: string;
@@ -65,7 +65,23 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
     setFit(!fit),
   );
   const fullBtn = button('Fullscreen', 'Fullscreen (Ctrl+Shift+F)', 'fullscreen-button', () => toggleFullscreen());
-  d.toolbar.append(statsBtn, fitBtn, fullBtn);
+  const zoomBtn = button('Pinch zoom', 'Two fingers zoom the picture (local only, not sent)', 'zoom-button', () =>
+    setPinchZoom(!pinchZoom),
+  );
+  // Only touch screens pinch (a touchpad pinch arrives as Ctrl+wheel, which goes to the app).
+  zoomBtn.hidden = !window.matchMedia('(any-pointer: coarse)').matches;
+  d.toolbar.append(statsBtn, fitBtn, fullBtn, zoomBtn);
+
+  // ---------------------------------------------------------------- pinch zoom
+  // The browser zooms the page (the visual viewport): pointer mapping keeps
+  // working, the fit ignores it, one finger still goes to the app.
+  let pinchZoom = false;
+  const setPinchZoom = (onOff: boolean): void => {
+    pinchZoom = onOff;
+    zoomBtn.setAttribute('aria-pressed', String(onOff));
+    d.stage.style.touchAction = onOff ? 'pinch-zoom' : 'none';
+  };
+  setPinchZoom(false);
 
   // ---------------------------------------------------------------- stats
   const toggleStats = (show?: boolean): void => {
@@ -131,21 +147,30 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
   let debounce: ReturnType<typeof setTimeout> | null = null;
   let lastSent: Size | null = null;
 
-  const available = (): Size => {
-    if (document.fullscreenElement === d.stageWrap) {
-      return { width: d.stageWrap.clientWidth, height: d.stageWrap.clientHeight };
-    }
-    return { width: d.stageWrap.clientWidth, height: window.innerHeight - CHROME_BELOW_PX };
+  const space = (): FitSpace => {
+    const vv = window.visualViewport;
+    return {
+      fullscreen: document.fullscreenElement === d.stageWrap,
+      compact: window.matchMedia(COMPACT_QUERY).matches,
+      wrapWidth: d.stageWrap.clientWidth,
+      wrapHeight: d.stageWrap.clientHeight,
+      wrapTop: d.stageWrap.getBoundingClientRect().top + window.scrollY,
+      layoutHeight: window.innerHeight,
+      visibleHeight: vv ? vv.height * vv.scale : window.innerHeight,
+    };
   };
   const fitNow = (): void => {
     debounce = null;
     if (!fit || !d.canSendInput()) return;
-    const want = fitSize(available().width, available().height);
+    const area = fitArea(space());
+    const want = fitSize(area.width, area.height);
     const current = d.appSize();
     if (current.width <= 0 || !needsResize(current, want)) return;
     if (lastSent && !needsResize(lastSent, want) && needsResize(current, lastSent)) return; // already asked, frames pending
     lastSent = want;
     d.send({ type: 'resize', width: want.width, height: want.height });
+    // Keep the whole surface above the keyboard.
+    if (keyboardOpen(space())) d.stageWrap.scrollIntoView({ block: 'start' });
   };
   const scheduleFit = (): void => {
     if (!fit) return;
@@ -160,6 +185,13 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
     scheduleFit();
   };
   on(window, 'resize', scheduleFit);
+  on(window, 'orientationchange', scheduleFit);
+  // The on-screen keyboard shrinks the visual viewport only (the layout viewport stays).
+  const vv = window.visualViewport;
+  if (vv) {
+    vv.addEventListener('resize', scheduleFit);
+    cleanups.push(() => vv.removeEventListener('resize', scheduleFit));
+  }
   const onFullscreen = (): void => {
     fullBtn.textContent = document.fullscreenElement ? 'Exit fullscreen' : 'Fullscreen';
     scheduleFit();

@@ -1,7 +1,7 @@
 // The open-session page: wires the socket, input path and streams together
 // and renders the stage, replica bar, status line and banners.
 import type { ViewerNotification } from '../protocol/signalling.js';
-import type { SessionInfo } from '../protocol/session.js';
+import { touchModeOf, type SessionInfo } from '../protocol/session.js';
 import type { SessionClient } from './session-client.js';
 import { ViewerRequestError } from './request-error.js';
 import { acquireClientIdentity } from './client-identity.js';
@@ -101,6 +101,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   const capture = new InputCapture({
     stage,
     appSize: () => manager.appSize(),
+    touchMode: () => (session ? touchModeOf(session.app.name) : 'draw'),
     send: (e) => {
       if (!readOnly) sender.send(e);
     },
@@ -119,7 +120,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     stageWrap,
     toolbar,
     banners,
-    fit: opts.fit ?? false,
+    fit: (opts.fit ?? false) || prefersFit(),
     appSize: () => manager.appSize(),
     send: (e) => sender.send(e),
     canSendInput: () => manager.ready,
@@ -382,6 +383,11 @@ function renderReplicaBar(bar: HTMLElement, views: StreamView[]): void {
     );
   });
   bar.replaceChildren(...(chips.length ? chips : [h('span', { class: 'muted' }, 'No replicas yet')]));
+}
+
+/** Phones and small tablets open fitted: a desktop-sized surface scaled down is unreadable there. */
+function prefersFit(): boolean {
+  return window.matchMedia('(max-width: 900px), (pointer: coarse)').matches;
 }
 
 function describeReason(reason: string): string {

@@ -2,7 +2,7 @@
 import type { StreamMode } from './stream-manager.js';
 
 export interface ViewerParams {
-  /** Auth token: `?token=`, else the one remembered from an earlier visit. */
+  /** `?token=` as given (checked with the server before use: token-intake.ts), or null. */
   token: string | null;
   /** Session to open: `?session=<id>` or `#/s/<id>`; null shows the session list. */
   sessionId: string | null;
@@ -16,13 +16,13 @@ export interface ViewerParams {
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
 
-export function parseViewerParams(search: string, hash: string, storedToken: string | null): ViewerParams {
+export function parseViewerParams(search: string, hash: string): ViewerParams {
   const q = new URLSearchParams(search);
   const fromHash = /^#\/s\/([^/?#]+)/.exec(hash)?.[1];
   const rawSession = q.get('session') ?? (fromHash === undefined ? null : safeDecode(fromHash));
   const token = q.get('token');
   return {
-    token: token !== null && token !== '' ? token : storedToken,
+    token: token !== null && token !== '' ? token : null,
     sessionId: rawSession !== null && ID_PATTERN.test(rawSession) ? rawSession : null,
     mode: q.get('mode') === 'hot' ? 'hot' : 'warm',
     debug: q.has('debug'),

@@ -1,14 +1,16 @@
 // Real processes for the browser-level benchmarks: a server, renderer nodes
-// and viewers, all started through test/helpers (stopAll() ends them; the
-// helpers supply the owner and join tokens), plus /proc readers for CPU and
-// memory.
+// and viewers, all started through the product's launcher in scripts/lib
+// (stopAll() ends them; it supplies the owner and join tokens), plus /proc
+// readers for CPU and memory.
 import { readdirSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import type { SessionInfo } from '../../protocol/session.js';
-import { startNode, startServer, type Proc, type ServerProc } from '../../test/helpers/processes.js';
-import { getSession, TestViewer, waitFor } from '../../test/helpers/viewer-client.js';
-import { openViewer } from '../../test/helpers/viewer-page.js';
+import { startNode, startServer, type Proc, type ServerProc } from '../../scripts/lib/launcher.js';
+import { getSession } from '../../scripts/lib/session-rest.js';
+import { ViewerClient } from '../../scripts/lib/viewer-client.js';
+import { waitFor } from '../../scripts/lib/wait-for.js';
+import { openViewer } from '../../scripts/lib/viewer-page.js';
 
 export interface Cluster {
   server: ServerProc;
@@ -32,8 +34,8 @@ export async function startClusterNode(c: Cluster, hostId: string): Promise<Proc
   return node;
 }
 
-export function connectViewer(c: Cluster): Promise<TestViewer> {
-  return TestViewer.connect(c.url, c.token);
+export function connectViewer(c: Cluster): Promise<ViewerClient> {
+  return ViewerClient.connect(c.url, c.token);
 }
 
 export function fetchSession(c: Cluster, sessionId: string): Promise<SessionInfo> {
@@ -51,7 +53,7 @@ export function fullStrength(s: SessionInfo, replicas: number, maxLag = 0): bool
 
 export async function createSession(
   c: Cluster,
-  viewer: TestViewer,
+  viewer: ViewerClient,
   opts: { width: number; height: number; replicationFactor: number; live?: number },
 ): Promise<string> {
   const { live, ...create } = opts;
@@ -67,7 +69,7 @@ export async function createSession(
   return sessionId;
 }
 
-/** Opens the viewer on a session with the owner token (openViewer of test/helpers). */
+/** Opens the viewer on a session with the owner token (openViewer of scripts/lib/viewer-page.ts). */
 export function openBenchViewer(page: Page, c: Cluster, sessionId: string, mode: 'hot' | 'warm'): Promise<void> {
   return openViewer(page, c.url, sessionId, mode, c.token);
 }

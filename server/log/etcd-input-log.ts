@@ -246,8 +246,43 @@ export class EtcdInputLog implements InputLog {
   async latestSnapshot(sessionId: string): Promise<StoredSnapshot | null> {
     this.#assertOpen();
     const latest = await this.#latestMeta(sessionId);
-    if (!latest) return null;
-    const { seq, meta } = latest;
+    return latest && this.#loadSnapshot(sessionId, latest.seq, latest.meta);
+  }
+
+  async snapshotAt(sessionId: string, seq: number): Promise<StoredSnapshot | null> {
+    this.#assertOpen();
+    const meta = await this.#snapshotMeta(sessionId, this.#snapMetaKey(sessionId, seq));
+    return meta && this.#loadSnapshot(sessionId, seq, meta);
+  }
+
+  async snapshotBefore(sessionId: string, seq: number): Promise<StoredSnapshot | null> {
+    this.#assertOpen();
+    const before = await this.#latestMeta(sessionId, seq);
+    return before && this.#loadSnapshot(sessionId, before.seq, before.meta);
+  }
+
+  async deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): Promise<number> {
+    this.#assertOpen();
+    // Meta first: once it is gone no reader looks for the bytes, which go next.
+    if ('beforeSeq' in range) {
+      const metas = { start: this.#snapMetaKey(sessionId, 0), end: this.#snapMetaKey(sessionId, range.beforeSeq) };
+      const datas = {
+        start: this.#snapDataPrefix(sessionId, 0),
+        end: this.#snapDataPrefix(sessionId, range.beforeSeq),
+      };
+      const res = await this.#call('delete snapshots', () => this.#client.delete().inRange(metas).exec());
+      await this.#call('delete snapshots', () => this.#client.delete().inRange(datas).exec());
+      return Number(res.deleted);
+    }
+    const metaKey = this.#snapMetaKey(sessionId, range.onlySeq);
+    const res = await this.#call('delete snapshot', () => this.#client.delete().key(metaKey).exec());
+    await this.#call('delete snapshot', () =>
+      this.#client.delete().prefix(this.#snapDataPrefix(sessionId, range.onlySeq)).exec(),
+    );
+    return Number(res.deleted);
+  }
+
+  async #loadSnapshot(sessionId: string, seq: number, meta: SnapshotMeta): Promise<StoredSnapshot> {
     const parts: Buffer[] = [];
     for (let i = 0; i < meta.chunks; i++) {
       const part = await this.#call('snapshot chunk', () =>
@@ -294,12 +329,8 @@ export class EtcdInputLog implements InputLog {
       );
       removed += res.kvs.length;
     }
-    // Snapshots older than the truncation point can no longer be replayed from
-    // (the latest, at or past it, stays): drop their meta and their bytes.
-    const metas = { start: this.#snapMetaKey(sessionId, 0), end: this.#snapMetaKey(sessionId, uptoSeq) };
-    const datas = { start: this.#snapDataPrefix(sessionId, 0), end: this.#snapDataPrefix(sessionId, uptoSeq) };
-    await this.#call('truncate snapshots', () => this.#client.delete().inRange(metas).exec());
-    await this.#call('truncate snapshots', () => this.#client.delete().inRange(datas).exec());
+    // Snapshots stay (as in SqliteInputLog): the session manager keeps the
+    // previous confirmed one as a fallback and prunes with deleteSnapshots.
     log.debug({ sessionId, uptoSeq, removed }, 'truncated input log');
     return removed;
   }
@@ -475,10 +506,17 @@ export class EtcdInputLog implements InputLog {
     return raw === null ? null : this.#parseMeta(sessionId, metaKey, raw);
   }
 
-  async #latestMeta(sessionId: string): Promise<{ seq: number; meta: SnapshotMeta } | null> {
+  /** The newest snapshot meta of the session (with seq < beforeSeq when given). */
+  async #latestMeta(sessionId: string, beforeSeq?: number): Promise<{ seq: number; meta: SnapshotMeta } | null> {
     const prefix = `${this.#ns}snap/${enc(sessionId)}/meta/`;
     const res = await this.#call('snapshot', () =>
-      this.#client.getAll().prefix(prefix).sort('Key', 'Descend').limit(1).exec(),
+      (beforeSeq === undefined
+        ? this.#client.getAll().prefix(prefix)
+        : this.#client.getAll().inRange({ start: prefix, end: this.#snapMetaKey(sessionId, beforeSeq) })
+      )
+        .sort('Key', 'Descend')
+        .limit(1)
+        .exec(),
     );
     const kv = res.kvs[0];
     if (!kv) return null;

@@ -6,7 +6,7 @@
 // host's stale picture must never stay on screen.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runChaos } from '../helpers/chaos.js';
+import { runChaos } from '../../scripts/lib/chaos-run.js';
 
 describe('chaos (short run)', () => {
   it('survives crashes, hangs, partitions, slow hosts and a server restart', async (t) => {

@@ -36,10 +36,7 @@ export class AppDriver<S> {
   }
 }
 
-/** Applies `log` to `state` in order. */
-export function replay<S>(app: App<S>, state: S, log: readonly SequencedInput[]): S {
-  return log.reduce((s, input) => app.apply(s, input), state);
-}
+export { replay } from '../../scripts/lib/reference-state.js';
 
 /** The state's pixels as RGBA, rendered at its viewport size. */
 export function renderRgba<S>(app: App<S>, state: S): Uint8ClampedArray {

@@ -1,49 +1,12 @@
-// Rebuilds an app's state from a session's durable record (stored snapshot +
-// log tail) with the same app code the replicas run, and renders it: the
-// ground truth a video frame must match.
+// Renders the ground truth a video frame must match: an app's state rebuilt
+// from a session's durable record (scripts/lib/reference-state.ts) or from a
+// log, drawn with the same app code the replicas run.
 import type { SequencedInput } from '../../protocol/input.js';
 import { getApp } from '../../render/apps/index.js';
-import { renderRgba, replay } from './app-driver.js';
-import { authHeaders } from './credentials.js';
+import { replay } from '../../scripts/lib/reference-state.js';
+import { renderRgba } from './app-driver.js';
 
-export async function fetchLog(url: string, sessionId: string, fromSeq = 1): Promise<SequencedInput[]> {
-  const all: SequencedInput[] = [];
-  for (let from = fromSeq; ;) {
-    const res = await fetch(`${url}/api/sessions/${sessionId}/log?from=${from}`, { headers: authHeaders(url) });
-    if (!res.ok) throw new Error(`log fetch ${res.status}`);
-    const body = (await res.json()) as { inputs: SequencedInput[]; headSeq: number };
-    all.push(...body.inputs);
-    const last = body.inputs.at(-1)?.seq;
-    if (last === undefined || last >= body.headSeq) return all;
-    from = last + 1;
-  }
-}
-
-export interface StoredSnapshotJson {
-  seq: number;
-  stateHash: string;
-  data: string;
-}
-
-export async function fetchSnapshot(url: string, sessionId: string): Promise<StoredSnapshotJson | null> {
-  const res = await fetch(`${url}/api/sessions/${sessionId}/snapshot`, { headers: authHeaders(url) });
-  if (!res.ok) throw new Error(`snapshot fetch ${res.status}`);
-  return ((await res.json()) as { snapshot: StoredSnapshotJson | null }).snapshot;
-}
-
-/** The app state after every logged input: snapshot (if compacted) + tail. */
-export async function referenceState(
-  url: string,
-  appName: string,
-  width: number,
-  height: number,
-  sessionId: string,
-): Promise<unknown> {
-  const app = getApp(appName);
-  const snap = await fetchSnapshot(url, sessionId);
-  const start = snap ? app.restore(Buffer.from(snap.data, 'base64')) : app.init({ width, height });
-  return replay(app, start, await fetchLog(url, sessionId, (snap?.seq ?? 0) + 1));
-}
+export { fetchLog, fetchSnapshot, referenceState, type StoredSnapshotJson } from '../../scripts/lib/reference-state.js';
 
 export function renderState(appName: string, state: unknown): Uint8ClampedArray {
   return renderRgba(getApp(appName), state);

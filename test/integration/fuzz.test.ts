@@ -23,6 +23,7 @@ import {
   seededRandom,
   type Rnd,
 } from '../helpers/fuzz-values.js';
+import { tryConnect } from '../helpers/socket-probe.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const PER_NAMESPACE = 5000;
@@ -131,20 +132,7 @@ describe('fuzz: the server and a renderer under random and malformed messages', 
     const tokens: unknown[] = ['', null, 42, {}, [], { $gt: '' }, 'lso_', randomString(rnd), 'x'.repeat(300_000)];
     while (tokens.length < 200) tokens.push(randomValue(rnd, 2));
     const refusals = await Promise.all(
-      tokens.map(
-        (token) =>
-          new Promise<string>((resolve) => {
-            const s = io(`${server.url}/viewer`, { auth: { token }, transports: ['websocket'], reconnection: false });
-            s.once('connect', () => {
-              s.close();
-              resolve('connected');
-            });
-            s.once('connect_error', (err) => {
-              s.close();
-              resolve(err.message);
-            });
-          }),
-      ),
+      tokens.map((token) => tryConnect(`${server.url}/viewer`, { auth: { token }, transports: ['websocket'] })),
     );
     assert.ok(!refusals.includes('connected'));
     for (const r of refusals) assert.match(r, /unauthorized|xhr poll error|websocket error|parser error|timeout/);
@@ -154,9 +142,8 @@ describe('fuzz: the server and a renderer under random and malformed messages', 
   it(`${PER_NAMESPACE} random requests on /node (join token) all get typed answers`, async (t0) => {
     const rnd = seededRandom(3);
     const msgs = messages(rnd, PER_NAMESPACE, hostileNodeRequests(replicaId));
-    const nodes = await Promise.all(
-      Array.from({ length: SOCKETS }, () => RawNode.connect(server.url, server.joinToken)),
-    );
+    const joinToken = await server.hostToken('fuzz-host');
+    const nodes = await Promise.all(Array.from({ length: SOCKETS }, () => RawNode.connect(server.url, joinToken)));
     // Half of them registered (no apps, no capacity: nothing is placed on them), half not.
     await Promise.all(
       nodes.slice(0, SOCKETS / 2).map((n, i) =>

@@ -263,6 +263,37 @@ for (const [name, store] of [
       assert.equal(await log.latestSnapshot('s2'), null);
     });
 
+    it('finds snapshots at a seq and before one, and deletes them by range or one by one', async (t) => {
+      const log = await store.open(t);
+      await log.appendBatch(Array.from({ length: 40 }, (_, i) => req('s1', 'c', i)));
+      const large = randomBytes(1_300_000); // several chunks on etcd: all of them go
+      await log.putSnapshot({ sessionId: 's1', seq: 10, stateHash: 'h10', data: Buffer.from('ten') });
+      await log.putSnapshot({ sessionId: 's1', seq: 20, stateHash: 'h20', data: large });
+      await log.putSnapshot({ sessionId: 's1', seq: 30, stateHash: 'h30', data: Buffer.from('thirty') });
+      assert.ok((await log.snapshotAt('s1', 20))?.data.equals(large));
+      assert.equal((await log.snapshotAt('s1', 10))?.stateHash, 'h10');
+      assert.equal(await log.snapshotAt('s1', 15), null, 'exactly that seq');
+      assert.equal(await log.snapshotAt('s2', 10), null, 'of that session');
+      assert.equal((await log.snapshotBefore('s1', 30))?.seq, 20, 'strictly below');
+      assert.equal((await log.snapshotBefore('s1', 25))?.seq, 20);
+      assert.equal((await log.snapshotBefore('s1', 31))?.seq, 30);
+      assert.equal(await log.snapshotBefore('s1', 10), null);
+      // Truncation leaves snapshots alone: pruning them is deleteSnapshots' job.
+      await log.truncateThrough('s1', 20);
+      assert.equal((await log.snapshotAt('s1', 10))?.seq, 10);
+      assert.equal(await log.deleteSnapshots('s1', { beforeSeq: 20 }), 1);
+      assert.equal(await log.snapshotAt('s1', 10), null);
+      assert.ok((await log.snapshotAt('s1', 20))?.data.equals(large), 'the one at beforeSeq stays');
+      assert.equal(await log.deleteSnapshots('s1', { onlySeq: 30 }), 1);
+      assert.equal((await log.latestSnapshot('s1'))?.seq, 20, 'the previous one is the latest again');
+      assert.equal(await log.deleteSnapshots('s1', { onlySeq: 30 }), 0);
+      assert.equal(await log.deleteSnapshots('s2', { beforeSeq: 100 }), 0);
+      const other = await store.openSecond(t);
+      assert.equal((await other.snapshotBefore('s1', 100))?.seq, 20, 'seen by another instance');
+      assert.equal(await log.deleteSnapshots('s1', { beforeSeq: 100 }), 1);
+      assert.equal(await other.latestSnapshot('s1'), null);
+    });
+
     it('truncates only behind a snapshot; replays after truncation are recognised', async (t) => {
       const log = await store.open(t);
       await log.appendBatch(Array.from({ length: 10 }, (_, i) => req('s1', i % 2 ? 'b' : 'a', Math.floor(i / 2))));

@@ -21,7 +21,7 @@ describe('node refusals', () => {
 
   before(async () => {
     server = await startServer();
-    fake = await RawNode.connect(server.url, server.joinToken);
+    fake = await RawNode.connect(server.url, await server.hostToken('fake-host'));
     const reg = await fake.raw({
       type: 'node.register',
       nodeId: 'fake-node',
@@ -54,7 +54,7 @@ describe('node refusals', () => {
     if (server) removeDir(server.dataDir);
   });
 
-  it('refuses a snapshot that does not match its hash, and a status for a replica the node does not host', async () => {
+  it('refuses a snapshot nobody asked for, and a status for a replica the node does not host', async () => {
     await startNode({ url: server.url, hostId: 'host-a' });
     const { session, mine } = await sessionWithFakeReplica();
     const data = Buffer.from('{"not":"the state"}');
@@ -66,7 +66,7 @@ describe('node refusals', () => {
       data: data.toString('base64'),
     });
     assert.equal(bad.ok, false);
-    if (!bad.ok) assert.equal(bad.error.code, 'conflict');
+    if (!bad.ok) assert.equal(bad.error.code, 'forbidden');
 
     const other = await waitFor('the real node’s replica', async () =>
       (await getSession(server.url, session.sessionId)).replicas.find((r) => r.hostId === 'host-a'),
@@ -85,7 +85,7 @@ describe('node refusals', () => {
     await waitFor('both refusals logged', () => {
       const lines = server.output().split('\n');
       return (
-        lines.some((l) => l.includes('refused a snapshot that does not match its hash')) &&
+        lines.some((l) => l.includes('refused an unsolicited snapshot')) &&
         lines.some((l) => l.includes('"code":"forbidden"') && l.includes('replica.status'))
       );
     });

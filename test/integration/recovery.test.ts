@@ -3,16 +3,13 @@
 // divergent replica is voted out; a node with another app version never
 // serves the session; a 10,000-event log is caught up.
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { appContentHash } from '../../render/app-catalog.js';
-import { openDatabase } from '../../server/database.js';
-import { SessionStore } from '../../server/session-store.js';
-import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { removeDir, startNode, startServer, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchLog, fetchSnapshot, referenceState } from '../helpers/reference-render.js';
+import { seedSession } from '../helpers/seed-session.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
@@ -73,16 +70,20 @@ describe('recovery', () => {
     dirs.push(server.dataDir);
     await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
     const text1 = 'Compaction keeps the log bounded while nothing acknowledged is ever lost. ';
-    await typeText(viewer, sessionId, text1.repeat(2));
-    const snap = await waitFor('a stored snapshot', async () => {
-      const s = await fetchSnapshot(server.url, sessionId);
-      return s && s.seq >= 60 ? s : undefined;
-    });
+    const snapshotAfter = (seq: number) =>
+      waitFor(`a stored snapshot past seq ${seq}`, async () => {
+        const s = await fetchSnapshot(server.url, sessionId);
+        return s && s.seq > seq ? s : undefined;
+      });
+    await typeText(viewer, sessionId, text1);
+    const first = await snapshotAfter(59);
+    // The log is truncated only behind the previous confirmed snapshot: nothing yet.
+    assert.equal((await fetchLog(server.url, sessionId))[0]?.seq, 1, 'the first snapshot truncates nothing');
+    await typeText(viewer, sessionId, text1);
+    const second = await snapshotAfter(first.seq);
     const tail = await fetchLog(server.url, sessionId);
-    assert.ok(
-      (tail[0]?.seq ?? Infinity) > snap.seq,
-      `log starts after the snapshot (first ${tail[0]?.seq}, snapshot ${snap.seq})`,
-    );
+    assert.equal(tail[0]?.seq, first.seq + 1, `log starts after the previous snapshot (latest ${second.seq})`);
+    await typeText(viewer, sessionId, text1);
 
     // Every replica dies at once; other hosts join; the session comes back whole.
     for (const p of nodes.values()) await p.kill('SIGKILL');
@@ -98,7 +99,7 @@ describe('recovery', () => {
     );
     assert.deepEqual(new Set(s.replicas.map((r) => r.hostId)), new Set(['host-d', 'host-e', 'host-f']));
     const state = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterState;
-    assert.equal(state.text, text1.repeat(2) + 'Back.', 'every acknowledged keystroke survived');
+    assert.equal(state.text, text1.repeat(3) + 'Back.', 'every acknowledged keystroke survived');
     viewer.close();
   });
 
@@ -164,31 +165,13 @@ describe('recovery', () => {
   it('a new replica catches up a 10,000-event log', async (t) => {
     const dataDir = makeTmpDir(t);
     // Write the session and its log straight into the database the server will open.
-    const db = openDatabase(join(dataDir, 'lockstep.sqlite'));
-    const store = SessionStore.open(db);
-    const log = SqliteInputLog.open(db);
-    store.create({
+    const words = 'catch up on ten thousand logged events ';
+    await seedSession(dataDir, {
       id: 's-catchup',
-      owner: 'local',
-      app: { name: 'writer', hash: appContentHash('writer') },
-      replicationFactor: 2,
       width: W,
       height: H,
+      events: Array.from({ length: 10_000 }, (_, i) => keyDown(words[i % words.length] ?? ' ')),
     });
-    const words = 'catch up on ten thousand logged events ';
-    for (let base = 0; base < 10_000; base += 1000) {
-      await log.appendBatch(
-        Array.from({ length: 1000 }, (_, i) => ({
-          sessionId: 's-catchup',
-          clientId: 'loader',
-          clientSeq: base + i,
-          time: 1_700_000_000_000 + base + i,
-          event: keyDown(words[(base + i) % words.length] ?? ' '),
-        })),
-      );
-    }
-    await log.close();
-    db.close();
     const server = await startServer({ dataDir });
     const started = Date.now();
     await startNode({ url: server.url, hostId: 'host-a' });

@@ -90,7 +90,7 @@ describe('replication: kill and restart replicas while typing', () => {
     await server.kill('SIGKILL');
     server = await startServer({ dataDir, port });
     const log = await fetchLog(server.url, sessionId);
-    const byClientSeq = new Map(log.filter((i) => i.clientId === 'typist').map((i) => [i.clientSeq, i.seq]));
+    const byClientSeq = new Map(log.filter((i) => i.clientId.endsWith(':typist')).map((i) => [i.clientSeq, i.seq]));
     for (const [clientSeq, seq] of acked) assert.equal(byClientSeq.get(clientSeq), seq, `acked clientSeq ${clientSeq}`);
     assert.equal(log.length, acked.size);
     // Resending an acknowledged input after the restart is a duplicate, not a new input.

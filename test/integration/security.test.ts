@@ -122,7 +122,7 @@ describe('security: viewers, tokens and share links', () => {
     // Health is public but reveals counts only; the viewer page holds no data.
     const health = await api(server, '/healthz', { token: '' });
     assert.equal(health.status, 200);
-    assert.deepEqual(Object.keys(health.body).sort(), ['nodes', 'ok', 'sessions']);
+    assert.deepEqual(Object.keys(health.body).sort(), ['durableWrites', 'nodes', 'ok', 'sessions']);
     const page = await fetch(`${server.url}/`);
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('referrer-policy'), 'no-referrer');
@@ -293,9 +293,10 @@ describe('security: owner token bootstrap', () => {
     }
   });
 
-  it('the server refuses to start without a join token (unless LOCKSTEP_INSECURE_DEV=1)', async () => {
-    await assert.rejects(startServer({ env: { LOCKSTEP_JOIN_TOKEN: '' } }), /join token/);
-    const dev = await startServer({ env: { LOCKSTEP_JOIN_TOKEN: '', LOCKSTEP_INSECURE_DEV: '1' } });
+  it('a shared cluster join token is refused at start unless LOCKSTEP_INSECURE_DEV=1', async () => {
+    const shared = 'shared-join-token-0123456789abcdef';
+    await assert.rejects(startServer({ env: { LOCKSTEP_JOIN_TOKEN: shared } }), /development mode/);
+    const dev = await startServer({ env: { LOCKSTEP_JOIN_TOKEN: shared, LOCKSTEP_INSECURE_DEV: '1' } });
     await stopAll();
     removeDir(dev.dataDir);
   });
@@ -328,7 +329,7 @@ describe('security: renderer nodes', () => {
     if (server) removeDir(server.dataDir);
   });
 
-  it('a renderer without the join token cannot join', async () => {
+  it('a renderer without its host’s join token cannot join', async () => {
     await assert.rejects(
       startNode({ url: server.url, hostId: 'intruder', env: { LOCKSTEP_JOIN_TOKEN: 'not-the-join-token-0000000' } }),
       /unauthorized|exited/,
@@ -342,7 +343,7 @@ describe('security: renderer nodes', () => {
   });
 
   it('a node gets its own credential, bound to its node id, and touches only its own replicas', async () => {
-    const evil = await RawNode.connect(server.url, server.joinToken);
+    const evil = await RawNode.connect(server.url, await server.hostToken('host-evil'));
     // Taking over a live node's id with the join token is refused.
     const takeover = await evil.raw({
       type: 'node.register',
@@ -431,7 +432,8 @@ describe('security: renderer nodes', () => {
   });
 
   it('HTTP-level: the node namespace refuses a viewer, and the viewer namespace refuses a node credential', async () => {
-    const evil = await RawNode.connect(server.url, server.joinToken);
+    const joinToken = await server.hostToken('host-evil2');
+    const evil = await RawNode.connect(server.url, joinToken);
     const reg = await evil.raw({
       type: 'node.register',
       nodeId: 'evil2',
@@ -442,7 +444,7 @@ describe('security: renderer nodes', () => {
     const credential = reg.ok ? ((reg.data as { credential?: string }).credential ?? '') : '';
     evil.close();
     assert.match(await refused(server.url, credential), /unauthorized/);
-    assert.match(await refused(server.url, server.joinToken), /unauthorized/);
+    assert.match(await refused(server.url, joinToken), /unauthorized/);
   });
 });
 
@@ -571,7 +573,25 @@ describe('security: HTTPS', () => {
       });
       s.close();
       writeFileSync(join(dir, 'ca.pem'), ca);
-      await startNode({ url: server.url, hostId: 'tls-node', env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') } });
+      // The operator admits the host over HTTPS too (the launcher's own fetch does not trust this CA).
+      const admitted = await new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          `${server.url}/api/hosts`,
+          { ca, method: 'POST', headers: { ...authHeaders(server.url), 'content-type': 'application/json' } },
+          (res) => {
+            let body = '';
+            res.on('data', (d: Buffer) => (body += d.toString()));
+            res.on('end', () => resolve((JSON.parse(body) as { token: string }).token));
+          },
+        );
+        req.on('error', reject);
+        req.end(JSON.stringify({ host: 'tls-node' }));
+      });
+      await startNode({
+        url: server.url,
+        hostId: 'tls-node',
+        env: { NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem'), LOCKSTEP_JOIN_TOKEN: admitted },
+      });
       const health2 = JSON.parse((await get('/healthz')).body) as { nodes: number };
       assert.equal(health2.nodes, 1);
     } finally {

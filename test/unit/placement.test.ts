@@ -1,6 +1,7 @@
 // Placement rules: eligibility, host spreading, preference order, shortfall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { NodeRegistry } from '../../server/node-registry.js';
 import { planPlacement, replicasToAdd, type NodeView, type PlacementRequest } from '../../server/placement.js';
 
 const APP = { name: 'paint', hash: 'aaaaaaaaaaaaaaaa' };
@@ -10,6 +11,7 @@ function node(nodeId: string, over: Partial<NodeView> = {}): NodeView {
   return {
     nodeId,
     hostId: `host-${nodeId}`,
+    admissionId: `token-${nodeId}`,
     apps: [APP],
     warmApps: [],
     cores: 4,
@@ -22,7 +24,7 @@ function node(nodeId: string, over: Partial<NodeView> = {}): NodeView {
 }
 
 function req(over: Partial<PlacementRequest> = {}): PlacementRequest {
-  return { sessionId: 's1', app: APP, want: 1, excludeHosts: [], ...over };
+  return { sessionId: 's1', app: APP, want: 1, excludeHosts: [], excludeAdmissions: [], ...over };
 }
 
 const ids = (nodes: NodeView[]): string[] => nodes.map((n) => n.nodeId);
@@ -160,4 +162,45 @@ test('the input array is not reordered', () => {
   const nodes = [node('b', { load: 0.9 }), node('a', { load: 0.1 })];
   planPlacement(nodes, req({ want: 2 }));
   assert.deepEqual(ids(nodes), ['b', 'a']);
+});
+
+test('one join token holds at most one replica of a session, whatever host ids its nodes claim', () => {
+  // Three nodes of one party (one token), each claiming another host, all idle and roomy.
+  const evil = ['e1', 'e2', 'e3'].map((id) => node(id, { admissionId: 'token-evil', load: 0, maxReplicas: 100 }));
+  const plan = planPlacement(
+    [...evil, node('honest-1', { load: 0.9 }), node('honest-2', { load: 0.9 })],
+    req({ want: 3 }),
+  );
+  assert.equal(plan.chosen.filter((n) => n.admissionId === 'token-evil').length, 1);
+  assert.equal(plan.chosen.length, 3);
+  assert.ok(plan.reasons.some((r) => r.includes('join token token-evil already chosen')));
+  // And none at all once the session already has a replica admitted by that token.
+  const more = planPlacement(evil, req({ want: 1, excludeAdmissions: ['token-evil'] }));
+  assert.equal(more.chosen.length, 0);
+});
+
+test('an admission’s replica cap is shared by all nodes of that host token', () => {
+  const registry = new NodeRegistry();
+  const reg = (nodeId: string, replicas: number): void =>
+    registry.add({
+      nodeId,
+      hostId: 'pc-1',
+      admissionId: 'token-pc-1',
+      admissionMaxReplicas: 3,
+      apps: [APP],
+      warmApps: [],
+      cores: 4,
+      maxReplicas: 100,
+      state: 'up',
+      replicas: new Map(Array.from({ length: replicas }, (_, i) => [`${nodeId}.r${i}`, `s${i}`])),
+      registeredAt: 0,
+      lastHeartbeatAt: 0,
+      load: 0,
+      notify: () => undefined,
+      disconnect: () => undefined,
+    });
+  reg('n1', 2);
+  reg('n2', 0);
+  const slots = new Map(registry.views().map((v) => [v.nodeId, v.maxReplicas - v.replicaCount]));
+  assert.deepEqual(Object.fromEntries(slots), { n1: 1, n2: 1 }, 'one slot left for the host, whichever node takes it');
 });

@@ -57,6 +57,15 @@ class RecordingLog implements InputLog {
   latestSnapshot(s: string): ReturnType<InputLog['latestSnapshot']> {
     return this.inner.latestSnapshot(s);
   }
+  snapshotAt(s: string, seq: number): ReturnType<InputLog['snapshotAt']> {
+    return this.inner.snapshotAt(s, seq);
+  }
+  snapshotBefore(s: string, seq: number): ReturnType<InputLog['snapshotBefore']> {
+    return this.inner.snapshotBefore(s, seq);
+  }
+  deleteSnapshots(s: string, range: Parameters<InputLog['deleteSnapshots']>[1]): Promise<number> {
+    return this.inner.deleteSnapshots(s, range);
+  }
   truncateThrough(s: string, upto: number): Promise<number> {
     return this.inner.truncateThrough(s, upto);
   }

@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { partition } from '../helpers/faults.js';
-import { HostNetwork, namespacesAvailable } from '../helpers/test-hosts.js';
+import { partition } from '../../scripts/lib/faults.js';
+import { HostNetwork, namespacesAvailable } from '../../scripts/lib/host-network.js';
 
 test('without namespaces the harness says so and falls back to loopback hosts', () => {
   const said: string[] = [];

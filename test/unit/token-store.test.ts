@@ -14,11 +14,12 @@ const JOIN = 'join_0123456789abcdefghijklmnop';
 
 function security(over: Partial<SecurityConfig> = {}): SecurityConfig {
   return {
-    joinToken: JOIN,
+    joinToken: undefined,
     insecureDev: false,
     ownerToken: undefined,
     ownerTokenTtlMs: 90 * DAY,
     nodeCredentialTtlMs: 30 * DAY,
+    allowedOrigins: [],
     ...over,
   };
 }
@@ -62,14 +63,49 @@ describe('TokenStore', () => {
 });
 
 describe('Access', () => {
-  it('refuses to start without a join token unless in insecure dev mode, and refuses short secrets', () => {
+  it('a shared join token is development mode only; short secrets are refused', () => {
     const db = openDatabase(':memory:');
     const store = new TokenStore(db);
-    assert.throws(() => new Access(store, security({ joinToken: undefined })), ConfigError);
-    assert.throws(() => new Access(store, security({ joinToken: 'short' })), ConfigError);
+    assert.throws(() => new Access(store, security({ joinToken: JOIN })), /development mode/);
+    assert.throws(() => new Access(store, security({ joinToken: 'short', insecureDev: true })), ConfigError);
     assert.throws(() => new Access(store, security({ ownerToken: 'short' })), ConfigError);
-    const dev = new Access(store, security({ joinToken: undefined, insecureDev: true }));
-    assert.deepEqual(dev.authenticateNode('anything'), { via: 'join' });
+    // Without dev mode and without host tokens nobody joins.
+    assert.equal(new Access(store, security()).authenticateNode('anything'), null);
+    const dev = new Access(store, security({ insecureDev: true }));
+    const auth = dev.authenticateNode('anything');
+    assert.equal(auth?.via, 'join');
+    assert.equal(auth.admission.hostId, null, 'dev mode trusts the node’s own host id');
+    const shared = new Access(store, security({ joinToken: JOIN, insecureDev: true }));
+    assert.equal(shared.authenticateNode(JOIN)?.via, 'join');
+    assert.equal(shared.authenticateNode(`${JOIN}x`), null);
+    db.close();
+  });
+
+  it('a host token admits one host with the operator’s caps; its node credentials die with it', () => {
+    const db = openDatabase(':memory:');
+    const access = new Access(new TokenStore(db), security());
+    const token = access.hosts.issue('pc-1', { maxReplicas: 2, maxCores: 4 });
+    assert.match(token.secret, /^lsh_/);
+    assert.throws(() => access.hosts.issue('pc-1'), /already has an active join token/);
+    const auth = access.authenticateNode(token.secret);
+    assert.equal(auth?.via, 'join');
+    assert.deepEqual(auth.admission, { hostId: 'pc-1', admissionId: token.id, maxReplicas: 2, maxCores: 4 });
+    const { issued } = access.issueNodeCredential('node-a', auth.admission, 'pc-1');
+    const cred = access.authenticateNode(issued.secret);
+    assert.equal(cred?.via, 'credential');
+    assert.deepEqual(cred.admission, auth.admission, 'the credential keeps the admission');
+    assert.deepEqual(
+      access.hosts.list().map((h) => [h.hostId, h.maxReplicas, h.maxCores]),
+      [['pc-1', 2, 4]],
+    );
+    const revoked = access.hosts.revoke('pc-1');
+    assert.deepEqual(new Set(revoked), new Set([token.id, issued.id]));
+    assert.equal(access.authenticateNode(token.secret), null);
+    assert.equal(access.authenticateNode(issued.secret), null);
+    assert.deepEqual(access.hosts.list(), []);
+    assert.throws(() => access.hosts.revoke('pc-1'), /no admitted host/);
+    // The host can be admitted again, with a new token.
+    assert.notEqual(access.hosts.issue('pc-1').id, token.id);
     db.close();
   });
 
@@ -112,19 +148,19 @@ describe('Access', () => {
     db.close();
   });
 
-  it('node credentials are bound to a node id; the join token compares in constant time', () => {
+  it('node credentials are bound to a node id', () => {
     const db = openDatabase(':memory:');
     const access = new Access(new TokenStore(db), security());
-    assert.deepEqual(access.authenticateNode(JOIN), { via: 'join' });
-    assert.equal(access.authenticateNode(`${JOIN}x`), null);
+    const host = access.authenticateNode(access.hosts.issue('pc-a').secret);
+    assert.ok(host);
     assert.equal(access.authenticateNode(''), null);
-    const { issued } = access.issueNodeCredential('node-a');
+    const { issued } = access.issueNodeCredential('node-a', host.admission, 'pc-a');
     const auth = access.authenticateNode(issued.secret);
     assert.equal(auth?.via, 'credential');
     assert.equal(auth?.via === 'credential' ? auth.nodeId : '', 'node-a');
     assert.equal(access.authenticateViewer(issued.secret), null, 'a node credential is no viewer token');
     // A new credential for the same node id revokes the old one.
-    const again = access.issueNodeCredential('node-a');
+    const again = access.issueNodeCredential('node-a', host.admission, 'pc-a');
     assert.deepEqual(again.revoked, [issued.id]);
     assert.equal(access.authenticateNode(issued.secret), null);
     db.close();

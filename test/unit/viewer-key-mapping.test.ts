@@ -50,6 +50,8 @@ test('browser shortcuts stay with the browser; app keys do not', () => {
   assert.equal(keyDisposition(k('v', { metaKey: true })), 'browser');
   assert.equal(keyDisposition(k('I', { ctrlKey: true, shiftKey: true })), 'browser');
   assert.equal(keyDisposition(k('Process', { isComposing: true })), 'browser');
+  // Mobile keyboards report "Unidentified" (keyCode 229): their text arrives through the textarea's input events.
+  assert.equal(keyDisposition(k('Unidentified', { code: '' })), 'browser');
   for (const key of ['a', 'Tab', 'Backspace', ' ', 'ArrowDown', 'PageDown', 'Escape'])
     assert.equal(keyDisposition(k(key)), 'app', key);
   assert.equal(keyDisposition(k('a', { ctrlKey: true })), 'app', 'Ctrl+A selects in the app');

@@ -63,19 +63,19 @@ test('rtc stats: loss over the interval and RTT', () => {
   assert.equal(sampleRtcStats([{ type: 'transport' }]), null);
 });
 
-test('url params: session from query or hash, mode, token fallback', () => {
-  assert.deepEqual(parseViewerParams('?session=abc&mode=hot&debug', '', null), {
+test('url params: session from query or hash, mode, token', () => {
+  assert.deepEqual(parseViewerParams('?session=abc&mode=hot&debug', ''), {
     token: null,
     sessionId: 'abc',
     mode: 'hot',
     debug: true,
     fit: false,
   });
-  assert.equal(parseViewerParams('?fit=1', '', null).fit, true);
-  assert.equal(parseViewerParams('', '#/s/s-42', null).sessionId, 's-42');
-  assert.equal(parseViewerParams('?session=bad id', '', null).sessionId, null);
-  assert.equal(parseViewerParams('?mode=bogus', '', null).mode, 'warm');
-  assert.equal(parseViewerParams('', '', 'stored').token, 'stored');
-  assert.equal(parseViewerParams('?token=t1', '', 'stored').token, 't1');
+  assert.equal(parseViewerParams('?fit=1', '').fit, true);
+  assert.equal(parseViewerParams('', '#/s/s-42').sessionId, 's-42');
+  assert.equal(parseViewerParams('?session=bad id', '').sessionId, null);
+  assert.equal(parseViewerParams('?mode=bogus', '').mode, 'warm');
+  assert.equal(parseViewerParams('?token=', '').token, null);
+  assert.equal(parseViewerParams('?token=t1', '').token, 't1');
   assert.equal(sessionHref('?token=t1&mode=hot', 'x'), '?token=t1&mode=hot&session=x');
 });

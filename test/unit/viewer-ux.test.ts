@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { LIMITS } from '../../protocol/limits.js';
 import { STAMP_HEIGHT } from '../../protocol/frame-stamp.js';
-import { fitSize, needsResize } from '../../viewer/fit-size.js';
+import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace } from '../../viewer/fit-size.js';
 import { bitrateKbps, sampleRtcStats } from '../../viewer/rtc-stats.js';
 import { appAreaRgb, encodeThumbnail } from '../../render/thumbnailer.js';
 import { boundText } from '../../render/copy-text.js';
@@ -18,6 +18,35 @@ test('fitSize clamps to the viewport limits and rounds down to even', () => {
   assert.deepEqual(fitSize(Number.NaN, 300), { width: LIMITS.minViewport, height: 300 });
   assert.ok(!needsResize({ width: 800, height: 600 }, { width: 802, height: 600 }));
   assert.ok(needsResize({ width: 800, height: 600 }, { width: 900, height: 600 }));
+});
+
+test('fitArea: desktop below the header, phones what is visible, above an open on-screen keyboard', () => {
+  const phone: FitSpace = {
+    fullscreen: false,
+    compact: true,
+    wrapWidth: 370,
+    wrapHeight: 300,
+    wrapTop: 212,
+    layoutHeight: 844,
+    visibleHeight: 844,
+  };
+  assert.deepEqual(fitArea(phone), { width: 370, height: 844 - 212 - 8 });
+  // Rotated: the same rule with the new numbers.
+  assert.deepEqual(fitArea({ ...phone, wrapWidth: 824, layoutHeight: 390, visibleHeight: 390, wrapTop: 160 }), {
+    width: 824,
+    height: 390 - 160 - 8,
+  });
+  // The keyboard took 330 px: the whole visible height, the page scrolls the stage up to it.
+  const typing = { ...phone, visibleHeight: 514 };
+  assert.ok(keyboardOpen(typing));
+  assert.deepEqual(fitArea(typing), { width: 370, height: 506 });
+  // A browser toolbar hiding or showing (tens of px) is not a keyboard.
+  assert.ok(!keyboardOpen({ ...phone, visibleHeight: 790 }));
+  assert.deepEqual(fitArea({ ...phone, compact: false, wrapWidth: 1200, layoutHeight: 800 }), {
+    width: 1200,
+    height: 800 - 230,
+  });
+  assert.deepEqual(fitArea({ ...phone, fullscreen: true }), { width: 370, height: 300 });
 });
 
 test('bitrate from two inbound-rtp samples', () => {

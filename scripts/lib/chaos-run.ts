@@ -7,14 +7,16 @@ import type { Page } from 'playwright-core';
 import type { SessionInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { percentile } from '../../bench/lib/report.js';
-import { launchChromium } from './browser.js';
+import { launchChromium } from './chromium.js';
 import { hang, partition, slow, type ActiveFault, type FaultKind } from './faults.js';
-import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from './processes.js';
-import { referenceState } from './reference-render.js';
-import { HostNetwork } from './test-hosts.js';
-import { getSession, TestViewer, waitFor } from './viewer-client.js';
-import { openViewer, viewerPageState, type ViewerPageState } from './viewer-page.js';
+import { HostNetwork } from './host-network.js';
+import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from './launcher.js';
 import { prng } from './prng.js';
+import { referenceState } from './reference-state.js';
+import { getSession } from './session-rest.js';
+import { ViewerClient } from './viewer-client.js';
+import { openViewer, viewerPageState, type ViewerPageState } from './viewer-page.js';
+import { waitFor } from './wait-for.js';
 
 export interface ChaosOptions {
   seconds: number;
@@ -102,7 +104,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       return p;
     };
     for (const h of hostIds) await startHost(h);
-    const v = await TestViewer.connect(server.url);
+    const v = await ViewerClient.connect(server.url);
     const { session } = await v.request({
       type: 'sessions.create',
       app: 'writer',

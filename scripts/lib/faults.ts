@@ -5,8 +5,8 @@
 // writable), and a server crash-restart (done by the caller).
 import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Proc } from './processes.js';
-import type { HostNetwork } from './test-hosts.js';
+import type { Proc } from './launcher-types.js';
+import type { HostNetwork } from './host-network.js';
 
 export const FAULT_KINDS = ['crash', 'hang', 'partition', 'slow', 'server-restart'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
