@@ -71,13 +71,16 @@ describe('server with --store etcd:', () => {
     server = await startServer({ dataDir, env });
     const log = await logOf(server, sessionId);
     assert.equal(log.headSeq, 4);
+    // Logged in the owner credential's space (see scopedClientId).
+    const typistId = log.inputs[0]?.clientId ?? '';
+    assert.match(typistId, /:typist$/);
     assert.deepEqual(
       log.inputs.map((i) => [i.seq, i.clientId, i.clientSeq]),
       [
-        [1, 'typist', 0],
-        [2, 'typist', 1],
-        [3, 'typist', 2],
-        [4, 'typist', 3],
+        [1, typistId, 0],
+        [2, typistId, 1],
+        [3, typistId, 2],
+        [4, typistId, 3],
       ],
     );
     viewer = await joined(server);
@@ -120,7 +123,7 @@ describe('server with --store etcd:', () => {
     assert.deepEqual(await health(), { status: 200, ok: true });
     const log = await logOf(server, sessionId);
     // The typist's inputs, each once (the server also logs its own, e.g. a viewer leaving).
-    assert.equal(text(log.inputs.filter((i) => i.clientId === 'typist')), 'etcd!x');
+    assert.equal(text(log.inputs.filter((i) => i.clientId.endsWith(':typist'))), 'etcd!x');
     assert.equal(log.headSeq, headBefore + 1);
     viewer.close();
     assert.ok(refusedAfterMs < 15_000, `refusal took ${refusedAfterMs} ms`);
