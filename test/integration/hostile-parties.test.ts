@@ -72,6 +72,24 @@ describe('hostile parties', () => {
     }
     intruder.close();
     owner.close();
+
+    // After a server restart the owner's inputs are all there, and resending one is a duplicate, not lost or doubled.
+    const port = Number(new URL(server.url).port);
+    await server.kill('SIGKILL');
+    const again = await startServer({ dataDir: server.dataDir, port });
+    servers.push(again);
+    const after = (await fetchLog(again.url, sessionId)).filter((i) => i.clientId.endsWith(':owner-tab'));
+    assert.deepEqual(
+      after.map((i) => [i.clientId, i.clientSeq]),
+      mine.map((i) => [i.clientId, i.clientSeq]),
+    );
+    const back = await TestViewer.connect(again.url);
+    const rejoined = await back.request({ type: 'session.join', sessionId, clientId: 'owner-tab' });
+    assert.equal(rejoined.lastClientSeq, 3, 'the owner’s own client seqs, not the link’s');
+    const resend = await back.request({ type: 'input', sessionId, clientSeq: 3, event: key('d') });
+    assert.equal(resend.duplicate, true);
+    assert.equal(resend.seq, ack.seq);
+    back.close();
   });
 
   it('three nodes on one join token hold one replica, within the operator’s cap; revoking the host re-places it', async () => {
