@@ -337,6 +337,8 @@ describe('Sequencer', () => {
     sequencer.on('sequenced', (batches) => emitted.push(batches));
     let failed = 0;
     sequencer.on('flushFailed', (_err, stats) => (failed += stats.size));
+    let flushed = 0;
+    sequencer.on('flushed', () => flushed++);
     t.after(async () => {
       await sequencer.close();
       await inner.close();
@@ -353,7 +355,25 @@ describe('Sequencer', () => {
       [1, 2],
     );
     assert.equal(failed, 2);
+    assert.equal(flushed, 0, 'a batch written in part is a failed flush, not a working store');
     assert.equal(await inner.headSeq('s'), 2);
+  });
+
+  it('rejects a batch whose client seqs cannot be read as a failed flush, and takes it once the log answers', async (t) => {
+    const { sequencer, log } = rig(t);
+    let failures = 0;
+    sequencer.on('flushFailed', () => failures++);
+    const read = log.lastClientSeq.bind(log);
+    log.lastClientSeq = () => Promise.reject(new Error('store unreachable'));
+    await assert.rejects(
+      sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) }),
+      DurabilityError,
+    );
+    assert.equal(failures, 1);
+    assert.equal(await log.headSeq('s'), 0);
+    log.lastClientSeq = read;
+    const retry = await sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) });
+    assert.deepEqual([retry.duplicate, retry.input.seq], [false, 1]);
   });
 
   it('flushes pending work on close and refuses submits after', async (t) => {
