@@ -13,9 +13,10 @@
 #   docker build --target node -t lockstep-node .
 #   docker run --init --network host lockstep-node --server http://<server>:3000 --token <T>
 #
-# The build stage repeats scripts/setup.sh step by step (minus chromium, iproute2
-# and procps, which only the tests and benches use), and node-build repeats
-# `scripts/setup.sh --node`. Keep them in sync: `npm run lint:docker`
+# The build stage repeats scripts/setup.sh step by step (minus chromium, iproute2,
+# procps and etcd, which only the tests, benches and local demos use; a server
+# given --store etcd: talks to an etcd cluster run elsewhere), and node-build
+# repeats `scripts/setup.sh --node`. Keep them in sync: `npm run lint:docker`
 # (scripts/lint-dockerfile.mjs) fails when an apt package list here drifts from
 # APT_PKGS / NODE_APT_PKGS in scripts/setup.sh.
 

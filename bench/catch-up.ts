@@ -36,14 +36,14 @@ function typingEvent(i: number): InputEvent {
     : { type: 'key', action, key: ch, code: '', mods: NO_MODS };
 }
 
-function fill(log: SqliteInputLog, sessionId: string, count: number): number {
+async function fill(log: SqliteInputLog, sessionId: string, count: number): Promise<number> {
   const started = performance.now();
   for (let from = 0; from < count; from += INSERT_CHUNK) {
     const reqs: AppendRequest[] = [];
     for (let i = from; i < Math.min(count, from + INSERT_CHUNK); i++) {
       reqs.push({ sessionId, clientId: 'typist', clientSeq: i, time: 1_700_000_000_000 + i, event: typingEvent(i) });
     }
-    log.appendBatch(reqs);
+    await log.appendBatch(reqs);
   }
   return performance.now() - started;
 }
@@ -101,7 +101,7 @@ export async function runCatchUp(onResult: (r: BenchResult) => void = () => {}):
   try {
     for (const count of SIZES) {
       const sessionId = `catchup-${count}`;
-      const fillMs = fill(log, sessionId, count);
+      const fillMs = await fill(log, sessionId, count);
       const label = count >= 1000 ? `${count / 1000}k` : String(count);
       const r = await catchUp(log, sessionId, count);
       add({
@@ -130,7 +130,7 @@ export async function runCatchUp(onResult: (r: BenchResult) => void = () => {}):
     const started = performance.now();
     let read = 0;
     while (read < count) {
-      const page = log.read(sessionId, read + 1, count, LIMITS.maxFetchBatch);
+      const page = await log.read(sessionId, read + 1, count, LIMITS.maxFetchBatch);
       if (page.length === 0) break;
       read += page.length;
     }
@@ -146,7 +146,7 @@ export async function runCatchUp(onResult: (r: BenchResult) => void = () => {}):
       },
     });
   } finally {
-    log.close();
+    await log.close();
     rmSync(dir, { recursive: true, force: true });
   }
   return results;

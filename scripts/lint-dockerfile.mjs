@@ -5,7 +5,8 @@
 //   - a COPY/ADD source from the build context is missing in the repo or is
 //     excluded by .dockerignore
 //   - the build stage's apt-get install list differs from APT_PKGS in
-//     scripts/setup.sh minus chromium, iproute2, procps (test/bench-only)
+//     scripts/setup.sh minus chromium, iproute2, procps, etcd-server, etcd-client
+//     (test/bench/demo-only: a server image talks to an etcd run elsewhere)
 //   - a node-build stage's apt-get install list differs from NODE_APT_PKGS
 //     (`setup.sh --node`), or the node stage installs -dev packages
 //   - the final stage installs build toolchains or -dev packages
@@ -20,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dockerfilePath = join(root, process.argv[2] ?? 'Dockerfile');
-const SETUP_ONLY_PKGS = new Set(['chromium', 'iproute2', 'procps']);
+const SETUP_ONLY_PKGS = new Set(['chromium', 'iproute2', 'procps', 'etcd-server', 'etcd-client']);
 
 const errors = [];
 const warnings = [];

@@ -27,9 +27,11 @@ done
 # cairo/pango/jpeg/gif/rsvg headers: node-canvas compiles against them (no
 # prebuilt download is reachable offline). libssl-dev: the mediasoup worker
 # links the system's OpenSSL 3. chromium: e2e tests and benches. iproute2:
-# network-namespace test hosts.
+# network-namespace test hosts. etcd-server/etcd-client: the replicated input
+# log (`--store etcd:`); tests and demos start their own members (full setup
+# only: a renderer node never talks to etcd).
 NODE_APT_PKGS=(build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev)
-APT_PKGS=(build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev libssl-dev chromium iproute2 procps)
+APT_PKGS=(build-essential pkg-config python3 libcairo2-dev libpango1.0-dev libjpeg-dev libgif-dev librsvg2-dev libssl-dev chromium iproute2 procps etcd-server etcd-client)
 if [ "$MODE" = node ]; then pkgs=("${NODE_APT_PKGS[@]}"); else pkgs=("${APT_PKGS[@]}"); fi
 log "mode: $MODE; system packages: ${pkgs[*]}"
 missing=()

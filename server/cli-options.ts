@@ -2,6 +2,7 @@
 // reads. Kept pure (no process.env, no fs) so every rule is unit-testable and the
 // CLI fails with one clear message before anything starts listening.
 import { isIP } from 'node:net';
+import { parseStoreSpec } from './log/store-spec.js';
 
 /** Raw flag values as commander hands them over (strings), or numbers from code. */
 export interface ServerCliOptions {
@@ -17,6 +18,7 @@ export interface ServerCliOptions {
   tlsKey?: string;
   joinToken?: string;
   ownerToken?: string;
+  store?: string;
 }
 
 /** Parses an integer flag strictly: "12abc", "1.5" and "" are errors, not 12 / 1 / 0. */
@@ -58,6 +60,10 @@ export function serverEnvFromOptions(opts: ServerCliOptions): Record<string, str
   if (opts.port !== undefined) env.LOCKSTEP_PORT = String(parseIntFlag('--port', opts.port, 0, 65535));
   if (opts.host !== undefined) env.LOCKSTEP_HOST = hostFlag(opts.host);
   if (opts.dataDir !== undefined) env.LOCKSTEP_DATA_DIR = nonEmpty('--data-dir', opts.dataDir);
+  if (opts.store !== undefined) {
+    parseStoreSpec(opts.store);
+    env.LOCKSTEP_STORE = opts.store.trim();
+  }
   if (opts.announcedIp !== undefined) env.LOCKSTEP_ANNOUNCED_IP = ipFlag('--announced-ip', opts.announcedIp);
   if (opts.listenIp !== undefined) env.LOCKSTEP_LISTEN_IP = ipFlag('--listen-ip', opts.listenIp);
 

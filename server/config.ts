@@ -3,13 +3,16 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { envBool as bool, envInt as int, envStr as str } from '../protocol/env.js';
 import { LIMITS } from '../protocol/limits.js';
+import { parseStoreSpec, type StoreSpec } from './log/store-spec.js';
 
 export interface ServerConfig {
   /** HTTP + socket.io listen address and port (0 picks a free port). */
   host: string;
   port: number;
-  /** Directory holding the SQLite database. */
+  /** Directory holding the SQLite database (sessions, tokens; the input log unless `store` says otherwise). */
   dataDir: string;
+  /** The durable input log (LOCKSTEP_STORE / --store): sqlite (default), sqlite:PATH or etcd:URL,URL,URL. */
+  store: StoreSpec;
   mediasoup: {
     numWorkers: number;
     /** IP the WebRtcTransports listen on. */
@@ -76,6 +79,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     host: str('LOCKSTEP_HOST') ?? '127.0.0.1',
     port: int('LOCKSTEP_PORT', 3000),
     dataDir: str('LOCKSTEP_DATA_DIR') ?? join(process.cwd(), 'data'),
+    store: parseStoreSpec(str('LOCKSTEP_STORE') ?? 'sqlite'),
     mediasoup: {
       numWorkers: int('LOCKSTEP_MEDIASOUP_WORKERS', Math.max(1, cpus().length)),
       listenIp: str('LOCKSTEP_LISTEN_IP') ?? '127.0.0.1',

@@ -3,6 +3,7 @@
 // a `context` object with the ids needed to act on it from a log line alone.
 // Add new classes below as plain `class X extends LockstepError` entries.
 import type { ErrorCode } from '../protocol/errors.js';
+import type { AppendResult } from './input-log.js';
 
 export type ErrorContext = Readonly<Record<string, unknown>>;
 
@@ -114,4 +115,17 @@ export class UnavailableError extends LockstepError {
 /** The server configuration is unsafe or inconsistent (e.g. no join token outside dev mode). */
 export class ConfigError extends LockstepError {
   readonly code = 'internal' as const;
+}
+
+/**
+ * A batch the store had to split into several transactions failed part way:
+ * `written` holds the results of its leading requests, which are durable (in
+ * request order); nothing from the first unwritten request on was written.
+ */
+export class PartialAppendError extends DurabilityError {
+  readonly written: readonly AppendResult[];
+  constructor(message: string, written: readonly AppendResult[], context: ErrorContext, options?: { cause?: unknown }) {
+    super(message, { ...context, written: written.length }, options);
+    this.written = written;
+  }
 }

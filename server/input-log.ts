@@ -1,6 +1,7 @@
 // The durable input log as the rest of the server sees it. SQLite implements it
-// today (sqlite-input-log.ts); a replicated backend (etcd, Raft) can implement
-// the same contract without touching the sequencer or the replicas.
+// embedded (sqlite-input-log.ts), etcd replicated (log/etcd-input-log.ts); both
+// pass one contract suite (test/integration/input-log-contract.test.ts). Every
+// method is asynchronous because a replicated write is a network round trip.
 import type { InputEvent, SequencedInput } from '../protocol/input.js';
 
 /**
@@ -35,8 +36,11 @@ export interface StoredSnapshot {
 
 export interface InputLog {
   /**
-   * Appends many requests in ONE durable transaction (group commit): when it
-   * returns, every result is durable; when it throws, nothing was written.
+   * Appends many requests durably (group commit: one transaction, or several
+   * in request order where the store bounds a transaction's size): when it
+   * returns, every result is durable. When it throws, nothing was written,
+   * except that a PartialAppendError's `written` holds the results of the
+   * leading requests that were (a store that splits batches).
    * Idempotent by (sessionId, clientId, clientSeq): a duplicate returns the
    * originally assigned input with duplicate=true and does not consume a seq.
    * A clientSeq at or below the client's lastClientSeq is always treated as a
@@ -45,23 +49,25 @@ export interface InputLog {
    * Results are in request order; new inputs of a session get dense,
    * increasing seqs in request order.
    */
-  appendBatch(reqs: AppendRequest[]): AppendResult[];
+  appendBatch(reqs: AppendRequest[]): Promise<AppendResult[]>;
   /** Inputs with fromSeq <= seq <= toSeq in seq order, at most `limit`. Truncated seqs are simply absent. */
-  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): SequencedInput[];
+  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): Promise<SequencedInput[]>;
   /** Highest seq ever assigned in the session; 0 when none. Survives truncation. */
-  headSeq(sessionId: string): number;
+  headSeq(sessionId: string): Promise<number>;
   /** Highest clientSeq logged for this client; -1 when none. Survives truncation. */
-  lastClientSeq(sessionId: string, clientId: string): number;
+  lastClientSeq(sessionId: string, clientId: string): Promise<number>;
   /** Idempotent for the same (sessionId, seq, stateHash); a different hash for a stored seq is a conflict. */
-  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): void;
-  latestSnapshot(sessionId: string): StoredSnapshot | null;
+  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): Promise<void>;
+  latestSnapshot(sessionId: string): Promise<StoredSnapshot | null>;
   /** The snapshot stored at exactly this seq, or null. */
-  snapshotAt(sessionId: string, seq: number): StoredSnapshot | null;
+  snapshotAt(sessionId: string, seq: number): Promise<StoredSnapshot | null>;
   /** The newest snapshot strictly below `seq` (the fallback behind a suspect one), or null. */
-  snapshotBefore(sessionId: string, seq: number): StoredSnapshot | null;
+  snapshotBefore(sessionId: string, seq: number): Promise<StoredSnapshot | null>;
   /** Deletes the snapshots with seq < beforeSeq (or only the one at `onlySeq`); returns how many. */
-  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): number;
+  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): Promise<number>;
   /** Deletes inputs with seq <= uptoSeq (behind a stored snapshot); returns rows removed. */
-  truncateThrough(sessionId: string, uptoSeq: number): number;
-  close(): void;
+  truncateThrough(sessionId: string, uptoSeq: number): Promise<number>;
+  /** Resolves when the store can serve now (etcd: a quorum answers); rejects with DurabilityError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
 }

@@ -18,7 +18,8 @@ import { Sequencer } from './sequencer.js';
 import { SessionManager } from './session-manager.js';
 import { SessionStore } from './session-store.js';
 import { Sfu } from './sfu.js';
-import { SqliteInputLog } from './sqlite-input-log.js';
+import type { InputLog } from './input-log.js';
+import { describeStore, openInputLog } from './log/open-input-log.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
 import { restApi } from './rest-api.js';
@@ -38,7 +39,7 @@ export class LockstepServer {
   readonly sfu: Sfu;
   readonly access: Access;
   readonly #db: SqliteDatabase;
-  readonly #log: SqliteInputLog;
+  readonly #log: InputLog;
   readonly #sequencer: Sequencer;
   readonly #http: HttpServer;
   readonly #io: IoServer;
@@ -54,7 +55,7 @@ export class LockstepServer {
     sfu: Sfu;
     access: Access;
     db: SqliteDatabase;
-    log: SqliteInputLog;
+    log: InputLog;
     sequencer: Sequencer;
     http: HttpServer;
     io: IoServer;
@@ -80,7 +81,7 @@ export class LockstepServer {
     const config = loadServerConfig(overrides);
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
-    const inputLog = SqliteInputLog.open(db);
+    const inputLog = await openInputLog(config.store, db);
     const store = SessionStore.open(db);
     const access = Access.open(db, config.security);
     const newOwnerToken = access.bootstrap();
@@ -110,16 +111,25 @@ export class LockstepServer {
       next();
     });
     const durability = new DurabilityWatch(sequencer);
-    app.get('/healthz', (_req, res) => {
-      // Open on purpose (load balancers, probes): counts only, no ids.
+    app.get('/healthz', async (_req, res) => {
+      // Open on purpose (load balancers, probes): counts only, no ids. Not ok
+      // (503) while durable flushes fail or the input log cannot serve now
+      // (etcd without quorum).
       const d = durability.state();
-      res.status(d.ok ? 200 : 503).json({
-        ok: d.ok,
+      const storeError = await inputLog.ping().then(
+        () => null,
+        (err: unknown) => (err instanceof Error ? err.message : String(err)),
+      );
+      const ok = d.ok && storeError === null;
+      res.status(ok ? 200 : 503).json({
+        ok,
         sessions: manager.sessions.size,
         nodes: manager.nodes.size,
-        durableWrites: d.ok
-          ? { ok: true }
-          : { ok: false, failingSince: new Date(d.failingSince ?? 0).toISOString(), error: d.lastError },
+        durableWrites: !d.ok
+          ? { ok: false, failingSince: new Date(d.failingSince ?? 0).toISOString(), error: d.lastError }
+          : storeError !== null
+            ? { ok: false, error: storeError }
+            : { ok: true },
       });
     });
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
@@ -191,7 +201,10 @@ export class LockstepServer {
       durability,
       newOwnerToken,
     });
-    log.info({ url: server.url, dataDir: config.dataDir }, 'lockstep server listening');
+    log.info(
+      { url: server.url, dataDir: config.dataDir, store: describeStore(config.store) },
+      'lockstep server listening',
+    );
     return server;
   }
 
@@ -214,7 +227,7 @@ export class LockstepServer {
     await this.#io.close();
     await this.#sequencer.close();
     this.sfu.close();
-    this.#log.close();
+    await this.#log.close();
     this.#db.close();
     this.#http.closeAllConnections();
     log.info('server closed');

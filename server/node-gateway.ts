@@ -288,7 +288,7 @@ class NodeConnection {
         return manager.onSnapshot(this.#requireNode(), msg.replicaId, msg.seq, msg.stateHash, data);
       }
       case 'snapshot.fetch': {
-        const snap = manager.fetchSnapshot(this.#requireNode(), msg.replicaId);
+        const snap = await manager.fetchSnapshot(this.#requireNode(), msg.replicaId);
         return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } : null;
       }
       case 'replica.refuse': {

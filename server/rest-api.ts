@@ -29,7 +29,7 @@ import { TokenBucket } from './rate-limit.js';
 import type { Session } from './session.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
-import type { SqliteInputLog } from './sqlite-input-log.js';
+import type { InputLog } from './input-log.js';
 import type { ViewerGateway } from './viewer-gateway.js';
 
 const log = getLogger('rest');
@@ -51,7 +51,7 @@ const MAX_TRACKED_BUCKETS = 10_000;
 export interface RestDeps {
   manager: SessionManager;
   access: Access;
-  inputLog: SqliteInputLog;
+  inputLog: InputLog;
   sfu: Sfu;
   /** Filled in once socket.io is up: revocations drop live connections through them. */
   gateways: { viewers?: ViewerGateway; nodes?: NodeGateway };
@@ -182,16 +182,17 @@ export function restApi(deps: RestDeps): Router {
     res.json({ replicas, transports });
   });
   // The durable input log (used to rebuild a reference state anywhere).
-  router.get('/sessions/:id/log', (req, res) => {
+  router.get('/sessions/:id/log', async (req, res) => {
     const q = parse(LogQuerySchema, req.query, 'query');
     const session = ownedSessionOf(req, res);
-    res.json({ headSeq: session.headSeq, inputs: inputLog.read(session.id, q.from, q.to, LIMITS.maxFetchBatch) });
+    const inputs = await inputLog.read(session.id, q.from, q.to, LIMITS.maxFetchBatch);
+    res.json({ headSeq: session.headSeq, inputs });
   });
   // The latest stored snapshot (state transfer source), base64.
-  router.get('/sessions/:id/snapshot', (req, res) => {
+  router.get('/sessions/:id/snapshot', async (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     const session = ownedSessionOf(req, res);
-    const snap = inputLog.latestSnapshot(session.id);
+    const snap = await inputLog.latestSnapshot(session.id);
     res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
   });
 

@@ -2,7 +2,10 @@
 // the durable log, acknowledges only once the log write returned, and hands the
 // new inputs to fan-out. Group commit: every request submitted in one event
 // loop turn goes into one appendBatch (one fsync), flushed on setImmediate or as
-// soon as maxBatch requests are queued. No sockets here: pure ordering logic.
+// soon as maxBatch requests are queued; while a batch is being written the next
+// one accumulates, and one batch is in flight at a time, so the clientSeq rules
+// are checked against a log that holds everything this sequencer acknowledged.
+// No sockets here: pure ordering logic.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
 import { InputEventSchema, type SequencedInput } from '../protocol/input.js';
@@ -15,6 +18,7 @@ import {
   NotFoundError,
   OutOfOrderError,
   OutOfRangeError,
+  PartialAppendError,
 } from './errors.js';
 import type { AppendRequest, AppendResult, InputLog } from './input-log.js';
 import type {
@@ -43,9 +47,8 @@ export class Sequencer {
   private readonly contiguous: boolean;
   private readonly emitter = new EventEmitter();
   private queue: Pending[] = [];
-  /** Highest clientSeq queued but not yet flushed, per session+client: the gap check must see it. */
-  private queuedMax = new Map<string, number>();
   private scheduled: NodeJS.Immediate | null = null;
+  private inFlight: Promise<void> | null = null;
   private lastTime = 0;
   private closed = false;
 
@@ -67,7 +70,8 @@ export class Sequencer {
   /**
    * Queues one input. Resolves once it is durable (or recognised as a replay,
    * then with duplicate=true and the original seq, or -1 if compacted); rejects
-   * with BadRequestError / OutOfRangeError / NotFoundError before queueing, or
+   * with BadRequestError / NotFoundError before queueing, OutOfOrderError /
+   * OutOfRangeError when its batch is checked against the log, or
    * DurabilityError if the batch could not be written.
    */
   submit(req: SubmitRequest): Promise<AppendResult> {
@@ -79,8 +83,7 @@ export class Sequencer {
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ req: append, resolve, reject });
-      if (this.queue.length >= this.maxBatch) this.flush();
-      else this.scheduled ??= setImmediate(() => this.flush());
+      this.schedule();
     });
   }
 
@@ -89,36 +92,48 @@ export class Sequencer {
     return this.queue.length;
   }
 
-  /** Writes everything queued now, in one batch. Normally called by the scheduler. */
-  flush(): void {
+  /**
+   * Writes what is queued now (at most maxBatch), in one batch, or returns the
+   * batch in flight (the queue is written right after it). Normally called by
+   * the scheduler.
+   */
+  flush(): Promise<void> {
     if (this.scheduled) {
       clearImmediate(this.scheduled);
       this.scheduled = null;
     }
-    const batch = this.queue;
-    if (batch.length === 0) return;
-    this.queue = [];
-    this.queuedMax = new Map();
+    if (this.inFlight) return this.inFlight;
+    const batch = this.queue.splice(0, this.maxBatch);
+    if (batch.length === 0) return Promise.resolve();
+    this.inFlight = this.write(batch).finally(() => {
+      this.inFlight = null;
+      // What accumulated meanwhile has waited long enough: write it now.
+      if (this.queue.length > 0) void this.flush();
+    });
+    return this.inFlight;
+  }
 
+  private schedule(): void {
+    if (this.inFlight) return; // written when the batch in flight is done
+    if (this.queue.length >= this.maxBatch) void this.flush();
+    else this.scheduled ??= setImmediate(() => void this.flush());
+  }
+
+  private async write(queued: Pending[]): Promise<void> {
     const started = performance.now();
+    const batch = await this.checkClientSeqs(queued, started);
+    if (batch.length === 0) return;
     let results: AppendResult[];
+    let failure: Error | null = null;
     try {
-      results = this.log.appendBatch(batch.map((p) => p.req));
+      results = await this.log.appendBatch(batch.map((p) => p.req));
       if (results.length !== batch.length) {
         throw new Error(`appendBatch returned ${results.length} results for ${batch.length} requests`);
       }
     } catch (err) {
-      const stats: FlushStats = { size: batch.length, appended: 0, durationMs: performance.now() - started };
-      const sessions = [...new Set(batch.map((p) => p.req.sessionId))];
-      const error = new DurabilityError(
-        'input batch was not written',
-        { batchSize: batch.length, sessions },
-        { cause: err },
-      );
-      log.error({ err, batchSize: batch.length, sessions }, 'durable append failed');
-      for (const p of batch) p.reject(error);
-      this.emit('flushFailed', error, stats);
-      return;
+      failure = err instanceof Error ? err : new Error(String(err));
+      // A store that splits a batch into several transactions may have written its head.
+      results = err instanceof PartialAppendError ? err.written.slice(0, batch.length) : [];
     }
 
     const bySession = new Map<string, SequencedInput[]>();
@@ -133,11 +148,77 @@ export class Sequencer {
       else bySession.set(sessionId, [result.input]);
     });
     const stats: FlushStats = { size: batch.length, appended, durationMs: performance.now() - started };
-    this.emit('flushed', stats);
+    // A batch written only in part is a failed flush (flushFailed below), not a working store.
+    if (!failure) this.emit('flushed', stats);
     if (appended > 0) {
       const batches: SessionBatch[] = [...bySession].map(([sessionId, inputs]) => ({ sessionId, inputs }));
       this.emit('sequenced', batches, stats);
     }
+    if (failure) {
+      const unwritten = batch.slice(results.length);
+      const sessions = [...new Set(unwritten.map((p) => p.req.sessionId))];
+      const error = new DurabilityError(
+        'input batch was not written',
+        { batchSize: unwritten.length, sessions },
+        { cause: failure },
+      );
+      log.error(
+        { err: failure, batchSize: unwritten.length, written: results.length, sessions },
+        'durable append failed',
+      );
+      for (const p of unwritten) p.reject(error);
+      this.emit('flushFailed', error, { ...stats, size: unwritten.length, appended: 0 });
+    }
+  }
+
+  /**
+   * The clientSeq rules, against the log's last clientSeq of each client plus
+   * the earlier requests of this batch: refused requests are rejected here and
+   * left out; the rest is returned in order.
+   */
+  private async checkClientSeqs(batch: Pending[], started: number): Promise<Pending[]> {
+    const keys = new Map<string, { sessionId: string; clientId: string }>();
+    for (const p of batch) keys.set(clientKey(p.req), { sessionId: p.req.sessionId, clientId: p.req.clientId });
+    const last = new Map<string, number>();
+    try {
+      await Promise.all(
+        [...keys].map(async ([key, c]) => last.set(key, await this.log.lastClientSeq(c.sessionId, c.clientId))),
+      );
+    } catch (err) {
+      const error = new DurabilityError('cannot read the input log', { batchSize: batch.length }, { cause: err });
+      for (const p of batch) p.reject(error);
+      this.emit('flushFailed', error, { size: batch.length, appended: 0, durationMs: performance.now() - started });
+      return [];
+    }
+    return batch.filter((p) => {
+      const { sessionId, clientId, clientSeq } = p.req;
+      const key = clientKey(p.req);
+      const prev = last.get(key) ?? -1;
+      const ctx = { sessionId, clientId, clientSeq };
+      if (this.contiguous && clientSeq > prev + 1) {
+        // A hole would let a later input be logged before an earlier one that is
+        // still being retried; the client resends from `expected`.
+        p.reject(
+          new OutOfOrderError(`clientSeq ${clientSeq} skips ahead; expected ${prev + 1}`, {
+            ...ctx,
+            expected: prev + 1,
+          }),
+        );
+        return false;
+      }
+      if (clientSeq > prev + this.maxClientSeqGap) {
+        p.reject(
+          new OutOfRangeError(`clientSeq jumps more than ${this.maxClientSeqGap} past the last one`, {
+            ...ctx,
+            lastClientSeq: prev,
+            maxClientSeqGap: this.maxClientSeqGap,
+          }),
+        );
+        return false;
+      }
+      if (clientSeq > prev) last.set(key, clientSeq);
+      return true;
+    });
   }
 
   on<K extends keyof SequencerEvents>(event: K, listener: SequencerListener<K>): this {
@@ -155,14 +236,10 @@ export class Sequencer {
     return this;
   }
 
-  /** Flushes what is queued and refuses further submits. Does not close the log (the caller owns it). */
-  close(): Promise<void> {
-    if (!this.closed) {
-      this.closed = true;
-      this.flush();
-    }
-    // A promise so that an asynchronous log backend can be awaited here later.
-    return Promise.resolve();
+  /** Writes everything queued and refuses further submits. Does not close the log (the caller owns it). */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight || this.queue.length > 0) await this.flush();
   }
 
   private admit(req: SubmitRequest): AppendRequest {
@@ -183,33 +260,7 @@ export class Sequencer {
     if (this.sessionExists && !this.sessionExists(sessionId)) {
       throw new NotFoundError(`session ${sessionId} does not exist`, ctx);
     }
-    const key = `${sessionId}\u0000${clientId}`;
-    const last = Math.max(this.queuedMax.get(key) ?? -1, this.lastLogged(sessionId, clientId, ctx));
-    if (this.contiguous && clientSeq > last + 1) {
-      // A hole would let a later input be logged before an earlier one that is
-      // still being retried; the client resends from `expected`.
-      throw new OutOfOrderError(`clientSeq ${clientSeq} skips ahead; expected ${last + 1}`, {
-        ...ctx,
-        expected: last + 1,
-      });
-    }
-    if (clientSeq > last + this.maxClientSeqGap) {
-      throw new OutOfRangeError(`clientSeq jumps more than ${this.maxClientSeqGap} past the last one`, {
-        ...ctx,
-        lastClientSeq: last,
-        maxClientSeqGap: this.maxClientSeqGap,
-      });
-    }
-    if (clientSeq > last) this.queuedMax.set(key, clientSeq);
     return { sessionId, clientId, clientSeq, time: this.stamp(), event: parsed.data };
-  }
-
-  private lastLogged(sessionId: string, clientId: string, ctx: Record<string, unknown>): number {
-    try {
-      return this.log.lastClientSeq(sessionId, clientId);
-    } catch (err) {
-      throw new DurabilityError('cannot read the input log', ctx, { cause: err });
-    }
   }
 
   /** Non-decreasing integer ms: a wall-clock step back must not make replica time run backwards. */
@@ -230,6 +281,10 @@ export class Sequencer {
       }
     }
   }
+}
+
+function clientKey(req: AppendRequest): string {
+  return `${req.sessionId}\u0000${req.clientId}`;
 }
 
 function isId(v: unknown): v is string {

@@ -34,10 +34,11 @@ const SNAPSHOT_CHECKPOINT_TIMEOUT_MS = 10_000;
  * snapshot by one, unless this database was compacted up to the latest one
  * (then there is no fallback to the one before).
  */
-function compactedThrough(log: InputLog, sessionId: string, latestSeq: number, headSeq: number): number {
-  const previous = log.snapshotBefore(sessionId, latestSeq);
-  if (!previous) return log.read(sessionId, 1, 1, 1).length > 0 || headSeq === 0 ? 0 : latestSeq;
-  const tailIntact = previous.seq >= headSeq || log.read(sessionId, previous.seq + 1, previous.seq + 1, 1).length > 0;
+async function compactedThrough(log: InputLog, sessionId: string, latestSeq: number, headSeq: number): Promise<number> {
+  const previous = await log.snapshotBefore(sessionId, latestSeq);
+  if (!previous) return (await log.read(sessionId, 1, 1, 1)).length > 0 || headSeq === 0 ? 0 : latestSeq;
+  const tailIntact =
+    previous.seq >= headSeq || (await log.read(sessionId, previous.seq + 1, previous.seq + 1, 1)).length > 0;
   return tailIntact ? previous.seq : latestSeq;
 }
 
@@ -82,6 +83,10 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   readonly #now: () => number;
   readonly #catalog: Map<string, AppRef>;
   #healthTimer: NodeJS.Timeout | undefined;
+  /** A health tick is still awaiting the log (a snapshot fallback): the next one waits its turn. */
+  #ticking = false;
+  /** Sessions whose confirmed snapshot is being written: no new checkpoint until it is. */
+  readonly #storingSnapshot = new Set<string>();
   #closed = false;
 
   private constructor(deps: SessionManagerDeps) {
@@ -95,7 +100,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** Loads open sessions from the store (they come back after a server restart). */
-  static create(deps: SessionManagerDeps): Promise<SessionManager> {
+  static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of deps.store.list()) {
       const session = new Session(
@@ -108,19 +113,19 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           height: row.height,
           createdAt: row.createdAt,
         },
-        deps.log.headSeq(row.id),
+        await deps.log.headSeq(row.id),
         deps.health,
       );
-      const snap = deps.log.latestSnapshot(row.id);
+      const snap = await deps.log.latestSnapshot(row.id);
       if (snap) {
         session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
-        session.compactedThrough = compactedThrough(deps.log, row.id, snap.seq, session.headSeq);
+        session.compactedThrough = await compactedThrough(deps.log, row.id, snap.seq, session.headSeq);
       }
       manager.sessions.set(session.id, session);
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
-    return Promise.resolve(manager);
+    return manager;
   }
 
   apps(): AppRef[] {
@@ -205,7 +210,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     }
   }
 
-  lastClientSeq(sessionId: string, clientId: string): number {
+  lastClientSeq(sessionId: string, clientId: string): Promise<number> {
     return this.#deps.log.lastClientSeq(sessionId, clientId);
   }
 
@@ -297,16 +302,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return { headSeq: session.headSeq };
   }
 
-  fetchInputs(
+  async fetchInputs(
     nodeId: string,
     replicaId: string,
     fromSeq: number,
     toSeq: number,
-  ): { inputs: SequencedInput[]; headSeq: number; compactedThrough: number } {
+  ): Promise<{ inputs: SequencedInput[]; headSeq: number; compactedThrough: number }> {
     const { session } = this.ownedReplica(nodeId, replicaId);
     if (toSeq < fromSeq) throw new BadRequestError(`empty range ${fromSeq}..${toSeq}`, { fromSeq, toSeq });
     const to = Math.min(toSeq, session.headSeq, fromSeq + LIMITS.maxFetchBatch - 1);
-    const inputs = to < fromSeq ? [] : this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
+    const inputs = to < fromSeq ? [] : await this.#deps.log.read(session.id, fromSeq, to, LIMITS.maxFetchBatch);
     return { inputs, headSeq: session.headSeq, compactedThrough: session.compactedThrough };
   }
 
@@ -337,13 +342,13 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    * truncated behind the previous one) only once replicas on a majority of the
    * session's hosts report the same hash at that seq.
    */
-  onSnapshot(
+  async onSnapshot(
     nodeId: string,
     replicaId: string,
     seq: number,
     stateHash: string,
     data: Buffer,
-  ): { stored: boolean; confirmed: boolean } {
+  ): Promise<{ stored: boolean; confirmed: boolean }> {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
     const ctx = { sessionId: session.id, replicaId, nodeId, hostId: replica.hostId, seq };
     const checkpoint = session.checkpoint;
@@ -366,19 +371,25 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (!decision) return { stored: false, confirmed: false };
     session.checkpoint = null;
     if (session.snapshot && decision.seq <= session.snapshot.seq) return { stored: false, confirmed: true };
-    this.#storeConfirmedSnapshot(session, decision);
+    this.#storingSnapshot.add(session.id);
+    try {
+      await this.#storeConfirmedSnapshot(session, decision);
+    } finally {
+      this.#storingSnapshot.delete(session.id);
+    }
     return { stored: true, confirmed: true };
   }
 
-  #storeConfirmedSnapshot(session: Session, d: CheckpointDecision): void {
+  async #storeConfirmedSnapshot(session: Session, d: CheckpointDecision): Promise<void> {
     const previous = session.snapshot;
-    this.#deps.log.putSnapshot({ sessionId: session.id, seq: d.seq, stateHash: d.stateHash, data: d.data });
+    await this.#deps.log.putSnapshot({ sessionId: session.id, seq: d.seq, stateHash: d.stateHash, data: d.data });
+    // Nothing unwritten is trusted: replicas are only pointed at it once it is durable.
     session.snapshot = { seq: d.seq, stateHash: d.stateHash };
     // The previous confirmed snapshot and its log tail stay: the fallback if this one turns out bad.
     let truncated = 0;
     if (previous) {
-      this.#deps.log.deleteSnapshots(session.id, { beforeSeq: previous.seq });
-      truncated = this.#deps.log.truncateThrough(session.id, previous.seq);
+      await this.#deps.log.deleteSnapshots(session.id, { beforeSeq: previous.seq });
+      truncated = await this.#deps.log.truncateThrough(session.id, previous.seq);
       session.compactedThrough = Math.max(session.compactedThrough, previous.seq);
     }
     log.info(
@@ -389,13 +400,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** The snapshot this replica was told to start from (or the latest, once it fell behind compaction). */
-  fetchSnapshot(nodeId: string, replicaId: string): { seq: number; stateHash: string; data: Buffer } | null {
+  async fetchSnapshot(
+    nodeId: string,
+    replicaId: string,
+  ): Promise<{ seq: number; stateHash: string; data: Buffer } | null> {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
     const pinned = replica.restoredFrom;
     const snap =
       pinned !== null && pinned >= session.compactedThrough
-        ? this.#deps.log.snapshotAt(session.id, pinned)
-        : this.#deps.log.latestSnapshot(session.id);
+        ? await this.#deps.log.snapshotAt(session.id, pinned)
+        : await this.#deps.log.latestSnapshot(session.id);
     return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data } : null;
   }
 
@@ -477,6 +491,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   // ------------------------------------------------------------------ health
 
   #healthTick(): void {
+    if (this.#ticking) return;
+    this.#ticking = true;
+    this.#healthTickNow()
+      .catch((err: unknown) => log.error({ err }, 'health tick failed'))
+      .finally(() => {
+        this.#ticking = false;
+      });
+  }
+
+  async #healthTickNow(): Promise<void> {
     const now = this.#now();
     for (const node of this.nodes.all()) {
       if (now - node.lastHeartbeatAt > this.#deps.config.nodeDeadAfterMs) {
@@ -494,7 +518,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           changed = true;
         }
       }
-      changed = this.#voteOnState(session) || changed;
+      changed = (await this.#voteOnState(session)) || changed;
+      if (this.#closed || session.closed) continue;
       if (changed) this.#reconcile(session);
       else this.emit('sessionupdate', session.info(now));
       this.#maybeRequestSnapshot(session, now);
@@ -502,7 +527,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** Majority vote on state hashes at a common seq; the minority is quarantined and replaced. */
-  #voteOnState(session: Session): boolean {
+  async #voteOnState(session: Session): Promise<boolean> {
     const reports = session.health.hashReports();
     const vote = voteOnHashes(reports);
     if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
@@ -519,7 +544,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         majorityHash: vote.majorityHash,
       };
       this.emit('divergence', event);
-      if (this.#blameSnapshot(session, r)) {
+      if (await this.#blameSnapshot(session, r)) {
         this.#removeReplica(
           session,
           r,
@@ -547,11 +572,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    * there) and the session falls back to the previous one. Returns true when the
    * snapshot took the blame, so the host is not quarantined for it.
    */
-  #blameSnapshot(session: Session, r: ReplicaRecord): boolean {
+  async #blameSnapshot(session: Session, r: ReplicaRecord): Promise<boolean> {
     const from = r.restoredFrom;
     if (from === null || session.snapshot?.seq !== from || from <= session.compactedThrough) return false;
-    this.#deps.log.deleteSnapshots(session.id, { onlySeq: from });
-    const previous = this.#deps.log.snapshotBefore(session.id, from);
+    await this.#deps.log.deleteSnapshots(session.id, { onlySeq: from });
+    const previous = await this.#deps.log.snapshotBefore(session.id, from);
     session.snapshot = previous && { seq: previous.seq, stateHash: previous.stateHash };
     log.error(
       { sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, badSeq: from, fallback: previous?.seq ?? 0 },
@@ -566,6 +591,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    * checkpoint that found no quorum in time is dropped and a new one asked.
    */
   #maybeRequestSnapshot(session: Session, now: number): void {
+    if (this.#storingSnapshot.has(session.id)) return;
     const pending = session.checkpoint;
     if (pending) {
       if (now - pending.requestedAt < SNAPSHOT_CHECKPOINT_TIMEOUT_MS) return;

@@ -1,18 +1,19 @@
 // InputLog on SQLite: one immediate transaction per batch (group commit), so
-// the WAL is fsynced once per batch rather than once per input.
+// the WAL is fsynced once per batch rather than once per input. better-sqlite3
+// is synchronous: the async methods do their work before they return.
 import type { Statement } from 'better-sqlite3';
 import { InputEventSchema, type InputEvent, type SequencedInput } from '../protocol/input.js';
 import { getLogger } from '../protocol/logger.js';
 import { openDatabase, schemaVersion, type OpenDatabaseOptions, type SqliteDatabase } from './database.js';
 import {
-  BadRequestError,
   ClosedError,
-  ConflictError,
   CorruptInputError,
-  OutOfRangeError,
+  DurabilityError,
+  LockstepError,
   SchemaError,
   UnsafeTruncationError,
 } from './errors.js';
+import { requireInt, requireSameSnapshot, requireSnapshotArgs, requireSnapshotWithinHead } from './input-log-args.js';
 import {
   COMPACTED_SEQ,
   type AppendRequest,
@@ -99,12 +100,6 @@ function prepare(db: SqliteDatabase): Statements {
   };
 }
 
-function requireInt(name: string, value: number, min: number, context: Record<string, unknown>): void {
-  if (!Number.isSafeInteger(value) || value < min) {
-    throw new BadRequestError(`${name} must be an integer >= ${min}`, { ...context, [name]: value });
-  }
-}
-
 export class SqliteInputLog implements InputLog {
   private readonly db: SqliteDatabase;
   private readonly stmts: Statements;
@@ -150,13 +145,73 @@ export class SqliteInputLog implements InputLog {
     }
   }
 
-  appendBatch(reqs: AppendRequest[]): AppendResult[] {
+  appendBatch(reqs: AppendRequest[]): Promise<AppendResult[]> {
+    return settle(() => {
+      try {
+        return this.appendBatchNow(reqs);
+      } catch (err) {
+        if (err instanceof LockstepError) throw err;
+        // SQLITE_BUSY, disk full, I/O error: the transaction rolled back, nothing was written.
+        throw new DurabilityError('input batch was not written', { requests: reqs.length }, { cause: err });
+      }
+    });
+  }
+
+  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): Promise<SequencedInput[]> {
+    return settle(() => this.readNow(sessionId, fromSeq, toSeq, limit));
+  }
+
+  headSeq(sessionId: string): Promise<number> {
+    return settle(() => this.headSeqNow(sessionId));
+  }
+
+  lastClientSeq(sessionId: string, clientId: string): Promise<number> {
+    return settle(() => this.lastClientSeqNow(sessionId, clientId));
+  }
+
+  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): Promise<void> {
+    return settle(() => this.putSnapshotNow(s));
+  }
+
+  latestSnapshot(sessionId: string): Promise<StoredSnapshot | null> {
+    return settle(() => this.latestSnapshotNow(sessionId));
+  }
+
+  snapshotAt(sessionId: string, seq: number): Promise<StoredSnapshot | null> {
+    return settle(() => this.snapshotAtNow(sessionId, seq));
+  }
+
+  snapshotBefore(sessionId: string, seq: number): Promise<StoredSnapshot | null> {
+    return settle(() => this.snapshotBeforeNow(sessionId, seq));
+  }
+
+  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): Promise<number> {
+    return settle(() => this.deleteSnapshotsNow(sessionId, range));
+  }
+
+  truncateThrough(sessionId: string, uptoSeq: number): Promise<number> {
+    return settle(() => this.truncateThroughNow(sessionId, uptoSeq));
+  }
+
+  ping(): Promise<void> {
+    return settle(() => this.assertOpen());
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.closed) return;
+      this.closed = true;
+      if (this.ownsDb) this.db.close();
+    });
+  }
+
+  private appendBatchNow(reqs: AppendRequest[]): AppendResult[] {
     this.assertOpen();
     if (reqs.length === 0) return [];
     return this.appendTx(reqs);
   }
 
-  read(sessionId: string, fromSeq: number, toSeq: number, limit: number): SequencedInput[] {
+  private readNow(sessionId: string, fromSeq: number, toSeq: number, limit: number): SequencedInput[] {
     this.assertOpen();
     const ctx = { sessionId };
     requireInt('fromSeq', fromSeq, 0, ctx);
@@ -166,57 +221,48 @@ export class SqliteInputLog implements InputLog {
     return this.stmts.readRange.all(sessionId, fromSeq, toSeq, limit).map((row) => this.toInput(sessionId, row));
   }
 
-  headSeq(sessionId: string): number {
+  private headSeqNow(sessionId: string): number {
     this.assertOpen();
     return this.stmts.getHead.get(sessionId)?.head_seq ?? 0;
   }
 
-  lastClientSeq(sessionId: string, clientId: string): number {
+  private lastClientSeqNow(sessionId: string, clientId: string): number {
     this.assertOpen();
     return this.stmts.getClient.get(sessionId, clientId)?.last_client_seq ?? -1;
   }
 
-  putSnapshot(s: Omit<StoredSnapshot, 'createdAt'>): void {
+  private putSnapshotNow(s: Omit<StoredSnapshot, 'createdAt'>): void {
     this.assertOpen();
-    requireInt('seq', s.seq, 0, { sessionId: s.sessionId });
-    if (typeof s.stateHash !== 'string' || s.stateHash.length === 0) {
-      throw new BadRequestError('snapshot stateHash must be a non-empty string', {
-        sessionId: s.sessionId,
-        seq: s.seq,
-      });
-    }
-    if (!Buffer.isBuffer(s.data)) {
-      throw new BadRequestError('snapshot data must be a Buffer', { sessionId: s.sessionId, seq: s.seq });
-    }
+    requireSnapshotArgs(s);
     this.putSnapshotTx(s);
   }
 
-  latestSnapshot(sessionId: string): StoredSnapshot | null {
+  private latestSnapshotNow(sessionId: string): StoredSnapshot | null {
     this.assertOpen();
     const row = this.stmts.latestSnapshot.get(sessionId);
     return row ? toSnapshot(sessionId, row) : null;
   }
 
-  snapshotAt(sessionId: string, seq: number): StoredSnapshot | null {
+  private snapshotAtNow(sessionId: string, seq: number): StoredSnapshot | null {
     this.assertOpen();
     const row = this.stmts.getSnapshot.get(sessionId, seq);
     return row ? toSnapshot(sessionId, row) : null;
   }
 
-  snapshotBefore(sessionId: string, seq: number): StoredSnapshot | null {
+  private snapshotBeforeNow(sessionId: string, seq: number): StoredSnapshot | null {
     this.assertOpen();
     const row = this.stmts.snapshotBefore.get(sessionId, seq);
     return row ? toSnapshot(sessionId, row) : null;
   }
 
-  deleteSnapshots(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): number {
+  private deleteSnapshotsNow(sessionId: string, range: { beforeSeq: number } | { onlySeq: number }): number {
     this.assertOpen();
     return 'beforeSeq' in range
       ? this.stmts.deleteSnapshotsBefore.run(sessionId, range.beforeSeq).changes
       : this.stmts.deleteSnapshot.run(sessionId, range.onlySeq).changes;
   }
 
-  truncateThrough(sessionId: string, uptoSeq: number): number {
+  private truncateThroughNow(sessionId: string, uptoSeq: number): number {
     this.assertOpen();
     requireInt('uptoSeq', uptoSeq, 0, { sessionId });
     const snapshot = this.stmts.latestSnapshot.get(sessionId);
@@ -231,12 +277,6 @@ export class SqliteInputLog implements InputLog {
     const removed = this.stmts.truncate.run(sessionId, uptoSeq).changes;
     log.debug({ sessionId, uptoSeq, removed }, 'truncated input log');
     return removed;
-  }
-
-  close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.ownsDb) this.db.close();
   }
 
   private appendInTx(reqs: AppendRequest[]): AppendResult[] {
@@ -284,25 +324,9 @@ export class SqliteInputLog implements InputLog {
   }
 
   private putSnapshotInTx(s: Omit<StoredSnapshot, 'createdAt'>): void {
-    const head = this.stmts.getHead.get(s.sessionId)?.head_seq ?? 0;
-    if (s.seq > head) {
-      throw new OutOfRangeError(`snapshot seq ${s.seq} is beyond the session head ${head}`, {
-        sessionId: s.sessionId,
-        seq: s.seq,
-        headSeq: head,
-      });
-    }
+    requireSnapshotWithinHead(s, this.stmts.getHead.get(s.sessionId)?.head_seq ?? 0);
     const existing = this.stmts.getSnapshot.get(s.sessionId, s.seq);
-    if (existing) {
-      if (existing.state_hash === s.stateHash) return;
-      // Two replicas disagree on the state at the same seq: never overwrite silently.
-      throw new ConflictError(`snapshot for seq ${s.seq} already stored with a different state hash`, {
-        sessionId: s.sessionId,
-        seq: s.seq,
-        storedHash: existing.state_hash,
-        newHash: s.stateHash,
-      });
-    }
+    if (existing) return requireSameSnapshot(existing.state_hash, s);
     this.stmts.insertSnapshot.run(s.sessionId, s.seq, s.stateHash, s.data, this.now());
   }
 
@@ -325,6 +349,15 @@ export class SqliteInputLog implements InputLog {
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('input log is closed');
+  }
+}
+
+/** better-sqlite3 is synchronous: run now, and hand back the result or the throw as a settled promise. */
+function settle<T>(fn: () => T): Promise<T> {
+  try {
+    return Promise.resolve(fn());
+  } catch (err) {
+    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
 

@@ -235,7 +235,7 @@ class ViewerConnection {
         return {
           session: manager.info(msg.sessionId),
           routerRtpCapabilities: router.rtpCapabilities,
-          lastClientSeq: manager.lastClientSeq(msg.sessionId, this.#clientId),
+          lastClientSeq: await manager.lastClientSeq(msg.sessionId, this.#clientId),
           role: this.#identity.role,
         };
       }

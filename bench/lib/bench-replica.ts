@@ -23,7 +23,7 @@ export interface BenchReplicaOptions<S> {
   /** Head of the log at assignment: the replica catches up to it. */
   headSeq: number;
   /** Log entries with fromSeq <= seq <= toSeq (the replica asks in maxFetchBatch ranges). */
-  read(fromSeq: number, toSeq: number): SequencedInput[];
+  read(fromSeq: number, toSeq: number): SequencedInput[] | Promise<SequencedInput[]>;
   maxFps?: number;
 }
 
@@ -44,7 +44,7 @@ export function createBenchReplica<S>(opts: BenchReplicaOptions<S>): Promise<Rep
     maxBitrate: 2_500_000,
     signalling: noSignalling,
     withoutVideo: true,
-    fetchInputs: (from, to) => Promise.resolve({ inputs: opts.read(from, to), compactedThrough: 0 }),
+    fetchInputs: async (from, to) => ({ inputs: await opts.read(from, to), compactedThrough: 0 }),
     fetchSnapshot: () => Promise.resolve(null),
   });
 }

@@ -8,7 +8,7 @@ import { openDatabase } from '../../server/database.js';
 import { SessionStore } from '../../server/session-store.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 
-export function seedSession(
+export async function seedSession(
   dataDir: string,
   opts: { id: string; width: number; height: number; events: readonly InputEvent[] },
 ): Promise<string> {
@@ -25,7 +25,7 @@ export function seedSession(
     });
     const log = SqliteInputLog.open(db);
     for (let base = 0; base < opts.events.length; base += 1000) {
-      log.appendBatch(
+      await log.appendBatch(
         opts.events.slice(base, base + 1000).map((event, i) => ({
           sessionId: opts.id,
           clientId: 'loader',
@@ -35,9 +35,9 @@ export function seedSession(
         })),
       );
     }
-    log.close();
+    await log.close();
   } finally {
     db.close();
   }
-  return Promise.resolve(file);
+  return file;
 }

@@ -298,8 +298,8 @@ describe('hostile parties', () => {
     const backup = await lockstep(['db', 'backup', copy, '--data-dir', dataDir]);
     assert.equal(backup.code, 0, backup.out);
     const restored = SqliteInputLog.openFile(copy);
-    assert.equal(restored.headSeq('s-scribbled'), 3000);
-    restored.close();
+    assert.equal(await restored.headSeq('s-scribbled'), 3000);
+    await restored.close();
 
     // Scribble over one page in the middle of the file.
     const size = statSync(file).size;

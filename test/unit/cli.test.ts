@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serverEnvFromOptions } from '../../server/cli-options.js';
+import { parseStoreSpec } from '../../server/log/store-spec.js';
 import { nodeEnvFromOptions, normalizeServerUrl } from '../../render/cli-options.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -29,6 +30,7 @@ test('serverEnvFromOptions maps every flag to its env variable', () => {
       workers: '2',
       tlsCert: 'c.pem',
       tlsKey: 'k.pem',
+      store: 'etcd:http://10.0.0.1:2379,http://10.0.0.2:2379',
     }),
     {
       LOCKSTEP_PORT: '0',
@@ -41,6 +43,7 @@ test('serverEnvFromOptions maps every flag to its env variable', () => {
       LOCKSTEP_MEDIASOUP_WORKERS: '2',
       LOCKSTEP_TLS_CERT: 'c.pem',
       LOCKSTEP_TLS_KEY: 'k.pem',
+      LOCKSTEP_STORE: 'etcd:http://10.0.0.1:2379,http://10.0.0.2:2379',
     },
   );
 });
@@ -72,8 +75,24 @@ test('serverEnvFromOptions rejects bad values with the flag name', () => {
     [{ tlsCert: 'c.pem' }, /--tls-cert and --tls-key must be given together/],
     [{ tlsKey: 'k.pem' }, /together/],
     [{ dataDir: ' ' }, /--data-dir must not be empty/],
+    [{ store: 'mysql:db' }, /--store must be sqlite, sqlite:PATH or etcd:URL,URL,URL/],
+    [{ store: 'sqlite:' }, /--store sqlite:PATH needs a file path/],
+    [{ store: 'etcd:' }, /at least one etcd client URL/],
+    [{ store: 'etcd:10.0.0.1:2379' }, /is not a URL/],
+    [{ store: 'etcd:ftp://a:2379' }, /must be http\(s\):\/\/host:port/],
+    [{ store: 'etcd:http://a:2379/v3' }, /must be http\(s\):\/\/host:port/],
+    [{ store: 'etcd:not a url' }, /is not a URL/],
   ];
   for (const [opts, pattern] of bad) assert.throws(() => serverEnvFromOptions(opts), pattern, JSON.stringify(opts));
+});
+
+test('parseStoreSpec reads sqlite, sqlite:PATH and etcd:URL,URL', () => {
+  assert.deepEqual(parseStoreSpec('sqlite'), { kind: 'sqlite', path: undefined });
+  assert.deepEqual(parseStoreSpec(' sqlite:/var/lib/log.sqlite '), { kind: 'sqlite', path: '/var/lib/log.sqlite' });
+  assert.deepEqual(parseStoreSpec('etcd:http://a:2379, https://b:2379,'), {
+    kind: 'etcd',
+    hosts: ['http://a:2379', 'https://b:2379'],
+  });
 });
 
 test('nodeEnvFromOptions maps flags and reduces the URL to its origin', () => {

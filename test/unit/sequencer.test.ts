@@ -14,6 +14,7 @@ import {
   NotFoundError,
   OutOfOrderError,
   OutOfRangeError,
+  PartialAppendError,
 } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest, type AppendResult, type InputLog } from '../../server/input-log.js';
 import { Sequencer } from '../../server/sequencer.js';
@@ -31,27 +32,27 @@ class RecordingLog implements InputLog {
   inFlight = false;
   returned = 0;
   constructor(readonly inner: SqliteInputLog) {}
-  appendBatch(reqs: AppendRequest[]): AppendResult[] {
+  async appendBatch(reqs: AppendRequest[]): Promise<AppendResult[]> {
     this.calls.push(reqs.length);
     this.inFlight = true;
     try {
-      return this.inner.appendBatch(reqs);
+      return await this.inner.appendBatch(reqs);
     } finally {
       this.inFlight = false;
       this.returned++;
     }
   }
-  read(s: string, from: number, to: number, limit: number): SequencedInput[] {
+  read(s: string, from: number, to: number, limit: number): Promise<SequencedInput[]> {
     return this.inner.read(s, from, to, limit);
   }
-  headSeq(s: string): number {
+  headSeq(s: string): Promise<number> {
     return this.inner.headSeq(s);
   }
-  lastClientSeq(s: string, c: string): number {
+  lastClientSeq(s: string, c: string): Promise<number> {
     return this.inner.lastClientSeq(s, c);
   }
-  putSnapshot(s: Parameters<InputLog['putSnapshot']>[0]): void {
-    this.inner.putSnapshot(s);
+  putSnapshot(s: Parameters<InputLog['putSnapshot']>[0]): Promise<void> {
+    return this.inner.putSnapshot(s);
   }
   latestSnapshot(s: string): ReturnType<InputLog['latestSnapshot']> {
     return this.inner.latestSnapshot(s);
@@ -62,14 +63,17 @@ class RecordingLog implements InputLog {
   snapshotBefore(s: string, seq: number): ReturnType<InputLog['snapshotBefore']> {
     return this.inner.snapshotBefore(s, seq);
   }
-  deleteSnapshots(s: string, range: Parameters<InputLog['deleteSnapshots']>[1]): number {
+  deleteSnapshots(s: string, range: Parameters<InputLog['deleteSnapshots']>[1]): Promise<number> {
     return this.inner.deleteSnapshots(s, range);
   }
-  truncateThrough(s: string, upto: number): number {
+  truncateThrough(s: string, upto: number): Promise<number> {
     return this.inner.truncateThrough(s, upto);
   }
-  close(): void {
-    this.inner.close();
+  ping(): Promise<void> {
+    return this.inner.ping();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
   }
 }
 
@@ -88,7 +92,7 @@ function rig(t: TestContext, options: Partial<SequencerOptions> = {}, busyTimeou
   sequencer.on('sequenced', (batches) => emitted.push(batches));
   t.after(async () => {
     await sequencer.close();
-    log.close();
+    await log.close();
   });
   return { file, log, sequencer, emitted };
 }
@@ -121,8 +125,8 @@ describe('Sequencer', () => {
         seqs,
         seqs.map((_, i) => i + 1),
       );
-      assert.equal(log.headSeq(sessionId), seqs.length);
-      const stored = log.read(sessionId, 1, 1000, 1000);
+      assert.equal(await log.headSeq(sessionId), seqs.length);
+      const stored = await log.read(sessionId, 1, 1000, 1000);
       assert.deepEqual(
         stored.map((s) => `${s.clientId}:${s.clientSeq}`),
         sent.filter((s) => s.sessionId === sessionId).map((s) => `${s.clientId}:${s.clientSeq}`),
@@ -146,7 +150,9 @@ describe('Sequencer', () => {
     const acks = Array.from({ length: 600 }, (_, i) =>
       sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: i, event: move(i) }),
     );
-    assert.deepEqual(log.calls, [256, 256]);
+    // The first 256 left the queue at once, without waiting for the next turn;
+    // the rest is written in batches of at most maxBatch.
+    assert.equal(sequencer.pending, 600 - 256);
     await Promise.all(acks);
     assert.deepEqual(log.calls, [256, 256, 88]);
   });
@@ -202,8 +208,8 @@ describe('Sequencer', () => {
         sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq, event: move(clientSeq) }),
       ),
     );
-    log.putSnapshot({ sessionId: 's1', seq: 3, stateHash: 'h', data: Buffer.from('s') });
-    log.truncateThrough('s1', 3);
+    await log.putSnapshot({ sessionId: 's1', seq: 3, stateHash: 'h', data: Buffer.from('s') });
+    await log.truncateThrough('s1', 3);
     const replay = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 1, event: move(1) });
     assert.deepEqual([replay.duplicate, replay.input.seq], [true, COMPACTED_SEQ]);
     const next = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 3, event: move(3) });
@@ -251,10 +257,10 @@ describe('Sequencer', () => {
     );
     assert.deepEqual([(await queued).input.seq, (await chained).input.seq], [2, 3]);
     assert.deepEqual(
-      log.read('s1', 1, 100, 100).map((i) => i.clientSeq),
+      (await log.read('s1', 1, 100, 100)).map((i) => i.clientSeq),
       [0, 100, 200],
     );
-    assert.equal(log.lastClientSeq('s1', 'new'), -1);
+    assert.equal(await log.lastClientSeq('s1', 'new'), -1);
   });
 
   it('emits only new inputs, grouped per session, in seq order', async (t) => {
@@ -311,8 +317,61 @@ describe('Sequencer', () => {
     }
     assert.equal(failures, 1);
     assert.deepEqual(emitted, []);
-    assert.equal(log.headSeq('s'), 0);
+    assert.equal(await log.headSeq('s'), 0);
     // Nothing was logged, so the client can resend the same clientSeqs.
+    const retry = await sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) });
+    assert.deepEqual([retry.duplicate, retry.input.seq], [false, 1]);
+  });
+
+  it('acks the written head of a batch a splitting store wrote in part, and rejects the rest', async (t) => {
+    const file = join(makeTmpDir(t), 'partial.sqlite');
+    const inner = SqliteInputLog.openFile(file);
+    // A store that commits in transactions of 2 and fails on the second one.
+    const splitting = new RecordingLog(inner);
+    splitting.appendBatch = async (reqs) => {
+      const written = await inner.appendBatch(reqs.slice(0, 2));
+      throw new PartialAppendError('second transaction failed', written, {});
+    };
+    const sequencer = new Sequencer({ log: splitting });
+    const emitted: SessionBatch[][] = [];
+    sequencer.on('sequenced', (batches) => emitted.push(batches));
+    let failed = 0;
+    sequencer.on('flushFailed', (_err, stats) => (failed += stats.size));
+    let flushed = 0;
+    sequencer.on('flushed', () => flushed++);
+    t.after(async () => {
+      await sequencer.close();
+      await inner.close();
+    });
+    const settled = await Promise.allSettled(
+      [0, 1, 2, 3].map((clientSeq) => sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq, event: move(0) })),
+    );
+    assert.deepEqual(
+      settled.map((s) => (s.status === 'fulfilled' ? s.value.input.seq : s.reason instanceof DurabilityError)),
+      [1, 2, true, true],
+    );
+    assert.deepEqual(
+      emitted.flat().flatMap((b) => b.inputs.map((i) => i.seq)),
+      [1, 2],
+    );
+    assert.equal(failed, 2);
+    assert.equal(flushed, 0, 'a batch written in part is a failed flush, not a working store');
+    assert.equal(await inner.headSeq('s'), 2);
+  });
+
+  it('rejects a batch whose client seqs cannot be read as a failed flush, and takes it once the log answers', async (t) => {
+    const { sequencer, log } = rig(t);
+    let failures = 0;
+    sequencer.on('flushFailed', () => failures++);
+    const read = log.lastClientSeq.bind(log);
+    log.lastClientSeq = () => Promise.reject(new Error('store unreachable'));
+    await assert.rejects(
+      sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) }),
+      DurabilityError,
+    );
+    assert.equal(failures, 1);
+    assert.equal(await log.headSeq('s'), 0);
+    log.lastClientSeq = read;
     const retry = await sequencer.submit({ sessionId: 's', clientId: 'c', clientSeq: 0, event: move(0) });
     assert.deepEqual([retry.duplicate, retry.input.seq], [false, 1]);
   });
@@ -357,7 +416,7 @@ describe('Sequencer contiguous mode', () => {
         return true;
       },
     );
-    assert.equal(log.headSeq('s1'), 1);
+    assert.equal(await log.headSeq('s1'), 1);
     // Queued-but-unflushed inputs count: 1 and 2 in the same turn are both fine.
     const [b, c] = await Promise.all([
       sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 1, event: move(3) }),
@@ -420,8 +479,8 @@ describe('Sequencer crash durability', () => {
 
     const log = SqliteInputLog.openFile(file);
     t.after(() => log.close());
-    const head = log.headSeq('crash');
-    const stored = new Map(log.read('crash', 1, head, head + 1).map((i) => [i.seq, i]));
+    const head = await log.headSeq('crash');
+    const stored = new Map((await log.read('crash', 1, head, head + 1)).map((i) => [i.seq, i]));
     assert.ok(acked.length >= 200);
     for (const a of acked) {
       const row = stored.get(a.seq);

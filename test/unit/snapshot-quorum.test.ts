@@ -187,7 +187,7 @@ async function rig(t: TestContext, snapshotEvery = 10) {
     const before = nodes.map((n) => n.requests().length);
     await type(text);
     await until('a new checkpoint', () => nodes.every((n, i) => n.requests().length > (before[i] ?? 0)));
-    for (const n of nodes.slice(0, 2)) n.answerAsked();
+    for (const n of nodes.slice(0, 2)) await n.answerAsked();
     return m.get(session.sessionId).snapshot?.seq ?? -1;
   };
   return { m, log, nodes, sessionId: session.sessionId, type, confirm };
@@ -249,25 +249,25 @@ describe('SessionManager snapshots', () => {
     const [a, b, c] = nodes as [FakeNode, FakeNode, FakeNode];
     await type('hello');
     // A hostile node's snapshot nobody asked for: refused, nothing stored.
-    assert.throws(() => c.answer(c.only().forged()), ForbiddenError);
-    assert.equal(log.latestSnapshot(sessionId), null);
+    await assert.rejects(() => c.answer(c.only().forged()), ForbiddenError);
+    assert.equal(await log.latestSnapshot(sessionId), null);
 
     await type(' world, more');
     await until('a checkpoint request to every replica', () => nodes.every((n) => n.requests().length > 0));
     const seq = a.asked();
     assert.ok(seq >= 10 && seq <= m.get(sessionId).headSeq);
-    assert.throws(() => c.answer(c.only().forged(seq + 1)), ForbiddenError, 'only the seq asked for');
-    assert.deepEqual(c.answerAsked(true), { stored: false, confirmed: false });
-    assert.deepEqual(a.answerAsked(), { stored: false, confirmed: false }, 'one honest host is not enough');
-    assert.equal(log.latestSnapshot(sessionId), null);
-    assert.deepEqual(b.answerAsked(), { stored: true, confirmed: true });
-    const stored = log.latestSnapshot(sessionId);
+    await assert.rejects(() => c.answer(c.only().forged(seq + 1)), ForbiddenError, 'only the seq asked for');
+    assert.deepEqual(await c.answerAsked(true), { stored: false, confirmed: false });
+    assert.deepEqual(await a.answerAsked(), { stored: false, confirmed: false }, 'one honest host is not enough');
+    assert.equal(await log.latestSnapshot(sessionId), null);
+    assert.deepEqual(await b.answerAsked(), { stored: true, confirmed: true });
+    const stored = await log.latestSnapshot(sessionId);
     assert.equal(stored?.seq, seq);
     assert.equal(stored.stateHash, a.only().snapshot(seq).stateHash);
     // The first confirmed snapshot truncates nothing: there is no previous one to fall back to.
-    assert.equal(log.read(sessionId, 1, 1, 1).length, 1);
+    assert.equal((await log.read(sessionId, 1, 1, 1)).length, 1);
     // After the decision, late answers are unsolicited.
-    assert.throws(() => c.answer(c.only().forged()), ForbiddenError);
+    await assert.rejects(() => c.answer(c.only().forged()), ForbiddenError);
   });
 
   it('truncates the log only behind the previous confirmed snapshot', async (t) => {
@@ -275,13 +275,13 @@ describe('SessionManager snapshots', () => {
     const first = await confirm('first snapshot text');
     const second = await confirm(' and the second one');
     assert.ok(second > first && first > 0);
-    assert.equal(log.read(sessionId, 1, first, 100).length, 0, 'compacted through the previous snapshot');
-    assert.equal(log.read(sessionId, first + 1, second, 100).length, second - first, 'its tail is kept');
-    assert.equal(log.snapshotAt(sessionId, first)?.seq, first, 'the previous snapshot is kept');
+    assert.equal((await log.read(sessionId, 1, first, 100)).length, 0, 'compacted through the previous snapshot');
+    assert.equal((await log.read(sessionId, first + 1, second, 100)).length, second - first, 'its tail is kept');
+    assert.equal((await log.snapshotAt(sessionId, first))?.seq, first, 'the previous snapshot is kept');
     const third = await confirm(' and a third');
-    assert.equal(log.snapshotAt(sessionId, first), null, 'older ones are pruned');
-    assert.equal(log.read(sessionId, second, second, 1).length, 0);
-    assert.equal(log.snapshotBefore(sessionId, third)?.seq, second);
+    assert.equal(await log.snapshotAt(sessionId, first), null, 'older ones are pruned');
+    assert.equal((await log.read(sessionId, second, second, 1)).length, 0);
+    assert.equal((await log.snapshotBefore(sessionId, third))?.seq, second);
   });
 
   it('a replica that diverges after restoring the latest snapshot is not quarantined: it restarts from the previous one', async (t) => {
@@ -296,11 +296,11 @@ describe('SessionManager snapshots', () => {
     const placed = d.only();
     assert.equal(placed.assignment.snapshot?.seq, second);
     // It restores, but what it was given does not match what the others have: it reports another hash.
-    const snap = m.fetchSnapshot('node-d', placed.assignment.replicaId);
+    const snap = await m.fetchSnapshot('node-d', placed.assignment.replicaId);
     assert.equal(snap?.seq, second);
     placed.state = writer.restore(snap.data);
     placed.applied = snap.seq;
-    placed.apply(log.read(sessionId, second + 1, m.get(sessionId).headSeq, 1000));
+    placed.apply(await log.read(sessionId, second + 1, m.get(sessionId).headSeq, 1000));
     d.live(placed, 'f'.repeat(32));
     a.report();
     b.report();
@@ -309,12 +309,12 @@ describe('SessionManager snapshots', () => {
     const session = m.get(sessionId);
     assert.ok(!session.quarantinedHosts.has('host-d'), 'the honest host is not quarantined');
     assert.equal(session.snapshot?.seq, first, 'the session falls back to the previous snapshot');
-    assert.equal(log.snapshotAt(sessionId, second), null, 'the suspect snapshot is gone');
+    assert.equal(await log.snapshotAt(sessionId, second), null, 'the suspect snapshot is gone');
     const retry = [...d.replicas.values()][1];
     assert.equal(retry?.assignment.snapshot?.seq, first);
-    assert.equal(m.fetchSnapshot('node-d', retry.assignment.replicaId)?.seq, first);
+    assert.equal((await m.fetchSnapshot('node-d', retry.assignment.replicaId))?.seq, first);
     // The log still holds everything after the fallback point.
     const head = session.headSeq;
-    assert.equal(log.read(sessionId, first + 1, head, 1000).length, head - first);
+    assert.equal((await log.read(sessionId, first + 1, head, 1000)).length, head - first);
   });
 });

@@ -9,10 +9,8 @@ import {
   ConflictError,
   CorruptInputError,
   NotFoundError,
-  OutOfRangeError,
   QuotaExceededError,
   SchemaError,
-  UnsafeTruncationError,
 } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest } from '../../server/input-log.js';
 import { SessionStore } from '../../server/session-store.js';
@@ -35,164 +33,27 @@ function openLog(t: TestContext): { log: SqliteInputLog; file: string } {
 }
 
 describe('SqliteInputLog', () => {
-  it('assigns dense seqs in request order and reads them back', (t) => {
-    const { log } = openLog(t);
-    const results = log.appendBatch([req('s1', 'c1', 0), req('s1', 'c1', 1), req('s1', 'c1', 2)]);
-    assert.deepEqual(
-      results.map((r) => [r.input.seq, r.duplicate]),
-      [
-        [1, false],
-        [2, false],
-        [3, false],
-      ],
-    );
-    const more = log.appendBatch([req('s1', 'c1', 3)]);
-    assert.equal(more[0]?.input.seq, 4);
-    const read = log.read('s1', 1, 100, 100);
-    assert.deepEqual(
-      read.map((i) => [i.seq, i.clientSeq, i.time]),
-      [
-        [1, 0, 1000],
-        [2, 1, 1001],
-        [3, 2, 1002],
-        [4, 3, 1003],
-      ],
-    );
-    assert.deepEqual(read[0]?.event, key('a'));
-    assert.equal(log.headSeq('s1'), 4);
-    assert.equal(log.headSeq('other'), 0);
-    assert.equal(log.lastClientSeq('s1', 'c1'), 3);
-    assert.equal(log.lastClientSeq('s1', 'nobody'), -1);
-  });
-
-  it('is idempotent by (session, client, clientSeq)', (t) => {
-    const { log } = openLog(t);
-    const [first] = log.appendBatch([req('s1', 'c1', 0, 111)]);
-    log.appendBatch([req('s1', 'c1', 1)]);
-    // Same key again, with a different time and event: the original comes back.
-    const again = log.appendBatch([{ ...req('s1', 'c1', 0, 999), event: key('z') }]);
-    assert.equal(again[0]?.duplicate, true);
-    assert.deepEqual(again[0]?.input, first?.input);
-    assert.equal(log.headSeq('s1'), 2);
-    // A duplicate inside one batch does not consume a seq either.
-    const batch = log.appendBatch([req('s1', 'c1', 2), req('s1', 'c1', 2), req('s1', 'c1', 3)]);
-    assert.deepEqual(
-      batch.map((r) => [r.input.seq, r.duplicate]),
-      [
-        [3, false],
-        [3, true],
-        [4, false],
-      ],
-    );
-    assert.equal(log.read('s1', 1, 100, 100).length, 4);
-  });
-
-  it('interleaves two clients and keeps sessions independent', (t) => {
-    const { log } = openLog(t);
-    const results = log.appendBatch([
-      req('s1', 'a', 0),
-      req('s1', 'b', 0),
-      req('s2', 'a', 0),
-      req('s1', 'a', 1),
-      req('s1', 'b', 1),
-      req('s2', 'a', 1),
-    ]);
-    assert.deepEqual(
-      results.map((r) => r.input.seq),
-      [1, 2, 1, 3, 4, 2],
-    );
-    assert.deepEqual(
-      log.read('s1', 1, 10, 10).map((i) => `${i.clientId}:${i.clientSeq}`),
-      ['a:0', 'b:0', 'a:1', 'b:1'],
-    );
-    assert.equal(log.headSeq('s1'), 4);
-    assert.equal(log.headSeq('s2'), 2);
-    assert.equal(log.lastClientSeq('s1', 'b'), 1);
-  });
-
-  it('treats a clientSeq below the client last as a replay, never as new', (t) => {
-    const { log } = openLog(t);
-    log.appendBatch([req('s1', 'c1', 0), req('s1', 'c1', 5)]);
-    const [late] = log.appendBatch([req('s1', 'c1', 3)]);
-    assert.equal(late?.duplicate, true);
-    assert.equal(late?.input.seq, COMPACTED_SEQ);
-    assert.equal(log.headSeq('s1'), 2);
-  });
-
-  it('reads inclusive ranges with limits', (t) => {
-    const { log } = openLog(t);
-    log.appendBatch(Array.from({ length: 50 }, (_, i) => req('s1', 'c1', i)));
-    const seqs = (from: number, to: number, limit: number): number[] =>
-      log.read('s1', from, to, limit).map((i) => i.seq);
-    assert.deepEqual(seqs(10, 14, 100), [10, 11, 12, 13, 14]);
-    assert.deepEqual(seqs(10, 40, 3), [10, 11, 12]);
-    assert.deepEqual(seqs(48, 1000, 100), [48, 49, 50]);
-    assert.deepEqual(seqs(51, 60, 10), []);
-    assert.deepEqual(seqs(20, 10, 10), []);
-    assert.deepEqual(seqs(1, 50, 0), []);
-    assert.deepEqual(log.read('nope', 1, 50, 10), []);
-    assert.throws(() => log.read('s1', 1.5, 3, 10), BadRequestError);
-    assert.throws(() => log.read('s1', 1, 3, -1), BadRequestError);
-  });
-
-  it('stores snapshots and returns the latest', (t) => {
-    const { log } = openLog(t);
-    log.appendBatch(Array.from({ length: 20 }, (_, i) => req('s1', 'c1', i)));
-    assert.equal(log.latestSnapshot('s1'), null);
-    log.putSnapshot({ sessionId: 's1', seq: 5, stateHash: 'h5', data: Buffer.from('five') });
-    log.putSnapshot({ sessionId: 's1', seq: 12, stateHash: 'h12', data: Buffer.from([0, 1, 2, 255]) });
-    log.putSnapshot({ sessionId: 's1', seq: 12, stateHash: 'h12', data: Buffer.from([0, 1, 2, 255]) }); // idempotent
-    const latest = log.latestSnapshot('s1');
-    assert.equal(latest?.seq, 12);
-    assert.equal(latest?.stateHash, 'h12');
-    assert.deepEqual(latest?.data, Buffer.from([0, 1, 2, 255]));
-    assert.equal(typeof latest?.createdAt, 'number');
-    assert.throws(
-      () => log.putSnapshot({ sessionId: 's1', seq: 12, stateHash: 'other', data: Buffer.from('x') }),
-      ConflictError,
-    );
-    assert.throws(
-      () => log.putSnapshot({ sessionId: 's1', seq: 21, stateHash: 'h', data: Buffer.alloc(0) }),
-      OutOfRangeError,
-    );
-    assert.equal(log.latestSnapshot('s2'), null);
-  });
-
-  it('truncates behind a snapshot and keeps head and lastClientSeq', (t) => {
-    const { log } = openLog(t);
-    log.appendBatch(Array.from({ length: 10 }, (_, i) => req('s1', i % 2 ? 'b' : 'a', Math.floor(i / 2))));
-    assert.throws(() => log.truncateThrough('s1', 5), UnsafeTruncationError);
-    log.putSnapshot({ sessionId: 's1', seq: 10, stateHash: 'h10', data: Buffer.from('all') });
-    assert.equal(log.truncateThrough('s1', 10), 10);
-    assert.equal(log.read('s1', 1, 100, 100).length, 0);
-    assert.equal(log.headSeq('s1'), 10);
-    assert.equal(log.lastClientSeq('s1', 'a'), 4);
-    assert.equal(log.lastClientSeq('s1', 'b'), 4);
-    // Replays of truncated inputs are recognised, and seqs continue, never reused.
-    const [replay, fresh] = log.appendBatch([req('s1', 'a', 2), req('s1', 'a', 5)]);
-    assert.deepEqual([replay?.duplicate, replay?.input.seq], [true, COMPACTED_SEQ]);
-    assert.deepEqual([fresh?.duplicate, fresh?.input.seq], [false, 11]);
-  });
-
-  it('keeps everything across close and reopen', (t) => {
+  // The store-independent rules (seqs, idempotency, ranges, snapshots, truncation,
+  // failed writes, two writers) are in test/integration/input-log-contract.test.ts.
+  it('keeps everything across close and reopen', async (t) => {
     const { log, file } = openLog(t);
-    log.appendBatch([req('s1', 'a', 0), req('s1', 'b', 7), req('s2', 'a', 0)]);
-    log.appendBatch([req('s1', 'a', 1)]);
-    log.putSnapshot({ sessionId: 's1', seq: 2, stateHash: 'h2', data: Buffer.from('snap') });
-    log.truncateThrough('s1', 1);
-    const before = log.read('s1', 1, 100, 100);
-    log.close();
+    await log.appendBatch([req('s1', 'a', 0), req('s1', 'b', 7), req('s2', 'a', 0)]);
+    await log.appendBatch([req('s1', 'a', 1)]);
+    await log.putSnapshot({ sessionId: 's1', seq: 2, stateHash: 'h2', data: Buffer.from('snap') });
+    await log.truncateThrough('s1', 1);
+    const before = await log.read('s1', 1, 100, 100);
+    await log.close();
 
     const reopened = SqliteInputLog.openFile(file);
     t.after(() => reopened.close());
-    assert.deepEqual(reopened.read('s1', 1, 100, 100), before);
-    assert.equal(reopened.headSeq('s1'), 3);
-    assert.equal(reopened.headSeq('s2'), 1);
-    assert.equal(reopened.lastClientSeq('s1', 'a'), 1);
-    assert.equal(reopened.lastClientSeq('s1', 'b'), 7);
-    assert.equal(reopened.latestSnapshot('s1')?.stateHash, 'h2');
-    assert.equal(reopened.appendBatch([req('s1', 'a', 0)])[0]?.input.seq, COMPACTED_SEQ);
-    assert.equal(reopened.appendBatch([req('s1', 'a', 2)])[0]?.input.seq, 4);
+    assert.deepEqual(await reopened.read('s1', 1, 100, 100), before);
+    assert.equal(await reopened.headSeq('s1'), 3);
+    assert.equal(await reopened.headSeq('s2'), 1);
+    assert.equal(await reopened.lastClientSeq('s1', 'a'), 1);
+    assert.equal(await reopened.lastClientSeq('s1', 'b'), 7);
+    assert.equal((await reopened.latestSnapshot('s1'))?.stateHash, 'h2');
+    assert.equal((await reopened.appendBatch([req('s1', 'a', 0)]))[0]?.input.seq, COMPACTED_SEQ);
+    assert.equal((await reopened.appendBatch([req('s1', 'a', 2)]))[0]?.input.seq, 4);
   });
 
   it('opens the file in WAL mode with synchronous=FULL and the latest schema', (t) => {
@@ -218,22 +79,22 @@ describe('SqliteInputLog', () => {
     assert.throws(() => openDatabase(file), SchemaError);
   });
 
-  it('raises a typed error naming session and seq for a corrupt event row', (t) => {
+  it('raises a typed error naming session and seq for a corrupt event row', async (t) => {
     const { log, file } = openLog(t);
-    log.appendBatch([req('s1', 'c1', 0), req('s1', 'c1', 1)]);
+    await log.appendBatch([req('s1', 'c1', 0), req('s1', 'c1', 1)]);
     const db = openDatabase(file);
     t.after(() => db.close());
     db.prepare("UPDATE inputs SET event = ? WHERE session_id = 's1' AND seq = 2").run(
       '{"type":"key","action":"sideways"}',
     );
-    assert.equal(log.read('s1', 1, 1, 10).length, 1);
-    assert.throws(
+    assert.equal((await log.read('s1', 1, 1, 10)).length, 1);
+    await assert.rejects(
       () => log.read('s1', 1, 10, 10),
       (err: unknown) => err instanceof CorruptInputError && err.context.sessionId === 's1' && err.context.seq === 2,
     );
     db.prepare("UPDATE inputs SET event = ? WHERE session_id = 's1' AND seq = 1").run('not json');
     // The replay path reads the stored row too.
-    assert.throws(() => log.appendBatch([req('s1', 'c1', 0)]), CorruptInputError);
+    await assert.rejects(() => log.appendBatch([req('s1', 'c1', 0)]), CorruptInputError);
   });
 });
 

@@ -1,0 +1,302 @@
+// A local etcd cluster: N members of Debian's etcd 3.4 on one address, each on
+// free ports with its own data dir, tuned for fast elections. The tests, the
+// benches and (later) `demo:cluster` start their etcd through this; it is
+// product code because product scripts need it, not a test double. Every
+// process it starts is killed by close() and, failing that, at process exit.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { getLogger } from '../../protocol/logger.js';
+import type { EtcdClusterOptions, EtcdMemberInfo } from './etcd-cluster-types.js';
+
+const log = getLogger('etcd-cluster');
+
+/** etcd did not start, became unhealthy or has no leader within the bound. */
+export class EtcdClusterError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'EtcdClusterError';
+  }
+}
+
+interface Member {
+  info: EtcdMemberInfo;
+  args: string[];
+  child: ChildProcess | null;
+  exited: Promise<void>;
+  output: string;
+}
+
+const running = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  // Last resort: a crashed test or script must not leave etcd members behind.
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+}
+
+/** A port free on `host` right now (the kernel picks it; etcd binds it moments later). */
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+export class EtcdCluster {
+  readonly #members: Member[];
+  readonly #root: string;
+  readonly #ownsRoot: boolean;
+  readonly #startTimeoutMs: number;
+  readonly #binary: string;
+  #closed = false;
+
+  private constructor(members: Member[], root: string, ownsRoot: boolean, binary: string, startTimeoutMs: number) {
+    this.#members = members;
+    this.#root = root;
+    this.#ownsRoot = ownsRoot;
+    this.#binary = binary;
+    this.#startTimeoutMs = startTimeoutMs;
+  }
+
+  /** Starts every member and resolves once all are healthy and a leader is elected. */
+  static async create(options: EtcdClusterOptions = {}): Promise<EtcdCluster> {
+    const n = options.members ?? 3;
+    if (!Number.isInteger(n) || n < 1 || n > 9) throw new EtcdClusterError(`members must be 1..9, got ${n}`);
+    const host = options.host ?? '127.0.0.1';
+    const ownsRoot = options.dataDir === undefined;
+    const root = options.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-etcd-'));
+    mkdirSync(root, { recursive: true });
+    const token = `lockstep-${randomBytes(6).toString('hex')}`;
+    const specs: Array<{ name: string; client: number; peer: number }> = [];
+    for (let i = 0; i < n; i++) {
+      specs.push({ name: `etcd-${i}`, client: await freePort(host), peer: await freePort(host) });
+    }
+    const initialCluster = specs.map((s) => `${s.name}=http://${host}:${s.peer}`).join(',');
+    const members: Member[] = specs.map((s) => {
+      const clientUrl = `http://${host}:${s.client}`;
+      const peerUrl = `http://${host}:${s.peer}`;
+      const dataDir = join(root, s.name);
+      // Flags are the same for a first start and a restart: with an existing data
+      // dir etcd ignores the initial-cluster ones and rejoins as itself.
+      const args = [
+        `--name=${s.name}`,
+        `--data-dir=${dataDir}`,
+        `--listen-client-urls=${clientUrl}`,
+        `--advertise-client-urls=${clientUrl}`,
+        `--listen-peer-urls=${peerUrl}`,
+        `--initial-advertise-peer-urls=${peerUrl}`,
+        `--initial-cluster=${initialCluster}`,
+        `--initial-cluster-token=${token}`,
+        '--initial-cluster-state=new',
+        `--heartbeat-interval=${options.heartbeatIntervalMs ?? 25}`,
+        `--election-timeout=${options.electionTimeoutMs ?? 250}`,
+        '--logger=zap',
+        '--log-level=warn',
+      ];
+      return {
+        info: { name: s.name, clientUrl, peerUrl, dataDir, pid: null },
+        args,
+        child: null,
+        exited: Promise.resolve(),
+        output: '',
+      };
+    });
+    const cluster = new EtcdCluster(
+      members,
+      root,
+      ownsRoot,
+      options.binary ?? 'etcd',
+      options.startTimeoutMs ?? 20_000,
+    );
+    try {
+      for (let i = 0; i < n; i++) cluster.#spawn(i);
+      await cluster.waitHealthy();
+    } catch (err) {
+      await cluster.close();
+      throw err;
+    }
+    log.info({ members: n, urls: cluster.clientUrls }, 'etcd cluster up');
+    return cluster;
+  }
+
+  get size(): number {
+    return this.#members.length;
+  }
+
+  get clientUrls(): string[] {
+    return this.#members.map((m) => m.info.clientUrl);
+  }
+
+  members(): EtcdMemberInfo[] {
+    return this.#members.map((m) => ({ ...m.info }));
+  }
+
+  isRunning(i: number): boolean {
+    return this.#member(i).child !== null;
+  }
+
+  /** The index of the current Raft leader among the running members, or null if none answers as leader. */
+  async leader(): Promise<number | null> {
+    for (let i = 0; i < this.#members.length; i++) {
+      if (!this.isRunning(i)) continue;
+      const status = await this.#status(i);
+      if (status && status.leader !== '0' && status.leader === status.memberId) return i;
+    }
+    return null;
+  }
+
+  /** Resolves when every running member reports healthy (which implies a leader and quorum). */
+  async waitHealthy(timeoutMs = this.#startTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const up = this.#members.map((_, i) => i).filter((i) => this.isRunning(i));
+      const health = await Promise.all(up.map((i) => this.#healthy(i)));
+      if (health.every(Boolean)) return;
+      if (Date.now() > deadline) {
+        const bad = up.filter((_, k) => !health[k]).map((i) => this.#member(i).info.name);
+        const tail = up.map((i) => `${this.#member(i).info.name}: ${this.#member(i).output.slice(-800)}`).join('\n');
+        throw new EtcdClusterError(`etcd members not healthy after ${timeoutMs} ms: ${bad.join(', ')}\n${tail}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Resolves with the leader's index once one is elected among the running members. */
+  async waitLeader(timeoutMs = this.#startTimeoutMs): Promise<number> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const leader = await this.leader();
+      if (leader !== null) return leader;
+      if (Date.now() > deadline) throw new EtcdClusterError(`no etcd leader after ${timeoutMs} ms`);
+      await sleep(20);
+    }
+  }
+
+  /** SIGKILL: the member dies mid-write, as on power loss (its data dir stays). */
+  kill(i: number): Promise<void> {
+    return this.#signal(i, 'SIGKILL');
+  }
+
+  /** SIGTERM: a clean stop (its data dir stays). */
+  stop(i: number): Promise<void> {
+    return this.#signal(i, 'SIGTERM');
+  }
+
+  /** SIGSTOP / SIGCONT: a hung member that keeps its sockets open. */
+  pause(i: number): void {
+    this.#member(i).child?.kill('SIGSTOP');
+  }
+
+  resume(i: number): void {
+    this.#member(i).child?.kill('SIGCONT');
+  }
+
+  /** Starts a stopped member again on the same ports and data dir; waits until it is healthy. */
+  async restart(i: number): Promise<void> {
+    if (this.#closed) throw new EtcdClusterError('cluster is closed');
+    if (this.isRunning(i)) return;
+    this.#spawn(i);
+    const deadline = Date.now() + this.#startTimeoutMs;
+    while (!(await this.#healthy(i))) {
+      if (!this.isRunning(i) || Date.now() > deadline) {
+        throw new EtcdClusterError(`${this.#member(i).info.name} did not come back:\n${this.#member(i).output}`);
+      }
+      await sleep(50);
+    }
+  }
+
+  /** Kills every member and removes the data dirs this cluster created. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await Promise.all(this.#members.map((_, i) => this.#signal(i, 'SIGKILL')));
+    if (this.#ownsRoot) rmSync(this.#root, { recursive: true, force: true });
+  }
+
+  #member(i: number): Member {
+    const m = this.#members[i];
+    if (!m) throw new EtcdClusterError(`no member ${i} (cluster of ${this.#members.length})`);
+    return m;
+  }
+
+  #spawn(i: number): void {
+    installExitHook();
+    const m = this.#member(i);
+    const child = spawn(this.#binary, m.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const keep = (d: Buffer): void => {
+      m.output = (m.output + d.toString()).slice(-20_000);
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (err) => {
+      keep(Buffer.from(`spawn ${this.#binary} failed: ${err.message} (run npm run setup: it installs etcd-server)\n`));
+    });
+    m.child = child;
+    m.info.pid = child.pid ?? null;
+    running.add(child);
+    m.exited = new Promise<void>((resolve) => {
+      child.once('close', () => {
+        running.delete(child);
+        if (m.child === child) {
+          m.child = null;
+          m.info.pid = null;
+        }
+        resolve();
+      });
+    });
+  }
+
+  async #signal(i: number, signal: NodeJS.Signals): Promise<void> {
+    const m = this.#member(i);
+    const child = m.child;
+    if (!child) return;
+    if (signal !== 'SIGKILL') child.kill('SIGCONT'); // a paused member cannot handle SIGTERM
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await m.exited;
+    clearTimeout(timer);
+  }
+
+  async #healthy(i: number): Promise<boolean> {
+    const body = await this.#fetchJson(i, '/health', undefined);
+    return typeof body === 'object' && body !== null && (body as { health?: unknown }).health === 'true';
+  }
+
+  async #status(i: number): Promise<{ leader: string; memberId: string } | null> {
+    // The v3 gRPC gateway: member id and the leader it follows, as decimal strings.
+    const body = (await this.#fetchJson(i, '/v3/maintenance/status', '{}')) as {
+      leader?: unknown;
+      header?: { member_id?: unknown };
+    } | null;
+    if (!body || typeof body.leader !== 'string' || typeof body.header?.member_id !== 'string') return null;
+    return { leader: body.leader, memberId: body.header.member_id };
+  }
+
+  async #fetchJson(i: number, path: string, post: string | undefined): Promise<unknown> {
+    try {
+      const res = await fetch(`${this.#member(i).info.clientUrl}${path}`, {
+        method: post === undefined ? 'GET' : 'POST',
+        body: post,
+        signal: AbortSignal.timeout(1000),
+      });
+      return res.ok ? await res.json() : null;
+    } catch {
+      return null;
+    }
+  }
+}
