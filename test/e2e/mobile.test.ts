@@ -23,7 +23,7 @@ import { launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { psnr } from '../helpers/image.js';
 import { removeDir, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceState, renderState } from '../helpers/reference-render.js';
-import { viewerPageState } from '../helpers/viewer-page.js';
+import { settled, viewerPageState } from '../helpers/viewer-page.js';
 import { MARGIN_TOP_PX, MARGIN_X_PX, widthOf } from '../../render/apps/writer/view.js';
 import { UNITS_PER_PX } from '../../render/apps/writer/measure.js';
 import { graphemes } from '../../viewer/text-edit.js';
@@ -90,19 +90,6 @@ async function fitted(page: Page, what: string, not: { w: number; h: number }, e
     },
     40_000,
   );
-}
-
-async function settled(page: Page, url: string, sessionId: string): Promise<number> {
-  const session = await waitFor('all inputs acknowledged', async () => {
-    const s = await viewerPageState(page);
-    const info = await getSession(url, sessionId);
-    return s && s.pendingInputs === 0 && info.headSeq > 0 && s.ackedSeq === info.headSeq ? info : undefined;
-  });
-  await waitFor('displayed frame reflects the last input', async () => {
-    const s = await viewerPageState(page);
-    return s && s.displayedSeq >= session.headSeq;
-  });
-  return session.headSeq;
 }
 
 async function grab(page: Page): Promise<GrabbedFrame> {

@@ -11,7 +11,7 @@ import { authHeaders } from '../helpers/credentials.js';
 import { psnr } from '../helpers/image.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceRender, referenceState, renderState } from '../helpers/reference-render.js';
-import { openViewer, viewerPageState } from '../helpers/viewer-page.js';
+import { openViewer, settled, viewerPageState } from '../helpers/viewer-page.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 interface GrabbedFrame {
@@ -46,20 +46,6 @@ async function grab(page: Page): Promise<GrabbedFrame> {
   });
   assert.ok(frame, 'grabFrame returned a frame');
   return frame;
-}
-
-/** All of this viewer's inputs are logged and the picture shows the last of them. */
-async function settled(page: Page, url: string, sessionId: string): Promise<number> {
-  const session = await waitFor('all inputs acknowledged', async () => {
-    const s = await viewerPageState(page);
-    const info = await getSession(url, sessionId);
-    return s && s.pendingInputs === 0 && info.headSeq > 0 && s.ackedSeq === info.headSeq ? info : undefined;
-  });
-  await waitFor('displayed frame reflects the last input', async () => {
-    const s = await viewerPageState(page);
-    return s && s.displayedSeq >= session.headSeq;
-  });
-  return session.headSeq;
 }
 
 describe('e2e: viewer extras in Chromium', () => {
