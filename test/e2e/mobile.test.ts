@@ -23,17 +23,11 @@ import { launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { psnr } from '../helpers/image.js';
 import { removeDir, startNode, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceState, renderState } from '../helpers/reference-render.js';
-import { settled, viewerPageState } from '../helpers/viewer-page.js';
+import { grab, settled, viewerPageState } from '../helpers/viewer-page.js';
 import { MARGIN_TOP_PX, MARGIN_X_PX, widthOf } from '../../render/apps/writer/view.js';
 import { UNITS_PER_PX } from '../../render/apps/writer/measure.js';
 import { graphemes } from '../../viewer/text-edit.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
-
-interface GrabbedFrame {
-  width: number;
-  height: number;
-  rgbaBase64: string;
-}
 
 interface StreamSize {
   live: boolean;
@@ -90,15 +84,6 @@ async function fitted(page: Page, what: string, not: { w: number; h: number }, e
     },
     40_000,
   );
-}
-
-async function grab(page: Page): Promise<GrabbedFrame> {
-  const frame = await page.evaluate(() => {
-    const l = (window as unknown as { __lockstep: { grabFrame(): GrabbedFrame | null } }).__lockstep;
-    return l.grabFrame();
-  });
-  assert.ok(frame, 'grabFrame returned a frame');
-  return frame;
 }
 
 /** Widest element edge past the viewport, and tap targets under 44 px. */

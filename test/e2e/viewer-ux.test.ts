@@ -4,21 +4,14 @@
 // drawing in the paint app matching a reference render.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import sharp from 'sharp';
 import { launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { authHeaders } from '../helpers/credentials.js';
 import { psnr } from '../helpers/image.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceRender, referenceState, renderState } from '../helpers/reference-render.js';
-import { openViewer, settled, viewerPageState } from '../helpers/viewer-page.js';
+import { grab, openViewer, settled, viewerPageState, type GrabbedFrame } from '../helpers/viewer-page.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
-
-interface GrabbedFrame {
-  width: number;
-  height: number;
-  rgbaBase64: string;
-}
 
 interface StreamSize {
   replicaId: string;
@@ -37,15 +30,6 @@ async function createSession(url: string, app: string, replicationFactor: number
   } finally {
     v.close();
   }
-}
-
-async function grab(page: Page): Promise<GrabbedFrame> {
-  const frame = await page.evaluate(() => {
-    const l = (window as unknown as { __lockstep: { grabFrame(): GrabbedFrame | null } }).__lockstep;
-    return l.grabFrame();
-  });
-  assert.ok(frame, 'grabFrame returned a frame');
-  return frame;
 }
 
 describe('e2e: viewer extras in Chromium', () => {
