@@ -78,6 +78,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #statusTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #registered = false;
+  /** Fault injection: replicas that already pushed their unsolicited forged snapshot. */
+  readonly #forgedPushed = new Set<string>();
   /** The host id the server admitted this node as (from its join token). */
   #hostId: string | undefined;
   #closed = false;
@@ -280,11 +282,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.replicas.set(a.replicaId, replica);
       this.#apps.set(a.replicaId, app);
       this.#thumbnails.track(replica);
-      replica.on('caughtup', () => {
-        this.#report(a.replicaId);
-        // Fault injection (tests of the server's defences): push a forged snapshot nobody asked for.
-        if (this.config.faultForgeSnapshots) void this.#uploadSnapshot(a.replicaId, replica.forgedSnapshot());
-      });
+      replica.on('caughtup', () => this.#report(a.replicaId));
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);
@@ -305,6 +303,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   #closeReplica(replicaId: string): void {
     this.#starting.delete(replicaId);
+    this.#forgedPushed.delete(replicaId);
     const replica = this.replicas.get(replicaId);
     if (!replica) return;
     this.replicas.delete(replicaId);
@@ -318,6 +317,11 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     const replica = this.replicas.get(replicaId);
     if (!replica || !this.#socket.connected) return;
     const status = replica.status();
+    // Fault injection (tests of the server's defences): once it holds some state, push a forged snapshot nobody asked for.
+    if (this.config.faultForgeSnapshots && status.appliedSeq > 0 && !this.#forgedPushed.has(replicaId)) {
+      this.#forgedPushed.add(replicaId);
+      void this.#uploadSnapshot(replicaId, replica.forgedSnapshot());
+    }
     this.request({ type: 'replica.status', replicaId, ...status }).then(
       (res) => replica.noteHead(res.headSeq),
       (err: unknown) => log.debug({ err, replicaId }, 'status report failed'),
