@@ -8,21 +8,17 @@ export interface DurabilityState {
   /** ms since the epoch of the first failed flush of the current failure run. */
   failingSince: number | null;
   lastError: string | null;
-  /** Failed flushes since start. */
-  failedFlushes: number;
 }
 
 export class DurabilityWatch {
   readonly #now: () => number;
   #failingSince: number | null = null;
   #lastError: string | null = null;
-  #failed = 0;
   readonly #offs: (() => void)[] = [];
 
   constructor(sequencer: Sequencer, now: () => number = Date.now) {
     this.#now = now;
     const onFailed = (err: Error): void => {
-      this.#failed++;
       this.#failingSince ??= this.#now();
       const cause = (err as { cause?: unknown }).cause;
       this.#lastError = cause instanceof Error ? cause.message : err.message;
@@ -44,7 +40,6 @@ export class DurabilityWatch {
       ok: this.#failingSince === null,
       failingSince: this.#failingSince,
       lastError: this.#lastError,
-      failedFlushes: this.#failed,
     };
   }
 

@@ -80,16 +80,4 @@ export class SnapshotCheckpoint {
     }
     return null;
   }
-
-  /** Every asked replica answered and still no quorum: nothing more can come of it. */
-  exhausted(): boolean {
-    return this.#reports.size >= this.#asked.size && this.decision() === null;
-  }
-
-  /** Replicas whose answer disagrees with the decided hash. */
-  dissenters(): string[] {
-    const d = this.decision();
-    if (!d) return [];
-    return [...this.#reports].filter(([, r]) => r.stateHash !== d.stateHash).map(([id]) => id);
-  }
 }
