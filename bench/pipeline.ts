@@ -49,7 +49,7 @@ function frameCost(add: (r: BenchResult) => void): void {
   const app = getApp('writer');
   for (const size of SIZES) {
     let { state, seq } = fullPage(app, size.width, size.height);
-    const renderer = new FrameRenderer(app);
+    const renderer = new FrameRenderer();
     const apply: number[] = [];
     const render: number[] = [];
     const readback: number[] = [];
@@ -60,7 +60,7 @@ function frameCost(add: (r: BenchResult) => void): void {
       seq++;
       state = app.apply(state, sequenced(seq, keyEvent(i)));
       const t1 = performance.now();
-      renderer.render(state, seq);
+      renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
       const t = renderer.lastTimings;
       if (i < WARMUP_FRAMES) continue;
       apply.push(t1 - t0);
@@ -72,7 +72,7 @@ function frameCost(add: (r: BenchResult) => void): void {
     // The same frame again with no change: drawing alone, layout and counts cached.
     const unchanged: number[] = [];
     for (let i = 0; i < FRAMES; i++) {
-      renderer.render(state, seq);
+      renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
       unchanged.push(renderer.lastTimings.renderMs);
     }
     const prefix = `pipeline.${size.label}`;
@@ -90,15 +90,15 @@ function fpsCeiling(add: (r: BenchResult) => void): void {
   const app = getApp('writer');
   for (const size of SIZES) {
     let { state, seq } = fullPage(app, size.width, size.height);
-    const renderer = new FrameRenderer(app);
-    for (let i = 0; i < WARMUP_FRAMES; i++) renderer.render(state, seq);
+    const renderer = new FrameRenderer();
+    for (let i = 0; i < WARMUP_FRAMES; i++) renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
     let frames = 0;
     const started = performance.now();
     let now = started;
     while (now - started < CEILING_MS) {
       seq++;
       state = app.apply(state, sequenced(seq, keyEvent(frames)));
-      renderer.render(state, seq);
+      renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
       frames++;
       now = performance.now();
     }

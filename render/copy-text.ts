@@ -1,7 +1,6 @@
 // Copy out of the app: the app's clipboard text (its selection) once the
 // replica has applied everything the viewer sent before pressing Ctrl+C.
 import { LIMITS } from '../protocol/limits.js';
-import type { App } from './app-types.js';
 import type { Replica } from './replica.js';
 
 const POLL_MS = 15;
@@ -9,7 +8,6 @@ const POLL_MS = 15;
 /** Waits (bounded) until `replica` applied `atSeq`, then asks the app for its copy text. */
 export async function copyWhenApplied(
   replica: Replica<unknown>,
-  app: App<unknown>,
   atSeq: number,
   timeoutMs = 3000,
 ): Promise<{ text: string | null; seq: number }> {
@@ -18,7 +16,8 @@ export async function copyWhenApplied(
     if (performance.now() > deadline) throw new Error(`replica ${replica.id} did not reach seq ${atSeq} in time`);
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
-  return { text: boundText(app.copyText?.(replica.state) ?? null), seq: replica.appliedSeq };
+  const { text, seq } = await replica.copyText();
+  return { text: boundText(text), seq };
 }
 
 /** At most maxPasteChars UTF-16 units, never ending in half a surrogate pair. */

@@ -3,7 +3,8 @@
 // reused buffer so steady-state rendering allocates nothing per frame.
 import { createCanvas, type Canvas, type CanvasRenderingContext2D } from 'canvas';
 import { drawStamp, STAMP_HEIGHT } from '../protocol/frame-stamp.js';
-import type { App, AppViewport } from './app-types.js';
+import type { AppViewport } from './app-types.js';
+import type { Painter } from './replica-app.js';
 import { wrtc } from './wrtc-globals.js';
 
 export interface RenderedFrame {
@@ -21,17 +22,12 @@ export interface FrameTimings {
 
 const even = (n: number) => n + (n % 2);
 
-export class FrameRenderer<S> {
-  readonly #app: App<S>;
+export class FrameRenderer {
   #canvas!: Canvas;
   #ctx!: CanvasRenderingContext2D;
   #i420!: Uint8Array;
   #view: AppViewport = { width: 0, height: 0 };
   lastTimings: FrameTimings = { renderMs: 0, readbackMs: 0, convertMs: 0 };
-
-  constructor(app: App<S>) {
-    this.#app = app;
-  }
 
   #ensureSize(view: AppViewport): void {
     if (view.width === this.#view.width && view.height === this.#view.height) return;
@@ -43,15 +39,15 @@ export class FrameRenderer<S> {
     this.#i420 = new Uint8Array((w * h * 3) / 2);
   }
 
-  render(state: S, seq: number): RenderedFrame {
-    const view = this.#app.viewport(state);
+  /** One frame: `paint` draws the app surface of size `view`, the stamp says `seq`. */
+  render(view: AppViewport, seq: number, paint: Painter): RenderedFrame {
     this.#ensureSize(view);
     const ctx = this.#ctx;
     const w = this.#canvas.width;
     const h = this.#canvas.height;
     const t0 = performance.now();
     ctx.save();
-    this.#app.render(state, ctx);
+    paint(ctx);
     ctx.restore();
     drawStamp(ctx, seq, w, view.height);
     const t1 = performance.now();

@@ -21,7 +21,6 @@ import { getApp } from './apps/index.js';
 import type { RenderConfig } from './config.js';
 import { AppVersionError } from './errors.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
-import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
@@ -68,8 +67,6 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly config: RenderConfig;
   readonly #socket: NodeSocket;
   readonly replicas = new Map<string, Replica<unknown>>();
-  /** Each replica's app (for copy-out requests). */
-  readonly #apps = new Map<string, App<unknown>>();
   readonly #thumbnails = new Thumbnailer({
     send: (replicaId, jpegBase64) => this.request({ type: 'replica.thumbnail', replicaId, jpegBase64 }),
     active: () => this.#socket.connected && this.#registered,
@@ -280,7 +277,6 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         return;
       }
       this.replicas.set(a.replicaId, replica);
-      this.#apps.set(a.replicaId, app);
       this.#thumbnails.track(replica);
       replica.on('caughtup', () => this.#report(a.replicaId));
       replica.on('failed', (err) => {
@@ -307,7 +303,6 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     const replica = this.replicas.get(replicaId);
     if (!replica) return;
     this.replicas.delete(replicaId);
-    this.#apps.delete(replicaId);
     this.#thumbnails.untrack(replicaId);
     replica.close();
     this.emit('replicaremoved', replicaId);
@@ -316,24 +311,27 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #report(replicaId: string): void {
     const replica = this.replicas.get(replicaId);
     if (!replica || !this.#socket.connected) return;
-    const status = replica.status();
-    // Fault injection (tests of the server's defences): once it holds some state, push a forged snapshot nobody asked for.
-    if (this.config.faultForgeSnapshots && status.appliedSeq > 0 && !this.#forgedPushed.has(replicaId)) {
-      this.#forgedPushed.add(replicaId);
-      void this.#uploadSnapshot(replicaId, replica.forgedSnapshot());
-    }
-    this.request({ type: 'replica.status', replicaId, ...status }).then(
-      (res) => replica.noteHead(res.headSeq),
-      (err: unknown) => log.debug({ err, replicaId }, 'status report failed'),
-    );
+    replica
+      .status()
+      .then((status) => {
+        // Fault injection (tests of the server's defences): once it holds some state, push a forged snapshot nobody asked for.
+        if (this.config.faultForgeSnapshots && status.appliedSeq > 0 && !this.#forgedPushed.has(replicaId)) {
+          this.#forgedPushed.add(replicaId);
+          void replica.forgedSnapshot().then((snap) => this.#uploadSnapshot(replicaId, snap));
+        }
+        return this.request({ type: 'replica.status', replicaId, ...status });
+      })
+      .then(
+        (res) => replica.noteHead(res.headSeq),
+        (err: unknown) => log.debug({ err, replicaId }, 'status report failed'),
+      );
   }
 
   /** The app's copy text once the replica applied `atSeq`; unanswered (the server times out) when it cannot. */
   #answerCopy(replicaId: string, requestId: string, atSeq: number): void {
     const replica = this.replicas.get(replicaId);
-    const app = this.#apps.get(replicaId);
-    if (!replica || !app) return;
-    copyWhenApplied(replica, app, atSeq)
+    if (!replica) return;
+    copyWhenApplied(replica, atSeq)
       .then(({ text, seq }) => this.request({ type: 'replica.copyResult', replicaId, requestId, text, seq }))
       .catch((err: unknown) => log.debug({ err, replicaId }, 'copy request not answered'));
   }
@@ -356,8 +354,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     if (!replica) return;
     replica
       .checkpointAt(seq)
-      .then((snap) =>
-        this.#uploadSnapshot(replicaId, this.config.faultForgeSnapshots ? replica.forgedSnapshot() : snap),
+      .then(async (snap) =>
+        this.#uploadSnapshot(replicaId, this.config.faultForgeSnapshots ? await replica.forgedSnapshot() : snap),
       )
       .catch((err: unknown) => log.debug({ replicaId, seq, err }, 'snapshot checkpoint not answered'));
   }

@@ -3,7 +3,9 @@
 // gaps are buffered and the missing range is fetched; duplicates are ignored.
 // A frame is rendered right after inputs apply (latency comes from scheduling,
 // not from a fixed tick), capped at maxFps, plus a cheap keepalive re-send of
-// the last frame when idle.
+// the last frame when idle. App calls may be asynchronous (a sandboxed app
+// answers from its worker): they run one at a time, in order, so every apply,
+// render, hash, snapshot and export sees the state of exactly one seq.
 import type { SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
@@ -11,8 +13,9 @@ import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
 import { AppFailedError, SnapshotError } from './errors.js';
-import type { App } from './app-types.js';
+import type { App, ExportedDocument } from './app-types.js';
 import { FrameRenderer, type RenderedFrame } from './frame-renderer.js';
+import { toReplicaApp, type ReplicaApp } from './replica-app.js';
 import type { ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
 
@@ -20,7 +23,7 @@ const log = getLogger('replica');
 
 export interface ReplicaOptions<S> {
   assignment: ReplicaAssignment;
-  app: App<S>;
+  app: App<S> | ReplicaApp<S>;
   maxFps: number;
   keepaliveMs: number;
   maxBitrate: number;
@@ -48,17 +51,25 @@ export interface ReplicaStatus {
 }
 
 export interface ReplicaEvents {
-  /** The replica reached the head it was told about (worth an immediate status report). */
-  caughtup: [ReplicaStatus];
+  /** The replica reached the head it was told about (worth an immediate status report); its applied seq. */
+  caughtup: [number];
   failed: [Error];
   frame: [RenderedFrame];
+}
+
+interface SeqWaiter {
+  seq: number;
+  /** Runs at exactly `seq` (inside the replica's serial order). */
+  run(): Promise<void>;
+  reject(err: Error): void;
 }
 
 export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   readonly id: string;
   readonly sessionId: string;
   readonly #opts: ReplicaOptions<S>;
-  readonly #renderer: FrameRenderer<S>;
+  readonly #app: ReplicaApp<S>;
+  readonly #renderer = new FrameRenderer();
   readonly #producer: VideoProducer | undefined;
   #state: S;
   #applied = 0;
@@ -75,18 +86,22 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** Bumped on every state change; the status hash is recomputed only when it moves. */
   #stateVersion = 0;
   #hashCache: { version: number; hash: string } | undefined;
-  /** Snapshot checkpoints the server asked for, by seq: captured right after that seq applies. */
-  readonly #checkpoints = new Map<number, { resolve: (s: ReplicaSnapshot) => void; reject: (e: Error) => void }>();
+  /** Captures asked for at a seq (snapshot checkpoints, exports): run right after that seq applies. */
+  #waiters: SeqWaiter[] = [];
+  /** The tail of the serial order of app calls. */
+  #ops: Promise<unknown> = Promise.resolve();
+  #drainQueued = false;
+  #renderQueued = false;
   #closed = false;
 
-  private constructor(opts: ReplicaOptions<S>, producer: VideoProducer | undefined) {
+  private constructor(opts: ReplicaOptions<S>, app: ReplicaApp<S>, state: S, producer: VideoProducer | undefined) {
     super();
     this.#opts = opts;
+    this.#app = app;
     this.id = opts.assignment.replicaId;
     this.sessionId = opts.assignment.sessionId;
     this.#knownHead = opts.assignment.headSeq;
-    this.#renderer = new FrameRenderer(opts.app);
-    this.#state = opts.app.init({ width: opts.assignment.width, height: opts.assignment.height });
+    this.#state = state;
     this.#producer = producer;
     producer?.on('failed', (err) => this.emit('failed', err));
   }
@@ -100,14 +115,16 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           maxFps: opts.maxFps,
           signalling: opts.signalling,
         });
-    let replica: Replica<S>;
+    const app = toReplicaApp(opts.app);
+    let state: S;
     try {
-      replica = new Replica(opts, producer);
+      state = await app.init({ width: opts.assignment.width, height: opts.assignment.height });
     } catch (err) {
       // The app's init threw (or its sandbox did not start).
       producer?.close();
       throw err;
     }
+    const replica = new Replica(opts, app, state, producer);
     try {
       // State transfer: start from the stored snapshot, then replay the tail.
       if (opts.assignment.snapshot) await replica.#restoreFromSnapshot();
@@ -119,28 +136,44 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     return replica;
   }
 
+  /** Runs app calls one at a time, in the order asked (never call it from inside a call it runs). */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#ops.then(fn);
+    this.#ops = run.catch(() => undefined);
+    return run;
+  }
+
   async #restoreFromSnapshot(): Promise<void> {
     const snap = await this.#opts.fetchSnapshot();
     if (!snap) throw new SnapshotError('the server has no snapshot for this session', { replicaId: this.id });
     if (stateHashOf(snap.data) !== snap.stateHash) {
       throw new SnapshotError('snapshot bytes do not match their hash', { replicaId: this.id, seq: snap.seq });
     }
-    if (snap.seq <= this.#applied) return;
-    const replaced = this.#state;
-    this.#state = this.#opts.app.restore(snap.data);
-    this.#opts.app.dispose?.(replaced);
-    this.#stateVersion++;
-    this.#applied = snap.seq;
-    for (const seq of this.#pending.keys()) if (seq <= snap.seq) this.#pending.delete(seq);
-    if (snap.seq > this.#knownHead) this.#knownHead = snap.seq;
-    this.#settleCheckpoints();
-    log.info({ replicaId: this.id, seq: snap.seq }, 'restored from snapshot');
+    await this.#serial(async () => {
+      if (snap.seq <= this.#applied || this.#closed) return;
+      const restored = await this.#app.restore(snap.data);
+      const replaced = this.#state;
+      this.#state = restored;
+      this.#app.dispose(replaced);
+      this.#stateVersion++;
+      this.#applied = snap.seq;
+      for (const seq of this.#pending.keys()) if (seq <= snap.seq) this.#pending.delete(seq);
+      if (snap.seq > this.#knownHead) this.#knownHead = snap.seq;
+      await this.#settleWaiters();
+      log.info({ replicaId: this.id, seq: snap.seq }, 'restored from snapshot');
+    });
+  }
+
+  /** The state as canonical bytes (inside the serial order). */
+  async #snapshotNow(): Promise<ReplicaSnapshot> {
+    const seq = this.#applied;
+    const data = await this.#app.snapshot(this.#state);
+    return { seq, stateHash: stateHashOf(data), data };
   }
 
   /** The replica's state as canonical bytes, for the server's snapshot store. */
-  snapshot(): ReplicaSnapshot {
-    const data = this.#opts.app.snapshot(this.#state);
-    return { seq: this.#applied, stateHash: stateHashOf(data), data };
+  snapshot(): Promise<ReplicaSnapshot> {
+    return this.#serial(() => this.#snapshotNow());
   }
 
   /**
@@ -150,62 +183,114 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
    * get there within `timeoutMs`.
    */
   checkpointAt(seq: number, timeoutMs = 10_000): Promise<ReplicaSnapshot> {
+    return this.#atSeq(seq, timeoutMs, async () => {
+      try {
+        return await this.#snapshotNow();
+      } catch (err) {
+        // The app's snapshot threw: that fails this replica (see #fail), not the loop applying inputs.
+        this.#fail(err, 'snapshot', seq);
+        throw err;
+      }
+    });
+  }
+
+  /**
+   * The app's document as a file at exactly `seq` (like a checkpoint), so
+   * replicas on different hosts can be compared byte for byte. A format the
+   * app does not offer rejects with ExportError and leaves the replica alone.
+   */
+  exportAt(seq: number, format: string, timeoutMs = 10_000): Promise<ExportedDocument & { seq: number }> {
+    return this.#atSeq(seq, timeoutMs, async () => ({
+      ...(await this.#app.exportDocument(this.#state, format)),
+      seq,
+    }));
+  }
+
+  /** The app's copy text (its selection) now, once what was asked before has run. */
+  copyText(): Promise<{ text: string | null; seq: number }> {
+    return this.#serial(async () => ({ text: await this.#app.copyText(this.#state), seq: this.#applied }));
+  }
+
+  #atSeq<T>(seq: number, timeoutMs: number, capture: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(new SnapshotError('replica closed', { replicaId: this.id }));
-    if (seq === this.#applied) return Promise.resolve(this.snapshot());
     if (seq < this.#applied) {
       return Promise.reject(new SnapshotError(`already past seq ${seq}`, { replicaId: this.id, seq }));
     }
-    this.#checkpoints.get(seq)?.reject(new SnapshotError('superseded', { replicaId: this.id, seq }));
-    return new Promise<ReplicaSnapshot>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#checkpoints.delete(seq);
-        reject(new SnapshotError(`did not reach seq ${seq} in time`, { replicaId: this.id, seq }));
-      }, timeoutMs);
-      timer.unref();
-      this.#checkpoints.set(seq, {
-        resolve: (snap) => {
+    return new Promise<T>((resolve, reject) => {
+      const waiter: SeqWaiter = {
+        seq,
+        run: async () => {
           clearTimeout(timer);
-          resolve(snap);
+          try {
+            resolve(await capture());
+          } catch (err) {
+            reject(err instanceof Error ? err : new Error(String(err)));
+          }
         },
         reject: (err) => {
           clearTimeout(timer);
           reject(err);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        this.#waiters = this.#waiters.filter((w) => w !== waiter);
+        reject(new SnapshotError(`did not reach seq ${seq} in time`, { replicaId: this.id, seq }));
+      }, timeoutMs);
+      timer.unref();
+      this.#waiters.push(waiter);
+      // Maybe the replica stands at `seq` already (once what is queued has run).
+      void this.#serial(() => this.#settleWaiters());
     });
   }
 
-  /** Resolves the checkpoint at the applied seq; refuses those it has passed. */
-  #settleCheckpoints(): void {
-    for (const [seq, waiter] of this.#checkpoints) {
-      if (seq > this.#applied) continue;
-      this.#checkpoints.delete(seq);
-      if (seq !== this.#applied) {
-        waiter.reject(new SnapshotError(`jumped past seq ${seq}`, { replicaId: this.id, seq }));
-        continue;
-      }
-      try {
-        waiter.resolve(this.snapshot());
-      } catch (err) {
-        // The app's snapshot threw: that fails this replica (see #fail), not the loop applying inputs.
-        waiter.reject(err instanceof Error ? err : new Error(String(err)));
-        this.#fail(err, 'snapshot', seq);
-      }
+  /** Runs the waiters at the applied seq; refuses those it has passed. Inside the serial order. */
+  async #settleWaiters(): Promise<void> {
+    const due = this.#waiters.filter((w) => w.seq <= this.#applied);
+    if (due.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.seq > this.#applied);
+    for (const w of due) {
+      if (w.seq !== this.#applied) w.reject(new SnapshotError(`jumped past seq ${w.seq}`, { replicaId: this.id }));
+      else await w.run();
     }
   }
 
   /** Fault injection: a self-consistent snapshot of a state this replica never had (bytes match their hash). */
-  forgedSnapshot(): ReplicaSnapshot {
-    const copy = this.#opts.app.restore(this.#opts.app.snapshot(this.#state));
-    const forged = this.#opts.app.apply(copy, {
-      seq: this.#applied,
-      time: 0,
-      clientId: 'fault-injection',
-      clientSeq: 0,
-      event: { type: 'paste', text: 'FORGED BY A HOSTILE NODE' },
+  forgedSnapshot(): Promise<ReplicaSnapshot> {
+    return this.#serial(async () => {
+      const copy = await this.#app.restore(await this.#app.snapshot(this.#state));
+      try {
+        const forged = await this.#app.apply(copy, {
+          seq: this.#applied,
+          time: 0,
+          clientId: 'fault-injection',
+          clientSeq: 0,
+          event: { type: 'paste', text: 'FORGED BY A HOSTILE NODE' },
+        });
+        const data = await this.#app.snapshot(forged);
+        return { seq: this.#applied, stateHash: stateHashOf(data), data };
+      } finally {
+        this.#app.dispose(copy);
+      }
     });
-    const data = this.#opts.app.snapshot(forged);
-    return { seq: this.#applied, stateHash: stateHashOf(data), data };
+  }
+
+  /** Fault injection: the document as exported by a state this replica never had. */
+  forgedExport(seq: number, format: string): Promise<ExportedDocument & { seq: number }> {
+    return this.#atSeq(seq, 10_000, async () => {
+      const copy = await this.#app.restore(await this.#app.snapshot(this.#state));
+      try {
+        const forged = await this.#app.apply(copy, {
+          seq,
+          time: 0,
+          clientId: 'fault-injection',
+          clientSeq: 0,
+          event: { type: 'paste', text: 'FORGED BY A HOSTILE NODE' },
+        });
+        return { ...(await this.#app.exportDocument(forged, format)), seq };
+      } finally {
+        this.#app.dispose(copy);
+      }
+    });
   }
 
   #start(): void {
@@ -233,21 +318,25 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     return this.#renderer.lastTimings;
   }
 
-  status(): ReplicaStatus {
-    // Serialising and hashing a large document four times a second would cost
-    // more than rendering it: hash once per state change.
-    if (this.#hashCache?.version !== this.#stateVersion && !this.#closed) {
-      try {
-        this.#hashCache = { version: this.#stateVersion, hash: stateHashOf(this.#opts.app.snapshot(this.#state)) };
-      } catch (err) {
-        this.#fail(err, 'snapshot', this.#applied);
+  /** Applied seq and the state hash there (taken in the serial order, so the two belong together). */
+  status(): Promise<ReplicaStatus> {
+    return this.#serial(async () => {
+      // Serialising and hashing a large document four times a second would cost
+      // more than rendering it: hash once per state change.
+      if (this.#hashCache?.version !== this.#stateVersion && !this.#closed) {
+        const version = this.#stateVersion;
+        try {
+          this.#hashCache = { version, hash: stateHashOf(await this.#app.snapshot(this.#state)) };
+        } catch (err) {
+          this.#fail(err, 'snapshot', this.#applied);
+        }
       }
-    }
-    return {
-      appliedSeq: this.#applied,
-      stateHash: this.#hashCache?.hash ?? '',
-      framesSent: this.#producer?.framesSent ?? 0,
-    };
+      return {
+        appliedSeq: this.#applied,
+        stateHash: this.#hashCache?.hash ?? '',
+        framesSent: this.#producer?.framesSent ?? 0,
+      };
+    });
   }
 
   /** Accepts inputs in any order, any number of times; applies what is contiguous. */
@@ -270,13 +359,23 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     }
   }
 
+  /** Applies what is contiguous, in the serial order (one drain queued at a time). */
   #drain(): void {
+    if (this.#drainQueued || this.#closed) return;
+    this.#drainQueued = true;
+    void this.#serial(async () => {
+      this.#drainQueued = false;
+      await this.#drainNow();
+    });
+  }
+
+  async #drainNow(): Promise<void> {
     let next = this.#pending.get(this.#applied + 1);
     if (!next) return;
-    while (next) {
+    while (next && !this.#closed) {
       this.#pending.delete(next.seq);
       try {
-        this.#state = this.#opts.app.apply(this.#state, next);
+        this.#state = await this.#app.apply(this.#state, next);
       } catch (err) {
         this.#fail(err, 'apply', next.seq);
         return;
@@ -284,19 +383,20 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       this.#stateVersion++;
       this.#applied = next.seq;
       this.#appliedCount++;
-      if (this.#opts.corruptAfter && this.#appliedCount === this.#opts.corruptAfter) this.#corrupt();
-      if (this.#checkpoints.size > 0) this.#settleCheckpoints();
+      if (this.#opts.corruptAfter && this.#appliedCount === this.#opts.corruptAfter) await this.#corrupt();
+      if (this.#waiters.length > 0) await this.#settleWaiters();
       next = this.#pending.get(this.#applied + 1);
     }
     this.#markDirty();
     this.#checkCaughtUp();
+    this.#pump();
   }
 
   /** Fault injection: apply an input nobody sent, so this replica's state diverges. */
-  #corrupt(): void {
+  async #corrupt(): Promise<void> {
     log.warn({ replicaId: this.id, seq: this.#applied }, 'fault injection: corrupting state');
     this.#stateVersion++;
-    this.#state = this.#opts.app.apply(this.#state, {
+    this.#state = await this.#app.apply(this.#state, {
       seq: this.#applied,
       time: 0,
       clientId: 'fault-injection',
@@ -308,7 +408,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #checkCaughtUp(): void {
     if (!this.#caughtUpReported && this.#applied >= this.#knownHead) {
       this.#caughtUpReported = true;
-      this.emit('caughtup', this.status());
+      this.emit('caughtup', this.#applied);
     }
   }
 
@@ -360,18 +460,25 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #renderNow(): void {
-    if (this.#closed) return;
-    let frame: RenderedFrame;
-    try {
-      frame = this.#renderer.render(this.#state, this.#applied);
-    } catch (err) {
-      this.#fail(err, 'render', this.#applied);
-      return;
-    }
-    this.#lastFrame = frame;
-    this.#lastFrameAt = performance.now();
-    this.#push(frame);
-    this.emit('frame', frame);
+    if (this.#closed || this.#renderQueued) return;
+    this.#renderQueued = true;
+    void this.#serial(async () => {
+      this.#renderQueued = false;
+      if (this.#closed) return;
+      const seq = this.#applied;
+      let frame: RenderedFrame;
+      try {
+        const paint = await this.#app.render(this.#state);
+        frame = this.#renderer.render(this.#app.viewport(this.#state), seq, paint);
+      } catch (err) {
+        this.#fail(err, 'render', seq);
+        return;
+      }
+      this.#lastFrame = frame;
+      this.#lastFrameAt = performance.now();
+      this.#push(frame);
+      this.emit('frame', frame);
+    });
   }
 
   #push(frame: RenderedFrame): void {
@@ -394,11 +501,11 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    for (const [seq, waiter] of this.#checkpoints) waiter.reject(new SnapshotError('replica closed', { seq }));
-    this.#checkpoints.clear();
+    for (const w of this.#waiters.splice(0)) w.reject(new SnapshotError('replica closed', { seq: w.seq }));
     clearTimeout(this.#frameTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();
-    this.#opts.app.dispose?.(this.#state);
+    // After what is queued: a call in flight still holds the state.
+    void this.#serial(() => Promise.resolve(this.#app.dispose(this.#state)));
   }
 }

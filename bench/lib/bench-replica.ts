@@ -3,6 +3,7 @@
 // The one place that knows the Replica's options, so API changes land here.
 import type { SequencedInput } from '../../protocol/input.js';
 import type { App } from '../../render/app-types.js';
+import type { ReplicaApp } from '../../render/replica-app.js';
 import { Replica } from '../../render/replica.js';
 import type { ProducerSignalling } from '../../render/video-producer.js';
 
@@ -17,7 +18,7 @@ export const noSignalling: ProducerSignalling = {
 
 export interface BenchReplicaOptions<S> {
   id: string;
-  app: App<S>;
+  app: App<S> | ReplicaApp<S>;
   width: number;
   height: number;
   /** Head of the log at assignment: the replica catches up to it. */

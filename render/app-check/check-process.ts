@@ -13,38 +13,36 @@ function write(line: object): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
-function main(opts: CheckOptions, restoreEvery: number): void {
+async function main(opts: CheckOptions, restoreEvery: number): Promise<void> {
   const app = sandboxedAppFromFolder(opts.dir, loadSandboxLimits());
   write({ app: app.name });
   const log = generateInputLog({ seed: opts.seed, count: opts.steps, width: opts.width, height: opts.height });
-  let state = app.init({ width: opts.width, height: opts.height });
+  let state = await app.init({ width: opts.width, height: opts.height });
   for (const [i, input] of log.entries()) {
-    state = app.apply(state, input);
+    state = await app.apply(state, input);
     const restored = restoreEvery > 0 && (i + 1) % restoreEvery === 0;
     if (restored) {
-      const next = app.restore(app.snapshot(state));
-      app.dispose?.(state);
+      const next = await app.restore(await app.snapshot(state));
+      app.dispose(state);
       state = next;
     }
     const { width, height } = app.viewport(state);
     const ctx = createCanvas(width, height).getContext('2d');
-    app.render(state, ctx);
+    (await app.render(state))(ctx);
     const pixels = ctx.getImageData(0, 0, width, height).data;
     const step: CheckStep = {
       seq: input.seq,
-      stateHash: stateHashOf(app.snapshot(state)),
+      stateHash: stateHashOf(await app.snapshot(state)),
       pixelHash: createHash('sha256').update(pixels).digest('hex').slice(0, 32),
       restored,
     };
     write(step);
   }
-  app.dispose?.(state);
+  app.dispose(state);
 }
 
 const [optsJson = '{}', restoreEvery = '0'] = process.argv.slice(2);
-try {
-  main(JSON.parse(optsJson) as CheckOptions, Number(restoreEvery));
-} catch (err) {
+main(JSON.parse(optsJson) as CheckOptions, Number(restoreEvery)).catch((err: unknown) => {
   write({ error: err instanceof Error ? err.message : String(err) });
   process.exitCode = 1;
-}
+});

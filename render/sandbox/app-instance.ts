@@ -1,9 +1,10 @@
 // One sandboxed app instance: a worker thread running the app's bundle in a
-// node:vm context (sandbox-worker.mjs). Calls are synchronous, like the App
-// interface the replica uses: the request is posted and this thread waits on
-// a shared flag, bounded by the call's time limit; a call that overruns ends
-// the worker and the instance with it.
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+// node:vm context (sandbox-worker.mjs). Calls are asynchronous message passing,
+// one at a time in the order asked, so the node's own loop keeps serving its
+// other replicas while app code runs; each call is bounded by its time limit
+// (in the context, and by a backstop timer here), and a call that overruns
+// ends the worker and the instance with it.
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { getLogger } from '../../protocol/logger.js';
 import type { Viewport } from '../sdk/app-definition.js';
 import { CommandReplayer } from './command-replay.js';
@@ -33,23 +34,30 @@ export class AppInstance {
   readonly replayer: CommandReplayer;
   readonly #worker: Worker;
   readonly #port: MessagePort;
-  readonly #flag: Int32Array;
   readonly #limits: SandboxLimits;
   #viewport: Viewport = { width: 0, height: 0 };
   #stopped: string | null = null;
+  /** The call in flight: the worker answers it with the next message. */
+  #inFlight: { op: string; settle: (r: Reply | Error) => void } | undefined;
+  /** Calls run one after another: each waits for the one before. */
+  #tail: Promise<unknown> = Promise.resolve();
 
   private constructor(opts: AppInstanceOptions) {
     this.app = opts.app;
     this.#limits = opts.limits;
     this.replayer = new CommandReplayer(opts.limits.maxSurfacePixels);
     const { port1, port2 } = new MessageChannel();
-    const signal = new SharedArrayBuffer(4);
-    this.#flag = new Int32Array(signal);
     this.#port = port1;
+    port1.on('message', (msg: Reply) => {
+      const call = this.#inFlight;
+      this.#inFlight = undefined;
+      call?.settle(msg);
+    });
+    // The pending call's backstop timer keeps the process alive while one runs; an idle instance does not.
+    port1.unref();
     this.#worker = new Worker(WORKER_URL, {
       workerData: {
         port: port2,
-        signal,
         bundle: opts.bundle,
         fonts: opts.fontsJson,
         limits: { callMs: opts.limits.callMs, maxCommands: opts.limits.maxCommands },
@@ -64,13 +72,17 @@ export class AppInstance {
     this.#worker.on('error', (err) => {
       this.#stop(`worker died: ${err.message}`);
     });
+    this.#worker.on('exit', () => {
+      // Out of memory (or terminated): the call in flight gets no answer.
+      this.#stop('worker exited');
+    });
     this.#worker.unref();
   }
 
   /** Starts a worker and loads the bundle; throws AppCodeError if the bundle does not load. */
-  static start(opts: AppInstanceOptions): AppInstance {
+  static async start(opts: AppInstanceOptions): Promise<AppInstance> {
     const instance = new AppInstance(opts);
-    instance.#await('load', opts.limits.startMs);
+    await instance.#await('load', opts.limits.startMs);
     return instance;
   }
 
@@ -82,20 +94,33 @@ export class AppInstance {
     return this.#stopped !== null;
   }
 
-  /** Runs `op` in the app; the viewport answer of state-changing ops is cached. */
-  call(op: SandboxOp, arg?: string): string {
+  /** Runs `op` in the app, after the calls asked before it; the viewport answer of state-changing ops is cached. */
+  call(op: SandboxOp, arg?: string): Promise<string> {
+    const run = this.#tail.then(() => this.#run(op, arg));
+    this.#tail = run.catch(() => undefined);
+    return run;
+  }
+
+  async #run(op: SandboxOp, arg: string | undefined): Promise<string> {
     if (this.#stopped !== null) throw new AppStoppedError(`app ${this.app} is stopped: ${this.#stopped}`);
-    Atomics.store(this.#flag, 0, 0);
+    const answer = this.#await(op, this.#limits.callMs + BACKSTOP_MS);
     this.#port.postMessage({ op, arg });
-    const value = this.#await(op, this.#limits.callMs + BACKSTOP_MS);
+    const value = await answer;
     if (op === 'init' || op === 'apply' || op === 'restore') this.#viewport = parseViewport(value);
     return value;
   }
 
-  #await(op: string, waitMs: number): string {
-    const woke = Atomics.wait(this.#flag, 0, 0, waitMs);
-    const msg = receiveMessageOnPort(this.#port)?.message as Reply | undefined;
-    if (woke === 'timed-out' || !msg) {
+  /** The worker's next answer, read as the answer to `op`. */
+  async #await(op: string, waitMs: number): Promise<string> {
+    let timer: NodeJS.Timeout | undefined;
+    const msg = await new Promise<Reply | Error>((resolve) => {
+      this.#inFlight = { op, settle: resolve };
+      timer = setTimeout(() => {
+        this.#inFlight = undefined;
+        resolve(new Error('timed out'));
+      }, waitMs);
+    }).finally(() => clearTimeout(timer));
+    if (msg instanceof Error) {
       this.#stop(`${op} did not answer within ${waitMs} ms (stuck or out of memory)`);
       throw new AppStoppedError(`app ${this.app}: ${op} did not answer within ${waitMs} ms`, { op });
     }
@@ -113,13 +138,23 @@ export class AppInstance {
     if (this.#stopped !== null) return;
     this.#stopped = reason;
     log.warn({ app: this.app, reason }, 'app instance stopped');
+    this.#settleInFlight();
     void this.#worker.terminate();
+  }
+
+  /** A call waiting on a worker that is gone fails now rather than at its backstop. */
+  #settleInFlight(): void {
+    const call = this.#inFlight;
+    this.#inFlight = undefined;
+    call?.settle({ ok: false, timeout: true, message: `stopped: ${this.#stopped ?? ''}` });
   }
 
   /** Ends the worker (the replica closed or replaced this state). */
   dispose(): void {
     if (this.#stopped !== null) return;
     this.#stopped = 'disposed';
+    this.#settleInFlight();
+    this.#port.close();
     void this.#worker.terminate();
   }
 }

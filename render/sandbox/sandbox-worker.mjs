@@ -9,13 +9,10 @@ import { types } from 'node:util';
 import vm from 'node:vm';
 import { workerData } from 'node:worker_threads';
 
-const { port, signal, bundle, fonts, limits } = workerData;
-const flag = new Int32Array(signal);
+const { port, bundle, fonts, limits } = workerData;
 
 function reply(message) {
   port.postMessage(message);
-  Atomics.store(flag, 0, 1);
-  Atomics.notify(flag, 0);
 }
 
 // Runs inside the context (its source is evaluated there): installs the SDK

@@ -1,11 +1,11 @@
-// A published app behind the sandbox, seen by the node as an ordinary App:
-// each state is one AppInstance (its own worker and context), so replicas of
+// A published app behind the sandbox, seen by the node as a ReplicaApp: each
+// state is one AppInstance (its own worker and context), so replicas of
 // different sessions share nothing, and a replica whose app hangs or throws
-// loses only its own instance.
+// loses only its own instance. Every call is asynchronous.
 import { surfaceFor } from '../app-manifest.js';
-import { exportDocument } from '../export-document.js';
-import type { App } from '../app-types.js';
+import { appDocument, offeredFormat, pngDocument } from '../export-document.js';
 import { declareFont, loadDeclaredFont } from '../fonts.js';
+import type { Painter, ReplicaApp } from '../replica-app.js';
 import type { AppManifest } from '../sdk/manifest.js';
 import { AppInstance } from './app-instance.js';
 import { AppCodeError } from './errors.js';
@@ -21,7 +21,7 @@ export interface SandboxedAppOptions {
   limits: SandboxLimits;
 }
 
-export function sandboxedApp(opts: SandboxedAppOptions): App<AppInstance> {
+export function sandboxedApp(opts: SandboxedAppOptions): ReplicaApp<AppInstance> {
   const { manifest, bundle, limits } = opts;
   // Replayed drawing sets `ctx.font` to these families: node-canvas must know them.
   for (const [family, path] of opts.fonts) {
@@ -29,38 +29,43 @@ export function sandboxedApp(opts: SandboxedAppOptions): App<AppInstance> {
     loadDeclaredFont(family);
   }
   const fontsJson = fontTableJson(opts.fonts);
-  const start = (op: 'init' | 'restore', arg: string): AppInstance => {
-    const instance = AppInstance.start({ app: manifest.name, bundle, fontsJson, limits });
+  const start = async (op: 'init' | 'restore', arg: string): Promise<AppInstance> => {
+    const instance = await AppInstance.start({ app: manifest.name, bundle, fontsJson, limits });
     try {
-      instance.call(op, arg);
+      await instance.call(op, arg);
     } catch (err) {
       instance.dispose();
       throw err;
     }
     return instance;
   };
-  const app: App<AppInstance> = {
+  const render = async (instance: AppInstance): Promise<Painter> => {
+    const commands = await instance.call('render');
+    return (ctx) => instance.replayer.replay(commands, ctx);
+  };
+  return {
+    async: true,
     name: manifest.name,
     title: manifest.title,
     init: (viewport) => start('init', JSON.stringify(surfaceFor(manifest, viewport))),
-    apply(instance, input) {
-      instance.call('apply', JSON.stringify(input));
+    async apply(instance, input) {
+      await instance.call('apply', JSON.stringify(input));
       return instance;
     },
     viewport: (instance) => instance.viewport,
-    render(instance, ctx) {
-      instance.replayer.replay(instance.call('render'), ctx);
-    },
-    snapshot: (instance) => Buffer.from(instance.call('snapshot'), 'latin1'),
+    render,
+    snapshot: async (instance) => Buffer.from(await instance.call('snapshot'), 'latin1'),
     restore: (data) => start('restore', Buffer.from(data).toString('latin1')),
-    copyText(instance) {
-      const text: unknown = JSON.parse(instance.call('copyText'));
+    async copyText(instance) {
+      const text: unknown = JSON.parse(await instance.call('copyText'));
       if (text !== null && typeof text !== 'string') throw new AppCodeError('copyText did not return text');
       return text;
     },
-    exportDocument: (instance, format) =>
-      exportDocument(app, manifest, instance, format, (i, f) => Buffer.from(i.call('export', f), 'latin1')),
+    async exportDocument(instance, format) {
+      const offered = offeredFormat(manifest, format);
+      if (offered === 'png') return pngDocument(instance.viewport, await render(instance));
+      return appDocument(offered, Buffer.from(await instance.call('export', offered), 'latin1'));
+    },
     dispose: (instance) => instance.dispose(),
   };
-  return app;
 }

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createCanvas } from 'canvas';
 import { SequencedInputSchema, type InputEvent, type SequencedInput } from '../../protocol/input.js';
+import type { ReplicaApp } from '../../render/replica-app.js';
 import type { App, AppViewport } from '../../render/app-types.js';
 
 export class AppDriver<S> {
@@ -49,6 +50,15 @@ export function renderRgba<S>(app: App<S>, state: S): Uint8ClampedArray {
 /** The state's pixels as one Buffer (for byte comparisons and hashing). */
 export function renderPixels<S>(app: App<S>, state: S): Buffer {
   const rgba = renderRgba(app, state);
+  return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
+}
+
+/** The same for an app behind the replica interface (a sandboxed app answers asynchronously). */
+export async function renderPixelsOf<S>(app: ReplicaApp<S>, state: S): Promise<Buffer> {
+  const { width, height } = app.viewport(state);
+  const ctx = createCanvas(width, height).getContext('2d');
+  (await app.render(state))(ctx);
+  const rgba = ctx.getImageData(0, 0, width, height).data;
   return Buffer.from(rgba.buffer, rgba.byteOffset, rgba.byteLength);
 }
 

@@ -57,12 +57,12 @@ test('paint exports a PNG of exactly what it renders', async () => {
   assert.ok(decoded.equals(renderPixels(paintApp, d.state)));
 });
 
-test('a sandboxed app exports the same bytes as in process', () => {
+test('a sandboxed app exports the same bytes as in process', async () => {
   const dir = fileURLToPath(new URL('../../render/apps/sheet/', import.meta.url));
   const sandboxed = sandboxedAppFromFolder(dir, loadSandboxLimits());
   const paste: InputEvent = { type: 'paste', text: '1\t2\n=A1+B1\t=A2*10' };
   const d = new AppDriver(sheetApp).send(paste);
-  const s = sandboxed.apply(sandboxed.init({ width: 800, height: 600 }), {
+  const s = await sandboxed.apply(await sandboxed.init({ width: 800, height: 600 }), {
     seq: 1,
     time: 1,
     clientId: 'c',
@@ -70,9 +70,9 @@ test('a sandboxed app exports the same bytes as in process', () => {
     event: paste,
   });
   try {
-    assert.deepEqual(sandboxed.exportDocument?.(s, 'csv'), sheetApp.exportDocument?.(d.state, 'csv'));
-    assert.throws(() => sandboxed.exportDocument?.(s, 'txt'), ExportError);
+    assert.deepEqual(await sandboxed.exportDocument(s, 'csv'), sheetApp.exportDocument?.(d.state, 'csv'));
+    await assert.rejects(sandboxed.exportDocument(s, 'txt'), ExportError);
   } finally {
-    sandboxed.dispose?.(s);
+    sandboxed.dispose(s);
   }
 });

@@ -1,6 +1,7 @@
 // The app sandbox: hostile app code is refused or contained, the process
 // survives every attempt, other instances are untouched, and an app in the
 // sandbox computes exactly what it computes in process (state and pixels).
+// Calls are asynchronous: the node's loop keeps serving while app code runs.
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -15,13 +16,14 @@ import { AppCodeError, AppStoppedError } from '../../render/sandbox/errors.js';
 import type { SequencedInput } from '../../protocol/input.js';
 import { createBenchReplica } from '../../bench/lib/bench-replica.js';
 import { AppFailedError } from '../../render/errors.js';
-import { renderPixels } from '../helpers/app-driver.js';
+import { renderPixels, renderPixelsOf } from '../helpers/app-driver.js';
+import { waitFor } from '../../scripts/lib/wait-for.js';
 
 const dir = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const limits = loadSandboxLimits({ callMs: 400, heapMb: 64 });
 const hostile = sandboxedAppFromFolder(dir('../fixtures/apps/hostile/'), limits);
 const open: AppInstance[] = [];
-after(() => open.forEach((i) => hostile.dispose?.(i)));
+after(() => open.forEach((i) => hostile.dispose(i)));
 
 let seq = 0;
 const paste = (text: string): SequencedInput => ({
@@ -32,8 +34,8 @@ const paste = (text: string): SequencedInput => ({
   event: { type: 'paste', text },
 });
 
-function instance(): AppInstance {
-  const i = hostile.init({ width: 200, height: 120 });
+async function instance(): Promise<AppInstance> {
+  const i = await hostile.init({ width: 200, height: 120 });
   open.push(i);
   return i;
 }
@@ -41,12 +43,12 @@ function instance(): AppInstance {
 describe('hostile app code', () => {
   const bystander = instance();
 
-  test('globals a host would have are simply not there; dynamic import is refused', () => {
-    const i = instance();
-    hostile.apply(i, paste('probe'));
-    hostile.apply(i, paste('import'));
-    hostile.apply(i, paste('nothing')); // the import's rejection settles by the next call
-    const log = hostile.copyText?.(i) ?? '';
+  test('globals a host would have are simply not there; dynamic import is refused', async () => {
+    const i = await instance();
+    await hostile.apply(i, paste('probe'));
+    await hostile.apply(i, paste('import'));
+    await hostile.apply(i, paste('nothing')); // the import's rejection settles by the next call
+    const log = (await hostile.copyText(i)) ?? '';
     for (const name of [
       'process',
       'require',
@@ -76,36 +78,46 @@ describe('hostile app code', () => {
     ['throw', /threw on purpose/],
   ];
   for (const [attempt, why] of refused) {
-    test(`${attempt}: refused with a typed error, and the instance is stopped`, () => {
-      const i = instance();
-      assert.throws(
-        () => hostile.apply(i, paste(attempt)),
+    test(`${attempt}: refused with a typed error, and the instance is stopped`, async () => {
+      const i = await instance();
+      await assert.rejects(
+        hostile.apply(i, paste(attempt)),
         (err: unknown) => err instanceof AppCodeError && why.test(err.message),
       );
       assert.ok(i.stopped);
-      assert.throws(() => hostile.apply(i, paste('probe')), AppStoppedError, 'a failed instance takes no more calls');
+      await assert.rejects(hostile.apply(i, paste('probe')), AppStoppedError, 'a failed instance takes no more calls');
     });
   }
 
-  test('an endless loop is stopped at the time bound', () => {
-    const i = instance();
+  test('an endless loop is stopped at the time bound, and this thread keeps running meanwhile', async () => {
+    const i = await instance();
     const t0 = performance.now();
-    assert.throws(() => hostile.apply(i, paste('loop')), AppStoppedError);
-    assert.ok(performance.now() - t0 < limits.callMs + 5000, 'bounded');
+    let ticks = 0;
+    const heartbeat = setInterval(() => ticks++, 20);
+    try {
+      await assert.rejects(hostile.apply(i, paste('loop')), AppStoppedError);
+    } finally {
+      clearInterval(heartbeat);
+    }
+    const took = performance.now() - t0;
+    assert.ok(took >= limits.callMs * 0.9 && took < limits.callMs + 5000, `bounded (${Math.round(took)} ms)`);
+    // A blocking call would have let no timer fire at all; loose bound for a shared CPU.
+    assert.ok(ticks >= 3, `the heartbeat fired ${ticks} times while the app looped`);
   });
 
-  test('unbounded allocation is stopped at the memory bound', () => {
-    const i = instance();
-    assert.throws(() => hostile.apply(i, paste('alloc')), AppStoppedError);
+  test('unbounded allocation is stopped at the memory bound', async () => {
+    const i = await instance();
+    await assert.rejects(hostile.apply(i, paste('alloc')), AppStoppedError);
   });
 
-  test('the bystander instance of the same app was untouched by all of it', () => {
-    hostile.apply(bystander, paste('probe'));
-    const [name, globals, ...rest] = (hostile.copyText?.(bystander) ?? '').split('\n');
+  test('the bystander instance of the same app was untouched by all of it', async () => {
+    const b = await bystander;
+    await hostile.apply(b, paste('probe'));
+    const [name, globals, ...rest] = ((await hostile.copyText(b)) ?? '').split('\n');
     assert.deepEqual([name, rest], ['probe', []], 'it saw only its own input');
     assert.match(globals ?? '', /^process:undefined,/);
     assert.equal(({} as Record<string, unknown>).polluted, undefined, 'this realm was not polluted');
-    assert.ok(hostile.snapshot(bystander).length > 0);
+    assert.ok((await hostile.snapshot(b)).length > 0);
   });
 });
 
@@ -117,32 +129,33 @@ test('an app importing a Node built-in does not bundle', () => {
 });
 
 function sameInSandbox<S>(name: string, inProcess: App<S>, seed: number): void {
-  test(`${name} in the sandbox matches ${name} in process: hashes and pixels, and across snapshot/restore`, () => {
+  test(`${name} in the sandbox matches ${name} in process: hashes and pixels, and across snapshot/restore`, async () => {
     const sandboxed = sandboxedAppFromFolder(dir(`../../render/apps/${name}/`), loadSandboxLimits());
     const log = generateInputLog({ seed, count: 240, width: 640, height: 400 });
     let a = inProcess.init({ width: 640, height: 400 });
-    let b = sandboxed.init({ width: 640, height: 400 });
+    let b = await sandboxed.init({ width: 640, height: 400 });
     try {
       for (const [i, input] of log.entries()) {
         a = inProcess.apply(a, input);
-        b = sandboxed.apply(b, input);
+        b = await sandboxed.apply(b, input);
         if (i % 40 === 39) {
           assert.equal(
-            stateHashOf(sandboxed.snapshot(b)),
+            stateHashOf(await sandboxed.snapshot(b)),
             stateHashOf(inProcess.snapshot(a)),
             `hash at seq ${input.seq}`,
           );
           assert.deepEqual(sandboxed.viewport(b), inProcess.viewport(a));
-          assert.ok(renderPixels(sandboxed, b).equals(renderPixels(inProcess, a)), `pixels at seq ${input.seq}`);
+          const pixels = await renderPixelsOf(sandboxed, b);
+          assert.ok(pixels.equals(renderPixels(inProcess, a)), `pixels at seq ${input.seq}`);
         }
         if (i === 120) {
-          const restored = sandboxed.restore(sandboxed.snapshot(b));
-          sandboxed.dispose?.(b);
+          const restored = await sandboxed.restore(await sandboxed.snapshot(b));
+          sandboxed.dispose(b);
           b = restored;
         }
       }
     } finally {
-      sandboxed.dispose?.(b);
+      sandboxed.dispose(b);
     }
   });
 }
@@ -172,15 +185,62 @@ test('a replica whose app throws is marked failed and closed; a replica of anoth
     bad.on('failed', (err) => failures.push(err));
     bad.receive(numbered(['probe', 'throw', 'probe']));
     good.receive(numbered(['one', ' two', ' three']));
+    await waitFor('both replicas settled', () => failures.length > 0 && good.appliedSeq === 3, 5000, 10);
     assert.equal(failures.length, 1);
     assert.ok(failures[0] instanceof AppFailedError, String(failures[0]));
     assert.equal(bad.appliedSeq, 1, 'the input that threw was not applied');
     bad.receive(numbered(['probe', 'throw', 'probe', 'probe']));
+    await new Promise((r) => setTimeout(r, 50));
     assert.equal(bad.appliedSeq, 1, 'a failed replica applies nothing more');
     assert.equal(good.appliedSeq, 3);
     assert.equal(writerApp.snapshot(good.state).includes(Buffer.from('one two three')), true);
   } finally {
     bad.close();
     good.close();
+  }
+});
+
+test('while the sandboxed app of one replica loops forever, another replica keeps rendering and timers keep firing', async () => {
+  const looping = await createBenchReplica({
+    id: 's-loop',
+    app: hostile,
+    width: 200,
+    height: 120,
+    headSeq: 0,
+    read: () => [],
+  });
+  const writer = await createBenchReplica({
+    id: 's-live',
+    app: writerApp,
+    width: 200,
+    height: 120,
+    headSeq: 0,
+    read: () => [],
+  });
+  let ticks = 0;
+  const heartbeat = setInterval(() => ticks++, 20);
+  try {
+    const failed = new Promise<Error>((resolve) => looping.once('failed', resolve));
+    const t0 = performance.now();
+    looping.receive([{ ...paste('loop'), seq: 1 }]);
+    // Type into the other replica while the app loops: each key is applied and drawn.
+    const framesDuring: number[] = [];
+    writer.on('frame', (f) => framesDuring.push(f.seq));
+    for (let i = 1; i <= 5; i++) {
+      writer.receive([{ ...paste(String(i)), seq: i }]);
+      await new Promise((r) => setTimeout(r, 40));
+    }
+    const err = await failed;
+    const took = performance.now() - t0;
+    assert.ok(err instanceof AppFailedError, String(err));
+    assert.ok(err.context.err instanceof AppStoppedError, 'the sandbox stopped the call at its time bound');
+    assert.equal(looping.appliedSeq, 0);
+    assert.equal(writer.appliedSeq, 5, 'the other replica applied every input meanwhile');
+    assert.ok(framesDuring.includes(5), `the other replica drew the last input (frames at ${framesDuring.join(',')})`);
+    assert.ok(ticks >= 5, `the node's timers fired ${ticks} times in ${Math.round(took)} ms`);
+  } finally {
+    clearInterval(heartbeat);
+    looping.close();
+    writer.close();
   }
 });
