@@ -22,6 +22,22 @@ export const LogQuerySchema = z
 /** Only the credential may ride in the query of the other GET endpoints. */
 export const TokenOnlyQuerySchema = z.object({ token: z.string().optional() }).strict();
 
+/** GET /api/sessions/:id/export: the document as a file; without `format`, the formats offered. */
+export const ExportQuerySchema = z
+  .object({
+    format: z
+      .string()
+      .regex(/^[a-z0-9]{1,8}$/)
+      .optional(),
+    token: z.string().optional(),
+  })
+  .strict();
+
+/** GET /api/sessions/:id/export without a format. */
+export interface ExportFormats {
+  formats: string[];
+}
+
 /** POST /api/tokens/rotate: the presented owner token is revoked, a new one returned. */
 export const RotateTokenBodySchema = z
   .object({

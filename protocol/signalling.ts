@@ -238,6 +238,21 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       seq: z.number().int().min(0),
     })
     .strict(),
+  z
+    .object({
+      type: z.literal('replica.exportResult'),
+      replicaId: IdSchema,
+      requestId: IdSchema,
+      seq: z.number().int().min(0),
+      /** base64 of the exported file, or null with `error` when the replica could not export. */
+      data: z
+        .string()
+        .max(LIMITS.maxSnapshotBase64)
+        .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+        .nullable(),
+      error: z.string().max(500).optional(),
+    })
+    .strict(),
 ]);
 export type NodeRequest = z.infer<typeof NodeRequestSchema>;
 
@@ -262,6 +277,7 @@ export interface NodeResponses {
   'replica.refuse': { ok: true };
   'replica.thumbnail': { stored: boolean };
   'replica.copyResult': { ok: true };
+  'replica.exportResult': { ok: true };
 }
 
 export interface StoredSnapshotWire {
@@ -293,7 +309,9 @@ export type NodeNotification =
   /** Send your state at exactly this seq (now, if applied already; once applied, if not yet). */
   | { type: 'replica.snapshotRequest'; replicaId: string; seq: number }
   /** Answer with `replica.copyResult` once the replica applied `atSeq`. */
-  | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number };
+  | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number }
+  /** Answer with `replica.exportResult`: the document as a `format` file at exactly `atSeq`. */
+  | { type: 'replica.exportRequest'; replicaId: string; requestId: string; atSeq: number; format: string };
 
 /** Nodes parse what the server pushes too: a node never trusts a socket either. */
 export const NodeNotificationSchema = z.discriminatedUnion('type', [
@@ -332,6 +350,15 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
       replicaId: IdSchema,
       requestId: IdSchema,
       atSeq: z.number().int().min(0),
+    })
+    .strict(),
+  z
+    .object({
+      type: z.literal('replica.exportRequest'),
+      replicaId: IdSchema,
+      requestId: IdSchema,
+      atSeq: z.number().int().min(0),
+      format: z.string().regex(/^[a-z0-9]{1,8}$/),
     })
     .strict(),
 ]);

@@ -7,13 +7,23 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AppRef } from '../protocol/session.js';
 import { BUILTIN_APP_NAMES, readManifest } from './app-manifest.js';
+import type { AppManifest, ExportFormat } from './sdk/manifest.js';
 
 const renderDir = dirname(fileURLToPath(import.meta.url));
 
+const BUILTIN_MANIFESTS = new Map<string, AppManifest>(
+  BUILTIN_APP_NAMES.map((name) => [name, readManifest(join(renderDir, 'apps', name))]),
+);
+
 /** Built-in apps with their human titles (from their manifests). */
 export const APP_TITLES: Readonly<Record<string, string>> = Object.fromEntries(
-  BUILTIN_APP_NAMES.map((name) => [name, readManifest(join(renderDir, 'apps', name)).title]),
+  [...BUILTIN_MANIFESTS].map(([name, m]) => [name, m.title]),
 );
+
+/** The file formats an app's document exports to (its manifest's list). */
+export function exportFormatsOf(app: AppRef): ExportFormat[] {
+  return [...(BUILTIN_MANIFESTS.get(app.name)?.exports ?? [])];
+}
 
 function listFiles(dir: string): string[] {
   return readdirSync(dir)

@@ -214,6 +214,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       case 'replica.copyRequest':
         this.#answerCopy(msg.replicaId, msg.requestId, msg.atSeq);
         break;
+      case 'replica.exportRequest':
+        this.#answerExport(msg.replicaId, msg.requestId, msg.atSeq, msg.format);
+        break;
       default: {
         const never: never = msg;
         log.warn({ msg: never }, 'unknown notification');
@@ -334,6 +337,25 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     copyWhenApplied(replica, atSeq)
       .then(({ text, seq }) => this.request({ type: 'replica.copyResult', replicaId, requestId, text, seq }))
       .catch((err: unknown) => log.debug({ err, replicaId }, 'copy request not answered'));
+  }
+
+  /** The document as a file at exactly `atSeq`; a replica that cannot export says why. */
+  #answerExport(replicaId: string, requestId: string, atSeq: number, format: string): void {
+    const replica = this.replicas.get(replicaId);
+    if (!replica) return;
+    // Fault mode: the hostile node forges documents as it forges snapshots.
+    const doc = this.config.faultForgeSnapshots ? replica.forgedExport(atSeq, format) : replica.exportAt(atSeq, format);
+    doc
+      .then(
+        (d) => ({ seq: d.seq, data: d.bytes.toString('base64') }),
+        (err: unknown) => ({
+          seq: atSeq,
+          data: null,
+          error: (err instanceof Error ? err.message : String(err)).slice(0, 500),
+        }),
+      )
+      .then((answer) => this.request({ type: 'replica.exportResult', replicaId, requestId, ...answer }))
+      .catch((err: unknown) => log.debug({ err, replicaId }, 'export request not answered'));
   }
 
   #reportAll(): void {

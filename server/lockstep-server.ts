@@ -24,6 +24,7 @@ import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
 import { restApi } from './rest-api.js';
 import { ClipboardRelay } from './clipboard-relay.js';
+import { ExportRelay } from './export-relay.js';
 import { Metrics } from './metrics.js';
 import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
@@ -136,10 +137,11 @@ export class LockstepServer {
     const thumbnails = new ThumbnailStore();
     manager.on('sessionclosed', ({ sessionId }) => thumbnails.forget(sessionId));
     const clipboard = new ClipboardRelay(manager);
+    const exports = new ExportRelay(manager);
     const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
-    app.use('/api', restApi({ manager, access, inputLog, sfu, gateways }));
+    app.use('/api', restApi({ manager, access, inputLog, sfu, exports, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
     app.get('/viewer.js.map', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js.map')));
     app.use(express.static(join(root, 'viewer/static'), { index: 'index.html' }));
@@ -176,6 +178,7 @@ export class LockstepServer {
       isActive: (tokenId) => access.isActive(tokenId),
       thumbnails,
       clipboard,
+      exports,
     });
     gateways.viewers = viewers;
     gateways.nodes = nodes;

@@ -24,6 +24,7 @@ import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import type { ThumbnailStore } from './thumbnails.js';
 import type { ClipboardRelay } from './clipboard-relay.js';
+import type { ExportRelay } from './export-relay.js';
 
 const log = getLogger('node-gateway');
 
@@ -46,6 +47,7 @@ export interface NodeGatewayDeps {
   thumbnails?: ThumbnailStore;
   /** Pending copy-out-of-the-app requests the nodes answer. */
   clipboard?: ClipboardRelay;
+  exports?: ExportRelay;
 }
 
 const REVALIDATE_EVERY_MS = 10_000;
@@ -307,6 +309,13 @@ class NodeConnection {
         manager.ownedReplica(nodeId, msg.replicaId);
         if (!this.#deps.clipboard) throw new BadRequestError('copy is not enabled', {});
         this.#deps.clipboard.answer(nodeId, msg.replicaId, msg.requestId, msg.text, msg.seq);
+        return { ok: true };
+      }
+      case 'replica.exportResult': {
+        const nodeId = this.#requireNode();
+        manager.ownedReplica(nodeId, msg.replicaId);
+        if (!this.#deps.exports) throw new BadRequestError('export is not enabled', {});
+        this.#deps.exports.answer(nodeId, msg.replicaId, msg.requestId, msg.seq, msg.data, msg.error);
         return { ok: true };
       }
       default: {

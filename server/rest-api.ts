@@ -11,6 +11,8 @@ import {
   AdmitHostBodySchema,
   BearerTokenSchema,
   CreateOwnerBodySchema,
+  ExportQuerySchema,
+  type ExportFormats,
   LogQuerySchema,
   RevokeHostBodySchema,
   RevokeTokenBodySchema,
@@ -23,6 +25,7 @@ import {
 } from '../protocol/rest.js';
 import type { SessionInfo } from '../protocol/session.js';
 import type { Access, ViewerIdentity } from './access.js';
+import type { ExportRelay } from './export-relay.js';
 import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
 import type { NodeGateway } from './node-gateway.js';
 import { TokenBucket } from './rate-limit.js';
@@ -53,6 +56,7 @@ export interface RestDeps {
   access: Access;
   inputLog: InputLog;
   sfu: Sfu;
+  exports: ExportRelay;
   /** Filled in once socket.io is up: revocations drop live connections through them. */
   gateways: { viewers?: ViewerGateway; nodes?: NodeGateway };
 }
@@ -194,6 +198,24 @@ export function restApi(deps: RestDeps): Router {
     const session = ownedSessionOf(req, res);
     const snap = await inputLog.latestSnapshot(session.id);
     res.json({ snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } });
+  });
+
+  // The document as a file, agreed by replicas on a majority of hosts at the head
+  // seq (every acknowledged input is in it). Anyone who may watch may export what
+  // they see, as with copy (view-only links too).
+  router.get('/sessions/:id/export', async (req, res) => {
+    const q = parse(ExportQuerySchema, req.query, 'query');
+    const session = sessionOf(req, res);
+    if (q.format === undefined) {
+      const body: ExportFormats = { formats: deps.exports.formats(session.id) };
+      res.json(body);
+      return;
+    }
+    const file = await deps.exports.export(session.id, q.format);
+    res.setHeader('Content-Type', file.mime);
+    res.setHeader('Content-Disposition', `attachment; filename="${session.id}.${file.format}"`);
+    res.setHeader('X-Lockstep-Seq', String(file.seq));
+    res.send(file.bytes);
   });
 
   // ---- credentials (secrets are returned once, at creation; lists carry metadata only)
