@@ -5,6 +5,7 @@ import type { InputEvent } from '../protocol/input.js';
 import type { Banners } from './banners.js';
 import { copyFromApp, isCopyShortcut, type ClipboardCopyDeps } from './clipboard-copy.js';
 import { h } from './dom.js';
+import { downloadDocument, exportFormats, saveBlob } from './document-download.js';
 import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace, type Size } from './fit-size.js';
 import { StatsOverlay, type StatsSources } from './stats-overlay.js';
 import { viewerShortcut } from './viewer-shortcuts.js';
@@ -30,6 +31,8 @@ export interface SessionExtrasDeps {
   pendingInputs: () => number;
   ackedSeq: () => number;
   liveReplicaId: () => string | null;
+  /** The credential the page holds (owner token or share link), for the REST download. */
+  token: () => string | null;
 }
 
 export interface SessionExtras {
@@ -71,6 +74,25 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
   // Only touch screens pinch (a touchpad pinch arrives as Ctrl+wheel, which goes to the app).
   zoomBtn.hidden = !window.matchMedia('(any-pointer: coarse)').matches;
   d.toolbar.append(statsBtn, fitBtn, fullBtn, zoomBtn);
+
+  // ---------------------------------------------------------------- download (a button per format the app exports)
+  let disposed = false;
+  cleanups.push(() => (disposed = true));
+  const download = { sessionId: d.sessionId, token: d.token, pendingInputs: d.pendingInputs, save: saveBlob };
+  void exportFormats(download).then((formats) => {
+    if (disposed) return;
+    for (const format of formats) {
+      const b = button(`Download .${format}`, `The document as a .${format} file`, `download-${format}`, () => {
+        b.disabled = true;
+        void downloadDocument(download, format).then((r) => {
+          b.disabled = false;
+          if (r.ok) d.banners.show('info', `Downloaded ${r.filename}.`, { ttlMs: 2500, key: 'download' });
+          else d.banners.show('warn', r.message, { ttlMs: 5000, key: 'download' });
+        });
+      });
+      d.toolbar.append(b);
+    }
+  });
 
   // ---------------------------------------------------------------- pinch zoom
   // The browser zooms the page (the visual viewport): pointer mapping keeps

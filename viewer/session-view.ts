@@ -128,6 +128,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     pendingInputs: () => sender.stats().pending,
     ackedSeq: () => sender.stats().highestAckedSeq,
     liveReplicaId: () => manager.liveReplicaId,
+    token: () => client.token,
     stats: {
       streams: () => streams,
       headSeq: () => heads.head,
