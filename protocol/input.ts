@@ -66,6 +66,25 @@ export const PasteInputSchema = z
   })
   .strict();
 
+/**
+ * A file brought into a new session, cut into parts by the server
+ * (server/document-import.ts) and applied by apps that list the format under
+ * `imports` in their manifest: like paste, it is an input in the log, so every
+ * replica — and one rebuilt later from snapshot and tail — gets it.
+ */
+export const IMPORT_FORMATS = ['txt', 'md', 'csv'] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+export const ImportInputSchema = z
+  .object({
+    type: z.literal('import'),
+    format: z.enum(IMPORT_FORMATS),
+    /** csv: the grid row of the part's first record (0 for text). */
+    row: z.number().int().min(0).max(1_000_000),
+    /** txt/md: text; csv: whole records. */
+    data: z.string().max(LIMITS.maxPasteChars),
+  })
+  .strict();
+
 export const ResizeInputSchema = z
   .object({
     type: z.literal('resize'),
@@ -84,12 +103,14 @@ export const InputEventSchema = z.discriminatedUnion('type', [
   PasteInputSchema,
   ResizeInputSchema,
   ReleaseAllInputSchema,
+  ImportInputSchema,
 ]);
 export type InputEvent = z.infer<typeof InputEventSchema>;
 export type KeyInput = z.infer<typeof KeyInputSchema>;
 export type PointerInput = z.infer<typeof PointerInputSchema>;
 export type WheelInput = z.infer<typeof WheelInputSchema>;
 export type PasteInput = z.infer<typeof PasteInputSchema>;
+export type ImportInput = z.infer<typeof ImportInputSchema>;
 export type ResizeInput = z.infer<typeof ResizeInputSchema>;
 
 /** An input after sequencing: what replicas apply, in `seq` order. */

@@ -13,6 +13,8 @@ export const LIMITS = {
   maxMessageBytes: 12 * 1024 * 1024,
   /** A state snapshot, base64 on the wire. */
   maxSnapshotBase64: 11 * 1024 * 1024,
+  /** A file a new session is imported from. */
+  maxImportBytes: 4 * 1024 * 1024,
   /** An exported document (base64 of it must fit maxSnapshotBase64). */
   maxExportBytes: 8 * 1024 * 1024,
   /** Inputs returned by one `inputs.fetch` request. */

@@ -2,7 +2,8 @@
 // is parsed with one of these; anything else is a 400 with a typed error.
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
-import { IdSchema } from './session.js';
+import { IMPORT_FORMATS } from './input.js';
+import { IdSchema, type SessionInfo } from './session.js';
 
 /** A bearer credential as it arrives (header or `?token=`): bounded before anything hashes it. */
 export const BearerTokenSchema = z
@@ -36,6 +37,27 @@ export const ExportQuerySchema = z
 /** GET /api/sessions/:id/export without a format. */
 export interface ExportFormats {
   formats: string[];
+}
+
+const intParam = z.coerce.number().int();
+
+/** POST /api/sessions/import?format=…: a new session from the file in the body. */
+export const ImportQuerySchema = z
+  .object({
+    format: z.enum(IMPORT_FORMATS),
+    /** The app to import into; by default the first built-in app that imports the format. */
+    app: z.string().min(1).max(LIMITS.maxAppNameLength).optional(),
+    replicationFactor: intParam.min(LIMITS.minReplicationFactor).max(LIMITS.maxReplicationFactor).optional(),
+    width: intParam.min(LIMITS.minViewport).max(LIMITS.maxViewportWidth).optional(),
+    height: intParam.min(LIMITS.minViewport).max(LIMITS.maxViewportHeight).optional(),
+    token: z.string().optional(),
+  })
+  .strict();
+
+/** POST /api/sessions/import: the new session and what went into its log. */
+export interface ImportedSession {
+  session: SessionInfo;
+  imported: { format: string; bytes: number; inputs: number; headSeq: number };
 }
 
 /** POST /api/tokens/rotate: the presented owner token is revoked, a new one returned. */

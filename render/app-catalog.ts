@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ImportFormat } from '../protocol/input.js';
 import type { AppRef } from '../protocol/session.js';
 import { BUILTIN_APP_NAMES, readManifest } from './app-manifest.js';
 import type { AppManifest, ExportFormat } from './sdk/manifest.js';
@@ -19,6 +20,16 @@ const BUILTIN_MANIFESTS = new Map<string, AppManifest>(
 export const APP_TITLES: Readonly<Record<string, string>> = Object.fromEntries(
   [...BUILTIN_MANIFESTS].map(([name, m]) => [name, m.title]),
 );
+
+/** The first built-in app that imports `format` (its manifest's `imports`). */
+export function appForImport(format: ImportFormat): string | undefined {
+  return [...BUILTIN_MANIFESTS].find(([, m]) => m.imports.includes(format))?.[0];
+}
+
+/** Whether the app imports `format`. */
+export function importsFormat(app: string, format: ImportFormat): boolean {
+  return BUILTIN_MANIFESTS.get(app)?.imports.includes(format) ?? false;
+}
 
 /** The file formats an app's document exports to (its manifest's list). */
 export function exportFormatsOf(app: AppRef): ExportFormat[] {

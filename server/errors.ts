@@ -129,3 +129,8 @@ export class PartialAppendError extends DurabilityError {
     this.written = written;
   }
 }
+
+/** A body over its size bound (an imported file). */
+export class TooLargeError extends LockstepError {
+  readonly code = 'too-large' as const;
+}

@@ -12,6 +12,8 @@ import {
   BearerTokenSchema,
   CreateOwnerBodySchema,
   ExportQuerySchema,
+  ImportQuerySchema,
+  type ImportedSession,
   type ExportFormats,
   LogQuerySchema,
   RevokeHostBodySchema,
@@ -24,7 +26,9 @@ import {
   type WhoAmI,
 } from '../protocol/rest.js';
 import type { SessionInfo } from '../protocol/session.js';
-import type { Access, ViewerIdentity } from './access.js';
+import { appForImport, importsFormat } from '../render/app-catalog.js';
+import { scopedClientId, type Access, type ViewerIdentity } from './access.js';
+import { importInputs } from './document-import.js';
 import type { ExportRelay } from './export-relay.js';
 import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
 import type { NodeGateway } from './node-gateway.js';
@@ -216,6 +220,46 @@ export function restApi(deps: RestDeps): Router {
     res.setHeader('Content-Disposition', `attachment; filename="${session.id}.${file.format}"`);
     res.setHeader('X-Lockstep-Seq', String(file.seq));
     res.send(file.bytes);
+  });
+
+  // A new session from a file: the file is checked and cut into `import` inputs
+  // first (a bad file creates nothing), then every part is logged durably before
+  // the answer; a part that cannot be logged closes the half-imported session.
+  router.post('/sessions/import', express.raw({ type: () => true, limit: LIMITS.maxImportBytes }), async (req, res) => {
+    const q = parse(ImportQuerySchema, req.query, 'query');
+    const id = identity(res);
+    if (id.role !== 'control' || id.sessionId) throw new ForbiddenError('this credential cannot create sessions', {});
+    const app = q.app ?? appForImport(q.format);
+    if (!app || !importsFormat(app, q.format)) {
+      throw new BadRequestError(`${app ?? 'no app'} does not import .${q.format} files`, { format: q.format });
+    }
+    const body: unknown = req.body;
+    const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
+    const inputs = importInputs(q.format, bytes);
+    const created = manager.createSession({
+      owner: id.owner,
+      app,
+      replicationFactor: q.replicationFactor,
+      width: q.width,
+      height: q.height,
+    });
+    const sessionId = created.sessionId;
+    const clientId = scopedClientId(id, 'import');
+    let headSeq = 0;
+    try {
+      for (const [i, event] of inputs.entries())
+        headSeq = (await manager.submitInput(sessionId, clientId, i, event)).seq;
+    } catch (err) {
+      log.warn({ sessionId, err }, 'import failed part way: closing the session');
+      await manager.closeSession(sessionId).catch(() => undefined);
+      throw err;
+    }
+    log.info({ sessionId, app, format: q.format, bytes: bytes.length, inputs: inputs.length }, 'session imported');
+    const answer: ImportedSession = {
+      session: manager.info(sessionId),
+      imported: { format: q.format, bytes: bytes.length, inputs: inputs.length, headSeq },
+    };
+    res.status(201).json(answer);
   });
 
   // ---- credentials (secrets are returned once, at creation; lists carry metadata only)

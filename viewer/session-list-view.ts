@@ -7,6 +7,7 @@ import { ViewerRequestError } from './request-error.js';
 import { Banners } from './banners.js';
 import { clear, h } from './dom.js';
 import { sessionHref } from './url-params.js';
+import { IMPORT_ACCEPT, importFile } from './document-import.js';
 import { ThumbnailLoader } from './thumbnails.js';
 
 const REFRESH_MS = 5000;
@@ -21,6 +22,17 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
     h('option', { value: DEFAULT_APP }, 'Writer'),
   );
   const createBtn = h('button', { class: 'btn btn-primary', type: 'button' }, 'New writer session');
+  const importInput = h('input', { type: 'file', accept: IMPORT_ACCEPT, hidden: '', 'data-testid': 'import-file' });
+  const importBtn = h(
+    'button',
+    {
+      class: 'btn',
+      type: 'button',
+      title: `A new session from a ${IMPORT_ACCEPT} file`,
+      'data-testid': 'import-button',
+    },
+    'Import a file…',
+  );
   const tbody = h('tbody', {}, h('tr', {}, h('td', { colspan: 6, class: 'muted' }, 'Loading…')));
   const table = h(
     'table',
@@ -46,7 +58,12 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
     h(
       'section',
       { class: 'list-view' },
-      h('div', { class: 'list-head' }, h('h1', {}, 'Sessions'), h('div', { class: 'actions' }, appSelect, createBtn)),
+      h(
+        'div',
+        { class: 'list-head' },
+        h('h1', {}, 'Sessions'),
+        h('div', { class: 'actions' }, appSelect, createBtn, importBtn, importInput),
+      ),
       bannerHost,
       table,
     ),
@@ -114,6 +131,23 @@ export function showSessionList(root: HTMLElement, client: SessionClient): () =>
       (err: unknown) => {
         createBtn.disabled = false;
         banners.show('error', `Could not create a session: ${errorText(err)}`, { key: 'create' });
+      },
+    );
+  });
+
+  importBtn.addEventListener('click', () => importInput.click());
+  importInput.addEventListener('change', () => {
+    const file = importInput.files?.[0];
+    importInput.value = '';
+    if (!file) return;
+    importBtn.disabled = true;
+    importFile(file, client.token).then(
+      ({ session }) => location.assign(sessionHref(location.search, session.sessionId)),
+      (err: unknown) => {
+        importBtn.disabled = false;
+        banners.show('error', `Could not import: ${err instanceof Error ? err.message : String(err)}`, {
+          key: 'import',
+        });
       },
     );
   });

@@ -11,11 +11,13 @@ export {
   type InputEvent,
   type KeyInput,
   type Modifiers,
+  type ImportInput,
   type PasteInput,
   type PointerInput,
   type ResizeInput,
   type WheelInput,
 } from './input.js';
+export { CsvError, csvField, parseCsv, toCsvText } from './csv.js';
 export { typedText } from './keys.js';
 export { EXPORT_FORMATS, type ExportFormat } from './manifest.js';
 export { clampViewport, MAX_PASTE_CHARS, SURFACE_LIMITS } from './limits.js';

@@ -1,6 +1,7 @@
 // Input events as an app receives them, in log order. `time` (ms since the
 // Unix epoch, stamped by the sequencer) is the only clock an app ever sees.
 export type {
+  ImportInput,
   InputEvent,
   KeyInput,
   Modifiers,

@@ -1,6 +1,7 @@
 // The app manifest (`app.json` in the app folder): who the app is, where its
 // code starts, which surface sizes it supports and which fonts it ships.
 import { z } from 'zod';
+import { IMPORT_FORMATS } from '../../protocol/input.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { SdkError } from './errors.js';
 import { SURFACE_LIMITS } from './limits.js';
@@ -61,6 +62,8 @@ export const AppManifestSchema = z
       .array(z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]]))
       .max(4)
       .default([]),
+    /** Files a new session can start from; they arrive as `import` inputs (see docs/apps.md). */
+    imports: z.array(z.enum(IMPORT_FORMATS)).max(4).default([]),
   })
   .strict();
 export type AppManifest = z.infer<typeof AppManifestSchema>;

@@ -58,4 +58,23 @@ describe('e2e: Download gives the document as a file', () => {
     assert.equal(await page.locator('[data-testid="download-png"]').count(), 0);
     await page.close();
   });
+
+  it('imports a .csv from the file picker into a new sheet session and downloads it back', async () => {
+    assert.ok(server && browser);
+    const page = await browser.context.newPage();
+    await page.goto(`${server.url}/?token=${encodeURIComponent(server.ownerToken)}`);
+    const csv = 'month,spent\r\njan,410\r\nfeb,385\r\n"total, so far",=B2+B3\r\n';
+    await page.locator('[data-testid="import-file"]').setInputFiles({
+      name: 'budget.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(csv),
+    });
+    await page.waitForURL(/[?&]session=/, { timeout: 20_000 });
+    await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
+    const button = page.locator('[data-testid="download-csv"]');
+    await button.waitFor({ state: 'visible', timeout: 15_000 });
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: 20_000 }), button.click()]);
+    assert.equal(readFileSync(await download.path(), 'utf8'), csv.replace('=B2+B3', '795'));
+    await page.close();
+  });
 });

@@ -107,6 +107,7 @@ export function applyInput(state: PaintState, input: AppInput): PaintState {
       return commitStroke(state);
     case 'wheel':
     case 'paste':
+    case 'import':
       return state;
   }
 }

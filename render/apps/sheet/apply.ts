@@ -1,6 +1,6 @@
 // Inputs: editing cells, moving and extending the selection, clicking and
 // dragging, resizing columns, scrolling, pasting a range, resizing the surface.
-import { typedText, type AppInput, type KeyInput, type PointerInput } from '../../sdk/index.js';
+import { CsvError, parseCsv, typedText, type AppInput, type KeyInput, type PointerInput } from '../../sdk/index.js';
 import { hitTest, scrollToCell, visibleRows } from './layout.js';
 import {
   clampCell,
@@ -172,6 +172,24 @@ function pasteRange(s: SheetState, text: string): void {
   s.extent = { col: maxCol, row: Math.min(ROWS - 1, origin.row + lines.length - 1) };
 }
 
+/** Whole CSV records into the grid from column A, row `row` on (cells beyond the grid are left out). */
+function importRecords(s: SheetState, csv: string, row: number): void {
+  let records: string[][];
+  try {
+    records = parseCsv(csv);
+  } catch (err) {
+    // The server refuses bad quoting before logging; a part that still fails is ignored, the same on every replica.
+    if (err instanceof CsvError) return;
+    throw err;
+  }
+  records.forEach((fields, r) => {
+    if (row + r >= ROWS) return;
+    fields.forEach((raw, col) => {
+      if (col < COLS) setCell(s, { col, row: row + r }, raw.slice(0, MAX_CELL_CHARS));
+    });
+  });
+}
+
 export function applyInput(s: SheetState, input: AppInput): SheetState {
   const ev = input.event;
   switch (ev.type) {
@@ -190,6 +208,9 @@ export function applyInput(s: SheetState, input: AppInput): SheetState {
     }
     case 'paste':
       pasteRange(s, ev.text);
+      break;
+    case 'import':
+      if (ev.format === 'csv') importRecords(s, ev.data, ev.row);
       break;
     case 'resize':
       s.width = ev.width;

@@ -1,11 +1,8 @@
 // CSV (RFC 4180) of what the cells show: computed values, not formulas, over
 // the rectangle from A1 to the last non-empty row and column.
+import { csvField } from '../../sdk/index.js';
 import { computeAll, display } from './formula.js';
 import { cellOf, COLS } from './state.js';
-
-function field(text: string): string {
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 export function toCsv(cells: ReadonlyMap<number, string>): string {
   const values = computeAll(cells);
@@ -19,7 +16,7 @@ export function toCsv(cells: ReadonlyMap<number, string>): string {
   const lines: string[] = [];
   for (let r = 0; r <= lastRow; r++) {
     const row: string[] = [];
-    for (let c = 0; c <= lastCol; c++) row.push(field(display(values.get(r * COLS + c))));
+    for (let c = 0; c <= lastCol; c++) row.push(csvField(display(values.get(r * COLS + c))));
     lines.push(row.join(','));
   }
   return lines.map((l) => `${l}\r\n`).join('');

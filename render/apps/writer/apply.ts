@@ -19,6 +19,10 @@ export function applyInput(state: WriterState, input: AppInput): WriterState {
       return clampScroll(state);
     case 'paste':
       return scrollCaretIntoView(withDoc(state, insertText(docOf(state), ev.text)));
+    case 'import':
+      // A text file, part by part at the caret (a new session's caret ends after each part).
+      if (ev.format !== 'txt' && ev.format !== 'md') return state;
+      return scrollCaretIntoView(withDoc(state, insertText(docOf(state), ev.data)));
     case 'resize':
       state.width = ev.width;
       state.height = ev.height;
