@@ -25,8 +25,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   'rate-limited': 429,
   'too-large': 413,
 };
-/** Uploads are rare and up to 8 MiB each: a few per second for the whole server. */
-const PUBLISHES_PER_SECOND = 4;
+/** Uploads are rare and up to 8 MiB each: a bound per server, not per token (each buffers up to 8 MiB). */
+const PUBLISHES_PER_SECOND = 20;
 
 export interface AppRoutesDeps {
   access: Access;

@@ -94,6 +94,8 @@ export class BundleCache {
       return;
     }
     const tmp = `${this.#path(hash)}.tmp-${process.pid}`;
+    // The folder may have been cleaned away under a running node.
+    mkdirSync(this.#dir, { recursive: true });
     writeFileSync(tmp, bytes);
     renameSync(tmp, this.#path(hash));
     const entry = { size: bytes.length, usedAt: 0 };

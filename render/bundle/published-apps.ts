@@ -64,9 +64,14 @@ export class PublishedApps {
     } else {
       const fetched = await fetchBundle(ref.hash, this.#opts.fetchChunk);
       bundle = fetched.bundle;
-      cache.put(ref.hash, fetched.bytes);
       log.info({ app: ref.name, hash: ref.hash, size: fetched.bytes.length }, 'bundle fetched and verified');
-      this.#opts.onCacheChange?.(cache.hashes());
+      try {
+        cache.put(ref.hash, fetched.bytes);
+        this.#opts.onCacheChange?.(cache.hashes());
+      } catch (err) {
+        // Verified bytes run uncached (full disk, read-only folder); the next replica fetches again.
+        log.warn({ hash: ref.hash, err: err instanceof Error ? err.message : String(err) }, 'bundle not cached');
+      }
     }
     const dir = join(this.#fontsDir, ref.hash);
     for (const [path, bytes] of bundle.fontFiles) {
