@@ -172,6 +172,7 @@ export class LockstepServer {
       isActive: (tokenId) => access.isActive(tokenId),
       createShare: (identity, sessionId, role, ttlSeconds) => access.createShare(identity, sessionId, role, ttlSeconds),
       clipboard,
+      bundles,
     });
     const nodes = new NodeGateway(io.of('/node'), {
       manager,

@@ -73,6 +73,10 @@ describe('published app bundles', () => {
     assert.equal(list.status, 0, list.stderr);
     assert.match(list.stdout, new RegExp(`tally@1\\.0\\.0\\s+${packed.hash}\\s+${packed.bytes.length} bytes\\s+by `));
 
+    // The viewer's app picker offers it after the built-in apps.
+    const { apps } = await viewer.request({ type: 'apps.list' });
+    assert.ok(apps.some((a) => a.name === 'tally' && a.hash === packed.hash && a.title === 'Tally 1.0.0'));
+    assert.ok(apps.some((a) => a.name === 'writer'));
     // The hash is pinned at creation; by name@version it resolves to the same one.
     const { session } = await viewer.request({
       type: 'sessions.create',
