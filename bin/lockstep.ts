@@ -7,7 +7,7 @@ import { networkInterfaces } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, Option } from 'commander';
-import { nodeEnvFromOptions, type NodeCliOptions } from '../render/cli-options.js';
+import { nodeEnvFromOptions, normalizeServerUrl, type NodeCliOptions } from '../render/cli-options.js';
 import { parseIntFlag, serverEnvFromOptions, type ServerCliOptions } from '../server/cli-options.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -376,6 +376,45 @@ async function appCheckAction(folder: string, opts: AppCheckCliOptions): Promise
   say(`${what}: state hashes and pixels equal at every step in both processes`);
 }
 
+interface ServerTokenFlags {
+  server?: string;
+  token?: string;
+}
+
+/** --server (origin) and --token (or LOCKSTEP_OWNER_TOKEN) for the commands that call the server's REST API. */
+function serverAndToken(flags: ServerTokenFlags): { url: string; token: string } {
+  if (flags.server === undefined || flags.server.trim() === '') throw new Error('--server <url> is required');
+  const token = flags.token ?? process.env.LOCKSTEP_OWNER_TOKEN ?? '';
+  if (token === '') throw new Error('--token <owner token> is required (or LOCKSTEP_OWNER_TOKEN)');
+  return { url: normalizeServerUrl(flags.server), token };
+}
+
+async function appPublishAction(folder: string, flags: ServerTokenFlags, cmd: Command): Promise<void> {
+  const { url, token } = validated(cmd, () => serverAndToken(flags));
+  const { packAppFolder } = await import('../render/bundle/pack-folder.js');
+  const { publishBundle } = await import('../render/bundle/publish-client.js');
+  const packed = validated(cmd, () => packAppFolder(folder));
+  const { app, created } = await publishBundle(url, token, packed);
+  say(`${created ? 'published' : 'already published'} ${app.name}@${app.version} (${plural(app.size, 'byte')})`);
+  say(`hash ${app.hash}`);
+  say(`start a session with it: app "${app.name}@${app.version}" or "${app.hash}"`);
+}
+
+async function appListAction(flags: ServerTokenFlags, cmd: Command): Promise<void> {
+  const { url, token } = validated(cmd, () => serverAndToken(flags));
+  const { listPublished } = await import('../render/bundle/publish-client.js');
+  const apps = await listPublished(url, token);
+  if (apps.length === 0) {
+    say('no published apps');
+    return;
+  }
+  for (const a of apps) {
+    say(
+      `${a.name}@${a.version}  ${a.hash}  ${plural(a.size, 'byte')}  by ${a.publisher}  ${new Date(a.publishedAt).toISOString()}`,
+    );
+  }
+}
+
 function buildProgram(): Command {
   const program = new Command('lockstep')
     .description('Lockstep: thin-client streaming where the session survives the death of the machine running it')
@@ -438,6 +477,10 @@ Examples:
     .option('--node-id <id>', 'node identity (default: <host-id>-<pid>)')
     .option('--max-replicas <n>', 'most replicas this node hosts (default: 2 x CPU count)')
     .option('--max-fps <n>', 'frame rate cap per replica, 1-60 (default: 30)')
+    .option(
+      '--apps <which>',
+      'what this PC runs: builtin (only the apps that come with Lockstep), published (also any published app, sandboxed), or comma-separated bundle hashes (default: builtin)',
+    )
     .addOption(logLevelOption())
     .addHelpText(
       'after',
@@ -497,7 +540,23 @@ Example:
     .option('--data-dir <dir>', "the server's data directory (default: ./data)")
     .action(dbBackupAction);
 
-  const app = program.command('app').description('apps: check that an app folder is deterministic');
+  const app = program
+    .command('app')
+    .description('apps: check that an app folder is deterministic, publish it, list published apps');
+  app
+    .command('publish <folder>')
+    .description(
+      'pack an app folder (manifest, compiled code, fonts) into one bundle, hash it (sha-256) and upload it to the server',
+    )
+    .option('-s, --server <url>', 'server URL, e.g. http://192.168.1.10:3000')
+    .option('-t, --token <token>', 'an owner token (default: LOCKSTEP_OWNER_TOKEN)')
+    .action(appPublishAction);
+  app
+    .command('list')
+    .description('list the apps published on the server (name, version, hash, size, publisher)')
+    .option('-s, --server <url>', 'server URL, e.g. http://192.168.1.10:3000')
+    .option('-t, --token <token>', 'an owner token (default: LOCKSTEP_OWNER_TOKEN)')
+    .action(appListAction);
   app
     .command('check <folder>')
     .description(

@@ -43,4 +43,10 @@ export const LIMITS = {
   /** A replica's JPEG thumbnail for the session list (base64 on the wire). */
   maxThumbnailBytes: 96 * 1024,
   maxThumbnailBase64: 128 * 1024,
+  /** A published app bundle (manifest + code + fonts), at upload and on a node's fetch. */
+  maxBundleBytes: 8 * 1024 * 1024,
+  /** One `bundle.fetch` chunk: a bundle crosses the node socket in pieces well under maxMessageBytes. */
+  bundleChunkBytes: 1024 * 1024,
+  /** Bundle hashes one node advertises as cached (warm). */
+  maxAdvertisedBundles: 256,
 } as const;

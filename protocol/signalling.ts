@@ -3,6 +3,7 @@
 // notifications as another union on `notify`. Parse with the schemas here:
 // nothing else trusts the network.
 import { z } from 'zod';
+import { AppPolicySchema, AppSpecSchema, BundleHashSchema } from './bundle.js';
 import { InputEventSchema, SequencedInputSchema, type SequencedInput } from './input.js';
 import { LIMITS } from './limits.js';
 import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './media.js';
@@ -28,7 +29,8 @@ export const ViewerRequestSchema = z.discriminatedUnion('type', [
   z
     .object({
       type: z.literal('sessions.create'),
-      app: z.string().min(1).max(LIMITS.maxAppNameLength),
+      /** A built-in or published app: name, name@version, or bundle hash (protocol/bundle.ts). */
+      app: AppSpecSchema,
       /** At least 2: a session must survive the loss of the host it runs on. */
       replicationFactor: z.number().int().min(LIMITS.minReplicationFactor).max(LIMITS.maxReplicationFactor).optional(),
       width: z.number().int().min(LIMITS.minViewport).max(LIMITS.maxViewportWidth).optional(),
@@ -163,6 +165,22 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       capacity: z
         .object({ cores: z.number().int().min(1).max(1024), maxReplicas: z.number().int().min(0).max(1000) })
         .strict(),
+      /** What the node's owner lets it run (`lockstep node --apps`); default: built-in apps only. */
+      appPolicy: AppPolicySchema.optional(),
+      /** Bundle hashes in the node's cache (warm). */
+      bundles: z.array(BundleHashSchema).max(LIMITS.maxAdvertisedBundles).optional(),
+    })
+    .strict(),
+  /** The node's bundle cache changed (a fetch, an eviction): its warm set now. */
+  z
+    .object({ type: z.literal('node.bundles'), bundles: z.array(BundleHashSchema).max(LIMITS.maxAdvertisedBundles) })
+    .strict(),
+  /** A piece of a published bundle, from `offset`; the node assembles and verifies the whole against `hash`. */
+  z
+    .object({
+      type: z.literal('bundle.fetch'),
+      hash: BundleHashSchema,
+      offset: z.number().int().min(0).max(LIMITS.maxBundleBytes),
     })
     .strict(),
   z.object({ type: z.literal('transport.create'), replicaId: IdSchema }).strict(),
@@ -271,6 +289,8 @@ export interface NodeResponses {
   'inputs.fetch': { inputs: SequencedInput[]; headSeq: number; compactedThrough: number };
   'node.leave': { left: true };
   'node.heartbeat': { ok: true };
+  'node.bundles': { ok: true };
+  'bundle.fetch': BundleChunkWire;
   /** `confirmed`: a quorum of hosts agreed on this checkpoint; `stored`: and it became the latest snapshot. */
   'replica.snapshot': { stored: boolean; confirmed: boolean };
   'snapshot.fetch': StoredSnapshotWire | null;
@@ -279,6 +299,27 @@ export interface NodeResponses {
   'replica.copyResult': { ok: true };
   'replica.exportResult': { ok: true };
 }
+
+/** One chunk of a bundle: `data` (base64) holds the bytes from `offset`; `size` is the whole bundle's. */
+export interface BundleChunkWire {
+  hash: string;
+  size: number;
+  offset: number;
+  data: string;
+}
+
+/** Nodes parse the chunk too: a relay or a hostile server may send anything. */
+export const BundleChunkWireSchema = z
+  .object({
+    hash: BundleHashSchema,
+    size: z.number().int().min(1).max(LIMITS.maxBundleBytes),
+    offset: z.number().int().min(0).max(LIMITS.maxBundleBytes),
+    data: z
+      .string()
+      .max(Math.ceil(LIMITS.bundleChunkBytes / 3) * 4)
+      .regex(/^[A-Za-z0-9+/]*={0,2}$/),
+  })
+  .strict();
 
 export interface StoredSnapshotWire {
   seq: number;

@@ -1,6 +1,7 @@
 // `lockstep node` flags → the LOCKSTEP_* environment variables render/config.ts
 // reads. Pure (no process.env) so the rules are unit-testable and a typo in the
 // server URL fails at once instead of as an endless reconnect loop.
+import { parseAppPolicy } from '../protocol/bundle.js';
 
 /** Raw flag values as commander hands them over (strings), or numbers from code. */
 export interface NodeCliOptions {
@@ -10,6 +11,8 @@ export interface NodeCliOptions {
   nodeId?: string;
   maxReplicas?: string | number;
   maxFps?: string | number;
+  /** `builtin`, `published`, or comma-separated bundle hashes. */
+  apps?: string;
 }
 
 // Duplicated from server/cli-options.ts on purpose: render/ does not import server/.
@@ -65,5 +68,9 @@ export function nodeEnvFromOptions(opts: NodeCliOptions): Record<string, string>
     env.LOCKSTEP_MAX_REPLICAS = String(parseIntFlag('--max-replicas', opts.maxReplicas, 1, 1024));
   // config.ts clamps to 1..60 silently; reject instead so the user sees their value was not used.
   if (opts.maxFps !== undefined) env.LOCKSTEP_MAX_FPS = String(parseIntFlag('--max-fps', opts.maxFps, 1, 60));
+  if (opts.apps !== undefined) {
+    const policy = parseAppPolicy(opts.apps);
+    env.LOCKSTEP_APPS = policy.kind === 'hashes' ? policy.hashes.join(',') : policy.kind;
+  }
   return env;
 }

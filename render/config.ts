@@ -1,6 +1,8 @@
 // Renderer node configuration: one typed place, defaults overridden by environment.
-import { cpus, hostname } from 'node:os';
-import { envInt as int } from '../protocol/env.js';
+import { cpus, homedir, hostname } from 'node:os';
+import { join } from 'node:path';
+import { DEFAULT_APP_POLICY, parseAppPolicy, type AppPolicy } from '../protocol/bundle.js';
+import { envInt as int, envStr } from '../protocol/env.js';
 import type { SandboxLimits } from './sandbox/sandbox-limits.js';
 
 export interface RenderConfig {
@@ -22,6 +24,11 @@ export interface RenderConfig {
   maxBitrate: number;
   /** App names this node keeps warm (specialises in); undefined = all it has. */
   warmApps: string[] | undefined;
+  /** What the node's owner lets it run (`--apps`): built-in apps always; published bundles only if opted in. */
+  appPolicy: AppPolicy;
+  /** Where fetched bundles are cached, and how many bytes of them at most (least recently used evicted). */
+  bundleCacheDir: string;
+  bundleCacheBytes: number;
   /** Fault injection for tests: corrupt the state after this many applied inputs (0 = off). */
   faultCorruptAfter: number;
   /**
@@ -44,6 +51,9 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     keepaliveMs: int('LOCKSTEP_KEEPALIVE_MS', 200),
     statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
     maxBitrate: int('LOCKSTEP_MAX_BITRATE', 2_500_000),
+    appPolicy: parseAppPolicy(envStr('LOCKSTEP_APPS') ?? DEFAULT_APP_POLICY.kind),
+    bundleCacheDir: envStr('LOCKSTEP_BUNDLE_CACHE_DIR') ?? join(homedir(), '.cache', 'lockstep', 'bundles'),
+    bundleCacheBytes: int('LOCKSTEP_BUNDLE_CACHE_MB', 512) * 1024 * 1024,
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
     warmApps: process.env.LOCKSTEP_WARM_APPS

@@ -4,6 +4,7 @@
 import { io, type Socket } from 'socket.io-client';
 import type { types as msc } from 'mediasoup-client';
 import type { Result } from '../protocol/errors.js';
+import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
   NodeNotificationSchema,
@@ -14,14 +15,21 @@ import {
   type NodeServerToClient,
   type ReplicaAssignment,
 } from '../protocol/signalling.js';
+import type { AppRef } from '../protocol/session.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { cpus, loadavg } from 'node:os';
 import { appCatalog, appContentHash } from './app-catalog.js';
 import { getApp } from './apps/index.js';
-import type { RenderConfig } from './config.js';
+import { canRunApp } from '../protocol/app-capability.js';
+import { isPublishedApp } from '../protocol/bundle.js';
+import { BundleCache } from './bundle/bundle-cache.js';
+import { PublishedApps } from './bundle/published-apps.js';
+import { loadSandboxLimits, type RenderConfig } from './config.js';
 import { AppVersionError } from './errors.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
+import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
+import type { ReplicaApp } from './replica-app.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
 
@@ -83,12 +91,26 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   /** Our own credential, issued at the first registration; reconnects use it instead of the join token. */
   readonly #auth: { credential: string | undefined };
   #registerRetry: NodeJS.Timeout | undefined;
+  readonly #bundleCache: BundleCache;
+  readonly #published: PublishedApps;
 
   private constructor(config: RenderConfig, socket: NodeSocket, auth: { credential: string | undefined }) {
     super();
     this.config = config;
     this.#socket = socket;
     this.#auth = auth;
+    this.#bundleCache = BundleCache.open(config.bundleCacheDir, config.bundleCacheBytes);
+    this.#published = new PublishedApps({
+      cache: this.#bundleCache,
+      fetchChunk: (hash, offset) => this.request({ type: 'bundle.fetch', hash, offset }),
+      limits: loadSandboxLimits(),
+      onCacheChange: (bundles) => {
+        if (!this.#registered) return;
+        this.request({ type: 'node.bundles', bundles: bundles.slice(0, LIMITS.maxAdvertisedBundles) }).catch(
+          (err: unknown) => log.debug({ err }, 'bundle advertisement failed'),
+        );
+      },
+    });
   }
 
   /** Connects and registers; resolves once the server accepted the node. */
@@ -171,6 +193,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       hostId: this.config.hostId,
       apps: appCatalog(),
       ...(this.config.warmApps ? { warmApps: this.config.warmApps } : {}),
+      appPolicy: this.config.appPolicy,
+      bundles: this.#bundleCache.hashes().slice(0, LIMITS.maxAdvertisedBundles),
       capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
     });
     if (res.credential) this.#auth.credential = res.credential;
@@ -229,16 +253,14 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     // Never run a version other than the one the session pinned.
     let app;
     try {
-      app = getApp(a.app.name);
-      const have = appContentHash(a.app.name);
-      if (have !== a.app.hash)
-        throw new AppVersionError(`app version ${a.app.name}@${a.app.hash} not on this node (it has ${have})`, {});
+      app = await this.#appFor(a.app);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       log.warn({ replicaId: a.replicaId, app: a.app, reason }, 'refusing replica');
       await this.request({ type: 'replica.refuse', replicaId: a.replicaId, reason });
       return;
     }
+    if (this.#closed || this.replicas.has(a.replicaId) || this.#starting.has(a.replicaId)) return;
     this.#starting.add(a.replicaId);
     const signalling: ProducerSignalling = {
       createTransport: (replicaId) => this.request({ type: 'transport.create', replicaId }),
@@ -298,6 +320,34 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     } finally {
       this.#starting.delete(a.replicaId);
     }
+  }
+
+  /**
+   * The App for exactly this pinned version: a built-in one by name + content
+   * hash, or a published bundle (cached or fetched, verified, sandboxed), if
+   * this node's owner allows it (the capability rule placement applies too).
+   */
+  async #appFor(ref: AppRef): Promise<App<unknown> | ReplicaApp<unknown>> {
+    if (!isPublishedApp(ref)) {
+      const app = getApp(ref.name);
+      const have = appContentHash(ref.name);
+      if (have !== ref.hash)
+        throw new AppVersionError(`app version ${ref.name}@${ref.hash} not on this node (it has ${have})`, {});
+      return app;
+    }
+    const capabilities = {
+      apps: appCatalog(),
+      appPolicy: this.config.appPolicy,
+      warmBundles: this.#bundleCache.hashes(),
+      refusedBundles: [],
+    };
+    if (!canRunApp(capabilities, ref)) {
+      throw new AppVersionError(
+        `app bundle ${ref.name}@${ref.hash} is not allowed on this node (--apps ${this.config.appPolicy.kind})`,
+        {},
+      );
+    }
+    return this.#published.load(ref);
   }
 
   #closeReplica(replicaId: string): void {
@@ -411,6 +461,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     this.#thumbnails.close();
     for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
     this.#starting.clear();
+    this.#published.close();
     this.#socket.close();
   }
 }

@@ -23,6 +23,8 @@ import { describeStore, openInputLog } from './log/open-input-log.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
 import { restApi } from './rest-api.js';
+import { appRoutes } from './app-routes.js';
+import { FileBundleStore } from './file-bundle-store.js';
 import { ClipboardRelay } from './clipboard-relay.js';
 import { ExportRelay } from './export-relay.js';
 import { Metrics } from './metrics.js';
@@ -92,7 +94,9 @@ export class LockstepServer {
       sessionExists: (id) => manager.sessions.has(id),
     });
     const sfu = await Sfu.create(config.mediasoup);
+    const bundles = FileBundleStore.open(config.dataDir);
     const manager = await SessionManager.create({
+      bundles,
       config,
       log: inputLog,
       store,
@@ -141,6 +145,7 @@ export class LockstepServer {
     const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
+    app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
     app.get('/viewer.js.map', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js.map')));
@@ -169,6 +174,7 @@ export class LockstepServer {
       isActive: (tokenId) => access.isActive(tokenId),
       createShare: (identity, sessionId, role, ttlSeconds) => access.createShare(identity, sessionId, role, ttlSeconds),
       clipboard,
+      bundles,
     });
     const nodes = new NodeGateway(io.of('/node'), {
       manager,
@@ -179,6 +185,7 @@ export class LockstepServer {
       thumbnails,
       clipboard,
       exports,
+      bundles,
     });
     gateways.viewers = viewers;
     gateways.nodes = nodes;

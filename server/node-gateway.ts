@@ -16,7 +16,9 @@ import {
   type NodeServerToClient,
 } from '../protocol/signalling.js';
 import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
-import { BadRequestError, ConflictError, ForbiddenError, RateLimitedError } from './errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
+import type { BundleStore } from './bundle-store.js';
+import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
 import type { RegisteredNode } from './node-registry.js';
 import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
@@ -48,6 +50,8 @@ export interface NodeGatewayDeps {
   /** Pending copy-out-of-the-app requests the nodes answer. */
   clipboard?: ClipboardRelay;
   exports?: ExportRelay;
+  /** Published app bundles nodes fetch (`bundle.fetch`). */
+  bundles?: BundleStore;
 }
 
 const REVALIDATE_EVERY_MS = 10_000;
@@ -208,6 +212,9 @@ class NodeConnection {
           admissionId: caps.admissionId,
           apps: msg.apps,
           warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
+          appPolicy: msg.appPolicy ?? DEFAULT_APP_POLICY,
+          warmBundles: msg.bundles ?? [],
+          refusedBundles: [],
           // What the node claims, within what the operator allowed its host (the replica cap is per host: see NodeRegistry).
           cores: Math.min(msg.capacity.cores, caps.maxCores ?? Infinity),
           maxReplicas: msg.capacity.maxReplicas,
@@ -296,6 +303,20 @@ class NodeConnection {
       case 'replica.refuse': {
         manager.onReplicaRefused(this.#requireNode(), msg.replicaId, msg.reason);
         return { ok: true };
+      }
+      case 'node.bundles': {
+        const node = manager.nodes.get(this.#requireNode());
+        if (node) node.warmBundles = msg.bundles;
+        return { ok: true };
+      }
+      case 'bundle.fetch': {
+        this.#requireNode();
+        const store = this.#deps.bundles;
+        const info = store?.get(msg.hash);
+        if (!store || !info) throw new NotFoundError(`no published bundle ${msg.hash}`, { hash: msg.hash });
+        if (msg.offset >= info.size) throw new BadRequestError(`offset past the bundle's ${info.size} bytes`, {});
+        const data = store.read(msg.hash, msg.offset, LIMITS.bundleChunkBytes);
+        return { hash: msg.hash, size: info.size, offset: msg.offset, data: data.toString('base64') };
       }
       case 'replica.thumbnail': {
         const { session } = manager.ownedReplica(this.#requireNode(), msg.replicaId);

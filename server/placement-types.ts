@@ -1,18 +1,17 @@
 // Inputs and outputs of replica placement. Kept apart from the algorithm so the
 // node registry can build NodeViews without importing the planner.
+import type { AppCapabilities } from '../protocol/bundle.js';
 import type { AppRef } from '../protocol/session.js';
 
 export type NodeState = 'up' | 'leaving' | 'down';
 
-/** The server's current picture of one renderer node. */
-export interface NodeView {
+/** The server's current picture of one renderer node (what it may run: AppCapabilities, protocol/app-capability.ts). */
+export interface NodeView extends AppCapabilities {
   nodeId: string;
   /** Physical machine: several nodes may share one, and so share its fate. */
   hostId: string;
   /** The operator's admission (host join token) the node came in by: one replica of a session per admission. */
   admissionId: string;
-  /** App versions installed on the node (name + content hash). */
-  apps: AppRef[];
   /** App names the node keeps warm (pre-loaded, specialised for them). */
   warmApps: string[];
   cores: number;

@@ -2,6 +2,7 @@
 // caller supplies the node views and applies the plan. A replica only protects
 // the session if it dies independently of the others, so the unit of spreading
 // is the host, not the node.
+import { canRunApp, isWarmFor } from '../protocol/app-capability.js';
 import type { AppRef } from '../protocol/session.js';
 import type { NodeView, PlacementPlan, PlacementRequest } from './placement-types.js';
 
@@ -13,11 +14,6 @@ export function replicasToAdd(liveReplicaCount: number, replicationFactor: numbe
   return Number.isFinite(missing) && missing > 0 ? missing : 0;
 }
 
-function hasExactApp(node: NodeView, app: AppRef): boolean {
-  // Name and hash must both match: replicas of different versions would diverge.
-  return node.apps.some((a) => a.name === app.name && a.hash === app.hash);
-}
-
 /** Why a node cannot take this replica, or null when it can. */
 function rejection(
   node: NodeView,
@@ -26,7 +22,7 @@ function rejection(
   excludedAdmissions: ReadonlySet<string>,
 ): string | null {
   if (node.state !== 'up') return `node ${node.nodeId}: state ${node.state}`;
-  if (!hasExactApp(node, req.app)) return `node ${node.nodeId}: lacks ${req.app.name}@${req.app.hash}`;
+  if (!canRunApp(node, req.app)) return `node ${node.nodeId}: lacks or refuses ${req.app.name}@${req.app.hash}`;
   if (!(node.replicaCount < node.maxReplicas)) {
     return `node ${node.nodeId}: full (${node.replicaCount}/${node.maxReplicas})`;
   }
@@ -60,8 +56,8 @@ function compareIds(a: string, b: string): number {
  */
 function preference(app: AppRef): (a: NodeView, b: NodeView) => number {
   return (a, b) => {
-    const warmA = a.warmApps.includes(app.name) ? 0 : 1;
-    const warmB = b.warmApps.includes(app.name) ? 0 : 1;
+    const warmA = isWarmFor(a, app) ? 0 : 1;
+    const warmB = isWarmFor(b, app) ? 0 : 1;
     if (warmA !== warmB) return warmA - warmB;
     const load = loadOf(a) - loadOf(b);
     if (load !== 0) return load;

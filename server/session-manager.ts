@@ -23,6 +23,8 @@ import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
 import { SnapshotCheckpoint, snapshotQuorum, type CheckpointDecision } from './snapshot-checkpoint.js';
 import type { Sfu } from './sfu.js';
+import type { BundleStore } from './bundle-store.js';
+import { isPublishedApp, parseAppSpec } from '../protocol/bundle.js';
 
 const log = getLogger('session-manager');
 
@@ -66,6 +68,8 @@ export interface SessionManagerDeps {
   sfu: Sfu;
   health?: Partial<HealthThresholds>;
   now?: () => number;
+  /** Published app bundles: sessions may pin one (by hash or name[@version]). */
+  bundles?: BundleStore;
 }
 
 export interface CreateSessionRequest {
@@ -147,9 +151,21 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return this.get(sessionId).info(this.#now());
   }
 
+  /** A built-in app by name, else a published one (name → its highest version, name@version, or hash). */
+  #resolveApp(spec: string): AppRef {
+    const builtin = this.#catalog.get(spec);
+    if (builtin) return builtin;
+    const s = parseAppSpec(spec);
+    const bundles = this.#deps.bundles;
+    const found =
+      s.kind === 'hash' ? bundles?.get(s.hash) : bundles?.resolve(s.name, s.kind === 'version' ? s.version : undefined);
+    if (!found) throw new NotFoundError(`no app "${spec}"`, { app: spec, known: [...this.#catalog.keys()] });
+    return { name: found.name, hash: found.hash };
+  }
+
   createSession(req: CreateSessionRequest): SessionInfo {
-    const app = this.#catalog.get(req.app);
-    if (!app) throw new NotFoundError(`no app named "${req.app}"`, { app: req.app, known: [...this.#catalog.keys()] });
+    // The hash is pinned here, once: every replica of this session runs exactly this version.
+    const app = this.#resolveApp(req.app);
     const owned = [...this.sessions.values()].filter((s) => s.meta.owner === req.owner).length;
     if (owned >= LIMITS.maxSessionsPerOwner) {
       throw new QuotaExceededError(`owner already has ${owned} sessions (limit ${LIMITS.maxSessionsPerOwner})`, {
@@ -328,8 +344,10 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     log.warn({ sessionId: session.id, replicaId, nodeId, reason }, 'node refused a replica');
     const node = this.nodes.get(nodeId);
     // It does not have this app version after all: stop offering it this app.
-    if (node && /version|hash|app/i.test(reason)) {
-      node.apps = node.apps.filter((a) => !(a.name === session.meta.app.name && a.hash === session.meta.app.hash));
+    if (node && /version|hash|app|bundle/i.test(reason)) {
+      const { app } = session.meta;
+      node.apps = node.apps.filter((a) => !(a.name === app.name && a.hash === app.hash));
+      if (isPublishedApp(app)) node.refusedBundles = [...node.refusedBundles, app.hash];
     }
     this.#removeReplica(session, replica, 'refused', `refused by node: ${reason}`, false);
     this.#reconcile(session);

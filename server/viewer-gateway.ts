@@ -16,6 +16,7 @@ import {
   type ViewerServerToClient,
 } from '../protocol/signalling.js';
 import { APP_TITLES } from '../render/app-catalog.js';
+import type { BundleStore } from './bundle-store.js';
 import { scopedClientId, type ViewerIdentity } from './access.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import { TokenBucket } from './rate-limit.js';
@@ -43,6 +44,8 @@ export interface ViewerGatewayDeps {
   createShare: (identity: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number) => Issued;
   /** Copy out of the app (asks a live replica's node); without it `clipboard.copy` is refused. */
   clipboard?: ClipboardRelay;
+  /** Published apps, offered in the app picker (latest version of each name) after the built-in ones. */
+  bundles?: BundleStore;
 }
 
 /** How often live connections are re-checked against revocations made elsewhere (CLI, another token). */
@@ -200,8 +203,17 @@ class ViewerConnection {
           );
         return { sessions };
       }
-      case 'apps.list':
-        return { apps: manager.apps().map((a) => ({ ...a, title: APP_TITLES[a.name] ?? a.name })) };
+      case 'apps.list': {
+        const builtin = manager.apps().map((a) => ({ ...a, title: APP_TITLES[a.name] ?? a.name }));
+        // By name, a create resolves to the highest version: list exactly that one.
+        const latest = new Map((this.#deps.bundles?.list() ?? []).map((a) => [a.name, a]));
+        const published = [...latest.values()].map((a) => ({
+          name: a.name,
+          hash: a.hash,
+          title: `${a.title} ${a.version}`,
+        }));
+        return { apps: [...builtin, ...published] };
+      }
       case 'sessions.create': {
         if (this.#identity.role !== 'control' || this.#identity.sessionId) {
           throw new ForbiddenError('this credential cannot create sessions', {});

@@ -3,7 +3,7 @@
 // (`@lockstep/sdk`, or a relative import of render/sdk/) compiled in. Node
 // built-ins do not resolve: an app that imports one does not bundle.
 import { buildSync } from 'esbuild';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readManifest } from '../app-manifest.js';
 import type { AppManifest } from '../sdk/manifest.js';
@@ -21,7 +21,7 @@ export function bundleApp(dir: string): AppBundle {
   let result;
   try {
     result = buildSync({
-      entryPoints: [join(dir, manifest.entry)],
+      entryPoints: [join(resolve(dir), manifest.entry)],
       bundle: true,
       format: 'iife',
       globalName: '__lockstepApp',
@@ -29,6 +29,9 @@ export function bundleApp(dir: string): AppBundle {
       mainFields: ['module', 'main'],
       target: 'es2022',
       write: false,
+      // Module comments name paths relative to this: the app folder, not the caller's cwd, so the output
+      // (and a published bundle's hash) does not depend on where the command ran.
+      absWorkingDir: resolve(dir),
       logLevel: 'silent',
       alias: { '@lockstep/sdk': SDK_ENTRY },
       legalComments: 'none',

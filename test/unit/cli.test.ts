@@ -205,3 +205,59 @@ test('lockstep token new prints a 192-bit secret', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout.trim(), /^lsj_[A-Za-z0-9_-]{32}$/);
 });
+
+test('nodeEnvFromOptions maps --apps and refuses anything but builtin, published or bundle hashes', () => {
+  const hash = 'ab'.repeat(32);
+  assert.deepEqual(nodeEnvFromOptions({ server: 'http://h:1', apps: 'published' }), {
+    LOCKSTEP_SERVER_URL: 'http://h:1',
+    LOCKSTEP_APPS: 'published',
+  });
+  assert.equal(
+    nodeEnvFromOptions({ server: 'http://h:1', apps: `${hash}, ${hash.toUpperCase()}` }).LOCKSTEP_APPS,
+    `${hash},${hash}`,
+  );
+  for (const bad of ['all', '', 'abc', `${hash},nope`]) {
+    assert.throws(
+      () => nodeEnvFromOptions({ server: 'http://h:1', apps: bad }),
+      /--apps must be builtin, published/,
+      bad,
+    );
+  }
+  const r = cli('node', '--server', 'http://127.0.0.1:1', '--apps', 'everything');
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--apps must be builtin, published, or comma-separated bundle hashes/);
+});
+
+test('lockstep app publish / list: help, and clear errors before and at the server', () => {
+  const help = cli('app', '--help');
+  assert.equal(help.status, 0, help.stderr);
+  for (const word of ['check', 'publish', 'list']) assert.match(help.stdout, new RegExp(word));
+  assert.match(cli('node', '--help').stdout, /--apps <which>/);
+  const fixture = join(ROOT, 'test', 'fixtures', 'apps', 'tally');
+  const noServer = cli('app', 'publish', fixture, '--token', 'x'.repeat(30));
+  assert.equal(noServer.status, 1);
+  assert.match(noServer.stderr, /--server <url> is required/);
+  const noToken = spawnSync(process.execPath, [LAUNCHER, 'app', 'list', '--server', 'http://127.0.0.1:1'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 20_000,
+    env: { ...process.env, LOCKSTEP_OWNER_TOKEN: '' },
+  });
+  assert.equal(noToken.status, 1);
+  assert.match(noToken.stderr, /--token <owner token> is required/);
+  const notAnApp = cli(
+    'app',
+    'publish',
+    join(ROOT, 'docs'),
+    '--server',
+    'http://127.0.0.1:1',
+    '--token',
+    'x'.repeat(30),
+  );
+  assert.equal(notAnApp.status, 1);
+  assert.match(notAnApp.stderr, /app\.json/);
+  // Nothing listens on port 1: the error says so instead of hanging or crashing.
+  const down = cli('app', 'publish', fixture, '--server', 'http://127.0.0.1:1', '--token', 'x'.repeat(30));
+  assert.equal(down.status, 1);
+  assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
+});
