@@ -7,6 +7,7 @@
 import type { SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
+import { parseSelectionGeometry, type SelectionGeometry } from '../protocol/selection.js';
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
@@ -45,6 +46,8 @@ export interface ReplicaStatus {
   appliedSeq: number;
   stateHash: string;
   framesSent: number;
+  /** Where the app's selection ends are (touch handles), null when none or the app does not say. */
+  selection: SelectionGeometry | null;
 }
 
 export interface ReplicaEvents {
@@ -75,6 +78,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** Bumped on every state change; the status hash is recomputed only when it moves. */
   #stateVersion = 0;
   #hashCache: { version: number; hash: string } | undefined;
+  #selectionCache: { version: number; selection: SelectionGeometry | null } | undefined;
   /** Snapshot checkpoints the server asked for, by seq: captured right after that seq applies. */
   readonly #checkpoints = new Map<number, { resolve: (s: ReplicaSnapshot) => void; reject: (e: Error) => void }>();
   #closed = false;
@@ -247,7 +251,26 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       appliedSeq: this.#applied,
       stateHash: this.#hashCache?.hash ?? '',
       framesSent: this.#producer?.framesSent ?? 0,
+      selection: this.#selection(),
     };
+  }
+
+  /** The app's selection geometry, checked (a malformed answer is no geometry), once per state change. */
+  #selection(): SelectionGeometry | null {
+    const app = this.#opts.app;
+    if (!app.selectionGeometry || this.#closed) return null;
+    if (this.#selectionCache?.version !== this.#stateVersion) {
+      try {
+        this.#selectionCache = {
+          version: this.#stateVersion,
+          selection: parseSelectionGeometry(app.selectionGeometry(this.#state)),
+        };
+      } catch (err) {
+        this.#fail(err, 'selectionGeometry', this.#applied);
+        return null;
+      }
+    }
+    return this.#selectionCache.selection;
   }
 
   /** Accepts inputs in any order, any number of times; applies what is contiguous. */

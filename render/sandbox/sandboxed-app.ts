@@ -58,6 +58,8 @@ export function sandboxedApp(opts: SandboxedAppOptions): App<AppInstance> {
       if (text !== null && typeof text !== 'string') throw new AppCodeError('copyText did not return text');
       return text;
     },
+    // Parsed by the replica like any app's answer (protocol/selection.ts).
+    selectionGeometry: (instance): unknown => JSON.parse(instance.call('selection')),
     exportDocument: (instance, format) =>
       exportDocument(app, manifest, instance, format, (i, f) => Buffer.from(i.call('export', f), 'latin1')),
     dispose: (instance) => instance.dispose(),
