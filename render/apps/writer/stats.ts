@@ -54,7 +54,7 @@ export function countTextCached(text: string): TextCounts {
   }
   let words = 0;
   let characters = 0;
-  for (let p = 0; ; ) {
+  for (let p = 0; ;) {
     const nl = text.indexOf('\n', p);
     const para = text.slice(p, nl === -1 ? text.length : nl);
     let c = paragraphCounts.get(para);
