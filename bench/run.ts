@@ -1,7 +1,7 @@
 // Runs every benchmark in sequence, prints each figure as it arrives, and
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
-// (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos,
+// (names: pipeline, catch-up, durable-append, memory, docsize, renderer-cpu, latency, tab-memory, failover, fanout, chaos,
 // node-install)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -18,6 +18,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
   { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
+  // The writer's per-keystroke apply, render and hash against the document's size.
+  { name: 'docsize', run: async () => (await import('./docsize.js')).runDocSize },
   { name: 'renderer-cpu', run: async () => (await import('./renderer-cpu.js')).runRendererCpu },
   // Browser-level: real server, renderer nodes and headless Chromium.
   { name: 'latency', run: async () => (await import('./latency.js')).runLatency },

@@ -1,6 +1,7 @@
 // Sessions and replicas as the server reports them to viewers and operators.
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import type { SelectionGeometry } from './selection.js';
 
 export const IdSchema = z
   .string()
@@ -43,6 +44,8 @@ export interface ReplicaInfo {
   appliedSeq: number;
   stateHash: string | null;
   health: ReplicaHealth;
+  /** Where its app's selection ends are (as its renderer reports: positions touch handles only), or null. */
+  selection: SelectionGeometry | null;
 }
 
 export interface SessionInfo {

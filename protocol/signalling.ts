@@ -7,6 +7,7 @@ import { AppPolicySchema, AppSpecSchema, BundleHashSchema } from './bundle.js';
 import { InputEventSchema, SequencedInputSchema, type SequencedInput } from './input.js';
 import { LIMITS } from './limits.js';
 import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './media.js';
+import { SelectionGeometrySchema, type SelectionGeometry } from './selection.js';
 import type { ConsumerParams, TransportParams } from './media.js';
 import type { Result } from './errors.js';
 import {
@@ -147,7 +148,15 @@ export type ViewerNotification =
   | { type: 'session.update'; session: SessionInfo }
   | { type: 'session.closed'; sessionId: string; reason: string }
   | { type: 'consumer.closed'; consumerId: string; replicaId: string; reason: string }
-  | { type: 'consumer.score'; consumerId: string; score: number; producerScore: number };
+  | { type: 'consumer.score'; consumerId: string; score: number; producerScore: number }
+  /** A replica's selection geometry changed (at its applied `seq`); it only positions touch handles. */
+  | {
+      type: 'selection.geometry';
+      sessionId: string;
+      replicaId: string;
+      seq: number;
+      selection: SelectionGeometry | null;
+    };
 
 // ---------------------------------------------------------------- node → server
 
@@ -203,6 +212,8 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       appliedSeq: z.number().int().min(0),
       stateHash: z.string().regex(/^[0-9a-f]{16,64}$/),
       framesSent: z.number().int().min(0),
+      /** The app's selection ends at `appliedSeq` (touch handles); absent or null: none. */
+      selection: SelectionGeometrySchema.nullable().optional(),
     })
     .strict(),
   z

@@ -33,6 +33,11 @@ export interface App<S> {
   restore(data: Buffer): S;
   /** Text the app offers to the viewer's clipboard (the selection), if any. */
   copyText?(state: S): string | null;
+  /**
+   * The selection's ends on the surface, for touch handles: an app's unchecked answer (a
+   * SelectionGeometry or null), parsed by the replica with protocol/selection.ts.
+   */
+  selectionGeometry?(state: S): unknown;
   /** The document as a file (formats from the manifest's `exports`); throws ExportError for any other. */
   exportDocument?(state: S, format: string): ExportedDocument;
   /** Releases what a state holds outside the JS heap (a sandboxed app's worker) once the replica drops it. */

@@ -24,6 +24,8 @@ export interface ReplicaApp<S> {
   snapshot(state: S): Promise<Buffer>;
   restore(data: Buffer): Promise<S>;
   copyText(state: S): Promise<string | null>;
+  /** Where a non-empty selection's ends are (checked by the replica), for touch drag handles; absent: none. */
+  selectionGeometry?(state: S): Promise<unknown>;
   /** The document as a file; rejects with ExportError for a format the app does not offer. */
   exportDocument(state: S, format: string): Promise<ExportedDocument>;
   dispose(state: S): void;
@@ -50,6 +52,7 @@ export function toReplicaApp<S>(app: App<S> | ReplicaApp<S>): ReplicaApp<S> {
     snapshot: (state) => run(() => app.snapshot(state)),
     restore: (data) => run(() => app.restore(data)),
     copyText: (state) => run(() => app.copyText?.(state) ?? null),
+    ...(app.selectionGeometry ? { selectionGeometry: (state: S) => run(() => app.selectionGeometry?.(state)) } : {}),
     exportDocument: (state, format) =>
       run(() => {
         if (!app.exportDocument) throw new ExportError(`${app.name} exports nothing`, { format });

@@ -9,6 +9,7 @@
 import type { SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
+import { parseSelectionGeometry, type SelectionGeometry } from '../protocol/selection.js';
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
@@ -48,6 +49,8 @@ export interface ReplicaStatus {
   appliedSeq: number;
   stateHash: string;
   framesSent: number;
+  /** Where the app's selection ends are (touch handles), null when none or the app does not say. */
+  selection: SelectionGeometry | null;
 }
 
 export interface ReplicaEvents {
@@ -92,6 +95,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #ops: Promise<unknown> = Promise.resolve();
   #drainQueued = false;
   #renderQueued = false;
+  #selectionCache: { version: number; selection: SelectionGeometry | null } | undefined;
   #closed = false;
 
   private constructor(opts: ReplicaOptions<S>, app: ReplicaApp<S>, state: S, producer: VideoProducer | undefined) {
@@ -335,8 +339,28 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         appliedSeq: this.#applied,
         stateHash: this.#hashCache?.hash ?? '',
         framesSent: this.#producer?.framesSent ?? 0,
+        selection: await this.#selection(),
       };
     });
+  }
+
+  /** The app's selection geometry, checked (a malformed answer is no geometry), once per state change. */
+  async #selection(): Promise<SelectionGeometry | null> {
+    const app = this.#app;
+    if (!app.selectionGeometry || this.#closed) return null;
+    if (this.#selectionCache?.version !== this.#stateVersion) {
+      const version = this.#stateVersion;
+      try {
+        this.#selectionCache = {
+          version,
+          selection: parseSelectionGeometry(await app.selectionGeometry(this.#state)),
+        };
+      } catch (err) {
+        this.#fail(err, 'selectionGeometry', this.#applied);
+        return null;
+      }
+    }
+    return this.#selectionCache.selection;
   }
 
   /** Accepts inputs in any order, any number of times; applies what is contiguous. */

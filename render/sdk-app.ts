@@ -38,6 +38,7 @@ export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<
     },
     restore: (data) => definition.restore(data),
     ...(definition.copyText ? { copyText: definition.copyText.bind(definition) } : {}),
+    ...(definition.selectionGeometry ? { selectionGeometry: definition.selectionGeometry.bind(definition) } : {}),
     exportDocument: (state, format) =>
       exportDocument(app, manifest, state, format, definition.exportDocument?.bind(definition)),
   };

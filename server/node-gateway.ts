@@ -272,11 +272,12 @@ class NodeConnection {
       }
       case 'replica.status': {
         const nodeId = this.#requireNode();
-        return manager.onReplicaStatus(nodeId, msg.replicaId, {
-          appliedSeq: msg.appliedSeq,
-          stateHash: msg.stateHash,
-          framesSent: msg.framesSent,
-        });
+        return manager.onReplicaStatus(
+          nodeId,
+          msg.replicaId,
+          { appliedSeq: msg.appliedSeq, stateHash: msg.stateHash, framesSent: msg.framesSent },
+          msg.selection ?? null,
+        );
       }
       case 'inputs.fetch': {
         const nodeId = this.#requireNode();

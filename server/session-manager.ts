@@ -7,6 +7,7 @@ import type { types } from 'mediasoup';
 import type { InputEvent, SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
+import type { SelectionGeometry } from '../protocol/selection.js';
 import type { AppRef, SessionInfo } from '../protocol/session.js';
 import type { InputAck, ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
@@ -19,6 +20,7 @@ import { NodeRegistry, type RegisteredNode } from './node-registry.js';
 import { planPlacement, replicasToAdd } from './placement.js';
 import { voteOnHashes, type HealthThresholds, type ReplicaStatusReport } from './replica-health.js';
 import type { Sequencer } from './sequencer.js';
+import { noteSelection } from './selection-relay.js';
 import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
 import { SnapshotCheckpoint, snapshotQuorum, type CheckpointDecision } from './snapshot-checkpoint.js';
@@ -48,6 +50,8 @@ export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
   sessionupdate: [SessionInfo];
   sessionclosed: [{ sessionId: string; reason: string }];
+  /** A replica's selection geometry changed (touch handles; see selection-relay.ts). */
+  selection: [{ sessionId: string; replicaId: string; seq: number; selection: SelectionGeometry | null }];
   /** A replica stopped being offered (closed, dead, quarantined). */
   replicaremoved: [{ sessionId: string; replicaId: string; cause: RemovalCause; reason: string }];
   /** A replica's state hash disagreed with the majority at the same seq. */
@@ -303,7 +307,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.emit('sessionupdate', session.info(this.#now()));
   }
 
-  onReplicaStatus(nodeId: string, replicaId: string, status: ReplicaStatusReport): { headSeq: number } {
+  onReplicaStatus(
+    nodeId: string,
+    replicaId: string,
+    status: ReplicaStatusReport,
+    selection: SelectionGeometry | null = null,
+  ): { headSeq: number } {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
     if (status.appliedSeq > session.headSeq) {
       throw new BadRequestError(`replica reports seq ${status.appliedSeq} beyond head ${session.headSeq}`, {
@@ -314,6 +323,9 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     session.health.onStatus(replicaId, status, this.#now());
     replica.appliedSeq = status.appliedSeq;
     replica.stateHash = status.stateHash;
+    if (noteSelection(replica, status.appliedSeq, selection)) {
+      this.emit('selection', { sessionId: session.id, replicaId, seq: status.appliedSeq, selection });
+    }
     this.#maybeLive(session, replica);
     return { headSeq: session.headSeq };
   }

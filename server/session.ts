@@ -3,6 +3,7 @@
 import type { types } from 'mediasoup';
 import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
+import type { SelectionAt } from './selection-relay.js';
 import type { SnapshotCheckpoint } from './snapshot-checkpoint.js';
 
 export interface ReplicaRecord {
@@ -21,6 +22,8 @@ export interface ReplicaRecord {
   transport: types.WebRtcTransport | null;
   producer: types.Producer | null;
   createdAt: number;
+  /** The selection geometry its renderer last reported (selection-relay.ts); absent until it reports one. */
+  selection?: SelectionAt;
 }
 
 /** Fixed at creation: replicas always start from this app version and surface. */
@@ -104,6 +107,7 @@ export class Session {
       appliedSeq: r.appliedSeq,
       stateHash: r.stateHash,
       health: h ?? { heartbeatAgeMs: 0, lagSeq: this.headSeq - r.appliedSeq, producerScore: null },
+      selection: r.selection?.geometry ?? null,
     };
   }
 

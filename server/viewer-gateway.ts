@@ -84,6 +84,9 @@ export class ViewerGateway {
     deps.manager.on('sessionupdate', (session) => {
       nsp.to(room(session.sessionId)).emit('notify', { type: 'session.update', session });
     });
+    deps.manager.on('selection', (n) => {
+      nsp.to(room(n.sessionId)).emit('notify', { type: 'selection.geometry', ...n });
+    });
     deps.manager.on('sessionclosed', ({ sessionId, reason }) => {
       nsp.to(room(sessionId)).emit('notify', { type: 'session.closed', sessionId, reason });
     });

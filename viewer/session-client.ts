@@ -41,6 +41,7 @@ const NOTIFICATION_TYPES = new Set<ViewerNotification['type']>([
   'session.closed',
   'consumer.closed',
   'consumer.score',
+  'selection.geometry',
 ]);
 
 export class SessionClient extends TypedEmitter<SessionClientEvents> {

@@ -16,6 +16,7 @@ import { clear, h } from './dom.js';
 import { listHref } from './url-params.js';
 import { debugLog } from './debug-log.js';
 import { installSessionExtras } from './session-extras.js';
+import { SelectionHandles } from './selection-handles.js';
 
 const log = debugLog('session');
 const STATUS_MS = 250;
@@ -108,10 +109,24 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     onError: (msg) => banners.show('error', msg, { ttlMs: 6000, key: 'input' }),
   });
 
+  // Drag handles at the ends of the shown replica's selection, on touch screens, for apps that report it.
+  const touchScreen = window.matchMedia('(any-pointer: coarse)');
+  const handles = new SelectionHandles({
+    stage,
+    appSize: () => manager.appSize(),
+    liveReplicaId: () => manager.liveReplicaId,
+    ackedSeq: () => sender.stats().highestAckedSeq,
+    enabled: () => touchScreen.matches && !readOnly,
+    send: (e) => {
+      if (!readOnly) sender.send(e);
+    },
+  });
+
   // The crop box follows the live picture's size (resize inputs change it; SessionInfo does not).
   const setStageSize = (size: { width: number; height: number }): void => {
     stage.style.setProperty('--app-w', String(size.width));
     stage.style.setProperty('--app-h', String(size.height));
+    handles.render();
   };
   manager.on('size', setStageSize);
   const extras = installSessionExtras({
@@ -142,6 +157,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   const applySession = (s: SessionInfo): void => {
     session = s;
     heads.note(s.headSeq, performance.now());
+    handles.seed(s.replicas);
     setStageSize(manager.appSize().width > 0 ? manager.appSize() : s);
     // The pinned app version (name + content hash): every replica runs exactly this build.
     title.replaceChildren(
@@ -234,12 +250,16 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       case 'consumer.score':
         manager.onConsumerScore(n.consumerId, n.score);
         return;
+      case 'selection.geometry':
+        if (n.sessionId === sessionId) handles.note(n.replicaId, n.seq, n.selection);
+        return;
       case 'session.closed':
         if (n.sessionId !== sessionId) return;
         closed = true;
         manager.dispose();
         sender.dispose();
         capture.dispose();
+        handles.dispose();
         extras.dispose();
         overlay.hidden = false;
         overlay.textContent = 'Session closed';
@@ -288,6 +308,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   setInterval(() => {
     measureLatency();
     renderStatus();
+    handles.render(); // follows switches and layout changes
   }, STATUS_MS);
   client.on('state', ({ state }) => {
     renderStatus();

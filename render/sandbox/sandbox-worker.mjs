@@ -256,6 +256,10 @@ function prelude(fontsJson, maxCommands) {
       case 'export':
         if (typeof app.exportDocument !== 'function') throw new TypeError('the app has no exportDocument');
         return latin1(app.exportDocument(state, arg));
+      case 'selection': {
+        const geometry = typeof app.selectionGeometry === 'function' ? app.selectionGeometry(state) : null;
+        return JSON.stringify(geometry === undefined ? null : geometry);
+      }
       case 'copyText': {
         const t = typeof app.copyText === 'function' ? app.copyText(state) : null;
         return JSON.stringify(t === null || t === undefined ? null : String(t));

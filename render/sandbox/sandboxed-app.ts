@@ -61,6 +61,8 @@ export function sandboxedApp(opts: SandboxedAppOptions): ReplicaApp<AppInstance>
       if (text !== null && typeof text !== 'string') throw new AppCodeError('copyText did not return text');
       return text;
     },
+    // Parsed by the replica like any app's answer (protocol/selection.ts).
+    selectionGeometry: async (instance): Promise<unknown> => JSON.parse(await instance.call('selection')),
     async exportDocument(instance, format) {
       const offered = offeredFormat(manifest, format);
       if (offered === 'png') return pngDocument(instance.viewport, await render(instance));

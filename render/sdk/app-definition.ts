@@ -4,6 +4,7 @@
 import type { DrawingContext } from './drawing.js';
 import type { AppInput } from './input.js';
 import type { ExportFormat } from './manifest.js';
+import type { SelectionGeometry } from './selection.js';
 
 /** The app surface in CSS pixels. */
 export interface Viewport {
@@ -26,6 +27,12 @@ export interface AppDefinition<S> {
   restore(data: Uint8Array): S;
   /** Text the app offers to the viewer's clipboard (its selection), if any. */
   copyText?(state: S): string | null;
+  /**
+   * Where the ends of a non-empty selection are on the surface (caret x, line top and height, in surface
+   * pixels), or null when nothing is selected. Touch viewers draw drag handles there; dragging one sends
+   * pointer inputs (see docs/apps.md). Only positions UI: derive it from the state, like `render`.
+   */
+  selectionGeometry?(state: S): SelectionGeometry | null;
   /**
    * The document as a file in `format`, one of the manifest's `exports` (except `png`, which the host makes
    * from `render`). Computed from the state alone, like everything else.

@@ -20,5 +20,6 @@ export {
 export { CsvError, csvField, parseCsv, toCsvText } from './csv.js';
 export { typedText } from './keys.js';
 export { EXPORT_FORMATS, type ExportFormat } from './manifest.js';
+export type { CaretRect, SelectionGeometry } from './selection.js';
 export { clampViewport, MAX_PASTE_CHARS, SURFACE_LIMITS } from './limits.js';
 export { decodeUtf8, encodeUtf8 } from './utf8.js';

@@ -3,9 +3,16 @@
 import { Utf8Error } from './errors.js';
 
 export function encodeUtf8(text: string): Uint8Array {
-  const out: number[] = [];
+  // Written into one buffer sized for the worst case (3 bytes per UTF-16 unit; a pair's 4 bytes fit in its
+  // two units' 6): snapshots of long documents are encoded on every status, a growing array was the cost.
+  const out = new Uint8Array(text.length * 3);
+  let n = 0;
   for (let i = 0; i < text.length; i++) {
     let cp = text.charCodeAt(i);
+    if (cp < 0x80) {
+      out[n++] = cp;
+      continue;
+    }
     if (cp >= 0xd800 && cp <= 0xdbff) {
       const lo = text.charCodeAt(i + 1);
       if (lo >= 0xdc00 && lo <= 0xdfff) {
@@ -13,12 +20,21 @@ export function encodeUtf8(text: string): Uint8Array {
         i++;
       } else cp = 0xfffd;
     } else if (cp >= 0xdc00 && cp <= 0xdfff) cp = 0xfffd;
-    if (cp < 0x80) out.push(cp);
-    else if (cp < 0x800) out.push(0xc0 | (cp >> 6), 0x80 | (cp & 63));
-    else if (cp < 0x10000) out.push(0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
-    else out.push(0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63));
+    if (cp < 0x800) {
+      out[n++] = 0xc0 | (cp >> 6);
+      out[n++] = 0x80 | (cp & 63);
+    } else if (cp < 0x10000) {
+      out[n++] = 0xe0 | (cp >> 12);
+      out[n++] = 0x80 | ((cp >> 6) & 63);
+      out[n++] = 0x80 | (cp & 63);
+    } else {
+      out[n++] = 0xf0 | (cp >> 18);
+      out[n++] = 0x80 | ((cp >> 12) & 63);
+      out[n++] = 0x80 | ((cp >> 6) & 63);
+      out[n++] = 0x80 | (cp & 63);
+    }
   }
-  return Uint8Array.from(out);
+  return out.slice(0, n);
 }
 
 export function decodeUtf8(bytes: Uint8Array): string {

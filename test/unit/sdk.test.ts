@@ -63,6 +63,11 @@ test('encodeUtf8 matches Buffer for well-formed text; decodeUtf8 inverts it and 
     assert.equal(decodeUtf8(bytes), s);
   }
   assert.deepEqual([...encodeUtf8('\ud800x')], [0xef, 0xbf, 0xbd, 0x78], 'a lone surrogate encodes as U+FFFD');
+  for (const lone of ['\ud800', 'x\udbff', '\udc00', '€\udfff€']) {
+    assert.deepEqual(Buffer.from(encodeUtf8(lone)), Buffer.from(lone, 'utf8'), 'lone surrogates anywhere, also last');
+  }
+  const long = '€😀a'.repeat(20_000);
+  assert.deepEqual(Buffer.from(encodeUtf8(long)), Buffer.from(long, 'utf8'), 'a long text, exactly its bytes');
   for (const bad of [[0xff], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc3]]) {
     assert.throws(() => decodeUtf8(Uint8Array.from(bad)), Utf8Error, `refuses ${bad.join(',')}`);
   }

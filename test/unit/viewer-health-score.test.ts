@@ -13,6 +13,7 @@ function replica(over: Partial<ReplicaInfo> = {}, health: Partial<ReplicaInfo['h
     producerId: 'p1',
     appliedSeq: 10,
     stateHash: null,
+    selection: null,
     ...over,
     health: { heartbeatAgeMs: 200, lagSeq: 0, producerScore: 10, ...health },
   };

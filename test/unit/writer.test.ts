@@ -6,7 +6,8 @@ import { stateHashOf } from '../../render/app-hash.js';
 import { writerApp } from '../../render/apps/index.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { lineIndexAt, xAtOffset } from '../../render/apps/writer/layout.js';
-import { countText, lineColumnAt } from '../../render/apps/writer/stats.js';
+import { countText, countTextCached, lineColumnAt } from '../../render/apps/writer/stats.js';
+import { prng } from '../helpers/prng.js';
 import {
   LINE_HEIGHT_PX,
   layoutOf,
@@ -372,6 +373,19 @@ describe('writer scrolling and status', () => {
     assert.deepEqual(countText('中文 ok'), { words: 3, characters: 5 });
     assert.deepEqual(lineColumnAt('ab\ncd😀e', 8), { line: 2, column: 5 });
     assert.deepEqual(lineColumnAt('ab\ncd', 0), { line: 1, column: 1 });
+  });
+
+  test('counts from cached paragraphs equal a full count, through edits anywhere', () => {
+    const rnd = prng(18);
+    const pool = ['a', 'b ', ' ', '\n', '\n\n', '中', '😀', 'e\u0301', "'", '—', '\u0301', 'word '];
+    let text = '';
+    for (let i = 0; i < 400; i++) {
+      const at = Math.floor(rnd() * (text.length + 1));
+      const piece = pool[Math.floor(rnd() * pool.length)] ?? 'a';
+      // Inserts mostly, some deletions: paragraphs change, split and merge.
+      text = rnd() < 0.8 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + text.slice(at + 3);
+      assert.deepEqual(countTextCached(text), countText(text), JSON.stringify(text));
+    }
   });
 });
 

@@ -3,6 +3,7 @@
 import { clampViewport, defineApp, encodeUtf8, type Viewport } from '../../sdk/index.js';
 import { applyInput } from './apply.js';
 import { selectedText } from './document.js';
+import { selectionGeometryOf } from './selection-geometry.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { docOf, initialState, type WriterState } from './state.js';
 import { renderWriter } from './writer-render.js';
@@ -27,6 +28,7 @@ export default defineApp<WriterState>({
   copyText(state) {
     return selectedText(docOf(state));
   },
+  selectionGeometry: selectionGeometryOf,
   /** The text as it is: plain text is already Markdown (a writer document has no other markup). */
   exportDocument: (state) => encodeUtf8(state.text),
 });

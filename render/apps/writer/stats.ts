@@ -36,16 +36,40 @@ export function countText(text: string): TextCounts {
   return { words, characters };
 }
 
-let lastText: string | null = null;
-let lastCounts: TextCounts = { words: 0, characters: 0 };
+/** Counts per paragraph text: a line break ends any word, so a document's counts are its paragraphs' sum. */
+const paragraphCounts = new Map<string, TextCounts>();
+/** Bounded (entries and characters): what is cached changes only the speed, never a count. */
+const MAX_CACHED_PARAGRAPHS = 5000;
+const MAX_CACHED_CHARS = 2_000_000;
+let cachedChars = 0;
 
-/** countText, remembered for the last text seen (the render path calls it every frame). */
+/**
+ * countText, from cached paragraph counts (the render path calls it every frame, and a key press changes
+ * one paragraph): the cost per key is the edited paragraph, not the document.
+ */
 export function countTextCached(text: string): TextCounts {
-  if (text !== lastText) {
-    lastCounts = countText(text);
-    lastText = text;
+  if (paragraphCounts.size > MAX_CACHED_PARAGRAPHS || cachedChars > MAX_CACHED_CHARS) {
+    paragraphCounts.clear();
+    cachedChars = 0;
   }
-  return lastCounts;
+  let words = 0;
+  let characters = 0;
+  for (let p = 0; ;) {
+    const nl = text.indexOf('\n', p);
+    const para = text.slice(p, nl === -1 ? text.length : nl);
+    let c = paragraphCounts.get(para);
+    if (!c) {
+      c = countText(para);
+      // A copy as the key: a slice would keep the whole document it was cut from alive.
+      paragraphCounts.set(JSON.parse(JSON.stringify(para)) as string, c);
+      cachedChars += para.length;
+    }
+    words += c.words;
+    characters += c.characters;
+    if (nl === -1) break;
+    p = nl + 1;
+  }
+  return { words, characters };
 }
 
 /** 1-based paragraph number and column (in characters) of `offset`. */
