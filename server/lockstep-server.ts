@@ -29,6 +29,9 @@ import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
 import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
+import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
+import { clusterRoutes } from './cluster/cluster-routes.js';
+import { ClusterSecret } from './cluster/cluster-secret.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -45,6 +48,8 @@ export class LockstepServer {
   readonly #io: IoServer;
   readonly #gateways: { viewers: ViewerGateway; nodes: NodeGateway };
   readonly #durability: DurabilityWatch;
+  /** This server's registry entry and leader candidacy; only with --store etcd:. */
+  readonly cluster: ClusterMember | null;
   /** Set when this start generated the operator owner token: print it once, then forget it. */
   readonly newOwnerToken: string | undefined;
   #closed = false;
@@ -61,6 +66,7 @@ export class LockstepServer {
     io: IoServer;
     gateways: { viewers: ViewerGateway; nodes: NodeGateway };
     durability: DurabilityWatch;
+    cluster: ClusterMember | null;
     newOwnerToken: string | undefined;
   }) {
     this.config = parts.config;
@@ -74,11 +80,17 @@ export class LockstepServer {
     this.#io = parts.io;
     this.#gateways = parts.gateways;
     this.#durability = parts.durability;
+    this.cluster = parts.cluster;
     this.newOwnerToken = parts.newOwnerToken;
   }
 
   static async create(overrides: Partial<ServerConfig> = {}): Promise<LockstepServer> {
     const config = loadServerConfig(overrides);
+    // Cluster mode refuses to start without its secret, before it opens anything.
+    const clusterSecret =
+      config.store.kind === 'etcd'
+        ? ClusterSecret.fromConfig(config.cluster.secret, config.security.insecureDev)
+        : null;
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
     const inputLog = await openInputLog(config.store, db);
@@ -139,6 +151,8 @@ export class LockstepServer {
     const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
+    let cluster: ClusterMember | null = null;
+    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
     app.get('/viewer.js.map', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js.map')));
@@ -187,6 +201,26 @@ export class LockstepServer {
         resolve();
       });
     });
+    if (config.store.kind === 'etcd' && clusterSecret) {
+      const scheme = config.tls ? 'https' : 'http';
+      const url = config.cluster.advertise ?? `${scheme}://${config.host}:${(http.address() as AddressInfo).port}`;
+      try {
+        cluster = await ClusterMember.create({
+          hosts: config.store.hosts,
+          namespace: 'lockstep/',
+          secret: clusterSecret,
+          self: {
+            id: config.cluster.serverId ?? serverIdFromUrl(url),
+            url,
+            sfuCapacity: config.cluster.sfuCapacity,
+            startedAt: Date.now(),
+          },
+        });
+      } catch (err) {
+        http.close();
+        throw err;
+      }
+    }
     const server = new LockstepServer({
       config,
       manager,
@@ -199,6 +233,7 @@ export class LockstepServer {
       io,
       gateways: { viewers, nodes },
       durability,
+      cluster,
       newOwnerToken,
     });
     log.info(
@@ -226,6 +261,7 @@ export class LockstepServer {
     this.#gateways.nodes.close();
     await this.#io.close();
     await this.#sequencer.close();
+    await this.cluster?.close();
     this.sfu.close();
     await this.#log.close();
     this.#db.close();

@@ -4,40 +4,17 @@
 // clock has not noticed yet (etcd's compare refuses) and after a pause.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Etcd3 } from 'etcd3';
 import { NotLeaderError } from '../../server/cluster/cluster-errors.js';
-import { openEtcdClient } from '../../server/cluster/etcd-client.js';
 import { FencedWriter } from '../../server/cluster/fenced-writer.js';
 import { LeaderElection } from '../../server/cluster/leader-election.js';
-import { EtcdCluster } from '../../server/log/etcd-cluster.js';
+import { etcdSuite, until } from '../helpers/etcd-suite.js';
 import { ElectionCandidates } from '../../scripts/lib/election-candidates.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
 describe('cluster leader election on a real 3-member etcd', () => {
-  let cluster: EtcdCluster;
-  const clients: Etcd3[] = [];
-  const client = (): Etcd3 => {
-    const c = openEtcdClient({ hosts: cluster.clientUrls, callTimeoutMs: 1000 });
-    clients.push(c);
-    return c;
-  };
-
-  before(async () => {
-    cluster = await EtcdCluster.create({ members: 3 });
-  });
-  after(async () => {
-    for (const c of clients) c.close();
-    await cluster.close();
-  });
+  const etcd = etcdSuite();
+  const client = etcd.client;
 
   it('elects exactly one leader; only its fenced writes go through', async () => {
     const ns = 'election-one/';
@@ -98,7 +75,7 @@ describe('cluster leader election on a real 3-member etcd', () => {
   describe('leader processes', () => {
     let candidates: ElectionCandidates;
     before(async () => {
-      candidates = new ElectionCandidates(cluster.clientUrls, 'election-procs/');
+      candidates = new ElectionCandidates(etcd.cluster().clientUrls, 'election-procs/');
       for (const id of ['s1', 's2', 's3']) await candidates.start(id);
       await candidates.waitFor(
         () => candidates.leaders().length === 1,

@@ -205,3 +205,12 @@ test('lockstep token new prints a 192-bit secret', () => {
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout.trim(), /^lsj_[A-Za-z0-9_-]{32}$/);
 });
+
+test('--advertise takes an http(s) origin and refuses paths, other schemes and junk', () => {
+  assert.deepEqual(serverEnvFromOptions({ advertise: ' https://a.example:3000/ ' }), {
+    LOCKSTEP_ADVERTISE: 'https://a.example:3000',
+  });
+  for (const bad of ['a.example:3000', 'ftp://a.example', 'http://a.example/path', 'http://a.example/?x=1', '']) {
+    assert.throws(() => serverEnvFromOptions({ advertise: bad }), /--advertise/);
+  }
+});
