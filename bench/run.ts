@@ -17,6 +17,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'pipeline', run: async () => (await import('./pipeline.js')).runPipeline },
   { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
+  { name: 'election', run: async () => (await import('./election.js')).runElection },
   { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
   { name: 'renderer-cpu', run: async () => (await import('./renderer-cpu.js')).runRendererCpu },
   // Browser-level: real server, renderer nodes and headless Chromium.
