@@ -202,6 +202,9 @@ export class LockstepServer {
       });
     });
     if (config.store.kind === 'etcd' && clusterSecret) {
+      // Sessions closed while this server runs: the leader's upkeep deletes their keys in etcd.
+      const closedHere = new Set<string>();
+      manager.on('sessionclosed', ({ sessionId }) => closedHere.add(sessionId));
       const scheme = config.tls ? 'https' : 'http';
       const url = config.cluster.advertise ?? `${scheme}://${config.host}:${(http.address() as AddressInfo).port}`;
       try {
@@ -209,6 +212,8 @@ export class LockstepServer {
           hosts: config.store.hosts,
           namespace: 'lockstep/',
           secret: clusterSecret,
+          closedSessions: () => [...closedHere],
+          purged: (ids) => ids.forEach((id) => closedHere.delete(id)),
           self: {
             id: config.cluster.serverId ?? serverIdFromUrl(url),
             url,

@@ -10,6 +10,7 @@ import { openEtcdClient, type EtcdClientOptions } from './etcd-client.js';
 import { FencedWriter } from './fenced-writer.js';
 import { LeaderElection } from './leader-election.js';
 import { ServerRegistry } from './server-registry.js';
+import { Upkeep } from './upkeep.js';
 
 const log = getLogger('cluster-member');
 
@@ -19,6 +20,10 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
   secret: ClusterSecret;
   /** Registry lease TTL in seconds (default 3). */
   registryTtlSeconds?: number;
+  /** Ids of closed sessions whose keys are still in etcd (the leader's upkeep deletes them) … */
+  closedSessions: () => string[];
+  /** … and is told which it deleted. */
+  purged: (sessionIds: string[]) => void;
 }
 
 /** A registry id from an advertise URL: its host:port, in the id alphabet. */
@@ -31,12 +36,20 @@ export class ClusterMember {
   readonly registry: ServerRegistry;
   readonly election: LeaderElection;
   readonly writer: FencedWriter;
+  readonly upkeep: Upkeep;
 
-  private constructor(client: Etcd3, registry: ServerRegistry, election: LeaderElection) {
-    this.client = client;
-    this.registry = registry;
-    this.election = election;
-    this.writer = new FencedWriter(client, election);
+  private constructor(parts: {
+    client: Etcd3;
+    registry: ServerRegistry;
+    election: LeaderElection;
+    writer: FencedWriter;
+    upkeep: Upkeep;
+  }) {
+    this.client = parts.client;
+    this.registry = parts.registry;
+    this.election = parts.election;
+    this.writer = parts.writer;
+    this.upkeep = parts.upkeep;
   }
 
   static async create(options: ClusterMemberOptions): Promise<ClusterMember> {
@@ -51,8 +64,18 @@ export class ClusterMember {
         ...(options.registryTtlSeconds === undefined ? {} : { ttlSeconds: options.registryTtlSeconds }),
       });
       const election = await LeaderElection.create({ client, namespace: options.namespace, serverId: options.self.id });
+      const writer = new FencedWriter(client, election);
+      const upkeep = await Upkeep.create({
+        client,
+        election,
+        writer,
+        memberUrls: options.hosts,
+        namespace: options.namespace,
+        closedSessions: () => Promise.resolve(options.closedSessions()),
+        purged: options.purged,
+      });
       log.info({ id: options.self.id, url: options.self.url, insecure: options.secret.insecure }, 'joined the cluster');
-      return new ClusterMember(client, registry, election);
+      return new ClusterMember({ client, registry, election, writer, upkeep });
     } catch (err) {
       await registry?.close();
       client.close();
@@ -61,6 +84,7 @@ export class ClusterMember {
   }
 
   async close(): Promise<void> {
+    await this.upkeep.close();
     await this.election.close();
     await this.registry.close();
     this.client.close();
