@@ -17,6 +17,7 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'pipeline', run: async () => (await import('./pipeline.js')).runPipeline },
   { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
+  { name: 'election', run: async () => (await import('./election.js')).runElection },
   { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
   // The writer's per-keystroke apply, render and hash against the document's size.
   { name: 'docsize', run: async () => (await import('./docsize.js')).runDocSize },

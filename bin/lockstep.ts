@@ -441,6 +441,10 @@ Run \`lockstep <command> --help\` for a command's flags.`,
     .option('--host <host>', 'address to listen on; 0.0.0.0 for other machines (default: 127.0.0.1)')
     .option('--data-dir <dir>', 'directory for the SQLite database (default: ./data)')
     .option('--store <spec>', 'input log: sqlite, sqlite:PATH or etcd:URL,URL,URL (default: sqlite in --data-dir)')
+    .option(
+      '--advertise <url>',
+      'with --store etcd: the URL nodes, viewers and other servers reach this server at (needs LOCKSTEP_CLUSTER_SECRET)',
+    )
     .option('--announced-ip <ip>', "IP announced in ICE candidates, e.g. this machine's LAN address")
     .option('--listen-ip <ip>', 'IP the WebRTC transports listen on (default: 127.0.0.1)')
     .option('--rtc-min-port <n>', 'lowest WebRTC media port (default: 40000)')

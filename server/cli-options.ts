@@ -19,6 +19,7 @@ export interface ServerCliOptions {
   joinToken?: string;
   ownerToken?: string;
   store?: string;
+  advertise?: string;
 }
 
 /** Parses an integer flag strictly: "12abc", "1.5" and "" are errors, not 12 / 1 / 0. */
@@ -49,6 +50,21 @@ function hostFlag(value: string): string {
   return host;
 }
 
+/** --advertise: an http(s) origin (no path) that nodes, viewers and other servers can reach. */
+export function advertiseFlag(value: string): string {
+  const text = value.trim();
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error(`--advertise must be a URL such as http://this-host:3000, got "${value}"`);
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.pathname !== '/' || url.search || url.hash) {
+    throw new Error(`--advertise must be http(s)://host[:port] without a path, got "${value}"`);
+  }
+  return url.origin;
+}
+
 function nonEmpty(flag: string, value: string): string {
   if (value.trim() === '') throw new Error(`${flag} must not be empty`);
   return value;
@@ -64,6 +80,7 @@ export function serverEnvFromOptions(opts: ServerCliOptions): Record<string, str
     parseStoreSpec(opts.store);
     env.LOCKSTEP_STORE = opts.store.trim();
   }
+  if (opts.advertise !== undefined) env.LOCKSTEP_ADVERTISE = advertiseFlag(opts.advertise);
   if (opts.announcedIp !== undefined) env.LOCKSTEP_ANNOUNCED_IP = ipFlag('--announced-ip', opts.announcedIp);
   if (opts.listenIp !== undefined) env.LOCKSTEP_LISTEN_IP = ipFlag('--listen-ip', opts.listenIp);
 

@@ -51,6 +51,19 @@ export interface ServerConfig {
   /** Optional TLS: serve HTTPS when both are set (clipboard APIs need a secure context off localhost). */
   tls: { certPath: string; keyPath: string } | undefined;
   security: SecurityConfig;
+  /** Used only with `--store etcd:` (several servers over one etcd). */
+  cluster: ClusterConfig;
+}
+
+export interface ClusterConfig {
+  /** --advertise / LOCKSTEP_ADVERTISE: the URL nodes, viewers and other servers reach this server at (default: its own URL). */
+  advertise: string | undefined;
+  /** LOCKSTEP_SERVER_ID: this server's id in the registry (default: derived from the advertise URL's host:port). */
+  serverId: string | undefined;
+  /** LOCKSTEP_CLUSTER_SECRET: authenticates what servers say to each other; required unless insecureDev. */
+  secret: string | undefined;
+  /** LOCKSTEP_SFU_CAPACITY: replicas this server's SFU takes, as published in the registry. */
+  sfuCapacity: number;
 }
 
 export interface SecurityConfig {
@@ -103,6 +116,12 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     replicaStaleAfterMs: int('LOCKSTEP_REPLICA_STALE_AFTER_MS', 1500),
     replicaDeadAfterMs: int('LOCKSTEP_REPLICA_DEAD_AFTER_MS', 5000),
     tls: certPath && keyPath ? { certPath, keyPath } : undefined,
+    cluster: {
+      advertise: str('LOCKSTEP_ADVERTISE'),
+      serverId: str('LOCKSTEP_SERVER_ID'),
+      secret: str('LOCKSTEP_CLUSTER_SECRET'),
+      sfuCapacity: int('LOCKSTEP_SFU_CAPACITY', 64),
+    },
     security: {
       joinToken: str('LOCKSTEP_JOIN_TOKEN'),
       insecureDev: bool('LOCKSTEP_INSECURE_DEV', false),
@@ -121,6 +140,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     mediasoup: { ...base.mediasoup, ...overrides.mediasoup },
     sessions: { ...base.sessions, ...overrides.sessions },
     security: { ...base.security, ...overrides.security },
+    cluster: { ...base.cluster, ...overrides.cluster },
   };
   const r = config.sessions.defaultReplicationFactor;
   if (r < LIMITS.minReplicationFactor || r > LIMITS.maxReplicationFactor) {

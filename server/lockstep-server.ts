@@ -32,6 +32,9 @@ import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
 import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
+import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
+import { clusterRoutes } from './cluster/cluster-routes.js';
+import { ClusterSecret } from './cluster/cluster-secret.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -48,6 +51,8 @@ export class LockstepServer {
   readonly #io: IoServer;
   readonly #gateways: { viewers: ViewerGateway; nodes: NodeGateway };
   readonly #durability: DurabilityWatch;
+  /** This server's registry entry and leader candidacy; only with --store etcd:. */
+  readonly cluster: ClusterMember | null;
   /** Set when this start generated the operator owner token: print it once, then forget it. */
   readonly newOwnerToken: string | undefined;
   #closed = false;
@@ -64,6 +69,7 @@ export class LockstepServer {
     io: IoServer;
     gateways: { viewers: ViewerGateway; nodes: NodeGateway };
     durability: DurabilityWatch;
+    cluster: ClusterMember | null;
     newOwnerToken: string | undefined;
   }) {
     this.config = parts.config;
@@ -77,11 +83,17 @@ export class LockstepServer {
     this.#io = parts.io;
     this.#gateways = parts.gateways;
     this.#durability = parts.durability;
+    this.cluster = parts.cluster;
     this.newOwnerToken = parts.newOwnerToken;
   }
 
   static async create(overrides: Partial<ServerConfig> = {}): Promise<LockstepServer> {
     const config = loadServerConfig(overrides);
+    // Cluster mode refuses to start without its secret, before it opens anything.
+    const clusterSecret =
+      config.store.kind === 'etcd'
+        ? ClusterSecret.fromConfig(config.cluster.secret, config.security.insecureDev)
+        : null;
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
     const inputLog = await openInputLog(config.store, db);
@@ -145,6 +157,8 @@ export class LockstepServer {
     const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
+    let cluster: ClusterMember | null = null;
+    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
     app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
@@ -197,6 +211,31 @@ export class LockstepServer {
         resolve();
       });
     });
+    if (config.store.kind === 'etcd' && clusterSecret) {
+      // Sessions closed while this server runs: the leader's upkeep deletes their keys in etcd.
+      const closedHere = new Set<string>();
+      manager.on('sessionclosed', ({ sessionId }) => closedHere.add(sessionId));
+      const scheme = config.tls ? 'https' : 'http';
+      const url = config.cluster.advertise ?? `${scheme}://${config.host}:${(http.address() as AddressInfo).port}`;
+      try {
+        cluster = await ClusterMember.create({
+          hosts: config.store.hosts,
+          namespace: 'lockstep/',
+          secret: clusterSecret,
+          closedSessions: () => [...closedHere],
+          purged: (ids) => ids.forEach((id) => closedHere.delete(id)),
+          self: {
+            id: config.cluster.serverId ?? serverIdFromUrl(url),
+            url,
+            sfuCapacity: config.cluster.sfuCapacity,
+            startedAt: Date.now(),
+          },
+        });
+      } catch (err) {
+        http.close();
+        throw err;
+      }
+    }
     const server = new LockstepServer({
       config,
       manager,
@@ -209,6 +248,7 @@ export class LockstepServer {
       io,
       gateways: { viewers, nodes },
       durability,
+      cluster,
       newOwnerToken,
     });
     log.info(
@@ -236,6 +276,7 @@ export class LockstepServer {
     this.#gateways.nodes.close();
     await this.#io.close();
     await this.#sequencer.close();
+    await this.cluster?.close();
     this.sfu.close();
     await this.#log.close();
     this.#db.close();

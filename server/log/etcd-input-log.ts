@@ -20,7 +20,7 @@
 // the input already there, it is recognised as this call's own write (new,
 // not a duplicate) rather than as a client's replay.
 import { randomBytes } from 'node:crypto';
-import { Etcd3, type IKeyValue, type IOptions } from 'etcd3';
+import type { Etcd3, IKeyValue, IOptions } from 'etcd3';
 import { z } from 'zod';
 import { InputEventSchema, type SequencedInput } from '../../protocol/input.js';
 import { getLogger } from '../../protocol/logger.js';
@@ -28,11 +28,11 @@ import {
   ClosedError,
   CorruptInputError,
   DurabilityError,
-  LockstepError,
   PartialAppendError,
   UnsafeTruncationError,
 } from '../errors.js';
 import { requireInt, requireSameSnapshot, requireSnapshotArgs, requireSnapshotWithinHead } from '../input-log-args.js';
+import { etcdCall, openEtcdClient } from '../cluster/etcd-client.js';
 import {
   COMPACTED_SEQ,
   type AppendRequest,
@@ -123,14 +123,7 @@ export class EtcdInputLog implements InputLog {
 
   /** Connects and checks that the cluster answers (a read needs a quorum leader). */
   static async connect(options: EtcdInputLogOptions): Promise<EtcdInputLog> {
-    if (options.hosts.length === 0) throw new DurabilityError('no etcd hosts given', {});
-    const timeout = options.callTimeoutMs ?? 2000;
-    const client = new Etcd3({
-      hosts: options.hosts,
-      dialTimeout: timeout,
-      ...(options.credentials ? { credentials: options.credentials } : {}),
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + timeout }),
-    });
+    const client = openEtcdClient(options);
     const inputLog = new EtcdInputLog(client, options);
     try {
       await inputLog.ping();
@@ -566,17 +559,8 @@ export class EtcdInputLog implements InputLog {
   }
 
   /** Runs one etcd call; any failure of the store becomes a DurabilityError naming the operation. */
-  async #call<T>(op: string, fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      if (err instanceof LockstepError) throw err;
-      throw new DurabilityError(
-        `etcd ${op} failed: ${err instanceof Error ? err.message : String(err)}`,
-        { op },
-        { cause: err },
-      );
-    }
+  #call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    return etcdCall(op, fn);
   }
 
   #headKey(sessionId: string): string {

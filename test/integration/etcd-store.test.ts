@@ -34,7 +34,10 @@ describe('server with --store etcd:', () => {
 
   before(async () => {
     cluster = await EtcdCluster.create({ members: 3 });
-    env = { LOCKSTEP_STORE: `etcd:${cluster.clientUrls.join(',')}` };
+    env = {
+      LOCKSTEP_STORE: `etcd:${cluster.clientUrls.join(',')}`,
+      LOCKSTEP_CLUSTER_SECRET: 'etcd-store-test-cluster-secret-0123456789',
+    };
   });
 
   after(async () => {

@@ -261,3 +261,12 @@ test('lockstep app publish / list: help, and clear errors before and at the serv
   assert.equal(down.status, 1);
   assert.match(down.stderr, /cannot reach http:\/\/127\.0\.0\.1:1/);
 });
+
+test('--advertise takes an http(s) origin and refuses paths, other schemes and junk', () => {
+  assert.deepEqual(serverEnvFromOptions({ advertise: ' https://a.example:3000/ ' }), {
+    LOCKSTEP_ADVERTISE: 'https://a.example:3000',
+  });
+  for (const bad of ['a.example:3000', 'ftp://a.example', 'http://a.example/path', 'http://a.example/?x=1', '']) {
+    assert.throws(() => serverEnvFromOptions({ advertise: bad }), /--advertise/);
+  }
+});

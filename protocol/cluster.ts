@@ -1,0 +1,31 @@
+// What servers publish about themselves in the cluster registry (etcd), and
+// what GET /api/servers answers. Parsed here like every message that crosses
+// a process boundary: an entry in etcd is written by another server, and a
+// party with write access to etcd but without the cluster secret may have
+// written it.
+import { z } from 'zod';
+import { LIMITS } from './limits.js';
+
+const HttpUrlSchema = z
+  .string()
+  .max(2048)
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL');
+
+export const ServerInfoSchema = z
+  .object({
+    id: z.string().min(1).max(LIMITS.maxIdLength),
+    /** Where nodes and viewers reach this server (its --advertise URL). */
+    url: HttpUrlSchema,
+    /** Replicas (producers) this server's SFU takes at most. */
+    sfuCapacity: z.number().int().nonnegative(),
+    startedAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type ServerInfo = z.infer<typeof ServerInfoSchema>;
+
+/** A registry entry as stored: the info as JSON text and its HMAC under the cluster secret. */
+export const SignedServerEntrySchema = z.object({ info: z.string().max(8192), mac: z.string().max(256) }).strict();
+
+export const ServersResponseSchema = z.object({ servers: z.array(ServerInfoSchema) }).strict();
+export type ServersResponse = z.infer<typeof ServersResponseSchema>;

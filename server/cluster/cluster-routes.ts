@@ -1,0 +1,32 @@
+// GET /api/servers: the cluster's live servers (id, URL, SFU capacity,
+// started-at), so renderer nodes and viewers can learn where else to connect.
+// Any valid viewer token or node credential may read it; mounted only when
+// the server runs with --store etcd: (the single-server default has no such route).
+import { Router } from 'express';
+import type { ServersResponse } from '../../protocol/cluster.js';
+import type { Access } from '../access.js';
+import { requestToken } from '../operator-routes.js';
+import type { ServerRegistry } from './server-registry.js';
+
+/** `registry` is read per request: the server joins the cluster once it knows its own URL (after listening). */
+export function clusterRoutes(deps: { access: Access; registry: () => ServerRegistry | null }): Router {
+  const router = Router();
+  router.get('/servers', (req, res) => {
+    const token = requestToken(req);
+    const viewer = token === null ? null : deps.access.authenticateViewer(token);
+    const node = token === null || viewer ? null : deps.access.authenticateNode(token);
+    const now = Date.now();
+    if (!((viewer && now < viewer.expiresAt) || (node && now < node.expiresAt))) {
+      res.status(401).json({ error: { code: 'unauthorized', message: 'a valid token is required' } });
+      return;
+    }
+    const registry = deps.registry();
+    if (!registry) {
+      res.status(503).json({ error: { code: 'unavailable', message: 'not in the cluster yet' } });
+      return;
+    }
+    const body: ServersResponse = { servers: registry.list() };
+    res.json(body);
+  });
+  return router;
+}

@@ -1,0 +1,207 @@
+// The cluster's live servers. Each server puts its signed entry under its own
+// lease (kept alive by the etcd3 client; re-registered when the lease is lost,
+// e.g. after a quorum loss), so a dead server's entry disappears when its lease
+// expires. Every server follows the list with a watch on the prefix and a
+// paged re-list whenever the watch (re)connects; an entry whose HMAC under the
+// cluster secret does not verify is ignored (and logged), never listed.
+import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+import { ServerInfoSchema, SignedServerEntrySchema, type ServerInfo } from '../../protocol/cluster.js';
+import { getLogger } from '../../protocol/logger.js';
+import { TypedEmitter } from '../../protocol/typed-emitter.js';
+import type { ClusterSecret } from './cluster-secret.js';
+import { etcdCall } from './etcd-client.js';
+import type { ServerRegistryEvents, ServerRegistryOptions } from './server-registry-types.js';
+
+const log = getLogger('server-registry');
+const ENTRY_PURPOSE = 'server-entry';
+
+interface Known {
+  info: ServerInfo;
+  /** mod revision of the entry (a stale re-list never overrides a newer watch event). */
+  rev: bigint;
+}
+
+/** Parses and authenticates one stored entry; null (logged) when it is not a genuine server's. */
+export function openServerEntry(secret: ClusterSecret, key: string, raw: string): ServerInfo | null {
+  try {
+    const entry = SignedServerEntrySchema.parse(JSON.parse(raw));
+    if (!secret.verify(ENTRY_PURPOSE, entry.info, entry.mac)) {
+      log.warn({ key }, 'server entry failed its cluster-secret check: ignored');
+      return null;
+    }
+    const info = ServerInfoSchema.parse(JSON.parse(entry.info));
+    if (key.slice(key.lastIndexOf('/') + 1) !== encodeURIComponent(info.id)) {
+      log.warn({ key, id: info.id }, 'server entry under another server id: ignored');
+      return null;
+    }
+    return info;
+  } catch (err) {
+    log.warn({ key, err: err instanceof Error ? err.message : String(err) }, 'malformed server entry: ignored');
+    return null;
+  }
+}
+
+export function sealServerEntry(secret: ClusterSecret, info: ServerInfo): string {
+  const text = JSON.stringify(ServerInfoSchema.parse(info));
+  return JSON.stringify({ info: text, mac: secret.sign(ENTRY_PURPOSE, text) });
+}
+
+export class ServerRegistry extends TypedEmitter<ServerRegistryEvents> {
+  readonly self: ServerInfo;
+  readonly #client: Etcd3;
+  readonly #prefix: string;
+  readonly #secret: ClusterSecret;
+  readonly #ttlSeconds: number;
+  readonly #pageSize: number;
+  readonly #retryMs: number;
+  readonly #known = new Map<string, Known>();
+  /** Deleted ids and the revision they were deleted at, so a stale re-list does not bring them back. */
+  readonly #deleted = new Map<string, bigint>();
+  #lease: Lease | null = null;
+  #watcher: Watcher | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  #closed = false;
+
+  private constructor(options: ServerRegistryOptions) {
+    super();
+    this.self = options.self;
+    this.#client = options.client;
+    this.#prefix = `${options.namespace}cluster/servers/`;
+    this.#secret = options.secret;
+    this.#ttlSeconds = options.ttlSeconds ?? 3;
+    this.#pageSize = options.pageSize ?? 100;
+    this.#retryMs = options.retryMs ?? 500;
+  }
+
+  /** Registers this server and starts following the list (resolves once both are in place). */
+  static async create(options: ServerRegistryOptions): Promise<ServerRegistry> {
+    const registry = new ServerRegistry(options);
+    try {
+      await registry.#register();
+      await registry.#watch();
+      await registry.#relist();
+    } catch (err) {
+      await registry.close();
+      throw err;
+    }
+    return registry;
+  }
+
+  /** The live servers, this one included once its entry is back from etcd, by id. */
+  list(): ServerInfo[] {
+    return [...this.#known.values()].map((k) => k.info).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    await this.#watcher?.cancel().catch(() => undefined);
+    // Leaving cleanly: the entry goes at once instead of at lease expiry.
+    await this.#lease?.revoke().catch(() => undefined);
+  }
+
+  #key(id: string): string {
+    return `${this.#prefix}${encodeURIComponent(id)}`;
+  }
+
+  async #register(): Promise<void> {
+    const lease = this.#client.lease(this.#ttlSeconds);
+    lease.on('lost', (err) => {
+      if (this.#closed || this.#lease !== lease) return;
+      log.warn({ err: err.message, id: this.self.id }, 'registry lease lost: registering again');
+      this.#lease = null;
+      this.#scheduleRegister();
+    });
+    try {
+      await etcdCall('register server', () =>
+        lease.put(this.#key(this.self.id)).value(sealServerEntry(this.#secret, this.self)).exec(),
+      );
+    } catch (err) {
+      lease.release();
+      throw err;
+    }
+    this.#lease = lease;
+  }
+
+  #scheduleRegister(): void {
+    if (this.#closed || this.#retry) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.#register().catch((err: unknown) => {
+        log.debug({ err }, 'register failed: retrying');
+        this.#scheduleRegister();
+      });
+    }, this.#retryMs);
+  }
+
+  async #watch(): Promise<void> {
+    const watcher = await etcdCall('watch servers', () => this.#client.watch().prefix(this.#prefix).create());
+    watcher.on('put', (kv) => this.#apply(kv, false));
+    watcher.on('delete', (kv) => this.#apply(kv, true));
+    // After a lost watch stream the client resumes it; events may have been
+    // compacted away meanwhile, so list again from scratch.
+    watcher.on('connected', () => {
+      this.#relist().catch((err: unknown) => log.debug({ err }, 're-list failed (the next reconnect retries)'));
+    });
+    watcher.on('error', (err) => log.debug({ err }, 'server watch error (it reconnects)'));
+    this.#watcher = watcher;
+  }
+
+  #apply(kv: IKeyValue, deleted: boolean): void {
+    const id = decodeURIComponent(kv.key.toString().slice(this.#prefix.length));
+    const rev = BigInt(kv.mod_revision);
+    const known = this.#known.get(id);
+    if (known && known.rev >= rev) return;
+    if (deleted) {
+      if (!known) return;
+      this.#known.delete(id);
+      this.#deleted.set(id, rev);
+    } else {
+      if ((this.#deleted.get(id) ?? -1n) >= rev) return;
+      const info = openServerEntry(this.#secret, kv.key.toString(), kv.value.toString());
+      if (!info) return;
+      this.#known.set(id, { info, rev });
+      this.#deleted.delete(id);
+    }
+    this.emit('changed', this.list());
+  }
+
+  /** Reads the whole prefix in pages at one revision and reconciles the list with it. */
+  async #relist(): Promise<void> {
+    const seen = new Map<string, Known>();
+    let start = this.#prefix;
+    const end = `${this.#prefix.slice(0, -1)}0`; // "/" + 1: the end of the prefix range
+    let atRevision: string | undefined;
+    for (;;) {
+      const res = await etcdCall('list servers', () => {
+        const q = this.#client.getAll().inRange({ start, end }).sort('Key', 'Ascend').limit(this.#pageSize);
+        return (atRevision === undefined ? q : q.revision(atRevision)).exec();
+      });
+      atRevision ??= res.header.revision;
+      for (const kv of res.kvs) {
+        const info = openServerEntry(this.#secret, kv.key.toString(), kv.value.toString());
+        if (info) seen.set(info.id, { info, rev: BigInt(kv.mod_revision) });
+      }
+      const last = res.kvs[res.kvs.length - 1];
+      if (!last || !res.more) break;
+      start = `${last.key.toString()}\u0000`;
+    }
+    const at = BigInt(atRevision);
+    let changed = false;
+    for (const [id, k] of seen) {
+      const known = this.#known.get(id);
+      if ((known && known.rev >= k.rev) || (this.#deleted.get(id) ?? -1n) >= k.rev) continue;
+      this.#known.set(id, k);
+      changed = true;
+    }
+    for (const [id, known] of this.#known) {
+      if (!seen.has(id) && known.rev <= at) {
+        this.#known.delete(id);
+        this.#deleted.set(id, at);
+        changed = true;
+      }
+    }
+    if (changed) this.emit('changed', this.list());
+  }
+}

@@ -1,0 +1,151 @@
+// The leader's upkeep of etcd, on a schedule: delete the keys of closed
+// sessions (their input log and snapshots), compact the revision history
+// behind a window, and defragment the members one at a time (a member is
+// blocked while it defragments, so never all at once). Only the leader does
+// it: key deletions go through its FencedWriter; compaction and defrag are
+// maintenance calls outside transactions, so they are skipped unless the
+// local term is live (two servers compacting the same revision is harmless).
+import type { Etcd3 } from 'etcd3';
+import { getLogger } from '../../protocol/logger.js';
+import { NotLeaderError } from './cluster-errors.js';
+import { etcdCall, openEtcdClient } from './etcd-client.js';
+import type { FencedWriter } from './fenced-writer.js';
+import type { LeaderElection } from './leader-election.js';
+
+const log = getLogger('upkeep');
+
+export interface UpkeepOptions {
+  client: Etcd3;
+  election: LeaderElection;
+  writer: FencedWriter;
+  /** Every member's client URL (defragmented one by one). */
+  memberUrls: string[];
+  namespace: string;
+  /** Sessions closed and not yet purged from etcd; `purged` is told which ones were. */
+  closedSessions: () => Promise<string[]>;
+  purged?: (sessionIds: string[]) => void;
+  /** Revisions kept behind the head (watchers that fall further behind re-list; default 10 000). */
+  keepRevisions?: number;
+  /** Run every this many ms (default 5 minutes); defragment every `defragEvery` runs (default 12: hourly). */
+  everyMs?: number;
+  defragEvery?: number;
+}
+
+export interface UpkeepReport {
+  purgedSessions: number;
+  compactedTo: string | null;
+  defragmented: number;
+}
+
+/** Session ids are encodeURIComponent'd in keys (see EtcdInputLog). */
+const enc = (id: string): string => encodeURIComponent(id);
+
+export class Upkeep {
+  readonly #o: Required<Omit<UpkeepOptions, 'purged'>> & Pick<UpkeepOptions, 'purged'>;
+  #timer: NodeJS.Timeout | null = null;
+  #runs = 0;
+  #running: Promise<UpkeepReport> | null = null;
+
+  private constructor(options: UpkeepOptions) {
+    this.#o = { keepRevisions: 10_000, everyMs: 300_000, defragEvery: 12, ...options };
+  }
+
+  /** Starts the schedule (the first run after one period). */
+  static async create(options: UpkeepOptions): Promise<Upkeep> {
+    const upkeep = new Upkeep(options);
+    upkeep.#timer = setInterval(() => {
+      void upkeep.runOnce().catch((err: unknown) => log.warn({ err }, 'upkeep run failed (next period retries)'));
+    }, upkeep.#o.everyMs);
+    upkeep.#timer.unref();
+    return Promise.resolve(upkeep);
+  }
+
+  /** One pass; does nothing (and reports nothing done) unless this server leads. */
+  runOnce(defragment = ++this.#runs % this.#o.defragEvery === 0): Promise<UpkeepReport> {
+    this.#running ??= this.#pass(defragment).finally(() => (this.#running = null));
+    return this.#running;
+  }
+
+  async close(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    await this.#running?.catch(() => undefined);
+  }
+
+  async #pass(defragment: boolean): Promise<UpkeepReport> {
+    const report: UpkeepReport = { purgedSessions: 0, compactedTo: null, defragmented: 0 };
+    if (!this.#o.election.isLeader) return report;
+    try {
+      report.purgedSessions = await this.#purgeClosed();
+    } catch (err) {
+      if (err instanceof NotLeaderError) return report;
+      throw err;
+    }
+    if (!this.#o.election.isLeader) return report;
+    report.compactedTo = await this.#compact();
+    if (defragment) report.defragmented = await this.#defragment();
+    log.info(report, 'upkeep pass done');
+    return report;
+  }
+
+  async #purgeClosed(): Promise<number> {
+    const ids = await this.#o.closedSessions();
+    const done: string[] = [];
+    for (const id of ids) {
+      const ns = this.#o.namespace;
+      await this.#o.writer.write([
+        { op: 'delete-prefix', prefix: `${ns}log/${enc(id)}/` },
+        { op: 'delete-prefix', prefix: `${ns}snap/${enc(id)}/` },
+      ]);
+      done.push(id);
+    }
+    if (done.length > 0) this.#o.purged?.(done);
+    return done.length;
+  }
+
+  async #compact(): Promise<string | null> {
+    const head = await etcdCall('status', () => this.#o.client.get(`${this.#o.namespace}cluster/leader`).exec());
+    const target = BigInt(head.header.revision) - BigInt(this.#o.keepRevisions);
+    if (target <= 1n) return null;
+    try {
+      await etcdCall('compact', () => this.#o.client.kv.compact({ revision: target.toString(), physical: true }));
+    } catch (err) {
+      // Already compacted at or past it (another pass, an old leader): nothing to do.
+      if (err instanceof Error && /compacted/i.test(err.message)) return null;
+      throw err;
+    }
+    return target.toString();
+  }
+
+  async #defragment(): Promise<number> {
+    let n = 0;
+    for (const url of this.#o.memberUrls) {
+      if (!this.#o.election.isLeader) break;
+      // One member at a time, through a client bound to that member only.
+      const member = openEtcdClient({ hosts: [url], callTimeoutMs: 60_000 });
+      try {
+        await etcdCall('defragment', () => member.maintenance.defragment());
+        n++;
+      } catch (err) {
+        log.warn({ url, err: err instanceof Error ? err.message : String(err) }, 'defragment failed: next member');
+      } finally {
+        member.close();
+      }
+    }
+    return n;
+  }
+}
+
+/** The database size each member reports (bytes allocated), for benches and /metrics. */
+export async function memberDbSizes(memberUrls: string[]): Promise<number[]> {
+  return Promise.all(
+    memberUrls.map(async (url) => {
+      const member = openEtcdClient({ hosts: [url] });
+      try {
+        return Number((await etcdCall('status', () => member.maintenance.status())).dbSize);
+      } finally {
+        member.close();
+      }
+    }),
+  );
+}
