@@ -185,6 +185,8 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       appliedSeq: z.number().int().min(0),
       stateHash: z.string().regex(/^[0-9a-f]{16,64}$/),
       framesSent: z.number().int().min(0),
+      /** No viewer watches this stream, so the replica sends no frames (a flat framesSent is not a stall). */
+      videoIdle: z.boolean().optional(),
     })
     .strict(),
   z
@@ -293,7 +295,13 @@ export type NodeNotification =
   /** Send your state at exactly this seq (now, if applied already; once applied, if not yet). */
   | { type: 'replica.snapshotRequest'; replicaId: string; seq: number }
   /** Answer with `replica.copyResult` once the replica applied `atSeq`. */
-  | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number };
+  | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number }
+  /**
+   * Whether any viewer has a resumed consumer of this replica's stream. Sent on
+   * every change; a new producer starts unwatched. Unwatched, a replica keeps
+   * applying inputs but renders and encodes nothing (a warm standby).
+   */
+  | { type: 'replica.watched'; replicaId: string; watched: boolean };
 
 /** Nodes parse what the server pushes too: a node never trusts a socket either. */
 export const NodeNotificationSchema = z.discriminatedUnion('type', [
@@ -334,6 +342,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
       atSeq: z.number().int().min(0),
     })
     .strict(),
+  z.object({ type: z.literal('replica.watched'), replicaId: IdSchema, watched: z.boolean() }).strict(),
 ]);
 
 // ---------------------------------------------------------------- socket.io event maps

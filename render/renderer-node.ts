@@ -217,6 +217,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       case 'replica.copyRequest':
         this.#answerCopy(msg.replicaId, msg.requestId, msg.atSeq);
         break;
+      case 'replica.watched':
+        this.replicas.get(msg.replicaId)?.setWatched(msg.watched);
+        break;
       default: {
         const never: never = msg;
         log.warn({ msg: never }, 'unknown notification');

@@ -3,7 +3,10 @@
 // gaps are buffered and the missing range is fetched; duplicates are ignored.
 // A frame is rendered right after inputs apply (latency comes from scheduling,
 // not from a fixed tick), capped at maxFps, plus a cheap keepalive re-send of
-// the last frame when idle.
+// the last frame when idle. While nobody watches its stream (a warm standby:
+// no resumed consumer at the SFU) it keeps applying inputs and reporting
+// hashes but renders and encodes nothing; when a viewer resumes it, it renders
+// the current state at once.
 import type { SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
@@ -17,6 +20,9 @@ import type { ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
 
 const log = getLogger('replica');
+
+/** After a resume, the first frame is sent again this much later (see setWatched). */
+const RESUME_REPUSH_MS = 60;
 
 export interface ReplicaOptions<S> {
   assignment: ReplicaAssignment;
@@ -45,6 +51,8 @@ export interface ReplicaStatus {
   appliedSeq: number;
   stateHash: string;
   framesSent: number;
+  /** No viewer watches this stream, so no frames are sent (a flat framesSent is not a stall). */
+  videoIdle: boolean;
 }
 
 export interface ReplicaEvents {
@@ -68,7 +76,15 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #frameTimer: NodeJS.Timeout | undefined;
   #keepalive: NodeJS.Timeout | undefined;
   #lastFrame: RenderedFrame | undefined;
+  /** #stateVersion of the state #lastFrame shows. */
+  #frameVersion = -1;
   #lastFrameAt = 0;
+  /**
+   * Some viewer has a resumed consumer of this stream (the server says so). A
+   * replica without video (tests, benchmarks) always renders.
+   */
+  #watched: boolean;
+  #repushTimer: NodeJS.Timeout | undefined;
   #lastPushAt = 0;
   #caughtUpReported = false;
   #appliedCount = 0;
@@ -88,6 +104,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#renderer = new FrameRenderer(opts.app);
     this.#state = opts.app.init({ width: opts.assignment.width, height: opts.assignment.height });
     this.#producer = producer;
+    this.#watched = producer === undefined;
     producer?.on('failed', (err) => this.emit('failed', err));
   }
 
@@ -209,7 +226,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #start(): void {
-    this.#renderNow();
+    if (this.#watched) this.#renderNow();
     if (!this.#opts.withoutVideo) {
       this.#keepalive = setInterval(() => this.#keepaliveTick(), Math.max(20, Math.floor(this.#opts.keepaliveMs / 2)));
     }
@@ -232,6 +249,54 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   get timings() {
     return this.#renderer.lastTimings;
   }
+  /** Bumped on every state change. */
+  get stateVersion(): number {
+    return this.#stateVersion;
+  }
+  get watched(): boolean {
+    return this.#watched;
+  }
+
+  /**
+   * The server's word on whether any viewer has a resumed consumer of this
+   * stream. Unwatched: no render, read-back, conversion or encode. Watched
+   * again: the current state goes out at once (the SFU asks the encoder for a
+   * keyframe on resume), and once more shortly after in case that first frame
+   * was encoded before the keyframe request arrived (the SFU drops delta
+   * frames until a keyframe).
+   */
+  setWatched(watched: boolean): void {
+    if (this.#closed || this.#producer === undefined || watched === this.#watched) return;
+    this.#watched = watched;
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+    clearTimeout(this.#repushTimer);
+    this.#repushTimer = undefined;
+    if (!watched) return;
+    this.#renderNow();
+    this.#repushTimer = setTimeout(() => {
+      this.#repushTimer = undefined;
+      if (this.#watched && this.#lastFrame) this.#push(this.#lastFrame);
+    }, RESUME_REPUSH_MS);
+  }
+
+  /**
+   * The last frame for a thumbnail, rendered now (without encoding) when the
+   * replica is unwatched and its state moved since: thumbnails keep their own
+   * slow rate whether or not anyone watches the stream.
+   */
+  thumbnailFrame(): { frame: RenderedFrame; version: number } | undefined {
+    if (!this.#closed && !this.#watched && this.#frameVersion !== this.#stateVersion) {
+      try {
+        this.#lastFrame = this.#renderer.render(this.#state, this.#applied);
+        this.#frameVersion = this.#stateVersion;
+      } catch (err) {
+        this.#fail(err, 'render', this.#applied);
+        return undefined;
+      }
+    }
+    return this.#lastFrame && { frame: this.#lastFrame, version: this.#frameVersion };
+  }
 
   status(): ReplicaStatus {
     // Serialising and hashing a large document four times a second would cost
@@ -247,6 +312,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       appliedSeq: this.#applied,
       stateHash: this.#hashCache?.hash ?? '',
       framesSent: this.#producer?.framesSent ?? 0,
+      videoIdle: !this.#watched,
     };
   }
 
@@ -350,7 +416,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #markDirty(): void {
-    if (this.#frameTimer || this.#closed) return;
+    if (this.#frameTimer || this.#closed || !this.#watched) return;
     const minInterval = 1000 / this.#opts.maxFps;
     const delay = Math.max(0, this.#lastFrameAt + minInterval - performance.now());
     this.#frameTimer = setTimeout(() => {
@@ -369,6 +435,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       return;
     }
     this.#lastFrame = frame;
+    this.#frameVersion = this.#stateVersion;
     this.#lastFrameAt = performance.now();
     this.#push(frame);
     this.emit('frame', frame);
@@ -380,7 +447,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #keepaliveTick(): void {
-    if (this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs) this.#push(this.#lastFrame);
+    if (this.#watched && this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs)
+      this.#push(this.#lastFrame);
   }
 
   /** The app threw or was stopped (sandbox time or memory bound): this replica is done; the server replaces it. */
@@ -397,6 +465,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     for (const [seq, waiter] of this.#checkpoints) waiter.reject(new SnapshotError('replica closed', { seq }));
     this.#checkpoints.clear();
     clearTimeout(this.#frameTimer);
+    clearTimeout(this.#repushTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();
     this.#opts.app.dispose?.(this.#state);

@@ -1,8 +1,9 @@
 // Live thumbnails for the session list: every couple of seconds, for each
 // replica whose picture changed, the app area of its last frame is converted
 // back from I420, scaled to a small JPEG with sharp and sent to the server.
-// Off the frame path: it reads the last frame on its own timer, and at most
-// one encode per replica is in flight.
+// Off the frame path: it reads the last frame on its own timer (a replica
+// nobody watches renders one for it then), and at most one encode per replica
+// is in flight.
 import sharp from 'sharp';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import { LIMITS } from '../protocol/limits.js';
@@ -25,9 +26,9 @@ export interface ThumbnailerOptions {
 
 interface Tracked {
   replica: Replica<unknown>;
-  dirty: boolean;
+  /** The replica's state version the last thumbnail sent showed (-1: none yet). */
+  sentVersion: number;
   busy: boolean;
-  onFrame: () => void;
 }
 
 export class Thumbnailer {
@@ -43,17 +44,10 @@ export class Thumbnailer {
 
   track(replica: Replica<unknown>): void {
     this.untrack(replica.id);
-    const t: Tracked = { replica, dirty: replica.lastFrame !== undefined, busy: false, onFrame: () => undefined };
-    // Frames only mark the replica dirty: encoding happens on the timer, never per frame.
-    t.onFrame = () => (t.dirty = true);
-    replica.on('frame', t.onFrame);
-    this.#tracked.set(replica.id, t);
+    this.#tracked.set(replica.id, { replica, sentVersion: -1, busy: false });
   }
 
   untrack(replicaId: string): void {
-    const t = this.#tracked.get(replicaId);
-    if (!t) return;
-    t.replica.off('frame', t.onFrame);
     this.#tracked.delete(replicaId);
   }
 
@@ -65,9 +59,12 @@ export class Thumbnailer {
   #tick(): void {
     if (!this.#opts.active()) return;
     for (const t of this.#tracked.values()) {
-      const frame = t.replica.lastFrame;
-      if (!t.dirty || t.busy || !frame) continue;
-      t.dirty = false;
+      if (t.busy || t.replica.stateVersion === t.sentVersion) continue;
+      const shot = t.replica.thumbnailFrame();
+      if (!shot || shot.version === t.sentVersion) continue;
+      const { frame } = shot;
+      const previous = t.sentVersion;
+      t.sentVersion = shot.version;
       t.busy = true;
       // The renderer reuses the I420 buffer: convert now, synchronously, before the next frame.
       const rgb = appAreaRgb(frame);
@@ -77,7 +74,7 @@ export class Thumbnailer {
           return this.#opts.send(t.replica.id, jpeg.toString('base64'));
         })
         .catch((err: unknown) => {
-          t.dirty = true; // try again next time
+          t.sentVersion = previous; // try again next time
           log.debug({ err, replicaId: t.replica.id }, 'thumbnail not sent');
         })
         .finally(() => (t.busy = false));
