@@ -13,6 +13,14 @@ export interface RenderedFrame {
   seq: number;
 }
 
+/** Packed RGBA pixels. */
+export interface RgbaImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 4;
+}
+
 export interface FrameTimings {
   renderMs: number;
   readbackMs: number;
@@ -43,17 +51,23 @@ export class FrameRenderer<S> {
     this.#i420 = new Uint8Array((w * h * 3) / 2);
   }
 
-  render(state: S, seq: number): RenderedFrame {
+  /** Draws the state into the canvas only: no read-back, no conversion (thumbnails of unwatched replicas). */
+  draw(state: S, seq: number): void {
     const view = this.#app.viewport(state);
     this.#ensureSize(view);
     const ctx = this.#ctx;
-    const w = this.#canvas.width;
-    const h = this.#canvas.height;
-    const t0 = performance.now();
     ctx.save();
     this.#app.render(state, ctx);
     ctx.restore();
-    drawStamp(ctx, seq, w, view.height);
+    drawStamp(ctx, seq, this.#canvas.width, view.height);
+  }
+
+  render(state: S, seq: number): RenderedFrame {
+    const t0 = performance.now();
+    this.draw(state, seq);
+    const ctx = this.#ctx;
+    const w = this.#canvas.width;
+    const h = this.#canvas.height;
     const t1 = performance.now();
     const rgba = ctx.getImageData(0, 0, w, h);
     const t2 = performance.now();
@@ -64,6 +78,15 @@ export class FrameRenderer<S> {
     const t3 = performance.now();
     this.lastTimings = { renderMs: t1 - t0, readbackMs: t2 - t1, convertMs: t3 - t2 };
     return { i420: this.#i420, width: w, height: h, seq };
+  }
+
+  /** The app area (stamp strip excluded) of the last drawn frame as RGBA, undefined before the first. */
+  appArea(): RgbaImage | undefined {
+    if (this.#view.width === 0) return undefined;
+    const width = this.#canvas.width;
+    const height = Math.max(1, this.#view.height);
+    const img = this.#ctx.getImageData(0, 0, width, height);
+    return { data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), width, height, channels: 4 };
   }
 
   /** The canvas holding the last frame (for thumbnails and reference renders). */

@@ -15,7 +15,7 @@ import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
 import { AppFailedError, SnapshotError } from './errors.js';
 import type { App } from './app-types.js';
-import { FrameRenderer, type RenderedFrame } from './frame-renderer.js';
+import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
 import type { ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
 
@@ -281,21 +281,24 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   /**
-   * The last frame for a thumbnail, rendered now (without encoding) when the
-   * replica is unwatched and its state moved since: thumbnails keep their own
-   * slow rate whether or not anyone watches the stream.
+   * The app area of the current picture for a thumbnail, drawn now (without
+   * read-back into video or encoding) when the replica is unwatched and its
+   * state moved since: thumbnails keep their own slow rate whether or not
+   * anyone watches the stream.
    */
-  thumbnailFrame(): { frame: RenderedFrame; version: number } | undefined {
-    if (!this.#closed && !this.#watched && this.#frameVersion !== this.#stateVersion) {
+  thumbnailImage(): { image: RgbaImage; version: number } | undefined {
+    if (this.#closed) return undefined;
+    if (!this.#watched && this.#frameVersion !== this.#stateVersion) {
       try {
-        this.#lastFrame = this.#renderer.render(this.#state, this.#applied);
+        this.#renderer.draw(this.#state, this.#applied);
         this.#frameVersion = this.#stateVersion;
       } catch (err) {
         this.#fail(err, 'render', this.#applied);
         return undefined;
       }
     }
-    return this.#lastFrame && { frame: this.#lastFrame, version: this.#frameVersion };
+    const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea();
+    return image && { image, version: this.#frameVersion };
   }
 
   status(): ReplicaStatus {
