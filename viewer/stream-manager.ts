@@ -10,7 +10,7 @@ import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import type { SessionClient } from './session-client.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
-import { scoreStream, type HealthScore } from './health-score.js';
+import { isStale, scoreStream, type HealthScore } from './health-score.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
 import type { HeadTracker } from './head-tracker.js';
 import { bitrateKbps, rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
@@ -22,6 +22,11 @@ const log = debugLog('streams');
 export type StreamMode = 'warm' | 'hot';
 
 const TICK_MS = 250;
+/**
+ * Between score ticks the shown stream is checked for staleness this often (a
+ * few comparisons), so a hung host is left within the stale bound, not a tick later.
+ */
+const STALE_CHECK_MS = 40;
 const STATS_MS = 1000;
 /** Standbys in hot mode decode every frame but need their stamp read less often. */
 const STANDBY_SAMPLE_MS = 200;
@@ -106,6 +111,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private device: Device | null = null;
   private transport: ms.Transport | null = null;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
+  private staleTimer: ReturnType<typeof setInterval> | null = null;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private pendingPause: { replicaId: string; newId: string; since: number } | null = null;
   private readyValue = false;
@@ -392,13 +398,24 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private startTimers(): void {
     this.stopTimers();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.staleTimer = setInterval(() => this.checkStale(), STALE_CHECK_MS);
     this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
+  }
+
+  /** Scores and switches now when the shown stream went stale since the last tick. */
+  private checkStale(): void {
+    const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
+    if (!live || live.health.hardFailure) return;
+    const now = performance.now();
+    const behindForMs = this.opts.heads.behindForMs(live.reader.timeline.lastSeq, now);
+    if (isStale({ now, active: live.resumed, activeSince: live.activeSince, behindForMs })) this.tick();
   }
 
   private stopTimers(): void {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.staleTimer !== null) clearInterval(this.staleTimer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
-    this.tickTimer = this.statsTimer = null;
+    this.tickTimer = this.staleTimer = this.statsTimer = null;
   }
 
   private tick(): void {
