@@ -1,7 +1,7 @@
 // Runs every benchmark in sequence, prints each figure as it arrives, and
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
-// (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos,
+// (names: pipeline, catch-up, durable-append, memory, renderer-cpu, standby-cpu, latency, tab-memory, failover, fanout, chaos,
 // node-install)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,6 +19,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
   { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
   { name: 'renderer-cpu', run: async () => (await import('./renderer-cpu.js')).runRendererCpu },
+  // The shown renderer next to its warm (and hot) standbys, with a real viewer.
+  { name: 'standby-cpu', run: async () => (await import('./standby-cpu.js')).runStandbyCpu },
   // Browser-level: real server, renderer nodes and headless Chromium.
   { name: 'latency', run: async () => (await import('./latency.js')).runLatency },
   // Reuses the latency runs' measurements when latency ran first.
