@@ -22,7 +22,7 @@ import { VideoProducer } from './video-producer.js';
 const log = getLogger('replica');
 
 /** After a resume, the first frame is sent again this much later (see setWatched). */
-const RESUME_REPUSH_MS = 60;
+const RESUME_REPUSH_MS = 30;
 
 export interface ReplicaOptions<S> {
   assignment: ReplicaAssignment;
