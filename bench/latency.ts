@@ -251,7 +251,9 @@ async function burstFps(page: Page, offset: number): Promise<number | null> {
   const rx1 = await rxStats(page);
   const seconds = (performance.now() - t0) / 1000;
   await settled(page);
-  return rx0 && rx1 ? round((rx1.framesDecoded - rx0.framesDecoded) / seconds, 1) : null;
+  // A switch during the burst changes the live track: no figure then.
+  const frames = rx0 && rx1 ? rx1.framesDecoded - rx0.framesDecoded : -1;
+  return frames >= 0 ? round(frames / seconds, 1) : null;
 }
 
 async function preload(viewer: ViewerClient, sessionId: string): Promise<void> {

@@ -10,7 +10,9 @@ import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import type { SessionClient } from './session-client.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
-import { isStale, scoreStream, type HealthScore } from './health-score.js';
+import { STALE_RESUME_GRACE_MS } from '../protocol/freshness.js';
+import { DEFAULT_HEALTH_THRESHOLDS, isStale, scoreStream, type HealthScore } from './health-score.js';
+import { StaleBound } from './stale-bound.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
 import type { HeadTracker } from './head-tracker.js';
 import { bitrateKbps, rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
@@ -112,6 +114,10 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private transport: ms.Transport | null = null;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   private staleTimer: ReturnType<typeof setInterval> | null = null;
+  /** The stale-stream bound, widened by the delays seen on the shown stream. */
+  private readonly staleBound = new StaleBound();
+  /** Highest seq whose input-to-shown delay was sampled. */
+  private sampledSeq = 0;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private pendingPause: { replicaId: string; newId: string; since: number } | null = null;
   private readyValue = false;
@@ -407,8 +413,21 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     if (!live || live.health.hardFailure) return;
     const now = performance.now();
+    this.sampleDelay(live, now);
     const behindForMs = this.opts.heads.behindForMs(live.reader.timeline.lastSeq, now);
-    if (isStale({ now, active: live.resumed, activeSince: live.activeSince, behindForMs })) this.tick();
+    const o = { now, active: live.resumed, activeSince: live.activeSince, behindForMs };
+    if (isStale(o, { ...DEFAULT_HEALTH_THRESHOLDS, staleInputMs: this.staleBound.ms })) this.tick();
+  }
+
+  /** The delay of the oldest input the shown stream newly shows (not while it catches up after a resume). */
+  private sampleDelay(live: Entry, now: number): void {
+    const t = live.reader.timeline;
+    const seq = t.lastSeq;
+    if (seq === null || seq <= this.sampledSeq) return;
+    const since = this.opts.heads.knownSince(this.sampledSeq + 1);
+    this.sampledSeq = seq;
+    const settled = live.resumed && live.activeSince !== null && now - live.activeSince >= STALE_RESUME_GRACE_MS;
+    if (settled && since !== null) this.staleBound.note((t.lastFrameAt ?? now) - since);
   }
 
   private stopTimers(): void {
@@ -423,25 +442,31 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (!session) return;
     const now = performance.now();
     const byId = new Map(session.replicas.map((r) => [r.replicaId, r]));
+    const shown = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
+    if (shown) this.sampleDelay(shown, now);
+    const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, staleInputMs: this.staleBound.ms };
     for (const e of this.entries.values()) {
       const t = e.reader.timeline;
-      e.health = scoreStream({
-        now,
-        replica: byId.get(e.replicaId),
-        consumedProducerId: e.producerId,
-        consumerClosed: e.closed || e.consumer.closed,
-        active: e.resumed,
-        activeSince: e.activeSince,
-        fps: t.fps(now),
-        lastFrameAt: t.lastFrameAt,
-        recentFreezes: t.recentFreezes(now),
-        displayedSeq: t.lastSeq,
-        knownHeadSeq: this.opts.heads.head,
-        behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
-        packetLoss: e.packetLoss,
-        rttMs: e.rttMs,
-        consumerScore: e.consumerScore,
-      });
+      e.health = scoreStream(
+        {
+          now,
+          replica: byId.get(e.replicaId),
+          consumedProducerId: e.producerId,
+          consumerClosed: e.closed || e.consumer.closed,
+          active: e.resumed,
+          activeSince: e.activeSince,
+          fps: t.fps(now),
+          lastFrameAt: t.lastFrameAt,
+          recentFreezes: t.recentFreezes(now),
+          displayedSeq: t.lastSeq,
+          knownHeadSeq: this.opts.heads.head,
+          behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
+          packetLoss: e.packetLoss,
+          rttMs: e.rttMs,
+          consumerScore: e.consumerScore,
+        },
+        thresholds,
+      );
     }
     // Offline, every stream looks dead at once: hold the current choice.
     if (this.online && !this.attaching) {
