@@ -65,6 +65,8 @@ export interface SwitchRecord {
   toHost: string;
   reason: SwitchReason;
   detail: string;
+  /** What failed on the stream left, for a hard-failure switch (its health's first reason, e.g. `stale: …`). */
+  cause: string | null;
 }
 
 export interface StreamManagerEvents {
@@ -512,6 +514,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       toHost: byId.get(to)?.hostId ?? '?',
       reason,
       detail,
+      cause: reason === 'hard-failure' ? (prev?.health.reasons[0] ?? null) : null,
     });
   }
 
