@@ -2,8 +2,10 @@
 // the keydown (the viewer's input capture sends the input in the same task and
 // stamps it with performance.now()) to the requestVideoFrameCallback of the
 // first presented frame whose stamp is ≥ that input's seq
-// (window.__lockstep.latencySamples). 640x480 and 1280x720, hot and warm
-// standbys; each run is one session of 3 replicas on 3 renderer processes.
+// (window.__lockstep.latencySamples). 640x480, 1280x720 and 1920x1080, hot
+// and warm standbys; each run is one session of 3 replicas on 3 renderer
+// processes. Each run also reports its fps ceiling (frames delivered while keys
+// come faster than frames) and its switches per 1,000 keys (no fault: 0).
 // The same runs report the viewer tab's memory with 3 streams (tab-memory).
 // Each sample is split with the frame's requestVideoFrameCallback metadata:
 // input → ack, → the frame's last packet in the browser (sequencer fan-out,
@@ -38,6 +40,7 @@ import { proseText } from './lib/writer-inputs.js';
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
   { label: '1280x720', width: 1280, height: 720 },
+  { label: '1920x1080', width: 1920, height: 1080 },
 ] as const;
 const MODES = ['hot', 'warm'] as const;
 type Mode = (typeof MODES)[number];
@@ -53,6 +56,9 @@ const PRELOAD_CHARS = 1500;
 /** The viewer sends a key's input in the keydown's task; its keyup follows at least a CDP round trip later. */
 const SAME_TASK_MS = 50;
 const TYPED = 'the quick brown fox jumps over the lazy dog ';
+/** The fps ceiling: keys faster than any frame rate (well under the 400 inputs/s bound), for this long. */
+const BURST_MS = 3000;
+const BURST_KEY_INTERVAL_MS = 15;
 const ONLY_RUNS = (process.env.LOCKSTEP_BENCH_LATENCY_RUNS ?? '').split(',').filter(Boolean);
 const selectedRun = (label: string) => ONLY_RUNS.length === 0 || ONLY_RUNS.includes(label);
 
@@ -233,6 +239,23 @@ async function tabMemory(page: Page): Promise<TabMemory> {
   }
 }
 
+/** Frames per second the live stream delivers while keys arrive faster than frames can (the fps ceiling). */
+async function burstFps(page: Page, offset: number): Promise<number | null> {
+  const rx0 = await rxStats(page);
+  const t0 = performance.now();
+  let i = 0;
+  while (performance.now() - t0 < BURST_MS) {
+    await page.keyboard.press(TYPED[(offset + i++) % TYPED.length] ?? 'x');
+    await sleep(BURST_KEY_INTERVAL_MS);
+  }
+  const rx1 = await rxStats(page);
+  const seconds = (performance.now() - t0) / 1000;
+  await settled(page);
+  // A switch during the burst changes the live track: no figure then.
+  const frames = rx0 && rx1 ? rx1.framesDecoded - rx0.framesDecoded : -1;
+  return frames >= 0 ? round(frames / seconds, 1) : null;
+}
+
 async function preload(viewer: ViewerClient, sessionId: string): Promise<void> {
   await viewer.request({ type: 'session.join', sessionId, clientId: 'bench-preload' });
   await viewer.request({
@@ -312,8 +335,11 @@ async function oneRun(
       detail[`${k}P50`] = v.p50;
       detail[`${k}P95`] = v.p95;
     }
+    const switches = (after?.switches ?? 0) - switchesBefore;
     Object.assign(detail, {
-      switches: (after?.switches ?? 0) - switchesBefore,
+      switches,
+      // No fault in this run: any switch is a false one (stale rule, scores).
+      switchesPer1000Keys: round((1000 * switches) / Math.max(1, keys), 2),
       load1m: round((load0 + load1m()) / 2),
     });
     if (rx0 && rx1) {
@@ -332,6 +358,8 @@ async function oneRun(
       if (emitted > 0)
         detail.rxJitterBufferMsPerFrame = round(((rx1.jitterBufferDelay - rx0.jitterBufferDelay) * 1000) / emitted, 2);
     }
+    const burst = await burstFps(page, keys + WARMUP_KEYS);
+    if (burst !== null) detail.fpsCeiling = burst;
     add({ name: `${name}.p50`, value: lat.p50, unit: 'ms', detail });
     add({ name: `${name}.p95`, value: lat.p95, unit: 'ms' });
     add({ name: `${name}.p99`, value: lat.p99, unit: 'ms' });

@@ -1,7 +1,8 @@
 // Runs every benchmark in sequence, prints each figure as it arrives, and
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
-// (names: pipeline, catch-up, durable-append, memory, docsize, renderer-cpu, latency, tab-memory, failover, fanout, chaos,
+// (names: pipeline, catch-up, durable-append, election, memory, docsize, renderer-cpu, standby-cpu, latency, tab-memory,
+// failover, fanout, chaos,
 // node-install)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,6 +23,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   // The writer's per-keystroke apply, render and hash against the document's size.
   { name: 'docsize', run: async () => (await import('./docsize.js')).runDocSize },
   { name: 'renderer-cpu', run: async () => (await import('./renderer-cpu.js')).runRendererCpu },
+  // The shown renderer next to its warm (and hot) standbys, with a real viewer.
+  { name: 'standby-cpu', run: async () => (await import('./standby-cpu.js')).runStandbyCpu },
   // Browser-level: real server, renderer nodes and headless Chromium.
   { name: 'latency', run: async () => (await import('./latency.js')).runLatency },
   // Reuses the latency runs' measurements when latency ran first.

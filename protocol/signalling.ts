@@ -214,6 +214,8 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       framesSent: z.number().int().min(0),
       /** The app's selection ends at `appliedSeq` (touch handles); absent or null: none. */
       selection: SelectionGeometrySchema.nullable().optional(),
+      /** No viewer watches this stream, so the replica sends no frames (a flat framesSent is not a stall). */
+      videoIdle: z.boolean().optional(),
     })
     .strict(),
   z
@@ -363,7 +365,13 @@ export type NodeNotification =
   /** Answer with `replica.copyResult` once the replica applied `atSeq`. */
   | { type: 'replica.copyRequest'; replicaId: string; requestId: string; atSeq: number }
   /** Answer with `replica.exportResult`: the document as a `format` file at exactly `atSeq`. */
-  | { type: 'replica.exportRequest'; replicaId: string; requestId: string; atSeq: number; format: string };
+  | { type: 'replica.exportRequest'; replicaId: string; requestId: string; atSeq: number; format: string }
+  /**
+   * Whether any viewer has a resumed consumer of this replica's stream. Sent on
+   * every change; a new producer starts unwatched. Unwatched, a replica keeps
+   * applying inputs but renders and encodes nothing (a warm standby).
+   */
+  | { type: 'replica.watched'; replicaId: string; watched: boolean };
 
 /** Nodes parse what the server pushes too: a node never trusts a socket either. */
 export const NodeNotificationSchema = z.discriminatedUnion('type', [
@@ -413,6 +421,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
       format: z.string().regex(/^[a-z0-9]{1,8}$/),
     })
     .strict(),
+  z.object({ type: z.literal('replica.watched'), replicaId: IdSchema, watched: z.boolean() }).strict(),
 ]);
 
 // ---------------------------------------------------------------- socket.io event maps

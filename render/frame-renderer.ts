@@ -14,6 +14,14 @@ export interface RenderedFrame {
   seq: number;
 }
 
+/** Packed RGBA pixels. */
+export interface RgbaImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: 4;
+}
+
 export interface FrameTimings {
   renderMs: number;
   readbackMs: number;
@@ -39,17 +47,24 @@ export class FrameRenderer {
     this.#i420 = new Uint8Array((w * h * 3) / 2);
   }
 
-  /** One frame: `paint` draws the app surface of size `view`, the stamp says `seq`. */
-  render(view: AppViewport, seq: number, paint: Painter): RenderedFrame {
+  /** Draws the app surface (`paint`, size `view`) and the stamp for `seq` into the canvas only: no read-back, no
+   * conversion (thumbnails of unwatched replicas). */
+  draw(view: AppViewport, seq: number, paint: Painter): void {
     this.#ensureSize(view);
     const ctx = this.#ctx;
-    const w = this.#canvas.width;
-    const h = this.#canvas.height;
-    const t0 = performance.now();
     ctx.save();
     paint(ctx);
     ctx.restore();
-    drawStamp(ctx, seq, w, view.height);
+    drawStamp(ctx, seq, this.#canvas.width, view.height);
+  }
+
+  /** One frame: `paint` draws the app surface of size `view`, the stamp says `seq`. */
+  render(view: AppViewport, seq: number, paint: Painter): RenderedFrame {
+    const t0 = performance.now();
+    this.draw(view, seq, paint);
+    const ctx = this.#ctx;
+    const w = this.#canvas.width;
+    const h = this.#canvas.height;
     const t1 = performance.now();
     const rgba = ctx.getImageData(0, 0, w, h);
     const t2 = performance.now();
@@ -60,6 +75,15 @@ export class FrameRenderer {
     const t3 = performance.now();
     this.lastTimings = { renderMs: t1 - t0, readbackMs: t2 - t1, convertMs: t3 - t2 };
     return { i420: this.#i420, width: w, height: h, seq };
+  }
+
+  /** The app area (stamp strip excluded) of the last drawn frame as RGBA, undefined before the first. */
+  appArea(): RgbaImage | undefined {
+    if (this.#view.width === 0) return undefined;
+    const width = this.#canvas.width;
+    const height = Math.max(1, this.#view.height);
+    const img = this.#ctx.getImageData(0, 0, width, height);
+    return { data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), width, height, channels: 4 };
   }
 
   /** The canvas holding the last frame (for thumbnails and reference renders). */

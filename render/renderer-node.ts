@@ -241,6 +241,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       case 'replica.exportRequest':
         this.#answerExport(msg.replicaId, msg.requestId, msg.atSeq, msg.format);
         break;
+      case 'replica.watched':
+        this.replicas.get(msg.replicaId)?.setWatched(msg.watched);
+        break;
       default: {
         const never: never = msg;
         log.warn({ msg: never }, 'unknown notification');

@@ -6,6 +6,9 @@
 // the last frame when idle. App calls may be asynchronous (a sandboxed app
 // answers from its worker): they run one at a time, in order, so every apply,
 // render, hash, snapshot and export sees the state of exactly one seq.
+// While nobody watches its stream (a warm standby: no resumed consumer at the
+// SFU) it keeps applying inputs and reporting hashes but renders and encodes
+// nothing; when a viewer resumes it, it renders the current state at once.
 import type { SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
@@ -15,12 +18,15 @@ import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { stateHashOf } from './app-hash.js';
 import { AppFailedError, SnapshotError } from './errors.js';
 import type { App, ExportedDocument } from './app-types.js';
-import { FrameRenderer, type RenderedFrame } from './frame-renderer.js';
+import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
 import { toReplicaApp, type ReplicaApp } from './replica-app.js';
 import type { ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
 
 const log = getLogger('replica');
+
+/** After a resume, the first frame is sent again this much later (see setWatched). */
+const RESUME_REPUSH_MS = 30;
 
 export interface ReplicaOptions<S> {
   assignment: ReplicaAssignment;
@@ -51,6 +57,8 @@ export interface ReplicaStatus {
   framesSent: number;
   /** Where the app's selection ends are (touch handles), null when none or the app does not say. */
   selection: SelectionGeometry | null;
+  /** No viewer watches this stream, so no frames are sent (a flat framesSent is not a stall). */
+  videoIdle: boolean;
 }
 
 export interface ReplicaEvents {
@@ -82,7 +90,15 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #frameTimer: NodeJS.Timeout | undefined;
   #keepalive: NodeJS.Timeout | undefined;
   #lastFrame: RenderedFrame | undefined;
+  /** #stateVersion of the state #lastFrame shows. */
+  #frameVersion = -1;
   #lastFrameAt = 0;
+  /**
+   * Some viewer has a resumed consumer of this stream (the server says so). A
+   * replica without video (tests, benchmarks) always renders.
+   */
+  #watched: boolean;
+  #repushTimer: NodeJS.Timeout | undefined;
   #lastPushAt = 0;
   #caughtUpReported = false;
   #appliedCount = 0;
@@ -107,6 +123,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#knownHead = opts.assignment.headSeq;
     this.#state = state;
     this.#producer = producer;
+    this.#watched = producer === undefined;
     producer?.on('failed', (err) => this.emit('failed', err));
   }
 
@@ -298,7 +315,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #start(): void {
-    this.#renderNow();
+    if (this.#watched) this.#renderNow();
     if (!this.#opts.withoutVideo) {
       this.#keepalive = setInterval(() => this.#keepaliveTick(), Math.max(20, Math.floor(this.#opts.keepaliveMs / 2)));
     }
@@ -321,6 +338,62 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   get timings() {
     return this.#renderer.lastTimings;
   }
+  /** Bumped on every state change. */
+  get stateVersion(): number {
+    return this.#stateVersion;
+  }
+  get watched(): boolean {
+    return this.#watched;
+  }
+
+  /**
+   * The server's word on whether any viewer has a resumed consumer of this
+   * stream. Unwatched: no render, read-back, conversion or encode. Watched
+   * again: the current state goes out at once (the SFU asks the encoder for a
+   * keyframe on resume), and once more shortly after in case that first frame
+   * was encoded before the keyframe request arrived (the SFU drops delta
+   * frames until a keyframe).
+   */
+  setWatched(watched: boolean): void {
+    if (this.#closed || this.#producer === undefined || watched === this.#watched) return;
+    this.#watched = watched;
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+    clearTimeout(this.#repushTimer);
+    this.#repushTimer = undefined;
+    if (!watched) return;
+    this.#renderNow();
+    this.#repushTimer = setTimeout(() => {
+      this.#repushTimer = undefined;
+      if (this.#watched && this.#lastFrame) this.#push(this.#lastFrame);
+    }, RESUME_REPUSH_MS);
+  }
+
+  /**
+   * The app area of the current picture for a thumbnail, drawn now (without
+   * read-back into video or encoding) when the replica is unwatched and its
+   * state moved since: thumbnails keep their own slow rate whether or not
+   * anyone watches the stream.
+   */
+  thumbnailImage(): Promise<{ image: RgbaImage; version: number } | undefined> {
+    return this.#serial(async () => {
+      if (this.#closed) return undefined;
+      if (!this.#watched && this.#frameVersion !== this.#stateVersion) {
+        const version = this.#stateVersion;
+        const seq = this.#applied;
+        try {
+          const paint = await this.#app.render(this.#state);
+          this.#renderer.draw(this.#app.viewport(this.#state), seq, paint);
+          this.#frameVersion = version;
+        } catch (err) {
+          this.#fail(err, 'render', seq);
+          return undefined;
+        }
+      }
+      const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea();
+      return image && { image, version: this.#frameVersion };
+    });
+  }
 
   /** Applied seq and the state hash there (taken in the serial order, so the two belong together). */
   status(): Promise<ReplicaStatus> {
@@ -340,6 +413,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         stateHash: this.#hashCache?.hash ?? '',
         framesSent: this.#producer?.framesSent ?? 0,
         selection: await this.#selection(),
+        videoIdle: !this.#watched,
       };
     });
   }
@@ -474,7 +548,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #markDirty(): void {
-    if (this.#frameTimer || this.#closed) return;
+    if (this.#frameTimer || this.#closed || !this.#watched) return;
     const minInterval = 1000 / this.#opts.maxFps;
     const delay = Math.max(0, this.#lastFrameAt + minInterval - performance.now());
     this.#frameTimer = setTimeout(() => {
@@ -490,6 +564,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       this.#renderQueued = false;
       if (this.#closed) return;
       const seq = this.#applied;
+      const version = this.#stateVersion;
       let frame: RenderedFrame;
       try {
         const paint = await this.#app.render(this.#state);
@@ -499,6 +574,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         return;
       }
       this.#lastFrame = frame;
+      this.#frameVersion = version;
       this.#lastFrameAt = performance.now();
       this.#push(frame);
       this.emit('frame', frame);
@@ -511,7 +587,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #keepaliveTick(): void {
-    if (this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs) this.#push(this.#lastFrame);
+    if (this.#watched && this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs)
+      this.#push(this.#lastFrame);
   }
 
   /** The app threw or was stopped (sandbox time or memory bound): this replica is done; the server replaces it. */
@@ -527,6 +604,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#closed = true;
     for (const w of this.#waiters.splice(0)) w.reject(new SnapshotError('replica closed', { seq: w.seq }));
     clearTimeout(this.#frameTimer);
+    clearTimeout(this.#repushTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();
     // After what is queued: a call in flight still holds the state.

@@ -268,6 +268,12 @@ class NodeConnection {
           appData: { nodeId, replicaId: msg.replicaId },
         });
         manager.attachProducer(nodeId, msg.replicaId, producer);
+        // The node renders and encodes this replica only while a viewer watches it.
+        const replicaId = msg.replicaId;
+        const unwatch = sfu.watchers.watch(producer.id, (watched) => {
+          this.#socket.emit('notify', { type: 'replica.watched', replicaId, watched });
+        });
+        producer.observer.on('close', unwatch);
         return { producerId: producer.id };
       }
       case 'replica.status': {
@@ -275,7 +281,12 @@ class NodeConnection {
         return manager.onReplicaStatus(
           nodeId,
           msg.replicaId,
-          { appliedSeq: msg.appliedSeq, stateHash: msg.stateHash, framesSent: msg.framesSent },
+          {
+            appliedSeq: msg.appliedSeq,
+            stateHash: msg.stateHash,
+            framesSent: msg.framesSent,
+            ...(msg.videoIdle !== undefined ? { videoIdle: msg.videoIdle } : {}),
+          },
           msg.selection ?? null,
         );
       }

@@ -27,6 +27,8 @@ export interface ReplicaStatusReport {
   appliedSeq: number;
   stateHash: string;
   framesSent: number;
+  /** The node sends no frames because nobody watches the stream (warm standby): not a stall. */
+  videoIdle?: boolean;
 }
 
 export type HealthReason = 'ok' | 'no-status' | 'frames-stalled' | 'lag';

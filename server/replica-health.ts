@@ -85,8 +85,9 @@ export class ReplicaHealthTracker {
     // A delayed report must not roll the view back.
     if (r.lastStatusAt !== null && now < r.lastStatusAt) return;
 
-    if (r.lastStatusAt === null || status.framesSent !== r.framesSent) {
-      // Any change counts as movement; a drop means the counter restarted.
+    if (r.lastStatusAt === null || status.framesSent !== r.framesSent || status.videoIdle === true) {
+      // Any change counts as movement; a drop means the counter restarted; an
+      // idle stream (nobody watches it) is not expected to move.
       r.framesMovedAt = now;
     }
     if (status.framesSent > 0) r.videoStarted = true;

@@ -5,6 +5,7 @@ import type { ServerConfig } from './config.js';
 import { getLogger } from '../protocol/logger.js';
 import { loadMediasoup } from './mediasoup-loader.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
+import { StreamWatchers } from './stream-watchers.js';
 
 const log = getLogger('sfu');
 
@@ -57,6 +58,8 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #transports = new Map<string, Set<types.Transport>>();
   #nextWorker = 0;
   #closed = false;
+  /** Which producers some viewer watches (has a resumed consumer of), from every router's consumers. */
+  readonly watchers = new StreamWatchers();
 
   private constructor(config: ServerConfig['mediasoup'], workers: types.Worker[]) {
     super();
@@ -117,12 +120,22 @@ export class Sfu extends TypedEmitter<SfuEvents> {
             if (!set) this.#transports.set(sessionId, (set = new Set()));
             set.add(t);
             t.observer.on('close', () => set.delete(t));
+            t.observer.on('newconsumer', (c: types.Consumer) => this.#trackConsumer(c));
           });
         },
         () => this.#routers.delete(sessionId),
       );
     }
     return router;
+  }
+
+  /** A consumer counts as watching while neither it nor its producer is paused. */
+  #trackConsumer(c: types.Consumer): void {
+    const w = this.watchers;
+    w.consumerOpened(c.id, c.producerId, !c.paused && !c.producerPaused);
+    c.observer.on('resume', () => w.consumerResumed(c.id));
+    c.observer.on('pause', () => w.consumerPaused(c.id));
+    c.observer.on('close', () => w.consumerClosed(c.id));
   }
 
   /** The open transports of a session's router (any class: anything but WebRTC here would be a bug). */

@@ -1,6 +1,7 @@
 // Scores one replica stream 0..100 from what the viewer sees (frames, stamps,
 // WebRTC stats) and what the server reports (ReplicaInfo.health). Pure: every
 // measurement and the current time are passed in, so it runs in Node tests.
+import { STALE_RESUME_GRACE_MS, STALE_STREAM_MS } from '../protocol/freshness.js';
 import type { ReplicaInfo } from '../protocol/session.js';
 
 /** Everything known about one stream at `now` (ms, any monotonic clock). */
@@ -54,10 +55,13 @@ export interface HealthThresholds {
    */
   frozenMs: number;
   /**
-   * A resumed stream that has not shown an acknowledged input for this long is
-   * a hard failure: frames still arrive, but from a starved or lagging host.
+   * A resumed stream that has not shown an acknowledged input this long after
+   * it was sent is stale: frames may still arrive (a keepalive, a picture kept
+   * up), but from a hung, partitioned, starved or lagging host. A hard
+   * failure, judged `staleResumeGraceMs` after a resume.
    */
-  hardBehindMs: number;
+  staleInputMs: number;
+  staleResumeGraceMs: number;
   /** Below this fps the stream counts as stuttering. */
   minFps: number;
   /** Node heartbeat older than this is a hard failure (the host is likely dead). */
@@ -79,7 +83,8 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = Object.freeze({
   resumeGraceMs: 2000,
   staleFrameMs: 600,
   frozenMs: 900,
-  hardBehindMs: 1500,
+  staleInputMs: STALE_STREAM_MS,
+  staleResumeGraceMs: STALE_RESUME_GRACE_MS,
   minFps: 8,
   // The server calls a replica stale after 1.5 s without a status (a hung or cut-off
   // host); health reaches the viewer every 250 ms, hence the slack.
@@ -170,6 +175,15 @@ function hardFailureReason(o: StreamObservation, t: HealthThresholds): string | 
   if (o.active && !inGrace && o.lastFrameAt !== null && o.now - o.lastFrameAt > t.frozenMs) {
     return `frozen ${Math.round(o.now - o.lastFrameAt)}ms`;
   }
-  if (o.active && !inGrace && o.behindForMs > t.hardBehindMs) return `behind ${Math.round(o.behindForMs)}ms`;
+  if (isStale(o, t)) return `stale: input not shown in ${Math.round(o.behindForMs)}ms`;
   return null;
+}
+
+/** The stale-stream rule (see HealthThresholds.staleInputMs); the viewer also checks it between score ticks. */
+export function isStale(
+  o: Pick<StreamObservation, 'now' | 'active' | 'activeSince' | 'behindForMs'>,
+  t: Pick<HealthThresholds, 'staleInputMs' | 'staleResumeGraceMs'> = DEFAULT_HEALTH_THRESHOLDS,
+): boolean {
+  if (!o.active || o.behindForMs <= t.staleInputMs) return false;
+  return o.activeSince === null || o.now - o.activeSince >= t.staleResumeGraceMs;
 }

@@ -9,6 +9,8 @@ export interface SwitchEntry {
   from: string | null;
   to: string;
   reason: string;
+  /** What failed on the stream left (hard-failure switches), else null. */
+  cause: string | null;
 }
 
 /** One input-to-photon measurement (performance.now() times in the page). */

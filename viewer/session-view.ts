@@ -201,7 +201,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   });
   client.on('notify', (n) => onNotify(n));
   manager.on('switched', (rec) => {
-    switches.push({ at: rec.at, from: rec.from, to: rec.to, reason: rec.reason });
+    switches.push({ at: rec.at, from: rec.from, to: rec.to, reason: rec.reason, cause: rec.cause });
     if (switches.length > MAX_SWITCH_LOG) switches.splice(0, switches.length - MAX_SWITCH_LOG);
     if (rec.from !== null) {
       // Keys held during a switch must not stay down on any replica.

@@ -10,7 +10,9 @@ import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import type { SessionClient } from './session-client.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
-import { scoreStream, type HealthScore } from './health-score.js';
+import { STALE_RESUME_GRACE_MS } from '../protocol/freshness.js';
+import { DEFAULT_HEALTH_THRESHOLDS, isStale, scoreStream, type HealthScore } from './health-score.js';
+import { StaleBound } from './stale-bound.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
 import type { HeadTracker } from './head-tracker.js';
 import { bitrateKbps, rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
@@ -22,6 +24,11 @@ const log = debugLog('streams');
 export type StreamMode = 'warm' | 'hot';
 
 const TICK_MS = 250;
+/**
+ * Between score ticks the shown stream is checked for staleness this often (a
+ * few comparisons), so a hung host is left within the stale bound, not a tick later.
+ */
+const STALE_CHECK_MS = 40;
 const STATS_MS = 1000;
 /** Standbys in hot mode decode every frame but need their stamp read less often. */
 const STANDBY_SAMPLE_MS = 200;
@@ -58,6 +65,8 @@ export interface SwitchRecord {
   toHost: string;
   reason: SwitchReason;
   detail: string;
+  /** What failed on the stream left, for a hard-failure switch (its health's first reason, e.g. `stale: …`). */
+  cause: string | null;
 }
 
 export interface StreamManagerEvents {
@@ -106,6 +115,11 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private device: Device | null = null;
   private transport: ms.Transport | null = null;
   private tickTimer: ReturnType<typeof setInterval> | null = null;
+  private staleTimer: ReturnType<typeof setInterval> | null = null;
+  /** The stale-stream bound, widened by the delays seen on the shown stream. */
+  private readonly staleBound = new StaleBound();
+  /** Highest seq whose input-to-shown delay was sampled. */
+  private sampledSeq = 0;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private pendingPause: { replicaId: string; newId: string; since: number } | null = null;
   private readyValue = false;
@@ -392,13 +406,37 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private startTimers(): void {
     this.stopTimers();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
+    this.staleTimer = setInterval(() => this.checkStale(), STALE_CHECK_MS);
     this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
+  }
+
+  /** Scores and switches now when the shown stream went stale since the last tick. */
+  private checkStale(): void {
+    const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
+    if (!live || live.health.hardFailure) return;
+    const now = performance.now();
+    this.sampleDelay(live, now);
+    const behindForMs = this.opts.heads.behindForMs(live.reader.timeline.lastSeq, now);
+    const o = { now, active: live.resumed, activeSince: live.activeSince, behindForMs };
+    if (isStale(o, { ...DEFAULT_HEALTH_THRESHOLDS, staleInputMs: this.staleBound.ms })) this.tick();
+  }
+
+  /** The delay of the oldest input the shown stream newly shows (not while it catches up after a resume). */
+  private sampleDelay(live: Entry, now: number): void {
+    const t = live.reader.timeline;
+    const seq = t.lastSeq;
+    if (seq === null || seq <= this.sampledSeq) return;
+    const since = this.opts.heads.knownSince(this.sampledSeq + 1);
+    this.sampledSeq = seq;
+    const settled = live.resumed && live.activeSince !== null && now - live.activeSince >= STALE_RESUME_GRACE_MS;
+    if (settled && since !== null) this.staleBound.note((t.lastFrameAt ?? now) - since);
   }
 
   private stopTimers(): void {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
+    if (this.staleTimer !== null) clearInterval(this.staleTimer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
-    this.tickTimer = this.statsTimer = null;
+    this.tickTimer = this.staleTimer = this.statsTimer = null;
   }
 
   private tick(): void {
@@ -406,25 +444,31 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (!session) return;
     const now = performance.now();
     const byId = new Map(session.replicas.map((r) => [r.replicaId, r]));
+    const shown = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
+    if (shown) this.sampleDelay(shown, now);
+    const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, staleInputMs: this.staleBound.ms };
     for (const e of this.entries.values()) {
       const t = e.reader.timeline;
-      e.health = scoreStream({
-        now,
-        replica: byId.get(e.replicaId),
-        consumedProducerId: e.producerId,
-        consumerClosed: e.closed || e.consumer.closed,
-        active: e.resumed,
-        activeSince: e.activeSince,
-        fps: t.fps(now),
-        lastFrameAt: t.lastFrameAt,
-        recentFreezes: t.recentFreezes(now),
-        displayedSeq: t.lastSeq,
-        knownHeadSeq: this.opts.heads.head,
-        behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
-        packetLoss: e.packetLoss,
-        rttMs: e.rttMs,
-        consumerScore: e.consumerScore,
-      });
+      e.health = scoreStream(
+        {
+          now,
+          replica: byId.get(e.replicaId),
+          consumedProducerId: e.producerId,
+          consumerClosed: e.closed || e.consumer.closed,
+          active: e.resumed,
+          activeSince: e.activeSince,
+          fps: t.fps(now),
+          lastFrameAt: t.lastFrameAt,
+          recentFreezes: t.recentFreezes(now),
+          displayedSeq: t.lastSeq,
+          knownHeadSeq: this.opts.heads.head,
+          behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
+          packetLoss: e.packetLoss,
+          rttMs: e.rttMs,
+          consumerScore: e.consumerScore,
+        },
+        thresholds,
+      );
     }
     // Offline, every stream looks dead at once: hold the current choice.
     if (this.online && !this.attaching) {
@@ -470,6 +514,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       toHost: byId.get(to)?.hostId ?? '?',
       reason,
       detail,
+      cause: reason === 'hard-failure' ? (prev?.health.reasons[0] ?? null) : null,
     });
   }
 

@@ -11,10 +11,13 @@ import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc 
 import { fetchLog, referenceRender } from '../helpers/reference-render.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 import { observeFailover, openViewer, viewerPageState } from '../helpers/viewer-page.js';
+import { hang } from '../../scripts/lib/faults.js';
 
 const W = 640;
 const H = 360;
 const GAP_BOUND_MS = 2000;
+/** Loose (the stale bound widens on a loaded box); which rule switched is asserted too. */
+const STALE_SWITCH_BOUND_MS = 2000;
 
 async function grab(page: Page): Promise<Uint8Array> {
   const frame = await page.evaluate(() =>
@@ -120,6 +123,58 @@ for (const mode of ['warm', 'hot'] as const) {
       );
       assert.equal(new Set(s.replicas.map((r) => r.hostId)).size, 3);
       await page.close();
+    });
+
+    it('SIGSTOP of the shown renderer while typing: its stale stream is replaced fast, nothing typed is lost', async (t) => {
+      const page = await browser.context.newPage();
+      await openViewer(page, server.url, sessionId, mode);
+      const settled = () =>
+        waitFor('typed text shown', async () => {
+          const st = await viewerPageState(page);
+          return st && st.pendingInputs === 0 && st.displayedSeq >= st.ackedSeq && st.ackedSeq > 0 ? st : undefined;
+        });
+      await page.keyboard.type('Typing on. ', { delay: 20 });
+      const before = await settled();
+      assert.ok(before.liveReplicaId && before.liveHostId);
+      const proc = nodes.get(before.liveHostId);
+      assert.ok(proc);
+      // The host hangs mid-typing: its sockets stay open, its picture stays up, it just stops following the log.
+      const typing = page.keyboard.type('While it hangs, the text goes on.', { delay: 50 });
+      await new Promise((r) => setTimeout(r, 300));
+      const fault = hang(proc, before.liveHostId);
+      const stoppedAt = Date.now();
+      const seqAtStop = (await viewerPageState(page))?.displayedSeq ?? before.displayedSeq;
+      try {
+        const obs = await observeFailover(page, before.liveReplicaId, seqAtStop, stoppedAt);
+        t.diagnostic(`${mode}: hang of ${before.liveHostId} → ${obs.toHost} in ${obs.gapMs} ms`);
+        assert.notEqual(obs.toHost, before.liveHostId);
+        // Left by the stale rule (an acknowledged input not shown), not by the later frozen-stream or heartbeat rules.
+        const causes = await page.evaluate(
+          (from) =>
+            (
+              window as unknown as { __lockstep: { switches: Array<{ from: string | null; cause: string | null }> } }
+            ).__lockstep.switches
+              .filter((s) => s.from === from)
+              .map((s) => s.cause),
+          before.liveReplicaId,
+        );
+        t.diagnostic(`causes: ${causes.join(', ')}`);
+        assert.match(causes[causes.length - 1] ?? '', /^stale: input not shown/);
+        assert.ok(obs.gapMs < STALE_SWITCH_BOUND_MS, `stale stream shown for ${obs.gapMs} ms`);
+        await typing;
+        const done = await settled();
+        assert.notEqual(done.liveHostId, before.liveHostId);
+        const log = await fetchLog(server.url, sessionId);
+        const typed = log
+          .filter((i) => i.event.type === 'key' && i.event.action === 'down' && i.event.text)
+          .map((i) => (i.event.type === 'key' ? i.event.text : ''))
+          .join('');
+        assert.ok(typed.endsWith('Typing on. While it hangs, the text goes on.'), `typed: ${typed}`);
+      } finally {
+        fault.undo();
+        await typing.catch(() => undefined);
+        await page.close();
+      }
     });
   });
 }

@@ -58,6 +58,19 @@ describe('pipeline: server + renderer on loopback', () => {
   });
 
   it('RTP arrives at the producer and keeps arriving', async () => {
+    // Renderers stream only what some viewer watches: a resumed consumer (its transport need not connect).
+    const info = await getSession(server.url, sessionId);
+    const producerId = info.replicas[0]?.producerId;
+    assert.ok(producerId);
+    const join = await viewer.request({ type: 'session.join', sessionId, clientId: 'itest-client' });
+    const t = await viewer.request({ type: 'transport.create', sessionId });
+    await viewer.request({
+      type: 'consume',
+      transportId: t.id,
+      producerId,
+      rtpCapabilities: join.routerRtpCapabilities as never,
+      paused: false,
+    });
     const first = await waitFor('rtp bytes', async () => {
       const stats = await producerStats(server.url, sessionId);
       const rtp = stats.find((s) => s.type === 'inbound-rtp');

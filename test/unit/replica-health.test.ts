@@ -243,3 +243,14 @@ test('vote: one replica reporting twice at a seq counts once (latest wins)', () 
   ]);
   assert.deepEqual(v, { seq: 5, majorityHash: H1, minority: [], voters: ['a', 'b'] });
 });
+
+test('a flat frame counter of a stream nobody watches (videoIdle) is not a stall; once watched it is judged again', () => {
+  const t = new ReplicaHealthTracker();
+  t.onStatus('r1', status(1, 120), 0);
+  for (const at of [500, 1000, 1500, 2000, 2500]) t.onStatus('r1', { ...status(2, 120), videoIdle: true }, at);
+  assert.equal(t.assess('r1', 2500)?.verdict, 'healthy');
+  // Watched again but frames do not move: a stall after the threshold.
+  t.onStatus('r1', status(2, 120), 3000);
+  t.onStatus('r1', status(2, 120), 4600);
+  assert.equal(t.assess('r1', 4600)?.reason, 'frames-stalled');
+});

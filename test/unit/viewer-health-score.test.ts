@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { scoreStream, type StreamObservation } from '../../viewer/health-score.js';
+import { STALE_RESUME_GRACE_MS, STALE_STREAM_MS } from '../../protocol/freshness.js';
+import { HeadTracker } from '../../viewer/head-tracker.js';
+import { isStale, scoreStream, type StreamObservation } from '../../viewer/health-score.js';
 import type { ReplicaInfo } from '../../protocol/session.js';
 
 function replica(over: Partial<ReplicaInfo> = {}, health: Partial<ReplicaInfo['health']> = {}): ReplicaInfo {
@@ -61,13 +63,38 @@ test('stale frames drop the score sharply; a frozen stream is a hard failure', (
   assert.equal(scoreStream(obs({ active: false, lastFrameAt: NOW - 5000, fps: 0 })).hardFailure, false);
 });
 
-test('a stream far behind the acknowledged inputs is a hard failure, but not during its resume grace', () => {
-  const lagging = scoreStream(obs({ behindForMs: 1800 }));
+test('a shown stream that has not reflected an acknowledged input within the shared bound is stale: a hard failure', () => {
+  const lagging = scoreStream(obs({ displayedSeq: 9, knownHeadSeq: 10, behindForMs: STALE_STREAM_MS + 1 }));
   assert.equal(lagging.hardFailure, true);
-  assert.match(lagging.reasons[0] ?? '', /^behind/);
-  assert.equal(scoreStream(obs({ behindForMs: 800 })).hardFailure, false);
-  // Just resumed after a failover: it is catching up to a head the viewer knew for a while.
-  assert.equal(scoreStream(obs({ behindForMs: 5000, activeSince: NOW - 500 })).hardFailure, false);
+  assert.match(lagging.reasons[0] ?? '', /^stale: input not shown/);
+  // Ordinary input-to-photon delay is not stale.
+  assert.equal(scoreStream(obs({ behindForMs: STALE_STREAM_MS })).hardFailure, false);
+  assert.equal(scoreStream(obs({ behindForMs: 120 })).hardFailure, false);
+  // A paused standby shows nothing by design.
+  assert.equal(scoreStream(obs({ active: false, behindForMs: 5000 })).hardFailure, false);
+});
+
+test('a just-resumed stream gets a short grace to catch up, then the same rule applies', () => {
+  const at = (sinceResume: number) =>
+    scoreStream(obs({ behindForMs: 5000, activeSince: NOW - sinceResume, lastFrameAt: NOW - 10 })).hardFailure;
+  assert.equal(at(STALE_RESUME_GRACE_MS - 1), false);
+  assert.equal(at(STALE_RESUME_GRACE_MS), true);
+});
+
+test('the stale rule over a fake clock: a hung host while typing is caught within the bound of the unshown input', () => {
+  // Inputs acked every 50 ms (sent at t); the shown stream stops reflecting them after seq 10 at t = 500.
+  const heads = new HeadTracker();
+  let displayed = 0;
+  let caughtAt: number | null = null;
+  for (let t = 0; t <= 2000; t += 10) {
+    if (t % 50 === 0) heads.note(t / 50, t);
+    if (t <= 500) displayed = Math.max(0, Math.floor((t - 40) / 50)); // 40 ms input-to-photon
+    const o = { now: t, active: true, activeSince: -10_000, behindForMs: heads.behindForMs(displayed, t) };
+    if (caughtAt === null && isStale(o)) caughtAt = t;
+    if (t < 500) assert.equal(isStale(o), false, `fault-free typing is never stale (t=${t})`);
+  }
+  // Seq 10, sent at 500, is the first never shown: stale once it is older than the bound.
+  assert.ok(caughtAt !== null && caughtAt > 500 && caughtAt <= 500 + STALE_STREAM_MS + 10, `caught at ${caughtAt}`);
 });
 
 test('no frames after the resume grace period scores low; within it there is no penalty', () => {

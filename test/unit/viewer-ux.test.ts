@@ -7,7 +7,9 @@ import { LIMITS } from '../../protocol/limits.js';
 import { STAMP_HEIGHT } from '../../protocol/frame-stamp.js';
 import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace } from '../../viewer/fit-size.js';
 import { bitrateKbps, sampleRtcStats } from '../../viewer/rtc-stats.js';
-import { appAreaRgb, encodeThumbnail } from '../../render/thumbnailer.js';
+import { encodeThumbnail } from '../../render/thumbnailer.js';
+import { FrameRenderer } from '../../render/frame-renderer.js';
+import type { App } from '../../render/app-types.js';
 import { boundText } from '../../render/copy-text.js';
 import { isJpeg, ThumbnailStore } from '../../server/thumbnails.js';
 
@@ -60,18 +62,30 @@ test('bitrate from two inbound-rtp samples', () => {
   assert.equal(bitrateKbps(b, a), null, 'time going backwards gives nothing');
 });
 
-test('thumbnails: I420 app area back to RGB, then a small real JPEG', async () => {
-  // A 64x(48+16) I420 frame: mid-grey app area (Y=126 → ~128 RGB), black stamp strip.
-  const width = 64;
-  const height = 48 + STAMP_HEIGHT;
-  const i420 = new Uint8Array((width * height * 3) / 2);
-  i420.fill(126, 0, width * 48);
-  i420.fill(16, width * 48, width * height);
-  i420.fill(128, width * height);
-  const rgb = appAreaRgb({ i420, width, height, seq: 1 });
+test('thumbnails: the app area of a drawn frame (stamp strip excluded), then a small real JPEG', async () => {
+  // A 64x48 mid-grey app drawn by the frame renderer: the RGBA app area, without the stamp strip below it.
+  const grey: App<null> = {
+    name: 'grey',
+    title: 'Grey',
+    init: () => null,
+    apply: (s) => s,
+    viewport: () => ({ width: 64, height: 48 }),
+    render: (_s, ctx) => {
+      ctx.fillStyle = 'rgb(128,128,128)';
+      ctx.fillRect(0, 0, 64, 48);
+    },
+    snapshot: () => Buffer.alloc(0),
+    restore: () => null,
+  };
+  const renderer = new FrameRenderer();
+  assert.equal(renderer.appArea(), undefined, 'nothing drawn yet');
+  renderer.draw(grey.viewport(null), 1, (ctx) => grey.render(null, ctx));
+  const rgb = renderer.appArea();
+  assert.ok(rgb);
   assert.equal(rgb.width, 64);
   assert.equal(rgb.height, 48);
-  assert.ok(Math.abs((rgb.data[0] ?? 0) - 128) <= 2, `grey ${rgb.data[0]}`);
+  assert.equal(renderer.canvas.height, 48 + STAMP_HEIGHT);
+  assert.equal(rgb.data[0], 128, `grey ${rgb.data[0]}`);
   const jpeg = await encodeThumbnail(rgb, 32, 70);
   assert.ok(isJpeg(jpeg));
   const meta = await sharp(jpeg).metadata();

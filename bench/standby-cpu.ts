@@ -1,0 +1,88 @@
+// CPU of each renderer node process while a real viewer (headless Chromium,
+// warm or hot standbys) types ~9 keys/s into a 1280×720 writer session of 3
+// replicas on 3 nodes: the node whose stream is shown next to the standbys.
+// Warm standbys have no resumed consumer, so they should cost almost nothing.
+// Usage: tsx bench/standby-cpu.ts [--mode warm|hot]
+import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
+import { removeDir, stopAll } from '../scripts/lib/launcher.js';
+import { viewerPageState } from '../scripts/lib/viewer-page.js';
+import {
+  connectViewer,
+  cpuSeconds,
+  createSession,
+  openBenchViewer,
+  pidOf,
+  sleep,
+  startCluster,
+  waitForStreams,
+} from './lib/cluster.js';
+import { collector, formatResult, isMain, load1m, round, type BenchResult } from './lib/report.js';
+
+const HOSTS = ['cpu-host-1', 'cpu-host-2', 'cpu-host-3'];
+const WINDOW_MS = 10_000;
+const KEY_INTERVAL_MS = 110;
+const TYPED = 'the quick brown fox jumps over the lazy dog ';
+
+export async function runStandbyCpu(
+  onResult: (r: BenchResult) => void = () => undefined,
+  modes: ReadonlyArray<'warm' | 'hot'> = ['warm', 'hot'],
+): Promise<BenchResult[]> {
+  const { add, results } = collector(onResult);
+  const c = await startCluster(HOSTS);
+  let browser: TestBrowser | undefined;
+  try {
+    const viewer = await connectViewer(c);
+    browser = await launchChromium();
+    for (const mode of modes) {
+      const sessionId = await createSession(c, viewer, { width: 1280, height: 720, replicationFactor: 3 });
+      const page = await browser.context.newPage();
+      await openBenchViewer(page, c, sessionId, mode);
+      await waitForStreams(page, 3, mode);
+      await sleep(2000);
+      const shownHost = (await viewerPageState(page))?.liveHostId ?? null;
+      const pids = new Map([...c.nodes].map(([host, proc]) => [host, pidOf(proc)]));
+      const c0 = new Map([...pids].map(([h, pid]) => [h, cpuSeconds(pid)]));
+      const load0 = load1m();
+      const t0 = performance.now();
+      let keys = 0;
+      while (performance.now() - t0 < WINDOW_MS) {
+        const wait = t0 + keys * KEY_INTERVAL_MS - performance.now();
+        if (wait > 0) await sleep(wait);
+        await page.keyboard.press(TYPED[keys % TYPED.length] ?? 'x');
+        keys++;
+      }
+      const seconds = (performance.now() - t0) / 1000;
+      const pct = new Map([...pids].map(([h, pid]) => [h, (100 * (cpuSeconds(pid) - (c0.get(h) ?? 0))) / seconds]));
+      const shown = shownHost === null ? Number.NaN : (pct.get(shownHost) ?? Number.NaN);
+      const standbys = [...pct].filter(([h]) => h !== shownHost).map(([, v]) => v);
+      const standby = standbys.reduce((a, b) => a + b, 0) / Math.max(1, standbys.length);
+      const detail = {
+        shownPercent: round(shown, 1),
+        standbyPercents: standbys.map((v) => round(v, 1)).join(' / '),
+        standbyToShown: round(standby / shown, 3),
+        keysPerSecond: round(keys / seconds, 1),
+        load1m: round((load0 + load1m()) / 2),
+      };
+      add({ name: `standby-cpu.1280x720.${mode}.standby`, value: round(standby, 1), unit: '% of one core', detail });
+      add({ name: `standby-cpu.1280x720.${mode}.shown`, value: round(shown, 1), unit: '% of one core' });
+      await page.close();
+      await viewer.request({ type: 'sessions.close', sessionId });
+    }
+    viewer.close();
+  } finally {
+    await browser?.close();
+    await stopAll();
+    removeDir(c.server.dataDir);
+  }
+  return results;
+}
+
+if (isMain(import.meta.url)) {
+  const i = process.argv.indexOf('--mode');
+  const mode = process.argv[i + 1];
+  const modes: Array<'warm' | 'hot'> = mode === 'warm' || mode === 'hot' ? [mode] : ['warm', 'hot'];
+  runStandbyCpu((r) => console.log(formatResult(r)), modes).catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
