@@ -15,6 +15,19 @@ export const ERROR_CODES = [
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
+/** The HTTP status each code answers with on REST routes. */
+export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  'bad-request': 400,
+  unauthorized: 401,
+  forbidden: 403,
+  'not-found': 404,
+  conflict: 409,
+  'rate-limited': 429,
+  'too-large': 413,
+  unavailable: 503,
+  internal: 500,
+};
+
 export const WireErrorSchema = z
   .object({ code: z.enum(ERROR_CODES), message: z.string().max(2000), details: z.unknown().optional() })
   .strict();

@@ -4,7 +4,7 @@
 // (the operator's or another owner's); share links cannot publish or list.
 import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { BUNDLE_HASH_HEADER, PublishHeadersSchema, type PublishedAppInfo } from '../protocol/bundle.js';
-import type { ErrorCode } from '../protocol/errors.js';
+import { HTTP_STATUS } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { Access, ViewerIdentity } from './access.js';
@@ -16,15 +16,6 @@ import { TokenBucket } from './rate-limit.js';
 
 const log = getLogger('app-routes');
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'rate-limited': 429,
-  'too-large': 413,
-};
 /** Uploads are rare and up to 8 MiB each: a bound per server, not per token (each buffers up to 8 MiB). */
 const PUBLISHES_PER_SECOND = 20;
 
@@ -106,7 +97,7 @@ export function appRoutes(deps: AppRoutesDeps): Router {
       log.warn({ err: e.message, ...e.context }, 'bundle refused');
     }
     if (e.code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer realm="lockstep"');
-    res.status(STATUS[e.code] ?? 500).json({ error: { code: e.code, message: e.message } });
+    res.status(HTTP_STATUS[e.code]).json({ error: { code: e.code, message: e.message } });
   });
   return router;
 }

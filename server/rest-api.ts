@@ -4,7 +4,7 @@
 // in protocol/rest.ts; every failure is a typed JSON error.
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
-import type { ErrorCode } from '../protocol/errors.js';
+import { HTTP_STATUS, type ErrorCode } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
@@ -41,17 +41,6 @@ import type { ViewerGateway } from './viewer-gateway.js';
 
 const log = getLogger('rest');
 
-const STATUS: Record<ErrorCode, number> = {
-  'bad-request': 400,
-  unauthorized: 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'rate-limited': 429,
-  'too-large': 413,
-  unavailable: 503,
-  internal: 500,
-};
 const REST_REQUESTS_PER_SECOND = 50;
 const MAX_TRACKED_BUCKETS = 10_000;
 
@@ -67,7 +56,7 @@ export interface RestDeps {
 
 function sendError(res: Response, code: ErrorCode, message: string): void {
   if (code === 'unauthorized') res.setHeader('WWW-Authenticate', 'Bearer realm="lockstep"');
-  res.status(STATUS[code]).json({ error: { code, message } });
+  res.status(HTTP_STATUS[code]).json({ error: { code, message } });
 }
 
 function parse<T>(schema: z.ZodType<T, z.ZodTypeDef, unknown>, value: unknown, what: string): T {
