@@ -60,7 +60,7 @@ const selectedRun = (label: string) => ONLY_RUNS.length === 0 || ONLY_RUNS.inclu
 type SampleTime = Exclude<keyof LatencySample, 'seq' | 'replicaId'>;
 
 /** p50/p95 of `to − from` over the samples that have both (rVFC metadata can be missing). */
-function stage(samples: LatencySample[], from: SampleTime, to: SampleTime) {
+export function stage(samples: LatencySample[], from: SampleTime, to: SampleTime) {
   const d: number[] = [];
   for (const s of samples) {
     const a = s[from];
@@ -179,7 +179,7 @@ async function settled(page: Page): Promise<void> {
 }
 
 /** One sample per keystroke: the input the viewer sent in the same task as a keydown (not its keyup). */
-function keystrokes(samples: LatencySample[], keydowns: number[]): LatencySample[] {
+export function keystrokes(samples: LatencySample[], keydowns: number[]): LatencySample[] {
   const out: LatencySample[] = [];
   for (const k of keydowns) {
     let s: LatencySample | undefined;
@@ -233,7 +233,7 @@ async function tabMemory(page: Page): Promise<TabMemory> {
   }
 }
 
-async function preload(viewer: ViewerClient, sessionId: string): Promise<void> {
+export async function preload(viewer: ViewerClient, sessionId: string): Promise<void> {
   await viewer.request({ type: 'session.join', sessionId, clientId: 'bench-preload' });
   await viewer.request({
     type: 'input',

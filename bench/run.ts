@@ -2,7 +2,7 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, memory, renderer-cpu, latency, tab-memory, failover, fanout, chaos,
-// node-install)
+// node-install, peer)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatResult, RESULTS_DIR, writeResults, type BenchResult } from './lib/report.js';
@@ -29,6 +29,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
   // A spare PC from `git clone` to hosting a replica (registry downloads, canvas compile).
   { name: 'node-install', run: async () => (await import('./node-install.js')).runNodeInstall },
+  // Lockstep beside a VNC peer (installs TigerVNC, noVNC, websockify, xterm from Debian first).
+  { name: 'peer', run: async () => (await import('./peer.js')).runPeer },
 ];
 
 function previousResults(): BenchResult[] {
