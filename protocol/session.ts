@@ -33,6 +33,9 @@ export interface ReplicaHealth {
   producerScore: number | null;
 }
 
+/** The server's judgement of a replica (server/replica-health.ts): stale = viewers move off it, dead = replaced. */
+export type ReplicaVerdict = 'healthy' | 'lagging' | 'stale' | 'dead';
+
 export interface ReplicaInfo {
   replicaId: string;
   sessionId: string;
@@ -43,6 +46,8 @@ export interface ReplicaInfo {
   appliedSeq: number;
   stateHash: string | null;
   health: ReplicaHealth;
+  /** The server's verdict when it sent this (absent for a replica it does not track yet). */
+  verdict?: ReplicaVerdict;
 }
 
 export interface SessionInfo {

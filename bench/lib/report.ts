@@ -64,6 +64,20 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
+export interface TimedSummary extends Summary {
+  /** Observations that timed out: they enter the percentiles at the timeout value. */
+  timeouts: number;
+}
+
+/**
+ * Summary of observations where null means "timed out": a timeout is not
+ * dropped (that would flatter the tail) but counted at `timeoutMs`.
+ */
+export function summarizeWithTimeouts(values: ReadonlyArray<number | null>, timeoutMs: number): TimedSummary {
+  const timeouts = values.filter((v) => v === null).length;
+  return { ...summarize(values.map((v) => v ?? timeoutMs)), timeouts };
+}
+
 export function machine(): MachineInfo {
   const cpu = cpus();
   return {
