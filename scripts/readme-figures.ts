@@ -29,7 +29,7 @@ export class ReadmeBlockMissingError extends Error {
 interface Row {
   what: string;
   names: string[];
-  show: (v: (name: string) => string) => string;
+  show: (v: (name: string) => string, spread: (name: string) => string) => string;
 }
 
 const ms = (n: string) => `${n} ms`;
@@ -42,8 +42,8 @@ const ROWS: Row[] = [
       'latency.1280x720.hot.p50',
       'latency.1280x720.hot.p95',
     ],
-    show: (v) =>
-      `${ms(v('latency.1280x720.warm.p50'))} / ${ms(v('latency.1280x720.warm.p95'))} (hot: ${v('latency.1280x720.hot.p50')} / ${ms(v('latency.1280x720.hot.p95'))})`,
+    show: (v, spread) =>
+      `${ms(v('latency.1280x720.warm.p50'))}${spread('latency.1280x720.warm.p50')} / ${ms(v('latency.1280x720.warm.p95'))}${spread('latency.1280x720.warm.p95')} (hot: ${v('latency.1280x720.hot.p50')} / ${ms(v('latency.1280x720.hot.p95'))})`,
   },
   {
     what: 'input-to-photon latency (stamp), 640×480, p50 / p95, warm (hot)',
@@ -53,8 +53,8 @@ const ROWS: Row[] = [
       'latency.640x480.hot.p50',
       'latency.640x480.hot.p95',
     ],
-    show: (v) =>
-      `${ms(v('latency.640x480.warm.p50'))} / ${ms(v('latency.640x480.warm.p95'))} (hot: ${v('latency.640x480.hot.p50')} / ${ms(v('latency.640x480.hot.p95'))})`,
+    show: (v, spread) =>
+      `${ms(v('latency.640x480.warm.p50'))}${spread('latency.640x480.warm.p50')} / ${ms(v('latency.640x480.warm.p95'))}${spread('latency.640x480.warm.p95')} (hot: ${v('latency.640x480.hot.p50')} / ${ms(v('latency.640x480.hot.p95'))})`,
   },
   {
     what: 'keydown → changed pixels on screen, p50 / p95: Lockstep (3 replicas, warm, 720p) vs noVNC + TigerVNC + xterm, same run',
@@ -149,6 +149,11 @@ export function figuresBlock(latest: Latest): string {
     const r = byName.get(name);
     return r === undefined || !Number.isFinite(r.value) ? '–' : String(r.value);
   };
+  // The median of several runs is quoted with the range of the runs.
+  const spread = (name: string) => {
+    const s = byName.get(name)?.detail?.spread;
+    return typeof s === 'string' && s !== 'n/a' ? ` (runs ${s})` : '';
+  };
   const lines = [BEGIN, '| what | figure | measured (UTC, load 1 min) |', '|---|---|---|'];
   for (const row of ROWS) {
     const first = row.names.map((n) => byName.get(n)).find((r) => r !== undefined);
@@ -160,7 +165,9 @@ export function figuresBlock(latest: Latest): string {
       date: latest.machine.date,
       loadAverage1m: latest.machine.loadAverage1m,
     };
-    lines.push(`| ${row.what} | ${row.show(v)} | ${m.date.slice(0, 16).replace('T', ' ')}, ${m.loadAverage1m} |`);
+    lines.push(
+      `| ${row.what} | ${row.show(v, spread)} | ${m.date.slice(0, 16).replace('T', ' ')}, ${m.loadAverage1m} |`,
+    );
   }
   lines.push(
     '',
