@@ -156,7 +156,8 @@ function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<strin
 /** Both measurements on an open, focused page: pixel latency, then the viewer's cost. */
 async function measure(page: Page, watch: PixelWatchOptions, system: System): Promise<Measured> {
   await typeSteadily(page, WARMUP_KEYS, 0, KEY_INTERVAL_MS);
-  await sleep(1000);
+  // Let the warm-up's last frames land first: under load they would count as noise.
+  await sleep(2500);
   // How often the picture changes with nobody typing (would fake an early change).
   await page.evaluate(
     (o) => (window as unknown as { __pixelWatch: { start(o: unknown): void } }).__pixelWatch.start(o),

@@ -9,8 +9,10 @@
 
 /** A pixel counts as changed when a channel moves by more than this (compression noise stays below). */
 export const CHANGE_THRESHOLD = 48;
-/** A frame counts as changed when at least this many pixels did (a glyph or a cursor move is far more). */
-export const MIN_CHANGED_PIXELS = 8;
+/** A frame counts as changed when at least this many (downscaled) pixels did (a glyph or a cursor move is far more). */
+export const MIN_CHANGED_PIXELS = 4;
+/** Frames are read downscaled by this factor in each direction. */
+export const READ_SCALE = 2;
 
 export interface PixelWatchOptions {
   /** CSS selector of the shown element, looked up again on every frame (a failover swaps it). */
@@ -21,7 +23,7 @@ export interface PixelWatchOptions {
 }
 
 export interface PixelWatchState {
-  /** ms from each keydown to the callback time of the first frame whose pixels changed. */
+  /** ms from each keydown to performance.now() in the callback of the first frame whose pixels changed. */
   samples: number[];
   /** performance.now() of every keydown seen while running. */
   keydownAt: number[];
@@ -38,6 +40,7 @@ export const PIXEL_WATCH_SCRIPT = `(() => {
   if (window.__pixelWatch) return;
   const TH = ${CHANGE_THRESHOLD};
   const MIN = ${MIN_CHANGED_PIXELS};
+  const SCALE = ${READ_SCALE};
   const st = { samples: [], keydownAt: [], frames: 0, readMs: 0, noiseFrames: 0, noiseChanged: 0 };
   let opts = null;
   let running = false;
@@ -52,14 +55,18 @@ export const PIXEL_WATCH_SCRIPT = `(() => {
     const w = opts.kind === 'video' ? e.videoWidth : e.width;
     const h = (opts.kind === 'video' ? e.videoHeight : e.height) - opts.cropBottom;
     if (!(w > 0 && h > 0)) return null;
-    if (canvas.width !== w || canvas.height !== h || !ctx) {
-      canvas.width = w;
-      canvas.height = h;
+    // Read at half size: a quarter of the work on the page's main thread (a full-size read per frame
+    // slowed the noVNC page itself under load); a glyph or a cursor move still changes many pixels.
+    const cw = Math.max(1, Math.round(w / SCALE));
+    const ch = Math.max(1, Math.round(h / SCALE));
+    if (canvas.width !== cw || canvas.height !== ch || !ctx) {
+      canvas.width = cw;
+      canvas.height = ch;
       ctx = canvas.getContext('2d', { willReadFrequently: true });
     }
     const t0 = performance.now();
-    ctx.drawImage(e, 0, 0, w, h, 0, 0, w, h);
-    const px = ctx.getImageData(0, 0, w, h).data;
+    ctx.drawImage(e, 0, 0, w, h, 0, 0, cw, ch);
+    const px = ctx.getImageData(0, 0, cw, ch).data;
     st.readMs += performance.now() - t0;
     return px;
   };
@@ -73,8 +80,11 @@ export const PIXEL_WATCH_SCRIPT = `(() => {
     }
     return false;
   };
-  const onFrame = (now) => {
+  // The time is read in the callback itself: the callbacks' own timestamps proved unreliable
+  // for rAF in headless Chromium under load (far off the keydowns' performance.now()).
+  const onFrame = () => {
     if (pending.length === 0 && !noise) return;
+    const now = performance.now();
     const px = read(el());
     if (!px) return;
     st.frames++;
@@ -93,19 +103,19 @@ export const PIXEL_WATCH_SCRIPT = `(() => {
     const v = el();
     if (!running || !v || v === armed || typeof v.requestVideoFrameCallback !== 'function') return;
     armed = v;
-    const cb = (now) => {
+    const cb = () => {
       if (!running || el() !== v) {
         if (armed === v) armed = null;
         return;
       }
-      onFrame(now);
+      onFrame();
       v.requestVideoFrameCallback(cb);
     };
     v.requestVideoFrameCallback(cb);
   };
-  const loopCanvas = (now) => {
+  const loopCanvas = () => {
     if (!running) return;
-    onFrame(now);
+    onFrame();
     requestAnimationFrame(loopCanvas);
   };
   let timer = null;
