@@ -307,7 +307,7 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     ...(x.stamp ?? {}),
   });
   const method =
-    'keydown → callback time of the first displayed frame whose pixels changed (rVFC for the video, rAF for the canvas; same probe)';
+    'keydown → performance.now() in the callback of the first displayed frame whose pixels changed (rVFC for the video, rAF for the canvas; same probe, frames read at half size)';
   add({ name: 'peer.noVNC.p50', value: peer.lat.p50, unit: 'ms', detail: { ...detailOf(peer), versions, method } });
   add({ name: 'peer.noVNC.p95', value: peer.lat.p95, unit: 'ms' });
   add({
