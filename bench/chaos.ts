@@ -30,10 +30,25 @@ export async function runChaosBench(onResult: (r: BenchResult) => void = () => u
         name: `chaos.${kind}.visible-gap-p50`,
         value: k.gapP50,
         unit: 'ms',
-        detail: { ...detail, count: k.count, p95: k.gapP95 ?? 'n/a', max: k.gapMax ?? 'n/a' },
+        detail: {
+          ...detail,
+          count: k.count,
+          p95: k.gapP95 ?? 'n/a',
+          max: k.gapMax ?? 'n/a',
+          timeouts: k.gapTimeouts,
+        },
       });
     if (k.detectP50 !== null)
-      add({ name: `chaos.${kind}.detect-p50`, value: k.detectP50, unit: 'ms', detail: { ...detail, count: k.count } });
+      add({
+        name: `chaos.${kind}.detect-p50`,
+        value: k.detectP50,
+        unit: 'ms',
+        detail: {
+          ...detail,
+          count: k.count,
+          note: "fault → the server's first session.update judging the replica stale or dead",
+        },
+      });
     if (k.restoreP50 !== null)
       add({
         name: `chaos.${kind}.restore-r-p50`,

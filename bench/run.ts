@@ -2,11 +2,19 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, election, memory, docsize, renderer-cpu, standby-cpu, latency, tab-memory,
-// failover, fanout, chaos,
-// node-install)
+// failover, fanout, chaos, node-install, peer)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { formatResult, RESULTS_DIR, writeResults, type BenchResult } from './lib/report.js';
+import {
+  formatResult,
+  machine,
+  measuredBy,
+  RESULTS_DIR,
+  stamped,
+  writeResults,
+  type BenchResult,
+  type MachineInfo,
+} from './lib/report.js';
 
 // Quiet logs in this process unless asked otherwise (the logger reads this at import).
 process.env.LOCKSTEP_LOG_LEVEL ??= 'warn';
@@ -35,12 +43,20 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
   // A spare PC from `git clone` to hosting a replica (registry downloads, canvas compile).
   { name: 'node-install', run: async () => (await import('./node-install.js')).runNodeInstall },
+  // Lockstep beside a VNC peer (installs TigerVNC, noVNC, websockify, xterm from Debian first).
+  { name: 'peer', run: async () => (await import('./peer.js')).runPeer },
 ];
 
 function previousResults(): BenchResult[] {
   try {
-    const body = JSON.parse(readFileSync(join(RESULTS_DIR, 'latest.json'), 'utf8')) as { results?: BenchResult[] };
-    return Array.isArray(body.results) ? body.results : [];
+    const body = JSON.parse(readFileSync(join(RESULTS_DIR, 'latest.json'), 'utf8')) as {
+      results?: BenchResult[];
+      machine?: MachineInfo;
+    };
+    if (!Array.isArray(body.results)) return [];
+    // Figures from before per-figure stamps were measured when that file was written.
+    const then = body.machine ? measuredBy(body.machine) : undefined;
+    return then ? body.results.map((r) => stamped(r, then)) : body.results;
   } catch {
     return [];
   }
@@ -76,7 +92,8 @@ for (const bench of BENCHMARKS) {
   try {
     const run = await bench.run();
     await run((r) => {
-      results.push(r);
+      // Each figure carries its own date and load, taken as it arrives.
+      results.push(stamped(r, measuredBy(machine())));
       console.log(formatResult(r));
     });
   } catch (err) {

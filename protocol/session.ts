@@ -34,6 +34,9 @@ export interface ReplicaHealth {
   producerScore: number | null;
 }
 
+/** The server's judgement of a replica (server/replica-health.ts): stale = viewers move off it, dead = replaced. */
+export type ReplicaVerdict = 'healthy' | 'lagging' | 'stale' | 'dead';
+
 export interface ReplicaInfo {
   replicaId: string;
   sessionId: string;
@@ -46,6 +49,8 @@ export interface ReplicaInfo {
   health: ReplicaHealth;
   /** Where its app's selection ends are (as its renderer reports: positions touch handles only), or null. */
   selection: SelectionGeometry | null;
+  /** The server's verdict when it sent this (absent for a replica it does not track yet). */
+  verdict?: ReplicaVerdict;
 }
 
 export interface SessionInfo {

@@ -1,8 +1,8 @@
 // Types of the per-replica health view. The tracker is pure: every input
 // carries its own `now`, so tests and replays drive time explicitly.
-import type { ReplicaHealth } from '../protocol/session.js';
+import type { ReplicaHealth, ReplicaVerdict } from '../protocol/session.js';
 
-export type HealthVerdict = 'healthy' | 'lagging' | 'stale' | 'dead';
+export type HealthVerdict = ReplicaVerdict;
 
 export interface HealthThresholds {
   /** No status for more than this = stale, even if the socket is open (hung process). */

@@ -96,7 +96,7 @@ export class Session {
   }
 
   replicaInfo(r: ReplicaRecord, now: number): ReplicaInfo {
-    const h = this.health.health(r.replicaId, now);
+    const a = this.health.assess(r.replicaId, now);
     return {
       replicaId: r.replicaId,
       sessionId: this.id,
@@ -106,8 +106,9 @@ export class Session {
       producerId: r.producer && !r.producer.closed ? r.producer.id : null,
       appliedSeq: r.appliedSeq,
       stateHash: r.stateHash,
-      health: h ?? { heartbeatAgeMs: 0, lagSeq: this.headSeq - r.appliedSeq, producerScore: null },
+      health: a?.health ?? { heartbeatAgeMs: 0, lagSeq: this.headSeq - r.appliedSeq, producerScore: null },
       selection: r.selection?.geometry ?? null,
+      ...(a ? { verdict: a.verdict } : {}),
     };
   }
 

@@ -7,6 +7,10 @@ import { FrameTimeline, type FramePresentation } from './frame-timeline.js';
 import type { AppSize } from './coords.js';
 
 const WATCHDOG_MS = 250;
+/** Frames whose stamp copy is queued at most; beyond, a frame's stamp is skipped (a later one carries a seq ≥). */
+const MAX_QUEUED_COPIES = 3;
+/** Pixel formats whose first plane is luma (what the stamp is read from). */
+const LUMA_FIRST = new Set(['I420', 'I420A', 'I422', 'I444', 'NV12']);
 /** rVFC silent this long while frames decode: count frames from the decoder instead. */
 const RVFC_SILENT_MS = 600;
 
@@ -37,6 +41,11 @@ export class FrameStampReader {
   private lastSampleAt = Number.NEGATIVE_INFINITY;
   private lastMediaTime = -1;
   private running = false;
+  /** Stamp copies from WebCodecs frames run one after another, so seqs arrive in frame order. */
+  private copyChain: Promise<void> = Promise.resolve();
+  private queuedCopies = 0;
+  /** No WebCodecs, or frames in a format without a luma plane: read through a canvas. */
+  private frameCopyUnsupported = typeof VideoFrame !== 'function';
 
   constructor(
     video: HTMLVideoElement,
@@ -118,8 +127,63 @@ export class FrameStampReader {
     this.timeline.onFrame(at, count);
     if (at - this.lastSampleAt < this.sampleIntervalMs) return;
     this.lastSampleAt = at;
+    if (this.readStampFromFrame(at, presentation)) return;
     const seq = this.readStamp();
     if (seq !== null) this.timeline.onSeq(seq, at, presentation);
+  }
+
+  /**
+   * Reads the stamp row straight from the decoded frame's luma plane
+   * (WebCodecs VideoFrame.copyTo of two rows): no RGB conversion, no canvas.
+   * Drawing the video into a canvas every frame made a new cached image per
+   * frame, which filled the tab's discardable memory (~400 MB at 720p).
+   * False when this browser or frame format cannot: the caller uses the canvas.
+   */
+  private readStampFromFrame(at: number, presentation?: FramePresentation): boolean {
+    if (this.frameCopyUnsupported) return false;
+    const app = this.appSize();
+    if (app.width <= 0 || app.height <= 0) return true;
+    let frame: VideoFrame;
+    try {
+      frame = new VideoFrame(this.video);
+    } catch {
+      return true; // no frame decoded yet
+    }
+    const v = frame.visibleRect;
+    if (!v || !frame.format || !LUMA_FIRST.has(frame.format) || v.width % 2 !== 0 || v.x % 2 !== 0) {
+      frame.close();
+      this.frameCopyUnsupported = true;
+      return false;
+    }
+    if (this.queuedCopies >= MAX_QUEUED_COPIES) {
+      frame.close();
+      return true;
+    }
+    // The strip's middle row, mapped through any encoder scaling; rects must sit on even rows for 4:2:0.
+    const scaleY = v.height / (app.height + STAMP_HEIGHT);
+    const y = Math.min(v.y + v.height - 2, (v.y + Math.round((app.height + STAMP_HEIGHT / 2) * scaleY)) & ~1);
+    const rect = { x: v.x, y, width: v.width, height: 2 };
+    this.queuedCopies++;
+    this.copyChain = this.copyChain.then(async () => {
+      try {
+        const buf = new Uint8Array(frame.allocationSize({ rect }));
+        const layout = await frame.copyTo(buf, { rect });
+        const offset = layout[0]?.offset ?? 0;
+        const row = new Uint8Array(app.width * 4);
+        for (let x = 0; x < app.width; x++) {
+          const luma = buf[offset + Math.floor((x * rect.width) / app.width)] ?? 0;
+          row[x * 4] = row[x * 4 + 1] = row[x * 4 + 2] = luma;
+        }
+        const seq = decodeStampRow(row, app.width);
+        if (seq !== null && this.running) this.timeline.onSeq(seq, at, presentation);
+      } catch {
+        // The frame went away (track ended): this stamp is lost, the next frame has one.
+      } finally {
+        frame.close();
+        this.queuedCopies--;
+      }
+    });
+    return true;
   }
 
   /** Decodes the stamp of the frame currently in the video element. */

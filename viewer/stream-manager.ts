@@ -86,6 +86,8 @@ interface Entry {
   consumer: ms.Consumer;
   video: HTMLVideoElement;
   reader: FrameStampReader;
+  /** Whether the track is the video's source (see attachSink). */
+  sinkAttached: boolean;
   closed: boolean;
   resumed: boolean;
   activeSince: number | null;
@@ -312,7 +314,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         return;
       }
       minimiseJitterBuffer(consumer.rtpReceiver);
-      const video = createVideo(consumer.track);
+      const video = createVideo();
       sizeVideo(video, this.sessionSize());
       // Each stream is sized from its own frames: replicas apply a resize at the same seq, not the same instant.
       video.addEventListener('resize', () => {
@@ -322,13 +324,13 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       this.opts.stage.appendChild(video);
       const reader = new FrameStampReader(video, () => videoAppSize(video) ?? this.sessionSize());
       reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
-      reader.start();
       const entry: Entry = {
         replicaId: r.replicaId,
         producerId,
         consumer,
         video,
         reader,
+        sinkAttached: false,
         closed: false,
         resumed: false,
         activeSince: null,
@@ -343,6 +345,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       consumer.on('trackended', () => (entry.closed = true));
       this.entries.set(r.replicaId, entry);
       this.consumeFailedAt.delete(r.replicaId);
+      if (this.opts.mode === 'hot') this.attachSink(entry);
       if (play) await this.resume(entry);
       this.restack();
     } catch (err) {
@@ -357,6 +360,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   private async resume(e: Entry): Promise<void> {
     if (e.resumed || e.closed) return;
+    this.attachSink(e); // before the keyframe is asked for, so it is decoded on arrival
     e.resumed = true;
     e.activeSince = performance.now();
     e.reader.timeline.markResumed();
@@ -378,10 +382,38 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       .catch((err: unknown) => log('pause failed', err));
   }
 
-  private removeEntry(e: Entry): void {
-    this.entries.delete(e.replicaId);
+  // Warm standbys are paused at the SFU, so nothing arrives to decode; still, a
+  // <video> playing a track keeps a media player, its frame pool and compositor
+  // layer alive in the tab. A paused standby holds no sink (and reads no stamps);
+  // resume() attaches it again before asking for the keyframe.
+  private attachSink(e: Entry): void {
+    if (e.sinkAttached) return;
+    e.sinkAttached = true;
+    e.video.srcObject = new MediaStream([e.consumer.track]);
+    // Autoplay of muted video is allowed; a rejection just means it starts on the next user gesture.
+    void e.video.play().catch(() => undefined);
+    e.reader.start();
+  }
+
+  private detachSink(e: Entry): void {
+    if (!e.sinkAttached) return;
+    e.sinkAttached = false;
     e.reader.stop();
     e.video.srcObject = null;
+  }
+
+  /** Warm mode, once the live stream shows a frame: paused standbys drop their sinks (the live one covers them). */
+  private releaseStandbySinks(): void {
+    if (this.opts.mode !== 'warm' || this.pendingPause) return;
+    const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
+    const t = live?.reader.timeline;
+    if (!live || !t || t.lastFrameAt === null || live.activeSince === null || t.lastFrameAt < live.activeSince) return;
+    for (const e of this.entries.values()) if (e !== live && !e.resumed) this.detachSink(e);
+  }
+
+  private removeEntry(e: Entry): void {
+    this.entries.delete(e.replicaId);
+    this.detachSink(e);
     e.video.remove();
     if (!e.consumer.closed) e.consumer.close();
     if (!e.closed && this.online) {
@@ -481,6 +513,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       if (sel.switched)
         this.applySwitch(sel.switched.from, sel.switched.to, sel.switched.reason, sel.switched.detail, byId);
       this.finishPendingPause(now);
+      this.releaseStandbySinks();
       void this.reconcile(); // drop streams that failed and are no longer shown
     }
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
@@ -608,16 +641,14 @@ function createDevice(): Device {
   }
 }
 
-function createVideo(track: MediaStreamTrack): HTMLVideoElement {
+/** A stream's element, without a source until the stream plays (StreamManager.attachSink). */
+function createVideo(): HTMLVideoElement {
   const video = document.createElement('video');
   video.className = 'stream standby';
   video.muted = true;
   video.autoplay = true;
   video.playsInline = true;
   video.disablePictureInPicture = true;
-  video.srcObject = new MediaStream([track]);
-  // Autoplay of muted video is allowed; a rejection just means it starts on the next user gesture.
-  void video.play().catch(() => undefined);
   return video;
 }
 

@@ -8,11 +8,19 @@ import { fileURLToPath } from 'node:url';
 
 export type Detail = Record<string, number | string>;
 
+/** When, where and under what load one figure was measured (a partial run keeps the others' own). */
+export interface Measured {
+  date: string;
+  machine: string;
+  loadAverage1m: number;
+}
+
 export interface BenchResult {
   name: string;
   value: number;
   unit: string;
   detail?: Detail;
+  measured?: Measured;
 }
 
 export interface MachineInfo {
@@ -64,6 +72,33 @@ export function summarize(values: readonly number[]): Summary {
   };
 }
 
+export interface TimedSummary extends Summary {
+  /** Observations that timed out: they enter the percentiles at the timeout value. */
+  timeouts: number;
+}
+
+/**
+ * Summary of observations where null means "timed out": a timeout is not
+ * dropped (that would flatter the tail) but counted at `timeoutMs`.
+ */
+export function summarizeWithTimeouts(values: ReadonlyArray<number | null>, timeoutMs: number): TimedSummary {
+  const timeouts = values.filter((v) => v === null).length;
+  return { ...summarize(values.map((v) => v ?? timeoutMs)), timeouts };
+}
+
+export function measuredBy(info: MachineInfo): Measured {
+  return {
+    date: info.date,
+    machine: `${info.cpuModel} (${info.cores} cores, ${info.totalMemoryMB} MB), Node ${info.node}`,
+    loadAverage1m: info.loadAverage1m,
+  };
+}
+
+/** Stamps a figure that has no `measured` yet with the given one (figures keep their own). */
+export function stamped(r: BenchResult, m: Measured): BenchResult {
+  return r.measured ? r : { ...r, measured: m };
+}
+
 export function machine(): MachineInfo {
   const cpu = cpus();
   return {
@@ -104,9 +139,12 @@ export function toMarkdown(results: readonly BenchResult[], info: MachineInfo): 
     `- Load average (1 min) at the end: ${info.loadAverage1m}`,
     `- Date: ${info.date}`,
     '',
-    '| benchmark | value | unit | detail |',
-    '| --- | ---: | --- | --- |',
-    ...results.map((r) => `| ${r.name} | ${r.value} | ${r.unit} | ${formatDetail(r.detail)} |`),
+    '| benchmark | value | unit | measured (date, load) | detail |',
+    '| --- | ---: | --- | --- | --- |',
+    ...results.map(
+      (r) =>
+        `| ${r.name} | ${r.value} | ${r.unit} | ${r.measured ? `${r.measured.date.slice(0, 16)}, ${r.measured.loadAverage1m}` : ''} | ${formatDetail(r.detail)} |`,
+    ),
     '',
   ];
   return lines.join('\n');
@@ -122,7 +160,8 @@ export interface WrittenFiles {
 export function writeResults(results: readonly BenchResult[], dir = RESULTS_DIR): WrittenFiles {
   mkdirSync(dir, { recursive: true });
   const info = machine();
-  const body = `${JSON.stringify({ machine: info, results }, null, 2)}\n`;
+  const now = measuredBy(info);
+  const body = `${JSON.stringify({ machine: info, results: results.map((r) => stamped(r, now)) }, null, 2)}\n`;
   const files: WrittenFiles = {
     json: join(dir, 'latest.json'),
     markdown: join(dir, 'latest.md'),
@@ -130,7 +169,13 @@ export function writeResults(results: readonly BenchResult[], dir = RESULTS_DIR)
   };
   writeFileSync(files.json, body);
   writeFileSync(files.dated, body);
-  writeFileSync(files.markdown, toMarkdown(results, info));
+  writeFileSync(
+    files.markdown,
+    toMarkdown(
+      results.map((r) => stamped(r, now)),
+      info,
+    ),
+  );
   return files;
 }
 

@@ -6,13 +6,14 @@
 import type { Page } from 'playwright-core';
 import type { SessionInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
-import { percentile } from '../../bench/lib/report.js';
+import { percentile, summarizeWithTimeouts } from '../../bench/lib/report.js';
 import { launchChromium } from './chromium.js';
 import { hang, partition, slow, type ActiveFault, type FaultKind } from './faults.js';
 import { HostNetwork } from './host-network.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from './launcher.js';
 import { prng } from './prng.js';
 import { referenceState } from './reference-state.js';
+import { SessionObserver } from './session-observer.js';
 import { getSession } from './session-rest.js';
 import { ViewerClient } from './viewer-client.js';
 import { openViewer, viewerPageState, type ViewerPageState } from './viewer-page.js';
@@ -41,7 +42,7 @@ export interface FaultRecord {
   shown: boolean;
   /** ms until the viewer showed a frame at least as fresh as what was acknowledged at the fault. */
   visibleGapMs: number | null;
-  /** ms until the server marked the host's replica stale or gone (null: it never had to). */
+  /** ms until the server's first session.update judging the host's replica stale or dead, or without it live (null: it never did). */
   detectMs: number | null;
   /** ms until R replicas were live again on healthy hosts. */
   restoreMs: number | null;
@@ -59,6 +60,8 @@ export interface ChaosReport {
       gapP50: number | null;
       gapP95: number | null;
       gapMax: number | null;
+      /** Shown faults whose gap never closed within the fault's watch: in the percentiles at that bound. */
+      gapTimeouts: number;
       detectP50: number | null;
       restoreP50: number | null;
     }
@@ -76,6 +79,9 @@ export interface ChaosReport {
 function pct(xs: number[], p: number): number | null {
   return xs.length === 0 ? null : percentile(xs, p);
 }
+
+/** How long after a fault ends its gap, detection and restore are watched for. */
+const WATCH_AFTER_FAULT_MS = 15_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -116,6 +122,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const sessionId = session.sessionId;
     const info = () => getSession(server?.url ?? '', sessionId);
     await waitFor('R live', async () => atStrength(await info(), opts.replicationFactor), 30_000);
+    // The server's own reactions, as pushed to viewers (reconnected after a server restart).
+    let observer = await SessionObserver.create(server.url, sessionId);
 
     const page: Page = await browser.context.newPage();
     await openViewer(page, server.url, sessionId, 'warm');
@@ -182,7 +190,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         kind = 'server-restart';
         hostId = 'server';
         await server.kill('SIGKILL');
+        observer.close();
         server = await startServer({ dataDir, port, env: serverEnv });
+        observer = await SessionObserver.create(server.url, sessionId);
       } else {
         kind = kinds[Math.floor(rand() * kinds.length)] ?? 'crash';
         // Faults that matter hit hosts serving the session, most often the one on screen.
@@ -203,7 +213,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       let visibleGapMs: number | null = null;
       let detectMs: number | null = null;
       let restoreMs: number | null = null;
-      const limit = t0 + opts.faultMs + 15_000;
+      const limit = t0 + opts.faultMs + WATCH_AFTER_FAULT_MS;
       let undone = false;
       while (
         Date.now() < limit &&
@@ -224,15 +234,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         ) {
           visibleGapMs = shown ? now - t0 : 0;
         }
+        if (detectMs === null && kind !== 'server-restart') detectMs = observer.reactionAfter(hostId, t0);
         const s = await info().catch(() => null);
         if (s) {
-          const r = s.replicas.find((x) => x.hostId === hostId);
-          if (
-            detectMs === null &&
-            kind !== 'server-restart' &&
-            (!r || r.state !== 'live' || r.health.heartbeatAgeMs >= 1500)
-          )
-            detectMs = now - t0;
           const avoid = kind === 'slow' || kind === 'server-restart' ? undefined : hostId;
           if (restoreMs === null && atStrength(s, opts.replicationFactor, avoid)) restoreMs = now - t0;
         }
@@ -257,6 +261,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await typist;
     watching = false;
     await watcher;
+    observer.close();
 
     await waitFor('inputs acknowledged', async () => (await viewerPageState(page))?.pendingInputs === 0, 30_000);
     const final = await waitFor(
@@ -277,14 +282,18 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const byKind: ChaosReport['byKind'] = {};
     for (const k of new Set(faults.map((f) => f.kind))) {
       const fs = faults.filter((f) => f.kind === k);
-      const gaps = fs.filter((f) => f.shown && f.visibleGapMs !== null).map((f) => f.visibleGapMs ?? 0);
+      const gap = summarizeWithTimeouts(
+        fs.filter((f) => f.shown).map((f) => f.visibleGapMs),
+        opts.faultMs + WATCH_AFTER_FAULT_MS,
+      );
       const det = fs.flatMap((f) => (f.detectMs === null ? [] : [f.detectMs]));
       const res = fs.flatMap((f) => (f.restoreMs === null ? [] : [f.restoreMs]));
       byKind[k] = {
         count: fs.length,
-        gapP50: pct(gaps, 50),
-        gapP95: pct(gaps, 95),
-        gapMax: gaps.length ? Math.max(...gaps) : null,
+        gapP50: gap.n ? gap.p50 : null,
+        gapP95: gap.n ? gap.p95 : null,
+        gapMax: gap.n ? gap.max : null,
+        gapTimeouts: gap.timeouts,
         detectP50: pct(det, 50),
         restoreP50: pct(res, 50),
       };
@@ -315,13 +324,13 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 export function chaosMarkdown(r: ChaosReport): string {
   const rows = Object.entries(r.byKind).map(
     ([k, v]) =>
-      `| ${k} | ${v.count} | ${v.gapP50 ?? '–'} | ${v.gapP95 ?? '–'} | ${v.gapMax ?? '–'} | ${v.detectP50 ?? '–'} | ${v.restoreP50 ?? '–'} |`,
+      `| ${k} | ${v.count} | ${v.gapP50 ?? '–'} | ${v.gapP95 ?? '–'} | ${v.gapMax ?? '–'} | ${v.gapTimeouts} | ${v.detectP50 ?? '–'} | ${v.restoreP50 ?? '–'} |`,
   );
   return [
     `# Chaos run (${r.seconds} s, ${r.network}, seed ${r.seed})`,
     '',
-    '| fault | count | visible gap p50 (ms) | p95 | max | detect p50 (ms) | R restored p50 (ms) |',
-    '|---|---|---|---|---|---|---|',
+    '| fault | count | visible gap p50 (ms) | p95 | max | gap timeouts (at the bound) | server reaction p50 (ms) | R restored p50 (ms) |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `Typed ${r.typedChars} characters; the final document holds ${r.loggedKeystrokes}; lost inputs: ${r.lostInputs}; document equals what was typed: ${r.textMatches}.`,

@@ -1,0 +1,40 @@
+// Pure parsers for what the viewer-cost figures read from /proc: a process's
+// proportional set size (smaps_rollup) and CPU ticks (stat), and the CPU share
+// of a set of processes between two readings.
+
+/** Pss in kB from /proc/<pid>/smaps_rollup; NaN when the field is absent. */
+export function parsePssKiB(smapsRollup: string): number {
+  const m = /^Pss:\s+(\d+)\s+kB/m.exec(smapsRollup);
+  return m ? Number(m[1]) : Number.NaN;
+}
+
+/** utime + stime in clock ticks from /proc/<pid>/stat (the comm may hold spaces and parentheses). */
+export function parseCpuTicks(stat: string): number {
+  const close = stat.lastIndexOf(')');
+  if (close === -1) return Number.NaN;
+  // After "pid (comm) ": [0]=state … [11]=utime [12]=stime (fields 14 and 15 of stat(5)).
+  const f = stat.slice(close + 2).split(' ');
+  const utime = Number(f[11]);
+  const stime = Number(f[12]);
+  return Number.isFinite(utime) && Number.isFinite(stime) ? utime + stime : Number.NaN;
+}
+
+/**
+ * Percent of one core used by the processes of `after` since `before` (pid → ticks).
+ * A process absent from `before` started inside the window: all its ticks count.
+ * One that exited before `after` is lost (its last ticks were unreadable).
+ */
+export function cpuPercent(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+  seconds: number,
+  ticksPerSecond: number,
+): number {
+  let ticks = 0;
+  for (const [pid, t] of after) {
+    const t0 = before.get(pid) ?? 0;
+    // A reused pid (a new process with fewer ticks) counts from zero.
+    ticks += t >= t0 ? t - t0 : t;
+  }
+  return (100 * ticks) / ticksPerSecond / seconds;
+}

@@ -1,0 +1,341 @@
+// Lockstep against a VNC peer, side by side in one invocation, with one
+// black-box method for both: keydown → first displayed frame whose pixels
+// changed (lib/pixel-watch.ts, in the page), real headless Chromium, loopback.
+// The peer: Xtigervnc + xterm, websockify + noVNC (Debian packages, installed
+// by scripts/install-peer.sh). Lockstep: the demo's shape (3 replicas on 3
+// renderer nodes, warm standbys, a 1280x720 writer with a page of text).
+// Each system gets a fresh Chromium (same binary, flags and 1400x900 window).
+// Also the viewer's cost, measured the same way for both: PSS and CPU of all
+// Chromium processes while typing 10 keys/s for 10 s; and, for Lockstep, the
+// stamp-based split of its latency (bench/latency.ts) over the same keystrokes.
+// Usage: tsx bench/peer.ts
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
+import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
+import { removeDir, ROOT, stopAll } from '../scripts/lib/launcher.js';
+import type { ViewerClient } from '../scripts/lib/viewer-client.js';
+import { waitFor } from '../scripts/lib/wait-for.js';
+import type { LatencySample } from '../viewer/lockstep-hook.js';
+import {
+  commOf,
+  connectViewer,
+  createSession,
+  descendantPids,
+  openBenchViewer,
+  sleep,
+  startCluster,
+  waitForStreams,
+  type Cluster,
+} from './lib/cluster.js';
+import { keystrokes, preload, stage } from './latency.js';
+import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from './lib/pixel-watch.js';
+import { cpuPercent, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
+import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
+import { VncPeer } from './lib/vnc-peer.js';
+
+const WIDTH = 1280;
+const HEIGHT = 720;
+const HOSTS = ['peer-host-1', 'peer-host-2', 'peer-host-3'];
+const REPLICAS = 3;
+/** Keystrokes measured per system (the latency bench's count and ~9 keys/s cadence). */
+const KEYS = Number(process.env.LOCKSTEP_BENCH_KEYS ?? 200);
+const KEY_INTERVAL_MS = 110;
+const WARMUP_KEYS = 10;
+/** The viewer-cost window: 10 keys/s for 10 s. */
+const COST_KEYS = 100;
+const COST_INTERVAL_MS = 100;
+const NOISE_CHECK_MS = 2000;
+const TYPED = 'the quick brown fox jumps over the lazy dog ';
+
+type System = 'noVNC' | 'lockstep';
+
+interface Measured {
+  lat: ReturnType<typeof summarize>;
+  keydowns: number;
+  unresolved: number;
+  noiseFrames: number;
+  noiseChanged: number;
+  readMsPerFrame: number;
+  pssMB: number;
+  pssMeanMB: number;
+  cpuPercent: number;
+  chromiumProcesses: number;
+  load1m: number;
+  keysPerSecond: number;
+  stamp?: Record<string, number>;
+}
+
+function ticksPerSecond(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
+  }
+}
+
+/** This process's Chromium descendants (playwright started them; the cluster's processes are node). */
+function chromiumPids(): number[] {
+  return descendantPids(process.pid).filter((p) => /chrom/i.test(commOf(p)));
+}
+
+function readOr<T>(path: string, parse: (s: string) => number, fallback: T): number | T {
+  try {
+    return parse(readFileSync(path, 'utf8'));
+  } catch {
+    return fallback; // the process exited between listing and reading
+  }
+}
+
+function cpuTicks(pids: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  for (const p of pids) {
+    const t = readOr(`/proc/${p}/stat`, parseCpuTicks, null);
+    if (t !== null && Number.isFinite(t)) m.set(p, t);
+  }
+  return m;
+}
+
+function pssKiB(pids: readonly number[]): number {
+  let sum = 0;
+  for (const p of pids) {
+    const v = readOr(`/proc/${p}/smaps_rollup`, parsePssKiB, 0);
+    if (Number.isFinite(v)) sum += v;
+  }
+  return sum;
+}
+
+async function typeSteadily(page: Page, n: number, offset: number, everyMs: number): Promise<number> {
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) {
+    const wait = t0 + i * everyMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    await page.keyboard.press(TYPED[(offset + i) % TYPED.length] ?? 'x');
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+function watchState(page: Page): Promise<PixelWatchState> {
+  return page.evaluate(() => {
+    const w = window as unknown as { __pixelWatch: { state: PixelWatchState } };
+    const s = w.__pixelWatch.state;
+    return { ...s, samples: [...s.samples], keydownAt: [...s.keydownAt] };
+  });
+}
+
+function stampSamples(page: Page): Promise<LatencySample[]> {
+  return page.evaluate(() => {
+    const l = (window as unknown as { __lockstep?: { latencySamples?: LatencySample[] } }).__lockstep;
+    return (l?.latencySamples ?? []).map((s) => ({ ...s }));
+  });
+}
+
+/** The stamp-based split of Lockstep's latency over the keystrokes the pixel watch measured. */
+function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<string, number> {
+  const ks = keystrokes(samples, keydownAt);
+  const out: Record<string, number> = { stampKeystrokes: ks.length };
+  const total = summarize(ks.map((s) => s.shownAt - s.sentAt));
+  out.stampP50 = total.p50;
+  out.stampP95 = total.p95;
+  const stages = {
+    toAck: stage(ks, 'sentAt', 'ackedAt'),
+    sentToPacketsIn: stage(ks, 'sentAt', 'receivedAt'),
+    packetsInToCompositor: stage(ks, 'receivedAt', 'presentedAt'),
+    compositorToCallback: stage(ks, 'presentedAt', 'shownAt'),
+  };
+  for (const [k, v] of Object.entries(stages)) {
+    if (!v) continue;
+    out[`${k}P50`] = v.p50;
+    out[`${k}P95`] = v.p95;
+  }
+  return out;
+}
+
+/** Both measurements on an open, focused page: the viewer's cost, then pixel latency. */
+async function measure(page: Page, watch: PixelWatchOptions, system: System): Promise<Measured> {
+  await typeSteadily(page, WARMUP_KEYS, 0, KEY_INTERVAL_MS);
+  // The viewer's cost while typing, before the probe ever reads a frame: drawing a <video> into a
+  // canvas per frame caches a new image each time (hundreds of MB of the tab's discardable memory,
+  // kept after the probe stops), a cost of the measurement, not of the viewer.
+  await sleep(1000);
+  const hz = ticksPerSecond();
+  const before = cpuTicks(chromiumPids());
+  const t0 = performance.now();
+  const pss: number[] = [];
+  let typing = true;
+  const sampler = (async () => {
+    while (typing) {
+      pss.push(pssKiB(chromiumPids()));
+      await sleep(1000);
+    }
+  })();
+  await typeSteadily(page, COST_KEYS, 3, COST_INTERVAL_MS);
+  typing = false;
+  await sampler;
+  const pids = chromiumPids();
+  const cpu = cpuPercent(before, cpuTicks(pids), (performance.now() - t0) / 1000, hz);
+  pss.push(pssKiB(pids));
+  // Let the warm-up's last frames land first: under load they would count as noise.
+  await sleep(2500);
+  // How often the picture changes with nobody typing (would fake an early change).
+  await page.evaluate(
+    (o) => (window as unknown as { __pixelWatch: { start(o: unknown): void } }).__pixelWatch.start(o),
+    watch,
+  );
+  await page.evaluate(() => (window as unknown as { __pixelWatch: { noiseStart(): void } }).__pixelWatch.noiseStart());
+  await sleep(NOISE_CHECK_MS);
+  await page.evaluate(() => (window as unknown as { __pixelWatch: { noiseStop(): void } }).__pixelWatch.noiseStop());
+  const stampBefore = system === 'lockstep' ? (await stampSamples(page)).length : 0;
+  const load0 = load1m();
+  const typingS = await typeSteadily(page, KEYS, WARMUP_KEYS, KEY_INTERVAL_MS);
+  await waitFor(
+    'the last keystroke on screen',
+    () =>
+      page.evaluate(
+        () => (window as unknown as { __pixelWatch: { pendingCount(): number } }).__pixelWatch.pendingCount() === 0,
+      ),
+    3000,
+    50,
+  ).catch(() => undefined); // unresolved keystrokes are counted below
+  await sleep(700); // Lockstep's viewer matches acks to frames every 250 ms
+  const st = await watchState(page);
+  await page.evaluate(() => (window as unknown as { __pixelWatch: { stop(): void } }).__pixelWatch.stop());
+  const lat = summarize(st.samples);
+  const stamp =
+    system === 'lockstep' ? stampSplit((await stampSamples(page)).slice(stampBefore), st.keydownAt) : undefined;
+
+  return {
+    lat,
+    keydowns: st.keydownAt.length,
+    unresolved: st.keydownAt.length - st.samples.length,
+    noiseFrames: st.noiseFrames,
+    noiseChanged: st.noiseChanged,
+    readMsPerFrame: st.frames > 0 ? round(st.readMs / st.frames, 2) : Number.NaN,
+    pssMB: round(Math.max(...pss) / 1024, 1),
+    pssMeanMB: round(pss.reduce((a, b) => a + b, 0) / pss.length / 1024, 1),
+    cpuPercent: round(cpu, 1),
+    chromiumProcesses: pids.length,
+    load1m: round((load0 + load1m()) / 2),
+    keysPerSecond: round(KEYS / typingS, 1),
+    ...(stamp ? { stamp } : {}),
+  };
+}
+
+async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+  let browser: TestBrowser | undefined;
+  try {
+    browser = await launchChromium();
+    await browser.context.addInitScript(PIXEL_WATCH_SCRIPT);
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    return await fn(page);
+  } finally {
+    await browser?.close();
+  }
+}
+
+async function measurePeer(): Promise<Measured> {
+  const peer = await VncPeer.create({ width: WIDTH, height: HEIGHT });
+  try {
+    return await withBrowser(async (page) => {
+      await page.goto(peer.url);
+      const canvas = page.locator('#noVNC_container canvas');
+      await waitFor(
+        'noVNC showing the xterm',
+        async () => (await canvas.evaluate((c: HTMLCanvasElement) => c.width)) === WIDTH,
+        30_000,
+        100,
+      );
+      await sleep(1000);
+      // Focuses noVNC's keyboard and puts the X pointer over the xterm (no window manager: focus follows it).
+      await canvas.click({ position: { x: 200, y: 200 } });
+      return measure(page, { selector: '#noVNC_container canvas', kind: 'canvas', cropBottom: 0 }, 'noVNC');
+    });
+  } finally {
+    await peer.close();
+  }
+}
+
+async function measureLockstep(): Promise<Measured> {
+  let cluster: Cluster | undefined;
+  let viewer: ViewerClient | undefined;
+  try {
+    cluster = await startCluster(HOSTS);
+    viewer = await connectViewer(cluster);
+    const c = cluster;
+    const sessionId = await createSession(c, viewer, { width: WIDTH, height: HEIGHT, replicationFactor: REPLICAS });
+    await preload(viewer, sessionId);
+    return await withBrowser(async (page) => {
+      await openBenchViewer(page, c, sessionId, 'warm');
+      await waitForStreams(page, REPLICAS, 'warm');
+      return measure(page, { selector: 'video.live', kind: 'video', cropBottom: STAMP_HEIGHT }, 'lockstep');
+    });
+  } finally {
+    viewer?.close();
+    await stopAll();
+    if (cluster) removeDir(cluster.server.dataDir);
+  }
+}
+
+function debVersion(pkg: string): string {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
+  const { add, results } = collector(onResult);
+  execFileSync('bash', [join(ROOT, 'scripts/install-peer.sh')], { stdio: 'inherit' });
+  const m = machine();
+  const where = `${m.cpuModel} (${m.cores} cores), ${m.totalMemoryMB} MB`;
+  const versions = `noVNC ${debVersion('novnc')}, TigerVNC ${debVersion('tigervnc-standalone-server')}, xterm ${debVersion('xterm')}, websockify ${debVersion('websockify')}, Chromium ${debVersion('chromium')}`;
+  const peer = await measurePeer();
+  const lockstep = await measureLockstep();
+  const detailOf = (x: Measured): Record<string, number | string> => ({
+    p95: x.lat.p95,
+    p99: x.lat.p99,
+    mean: x.lat.mean,
+    max: x.lat.max,
+    keystrokes: x.lat.n,
+    keydowns: x.keydowns,
+    unresolved: x.unresolved,
+    keysPerSecond: x.keysPerSecond,
+    noiseFramesChanged: `${x.noiseChanged}/${x.noiseFrames}`,
+    readMsPerFrame: x.readMsPerFrame,
+    load1m: x.load1m,
+    ...(x.stamp ?? {}),
+  });
+  const method =
+    'keydown → performance.now() in the callback of the first displayed frame whose pixels changed (rVFC for the video, rAF for the canvas; same probe, frames read at half size)';
+  add({ name: 'peer.noVNC.p50', value: peer.lat.p50, unit: 'ms', detail: { ...detailOf(peer), versions, method } });
+  add({ name: 'peer.noVNC.p95', value: peer.lat.p95, unit: 'ms' });
+  add({
+    name: 'peer.lockstep.p50',
+    value: lockstep.lat.p50,
+    unit: 'ms',
+    detail: { ...detailOf(lockstep), shape: `${REPLICAS} replicas, warm, ${WIDTH}x${HEIGHT} writer` },
+  });
+  add({ name: 'peer.lockstep.p95', value: lockstep.lat.p95, unit: 'ms' });
+  add({ name: 'peer.ratio.p50', value: round(lockstep.lat.p50 / peer.lat.p50), unit: '× (Lockstep/peer)' });
+  add({ name: 'peer.ratio.p95', value: round(lockstep.lat.p95 / peer.lat.p95), unit: '× (Lockstep/peer)' });
+  const cost = (x: Measured) => ({ meanMB: x.pssMeanMB, processes: x.chromiumProcesses, load1m: x.load1m });
+  const costNote = `all Chromium processes, ${1000 / COST_INTERVAL_MS} keys/s for ${(COST_KEYS * COST_INTERVAL_MS) / 1000} s, 1400x900 window; ${where}`;
+  add({ name: 'peer.viewer-pss.noVNC', value: peer.pssMB, unit: 'MB', detail: { ...cost(peer), note: costNote } });
+  add({ name: 'peer.viewer-pss.lockstep', value: lockstep.pssMB, unit: 'MB', detail: cost(lockstep) });
+  add({ name: 'peer.viewer-pss.ratio', value: round(lockstep.pssMB / peer.pssMB), unit: '× (Lockstep/peer)' });
+  add({ name: 'peer.viewer-cpu.noVNC', value: peer.cpuPercent, unit: '% of a core', detail: { note: costNote } });
+  add({ name: 'peer.viewer-cpu.lockstep', value: lockstep.cpuPercent, unit: '% of a core' });
+  add({
+    name: 'peer.viewer-cpu.ratio',
+    value: round(lockstep.cpuPercent / peer.cpuPercent),
+    unit: '× (Lockstep/peer)',
+  });
+  return results;
+}
+
+if (isMain(import.meta.url)) {
+  await runPeer((r) => console.log(formatResult(r), r.detail ? JSON.stringify(r.detail) : ''));
+}
