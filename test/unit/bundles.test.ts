@@ -15,6 +15,7 @@ import { fetchBundle } from '../../render/bundle/bundle-fetch.js';
 import { BundleFormatError, BundleHashError, BundleTooLargeError } from '../../render/bundle/errors.js';
 import { packAppFolder } from '../../render/bundle/pack-folder.js';
 import { planPlacement, type NodeView } from '../../server/placement.js';
+import { nodeView } from '../helpers/node-view.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 
 const TALLY = fileURLToPath(new URL('../fixtures/apps/tally/', import.meta.url));
@@ -142,24 +143,8 @@ test('fetchBundle assembles chunks and refuses a hostile server: tampered bytes,
 const BUNDLE = { name: 'tally', hash: packed.hash };
 const BUILTIN = { name: 'writer', hash: 'aaaaaaaaaaaaaaaa' };
 
-function view(nodeId: string, over: Partial<NodeView> = {}): NodeView {
-  return {
-    nodeId,
-    hostId: `host-${nodeId}`,
-    admissionId: `token-${nodeId}`,
-    apps: [BUILTIN],
-    warmApps: [],
-    appPolicy: { kind: 'published' },
-    warmBundles: [],
-    refusedBundles: [],
-    cores: 4,
-    maxReplicas: 4,
-    replicaCount: 0,
-    load: 0.2,
-    state: 'up',
-    ...over,
-  };
-}
+const view = (nodeId: string, over: Partial<NodeView> = {}): NodeView =>
+  nodeView(nodeId, BUILTIN, { appPolicy: { kind: 'published' }, ...over });
 
 test('capability rule: built-in apps need the exact version; bundles need the owner’s consent', () => {
   const caps = (over: Partial<AppCapabilities>): AppCapabilities => ({ ...view('n'), ...over });

@@ -2,29 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { NodeRegistry } from '../../server/node-registry.js';
+import { nodeView } from '../helpers/node-view.js';
 import { planPlacement, replicasToAdd, type NodeView, type PlacementRequest } from '../../server/placement.js';
 
 const APP = { name: 'paint', hash: 'aaaaaaaaaaaaaaaa' };
 const OTHER_VERSION = { name: 'paint', hash: 'bbbbbbbbbbbbbbbb' };
 
-function node(nodeId: string, over: Partial<NodeView> = {}): NodeView {
-  return {
-    nodeId,
-    hostId: `host-${nodeId}`,
-    admissionId: `token-${nodeId}`,
-    apps: [APP],
-    warmApps: [],
-    appPolicy: { kind: 'builtin' },
-    warmBundles: [],
-    refusedBundles: [],
-    cores: 4,
-    maxReplicas: 4,
-    replicaCount: 0,
-    load: 0.2,
-    state: 'up',
-    ...over,
-  };
-}
+const node = (nodeId: string, over: Partial<NodeView> = {}): NodeView => nodeView(nodeId, APP, over);
 
 function req(over: Partial<PlacementRequest> = {}): PlacementRequest {
   return { sessionId: 's1', app: APP, want: 1, excludeHosts: [], excludeAdmissions: [], ...over };
