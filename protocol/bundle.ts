@@ -2,6 +2,8 @@
 // session asks for an app (name, name@version or hash), what a node owner lets
 // their PC run, and the listing REST and the CLI show.
 import { z } from 'zod';
+import type { ExportFormat } from './export-formats.js';
+import type { ImportFormat } from './input.js';
 import { LIMITS } from './limits.js';
 import type { AppRef } from './session.js';
 
@@ -91,6 +93,9 @@ export interface PublishedAppInfo {
   /** The owner whose token published it. */
   publisher: string;
   publishedAt: number;
+  /** The manifest's `exports` and `imports`: what Download, REST export and import offer for its sessions. */
+  exports: ExportFormat[];
+  imports: ImportFormat[];
 }
 
 /** The HTTP header carrying the publisher's hash of the uploaded bytes (the server checks it). */

@@ -15,6 +15,10 @@ export const LIMITS = {
   maxSnapshotBase64: 11 * 1024 * 1024,
   /** A file a new session is imported from. */
   maxImportBytes: 4 * 1024 * 1024,
+  /** An image file's declared size (read from its header, before decoding): decoding takes 4 bytes a pixel. */
+  maxImportDecodePixels: 4096 * 4096,
+  /** An imported image as it enters the log, after fitting to the surface: 5 MiB of RGBA, so a paint snapshot stays well under maxSnapshotBase64. */
+  maxImportImagePixels: 1280 * 1024,
   /** An exported document (base64 of it must fit maxSnapshotBase64). */
   maxExportBytes: 8 * 1024 * 1024,
   /** Inputs returned by one `inputs.fetch` request. */

@@ -60,6 +60,7 @@ export function appContentHash(name: string): string {
     join(renderDir, 'app-manifest.ts'),
     join(renderDir, 'app-types.ts'),
     join(renderDir, '..', 'protocol', 'input.ts'),
+    join(renderDir, '..', 'protocol', 'export-formats.ts'),
   ];
   const h = createHash('sha256');
   for (const f of files) {

@@ -2,14 +2,11 @@
 // within the log's per-input bound (text at character boundaries, CSV at
 // record ends), so it enters the log like any other input and every replica
 // applies the same parts in the same order. Pure; bad files get typed errors
-// before anything is created or logged.
+// before anything is created or logged. Images: image-import.ts.
 import { LIMITS } from '../protocol/limits.js';
-import type { ImportFormat, ImportInput } from '../protocol/input.js';
+import type { ImportInput, TextImportFormat } from '../protocol/input.js';
 import { CsvError, parseCsv, toCsvText } from '../render/sdk/csv.js';
 import { BadRequestError, TooLargeError } from './errors.js';
-
-/** File name extensions the server imports, and the format each is read as. */
-export const IMPORT_EXTENSIONS: Readonly<Record<string, ImportFormat>> = { txt: 'txt', md: 'md', csv: 'csv' };
 
 function text(bytes: Uint8Array, format: string): string {
   try {
@@ -61,7 +58,7 @@ function csvParts(s: string, max: number): ImportInput[] {
 }
 
 /** The inputs that bring `bytes` of `format` into a session (an empty file gives none). */
-export function importInputs(format: ImportFormat, bytes: Uint8Array, max = LIMITS.maxPasteChars): ImportInput[] {
+export function importInputs(format: TextImportFormat, bytes: Uint8Array, max = LIMITS.maxPasteChars): ImportInput[] {
   if (bytes.length > LIMITS.maxImportBytes) {
     throw new TooLargeError(`the file is ${bytes.length} bytes; imports are limited to ${LIMITS.maxImportBytes}`, {
       size: bytes.length,

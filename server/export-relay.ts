@@ -8,8 +8,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
-import { exportFormatsOf } from '../render/app-catalog.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../render/sdk/manifest.js';
+import type { AppFormats } from './app-formats.js';
 import { BadRequestError, ConflictError, NotFoundError, RateLimitedError, UnavailableError } from './errors.js';
 import type { SessionManager } from './session-manager.js';
 import { SnapshotCheckpoint } from './snapshot-checkpoint.js';
@@ -43,22 +43,24 @@ const MAX_PENDING = 64;
 
 export class ExportRelay {
   readonly #manager: SessionManager;
+  readonly #formats: AppFormats;
   readonly #timeoutMs: number;
   readonly #pending = new Map<string, Pending>();
 
-  constructor(manager: SessionManager, timeoutMs = 10_000) {
+  constructor(manager: SessionManager, formats: AppFormats, timeoutMs = 10_000) {
     this.#manager = manager;
+    this.#formats = formats;
     this.#timeoutMs = timeoutMs;
   }
 
   /** The formats the session's app offers. */
   formats(sessionId: string): ExportFormat[] {
-    return exportFormatsOf(this.#manager.get(sessionId).meta.app);
+    return this.#formats.exportsOf(this.#manager.get(sessionId).meta.app);
   }
 
   export(sessionId: string, format: string): Promise<ExportedFile> {
     const session = this.#manager.get(sessionId);
-    const offered = exportFormatsOf(session.meta.app).find((f) => f === format);
+    const offered = this.#formats.exportsOf(session.meta.app).find((f) => f === format);
     if (!offered) {
       throw new BadRequestError(
         `${session.meta.app.name} exports ${this.formats(sessionId).join(', ')}, not "${format}"`,

@@ -96,6 +96,8 @@ export class FileBundleStore implements BundleStore {
       size: bytes.length,
       publisher,
       publishedAt,
+      exports: [...manifest.exports],
+      imports: [...manifest.imports],
     };
     this.#apps.set(hash, info);
     return info;

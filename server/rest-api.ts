@@ -25,10 +25,12 @@ import {
   type IssuedToken,
   type WhoAmI,
 } from '../protocol/rest.js';
+import { isImageImport, type ImportInput } from '../protocol/input.js';
 import type { SessionInfo } from '../protocol/session.js';
-import { appForImport, importsFormat } from '../render/app-catalog.js';
 import { scopedClientId, type Access, type ViewerIdentity } from './access.js';
+import type { AppFormats } from './app-formats.js';
 import { importInputs } from './document-import.js';
+import { decodeImportImage, fittedPixels, rgbaParts } from './image-import.js';
 import type { ExportRelay } from './export-relay.js';
 import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
 import type { NodeGateway } from './node-gateway.js';
@@ -50,6 +52,8 @@ export interface RestDeps {
   inputLog: InputLog;
   sfu: Sfu;
   exports: ExportRelay;
+  /** Which formats each app imports and exports (built-in and published manifests). */
+  formats: AppFormats;
   /** Filled in once socket.io is up: revocations drop live connections through them. */
   gateways: { viewers?: ViewerGateway; nodes?: NodeGateway };
 }
@@ -218,13 +222,15 @@ export function restApi(deps: RestDeps): Router {
     const q = parse(ImportQuerySchema, req.query, 'query');
     const id = identity(res);
     if (id.role !== 'control' || id.sessionId) throw new ForbiddenError('this credential cannot create sessions', {});
-    const app = q.app ?? appForImport(q.format);
-    if (!app || !importsFormat(app, q.format)) {
+    const app = q.app ?? deps.formats.defaultFor(q.format);
+    if (!app || !deps.formats.imports(app, q.format)) {
       throw new BadRequestError(`${app ?? 'no app'} does not import .${q.format} files`, { format: q.format });
     }
     const body: unknown = req.body;
     const bytes = Buffer.isBuffer(body) ? body : Buffer.alloc(0);
-    const inputs = importInputs(q.format, bytes);
+    // Checked (and an image decoded) before the session exists: a bad file creates nothing.
+    const image = isImageImport(q.format) ? await decodeImportImage(q.format, bytes) : null;
+    const textInputs = isImageImport(q.format) ? [] : importInputs(q.format, bytes);
     const created = manager.createSession({
       owner: id.owner,
       app,
@@ -235,7 +241,13 @@ export function restApi(deps: RestDeps): Router {
     const sessionId = created.sessionId;
     const clientId = scopedClientId(id, 'import');
     let headSeq = 0;
+    let inputs: ImportInput[] = textInputs;
     try {
+      // An image is fitted to the session's surface, once, here: its RGBA rows are what replicas get.
+      if (image) {
+        const fitted = fittedPixels(image, { width: created.width, height: created.height });
+        inputs = rgbaParts(fitted, fitted.rgba);
+      }
       for (const [i, event] of inputs.entries())
         headSeq = (await manager.submitInput(sessionId, clientId, i, event)).seq;
     } catch (err) {

@@ -1,17 +1,19 @@
 // Import: start a session from a file on this machine (.txt/.md into the
-// writer, .csv into the sheet). The server checks and logs the file's content
+// writer, .csv into the sheet, .png/.jpg/.jpeg into paint). The server checks and logs the file's content
 // as inputs (server/document-import.ts); the viewer only refuses early what
 // the server would refuse anyway, with the same limits.
-import { IMPORT_FORMATS, type ImportFormat } from '../protocol/input.js';
+import { IMPORT_EXTENSIONS, type ImportFormat } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import type { ImportedSession } from '../protocol/rest.js';
 
 /** What the file picker offers. */
-export const IMPORT_ACCEPT = IMPORT_FORMATS.map((f) => `.${f}`).join(',');
+export const IMPORT_ACCEPT = Object.keys(IMPORT_EXTENSIONS)
+  .map((ext) => `.${ext}`)
+  .join(',');
 
 export function importFormatOf(fileName: string): ImportFormat | null {
   const ext = /\.([a-z0-9]+)$/i.exec(fileName)?.[1]?.toLowerCase();
-  return IMPORT_FORMATS.find((f) => f === ext) ?? null;
+  return ext !== undefined && Object.hasOwn(IMPORT_EXTENSIONS, ext) ? (IMPORT_EXTENSIONS[ext] ?? null) : null;
 }
 
 export async function importFile(file: File, token: string | null): Promise<ImportedSession> {

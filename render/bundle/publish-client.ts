@@ -3,6 +3,8 @@
 // parsed, never trusted to have a shape.
 import { z } from 'zod';
 import { BUNDLE_HASH_HEADER, type PublishedAppInfo } from '../../protocol/bundle.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../../protocol/export-formats.js';
+import { IMPORT_FORMATS } from '../../protocol/input.js';
 import type { PackedBundle } from './pack-folder.js';
 
 const InfoSchema = z.object({
@@ -13,6 +15,8 @@ const InfoSchema = z.object({
   size: z.number(),
   publisher: z.string(),
   publishedAt: z.number(),
+  exports: z.array(z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]])).default([]),
+  imports: z.array(z.enum(IMPORT_FORMATS)).default([]),
 });
 const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 

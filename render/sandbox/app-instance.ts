@@ -60,7 +60,11 @@ export class AppInstance {
         port: port2,
         bundle: opts.bundle,
         fonts: opts.fontsJson,
-        limits: { callMs: opts.limits.callMs, maxCommands: opts.limits.maxCommands },
+        limits: {
+          callMs: opts.limits.callMs,
+          maxCommands: opts.limits.maxCommands,
+          maxImagePixels: opts.limits.maxSurfacePixels,
+        },
       },
       transferList: [port2],
       resourceLimits: { maxOldGenerationSizeMb: opts.limits.heapMb, maxYoungGenerationSizeMb: 32 },

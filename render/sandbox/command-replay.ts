@@ -91,6 +91,8 @@ export class CommandReplayer {
         const kind = typeof prop === 'string' ? PROPS[prop] : undefined;
         if (!kind) bad(`unknown property ${String(prop)}`);
         (ctx as unknown as Record<string, unknown>)[prop as string] = checkArg(value, kind);
+      } else if (op === 'putImageData') {
+        this.#putImageData(ctx, args);
       } else if (op === 'drawImage') {
         const [id, x, y] = args;
         const surface = typeof id === 'number' ? this.#surfaces.get(id) : undefined;
@@ -103,6 +105,24 @@ export class CommandReplayer {
         (ctx as unknown as Record<string, (...a: unknown[]) => void>)[op as string]?.(...checked);
       }
     }
+  }
+
+  /** Raw pixels: [dx, dy, width, height, base64 of width × height × 4 bytes], bounded like surfaces. */
+  #putImageData(ctx: CanvasRenderingContext2D, args: unknown[]): void {
+    const [x, y, w, h, data] = args;
+    if (typeof w !== 'number' || typeof h !== 'number' || !Number.isInteger(w) || !Number.isInteger(h))
+      bad('malformed image data size');
+    if (w < 1 || h < 1 || w > 16384 || h > 16384 || w * h > this.#maxPixels) bad(`image data of ${w}×${h} pixels`);
+    const bytes = w * h * 4;
+    if (typeof data !== 'string' || data.length !== Math.ceil(bytes / 3) * 4) bad('image data is not its base64');
+    const decoded = Buffer.from(data, 'base64');
+    if (decoded.length !== bytes) bad('image data does not decode to width × height × 4 bytes');
+    const dx = checkArg(x, 'n') as number;
+    const dy = checkArg(y, 'n') as number;
+    if (!Number.isFinite(dx) || !Number.isFinite(dy)) bad('image data position is not finite');
+    const image = ctx.createImageData(w, h);
+    image.data.set(decoded);
+    ctx.putImageData(image, Math.round(dx), Math.round(dy));
   }
 
   #createSurface(args: unknown[]): void {

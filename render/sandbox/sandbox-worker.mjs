@@ -18,7 +18,7 @@ function reply(message) {
 // Runs inside the context (its source is evaluated there): installs the SDK
 // host, removes what would make an app nondeterministic, freezes intrinsics
 // and returns the dispatcher the worker calls.
-function prelude(fontsJson, maxCommands) {
+function prelude(fontsJson, maxCommands, maxImagePixels) {
   const g = globalThis;
   const refuse = (what) =>
     function refused() {
@@ -46,6 +46,42 @@ function prelude(fontsJson, maxCommands) {
   };
   const num = (v) => +v;
   const surfaceIds = new WeakMap();
+  // Raw pixels (putImageData) cross as base64 in the command list; their total per frame is bounded.
+  let imagePixels = 0;
+  const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const base64 = (bytes) => {
+    let out = '';
+    let chunk = [];
+    for (let i = 0; i < bytes.length; i += 3) {
+      const n = (bytes[i] << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0);
+      chunk.push(
+        B64.charCodeAt(n >> 18),
+        B64.charCodeAt((n >> 12) & 63),
+        i + 1 < bytes.length ? B64.charCodeAt((n >> 6) & 63) : 61,
+        i + 2 < bytes.length ? B64.charCodeAt(n & 63) : 61,
+      );
+      if (chunk.length >= 8192) {
+        out += String.fromCharCode(...chunk);
+        chunk = [];
+      }
+    }
+    return out + String.fromCharCode(...chunk);
+  };
+  const imageSize = (width, height) => {
+    const w = num(width);
+    const h = num(height);
+    if (
+      !Number.isInteger(w) ||
+      !Number.isInteger(h) ||
+      w < 1 ||
+      h < 1 ||
+      w > 16384 ||
+      h > 16384 ||
+      w * h > maxImagePixels
+    )
+      throw new RangeError(`image data of ${w}×${h} pixels is out of bounds`);
+    return [w, h];
+  };
   const PROPS = {
     fillStyle: '#000000',
     strokeStyle: '#000000',
@@ -101,6 +137,19 @@ function prelude(fontsJson, maxCommands) {
     ctx.clip = (rule) => push([target, 'clip', rule === 'evenodd' ? 'evenodd' : 'nonzero']);
     ctx.arc = (x, y, r, a0, a1, ccw) => push([target, 'arc', num(x), num(y), num(r), num(a0), num(a1), !!ccw]);
     ctx.fillText = (text, x, y) => push([target, 'fillText', String(text), num(x), num(y)]);
+    ctx.createImageData = (width, height) => {
+      const [w, h] = imageSize(width, height);
+      return Object.freeze({ width: w, height: h, data: new Uint8ClampedArray(w * h * 4) });
+    };
+    ctx.putImageData = (image, x, y) => {
+      const [w, h] = imageSize(image.width, image.height);
+      const data = image.data;
+      if (!(data instanceof Uint8ClampedArray) || data.length !== w * h * 4)
+        throw new TypeError('putImageData takes { width, height, data: Uint8ClampedArray of width × height × 4 }');
+      imagePixels += w * h;
+      if (imagePixels > maxImagePixels) throw new RangeError(`more than ${maxImagePixels} pixels put before a frame`);
+      push([target, 'putImageData', num(x), num(y), w, h, base64(data)]);
+    };
     ctx.drawImage = (surface, x, y) => {
       const id = surfaceIds.get(surface);
       if (id === undefined) throw new TypeError('drawImage takes a surface from createSurface');
@@ -249,6 +298,7 @@ function prelude(fontsJson, maxCommands) {
         app.render(state, frame.ctx);
         const out = JSON.stringify(commands);
         commands = [];
+        imagePixels = 0;
         return out;
       }
       case 'snapshot':
@@ -332,7 +382,11 @@ function inContext(fn) {
 }
 
 const started = inContext(() => {
-  inbox = vm.runInContext(`(${prelude.toString()})`, context, { timeout: limits.callMs })(fonts, limits.maxCommands);
+  inbox = vm.runInContext(`(${prelude.toString()})`, context, { timeout: limits.callMs })(
+    fonts,
+    limits.maxCommands,
+    limits.maxImagePixels,
+  );
   const code = `__load((function () { ${bundle}\n; return __lockstepApp.default; })())`;
   return vm.runInContext(code, context, { filename: 'app-bundle.js', timeout: limits.callMs });
 });

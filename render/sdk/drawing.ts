@@ -42,6 +42,23 @@ export interface DrawingContext {
 
   /** Copies an offscreen surface from `createSurface` (whole, unscaled). */
   drawImage(surface: Surface, dx: number, dy: number): void;
+
+  /** A block of width×height transparent pixels to fill and hand to `putImageData`. */
+  createImageData(width: number, height: number): PixelData;
+  /**
+   * Raw pixels: replaces the pixels under `image` at whole-pixel (dx, dy) with its bytes, as the canvas's
+   * putImageData does (the transform, clip, globalAlpha and composite operation do not apply; what falls
+   * outside the target is dropped). Put pixels into an offscreen surface once and `drawImage` that surface
+   * each frame: in the sandbox every call carries all its bytes to the host.
+   */
+  putImageData(image: PixelData, dx: number, dy: number): void;
+}
+
+/** Straight (not premultiplied) RGBA bytes, row by row, 4 × width × height of them. */
+export interface PixelData {
+  readonly width: number;
+  readonly height: number;
+  readonly data: Uint8ClampedArray;
 }
 
 /** An offscreen raster, for caches (pre-rasterized glyphs, a board's committed strokes). */

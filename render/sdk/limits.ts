@@ -13,6 +13,9 @@ export const SURFACE_LIMITS = {
 /** Longest paste text an app can receive, in UTF-16 units. */
 export const MAX_PASTE_CHARS = LIMITS.maxPasteChars;
 
+/** Most pixels of an image an app receives through `import` parts (`format: 'rgba'`), width × height. */
+export const MAX_IMPORT_IMAGE_PIXELS = LIMITS.maxImportImagePixels;
+
 /** Rounds and clamps a surface size into SURFACE_LIMITS (what `init` should accept). */
 export function clampViewport(viewport: Viewport): Viewport {
   const clamp = (v: number, min: number, max: number): number => Math.max(min, Math.min(Math.round(v), max));

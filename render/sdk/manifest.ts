@@ -1,19 +1,13 @@
 // The app manifest (`app.json` in the app folder): who the app is, where its
 // code starts, which surface sizes it supports and which fonts it ships.
 import { z } from 'zod';
+import { EXPORT_FORMATS, type ExportFormat } from '../../protocol/export-formats.js';
 import { IMPORT_FORMATS } from '../../protocol/input.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { SdkError } from './errors.js';
 import { SURFACE_LIMITS } from './limits.js';
 
-/** File formats an app can export its document to, with their media types. */
-export const EXPORT_FORMATS = {
-  txt: 'text/plain; charset=utf-8',
-  md: 'text/markdown; charset=utf-8',
-  csv: 'text/csv; charset=utf-8',
-  png: 'image/png',
-} as const;
-export type ExportFormat = keyof typeof EXPORT_FORMATS;
+export { EXPORT_FORMATS, type ExportFormat } from '../../protocol/export-formats.js';
 
 /** The fonts every Lockstep host carries; an app can use them without shipping a file. */
 export const PLATFORM_FONTS = ['DejaVuSans'] as const;

@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { createCanvas } from 'canvas';
-import { NO_MODS, type Modifiers } from '../../protocol/input.js';
+import { createCanvas, loadImage } from 'canvas';
+import { NO_MODS, type ImportInput, type Modifiers } from '../../protocol/input.js';
+import { stateHashOf } from '../../render/app-hash.js';
+import { rgbaParts } from '../../server/image-import.js';
 import { paintApp } from '../../render/apps/index.js';
 import type { PaintState } from '../../render/apps/paint/index.js';
 import { encodeSnapshot } from '../../render/apps/paint/snapshot.js';
@@ -454,5 +456,143 @@ describe('paint snapshots', () => {
       }),
     );
     assert.throws(() => paintApp.restore(over), /more than 200000 points/);
+  });
+});
+
+describe('paint background (an imported image)', () => {
+  /** A w×h RGBA gradient (opaque), as the server would log it. */
+  function gradient(w: number, h: number): Uint8Array {
+    const px = new Uint8Array(w * h * 4);
+    for (let i = 0; i < w * h; i++) px.set([(i % w) * 3, Math.floor(i / w) * 2, 200, 255], i * 4);
+    return px;
+  }
+  const imported = (w: number, h: number, px = gradient(w, h), max = 6000): Session => {
+    const s = new Session(320, 240);
+    for (const part of rgbaParts({ width: w, height: h }, px, max)) s.send(part);
+    return s;
+  };
+  const rgbaAt = (state: PaintState, x: number, y: number): number[] => {
+    const ctx = createCanvas(state.width, state.height).getContext('2d');
+    paintApp.render(state, ctx);
+    return [...ctx.getImageData(x, y, 1, 1).data];
+  };
+
+  test('parts fill the background under the strokes; clear keeps it, the eraser paints paper over it', () => {
+    const px = gradient(80, 120);
+    const s = imported(80, 120, px);
+    assert.ok(s.state.background);
+    assert.ok(Buffer.from(s.state.background.pixels).equals(Buffer.from(px)));
+    assert.deepEqual(rgbaAt(s.state, 10, 60), [30, 120, 200, 255]);
+    assert.deepEqual(rgbaAt(s.state, 100, 60), [255, 255, 255, 255], 'the paper beside the image');
+    s.draw([
+      [5, 60],
+      [60, 60],
+    ]);
+    assert.deepEqual(rgbaAt(s.state, 30, 60).slice(0, 3), [0x1e, 0x1e, 0x1e], 'a stroke on top');
+    s.key('Delete');
+    assert.deepEqual(rgbaAt(s.state, 30, 60), [90, 120, 200, 255], 'clear hides strokes, not the image');
+    s.key('e').draw([
+      [5, 100],
+      [60, 100],
+    ]);
+    assert.deepEqual(rgbaAt(s.state, 30, 100), [255, 255, 255, 255]);
+  });
+
+  test('rendering an imported board matches a reference: the image pixels, then strokes', () => {
+    const s = imported(64, 64);
+    const ref = createCanvas(320, 240).getContext('2d');
+    ref.fillStyle = '#ffffff';
+    ref.fillRect(0, 0, 320, 240);
+    const img = ref.createImageData(64, 64);
+    img.data.set(gradient(64, 64));
+    ref.putImageData(img, 0, 0);
+    const ctx = createCanvas(320, 240).getContext('2d');
+    paintApp.render(s.state, ctx);
+    const h = 240 - TOOLBAR_HEIGHT - STATUS_HEIGHT;
+    assert.ok(
+      Buffer.from(ctx.getImageData(0, TOOLBAR_HEIGHT, 320, h).data).equals(
+        Buffer.from(ref.getImageData(0, TOOLBAR_HEIGHT, 320, h).data),
+      ),
+    );
+  });
+
+  test('a cached raster gives the same pixels as a cold render at every part', () => {
+    const warm = new Session(320, 240);
+    const parts = rgbaParts({ width: 100, height: 90 }, gradient(100, 90), 4000);
+    warm.draw([
+      [50, 50],
+      [150, 80],
+    ]);
+    for (const part of parts) {
+      warm.send(part);
+      const cold = paintApp.restore(paintApp.snapshot(warm.state));
+      assert.ok(pixels(warm.state).equals(pixels(cold)), `after the part at row ${part.row}`);
+    }
+    assert.ok(parts.length > 3);
+  });
+
+  test('snapshot and restore carry the background: same bytes, same hash, same pixels', () => {
+    const s = imported(90, 70).draw([
+      [20, 50],
+      [70, 90],
+    ]);
+    const bytes = paintApp.snapshot(s.state);
+    const back = paintApp.restore(bytes);
+    assert.ok(paintApp.snapshot(back).equals(bytes));
+    assert.equal(stateHashOf(paintApp.snapshot(back)), stateHashOf(bytes));
+    assert.ok(pixels(back).equals(pixels(s.state)));
+    // The same parts in the same order give the same state on another replica, whatever its part boundaries were.
+    assert.equal(
+      stateHashOf(paintApp.snapshot(imported(90, 70, gradient(90, 70), 3000).state)),
+      stateHashOf(paintApp.snapshot(imported(90, 70).state)),
+    );
+    // A board without an image is smaller by the image and still round-trips.
+    assert.equal(
+      bytes.length -
+        paintApp.snapshot(
+          new Session(320, 240).draw([
+            [20, 50],
+            [70, 90],
+          ]).state,
+        ).length,
+      90 * 70 * 4,
+    );
+    // Truncated pixels and an out-of-range size are refused.
+    assert.throws(
+      () => paintApp.restore(bytes.subarray(0, bytes.length - 1)),
+      /truncated while reading background pixels/,
+    );
+    const sizeAt = bytes.length - 90 * 70 * 4 - 4;
+    const wide = Buffer.from(bytes);
+    wide.writeUInt16LE(5000, sizeAt);
+    assert.throws(() => paintApp.restore(wide), /background size 5000×70 out of range/);
+  });
+
+  test('parts paint cannot read are ignored, not thrown on', () => {
+    const s = new Session(320, 240);
+    const before = paintApp.snapshot(s.state);
+    const [part] = rgbaParts({ width: 8, height: 4 }, gradient(8, 4));
+    assert.ok(part);
+    const odd: ImportInput[] = [
+      { type: 'import', format: 'txt', row: 0, data: 'hello' },
+      { type: 'import', format: 'csv', row: 0, data: 'a,b\r\n' },
+      { ...part, data: part.data.slice(0, -4) },
+      { ...part, row: 3 },
+      { ...part, data: '####' },
+      { ...part, width: 5000 },
+    ];
+    for (const ev of odd) s.send(ev);
+    assert.ok(paintApp.snapshot(s.state).equals(before));
+    assert.equal(s.state.background, null);
+  });
+
+  test('the .png export holds the image', async () => {
+    const s = imported(80, 120);
+    const doc = paintApp.exportDocument?.(s.state, 'png');
+    const img = await loadImage(doc?.bytes ?? Buffer.alloc(0));
+    const ctx = createCanvas(320, 240).getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    assert.deepEqual([...ctx.getImageData(10, 60, 1, 1).data], [30, 120, 200, 255]);
+    assert.ok(Buffer.from(ctx.getImageData(0, 0, 320, 240).data).equals(pixels(s.state)));
   });
 });

@@ -18,6 +18,9 @@ import { createBenchReplica } from '../../bench/lib/bench-replica.js';
 import { AppFailedError } from '../../render/errors.js';
 import { renderPixels, renderPixelsOf } from '../helpers/app-driver.js';
 import { waitFor } from '../../scripts/lib/wait-for.js';
+import { createCanvas } from 'canvas';
+import { CommandReplayer } from '../../render/sandbox/command-replay.js';
+import { rgbaParts } from '../../server/image-import.js';
 
 const dir = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
 const limits = loadSandboxLimits({ callMs: 400, heapMb: 64 });
@@ -243,4 +246,51 @@ test('while the sandboxed app of one replica loops forever, another replica keep
     looping.close();
     writer.close();
   }
+});
+
+test('raw pixels (putImageData) cross the sandbox: paint with an imported image matches paint in process', async () => {
+  const sandboxed = sandboxedAppFromFolder(dir('../../render/apps/paint/'), loadSandboxLimits());
+  const px = Uint8Array.from({ length: 120 * 90 * 4 }, (_, i) => (i % 4 === 3 ? 255 : (i * 13) % 251));
+  const inputs = rgbaParts({ width: 120, height: 90 }, px, 8000).map((event, i): SequencedInput => ({
+    seq: i + 1,
+    time: 1_700_000_000_000 + i,
+    clientId: 'import',
+    clientSeq: i,
+    event,
+  }));
+  let a = paintApp.init({ width: 320, height: 240 });
+  let b = await sandboxed.init({ width: 320, height: 240 });
+  try {
+    for (const input of inputs) {
+      a = paintApp.apply(a, input);
+      b = await sandboxed.apply(b, input);
+      assert.ok((await renderPixelsOf(sandboxed, b)).equals(renderPixels(paintApp, a)), `pixels at seq ${input.seq}`);
+    }
+    assert.equal(stateHashOf(await sandboxed.snapshot(b)), stateHashOf(paintApp.snapshot(a)));
+    const restored = await sandboxed.restore(await sandboxed.snapshot(b));
+    sandboxed.dispose(b);
+    b = restored;
+    assert.ok((await renderPixelsOf(sandboxed, b)).equals(renderPixels(paintApp, a)), 'after restore');
+  } finally {
+    sandboxed.dispose(b);
+  }
+});
+
+test('malformed putImageData commands are refused by the host replay', () => {
+  const replayer = new CommandReplayer(1000);
+  const ctx = createCanvas(10, 10).getContext('2d');
+  const ok = Buffer.from([9, 8, 7, 255, 9, 8, 7, 255, 9, 8, 7, 255, 9, 8, 7, 255]).toString('base64');
+  replayer.replay(JSON.stringify([[0, 'putImageData', 1, 1, 2, 2, ok]]), ctx);
+  assert.deepEqual([...ctx.getImageData(1, 1, 1, 1).data], [9, 8, 7, 255]);
+  const bad: unknown[][] = [
+    [0, 'putImageData', 0, 0, 2, 2, ok.slice(4)],
+    [0, 'putImageData', 0, 0, 2, 3, ok],
+    [0, 'putImageData', 0, 0, 2.5, 2, ok],
+    [0, 'putImageData', 0, 0, 40, 40, Buffer.alloc(40 * 40 * 4).toString('base64')],
+    [0, 'putImageData', null, 0, 2, 2, ok],
+    [0, 'putImageData', 0, 0, 2, 2, 42],
+    [0, 'putImageData', 0, 0, 2, 2, `${'!'.repeat(ok.length)}`],
+  ];
+  for (const cmd of bad)
+    assert.throws(() => replayer.replay(JSON.stringify([cmd]), ctx), AppCodeError, JSON.stringify(cmd));
 });

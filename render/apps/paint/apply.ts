@@ -1,5 +1,6 @@
 // The whiteboard's transition function: one sequenced input in, next state out.
 import type { AppInput, KeyInput, PointerInput } from '../../sdk/index.js';
+import { applyImport } from './background.js';
 import { addPoint, beginStroke, clearBoard, commitStroke, redo, undo } from './history.js';
 import { PALETTE, PEN_WIDTHS, type PaintState } from './state.js';
 import { STATUS_HEIGHT } from './status.js';
@@ -105,9 +106,10 @@ export function applyInput(state: PaintState, input: AppInput): PaintState {
     case 'release-all':
       // Buttons are released: a stroke in progress ends where it is.
       return commitStroke(state);
+    case 'import':
+      return applyImport(state, ev);
     case 'wheel':
     case 'paste':
-    case 'import':
       return state;
   }
 }

@@ -9,9 +9,13 @@
 // lagging raster (a checkpoint a few dozen strokes behind) makes undo cheap:
 // copy it back (an exact copy: both are opaque and pixel-aligned) and stroke
 // the few strokes after it. Anything else (resize, undoing a clear, undoing
-// past the checkpoint) rebuilds from scratch.
+// past the checkpoint, an import part) rebuilds from scratch.
+//
+// The background (an imported image) is "the paper": filled first, then the
+// image drawn over it, then the strokes. Its pixels are put into their own
+// surface once per change (putImageData), never per frame.
 import { createSurface, type DrawingContext, type Surface } from '../../sdk/index.js';
-import { BACKGROUND, inkColor, visibleStrokes, type PaintState, type Stroke } from './state.js';
+import { BACKGROUND, inkColor, visibleStrokes, type Background, type PaintState, type Stroke } from './state.js';
 import { drawStatus } from './status.js';
 import { drawToolbar } from './toolbar.js';
 
@@ -27,6 +31,14 @@ interface Raster {
   readonly top: Layer;
   /** A prefix of `top`, CHECKPOINT_LAG..2×CHECKPOINT_LAG strokes behind it. */
   readonly base: Layer;
+  /** The background both layers were painted on, and its revision then. */
+  paper: { background: Background | null; revision: number };
+}
+
+/** A background's pixels in a surface, as of `revision`. */
+interface Picture {
+  readonly surface: Surface;
+  revision: number;
 }
 
 /** Undo costs at most a copy plus 2×CHECKPOINT_LAG strokes until it passes the checkpoint. */
@@ -34,6 +46,23 @@ const CHECKPOINT_LAG = 32;
 
 // Keyed by state object: replicas of different sessions in one process never share a raster.
 const rasters = new WeakMap<PaintState, Raster>();
+const pictures = new WeakMap<Background, Picture>();
+
+function pictureOf(bg: Background): Surface {
+  let picture = pictures.get(bg);
+  if (!picture) {
+    picture = { surface: createSurface(bg.width, bg.height), revision: -1 };
+    pictures.set(bg, picture);
+  }
+  if (picture.revision !== bg.revision) {
+    const ctx = picture.surface.getContext('2d');
+    const image = ctx.createImageData(bg.width, bg.height);
+    image.data.set(bg.pixels);
+    ctx.putImageData(image, 0, 0);
+    picture.revision = bg.revision;
+  }
+  return picture.surface;
+}
 
 export function drawStroke(ctx: DrawingContext, stroke: Stroke): void {
   const p = stroke.points;
@@ -61,16 +90,18 @@ function isPrefix(drawn: readonly Stroke[], visible: readonly Stroke[]): boolean
   return true;
 }
 
-function blankLayer(width: number, height: number): Layer {
-  const canvas = createSurface(width, height);
+function blankLayer(state: PaintState): Layer {
+  const canvas = createSurface(state.width, state.height);
   const ctx = canvas.getContext('2d');
-  clearLayer(ctx, width, height);
+  clearLayer(ctx, state);
   return { canvas, ctx, drawn: [] };
 }
 
-function clearLayer(ctx: DrawingContext, width: number, height: number): void {
+/** The paper: its colour, and the imported image over it. */
+function clearLayer(ctx: DrawingContext, state: PaintState): void {
   ctx.fillStyle = BACKGROUND;
-  ctx.fillRect(0, 0, width, height);
+  ctx.fillRect(0, 0, state.width, state.height);
+  if (state.background) ctx.drawImage(pictureOf(state.background), 0, 0);
 }
 
 /** Strokes visible[layer.drawn.length .. upTo) onto the layer, whose strokes must be a prefix of `visible`. */
@@ -87,16 +118,25 @@ function extend(layer: Layer, visible: readonly Stroke[], upTo: number): void {
 function strokeLayer(state: PaintState): Surface {
   const { width, height } = state;
   const visible = visibleStrokes(state);
+  const paper = { background: state.background, revision: state.background?.revision ?? 0 };
   let raster = rasters.get(state);
   if (!raster || raster.top.canvas.width !== width || raster.top.canvas.height !== height) {
-    raster = { top: blankLayer(width, height), base: blankLayer(width, height) };
+    raster = { top: blankLayer(state), base: blankLayer(state), paper };
     rasters.set(state, raster);
   }
   const { top, base } = raster;
+  if (raster.paper.background !== paper.background || raster.paper.revision !== paper.revision) {
+    // New paper under everything: repaint both layers from it (their surfaces are reused).
+    for (const layer of [top, base]) {
+      clearLayer(layer.ctx, state);
+      layer.drawn = [];
+    }
+    raster.paper = paper;
+  }
   // Far behind (cold, or a clear undone): go through the checkpoint too, so it is not drawn twice later.
   if (!isPrefix(top.drawn, visible) || visible.length - top.drawn.length > 2 * CHECKPOINT_LAG) {
     if (!isPrefix(base.drawn, visible)) {
-      clearLayer(base.ctx, width, height);
+      clearLayer(base.ctx, state);
       base.drawn = [];
     }
     extend(base, visible, visible.length - CHECKPOINT_LAG);

@@ -4,9 +4,12 @@
 //
 // Layout: "PNT" u8 version | u16 width | u16 height | u8 tool | u8 color |
 // u8 size | u8 flags (1 full, 2 drawing) | u32 items | u32 applied |
-// items (u8 kind: 0 stroke, 1 clear) | the drawing stroke if flagged.
+// items (u8 kind: 0 stroke, 1 clear) | the drawing stroke if flagged |
+// (version 2) u16 background width | u16 background height | its RGBA bytes
+// (0 × 0 and no bytes: no background). Version 1 (no background) still restores.
 // A stroke is u8 ink | u8 width | u32 points | points × (i16 x, i16 y).
 import { SURFACE_LIMITS } from '../../sdk/index.js';
+import { backgroundSizeOk } from './background.js';
 import {
   COORD_MAX,
   COORD_MIN,
@@ -20,7 +23,7 @@ import {
   type Stroke,
 } from './state.js';
 
-export const SNAPSHOT_VERSION = 1;
+export const SNAPSHOT_VERSION = 2;
 const MAGIC = 'PNT';
 const HEADER_BYTES = 20;
 const FLAG_FULL = 1;
@@ -36,6 +39,7 @@ export function encodeSnapshot(s: PaintState): Uint8Array {
   let size = HEADER_BYTES + s.items.length;
   for (const item of s.items) if (item.kind === 'stroke') size += strokeBytes(item.stroke);
   if (s.drawing) size += strokeBytes(s.drawing);
+  size += 4 + (s.background?.pixels.length ?? 0);
   const buf = new Uint8Array(size);
   const view = new DataView(buf.buffer);
   let o = 0;
@@ -72,6 +76,12 @@ export function encodeSnapshot(s: PaintState): Uint8Array {
     if (item.kind === 'stroke') writeStroke(item.stroke);
   }
   if (s.drawing) writeStroke(s.drawing);
+  u16(s.background?.width ?? 0);
+  u16(s.background?.height ?? 0);
+  if (s.background) {
+    buf.set(s.background.pixels, o);
+    o += s.background.pixels.length;
+  }
   if (o !== size) throw new Error(`paint snapshot: wrote ${o} bytes, expected ${size}`);
   return buf;
 }
@@ -100,6 +110,10 @@ class Reader {
   }
   skip(n: number, what: string): void {
     this.#need(n, what);
+  }
+  bytes(n: number, what: string): Uint8Array {
+    const at = this.#need(n, what);
+    return this.buf.slice(at, at + n);
   }
   u8(what: string): number {
     return this.#view.getUint8(this.#need(1, what));
@@ -154,7 +168,7 @@ export function decodeSnapshot(data: Uint8Array): PaintState {
     throw new SnapshotError('not a paint snapshot (bad magic or too short)');
   r.skip(MAGIC.length, 'magic');
   const version = r.u8('version');
-  if (version !== SNAPSHOT_VERSION) throw new SnapshotError(`unsupported version ${version}`);
+  if (version !== 1 && version !== SNAPSHOT_VERSION) throw new SnapshotError(`unsupported version ${version}`);
   const width = r.u16('width');
   const height = r.u16('height');
   if (width < SURFACE_LIMITS.minWidth || width > SURFACE_LIMITS.maxWidth)
@@ -194,6 +208,15 @@ export function decodeSnapshot(data: Uint8Array): PaintState {
   const drawing = (flags & FLAG_DRAWING) !== 0 ? r.stroke('drawing') : null;
   // A stroke in progress means the redo tail was already dropped when it began.
   if (drawing && applied !== itemCount) throw new SnapshotError('a stroke in progress with a redo tail');
+  let background: PaintState['background'] = null;
+  if (version >= 2) {
+    const bw = r.u16('background width');
+    const bh = r.u16('background height');
+    if (bw !== 0 || bh !== 0) {
+      if (!backgroundSizeOk(bw, bh)) throw new SnapshotError(`background size ${bw}×${bh} out of range`);
+      background = { width: bw, height: bh, pixels: r.bytes(bw * bh * 4, 'background pixels'), revision: 0 };
+    }
+  }
   if (!r.done) throw new SnapshotError(`${data.length - r.offset} trailing bytes`);
   return {
     width,
@@ -206,5 +229,6 @@ export function decodeSnapshot(data: Uint8Array): PaintState {
     drawing,
     full: (flags & FLAG_FULL) !== 0,
     totalPoints: r.totalPoints,
+    background,
   };
 }

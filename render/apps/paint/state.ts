@@ -40,6 +40,20 @@ export interface Stroke {
 /** One undoable step: a stroke, or a clear that hides everything before it. */
 export type HistoryItem = { readonly kind: 'stroke'; readonly stroke: Stroke } | { readonly kind: 'clear' };
 
+/**
+ * An imported image under the strokes, at the board's top-left. The server decoded and fitted it; its rows
+ * arrive as `import` parts of straight RGBA bytes. Rows not yet imported are transparent (the paper shows).
+ * Clear hides strokes, not the image; the eraser paints the paper colour over it.
+ */
+export interface Background {
+  readonly width: number;
+  readonly height: number;
+  /** width × height × 4 bytes, row by row. */
+  readonly pixels: Uint8Array;
+  /** Derived: counts the parts applied (not in snapshots), so the render cache knows when to refresh. */
+  revision: number;
+}
+
 export interface PaintState {
   /** Viewport in CSS pixels (changes only through resize inputs). */
   width: number;
@@ -58,6 +72,7 @@ export interface PaintState {
   full: boolean;
   /** Derived: points in `items` plus `drawing` (not in snapshots; recomputed on restore). */
   totalPoints: number;
+  background: Background | null;
 }
 
 export function initialState(width: number, height: number): PaintState {
@@ -72,6 +87,7 @@ export function initialState(width: number, height: number): PaintState {
     drawing: null,
     full: false,
     totalPoints: 0,
+    background: null,
   };
 }
 
