@@ -20,6 +20,7 @@ import { removeDir, ROOT, startNode, startServer, stopAll, type Proc, type Serve
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const TALLY = fileURLToPath(new URL('../fixtures/apps/tally/', import.meta.url));
+const JOT = fileURLToPath(new URL('../fixtures/apps/jot/', import.meta.url));
 
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'lockstep.mjs'), ...args], {
@@ -112,6 +113,61 @@ describe('published app bundles', () => {
     for (const host of ['pub-a', 'pub-b']) {
       assert.match(nodes.get(host)?.output() ?? '', /bundle fetched and verified/);
     }
+  });
+
+  it("a published app's manifest exports and imports reach REST: Download formats, exported bytes, import", async () => {
+    const jot = packAppFolder(JOT);
+    const { app } = await publishBundle(server.url, server.ownerToken, {
+      name: 'jot',
+      version: '1.0.0',
+      hash: jot.hash,
+      bytes: jot.bytes,
+    });
+    assert.deepEqual([app.exports, app.imports], [['txt', 'png'], ['txt']]);
+    const auth = { Authorization: `Bearer ${server.ownerToken}` };
+    const { session } = await viewer.request({
+      type: 'sessions.create',
+      app: 'jot',
+      replicationFactor: 2,
+      width: 320,
+      height: 240,
+    });
+    const sessionId = session.sessionId;
+    await viewer.request({ type: 'session.join', sessionId, clientId: 'export-test' });
+    const typed = 'Notes from a published app ✓';
+    const headSeq = (await viewer.type(sessionId, typed)).at(-1);
+    await waitFor('jot replicas agree', async () => converged(await getSession(server.url, sessionId), 2), 60_000);
+
+    // What the viewer's Download asks first: the formats, from the bundle's manifest.
+    const offered = await fetch(`${server.url}/api/sessions/${sessionId}/export`, { headers: auth });
+    assert.deepEqual(await offered.json(), { formats: ['txt', 'png'] });
+    const txt = await fetch(`${server.url}/api/sessions/${sessionId}/export?format=txt`, { headers: auth });
+    assert.equal(txt.status, 200, await txt.clone().text());
+    assert.equal(txt.headers.get('x-lockstep-seq'), String(headSeq));
+    assert.equal(await txt.text(), typed);
+    const png = await fetch(`${server.url}/api/sessions/${sessionId}/export?format=png`, { headers: auth });
+    assert.equal(png.status, 200);
+    assert.equal(png.headers.get('content-type'), 'image/png');
+    assert.ok(
+      Buffer.from(await png.arrayBuffer())
+        .subarray(1, 4)
+        .equals(Buffer.from('PNG')),
+    );
+    const csv = await fetch(`${server.url}/api/sessions/${sessionId}/export?format=csv`, { headers: auth });
+    assert.equal(csv.status, 400);
+
+    // Its manifest's imports too: a .txt into a new jot session; a .csv it does not list is refused.
+    const post = (query: string, body: string) =>
+      fetch(`${server.url}/api/sessions/import?${query}`, { method: 'POST', headers: auth, body });
+    const imported = await post('format=txt&app=jot&replicationFactor=2', 'brought in');
+    assert.equal(imported.status, 201, await imported.clone().text());
+    const { session: s2 } = (await imported.json()) as { session: { sessionId: string } };
+    await waitFor('imported jot agrees', async () => converged(await getSession(server.url, s2.sessionId), 2), 60_000);
+    const back = await fetch(`${server.url}/api/sessions/${s2.sessionId}/export?format=txt`, { headers: auth });
+    assert.equal(await back.text(), 'brought in');
+    assert.equal((await post('format=csv&app=jot', 'a,b')).status, 400);
+    await viewer.request({ type: 'sessions.close', sessionId });
+    await viewer.request({ type: 'sessions.close', sessionId: s2.sessionId });
   });
 
   it('a bundle tampered with on the server is refused by every node; the other session keeps going', async () => {
