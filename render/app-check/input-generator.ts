@@ -1,7 +1,8 @@
 // A seeded, app-agnostic input log for determinism checks: typing (letters,
 // accents, CJK, emoji, combining marks), editing keys with modifiers, pointer
-// clicks and drags (mouse, pen, touch), wheel, paste, resize and release-all,
-// stamped like the sequencer stamps them.
+// clicks and drags (mouse, pen, touch), wheel, paste, image import parts
+// (random RGBA, translucent pixels too), resize and release-all, stamped like
+// the sequencer stamps them.
 import { NO_MODS, SequencedInputSchema, type InputEvent, type SequencedInput } from '../../protocol/input.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { prng } from './prng.js';
@@ -58,8 +59,19 @@ export function generateInputLog({ seed, count, width: w0, height: h0 }: Generat
       events.push({ ...base, action: 'up', x, y, buttons: 0 });
     } else if (r < 0.87) {
       events.push({ type: 'wheel', x: int(width), y: int(height), dx: 0, dy: int(400) - 200, mods: NO_MODS });
-    } else if (r < 0.95) {
+    } else if (r < 0.93) {
       events.push({ type: 'paste', text: pick(PASTES) });
+    } else if (r < 0.95) {
+      // A small image in one to three bands, as the server cuts an imported file (server/image-import.ts).
+      const w = 8 + int(57);
+      const h = 8 + int(41);
+      const rgba = Buffer.from(Array.from({ length: w * h * 4 }, () => int(256)));
+      const bands = 1 + int(3);
+      const rows = Math.ceil(h / bands);
+      for (let row = 0; row < h; row += rows) {
+        const data = rgba.subarray(row * w * 4, Math.min(h, row + rows) * w * 4).toString('base64');
+        events.push({ type: 'import', format: 'rgba', row, width: w, height: h, data });
+      }
     } else if (r < 0.985) {
       width = Math.max(LIMITS.minViewport, Math.min(LIMITS.maxViewportWidth, w0 + int(401) - 200));
       height = Math.max(LIMITS.minViewport, Math.min(LIMITS.maxViewportHeight, h0 + int(301) - 150));
