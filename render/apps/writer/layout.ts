@@ -15,10 +15,15 @@ export interface VisualLine {
   readonly hard: boolean;
 }
 
+/** A text's visual lines at one wrap width (see text-index.ts, which makes them). */
 export interface Layout {
   readonly text: string;
   readonly wrapWidth: number;
-  readonly lines: readonly VisualLine[];
+  readonly lineCount: number;
+  /** Visual line `index` (0-based; throws RangeError outside [0, lineCount)). */
+  line(index: number): VisualLine;
+  /** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
+  lineIndexAt(offset: number): number;
 }
 
 /** Hyphens and dashes: a line may break after them. */
@@ -79,63 +84,13 @@ export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn)
   return starts;
 }
 
-export interface LayoutEngine {
-  layout(text: string, wrapWidth: number): Layout;
-}
-
-/** Lays out documents, reusing wrapped paragraphs that did not change. */
-export function createLayoutEngine(widthOf: WidthFn): LayoutEngine {
-  const paragraphs = new Map<string, number[]>();
-  let last: Layout | null = null;
-  return {
-    layout(text, wrapWidth) {
-      if (last && last.text === text && last.wrapWidth === wrapWidth) return last;
-      // Bounded cache: results do not depend on what is cached, only speed does.
-      if (paragraphs.size > 5000) paragraphs.clear();
-      const lines: VisualLine[] = [];
-      let p = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', p);
-        const pEnd = nl === -1 ? text.length : nl;
-        const para = text.slice(p, pEnd);
-        const key = `${wrapWidth}\u0000${para}`;
-        let starts = paragraphs.get(key);
-        if (!starts) {
-          starts = wrapParagraph(para, wrapWidth, widthOf);
-          paragraphs.set(key, starts);
-        }
-        for (let k = 0; k < starts.length; k++) {
-          const s = starts[k] ?? 0;
-          const e = starts[k + 1];
-          lines.push(
-            e === undefined ? { start: p + s, end: pEnd, hard: true } : { start: p + s, end: p + e, hard: false },
-          );
-        }
-        if (nl === -1) break;
-        p = nl + 1;
-      }
-      last = { text, wrapWidth, lines };
-      return last;
-    },
-  };
-}
-
 function lineAt(layout: Layout, index: number): VisualLine {
-  const line = layout.lines[index];
-  if (!line) throw new RangeError(`layout: no line ${index}`);
-  return line;
+  return layout.line(index);
 }
 
 /** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
 export function lineIndexAt(layout: Layout, offset: number): number {
-  let lo = 0;
-  let hi = layout.lines.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (lineAt(layout, mid).start <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return layout.lineIndexAt(offset);
 }
 
 /**
