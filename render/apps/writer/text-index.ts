@@ -10,6 +10,9 @@ import type { Layout, VisualLine, WidthFn } from './layout.js';
 import { wrapParagraph } from './layout.js';
 import { countText, type TextCounts } from './stats.js';
 
+/** Paragraphs per digest group: an edit re-hashes its paragraph, its group and the list of group digests. */
+export const PARAGRAPHS_PER_GROUP = 32;
+
 /** An edit of the text: `removed` UTF-16 units at `from` replaced by `inserted` units. */
 export interface TextEdit {
   readonly from: number;
@@ -47,8 +50,8 @@ export class TextIndex {
   /** Bumped on every change; layouts made before it are stale. */
   #version = 0;
   #layout: Layout | null = null;
-  /** First paragraph whose digest group changed since digests were last combined (see writer-digest.ts). */
-  dirtyGroupsFrom = 0;
+  /** Cached digests of paragraph groups (PARAGRAPHS_PER_GROUP consecutive paragraphs; see writer-digest.ts). */
+  #groups: (Uint8Array | null)[] = [];
 
   constructor(text: string) {
     this.#text = text;
@@ -107,6 +110,20 @@ export class TextIndex {
     if (!p) throw new RangeError(`text index: no paragraph ${k}`);
     p.digest ??= digestOf(this.paragraphText(k));
     return p.digest;
+  }
+
+  get groupCount(): number {
+    return Math.ceil(this.#paras.length / PARAGRAPHS_PER_GROUP);
+  }
+
+  /** Group `g`'s cached digest, computed with `digestOf` from its paragraphs' indexes when missing. */
+  groupDigest(g: number, digestOf: (first: number, end: number) => Uint8Array): Uint8Array {
+    if (!Number.isInteger(g) || g < 0 || g >= this.groupCount) throw new RangeError(`text index: no group ${g}`);
+    while (this.#groups.length <= g) this.#groups.push(null);
+    const first = g * PARAGRAPHS_PER_GROUP;
+    const digest = this.#groups[g] ?? digestOf(first, Math.min(first + PARAGRAPHS_PER_GROUP, this.#paras.length));
+    this.#groups[g] = digest;
+    return digest;
   }
 
   counts(): TextCounts {
@@ -169,12 +186,14 @@ export class TextIndex {
       this.#chars.add(first, only.counts.characters - was.counts.characters);
       this.#words += only.counts.words - was.counts.words;
       if (this.#wrap) this.#wrap.lines.add(first, this.#startsOf(first).length - (was.starts?.length ?? 0));
-      this.dirtyGroupsFrom = Math.min(this.dirtyGroupsFrom, first);
+      const g = Math.floor(first / PARAGRAPHS_PER_GROUP);
+      if (g < this.#groups.length) this.#groups[g] = null;
       return;
     }
     this.#paras.splice(first, last - first + 1, ...replaced);
     this.#reindex();
-    this.dirtyGroupsFrom = Math.min(this.dirtyGroupsFrom, first);
+    // Paragraphs moved between groups from here on.
+    this.#groups.length = Math.min(this.#groups.length, Math.floor(first / PARAGRAPHS_PER_GROUP));
   }
 
   #startsOf(k: number): number[] {
