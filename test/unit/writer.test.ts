@@ -503,6 +503,39 @@ describe('writer snapshot and render', () => {
     assert.throws(() => writerApp.restore(bad({ scrollY: 1.5 })), /scrollY/);
   });
 
+  test('a frame from the warm page cache equals one drawn from scratch, through typing, scrolling and selecting', () => {
+    const pixelsOf = (state: WriterState): Buffer => {
+      const canvas = createCanvas(state.width, state.height);
+      writerApp.render(state, canvas.getContext('2d'));
+      return canvas.toBuffer('raw');
+    };
+    const s = new Session(500, 300).paste('Some words to wrap across the narrow page, then more. '.repeat(60));
+    const wheel = (dy: number): InputEvent => ({ type: 'wheel', x: 10, y: 10, dx: 0, dy, mods: NO_MODS });
+    const steps: Array<() => void> = [
+      () => s.type('abc'),
+      () => s.send(wheel(-7)),
+      () => s.send(wheel(-24)),
+      () => s.key('ArrowUp').key('ArrowUp').type('x'),
+      () => s.key('ArrowLeft', { shift: true }).key('ArrowLeft', { shift: true }),
+      () => s.send(wheel(-100)),
+      () => s.send(wheel(250)),
+      () => s.key('PageUp'),
+      () => s.key('Enter').key('Enter'),
+      () => s.key('Backspace'),
+      () => s.send(wheel(-2000)),
+      () => s.key('End', { ctrl: true, shift: true }),
+      () => s.send({ type: 'resize', width: 520, height: 310 }),
+      () => s.type('y'),
+    ];
+    pixelsOf(s.state);
+    for (const [i, step] of steps.entries()) {
+      step();
+      const warm = pixelsOf(s.state);
+      const cold = pixelsOf(writerApp.restore(writerApp.snapshot(s.state)));
+      assert.ok(warm.equals(cold), `step ${i}: the cached page differs from a fresh one`);
+    }
+  });
+
   test('render paints a white page, dark text, the caret and the status bar', () => {
     const s = new Session(640, 360).type('Hello');
     const canvas = createCanvas(640, 360);

@@ -4,7 +4,8 @@
 // depend only on its key (its text and its selection span), and every pixel
 // outside the recorded boxes is page white, so the surface always equals one
 // drawn from scratch for the same lines: a cold cache (a restored replica) and
-// a warm one give the same frame.
+// a warm one give the same frame. A scroll moves the pixels already there and
+// draws only the lines it brings into view.
 import { createSurface, type DrawingContext, type Surface } from '../../sdk/index.js';
 
 export interface PageLine {
@@ -17,8 +18,10 @@ export interface PageLine {
 }
 
 export class PageCache {
-  readonly #surface: Surface;
-  readonly #ctx: DrawingContext;
+  #surface: Surface;
+  #ctx: DrawingContext;
+  /** A second surface a scroll copies the page into (then the two swap). */
+  #spare: Surface | null = null;
   readonly #background: string;
   readonly #lineHeight: number;
   #scrollY: number | null = null;
@@ -45,12 +48,39 @@ export class PageCache {
     this.#ctx.fillRect(0, top, this.#surface.width, height);
   }
 
+  /**
+   * Moves the page up by `dy` pixels (down when negative): an opaque copy at a whole-pixel offset gives the
+   * same pixels, so lines still wholly on the page keep their boxes; every other box is cleared to page white.
+   */
+  #shift(dy: number): void {
+    const { width, height } = this.#surface;
+    this.#spare ??= createSurface(width, height);
+    const ctx = this.#spare.getContext('2d');
+    ctx.fillStyle = this.#background;
+    ctx.fillRect(0, 0, width, height);
+    ctx.drawImage(this.#surface, 0, -dy);
+    [this.#surface, this.#spare] = [this.#spare, this.#surface];
+    this.#ctx = ctx;
+    const h = this.#lineHeight;
+    const inside = (top: number): boolean => top >= 0 && top + h <= height;
+    const moved = [...this.#drawn];
+    this.#drawn.clear();
+    for (const [top, key] of moved) {
+      if (inside(top) && inside(top - dy)) this.#drawn.set(top - dy, key);
+      else this.#clear(top - dy, h);
+    }
+  }
+
   /** Brings the surface up to `lines` (the visible ones at `scrollY`) and returns it. */
   paint(scrollY: number, lines: readonly PageLine[]): Surface {
     if (scrollY !== this.#scrollY) {
-      // Every box moved: start over from a blank page.
-      this.#clear(0, this.#surface.height);
-      this.#drawn.clear();
+      const dy = this.#scrollY === null ? Infinity : scrollY - this.#scrollY;
+      if (Math.abs(dy) < this.#surface.height) this.#shift(dy);
+      else {
+        // Nothing stays on the page: start over from a blank one.
+        this.#clear(0, this.#surface.height);
+        this.#drawn.clear();
+      }
       this.#scrollY = scrollY;
     }
     const ctx = this.#ctx;
