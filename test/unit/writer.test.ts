@@ -407,15 +407,17 @@ describe('writer scrolling and status', () => {
   test('an index updated edit by edit equals one built from the text: counts, lines, positions', () => {
     const rnd = prng(18);
     const pool = ['a', 'b ', ' ', '\n', '\n\n', '中', '😀', 'e\u0301', "'", '—', 'word ', 'long '.repeat(30)];
+    // Mostly edits inside long paragraphs: a paragraph is re-wrapped only from near the edit (text-index.ts).
+    pool.push('x', ' ', 'y', '\u0301', '-', 'z'.repeat(45), 'abc def ghi ', '🇫🇷', '中文中文');
     const wrap = wrapWidthOf(300);
     let text = '';
     const index = new TextIndex(text);
     index.layout(wrap, widthOf);
-    for (let i = 0; i < 600; i++) {
+    for (let i = 0; i < 1500; i++) {
       const at = Math.floor(rnd() * (text.length + 1));
       const piece = pool[Math.floor(rnd() * pool.length)] ?? 'a';
       // Inserts mostly, some deletions and replacements: paragraphs change, split and merge.
-      const removed = rnd() < 0.7 ? 0 : Math.min(text.length - at, Math.floor(rnd() * 40));
+      const removed = rnd() < 0.6 ? 0 : Math.min(text.length - at, Math.floor(rnd() * (rnd() < 0.7 ? 4 : 40)));
       const inserted = rnd() < 0.15 ? '' : piece;
       text = text.slice(0, at) + inserted + text.slice(at + removed);
       index.edit(text, { from: at, removed, inserted: inserted.length });

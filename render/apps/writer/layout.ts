@@ -38,12 +38,28 @@ function isBreakAfter(cp: number): boolean {
  * around wide (CJK) characters; a word longer than the line is broken between clusters.
  */
 export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn): number[] {
-  const starts = [0];
-  let start = 0;
+  return wrapFrom(para, wrapWidth, widthOf, 0, () => false);
+}
+
+/**
+ * The greedy wrap resumed at `from`, a line start: at a line start the wrap carries nothing but the text
+ * after it (the line broke at its last opportunity), so wrapping from there gives the same later starts as
+ * wrapping from 0. Returns the starts from `from` on; stops early, after pushing it, at the first start for
+ * which `stop` is true (an edited paragraph stops where its old lines resume).
+ */
+export function wrapFrom(
+  para: string,
+  wrapWidth: number,
+  widthOf: WidthFn,
+  from: number,
+  stop: (start: number) => boolean,
+): number[] {
+  const starts = [from];
+  let start = from;
   let x = 0;
   let breakAt = -1;
   let xAtBreak = 0;
-  let i = 0;
+  let i = from;
   while (i < para.length) {
     const next = nextBoundary(para, i);
     const cluster = para.slice(i, next);
@@ -70,6 +86,7 @@ export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn)
         x = 0;
       }
       starts.push(start);
+      if (stop(start)) return starts;
       breakAt = -1;
       // Re-examine the same cluster: the carried-over word may still be too long.
       continue;

@@ -7,7 +7,7 @@
 import { clusterCount } from './clusters.js';
 import { Fenwick } from './fenwick.js';
 import type { Layout, VisualLine, WidthFn } from './layout.js';
-import { wrapParagraph } from './layout.js';
+import { wrapFrom, wrapParagraph } from './layout.js';
 import { countText, type TextCounts } from './stats.js';
 
 /** Paragraphs per digest group: an edit re-hashes its paragraph, its group and the list of group digests. */
@@ -23,7 +23,8 @@ export interface TextEdit {
 interface Paragraph {
   /** Length without its line feed. */
   len: number;
-  counts: TextCounts;
+  /** Null until counted: typing only marks a paragraph, the status bar counts it when it is drawn. */
+  counts: TextCounts | null;
   /** Relative visual line starts at the index's wrap width (null until wrapped). */
   starts: number[] | null;
   /** Cached digest of the paragraph's text (see writer-digest.ts), null when not computed. */
@@ -46,6 +47,8 @@ export class TextIndex {
   /** Characters per paragraph (counts.characters). */
   #chars!: Fenwick;
   #words = 0;
+  /** Paragraphs whose counts are null (their old counts already taken out of the sums). */
+  readonly #uncounted = new Set<number>();
   #wrap: { width: number; widthOf: WidthFn; lines: Fenwick } | null = null;
   /** Bumped on every change; layouts made before it are stale. */
   #version = 0;
@@ -78,11 +81,25 @@ export class TextIndex {
     return { len: end - start, counts: countText(this.#text.slice(start, end)), starts: null, digest: null };
   }
 
+  /** Counts the paragraphs typing left uncounted and adds them into the sums. */
+  #count(): void {
+    for (const k of this.#uncounted) {
+      const p = this.#paras[k];
+      if (!p) continue;
+      p.counts = countText(this.paragraphText(k));
+      this.#chars.add(k, p.counts.characters);
+      this.#words += p.counts.words;
+    }
+    this.#uncounted.clear();
+  }
+
   /** Rebuilds the sums from the paragraph list (after paragraphs were added or removed). */
   #reindex(): void {
+    this.#uncounted.clear();
+    const counted = this.#paras.map((p, k) => (p.counts ??= countText(this.paragraphText(k))));
     this.#offsets = new Fenwick(this.#paras.map((p) => p.len + 1));
-    this.#chars = new Fenwick(this.#paras.map((p) => p.counts.characters));
-    this.#words = this.#paras.reduce((n, p) => n + p.counts.words, 0);
+    this.#chars = new Fenwick(counted.map((c) => c.characters));
+    this.#words = counted.reduce((n, c) => n + c.words, 0);
     if (this.#wrap) this.#wrap.lines = new Fenwick(this.#paras.map((_, k) => this.#startsOf(k).length));
   }
 
@@ -127,6 +144,7 @@ export class TextIndex {
   }
 
   counts(): TextCounts {
+    this.#count();
     return { words: this.#words, characters: this.#chars.total() };
   }
 
@@ -138,6 +156,7 @@ export class TextIndex {
 
   /** Clusters in [from, to) (both cluster boundaries): whole paragraphs in between come from their counts. */
   clusterCount(from: number, to: number): number {
+    this.#count();
     const a = this.paragraphAt(from);
     const b = this.paragraphAt(to);
     if (a === b) return clusterCount(this.#text, from, to);
@@ -168,6 +187,27 @@ export class TextIndex {
     this.#text = text;
     this.#version++;
     this.#layout = null;
+    if (first === last && !this.#hasLineFeed(start, newEnd)) {
+      // The common case (typing inside a paragraph): point updates of the sums, counting deferred, and the
+      // paragraph re-wrapped only from just before the edit to where its old lines resume.
+      const was = this.#paras[first];
+      if (!was) throw new RangeError(`text index: no paragraph ${first}`);
+      const now: Paragraph = { len: newEnd - start, counts: null, starts: null, digest: null };
+      this.#paras[first] = now;
+      this.#offsets.add(first, now.len - was.len);
+      if (was.counts) {
+        this.#chars.add(first, -was.counts.characters);
+        this.#words -= was.counts.words;
+      }
+      this.#uncounted.add(first);
+      if (this.#wrap && was.starts) {
+        now.starts = this.#rewrap(first, was.starts, e.from - start, e.removed, e.inserted);
+        this.#wrap.lines.add(first, now.starts.length - was.starts.length);
+      } else if (this.#wrap) this.#wrap.lines.add(first, this.#startsOf(first).length - (was.starts?.length ?? 0));
+      const g = Math.floor(first / PARAGRAPHS_PER_GROUP);
+      if (g < this.#groups.length) this.#groups[g] = null;
+      return;
+    }
     const replaced: Paragraph[] = [];
     for (let p = start; ;) {
       const nl = text.indexOf('\n', p);
@@ -176,24 +216,51 @@ export class TextIndex {
       if (end === newEnd) break;
       p = end + 1;
     }
-    const only = replaced[0];
-    if (replaced.length === 1 && first === last && only) {
-      // The common case (typing inside a paragraph): point updates of the sums.
-      const was = this.#paras[first];
-      if (!was) throw new RangeError(`text index: no paragraph ${first}`);
-      this.#paras[first] = only;
-      this.#offsets.add(first, only.len - was.len);
-      this.#chars.add(first, only.counts.characters - was.counts.characters);
-      this.#words += only.counts.words - was.counts.words;
-      if (this.#wrap) this.#wrap.lines.add(first, this.#startsOf(first).length - (was.starts?.length ?? 0));
-      const g = Math.floor(first / PARAGRAPHS_PER_GROUP);
-      if (g < this.#groups.length) this.#groups[g] = null;
-      return;
-    }
     this.#paras.splice(first, last - first + 1, ...replaced);
     this.#reindex();
     // Paragraphs moved between groups from here on.
     this.#groups.length = Math.min(this.#groups.length, Math.floor(first / PARAGRAPHS_PER_GROUP));
+  }
+
+  /** Whether the (new) text holds a line feed in [from, to). */
+  #hasLineFeed(from: number, to: number): boolean {
+    const nl = this.#text.indexOf('\n', from);
+    return nl !== -1 && nl < to;
+  }
+
+  /**
+   * Paragraph `k`'s new line starts after an edit at `rel` (relative to the paragraph) from its old ones:
+   * lines two before the edit's keep their starts (an edit can pull a word back onto the line before, and
+   * cluster boundaries move at most one cluster back); wrapping resumes there and stops at the first start
+   * past the edit that is an old start shifted, after which the text and so the lines are the old ones.
+   */
+  #rewrap(k: number, old: number[], rel: number, removed: number, inserted: number): number[] {
+    const wrap = this.#wrap;
+    if (!wrap) throw new RangeError('text index: no wrap width');
+    let j = 0;
+    while (j + 1 < old.length && (old[j + 1] ?? 0) <= rel) j++;
+    const restart = Math.max(0, j - 2);
+    const delta = inserted - removed;
+    const editEnd = rel + inserted;
+    const oldIndexOf = (s: number): number => {
+      let lo = j;
+      let hi = old.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const v = (old[mid] ?? 0) + delta;
+        if (v === s) return mid;
+        if (v < s) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    };
+    const mid = wrapFrom(this.paragraphText(k), wrap.width, wrap.widthOf, old[restart] ?? 0, (s) => {
+      return s > editEnd && oldIndexOf(s) !== -1;
+    });
+    const lastStart = mid[mid.length - 1] ?? 0;
+    const resumed = mid.length > 1 && lastStart > editEnd ? oldIndexOf(lastStart) : -1;
+    const tail = resumed === -1 ? [] : old.slice(resumed + 1).map((v) => v + delta);
+    return [...old.slice(0, restart), ...mid, ...tail];
   }
 
   #startsOf(k: number): number[] {
