@@ -1,14 +1,17 @@
 // The writer's per-keystroke cost against the document's size: a document of
 // 1k, 10k, 50k and 200k characters (pasted prose), then key presses typed at
-// its end; for each key the apply, the app's render and the snapshot + state
-// hash a status report needs, each timed on its own (median of 60 keys after
-// 10 warm-up keys). A long report should type like a short note.
+// its end; for each key the apply, the app's render and the status hash a
+// status report needs (render/app-hash.ts: the app's state digest when it has
+// one), each timed on its own (median of 60 keys after 10 warm-up keys); also
+// the full snapshot + its hash, which a replica makes only when the server asks
+// for a checkpoint (every 1000 inputs). A long report should type like a short note.
 // Usage: tsx bench/docsize.ts
 import { performance } from 'node:perf_hooks';
 import type { App } from '../render/app-types.js';
-import { stateHashOf } from '../render/app-hash.js';
+import { stateHashOf, statusHashOf } from '../render/app-hash.js';
 import { getApp } from '../render/apps/index.js';
 import { FrameRenderer } from '../render/frame-renderer.js';
+import { toReplicaApp } from '../render/replica-app.js';
 import { MAX_PASTE_CHARS } from '../render/sdk/index.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { keyEvent, proseText, sequenced } from './lib/writer-inputs.js';
@@ -43,7 +46,9 @@ function median(name: string, samples: number[], chars: number, unit = 'ms/key (
 export async function runDocSize(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
   const app = getApp('writer');
-  const renders = new Map<number, number>();
+  const replicaApp = toReplicaApp(app);
+  /** p50 per size, for the 200k : 1k ratios. */
+  const p50s = new Map<string, number>();
   for (const chars of SIZES) {
     let { state, seq } = documentOf(app, chars);
     const renderer = new FrameRenderer();
@@ -52,6 +57,7 @@ export async function runDocSize(onResult: (r: BenchResult) => void = () => {}):
     const apply: number[] = [];
     const render: number[] = [];
     const hash: number[] = [];
+    const snapshot: number[] = [];
     for (let i = 0; i < WARMUP_KEYS + KEYS; i++) {
       seq++;
       const t0 = performance.now();
@@ -59,29 +65,39 @@ export async function runDocSize(onResult: (r: BenchResult) => void = () => {}):
       const t1 = performance.now();
       frame();
       const t2 = performance.now();
-      stateHashOf(app.snapshot(state));
+      await statusHashOf(replicaApp, state);
       const t3 = performance.now();
+      stateHashOf(app.snapshot(state));
+      const t4 = performance.now();
       if (i < WARMUP_KEYS) continue;
       apply.push(t1 - t0);
       render.push(renderer.lastTimings.renderMs);
       hash.push(t3 - t2);
+      snapshot.push(t4 - t3);
     }
     const label = `docsize.${chars / 1000}k`;
-    add(median(`${label}.apply`, apply, chars));
-    const r = median(`${label}.render`, render, chars);
-    renders.set(chars, r.value);
-    add(r);
-    add(median(`${label}.snapshot-hash`, hash, chars));
+    for (const [what, samples] of [
+      ['apply', apply],
+      ['render', render],
+      ['status-hash', hash],
+    ] as const) {
+      const r = median(`${label}.${what}`, samples, chars);
+      p50s.set(`${what}@${chars}`, r.value);
+      add(r);
+    }
+    add(median(`${label}.snapshot-at-checkpoint`, snapshot, chars, 'ms (p50)'));
     await new Promise((resolve) => setImmediate(resolve));
   }
-  const small = renders.get(SIZES[0]) ?? 0;
-  const large = renders.get(SIZES[3]) ?? 0;
-  add({
-    name: 'docsize.render-ratio-200k-to-1k',
-    value: small > 0 ? round(large / small, 2) : 0,
-    unit: '×',
-    detail: { target: '≤ 1.2', load1m: load1m() },
-  });
+  for (const what of ['render', 'apply', 'status-hash'] as const) {
+    const small = p50s.get(`${what}@${SIZES[0]}`) ?? 0;
+    const large = p50s.get(`${what}@${SIZES[3]}`) ?? 0;
+    add({
+      name: `docsize.${what}-ratio-200k-to-1k`,
+      value: small > 0 ? round(large / small, 2) : 0,
+      unit: '×',
+      detail: what === 'render' ? { target: '≤ 1.2', load1m: load1m() } : { load1m: load1m() },
+    });
+  }
   return results;
 }
 

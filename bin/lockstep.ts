@@ -369,11 +369,14 @@ async function appCheckAction(folder: string, opts: AppCheckCliOptions): Promise
   if (report.error) throw new Error(`${what}: ${report.error}`);
   if (report.divergence) {
     const d = report.divergence;
+    if (d.what === 'status hash tracking') {
+      throw new Error(`${what}: the status hash (stateDigest) did not change with the state at seq ${d.seq}`);
+    }
     throw new Error(
       `${what}: ${d.what} differ at seq ${d.seq}${d.afterRestore ? ' (right after a snapshot/restore)' : ''}: not deterministic`,
     );
   }
-  say(`${what}: state hashes and pixels equal at every step in both processes`);
+  say(`${what}: state hashes, status hashes and pixels equal at every step in both processes`);
 }
 
 interface ServerTokenFlags {

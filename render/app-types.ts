@@ -31,6 +31,8 @@ export interface App<S> {
   /** Canonical bytes: equal states give equal bytes. */
   snapshot(state: S): Buffer;
   restore(data: Buffer): S;
+  /** A digest of the state, kept current more cheaply than a snapshot (see render/app-hash.ts). */
+  stateDigest?(state: S): Buffer;
   /** Text the app offers to the viewer's clipboard (the selection), if any. */
   copyText?(state: S): string | null;
   /**

@@ -22,6 +22,8 @@ export interface ReplicaApp<S> {
   /** Prepares the frame of `state`; the painter draws it (whole surface, at the origin). */
   render(state: S): Promise<Painter>;
   snapshot(state: S): Promise<Buffer>;
+  /** The app's state digest (AppDefinition.stateDigest), or null when it defines none; see app-hash.ts. */
+  stateDigest(state: S): Promise<Buffer | null>;
   restore(data: Buffer): Promise<S>;
   copyText(state: S): Promise<string | null>;
   /** Where a non-empty selection's ends are (checked by the replica), for touch drag handles; absent: none. */
@@ -50,6 +52,7 @@ export function toReplicaApp<S>(app: App<S> | ReplicaApp<S>): ReplicaApp<S> {
     viewport: (state) => app.viewport(state),
     render: (state) => Promise.resolve((ctx) => app.render(state, ctx)),
     snapshot: (state) => run(() => app.snapshot(state)),
+    stateDigest: (state) => run(() => app.stateDigest?.(state) ?? null),
     restore: (data) => run(() => app.restore(data)),
     copyText: (state) => run(() => app.copyText?.(state) ?? null),
     ...(app.selectionGeometry ? { selectionGeometry: (state: S) => run(() => app.selectionGeometry?.(state)) } : {}),

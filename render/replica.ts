@@ -15,7 +15,7 @@ import { getLogger } from '../protocol/logger.js';
 import { parseSelectionGeometry, type SelectionGeometry } from '../protocol/selection.js';
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
-import { stateHashOf } from './app-hash.js';
+import { stateHashOf, statusHashOf } from './app-hash.js';
 import { AppFailedError, SnapshotError } from './errors.js';
 import type { App, ExportedDocument } from './app-types.js';
 import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
@@ -398,12 +398,12 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** Applied seq and the state hash there (taken in the serial order, so the two belong together). */
   status(): Promise<ReplicaStatus> {
     return this.#serial(async () => {
-      // Serialising and hashing a large document four times a second would cost
-      // more than rendering it: hash once per state change.
+      // Hash once per state change; an app with a state digest keeps even that
+      // cheap (app-hash.ts), others serialise their snapshot for it.
       if (this.#hashCache?.version !== this.#stateVersion && !this.#closed) {
         const version = this.#stateVersion;
         try {
-          this.#hashCache = { version, hash: stateHashOf(await this.#app.snapshot(this.#state)) };
+          this.#hashCache = { version, hash: await statusHashOf(this.#app, this.#state) };
         } catch (err) {
           this.#fail(err, 'snapshot', this.#applied);
         }

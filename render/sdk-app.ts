@@ -22,6 +22,11 @@ export function declareAppFonts(manifest: AppManifest, dir: string): void {
   for (const [family, path] of fontFilesOf(manifest, dir)) declareFont(family, path);
 }
 
+function toBuffer(bytes: Uint8Array | undefined): Buffer {
+  if (!(bytes instanceof Uint8Array)) throw new TypeError('snapshot and stateDigest must return a Uint8Array');
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** The node-side view of an SDK app: Buffers for snapshots, node-canvas for drawing. */
 export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<S>): App<S> {
   const app: App<S> = {
@@ -32,11 +37,9 @@ export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<
     viewport: (state) => definition.viewport(state),
     // node-canvas's context is a superset of the SDK's DrawingContext.
     render: (state, ctx: CanvasRenderingContext2D) => definition.render(state, ctx as unknown as DrawingContext),
-    snapshot: (state) => {
-      const bytes = definition.snapshot(state);
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    },
+    snapshot: (state) => toBuffer(definition.snapshot(state)),
     restore: (data) => definition.restore(data),
+    ...(definition.stateDigest ? { stateDigest: (state: S) => toBuffer(definition.stateDigest?.(state)) } : {}),
     ...(definition.copyText ? { copyText: definition.copyText.bind(definition) } : {}),
     ...(definition.selectionGeometry ? { selectionGeometry: definition.selectionGeometry.bind(definition) } : {}),
     exportDocument: (state, format) =>

@@ -53,7 +53,13 @@ export async function runAppCheck(opts: CheckOptions): Promise<CheckReport> {
     const x = stepsA[i] as CheckStep;
     const y = stepsB[i] as CheckStep;
     if (x.stateHash !== y.stateHash) divergence = { seq: x.seq, what: 'state hash', afterRestore: y.restored };
+    else if (x.statusHash !== y.statusHash) divergence = { seq: x.seq, what: 'status hash', afterRestore: y.restored };
     else if (x.pixelHash !== y.pixelHash) divergence = { seq: x.seq, what: 'pixels', afterRestore: y.restored };
+    // A state digest must change exactly when the state does: the snapshot bytes say when that is.
+    const before = stepsA[i - 1];
+    if (!divergence && before && (x.stateHash === before.stateHash) !== (x.statusHash === before.statusHash)) {
+      divergence = { seq: x.seq, what: 'status hash tracking', afterRestore: false };
+    }
   }
   return {
     app,

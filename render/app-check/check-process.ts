@@ -3,7 +3,7 @@
 // (state hash and pixel hash), restoring from a snapshot every N steps if asked.
 import { createHash } from 'node:crypto';
 import { createCanvas } from 'canvas';
-import { stateHashOf } from '../app-hash.js';
+import { stateHashOf, statusHashOf } from '../app-hash.js';
 import { loadSandboxLimits } from '../config.js';
 import { sandboxedAppFromFolder } from '../sandbox/app-folder.js';
 import type { CheckOptions, CheckStep } from './check-types.js';
@@ -33,6 +33,7 @@ async function main(opts: CheckOptions, restoreEvery: number): Promise<void> {
     const step: CheckStep = {
       seq: input.seq,
       stateHash: stateHashOf(await app.snapshot(state)),
+      statusHash: await statusHashOf(app, state),
       pixelHash: createHash('sha256').update(pixels).digest('hex').slice(0, 32),
       restored,
     };

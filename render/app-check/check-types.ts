@@ -15,13 +15,16 @@ export interface CheckOptions {
 export interface CheckStep {
   seq: number;
   stateHash: string;
+  /** The hash a replica would report in its status (from the app's state digest, if it has one). */
+  statusHash: string;
   pixelHash: string;
   restored: boolean;
 }
 
 export interface CheckDivergence {
   seq: number;
-  what: 'state hash' | 'pixels';
+  /** `status hash tracking`: the status hash stayed put while the snapshot changed (or moved while it did not). */
+  what: 'state hash' | 'status hash' | 'status hash tracking' | 'pixels';
   /** Whether the second process had just restored from a snapshot at this step. */
   afterRestore: boolean;
 }

@@ -18,7 +18,8 @@ const WORKER_URL = new URL('./sandbox-worker.mjs', import.meta.url);
 /** Extra wait beyond the in-context time bound before the worker itself is presumed stuck. */
 const BACKSTOP_MS = 1000;
 
-export type SandboxOp = 'init' | 'apply' | 'render' | 'snapshot' | 'restore' | 'copyText' | 'selection' | 'export';
+export type SandboxOp =
+  'init' | 'apply' | 'render' | 'snapshot' | 'digest' | 'restore' | 'copyText' | 'selection' | 'export';
 
 type Reply = { ok: true; value: string } | { ok: false; timeout: boolean; message: string };
 

@@ -261,7 +261,8 @@ function prelude(fontsJson, maxCommands, maxImagePixels) {
   }
 
   const latin1 = (bytes) => {
-    if (!(bytes instanceof Uint8Array)) throw new TypeError('snapshot must return a Uint8Array');
+    if (!(bytes instanceof Uint8Array))
+      throw new TypeError('snapshot, stateDigest and exportDocument must return a Uint8Array');
     let s = '';
     for (let i = 0; i < bytes.length; i += 8192) s += String.fromCharCode(...bytes.subarray(i, i + 8192));
     return s;
@@ -303,6 +304,9 @@ function prelude(fontsJson, maxCommands, maxImagePixels) {
       }
       case 'snapshot':
         return latin1(app.snapshot(state));
+      case 'digest':
+        // '-': the app defines no stateDigest (the host hashes its snapshot); '+' and the digest's bytes otherwise.
+        return typeof app.stateDigest === 'function' ? `+${latin1(app.stateDigest(state))}` : '-';
       case 'export':
         if (typeof app.exportDocument !== 'function') throw new TypeError('the app has no exportDocument');
         return latin1(app.exportDocument(state, arg));

@@ -55,6 +55,10 @@ export function sandboxedApp(opts: SandboxedAppOptions): ReplicaApp<AppInstance>
     viewport: (instance) => instance.viewport,
     render,
     snapshot: async (instance) => Buffer.from(await instance.call('snapshot'), 'latin1'),
+    async stateDigest(instance) {
+      const answer = await instance.call('digest');
+      return answer.startsWith('+') ? Buffer.from(answer.slice(1), 'latin1') : null;
+    },
     restore: (data) => start('restore', Buffer.from(data).toString('latin1')),
     async copyText(instance) {
       const text: unknown = JSON.parse(await instance.call('copyText'));

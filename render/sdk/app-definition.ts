@@ -25,6 +25,13 @@ export interface AppDefinition<S> {
   snapshot(state: S): Uint8Array;
   /** The inverse of `snapshot`; must validate, because the bytes may come from another host. */
   restore(data: Uint8Array): S;
+  /**
+   * A digest of the whole state, cheaper to keep current than `snapshot` (e.g. a hash tree over parts whose
+   * digests the app caches). Replicas report it, hashed, instead of hashing the snapshot after every input
+   * (docs/apps.md, "State hash"). Equal states must give equal digests however they were reached (restored or
+   * replayed), and different states different ones: build it with the SDK's `sha256` over all of the state.
+   */
+  stateDigest?(state: S): Uint8Array;
   /** Text the app offers to the viewer's clipboard (its selection), if any. */
   copyText?(state: S): string | null;
   /**

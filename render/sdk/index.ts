@@ -24,3 +24,4 @@ export { EXPORT_FORMATS, type ExportFormat } from './manifest.js';
 export type { CaretRect, SelectionGeometry } from './selection.js';
 export { clampViewport, MAX_IMPORT_IMAGE_PIXELS, MAX_PASTE_CHARS, SURFACE_LIMITS } from './limits.js';
 export { decodeUtf8, encodeUtf8 } from './utf8.js';
+export { sha256 } from './sha256.js';

@@ -1,6 +1,7 @@
 // The public app SDK: manifests, UTF-8 without host APIs, fonts and surfaces
 // through the installed host, and the rule that apps import nothing else.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -13,6 +14,7 @@ import {
   encodeUtf8,
   FontNotFoundError,
   loadFont,
+  sha256,
   Utf8Error,
 } from '../../render/sdk/index.js';
 import { ManifestError, parseManifest } from '../../render/sdk/manifest.js';
@@ -106,5 +108,16 @@ test('built-in apps import nothing but their own files, the SDK and zod', () => 
         assert.ok(spec.startsWith('./') || spec === '../../sdk/index.js' || spec === 'zod', `${file} imports ${spec}`);
       }
     }
+  }
+});
+
+test('sdk sha256 equals node:crypto for every padding case and any split into parts', () => {
+  const rnd = prng(256);
+  for (const n of [0, 1, 55, 56, 57, 63, 64, 65, 119, 120, 128, 1000, 70_000]) {
+    const bytes = new Uint8Array(n).map(() => Math.floor(rnd() * 256));
+    const cut = Math.floor(rnd() * (n + 1));
+    const expected = createHash('sha256').update(bytes).digest('hex');
+    assert.equal(Buffer.from(sha256(bytes)).toString('hex'), expected, `${n} bytes`);
+    assert.equal(Buffer.from(sha256(bytes.subarray(0, cut), bytes.subarray(cut))).toString('hex'), expected);
   }
 });

@@ -5,8 +5,16 @@ import { NO_MODS, type InputEvent, type Modifiers } from '../../protocol/input.j
 import { stateHashOf } from '../../render/app-hash.js';
 import { writerApp } from '../../render/apps/index.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
-import { lineIndexAt, xAtOffset } from '../../render/apps/writer/layout.js';
-import { countText, countTextCached, lineColumnAt } from '../../render/apps/writer/stats.js';
+import {
+  lineIndexAt,
+  wrapParagraph,
+  xAtOffset,
+  type Layout,
+  type VisualLine,
+} from '../../render/apps/writer/layout.js';
+import { clusterCount, snapToBoundary } from '../../render/apps/writer/clusters.js';
+import { countText } from '../../render/apps/writer/stats.js';
+import { TextIndex } from '../../render/apps/writer/text-index.js';
 import { prng } from '../helpers/prng.js';
 import {
   LINE_HEIGHT_PX,
@@ -244,6 +252,25 @@ describe('writer paste', () => {
   });
 });
 
+function linesOf(layout: Layout): VisualLine[] {
+  return Array.from({ length: layout.lineCount }, (_, i) => layout.line(i));
+}
+
+/** The visual lines of `text` wrapped from scratch, paragraph by paragraph. */
+function referenceLines(text: string, wrap: number): VisualLine[] {
+  const lines: VisualLine[] = [];
+  let p = 0;
+  for (const para of text.split('\n')) {
+    const starts = wrapParagraph(para, wrap, widthOf);
+    starts.forEach((s, k) => {
+      const next = starts[k + 1];
+      lines.push({ start: p + s, end: p + (next ?? para.length), hard: next === undefined });
+    });
+    p += para.length + 1;
+  }
+  return lines;
+}
+
 describe('writer word wrap', () => {
   const paragraph =
     'The quick brown fox jumps over the lazy dog while the patient writer keeps typing sentence after sentence ' +
@@ -253,9 +280,10 @@ describe('writer word wrap', () => {
     const s = new Session(400, 400).paste(paragraph.repeat(2));
     const layout = layoutOf(s.state);
     const wrap = wrapWidthOf(400);
-    assert.ok(layout.lines.length >= 5, `expected several lines, got ${layout.lines.length}`);
-    for (let i = 0; i < layout.lines.length; i++) {
-      const line = layout.lines[i];
+    const lines = linesOf(layout);
+    assert.ok(lines.length >= 5, `expected several lines, got ${lines.length}`);
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
       assert.ok(line);
       const content = s.text.slice(line.start, line.end).trimEnd();
       const width = [...content].reduce((w, ch) => w + widthOf(ch), 0);
@@ -265,28 +293,28 @@ describe('writer word wrap', () => {
         assert.equal(s.text[line.end - 1], ' ');
       }
     }
-    assert.equal(layout.lines.at(-1)?.end, s.text.length);
+    assert.equal(lines.at(-1)?.end, s.text.length);
   });
 
   test('a word longer than the line is broken', () => {
     const s = new Session(200, 300).type('x').key('Enter').paste('a'.repeat(200));
-    const layout = layoutOf(s.state);
-    assert.ok(layout.lines.length >= 4);
+    const lines = linesOf(layoutOf(s.state));
+    assert.ok(lines.length >= 4);
     const wrap = wrapWidthOf(200);
-    for (const line of layout.lines) assert.ok((line.end - line.start) * widthOf('a') <= wrap);
+    for (const line of lines) assert.ok((line.end - line.start) * widthOf('a') <= wrap);
     assert.equal(
-      layout.lines.slice(1).reduce((n, l) => n + l.end - l.start, 0),
+      lines.slice(1).reduce((n, l) => n + l.end - l.start, 0),
       200,
     );
   });
 
   test('resize rewraps the text', () => {
     const s = new Session(400, 600).paste(paragraph);
-    const narrow = layoutOf(s.state).lines.length;
+    const narrow = layoutOf(s.state).lineCount;
     s.send({ type: 'resize', width: 1200, height: 600 });
     assert.equal(s.state.width, 1200);
     assert.deepEqual(writerApp.viewport(s.state), { width: 1200, height: 600 });
-    const wide = layoutOf(s.state).lines.length;
+    const wide = layoutOf(s.state).lineCount;
     assert.ok(wide < narrow, `wider page should need fewer lines (${wide} vs ${narrow})`);
   });
 });
@@ -371,21 +399,82 @@ describe('writer scrolling and status', () => {
     assert.deepEqual(countText(''), { words: 0, characters: 0 });
     assert.deepEqual(countText("Hello, world! It's  me.\nNew — line 😀"), { words: 7, characters: 35 });
     assert.deepEqual(countText('中文 ok'), { words: 3, characters: 5 });
-    assert.deepEqual(lineColumnAt('ab\ncd😀e', 8), { line: 2, column: 5 });
-    assert.deepEqual(lineColumnAt('ab\ncd', 0), { line: 1, column: 1 });
+    assert.deepEqual(new TextIndex('ab\ncd😀e').lineColumnAt(8), { line: 2, column: 5 });
+    assert.deepEqual(new TextIndex('ab\ncd').lineColumnAt(0), { line: 1, column: 1 });
+    assert.equal(new TextIndex('ab\ncd😀e\n\nf').clusterCount(1, 11), 9);
   });
 
-  test('counts from cached paragraphs equal a full count, through edits anywhere', () => {
+  test('an index updated edit by edit equals one built from the text: counts, lines, positions', () => {
     const rnd = prng(18);
-    const pool = ['a', 'b ', ' ', '\n', '\n\n', '中', '😀', 'e\u0301', "'", '—', '\u0301', 'word '];
+    const pool = ['a', 'b ', ' ', '\n', '\n\n', '中', '😀', 'e\u0301', "'", '—', 'word ', 'long '.repeat(30)];
+    // Mostly edits inside long paragraphs: a paragraph is re-wrapped only from near the edit (text-index.ts).
+    pool.push('x', ' ', 'y', '\u0301', '-', 'z'.repeat(45), 'abc def ghi ', '🇫🇷', '中文中文');
+    const wrap = wrapWidthOf(300);
     let text = '';
-    for (let i = 0; i < 400; i++) {
+    const index = new TextIndex(text);
+    index.layout(wrap, widthOf);
+    for (let i = 0; i < 1500; i++) {
       const at = Math.floor(rnd() * (text.length + 1));
       const piece = pool[Math.floor(rnd() * pool.length)] ?? 'a';
-      // Inserts mostly, some deletions: paragraphs change, split and merge.
-      text = rnd() < 0.8 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + text.slice(at + 3);
-      assert.deepEqual(countTextCached(text), countText(text), JSON.stringify(text));
+      // Inserts mostly, some deletions and replacements: paragraphs change, split and merge.
+      const removed = rnd() < 0.6 ? 0 : Math.min(text.length - at, Math.floor(rnd() * (rnd() < 0.7 ? 4 : 40)));
+      const inserted = rnd() < 0.15 ? '' : piece;
+      text = text.slice(0, at) + inserted + text.slice(at + removed);
+      index.edit(text, { from: at, removed, inserted: inserted.length });
+      const fresh = new TextIndex(text);
+      const label = JSON.stringify(text.slice(0, 80));
+      assert.deepEqual(index.counts(), countText(text), label);
+      assert.deepEqual(index.counts(), fresh.counts(), label);
+      const layout = index.layout(wrap, widthOf);
+      const expected = referenceLines(text, wrap);
+      assert.deepEqual(linesOf(layout), expected, label);
+      for (const offset of [0, at, Math.floor(rnd() * (text.length + 1)), text.length]) {
+        const lineOf = expected.findLastIndex((l) => l.start <= offset);
+        assert.equal(layout.lineIndexAt(offset), Math.max(0, lineOf), `${label} @${offset}`);
+        const b = snapToBoundary(text, offset);
+        const lineStart = text.lastIndexOf('\n', b - 1) + 1;
+        const line = text.slice(0, b).split('\n').length;
+        assert.deepEqual(index.lineColumnAt(b), { line, column: clusterCount(text, lineStart, b) + 1 });
+        const a = snapToBoundary(text, Math.floor(rnd() * (b + 1)));
+        assert.equal(index.clusterCount(a, b), clusterCount(text, a, b), `${label} [${a}, ${b})`);
+      }
     }
+  });
+});
+
+describe('writer state digest', () => {
+  const digestOf = (state: WriterState): string => Buffer.from(writerApp.stateDigest?.(state) ?? []).toString('hex');
+
+  test('equal states give equal digests however they were reached; any change of state changes it', () => {
+    const long = 'A paragraph of some length. '.repeat(20);
+    const typed = new Session(640, 480).paste(`${long}\n`.repeat(80)).type('xyz');
+    const other = new Session(640, 480).paste(`${long}\n`.repeat(79)).paste(`${long}\nxyQ`);
+    other.key('Backspace').type('z');
+    assert.equal(typed.text, other.text);
+    assert.deepEqual(typed.state, other.state);
+    assert.equal(digestOf(typed.state), digestOf(other.state), 'different edit histories, same state');
+    const restored = writerApp.restore(writerApp.snapshot(typed.state));
+    assert.equal(digestOf(restored), digestOf(typed.state), 'restored (a cold index) equals replayed');
+    const seen = new Set([digestOf(typed.state)]);
+    // Every field is covered: text in the first, a middle and the last group, caret, selection, scroll, size.
+    typed.key('Home', { ctrl: true });
+    seen.add(digestOf(typed.state));
+    typed.type('q');
+    seen.add(digestOf(typed.state));
+    typed.key('ArrowRight', { shift: true });
+    seen.add(digestOf(typed.state));
+    typed.send({ type: 'wheel', x: 10, y: 10, dx: 0, dy: 480, mods: NO_MODS });
+    seen.add(digestOf(typed.state));
+    typed.send({ type: 'resize', width: 700, height: 480 });
+    seen.add(digestOf(typed.state));
+    typed.key('End', { ctrl: true }).key('Backspace');
+    seen.add(digestOf(typed.state));
+    assert.equal(seen.size, 7, 'each change gave a new digest');
+    // Swapping two paragraphs keeps every paragraph digest but changes the document: the digest sees order.
+    const ab = new Session().paste('first\nsecond');
+    const ba = new Session().paste('second\nfirst');
+    assert.notEqual(digestOf(ab.state), digestOf(ba.state));
+    assert.equal(digestOf(writerApp.restore(writerApp.snapshot(ba.state))), digestOf(ba.state));
   });
 });
 
@@ -414,6 +503,39 @@ describe('writer snapshot and render', () => {
     assert.throws(() => writerApp.restore(bad({ width: 10 })), /width/);
     assert.throws(() => writerApp.restore(bad({ extra: 1 })), /writer snapshot/);
     assert.throws(() => writerApp.restore(bad({ scrollY: 1.5 })), /scrollY/);
+  });
+
+  test('a frame from the warm page cache equals one drawn from scratch, through typing, scrolling and selecting', () => {
+    const pixelsOf = (state: WriterState): Buffer => {
+      const canvas = createCanvas(state.width, state.height);
+      writerApp.render(state, canvas.getContext('2d'));
+      return canvas.toBuffer('raw');
+    };
+    const s = new Session(500, 300).paste('Some words to wrap across the narrow page, then more. '.repeat(60));
+    const wheel = (dy: number): InputEvent => ({ type: 'wheel', x: 10, y: 10, dx: 0, dy, mods: NO_MODS });
+    const steps: Array<() => void> = [
+      () => s.type('abc'),
+      () => s.send(wheel(-7)),
+      () => s.send(wheel(-24)),
+      () => s.key('ArrowUp').key('ArrowUp').type('x'),
+      () => s.key('ArrowLeft', { shift: true }).key('ArrowLeft', { shift: true }),
+      () => s.send(wheel(-100)),
+      () => s.send(wheel(250)),
+      () => s.key('PageUp'),
+      () => s.key('Enter').key('Enter'),
+      () => s.key('Backspace'),
+      () => s.send(wheel(-2000)),
+      () => s.key('End', { ctrl: true, shift: true }),
+      () => s.send({ type: 'resize', width: 520, height: 310 }),
+      () => s.type('y'),
+    ];
+    pixelsOf(s.state);
+    for (const [i, step] of steps.entries()) {
+      step();
+      const warm = pixelsOf(s.state);
+      const cold = pixelsOf(writerApp.restore(writerApp.snapshot(s.state)));
+      assert.ok(warm.equals(cold), `step ${i}: the cached page differs from a fresh one`);
+    }
   });
 
   test('render paints a white page, dark text, the caret and the status bar', () => {

@@ -1,6 +1,7 @@
 // The text model: a string, a caret and a selection anchor, all UTF-16
 // offsets on cluster boundaries. Every operation is pure and layout-free.
 import { classOf, nextBoundary, prevBoundary, snapToBoundary, type ClusterClass } from './clusters.js';
+import type { TextEdit } from './text-index.js';
 
 export interface Doc {
   readonly text: string;
@@ -8,6 +9,8 @@ export interface Doc {
   readonly caret: number;
   /** The fixed end of the selection; equal to `caret` when nothing is selected. */
   readonly anchor: number;
+  /** What changed in `text` to make this doc, when it was made by an edit (lets the text index update in place). */
+  readonly edit?: TextEdit;
 }
 
 /** Hard cap on document size so no input log can exhaust replica memory. */
@@ -53,10 +56,6 @@ export function selectedText(doc: Doc): string | null {
   return doc.text.slice(from, to);
 }
 
-function collapsed(text: string, caret: number): Doc {
-  return { text, caret, anchor: caret };
-}
-
 /** Replaces [from, to) with `insert` (already sanitized); the caret lands after it. */
 function replaceRange(doc: Doc, from: number, to: number, insert: string): Doc {
   const room = MAX_TEXT_LENGTH - (doc.text.length - (to - from));
@@ -70,7 +69,8 @@ function replaceRange(doc: Doc, from: number, to: number, insert: string): Doc {
   }
   const text = doc.text.slice(0, from) + piece + doc.text.slice(to);
   // Inserted combining marks may merge with neighbours: land on a real boundary.
-  return collapsed(text, snapToBoundary(text, from + piece.length));
+  const caret = snapToBoundary(text, from + piece.length);
+  return { text, caret, anchor: caret, edit: { from, removed: to - from, inserted: piece.length } };
 }
 
 /** Types or pastes `raw`, replacing the selection. */

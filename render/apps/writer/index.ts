@@ -6,6 +6,7 @@ import { selectedText } from './document.js';
 import { selectionGeometryOf } from './selection-geometry.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot.js';
 import { docOf, initialState, type WriterState } from './state.js';
+import { writerDigest } from './writer-digest.js';
 import { renderWriter } from './writer-render.js';
 
 export type { WriterState } from './state.js';
@@ -25,6 +26,7 @@ export default defineApp<WriterState>({
   },
   snapshot: encodeSnapshot,
   restore: decodeSnapshot,
+  stateDigest: writerDigest,
   copyText(state) {
     return selectedText(docOf(state));
   },

@@ -27,7 +27,7 @@ function moveVertical(state: WriterState, lines: number, extend: boolean): Write
   const target = index + lines;
   let offset: number;
   if (target < 0) offset = 0;
-  else if (target >= layout.lines.length) offset = state.text.length;
+  else if (target >= layout.lineCount) offset = state.text.length;
   else offset = offsetAtX(layout, target, goal, widthOf);
   withDoc(state, moveTo(docOf(state), offset, extend));
   state.goalX = goal;
@@ -36,7 +36,7 @@ function moveVertical(state: WriterState, lines: number, extend: boolean): Write
 
 function lineStart(state: WriterState): number {
   const layout = layoutOf(state);
-  return layout.lines[lineIndexAt(layout, state.caret)]?.start ?? 0;
+  return layout.line(lineIndexAt(layout, state.caret)).start;
 }
 
 function lineEnd(state: WriterState): number {

@@ -15,10 +15,15 @@ export interface VisualLine {
   readonly hard: boolean;
 }
 
+/** A text's visual lines at one wrap width (see text-index.ts, which makes them). */
 export interface Layout {
   readonly text: string;
   readonly wrapWidth: number;
-  readonly lines: readonly VisualLine[];
+  readonly lineCount: number;
+  /** Visual line `index` (0-based; throws RangeError outside [0, lineCount)). */
+  line(index: number): VisualLine;
+  /** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
+  lineIndexAt(offset: number): number;
 }
 
 /** Hyphens and dashes: a line may break after them. */
@@ -33,12 +38,28 @@ function isBreakAfter(cp: number): boolean {
  * around wide (CJK) characters; a word longer than the line is broken between clusters.
  */
 export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn): number[] {
-  const starts = [0];
-  let start = 0;
+  return wrapFrom(para, wrapWidth, widthOf, 0, () => false);
+}
+
+/**
+ * The greedy wrap resumed at `from`, a line start: at a line start the wrap carries nothing but the text
+ * after it (the line broke at its last opportunity), so wrapping from there gives the same later starts as
+ * wrapping from 0. Returns the starts from `from` on; stops early, after pushing it, at the first start for
+ * which `stop` is true (an edited paragraph stops where its old lines resume).
+ */
+export function wrapFrom(
+  para: string,
+  wrapWidth: number,
+  widthOf: WidthFn,
+  from: number,
+  stop: (start: number) => boolean,
+): number[] {
+  const starts = [from];
+  let start = from;
   let x = 0;
   let breakAt = -1;
   let xAtBreak = 0;
-  let i = 0;
+  let i = from;
   while (i < para.length) {
     const next = nextBoundary(para, i);
     const cluster = para.slice(i, next);
@@ -65,6 +86,7 @@ export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn)
         x = 0;
       }
       starts.push(start);
+      if (stop(start)) return starts;
       breakAt = -1;
       // Re-examine the same cluster: the carried-over word may still be too long.
       continue;
@@ -79,63 +101,13 @@ export function wrapParagraph(para: string, wrapWidth: number, widthOf: WidthFn)
   return starts;
 }
 
-export interface LayoutEngine {
-  layout(text: string, wrapWidth: number): Layout;
-}
-
-/** Lays out documents, reusing wrapped paragraphs that did not change. */
-export function createLayoutEngine(widthOf: WidthFn): LayoutEngine {
-  const paragraphs = new Map<string, number[]>();
-  let last: Layout | null = null;
-  return {
-    layout(text, wrapWidth) {
-      if (last && last.text === text && last.wrapWidth === wrapWidth) return last;
-      // Bounded cache: results do not depend on what is cached, only speed does.
-      if (paragraphs.size > 5000) paragraphs.clear();
-      const lines: VisualLine[] = [];
-      let p = 0;
-      for (;;) {
-        const nl = text.indexOf('\n', p);
-        const pEnd = nl === -1 ? text.length : nl;
-        const para = text.slice(p, pEnd);
-        const key = `${wrapWidth}\u0000${para}`;
-        let starts = paragraphs.get(key);
-        if (!starts) {
-          starts = wrapParagraph(para, wrapWidth, widthOf);
-          paragraphs.set(key, starts);
-        }
-        for (let k = 0; k < starts.length; k++) {
-          const s = starts[k] ?? 0;
-          const e = starts[k + 1];
-          lines.push(
-            e === undefined ? { start: p + s, end: pEnd, hard: true } : { start: p + s, end: p + e, hard: false },
-          );
-        }
-        if (nl === -1) break;
-        p = nl + 1;
-      }
-      last = { text, wrapWidth, lines };
-      return last;
-    },
-  };
-}
-
 function lineAt(layout: Layout, index: number): VisualLine {
-  const line = layout.lines[index];
-  if (!line) throw new RangeError(`layout: no line ${index}`);
-  return line;
+  return layout.line(index);
 }
 
 /** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
 export function lineIndexAt(layout: Layout, offset: number): number {
-  let lo = 0;
-  let hi = layout.lines.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (lineAt(layout, mid).start <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
+  return layout.lineIndexAt(offset);
 }
 
 /**

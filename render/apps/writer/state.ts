@@ -1,6 +1,7 @@
 // The writer's whole state. Everything here is an integer, a string or an
 // enum: nothing measured with floats, so snapshots are canonical.
 import type { Doc } from './document.js';
+import { TextIndex } from './text-index.js';
 
 /** What a held main button is doing: extending by clusters, words or paragraphs. */
 export type DragMode = 'none' | 'char' | 'word' | 'paragraph';
@@ -49,10 +50,31 @@ export function docOf(state: WriterState): Doc {
   return { text: state.text, caret: state.caret, anchor: state.anchor };
 }
 
+/**
+ * Each state's text index (paragraphs, wraps, counts, digests), kept beside the state rather than in it: it is
+ * derived from the text alone, so it is never snapshotted, and a state without one (restored, new) builds it.
+ */
+const indexes = new WeakMap<WriterState, TextIndex>();
+
+export function textIndexOf(state: WriterState): TextIndex {
+  let index = indexes.get(state);
+  if (index?.text !== state.text) {
+    index = new TextIndex(state.text);
+    indexes.set(state, index);
+  }
+  return index;
+}
+
 /** Writes a document back; any edit or horizontal move forgets the Up/Down goal column. */
 export function withDoc(state: WriterState, doc: Doc, keepGoal = false): WriterState {
-  // An edit ends any drag: its remembered word/paragraph offsets are stale now.
-  if (doc.text !== state.text) endDrag(state);
+  if (doc.text !== state.text) {
+    // An edit ends any drag: its remembered word/paragraph offsets are stale now.
+    endDrag(state);
+    const index = indexes.get(state);
+    // The same string object: the index describes exactly the text the edit was made on.
+    if (index && doc.edit && index.text === state.text) index.edit(doc.text, doc.edit);
+    else indexes.delete(state);
+  }
   state.text = doc.text;
   state.caret = doc.caret;
   state.anchor = doc.anchor;

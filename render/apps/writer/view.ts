@@ -1,9 +1,9 @@
 // Page geometry: margins, line height, the status bar, scrolling and mapping
 // pointer coordinates to text offsets. Shared by input handling and drawing
 // so what you click is exactly what was drawn.
-import { createLayoutEngine, lineIndexAt, offsetAtX, clusterAtX, xAtOffset, type Layout } from './layout.js';
+import { lineIndexAt, offsetAtX, clusterAtX, xAtOffset, type Layout } from './layout.js';
 import { measurerFor, UNITS_PER_PX } from './measure.js';
-import type { WriterState } from './state.js';
+import { textIndexOf, type WriterState } from './state.js';
 
 export const FONT_SIZE_PX = 16;
 export const LINE_HEIGHT_PX = 24;
@@ -16,15 +16,13 @@ export const STATUS_FONT_PX = 13;
 export const textMeasurer = measurerFor(FONT_SIZE_PX);
 export const widthOf = (cluster: string): number => textMeasurer.cluster(cluster).width;
 
-const engine = createLayoutEngine(widthOf);
-
 /** Wrap width in layout units: the viewport minus both side margins (at least one pixel). */
 export function wrapWidthOf(viewportWidth: number): number {
   return Math.max(1, viewportWidth - 2 * MARGIN_X_PX) * UNITS_PER_PX;
 }
 
 export function layoutOf(state: WriterState): Layout {
-  return engine.layout(state.text, wrapWidthOf(state.width));
+  return textIndexOf(state).layout(wrapWidthOf(state.width), widthOf);
 }
 
 /** Height of the scrolling text area above the status bar. */
@@ -33,7 +31,7 @@ export function textAreaHeight(state: WriterState): number {
 }
 
 export function contentHeight(layout: Layout): number {
-  return MARGIN_TOP_PX + layout.lines.length * LINE_HEIGHT_PX + MARGIN_BOTTOM_PX;
+  return MARGIN_TOP_PX + layout.lineCount * LINE_HEIGHT_PX + MARGIN_BOTTOM_PX;
 }
 
 export function maxScroll(state: WriterState, layout: Layout): number {
@@ -71,7 +69,7 @@ export function caretX(state: WriterState): number {
 
 function lineAtY(layout: Layout, state: WriterState, y: number): number {
   const index = Math.floor((y + state.scrollY - MARGIN_TOP_PX) / LINE_HEIGHT_PX);
-  return Math.max(0, Math.min(index, layout.lines.length - 1));
+  return Math.max(0, Math.min(index, layout.lineCount - 1));
 }
 
 function unitsAtX(x: number): number {

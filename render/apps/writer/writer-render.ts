@@ -1,14 +1,15 @@
 // Draws the page: selection, text, caret (always visible: blinking would need
 // a clock), a scroll indicator and the status bar. Every coordinate is a
-// whole pixel derived from integer layout units.
+// whole pixel derived from integer layout units. The text area comes from a
+// per-state page cache (page-cache.ts): a frame redraws only the lines whose
+// text or selection changed, and nothing here walks the whole document.
 import type { DrawingContext } from '../../sdk/index.js';
-import { clusterCount } from './clusters.js';
 import { selectionRange } from './document.js';
 import { lineIndexAt, xAtOffset, type Layout } from './layout.js';
 import { measurerFor, UNITS_PER_PX } from './measure.js';
 import { drawRun } from './glyph-cache.js';
-import { docOf, type WriterState } from './state.js';
-import { countTextCached, lineColumnAt } from './stats.js';
+import { PageCache, type PageLine } from './page-cache.js';
+import { docOf, textIndexOf, type WriterState } from './state.js';
 import {
   contentHeight,
   layoutOf,
@@ -41,25 +42,47 @@ const SCROLL_THUMB_WIDTH_PX = 6;
 
 const px = (units: number): number => Math.round(units / UNITS_PER_PX);
 
-function drawSelection(
-  ctx: DrawingContext,
-  layout: Layout,
-  index: number,
-  top: number,
-  from: number,
-  to: number,
-): void {
-  const line = layout.lines[index];
-  if (!line) return;
+/** The selected span of line `index` in whole pixels from the text's left edge, or null. */
+function selectionSpan(layout: Layout, index: number, from: number, to: number): [number, number] | null {
+  if (to <= from) return null;
+  const line = layout.line(index);
   // A hard line's '\n' sits at line.end; a soft line's last cluster ends there.
   const coversBreak = line.hard && line.end < layout.text.length && from <= line.end && to > line.end;
   const a = Math.max(from, line.start);
   const b = Math.min(to, line.end);
-  if (a > b || (a === b && !coversBreak)) return;
+  if (a > b || (a === b && !coversBreak)) return null;
   const left = px(xAtOffset(layout, index, a, widthOf));
   const right = px(xAtOffset(layout, index, b, widthOf)) + (coversBreak ? NEWLINE_MARK_PX : 0);
-  ctx.fillStyle = COLORS.selection;
-  ctx.fillRect(MARGIN_X_PX + left, top, right - left, LINE_HEIGHT_PX);
+  return [left, right];
+}
+
+/** The visible line `index` as the page cache draws it: selection under the text. */
+function pageLine(layout: Layout, index: number, top: number, from: number, to: number): PageLine {
+  const line = layout.line(index);
+  const span = selectionSpan(layout, index, from, to);
+  const text = layout.text.slice(line.start, line.end);
+  return {
+    top,
+    key: `${span ? `${span[0]},${span[1]}` : '-'}\u0000${text}`,
+    draw(ctx) {
+      if (span) {
+        ctx.fillStyle = COLORS.selection;
+        ctx.fillRect(MARGIN_X_PX + span[0], top, span[1] - span[0], LINE_HEIGHT_PX);
+      }
+      drawRun(ctx, textMeasurer, text, 0, text.length, MARGIN_X_PX, top, LINE_HEIGHT_PX, COLORS.text);
+    },
+  };
+}
+
+const pages = new WeakMap<WriterState, PageCache>();
+
+function pageOf(state: WriterState, view: number): PageCache {
+  let page = pages.get(state);
+  if (page?.width !== state.width || page.height !== Math.max(1, view)) {
+    page = new PageCache(state.width, view, LINE_HEIGHT_PX, COLORS.page);
+    pages.set(state, page);
+  }
+  return page;
 }
 
 function drawScrollThumb(ctx: DrawingContext, state: WriterState, layout: Layout): void {
@@ -84,11 +107,12 @@ function drawStatus(ctx: DrawingContext, state: WriterState): void {
   ctx.fillStyle = COLORS.statusBorder;
   ctx.fillRect(0, top, state.width, 1);
   const m = measurerFor(STATUS_FONT_PX);
-  const { line, column } = lineColumnAt(state.text, state.caret);
+  const index = textIndexOf(state);
+  const { line, column } = index.lineColumnAt(state.caret);
   const [from, to] = selectionRange(docOf(state));
-  const selected = to > from ? `   (${plural(clusterCount(state.text, from, to), 'character')} selected)` : '';
+  const selected = to > from ? `   (${plural(index.clusterCount(from, to), 'character')} selected)` : '';
   const left = `Ln ${line}, Col ${column}${selected}`;
-  const counts = countTextCached(state.text);
+  const counts = index.counts();
   const right = `${plural(counts.words, 'word')}   ${plural(counts.characters, 'character')}`;
   const textTop = top + 1;
   const lineH = STATUS_HEIGHT_PX - 1;
@@ -100,19 +124,16 @@ function drawStatus(ctx: DrawingContext, state: WriterState): void {
 export function renderWriter(state: WriterState, ctx: DrawingContext): void {
   const layout = layoutOf(state);
   const view = textAreaHeight(state);
+  // The page surface covers the text area and the status bar the rest.
   ctx.fillStyle = COLORS.page;
-  ctx.fillRect(0, 0, state.width, state.height);
+  if (view <= 0) ctx.fillRect(0, 0, state.width, state.height);
 
   const first = Math.max(0, Math.floor((state.scrollY - lineTop(0)) / LINE_HEIGHT_PX));
-  const last = Math.min(layout.lines.length - 1, Math.floor((state.scrollY + view - lineTop(0)) / LINE_HEIGHT_PX));
+  const last = Math.min(layout.lineCount - 1, Math.floor((state.scrollY + view - lineTop(0)) / LINE_HEIGHT_PX));
   const [from, to] = selectionRange(docOf(state));
-  for (let i = first; i <= last; i++) {
-    const line = layout.lines[i];
-    if (!line) continue;
-    const top = lineTop(i) - state.scrollY;
-    if (to > from) drawSelection(ctx, layout, i, top, from, to);
-    drawRun(ctx, textMeasurer, layout.text, line.start, line.end, MARGIN_X_PX, top, LINE_HEIGHT_PX, COLORS.text);
-  }
+  const lines: PageLine[] = [];
+  for (let i = first; i <= last; i++) lines.push(pageLine(layout, i, lineTop(i) - state.scrollY, from, to));
+  if (view > 0) ctx.drawImage(pageOf(state, view).paint(state.scrollY, lines), 0, 0);
 
   const caretLine = lineIndexAt(layout, state.caret);
   const caretTop = lineTop(caretLine) - state.scrollY;
