@@ -1,10 +1,13 @@
 // Live thumbnails for the session list: renderer nodes send a small JPEG of
 // each replica's last frame every few seconds; the server keeps the newest
 // one per session in memory (never on disk: it is a preview, not state) and
-// serves it at GET /api/sessions/:id/thumbnail.jpg.
+// serves it at GET /api/sessions/:id/thumbnail.jpg. One replica per session is
+// the source; the others' are declined, so a warm standby (which would have
+// to draw its state for it) does not make thumbnails nobody sees.
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { LIMITS } from '../protocol/limits.js';
+import { THUMBNAIL_TIMING } from '../protocol/thumbnail-timing.js';
 import { IdSchema } from '../protocol/session.js';
 
 export interface Thumbnail {
@@ -12,12 +15,19 @@ export interface Thumbnail {
   /** ms since the epoch when it arrived. */
   at: number;
   replicaId: string;
+  /** A viewer watched the replica's stream when it sent this. */
+  watched: boolean;
   etag: string;
 }
 
 /** JPEG files start with SOI + a marker (FF D8 FF). */
 export function isJpeg(data: Buffer): boolean {
   return data.length >= 4 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
+}
+
+/** What a thumbnail must be: a JPEG within the size bound. */
+export function isThumbnailJpeg(data: Buffer): boolean {
+  return data.length <= LIMITS.maxThumbnailBytes && isJpeg(data);
 }
 
 export class ThumbnailStore {
@@ -28,11 +38,24 @@ export class ThumbnailStore {
     this.#now = now;
   }
 
+  /**
+   * Whether the session wants a thumbnail from `replicaId` now: yes from its
+   * current source, from a watched replica over an unwatched source, and from
+   * anyone once the source has been silent for `sourceStaleMs` (its host died,
+   * or nothing changed); no otherwise.
+   */
+  wants(sessionId: string, replicaId: string, watched: boolean): boolean {
+    const source = this.#bySession.get(sessionId);
+    if (!source || source.replicaId === replicaId) return true;
+    if (watched && !source.watched) return true;
+    return this.#now() - source.at > THUMBNAIL_TIMING.sourceStaleMs;
+  }
+
   /** Keeps `jpeg` as the session's thumbnail; false (and nothing kept) when it is not a bounded JPEG. */
-  put(sessionId: string, replicaId: string, jpeg: Buffer): boolean {
-    if (jpeg.length > LIMITS.maxThumbnailBytes || !isJpeg(jpeg)) return false;
+  put(sessionId: string, replicaId: string, jpeg: Buffer, watched = false): boolean {
+    if (!isThumbnailJpeg(jpeg)) return false;
     const etag = `"${createHash('sha1').update(jpeg).digest('base64url').slice(0, 16)}"`;
-    this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, etag });
+    this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, watched, etag });
     return true;
   }
 
