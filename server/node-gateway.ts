@@ -331,14 +331,17 @@ class NodeConnection {
         return { hash: msg.hash, size: info.size, offset: msg.offset, data: data.toString('base64') };
       }
       case 'replica.thumbnail': {
-        const { session, replica } = manager.ownedReplica(this.#requireNode(), msg.replicaId);
+        const { session } = manager.ownedReplica(this.#requireNode(), msg.replicaId);
         const jpeg = Buffer.from(msg.jpegBase64, 'base64');
         if (!isThumbnailJpeg(jpeg)) throw new BadRequestError('not a JPEG of allowed size', {});
         const store = this.#deps.thumbnails;
-        const watched = replica.producer ? sfu.watchers.isWatched(replica.producer.id) : false;
+        const watched = (replicaId: string): boolean => {
+          const producer = session.replicas.get(replicaId)?.producer;
+          return producer ? sfu.watchers.isWatched(producer.id) : false;
+        };
         // Declined: another replica of the session is its source (the node holds this one's back a while).
         if (!store?.wants(session.id, msg.replicaId, watched)) return { stored: false, wanted: false };
-        store.put(session.id, msg.replicaId, jpeg, watched);
+        store.put(session.id, msg.replicaId, jpeg);
         return { stored: true, wanted: true };
       }
       case 'replica.copyResult': {

@@ -15,8 +15,6 @@ export interface Thumbnail {
   /** ms since the epoch when it arrived. */
   at: number;
   replicaId: string;
-  /** A viewer watched the replica's stream when it sent this. */
-  watched: boolean;
   etag: string;
 }
 
@@ -40,22 +38,24 @@ export class ThumbnailStore {
 
   /**
    * Whether the session wants a thumbnail from `replicaId` now: yes from its
-   * current source, from a watched replica over an unwatched source, and from
-   * anyone once the source has been silent for `sourceStaleMs` (its host died,
-   * or nothing changed); no otherwise.
+   * current source, from a watched replica while the source is not watched
+   * (any more: after a failover, the replica switched to takes over at once),
+   * and from anyone once the source has been silent for `sourceStaleMs` (its
+   * host died, or nothing changed); no otherwise. `watched`: whether a viewer
+   * watches a replica's stream now.
    */
-  wants(sessionId: string, replicaId: string, watched: boolean): boolean {
+  wants(sessionId: string, replicaId: string, watched: (replicaId: string) => boolean): boolean {
     const source = this.#bySession.get(sessionId);
     if (!source || source.replicaId === replicaId) return true;
-    if (watched && !source.watched) return true;
+    if (watched(replicaId) && !watched(source.replicaId)) return true;
     return this.#now() - source.at > THUMBNAIL_TIMING.sourceStaleMs;
   }
 
   /** Keeps `jpeg` as the session's thumbnail; false (and nothing kept) when it is not a bounded JPEG. */
-  put(sessionId: string, replicaId: string, jpeg: Buffer, watched = false): boolean {
+  put(sessionId: string, replicaId: string, jpeg: Buffer): boolean {
     if (!isThumbnailJpeg(jpeg)) return false;
     const etag = `"${createHash('sha1').update(jpeg).digest('base64url').slice(0, 16)}"`;
-    this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, watched, etag });
+    this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, etag });
     return true;
   }
 

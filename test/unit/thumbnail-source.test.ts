@@ -20,19 +20,27 @@ test('the store keeps one source per session: a watched replica takes over, the 
   let now = 1_000;
   const store = new ThumbnailStore(() => now);
   const jpeg = await tinyJpeg();
-  assert.ok(store.wants('s-1', 's-1.r1', false), 'the first replica is wanted');
-  assert.ok(store.put('s-1', 's-1.r1', jpeg, false));
-  assert.equal(store.wants('s-1', 's-1.r2', false), false, 'another unwatched replica is declined');
-  assert.ok(store.wants('s-1', 's-1.r1', false), 'the source itself stays wanted');
-  assert.ok(store.wants('s-1', 's-1.r3', true), 'a watched replica beats an unwatched source');
-  store.put('s-1', 's-1.r3', jpeg, true);
-  assert.equal(store.wants('s-1', 's-1.r1', false), false, 'the former source is declined now');
-  assert.equal(store.wants('s-1', 's-1.r2', true), false, 'a second watched replica too');
-  assert.ok(store.wants('s-2', 's-2.r1', false), 'sessions are separate');
+  const watchedNow = new Set<string>();
+  const watched = (replicaId: string) => watchedNow.has(replicaId);
+  assert.ok(store.wants('s-1', 's-1.r1', watched), 'the first replica is wanted');
+  assert.ok(store.put('s-1', 's-1.r1', jpeg));
+  assert.equal(store.wants('s-1', 's-1.r2', watched), false, 'another unwatched replica is declined');
+  assert.ok(store.wants('s-1', 's-1.r1', watched), 'the source itself stays wanted');
+  watchedNow.add('s-1.r3');
+  assert.ok(store.wants('s-1', 's-1.r3', watched), 'a watched replica beats an unwatched source');
+  store.put('s-1', 's-1.r3', jpeg);
+  assert.equal(store.get('s-1')?.replicaId, 's-1.r3');
+  assert.equal(store.wants('s-1', 's-1.r1', watched), false, 'the former source is declined now');
+  watchedNow.add('s-1.r2');
+  assert.equal(store.wants('s-1', 's-1.r2', watched), false, 'a second watched replica too');
+  watchedNow.delete('s-1.r3'); // failover: the viewer left r3 for r2
+  assert.ok(store.wants('s-1', 's-1.r2', watched), 'the replica switched to takes over at once');
+  assert.equal(store.wants('s-1', 's-1.r1', watched), false, 'an unwatched one still waits');
+  assert.ok(store.wants('s-2', 's-2.r1', watched), 'sessions are separate');
   now += THUMBNAIL_TIMING.sourceStaleMs;
-  assert.equal(store.wants('s-1', 's-1.r1', false), false, 'a source is kept for sourceStaleMs');
+  assert.equal(store.wants('s-1', 's-1.r1', watched), false, 'a source is kept for sourceStaleMs');
   now += 1;
-  assert.ok(store.wants('s-1', 's-1.r1', false), 'a silent source (host gone) is replaced');
+  assert.ok(store.wants('s-1', 's-1.r1', watched), 'a silent source (host gone) is replaced');
 });
 
 class FakeReplica implements ThumbnailSource {
