@@ -39,7 +39,8 @@ export async function runStandbyCpu(
       await openBenchViewer(page, c, sessionId, mode);
       await waitForStreams(page, 3, mode);
       await sleep(2000);
-      const shownHost = (await viewerPageState(page))?.liveHostId ?? null;
+      const before = await viewerPageState(page);
+      const shownHost = before?.liveHostId ?? null;
       const pids = new Map([...c.nodes].map(([host, proc]) => [host, pidOf(proc)]));
       const c0 = new Map([...pids].map(([h, pid]) => [h, cpuSeconds(pid)]));
       const load0 = load1m();
@@ -53,6 +54,12 @@ export async function runStandbyCpu(
       }
       const seconds = (performance.now() - t0) / 1000;
       const pct = new Map([...pids].map(([h, pid]) => [h, (100 * (cpuSeconds(pid) - (c0.get(h) ?? 0))) / seconds]));
+      // A switch inside the window (a loaded box) mixes shown and standby work: say so beside the figure.
+      const after = await viewerPageState(page);
+      const switches = Math.max(
+        (after?.switches ?? 0) - (before?.switches ?? 0),
+        after?.liveHostId === shownHost ? 0 : 1,
+      );
       const shown = shownHost === null ? Number.NaN : (pct.get(shownHost) ?? Number.NaN);
       const standbys = [...pct].filter(([h]) => h !== shownHost).map(([, v]) => v);
       const standby = standbys.reduce((a, b) => a + b, 0) / Math.max(1, standbys.length);
@@ -61,6 +68,7 @@ export async function runStandbyCpu(
         standbyPercents: standbys.map((v) => round(v, 1)).join(' / '),
         standbyToShown: round(standby / shown, 3),
         keysPerSecond: round(keys / seconds, 1),
+        switchesInWindow: switches,
         load1m: round((load0 + load1m()) / 2),
       };
       add({ name: `standby-cpu.1280x720.${mode}.standby`, value: round(standby, 1), unit: '% of one core', detail });

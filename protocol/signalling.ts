@@ -308,7 +308,8 @@ export interface NodeResponses {
   'replica.snapshot': { stored: boolean; confirmed: boolean };
   'snapshot.fetch': StoredSnapshotWire | null;
   'replica.refuse': { ok: true };
-  'replica.thumbnail': { stored: boolean };
+  /** `wanted` false: the session's thumbnails come from another replica; hold this one's back a while. */
+  'replica.thumbnail': { stored: boolean; wanted: boolean };
   'replica.copyResult': { ok: true };
   'replica.exportResult': { ok: true };
 }

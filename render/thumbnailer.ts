@@ -3,30 +3,48 @@
 // small JPEG with sharp and sent to the server.
 // Off the frame path: it reads the last frame on its own timer (a replica
 // nobody watches renders one for it then), and at most one encode per replica
-// is in flight.
+// is in flight. The server keeps one source replica per session and declines
+// the others' (`wanted: false`): a declined replica is held back for
+// `declinedRetryMs`, or until a viewer watches it, so warm standbys do not draw
+// their state for thumbnails nobody keeps.
 import sharp from 'sharp';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
-import type { Replica } from './replica.js';
+import { THUMBNAIL_TIMING } from '../protocol/thumbnail-timing.js';
+import type { RgbaImage } from './frame-renderer.js';
 
 const log = getLogger('thumbnailer');
 
+/** What the thumbnailer reads of a replica (render/replica.ts). */
+export interface ThumbnailSource {
+  readonly id: string;
+  /** Bumped on every state change. */
+  readonly stateVersion: number;
+  /** A viewer has a resumed consumer of its stream. */
+  readonly watched: boolean;
+  thumbnailImage(): Promise<{ image: RgbaImage; version: number } | undefined>;
+}
+
 export interface ThumbnailerOptions {
-  /** Sends one JPEG (base64) for a replica to the server. */
-  send: (replicaId: string, jpegBase64: string) => Promise<unknown>;
+  /** Sends one JPEG (base64) for a replica to the server; `wanted: false`: the server declined it. */
+  send: (replicaId: string, jpegBase64: string) => Promise<{ wanted: boolean }>;
   /** False while the node cannot talk to the server (nothing is encoded then). */
   active: () => boolean;
   intervalMs?: number;
+  /** Clock for the hold-back of declined replicas (ms). */
+  now?: () => number;
   /** Thumbnail width in pixels (never upscaled). */
   width?: number;
   quality?: number;
 }
 
 interface Tracked {
-  replica: Replica<unknown>;
+  replica: ThumbnailSource;
   /** The replica's state version the last thumbnail sent showed (-1: none yet). */
   sentVersion: number;
   busy: boolean;
+  /** Declined by the server: not offered again before this time unless its watched state changes. */
+  declined: { until: number; watched: boolean } | undefined;
 }
 
 export class Thumbnailer {
@@ -35,14 +53,20 @@ export class Thumbnailer {
   readonly #timer: NodeJS.Timeout;
 
   constructor(opts: ThumbnailerOptions) {
-    this.#opts = { intervalMs: 2000, width: 320, quality: 72, ...opts };
+    this.#opts = {
+      intervalMs: THUMBNAIL_TIMING.intervalMs,
+      width: 320,
+      quality: 72,
+      now: () => performance.now(),
+      ...opts,
+    };
     this.#timer = setInterval(() => this.#tick(), this.#opts.intervalMs);
     this.#timer.unref();
   }
 
-  track(replica: Replica<unknown>): void {
+  track(replica: ThumbnailSource): void {
     this.untrack(replica.id);
-    this.#tracked.set(replica.id, { replica, sentVersion: -1, busy: false });
+    this.#tracked.set(replica.id, { replica, sentVersion: -1, busy: false, declined: undefined });
   }
 
   untrack(replicaId: string): void {
@@ -56,8 +80,11 @@ export class Thumbnailer {
 
   #tick(): void {
     if (!this.#opts.active()) return;
+    const now = this.#opts.now();
     for (const t of this.#tracked.values()) {
       if (t.busy || t.replica.stateVersion === t.sentVersion) continue;
+      if (t.declined && now < t.declined.until && t.declined.watched === t.replica.watched) continue;
+      t.declined = undefined;
       const previous = t.sentVersion;
       t.busy = true;
       // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
@@ -68,7 +95,12 @@ export class Thumbnailer {
           t.sentVersion = shot.version;
           const jpeg = await encodeThumbnail(shot.image, this.#opts.width, this.#opts.quality);
           if (jpeg.length > LIMITS.maxThumbnailBytes) throw new Error(`thumbnail too large: ${jpeg.length} bytes`);
-          await this.#opts.send(t.replica.id, jpeg.toString('base64'));
+          const { wanted } = await this.#opts.send(t.replica.id, jpeg.toString('base64'));
+          if (wanted === false) {
+            // Not kept: offer this state again when the hold-back ends (the source may be gone by then).
+            t.sentVersion = previous;
+            t.declined = { until: this.#opts.now() + THUMBNAIL_TIMING.declinedRetryMs, watched: t.replica.watched };
+          }
         })
         .catch((err: unknown) => {
           t.sentVersion = previous; // try again next time

@@ -24,7 +24,7 @@ import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
-import type { ThumbnailStore } from './thumbnails.js';
+import { isThumbnailJpeg, type ThumbnailStore } from './thumbnails.js';
 import type { ClipboardRelay } from './clipboard-relay.js';
 import type { ExportRelay } from './export-relay.js';
 
@@ -333,9 +333,16 @@ class NodeConnection {
       case 'replica.thumbnail': {
         const { session } = manager.ownedReplica(this.#requireNode(), msg.replicaId);
         const jpeg = Buffer.from(msg.jpegBase64, 'base64');
-        const stored = this.#deps.thumbnails?.put(session.id, msg.replicaId, jpeg) ?? false;
-        if (!stored && this.#deps.thumbnails) throw new BadRequestError('not a JPEG of allowed size', {});
-        return { stored };
+        if (!isThumbnailJpeg(jpeg)) throw new BadRequestError('not a JPEG of allowed size', {});
+        const store = this.#deps.thumbnails;
+        const watched = (replicaId: string): boolean => {
+          const producer = session.replicas.get(replicaId)?.producer;
+          return producer ? sfu.watchers.isWatched(producer.id) : false;
+        };
+        // Declined: another replica of the session is its source (the node holds this one's back a while).
+        if (!store?.wants(session.id, msg.replicaId, watched)) return { stored: false, wanted: false };
+        store.put(session.id, msg.replicaId, jpeg);
+        return { stored: true, wanted: true };
       }
       case 'replica.copyResult': {
         const nodeId = this.#requireNode();

@@ -1,10 +1,13 @@
 // Live thumbnails for the session list: renderer nodes send a small JPEG of
 // each replica's last frame every few seconds; the server keeps the newest
 // one per session in memory (never on disk: it is a preview, not state) and
-// serves it at GET /api/sessions/:id/thumbnail.jpg.
+// serves it at GET /api/sessions/:id/thumbnail.jpg. One replica per session is
+// the source; the others' are declined, so a warm standby (which would have
+// to draw its state for it) does not make thumbnails nobody sees.
 import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import { LIMITS } from '../protocol/limits.js';
+import { THUMBNAIL_TIMING } from '../protocol/thumbnail-timing.js';
 import { IdSchema } from '../protocol/session.js';
 
 export interface Thumbnail {
@@ -20,6 +23,11 @@ export function isJpeg(data: Buffer): boolean {
   return data.length >= 4 && data[0] === 0xff && data[1] === 0xd8 && data[2] === 0xff;
 }
 
+/** What a thumbnail must be: a JPEG within the size bound. */
+export function isThumbnailJpeg(data: Buffer): boolean {
+  return data.length <= LIMITS.maxThumbnailBytes && isJpeg(data);
+}
+
 export class ThumbnailStore {
   readonly #bySession = new Map<string, Thumbnail>();
   readonly #now: () => number;
@@ -28,9 +36,24 @@ export class ThumbnailStore {
     this.#now = now;
   }
 
+  /**
+   * Whether the session wants a thumbnail from `replicaId` now: yes from its
+   * current source, from a watched replica while the source is not watched
+   * (any more: after a failover, the replica switched to takes over at once),
+   * and from anyone once the source has been silent for `sourceStaleMs` (its
+   * host died, or nothing changed); no otherwise. `watched`: whether a viewer
+   * watches a replica's stream now.
+   */
+  wants(sessionId: string, replicaId: string, watched: (replicaId: string) => boolean): boolean {
+    const source = this.#bySession.get(sessionId);
+    if (!source || source.replicaId === replicaId) return true;
+    if (watched(replicaId) && !watched(source.replicaId)) return true;
+    return this.#now() - source.at > THUMBNAIL_TIMING.sourceStaleMs;
+  }
+
   /** Keeps `jpeg` as the session's thumbnail; false (and nothing kept) when it is not a bounded JPEG. */
   put(sessionId: string, replicaId: string, jpeg: Buffer): boolean {
-    if (jpeg.length > LIMITS.maxThumbnailBytes || !isJpeg(jpeg)) return false;
+    if (!isThumbnailJpeg(jpeg)) return false;
     const etag = `"${createHash('sha1').update(jpeg).digest('base64url').slice(0, 16)}"`;
     this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, etag });
     return true;
