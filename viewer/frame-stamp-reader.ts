@@ -9,13 +9,6 @@ import type { AppSize } from './coords.js';
 const WATCHDOG_MS = 250;
 /** Frames whose stamp copy is queued at most; beyond, a frame's stamp is skipped (a later one carries a seq ≥). */
 const MAX_QUEUED_COPIES = 3;
-/**
- * A stamp copy still pending after this is abandoned: a copyTo of a frame whose
- * video lost its source (a paused warm standby) may never settle, and a full
- * queue of those skipped every later stamp, so a resumed stream showed fresh
- * frames under a seq minutes old and was judged stale.
- */
-const COPY_STALL_MS = 1000;
 /** Pixel formats whose first plane is luma (what the stamp is read from). */
 const LUMA_FIRST = new Set(['I420', 'I420A', 'I422', 'I444', 'NV12']);
 /** rVFC silent this long while frames decode: count frames from the decoder instead. */
@@ -51,12 +44,6 @@ export class FrameStampReader {
   /** Stamp copies from WebCodecs frames run one after another, so seqs arrive in frame order. */
   private copyChain: Promise<void> = Promise.resolve();
   private queuedCopies = 0;
-  /** Bumped when queued copies are abandoned: their late completions no longer count. */
-  private copyGeneration = 0;
-  /** Frames of queued copies: closed when abandoned (an unclosed frame holds a decoder buffer). */
-  private readonly queuedFrames = new Set<VideoFrame>();
-  /** When the oldest copy still queued was queued (null: none). */
-  private oldestCopyAt: number | null = null;
   /** No WebCodecs, or frames in a format without a luma plane: read through a canvas. */
   private frameCopyUnsupported = typeof VideoFrame !== 'function';
 
@@ -78,7 +65,6 @@ export class FrameStampReader {
 
   stop(): void {
     this.running = false;
-    this.abandonCopies();
     if (this.rvfcHandle !== null) this.video.cancelVideoFrameCallback?.(this.rvfcHandle);
     if (this.rafHandle !== null) cancelAnimationFrame(this.rafHandle);
     if (this.watchdog !== null) clearInterval(this.watchdog);
@@ -169,7 +155,6 @@ export class FrameStampReader {
       this.frameCopyUnsupported = true;
       return false;
     }
-    if (this.oldestCopyAt !== null && at - this.oldestCopyAt > COPY_STALL_MS) this.abandonCopies();
     if (this.queuedCopies >= MAX_QUEUED_COPIES) {
       frame.close();
       return true;
@@ -179,11 +164,7 @@ export class FrameStampReader {
     const y = Math.min(v.y + v.height - 2, (v.y + Math.round((app.height + STAMP_HEIGHT / 2) * scaleY)) & ~1);
     const rect = { x: v.x, y, width: v.width, height: 2 };
     this.queuedCopies++;
-    this.oldestCopyAt ??= at;
-    this.queuedFrames.add(frame);
-    const gen = this.copyGeneration;
     this.copyChain = this.copyChain.then(async () => {
-      if (gen !== this.copyGeneration) return; // abandoned: closed there
       try {
         const buf = new Uint8Array(frame.allocationSize({ rect }));
         const layout = await frame.copyTo(buf, { rect });
@@ -194,29 +175,15 @@ export class FrameStampReader {
           row[x * 4] = row[x * 4 + 1] = row[x * 4 + 2] = luma;
         }
         const seq = decodeStampRow(row, app.width);
-        if (seq !== null && this.running && gen === this.copyGeneration) this.timeline.onSeq(seq, at, presentation);
+        if (seq !== null && this.running) this.timeline.onSeq(seq, at, presentation);
       } catch {
         // The frame went away (track ended): this stamp is lost, the next frame has one.
       } finally {
         frame.close();
-        this.queuedFrames.delete(frame);
-        if (gen === this.copyGeneration) {
-          this.queuedCopies--;
-          this.oldestCopyAt = this.queuedCopies > 0 ? performance.now() : null;
-        }
+        this.queuedCopies--;
       }
     });
     return true;
-  }
-
-  /** Drops every queued stamp copy (stopped, or stalled): the next frame starts a fresh chain. */
-  private abandonCopies(): void {
-    this.copyGeneration++;
-    for (const f of this.queuedFrames) f.close();
-    this.queuedFrames.clear();
-    this.copyChain = Promise.resolve();
-    this.queuedCopies = 0;
-    this.oldestCopyAt = null;
   }
 
   /** Decodes the stamp of the frame currently in the video element. */
