@@ -171,7 +171,7 @@ async function typeSteadily(page: Page, n: number, offset: number): Promise<void
 }
 
 /** Everything typed is acknowledged and on screen, and the viewer has matched it to a frame. */
-async function settled(page: Page): Promise<void> {
+export async function settled(page: Page): Promise<void> {
   await waitFor(
     'typed input on screen',
     async () => {
@@ -370,7 +370,7 @@ async function oneRun(
   }
 }
 
-async function withCluster(fn: (c: Cluster, viewer: ViewerClient) => Promise<void>): Promise<void> {
+export async function withCluster(fn: (c: Cluster, viewer: ViewerClient) => Promise<void>): Promise<void> {
   let cluster: Cluster | undefined;
   let viewer: ViewerClient | undefined;
   try {

@@ -2,7 +2,7 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, election, memory, docsize, renderer-cpu, standby-cpu, latency, tab-memory,
-// failover, fanout, chaos, node-install, peer)
+// false-switches, failover, fanout, chaos, node-install, peer)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -37,6 +37,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'latency', run: async () => (await import('./latency.js')).runLatency },
   // Reuses the latency runs' measurements when latency ran first.
   { name: 'tab-memory', run: async () => (await import('./latency.js')).runTabMemory },
+  // ≥ 1,000 keys with no fault in the default demo shape: every switch is a false one, logged with its cause.
+  { name: 'false-switches', run: async () => (await import('./false-switches.js')).runFalseSwitches },
   { name: 'failover', run: async () => (await import('./failover.js')).runFailover },
   { name: 'fanout', run: async () => (await import('./fanout.js')).runFanout },
   // The long chaos run (2 minutes; its full report goes to bench/results/chaos.md).

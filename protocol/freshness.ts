@@ -1,32 +1,147 @@
-// How fresh a shown stream must stay while inputs are being acknowledged. One
-// place for the bound: the viewer's health score uses it, the benches and
-// tests that judge stale-stream switches read it from here.
+// When a shown stream is stale: the one rule (pure, fed by the viewer's
+// stream manager and by the tests on a fake clock), its bounds, and the
+// adaptive widening by the delays this viewer has seen. The benches and tests
+// that judge stale-stream switches read the bounds from here.
+//
+// A hung or partitioned host keeps its sockets open and may keep a picture
+// up, but it no longer follows the log. Being late is not enough to say so:
+// on a loaded box every replica shows every input late, and leaving one slow
+// stream for another equally slow one only adds a switch. So a stream is
+// stale on evidence from another stream: a peer shows acknowledged inputs it
+// does not (relative lag), or a peer keeps presenting frames while its own
+// have stopped with an acknowledged input unshown. In warm mode the viewer gets that
+// evidence by resuming one standby as a probe while the shown stream is
+// suspect (later than it has recently been).
 
 /**
- * A resumed stream that has not shown an input this long after the viewer
- * sent it (and the input was acknowledged) is stale: a hung or partitioned
- * host keeps its sockets open and may keep a picture up, but it no longer
- * follows the log. The floor of the bound (see STALE_TAIL_FACTOR): about
- * twice this box's input-to-photon p95 when it is not overloaded.
+ * The floor of the suspicion bound: the shown stream is suspect once an
+ * acknowledged input has gone unshown this long and longer than any recent
+ * delay on it (see STALE_TAIL_SAMPLES). Above this box's input-to-photon p95
+ * when it is not overloaded, so a healthy stream is rarely suspect.
+ */
+export const STALE_SUSPECT_MS = 100;
+
+/**
+ * Relative lag: stale when a peer shows an input the shown stream has not, and
+ * the shown stream has been missing an input at least this much longer than
+ * the peer (and longer than its own worst recent delay, and than the peer's
+ * own delay): a hiccup of one renderer is not a fault.
+ */
+export const STALE_LEAD_MS = 150;
+
+/**
+ * Frames stopped: stale when the shown stream has presented no frame for this
+ * long (widened as below) while an acknowledged input is unshown and a peer
+ * keeps presenting frames. Renderers re-send a frame every 200 ms when
+ * idle and render each input, so a live one is never this silent.
  */
 export const STALE_STREAM_MS = 250;
 
 /**
  * A just-resumed stream (a warm standby renders and sends a keyframe on
- * resume) gets this long to show the acknowledged inputs before the same rule
+ * resume) gets this long to show the acknowledged inputs before the rule
  * applies to it.
  */
 export const STALE_RESUME_GRACE_MS = 600;
 
 /**
- * The bound follows the delays this viewer has actually seen on the shown
- * stream: a box that is loaded everywhere shows every input late, and leaving
- * one slow stream for another equally slow one helps no one. It is
- * STALE_TAIL_FACTOR × the longest of the last STALE_TAIL_SAMPLES input-to-shown
- * delays, never below STALE_STREAM_MS nor above STALE_STREAM_MAX_MS.
+ * The bounds follow the delays this viewer has actually seen on the shown
+ * stream. The frames-stopped bound is STALE_TAIL_FACTOR × the longest of the
+ * last STALE_TAIL_SAMPLES input-to-shown delays, never below STALE_STREAM_MS
+ * nor above STALE_STREAM_MAX_MS.
  */
 export const STALE_TAIL_FACTOR = 1.5;
 export const STALE_TAIL_SAMPLES = 64;
 export const STALE_STREAM_MAX_MS = 1500;
 /** Until this many delays were seen the viewer does not know the box yet: the bound is STALE_STREAM_MAX_MS. */
 export const STALE_MIN_SAMPLES = 8;
+
+/** What the viewer sees of one resumed stream at `now` (ms, one monotonic clock). */
+export interface StreamFreshness {
+  /** Seq decoded from its latest frame, null before one. */
+  displayedSeq: number | null;
+  /** How long the oldest acknowledged input it has not shown has been known (0: caught up). */
+  behindForMs: number;
+  /** When it was last resumed (null: not resumed). */
+  activeSince: number | null;
+  /** Its latest presented frame since that resume, null if none yet. */
+  lastFrameAt: number | null;
+}
+
+export interface PeerFreshness extends StreamFreshness {
+  replicaId: string;
+}
+
+export interface FreshnessInput {
+  now: number;
+  /** The stream judged; only a resumed stream is (a paused standby shows nothing by design). */
+  shown: StreamFreshness & { active: boolean };
+  /** The other resumed streams (hot standbys, a warm probe, the old stream while a switch completes). */
+  peers: readonly PeerFreshness[];
+  /** The longest input-to-shown delay recently seen on the shown stream, null while too few were. */
+  recentWorstMs: number | null;
+}
+
+export type FreshnessVerdict =
+  | { state: 'fresh' }
+  /** Later than usual: worth a probe, not yet a switch. */
+  | { state: 'suspect'; behindForMs: number }
+  | { state: 'stale'; reason: string; peerId: string };
+
+/** When the shown stream is suspect (ms behind): the floor, or every delay seen recently. */
+export function suspectAfterMs(recentWorstMs: number | null): number {
+  return Math.min(STALE_STREAM_MAX_MS, Math.max(STALE_SUSPECT_MS, recentWorstMs ?? 0));
+}
+
+/** The frames-stopped bound: the floor on a responsive box, widened by the worst recent delay, capped. */
+export function framesStoppedAfterMs(recentWorstMs: number | null): number {
+  if (recentWorstMs === null) return STALE_STREAM_MAX_MS;
+  return Math.min(STALE_STREAM_MAX_MS, Math.max(STALE_STREAM_MS, STALE_TAIL_FACTOR * recentWorstMs));
+}
+
+/** A peer counts as evidence once it has presented a frame since its resume, outside its grace. */
+function settledPeer(p: PeerFreshness, now: number): boolean {
+  return p.activeSince !== null && p.lastFrameAt !== null && p.lastFrameAt >= p.activeSince && p.lastFrameAt <= now;
+}
+
+export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
+  const { now, shown } = i;
+  if (!shown.active) return { state: 'fresh' };
+  if (shown.activeSince !== null && now - shown.activeSince < STALE_RESUME_GRACE_MS) return { state: 'fresh' };
+  const behind = shown.behindForMs;
+  if (behind <= suspectAfterMs(i.recentWorstMs)) return { state: 'fresh' };
+  const shownSeq = shown.displayedSeq ?? 0;
+  const peers = i.peers.filter((p) => settledPeer(p, now));
+
+  // Relative lag: a peer reflects what this stream does not, by a clear lead.
+  let ahead: PeerFreshness | undefined;
+  for (const p of peers) {
+    if ((p.displayedSeq ?? 0) <= shownSeq) continue;
+    if (!ahead || p.behindForMs < ahead.behindForMs) ahead = p;
+  }
+  if (ahead) {
+    const lead = behind - ahead.behindForMs;
+    if (lead >= Math.max(STALE_LEAD_MS, i.recentWorstMs ?? 0, ahead.behindForMs)) {
+      return {
+        state: 'stale',
+        peerId: ahead.replicaId,
+        reason: `stale: input not shown in ${Math.round(behind)}ms, ${ahead.replicaId} shows seq ${ahead.displayedSeq ?? 0} > ${shownSeq}`,
+      };
+    }
+  }
+
+  // Frames stopped: nothing presented for the bound while an input is unshown, while a peer keeps presenting.
+  const bound = framesStoppedAfterMs(i.recentWorstMs);
+  const silentFor = now - (shown.lastFrameAt ?? shown.activeSince ?? now);
+  if (silentFor > bound) {
+    const alive = peers.find((p) => now - (p.lastFrameAt ?? Number.NEGATIVE_INFINITY) < bound);
+    if (alive) {
+      return {
+        state: 'stale',
+        peerId: alive.replicaId,
+        reason: `stale: no frame for ${Math.round(silentFor)}ms with an input unshown for ${Math.round(behind)}ms, ${alive.replicaId} presents frames`,
+      };
+    }
+  }
+  return { state: 'suspect', behindForMs: behind };
+}

@@ -3,10 +3,22 @@
 // bench/results/chaos.json and chaos.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { chaosMarkdown, runChaos } from './lib/chaos-run.js';
+import { FAULT_KINDS, type FaultKind } from './lib/faults.js';
 import { ROOT } from './lib/launcher.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+
+const isFaultKind = (k: string): k is FaultKind => (FAULT_KINDS as readonly string[]).includes(k);
+
+function faultKinds(list: string): FaultKind[] {
+  const names = list.split(',').map((k) => k.trim());
+  const bad = names.filter((k) => !isFaultKind(k));
+  if (bad.length > 0)
+    throw new Error(`LOCKSTEP_CHAOS_KINDS: unknown ${bad.join(', ')} (one of ${FAULT_KINDS.join(', ')})`);
+  return names.filter(isFaultKind);
+}
 
 async function main(): Promise<void> {
   const report = await runChaos({
@@ -20,13 +32,28 @@ async function main(): Promise<void> {
     width: 640,
     height: 360,
     loopback: process.env.LOCKSTEP_CHAOS_LOOPBACK === '1',
+    // e.g. LOCKSTEP_CHAOS_KINDS=hang,partition LOCKSTEP_CHAOS_SHOWN_SHARE=1: the stale-stream gap only.
+    ...(process.env.LOCKSTEP_CHAOS_KINDS ? { kinds: faultKinds(process.env.LOCKSTEP_CHAOS_KINDS) } : {}),
+    shownShare: env('LOCKSTEP_CHAOS_SHOWN_SHARE', 0.6),
     log: (l) => process.stdout.write(`[chaos] ${l}\n`),
   });
   const md = chaosMarkdown(report);
   process.stdout.write(`\n${md}`);
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/chaos.json'), JSON.stringify(report, null, 2));
-  writeFileSync(join(ROOT, 'bench/results/chaos.md'), md);
+  // LOCKSTEP_CHAOS_OUT names the report files (default chaos: bench/results/chaos.{json,md}).
+  const name = process.env.LOCKSTEP_CHAOS_OUT ?? 'chaos';
+  if (!/^[\w.-]+$/.test(name)) throw new Error(`LOCKSTEP_CHAOS_OUT must be a plain file name, not ${name}`);
+  const out = join(ROOT, 'bench/results', name);
+  writeFileSync(
+    `${out}.json`,
+    JSON.stringify({ ...report, load: loadavg().map((l) => Math.round(l * 100) / 100) }, null, 2),
+  );
+  writeFileSync(
+    `${out}.md`,
+    `${md}\nLoad average at the end (1, 5, 15 min): ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(', ')}.\n`,
+  );
   process.exit(report.lostInputs === 0 && report.textMatches && report.hashesEqual ? 0 : 1);
 }
 

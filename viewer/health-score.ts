@@ -1,7 +1,6 @@
 // Scores one replica stream 0..100 from what the viewer sees (frames, stamps,
 // WebRTC stats) and what the server reports (ReplicaInfo.health). Pure: every
 // measurement and the current time are passed in, so it runs in Node tests.
-import { STALE_RESUME_GRACE_MS, STALE_STREAM_MS } from '../protocol/freshness.js';
 import type { ReplicaInfo } from '../protocol/session.js';
 
 /** Everything known about one stream at `now` (ms, any monotonic clock). */
@@ -35,6 +34,16 @@ export interface StreamObservation {
    * the viewer (0 when caught up). Input-to-photon delay as it is happening.
    */
   behindForMs: number;
+  /**
+   * The stale-stream verdict (protocol/freshness.ts judgeFreshness, which
+   * compares this stream with the other resumed ones): its reason when
+   * stale, else null. A hard failure.
+   */
+  staleReason: string | null;
+  /** Another resumed stream presented a frame within `frozenMs`: a frozen picture here is this stream's, not the box's. */
+  peerPresentingFrames: boolean;
+  /** The freshest heartbeat among the session's other live replicas (ms), null when there is none. */
+  freshestPeerHeartbeatMs: number | null;
   /** Fraction of packets lost over the last stats interval (0..1). */
   packetLoss: number | null;
   /** Round-trip time in ms from getStats, when the browser provides it. */
@@ -49,22 +58,20 @@ export interface HealthThresholds {
   /** No frame for this long counts as stale. */
   staleFrameMs: number;
   /**
-   * No frame for this long on a resumed stream is a hard failure: renderers
-   * re-send their last frame every 200 ms when idle, so silence this long
-   * means a hung, partitioned or dead host even if its sockets look alive.
+   * No frame for this long on a resumed stream while another resumed stream
+   * presents frames is a hard failure: renderers re-send their last frame
+   * every 200 ms when idle, so silence this long means a hung, partitioned or
+   * dead host even if its sockets look alive. When every stream is silent
+   * (the box or the viewer is starved) none is worse than another.
    */
   frozenMs: number;
-  /**
-   * A resumed stream that has not shown an acknowledged input this long after
-   * it was sent is stale: frames may still arrive (a keepalive, a picture kept
-   * up), but from a hung, partitioned, starved or lagging host. A hard
-   * failure, judged `staleResumeGraceMs` after a resume.
-   */
-  staleInputMs: number;
-  staleResumeGraceMs: number;
   /** Below this fps the stream counts as stuttering. */
   minFps: number;
-  /** Node heartbeat older than this is a hard failure (the host is likely dead). */
+  /**
+   * Node heartbeat older than this is a hard failure (the host is likely dead),
+   * unless no other live replica's is fresher than `softHeartbeatMs` (the server
+   * or the box is starved, not this host).
+   */
   hardHeartbeatMs: number;
   /** Node heartbeat older than this starts costing points. */
   softHeartbeatMs: number;
@@ -83,8 +90,6 @@ export const DEFAULT_HEALTH_THRESHOLDS: HealthThresholds = Object.freeze({
   resumeGraceMs: 2000,
   staleFrameMs: 600,
   frozenMs: 900,
-  staleInputMs: STALE_STREAM_MS,
-  staleResumeGraceMs: STALE_RESUME_GRACE_MS,
   minFps: 8,
   // The server calls a replica stale after 1.5 s without a status (a hung or cut-off
   // host); health reaches the viewer every 250 ms, hence the slack.
@@ -170,20 +175,17 @@ function hardFailureReason(o: StreamObservation, t: HealthThresholds): string | 
   if (o.replica.state !== 'live') return `replica ${o.replica.state}`;
   if (o.replica.producerId === null) return 'producer gone';
   if (o.consumedProducerId !== null && o.consumedProducerId !== o.replica.producerId) return 'producer replaced';
-  if (o.replica.health.heartbeatAgeMs >= t.hardHeartbeatMs) return 'node heartbeat lost';
+  const peerHeartbeat = o.freshestPeerHeartbeatMs;
+  if (
+    o.replica.health.heartbeatAgeMs >= t.hardHeartbeatMs &&
+    (peerHeartbeat === null || peerHeartbeat < t.softHeartbeatMs)
+  )
+    return 'node heartbeat lost';
   const inGrace = o.activeSince !== null && o.now - o.activeSince < t.resumeGraceMs;
-  if (o.active && !inGrace && o.lastFrameAt !== null && o.now - o.lastFrameAt > t.frozenMs) {
-    return `frozen ${Math.round(o.now - o.lastFrameAt)}ms`;
+  const silentFor = o.lastFrameAt === null ? 0 : o.now - o.lastFrameAt;
+  if (o.active && !inGrace && silentFor > t.frozenMs && o.peerPresentingFrames) {
+    return `frozen ${Math.round(silentFor)}ms`;
   }
-  if (isStale(o, t)) return `stale: input not shown in ${Math.round(o.behindForMs)}ms`;
+  if (o.active && o.staleReason !== null) return o.staleReason;
   return null;
-}
-
-/** The stale-stream rule (see HealthThresholds.staleInputMs); the viewer also checks it between score ticks. */
-export function isStale(
-  o: Pick<StreamObservation, 'now' | 'active' | 'activeSince' | 'behindForMs'>,
-  t: Pick<HealthThresholds, 'staleInputMs' | 'staleResumeGraceMs'> = DEFAULT_HEALTH_THRESHOLDS,
-): boolean {
-  if (!o.active || o.behindForMs <= t.staleInputMs) return false;
-  return o.activeSince === null || o.now - o.activeSince >= t.staleResumeGraceMs;
 }

@@ -1,13 +1,7 @@
-// The stale-stream bound of this viewer right now: STALE_STREAM_MS on a
-// responsive box, widened by the input-to-shown delays recently seen on the
-// shown stream (protocol/freshness.ts). Pure: delays are passed in.
-import {
-  STALE_MIN_SAMPLES,
-  STALE_STREAM_MAX_MS,
-  STALE_STREAM_MS,
-  STALE_TAIL_FACTOR,
-  STALE_TAIL_SAMPLES,
-} from '../protocol/freshness.js';
+// The delays recently seen on the shown stream (send → shown), which widen
+// the stale-stream bounds on a loaded box (protocol/freshness.ts). Pure:
+// delays are passed in.
+import { framesStoppedAfterMs, STALE_MIN_SAMPLES, STALE_TAIL_SAMPLES } from '../protocol/freshness.js';
 
 export class StaleBound {
   readonly #delays: number[] = [];
@@ -19,9 +13,14 @@ export class StaleBound {
     if (this.#delays.length > STALE_TAIL_SAMPLES) this.#delays.shift();
   }
 
+  /** The longest of the recent delays; null until STALE_MIN_SAMPLES were seen (the box is unknown). */
+  get worstMs(): number | null {
+    if (this.#delays.length < STALE_MIN_SAMPLES) return null;
+    return this.#delays.reduce((a, b) => Math.max(a, b), 0);
+  }
+
+  /** The frames-stopped bound right now. */
   get ms(): number {
-    if (this.#delays.length < STALE_MIN_SAMPLES) return STALE_STREAM_MAX_MS;
-    const worst = this.#delays.reduce((a, b) => Math.max(a, b), 0);
-    return Math.min(STALE_STREAM_MAX_MS, Math.max(STALE_STREAM_MS, STALE_TAIL_FACTOR * worst));
+    return framesStoppedAfterMs(this.worstMs);
   }
 }

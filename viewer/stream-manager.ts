@@ -10,8 +10,14 @@ import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import type { SessionClient } from './session-client.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
-import { STALE_RESUME_GRACE_MS } from '../protocol/freshness.js';
-import { DEFAULT_HEALTH_THRESHOLDS, isStale, scoreStream, type HealthScore } from './health-score.js';
+import {
+  judgeFreshness,
+  STALE_RESUME_GRACE_MS,
+  type FreshnessVerdict,
+  type PeerFreshness,
+  type StreamFreshness,
+} from '../protocol/freshness.js';
+import { DEFAULT_HEALTH_THRESHOLDS, scoreStream, type HealthScore } from './health-score.js';
 import { StaleBound } from './stale-bound.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
 import type { HeadTracker } from './head-tracker.js';
@@ -32,6 +38,11 @@ const STALE_CHECK_MS = 40;
 const STATS_MS = 1000;
 /** Standbys in hot mode decode every frame but need their stamp read less often. */
 const STANDBY_SAMPLE_MS = 200;
+/** Warm mode: a probe is paused once the shown stream has been fresh this long... */
+const PROBE_LINGER_MS = 1000;
+/** ...or after this at the latest (a standby that encodes costs a renderer's CPU), and not re-probed for a while. */
+const PROBE_MAX_MS = 5000;
+const PROBE_COOLDOWN_MS = 2000;
 /** Warm mode: pause the old stream once the new one shows a frame, or after this. */
 const PAUSE_OLD_AFTER_MS = 3000;
 const CONSUME_RETRY_MS = 3000;
@@ -124,6 +135,13 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private sampledSeq = 0;
   private statsTimer: ReturnType<typeof setInterval> | null = null;
   private pendingPause: { replicaId: string; newId: string; since: number } | null = null;
+  /**
+   * Warm mode: a standby resumed (not shown) while the shown stream is suspect,
+   * so the stale rule can compare it with another stream and a switch finds it
+   * already decoding.
+   */
+  private probe: { replicaId: string; since: number; freshSince: number | null } | null = null;
+  private probeCooldownUntil = Number.NEGATIVE_INFINITY;
   private readyValue = false;
   /** Bumped on every attach/detach: async work from an older generation is dropped. */
   private generation = 0;
@@ -413,6 +431,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   private removeEntry(e: Entry): void {
     this.entries.delete(e.replicaId);
+    if (this.probe?.replicaId === e.replicaId) this.probe = null;
     this.detachSink(e);
     e.video.remove();
     if (!e.consumer.closed) e.consumer.close();
@@ -427,6 +446,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.consuming.clear();
     this.consumeFailedAt.clear();
     this.pendingPause = null;
+    this.probe = null;
     if (this.transport && !this.transport.closed) this.transport.close();
     this.transport = null;
     this.device = null;
@@ -442,15 +462,84 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
   }
 
-  /** Scores and switches now when the shown stream went stale since the last tick. */
+  /** Between ticks: probes a standby when the shown stream is suspect, scores and switches now when it is stale. */
   private checkStale(): void {
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     if (!live || live.health.hardFailure) return;
     const now = performance.now();
     this.sampleDelay(live, now);
-    const behindForMs = this.opts.heads.behindForMs(live.reader.timeline.lastSeq, now);
-    const o = { now, active: live.resumed, activeSince: live.activeSince, behindForMs };
-    if (isStale(o, { ...DEFAULT_HEALTH_THRESHOLDS, staleInputMs: this.staleBound.ms })) this.tick();
+    const verdict = this.judge(live, now);
+    this.steerProbe(live, verdict, now);
+    if (verdict.state === 'stale') this.tick();
+  }
+
+  private freshness(e: Entry, now: number): StreamFreshness {
+    const t = e.reader.timeline;
+    return {
+      displayedSeq: t.lastSeq,
+      behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
+      activeSince: e.activeSince,
+      lastFrameAt: t.lastFrameAt,
+    };
+  }
+
+  /** The stale-stream rule (protocol/freshness.ts) for one stream, against every other resumed one. */
+  private judge(e: Entry, now: number): FreshnessVerdict {
+    const peers: PeerFreshness[] = [];
+    for (const p of this.entries.values()) {
+      if (p !== e && p.resumed && !p.closed) peers.push({ replicaId: p.replicaId, ...this.freshness(p, now) });
+    }
+    return judgeFreshness({
+      now,
+      shown: { ...this.freshness(e, now), active: e.resumed },
+      peers,
+      recentWorstMs: this.staleBound.worstMs,
+    });
+  }
+
+  /** Another resumed stream presented a frame within the frozen bound. */
+  private peerPresenting(e: Entry, now: number): boolean {
+    for (const p of this.entries.values()) {
+      const at = p.reader.timeline.lastFrameAt;
+      if (p !== e && p.resumed && !p.closed && at !== null && now - at <= DEFAULT_HEALTH_THRESHOLDS.frozenMs)
+        return true;
+    }
+    return false;
+  }
+
+  /** Warm mode: resume the best standby while the shown stream is suspect; pause it once it is fresh again. */
+  private steerProbe(live: Entry, verdict: FreshnessVerdict, now: number): void {
+    if (this.opts.mode !== 'warm') return;
+    const p = this.probe;
+    if (p) {
+      const e = this.entries.get(p.replicaId);
+      if (verdict.state === 'fresh') p.freshSince ??= now;
+      else p.freshSince = null;
+      const expired = now - p.since >= PROBE_MAX_MS;
+      if (!e || e === live || e.closed) this.probe = null;
+      else if (expired || (p.freshSince !== null && now - p.freshSince >= PROBE_LINGER_MS)) {
+        this.endProbe(e);
+        if (expired) this.probeCooldownUntil = now + PROBE_COOLDOWN_MS;
+      }
+      return;
+    }
+    if (verdict.state !== 'suspect' || now < this.probeCooldownUntil || this.pendingPause) return;
+    let best: Entry | undefined;
+    for (const e of this.entries.values()) {
+      if (e === live || e.closed || e.resumed || e.health.hardFailure) continue;
+      if (!best || e.health.score > best.health.score) best = e;
+    }
+    if (!best) return;
+    log('probe', best.replicaId, `shown stream behind ${Math.round(verdict.behindForMs)}ms`);
+    this.probe = { replicaId: best.replicaId, since: now, freshSince: null };
+    best.reader.sampleIntervalMs = 0; // every frame's stamp: it is evidence now
+    void this.resume(best);
+  }
+
+  private endProbe(e: Entry): void {
+    this.probe = null;
+    e.reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
+    void this.pause(e);
   }
 
   /** The delay of the oldest input the shown stream newly shows (not while it catches up after a resume). */
@@ -478,35 +567,41 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const byId = new Map(session.replicas.map((r) => [r.replicaId, r]));
     const shown = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     if (shown) this.sampleDelay(shown, now);
-    const thresholds = { ...DEFAULT_HEALTH_THRESHOLDS, staleInputMs: this.staleBound.ms };
     for (const e of this.entries.values()) {
       const t = e.reader.timeline;
-      e.health = scoreStream(
-        {
-          now,
-          replica: byId.get(e.replicaId),
-          consumedProducerId: e.producerId,
-          consumerClosed: e.closed || e.consumer.closed,
-          active: e.resumed,
-          activeSince: e.activeSince,
-          fps: t.fps(now),
-          lastFrameAt: t.lastFrameAt,
-          recentFreezes: t.recentFreezes(now),
-          displayedSeq: t.lastSeq,
-          knownHeadSeq: this.opts.heads.head,
-          behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
-          packetLoss: e.packetLoss,
-          rttMs: e.rttMs,
-          consumerScore: e.consumerScore,
-        },
-        thresholds,
-      );
+      const verdict = e.resumed ? this.judge(e, now) : null;
+      e.health = scoreStream({
+        now,
+        replica: byId.get(e.replicaId),
+        consumedProducerId: e.producerId,
+        consumerClosed: e.closed || e.consumer.closed,
+        active: e.resumed,
+        activeSince: e.activeSince,
+        fps: t.fps(now),
+        lastFrameAt: t.lastFrameAt,
+        recentFreezes: t.recentFreezes(now),
+        displayedSeq: t.lastSeq,
+        knownHeadSeq: this.opts.heads.head,
+        behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
+        staleReason: verdict?.state === 'stale' ? verdict.reason : null,
+        peerPresentingFrames: this.peerPresenting(e, now),
+        freshestPeerHeartbeatMs: freshestHeartbeat(session, e.replicaId),
+        packetLoss: e.packetLoss,
+        rttMs: e.rttMs,
+        consumerScore: e.consumerScore,
+      });
     }
     // Offline, every stream looks dead at once: hold the current choice.
     if (this.online && !this.attaching) {
+      // A probe is a standby that happens to play: it competes only when the shown stream failed
+      // (it is in its resume grace, so a soft switch would compare a graced stream with a measured one).
+      const liveScore = shown && !shown.health.hardFailure ? shown.health.score : null;
       const candidates = [...this.entries.values()].map((e) => ({
         id: e.replicaId,
-        score: e.health.score,
+        score:
+          liveScore !== null && e.replicaId === this.probe?.replicaId
+            ? Math.min(e.health.score, liveScore)
+            : e.health.score,
         hardFailure: e.health.hardFailure,
       }));
       const sel = this.selector.update(now, candidates);
@@ -531,6 +626,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const next = this.entries.get(to);
     if (!next) return;
     log('switch', from, '→', to, reason, detail);
+    if (this.probe?.replicaId === to) this.probe = null;
     next.reader.sampleIntervalMs = 0;
     const prev = from === null ? undefined : this.entries.get(from);
     if (prev) prev.reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
@@ -557,7 +653,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (this.opts.mode === 'warm') {
       // Anything else still playing (e.g. after quick successive switches) is paused now.
       for (const e of this.entries.values()) {
-        if (e.resumed && e.replicaId !== this.selector.current && e.replicaId !== p?.replicaId) void this.pause(e);
+        const keep = e.replicaId === this.selector.current || e.replicaId === p?.replicaId;
+        if (e.resumed && !keep && e.replicaId !== this.probe?.replicaId) void this.pause(e);
       }
     }
     if (!p) return;
@@ -631,6 +728,16 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       };
     });
   }
+}
+
+/** The freshest node heartbeat among the session's other live replicas, null when there is none. */
+function freshestHeartbeat(session: SessionInfo, replicaId: string): number | null {
+  let best: number | null = null;
+  for (const r of session.replicas) {
+    if (r.replicaId === replicaId || r.state !== 'live') continue;
+    if (best === null || r.health.heartbeatAgeMs < best) best = r.health.heartbeatAgeMs;
+  }
+  return best;
 }
 
 function createDevice(): Device {

@@ -32,6 +32,10 @@ export interface ChaosOptions {
   width: number;
   height: number;
   loopback?: boolean;
+  /** Fault kinds drawn from (default: all the network allows); a server restart is scheduled by serverRestarts. */
+  kinds?: readonly FaultKind[];
+  /** Share of host faults aimed at the host on screen (default 0.6). */
+  shownShare?: number;
   log?: (line: string) => void;
 }
 
@@ -170,8 +174,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     const faults: FaultRecord[] = [];
     const deadline = Date.now() + opts.seconds * 1000;
-    const kinds: FaultKind[] =
+    const possible: FaultKind[] =
       net.mode === 'netns' ? ['crash', 'hang', 'partition', 'slow'] : ['crash', 'hang', 'slow'];
+    const kinds = possible.filter((k) => !opts.kinds || opts.kinds.includes(k));
+    if (kinds.length === 0) throw new Error(`no fault kind of ${opts.kinds?.join(', ')} is possible on ${net.mode}`);
+    const shownShare = opts.shownShare ?? 0.6;
     const restartEvery =
       opts.serverRestarts > 0 ? Math.floor(opts.seconds / (opts.serverRestarts + 1)) * 1000 : Infinity;
     let nextRestart = Date.now() + restartEvery;
@@ -198,7 +205,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         // Faults that matter hit hosts serving the session, most often the one on screen.
         const live = before?.liveHostId;
         const serving = (await info()).replicas.map((r) => r.hostId).filter((h) => nodes.has(h));
-        hostId = live && rand() < 0.6 ? live : (serving[Math.floor(rand() * serving.length)] ?? live ?? 'host-1');
+        hostId =
+          live && rand() < shownShare ? live : (serving[Math.floor(rand() * serving.length)] ?? live ?? 'host-1');
         const proc = nodes.get(hostId);
         if (!proc) continue;
         fault.current = { host: hostId, since: Date.now(), until: Infinity };

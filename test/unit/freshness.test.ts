@@ -1,0 +1,231 @@
+// The stale-stream rule (protocol/freshness.ts) on a fake clock: a typist's
+// acknowledged inputs, streams that show each one after their own delay (or
+// stop), and the viewer's head tracker and delay history as the viewer feeds them.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  judgeFreshness,
+  STALE_LEAD_MS,
+  STALE_RESUME_GRACE_MS,
+  STALE_STREAM_MAX_MS,
+  STALE_SUSPECT_MS,
+  type FreshnessVerdict,
+  type PeerFreshness,
+} from '../../protocol/freshness.js';
+import { HeadTracker } from '../../viewer/head-tracker.js';
+import { StaleBound } from '../../viewer/stale-bound.js';
+
+/** Renderers re-send their last frame this often when idle. */
+const KEEPALIVE_MS = 200;
+
+interface SimStream {
+  id: string;
+  /** ms from an input's send to its frame being presented. */
+  delay: (seq: number) => number;
+  /** From this time on the stream presents nothing (a hang, a cut link). */
+  stopsAt?: number;
+  /** From this time on its frames show nothing newer (a replica that stopped applying, still re-sending). */
+  stuckAt?: number;
+  displayedSeq: number;
+  lastFrameAt: number | null;
+}
+
+/** Inputs acknowledged every `keyMs`; each stream presents them after its delay. */
+class Sim {
+  readonly heads = new HeadTracker();
+  readonly bound = new StaleBound();
+  readonly streams: SimStream[];
+  t = 0;
+  #sampled = 0;
+
+  constructor(
+    readonly keyMs: number,
+    streams: Array<Omit<SimStream, 'displayedSeq' | 'lastFrameAt'>>,
+  ) {
+    this.streams = streams.map((s) => ({ ...s, displayedSeq: 0, lastFrameAt: null }));
+  }
+
+  sentAt(seq: number): number {
+    return seq * this.keyMs;
+  }
+
+  step(dt: number): void {
+    this.t += dt;
+    const t = this.t;
+    if (t % this.keyMs === 0) this.heads.note(t / this.keyMs, t);
+    for (const s of this.streams) {
+      if (s.stopsAt !== undefined && t >= s.stopsAt) continue;
+      const frozen = s.stuckAt !== undefined && t >= s.stuckAt;
+      let presented = false;
+      while (!frozen && s.displayedSeq < this.heads.head) {
+        const next = s.displayedSeq + 1;
+        if (this.sentAt(next) + s.delay(next) > t) break;
+        s.displayedSeq = next;
+        presented = true;
+      }
+      if (presented || s.lastFrameAt === null || t - s.lastFrameAt >= KEEPALIVE_MS) s.lastFrameAt = t;
+    }
+    // The viewer notes the shown stream's delays (stream 0 is shown).
+    const shown = this.streams[0];
+    if (shown && shown.displayedSeq > this.#sampled) {
+      const since = this.heads.knownSince(this.#sampled + 1);
+      this.#sampled = shown.displayedSeq;
+      if (since !== null && shown.lastFrameAt !== null) this.bound.note(shown.lastFrameAt - since);
+    }
+  }
+
+  view(s: SimStream): PeerFreshness {
+    return {
+      replicaId: s.id,
+      displayedSeq: s.displayedSeq,
+      behindForMs: this.heads.behindForMs(s.displayedSeq, this.t),
+      activeSince: -60_000,
+      lastFrameAt: s.lastFrameAt,
+    };
+  }
+
+  /** Stream 0 judged against the others (all resumed: hot standbys or a warm probe). */
+  judge(peers = this.streams.slice(1)): FreshnessVerdict {
+    const shown = this.streams[0];
+    assert.ok(shown);
+    return judgeFreshness({
+      now: this.t,
+      shown: { ...this.view(shown), active: true },
+      peers: peers.map((p) => this.view(p)),
+      recentWorstMs: this.bound.worstMs,
+    });
+  }
+}
+
+/** A loaded box: every input late by 300–450 ms, varying per stream and input. */
+const loaded = (salt: number) => (seq: number) => 300 + ((seq * 37 + salt * 53) % 150);
+/** A responsive box: 30–60 ms. */
+const quick = (salt: number) => (seq: number) => 30 + ((seq * 13 + salt * 7) % 30);
+
+test('equal lag under load: every stream shows every input late, nobody is stale', () => {
+  const sim = new Sim(50, [
+    { id: 'a', delay: loaded(0) },
+    { id: 'b', delay: loaded(1) },
+    { id: 'c', delay: loaded(2) },
+  ]);
+  let suspect = 0;
+  while (sim.t < 30_000) {
+    sim.step(10);
+    const v = sim.judge();
+    assert.notEqual(v.state, 'stale', `a false switch at t=${sim.t}: ${v.state === 'stale' ? v.reason : ''}`);
+    if (v.state === 'suspect') suspect++;
+  }
+  // The bound follows the box: after the first delays are seen, late is the norm, not a suspicion.
+  assert.ok(suspect < 300, `suspect ${suspect} of 3000 checks`);
+});
+
+test('equal lag under load with one stream only: late alone is never stale', () => {
+  const sim = new Sim(50, [{ id: 'a', delay: (seq) => 200 + ((seq * 97) % 1400) }]);
+  while (sim.t < 20_000) {
+    sim.step(10);
+    assert.notEqual(sim.judge().state, 'stale', `t=${sim.t}`);
+  }
+});
+
+test('one stream stops while the others reflect the inputs: stale within the lead bound of the first unshown input', () => {
+  const hangAt = 15_003;
+  const sim = new Sim(50, [
+    { id: 'a', delay: quick(0), stopsAt: hangAt },
+    { id: 'b', delay: quick(1) },
+    { id: 'c', delay: quick(2) },
+  ]);
+  let caught: { at: number; v: FreshnessVerdict } | null = null;
+  while (sim.t < 20_000 && !caught) {
+    sim.step(10);
+    const v = sim.judge();
+    if (v.state === 'stale') caught = { at: sim.t, v };
+    else if (sim.t < hangAt) assert.equal(v.state, 'fresh', `t=${sim.t}`);
+  }
+  assert.ok(caught, 'the hang is caught');
+  assert.equal(caught.v.state === 'stale' && caught.v.peerId !== 'a', true);
+  // The first input never shown was sent right after the hang; the rule needs a lead of STALE_LEAD_MS over a peer
+  // that shows it (its own delay ≤ 60 ms).
+  const firstUnshown = sim.sentAt((sim.streams[0]?.displayedSeq ?? 0) + 1);
+  const after = caught.at - firstUnshown;
+  assert.ok(
+    after >= STALE_LEAD_MS && after <= STALE_LEAD_MS + 60 + 10,
+    `caught ${after} ms after the first unshown input`,
+  );
+});
+
+test('one stream falls behind (its host starved) while its frames keep coming: stale on relative lag', () => {
+  const sim = new Sim(50, [
+    { id: 'a', delay: (seq) => (seq * 50 > 10_000 ? 40 + (seq * 50 - 10_000) / 2 : 40) },
+    { id: 'b', delay: quick(1) },
+  ]);
+  let caughtAt: number | null = null;
+  while (sim.t < 15_000 && caughtAt === null) {
+    sim.step(10);
+    if (sim.judge().state === 'stale') caughtAt = sim.t;
+  }
+  assert.ok(caughtAt !== null && caughtAt > 10_000 && caughtAt < 10_800, `caught at ${caughtAt}`);
+});
+
+test('frames stopped: nothing presented since an acknowledged input, while a peer keeps presenting frames', () => {
+  // The peer lags as far (it shows no newer input), but it is alive: its frames keep coming.
+  const hangAt = 12_001;
+  const sim = new Sim(50, [
+    { id: 'a', delay: quick(0), stopsAt: hangAt },
+    { id: 'b', delay: quick(1), stuckAt: hangAt },
+  ]);
+  let caught: FreshnessVerdict | null = null;
+  let at = 0;
+  while (sim.t < 16_000 && !caught) {
+    sim.step(10);
+    const v = sim.judge();
+    if (v.state === 'stale') {
+      caught = v;
+      at = sim.t;
+    }
+  }
+  assert.ok(caught?.state === 'stale', 'caught');
+  assert.match(caught.reason, /no frame/);
+  assert.ok(at - hangAt <= STALE_STREAM_MAX_MS + 100, `caught ${at - hangAt} ms after`);
+  // Both stopped (the box, or the viewer, is frozen): no evidence against either.
+  const both = new Sim(50, [
+    { id: 'a', delay: quick(0), stopsAt: hangAt },
+    { id: 'b', delay: quick(1), stopsAt: hangAt },
+  ]);
+  while (both.t < 16_000) {
+    both.step(10);
+    assert.notEqual(both.judge().state, 'stale', `t=${both.t}`);
+  }
+});
+
+test('a stream behind longer than usual with no peer resumed is suspect (probe a standby), never stale', () => {
+  const sim = new Sim(50, [{ id: 'a', delay: quick(0), stopsAt: 10_001 }]);
+  let suspectAt: number | null = null;
+  while (sim.t < 14_000) {
+    sim.step(10);
+    const v = sim.judge([]);
+    assert.notEqual(v.state, 'stale');
+    if (v.state === 'suspect' && suspectAt === null) suspectAt = sim.t;
+  }
+  // Suspect once an input has gone unshown longer than every recent delay (≤ 60 ms here) and the floor.
+  assert.ok(suspectAt !== null && suspectAt - 10_050 <= STALE_SUSPECT_MS + 10, `suspect at ${suspectAt}`);
+});
+
+test('a just-resumed stream, a paused one and a caught-up one are fresh; a peer counts only with a frame since its resume', () => {
+  const base = { displayedSeq: 5, behindForMs: 5000, lastFrameAt: 99_990 };
+  const peer: PeerFreshness = { replicaId: 'b', displayedSeq: 50, behindForMs: 0, activeSince: 0, lastFrameAt: 99_995 };
+  const judge = (shown: Partial<Parameters<typeof judgeFreshness>[0]['shown']>, peers = [peer]) =>
+    judgeFreshness({
+      now: 100_000,
+      shown: { ...base, activeSince: 0, active: true, ...shown },
+      peers,
+      recentWorstMs: 50,
+    }).state;
+  assert.equal(judge({}), 'stale');
+  assert.equal(judge({ activeSince: 100_000 - STALE_RESUME_GRACE_MS + 1 }), 'fresh');
+  assert.equal(judge({ activeSince: 100_000 - STALE_RESUME_GRACE_MS }), 'stale');
+  assert.equal(judge({ active: false }), 'fresh');
+  assert.equal(judge({ behindForMs: 0 }), 'fresh');
+  // A probe whose first frame has not come yet (its last frame is from before the resume) is no evidence.
+  assert.equal(judge({}, [{ ...peer, activeSince: 99_996 }]), 'suspect');
+  assert.equal(judge({}, [{ ...peer, lastFrameAt: null }]), 'suspect');
+});
