@@ -20,7 +20,7 @@ import { AppFailedError, SnapshotError } from './errors.js';
 import type { App, ExportedDocument } from './app-types.js';
 import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
 import { toReplicaApp, type ReplicaApp } from './replica-app.js';
-import type { ProducerSignalling } from './video-producer.js';
+import type { EncoderStats, ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
 
 const log = getLogger('replica');
@@ -65,7 +65,19 @@ export interface ReplicaEvents {
   /** The replica reached the head it was told about (worth an immediate status report); its applied seq. */
   caughtup: [number];
   failed: [Error];
-  frame: [RenderedFrame];
+  frame: [RenderedFrame, FrameTiming];
+}
+
+/** When a frame's work happened (performance.now() of this process), for the frame trace. */
+export interface FrameTiming {
+  /** The inputs it shows were applied (the state became dirty). */
+  dirtyAt: number;
+  /** Its render began (after waiting for the frame-rate cap and the app calls queued before it). */
+  startedAt: number;
+  /** Drawn, read back and converted to I420. */
+  renderedAt: number;
+  /** Handed to the encoder. */
+  pushedAt: number;
 }
 
 interface SeqWaiter {
@@ -93,6 +105,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** #stateVersion of the state #lastFrame shows. */
   #frameVersion = -1;
   #lastFrameAt = 0;
+  /** When the state first changed since the last frame (undefined: the last frame is current). */
+  #dirtyAt: number | undefined;
   /**
    * Some viewer has a resumed consumer of this stream (the server says so). A
    * replica without video (tests, benchmarks) always renders.
@@ -323,6 +337,11 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#pump();
   }
 
+  /** The encoder's counters, undefined without video. */
+  encoderStats(): Promise<EncoderStats> | undefined {
+    return this.#producer?.stats();
+  }
+
   get producerId(): string | undefined {
     return this.#producer?.producerId;
   }
@@ -548,7 +567,9 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #markDirty(): void {
-    if (this.#frameTimer || this.#closed || !this.#watched) return;
+    if (this.#closed || !this.#watched) return;
+    this.#dirtyAt ??= performance.now();
+    if (this.#frameTimer) return;
     const minInterval = 1000 / this.#opts.maxFps;
     const delay = Math.max(0, this.#lastFrameAt + minInterval - performance.now());
     this.#frameTimer = setTimeout(() => {
@@ -563,6 +584,9 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     void this.#serial(async () => {
       this.#renderQueued = false;
       if (this.#closed) return;
+      const startedAt = performance.now();
+      const dirtyAt = this.#dirtyAt ?? startedAt;
+      this.#dirtyAt = undefined;
       const seq = this.#applied;
       const version = this.#stateVersion;
       let frame: RenderedFrame;
@@ -573,11 +597,12 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         this.#fail(err, 'render', seq);
         return;
       }
+      const renderedAt = performance.now();
       this.#lastFrame = frame;
       this.#frameVersion = version;
-      this.#lastFrameAt = performance.now();
+      this.#lastFrameAt = renderedAt;
       this.#push(frame);
-      this.emit('frame', frame);
+      this.emit('frame', frame, { dirtyAt, startedAt, renderedAt, pushedAt: this.#lastPushAt });
     });
   }
 

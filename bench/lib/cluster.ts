@@ -18,6 +18,8 @@ export interface Cluster {
   /** Owner token for viewers (socket auth, REST Bearer, viewer ?token=). */
   token: string;
   nodes: Map<string, Proc>;
+  /** Where the nodes write their frame traces (LOCKSTEP_TRACE_DIR), when they do. */
+  traceDir?: string;
 }
 
 /** A server and one renderer node per host id (each node stands for a host). */
