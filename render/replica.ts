@@ -25,6 +25,9 @@ import { VideoProducer } from './video-producer.js';
 
 const log = getLogger('replica');
 
+/** Calls that may go ahead of a waiting status or thumbnail call (see #serial). */
+const BACKGROUND_PATIENCE = 4;
+
 /** After a resume, the first frame is sent again this much later (see setWatched). */
 const RESUME_REPUSH_MS = 30;
 
@@ -121,8 +124,14 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #hashCache: { version: number; hash: string } | undefined;
   /** Captures asked for at a seq (snapshot checkpoints, exports): run right after that seq applies. */
   #waiters: SeqWaiter[] = [];
-  /** The tail of the serial order of app calls. */
-  #ops: Promise<unknown> = Promise.resolve();
+  /** App calls waiting their turn: inputs, renders and captures first, then status and thumbnail work. */
+  readonly #queue: { now: Array<() => Promise<void>>; background: Array<() => Promise<void>> } = {
+    now: [],
+    background: [],
+  };
+  #running = false;
+  /** Calls that went ahead of the oldest waiting background call (bounded, so status reports are never starved). */
+  #overtaken = 0;
   #drainQueued = false;
   #renderQueued = false;
   #selectionCache: { version: number; selection: SelectionGeometry | null } | undefined;
@@ -171,11 +180,41 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     return replica;
   }
 
-  /** Runs app calls one at a time, in the order asked (never call it from inside a call it runs). */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#ops.then(fn);
-    this.#ops = run.catch(() => undefined);
-    return run;
+  /**
+   * Runs app calls one at a time (never call it from inside a call it runs),
+   * in the order asked within a lane. Background calls (status hashes,
+   * thumbnails) wait while inputs, renders or captures are queued, so the
+   * shown frame never queues behind them; at most BACKGROUND_PATIENCE calls go
+   * ahead of a waiting one. Each call sees the state of exactly one seq either way.
+   */
+  #serial<T>(fn: () => Promise<T>, lane: 'now' | 'background' = 'now'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue[lane].push(async () => {
+        try {
+          resolve(await fn());
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      if (!this.#running) {
+        this.#running = true;
+        // Started on a microtask, like a promise chain: the caller's own code runs first.
+        queueMicrotask(() => void this.#runQueue());
+      }
+    });
+  }
+
+  async #runQueue(): Promise<void> {
+    const q = this.#queue;
+    for (;;) {
+      const takeBackground = q.background.length > 0 && (q.now.length === 0 || this.#overtaken >= BACKGROUND_PATIENCE);
+      const next = takeBackground ? q.background.shift() : q.now.shift();
+      if (!next) break;
+      if (takeBackground) this.#overtaken = 0;
+      else if (q.background.length > 0) this.#overtaken++;
+      await next();
+    }
+    this.#running = false;
   }
 
   async #restoreFromSnapshot(): Promise<void> {
@@ -411,7 +450,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       }
       const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea();
       return image && { image, version: this.#frameVersion };
-    });
+    }, 'background');
   }
 
   /** Applied seq and the state hash there (taken in the serial order, so the two belong together). */
@@ -434,7 +473,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         selection: await this.#selection(),
         videoIdle: !this.#watched,
       };
-    });
+    }, 'background');
   }
 
   /** The app's selection geometry, checked (a malformed answer is no geometry), once per state change. */
@@ -571,7 +610,12 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#dirtyAt ??= performance.now();
     if (this.#frameTimer) return;
     const minInterval = 1000 / this.#opts.maxFps;
-    const delay = Math.max(0, this.#lastFrameAt + minInterval - performance.now());
+    const delay = this.#lastFrameAt + minInterval - performance.now();
+    // Within the frame-rate cap: render now, next in the serial order, not after a timer tick.
+    if (delay <= 0) {
+      this.#renderNow();
+      return;
+    }
     this.#frameTimer = setTimeout(() => {
       this.#frameTimer = undefined;
       this.#renderNow();
@@ -632,7 +676,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     clearTimeout(this.#repushTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();
-    // After what is queued: a call in flight still holds the state.
+    // After what is queued: a call in flight still holds the state (background calls queued behind it check #closed).
     void this.#serial(() => Promise.resolve(this.#app.dispose(this.#state)));
   }
 }
