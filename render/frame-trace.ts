@@ -7,6 +7,7 @@
 // bench can set them beside the page's clock on the same machine.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { getLogger } from '../protocol/logger.js';
 import type { FrameTiming } from './replica.js';
 import type { EncoderStats } from './video-producer.js';
@@ -26,20 +27,48 @@ export type FrameTraceRecord =
       renderedAt: number;
       pushedAt: number;
     }
-  | ({ kind: 'encoder'; replicaId: string; at: number } & EncoderStats);
+  | ({ kind: 'encoder'; replicaId: string; at: number } & EncoderStats)
+  /** Work off the frame path that competes for the CPU: a thumbnail encode, a garbage collection. */
+  | {
+      kind: 'busy';
+      what: 'thumbnail' | 'gc';
+      node: string;
+      replicaId: string | null;
+      startedAt: number;
+      endedAt: number;
+    };
 
 export class FrameTrace {
   readonly #out: WriteStream;
+  readonly #name: string;
+  readonly #gc: PerformanceObserver;
 
-  private constructor(out: WriteStream) {
+  private constructor(out: WriteStream, name: string) {
     this.#out = out;
+    this.#name = name;
     out.on('error', (err) => log.warn({ err }, 'frame trace not written'));
+    this.#gc = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) this.busy('gc', null, e.startTime, e.startTime + e.duration);
+    });
+    this.#gc.observe({ entryTypes: ['gc'] });
   }
 
   /** A trace into `dir`/`name`.jsonl (appended). */
   static create(dir: string, name: string): FrameTrace {
     mkdirSync(dir, { recursive: true });
-    return new FrameTrace(createWriteStream(join(dir, `${name}.jsonl`), { flags: 'a' }));
+    return new FrameTrace(createWriteStream(join(dir, `${name}.jsonl`), { flags: 'a' }), name);
+  }
+
+  /** Work off the frame path between two performance.now() times. */
+  busy(what: 'thumbnail' | 'gc', replicaId: string | null, startedAt: number, endedAt: number): void {
+    this.#write({
+      kind: 'busy',
+      what,
+      node: this.#name,
+      replicaId,
+      startedAt: epoch(startedAt),
+      endedAt: epoch(endedAt),
+    });
   }
 
   #write(rec: FrameTraceRecord): void {
@@ -68,6 +97,7 @@ export class FrameTrace {
   }
 
   close(): void {
+    this.#gc.disconnect();
     this.#out.end();
   }
 }

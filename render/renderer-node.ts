@@ -79,6 +79,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly #thumbnails = new Thumbnailer({
     send: (replicaId, jpegBase64) => this.request({ type: 'replica.thumbnail', replicaId, jpegBase64 }),
     active: () => this.#socket.connected && this.#registered,
+    onWork: (replicaId, startedAt, endedAt) => this.#trace?.busy('thumbnail', replicaId, startedAt, endedAt),
   });
   readonly #starting = new Set<string>();
   #statusTimer: NodeJS.Timeout | undefined;

@@ -16,6 +16,8 @@ export interface ThumbnailerOptions {
   send: (replicaId: string, jpegBase64: string) => Promise<unknown>;
   /** False while the node cannot talk to the server (nothing is encoded then). */
   active: () => boolean;
+  /** Told each thumbnail's work (picture, encode) between two performance.now() times (the frame trace). */
+  onWork?: (replicaId: string, startedAt: number, endedAt: number) => void;
   intervalMs?: number;
   /** Thumbnail width in pixels (never upscaled). */
   width?: number;
@@ -35,7 +37,7 @@ export class Thumbnailer {
   readonly #timer: NodeJS.Timeout;
 
   constructor(opts: ThumbnailerOptions) {
-    this.#opts = { intervalMs: 2000, width: 320, quality: 72, ...opts };
+    this.#opts = { intervalMs: 2000, width: 320, quality: 72, onWork: () => undefined, ...opts };
     this.#timer = setInterval(() => this.#tick(), this.#opts.intervalMs);
     this.#timer.unref();
   }
@@ -60,6 +62,7 @@ export class Thumbnailer {
       if (t.busy || t.replica.stateVersion === t.sentVersion) continue;
       const previous = t.sentVersion;
       t.busy = true;
+      const startedAt = performance.now();
       // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
       t.replica
         .thumbnailImage()
@@ -67,6 +70,7 @@ export class Thumbnailer {
           if (!shot || shot.version === t.sentVersion) return;
           t.sentVersion = shot.version;
           const jpeg = await encodeThumbnail(shot.image, this.#opts.width, this.#opts.quality);
+          this.#opts.onWork(t.replica.id, startedAt, performance.now());
           if (jpeg.length > LIMITS.maxThumbnailBytes) throw new Error(`thumbnail too large: ${jpeg.length} bytes`);
           await this.#opts.send(t.replica.id, jpeg.toString('base64'));
         })

@@ -14,6 +14,7 @@ import { round, summarize } from './report.js';
 
 type Frame = Extract<FrameTraceRecord, { kind: 'frame' }>;
 type Encoder = Extract<FrameTraceRecord, { kind: 'encoder' }>;
+type Busy = Extract<FrameTraceRecord, { kind: 'busy' }>;
 
 export function readTraces(dir: string): FrameTraceRecord[] {
   const out: FrameTraceRecord[] = [];
@@ -48,10 +49,12 @@ export function nodeSplit(
   const inputs = new Map<string, { seq: number; at: number }[]>();
   const frames = new Map<string, Frame[]>();
   const encoder = new Map<string, Encoder[]>();
+  const busy: Busy[] = [];
   for (const r of records) {
     if (r.kind === 'inputs') push(inputs, r.replicaId, r);
     else if (r.kind === 'frame') push(frames, r.replicaId, r);
-    else push(encoder, r.replicaId, r);
+    else if (r.kind === 'encoder') push(encoder, r.replicaId, r);
+    else busy.push(r);
   }
   for (const list of frames.values()) list.sort((a, b) => a.startedAt - b.startedAt);
   const stages: Record<string, number[]> = {
@@ -78,6 +81,7 @@ export function nodeSplit(
     if (s.receivedAt !== undefined) stages.encodeToPacketsIn?.push(pageOrigin + s.receivedAt - frame.pushedAt);
   }
   const out: Record<string, number> = {};
+  Object.assign(out, tailCauses(samples, busy, pageOrigin));
   for (const [k, v] of Object.entries(stages)) {
     if (v.length === 0) continue;
     const sum = summarize(v);
@@ -108,6 +112,32 @@ export function nodeSplit(
     out['encoder.encodeMsPerFrame'] = round(encodeMs / encoded, 2);
   }
   if (packets > 0) out['encoder.pacerMsPerPacket'] = round(sendDelayMs / packets, 2);
+  return out;
+}
+
+/**
+ * Whether the slow keystrokes are the ones that met work off the frame path:
+ * of the slowest tenth (keydown → shown), the share during which some node
+ * was making a thumbnail or collecting garbage (≥ 2 ms), beside that share
+ * among all keystrokes, and the p50 of keystrokes with and without it.
+ */
+function tailCauses(samples: readonly LatencySample[], busy: readonly Busy[], pageOrigin: number) {
+  const out: Record<string, number> = {};
+  if (samples.length < 10 || busy.length === 0) return out;
+  const total = (s: LatencySample) => s.shownAt - s.sentAt;
+  const slowFrom = [...samples].map(total).sort((a, b) => a - b)[Math.floor(samples.length * 0.9)] ?? Infinity;
+  for (const what of ['thumbnail', 'gc'] as const) {
+    const spans = busy.filter((b) => b.what === what && (what !== 'gc' || b.endedAt - b.startedAt >= 2));
+    const met = (s: LatencySample) =>
+      spans.some((b) => b.startedAt < pageOrigin + s.shownAt && b.endedAt > pageOrigin + s.sentAt);
+    const slow = samples.filter((s) => total(s) >= slowFrom);
+    const withIt = samples.filter(met).map(total);
+    const without = samples.filter((s) => !met(s)).map(total);
+    out[`tail.${what}.shareOfSlowest10pc`] = round(slow.filter(met).length / Math.max(1, slow.length), 2);
+    out[`tail.${what}.shareOfAll`] = round(withIt.length / samples.length, 2);
+    if (withIt.length > 0) out[`tail.${what}.p50With`] = summarize(withIt).p50;
+    if (without.length > 0) out[`tail.${what}.p50Without`] = summarize(without).p50;
+  }
   return out;
 }
 

@@ -77,3 +77,22 @@ test('each stage of a keystroke comes from the first input batch and the first f
 test('no trace, no figures', () => {
   assert.deepEqual(nodeSplit([sample(1, 100, 140)], [], ORIGIN), {});
 });
+
+test('the slow keystrokes are matched with the thumbnails and garbage collections they met', () => {
+  // Ten keystrokes of 30 ms, one of them 90 ms: it met a thumbnail on some node; a 1 ms GC does not count.
+  const samples = Array.from({ length: 10 }, (_, i) => sample(i + 1, i * 100, i * 100 + (i === 6 ? 85 : 25)));
+  const busy = (what: 'thumbnail' | 'gc', from: number, to: number): FrameTraceRecord => ({
+    kind: 'busy',
+    what,
+    node: 'lat-host-2',
+    replicaId: null,
+    startedAt: ORIGIN + from,
+    endedAt: ORIGIN + to,
+  });
+  const out = nodeSplit(samples, [busy('thumbnail', 610, 640), busy('gc', 210, 211)], ORIGIN);
+  assert.equal(out['tail.thumbnail.shareOfSlowest10pc'], 1);
+  assert.equal(out['tail.thumbnail.shareOfAll'], 0.1);
+  assert.equal(out['tail.thumbnail.p50With'], 90);
+  assert.equal(out['tail.thumbnail.p50Without'], 30);
+  assert.equal(out['tail.gc.shareOfAll'], 0);
+});
