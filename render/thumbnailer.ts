@@ -3,7 +3,10 @@
 // small JPEG with sharp and sent to the server.
 // Off the frame path: it reads the last frame on its own timer (a replica
 // nobody watches renders one for it then), and at most one encode per replica
-// is in flight.
+// is in flight. While someone types into a session its thumbnails wait for a
+// tick at which the state stood still since the previous one (at most
+// maxStaleMs): a thumbnail made mid-typing competes for the CPU with the frame
+// being waited for, and the slowest keystrokes were mostly those that met one.
 import sharp from 'sharp';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
@@ -22,12 +25,20 @@ export interface ThumbnailerOptions {
   /** Thumbnail width in pixels (never upscaled). */
   width?: number;
   quality?: number;
+  /** A replica whose state changed since the previous tick gets no thumbnail, unless its last one is older than this. */
+  maxStaleMs?: number;
+  /** The clock (performance.now() by default; tests pass a fake). */
+  now?: () => number;
 }
 
 interface Tracked {
   replica: Replica<unknown>;
   /** The replica's state version the last thumbnail sent showed (-1: none yet). */
   sentVersion: number;
+  /** When the last thumbnail was sent (-Infinity: never). */
+  sentAt: number;
+  /** The state version seen at the previous tick. */
+  seenVersion: number;
   busy: boolean;
 }
 
@@ -37,14 +48,28 @@ export class Thumbnailer {
   readonly #timer: NodeJS.Timeout;
 
   constructor(opts: ThumbnailerOptions) {
-    this.#opts = { intervalMs: 2000, width: 320, quality: 72, onWork: () => undefined, ...opts };
+    this.#opts = {
+      intervalMs: 2000,
+      width: 320,
+      quality: 72,
+      maxStaleMs: 10_000,
+      now: () => performance.now(),
+      onWork: () => undefined,
+      ...opts,
+    };
     this.#timer = setInterval(() => this.#tick(), this.#opts.intervalMs);
     this.#timer.unref();
   }
 
   track(replica: Replica<unknown>): void {
     this.untrack(replica.id);
-    this.#tracked.set(replica.id, { replica, sentVersion: -1, busy: false });
+    this.#tracked.set(replica.id, {
+      replica,
+      sentVersion: -1,
+      sentAt: -Infinity,
+      seenVersion: -1,
+      busy: false,
+    });
   }
 
   untrack(replicaId: string): void {
@@ -58,8 +83,14 @@ export class Thumbnailer {
 
   #tick(): void {
     if (!this.#opts.active()) return;
+    const now = this.#opts.now();
     for (const t of this.#tracked.values()) {
-      if (t.busy || t.replica.stateVersion === t.sentVersion) continue;
+      const version = t.replica.stateVersion;
+      const moving = version !== t.seenVersion;
+      t.seenVersion = version;
+      if (t.busy || version === t.sentVersion) continue;
+      // Changed since the previous tick (someone is typing): wait for a pause, within the staleness bound.
+      if (moving && now - t.sentAt < this.#opts.maxStaleMs) continue;
       const previous = t.sentVersion;
       t.busy = true;
       const startedAt = performance.now();
@@ -69,6 +100,7 @@ export class Thumbnailer {
         .then(async (shot) => {
           if (!shot || shot.version === t.sentVersion) return;
           t.sentVersion = shot.version;
+          t.sentAt = now;
           const jpeg = await encodeThumbnail(shot.image, this.#opts.width, this.#opts.quality);
           this.#opts.onWork(t.replica.id, startedAt, performance.now());
           if (jpeg.length > LIMITS.maxThumbnailBytes) throw new Error(`thumbnail too large: ${jpeg.length} bytes`);
