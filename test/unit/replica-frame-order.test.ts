@@ -4,24 +4,16 @@
 // within a bounded number of calls.
 import { strict as assert } from 'node:assert';
 import { mock, test } from 'node:test';
-import { createBenchReplica } from '../../bench/lib/bench-replica.js';
 import { keyEvent, sequenced } from '../../bench/lib/writer-inputs.js';
-import { writerApp } from '../../render/apps/index.js';
 import type { Replica } from '../../render/replica.js';
+import { smallWriterReplica } from '../helpers/writer-replica.js';
 
 const settle = async (turns = 20) => {
   for (let i = 0; i < turns; i++) await new Promise<void>((r) => setImmediate(r));
 };
 
 async function writerReplica(): Promise<Replica<unknown>> {
-  const replica = (await createBenchReplica({
-    id: 's-order',
-    app: writerApp,
-    width: 320,
-    height: 200,
-    headSeq: 0,
-    read: () => [],
-  })) as Replica<unknown>;
+  const replica = await smallWriterReplica('s-order');
   // Past the first frame and the frame-rate cap after it (30 fps: 33 ms).
   await new Promise((r) => setTimeout(r, 60));
   await settle();

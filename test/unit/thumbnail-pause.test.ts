@@ -3,22 +3,13 @@
 // is older than maxStaleMs. A real writer replica, a fake clock, mocked ticks.
 import { strict as assert } from 'node:assert';
 import { mock, test } from 'node:test';
-import { createBenchReplica } from '../../bench/lib/bench-replica.js';
 import { keyEvent, sequenced } from '../../bench/lib/writer-inputs.js';
-import { writerApp } from '../../render/apps/index.js';
-import type { Replica } from '../../render/replica.js';
 import { Thumbnailer } from '../../render/thumbnailer.js';
 import { waitFor } from '../../scripts/lib/wait-for.js';
+import { smallWriterReplica } from '../helpers/writer-replica.js';
 
 test('no thumbnail while the state moves from tick to tick, one at the first still tick, one when stale', async () => {
-  const replica = (await createBenchReplica({
-    id: 's-thumb',
-    app: writerApp,
-    width: 320,
-    height: 200,
-    headSeq: 0,
-    read: () => [],
-  })) as Replica<unknown>;
+  const replica = await smallWriterReplica('s-thumb');
   mock.timers.enable({ apis: ['setInterval'] });
   let clock = 0;
   const sent: number[] = [];
