@@ -34,16 +34,13 @@ import {
   rssKiB,
   rssParts,
   sleep,
-  startCluster,
+  startTracedCluster,
   waitForStreams,
   type Cluster,
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { proseText } from './lib/writer-inputs.js';
 import { nodeSplit, readTraces } from './lib/node-split.js';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
@@ -387,10 +384,7 @@ async function withCluster(fn: (c: Cluster, viewer: ViewerClient) => Promise<voi
   let cluster: Cluster | undefined;
   let viewer: ViewerClient | undefined;
   try {
-    // The nodes write per-frame traces here (they inherit the environment).
-    const traceDir = mkdtempSync(join(tmpdir(), 'lockstep-trace-'));
-    process.env.LOCKSTEP_TRACE_DIR = traceDir;
-    cluster = { ...(await startCluster(HOSTS)), traceDir };
+    cluster = await startTracedCluster(HOSTS);
     viewer = await connectViewer(cluster);
     await fn(cluster, viewer);
   } finally {
@@ -398,7 +392,6 @@ async function withCluster(fn: (c: Cluster, viewer: ViewerClient) => Promise<voi
     await stopAll();
     if (cluster) removeDir(cluster.server.dataDir);
     if (cluster?.traceDir) removeDir(cluster.traceDir);
-    delete process.env.LOCKSTEP_TRACE_DIR;
   }
 }
 
