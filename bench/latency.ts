@@ -10,7 +10,11 @@
 // Each sample is split with the frame's requestVideoFrameCallback metadata:
 // input → ack, → the frame's last packet in the browser (sequencer fan-out,
 // render, encode, SFU), → handed to the compositor (jitter buffer, decode),
-// → the callback; and when Chromium expects it on the display.
+// → the callback; and when Chromium expects it on the display. The renderer
+// nodes trace each frame (LOCKSTEP_TRACE_DIR), which splits the node part
+// further (bench/lib/node-split.ts): viewer → node, apply, wait to render,
+// render + read-back + I420, hand-off, → packets in (encode, pacer, SFU), and
+// the shown encoder's own counters (encode ms per frame, pacer delay).
 // Usage: tsx bench/latency.ts [--only-memory]
 // LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all).
 import type { Page } from 'playwright-core';
@@ -30,12 +34,13 @@ import {
   rssKiB,
   rssParts,
   sleep,
-  startCluster,
+  startTracedCluster,
   waitForStreams,
   type Cluster,
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { proseText } from './lib/writer-inputs.js';
+import { nodeSplit, readTraces } from './lib/node-split.js';
 
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
@@ -335,6 +340,11 @@ async function oneRun(
       detail[`${k}P50`] = v.p50;
       detail[`${k}P95`] = v.p95;
     }
+    // The renderer nodes' part, from their frame traces (same machine, same clock).
+    if (c.traceDir) {
+      const origin = await page.evaluate(() => performance.timeOrigin);
+      Object.assign(detail, nodeSplit(samples, readTraces(c.traceDir), origin));
+    }
     const switches = (after?.switches ?? 0) - switchesBefore;
     Object.assign(detail, {
       switches,
@@ -374,13 +384,14 @@ export async function withCluster(fn: (c: Cluster, viewer: ViewerClient) => Prom
   let cluster: Cluster | undefined;
   let viewer: ViewerClient | undefined;
   try {
-    cluster = await startCluster(HOSTS);
+    cluster = await startTracedCluster(HOSTS);
     viewer = await connectViewer(cluster);
     await fn(cluster, viewer);
   } finally {
     viewer?.close();
     await stopAll();
     if (cluster) removeDir(cluster.server.dataDir);
+    if (cluster?.traceDir) removeDir(cluster.traceDir);
   }
 }
 

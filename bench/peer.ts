@@ -26,11 +26,12 @@ import {
   descendantPids,
   openBenchViewer,
   sleep,
-  startCluster,
+  startTracedCluster,
   waitForStreams,
   type Cluster,
 } from './lib/cluster.js';
 import { keystrokes, preload, stage } from './latency.js';
+import { nodeSplit, readTraces } from './lib/node-split.js';
 import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from './lib/pixel-watch.js';
 import { cpuPercent, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
 import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
@@ -154,7 +155,7 @@ function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<strin
 }
 
 /** Both measurements on an open, focused page: the viewer's cost, then pixel latency. */
-async function measure(page: Page, watch: PixelWatchOptions, system: System): Promise<Measured> {
+async function measure(page: Page, watch: PixelWatchOptions, system: System, traceDir?: string): Promise<Measured> {
   await typeSteadily(page, WARMUP_KEYS, 0, KEY_INTERVAL_MS);
   // The viewer's cost while typing, before the probe ever reads a frame: drawing a <video> into a
   // canvas per frame caches a new image each time (hundreds of MB of the tab's discardable memory,
@@ -203,8 +204,13 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System): Pr
   const st = await watchState(page);
   await page.evaluate(() => (window as unknown as { __pixelWatch: { stop(): void } }).__pixelWatch.stop());
   const lat = summarize(st.samples);
-  const stamp =
-    system === 'lockstep' ? stampSplit((await stampSamples(page)).slice(stampBefore), st.keydownAt) : undefined;
+  const stampAll = system === 'lockstep' ? (await stampSamples(page)).slice(stampBefore) : [];
+  const stamp = system === 'lockstep' ? stampSplit(stampAll, st.keydownAt) : undefined;
+  if (stamp && traceDir) {
+    // The renderer nodes' part of the same keystrokes, from their frame traces.
+    const origin = await page.evaluate(() => performance.timeOrigin);
+    Object.assign(stamp, nodeSplit(keystrokes(stampAll, st.keydownAt), readTraces(traceDir), origin));
+  }
 
   return {
     lat,
@@ -261,7 +267,7 @@ async function measureLockstep(): Promise<Measured> {
   let cluster: Cluster | undefined;
   let viewer: ViewerClient | undefined;
   try {
-    cluster = await startCluster(HOSTS);
+    cluster = await startTracedCluster(HOSTS);
     viewer = await connectViewer(cluster);
     const c = cluster;
     const sessionId = await createSession(c, viewer, { width: WIDTH, height: HEIGHT, replicationFactor: REPLICAS });
@@ -269,12 +275,13 @@ async function measureLockstep(): Promise<Measured> {
     return await withBrowser(async (page) => {
       await openBenchViewer(page, c, sessionId, 'warm');
       await waitForStreams(page, REPLICAS, 'warm');
-      return measure(page, { selector: 'video.live', kind: 'video', cropBottom: STAMP_HEIGHT }, 'lockstep');
+      return measure(page, { selector: 'video.live', kind: 'video', cropBottom: STAMP_HEIGHT }, 'lockstep', c.traceDir);
     });
   } finally {
     viewer?.close();
     await stopAll();
     if (cluster) removeDir(cluster.server.dataDir);
+    if (cluster?.traceDir) removeDir(cluster.traceDir);
   }
 }
 

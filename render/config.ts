@@ -37,6 +37,8 @@ export interface RenderConfig {
    * answer to every checkpoint).
    */
   faultForgeSnapshots: boolean;
+  /** Write a per-frame trace of every replica here (the latency bench's split); undefined = off. */
+  traceDir: string | undefined;
 }
 
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
@@ -56,6 +58,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     bundleCacheBytes: int('LOCKSTEP_BUNDLE_CACHE_MB', 512) * 1024 * 1024,
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
+    traceDir: envStr('LOCKSTEP_TRACE_DIR'),
     warmApps: process.env.LOCKSTEP_WARM_APPS
       ? process.env.LOCKSTEP_WARM_APPS.split(',')
           .map((a) => a.trim())

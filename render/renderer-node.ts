@@ -30,6 +30,7 @@ import { Replica, type ReplicaSnapshot } from './replica.js';
 import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
 import type { ReplicaApp } from './replica-app.js';
+import { FrameTrace } from './frame-trace.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
 
@@ -78,6 +79,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly #thumbnails = new Thumbnailer({
     send: (replicaId, jpegBase64) => this.request({ type: 'replica.thumbnail', replicaId, jpegBase64 }),
     active: () => this.#socket.connected && this.#registered,
+    onWork: (replicaId, startedAt, endedAt) => this.#trace?.busy('thumbnail', replicaId, startedAt, endedAt),
   });
   readonly #starting = new Set<string>();
   #statusTimer: NodeJS.Timeout | undefined;
@@ -93,6 +95,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #registerRetry: NodeJS.Timeout | undefined;
   readonly #bundleCache: BundleCache;
   readonly #published: PublishedApps;
+  /** The per-frame trace (LOCKSTEP_TRACE_DIR), with the encoder's counters once a second. */
+  readonly #trace: FrameTrace | undefined;
+  readonly #traceTimer: NodeJS.Timeout | undefined;
 
   private constructor(config: RenderConfig, socket: NodeSocket, auth: { credential: string | undefined }) {
     super();
@@ -100,6 +105,19 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     this.#socket = socket;
     this.#auth = auth;
     this.#bundleCache = BundleCache.open(config.bundleCacheDir, config.bundleCacheBytes);
+    if (config.traceDir) {
+      const trace = FrameTrace.create(config.traceDir, config.nodeId);
+      this.#trace = trace;
+      this.#traceTimer = setInterval(() => {
+        for (const [id, r] of this.replicas) {
+          r.encoderStats()?.then(
+            (st) => trace.encoder(id, st),
+            () => undefined,
+          );
+        }
+      }, 1000);
+      this.#traceTimer.unref();
+    }
     this.#published = new PublishedApps({
       cache: this.#bundleCache,
       fetchChunk: (hash, offset) => this.request({ type: 'bundle.fetch', hash, offset }),
@@ -226,9 +244,12 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       case 'replica.close':
         this.#closeReplica(msg.replicaId);
         break;
-      case 'inputs':
+      case 'inputs': {
+        const last = msg.inputs[msg.inputs.length - 1];
+        if (last) this.#trace?.inputs(msg.replicaId, last.seq, performance.now());
         this.replicas.get(msg.replicaId)?.receive(msg.inputs);
         break;
+      }
       case 'replica.statusRequest':
         this.#report(msg.replicaId);
         break;
@@ -307,6 +328,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.replicas.set(a.replicaId, replica);
       this.#thumbnails.track(replica);
       replica.on('caughtup', () => this.#report(a.replicaId));
+      const trace = this.#trace;
+      if (trace) replica.on('frame', (frame, timing) => trace.frame(a.replicaId, frame.seq, timing));
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);
@@ -460,6 +483,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#statusTimer);
+    clearInterval(this.#traceTimer);
+    this.#trace?.close();
     clearTimeout(this.#registerRetry);
     this.#thumbnails.close();
     for (const id of [...this.replicas.keys()]) this.#closeReplica(id);

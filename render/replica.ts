@@ -20,10 +20,13 @@ import { AppFailedError, SnapshotError } from './errors.js';
 import type { App, ExportedDocument } from './app-types.js';
 import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
 import { toReplicaApp, type ReplicaApp } from './replica-app.js';
-import type { ProducerSignalling } from './video-producer.js';
+import type { EncoderStats, ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
 
 const log = getLogger('replica');
+
+/** Calls that may go ahead of a waiting status or thumbnail call (see #serial). */
+const BACKGROUND_PATIENCE = 4;
 
 /** After a resume, the first frame is sent again this much later (see setWatched). */
 const RESUME_REPUSH_MS = 30;
@@ -65,7 +68,19 @@ export interface ReplicaEvents {
   /** The replica reached the head it was told about (worth an immediate status report); its applied seq. */
   caughtup: [number];
   failed: [Error];
-  frame: [RenderedFrame];
+  frame: [RenderedFrame, FrameTiming];
+}
+
+/** When a frame's work happened (performance.now() of this process), for the frame trace. */
+export interface FrameTiming {
+  /** The inputs it shows were applied (the state became dirty). */
+  dirtyAt: number;
+  /** Its render began (after waiting for the frame-rate cap and the app calls queued before it). */
+  startedAt: number;
+  /** Drawn, read back and converted to I420. */
+  renderedAt: number;
+  /** Handed to the encoder. */
+  pushedAt: number;
 }
 
 interface SeqWaiter {
@@ -93,6 +108,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** #stateVersion of the state #lastFrame shows. */
   #frameVersion = -1;
   #lastFrameAt = 0;
+  /** When the state first changed since the last frame (undefined: the last frame is current). */
+  #dirtyAt: number | undefined;
   /**
    * Some viewer has a resumed consumer of this stream (the server says so). A
    * replica without video (tests, benchmarks) always renders.
@@ -107,8 +124,14 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #hashCache: { version: number; hash: string } | undefined;
   /** Captures asked for at a seq (snapshot checkpoints, exports): run right after that seq applies. */
   #waiters: SeqWaiter[] = [];
-  /** The tail of the serial order of app calls. */
-  #ops: Promise<unknown> = Promise.resolve();
+  /** App calls waiting their turn: inputs, renders and captures first, then status and thumbnail work. */
+  readonly #queue: { now: Array<() => Promise<void>>; background: Array<() => Promise<void>> } = {
+    now: [],
+    background: [],
+  };
+  #running = false;
+  /** Calls that went ahead of the oldest waiting background call (bounded, so status reports are never starved). */
+  #overtaken = 0;
   #drainQueued = false;
   #renderQueued = false;
   #selectionCache: { version: number; selection: SelectionGeometry | null } | undefined;
@@ -157,11 +180,41 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     return replica;
   }
 
-  /** Runs app calls one at a time, in the order asked (never call it from inside a call it runs). */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.#ops.then(fn);
-    this.#ops = run.catch(() => undefined);
-    return run;
+  /**
+   * Runs app calls one at a time (never call it from inside a call it runs),
+   * in the order asked within a lane. Background calls (status hashes,
+   * thumbnails) wait while inputs, renders or captures are queued, so the
+   * shown frame never queues behind them; at most BACKGROUND_PATIENCE calls go
+   * ahead of a waiting one. Each call sees the state of exactly one seq either way.
+   */
+  #serial<T>(fn: () => Promise<T>, lane: 'now' | 'background' = 'now'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#queue[lane].push(async () => {
+        try {
+          resolve(await fn());
+        } catch (err) {
+          reject(err instanceof Error ? err : new Error(String(err)));
+        }
+      });
+      if (!this.#running) {
+        this.#running = true;
+        // Started on a microtask, like a promise chain: the caller's own code runs first.
+        queueMicrotask(() => void this.#runQueue());
+      }
+    });
+  }
+
+  async #runQueue(): Promise<void> {
+    const q = this.#queue;
+    for (;;) {
+      const takeBackground = q.background.length > 0 && (q.now.length === 0 || this.#overtaken >= BACKGROUND_PATIENCE);
+      const next = takeBackground ? q.background.shift() : q.now.shift();
+      if (!next) break;
+      if (takeBackground) this.#overtaken = 0;
+      else if (q.background.length > 0) this.#overtaken++;
+      await next();
+    }
+    this.#running = false;
   }
 
   async #restoreFromSnapshot(): Promise<void> {
@@ -323,6 +376,11 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#pump();
   }
 
+  /** The encoder's counters, undefined without video. */
+  encoderStats(): Promise<EncoderStats> | undefined {
+    return this.#producer?.stats();
+  }
+
   get producerId(): string | undefined {
     return this.#producer?.producerId;
   }
@@ -392,7 +450,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       }
       const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea();
       return image && { image, version: this.#frameVersion };
-    });
+    }, 'background');
   }
 
   /** Applied seq and the state hash there (taken in the serial order, so the two belong together). */
@@ -415,7 +473,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         selection: await this.#selection(),
         videoIdle: !this.#watched,
       };
-    });
+    }, 'background');
   }
 
   /** The app's selection geometry, checked (a malformed answer is no geometry), once per state change. */
@@ -548,9 +606,16 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #markDirty(): void {
-    if (this.#frameTimer || this.#closed || !this.#watched) return;
+    if (this.#closed || !this.#watched) return;
+    this.#dirtyAt ??= performance.now();
+    if (this.#frameTimer) return;
     const minInterval = 1000 / this.#opts.maxFps;
-    const delay = Math.max(0, this.#lastFrameAt + minInterval - performance.now());
+    const delay = this.#lastFrameAt + minInterval - performance.now();
+    // Within the frame-rate cap: render now, next in the serial order, not after a timer tick.
+    if (delay <= 0) {
+      this.#renderNow();
+      return;
+    }
     this.#frameTimer = setTimeout(() => {
       this.#frameTimer = undefined;
       this.#renderNow();
@@ -563,6 +628,9 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     void this.#serial(async () => {
       this.#renderQueued = false;
       if (this.#closed) return;
+      const startedAt = performance.now();
+      const dirtyAt = this.#dirtyAt ?? startedAt;
+      this.#dirtyAt = undefined;
       const seq = this.#applied;
       const version = this.#stateVersion;
       let frame: RenderedFrame;
@@ -573,11 +641,12 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         this.#fail(err, 'render', seq);
         return;
       }
+      const renderedAt = performance.now();
       this.#lastFrame = frame;
       this.#frameVersion = version;
-      this.#lastFrameAt = performance.now();
+      this.#lastFrameAt = renderedAt;
       this.#push(frame);
-      this.emit('frame', frame);
+      this.emit('frame', frame, { dirtyAt, startedAt, renderedAt, pushedAt: this.#lastPushAt });
     });
   }
 
@@ -607,7 +676,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     clearTimeout(this.#repushTimer);
     clearInterval(this.#keepalive);
     this.#producer?.close();
-    // After what is queued: a call in flight still holds the state.
+    // After what is queued: a call in flight still holds the state (background calls queued behind it check #closed).
     void this.#serial(() => Promise.resolve(this.#app.dispose(this.#state)));
   }
 }

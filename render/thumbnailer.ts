@@ -6,7 +6,11 @@
 // is in flight. The server keeps one source replica per session and declines
 // the others' (`wanted: false`): a declined replica is held back for
 // `declinedRetryMs`, or until a viewer watches it, so warm standbys do not draw
-// their state for thumbnails nobody keeps.
+// their state for thumbnails nobody keeps. While someone types into a session
+// its thumbnails wait for a tick at which the state stood still since the
+// previous one (at most maxStaleMs): a thumbnail made mid-typing competes for
+// the CPU with the frame being waited for, and the slowest keystrokes were
+// mostly those that met one.
 import sharp from 'sharp';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
@@ -30,18 +34,28 @@ export interface ThumbnailerOptions {
   send: (replicaId: string, jpegBase64: string) => Promise<{ wanted: boolean }>;
   /** False while the node cannot talk to the server (nothing is encoded then). */
   active: () => boolean;
+  /** Told each thumbnail's work (picture, encode) between two performance.now() times (the frame trace). */
+  onWork?: (replicaId: string, startedAt: number, endedAt: number) => void;
   intervalMs?: number;
   /** Clock for the hold-back of declined replicas (ms). */
   now?: () => number;
   /** Thumbnail width in pixels (never upscaled). */
   width?: number;
   quality?: number;
+  /** A replica whose state changed since the previous tick gets no thumbnail, unless its last one is older than this. */
+  maxStaleMs?: number;
+  /** The clock (performance.now() by default; tests pass a fake). */
+  now?: () => number;
 }
 
 interface Tracked {
   replica: ThumbnailSource;
   /** The replica's state version the last thumbnail sent showed (-1: none yet). */
   sentVersion: number;
+  /** When the last thumbnail was sent (-Infinity: never). */
+  sentAt: number;
+  /** The state version seen at the previous tick. */
+  seenVersion: number;
   busy: boolean;
   /** Declined by the server: not offered again before this time unless its watched state changes. */
   declined: { until: number; watched: boolean } | undefined;
@@ -57,7 +71,9 @@ export class Thumbnailer {
       intervalMs: THUMBNAIL_TIMING.intervalMs,
       width: 320,
       quality: 72,
+      maxStaleMs: 10_000,
       now: () => performance.now(),
+      onWork: () => undefined,
       ...opts,
     };
     this.#timer = setInterval(() => this.#tick(), this.#opts.intervalMs);
@@ -66,7 +82,14 @@ export class Thumbnailer {
 
   track(replica: ThumbnailSource): void {
     this.untrack(replica.id);
-    this.#tracked.set(replica.id, { replica, sentVersion: -1, busy: false, declined: undefined });
+    this.#tracked.set(replica.id, {
+      replica,
+      sentVersion: -1,
+      sentAt: -Infinity,
+      seenVersion: -1,
+      busy: false,
+      declined: undefined,
+    });
   }
 
   untrack(replicaId: string): void {
@@ -82,18 +105,26 @@ export class Thumbnailer {
     if (!this.#opts.active()) return;
     const now = this.#opts.now();
     for (const t of this.#tracked.values()) {
-      if (t.busy || t.replica.stateVersion === t.sentVersion) continue;
+      const version = t.replica.stateVersion;
+      const moving = version !== t.seenVersion;
+      t.seenVersion = version;
+      if (t.busy || version === t.sentVersion) continue;
       if (t.declined && now < t.declined.until && t.declined.watched === t.replica.watched) continue;
       t.declined = undefined;
+      // Changed since the previous tick (someone is typing): wait for a pause, within the staleness bound.
+      if (moving && now - t.sentAt < this.#opts.maxStaleMs) continue;
       const previous = t.sentVersion;
       t.busy = true;
+      const startedAt = performance.now();
       // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
       t.replica
         .thumbnailImage()
         .then(async (shot) => {
           if (!shot || shot.version === t.sentVersion) return;
           t.sentVersion = shot.version;
+          t.sentAt = now;
           const jpeg = await encodeThumbnail(shot.image, this.#opts.width, this.#opts.quality);
+          this.#opts.onWork(t.replica.id, startedAt, performance.now());
           if (jpeg.length > LIMITS.maxThumbnailBytes) throw new Error(`thumbnail too large: ${jpeg.length} bytes`);
           const { wanted } = await this.#opts.send(t.replica.id, jpeg.toString('base64'));
           if (wanted === false) {

@@ -22,6 +22,25 @@ export interface VideoProducerOptions {
   signalling: ProducerSignalling;
 }
 
+/** The encoder's cumulative counters (wrtc's outbound-rtp and media-source stats), for the frame trace. */
+export interface EncoderStats {
+  framesPushed: number;
+  /** Frames the source delivered to the encoder. */
+  sourceFrames: number;
+  framesEncoded: number;
+  keyFramesEncoded: number;
+  totalEncodeTimeMs: number;
+  packetsSent: number;
+  /** Summed time packets waited in the pacer. */
+  totalPacketSendDelayMs: number;
+  qualityLimitationReason: string;
+  targetBitrate: number;
+  qpSum: number;
+  bytesSent: number;
+  /** The sender's bandwidth estimate (bit/s): the pacer sends at a multiple of it. */
+  availableOutgoingBitrate: number;
+}
+
 export interface VideoProducerEvents {
   /** The transport failed or the producer was closed underneath us. */
   failed: [Error];
@@ -95,6 +114,41 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
     if (this.#closed) return;
     this.#source.onFrame({ width, height, data: i420 });
     this.framesSent++;
+  }
+
+  async stats(): Promise<EncoderStats> {
+    const out: EncoderStats = {
+      framesPushed: this.framesSent,
+      sourceFrames: 0,
+      framesEncoded: 0,
+      keyFramesEncoded: 0,
+      totalEncodeTimeMs: 0,
+      packetsSent: 0,
+      totalPacketSendDelayMs: 0,
+      qualityLimitationReason: '',
+      targetBitrate: 0,
+      qpSum: 0,
+      bytesSent: 0,
+      availableOutgoingBitrate: 0,
+    };
+    const num = (v: unknown) => (typeof v === 'number' ? v : 0);
+    // wrtc has no RTCRtpSender.getStats(): the transport (peer connection) has one producer.
+    (await this.#transport.getStats()).forEach((s: Record<string, unknown>) => {
+      if (s.type === 'media-source') out.sourceFrames = num(s.frames);
+      if (s.type === 'candidate-pair' && s.nominated === true)
+        out.availableOutgoingBitrate = num(s.availableOutgoingBitrate);
+      if (s.type !== 'outbound-rtp') return;
+      out.framesEncoded = num(s.framesEncoded);
+      out.keyFramesEncoded = num(s.keyFramesEncoded);
+      out.totalEncodeTimeMs = num(s.totalEncodeTime) * 1000;
+      out.packetsSent = num(s.packetsSent);
+      out.totalPacketSendDelayMs = num(s.totalPacketSendDelay) * 1000;
+      out.qualityLimitationReason = typeof s.qualityLimitationReason === 'string' ? s.qualityLimitationReason : '';
+      out.targetBitrate = num(s.targetBitrate);
+      out.qpSum = num(s.qpSum);
+      out.bytesSent = num(s.bytesSent);
+    });
+    return out;
   }
 
   get closed(): boolean {

@@ -24,6 +24,7 @@ import { noteSelection } from './selection-relay.js';
 import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
 import { SnapshotCheckpoint, snapshotQuorum, type CheckpointDecision } from './snapshot-checkpoint.js';
+import { watchedFirst } from './fan-out-order.js';
 import type { Sfu } from './sfu.js';
 import type { BundleStore } from './bundle-store.js';
 import { isPublishedApp, parseAppSpec } from '../protocol/bundle.js';
@@ -249,7 +250,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       }
     }
     if (resized) this.emit('sessionupdate', session.info(this.#now()));
-    for (const r of session.activeReplicas()) {
+    const watchers = this.#deps.sfu.watchers;
+    const order = watchedFirst(
+      session.activeReplicas(),
+      (r) => r.producer !== null && watchers.isWatched(r.producer.id),
+    );
+    for (const r of order) {
       this.nodes.get(r.nodeId)?.notify({ type: 'inputs', replicaId: r.replicaId, inputs });
     }
   }

@@ -2,7 +2,9 @@
 // and viewers, all started through the product's launcher in scripts/lib
 // (stopAll() ends them; it supplies the owner and join tokens), plus /proc
 // readers for CPU and memory.
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import type { SessionInfo } from '../../protocol/session.js';
@@ -18,6 +20,8 @@ export interface Cluster {
   /** Owner token for viewers (socket auth, REST Bearer, viewer ?token=). */
   token: string;
   nodes: Map<string, Proc>;
+  /** Where the nodes write their frame traces (LOCKSTEP_TRACE_DIR), when they do. */
+  traceDir?: string;
 }
 
 /** A server and one renderer node per host id (each node stands for a host). */
@@ -26,6 +30,18 @@ export async function startCluster(hosts: readonly string[]): Promise<Cluster> {
   const cluster: Cluster = { server, url: server.url, token: server.ownerToken, nodes: new Map() };
   for (const h of hosts) await startClusterNode(cluster, h);
   return cluster;
+}
+
+/** A cluster whose nodes trace every frame into a fresh directory (the latency split, bench/lib/node-split.ts). */
+export async function startTracedCluster(hosts: readonly string[]): Promise<Cluster> {
+  const traceDir = mkdtempSync(join(tmpdir(), 'lockstep-trace-'));
+  // The nodes inherit the environment.
+  process.env.LOCKSTEP_TRACE_DIR = traceDir;
+  try {
+    return { ...(await startCluster(hosts)), traceDir };
+  } finally {
+    delete process.env.LOCKSTEP_TRACE_DIR;
+  }
 }
 
 export async function startClusterNode(c: Cluster, hostId: string): Promise<Proc> {

@@ -21,6 +21,7 @@ import { SessionStore } from '../../server/session-store.js';
 import type { Sfu } from '../../server/sfu.js';
 import { SnapshotCheckpoint, snapshotQuorum } from '../../server/snapshot-checkpoint.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
+import { StreamWatchers } from '../../server/stream-watchers.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 
 const writer = getApp('writer');
@@ -155,7 +156,7 @@ async function rig(t: TestContext, snapshotEvery = 10) {
   const log = SqliteInputLog.open(db);
   const store = SessionStore.open(db);
   const config = loadServerConfig({ dataDir: dir, snapshotEvery, healthIntervalMs: 5 });
-  const sfu = { closeRouter: () => Promise.resolve() } as unknown as Sfu;
+  const sfu = { closeRouter: () => Promise.resolve(), watchers: new StreamWatchers() } as unknown as Sfu;
   const sessions = { has: (_id: string): boolean => false };
   const sequencer = new Sequencer({ log, contiguous: true, sessionExists: (id) => sessions.has(id) });
   const m = await SessionManager.create({ config, log, store, sequencer, sfu, now: () => NOW });
