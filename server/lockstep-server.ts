@@ -16,10 +16,10 @@ import { openDatabase, type SqliteDatabase } from './database.js';
 import { NodeGateway } from './node-gateway.js';
 import { Sequencer } from './sequencer.js';
 import { SessionManager } from './session-manager.js';
-import { SessionStore } from './session-store.js';
 import { Sfu } from './sfu.js';
 import type { InputLog } from './input-log.js';
 import { describeStore, openInputLog } from './log/open-input-log.js';
+import { openRecordStores, type RecordStores } from './store/open-stores.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
 import { restApi } from './rest-api.js';
@@ -45,6 +45,7 @@ export class LockstepServer {
   readonly sfu: Sfu;
   readonly access: Access;
   readonly #db: SqliteDatabase;
+  readonly #records: RecordStores;
   readonly #log: InputLog;
   readonly #sequencer: Sequencer;
   readonly #http: HttpServer;
@@ -63,6 +64,7 @@ export class LockstepServer {
     sfu: Sfu;
     access: Access;
     db: SqliteDatabase;
+    records: RecordStores;
     log: InputLog;
     sequencer: Sequencer;
     http: HttpServer;
@@ -77,6 +79,7 @@ export class LockstepServer {
     this.sfu = parts.sfu;
     this.access = parts.access;
     this.#db = parts.db;
+    this.#records = parts.records;
     this.#log = parts.log;
     this.#sequencer = parts.sequencer;
     this.#http = parts.http;
@@ -97,9 +100,11 @@ export class LockstepServer {
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
     const inputLog = await openInputLog(config.store, db);
-    const store = SessionStore.open(db);
-    const access = Access.open(db, config.security);
-    const newOwnerToken = access.bootstrap();
+    // Sessions and credentials live where the log does: with etcd, every server sees the same ones.
+    const records = openRecordStores(config.store, db);
+    const store = records.sessions;
+    const access = new Access(records.tokens, config.security);
+    const newOwnerToken = await access.bootstrap();
     const sequencer = new Sequencer({
       log: inputLog,
       contiguous: true,
@@ -184,7 +189,7 @@ export class LockstepServer {
     const viewers = new ViewerGateway(io.of('/viewer'), {
       manager,
       sfu,
-      authenticate: (token): ViewerIdentity | null => access.authenticateViewer(token),
+      authenticate: (token): Promise<ViewerIdentity | null> => access.authenticateViewer(token),
       isActive: (tokenId) => access.isActive(tokenId),
       createShare: (identity, sessionId, role, ttlSeconds) => access.createShare(identity, sessionId, role, ttlSeconds),
       clipboard,
@@ -194,7 +199,8 @@ export class LockstepServer {
       manager,
       sfu,
       authenticate: (token) => access.authenticateNode(token),
-      issueCredential: (nodeId, admission, hostId) => access.issueNodeCredential(nodeId, admission, hostId).issued,
+      issueCredential: async (nodeId, admission, hostId) =>
+        (await access.issueNodeCredential(nodeId, admission, hostId)).issued,
       isActive: (tokenId) => access.isActive(tokenId),
       thumbnails,
       clipboard,
@@ -242,6 +248,7 @@ export class LockstepServer {
       sfu,
       access,
       db,
+      records,
       log: inputLog,
       sequencer,
       http,
@@ -279,6 +286,7 @@ export class LockstepServer {
     await this.cluster?.close();
     this.sfu.close();
     await this.#log.close();
+    this.#records.close();
     this.#db.close();
     this.#http.closeAllConnections();
     log.info('server closed');

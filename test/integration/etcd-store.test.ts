@@ -1,7 +1,7 @@
 // A real server with `--store etcd:` on a real 3-member etcd: inputs are
 // acknowledged from etcd, replayed after a server SIGKILL and restart, refused
 // (never acknowledged) while etcd has no quorum, and taken again by themselves
-// once it has. Sessions and tokens stay in the server's SQLite data dir.
+// once it has. Sessions and tokens live in etcd too.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
