@@ -447,6 +447,12 @@ Run \`lockstep <command> --help\` for a command's flags.`,
       '--advertise <url>',
       'with --store etcd: the URL nodes, viewers and other servers reach this server at (needs LOCKSTEP_CLUSTER_SECRET)',
     )
+    .option('--etcd-ca <pem>', "with --store etcd:https://…: the CA that signed the etcd members' certificates")
+    .option(
+      '--etcd-cert <pem>',
+      "with --store etcd: this server's client certificate (members run with --client-cert-auth)",
+    )
+    .option('--etcd-key <pem>', 'the private key of --etcd-cert')
     .option('--announced-ip <ip>', "IP announced in ICE candidates, e.g. this machine's LAN address")
     .option('--listen-ip <ip>', 'IP the WebRTC transports listen on (default: 127.0.0.1)')
     .option('--rtc-min-port <n>', 'lowest WebRTC media port (default: 40000)')

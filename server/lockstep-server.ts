@@ -31,10 +31,12 @@ import { Metrics } from './metrics.js';
 import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
+import { healthRoute } from './health-route.js';
 import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
 import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
+import { etcdCredentials } from './cluster/etcd-client.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,9 +101,10 @@ export class LockstepServer {
         : null;
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
-    const inputLog = await openInputLog(config.store, db);
+    const etcdTls = config.store.kind === 'etcd' ? etcdCredentials(config.cluster.etcdTls) : undefined;
+    const inputLog = await openInputLog(config.store, db, etcdTls);
     // Sessions and credentials live where the log does: with etcd, every server sees the same ones.
-    const records = openRecordStores(config.store, db);
+    const records = openRecordStores(config.store, db, etcdTls ? { credentials: etcdTls } : {});
     const store = records.sessions;
     const access = new Access(records.tokens, config.security);
     const newOwnerToken = await access.bootstrap();
@@ -133,27 +136,15 @@ export class LockstepServer {
       next();
     });
     const durability = new DurabilityWatch(sequencer);
-    app.get('/healthz', async (_req, res) => {
-      // Open on purpose (load balancers, probes): counts only, no ids. Not ok
-      // (503) while durable flushes fail or the input log cannot serve now
-      // (etcd without quorum).
-      const d = durability.state();
-      const storeError = await inputLog.ping().then(
-        () => null,
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
-      );
-      const ok = d.ok && storeError === null;
-      res.status(ok ? 200 : 503).json({
-        ok,
-        sessions: manager.sessions.size,
-        nodes: manager.nodes.size,
-        durableWrites: !d.ok
-          ? { ok: false, failingSince: new Date(d.failingSince ?? 0).toISOString(), error: d.lastError }
-          : storeError !== null
-            ? { ok: false, error: storeError }
-            : { ok: true },
-      });
-    });
+    app.get(
+      '/healthz',
+      healthRoute({
+        durability,
+        inputLog,
+        store: describeStore(config.store),
+        counts: () => ({ sessions: manager.sessions.size, nodes: manager.nodes.size }),
+      }),
+    );
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
     const thumbnails = new ThumbnailStore();
     manager.on('sessionclosed', ({ sessionId }) => thumbnails.forget(sessionId));
@@ -226,6 +217,8 @@ export class LockstepServer {
       try {
         cluster = await ClusterMember.create({
           hosts: config.store.hosts,
+          ...(etcdTls ? { credentials: etcdTls } : {}),
+          upkeep: config.cluster.upkeep,
           namespace: 'lockstep/',
           secret: clusterSecret,
           closedSessions: () => [...closedHere],
