@@ -209,7 +209,7 @@ async function tokenRotateAction(flags: TokenRotateFlags, cmd: Command): Promise
   const ttlDays = validated(cmd, () => parseIntFlag('--ttl-days', flags.ttlDays ?? '90', 1, 3650));
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
   const { rotateOperatorToken } = await import('../server/token-admin.js');
-  const r = rotateOperatorToken(dataDir, { ttlDays, shares: flags.shares === true });
+  const r = await rotateOperatorToken(dataDir, { ttlDays, shares: flags.shares === true });
   say(`revoked ${plural(r.revoked, 'token')}; live connections using them are dropped within seconds`);
   say(`LOCKSTEP_OWNER_TOKEN=${r.token}`);
   say(`expires ${new Date(r.expiresAt).toISOString()}`);
@@ -244,7 +244,9 @@ async function tokenNewAction(flags: TokenNewFlags, cmd: Command): Promise<void>
   });
   const dataDir = dataDirOf(flags);
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
-  const issued = validated(cmd, () => admin.admitHost(dataDir, hostId, caps, caps.ttlDays));
+  const issued = await admin
+    .admitHost(dataDir, hostId, caps, caps.ttlDays)
+    .catch((err: unknown) => cmd.error(`error: ${message(err)}`));
   say(`join token for host ${hostId} (shown ONCE; only its hash is stored):`);
   say(issued.secret);
   say(`on that machine:  lockstep node --server http://<server>:3000 --token ${issued.secret}`);
@@ -255,7 +257,7 @@ async function hostsListAction(flags: { dataDir?: string }, cmd: Command): Promi
   const dataDir = dataDirOf(flags);
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
   const { listHosts } = await import('../server/token-admin.js');
-  const hosts = listHosts(dataDir);
+  const hosts = await listHosts(dataDir);
   if (hosts.length === 0) say('no admitted hosts (admit one with `lockstep token new --host <name>`)');
   for (const h of hosts) {
     const caps = [
@@ -272,7 +274,7 @@ async function hostsRevokeAction(hostId: string, flags: { dataDir?: string }, cm
   const dataDir = dataDirOf(flags);
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
   const { revokeHost } = await import('../server/token-admin.js');
-  const n = validated(cmd, () => revokeHost(dataDir, hostId));
+  const n = await revokeHost(dataDir, hostId).catch((err: unknown) => cmd.error(`error: ${message(err)}`));
   say(
     `revoked host ${hostId} (${plural(n, 'credential')}); its nodes are dropped within seconds and their replicas re-placed`,
   );
@@ -282,7 +284,7 @@ async function tokenRevokeNodesAction(flags: { dataDir?: string }, cmd: Command)
   const dataDir = dataDirOf(flags);
   if (!existsSync(join(dataDir, 'lockstep.sqlite'))) cmd.error(`error: no Lockstep database in ${dataDir}`);
   const { revokeNodeCredentials } = await import('../server/token-admin.js');
-  const n = revokeNodeCredentials(dataDir);
+  const n = await revokeNodeCredentials(dataDir);
   say(`revoked ${plural(n, 'node credential')}; nodes must re-join with the join token`);
 }
 
@@ -448,6 +450,12 @@ Run \`lockstep <command> --help\` for a command's flags.`,
       '--advertise <url>',
       'with --store etcd: the URL nodes, viewers and other servers reach this server at (needs LOCKSTEP_CLUSTER_SECRET)',
     )
+    .option('--etcd-ca <pem>', "with --store etcd:https://…: the CA that signed the etcd members' certificates")
+    .option(
+      '--etcd-cert <pem>',
+      "with --store etcd: this server's client certificate (members run with --client-cert-auth)",
+    )
+    .option('--etcd-key <pem>', 'the private key of --etcd-cert')
     .option('--announced-ip <ip>', "IP announced in ICE candidates, e.g. this machine's LAN address")
     .option('--listen-ip <ip>', 'IP the WebRTC transports listen on (default: 127.0.0.1)')
     .option('--rtc-min-port <n>', 'lowest WebRTC media port (default: 40000)')

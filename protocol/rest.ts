@@ -112,3 +112,23 @@ export interface IssuedToken {
  */
 export type WhoAmI =
   { kind: 'owner'; owner: string; admin: boolean } | { kind: 'share'; role: 'control' | 'view'; sessionId: string };
+
+/**
+ * GET /healthz (open: load balancers, probes): counts only, no ids. Not ok
+ * (503) while durable flushes fail or the store cannot serve now (etcd
+ * unreachable or without quorum); `reason` then says which, in words.
+ */
+export const HealthReportSchema = z
+  .object({
+    ok: z.boolean(),
+    reason: z.string().optional(),
+    store: z.string(),
+    sessions: z.number().int().nonnegative(),
+    nodes: z.number().int().nonnegative(),
+    durableWrites: z.union([
+      z.object({ ok: z.literal(true) }).strict(),
+      z.object({ ok: z.literal(false), failingSince: z.string().optional(), error: z.string().nullable() }).strict(),
+    ]),
+  })
+  .strict();
+export type HealthReport = z.infer<typeof HealthReportSchema>;

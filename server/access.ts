@@ -10,8 +10,7 @@ import type { ShareRole } from '../protocol/signalling.js';
 import type { SecurityConfig } from './config.js';
 import { ConfigError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
 import { HostTokens } from './host-tokens.js';
-import { TokenStore, type Issued, type TokenRecord } from './token-store.js';
-import type { SqliteDatabase } from './database.js';
+import type { Issued, TokenRecord, TokenStore } from './token-store.js';
 
 const log = getLogger('access');
 
@@ -124,28 +123,36 @@ export class Access {
     this.#joinTokenDigest = join === undefined ? undefined : digest(join);
   }
 
-  static open(db: SqliteDatabase, security: SecurityConfig): Access {
-    return new Access(new TokenStore(db), security);
-  }
-
   /**
    * Makes sure the operator can get in. With LOCKSTEP_OWNER_TOKEN that token is
    * (re)validated and any previous env token revoked; otherwise, when no owner
    * token is active, a new one is generated and returned: the caller prints it
    * once. Returns the new secret or undefined.
    */
-  bootstrap(): string | undefined {
-    const purged = this.store.purge();
+  async bootstrap(): Promise<string | undefined> {
+    const purged = await this.store.purge();
     if (purged > 0) log.info({ purged }, 'purged long-expired tokens');
     const ttlMs = this.#security.ownerTokenTtlMs;
     const env = this.#security.ownerToken;
     if (env !== undefined) {
-      const id = this.store.ensure(env, { kind: 'owner', owner: OPERATOR_OWNER, role: 'admin', label: 'env', ttlMs });
-      this.store.revokeWhere({ owner: OPERATOR_OWNER, kind: 'owner', label: 'env', exceptId: id });
+      const id = await this.store.ensure(env, {
+        kind: 'owner',
+        owner: OPERATOR_OWNER,
+        role: 'admin',
+        label: 'env',
+        ttlMs,
+      });
+      await this.store.revokeWhere({ owner: OPERATOR_OWNER, kind: 'owner', label: 'env', exceptId: id });
       return undefined;
     }
-    if (this.store.countActive(OPERATOR_OWNER, 'owner') > 0) return undefined;
-    const issued = this.store.issue({ kind: 'owner', owner: OPERATOR_OWNER, role: 'admin', label: 'bootstrap', ttlMs });
+    if ((await this.store.countActive(OPERATOR_OWNER, 'owner')) > 0) return undefined;
+    const issued = await this.store.issue({
+      kind: 'owner',
+      owner: OPERATOR_OWNER,
+      role: 'admin',
+      label: 'bootstrap',
+      ttlMs,
+    });
     log.warn(
       { tokenId: issued.id, expiresAt: new Date(issued.expiresAt).toISOString() },
       'generated the operator owner token: printed ONCE on stdout (the LOCKSTEP_OWNER_TOKEN line), only its hash is stored; rotate with `lockstep token rotate`',
@@ -160,8 +167,8 @@ export class Access {
     return timingSafeEqual(digest(token), this.#joinTokenDigest);
   }
 
-  authenticateViewer(token: string): ViewerIdentity | null {
-    const rec = this.#verify(token);
+  async authenticateViewer(token: string): Promise<ViewerIdentity | null> {
+    const rec = await this.#verify(token);
     if (!rec || (rec.kind !== 'owner' && rec.kind !== 'share')) return null;
     if (rec.kind === 'share') {
       if (!rec.sessionId || (rec.role !== 'control' && rec.role !== 'view')) return null;
@@ -185,14 +192,14 @@ export class Access {
     };
   }
 
-  authenticateNode(token: string): NodeAuth | null {
+  async authenticateNode(token: string): Promise<NodeAuth | null> {
     if (token.length > LIMITS.maxTokenLength) return null;
-    const rec = token.startsWith('lsn_') || token.startsWith('lsh_') ? this.#verify(token) : null;
+    const rec = token.startsWith('lsn_') || token.startsWith('lsh_') ? await this.#verify(token) : null;
     // Node credentials: what a registered node reconnects with.
     if (rec?.kind === 'node' && rec.nodeId) {
       // A credential issued under a host token dies with it; one from the shared token lives only in development mode.
       const shared = rec.parentId === null || rec.parentId === SHARED_ADMISSION;
-      if (shared ? !this.#security.insecureDev : !this.store.isActive(rec.parentId ?? '')) return null;
+      if (shared ? !this.#security.insecureDev : !(await this.store.isActive(rec.parentId ?? ''))) return null;
       return {
         via: 'credential',
         nodeId: rec.nodeId,
@@ -218,7 +225,7 @@ export class Access {
     };
   }
 
-  #verify(token: string): TokenRecord | null {
+  async #verify(token: string): Promise<TokenRecord | null> {
     if (token.length === 0 || token.length > LIMITS.maxTokenLength) return null;
     return this.store.verify(token);
   }
@@ -227,9 +234,13 @@ export class Access {
    * A fresh credential for a node that joined; earlier ones for the same id
    * stop working. It carries the admission (host id, caps, host token) along.
    */
-  issueNodeCredential(nodeId: string, admission: NodeAdmission, hostId: string): { issued: Issued; revoked: string[] } {
-    const revoked = this.store.revokeWhere({ kind: 'node', nodeId });
-    const issued = this.store.issue({
+  async issueNodeCredential(
+    nodeId: string,
+    admission: NodeAdmission,
+    hostId: string,
+  ): Promise<{ issued: Issued; revoked: string[] }> {
+    const revoked = await this.store.revokeWhere({ kind: 'node', nodeId });
+    const issued = await this.store.issue({
       kind: 'node',
       owner: `node:${nodeId}`,
       nodeId,
@@ -245,9 +256,9 @@ export class Access {
   }
 
   /** A share link for one session. Only an owner token may mint them (a link cannot re-share). */
-  createShare(id: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number): Issued {
+  async createShare(id: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number): Promise<Issued> {
     if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot create share links', { sessionId });
-    const active = this.store.countActive(id.owner, 'share');
+    const active = await this.store.countActive(id.owner, 'share');
     if (active >= LIMITS.maxActiveSharesPerOwner) {
       throw new QuotaExceededError(
         `owner already has ${active} active share links (limit ${LIMITS.maxActiveSharesPerOwner}); revoke some`,
@@ -270,14 +281,14 @@ export class Access {
    * other owner tokens and every share link of the owner are revoked too.
    * Returns the new token and the ids revoked (to drop their connections).
    */
-  rotateOwner(id: ViewerIdentity, everything: boolean): { issued: Issued; revoked: string[] } {
+  async rotateOwner(id: ViewerIdentity, everything: boolean): Promise<{ issued: Issued; revoked: string[] }> {
     if (id.kind !== 'owner') throw new ForbiddenError('only an owner token can be rotated', {});
     const revoked = everything
-      ? this.store.revokeWhere({ owner: id.owner })
-      : this.store.revoke(id.tokenId)
+      ? await this.store.revokeWhere({ owner: id.owner })
+      : (await this.store.revoke(id.tokenId))
         ? [id.tokenId]
         : [];
-    const issued = this.store.issue({
+    const issued = await this.store.issue({
       kind: 'owner',
       owner: id.owner,
       role: id.admin ? 'admin' : 'control',
@@ -288,7 +299,7 @@ export class Access {
   }
 
   /** Operator only: an owner token for another owner (their sessions are invisible to everyone else). */
-  createOwner(id: ViewerIdentity, owner: string, ttlDays: number | undefined): Issued {
+  async createOwner(id: ViewerIdentity, owner: string, ttlDays: number | undefined): Promise<Issued> {
     if (!id.admin) throw new ForbiddenError('only the operator token can create owners', {});
     return this.store.issue({
       kind: 'owner',
@@ -300,17 +311,17 @@ export class Access {
   }
 
   /** Revokes one token by id: an owner its own tokens; the operator also node credentials. */
-  revoke(id: ViewerIdentity, tokenId: string): void {
+  async revoke(id: ViewerIdentity, tokenId: string): Promise<void> {
     if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot revoke tokens', {});
-    const rec = this.store.get(tokenId);
+    const rec = await this.store.get(tokenId);
     const mine = rec !== null && rec.owner === id.owner;
     const operatorNode = rec !== null && rec.kind === 'node' && id.admin;
     // Same answer for "not yours" and "missing": token ids are not probeable.
     if (!rec || (!mine && !operatorNode)) throw new NotFoundError(`no token ${tokenId}`, { tokenId });
-    this.store.revoke(tokenId);
+    await this.store.revoke(tokenId);
   }
 
-  isActive(tokenId: string): boolean {
+  isActive(tokenId: string): Promise<boolean> {
     return this.store.isActive(tokenId);
   }
 }

@@ -24,9 +24,9 @@ export interface AppRoutesDeps {
   bundles: BundleStore;
 }
 
-function ownerOf(access: Access, req: Request): ViewerIdentity {
+async function ownerOf(access: Access, req: Request): Promise<ViewerIdentity> {
   const token = requestToken(req);
-  const id = token === null ? null : access.authenticateViewer(token);
+  const id = token === null ? null : await access.authenticateViewer(token);
   if (!id || Date.now() >= id.expiresAt) {
     throw new UnauthorizedError('a valid token is required (Authorization: Bearer <token>)', {});
   }
@@ -39,12 +39,13 @@ export function appRoutes(deps: AppRoutesDeps): Router {
   const publishes = new TokenBucket(PUBLISHES_PER_SECOND, 'publishes');
   router.use((req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
-    try {
-      (res.locals as { identity: ViewerIdentity }).identity = ownerOf(deps.access, req);
-      next();
-    } catch (err) {
-      next(err);
-    }
+    ownerOf(deps.access, req).then(
+      (identity) => {
+        (res.locals as { identity: ViewerIdentity }).identity = identity;
+        next();
+      },
+      (err: unknown) => next(err),
+    );
   });
   router.get('/', (_req, res) => {
     const apps: PublishedAppInfo[] = deps.bundles.list();

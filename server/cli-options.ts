@@ -20,6 +20,9 @@ export interface ServerCliOptions {
   ownerToken?: string;
   store?: string;
   advertise?: string;
+  etcdCa?: string;
+  etcdCert?: string;
+  etcdKey?: string;
 }
 
 /** Parses an integer flag strictly: "12abc", "1.5" and "" are errors, not 12 / 1 / 0. */
@@ -81,6 +84,12 @@ export function serverEnvFromOptions(opts: ServerCliOptions): Record<string, str
     env.LOCKSTEP_STORE = opts.store.trim();
   }
   if (opts.advertise !== undefined) env.LOCKSTEP_ADVERTISE = advertiseFlag(opts.advertise);
+  if (opts.etcdCa !== undefined) env.LOCKSTEP_ETCD_CA = nonEmpty('--etcd-ca', opts.etcdCa);
+  if (opts.etcdCert !== undefined) env.LOCKSTEP_ETCD_CERT = nonEmpty('--etcd-cert', opts.etcdCert);
+  if (opts.etcdKey !== undefined) env.LOCKSTEP_ETCD_KEY = nonEmpty('--etcd-key', opts.etcdKey);
+  if ((opts.etcdCert === undefined) !== (opts.etcdKey === undefined)) {
+    throw new Error('--etcd-cert and --etcd-key go together (the client certificate and its key)');
+  }
   if (opts.announcedIp !== undefined) env.LOCKSTEP_ANNOUNCED_IP = ipFlag('--announced-ip', opts.announcedIp);
   if (opts.listenIp !== undefined) env.LOCKSTEP_LISTEN_IP = ipFlag('--listen-ip', opts.listenIp);
 

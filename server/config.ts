@@ -64,6 +64,29 @@ export interface ClusterConfig {
   secret: string | undefined;
   /** LOCKSTEP_SFU_CAPACITY: replicas this server's SFU takes, as published in the registry. */
   sfuCapacity: number;
+  /**
+   * Client TLS to etcd (--etcd-ca/--etcd-cert/--etcd-key, LOCKSTEP_ETCD_CA/_CERT/_KEY: PEM files): the CA
+   * that signed the members' certificates, and this server's client certificate and key when the members
+   * require one (--client-cert-auth). Undefined: plain or system-trusted connections as the URLs say.
+   */
+  etcdTls: EtcdTlsFiles | undefined;
+  /** The leader's upkeep of etcd (compaction, defragmentation, purge of closed sessions). */
+  upkeep: UpkeepConfig;
+}
+
+export interface EtcdTlsFiles {
+  caPath: string | undefined;
+  certPath: string | undefined;
+  keyPath: string | undefined;
+}
+
+export interface UpkeepConfig {
+  /** LOCKSTEP_UPKEEP_EVERY_MS: one pass every this many ms (default 5 minutes). */
+  everyMs: number;
+  /** LOCKSTEP_UPKEEP_DEFRAG_EVERY: defragment every this many passes (default 12: hourly). */
+  defragEvery: number;
+  /** LOCKSTEP_UPKEEP_KEEP_REVISIONS: revisions kept behind the head by compaction (default 10 000). */
+  keepRevisions: number;
 }
 
 export interface SecurityConfig {
@@ -121,6 +144,12 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
       serverId: str('LOCKSTEP_SERVER_ID'),
       secret: str('LOCKSTEP_CLUSTER_SECRET'),
       sfuCapacity: int('LOCKSTEP_SFU_CAPACITY', 64),
+      etcdTls: etcdTlsFromEnv(),
+      upkeep: {
+        everyMs: int('LOCKSTEP_UPKEEP_EVERY_MS', 300_000),
+        defragEvery: int('LOCKSTEP_UPKEEP_DEFRAG_EVERY', 12),
+        keepRevisions: int('LOCKSTEP_UPKEEP_KEEP_REVISIONS', 10_000),
+      },
     },
     security: {
       joinToken: str('LOCKSTEP_JOIN_TOKEN'),
@@ -142,6 +171,18 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     security: { ...base.security, ...overrides.security },
     cluster: { ...base.cluster, ...overrides.cluster },
   };
+  const tls = config.cluster.etcdTls;
+  if (tls && (tls.certPath === undefined) !== (tls.keyPath === undefined)) {
+    throw new Error('config: --etcd-cert and --etcd-key (LOCKSTEP_ETCD_CERT/LOCKSTEP_ETCD_KEY) go together');
+  }
+  if (tls && tls.caPath === undefined) {
+    // Without any TLS flag, https:// members are verified against the system's CAs.
+    throw new Error('config: etcd client TLS needs --etcd-ca (LOCKSTEP_ETCD_CA), the CA that signed the members');
+  }
+  const u = config.cluster.upkeep;
+  if (u.everyMs < 1000 || u.defragEvery < 1 || u.keepRevisions < 1) {
+    throw new Error('config: LOCKSTEP_UPKEEP_EVERY_MS must be >= 1000, the defrag period and kept revisions >= 1');
+  }
   const r = config.sessions.defaultReplicationFactor;
   if (r < LIMITS.minReplicationFactor || r > LIMITS.maxReplicationFactor) {
     throw new Error(
@@ -149,4 +190,13 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     );
   }
   return config;
+}
+
+function etcdTlsFromEnv(): EtcdTlsFiles | undefined {
+  const files = {
+    caPath: str('LOCKSTEP_ETCD_CA'),
+    certPath: str('LOCKSTEP_ETCD_CERT'),
+    keyPath: str('LOCKSTEP_ETCD_KEY'),
+  };
+  return Object.values(files).some((f) => f !== undefined) ? files : undefined;
 }

@@ -67,6 +67,11 @@ export class CorruptInputError extends LockstepError {
   readonly code = 'internal' as const;
 }
 
+/** A stored session or token record no longer parses (written without the code's schema). */
+export class CorruptRecordError extends LockstepError {
+  readonly code = 'internal' as const;
+}
+
 /** The database schema is missing, newer than this code, or a migration failed. */
 export class SchemaError extends LockstepError {
   readonly code = 'internal' as const;

@@ -34,8 +34,8 @@ export class HostTokens {
    * The operator admits one machine: a join token bound to `hostId`, with
    * optional caps on what its nodes may claim. One active token per host.
    */
-  issue(hostId: string, caps: HostCaps = {}, ttlDays?: number): Issued {
-    const active = this.#store.listActiveOfKind('host').find((t) => t.hostId === hostId);
+  async issue(hostId: string, caps: HostCaps = {}, ttlDays?: number): Promise<Issued> {
+    const active = (await this.#store.listActiveOfKind('host')).find((t) => t.hostId === hostId);
     if (active) {
       throw new ConflictError(`host ${hostId} already has an active join token (${active.id}); revoke it first`, {
         hostId,
@@ -53,9 +53,8 @@ export class HostTokens {
     });
   }
 
-  list(): AdmittedHost[] {
-    return this.#store
-      .listActiveOfKind('host')
+  async list(): Promise<AdmittedHost[]> {
+    return (await this.#store.listActiveOfKind('host'))
       .filter((t): t is TokenRecord & { hostId: string } => t.hostId !== null)
       .map((t) => ({
         hostId: t.hostId,
@@ -68,10 +67,11 @@ export class HostTokens {
   }
 
   /** Revokes a host's join token and every node credential issued under it; returns their ids (to drop them). */
-  revoke(hostId: string): string[] {
-    const hostTokens = this.#store.revokeWhere({ kind: 'host', hostId });
+  async revoke(hostId: string): Promise<string[]> {
+    const hostTokens = await this.#store.revokeWhere({ kind: 'host', hostId });
     if (hostTokens.length === 0) throw new NotFoundError(`no admitted host ${hostId}`, { hostId });
-    const nodes = hostTokens.flatMap((id) => this.#store.revokeWhere({ kind: 'node', parentId: id }));
+    const nodes: string[] = [];
+    for (const id of hostTokens) nodes.push(...(await this.#store.revokeWhere({ kind: 'node', parentId: id })));
     return [...hostTokens, ...nodes];
   }
 }

@@ -16,10 +16,10 @@ import { openDatabase, type SqliteDatabase } from './database.js';
 import { NodeGateway } from './node-gateway.js';
 import { Sequencer } from './sequencer.js';
 import { SessionManager } from './session-manager.js';
-import { SessionStore } from './session-store.js';
 import { Sfu } from './sfu.js';
 import type { InputLog } from './input-log.js';
 import { describeStore, openInputLog } from './log/open-input-log.js';
+import { openRecordStores, type RecordStores } from './store/open-stores.js';
 import { ViewerGateway, type ViewerIdentity } from './viewer-gateway.js';
 import { Access } from './access.js';
 import { restApi } from './rest-api.js';
@@ -32,10 +32,12 @@ import { Metrics } from './metrics.js';
 import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
+import { healthRoute } from './health-route.js';
 import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
 import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
+import { etcdCredentials } from './cluster/etcd-client.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -46,6 +48,7 @@ export class LockstepServer {
   readonly sfu: Sfu;
   readonly access: Access;
   readonly #db: SqliteDatabase;
+  readonly #records: RecordStores;
   readonly #log: InputLog;
   readonly #sequencer: Sequencer;
   readonly #http: HttpServer;
@@ -64,6 +67,7 @@ export class LockstepServer {
     sfu: Sfu;
     access: Access;
     db: SqliteDatabase;
+    records: RecordStores;
     log: InputLog;
     sequencer: Sequencer;
     http: HttpServer;
@@ -78,6 +82,7 @@ export class LockstepServer {
     this.sfu = parts.sfu;
     this.access = parts.access;
     this.#db = parts.db;
+    this.#records = parts.records;
     this.#log = parts.log;
     this.#sequencer = parts.sequencer;
     this.#http = parts.http;
@@ -97,10 +102,13 @@ export class LockstepServer {
         : null;
     mkdirSync(config.dataDir, { recursive: true });
     const db = openDatabase(join(config.dataDir, 'lockstep.sqlite'));
-    const inputLog = await openInputLog(config.store, db);
-    const store = SessionStore.open(db);
-    const access = Access.open(db, config.security);
-    const newOwnerToken = access.bootstrap();
+    const etcdTls = config.store.kind === 'etcd' ? etcdCredentials(config.cluster.etcdTls) : undefined;
+    const inputLog = await openInputLog(config.store, db, etcdTls);
+    // Sessions and credentials live where the log does: with etcd, every server sees the same ones.
+    const records = openRecordStores(config.store, db, etcdTls ? { credentials: etcdTls } : {});
+    const store = records.sessions;
+    const access = new Access(records.tokens, config.security);
+    const newOwnerToken = await access.bootstrap();
     const sequencer = new Sequencer({
       log: inputLog,
       contiguous: true,
@@ -129,27 +137,15 @@ export class LockstepServer {
       next();
     });
     const durability = new DurabilityWatch(sequencer);
-    app.get('/healthz', async (_req, res) => {
-      // Open on purpose (load balancers, probes): counts only, no ids. Not ok
-      // (503) while durable flushes fail or the input log cannot serve now
-      // (etcd without quorum).
-      const d = durability.state();
-      const storeError = await inputLog.ping().then(
-        () => null,
-        (err: unknown) => (err instanceof Error ? err.message : String(err)),
-      );
-      const ok = d.ok && storeError === null;
-      res.status(ok ? 200 : 503).json({
-        ok,
-        sessions: manager.sessions.size,
-        nodes: manager.nodes.size,
-        durableWrites: !d.ok
-          ? { ok: false, failingSince: new Date(d.failingSince ?? 0).toISOString(), error: d.lastError }
-          : storeError !== null
-            ? { ok: false, error: storeError }
-            : { ok: true },
-      });
-    });
+    app.get(
+      '/healthz',
+      healthRoute({
+        durability,
+        inputLog,
+        store: describeStore(config.store),
+        counts: () => ({ sessions: manager.sessions.size, nodes: manager.nodes.size }),
+      }),
+    );
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
     const thumbnails = new ThumbnailStore();
     manager.on('sessionclosed', ({ sessionId }) => thumbnails.forget(sessionId));
@@ -186,7 +182,7 @@ export class LockstepServer {
     const viewers = new ViewerGateway(io.of('/viewer'), {
       manager,
       sfu,
-      authenticate: (token): ViewerIdentity | null => access.authenticateViewer(token),
+      authenticate: (token): Promise<ViewerIdentity | null> => access.authenticateViewer(token),
       isActive: (tokenId) => access.isActive(tokenId),
       createShare: (identity, sessionId, role, ttlSeconds) => access.createShare(identity, sessionId, role, ttlSeconds),
       clipboard,
@@ -196,7 +192,8 @@ export class LockstepServer {
       manager,
       sfu,
       authenticate: (token) => access.authenticateNode(token),
-      issueCredential: (nodeId, admission, hostId) => access.issueNodeCredential(nodeId, admission, hostId).issued,
+      issueCredential: async (nodeId, admission, hostId) =>
+        (await access.issueNodeCredential(nodeId, admission, hostId)).issued,
       isActive: (tokenId) => access.isActive(tokenId),
       thumbnails,
       clipboard,
@@ -222,6 +219,8 @@ export class LockstepServer {
       try {
         cluster = await ClusterMember.create({
           hosts: config.store.hosts,
+          ...(etcdTls ? { credentials: etcdTls } : {}),
+          upkeep: config.cluster.upkeep,
           namespace: 'lockstep/',
           secret: clusterSecret,
           closedSessions: () => [...closedHere],
@@ -244,6 +243,7 @@ export class LockstepServer {
       sfu,
       access,
       db,
+      records,
       log: inputLog,
       sequencer,
       http,
@@ -281,6 +281,7 @@ export class LockstepServer {
     await this.cluster?.close();
     this.sfu.close();
     await this.#log.close();
+    this.#records.close();
     this.#db.close();
     this.#http.closeAllConnections();
     log.info('server closed');

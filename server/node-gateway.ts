@@ -22,6 +22,7 @@ import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
 import type { RegisteredNode } from './node-registry.js';
 import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
+import { handshakeAuth } from './handshake-auth.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import { isThumbnailJpeg, type ThumbnailStore } from './thumbnails.js';
@@ -36,15 +37,15 @@ export interface NodeGatewayDeps {
   manager: SessionManager;
   sfu: Sfu;
   /** The join token or a node credential from the handshake; null refuses the connection. */
-  authenticate: (token: string) => NodeAuth | null;
+  authenticate: (token: string) => Promise<NodeAuth | null>;
   /** A fresh credential for a node that joined with a join token, carrying its admission along. */
   issueCredential: (
     nodeId: string,
     admission: NodeAdmission,
     hostId: string,
-  ) => { secret: string; expiresAt: number; id: string };
+  ) => Promise<{ secret: string; expiresAt: number; id: string }>;
   /** Is this node credential still valid? */
-  isActive: (tokenId: string) => boolean;
+  isActive: (tokenId: string) => Promise<boolean>;
   /** Where replica thumbnails go (the session list's previews); without it they are dropped. */
   thumbnails?: ThumbnailStore;
   /** Pending copy-out-of-the-app requests the nodes answer. */
@@ -73,16 +74,14 @@ export class NodeGateway {
   constructor(nsp: Namespace<NodeClientToServer, NodeServerToClient>, deps: NodeGatewayDeps) {
     this.#deps = deps;
     this.#nsp = nsp;
-    nsp.use((socket, next) => {
-      const token: unknown = socket.handshake.auth.token;
-      const auth = typeof token === 'string' ? deps.authenticate(token) : null;
-      if (!auth) {
-        next(new Error('unauthorized: a valid cluster join token or node credential is required'));
-        return;
-      }
-      (socket.data as { auth?: NodeAuth }).auth = auth;
-      next();
-    });
+    nsp.use(
+      handshakeAuth({
+        authenticate: deps.authenticate,
+        field: 'auth',
+        refusal: 'unauthorized: a valid cluster join token or node credential is required',
+        log,
+      }),
+    );
     nsp.on('connection', (socket) => this.#onConnection(socket));
     this.#revalidate = setInterval(() => this.#sweep(), REVALIDATE_EVERY_MS);
     this.#revalidate.unref();
@@ -133,14 +132,19 @@ export class NodeGateway {
       if (!auth?.tokenId) continue;
       const { tokenId } = auth;
       const parent = auth.admission.admissionId;
-      try {
-        // A revoked host token ends its nodes too, whatever they connected with.
-        const parentRevoked =
-          auth.via === 'credential' && parent !== tokenId && isRevocable(parent) && !this.#deps.isActive(parent);
-        if (now >= auth.expiresAt || !this.#deps.isActive(tokenId) || parentRevoked) socket.disconnect(true);
-      } catch (err) {
-        log.warn({ err }, 'credential re-check failed');
+      if (now >= auth.expiresAt) {
+        socket.disconnect(true);
+        continue;
       }
+      // A revoked host token ends its nodes too, whatever they connected with.
+      const checkParent = auth.via === 'credential' && parent !== tokenId && isRevocable(parent);
+      // A store that cannot answer keeps the connection (the next sweep asks again).
+      Promise.all([this.#deps.isActive(tokenId), checkParent ? this.#deps.isActive(parent) : true]).then(
+        ([active, parentActive]) => {
+          if (!active || !parentActive) socket.disconnect(true);
+        },
+        (err: unknown) => log.warn({ err }, 'credential re-check failed'),
+      );
     }
   }
 
@@ -170,7 +174,10 @@ class NodeConnection {
    * credential). The host id is the operator's (from the host token), never the
    * node's, except in the shared-token development mode.
    */
-  #admit(nodeId: string, claimedHostId: string): { hostId: string; credential?: string; credentialExpiresAt?: number } {
+  async #admit(
+    nodeId: string,
+    claimedHostId: string,
+  ): Promise<{ hostId: string; credential?: string; credentialExpiresAt?: number }> {
     const admission = this.#auth.admission;
     const hostId = admission.hostId ?? claimedHostId;
     if (admission.hostId !== null && claimedHostId !== admission.hostId) {
@@ -186,7 +193,7 @@ class NodeConnection {
     if (this.#deps.manager.nodes.get(nodeId)) {
       throw new ConflictError(`node ${nodeId} is registered and connected; retry once it is gone`, { nodeId });
     }
-    const issued = this.#deps.issueCredential(nodeId, admission, hostId);
+    const issued = await this.#deps.issueCredential(nodeId, admission, hostId);
     (this.#socket.data as { credentialId?: string }).credentialId = issued.id;
     return { hostId, credential: issued.secret, credentialExpiresAt: issued.expiresAt };
   }
@@ -203,7 +210,7 @@ class NodeConnection {
         if (this.#nodeId && this.#nodeId !== msg.nodeId) {
           throw new BadRequestError('a connection registers one node id', { nodeId: this.#nodeId });
         }
-        const { hostId, ...credential } = this.#admit(msg.nodeId, msg.hostId);
+        const { hostId, ...credential } = await this.#admit(msg.nodeId, msg.hostId);
         this.#nodeId = msg.nodeId;
         const caps = this.#auth.admission;
         const node: RegisteredNode = {

@@ -29,17 +29,21 @@ export function requestToken(req: Request): string | null {
   return parsed.success ? parsed.data : null;
 }
 
-function identityOf(access: Access, req: Request): ViewerIdentity | null {
+async function identityOf(access: Access, req: Request): Promise<ViewerIdentity | null> {
   const token = requestToken(req);
-  const id = token === null ? null : access.authenticateViewer(token);
+  const id = token === null ? null : await access.authenticateViewer(token);
   return id && Date.now() < id.expiresAt ? id : null;
 }
 
 export function operatorRoutes(deps: OperatorRoutesDeps): Router {
   const router = Router();
-  router.get('/metrics', (req, res) => {
+  router.get('/metrics', async (req, res) => {
     // Series carry session, replica and host ids: operator token only (/healthz stays open).
-    const id = identityOf(deps.access, req);
+    const id = await identityOf(deps.access, req).catch(() => undefined);
+    if (id === undefined) {
+      res.status(503).json({ error: { code: 'unavailable', message: 'credentials cannot be checked now' } });
+      return;
+    }
     if (!id?.admin) {
       res.status(id ? 403 : 401).json({
         error: { code: id ? 'forbidden' : 'unauthorized', message: 'the operator token is required' },
@@ -58,8 +62,8 @@ export function operatorRoutes(deps: OperatorRoutesDeps): Router {
     '/api/sessions/:id/thumbnail.jpg',
     thumbnailHandler({
       thumbnails: deps.thumbnails,
-      canSee: (req, sessionId) => {
-        const id = identityOf(deps.access, req);
+      canSee: async (req, sessionId) => {
+        const id = await identityOf(deps.access, req);
         const session = deps.manager.sessions.get(sessionId);
         if (!id || !session) return false;
         return id.sessionId ? id.sessionId === sessionId : session.meta.owner === id.owner;

@@ -87,11 +87,11 @@ export function restApi(deps: RestDeps): Router {
   const buckets = new Map<string, TokenBucket>();
 
   // Authentication first: an unauthenticated request gets nothing, not even a body parse.
-  router.use((req, res, next) => {
+  router.use(async (req, res, next) => {
     res.setHeader('Cache-Control', 'no-store');
     const raw = presentedToken(req);
     const token = raw === undefined ? undefined : BearerTokenSchema.safeParse(raw);
-    const id = token?.success ? access.authenticateViewer(token.data) : null;
+    const id = token?.success ? await access.authenticateViewer(token.data) : null;
     if (!id) {
       sendError(res, 'unauthorized', 'a valid token is required (Authorization: Bearer <token>)');
       return;
@@ -231,7 +231,7 @@ export function restApi(deps: RestDeps): Router {
     // Checked (and an image decoded) before the session exists: a bad file creates nothing.
     const image = isImageImport(q.format) ? await decodeImportImage(q.format, bytes) : null;
     const textInputs = isImageImport(q.format) ? [] : importInputs(q.format, bytes);
-    const created = manager.createSession({
+    const created = await manager.createSession({
       owner: id.owner,
       app,
       replicationFactor: q.replicationFactor,
@@ -264,12 +264,12 @@ export function restApi(deps: RestDeps): Router {
   });
 
   // ---- credentials (secrets are returned once, at creation; lists carry metadata only)
-  router.get('/tokens', (req, res) => {
+  router.get('/tokens', async (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     const id = identity(res);
     if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot list tokens', {});
     res.json({
-      tokens: access.store.listActive(id.owner).map((t) => ({
+      tokens: (await access.store.listActive(id.owner)).map((t) => ({
         id: t.id,
         kind: t.kind,
         role: t.role,
@@ -281,9 +281,9 @@ export function restApi(deps: RestDeps): Router {
       })),
     });
   });
-  router.post('/tokens/rotate', (req, res) => {
+  router.post('/tokens/rotate', async (req, res) => {
     const body = parse(RotateTokenBodySchema, req.body ?? {}, 'body');
-    const { issued, revoked } = access.rotateOwner(identity(res), body.revokeShares === true);
+    const { issued, revoked } = await access.rotateOwner(identity(res), body.revokeShares === true);
     log.warn({ owner: identity(res).owner, newTokenId: issued.id, revoked: revoked.length }, 'owner token rotated');
     const reply: IssuedToken = {
       id: issued.id,
@@ -295,19 +295,19 @@ export function restApi(deps: RestDeps): Router {
     // After the reply: this very request's connection may be among those dropped.
     deps.gateways.viewers?.kick(revoked);
   });
-  router.post('/tokens/revoke', (req, res) => {
+  router.post('/tokens/revoke', async (req, res) => {
     const body = parse(RevokeTokenBodySchema, req.body, 'body');
-    access.revoke(identity(res), body.id);
+    await access.revoke(identity(res), body.id);
     const dropped = (deps.gateways.viewers?.kick([body.id]) ?? 0) + (deps.gateways.nodes?.kick([body.id]) ?? 0);
     log.info({ tokenId: body.id, dropped }, 'token revoked');
     res.json({ revoked: true, dropped });
   });
   // Operator only: node credentials (metadata) and whether each node is connected now.
-  router.get('/nodes', (req, res) => {
+  router.get('/nodes', async (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     if (!identity(res).admin) throw new ForbiddenError('only the operator token can list nodes', {});
     res.json({
-      credentials: access.store.listActiveOfKind('node').map((t) => ({
+      credentials: (await access.store.listActiveOfKind('node')).map((t) => ({
         id: t.id,
         nodeId: t.nodeId,
         createdAt: t.createdAt,
@@ -320,21 +320,21 @@ export function restApi(deps: RestDeps): Router {
   const operator = (res: Response, what: string): void => {
     if (!identity(res).admin) throw new ForbiddenError(`only the operator token can ${what}`, {});
   };
-  router.get('/hosts', (req, res) => {
+  router.get('/hosts', async (req, res) => {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     operator(res, 'list hosts');
     const nodes = manager.nodes.all();
     res.json({
-      hosts: access.hosts.list().map((h) => ({
+      hosts: (await access.hosts.list()).map((h) => ({
         ...h,
         nodes: nodes.filter((n) => n.admissionId === h.tokenId).map((n) => n.nodeId),
       })),
     });
   });
-  router.post('/hosts', (req, res) => {
+  router.post('/hosts', async (req, res) => {
     const body = parse(AdmitHostBodySchema, req.body, 'body');
     operator(res, 'admit hosts');
-    const issued = access.hosts.issue(body.host, body, body.ttlDays);
+    const issued = await access.hosts.issue(body.host, body, body.ttlDays);
     log.info({ host: body.host, tokenId: issued.id }, 'host admitted');
     const reply: IssuedHostToken = {
       id: issued.id,
@@ -344,18 +344,18 @@ export function restApi(deps: RestDeps): Router {
     };
     res.json(reply);
   });
-  router.post('/hosts/revoke', (req, res) => {
+  router.post('/hosts/revoke', async (req, res) => {
     const body = parse(RevokeHostBodySchema, req.body, 'body');
     operator(res, 'revoke hosts');
-    const revoked = access.hosts.revoke(body.host);
+    const revoked = await access.hosts.revoke(body.host);
     // Its nodes drop now; the session manager re-places their replicas on other hosts.
     const dropped = deps.gateways.nodes?.kick(revoked) ?? 0;
     log.warn({ host: body.host, revoked: revoked.length, dropped }, 'host revoked');
     res.json({ revoked: true, dropped });
   });
-  router.post('/owners', (req, res) => {
+  router.post('/owners', async (req, res) => {
     const body = parse(CreateOwnerBodySchema, req.body, 'body');
-    const issued = access.createOwner(identity(res), body.owner, body.ttlDays);
+    const issued = await access.createOwner(identity(res), body.owner, body.ttlDays);
     const reply: IssuedToken = { id: issued.id, token: issued.secret, owner: body.owner, expiresAt: issued.expiresAt };
     res.json(reply);
   });

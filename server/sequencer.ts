@@ -158,7 +158,7 @@ export class Sequencer {
       const unwritten = batch.slice(results.length);
       const sessions = [...new Set(unwritten.map((p) => p.req.sessionId))];
       const error = new DurabilityError(
-        'input batch was not written',
+        unavailableMessage('write'),
         { batchSize: unwritten.length, sessions },
         { cause: failure },
       );
@@ -185,7 +185,7 @@ export class Sequencer {
         [...keys].map(async ([key, c]) => last.set(key, await this.log.lastClientSeq(c.sessionId, c.clientId))),
       );
     } catch (err) {
-      const error = new DurabilityError('cannot read the input log', { batchSize: batch.length }, { cause: err });
+      const error = new DurabilityError(unavailableMessage('read'), { batchSize: batch.length }, { cause: err });
       for (const p of batch) p.reject(error);
       this.emit('flushFailed', error, { size: batch.length, appended: 0, durationMs: performance.now() - started });
       return [];
@@ -289,4 +289,9 @@ function clientKey(req: AppendRequest): string {
 
 function isId(v: unknown): v is string {
   return typeof v === 'string' && v.length > 0 && v.length <= LIMITS.maxIdLength;
+}
+
+/** What a refused input's sender reads: what happened and what to do, without the store's internals. */
+function unavailableMessage(op: 'read' | 'write'): string {
+  return `the input log cannot ${op} now (store failing or without quorum): this input was not acknowledged; resend it`;
 }

@@ -111,7 +111,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   /** Loads open sessions from the store (they come back after a server restart). */
   static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
-    for (const row of deps.store.list()) {
+    for (const row of await deps.store.list()) {
       const session = new Session(
         {
           sessionId: row.id,
@@ -168,7 +168,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return { name: found.name, hash: found.hash };
   }
 
-  createSession(req: CreateSessionRequest): SessionInfo {
+  async createSession(req: CreateSessionRequest): Promise<SessionInfo> {
     // The hash is pinned here, once: every replica of this session runs exactly this version.
     const app = this.#resolveApp(req.app);
     const owned = [...this.sessions.values()].filter((s) => s.meta.owner === req.owner).length;
@@ -178,7 +178,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       });
     }
     const d = this.#deps.config.sessions;
-    const row = this.#deps.store.create({
+    const row = await this.#deps.store.create({
       id: `s-${randomBytes(6).toString('hex')}`,
       owner: req.owner,
       app,
@@ -207,10 +207,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   async closeSession(sessionId: string, reason = 'closed by owner'): Promise<void> {
     const session = this.get(sessionId);
+    // Durably closed first: when the store cannot write, the session stays open and the caller hears why.
+    await this.#deps.store.close(sessionId);
     for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, 'closed', reason);
     session.close();
     this.sessions.delete(sessionId);
-    this.#deps.store.close(sessionId);
     await this.#deps.sfu.closeRouter(sessionId);
     this.emit('sessionclosed', { sessionId, reason });
   }

@@ -1,13 +1,12 @@
-// Durable session records (the `sessions` table). Replica placement and live
-// state live elsewhere; this is what must survive a server restart.
+// Durable session records as the rest of the server sees them. Replica
+// placement and live state live elsewhere; this is what must survive a server
+// restart. SQLite implements it embedded (sqlite-session-store.ts), etcd
+// replicated (store/etcd-session-store.ts); both pass one contract suite
+// (test/integration/session-store-contract.test.ts).
 import { randomUUID } from 'node:crypto';
-import type { Statement } from 'better-sqlite3';
 import { LIMITS } from '../protocol/limits.js';
 import { AppRefSchema, IdSchema, type AppRef } from '../protocol/session.js';
-import { schemaVersion, type SqliteDatabase } from './database.js';
-import { BadRequestError, ConflictError, NotFoundError, QuotaExceededError, SchemaError } from './errors.js';
-
-const REQUIRED_SCHEMA_VERSION = 1;
+import { BadRequestError, QuotaExceededError } from './errors.js';
 
 export interface SessionRecord {
   id: string;
@@ -30,115 +29,47 @@ export interface SessionStoreOptions {
   maxOpenSessionsPerOwner?: number;
 }
 
-interface SessionRow {
-  id: string;
-  owner: string;
-  app_name: string;
-  app_hash: string;
-  replication_factor: number;
-  width: number;
-  height: number;
-  created_at: number;
-  closed_at: number | null;
+export interface SessionStore {
+  /** Checks the record and the owner's quota and inserts it in one transaction (ConflictError if the id exists). */
+  create(s: NewSession): Promise<SessionRecord>;
+  get(id: string): Promise<SessionRecord | null>;
+  /** Open sessions, oldest first. */
+  list(): Promise<SessionRecord[]>;
+  /** Open sessions of one owner, oldest first. */
+  listByOwner(owner: string): Promise<SessionRecord[]>;
+  countOpenByOwner(owner: string): Promise<number>;
+  /** Marks the session closed; closing a closed session keeps its first closedAt. NotFoundError if unknown. */
+  close(id: string, closedAt?: number): Promise<SessionRecord>;
 }
 
-const COLUMNS = 'id, owner, app_name, app_hash, replication_factor, width, height, created_at, closed_at';
+/** The record create() stores for `s`, validated (BadRequestError on a bad field). */
+export function newSessionRecord(s: NewSession, now: number): SessionRecord {
+  const record: SessionRecord = {
+    id: s.id ?? randomUUID(),
+    owner: s.owner,
+    app: { name: s.app.name, hash: s.app.hash },
+    replicationFactor: s.replicationFactor,
+    width: s.width,
+    height: s.height,
+    createdAt: s.createdAt ?? now,
+    closedAt: null,
+  };
+  validate(record);
+  return record;
+}
 
-export class SessionStore {
-  private readonly now: () => number;
-  private readonly maxOpenPerOwner: number;
-  private readonly insert: Statement<[string, string, string, string, number, number, number, number]>;
-  private readonly getOne: Statement<[string], SessionRow>;
-  private readonly listOpenStmt: Statement<[], SessionRow>;
-  private readonly listByOwnerStmt: Statement<[string], SessionRow>;
-  private readonly countOpenStmt: Statement<[string], { n: number }>;
-  private readonly closeStmt: Statement<[number, string]>;
-  private readonly createTx: (s: SessionRecord) => SessionRecord;
+/** Throws QuotaExceededError when the owner already holds `open` sessions out of `max`. */
+export function requireQuota(owner: string, open: number, max: number): void {
+  if (open >= max) throw new QuotaExceededError(`owner already has ${open} open sessions`, { owner, open, max });
+}
 
-  private constructor(db: SqliteDatabase, options: SessionStoreOptions) {
-    this.now = options.now ?? Date.now;
-    this.maxOpenPerOwner = options.maxOpenSessionsPerOwner ?? LIMITS.maxSessionsPerOwner;
-    this.insert = db.prepare(
-      'INSERT INTO sessions (id, owner, app_name, app_hash, replication_factor, width, height, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    this.getOne = db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE id = ?`);
-    this.listOpenStmt = db.prepare(`SELECT ${COLUMNS} FROM sessions WHERE closed_at IS NULL ORDER BY created_at, id`);
-    this.listByOwnerStmt = db.prepare(
-      `SELECT ${COLUMNS} FROM sessions WHERE owner = ? AND closed_at IS NULL ORDER BY created_at, id`,
-    );
-    this.countOpenStmt = db.prepare('SELECT count(*) AS n FROM sessions WHERE owner = ? AND closed_at IS NULL');
-    this.closeStmt = db.prepare('UPDATE sessions SET closed_at = ? WHERE id = ? AND closed_at IS NULL');
-    // Quota check and insert in one write transaction: no over-quota race between connections.
-    const create = db.transaction((s: SessionRecord) => this.createInTx(s));
-    this.createTx = (s) => create.immediate(s);
-  }
+/** Oldest first, ties by id: the order list() and listByOwner() promise. */
+export function byCreation(a: SessionRecord, b: SessionRecord): number {
+  return a.createdAt - b.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
 
-  static open(db: SqliteDatabase, options: SessionStoreOptions = {}): SessionStore {
-    const version = schemaVersion(db);
-    if (version < REQUIRED_SCHEMA_VERSION) {
-      throw new SchemaError(`session store needs schema v${REQUIRED_SCHEMA_VERSION}, database is v${version}`, {
-        version,
-        required: REQUIRED_SCHEMA_VERSION,
-      });
-    }
-    return new SessionStore(db, options);
-  }
-
-  create(s: NewSession): SessionRecord {
-    const record: SessionRecord = {
-      id: s.id ?? randomUUID(),
-      owner: s.owner,
-      app: { name: s.app.name, hash: s.app.hash },
-      replicationFactor: s.replicationFactor,
-      width: s.width,
-      height: s.height,
-      createdAt: s.createdAt ?? this.now(),
-      closedAt: null,
-    };
-    validate(record);
-    return this.createTx(record);
-  }
-
-  get(id: string): SessionRecord | null {
-    const row = this.getOne.get(id);
-    return row ? toRecord(row) : null;
-  }
-
-  /** Open sessions, oldest first. */
-  list(): SessionRecord[] {
-    return this.listOpenStmt.all().map(toRecord);
-  }
-
-  /** Open sessions of one owner, oldest first. */
-  listByOwner(owner: string): SessionRecord[] {
-    return this.listByOwnerStmt.all(owner).map(toRecord);
-  }
-
-  countOpenByOwner(owner: string): number {
-    return this.countOpenStmt.get(owner)?.n ?? 0;
-  }
-
-  /** Marks the session closed; closing a closed session keeps its first closedAt. */
-  close(id: string, closedAt: number = this.now()): SessionRecord {
-    this.closeStmt.run(closedAt, id);
-    const record = this.get(id);
-    if (!record) throw new NotFoundError(`session ${id} does not exist`, { sessionId: id });
-    return record;
-  }
-
-  private createInTx(s: SessionRecord): SessionRecord {
-    if (this.getOne.get(s.id)) throw new ConflictError(`session ${s.id} already exists`, { sessionId: s.id });
-    const open = this.countOpenStmt.get(s.owner)?.n ?? 0;
-    if (open >= this.maxOpenPerOwner) {
-      throw new QuotaExceededError(`owner already has ${open} open sessions`, {
-        owner: s.owner,
-        open,
-        max: this.maxOpenPerOwner,
-      });
-    }
-    this.insert.run(s.id, s.owner, s.app.name, s.app.hash, s.replicationFactor, s.width, s.height, s.createdAt);
-    return s;
-  }
+export function defaultMaxOpenSessions(options: SessionStoreOptions): number {
+  return options.maxOpenSessionsPerOwner ?? LIMITS.maxSessionsPerOwner;
 }
 
 function validate(s: SessionRecord): void {
@@ -159,17 +90,4 @@ function validate(s: SessionRecord): void {
       throw new BadRequestError(`${name} must be an integer in [${min}, ${max}]`, { ...ctx, [name]: value });
     }
   }
-}
-
-function toRecord(row: SessionRow): SessionRecord {
-  return {
-    id: row.id,
-    owner: row.owner,
-    app: { name: row.app_name, hash: row.app_hash },
-    replicationFactor: row.replication_factor,
-    width: row.width,
-    height: row.height,
-    createdAt: row.created_at,
-    closedAt: row.closed_at,
-  };
 }

@@ -14,6 +14,7 @@ import {
   UnsafeTruncationError,
 } from './errors.js';
 import { requireInt, requireSameSnapshot, requireSnapshotArgs, requireSnapshotWithinHead } from './input-log-args.js';
+import { settle } from './settle.js';
 import {
   COMPACTED_SEQ,
   type AppendRequest,
@@ -349,15 +350,6 @@ export class SqliteInputLog implements InputLog {
 
   private assertOpen(): void {
     if (this.closed) throw new ClosedError('input log is closed');
-  }
-}
-
-/** better-sqlite3 is synchronous: run now, and hand back the result or the throw as a settled promise. */
-function settle<T>(fn: () => T): Promise<T> {
-  try {
-    return Promise.resolve(fn());
-  } catch (err) {
-    return Promise.reject(err instanceof Error ? err : new Error(String(err)));
   }
 }
 

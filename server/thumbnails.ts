@@ -78,11 +78,19 @@ export class ThumbnailStore {
  */
 export function thumbnailHandler(deps: {
   thumbnails: ThumbnailStore;
-  canSee: (req: Request, sessionId: string) => boolean;
+  canSee: (req: Request, sessionId: string) => Promise<boolean>;
 }): RequestHandler {
-  return (req, res) => {
+  return async (req, res) => {
     const id = IdSchema.safeParse(req.params.id);
-    if (!id.success || !deps.canSee(req, id.data)) {
+    let visible: boolean;
+    try {
+      visible = id.success && (await deps.canSee(req, id.data));
+    } catch {
+      // The credential store cannot answer (etcd without quorum): say so, not "no such session".
+      res.status(503).json({ error: { code: 'unavailable', message: 'credentials cannot be checked now' } });
+      return;
+    }
+    if (!id.success || !visible) {
       res.status(404).json({ error: { code: 'not-found', message: 'no such session' } });
       return;
     }

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { OPERATOR_OWNER } from './access.js';
 import { openDatabase } from './database.js';
 import { HostTokens, type AdmittedHost, type HostCaps } from './host-tokens.js';
-import { TokenStore, newSecret, type Issued } from './token-store.js';
+import { SqliteTokenStore } from './sqlite-token-store.js';
+import { newSecret, type Issued, type TokenStore } from './token-store.js';
 
 export function databaseFile(dataDir: string): string {
   return join(dataDir, 'lockstep.sqlite');
@@ -17,10 +18,10 @@ export function generateSecret(): string {
   return newSecret('owner').replace(/^lso_/, 'lsj_');
 }
 
-function withStore<T>(dataDir: string, fn: (store: TokenStore) => T): T {
+async function withStore<T>(dataDir: string, fn: (store: TokenStore) => Promise<T>): Promise<T> {
   const db = openDatabase(databaseFile(dataDir));
   try {
-    return fn(new TokenStore(db));
+    return await fn(new SqliteTokenStore(db));
   } finally {
     db.close();
   }
@@ -33,10 +34,13 @@ function withStore<T>(dataDir: string, fn: (store: TokenStore) => T): T {
 export function rotateOperatorToken(
   dataDir: string,
   opts: { ttlDays: number; shares: boolean },
-): { token: string; revoked: number; expiresAt: number } {
-  return withStore(dataDir, (store) => {
-    const revoked = store.revokeWhere({ owner: OPERATOR_OWNER, ...(opts.shares ? {} : { kind: 'owner' as const }) });
-    const issued = store.issue({
+): Promise<{ token: string; revoked: number; expiresAt: number }> {
+  return withStore(dataDir, async (store) => {
+    const revoked = await store.revokeWhere({
+      owner: OPERATOR_OWNER,
+      ...(opts.shares ? {} : { kind: 'owner' as const }),
+    });
+    const issued = await store.issue({
       kind: 'owner',
       owner: OPERATOR_OWNER,
       role: 'admin',
@@ -48,20 +52,20 @@ export function rotateOperatorToken(
 }
 
 /** Revokes every node credential: each node must re-join with the (new) join token. */
-export function revokeNodeCredentials(dataDir: string): number {
-  return withStore(dataDir, (store) => store.revokeWhere({ kind: 'node' }).length);
+export function revokeNodeCredentials(dataDir: string): Promise<number> {
+  return withStore(dataDir, async (store) => (await store.revokeWhere({ kind: 'node' })).length);
 }
 
 /** Admits one machine: a join token bound to `hostId` (printed once; only its hash is stored). */
-export function admitHost(dataDir: string, hostId: string, caps: HostCaps, ttlDays?: number): Issued {
+export function admitHost(dataDir: string, hostId: string, caps: HostCaps, ttlDays?: number): Promise<Issued> {
   return withStore(dataDir, (store) => new HostTokens(store).issue(hostId, caps, ttlDays));
 }
 
-export function listHosts(dataDir: string): AdmittedHost[] {
+export function listHosts(dataDir: string): Promise<AdmittedHost[]> {
   return withStore(dataDir, (store) => new HostTokens(store).list());
 }
 
 /** Revokes a host's join token and its nodes' credentials; a running server drops those nodes within seconds. */
-export function revokeHost(dataDir: string, hostId: string): number {
-  return withStore(dataDir, (store) => new HostTokens(store).revoke(hostId).length);
+export function revokeHost(dataDir: string, hostId: string): Promise<number> {
+  return withStore(dataDir, async (store) => (await new HostTokens(store).revoke(hostId)).length);
 }

@@ -21,6 +21,7 @@ import { scopedClientId, type ViewerIdentity } from './access.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
+import { handshakeAuth } from './handshake-auth.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import type { Issued } from './token-store.js';
@@ -37,11 +38,11 @@ export interface ViewerGatewayDeps {
   manager: SessionManager;
   sfu: Sfu;
   /** Maps the handshake token to an identity; null refuses the connection. */
-  authenticate: (token: string) => ViewerIdentity | null;
+  authenticate: (token: string) => Promise<ViewerIdentity | null>;
   /** Is this credential still valid (not revoked, not expired)? */
-  isActive: (tokenId: string) => boolean;
+  isActive: (tokenId: string) => Promise<boolean>;
   /** Mints a share link token for a session the identity may see. */
-  createShare: (identity: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number) => Issued;
+  createShare: (identity: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number) => Promise<Issued>;
   /** Copy out of the app (asks a live replica's node); without it `clipboard.copy` is refused. */
   clipboard?: ClipboardRelay;
   /** Published apps, offered in the app picker (latest version of each name) after the built-in ones. */
@@ -66,16 +67,14 @@ export class ViewerGateway {
   constructor(nsp: ViewerNamespace, deps: ViewerGatewayDeps) {
     this.#nsp = nsp;
     this.#deps = deps;
-    nsp.use((socket, next) => {
-      const token: unknown = socket.handshake.auth.token;
-      const identity = typeof token === 'string' ? deps.authenticate(token) : null;
-      if (!identity) {
-        next(new Error('unauthorized: a valid token or share link is required'));
-        return;
-      }
-      (socket.data as { identity?: ViewerIdentity }).identity = identity;
-      next();
-    });
+    nsp.use(
+      handshakeAuth({
+        authenticate: deps.authenticate,
+        field: 'identity',
+        refusal: 'unauthorized: a valid token or share link is required',
+        log,
+      }),
+    );
     // Revocations made outside this process's REST handlers (the offline CLI)
     // and plain expiry still end live connections within a few seconds.
     this.#revalidate = setInterval(() => this.#sweep(), REVALIDATE_EVERY_MS);
@@ -138,11 +137,17 @@ export class ViewerGateway {
     const now = Date.now();
     for (const socket of this.#nsp.sockets.values()) {
       const id = identityOf(socket);
-      try {
-        if (!id || now >= id.expiresAt || !this.#deps.isActive(id.tokenId)) socket.disconnect(true);
-      } catch (err) {
-        log.warn({ err }, 'credential re-check failed');
+      if (!id || now >= id.expiresAt) {
+        socket.disconnect(true);
+        continue;
       }
+      // A store that cannot answer keeps the connection (the next sweep asks again).
+      this.#deps.isActive(id.tokenId).then(
+        (active) => {
+          if (!active) socket.disconnect(true);
+        },
+        (err: unknown) => log.warn({ err }, 'credential re-check failed'),
+      );
     }
   }
 
@@ -221,7 +226,7 @@ class ViewerConnection {
         if (this.#identity.role !== 'control' || this.#identity.sessionId) {
           throw new ForbiddenError('this credential cannot create sessions', {});
         }
-        const session = manager.createSession({
+        const session = await manager.createSession({
           owner: this.#identity.owner,
           app: msg.app,
           replicationFactor: msg.replicationFactor,
@@ -306,7 +311,7 @@ class ViewerConnection {
       }
       case 'share.create': {
         this.#canSee(msg.sessionId);
-        const issued = this.#deps.createShare(
+        const issued = await this.#deps.createShare(
           this.#identity,
           msg.sessionId,
           msg.role,

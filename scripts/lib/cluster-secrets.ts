@@ -18,7 +18,10 @@ export function newSecret(prefix: string): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`;
 }
 
-/** The secrets for a data dir: the same ones again when a server is restarted on it. */
+/**
+ * The secrets for a data dir (or for the etcd store several servers share): the
+ * same ones again when a server is restarted on it.
+ */
 export function secretsForDataDir(dataDir: string): ServerSecrets {
   let s = byDataDir.get(dataDir);
   if (!s) byDataDir.set(dataDir, (s = { ownerToken: newSecret('lso'), hostTokens: new Map() }));

@@ -112,7 +112,9 @@ export async function startServer(
   opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
 ): Promise<ServerProc> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-data-'));
-  const secrets = secretsForDataDir(dataDir);
+  // Servers on one etcd share their credentials (those live in etcd): one owner token for the cluster.
+  const store = opts.env?.LOCKSTEP_STORE;
+  const secrets = secretsForDataDir(store?.startsWith('etcd:') ? store : dataDir);
   const env = {
     LOCKSTEP_PORT: String(opts.port ?? 0),
     LOCKSTEP_DATA_DIR: dataDir,

@@ -24,6 +24,8 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
   closedSessions: () => string[];
   /** … and is told which it deleted. */
   purged: (sessionIds: string[]) => void;
+  /** Upkeep schedule (config.cluster.upkeep); Upkeep's defaults when left out. */
+  upkeep?: { everyMs: number; defragEvery: number; keepRevisions: number };
 }
 
 /** A registry id from an advertise URL: its host:port, in the id alphabet. */
@@ -73,6 +75,7 @@ export class ClusterMember {
         namespace: options.namespace,
         closedSessions: () => Promise.resolve(options.closedSessions()),
         purged: options.purged,
+        ...options.upkeep,
       });
       log.info({ id: options.self.id, url: options.self.url, insecure: options.secret.insecure }, 'joined the cluster');
       return new ClusterMember({ client, registry, election, writer, upkeep });

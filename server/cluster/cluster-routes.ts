@@ -4,17 +4,24 @@
 // the server runs with --store etcd: (the single-server default has no such route).
 import { Router } from 'express';
 import type { ServersResponse } from '../../protocol/cluster.js';
-import type { Access } from '../access.js';
+import type { Access, NodeAuth, ViewerIdentity } from '../access.js';
 import { requestToken } from '../operator-routes.js';
 import type { ServerRegistry } from './server-registry.js';
 
 /** `registry` is read per request: the server joins the cluster once it knows its own URL (after listening). */
 export function clusterRoutes(deps: { access: Access; registry: () => ServerRegistry | null }): Router {
   const router = Router();
-  router.get('/servers', (req, res) => {
+  router.get('/servers', async (req, res) => {
     const token = requestToken(req);
-    const viewer = token === null ? null : deps.access.authenticateViewer(token);
-    const node = token === null || viewer ? null : deps.access.authenticateNode(token);
+    let viewer: ViewerIdentity | null;
+    let node: NodeAuth | null;
+    try {
+      viewer = token === null ? null : await deps.access.authenticateViewer(token);
+      node = token === null || viewer ? null : await deps.access.authenticateNode(token);
+    } catch {
+      res.status(503).json({ error: { code: 'unavailable', message: 'credentials cannot be checked now' } });
+      return;
+    }
     const now = Date.now();
     if (!((viewer && now < viewer.expiresAt) || (node && now < node.expiresAt))) {
       res.status(401).json({ error: { code: 'unauthorized', message: 'a valid token is required' } });

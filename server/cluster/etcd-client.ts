@@ -1,8 +1,10 @@
 // One way to open an etcd client for the cluster pieces: every unary call has a
 // deadline (no quorum must fail fast, never hang), and any failure of a call
 // becomes a typed DurabilityError naming the operation.
+import { readFileSync } from 'node:fs';
 import { Etcd3, type IOptions } from 'etcd3';
-import { DurabilityError, LockstepError } from '../errors.js';
+import type { EtcdTlsFiles } from '../config.js';
+import { ConfigError, DurabilityError, LockstepError } from '../errors.js';
 
 export interface EtcdClientOptions {
   /** Client URLs of the etcd members (http(s)://host:2379, …). */
@@ -36,4 +38,24 @@ export async function etcdCall<T>(op: string, fn: () => Promise<T>): Promise<T> 
       { cause: err },
     );
   }
+}
+
+/** The etcd3 client's TLS options from the configured PEM files (read once, at start); undefined without any. */
+export function etcdCredentials(files: EtcdTlsFiles | undefined): IOptions['credentials'] {
+  if (!files) return undefined;
+  const read = (what: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new ConfigError(
+        `cannot read the etcd ${what} ${path}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  };
+  if (files.caPath === undefined) throw new ConfigError('etcd client TLS needs the CA file (--etcd-ca)');
+  return {
+    rootCertificate: read('CA', files.caPath),
+    ...(files.certPath === undefined ? {} : { certChain: read('client certificate', files.certPath) }),
+    ...(files.keyPath === undefined ? {} : { privateKey: read('client key', files.keyPath) }),
+  };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { InputEvent } from '../../protocol/input.js';
 import { appContentHash } from '../../render/app-catalog.js';
 import { openDatabase } from '../../server/database.js';
-import { SessionStore } from '../../server/session-store.js';
+import { SqliteSessionStore } from '../../server/sqlite-session-store.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 
 export async function seedSession(
@@ -15,7 +15,7 @@ export async function seedSession(
   const file = join(dataDir, 'lockstep.sqlite');
   const db = openDatabase(file);
   try {
-    SessionStore.open(db).create({
+    await SqliteSessionStore.open(db).create({
       id: opts.id,
       owner: 'local',
       app: { name: 'writer', hash: appContentHash('writer') },

@@ -1,10 +1,11 @@
 // A real server with `--store etcd:` on a real 3-member etcd: inputs are
 // acknowledged from etcd, replayed after a server SIGKILL and restart, refused
 // (never acknowledged) while etcd has no quorum, and taken again by themselves
-// once it has. Sessions and tokens stay in the server's SQLite data dir.
+// once it has. Sessions and tokens live in etcd too.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
+import { HealthReportSchema } from '../../protocol/rest.js';
 import { EtcdCluster } from '../../server/log/etcd-cluster.js';
 import { authHeaders } from '../helpers/credentials.js';
 import { startServer, stopAll, type ServerProc } from '../helpers/processes.js';
@@ -95,9 +96,12 @@ describe('server with --store etcd:', () => {
   });
 
   it('refuses inputs while etcd has no quorum and takes them again when it returns', async () => {
+    let lastReason: string | undefined;
     const health = async (): Promise<{ status: number; ok: boolean }> => {
       const res = await fetch(`${server.url}/healthz`);
-      return { status: res.status, ok: ((await res.json()) as { ok: boolean }).ok };
+      const report = HealthReportSchema.parse(await res.json());
+      lastReason = report.reason;
+      return { status: res.status, ok: report.ok };
     };
     assert.deepEqual(await health(), { status: 200, ok: true });
     const headBefore = (await logOf(server, sessionId)).headSeq;
@@ -108,10 +112,12 @@ describe('server with --store etcd:', () => {
     const started = Date.now();
     await assert.rejects(
       viewer.request({ type: 'input', sessionId, clientSeq: seqDuringOutage, event: keyDown('x') }),
-      (err: unknown) => err instanceof RequestFailed && err.code === 'unavailable',
+      (err: unknown) =>
+        err instanceof RequestFailed && err.code === 'unavailable' && /not acknowledged; resend it/.test(err.message),
     );
     const refusedAfterMs = Date.now() - started;
     assert.deepEqual(await health(), { status: 503, ok: false });
+    assert.match(lastReason ?? '', /the store cannot serve now \(etcd \(3 members\)\): etcd .* failed/);
 
     await cluster.restart(0);
     await cluster.restart(1);

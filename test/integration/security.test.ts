@@ -122,7 +122,8 @@ describe('security: viewers, tokens and share links', () => {
     // Health is public but reveals counts only; the viewer page holds no data.
     const health = await api(server, '/healthz', { token: '' });
     assert.equal(health.status, 200);
-    assert.deepEqual(Object.keys(health.body).sort(), ['durableWrites', 'nodes', 'ok', 'sessions']);
+    assert.deepEqual(Object.keys(health.body).sort(), ['durableWrites', 'nodes', 'ok', 'sessions', 'store']);
+    assert.equal(health.body.store, 'sqlite', 'the store kind, never its path');
     const page = await fetch(`${server.url}/`);
     assert.equal(page.status, 200);
     assert.equal(page.headers.get('referrer-policy'), 'no-referrer');

@@ -17,7 +17,7 @@ import { ForbiddenError } from '../../server/errors.js';
 import type { RegisteredNode } from '../../server/node-registry.js';
 import { Sequencer } from '../../server/sequencer.js';
 import { SessionManager } from '../../server/session-manager.js';
-import { SessionStore } from '../../server/session-store.js';
+import { SqliteSessionStore } from '../../server/sqlite-session-store.js';
 import type { Sfu } from '../../server/sfu.js';
 import { SnapshotCheckpoint, snapshotQuorum } from '../../server/snapshot-checkpoint.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
@@ -154,7 +154,7 @@ async function rig(t: TestContext, snapshotEvery = 10) {
   const dir = makeTmpDir(t);
   const db = openDatabase(join(dir, 'lockstep.sqlite'));
   const log = SqliteInputLog.open(db);
-  const store = SessionStore.open(db);
+  const store = SqliteSessionStore.open(db);
   const config = loadServerConfig({ dataDir: dir, snapshotEvery, healthIntervalMs: 5 });
   const sfu = { closeRouter: () => Promise.resolve(), watchers: new StreamWatchers() } as unknown as Sfu;
   const sessions = { has: (_id: string): boolean => false };
@@ -167,7 +167,7 @@ async function rig(t: TestContext, snapshotEvery = 10) {
     db.close();
   });
   const nodes = ['a', 'b', 'c'].map((h) => new FakeNode(m, `node-${h}`, `host-${h}`));
-  const session = m.createSession({ owner: 'local', app: 'writer', replicationFactor: 3 });
+  const session = await m.createSession({ owner: 'local', app: 'writer', replicationFactor: 3 });
   for (const n of nodes) n.live();
   let clientSeq = 0;
   const type = async (text: string) => {

@@ -1,19 +1,13 @@
-// SqliteInputLog, database schema and SessionStore against real SQLite files.
+// SqliteInputLog and the database schema against real SQLite files (the
+// session store's contract suite runs on SQLite and etcd:
+// test/integration/session-store-contract.test.ts).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import { LATEST_SCHEMA_VERSION, openDatabase, schemaVersion } from '../../server/database.js';
-import {
-  BadRequestError,
-  ConflictError,
-  CorruptInputError,
-  NotFoundError,
-  QuotaExceededError,
-  SchemaError,
-} from '../../server/errors.js';
+import { CorruptInputError, SchemaError } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest } from '../../server/input-log.js';
-import { SessionStore } from '../../server/session-store.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 
@@ -95,69 +89,5 @@ describe('SqliteInputLog', () => {
     db.prepare("UPDATE inputs SET event = ? WHERE session_id = 's1' AND seq = 1").run('not json');
     // The replay path reads the stored row too.
     await assert.rejects(() => log.appendBatch([req('s1', 'c1', 0)]), CorruptInputError);
-  });
-});
-
-describe('SessionStore', () => {
-  const app = { name: 'writer', hash: '0123456789abcdef' };
-
-  function openStore(t: TestContext, maxOpenSessionsPerOwner?: number): SessionStore {
-    const db = openDatabase(join(makeTmpDir(t), 'sessions.sqlite'));
-    t.after(() => db.close());
-    let clock = 1000;
-    return SessionStore.open(db, {
-      now: () => clock++,
-      ...(maxOpenSessionsPerOwner ? { maxOpenSessionsPerOwner } : {}),
-    });
-  }
-
-  it('creates, gets, lists open sessions and closes them', (t) => {
-    const store = openStore(t);
-    const a = store.create({ id: 'sa', owner: 'alice', app, replicationFactor: 3, width: 1280, height: 720 });
-    assert.deepEqual(a, {
-      id: 'sa',
-      owner: 'alice',
-      app,
-      replicationFactor: 3,
-      width: 1280,
-      height: 720,
-      createdAt: 1000,
-      closedAt: null,
-    });
-    store.create({ id: 'sb', owner: 'alice', app, replicationFactor: 1, width: 800, height: 600 });
-    const c = store.create({ owner: 'bob', app, replicationFactor: 2, width: 800, height: 600 });
-    assert.match(c.id, /^[0-9a-f-]{36}$/);
-    assert.deepEqual(store.get('sa'), a);
-    assert.equal(store.get('missing'), null);
-    assert.deepEqual(
-      store.list().map((s) => s.id),
-      ['sa', 'sb', c.id],
-    );
-    assert.equal(store.countOpenByOwner('alice'), 2);
-    const closed = store.close('sa', 5000);
-    assert.equal(closed.closedAt, 5000);
-    assert.equal(store.close('sa', 6000).closedAt, 5000);
-    assert.deepEqual(
-      store.listByOwner('alice').map((s) => s.id),
-      ['sb'],
-    );
-    assert.equal(store.countOpenByOwner('alice'), 1);
-    assert.equal(store.get('sa')?.closedAt, 5000);
-    assert.throws(() => store.close('missing'), NotFoundError);
-  });
-
-  it('rejects duplicates, bad fields and owners over quota', (t) => {
-    const store = openStore(t, 2);
-    const base = { owner: 'alice', app, replicationFactor: 3, width: 1280, height: 720 };
-    store.create({ ...base, id: 's1' });
-    assert.throws(() => store.create({ ...base, id: 's1' }), ConflictError);
-    assert.throws(() => store.create({ ...base, id: 'bad id!' }), BadRequestError);
-    assert.throws(() => store.create({ ...base, replicationFactor: 0 }), BadRequestError);
-    assert.throws(() => store.create({ ...base, width: 10 }), BadRequestError);
-    assert.throws(() => store.create({ ...base, app: { name: 'Writer', hash: 'xyz' } }), BadRequestError);
-    store.create({ ...base, id: 's2' });
-    assert.throws(() => store.create({ ...base, id: 's3' }), QuotaExceededError);
-    store.close('s1');
-    store.create({ ...base, id: 's3' });
   });
 });
