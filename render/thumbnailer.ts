@@ -37,14 +37,12 @@ export interface ThumbnailerOptions {
   /** Told each thumbnail's work (picture, encode) between two performance.now() times (the frame trace). */
   onWork?: (replicaId: string, startedAt: number, endedAt: number) => void;
   intervalMs?: number;
-  /** Clock for the hold-back of declined replicas (ms). */
-  now?: () => number;
   /** Thumbnail width in pixels (never upscaled). */
   width?: number;
   quality?: number;
   /** A replica whose state changed since the previous tick gets no thumbnail, unless its last one is older than this. */
   maxStaleMs?: number;
-  /** The clock (performance.now() by default; tests pass a fake). */
+  /** The clock for pauses and declined hold-backs (performance.now() by default; tests pass a fake). */
   now?: () => number;
 }
 

@@ -17,7 +17,7 @@ test('no thumbnail while the state moves from tick to tick, one at the first sti
     send: (_id, jpeg) => {
       assert.ok(jpeg.length > 0);
       sent.push(clock);
-      return Promise.resolve();
+      return Promise.resolve({ wanted: true });
     },
     active: () => true,
     intervalMs: 1000,
