@@ -63,6 +63,9 @@ test('a declined replica is not drawn again for declinedRetryMs, unless a viewer
   const wanted = new Set(['s-1.r1']);
   const thumbnailer = new Thumbnailer({
     intervalMs: 100,
+    // This test is about the hold-back of declined replicas: the wait for a pause in typing is off here
+    // (test/unit/thumbnail-pause.test.ts covers it), so every changed state is offered at the next tick.
+    maxStaleMs: 0,
     now: () => now,
     active: () => true,
     send: (replicaId) => {
