@@ -62,7 +62,8 @@ export interface EtcdInputLogOptions {
   credentials?: IOptions['credentials'];
 }
 
-const StoredInputSchema = z.object({
+/** One stored input row (InputFeed parses the same rows). */
+export const StoredInputSchema = z.object({
   time: z.number(),
   clientId: z.string(),
   clientSeq: z.number().int(),
