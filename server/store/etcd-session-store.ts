@@ -21,7 +21,8 @@ import {
 } from '../session-store.js';
 import { EtcdRecords, MAX_CAS_ATTEMPTS } from './etcd-records.js';
 
-const SessionRecordSchema = z.object({
+/** A stored session record (the cluster's session watch parses the same records). */
+export const SessionRecordSchema = z.object({
   id: z.string(),
   owner: z.string(),
   app: AppRefSchema,
@@ -34,6 +35,9 @@ const SessionRecordSchema = z.object({
 
 const enc = (s: string): string => encodeURIComponent(s);
 
+/** Where open records live (`<owner>/<id>` below it): what the cluster's session watch follows. */
+export const openSessionsPrefix = (namespace = 'lockstep/'): string => `${namespace}sess/open/`;
+
 export interface EtcdSessionStoreOptions extends SessionStoreOptions {
   /** Key prefix shared with the other etcd stores (default "lockstep/"). */
   namespace?: string;
@@ -42,13 +46,15 @@ export interface EtcdSessionStoreOptions extends SessionStoreOptions {
 export class EtcdSessionStore implements SessionStore {
   readonly #records: EtcdRecords<SessionRecord>;
   readonly #ns: string;
+  readonly #nsRoot: string;
   readonly #now: () => number;
   readonly #maxOpenPerOwner: number;
 
   /** `client` is the caller's (it closes it). */
   constructor(client: Etcd3, options: EtcdSessionStoreOptions = {}) {
     this.#records = new EtcdRecords(client, SessionRecordSchema, 'session');
-    this.#ns = `${options.namespace ?? 'lockstep/'}sess/`;
+    this.#nsRoot = options.namespace ?? 'lockstep/';
+    this.#ns = `${this.#nsRoot}sess/`;
     this.#now = options.now ?? Date.now;
     this.#maxOpenPerOwner = defaultMaxOpenSessions(options);
   }
@@ -85,7 +91,7 @@ export class EtcdSessionStore implements SessionStore {
   }
 
   async list(): Promise<SessionRecord[]> {
-    return (await this.#records.prefix(`${this.#ns}open/`)).map((r) => r.value).sort(byCreation);
+    return (await this.#records.prefix(openSessionsPrefix(this.#nsRoot))).map((r) => r.value).sort(byCreation);
   }
 
   async listByOwner(owner: string): Promise<SessionRecord[]> {
