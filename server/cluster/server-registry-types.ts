@@ -21,4 +21,6 @@ export interface ServerRegistryOptions {
 export interface ServerRegistryEvents {
   /** The live list changed. */
   changed: [servers: ServerInfo[]];
+  /** A (new) registry lease is held: whatever was put under a lost one is gone and must be put again. */
+  registered: [];
 }

@@ -7,6 +7,7 @@
 import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
 import { ServerInfoSchema, SignedServerEntrySchema, type ServerInfo } from '../../protocol/cluster.js';
 import { getLogger } from '../../protocol/logger.js';
+import { DurabilityError } from '../errors.js';
 import { TypedEmitter } from '../../protocol/typed-emitter.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import { etcdCall } from './etcd-client.js';
@@ -122,6 +123,18 @@ export class ServerRegistry extends TypedEmitter<ServerRegistryEvents> {
       throw err;
     }
     this.#lease = lease;
+    this.emit('registered');
+  }
+
+  /**
+   * Puts `key` under this server's registry lease, so it vanishes when the
+   * server dies (the node directory's entries). Throws DurabilityError while
+   * no lease is held; `registered` says when to put again.
+   */
+  async putUnderLease(key: string, value: string): Promise<void> {
+    const lease = this.#lease;
+    if (!lease) throw new DurabilityError('no registry lease right now (registering again)', { key });
+    await etcdCall('leased put', () => lease.put(key).value(value).exec());
   }
 
   #scheduleRegister(): void {

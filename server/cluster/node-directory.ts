@@ -1,0 +1,121 @@
+// The cluster's renderer nodes. Each server publishes the nodes connected to
+// it under its own registry lease (so they vanish when the server dies) and
+// follows every server's entries. Entries carry an HMAC under the cluster
+// secret over key and value; one that fails it, or that claims a node or home
+// server other than its key names, is ignored and logged.
+import { ClusterNodeInfoSchema, type ClusterNodeInfo } from '../../protocol/cluster-state.js';
+import { getLogger } from '../../protocol/logger.js';
+import { TypedEmitter } from '../../protocol/typed-emitter.js';
+import { BadRequestError } from '../errors.js';
+import type { ClusterSecret } from './cluster-secret.js';
+import { etcdCall } from './etcd-client.js';
+import type { NodeDirectoryEvents, NodeDirectoryOptions } from './node-directory-types.js';
+import { PrefixFollower } from './prefix-follower.js';
+import { openEntry, sealEntry } from './signed-entry.js';
+
+const log = getLogger('node-directory');
+const PURPOSE = 'node-entry';
+const enc = (s: string): string => encodeURIComponent(s);
+
+export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
+  readonly serverId: string;
+  readonly #o: NodeDirectoryOptions;
+  readonly #follower: PrefixFollower<ClusterNodeInfo>;
+  /** This server's nodes and the entry last written for each (an unchanged entry is not written again). */
+  readonly #mine = new Map<string, { info: ClusterNodeInfo; sealed: string | null }>();
+  readonly #onRegistered = (): void => this.#republish();
+  #closed = false;
+
+  private constructor(options: NodeDirectoryOptions, follower: PrefixFollower<ClusterNodeInfo>) {
+    super();
+    this.serverId = options.registry.self.id;
+    this.#o = options;
+    this.#follower = follower;
+    follower.on('put', (_key, info) => this.emit('node', info));
+    follower.on('delete', (_key, info) => this.emit('nodeGone', info));
+    options.registry.on('registered', this.#onRegistered);
+  }
+
+  static async create(options: NodeDirectoryOptions): Promise<NodeDirectory> {
+    const prefix = `${options.namespace}cluster/nodes/`;
+    const follower = await PrefixFollower.create<ClusterNodeInfo>({
+      client: options.client,
+      prefix,
+      what: 'node',
+      open: (key, raw) => openNodeEntry(options.secret, prefix, key, raw),
+    });
+    return new NodeDirectory(options, follower);
+  }
+
+  /** Every live node of the cluster, by node id. */
+  list(): ClusterNodeInfo[] {
+    return [...this.#follower.entries().values()].sort((a, b) =>
+      a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0,
+    );
+  }
+
+  /** The nodes homed on `serverId`. */
+  homedOn(serverId: string): ClusterNodeInfo[] {
+    return this.list().filter((n) => n.homeServerId === serverId);
+  }
+
+  /**
+   * Publishes (or updates) one of this server's nodes. Unchanged entries are
+   * not written again; callers still rate-limit load updates (each is an etcd write).
+   */
+  async publish(info: ClusterNodeInfo): Promise<void> {
+    if (info.homeServerId !== this.serverId) {
+      throw new BadRequestError(`node ${info.nodeId} is homed on ${info.homeServerId}, not on this server`, {
+        nodeId: info.nodeId,
+      });
+    }
+    const parsed = ClusterNodeInfoSchema.parse(info);
+    const key = this.#key(parsed);
+    const sealed = sealEntry(this.#o.secret, PURPOSE, key, ClusterNodeInfoSchema, parsed);
+    const mine = this.#mine.get(parsed.nodeId);
+    this.#mine.set(parsed.nodeId, { info: parsed, sealed: mine?.sealed ?? null });
+    if (mine?.sealed === sealed) return;
+    await this.#o.registry.putUnderLease(key, sealed);
+    const now = this.#mine.get(parsed.nodeId);
+    if (now?.info === parsed) now.sealed = sealed;
+  }
+
+  /** Takes one of this server's nodes out of the directory (it disconnected). */
+  async unpublish(nodeId: string): Promise<void> {
+    const mine = this.#mine.get(nodeId);
+    if (!mine) return;
+    this.#mine.delete(nodeId);
+    await etcdCall('unpublish node', () => this.#o.client.delete().key(this.#key(mine.info)).exec());
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#o.registry.off('registered', this.#onRegistered);
+    await this.#follower.close();
+  }
+
+  #key(info: Pick<ClusterNodeInfo, 'homeServerId' | 'nodeId'>): string {
+    return `${this.#follower.prefix}${enc(info.homeServerId)}/${enc(info.nodeId)}`;
+  }
+
+  /** The registry lease was lost and taken again: the entries under the old one are gone. */
+  #republish(): void {
+    for (const [nodeId, mine] of this.#mine) {
+      mine.sealed = null;
+      this.publish(mine.info).catch((err: unknown) =>
+        log.warn({ err, nodeId }, 'republishing a node failed (the next update or re-register retries)'),
+      );
+    }
+  }
+}
+
+/** Parses and authenticates one entry; null (logged) unless it is a genuine server's, under its own key. */
+export function openNodeEntry(secret: ClusterSecret, prefix: string, key: string, raw: string): ClusterNodeInfo | null {
+  const info = openEntry(secret, PURPOSE, ClusterNodeInfoSchema, log, key, raw);
+  if (info && key !== `${prefix}${enc(info.homeServerId)}/${enc(info.nodeId)}`) {
+    log.warn({ key, nodeId: info.nodeId }, 'node entry under another key: ignored');
+    return null;
+  }
+  return info;
+}
