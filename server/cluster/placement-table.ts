@@ -1,0 +1,98 @@
+// Where each session's replicas run, cluster-wide: the leader writes one
+// entry per session (replica id → node, home server, warm/hot) through its
+// FencedWriter, so a deposed leader's write is refused inside etcd with
+// NotLeaderError; every server follows the table and picks out the replicas
+// its own nodes must run. Entries carry an HMAC under the cluster secret over
+// key and value; a forged or misfiled one is ignored and logged.
+import { SessionPlacementSchema, type PlacedReplica, type SessionPlacement } from '../../protocol/cluster-state.js';
+import { getLogger } from '../../protocol/logger.js';
+import { TypedEmitter } from '../../protocol/typed-emitter.js';
+import { BadRequestError } from '../errors.js';
+import { NotLeaderError } from './cluster-errors.js';
+import { PrefixFollower } from './prefix-follower.js';
+import type { Assignment, PlacementTableEvents, PlacementTableOptions } from './placement-table-types.js';
+import { openEntry, sealEntry } from './signed-entry.js';
+
+const log = getLogger('placement-table');
+const PURPOSE = 'placement-entry';
+const enc = (s: string): string => encodeURIComponent(s);
+
+export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
+  readonly #o: PlacementTableOptions;
+  readonly #follower: PrefixFollower<SessionPlacement>;
+  readonly #now: () => number;
+
+  private constructor(options: PlacementTableOptions, follower: PrefixFollower<SessionPlacement>) {
+    super();
+    this.#o = options;
+    this.#now = options.now ?? Date.now;
+    this.#follower = follower;
+    follower.on('put', (_key, p) => this.emit('changed', p.sessionId, p));
+    follower.on('delete', (_key, p) => this.emit('changed', p.sessionId, null));
+  }
+
+  static async create(options: PlacementTableOptions): Promise<PlacementTable> {
+    const prefix = `${options.namespace}cluster/placement/`;
+    const follower = await PrefixFollower.create<SessionPlacement>({
+      client: options.client,
+      prefix,
+      what: 'placement',
+      open: (key, raw) => {
+        const p = openEntry(options.secret, PURPOSE, SessionPlacementSchema, log, key, raw);
+        if (p && key !== `${prefix}${enc(p.sessionId)}`) {
+          log.warn({ key, sessionId: p.sessionId }, 'placement under another key: ignored');
+          return null;
+        }
+        return p;
+      },
+    });
+    return new PlacementTable(options, follower);
+  }
+
+  get(sessionId: string): SessionPlacement | null {
+    return this.#follower.get(enc(sessionId));
+  }
+
+  list(): SessionPlacement[] {
+    return [...this.#follower.entries().values()];
+  }
+
+  /** The replicas homed on `serverId`: what that server's nodes must run. */
+  assignedTo(serverId: string): Assignment[] {
+    return this.list().flatMap((p) =>
+      p.replicas.filter((r) => r.homeServerId === serverId).map((replica) => ({ sessionId: p.sessionId, replica })),
+    );
+  }
+
+  /** Leader only: sets a session's placement (NotLeaderError, nothing written, on any other server). */
+  async write(sessionId: string, replicas: PlacedReplica[]): Promise<SessionPlacement> {
+    const ids = new Set(replicas.map((r) => r.replicaId));
+    if (ids.size !== replicas.length) {
+      throw new BadRequestError(`placement of ${sessionId} names a replica twice`, { sessionId });
+    }
+    const verdict = this.#o.election.verdict();
+    if (!verdict.leader) {
+      throw new NotLeaderError(`not the cluster leader (${verdict.reason})`, { sessionId, reason: verdict.reason });
+    }
+    const placement: SessionPlacement = { sessionId, replicas, term: verdict.revision, writtenAt: this.#now() };
+    const key = this.#key(sessionId);
+    // The fenced write re-checks the term inside etcd: a deposed leader's entry is never written.
+    await this.#o.writer.write([
+      { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE, key, SessionPlacementSchema, placement) },
+    ]);
+    return placement;
+  }
+
+  /** Leader only: drops a closed session's placement. */
+  async remove(sessionId: string): Promise<void> {
+    await this.#o.writer.write([{ op: 'delete', key: this.#key(sessionId) }]);
+  }
+
+  close(): Promise<void> {
+    return this.#follower.close();
+  }
+
+  #key(sessionId: string): string {
+    return `${this.#follower.prefix}${enc(sessionId)}`;
+  }
+}
