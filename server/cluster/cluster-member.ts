@@ -1,15 +1,22 @@
 // This server's part in a cluster over etcd (`--store etcd:`): its entry in
 // the server registry, its candidacy for leader and the FencedWriter the
-// leader's cluster-wide jobs write through. Created only in cluster mode;
-// the single-server default never opens any of it.
+// leader's cluster-wide jobs write through, and what several servers need to
+// serve one session: the input feed (every server's appends), the session
+// watch, the node directory and the placement table. Created only in cluster
+// mode; the single-server default never opens any of it. Closing cascades, the
+// pieces built on others first.
 import type { Etcd3 } from 'etcd3';
 import type { ServerInfo } from '../../protocol/cluster.js';
 import { getLogger } from '../../protocol/logger.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import { openEtcdClient, type EtcdClientOptions } from './etcd-client.js';
 import { FencedWriter } from './fenced-writer.js';
+import { InputFeed } from './input-feed.js';
 import { LeaderElection } from './leader-election.js';
+import { NodeDirectory } from './node-directory.js';
+import { PlacementTable } from './placement-table.js';
 import { ServerRegistry } from './server-registry.js';
+import { SessionWatch } from './session-watch.js';
 import { Upkeep } from './upkeep.js';
 
 const log = getLogger('cluster-member');
@@ -26,6 +33,20 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
   purged: (sessionIds: string[]) => void;
   /** Upkeep schedule (config.cluster.upkeep); Upkeep's defaults when left out. */
   upkeep?: { everyMs: number; defragEvery: number; keepRevisions: number };
+  /** Input feed re-read period (InputFeed's resyncMs). */
+  feedResyncMs?: number;
+}
+
+interface Parts {
+  client: Etcd3;
+  registry: ServerRegistry;
+  election: LeaderElection;
+  writer: FencedWriter;
+  upkeep: Upkeep;
+  feed: InputFeed;
+  sessions: SessionWatch;
+  nodes: NodeDirectory;
+  placement: PlacementTable;
 }
 
 /** A registry id from an advertise URL: its host:port, in the id alphabet. */
@@ -39,54 +60,89 @@ export class ClusterMember {
   readonly election: LeaderElection;
   readonly writer: FencedWriter;
   readonly upkeep: Upkeep;
+  /** Every server's appends to the sessions this server follows (add/remove them as it hosts them). */
+  readonly feed: InputFeed;
+  /** Sessions created and closed by any server. */
+  readonly sessions: SessionWatch;
+  /** Every server's renderer nodes; publish this server's own. */
+  readonly nodes: NodeDirectory;
+  /** Where every session's replicas run (the leader writes it). */
+  readonly placement: PlacementTable;
+  #closed = false;
 
-  private constructor(parts: {
-    client: Etcd3;
-    registry: ServerRegistry;
-    election: LeaderElection;
-    writer: FencedWriter;
-    upkeep: Upkeep;
-  }) {
+  private constructor(parts: Parts) {
     this.client = parts.client;
     this.registry = parts.registry;
     this.election = parts.election;
     this.writer = parts.writer;
     this.upkeep = parts.upkeep;
+    this.feed = parts.feed;
+    this.sessions = parts.sessions;
+    this.nodes = parts.nodes;
+    this.placement = parts.placement;
   }
 
   static async create(options: ClusterMemberOptions): Promise<ClusterMember> {
     const client = openEtcdClient(options);
-    let registry: ServerRegistry | null = null;
+    const { namespace, secret } = options;
+    /** What is up so far, closed newest first if a later part fails to start. */
+    const opened: Array<{ close(): Promise<void> }> = [];
+    const open = async <T extends { close(): Promise<void> }>(part: Promise<T>): Promise<T> => {
+      const p = await part;
+      opened.push(p);
+      return p;
+    };
     try {
-      registry = await ServerRegistry.create({
-        client,
-        namespace: options.namespace,
-        self: options.self,
-        secret: options.secret,
-        ...(options.registryTtlSeconds === undefined ? {} : { ttlSeconds: options.registryTtlSeconds }),
-      });
-      const election = await LeaderElection.create({ client, namespace: options.namespace, serverId: options.self.id });
+      const registry = await open(
+        ServerRegistry.create({
+          client,
+          namespace,
+          self: options.self,
+          secret,
+          ...(options.registryTtlSeconds === undefined ? {} : { ttlSeconds: options.registryTtlSeconds }),
+        }),
+      );
+      const election = await open(LeaderElection.create({ client, namespace, serverId: options.self.id }));
       const writer = new FencedWriter(client, election);
-      const upkeep = await Upkeep.create({
-        client,
-        election,
-        writer,
-        memberUrls: options.hosts,
-        namespace: options.namespace,
-        closedSessions: () => Promise.resolve(options.closedSessions()),
-        purged: options.purged,
-        ...options.upkeep,
-      });
-      log.info({ id: options.self.id, url: options.self.url, insecure: options.secret.insecure }, 'joined the cluster');
-      return new ClusterMember({ client, registry, election, writer, upkeep });
+      const upkeep = await open(
+        Upkeep.create({
+          client,
+          election,
+          writer,
+          memberUrls: options.hosts,
+          namespace,
+          closedSessions: () => Promise.resolve(options.closedSessions()),
+          purged: options.purged,
+          ...options.upkeep,
+        }),
+      );
+      const feed = await open(
+        InputFeed.create({
+          client,
+          namespace,
+          ...(options.feedResyncMs === undefined ? {} : { resyncMs: options.feedResyncMs }),
+        }),
+      );
+      const sessions = await open(SessionWatch.create({ client, namespace }));
+      const nodes = await open(NodeDirectory.create({ client, namespace, registry, secret }));
+      const placement = await open(PlacementTable.create({ client, namespace, election, writer, secret }));
+      log.info({ id: options.self.id, url: options.self.url, insecure: secret.insecure }, 'joined the cluster');
+      return new ClusterMember({ client, registry, election, writer, upkeep, feed, sessions, nodes, placement });
     } catch (err) {
-      await registry?.close();
+      for (const part of opened.reverse()) await part.close().catch(() => undefined);
       client.close();
       throw err;
     }
   }
 
+  /** Closes every part, those built on others first, then the etcd client. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.placement.close();
+    await this.nodes.close();
+    await this.sessions.close();
+    await this.feed.close();
     await this.upkeep.close();
     await this.election.close();
     await this.registry.close();
