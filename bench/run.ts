@@ -2,7 +2,7 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, election, memory, docsize, renderer-cpu, standby-cpu, latency, tab-memory,
-// false-switches, failover, fanout, chaos, node-install, peer)
+// false-switches, failover, fanout, chaos, node-install, peer, etcd-growth)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -27,6 +27,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
   { name: 'election', run: async () => (await import('./election.js')).runElection },
+  // etcd DB size per session-hour of typing, with and without the leader's upkeep.
+  { name: 'etcd-growth', run: async () => (await import('./etcd-growth.js')).runEtcdGrowth },
   { name: 'memory', run: async () => (await import('./memory.js')).runMemory },
   // The writer's per-keystroke apply, render and hash against the document's size.
   { name: 'docsize', run: async () => (await import('./docsize.js')).runDocSize },
