@@ -1,26 +1,22 @@
 // The cluster's live servers. Each server puts its signed entry under its own
 // lease (kept alive by the etcd3 client; re-registered when the lease is lost,
 // e.g. after a quorum loss), so a dead server's entry disappears when its lease
-// expires. Every server follows the list with a watch on the prefix and a
-// paged re-list whenever the watch (re)connects; an entry whose HMAC under the
-// cluster secret does not verify is ignored (and logged), never listed.
-import type { Etcd3, IKeyValue, Lease, Watcher } from 'etcd3';
+// expires. Every server follows the list through a PrefixFollower (a watch on
+// the prefix, a paged re-list whenever the watch reconnects); an entry whose
+// HMAC under the cluster secret does not verify is ignored (and logged), never
+// listed.
+import type { Etcd3, Lease } from 'etcd3';
 import { ServerInfoSchema, SignedServerEntrySchema, type ServerInfo } from '../../protocol/cluster.js';
 import { getLogger } from '../../protocol/logger.js';
 import { DurabilityError } from '../errors.js';
 import { TypedEmitter } from '../../protocol/typed-emitter.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import { etcdCall } from './etcd-client.js';
+import { PrefixFollower } from './prefix-follower.js';
 import type { ServerRegistryEvents, ServerRegistryOptions } from './server-registry-types.js';
 
 const log = getLogger('server-registry');
 const ENTRY_PURPOSE = 'server-entry';
-
-interface Known {
-  info: ServerInfo;
-  /** mod revision of the entry (a stale re-list never overrides a newer watch event). */
-  rev: bigint;
-}
 
 /** Parses and authenticates one stored entry; null (logged) when it is not a genuine server's. */
 export function openServerEntry(secret: ClusterSecret, key: string, raw: string): ServerInfo | null {
@@ -55,11 +51,8 @@ export class ServerRegistry extends TypedEmitter<ServerRegistryEvents> {
   readonly #ttlSeconds: number;
   readonly #pageSize: number;
   readonly #retryMs: number;
-  readonly #known = new Map<string, Known>();
-  /** Deleted ids and the revision they were deleted at, so a stale re-list does not bring them back. */
-  readonly #deleted = new Map<string, bigint>();
+  #follower: PrefixFollower<ServerInfo> | null = null;
   #lease: Lease | null = null;
-  #watcher: Watcher | null = null;
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
 
@@ -79,8 +72,18 @@ export class ServerRegistry extends TypedEmitter<ServerRegistryEvents> {
     const registry = new ServerRegistry(options);
     try {
       await registry.#register();
-      await registry.#watch();
-      await registry.#relist();
+      const follower = await PrefixFollower.create({
+        client: registry.#client,
+        prefix: registry.#prefix,
+        what: 'server',
+        open: (key, raw) => openServerEntry(registry.#secret, key, raw),
+        pageSize: registry.#pageSize,
+        retryMs: registry.#retryMs,
+      });
+      registry.#follower = follower;
+      const changed = (): void => void registry.emit('changed', registry.list());
+      follower.on('put', changed);
+      follower.on('delete', changed);
     } catch (err) {
       await registry.close();
       throw err;
@@ -90,14 +93,14 @@ export class ServerRegistry extends TypedEmitter<ServerRegistryEvents> {
 
   /** The live servers, this one included once its entry is back from etcd, by id. */
   list(): ServerInfo[] {
-    return [...this.#known.values()].map((k) => k.info).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...(this.#follower?.entries().values() ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     if (this.#retry) clearTimeout(this.#retry);
-    await this.#watcher?.cancel().catch(() => undefined);
+    await this.#follower?.close();
     // Leaving cleanly: the entry goes at once instead of at lease expiry.
     await this.#lease?.revoke().catch(() => undefined);
   }
@@ -146,75 +149,5 @@ export class ServerRegistry extends TypedEmitter<ServerRegistryEvents> {
         this.#scheduleRegister();
       });
     }, this.#retryMs);
-  }
-
-  async #watch(): Promise<void> {
-    const watcher = await etcdCall('watch servers', () => this.#client.watch().prefix(this.#prefix).create());
-    watcher.on('put', (kv) => this.#apply(kv, false));
-    watcher.on('delete', (kv) => this.#apply(kv, true));
-    // After a lost watch stream the client resumes it; events may have been
-    // compacted away meanwhile, so list again from scratch.
-    watcher.on('connected', () => {
-      this.#relist().catch((err: unknown) => log.debug({ err }, 're-list failed (the next reconnect retries)'));
-    });
-    watcher.on('error', (err) => log.debug({ err }, 'server watch error (it reconnects)'));
-    this.#watcher = watcher;
-  }
-
-  #apply(kv: IKeyValue, deleted: boolean): void {
-    const id = decodeURIComponent(kv.key.toString().slice(this.#prefix.length));
-    const rev = BigInt(kv.mod_revision);
-    const known = this.#known.get(id);
-    if (known && known.rev >= rev) return;
-    if (deleted) {
-      if (!known) return;
-      this.#known.delete(id);
-      this.#deleted.set(id, rev);
-    } else {
-      if ((this.#deleted.get(id) ?? -1n) >= rev) return;
-      const info = openServerEntry(this.#secret, kv.key.toString(), kv.value.toString());
-      if (!info) return;
-      this.#known.set(id, { info, rev });
-      this.#deleted.delete(id);
-    }
-    this.emit('changed', this.list());
-  }
-
-  /** Reads the whole prefix in pages at one revision and reconciles the list with it. */
-  async #relist(): Promise<void> {
-    const seen = new Map<string, Known>();
-    let start = this.#prefix;
-    const end = `${this.#prefix.slice(0, -1)}0`; // "/" + 1: the end of the prefix range
-    let atRevision: string | undefined;
-    for (;;) {
-      const res = await etcdCall('list servers', () => {
-        const q = this.#client.getAll().inRange({ start, end }).sort('Key', 'Ascend').limit(this.#pageSize);
-        return (atRevision === undefined ? q : q.revision(atRevision)).exec();
-      });
-      atRevision ??= res.header.revision;
-      for (const kv of res.kvs) {
-        const info = openServerEntry(this.#secret, kv.key.toString(), kv.value.toString());
-        if (info) seen.set(info.id, { info, rev: BigInt(kv.mod_revision) });
-      }
-      const last = res.kvs[res.kvs.length - 1];
-      if (!last || !res.more) break;
-      start = `${last.key.toString()}\u0000`;
-    }
-    const at = BigInt(atRevision);
-    let changed = false;
-    for (const [id, k] of seen) {
-      const known = this.#known.get(id);
-      if ((known && known.rev >= k.rev) || (this.#deleted.get(id) ?? -1n) >= k.rev) continue;
-      this.#known.set(id, k);
-      changed = true;
-    }
-    for (const [id, known] of this.#known) {
-      if (!seen.has(id) && known.rev <= at) {
-        this.#known.delete(id);
-        this.#deleted.set(id, at);
-        changed = true;
-      }
-    }
-    if (changed) this.emit('changed', this.list());
   }
 }
