@@ -7,7 +7,7 @@ export interface InputFeedOptions {
   client: Etcd3;
   /** The input log's key prefix (EtcdInputLog's namespace, e.g. "lockstep/"). */
   namespace: string;
-  /** Inputs per catch-up range read (default 256: well under gRPC's 4 MiB reply with typed keys). */
+  /** Inputs per catch-up range read (default EtcdInputLog's page: under gRPC's 4 MiB reply even with 64 KiB pastes). */
   pageSize?: number;
   /** Every session is re-read from its next seq this often, besides the watch (default 1000 ms; 0: never). */
   resyncMs?: number;

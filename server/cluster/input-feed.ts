@@ -15,7 +15,7 @@ import type { SequencedInput } from '../../protocol/input.js';
 import { getLogger } from '../../protocol/logger.js';
 import { TypedEmitter } from '../../protocol/typed-emitter.js';
 import { BadRequestError, ClosedError, CorruptInputError } from '../errors.js';
-import { StoredInputSchema } from '../log/etcd-input-log.js';
+import { READ_PAGE, StoredInputSchema } from '../log/etcd-input-log.js';
 import { etcdCall } from './etcd-client.js';
 import type { InputFeedEvents, InputFeedOptions } from './input-feed-types.js';
 
@@ -54,7 +54,7 @@ export class InputFeed extends TypedEmitter<InputFeedEvents> {
     super();
     this.#client = options.client;
     this.#ns = options.namespace;
-    this.#pageSize = options.pageSize ?? 256;
+    this.#pageSize = options.pageSize ?? READ_PAGE;
     this.#retryMs = options.retryMs ?? 200;
     const resyncMs = options.resyncMs ?? 1000;
     if (resyncMs > 0) {

@@ -86,7 +86,7 @@ const MAX_ATTEMPTS = 30;
 /** Per-input overhead estimate (key bytes, JSON framing, the index entry) for transaction sizing. */
 const INPUT_OVERHEAD_BYTES = 256;
 /** Inputs read per range request: stays well under gRPC's 4 MiB reply limit with 64 KiB pastes. */
-const READ_PAGE = 32;
+export const READ_PAGE = 32;
 /** Inputs deleted per truncation transaction (2 operations each). */
 const TRUNCATE_PAGE = 60;
 
