@@ -24,6 +24,7 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
   /** This server's nodes and the entry last written for each (an unchanged entry is not written again). */
   readonly #mine = new Map<string, { info: ClusterNodeInfo; sealed: string | null }>();
   readonly #onRegistered = (): void => this.#republish();
+  #writing: Promise<void> = Promise.resolve();
   #closed = false;
 
   private constructor(options: NodeDirectoryOptions, follower: PrefixFollower<ClusterNodeInfo>) {
@@ -70,14 +71,22 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
       });
     }
     const parsed = ClusterNodeInfoSchema.parse(info);
-    const key = this.#key(parsed);
-    const sealed = sealEntry(this.#o.secret, PURPOSE, key, ClusterNodeInfoSchema, parsed);
-    const mine = this.#mine.get(parsed.nodeId);
-    this.#mine.set(parsed.nodeId, { info: parsed, sealed: mine?.sealed ?? null });
-    if (mine?.sealed === sealed) return;
+    const prior = this.#mine.get(parsed.nodeId);
+    this.#mine.set(parsed.nodeId, { info: parsed, sealed: prior?.sealed ?? null });
+    // One write at a time, so an older update never lands after a newer one.
+    const run = this.#writing.catch(() => undefined).then(() => this.#write(parsed));
+    this.#writing = run;
+    return run;
+  }
+
+  async #write(info: ClusterNodeInfo): Promise<void> {
+    const mine = this.#mine.get(info.nodeId);
+    if (!mine || mine.info !== info) return; // superseded or unpublished meanwhile
+    const key = this.#key(info);
+    const sealed = sealEntry(this.#o.secret, PURPOSE, key, ClusterNodeInfoSchema, info);
+    if (mine.sealed === sealed) return;
     await this.#o.registry.putUnderLease(key, sealed);
-    const now = this.#mine.get(parsed.nodeId);
-    if (now?.info === parsed) now.sealed = sealed;
+    mine.sealed = sealed;
   }
 
   /** Takes one of this server's nodes out of the directory (it disconnected). */
@@ -85,7 +94,13 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
     const mine = this.#mine.get(nodeId);
     if (!mine) return;
     this.#mine.delete(nodeId);
-    await etcdCall('unpublish node', () => this.#o.client.delete().key(this.#key(mine.info)).exec());
+    const run = this.#writing
+      .catch(() => undefined)
+      .then(async () => {
+        await etcdCall('unpublish node', () => this.#o.client.delete().key(this.#key(mine.info)).exec());
+      });
+    this.#writing = run;
+    return run;
   }
 
   async close(): Promise<void> {

@@ -46,6 +46,8 @@ export class PrefixFollower<T> extends TypedEmitter<PrefixFollowerEvents<T>> {
   /** Keys gone and the revision they went at, so a stale list does not bring them back. */
   readonly #gone = new Map<string, bigint>();
   #watcher: Watcher | null = null;
+  /** The running re-list: they run one at a time, so each sees a revision at least its predecessor's. */
+  #listing: Promise<void> = Promise.resolve();
   #retry: NodeJS.Timeout | null = null;
   #closed = false;
 
@@ -149,8 +151,14 @@ export class PrefixFollower<T> extends TypedEmitter<PrefixFollowerEvents<T>> {
     this.emit('put', key, value, known?.value ?? null);
   }
 
+  #relist(): Promise<void> {
+    const run = this.#listing.catch(() => undefined).then(() => this.#list());
+    this.#listing = run;
+    return run;
+  }
+
   /** Reads the whole prefix in pages at one revision and reconciles with it. */
-  async #relist(): Promise<void> {
+  async #list(): Promise<void> {
     const seen = new Map<string, Known<T>>();
     let start = this.prefix;
     const end = `${this.prefix.slice(0, -1)}0`; // "/" + 1: the end of the prefix range
@@ -189,5 +197,7 @@ export class PrefixFollower<T> extends TypedEmitter<PrefixFollowerEvents<T>> {
         this.emit('delete', key, known.value);
       }
     }
+    // Later lists read at or after `at`: what went before it cannot come back from one.
+    for (const [key, rev] of this.#gone) if (rev < at) this.#gone.delete(key);
   }
 }
