@@ -98,8 +98,16 @@ export class InputFeed extends TypedEmitter<InputFeedEvents> {
     };
     this.#follows.set(sessionId, f);
     try {
-      const revision = await this.#readAll(f);
-      await this.#watch(f, revision);
+      // A compaction between the read and the watch's creation cancels the watch: read again.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.#watch(f, await this.#readAll(f));
+          break;
+        } catch (err) {
+          if (attempt >= 3 || f.removed) throw err;
+          log.debug({ err, sessionId, attempt }, 'following a session failed: trying again');
+        }
+      }
     } catch (err) {
       await this.remove(sessionId);
       throw err;

@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
+import { openEtcdClient } from '../../server/cluster/etcd-client.js';
 import { InputFeed } from '../../server/cluster/input-feed.js';
 import { CorruptInputError, DurabilityError } from '../../server/errors.js';
 import type { AppendRequest } from '../../server/input-log.js';
@@ -104,6 +105,55 @@ describe('cluster input feed on a real 3-member etcd', () => {
     assert.equal(emitted.length, acked.size);
     for (const input of emitted) assert.deepEqual(acked.get(`${input.clientId}:${input.clientSeq}`), input);
     assert.ok(emitted.some((i) => i.clientId === 'wa') && emitted.some((i) => i.clientId === 'wb'));
+  });
+
+  it('re-reads and watches again when etcd cancels its watch (revision compacted while it was away)', async (t) => {
+    const ns = 'feed-compacted/';
+    const cluster = etcd.cluster();
+    const l = await openLog(ns);
+    const admin = etcd.client();
+    const append = async (from: number, n: number): Promise<void> => {
+      const reqs = Array.from({ length: n }, (_, i) => ({
+        sessionId: 'cx',
+        clientId: 'w',
+        clientSeq: from + i,
+        time: from + i,
+        event: key('q'),
+      }));
+      for (;;) {
+        try {
+          await l.appendBatch(reqs);
+          return;
+        } catch (err) {
+          assert.ok(err instanceof DurabilityError, String(err));
+          await sleep(50);
+        }
+      }
+    };
+    await append(0, 5);
+    // The feed talks to one member only: killing it takes its watch stream away for sure.
+    const only = ((await cluster.waitLeader()) + 1) % 3;
+    const feedClient = openEtcdClient({ hosts: [cluster.clientUrls[only] ?? ''], callTimeoutMs: 1000 });
+    const feed = await InputFeed.create({ client: feedClient, namespace: ns, resyncMs: 0, retryMs: 100 });
+    t.after(async () => {
+      await feed.close();
+      feedClient.close();
+    });
+    const got = collect(feed);
+    await feed.add('cx', 0);
+    assertDense(got.get('cx'), 1, 5);
+    await cluster.kill(only);
+    await append(5, 5);
+    // Other writes move the revision on; then everything before it is compacted away.
+    for (let i = 0; i < 20; i++) await admin.put(`${ns}other/${i}`).value('x');
+    const rev = (await admin.get(`${ns}other/0`).exec()).header.revision;
+    await admin.kv.compact({ revision: rev, physical: true });
+    await cluster.restart(only);
+    await until(() => (got.get('cx')?.length ?? 0) >= 10, 15_000, 'the inputs appended while the watch was away');
+    await append(10, 3); // and the new watch follows
+    await until(() => (got.get('cx')?.length ?? 0) >= 13, 5000, 'inputs after the new watch');
+    await sleep(200);
+    assertDense(got.get('cx'), 1, 13);
   });
 
   it('catches up from a given seq in pages, follows new inputs, and stops on remove', async (t) => {
