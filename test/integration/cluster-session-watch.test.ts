@@ -3,6 +3,7 @@
 // across an etcd leader kill, and ignores a record that does not parse.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { etcdCall, openEtcdClient } from '../../server/cluster/etcd-client.js';
 import { SessionWatch } from '../../server/cluster/session-watch.js';
 import { DurabilityError } from '../../server/errors.js';
 import type { NewSession, SessionRecord } from '../../server/session-store.js';
@@ -69,6 +70,41 @@ describe('cluster session watch on a real 3-member etcd', () => {
     assert.deepEqual(
       watch.list().map((r) => r.id),
       ['during'],
+    );
+  });
+
+  it('lists again when etcd cancels its watch (revision compacted while it was away)', async (t) => {
+    const ns = 'sessions-c/';
+    const cluster = etcd.cluster();
+    const admin = etcd.client();
+    const store = new EtcdSessionStore(admin, { namespace: ns });
+    await store.create(session('first'));
+    // The watch talks to one member only: killing it takes the watch stream away for sure.
+    const only = ((await cluster.waitLeader()) + 1) % 3;
+    const watchClient = openEtcdClient({ hosts: [cluster.clientUrls[only] ?? ''], callTimeoutMs: 1000 });
+    const watch = await SessionWatch.create({ client: watchClient, namespace: ns });
+    t.after(async () => {
+      await watch.close();
+      watchClient.close();
+    });
+    const events: string[] = [];
+    watch.on('created', (row) => events.push(`+${row.id}`));
+    watch.on('closed', (id) => events.push(`-${id}`));
+    await cluster.kill(only);
+    await retrying(() => store.create(session('while-away')));
+    await retrying(() => store.close('first'));
+    for (let i = 0; i < 20; i++)
+      await retrying(() => etcdCall('put', () => admin.put(`${ns}other/${i}`).value('x').exec()));
+    const rev = (await admin.get(`${ns}other/0`).exec()).header.revision;
+    await admin.kv.compact({ revision: rev, physical: true });
+    await cluster.restart(only);
+    await until(() => events.length >= 2, 15_000, 'what happened while the watch was away');
+    assert.deepEqual([...events].sort(), ['+while-away', '-first']);
+    await store.create(session('after'));
+    await until(() => events.includes('+after'), 5000, 'a create after the new watch');
+    assert.deepEqual(
+      watch.list().map((r) => r.id),
+      ['while-away', 'after'],
     );
   });
 
