@@ -19,7 +19,7 @@ import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
-import type { RegisteredNode } from './node-registry.js';
+import type { RegisteredNode } from './session-core/node-registry.js';
 import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
 import { handshakeAuth } from './handshake-auth.js';

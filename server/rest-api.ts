@@ -35,7 +35,7 @@ import type { ExportRelay } from './export-relay.js';
 import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
 import type { NodeGateway } from './node-gateway.js';
 import { TokenBucket } from './rate-limit.js';
-import type { Session } from './session.js';
+import type { Session } from './session-core/session.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import type { InputLog } from './input-log.js';

@@ -1,7 +1,7 @@
 // A node as placement sees it: an idle, up node of its own host and admission
 // with room to spare, running `app`; tests override what they are about.
 import type { AppRef } from '../../protocol/session.js';
-import type { NodeView } from '../../server/placement.js';
+import type { NodeView } from '../../server/session-core/placement.js';
 
 export function nodeView(nodeId: string, app: AppRef, over: Partial<NodeView> = {}): NodeView {
   return {

@@ -1,9 +1,14 @@
 // Placement rules: eligibility, host spreading, preference order, shortfall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeRegistry } from '../../server/node-registry.js';
+import { NodeRegistry } from '../../server/session-core/node-registry.js';
 import { nodeView } from '../helpers/node-view.js';
-import { planPlacement, replicasToAdd, type NodeView, type PlacementRequest } from '../../server/placement.js';
+import {
+  planPlacement,
+  replicasToAdd,
+  type NodeView,
+  type PlacementRequest,
+} from '../../server/session-core/placement.js';
 
 const APP = { name: 'paint', hash: 'aaaaaaaaaaaaaaaa' };
 const OTHER_VERSION = { name: 'paint', hash: 'bbbbbbbbbbbbbbbb' };

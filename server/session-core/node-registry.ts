@@ -1,6 +1,6 @@
 // Registered renderer nodes: who they are, what app versions they carry, what
 // they host, and the socket to reach them.
-import type { NodeNotification } from '../protocol/signalling.js';
+import type { NodeNotification } from '../../protocol/signalling.js';
 import type { NodeView } from './placement-types.js';
 
 /** What placement sees of a node (NodeView), plus what the server needs to reach and track it. */

@@ -1,7 +1,7 @@
 // One session at runtime: its pinned app, its replicas and their media. The
 // session owns its replica records; closing it closes every replica's media.
 import type { types } from 'mediasoup';
-import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../protocol/session.js';
+import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
 import type { SelectionAt } from './selection-relay.js';
 import type { SnapshotCheckpoint } from './snapshot-checkpoint.js';
