@@ -19,7 +19,7 @@ import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
-import type { RegisteredNode } from './session-core/node-registry.js';
+import type { RegisteredNode } from './node-port.js';
 import { TokenBucket } from './rate-limit.js';
 import { dispatcher, type Ack } from './request-dispatch.js';
 import { handshakeAuth } from './handshake-auth.js';
@@ -324,8 +324,7 @@ class NodeConnection {
         return { ok: true };
       }
       case 'node.bundles': {
-        const node = manager.nodes.get(this.#requireNode());
-        if (node) node.warmBundles = msg.bundles;
+        manager.setNodeBundles(this.#requireNode(), msg.bundles);
         return { ok: true };
       }
       case 'bundle.fetch': {
@@ -343,8 +342,8 @@ class NodeConnection {
         if (!isThumbnailJpeg(jpeg)) throw new BadRequestError('not a JPEG of allowed size', {});
         const store = this.#deps.thumbnails;
         const watched = (replicaId: string): boolean => {
-          const producer = session.replicas.get(replicaId)?.producer;
-          return producer ? sfu.watchers.isWatched(producer.id) : false;
+          const producerId = session.replicas.get(replicaId)?.producerId;
+          return producerId ? sfu.watchers.isWatched(producerId) : false;
         };
         // Declined: another replica of the session is its source (the node holds this one's back a while).
         if (!store?.wants(session.id, msg.replicaId, watched)) return { stored: false, wanted: false };

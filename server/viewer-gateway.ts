@@ -344,7 +344,7 @@ class ViewerConnection {
     const sessionId = this.#sessionId;
     if (!sessionId) throw new ForbiddenError('join a session first', {});
     const session = this.#deps.manager.get(sessionId);
-    const replica = [...session.replicas.values()].find((r) => r.producer?.id === msg.producerId);
+    const replica = [...session.replicas.values()].find((r) => r.producerId === msg.producerId);
     if (!replica) throw new NotFoundError(`no stream ${msg.producerId} in session ${sessionId}`, { sessionId });
     const transport = this.#transport(msg.transportId);
     if (this.#consumers.size >= LIMITS.maxConsumersPerViewer) {

@@ -191,8 +191,6 @@ test('an admission’s replica cap is shared by all nodes of that host token', (
       registeredAt: 0,
       lastHeartbeatAt: 0,
       load: 0,
-      notify: () => undefined,
-      disconnect: () => undefined,
     });
   reg('n1', 2);
   reg('n2', 0);
