@@ -15,7 +15,7 @@ import type { InputAck, NodeNotification } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
 import type { ServerConfig } from './config.js';
-import { BadRequestError, NotFoundError, QuotaExceededError } from './errors.js';
+import { BadRequestError, LockstepError, NotFoundError, QuotaExceededError } from './errors.js';
 import type { InputLog } from './input-log.js';
 import { ConnectedNodes } from './connected-nodes.js';
 import type { NodePort, RegisteredNode } from './node-port.js';
@@ -358,7 +358,14 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     try {
       commands = this.#core.handle({ type: 'snapshot-answer', nodeId, replicaId, seq, stateHash, data }, this.#now());
     } catch (err) {
-      log.warn({ nodeId, replicaId, seq, err }, 'refused a snapshot');
+      const refusal = err instanceof LockstepError ? err.context['refusal'] : undefined;
+      const what =
+        refusal === 'unsolicited'
+          ? 'refused an unsolicited snapshot'
+          : refusal === 'hash-mismatch'
+            ? 'refused a snapshot that does not match its hash'
+            : 'refused a snapshot';
+      log.warn({ nodeId, replicaId, seq, err }, what);
       throw err;
     }
     const decided = commands.find((c) => c.type === 'checkpoint-decided');

@@ -513,10 +513,16 @@ export class SessionCore {
     const ctx = { sessionId: session.id, replicaId: e.replicaId, nodeId: e.nodeId, hostId: replica.hostId, seq: e.seq };
     const checkpoint = session.checkpoint;
     if (!checkpoint?.asked(e.replicaId)) {
-      throw new ForbiddenError('unsolicited snapshot: the server did not ask this replica for one', ctx);
+      throw new ForbiddenError('unsolicited snapshot: the server did not ask this replica for one', {
+        ...ctx,
+        refusal: 'unsolicited',
+      });
     }
     if (stateHashOf(e.data) !== e.stateHash) {
-      throw new ConflictError('snapshot bytes do not match the claimed state hash', ctx);
+      throw new ConflictError('snapshot bytes do not match the claimed state hash', {
+        ...ctx,
+        refusal: 'hash-mismatch',
+      });
     }
     if (e.seq > session.headSeq) throw new BadRequestError(`snapshot seq ${e.seq} is beyond the head`, ctx);
     checkpoint.report(e.replicaId, e.seq, e.stateHash, e.data);
