@@ -34,7 +34,7 @@ export interface ReplicaHealth {
   producerScore: number | null;
 }
 
-/** The server's judgement of a replica (server/replica-health.ts): stale = viewers move off it, dead = replaced. */
+/** The server's judgement of a replica (server/session-core/replica-health.ts): stale = viewers move off it, dead = replaced. */
 export type ReplicaVerdict = 'healthy' | 'lagging' | 'stale' | 'dead';
 
 export interface ReplicaInfo {

@@ -12,7 +12,7 @@ import { EXPORT_FORMATS, type ExportFormat } from '../render/sdk/manifest.js';
 import type { AppFormats } from './app-formats.js';
 import { BadRequestError, ConflictError, NotFoundError, RateLimitedError, UnavailableError } from './errors.js';
 import type { SessionManager } from './session-manager.js';
-import { SnapshotCheckpoint } from './snapshot-checkpoint.js';
+import { SnapshotCheckpoint } from './session-core/snapshot-checkpoint.js';
 
 const log = getLogger('export-relay');
 

@@ -5,7 +5,6 @@
 // node id) at registration and reconnects with that.
 import type { types } from 'mediasoup';
 import type { Namespace, Socket } from 'socket.io';
-import { fail } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
@@ -16,13 +15,11 @@ import {
   type NodeServerToClient,
 } from '../protocol/signalling.js';
 import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
-import type { RegisteredNode } from './node-registry.js';
-import { TokenBucket } from './rate-limit.js';
-import { dispatcher, type Ack } from './request-dispatch.js';
-import { handshakeAuth } from './handshake-auth.js';
+import type { RegisteredNode } from './node-port.js';
+import { SocketGateway, type GatewayClientToServer } from './socket-gateway.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import { isThumbnailJpeg, type ThumbnailStore } from './thumbnails.js';
@@ -31,7 +28,7 @@ import type { ExportRelay } from './export-relay.js';
 
 const log = getLogger('node-gateway');
 
-type NodeSocket = Socket<NodeClientToServer, NodeServerToClient>;
+type NodeSocket = Socket<GatewayClientToServer, NodeServerToClient>;
 
 export interface NodeGatewayDeps {
   manager: SessionManager;
@@ -62,94 +59,40 @@ function isRevocable(admissionId: string): boolean {
   return admissionId !== SHARED_ADMISSION;
 }
 
-function authOf(socket: { data: unknown }): NodeAuth | undefined {
-  return (socket.data as { auth?: NodeAuth }).auth;
-}
-
-export class NodeGateway {
+export class NodeGateway extends SocketGateway<NodeAuth, NodeRequest, NodeServerToClient> {
   readonly #deps: NodeGatewayDeps;
-  readonly #nsp: Namespace<NodeClientToServer, NodeServerToClient>;
-  readonly #revalidate: NodeJS.Timeout;
 
   constructor(nsp: Namespace<NodeClientToServer, NodeServerToClient>, deps: NodeGatewayDeps) {
-    this.#deps = deps;
-    this.#nsp = nsp;
-    nsp.use(
-      handshakeAuth({
-        authenticate: deps.authenticate,
-        field: 'auth',
-        refusal: 'unauthorized: a valid cluster join token or node credential is required',
-        log,
-      }),
-    );
-    nsp.on('connection', (socket) => this.#onConnection(socket));
-    this.#revalidate = setInterval(() => this.#sweep(), REVALIDATE_EVERY_MS);
-    this.#revalidate.unref();
-  }
-
-  #onConnection(socket: NodeSocket): void {
-    const auth = authOf(socket);
-    if (!auth) {
-      socket.disconnect(true);
-      return;
-    }
-    const conn = new NodeConnection(socket, auth, this.#deps);
-    const handle = dispatcher(NodeRequestSchema, log, (msg: NodeRequest) => conn.handle(msg));
-    const bucket = new TokenBucket(LIMITS.maxRequestsPerSecondPerNode, 'requests');
-    socket.on('request', (raw: unknown, ackArg?: unknown) => {
-      const ack: Ack = typeof ackArg === 'function' ? (ackArg as Ack) : () => undefined;
-      try {
-        bucket.take();
-      } catch (err) {
-        if (err instanceof RateLimitedError) ack(fail(err.code, err.message));
-        return;
-      }
-      handle(raw, ack);
+    super(nsp, {
+      authenticate: deps.authenticate,
+      field: 'auth',
+      refusal: 'unauthorized: a valid cluster join token or node credential is required',
+      schema: NodeRequestSchema,
+      requestsPerSecond: LIMITS.maxRequestsPerSecondPerNode,
+      revalidateEveryMs: REVALIDATE_EVERY_MS,
+      log,
     });
-    socket.on('disconnect', (reason) => conn.close(reason));
+    this.#deps = deps;
   }
 
-  /** Drops nodes connected with one of these credentials (revoked). */
-  kick(tokenIds: Iterable<string>): number {
-    const ids = new Set(tokenIds);
-    let n = 0;
-    for (const socket of this.#nsp.sockets.values()) {
-      const auth = authOf(socket);
-      const credentialId = (socket.data as { credentialId?: string }).credentialId;
-      const used = [auth?.tokenId, credentialId, auth?.admission.admissionId];
-      if (used.some((id) => id !== undefined && id !== null && ids.has(id))) {
-        socket.disconnect(true);
-        n++;
-      }
-    }
-    return n;
+  protected connect(socket: NodeSocket, auth: NodeAuth): NodeConnection {
+    return new NodeConnection(socket, auth, this.#deps);
   }
 
-  #sweep(): void {
-    const now = Date.now();
-    for (const socket of this.#nsp.sockets.values()) {
-      const auth = authOf(socket);
-      if (!auth?.tokenId) continue;
-      const { tokenId } = auth;
-      const parent = auth.admission.admissionId;
-      if (now >= auth.expiresAt) {
-        socket.disconnect(true);
-        continue;
-      }
-      // A revoked host token ends its nodes too, whatever they connected with.
-      const checkParent = auth.via === 'credential' && parent !== tokenId && isRevocable(parent);
-      // A store that cannot answer keeps the connection (the next sweep asks again).
-      Promise.all([this.#deps.isActive(tokenId), checkParent ? this.#deps.isActive(parent) : true]).then(
-        ([active, parentActive]) => {
-          if (!active || !parentActive) socket.disconnect(true);
-        },
-        (err: unknown) => log.warn({ err }, 'credential re-check failed'),
-      );
-    }
+  protected credentialIds(socket: NodeSocket, auth: NodeAuth): Array<string | null | undefined> {
+    const credentialId = (socket.data as { credentialId?: string }).credentialId;
+    return [auth.tokenId, credentialId, auth.admission.admissionId];
   }
 
-  close(): void {
-    clearInterval(this.#revalidate);
+  protected stillValid(auth: NodeAuth, now: number): boolean | Promise<boolean> {
+    if (!auth.tokenId) return true;
+    if (now >= auth.expiresAt) return false;
+    const parent = auth.admission.admissionId;
+    // A revoked host token ends its nodes too, whatever they connected with.
+    const checkParent = auth.via === 'credential' && parent !== auth.tokenId && isRevocable(parent);
+    return Promise.all([this.#deps.isActive(auth.tokenId), checkParent ? this.#deps.isActive(parent) : true]).then(
+      ([active, parentActive]) => active && parentActive,
+    );
   }
 }
 
@@ -324,8 +267,7 @@ class NodeConnection {
         return { ok: true };
       }
       case 'node.bundles': {
-        const node = manager.nodes.get(this.#requireNode());
-        if (node) node.warmBundles = msg.bundles;
+        manager.setNodeBundles(this.#requireNode(), msg.bundles);
         return { ok: true };
       }
       case 'bundle.fetch': {
@@ -343,8 +285,8 @@ class NodeConnection {
         if (!isThumbnailJpeg(jpeg)) throw new BadRequestError('not a JPEG of allowed size', {});
         const store = this.#deps.thumbnails;
         const watched = (replicaId: string): boolean => {
-          const producer = session.replicas.get(replicaId)?.producer;
-          return producer ? sfu.watchers.isWatched(producer.id) : false;
+          const producerId = session.replicas.get(replicaId)?.producerId;
+          return producerId ? sfu.watchers.isWatched(producerId) : false;
         };
         // Declined: another replica of the session is its source (the node holds this one's back a while).
         if (!store?.wants(session.id, msg.replicaId, watched)) return { stored: false, wanted: false };

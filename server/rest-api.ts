@@ -35,7 +35,7 @@ import type { ExportRelay } from './export-relay.js';
 import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
 import type { NodeGateway } from './node-gateway.js';
 import { TokenBucket } from './rate-limit.js';
-import type { Session } from './session.js';
+import type { Session } from './session-core/session.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import type { InputLog } from './input-log.js';
@@ -162,12 +162,15 @@ export function restApi(deps: RestDeps): Router {
     parse(TokenOnlyQuerySchema, req.query, 'query');
     const session = sessionOf(req, res);
     const replicas = await Promise.all(
-      [...session.replicas.values()].map(async (r) => ({
-        replicaId: r.replicaId,
-        hostId: r.hostId,
-        state: r.state,
-        producer: r.producer && !r.producer.closed ? await r.producer.getStats() : null,
-      })),
+      [...session.replicas.values()].map(async (r) => {
+        const producer = manager.producerOf(r.replicaId);
+        return {
+          replicaId: r.replicaId,
+          hostId: r.hostId,
+          state: r.state,
+          producer: producer ? await producer.getStats() : null,
+        };
+      }),
     );
     const transports = sfu.transports(session.id).map((t) => {
       const webrtc = t as Partial<{ dtlsState: string; iceState: string; dtlsParameters: { role?: string } }>;

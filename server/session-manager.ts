@@ -1,7 +1,9 @@
-// The session manager: sessions, their replicas on renderer nodes, and the
-// flow of inputs (viewer → sequencer → durable log → every replica). It keeps
-// R replicas per session on distinct hosts, judges replica health, and tells
-// viewers what changed. Transport stays at the edges (the gateways).
+// The session manager: the adapter around the session core. It feeds the core
+// what happens (nodes, statuses, sequenced inputs, log answers, the clock) and
+// carries out what the core decides: notifications through each node's port,
+// snapshot and truncation writes through the log (fed back as acknowledged or
+// failed), replica media through ReplicaMedia. The rules live in
+// server/session-core/; transport stays at the edges (the gateways).
 import { randomBytes } from 'node:crypto';
 import type { types } from 'mediasoup';
 import type { InputEvent, SequencedInput } from '../protocol/input.js';
@@ -9,25 +11,31 @@ import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { SelectionGeometry } from '../protocol/selection.js';
 import type { AppRef, SessionInfo } from '../protocol/session.js';
-import type { InputAck, ReplicaAssignment } from '../protocol/signalling.js';
+import type { InputAck, NodeNotification } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
-import { stateHashOf } from '../render/app-hash.js';
 import type { ServerConfig } from './config.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
+import { BadRequestError, LockstepError, NotFoundError, QuotaExceededError } from './errors.js';
 import type { InputLog } from './input-log.js';
-import { NodeRegistry, type RegisteredNode } from './node-registry.js';
-import { planPlacement, replicasToAdd } from './placement.js';
-import { voteOnHashes, type HealthThresholds, type ReplicaStatusReport } from './replica-health.js';
+import { ConnectedNodes } from './connected-nodes.js';
+import type { NodePort, RegisteredNode } from './node-port.js';
+import { ReplicaMedia } from './replica-media.js';
+import type { HealthThresholds, ReplicaStatusReport } from './session-core/replica-health.js';
+import {
+  SessionCore,
+  type DurableSession,
+  type RemovalCause,
+  type SessionCoreCommand,
+  type SessionCoreEvent,
+} from './session-core/session-core.js';
+import type { ReplicaRecord, Session } from './session-core/session.js';
 import type { Sequencer } from './sequencer.js';
-import { noteSelection } from './selection-relay.js';
-import { Session, type ReplicaRecord } from './session.js';
 import type { SessionStore } from './session-store.js';
-import { SnapshotCheckpoint, snapshotQuorum, type CheckpointDecision } from './snapshot-checkpoint.js';
-import { watchedFirst } from './fan-out-order.js';
 import type { Sfu } from './sfu.js';
 import type { BundleStore } from './bundle-store.js';
-import { isPublishedApp, parseAppSpec } from '../protocol/bundle.js';
+import { parseAppSpec } from '../protocol/bundle.js';
+
+export type { RemovalCause } from './session-core/session-core.js';
 
 const log = getLogger('session-manager');
 
@@ -47,6 +55,21 @@ async function compactedThrough(log: InputLog, sessionId: string, latestSeq: num
   return tailIntact ? previous.seq : latestSeq;
 }
 
+/** The durable facts of one stored session: what a core needs to take it over. */
+async function durableSession(log: InputLog, meta: DurableSession['meta']): Promise<DurableSession> {
+  const headSeq = await log.headSeq(meta.sessionId);
+  const snap = await log.latestSnapshot(meta.sessionId);
+  if (!snap) return { meta, headSeq, snapshot: null, previousSnapshot: null, compactedThrough: 0 };
+  const previous = await log.snapshotBefore(meta.sessionId, snap.seq);
+  return {
+    meta,
+    headSeq,
+    snapshot: { seq: snap.seq, stateHash: snap.stateHash },
+    previousSnapshot: previous ? { seq: previous.seq, stateHash: previous.stateHash } : null,
+    compactedThrough: await compactedThrough(log, meta.sessionId, snap.seq, headSeq),
+  };
+}
+
 export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
   sessionupdate: [SessionInfo];
@@ -61,9 +84,6 @@ export interface SessionManagerEvents {
   ];
   snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
 }
-
-/** Why a replica stopped being offered: a bounded label for logs and metrics. */
-export type RemovalCause = 'node-gone' | 'unresponsive' | 'diverged' | 'refused' | 'closed';
 
 export interface SessionManagerDeps {
   config: ServerConfig;
@@ -86,16 +106,17 @@ export interface CreateSessionRequest {
 }
 
 export class SessionManager extends TypedEmitter<SessionManagerEvents> {
-  readonly sessions = new Map<string, Session>();
-  readonly nodes = new NodeRegistry();
+  readonly #core: SessionCore;
+  readonly #ports = new Map<string, NodePort>();
+  readonly #media = new ReplicaMedia();
+  /** Connected nodes: the core's record of each joined with its port. */
+  readonly nodes: ConnectedNodes;
   readonly #deps: SessionManagerDeps;
   readonly #now: () => number;
   readonly #catalog: Map<string, AppRef>;
   #healthTimer: NodeJS.Timeout | undefined;
-  /** A health tick is still awaiting the log (a snapshot fallback): the next one waits its turn. */
+  /** A health tick is still carrying out its commands (a snapshot drop): the next one waits its turn. */
   #ticking = false;
-  /** Sessions whose confirmed snapshot is being written: no new checkpoint until it is. */
-  readonly #storingSnapshot = new Set<string>();
   #closed = false;
 
   private constructor(deps: SessionManagerDeps) {
@@ -103,6 +124,13 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.#deps = deps;
     this.#now = deps.now ?? Date.now;
     this.#catalog = new Map(appCatalog().map((a) => [a.name, a]));
+    this.#core = new SessionCore({
+      snapshotEvery: deps.config.snapshotEvery,
+      nodeDeadAfterMs: deps.config.nodeDeadAfterMs,
+      checkpointTimeoutMs: SNAPSHOT_CHECKPOINT_TIMEOUT_MS,
+      ...(deps.health ? { health: deps.health } : {}),
+    });
+    this.nodes = new ConnectedNodes(this.#core.nodes, this.#ports);
     deps.sequencer.on('sequenced', (batches) => {
       for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
     });
@@ -112,29 +140,25 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of await deps.store.list()) {
-      const session = new Session(
-        {
-          sessionId: row.id,
-          owner: row.owner,
-          app: row.app,
-          replicationFactor: row.replicationFactor,
-          width: row.width,
-          height: row.height,
-          createdAt: row.createdAt,
-        },
-        await deps.log.headSeq(row.id),
-        deps.health,
-      );
-      const snap = await deps.log.latestSnapshot(row.id);
-      if (snap) {
-        session.snapshot = { seq: snap.seq, stateHash: snap.stateHash };
-        session.compactedThrough = await compactedThrough(deps.log, row.id, snap.seq, session.headSeq);
-      }
-      manager.sessions.set(session.id, session);
+      const meta = {
+        sessionId: row.id,
+        owner: row.owner,
+        app: row.app,
+        replicationFactor: row.replicationFactor,
+        width: row.width,
+        height: row.height,
+        createdAt: row.createdAt,
+      };
+      manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta) });
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
     return manager;
+  }
+
+  /** The sessions as the core holds them (read-only: change goes through events). */
+  get sessions(): ReadonlyMap<string, Session> {
+    return this.#core.sessions;
   }
 
   apps(): AppRef[] {
@@ -142,9 +166,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   get(sessionId: string): Session {
-    const s = this.sessions.get(sessionId);
-    if (!s) throw new NotFoundError(`no session ${sessionId}`, { sessionId });
-    return s;
+    return this.#core.session(sessionId);
   }
 
   list(): SessionInfo[] {
@@ -153,7 +175,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   info(sessionId: string): SessionInfo {
-    return this.get(sessionId).info(this.#now());
+    return this.#core.info(sessionId, this.#now());
+  }
+
+  /** The replica's open producer in this server's SFU, if it has one. */
+  producerOf(replicaId: string): types.Producer | null {
+    return this.#media.producer(replicaId);
   }
 
   /** A built-in app by name, else a published one (name → its highest version, name@version, or hash). */
@@ -186,34 +213,28 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       width: req.width ?? d.defaultWidth,
       height: req.height ?? d.defaultHeight,
     });
-    const session = new Session(
-      {
-        sessionId: row.id,
-        owner: row.owner,
-        app,
-        replicationFactor: row.replicationFactor,
-        width: row.width,
-        height: row.height,
-        createdAt: row.createdAt,
-      },
-      0,
-      this.#deps.health,
-    );
-    this.sessions.set(session.id, session);
-    log.info({ sessionId: session.id, app, r: row.replicationFactor }, 'session created');
-    this.#reconcile(session);
-    return session.info(this.#now());
+    const meta = {
+      sessionId: row.id,
+      owner: row.owner,
+      app,
+      replicationFactor: row.replicationFactor,
+      width: row.width,
+      height: row.height,
+      createdAt: row.createdAt,
+    };
+    log.info({ sessionId: row.id, app, r: row.replicationFactor }, 'session created');
+    this.#feed({
+      type: 'session-opened',
+      session: { meta, headSeq: 0, snapshot: null, previousSnapshot: null, compactedThrough: 0 },
+    });
+    return this.info(row.id);
   }
 
   async closeSession(sessionId: string, reason = 'closed by owner'): Promise<void> {
-    const session = this.get(sessionId);
+    this.get(sessionId);
     // Durably closed first: when the store cannot write, the session stays open and the caller hears why.
     await this.#deps.store.close(sessionId);
-    for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, 'closed', reason);
-    session.close();
-    this.sessions.delete(sessionId);
-    await this.#deps.sfu.closeRouter(sessionId);
-    this.emit('sessionclosed', { sessionId, reason });
+    await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
   }
 
   // ------------------------------------------------------------------ inputs
@@ -226,10 +247,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   /** Asks every replica of the session for a fresh status (applied seq + hash), e.g. when a viewer joins. */
   requestStatus(sessionId: string): void {
-    const session = this.get(sessionId);
-    for (const r of session.activeReplicas()) {
-      this.nodes.get(r.nodeId)?.notify({ type: 'replica.statusRequest', replicaId: r.replicaId });
-    }
+    this.#feed({ type: 'status-wanted', sessionId });
   }
 
   lastClientSeq(sessionId: string, clientId: string): Promise<number> {
@@ -239,79 +257,57 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   #fanOut(sessionId: string, inputs: SequencedInput[]): void {
     const session = this.sessions.get(sessionId);
     if (!session || inputs.length === 0) return;
-    session.advanceHead(inputs[inputs.length - 1]?.seq ?? 0);
-    // Resizes are inputs: the session's reported size follows the latest one,
-    // so a viewer joining later knows the surface before its first frame.
-    let resized = false;
-    for (const input of inputs) {
-      if (input.event.type === 'resize') {
-        // Not meta: replicas always start from the creation size and replay the resize.
-        session.surface = { width: input.event.width, height: input.event.height };
-        resized = true;
-      }
-    }
-    if (resized) this.emit('sessionupdate', session.info(this.#now()));
     const watchers = this.#deps.sfu.watchers;
-    const order = watchedFirst(
-      session.activeReplicas(),
-      (r) => r.producer !== null && watchers.isWatched(r.producer.id),
+    const watched = new Set(
+      session
+        .activeReplicas()
+        .filter((r) => r.producerId !== null && watchers.isWatched(r.producerId))
+        .map((r) => r.replicaId),
     );
-    for (const r of order) {
-      this.nodes.get(r.nodeId)?.notify({ type: 'inputs', replicaId: r.replicaId, inputs });
-    }
+    this.#feed({ type: 'inputs-sequenced', sessionId, inputs, watched });
   }
 
   // ------------------------------------------------------------------ nodes
 
   registerNode(node: RegisteredNode): void {
-    const existing = this.nodes.get(node.nodeId);
-    if (existing) this.nodeGone(node.nodeId, 'replaced by a new connection');
-    this.nodes.add(node);
-    log.info({ nodeId: node.nodeId, hostId: node.hostId, apps: node.apps }, 'node registered');
-    this.#reconcileAll();
+    const { notify, disconnect, ...record } = node;
+    this.#ports.set(node.nodeId, { notify, disconnect });
+    this.#feed({ type: 'node-joined', node: record });
   }
 
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
   nodeGone(nodeId: string, reason: string): void {
-    const node = this.nodes.remove(nodeId);
-    if (!node) return;
-    log.warn({ nodeId, hostId: node.hostId, reason, replicas: node.replicas.size }, 'node gone');
-    for (const [replicaId, sessionId] of node.replicas) {
-      const session = this.sessions.get(sessionId);
-      const r = session?.replicas.get(replicaId);
-      if (session && r) this.#removeReplica(session, r, 'node-gone', `node ${nodeId} gone: ${reason}`, false);
-    }
-    this.#reconcileAll();
+    this.#feed({ type: 'node-gone', nodeId, reason });
+    this.#ports.delete(nodeId);
+  }
+
+  /** The app bundles a node now keeps warm (placement prefers it for them). */
+  setNodeBundles(nodeId: string, bundles: RegisteredNode['warmBundles']): void {
+    this.#feed({ type: 'node-bundles', nodeId, bundles });
   }
 
   /** A replica owned by this node, or a typed refusal (nodes only touch their own replicas). */
   ownedReplica(nodeId: string, replicaId: string): { session: Session; replica: ReplicaRecord } {
-    const node = this.nodes.get(nodeId);
-    const sessionId = node?.replicas.get(replicaId);
-    const session = sessionId ? this.sessions.get(sessionId) : undefined;
-    const replica = session?.replicas.get(replicaId);
-    if (!session || !replica || replica.nodeId !== nodeId) {
-      throw new ForbiddenError(`replica ${replicaId} is not assigned to node ${nodeId}`, { nodeId, replicaId });
-    }
-    return { session, replica };
+    return this.#core.ownedReplica(nodeId, replicaId);
   }
 
   attachTransport(nodeId: string, replicaId: string, transport: types.WebRtcTransport): void {
-    const { replica } = this.ownedReplica(nodeId, replicaId);
-    replica.transport?.close();
-    replica.transport = transport;
+    this.ownedReplica(nodeId, replicaId);
+    this.#media.attachTransport(replicaId, transport);
   }
 
   attachProducer(nodeId: string, replicaId: string, producer: types.Producer): void {
-    const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    replica.producer = producer;
-    if (replica.state === 'starting') replica.state = 'catching-up';
+    const { session } = this.ownedReplica(nodeId, replicaId);
+    const sessionId = session.id;
+    this.#media.attachProducer(replicaId, producer);
     producer.on('score', (scores: types.ProducerScore[]) => {
       const score = scores[0]?.score;
-      if (score !== undefined) session.health.onProducerScore(replicaId, score);
+      if (score !== undefined) this.#feed({ type: 'producer-score', sessionId, replicaId, score });
     });
-    this.#maybeLive(session, replica);
-    this.emit('sessionupdate', session.info(this.#now()));
+    producer.on('transportclose', () => {
+      this.#feed({ type: 'producer-closed', sessionId, replicaId, producerId: producer.id });
+    });
+    this.#feed({ type: 'producer-attached', nodeId, replicaId, producerId: producer.id });
   }
 
   onReplicaStatus(
@@ -320,21 +316,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     status: ReplicaStatusReport,
     selection: SelectionGeometry | null = null,
   ): { headSeq: number } {
-    const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    if (status.appliedSeq > session.headSeq) {
-      throw new BadRequestError(`replica reports seq ${status.appliedSeq} beyond head ${session.headSeq}`, {
-        replicaId,
-        headSeq: session.headSeq,
-      });
-    }
-    session.health.onStatus(replicaId, status, this.#now());
-    replica.appliedSeq = status.appliedSeq;
-    replica.stateHash = status.stateHash;
-    if (noteSelection(replica, status.appliedSeq, selection)) {
-      this.emit('selection', { sessionId: session.id, replicaId, seq: status.appliedSeq, selection });
-    }
-    this.#maybeLive(session, replica);
-    return { headSeq: session.headSeq };
+    this.#feed({ type: 'replica-status', nodeId, replicaId, status, selection });
+    return { headSeq: this.ownedReplica(nodeId, replicaId).session.headSeq };
   }
 
   async fetchInputs(
@@ -351,33 +334,18 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   onHeartbeat(nodeId: string, load: number): void {
-    const node = this.nodes.get(nodeId);
-    if (!node) throw new ForbiddenError(`node ${nodeId} is not registered`, { nodeId });
-    node.lastHeartbeatAt = this.#now();
-    node.load = Math.min(1, load);
+    this.#feed({ type: 'heartbeat', nodeId, load });
   }
 
   /** A node could not (or would not) host a replica it was given: re-place it elsewhere. */
   onReplicaRefused(nodeId: string, replicaId: string, reason: string): void {
-    const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    log.warn({ sessionId: session.id, replicaId, nodeId, reason }, 'node refused a replica');
-    const node = this.nodes.get(nodeId);
-    // It does not have this app version after all: stop offering it this app.
-    if (node && /version|hash|app|bundle/i.test(reason)) {
-      const { app } = session.meta;
-      node.apps = node.apps.filter((a) => !(a.name === app.name && a.hash === app.hash));
-      if (isPublishedApp(app)) node.refusedBundles = [...node.refusedBundles, app.hash];
-    }
-    this.#removeReplica(session, replica, 'refused', `refused by node: ${reason}`, false);
-    this.#reconcile(session);
+    this.#feed({ type: 'replica-refused', nodeId, replicaId, reason });
   }
 
   /**
-   * A replica's answer to a snapshot checkpoint. Nothing is stored on one
-   * node's word: the bytes must match the hash the replica claims, the replica
-   * must have been asked for this seq, and the snapshot is stored (and the log
-   * truncated behind the previous one) only once replicas on a majority of the
-   * session's hosts report the same hash at that seq.
+   * A replica's answer to a snapshot checkpoint (the core decides whether it
+   * is trusted: session-core.ts). Resolves once a confirmed snapshot is
+   * durably stored and the log truncated; rejects when a write failed.
    */
   async onSnapshot(
     nodeId: string,
@@ -386,54 +354,23 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     stateHash: string,
     data: Buffer,
   ): Promise<{ stored: boolean; confirmed: boolean }> {
-    const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    const ctx = { sessionId: session.id, replicaId, nodeId, hostId: replica.hostId, seq };
-    const checkpoint = session.checkpoint;
-    if (!checkpoint?.asked(replicaId)) {
-      log.warn(ctx, 'refused an unsolicited snapshot');
-      throw new ForbiddenError('unsolicited snapshot: the server did not ask this replica for one', ctx);
-    }
-    if (stateHashOf(data) !== stateHash) {
-      log.warn(ctx, 'refused a snapshot that does not match its hash');
-      throw new ConflictError('snapshot bytes do not match the claimed state hash', ctx);
-    }
-    if (seq > session.headSeq) throw new BadRequestError(`snapshot seq ${seq} is beyond the head`, ctx);
+    let commands: SessionCoreCommand[];
     try {
-      checkpoint.report(replicaId, seq, stateHash, data);
+      commands = this.#core.handle({ type: 'snapshot-answer', nodeId, replicaId, seq, stateHash, data }, this.#now());
     } catch (err) {
-      log.warn({ ...ctx, err }, 'refused a snapshot');
+      const refusal = err instanceof LockstepError ? err.context['refusal'] : undefined;
+      const what =
+        refusal === 'unsolicited'
+          ? 'refused an unsolicited snapshot'
+          : refusal === 'hash-mismatch'
+            ? 'refused a snapshot that does not match its hash'
+            : 'refused a snapshot';
+      log.warn({ nodeId, replicaId, seq, err }, what);
       throw err;
     }
-    const decision = checkpoint.decision();
-    if (!decision) return { stored: false, confirmed: false };
-    session.checkpoint = null;
-    if (session.snapshot && decision.seq <= session.snapshot.seq) return { stored: false, confirmed: true };
-    this.#storingSnapshot.add(session.id);
-    try {
-      await this.#storeConfirmedSnapshot(session, decision);
-    } finally {
-      this.#storingSnapshot.delete(session.id);
-    }
-    return { stored: true, confirmed: true };
-  }
-
-  async #storeConfirmedSnapshot(session: Session, d: CheckpointDecision): Promise<void> {
-    const previous = session.snapshot;
-    await this.#deps.log.putSnapshot({ sessionId: session.id, seq: d.seq, stateHash: d.stateHash, data: d.data });
-    // Nothing unwritten is trusted: replicas are only pointed at it once it is durable.
-    session.snapshot = { seq: d.seq, stateHash: d.stateHash };
-    // The previous confirmed snapshot and its log tail stay: the fallback if this one turns out bad.
-    let truncated = 0;
-    if (previous) {
-      await this.#deps.log.deleteSnapshots(session.id, { beforeSeq: previous.seq });
-      truncated = await this.#deps.log.truncateThrough(session.id, previous.seq);
-      session.compactedThrough = Math.max(session.compactedThrough, previous.seq);
-    }
-    log.info(
-      { sessionId: session.id, seq: d.seq, hosts: d.hosts, bytes: d.data.length, truncated },
-      'quorum-confirmed snapshot stored',
-    );
-    this.emit('snapshotstored', { sessionId: session.id, seq: d.seq, bytes: d.data.length, truncated });
+    const decided = commands.find((c) => c.type === 'checkpoint-decided');
+    await this.#apply(commands);
+    return { stored: decided?.store === true, confirmed: decided !== undefined };
   }
 
   /** The snapshot this replica was told to start from (or the latest, once it fell behind compaction). */
@@ -450,79 +387,157 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data } : null;
   }
 
-  #maybeLive(session: Session, r: ReplicaRecord): void {
-    if (r.state === 'catching-up' && r.producer && r.appliedSeq >= r.catchUpTo) {
-      r.state = 'live';
-      log.info({ sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, seq: r.appliedSeq }, 'replica live');
-      this.emit('sessionupdate', session.info(this.#now()));
+  // ------------------------------------------------------------------ carrying out the core's commands
+
+  /** Feeds one event whose commands need no write (refusals are thrown to the caller). */
+  #feed(event: SessionCoreEvent): void {
+    this.#apply(this.#core.handle(event, this.#now())).catch((err: unknown) =>
+      log.error({ err, event: event.type }, 'session command failed'),
+    );
+  }
+
+  #notify(nodeId: string, msg: NodeNotification): void {
+    this.#ports.get(nodeId)?.notify(msg);
+  }
+
+  /**
+   * Carries out commands in order. Node notifications and emits run at once
+   * (synchronously up to the first write); a write is awaited and its outcome
+   * fed back to the core, whose answer runs before the rest.
+   */
+  async #apply(commands: readonly SessionCoreCommand[]): Promise<void> {
+    for (const c of commands) {
+      if (this.#closed) return;
+      switch (c.type) {
+        case 'create-replica':
+          this.#notify(c.nodeId, { type: 'replica.create', assignment: c.assignment });
+          break;
+        case 'close-replica':
+          this.#notify(c.nodeId, { type: 'replica.close', replicaId: c.replicaId, reason: c.reason });
+          break;
+        case 'send-inputs':
+          this.#notify(c.nodeId, { type: 'inputs', replicaId: c.replicaId, inputs: [...c.inputs] });
+          break;
+        case 'ask-status':
+          this.#notify(c.nodeId, { type: 'replica.statusRequest', replicaId: c.replicaId });
+          break;
+        case 'ask-snapshot':
+          this.#notify(c.nodeId, { type: 'replica.snapshotRequest', replicaId: c.replicaId, seq: c.seq });
+          break;
+        case 'disconnect-node': {
+          const port = this.#ports.get(c.nodeId);
+          this.#ports.delete(c.nodeId);
+          port?.disconnect(c.reason);
+          break;
+        }
+        case 'store-snapshot':
+          await this.#storeSnapshot(c);
+          break;
+        case 'truncate-log':
+          await this.#truncate(c.sessionId, c.throughSeq);
+          break;
+        case 'drop-snapshot':
+          await this.#deps.log
+            .deleteSnapshots(c.sessionId, { onlySeq: c.seq })
+            .catch((err: unknown) => log.error({ err, ...c }, 'could not delete a blamed snapshot'));
+          break;
+        case 'replica-removed':
+          this.#media.release(c.replicaId);
+          log.info({ sessionId: c.sessionId, replicaId: c.replicaId, reason: c.reason }, 'replica removed');
+          this.emit('replicaremoved', {
+            sessionId: c.sessionId,
+            replicaId: c.replicaId,
+            cause: c.cause,
+            reason: c.reason,
+          });
+          break;
+        case 'session-update': {
+          const session = this.sessions.get(c.sessionId);
+          if (session) this.emit('sessionupdate', session.info(this.#now()));
+          break;
+        }
+        case 'session-ended':
+          await this.#deps.sfu.closeRouter(c.sessionId);
+          this.emit('sessionclosed', { sessionId: c.sessionId, reason: c.reason });
+          break;
+        case 'divergence':
+          this.emit('divergence', {
+            sessionId: c.sessionId,
+            replicaId: c.replicaId,
+            hostId: c.hostId,
+            seq: c.seq,
+            hash: c.hash,
+            majorityHash: c.majorityHash,
+          });
+          break;
+        case 'selection':
+          this.emit('selection', {
+            sessionId: c.sessionId,
+            replicaId: c.replicaId,
+            seq: c.seq,
+            selection: c.selection,
+          });
+          break;
+        case 'checkpoint-decided':
+          log.info(
+            { sessionId: c.sessionId, seq: c.seq, hosts: c.hosts, store: c.store },
+            'snapshot checkpoint confirmed',
+          );
+          break;
+        case 'snapshot-announced':
+          log.info(
+            { sessionId: c.sessionId, seq: c.seq, bytes: c.bytes, truncated: c.truncated },
+            'quorum-confirmed snapshot stored',
+          );
+          this.emit('snapshotstored', { sessionId: c.sessionId, seq: c.seq, bytes: c.bytes, truncated: c.truncated });
+          break;
+        case 'log':
+          log[c.level](c.ctx, c.msg);
+          break;
+        default: {
+          const never: never = c;
+          throw new BadRequestError('unknown session command', { command: never });
+        }
+      }
     }
   }
 
-  // ------------------------------------------------------------------ placement
-
-  #reconcileAll(): void {
-    for (const s of this.sessions.values()) this.#reconcile(s);
+  /** Nothing unwritten is trusted: the core hears "stored" only once the log has it. */
+  #storeSnapshot(c: Extract<SessionCoreCommand, { type: 'store-snapshot' }>): Promise<void> {
+    const { sessionId, seq } = c;
+    return this.#acknowledged(
+      () => this.#deps.log.putSnapshot({ sessionId, seq, stateHash: c.stateHash, data: c.data }),
+      () => ({ type: 'snapshot-stored', sessionId, seq }),
+      (error) => ({ type: 'snapshot-store-failed', sessionId, seq, error }),
+    );
   }
 
-  /** Places replicas until the session has R on distinct hosts (or no host is left). */
-  #reconcile(session: Session): void {
-    if (this.#closed || session.closed) return;
-    const active = session.activeReplicas();
-    const want = replicasToAdd(active.length, session.meta.replicationFactor);
-    if (want === 0) return;
-    const plan = planPlacement(this.nodes.views(), {
-      sessionId: session.id,
-      app: session.meta.app,
-      want,
-      excludeHosts: [...active.map((r) => r.hostId), ...session.quarantinedHosts],
-      excludeAdmissions: active.map((r) => r.admissionId),
-    });
-    for (const view of plan.chosen) {
-      const node = this.nodes.get(view.nodeId);
-      if (!node) continue;
-      const replicaId = session.nextReplicaId();
-      const record: ReplicaRecord = {
-        replicaId,
-        nodeId: node.nodeId,
-        hostId: node.hostId,
-        admissionId: node.admissionId,
-        state: 'starting',
-        catchUpTo: session.headSeq,
-        appliedSeq: 0,
-        stateHash: null,
-        restoredFrom: session.snapshot?.seq ?? null,
-        transport: null,
-        producer: null,
-        createdAt: this.#now(),
-      };
-      session.replicas.set(replicaId, record);
-      session.health.track(replicaId, this.#now());
-      node.replicas.set(replicaId, session.id);
-      const assignment: ReplicaAssignment = {
-        replicaId,
-        sessionId: session.id,
-        app: session.meta.app,
-        width: session.meta.width,
-        height: session.meta.height,
-        headSeq: session.headSeq,
-        snapshot: session.snapshot,
-      };
-      node.notify({ type: 'replica.create', assignment });
-      log.info({ sessionId: session.id, replicaId, nodeId: node.nodeId, hostId: node.hostId }, 'replica placed');
-    }
-    if (plan.shortBy > 0) {
-      log.warn({ sessionId: session.id, shortBy: plan.shortBy, reasons: plan.reasons }, 'replication factor not met');
-    }
-    this.emit('sessionupdate', session.info(this.#now()));
+  /** Older snapshots and the log through the previous confirmed one; compaction moves once both are written. */
+  #truncate(sessionId: string, throughSeq: number): Promise<void> {
+    return this.#acknowledged(
+      async () => {
+        await this.#deps.log.deleteSnapshots(sessionId, { beforeSeq: throughSeq });
+        return this.#deps.log.truncateThrough(sessionId, throughSeq);
+      },
+      (truncated) => ({ type: 'log-truncated', sessionId, throughSeq, truncated }),
+      (error) => ({ type: 'log-truncate-failed', sessionId, throughSeq, error }),
+    );
   }
 
-  #removeReplica(session: Session, r: ReplicaRecord, cause: RemovalCause, reason: string, tellNode = true): void {
-    const node = this.nodes.get(r.nodeId);
-    node?.replicas.delete(r.replicaId);
-    if (tellNode) node?.notify({ type: 'replica.close', replicaId: r.replicaId, reason });
-    session.closeReplica(r.replicaId);
-    log.info({ sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, reason }, 'replica removed');
-    this.emit('replicaremoved', { sessionId: session.id, replicaId: r.replicaId, cause, reason });
+  /** Awaits one write and feeds its outcome to the core; a failure is fed back and then rethrown to the caller. */
+  async #acknowledged<T>(
+    write: () => Promise<T>,
+    done: (value: T) => SessionCoreEvent,
+    failed: (error: string) => SessionCoreEvent,
+  ): Promise<void> {
+    let value: T;
+    try {
+      value = await write();
+    } catch (err) {
+      await this.#apply(this.#core.handle(failed(String(err)), this.#now()));
+      throw err;
+    }
+    await this.#apply(this.#core.handle(done(value), this.#now()));
   }
 
   // ------------------------------------------------------------------ health
@@ -530,128 +545,17 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   #healthTick(): void {
     if (this.#ticking) return;
     this.#ticking = true;
-    this.#healthTickNow()
+    this.#apply(this.#core.handle({ type: 'tick' }, this.#now()))
       .catch((err: unknown) => log.error({ err }, 'health tick failed'))
       .finally(() => {
         this.#ticking = false;
       });
   }
 
-  async #healthTickNow(): Promise<void> {
-    const now = this.#now();
-    for (const node of this.nodes.all()) {
-      if (now - node.lastHeartbeatAt > this.#deps.config.nodeDeadAfterMs) {
-        node.disconnect('heartbeat timeout');
-        this.nodeGone(node.nodeId, `no heartbeat for ${now - node.lastHeartbeatAt} ms`);
-      }
-    }
-    for (const session of this.sessions.values()) {
-      let changed = false;
-      for (const a of session.health.assessAll(now)) {
-        const r = session.replicas.get(a.replicaId);
-        if (!r) continue;
-        if (a.verdict === 'dead') {
-          this.#removeReplica(session, r, 'unresponsive', `no status for ${a.health.heartbeatAgeMs} ms`);
-          changed = true;
-        }
-      }
-      changed = (await this.#voteOnState(session)) || changed;
-      if (this.#closed || session.closed) continue;
-      if (changed) this.#reconcile(session);
-      else this.emit('sessionupdate', session.info(now));
-      this.#maybeRequestSnapshot(session, now);
-    }
-  }
-
-  /** Majority vote on state hashes at a common seq; the minority is quarantined and replaced. */
-  async #voteOnState(session: Session): Promise<boolean> {
-    const reports = session.health.hashReports();
-    const vote = voteOnHashes(reports);
-    if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
-    for (const replicaId of vote.minority) {
-      const r = session.replicas.get(replicaId);
-      if (!r) continue;
-      const hash = reports.find((x) => x.replicaId === replicaId && x.seq === vote.seq)?.stateHash ?? '?';
-      const event = {
-        sessionId: session.id,
-        replicaId,
-        hostId: r.hostId,
-        seq: vote.seq,
-        hash,
-        majorityHash: vote.majorityHash,
-      };
-      this.emit('divergence', event);
-      if (await this.#blameSnapshot(session, r)) {
-        this.#removeReplica(
-          session,
-          r,
-          'diverged',
-          `diverged after restoring snapshot ${r.restoredFrom}; restarting from the one before`,
-        );
-        continue;
-      }
-      log.error(event, 'replica diverged from the majority: quarantined and replaced');
-      session.quarantinedHosts.add(r.hostId);
-      r.state = 'quarantined';
-      this.#removeReplica(
-        session,
-        r,
-        'diverged',
-        `quarantined: state hash ${hash} at seq ${vote.seq} disagrees with majority ${vote.majorityHash}`,
-      );
-    }
-    return true;
-  }
-
-  /**
-   * A replica that diverged right after restoring the latest snapshot may be an
-   * honest host fed bad state: the snapshot is dropped (its log tail is still
-   * there) and the session falls back to the previous one. Returns true when the
-   * snapshot took the blame, so the host is not quarantined for it.
-   */
-  async #blameSnapshot(session: Session, r: ReplicaRecord): Promise<boolean> {
-    const from = r.restoredFrom;
-    if (from === null || session.snapshot?.seq !== from || from <= session.compactedThrough) return false;
-    await this.#deps.log.deleteSnapshots(session.id, { onlySeq: from });
-    const previous = await this.#deps.log.snapshotBefore(session.id, from);
-    session.snapshot = previous && { seq: previous.seq, stateHash: previous.stateHash };
-    log.error(
-      { sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, badSeq: from, fallback: previous?.seq ?? 0 },
-      'a replica restored from the latest snapshot diverged: snapshot dropped, falling back to the previous one',
-    );
-    return true;
-  }
-
-  /**
-   * Every `snapshotEvery` inputs, ask every healthy live replica for its state
-   * at the current head; see onSnapshot for how the answers are trusted. A
-   * checkpoint that found no quorum in time is dropped and a new one asked.
-   */
-  #maybeRequestSnapshot(session: Session, now: number): void {
-    if (this.#storingSnapshot.has(session.id)) return;
-    const pending = session.checkpoint;
-    if (pending) {
-      if (now - pending.requestedAt < SNAPSHOT_CHECKPOINT_TIMEOUT_MS) return;
-      log.warn({ sessionId: session.id, seq: pending.seq }, 'snapshot checkpoint found no quorum in time; dropped');
-      session.checkpoint = null;
-    }
-    const since = session.headSeq - (session.snapshot?.seq ?? 0);
-    if (since < this.#deps.config.snapshotEvery) return;
-    const targets = session
-      .activeReplicas()
-      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy');
-    if (new Set(targets.map((r) => r.hostId)).size < snapshotQuorum(session.meta.replicationFactor)) return;
-    const seq = session.headSeq;
-    session.checkpoint = new SnapshotCheckpoint(seq, targets, session.meta.replicationFactor, now);
-    for (const r of targets) {
-      this.nodes.get(r.nodeId)?.notify({ type: 'replica.snapshotRequest', replicaId: r.replicaId, seq });
-    }
-  }
-
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#healthTimer);
-    for (const s of this.sessions.values()) s.close();
+    this.#media.releaseAll();
   }
 }

@@ -4,13 +4,11 @@
 // carries an identity from the handshake; nothing is served without one.
 import type { types } from 'mediasoup';
 import type { Namespace, Socket } from 'socket.io';
-import { fail } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
   ViewerRequestSchema,
   type ShareRole,
-  type ViewerClientToServer,
   type ViewerRequest,
   type ViewerResponses,
   type ViewerServerToClient,
@@ -20,8 +18,7 @@ import type { BundleStore } from './bundle-store.js';
 import { scopedClientId, type ViewerIdentity } from './access.js';
 import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import { TokenBucket } from './rate-limit.js';
-import { dispatcher, type Ack } from './request-dispatch.js';
-import { handshakeAuth } from './handshake-auth.js';
+import { SocketGateway, type GatewayClientToServer } from './socket-gateway.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
 import type { Issued } from './token-store.js';
@@ -31,8 +28,8 @@ export type { ViewerIdentity } from './access.js';
 
 const log = getLogger('viewer-gateway');
 
-type ViewerSocket = Socket<ViewerClientToServer, ViewerServerToClient>;
-type ViewerNamespace = Namespace<ViewerClientToServer, ViewerServerToClient>;
+type ViewerSocket = Socket<GatewayClientToServer, ViewerServerToClient>;
+type ViewerNamespace = Namespace<GatewayClientToServer, ViewerServerToClient>;
 
 export interface ViewerGatewayDeps {
   manager: SessionManager;
@@ -53,33 +50,24 @@ export interface ViewerGatewayDeps {
 const REVALIDATE_EVERY_MS = 10_000;
 const HOST_HEADER = /^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$|^\[[0-9A-Fa-f:.]{2,45}\](:\d{1,5})?$/;
 
-function identityOf(socket: { data: unknown }): ViewerIdentity | undefined {
-  return (socket.data as { identity?: ViewerIdentity }).identity;
-}
-
 const room = (sessionId: string) => `session:${sessionId}`;
 
-export class ViewerGateway {
-  readonly #nsp: ViewerNamespace;
+export class ViewerGateway extends SocketGateway<ViewerIdentity, ViewerRequest, ViewerServerToClient> {
   readonly #deps: ViewerGatewayDeps;
-  readonly #revalidate: NodeJS.Timeout;
 
   constructor(nsp: ViewerNamespace, deps: ViewerGatewayDeps) {
-    this.#nsp = nsp;
+    super(nsp, {
+      authenticate: deps.authenticate,
+      field: 'identity',
+      refusal: 'unauthorized: a valid token or share link is required',
+      schema: ViewerRequestSchema,
+      requestsPerSecond: LIMITS.maxRequestsPerSecondPerViewer,
+      // Revocations made outside this process's REST handlers (the offline CLI)
+      // and plain expiry still end live connections within a few seconds.
+      revalidateEveryMs: REVALIDATE_EVERY_MS,
+      log,
+    });
     this.#deps = deps;
-    nsp.use(
-      handshakeAuth({
-        authenticate: deps.authenticate,
-        field: 'identity',
-        refusal: 'unauthorized: a valid token or share link is required',
-        log,
-      }),
-    );
-    // Revocations made outside this process's REST handlers (the offline CLI)
-    // and plain expiry still end live connections within a few seconds.
-    this.#revalidate = setInterval(() => this.#sweep(), REVALIDATE_EVERY_MS);
-    this.#revalidate.unref();
-    nsp.on('connection', (socket) => this.#onConnection(socket));
     deps.manager.on('sessionupdate', (session) => {
       nsp.to(room(session.sessionId)).emit('notify', { type: 'session.update', session });
     });
@@ -91,72 +79,24 @@ export class ViewerGateway {
     });
   }
 
-  #onConnection(socket: ViewerSocket): void {
-    const identity = identityOf(socket);
-    if (!identity) {
-      socket.disconnect(true);
-      return;
-    }
-    const conn = new ViewerConnection(socket, identity, this.#deps);
-    const handle = dispatcher(ViewerRequestSchema, log, (msg: ViewerRequest) => conn.handle(msg));
-    // Bounded before parsing: a flood costs one comparison per message.
-    const bucket = new TokenBucket(LIMITS.maxRequestsPerSecondPerViewer, 'requests');
-    socket.on('request', (raw: unknown, ackArg?: unknown) => {
-      const ack: Ack = typeof ackArg === 'function' ? (ackArg as Ack) : () => undefined;
-      if (Date.now() >= identity.expiresAt) {
-        ack(fail('unauthorized', 'this token has expired'));
-        socket.disconnect(true);
-        return;
-      }
-      try {
-        bucket.take();
-      } catch (err) {
-        if (err instanceof RateLimitedError) ack(fail(err.code, err.message));
-        return;
-      }
-      handle(raw, ack);
-    });
-    socket.on('disconnect', () => conn.close());
+  protected connect(socket: ViewerSocket, identity: ViewerIdentity): ViewerConnection {
+    return new ViewerConnection(socket, identity, this.#deps);
   }
 
-  /** Drops every connection that authenticated with one of these credentials. */
-  kick(tokenIds: Iterable<string>): number {
-    const ids = new Set(tokenIds);
-    let n = 0;
-    for (const socket of this.#nsp.sockets.values()) {
-      const id = identityOf(socket);
-      if (id && ids.has(id.tokenId)) {
-        socket.disconnect(true);
-        n++;
-      }
-    }
-    return n;
+  protected credentialIds(_socket: ViewerSocket, identity: ViewerIdentity): string[] {
+    return [identity.tokenId];
   }
 
-  #sweep(): void {
-    const now = Date.now();
-    for (const socket of this.#nsp.sockets.values()) {
-      const id = identityOf(socket);
-      if (!id || now >= id.expiresAt) {
-        socket.disconnect(true);
-        continue;
-      }
-      // A store that cannot answer keeps the connection (the next sweep asks again).
-      this.#deps.isActive(id.tokenId).then(
-        (active) => {
-          if (!active) socket.disconnect(true);
-        },
-        (err: unknown) => log.warn({ err }, 'credential re-check failed'),
-      );
-    }
+  protected stillValid(identity: ViewerIdentity, now: number): boolean | Promise<boolean> {
+    return now < identity.expiresAt && this.#deps.isActive(identity.tokenId);
   }
 
-  close(): void {
-    clearInterval(this.#revalidate);
+  protected override expired(identity: ViewerIdentity, now: number): boolean {
+    return now >= identity.expiresAt;
   }
 
   get namespace(): ViewerNamespace {
-    return this.#nsp;
+    return this.nsp;
   }
 }
 
@@ -344,7 +284,7 @@ class ViewerConnection {
     const sessionId = this.#sessionId;
     if (!sessionId) throw new ForbiddenError('join a session first', {});
     const session = this.#deps.manager.get(sessionId);
-    const replica = [...session.replicas.values()].find((r) => r.producer?.id === msg.producerId);
+    const replica = [...session.replicas.values()].find((r) => r.producerId === msg.producerId);
     if (!replica) throw new NotFoundError(`no stream ${msg.producerId} in session ${sessionId}`, { sessionId });
     const transport = this.#transport(msg.transportId);
     if (this.#consumers.size >= LIMITS.maxConsumersPerViewer) {

@@ -1,7 +1,8 @@
 // A node as placement sees it: an idle, up node of its own host and admission
 // with room to spare, running `app`; tests override what they are about.
 import type { AppRef } from '../../protocol/session.js';
-import type { NodeView } from '../../server/placement.js';
+import type { NodeRecord } from '../../server/session-core/node-registry.js';
+import type { NodeView } from '../../server/session-core/placement.js';
 
 export function nodeView(nodeId: string, app: AppRef, over: Partial<NodeView> = {}): NodeView {
   return {
@@ -18,6 +19,29 @@ export function nodeView(nodeId: string, app: AppRef, over: Partial<NodeView> = 
     replicaCount: 0,
     load: 0.2,
     state: 'up',
+    ...over,
+  };
+}
+
+/** A node as the session core records it: up, idle, its own host and admission, running `apps`. */
+export function nodeRecord(nodeId: string, apps: AppRef[], over: Partial<NodeRecord> = {}): NodeRecord {
+  return {
+    nodeId,
+    hostId: `host-${nodeId}`,
+    admissionId: `token-${nodeId}`,
+    apps,
+    warmApps: [...new Set(apps.map((a) => a.name))],
+    appPolicy: { kind: 'builtin' },
+    warmBundles: [],
+    refusedBundles: [],
+    cores: 2,
+    maxReplicas: 4,
+    state: 'up',
+    replicas: new Map(),
+    registeredAt: 0,
+    lastHeartbeatAt: 0,
+    load: 0,
+    admissionMaxReplicas: null,
     ...over,
   };
 }

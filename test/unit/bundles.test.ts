@@ -14,7 +14,7 @@ import { BundleCache } from '../../render/bundle/bundle-cache.js';
 import { fetchBundle } from '../../render/bundle/bundle-fetch.js';
 import { BundleFormatError, BundleHashError, BundleTooLargeError } from '../../render/bundle/errors.js';
 import { packAppFolder } from '../../render/bundle/pack-folder.js';
-import { planPlacement, type NodeView } from '../../server/placement.js';
+import { planPlacement, type NodeView } from '../../server/session-core/placement.js';
 import { nodeView } from '../helpers/node-view.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 

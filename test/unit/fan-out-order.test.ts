@@ -1,7 +1,7 @@
-// Inputs go out to the watched replicas' nodes first (server/fan-out-order.ts).
+// Inputs go out to the watched replicas' nodes first (server/session-core/fan-out-order.ts).
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
-import { watchedFirst } from '../../server/fan-out-order.js';
+import { watchedFirst } from '../../server/session-core/fan-out-order.js';
 import { StreamWatchers } from '../../server/stream-watchers.js';
 
 test('the replicas a viewer watches come first, each group keeping its order', () => {

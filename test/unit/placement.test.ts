@@ -1,9 +1,14 @@
 // Placement rules: eligibility, host spreading, preference order, shortfall.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { NodeRegistry } from '../../server/node-registry.js';
+import { NodeRegistry } from '../../server/session-core/node-registry.js';
 import { nodeView } from '../helpers/node-view.js';
-import { planPlacement, replicasToAdd, type NodeView, type PlacementRequest } from '../../server/placement.js';
+import {
+  planPlacement,
+  replicasToAdd,
+  type NodeView,
+  type PlacementRequest,
+} from '../../server/session-core/placement.js';
 
 const APP = { name: 'paint', hash: 'aaaaaaaaaaaaaaaa' };
 const OTHER_VERSION = { name: 'paint', hash: 'bbbbbbbbbbbbbbbb' };
@@ -186,8 +191,6 @@ test('an admission’s replica cap is shared by all nodes of that host token', (
       registeredAt: 0,
       lastHeartbeatAt: 0,
       load: 0,
-      notify: () => undefined,
-      disconnect: () => undefined,
     });
   reg('n1', 2);
   reg('n2', 0);

@@ -6,7 +6,7 @@ import {
   voteOnHashes,
   DEFAULT_HEALTH_THRESHOLDS,
   type HashReport,
-} from '../../server/replica-health.js';
+} from '../../server/session-core/replica-health.js';
 
 const H1 = '1111111111111111';
 const H2 = '2222222222222222';

@@ -11,7 +11,7 @@ import type { WriterState } from '../../render/apps/writer/index.js';
 import { lineIndexAt, xAtOffset } from '../../render/apps/writer/layout.js';
 import { UNITS_PER_PX } from '../../render/apps/writer/measure.js';
 import { layoutOf, LINE_HEIGHT_PX, lineTop, MARGIN_X_PX, widthOf } from '../../render/apps/writer/view.js';
-import { noteSelection, type SelectionAt } from '../../server/selection-relay.js';
+import { noteSelection, type SelectionAt } from '../../server/session-core/selection-relay.js';
 import { mapFromApp, mapToApp } from '../../viewer/coords.js';
 import { caretPoint, HANDLE_TARGET_PX, HandleDrag, placeHandles } from '../../viewer/handle-drag.js';
 import { AppDriver } from '../helpers/app-driver.js';

@@ -14,14 +14,15 @@ import { getApp } from '../../render/apps/index.js';
 import { loadServerConfig } from '../../server/config.js';
 import { openDatabase } from '../../server/database.js';
 import { ForbiddenError } from '../../server/errors.js';
-import type { RegisteredNode } from '../../server/node-registry.js';
+import type { RegisteredNode } from '../../server/node-port.js';
 import { Sequencer } from '../../server/sequencer.js';
 import { SessionManager } from '../../server/session-manager.js';
 import { SqliteSessionStore } from '../../server/sqlite-session-store.js';
 import type { Sfu } from '../../server/sfu.js';
-import { SnapshotCheckpoint, snapshotQuorum } from '../../server/snapshot-checkpoint.js';
+import { SnapshotCheckpoint, snapshotQuorum } from '../../server/session-core/snapshot-checkpoint.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { StreamWatchers } from '../../server/stream-watchers.js';
+import { nodeRecord } from '../helpers/node-view.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 
 const writer = getApp('writer');
@@ -76,22 +77,13 @@ class FakeNode {
     readonly hostId: string,
   ) {
     this.node = {
-      nodeId,
-      hostId,
-      admissionId: `token-${hostId}`,
-      apps: appCatalog(),
-      warmApps: ['writer'],
-      appPolicy: { kind: 'builtin' },
-      warmBundles: [],
-      refusedBundles: [],
-      cores: 2,
-      maxReplicas: 4,
-      state: 'up',
-      replicas: new Map(),
-      registeredAt: NOW,
-      lastHeartbeatAt: NOW,
-      load: 0,
-      admissionMaxReplicas: null,
+      ...nodeRecord(nodeId, appCatalog(), {
+        hostId,
+        admissionId: `token-${hostId}`,
+        warmApps: ['writer'],
+        registeredAt: NOW,
+        lastHeartbeatAt: NOW,
+      }),
       notify: (n) => this.#onNotify(n),
       disconnect: () => undefined,
     };

@@ -1,7 +1,7 @@
 // Per-replica health for one session, and the state-hash vote between
 // replicas. Pure bookkeeping: no timers, no clock; the caller passes `now`
 // (ms) with every event and query.
-import type { ReplicaHealth } from '../protocol/session.js';
+import type { ReplicaHealth } from '../../protocol/session.js';
 import {
   DEFAULT_HEALTH_THRESHOLDS,
   type HashReport,

@@ -3,7 +3,7 @@
 // moves: a change at the same (or an older) seq is a lying or confused renderer
 // and is dropped. That bounds what one renderer can push to viewers by the
 // session's input rate. Nothing here is trusted for anything but handles.
-import { sameSelection, type SelectionGeometry } from '../protocol/selection.js';
+import { sameSelection, type SelectionGeometry } from '../../protocol/selection.js';
 
 export interface SelectionAt {
   seq: number;

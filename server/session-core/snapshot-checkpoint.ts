@@ -2,7 +2,7 @@
 // state at one seq and trusts the bytes only when replicas on a majority of
 // the session's distinct hosts (at least two) agree on the same state hash.
 // One host's word alone never truncates the log. Pure: no sockets, no clock.
-import { ForbiddenError } from './errors.js';
+import { ForbiddenError } from '../errors.js';
 
 export interface CheckpointTarget {
   replicaId: string;

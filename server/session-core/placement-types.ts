@@ -1,7 +1,7 @@
 // Inputs and outputs of replica placement. Kept apart from the algorithm so the
 // node registry can build NodeViews without importing the planner.
-import type { AppCapabilities } from '../protocol/bundle.js';
-import type { AppRef } from '../protocol/session.js';
+import type { AppCapabilities } from '../../protocol/bundle.js';
+import type { AppRef } from '../../protocol/session.js';
 
 export type NodeState = 'up' | 'leaving' | 'down';
 

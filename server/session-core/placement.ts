@@ -2,8 +2,8 @@
 // caller supplies the node views and applies the plan. A replica only protects
 // the session if it dies independently of the others, so the unit of spreading
 // is the host, not the node.
-import { canRunApp, isWarmFor } from '../protocol/app-capability.js';
-import type { AppRef } from '../protocol/session.js';
+import { canRunApp, isWarmFor } from '../../protocol/app-capability.js';
+import type { AppRef } from '../../protocol/session.js';
 import type { NodeView, PlacementPlan, PlacementRequest } from './placement-types.js';
 
 export type { NodeState, NodeView, PlacementPlan, PlacementRequest } from './placement-types.js';

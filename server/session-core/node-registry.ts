@@ -1,10 +1,10 @@
-// Registered renderer nodes: who they are, what app versions they carry, what
-// they host, and the socket to reach them.
-import type { NodeNotification } from '../protocol/signalling.js';
+// The session core's view of the renderer nodes: who they are, what app
+// versions they carry, what they host. Plain data: the connection to a node is
+// the adapter's (server/node-port.ts).
 import type { NodeView } from './placement-types.js';
 
-/** What placement sees of a node (NodeView), plus what the server needs to reach and track it. */
-export interface RegisteredNode extends Omit<NodeView, 'replicaCount' | 'load'> {
+/** What placement sees of a node (NodeView), plus what the core tracks about it. */
+export interface NodeRecord extends Omit<NodeView, 'replicaCount' | 'load'> {
   /** replicaId → sessionId of the replicas this node hosts. */
   replicas: Map<string, string>;
   registeredAt: number;
@@ -14,29 +14,26 @@ export interface RegisteredNode extends Omit<NodeView, 'replicaCount' | 'load'> 
   load: number;
   /** The operator's cap on replicas across all nodes of this node's admission (host token), or null. */
   admissionMaxReplicas: number | null;
-  notify(msg: NodeNotification): void;
-  /** Drops the node's connection (it reconnects and registers afresh when it can). */
-  disconnect(reason: string): void;
 }
 
-export class NodeRegistry {
-  readonly #nodes = new Map<string, RegisteredNode>();
+export class NodeRegistry<N extends NodeRecord = NodeRecord> {
+  readonly #nodes = new Map<string, N>();
 
-  add(node: RegisteredNode): void {
+  add(node: N): void {
     this.#nodes.set(node.nodeId, node);
   }
 
-  get(nodeId: string): RegisteredNode | undefined {
+  get(nodeId: string): N | undefined {
     return this.#nodes.get(nodeId);
   }
 
-  remove(nodeId: string): RegisteredNode | undefined {
+  remove(nodeId: string): N | undefined {
     const node = this.#nodes.get(nodeId);
     this.#nodes.delete(nodeId);
     return node;
   }
 
-  all(): RegisteredNode[] {
+  all(): N[] {
     return [...this.#nodes.values()];
   }
 
@@ -50,7 +47,7 @@ export class NodeRegistry {
     for (const n of this.#nodes.values()) {
       usedByAdmission.set(n.admissionId, (usedByAdmission.get(n.admissionId) ?? 0) + n.replicas.size);
     }
-    const slots = (n: RegisteredNode): number =>
+    const slots = (n: N): number =>
       n.admissionMaxReplicas === null
         ? n.maxReplicas
         : Math.min(n.maxReplicas, n.replicas.size + n.admissionMaxReplicas - (usedByAdmission.get(n.admissionId) ?? 0));

@@ -1,6 +1,6 @@
 // Types of the per-replica health view. The tracker is pure: every input
 // carries its own `now`, so tests and replays drive time explicitly.
-import type { ReplicaHealth, ReplicaVerdict } from '../protocol/session.js';
+import type { ReplicaHealth, ReplicaVerdict } from '../../protocol/session.js';
 
 export type HealthVerdict = ReplicaVerdict;
 

@@ -1,7 +1,7 @@
-// One session at runtime: its pinned app, its replicas and their media. The
-// session owns its replica records; closing it closes every replica's media.
-import type { types } from 'mediasoup';
-import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../protocol/session.js';
+// One session as the session core sees it: its pinned app, its replicas and
+// what the replicas last said. Plain data: the media of a replica (transport,
+// producer) is held by the adapter (server/replica-media.ts), keyed by replica id.
+import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
 import type { SelectionAt } from './selection-relay.js';
 import type { SnapshotCheckpoint } from './snapshot-checkpoint.js';
@@ -19,8 +19,8 @@ export interface ReplicaRecord {
   stateHash: string | null;
   /** The stored snapshot it started from (its seq), or null when it replayed from the first input. */
   restoredFrom: number | null;
-  transport: types.WebRtcTransport | null;
-  producer: types.Producer | null;
+  /** The id of the video producer the SFU holds for it, or null until it produces (or after it closed). */
+  producerId: string | null;
   createdAt: number;
   /** The selection geometry its renderer last reported (selection-relay.ts); absent until it reports one. */
   selection?: SelectionAt;
@@ -55,6 +55,16 @@ export class Session {
    * cannot use the latest one can still start from the one before plus the log.
    */
   compactedThrough = 0;
+  /**
+   * The confirmed snapshot before `snapshot`, still stored with its log tail:
+   * the fallback when replicas restored from the latest one diverge.
+   */
+  previousSnapshot: { seq: number; stateHash: string } | null = null;
+  /**
+   * A confirmed snapshot being written (and then the log truncated behind the
+   * previous one): no new checkpoint is asked until the writes are acknowledged.
+   */
+  storing: { seq: number; stateHash: string; bytes: number; phase: 'snapshot' | 'truncate' } | null = null;
   /** The snapshot checkpoint asked of the replicas and not yet decided. */
   checkpoint: SnapshotCheckpoint | null = null;
   /** Hosts whose replica diverged from the majority: never placed in this session again. */
@@ -81,6 +91,15 @@ export class Session {
     return `${this.meta.sessionId}.r${++this.#replicaCounter}`;
   }
 
+  /** A replica id learnt from elsewhere (a node that runs it): new ids are never reused after it. */
+  noteReplicaId(replicaId: string): void {
+    const m = /\.r(\d+)$/.exec(replicaId);
+    const n = m?.[1] === undefined ? NaN : Number(m[1]);
+    if (replicaId.startsWith(`${this.meta.sessionId}.r`) && Number.isSafeInteger(n)) {
+      this.#replicaCounter = Math.max(this.#replicaCounter, n);
+    }
+  }
+
   /** Replicas counting toward the replication factor. */
   activeReplicas(): ReplicaRecord[] {
     return [...this.replicas.values()].filter(
@@ -103,7 +122,7 @@ export class Session {
       nodeId: r.nodeId,
       hostId: r.hostId,
       state: r.state,
-      producerId: r.producer && !r.producer.closed ? r.producer.id : null,
+      producerId: r.producerId,
       appliedSeq: r.appliedSeq,
       stateHash: r.stateHash,
       health: a?.health ?? { heartbeatAgeMs: 0, lagSeq: this.headSeq - r.appliedSeq, producerScore: null },
@@ -125,14 +144,12 @@ export class Session {
     };
   }
 
-  /** Closes one replica's media (the SFU tells consumers their producer is gone). */
+  /** Forgets one replica (its media is the adapter's to close). */
   closeReplica(replicaId: string): ReplicaRecord | undefined {
     const r = this.replicas.get(replicaId);
     if (!r) return undefined;
     r.state = 'closed';
-    r.transport?.close();
-    r.transport = null;
-    r.producer = null;
+    r.producerId = null;
     this.replicas.delete(replicaId);
     this.health.forget(replicaId);
     return r;

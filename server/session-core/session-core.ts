@@ -1,0 +1,574 @@
+// The session core: sessions, their replicas on renderer nodes, liveness, the
+// hash vote, placement and snapshot policy, as a pure state machine. Events in
+// (with the caller's `now`), commands out; no sockets, timers, log or SFU. The
+// single server runs one behind server/session-manager.ts; a cluster leader
+// runs the same one, built from the same durable facts.
+import type { SequencedInput } from '../../protocol/input.js';
+import type { SessionInfo } from '../../protocol/session.js';
+import { stateHashOf } from '../../render/app-hash.js';
+import { isPublishedApp } from '../../protocol/bundle.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { watchedFirst } from './fan-out-order.js';
+import { NodeRegistry, type NodeRecord } from './node-registry.js';
+import { planPlacement, replicasToAdd } from './placement.js';
+import { voteOnHashes } from './replica-health.js';
+import { noteSelection } from './selection-relay.js';
+import { Session, type ReplicaRecord } from './session.js';
+import type {
+  DurableSession,
+  RemovalCause,
+  RunningReplica,
+  SessionCoreCommand,
+  SessionCoreEvent,
+  SessionCoreOptions,
+} from './session-core-types.js';
+import { SnapshotCheckpoint, snapshotQuorum } from './snapshot-checkpoint.js';
+
+export type * from './session-core-types.js';
+
+type Out = SessionCoreCommand[];
+
+export class SessionCore {
+  readonly #sessions = new Map<string, Session>();
+  readonly #nodes = new NodeRegistry();
+  readonly #options: SessionCoreOptions;
+
+  constructor(options: SessionCoreOptions) {
+    this.#options = options;
+  }
+
+  /** Read-only views for the adapter (queries, metrics); change only goes through handle(). */
+  get sessions(): ReadonlyMap<string, Session> {
+    return this.#sessions;
+  }
+  get nodes(): NodeRegistry {
+    return this.#nodes;
+  }
+
+  session(sessionId: string): Session {
+    const s = this.#sessions.get(sessionId);
+    if (!s) throw new NotFoundError(`no session ${sessionId}`, { sessionId });
+    return s;
+  }
+
+  info(sessionId: string, now: number): SessionInfo {
+    return this.session(sessionId).info(now);
+  }
+
+  /** A replica owned by this node, or a typed refusal (nodes only touch their own replicas). */
+  ownedReplica(nodeId: string, replicaId: string): { session: Session; replica: ReplicaRecord } {
+    const sessionId = this.#nodes.get(nodeId)?.replicas.get(replicaId);
+    const session = sessionId ? this.#sessions.get(sessionId) : undefined;
+    const replica = session?.replicas.get(replicaId);
+    if (!session || !replica || replica.nodeId !== nodeId) {
+      throw new ForbiddenError(`replica ${replicaId} is not assigned to node ${nodeId}`, { nodeId, replicaId });
+    }
+    return { session, replica };
+  }
+
+  /** Applies one event; returns what the adapter must do, in order. Refusals are thrown as typed errors. */
+  handle(event: SessionCoreEvent, now: number): Out {
+    const out: Out = [];
+    switch (event.type) {
+      case 'session-opened':
+        this.#open(event.session, now, out);
+        break;
+      case 'session-closed':
+        this.#closeSession(event.sessionId, event.reason, out);
+        break;
+      case 'node-joined':
+        this.#nodeJoined(event.node, event.running ?? [], now, out);
+        this.#reconcileAll(now, out);
+        break;
+      case 'node-view':
+        for (const n of event.nodes) this.#nodeJoined(n.node, n.running, now, out);
+        this.#reconcileAll(now, out);
+        break;
+      case 'node-gone':
+        if (this.#nodeGone(event.nodeId, event.reason, out)) this.#reconcileAll(now, out);
+        break;
+      case 'node-bundles': {
+        const node = this.#nodes.get(event.nodeId);
+        if (node) node.warmBundles = [...event.bundles];
+        break;
+      }
+      case 'heartbeat': {
+        const node = this.#nodes.get(event.nodeId);
+        if (!node) throw new ForbiddenError(`node ${event.nodeId} is not registered`, { nodeId: event.nodeId });
+        node.lastHeartbeatAt = now;
+        node.load = Math.min(1, event.load);
+        break;
+      }
+      case 'replica-status':
+        this.#status(event, now, out);
+        break;
+      case 'producer-attached': {
+        const { session, replica } = this.ownedReplica(event.nodeId, event.replicaId);
+        replica.producerId = event.producerId;
+        if (replica.state === 'starting') replica.state = 'catching-up';
+        this.#maybeLive(session, replica, out);
+        out.push({ type: 'session-update', sessionId: session.id });
+        break;
+      }
+      case 'producer-closed': {
+        const r = this.#sessions.get(event.sessionId)?.replicas.get(event.replicaId);
+        if (r && r.producerId === event.producerId) r.producerId = null;
+        break;
+      }
+      case 'producer-score':
+        this.#sessions.get(event.sessionId)?.health.onProducerScore(event.replicaId, event.score);
+        break;
+      case 'inputs-sequenced':
+        this.#fanOut(event.sessionId, event.inputs, event.watched, out);
+        break;
+      case 'status-wanted':
+        for (const r of this.session(event.sessionId).activeReplicas()) {
+          out.push({ type: 'ask-status', nodeId: r.nodeId, replicaId: r.replicaId });
+        }
+        break;
+      case 'replica-refused':
+        this.#refused(event.nodeId, event.replicaId, event.reason, now, out);
+        break;
+      case 'snapshot-answer':
+        this.#snapshotAnswer(event, out);
+        break;
+      case 'snapshot-stored':
+        this.#snapshotStored(event.sessionId, event.seq, out);
+        break;
+      case 'snapshot-store-failed': {
+        const s = this.#sessions.get(event.sessionId);
+        if (s?.storing?.seq === event.seq && s.storing.phase === 'snapshot') s.storing = null;
+        out.push(log('error', 'confirmed snapshot not stored; the log is not truncated', { ...event }));
+        break;
+      }
+      case 'log-truncated':
+        this.#logTruncated(event.sessionId, event.throughSeq, event.truncated, out);
+        break;
+      case 'log-truncate-failed': {
+        const s = this.#sessions.get(event.sessionId);
+        if (s?.storing?.phase === 'truncate') s.storing = null;
+        out.push(log('error', 'log truncation failed; compaction stays where it was', { ...event }));
+        break;
+      }
+      case 'tick':
+        this.#tick(now, out);
+        break;
+      default: {
+        const never: never = event;
+        throw new BadRequestError('unknown session core event', { event: never });
+      }
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ sessions
+
+  #open(d: DurableSession, now: number, out: Out): void {
+    if (this.#sessions.has(d.meta.sessionId)) {
+      throw new ConflictError(`session ${d.meta.sessionId} is open already`, { sessionId: d.meta.sessionId });
+    }
+    const session = new Session(d.meta, d.headSeq, this.#options.health);
+    session.snapshot = d.snapshot;
+    session.previousSnapshot = d.previousSnapshot;
+    session.compactedThrough = d.compactedThrough;
+    this.#sessions.set(session.id, session);
+    // Nodes may have joined before the session was known (a new leader learning both): adopt what they run.
+    if (this.#nodes.size > 0) this.#reconcile(session, now, out);
+  }
+
+  #closeSession(sessionId: string, reason: string, out: Out): void {
+    const session = this.session(sessionId);
+    for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, 'closed', reason, true, out);
+    session.close();
+    this.#sessions.delete(sessionId);
+    out.push({ type: 'session-ended', sessionId, reason });
+  }
+
+  #fanOut(sessionId: string, inputs: readonly SequencedInput[], watched: ReadonlySet<string>, out: Out): void {
+    const session = this.#sessions.get(sessionId);
+    if (!session || inputs.length === 0) return;
+    session.advanceHead(inputs[inputs.length - 1]?.seq ?? 0);
+    // Resizes are inputs: the session's reported size follows the latest one,
+    // so a viewer joining later knows the surface before its first frame.
+    let resized = false;
+    for (const input of inputs) {
+      if (input.event.type === 'resize') {
+        // Not meta: replicas always start from the creation size and replay the resize.
+        session.surface = { width: input.event.width, height: input.event.height };
+        resized = true;
+      }
+    }
+    if (resized) out.push({ type: 'session-update', sessionId });
+    for (const r of watchedFirst(session.activeReplicas(), (r) => watched.has(r.replicaId))) {
+      out.push({ type: 'send-inputs', nodeId: r.nodeId, replicaId: r.replicaId, inputs });
+    }
+  }
+
+  // ------------------------------------------------------------------ nodes
+
+  #nodeJoined(node: NodeRecord, running: readonly RunningReplica[], now: number, out: Out): void {
+    this.#nodeGone(node.nodeId, 'replaced by a new connection', out);
+    this.#nodes.add({ ...node, replicas: new Map() });
+    out.push(log('info', 'node registered', { nodeId: node.nodeId, hostId: node.hostId, apps: node.apps }));
+    for (const r of running) this.#adopt(node.nodeId, r, now, out);
+  }
+
+  /**
+   * A replica already running on a node that joins (the node outlived the core
+   * that placed it): kept when it still fits the session's placement rules, so
+   * a new leader does not rebuild what runs; told to close otherwise.
+   */
+  #adopt(nodeId: string, running: RunningReplica, now: number, out: Out): void {
+    const node = this.#nodes.get(nodeId);
+    const session = this.#sessions.get(running.sessionId);
+    const close = (reason: string): void => {
+      out.push({ type: 'close-replica', nodeId, replicaId: running.replicaId, reason });
+    };
+    if (!node) return;
+    if (!session || session.closed) return close('its session is not open');
+    session.noteReplicaId(running.replicaId);
+    const active = session.activeReplicas();
+    const clash =
+      session.replicas.has(running.replicaId) ||
+      active.length >= session.meta.replicationFactor ||
+      session.quarantinedHosts.has(node.hostId) ||
+      active.some((r) => r.hostId === node.hostId || r.admissionId === node.admissionId) ||
+      running.appliedSeq > session.headSeq;
+    if (clash) return close('not wanted: the session is placed without it');
+    const record: ReplicaRecord = {
+      replicaId: running.replicaId,
+      nodeId,
+      hostId: node.hostId,
+      admissionId: node.admissionId,
+      state: 'catching-up',
+      catchUpTo: running.appliedSeq,
+      appliedSeq: running.appliedSeq,
+      stateHash: running.stateHash,
+      restoredFrom: null,
+      producerId: running.producerId,
+      createdAt: now,
+    };
+    session.replicas.set(record.replicaId, record);
+    session.health.track(record.replicaId, now);
+    node.replicas.set(record.replicaId, session.id);
+    out.push(log('info', 'running replica adopted', { sessionId: session.id, replicaId: record.replicaId, nodeId }));
+    this.#maybeLive(session, record, out);
+  }
+
+  /** Forgets the node and its replicas (no close is sent: it is gone); true if it was known. */
+  #nodeGone(nodeId: string, reason: string, out: Out): boolean {
+    const node = this.#nodes.remove(nodeId);
+    if (!node) return false;
+    out.push(log('warn', 'node gone', { nodeId, hostId: node.hostId, reason, replicas: node.replicas.size }));
+    for (const [replicaId, sessionId] of node.replicas) {
+      const session = this.#sessions.get(sessionId);
+      const r = session?.replicas.get(replicaId);
+      if (session && r) this.#removeReplica(session, r, 'node-gone', `node ${nodeId} gone: ${reason}`, false, out);
+    }
+    return true;
+  }
+
+  #refused(nodeId: string, replicaId: string, reason: string, now: number, out: Out): void {
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    out.push(log('warn', 'node refused a replica', { sessionId: session.id, replicaId, nodeId, reason }));
+    const node = this.#nodes.get(nodeId);
+    // It does not have this app version after all: stop offering it this app.
+    if (node && /version|hash|app|bundle/i.test(reason)) {
+      const { app } = session.meta;
+      node.apps = node.apps.filter((a) => !(a.name === app.name && a.hash === app.hash));
+      if (isPublishedApp(app)) node.refusedBundles = [...node.refusedBundles, app.hash];
+    }
+    this.#removeReplica(session, replica, 'refused', `refused by node: ${reason}`, false, out);
+    this.#reconcile(session, now, out);
+  }
+
+  // ------------------------------------------------------------------ replicas
+
+  #status(e: Extract<SessionCoreEvent, { type: 'replica-status' }>, now: number, out: Out): void {
+    const { session, replica } = this.ownedReplica(e.nodeId, e.replicaId);
+    if (e.status.appliedSeq > session.headSeq) {
+      throw new BadRequestError(`replica reports seq ${e.status.appliedSeq} beyond head ${session.headSeq}`, {
+        replicaId: e.replicaId,
+        headSeq: session.headSeq,
+      });
+    }
+    session.health.onStatus(e.replicaId, e.status, now);
+    replica.appliedSeq = e.status.appliedSeq;
+    replica.stateHash = e.status.stateHash;
+    if (noteSelection(replica, e.status.appliedSeq, e.selection)) {
+      out.push({
+        type: 'selection',
+        sessionId: session.id,
+        replicaId: e.replicaId,
+        seq: e.status.appliedSeq,
+        selection: e.selection,
+      });
+    }
+    this.#maybeLive(session, replica, out);
+  }
+
+  #maybeLive(session: Session, r: ReplicaRecord, out: Out): void {
+    if (r.state === 'catching-up' && r.producerId !== null && r.appliedSeq >= r.catchUpTo) {
+      r.state = 'live';
+      out.push(log('info', 'replica live', { sessionId: session.id, replicaId: r.replicaId, seq: r.appliedSeq }));
+      out.push({ type: 'session-update', sessionId: session.id });
+    }
+  }
+
+  #reconcileAll(now: number, out: Out): void {
+    for (const s of this.#sessions.values()) this.#reconcile(s, now, out);
+  }
+
+  /** Places replicas until the session has R on distinct hosts and admissions (or none is left). */
+  #reconcile(session: Session, now: number, out: Out): void {
+    if (session.closed) return;
+    const active = session.activeReplicas();
+    const want = replicasToAdd(active.length, session.meta.replicationFactor);
+    if (want === 0) return;
+    const plan = planPlacement(this.#nodes.views(), {
+      sessionId: session.id,
+      app: session.meta.app,
+      want,
+      excludeHosts: [...active.map((r) => r.hostId), ...session.quarantinedHosts],
+      excludeAdmissions: active.map((r) => r.admissionId),
+    });
+    for (const view of plan.chosen) {
+      const node = this.#nodes.get(view.nodeId);
+      if (!node) continue;
+      const replicaId = session.nextReplicaId();
+      session.replicas.set(replicaId, {
+        replicaId,
+        nodeId: node.nodeId,
+        hostId: node.hostId,
+        admissionId: node.admissionId,
+        state: 'starting',
+        catchUpTo: session.headSeq,
+        appliedSeq: 0,
+        stateHash: null,
+        restoredFrom: session.snapshot?.seq ?? null,
+        producerId: null,
+        createdAt: now,
+      });
+      session.health.track(replicaId, now);
+      node.replicas.set(replicaId, session.id);
+      out.push({
+        type: 'create-replica',
+        nodeId: node.nodeId,
+        assignment: {
+          replicaId,
+          sessionId: session.id,
+          app: session.meta.app,
+          width: session.meta.width,
+          height: session.meta.height,
+          headSeq: session.headSeq,
+          snapshot: session.snapshot,
+        },
+      });
+      out.push(log('info', 'replica placed', { sessionId: session.id, replicaId, nodeId: node.nodeId }));
+    }
+    if (plan.shortBy > 0) {
+      out.push(
+        log('warn', 'replication factor not met', {
+          sessionId: session.id,
+          shortBy: plan.shortBy,
+          reasons: plan.reasons,
+        }),
+      );
+    }
+    out.push({ type: 'session-update', sessionId: session.id });
+  }
+
+  #removeReplica(
+    session: Session,
+    r: ReplicaRecord,
+    cause: RemovalCause,
+    reason: string,
+    tellNode: boolean,
+    out: Out,
+  ): void {
+    const node = this.#nodes.get(r.nodeId);
+    node?.replicas.delete(r.replicaId);
+    if (tellNode && node) out.push({ type: 'close-replica', nodeId: r.nodeId, replicaId: r.replicaId, reason });
+    session.closeReplica(r.replicaId);
+    out.push({ type: 'replica-removed', sessionId: session.id, replicaId: r.replicaId, cause, reason });
+  }
+
+  // ------------------------------------------------------------------ health
+
+  #tick(now: number, out: Out): void {
+    let lost = false;
+    for (const node of this.#nodes.all()) {
+      if (now - node.lastHeartbeatAt > this.#options.nodeDeadAfterMs) {
+        out.push({ type: 'disconnect-node', nodeId: node.nodeId, reason: 'heartbeat timeout' });
+        lost = this.#nodeGone(node.nodeId, `no heartbeat for ${now - node.lastHeartbeatAt} ms`, out) || lost;
+      }
+    }
+    if (lost) this.#reconcileAll(now, out);
+    for (const session of this.#sessions.values()) {
+      let changed = false;
+      for (const a of session.health.assessAll(now)) {
+        const r = session.replicas.get(a.replicaId);
+        if (r && a.verdict === 'dead') {
+          this.#removeReplica(session, r, 'unresponsive', `no status for ${a.health.heartbeatAgeMs} ms`, true, out);
+          changed = true;
+        }
+      }
+      changed = this.#voteOnState(session, out) || changed;
+      if (changed) this.#reconcile(session, now, out);
+      else out.push({ type: 'session-update', sessionId: session.id });
+      this.#maybeRequestSnapshot(session, now, out);
+    }
+  }
+
+  /** Majority vote on state hashes at a common seq; the minority is quarantined and replaced. */
+  #voteOnState(session: Session, out: Out): boolean {
+    const reports = session.health.hashReports();
+    const vote = voteOnHashes(reports);
+    if (vote.seq === null || vote.majorityHash === null || vote.minority.length === 0) return false;
+    for (const replicaId of vote.minority) {
+      const r = session.replicas.get(replicaId);
+      if (!r) continue;
+      const hash = reports.find((x) => x.replicaId === replicaId && x.seq === vote.seq)?.stateHash ?? '?';
+      const event = {
+        sessionId: session.id,
+        replicaId,
+        hostId: r.hostId,
+        seq: vote.seq,
+        hash,
+        majorityHash: vote.majorityHash,
+      };
+      out.push({ type: 'divergence', ...event });
+      if (this.#blameSnapshot(session, r, out)) {
+        const why = `diverged after restoring snapshot ${r.restoredFrom}; restarting from the one before`;
+        this.#removeReplica(session, r, 'diverged', why, true, out);
+        continue;
+      }
+      out.push(log('error', 'replica diverged from the majority: quarantined and replaced', event));
+      session.quarantinedHosts.add(r.hostId);
+      r.state = 'quarantined';
+      const why = `quarantined: state hash ${hash} at seq ${vote.seq} disagrees with majority ${vote.majorityHash}`;
+      this.#removeReplica(session, r, 'diverged', why, true, out);
+    }
+    return true;
+  }
+
+  /**
+   * A replica that diverged right after restoring the latest snapshot may be an
+   * honest host fed bad state: the snapshot is dropped (its log tail is still
+   * there) and the session falls back to the previous one. True when the
+   * snapshot took the blame, so the host is not quarantined for it.
+   */
+  #blameSnapshot(session: Session, r: ReplicaRecord, out: Out): boolean {
+    const from = r.restoredFrom;
+    if (from === null || session.snapshot?.seq !== from || from <= session.compactedThrough) return false;
+    const previous = session.previousSnapshot;
+    session.snapshot = previous;
+    // What was before the previous one is truncated already: there is no fallback behind it.
+    session.previousSnapshot = null;
+    out.push({ type: 'drop-snapshot', sessionId: session.id, seq: from, fallbackSeq: previous?.seq ?? null });
+    out.push(
+      log(
+        'error',
+        'a replica restored from the latest snapshot diverged: snapshot dropped, falling back to the previous one',
+        { sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, badSeq: from, fallback: previous?.seq ?? 0 },
+      ),
+    );
+    return true;
+  }
+
+  // ------------------------------------------------------------------ snapshots
+
+  /**
+   * Every `snapshotEvery` inputs, ask every healthy live replica for its state
+   * at the current head; see #snapshotAnswer for how the answers are trusted. A
+   * checkpoint that found no quorum in time is dropped and a new one asked.
+   */
+  #maybeRequestSnapshot(session: Session, now: number, out: Out): void {
+    if (session.storing) return;
+    const pending = session.checkpoint;
+    if (pending) {
+      if (now - pending.requestedAt < this.#options.checkpointTimeoutMs) return;
+      out.push(log('warn', 'snapshot checkpoint found no quorum in time; dropped', { sessionId: session.id }));
+      session.checkpoint = null;
+    }
+    const since = session.headSeq - (session.snapshot?.seq ?? 0);
+    if (since < this.#options.snapshotEvery) return;
+    const targets = session
+      .activeReplicas()
+      .filter((r) => r.state === 'live' && session.health.assess(r.replicaId, now)?.verdict === 'healthy');
+    if (new Set(targets.map((r) => r.hostId)).size < snapshotQuorum(session.meta.replicationFactor)) return;
+    const seq = session.headSeq;
+    session.checkpoint = new SnapshotCheckpoint(seq, targets, session.meta.replicationFactor, now);
+    for (const r of targets) out.push({ type: 'ask-snapshot', nodeId: r.nodeId, replicaId: r.replicaId, seq });
+  }
+
+  /**
+   * A replica's answer to a checkpoint. Nothing is stored on one node's word:
+   * the bytes must match the hash the replica claims, the replica must have
+   * been asked for this seq, and the snapshot is stored only once replicas on a
+   * majority of the session's hosts report the same hash at that seq.
+   */
+  #snapshotAnswer(e: Extract<SessionCoreEvent, { type: 'snapshot-answer' }>, out: Out): void {
+    const { session, replica } = this.ownedReplica(e.nodeId, e.replicaId);
+    const ctx = { sessionId: session.id, replicaId: e.replicaId, nodeId: e.nodeId, hostId: replica.hostId, seq: e.seq };
+    const checkpoint = session.checkpoint;
+    if (!checkpoint?.asked(e.replicaId)) {
+      throw new ForbiddenError('unsolicited snapshot: the server did not ask this replica for one', {
+        ...ctx,
+        refusal: 'unsolicited',
+      });
+    }
+    if (stateHashOf(e.data) !== e.stateHash) {
+      throw new ConflictError('snapshot bytes do not match the claimed state hash', {
+        ...ctx,
+        refusal: 'hash-mismatch',
+      });
+    }
+    if (e.seq > session.headSeq) throw new BadRequestError(`snapshot seq ${e.seq} is beyond the head`, ctx);
+    checkpoint.report(e.replicaId, e.seq, e.stateHash, e.data);
+    const decision = checkpoint.decision();
+    if (!decision) return;
+    session.checkpoint = null;
+    const store = !(session.snapshot && decision.seq <= session.snapshot.seq);
+    out.push({ type: 'checkpoint-decided', sessionId: session.id, seq: decision.seq, hosts: decision.hosts, store });
+    if (!store) return;
+    session.storing = {
+      seq: decision.seq,
+      stateHash: decision.stateHash,
+      bytes: decision.data.length,
+      phase: 'snapshot',
+    };
+    out.push({ type: 'store-snapshot', sessionId: session.id, ...decision });
+  }
+
+  /** The write is durable: replicas may be pointed at it; the log is truncated behind the previous one. */
+  #snapshotStored(sessionId: string, seq: number, out: Out): void {
+    const session = this.#sessions.get(sessionId);
+    const storing = session?.storing;
+    if (!session || storing?.seq !== seq || storing.phase !== 'snapshot') return;
+    const previous = session.snapshot;
+    session.snapshot = { seq, stateHash: storing.stateHash };
+    // The previous confirmed snapshot and its log tail stay: the fallback if this one turns out bad.
+    session.previousSnapshot = previous;
+    if (!previous) {
+      session.storing = null;
+      out.push({ type: 'snapshot-announced', sessionId, seq, bytes: storing.bytes, truncated: 0 });
+      return;
+    }
+    storing.phase = 'truncate';
+    out.push({ type: 'truncate-log', sessionId, throughSeq: previous.seq });
+  }
+
+  #logTruncated(sessionId: string, throughSeq: number, truncated: number, out: Out): void {
+    const session = this.#sessions.get(sessionId);
+    const storing = session?.storing;
+    if (!session || storing?.phase !== 'truncate') return;
+    session.compactedThrough = Math.max(session.compactedThrough, throughSeq);
+    session.storing = null;
+    out.push({ type: 'snapshot-announced', sessionId, seq: storing.seq, bytes: storing.bytes, truncated });
+  }
+}
+
+function log(level: 'info' | 'warn' | 'error', msg: string, ctx: Record<string, unknown>): SessionCoreCommand {
+  return { type: 'log', level, msg, ctx };
+}
