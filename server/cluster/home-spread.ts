@@ -3,8 +3,8 @@
 // possible, so the death of one server, whose SFU carries the media of the
 // replicas homed on it, leaves the session with a replica on a live one. Pure:
 // the caller supplies the nodes (the node directory's) and applies the plan.
-import { planPlacement } from '../placement.js';
-import type { NodeView, PlacementPlan, PlacementRequest } from '../placement-types.js';
+import { planPlacement } from '../session-core/placement.js';
+import type { NodeView, PlacementPlan, PlacementRequest } from '../session-core/placement-types.js';
 
 /** A node as the cluster sees it: placement's view plus the server it is connected to. */
 export interface ClusterNodeView extends NodeView {
