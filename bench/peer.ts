@@ -20,6 +20,7 @@ import type { ViewerClient } from '../scripts/lib/viewer-client.js';
 import { waitFor } from '../scripts/lib/wait-for.js';
 import type { LatencySample } from '../viewer/lockstep-hook.js';
 import {
+  cmdlineOf,
   commOf,
   connectViewer,
   createSession,
@@ -63,6 +64,10 @@ interface Measured {
   pssMB: number;
   pssMeanMB: number;
   cpuPercent: number;
+  /** The same CPU split by Chromium process type (renderer: page, decode, JS; gpu-process: the compositor). */
+  cpuByType: Record<string, number>;
+  /** Lockstep: video frames decoded per second over the window (each one decoded and composited whole). */
+  videoFps?: number;
   chromiumProcesses: number;
   load1m: number;
   keysPerSecond: number;
@@ -88,6 +93,27 @@ function readOr<T>(path: string, parse: (s: string) => number, fallback: T): num
   } catch {
     return fallback; // the process exited between listing and reading
   }
+}
+
+/** A Chromium process's --type (renderer, gpu-process, utility…); the browser process has none. */
+function processType(pid: number): string {
+  return /--type=([\w-]+)/.exec(cmdlineOf(pid))?.[1] ?? 'browser';
+}
+
+function cpuByType(
+  before: ReadonlyMap<number, number>,
+  after: ReadonlyMap<number, number>,
+  seconds: number,
+  hz: number,
+): Record<string, number> {
+  const groups = new Map<string, Map<number, number>>();
+  for (const [pid, t] of after) {
+    const type = processType(pid);
+    const g = groups.get(type) ?? new Map<number, number>();
+    g.set(pid, t);
+    groups.set(type, g);
+  }
+  return Object.fromEntries([...groups].map(([type, g]) => [type, round(cpuPercent(before, g, seconds, hz), 1)]));
 }
 
 function cpuTicks(pids: readonly number[]): Map<number, number> {
@@ -116,6 +142,13 @@ async function typeSteadily(page: Page, n: number, offset: number, everyMs: numb
     await page.keyboard.press(TYPED[(offset + i) % TYPED.length] ?? 'x');
   }
   return (performance.now() - t0) / 1000;
+}
+
+/** Frames decoded so far by the page's <video> elements (none on the noVNC page). */
+function decodedFrames(page: Page): Promise<number> {
+  return page.evaluate(() =>
+    [...document.querySelectorAll('video')].reduce((n, v) => n + v.getVideoPlaybackQuality().totalVideoFrames, 0),
+  );
 }
 
 function watchState(page: Page): Promise<PixelWatchState> {
@@ -162,6 +195,7 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   // kept after the probe stops), a cost of the measurement, not of the viewer.
   await sleep(1000);
   const hz = ticksPerSecond();
+  const frames0 = await decodedFrames(page);
   const before = cpuTicks(chromiumPids());
   const t0 = performance.now();
   const pss: number[] = [];
@@ -176,7 +210,11 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   typing = false;
   await sampler;
   const pids = chromiumPids();
-  const cpu = cpuPercent(before, cpuTicks(pids), (performance.now() - t0) / 1000, hz);
+  const after = cpuTicks(pids);
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuPercent(before, after, seconds, hz);
+  const byType = cpuByType(before, after, seconds, hz);
+  const framesDecoded = (await decodedFrames(page)) - frames0;
   pss.push(pssKiB(pids));
   // Let the warm-up's last frames land first: under load they would count as noise.
   await sleep(2500);
@@ -222,6 +260,8 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
     pssMB: round(Math.max(...pss) / 1024, 1),
     pssMeanMB: round(pss.reduce((a, b) => a + b, 0) / pss.length / 1024, 1),
     cpuPercent: round(cpu, 1),
+    cpuByType: byType,
+    ...(system === 'lockstep' ? { videoFps: round(framesDecoded / seconds, 1) } : {}),
     chromiumProcesses: pids.length,
     load1m: round((load0 + load1m()) / 2),
     keysPerSecond: round(KEYS / typingS, 1),
@@ -333,8 +373,18 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
   add({ name: 'peer.viewer-pss.noVNC', value: peer.pssMB, unit: 'MB', detail: { ...cost(peer), note: costNote } });
   add({ name: 'peer.viewer-pss.lockstep', value: lockstep.pssMB, unit: 'MB', detail: cost(lockstep) });
   add({ name: 'peer.viewer-pss.ratio', value: round(lockstep.pssMB / peer.pssMB), unit: '× (Lockstep/peer)' });
-  add({ name: 'peer.viewer-cpu.noVNC', value: peer.cpuPercent, unit: '% of a core', detail: { note: costNote } });
-  add({ name: 'peer.viewer-cpu.lockstep', value: lockstep.cpuPercent, unit: '% of a core' });
+  const byType = (x: Measured) => ({
+    ...x.cpuByType,
+    ...(x.videoFps === undefined ? {} : { videoFps: x.videoFps }),
+    load1m: x.load1m,
+  });
+  add({
+    name: 'peer.viewer-cpu.noVNC',
+    value: peer.cpuPercent,
+    unit: '% of a core',
+    detail: { ...byType(peer), note: costNote },
+  });
+  add({ name: 'peer.viewer-cpu.lockstep', value: lockstep.cpuPercent, unit: '% of a core', detail: byType(lockstep) });
   add({
     name: 'peer.viewer-cpu.ratio',
     value: round(lockstep.cpuPercent / peer.cpuPercent),

@@ -24,8 +24,15 @@ export function needsResize(current: Size, wanted: Size): boolean {
   return Math.abs(current.width - wanted.width) > 2 || Math.abs(current.height - wanted.height) > 2;
 }
 
-/** Space below the stage for the replica bar and status line (matches the stage's CSS height cap). */
-const CHROME_BELOW_PX = 230;
+/**
+ * The desktop page's height outside the stage (header, toolbar row, replica bar,
+ * status line, margins): the stage's CSS height cap (`--stage-chrome`, set from
+ * this) and fit to window both leave it. Small enough that a 720-row app shows
+ * unscaled in a 900-px-tall window: a scaled video is redrawn, filtered, into
+ * the page on every frame (the largest part of the viewer's CPU in software
+ * compositing), and text reads sharper at 1:1.
+ */
+export const CHROME_BELOW_PX = 174;
 const COMPACT_MARGIN_PX = 8;
 /** The visual viewport this much shorter than the layout viewport: an on-screen keyboard is open. */
 const KEYBOARD_MIN_PX = 120;

@@ -234,7 +234,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.deps.saveSeq(this.counter);
     this.lastEventType = event.type;
     this.queue.push({ clientSeq: this.counter, event, everSent: false, firstSentAt: 0, inFlight: false, attempts: 0 });
-    this.persist();
+    // Online, transmit() persists it (as sent) before it leaves: one storage write, not two.
+    if (!this.online || this.disposed) this.persist();
     this.pump();
     this.emitStats();
   }
@@ -266,7 +267,10 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     const i = this.queue.indexOf(q);
     if (i < 0) return; // already settled (e.g. dropped by a resync)
     this.queue.splice(i, 1);
-    this.persist();
+    // An acknowledged input left in storage is harmless (a reload's resync drops what the log holds),
+    // so storage is rewritten when the queue empties, not on every ack: a synchronous write per ack
+    // was a visible part of the tab's main-thread time while typing.
+    if (this.queue.length === 0) this.persist();
     this.counts.acked++;
     this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
     this.emit('acked', {

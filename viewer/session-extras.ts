@@ -6,7 +6,7 @@ import type { Banners } from './banners.js';
 import { copyFromApp, isCopyShortcut, type ClipboardCopyDeps } from './clipboard-copy.js';
 import { h } from './dom.js';
 import { downloadDocument, exportFormats, saveBlob } from './document-download.js';
-import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace, type Size } from './fit-size.js';
+import { CHROME_BELOW_PX, fitArea, fitSize, keyboardOpen, needsResize, type FitSpace, type Size } from './fit-size.js';
 import { StatsOverlay, type StatsSources } from './stats-overlay.js';
 import { viewerShortcut } from './viewer-shortcuts.js';
 
@@ -44,6 +44,8 @@ export interface SessionExtras {
 }
 
 export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
+  // The stage's CSS height cap leaves the same room as fit to window (one number, in fit-size.ts).
+  d.stage.style.setProperty('--stage-chrome', `${CHROME_BELOW_PX}px`);
   const overlay = new StatsOverlay(d.stats);
   d.stageWrap.append(overlay.element);
   const cleanups: Array<() => void> = [() => overlay.dispose()];

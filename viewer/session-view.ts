@@ -212,8 +212,14 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       });
     }
   });
+  // Rebuilt only when what it shows changed: a DOM rebuild every tick meant a layout, paint and
+  // compositor frame 4 times a second for nothing.
+  let replicaBarShows = '';
   manager.on('streams', (v) => {
     streams = v;
+    const shows = JSON.stringify(v.map(chipContent));
+    if (shows === replicaBarShows) return;
+    replicaBarShows = shows;
     renderReplicaBar(replicaBar, v);
   });
   manager.on('ready', (ready) => {
@@ -291,19 +297,25 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     }
   };
 
+  let statusShows = '';
   const renderStatus = (): void => {
     const st = sender.stats();
     const live = manager.liveReplica();
-    const parts = [
-      h('span', { class: `conn conn-${client.state}` }, '● ', client.state),
-      h('span', {}, `mode ${mode}`),
-      h('span', {}, live ? `live: ${live.hostId}` : 'live: —'),
-      h('span', {}, `pending ${st.pending}`),
-      h('span', {}, `acked #${st.highestAckedSeq}`),
-      h('span', {}, `shown #${manager.liveReader()?.timeline.lastSeq ?? '—'}`),
-      h('span', {}, lastLatencyMs === null ? 'latency —' : `latency ${lastLatencyMs} ms`),
+    const texts = [
+      `mode ${mode}`,
+      live ? `live: ${live.hostId}` : 'live: —',
+      `pending ${st.pending}`,
+      `acked #${st.highestAckedSeq}`,
+      `shown #${manager.liveReader()?.timeline.lastSeq ?? '—'}`,
+      lastLatencyMs === null ? 'latency —' : `latency ${lastLatencyMs} ms`,
     ];
-    status.replaceChildren(...parts);
+    const shows = `${client.state}|${texts.join('|')}`;
+    if (shows === statusShows) return; // unchanged: no DOM work, no repaint
+    statusShows = shows;
+    status.replaceChildren(
+      h('span', { class: `conn conn-${client.state}` }, '● ', client.state),
+      ...texts.map((t) => h('span', {}, t)),
+    );
   };
   setInterval(() => {
     measureLatency();
@@ -379,6 +391,11 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       { key: 'conn' },
     );
   }
+}
+
+/** The fields of a stream view its chip shows (renderReplicaBar). */
+function chipContent(v: StreamView): unknown[] {
+  return [v.replicaId, v.hostId, v.state, v.lagSeq, v.score, v.hardFailure, v.live, v.resumed, v.reasons];
 }
 
 function renderReplicaBar(bar: HTMLElement, views: StreamView[]): void {

@@ -192,6 +192,55 @@ describe('e2e: viewer extras in Chromium', () => {
     await page.close();
   });
 
+  it('a 720p app shows unscaled in a 1400x900 window, and the page fits the window at smaller sizes', async () => {
+    // Unscaled, the compositor copies each video frame instead of filtering it (the viewer's largest CPU cost).
+    const v = await TestViewer.connect(server.url);
+    const { session } = await v.request({
+      type: 'sessions.create',
+      app: 'writer',
+      replicationFactor: 2,
+      width: 1280,
+      height: 720,
+    });
+    try {
+      const page = await browser.context.newPage();
+      const layout = () =>
+        page.evaluate(() => {
+          // No named helpers in here: tsx would wrap them in a __name() the page lacks.
+          const [stage, video, status] = ['[data-testid="stage"]', 'video.live', '.status-line'].map((sel) =>
+            document.querySelector(sel)?.getBoundingClientRect(),
+          );
+          return {
+            stage: stage && { w: stage.width, h: stage.height },
+            video: video && { w: video.width },
+            statusBottom: status?.bottom ?? Number.NaN,
+            scrollHeight: document.documentElement.scrollHeight,
+          };
+        });
+      for (const vp of [
+        { width: 1400, height: 900 },
+        { width: 1280, height: 800 },
+      ]) {
+        await page.setViewportSize(vp);
+        await openViewer(page, server.url, session.sessionId);
+        const l = await layout();
+        if (vp.height === 900) {
+          assert.deepEqual(l.stage, { w: 1280, h: 720 }, 'the stage is the app size');
+          assert.deepEqual(l.video, { w: 1280 }, 'the video is not scaled');
+        } else {
+          assert.ok(l.stage && l.stage.w < 1280 && l.stage.w > 1000, `scaled to fit: ${JSON.stringify(l.stage)}`);
+        }
+        assert.ok(l.statusBottom <= vp.height, `status line in view at ${vp.width}x${vp.height}: ${l.statusBottom}`);
+        assert.ok(l.scrollHeight <= vp.height, `no scrolling at ${vp.width}x${vp.height}: ${l.scrollHeight}`);
+      }
+      await page.close();
+      // The nodes hold a few replicas each: leave room for the tests after this one.
+      await v.request({ type: 'sessions.close', sessionId: session.sessionId });
+    } finally {
+      v.close();
+    }
+  });
+
   it('paint: dragging the mouse draws, and the frame matches the reference render', async (t) => {
     const sessionId = await createSession(server.url, 'paint', 2);
     const page = await browser.context.newPage();

@@ -262,3 +262,61 @@ test('unacknowledged inputs survive a reload: logged ones are dropped, the rest 
   assert.deepEqual(sent, [2], 'only "c" is resent, under its own clientSeq');
   assert.deepEqual(stored, [], 'nothing left to persist once acknowledged');
 });
+
+test('typing online writes pending storage once per input and once when the queue drains; a reload then resends nothing logged', async () => {
+  let stored: PersistedInput[] = [];
+  let writes = 0;
+  const acks: Array<() => void> = [];
+  const sender = new InputSender({
+    sessionId: 's1',
+    transmit: (req) =>
+      new Promise<InputAck>((resolve) => acks.push(() => resolve({ seq: 10 + req.clientSeq, duplicate: false }))),
+    loadSeq: () => -1,
+    saveSeq: () => undefined,
+    loadPending: () => [],
+    savePending: (items) => {
+      writes++;
+      stored = items;
+    },
+    now: () => 0,
+  });
+  sender.resync(-1);
+  writes = 0;
+  sender.send(key('a'));
+  sender.send(key('b'));
+  assert.equal(writes, 2, 'one write per input, made before it left');
+  assert.deepEqual(
+    stored.map((p) => [p.clientSeq, p.everSent]),
+    [
+      [0, true],
+      [1, true],
+    ],
+  );
+  acks.shift()?.();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes, 2, 'an ack with inputs still pending writes nothing');
+  // The tab dies here: storage still lists "a" (acknowledged, logged) beside "b".
+  const sent: number[] = [];
+  const reloaded = new InputSender({
+    sessionId: 's1',
+    transmit: (req) => {
+      sent.push(req.clientSeq);
+      return Promise.resolve({ seq: 10 + req.clientSeq, duplicate: false });
+    },
+    loadSeq: () => 1,
+    saveSeq: () => undefined,
+    loadPending: () => stored,
+    savePending: () => undefined,
+    now: () => 0,
+  });
+  reloaded.resync(0); // the server logged "a" only
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(sent, [1], 'only "b" is resent; the acknowledged "a" left in storage is dropped');
+  // The first page, had it lived: the last ack empties the queue and storage.
+  acks.shift()?.();
+  await new Promise((r) => setImmediate(r));
+  assert.equal(writes, 3);
+  assert.deepEqual(stored, []);
+  sender.dispose();
+  reloaded.dispose();
+});

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import sharp from 'sharp';
 import { LIMITS } from '../../protocol/limits.js';
 import { STAMP_HEIGHT } from '../../protocol/frame-stamp.js';
-import { fitArea, fitSize, keyboardOpen, needsResize, type FitSpace } from '../../viewer/fit-size.js';
+import { CHROME_BELOW_PX, fitArea, fitSize, keyboardOpen, needsResize, type FitSpace } from '../../viewer/fit-size.js';
 import { bitrateKbps, sampleRtcStats } from '../../viewer/rtc-stats.js';
 import { encodeThumbnail } from '../../render/thumbnailer.js';
 import { FrameRenderer } from '../../render/frame-renderer.js';
@@ -46,7 +46,7 @@ test('fitArea: desktop below the header, phones what is visible, above an open o
   assert.ok(!keyboardOpen({ ...phone, visibleHeight: 790 }));
   assert.deepEqual(fitArea({ ...phone, compact: false, wrapWidth: 1200, layoutHeight: 800 }), {
     width: 1200,
-    height: 800 - 230,
+    height: 800 - CHROME_BELOW_PX,
   });
   assert.deepEqual(fitArea({ ...phone, fullscreen: true }), { width: 370, height: 300 });
 });
