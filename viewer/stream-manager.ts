@@ -12,7 +12,6 @@ import type { SessionClient } from './session-client.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
 import {
   judgeFreshness,
-  STALE_RESUME_GRACE_MS,
   type FreshnessVerdict,
   type PeerFreshness,
   type StreamFreshness,
@@ -542,15 +541,15 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     void this.pause(e);
   }
 
-  /** The delay of the oldest input the shown stream newly shows (not while it catches up after a resume). */
+  /** The delay of the oldest input the shown stream newly shows (StaleBound.noteShown says which count). */
   private sampleDelay(live: Entry, now: number): void {
     const t = live.reader.timeline;
     const seq = t.lastSeq;
     if (seq === null || seq <= this.sampledSeq) return;
-    const since = this.opts.heads.knownSince(this.sampledSeq + 1);
+    const knownAt = this.opts.heads.knownSince(this.sampledSeq + 1);
     this.sampledSeq = seq;
-    const settled = live.resumed && live.activeSince !== null && now - live.activeSince >= STALE_RESUME_GRACE_MS;
-    if (settled && since !== null) this.staleBound.note((t.lastFrameAt ?? now) - since);
+    if (!live.resumed || live.activeSince === null || knownAt === null) return;
+    this.staleBound.noteShown({ knownAt, shownAt: t.lastFrameAt ?? now, resumedAt: live.activeSince });
   }
 
   private stopTimers(): void {
