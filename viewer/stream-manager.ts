@@ -469,7 +469,15 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.sampleDelay(live, now);
     const verdict = this.judge(live, now);
     this.steerProbe(live, verdict, now);
-    if (verdict.state === 'stale') this.tick();
+    if (verdict.state === 'stale') {
+      const t = live.reader.timeline;
+      log('stale', live.replicaId, verdict.reason, {
+        silentMs: t.lastFrameAt === null ? null : Math.round(now - t.lastFrameAt),
+        worstMs: this.staleBound.worstMs,
+        probe: this.probe?.replicaId ?? null,
+      });
+      this.tick();
+    }
   }
 
   private freshness(e: Entry, now: number): StreamFreshness {
