@@ -514,9 +514,17 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     return false;
   }
 
-  /** Warm mode: resume the best standby while the shown stream is suspect; pause it once it is fresh again. */
+  /**
+   * Warm mode: resume the best standby while the shown stream is suspect; pause it once it is fresh again.
+   * Hot mode: while it is suspect, every standby's stamp is read on every frame (evidence now, as a probe's is):
+   * sampled every STANDBY_SAMPLE_MS, a standby looked that much further behind than it was.
+   */
   private steerProbe(live: Entry, verdict: FreshnessVerdict, now: number): void {
-    if (this.opts.mode !== 'warm') return;
+    if (this.opts.mode === 'hot') {
+      const interval = verdict.state === 'fresh' ? STANDBY_SAMPLE_MS : 0;
+      for (const e of this.entries.values()) if (e !== live) e.reader.sampleIntervalMs = interval;
+      return;
+    }
     const p = this.probe;
     if (p) {
       const e = this.entries.get(p.replicaId);
