@@ -40,7 +40,12 @@ export const STALE_STREAM_MS = 250;
 /**
  * A just-resumed stream (a warm standby renders and sends a keyframe on
  * resume) gets this long to show the acknowledged inputs before the rule
- * applies to it.
+ * applies to it. For as long, as a peer, it is evidence of relative lag only
+ * against a stream that has also stopped presenting frames (see
+ * silenceForJustResumedMs): it rendered the current state when resumed,
+ * skipping the queue of frames a stream that renders every input has in
+ * flight, so on a loaded box it is ahead of any such stream at first, the
+ * healthy one included.
  */
 export const STALE_RESUME_GRACE_MS = 600;
 
@@ -104,6 +109,21 @@ function settledPeer(p: PeerFreshness, now: number): boolean {
   return p.activeSince !== null && p.lastFrameAt !== null && p.lastFrameAt >= p.activeSince && p.lastFrameAt <= now;
 }
 
+/** Resumed within STALE_RESUME_GRACE_MS: its first frames skipped the queue (see there). */
+function justResumed(p: PeerFreshness, now: number): boolean {
+  return p.activeSince !== null && now - p.activeSince < STALE_RESUME_GRACE_MS;
+}
+
+/**
+ * How long the shown stream must have presented nothing for a just-resumed
+ * peer's lead to count: longer than any recent delay (a hung stream is silent
+ * from the fault on, so this costs its detection nothing), and while the box
+ * is unknown, the frames-stopped floor.
+ */
+export function silenceForJustResumedMs(recentWorstMs: number | null): number {
+  return Math.max(STALE_LEAD_MS, recentWorstMs ?? STALE_STREAM_MS);
+}
+
 export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
   const { now, shown } = i;
   if (!shown.active) return { state: 'fresh' };
@@ -112,11 +132,13 @@ export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
   if (behind <= suspectAfterMs(i.recentWorstMs)) return { state: 'fresh' };
   const shownSeq = shown.displayedSeq ?? 0;
   const peers = i.peers.filter((p) => settledPeer(p, now));
+  const silentFor = now - (shown.lastFrameAt ?? shown.activeSince ?? now);
 
   // Relative lag: a peer reflects what this stream does not, by a clear lead.
   let ahead: PeerFreshness | undefined;
   for (const p of peers) {
     if ((p.displayedSeq ?? 0) <= shownSeq) continue;
+    if (justResumed(p, now) && silentFor < silenceForJustResumedMs(i.recentWorstMs)) continue;
     if (!ahead || p.behindForMs < ahead.behindForMs) ahead = p;
   }
   if (ahead) {
@@ -132,7 +154,6 @@ export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
 
   // Frames stopped: nothing presented for the bound while an input is unshown, while a peer keeps presenting.
   const bound = framesStoppedAfterMs(i.recentWorstMs);
-  const silentFor = now - (shown.lastFrameAt ?? shown.activeSince ?? now);
   if (silentFor > bound) {
     const alive = peers.find((p) => now - (p.lastFrameAt ?? Number.NEGATIVE_INFINITY) < bound);
     if (alive) {

@@ -136,6 +136,26 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     c.observer.on('resume', () => w.consumerResumed(c.id));
     c.observer.on('pause', () => w.consumerPaused(c.id));
     c.observer.on('close', () => w.consumerClosed(c.id));
+    this.#keyFrameWhenStreamReturns(c);
+  }
+
+  /**
+   * mediasoup marks a producer's stream inactive after 1.5 s without RTP, and
+   * a consumer of an inactive stream ignores key frame requests, its resume's
+   * own included, while it drops delta frames until a key frame. A warm
+   * standby's renderer sends nothing until a viewer resumes it, so the resume's
+   * request was lost and the resumed stream stayed black (until a switch away).
+   * Ask again the moment the stream is back.
+   */
+  #keyFrameWhenStreamReturns(c: types.Consumer): void {
+    if (c.kind !== 'video') return;
+    let producerScore = c.score.producerScore;
+    c.observer.on('score', (score: types.ConsumerScore) => {
+      const returned = producerScore === 0 && score.producerScore > 0;
+      producerScore = score.producerScore;
+      if (!returned || c.closed || c.paused || c.producerPaused) return;
+      c.requestKeyFrame().catch((err: unknown) => log.debug({ err, consumerId: c.id }, 'key frame request failed'));
+    });
   }
 
   /** The open transports of a session's router (any class: anything but WebRTC here would be a bug). */

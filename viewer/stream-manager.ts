@@ -12,7 +12,6 @@ import type { SessionClient } from './session-client.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
 import {
   judgeFreshness,
-  STALE_RESUME_GRACE_MS,
   type FreshnessVerdict,
   type PeerFreshness,
   type StreamFreshness,
@@ -470,7 +469,15 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.sampleDelay(live, now);
     const verdict = this.judge(live, now);
     this.steerProbe(live, verdict, now);
-    if (verdict.state === 'stale') this.tick();
+    if (verdict.state === 'stale') {
+      const t = live.reader.timeline;
+      log('stale', live.replicaId, verdict.reason, {
+        silentMs: t.lastFrameAt === null ? null : Math.round(now - t.lastFrameAt),
+        worstMs: this.staleBound.worstMs,
+        probe: this.probe?.replicaId ?? null,
+      });
+      this.tick();
+    }
   }
 
   private freshness(e: Entry, now: number): StreamFreshness {
@@ -507,9 +514,17 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     return false;
   }
 
-  /** Warm mode: resume the best standby while the shown stream is suspect; pause it once it is fresh again. */
+  /**
+   * Warm mode: resume the best standby while the shown stream is suspect; pause it once it is fresh again.
+   * Hot mode: while it is suspect, every standby's stamp is read on every frame (evidence now, as a probe's is):
+   * sampled every STANDBY_SAMPLE_MS, a standby looked that much further behind than it was.
+   */
   private steerProbe(live: Entry, verdict: FreshnessVerdict, now: number): void {
-    if (this.opts.mode !== 'warm') return;
+    if (this.opts.mode === 'hot') {
+      const interval = verdict.state === 'fresh' ? STANDBY_SAMPLE_MS : 0;
+      for (const e of this.entries.values()) if (e !== live) e.reader.sampleIntervalMs = interval;
+      return;
+    }
     const p = this.probe;
     if (p) {
       const e = this.entries.get(p.replicaId);
@@ -542,15 +557,15 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     void this.pause(e);
   }
 
-  /** The delay of the oldest input the shown stream newly shows (not while it catches up after a resume). */
+  /** The delay of the oldest input the shown stream newly shows (StaleBound.noteShown says which count). */
   private sampleDelay(live: Entry, now: number): void {
     const t = live.reader.timeline;
     const seq = t.lastSeq;
     if (seq === null || seq <= this.sampledSeq) return;
-    const since = this.opts.heads.knownSince(this.sampledSeq + 1);
+    const knownAt = this.opts.heads.knownSince(this.sampledSeq + 1);
     this.sampledSeq = seq;
-    const settled = live.resumed && live.activeSince !== null && now - live.activeSince >= STALE_RESUME_GRACE_MS;
-    if (settled && since !== null) this.staleBound.note((t.lastFrameAt ?? now) - since);
+    if (!live.resumed || live.activeSince === null || knownAt === null) return;
+    this.staleBound.noteShown({ knownAt, shownAt: t.lastFrameAt ?? now, resumedAt: live.activeSince });
   }
 
   private stopTimers(): void {

@@ -25,6 +25,8 @@ interface ReplicaRecord {
   /** Video has started; before that a flat counter is boot, not a stall. */
   videoStarted: boolean;
   producerScore: number | null;
+  /** Its last status said nobody watches its stream, so it sends none (warm standby). */
+  videoIdle: boolean;
   /** Recent (seq, hash) pairs, oldest first. */
   hashes: Array<{ seq: number; stateHash: string }>;
 }
@@ -57,6 +59,7 @@ export class ReplicaHealthTracker {
       framesMovedAt: now,
       videoStarted: false,
       producerScore: null,
+      videoIdle: false,
       hashes: [],
     });
   }
@@ -96,6 +99,7 @@ export class ReplicaHealthTracker {
     r.lastStatusAt = now;
     r.appliedSeq = status.appliedSeq;
     r.stateHash = status.stateHash;
+    r.videoIdle = status.videoIdle === true;
 
     const last = r.hashes[r.hashes.length - 1];
     if (last !== undefined && last.seq === status.appliedSeq) last.stateHash = status.stateHash;
@@ -104,7 +108,12 @@ export class ReplicaHealthTracker {
       r.hashes.splice(0, r.hashes.length - this.thresholds.hashHistory);
   }
 
-  /** mediasoup producer score (0..10). Reported, not judged: the SFU acts on it. */
+  /**
+   * mediasoup producer score (0..10). Reported, not judged: the SFU acts on it.
+   * An idle stream (nobody watches it, so its node sends nothing) has no score
+   * to report: the SFU's 0 for it says nothing about the host, and viewers
+   * would rank an idle standby below a busy but ailing one.
+   */
   onProducerScore(replicaId: string, score: number): void {
     const r = this.replicas.get(replicaId);
     if (r !== undefined) r.producerScore = score;
@@ -121,7 +130,7 @@ export class ReplicaHealthTracker {
     const health: ReplicaHealth = {
       heartbeatAgeMs: Math.max(0, now - r.lastSeenAt),
       lagSeq: Math.max(0, this.head - r.appliedSeq),
-      producerScore: r.producerScore,
+      producerScore: r.videoIdle ? null : r.producerScore,
     };
     const base = { replicaId, health, appliedSeq: r.appliedSeq, stateHash: r.stateHash };
     if (health.heartbeatAgeMs > deadAfterMs) return { ...base, verdict: 'dead', reason: 'no-status' };

@@ -82,10 +82,14 @@ describe('export of a document', () => {
       },
       30_000,
     );
+    const disagreements = () => server.output().split('replicas disagree on the export').length - 1;
+    const loggedBefore = disagreements();
     const refused = await get(`/api/sessions/${sessionId}/export?format=txt`);
     assert.equal(refused.status, 409, await refused.clone().text());
     assert.match(await refused.text(), /did not produce the same file/);
-    assert.ok(server.output().includes('replicas disagree on the export'));
+    // The server logs asynchronously (pino, sync: false) and its stderr pipe is read apart from the HTTP
+    // socket, so the line may reach us after the answer: wait for this refusal's own line.
+    await waitFor('the refusal logged', () => disagreements() > loggedBefore, 5000, 20);
 
     // Another honest host joins: the honest file is served again.
     nodes.set('host-c', await startNode({ url: server.url, hostId: 'host-c' }));

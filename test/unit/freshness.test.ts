@@ -8,7 +8,9 @@ import {
   STALE_LEAD_MS,
   STALE_RESUME_GRACE_MS,
   STALE_STREAM_MAX_MS,
+  STALE_STREAM_MS,
   STALE_SUSPECT_MS,
+  silenceForJustResumedMs,
   type FreshnessVerdict,
   type PeerFreshness,
 } from '../../protocol/freshness.js';
@@ -228,4 +230,36 @@ test('a just-resumed stream, a paused one and a caught-up one are fresh; a peer 
   // A probe whose first frame has not come yet (its last frame is from before the resume) is no evidence.
   assert.equal(judge({}, [{ ...peer, activeSince: 99_996 }]), 'suspect');
   assert.equal(judge({}, [{ ...peer, lastFrameAt: null }]), 'suspect');
+});
+
+test('a just-resumed probe ahead of a backlogged but presenting stream is no evidence; against a silent one it is', () => {
+  // A loaded box at 720p: the shown stream presents a frame every 50 ms, each 500 ms after its input; the warm probe,
+  // resumed 200 ms ago, rendered the current state at once and shows three inputs more.
+  const now = 100_000;
+  const probe: PeerFreshness = {
+    replicaId: 'b',
+    displayedSeq: 12,
+    behindForMs: 20,
+    activeSince: now - 200,
+    lastFrameAt: now - 10,
+  };
+  const judge = (lastFrameAt: number, peer = probe, recentWorstMs: number | null = 120) =>
+    judgeFreshness({
+      now,
+      shown: { displayedSeq: 9, behindForMs: 560, activeSince: 0, lastFrameAt, active: true },
+      peers: [peer],
+      recentWorstMs,
+    });
+  assert.equal(judge(now - 20).state, 'suspect', 'presenting: slow, not stale');
+  assert.equal(judge(now - STALE_LEAD_MS + 1).state, 'suspect');
+  const stopped = judge(now - STALE_LEAD_MS);
+  assert.ok(stopped.state === 'stale' && stopped.reason.startsWith('stale: input not shown'), 'silent: stale');
+  // Silent for longer than any recent delay, or while the box is unknown, the frames-stopped floor.
+  assert.equal(silenceForJustResumedMs(400), 400);
+  assert.equal(judge(now - 399, probe, 400).state, 'suspect');
+  assert.equal(judge(now - STALE_STREAM_MS + 1, probe, null).state, 'suspect');
+  assert.equal(judge(now - STALE_STREAM_MS, probe, null).state, 'stale');
+  // Once past its grace the probe shows the box's own delays, and its lead counts whether or not frames come.
+  const settledProbe = { ...probe, activeSince: now - STALE_RESUME_GRACE_MS };
+  assert.equal(judge(now - 20, settledProbe).state, 'stale');
 });

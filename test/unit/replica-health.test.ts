@@ -140,6 +140,19 @@ test('producer score is reported as is, null before the first score', () => {
   assert.equal(t.has('ghost'), false);
 });
 
+test('an idle stream (nobody watches it) reports no producer score, a watched one its score again', () => {
+  const t = new ReplicaHealthTracker();
+  t.onStatus('r1', status(0, 1), 0);
+  t.onProducerScore('r1', 10);
+  t.onStatus('r1', { ...status(1, 1), videoIdle: true }, 100);
+  t.onProducerScore('r1', 0); // the SFU: no RTP for 1.5 s
+  assert.equal(t.health('r1', 200)?.producerScore, null);
+  t.onStatus('r1', { ...status(2, 5), videoIdle: false }, 300);
+  assert.equal(t.health('r1', 300)?.producerScore, 0, 'watched again: its score counts, 0 until its stream is back');
+  t.onProducerScore('r1', 10);
+  assert.equal(t.health('r1', 400)?.producerScore, 10);
+});
+
 test('forget drops a replica; assessAll is sorted by replicaId', () => {
   const t = new ReplicaHealthTracker();
   t.onStatus('r2', status(0, 1), 0);

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   STALE_MIN_SAMPLES,
+  STALE_RESUME_GRACE_MS,
   STALE_STREAM_MAX_MS,
   STALE_STREAM_MS,
   STALE_TAIL_FACTOR,
@@ -28,4 +29,22 @@ test('a responsive stream keeps the floor; a loaded one widens it, within the ca
   b.note(-5);
   for (let i = 0; i < STALE_TAIL_SAMPLES; i++) b.note(50);
   assert.equal(b.ms, STALE_STREAM_MS, 'old outliers age out');
+});
+
+test("a resumed stream's catch-up is not its delay: inputs known before the resume, or shown in its grace, do not count", () => {
+  const b = new StaleBound();
+  const resumedAt = 10_000;
+  const settled = resumedAt + STALE_RESUME_GRACE_MS;
+  for (let i = 0; i < STALE_MIN_SAMPLES; i++) {
+    const knownAt = settled + 100 * i;
+    b.noteShown({ knownAt, shownAt: knownAt + 40, resumedAt });
+  }
+  assert.equal(b.worstMs, 40);
+  // The head learnt at join (before the resume), shown once the stream caught up: 1.6 s "late".
+  b.noteShown({ knownAt: resumedAt - 900, shownAt: settled + 5000, resumedAt });
+  // Typed just after the resume, shown while the stream was still in its grace.
+  b.noteShown({ knownAt: resumedAt + 10, shownAt: settled - 1, resumedAt });
+  assert.equal(b.worstMs, 40, 'neither widened the bound');
+  b.noteShown({ knownAt: settled + 6000, shownAt: settled + 6300, resumedAt });
+  assert.equal(b.worstMs, 300, 'a late input typed on the settled stream counts');
 });
