@@ -38,6 +38,8 @@ export class FrameRenderer {
   #ctx!: CanvasRenderingContext2D;
   #i420!: Uint8Array;
   #view: AppViewport = { width: 0, height: 0 };
+  /** The canvas thumbnails are scaled into (appArea), reused. */
+  #small: Canvas | undefined;
   /** The I420 of the stamp strip alone (restamp), reused. */
   #strip: Uint8Array | undefined;
   /** The canvas's app area is what #i420 holds (false once draw() paints without converting). */
@@ -125,13 +127,33 @@ export class FrameRenderer {
     return { i420: this.#i420, width: w, height: h, seq };
   }
 
-  /** The app area (stamp strip excluded) of the last drawn frame as RGBA, undefined before the first. */
-  appArea(): RgbaImage | undefined {
+  /**
+   * The app area (stamp strip excluded) of the last drawn frame as RGBA, at
+   * most `maxWidth` wide (scaled down on the canvas, aspect kept), undefined
+   * before the first. Scaling first reads back a thumbnail's pixels, not a
+   * frame's (a 3.7 MB buffer at 720p, and its GC, on the shown replica's node).
+   */
+  appArea(maxWidth = Number.POSITIVE_INFINITY): RgbaImage | undefined {
     if (this.#view.width === 0) return undefined;
     const width = this.#canvas.width;
     const height = Math.max(1, this.#view.height);
-    const img = this.#ctx.getImageData(0, 0, width, height);
-    return { data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength), width, height, channels: 4 };
+    let ctx = this.#ctx;
+    let w = width;
+    let h = height;
+    if (maxWidth < width) {
+      w = Math.max(1, Math.floor(maxWidth));
+      h = Math.max(1, Math.round((height * w) / width));
+      if (this.#small?.width !== w || this.#small.height !== h) this.#small = createCanvas(w, h);
+      ctx = this.#small.getContext('2d');
+      ctx.drawImage(this.#canvas, 0, 0, width, height, 0, 0, w, h);
+    }
+    const img = ctx.getImageData(0, 0, w, h);
+    return {
+      data: Buffer.from(img.data.buffer, img.data.byteOffset, img.data.byteLength),
+      width: w,
+      height: h,
+      channels: 4,
+    };
   }
 
   /** The canvas holding the last frame (for thumbnails and reference renders). */

@@ -447,7 +447,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
    * state moved since: thumbnails keep their own slow rate whether or not
    * anyone watches the stream.
    */
-  thumbnailImage(): Promise<{ image: RgbaImage; version: number } | undefined> {
+  thumbnailImage(maxWidth?: number): Promise<{ image: RgbaImage; version: number } | undefined> {
     return this.#serial(async () => {
       if (this.#closed) return undefined;
       if (!this.#watched && this.#frameVersion !== this.#stateVersion) {
@@ -462,7 +462,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           return undefined;
         }
       }
-      const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea();
+      const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea(maxWidth);
       return image && { image, version: this.#frameVersion };
     }, 'background');
   }

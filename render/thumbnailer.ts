@@ -26,7 +26,8 @@ export interface ThumbnailSource {
   readonly stateVersion: number;
   /** A viewer has a resumed consumer of its stream. */
   readonly watched: boolean;
-  thumbnailImage(): Promise<{ image: RgbaImage; version: number } | undefined>;
+  /** The app area's pixels, at most `maxWidth` wide. */
+  thumbnailImage(maxWidth: number): Promise<{ image: RgbaImage; version: number } | undefined>;
 }
 
 export interface ThumbnailerOptions {
@@ -116,7 +117,7 @@ export class Thumbnailer {
       const startedAt = performance.now();
       // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
       t.replica
-        .thumbnailImage()
+        .thumbnailImage(this.#opts.width)
         .then(async (shot) => {
           if (!shot || shot.version === t.sentVersion) return;
           t.sentVersion = shot.version;
