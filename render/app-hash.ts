@@ -22,8 +22,13 @@ export function digestHashOf(digest: Buffer): string {
   return createHash('sha256').update(DIGEST_DOMAIN).update(digest).digest('hex').slice(0, 32);
 }
 
+/** The status hash of `state` from the app's state digest, or null when the app defines none. */
+export async function digestStatusHashOf<S>(app: ReplicaApp<S>, state: S): Promise<string | null> {
+  const digest = await app.stateDigest(state);
+  return digest ? digestHashOf(digest) : null;
+}
+
 /** The hash a replica reports in its status for `state`. */
 export async function statusHashOf<S>(app: ReplicaApp<S>, state: S): Promise<string> {
-  const digest = await app.stateDigest(state);
-  return digest ? digestHashOf(digest) : stateHashOf(await app.snapshot(state));
+  return (await digestStatusHashOf(app, state)) ?? stateHashOf(await app.snapshot(state));
 }

@@ -15,7 +15,7 @@ import { getLogger } from '../protocol/logger.js';
 import { parseSelectionGeometry, type SelectionGeometry } from '../protocol/selection.js';
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
-import { stateHashOf, statusHashOf } from './app-hash.js';
+import { digestStatusHashOf, stateHashOf } from './app-hash.js';
 import { AppFailedError, SnapshotError } from './errors.js';
 import type { App, ExportedDocument } from './app-types.js';
 import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
@@ -122,6 +122,10 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   /** Bumped on every state change; the status hash is recomputed only when it moves. */
   #stateVersion = 0;
   #hashCache: { version: number; hash: string } | undefined;
+  /** The app defines no state digest (found at the first frame): every frame is drawn in full. */
+  #digestless = false;
+  /** Status hash of the state the last fully drawn frame shows (undefined: none, or not known). */
+  #frameHash: string | undefined;
   /** Captures asked for at a seq (snapshot checkpoints, exports): run right after that seq applies. */
   #waiters: SeqWaiter[] = [];
   /** App calls waiting their turn: inputs, renders and captures first, then status and thumbnail work. */
@@ -369,11 +373,20 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
 
   #start(): void {
     if (this.#watched) this.#renderNow();
-    if (!this.#opts.withoutVideo) {
-      this.#keepalive = setInterval(() => this.#keepaliveTick(), Math.max(20, Math.floor(this.#opts.keepaliveMs / 2)));
-    }
+    this.#keepKeepalive();
     this.#checkCaughtUp();
     this.#pump();
+  }
+
+  /** The keepalive timer runs only while someone watches (a standby has nothing to re-send, so no wakeups). */
+  #keepKeepalive(): void {
+    const want = this.#watched && this.#producer !== undefined && !this.#closed;
+    if (want && !this.#keepalive) {
+      this.#keepalive = setInterval(() => this.#keepaliveTick(), Math.max(20, Math.floor(this.#opts.keepaliveMs / 2)));
+    } else if (!want && this.#keepalive) {
+      clearInterval(this.#keepalive);
+      this.#keepalive = undefined;
+    }
   }
 
   /** The encoder's counters, undefined without video. */
@@ -419,6 +432,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#frameTimer = undefined;
     clearTimeout(this.#repushTimer);
     this.#repushTimer = undefined;
+    this.#keepKeepalive();
     if (!watched) return;
     this.#renderNow();
     this.#repushTimer = setTimeout(() => {
@@ -433,7 +447,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
    * state moved since: thumbnails keep their own slow rate whether or not
    * anyone watches the stream.
    */
-  thumbnailImage(): Promise<{ image: RgbaImage; version: number } | undefined> {
+  thumbnailImage(maxWidth?: number): Promise<{ image: RgbaImage; version: number } | undefined> {
     return this.#serial(async () => {
       if (this.#closed) return undefined;
       if (!this.#watched && this.#frameVersion !== this.#stateVersion) {
@@ -448,9 +462,24 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           return undefined;
         }
       }
-      const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea();
+      const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea(maxWidth);
       return image && { image, version: this.#frameVersion };
     }, 'background');
+  }
+
+  /**
+   * The status hash of the current state when the app has a state digest
+   * (cheap, and cached per state version for status() too), else null.
+   * Inside the serial order; the app's digest throwing is the caller's to handle.
+   */
+  async #digestHash(): Promise<string | null> {
+    if (this.#digestless) return null;
+    if (this.#hashCache?.version === this.#stateVersion) return this.#hashCache.hash;
+    const version = this.#stateVersion;
+    const hash = await digestStatusHashOf(this.#app, this.#state);
+    if (hash === null) this.#digestless = true;
+    else this.#hashCache = { version, hash };
+    return hash;
   }
 
   /** Applied seq and the state hash there (taken in the serial order, so the two belong together). */
@@ -461,7 +490,9 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       if (this.#hashCache?.version !== this.#stateVersion && !this.#closed) {
         const version = this.#stateVersion;
         try {
-          this.#hashCache = { version, hash: await statusHashOf(this.#app, this.#state) };
+          // The rule of app-hash.ts (statusHashOf), without asking a digestless app for its digest again.
+          const hash = (await this.#digestHash()) ?? stateHashOf(await this.#app.snapshot(this.#state));
+          this.#hashCache = { version, hash };
         } catch (err) {
           this.#fail(err, 'snapshot', this.#applied);
         }
@@ -633,13 +664,26 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       this.#dirtyAt = undefined;
       const seq = this.#applied;
       const version = this.#stateVersion;
-      let frame: RenderedFrame;
+      let frame: RenderedFrame | undefined;
+      let hash: string | null = null;
       try {
-        const paint = await this.#app.render(this.#state);
-        frame = this.#renderer.render(this.#app.viewport(this.#state), seq, paint);
+        hash = await this.#digestHash();
       } catch (err) {
-        this.#fail(err, 'render', seq);
+        this.#fail(err, 'snapshot', seq);
         return;
+      }
+      const view = this.#app.viewport(this.#state);
+      // Equal status hashes are equal states, and so equal pictures: only the stamp changes (a key-up, say).
+      if (hash !== null && hash === this.#frameHash) frame = this.#renderer.restamp(view, seq);
+      if (!frame) {
+        try {
+          const paint = await this.#app.render(this.#state);
+          frame = this.#renderer.render(this.#app.viewport(this.#state), seq, paint);
+        } catch (err) {
+          this.#fail(err, 'render', seq);
+          return;
+        }
+        this.#frameHash = hash ?? undefined;
       }
       const renderedAt = performance.now();
       this.#lastFrame = frame;

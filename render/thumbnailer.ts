@@ -26,7 +26,8 @@ export interface ThumbnailSource {
   readonly stateVersion: number;
   /** A viewer has a resumed consumer of its stream. */
   readonly watched: boolean;
-  thumbnailImage(): Promise<{ image: RgbaImage; version: number } | undefined>;
+  /** The app area's pixels, at most `maxWidth` wide. */
+  thumbnailImage(maxWidth: number): Promise<{ image: RgbaImage; version: number } | undefined>;
 }
 
 export interface ThumbnailerOptions {
@@ -55,7 +56,7 @@ interface Tracked {
   /** The state version seen at the previous tick. */
   seenVersion: number;
   busy: boolean;
-  /** Declined by the server: not offered again before this time unless its watched state changes. */
+  /** Declined by the server: not offered again before this time unless it was unwatched then and is watched now. */
   declined: { until: number; watched: boolean } | undefined;
 }
 
@@ -107,7 +108,9 @@ export class Thumbnailer {
       const moving = version !== t.seenVersion;
       t.seenVersion = version;
       if (t.busy || version === t.sentVersion) continue;
-      if (t.declined && now < t.declined.until && t.declined.watched === t.replica.watched) continue;
+      // Held back until declinedRetryMs, or until a viewer watches it now (a failover) when it was declined
+      // unwatched. Not when a probe resumed it and paused it again between ticks: that is a standby still.
+      if (t.declined && now < t.declined.until && !(t.replica.watched && !t.declined.watched)) continue;
       t.declined = undefined;
       // Changed since the previous tick (someone is typing): wait for a pause, within the staleness bound.
       if (moving && now - t.sentAt < this.#opts.maxStaleMs) continue;
@@ -116,7 +119,7 @@ export class Thumbnailer {
       const startedAt = performance.now();
       // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
       t.replica
-        .thumbnailImage()
+        .thumbnailImage(this.#opts.width)
         .then(async (shot) => {
           if (!shot || shot.version === t.sentVersion) return;
           t.sentVersion = shot.version;

@@ -95,7 +95,11 @@ test('a declined replica is not drawn again for declinedRetryMs, unless a viewer
   };
 
   await tick(2);
-  assert.deepEqual(sent.splice(0), ['s-1.r1', 's-1.r2'], 'both offered once');
+  assert.deepEqual(
+    sent.splice(0).sort(),
+    ['s-1.r1', 's-1.r2'],
+    'both offered once (in either order: the JPEG encodes race)',
+  );
   source.stateVersion++;
   standby.stateVersion++;
   await tick(1);
@@ -108,6 +112,29 @@ test('a declined replica is not drawn again for declinedRetryMs, unless a viewer
   }
   assert.equal(standby.shots, shotsHeld, 'the held-back standby is not drawn at all');
   sent.length = 0;
+
+  // A warm probe resumes the standby: offered while watched, declined (the shown replica is the source)...
+  standby.watched = true;
+  standby.stateVersion++;
+  source.stateVersion++;
+  await tick(2);
+  assert.deepEqual(sent.splice(0).sort(), ['s-1.r1', 's-1.r2'], 'a watched standby is offered');
+  const shotsProbed = standby.shots;
+  // ...and once the probe pauses it again, it is a held-back standby still: not offered, not drawn.
+  standby.watched = false;
+  for (let i = 0; i < 3; i++) {
+    standby.stateVersion++;
+    source.stateVersion++;
+    await tick(1);
+  }
+  assert.deepEqual(sent.splice(0), ['s-1.r1', 's-1.r1', 's-1.r1'], 'the end of a probe does not release the hold-back');
+  assert.equal(standby.shots, shotsProbed, 'nor draws the standby');
+  now += THUMBNAIL_TIMING.declinedRetryMs;
+  standby.stateVersion++;
+  source.stateVersion++;
+  await tick(2);
+  sent.length = 0;
+  wanted.delete('s-1.r2');
 
   standby.watched = true; // a viewer resumed it (failover): offered again at once
   wanted.add('s-1.r2');
