@@ -9,7 +9,7 @@ import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { SelectionGeometry } from '../protocol/selection.js';
 import type { AppRef, SessionInfo } from '../protocol/session.js';
-import type { InputAck, ReplicaAssignment } from '../protocol/signalling.js';
+import type { AdoptedReplica, HeldReplica, InputAck, ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
 import { stateHashOf } from '../render/app-hash.js';
@@ -18,6 +18,8 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, QuotaExc
 import type { InputLog } from './input-log.js';
 import { NodeRegistry, type RegisteredNode } from './node-registry.js';
 import { planPlacement, replicasToAdd } from './placement.js';
+import { adoptHeldReplicas } from './replica-adopter.js';
+import { adoptionVouched } from './replica-adoption.js';
 import { voteOnHashes, type HealthThresholds, type ReplicaStatusReport } from './replica-health.js';
 import type { Sequencer } from './sequencer.js';
 import { noteSelection } from './selection-relay.js';
@@ -263,12 +265,27 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   // ------------------------------------------------------------------ nodes
 
-  registerNode(node: RegisteredNode): void {
+  /** `held`: replicas the node kept running from before; those adopted (replica-adopter.ts) are returned. */
+  registerNode(node: RegisteredNode, held: readonly HeldReplica[] = []): AdoptedReplica[] {
     const existing = this.nodes.get(node.nodeId);
     if (existing) this.nodeGone(node.nodeId, 'replaced by a new connection');
     this.nodes.add(node);
-    log.info({ nodeId: node.nodeId, hostId: node.hostId, apps: node.apps }, 'node registered');
+    log.info({ nodeId: node.nodeId, hostId: node.hostId, apps: node.apps, held: held.length }, 'node registered');
+    const view = this.nodes.views().find((v) => v.nodeId === node.nodeId);
+    const adopted = view ? adoptHeldReplicas(this.sessions, node, view, held, this.#now()) : [];
     this.#reconcileAll();
+    return adopted;
+  }
+
+  /**
+   * Before judging held replicas against the head: another server may have
+   * sequenced inputs this one has not seen (cluster mode); the log knows.
+   */
+  async syncHeads(held: readonly HeldReplica[]): Promise<void> {
+    for (const claim of held) {
+      const session = this.sessions.get(claim.sessionId);
+      if (session && claim.appliedSeq > session.headSeq) session.advanceHead(await this.#deps.log.headSeq(session.id));
+    }
   }
 
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
@@ -451,6 +468,10 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   #maybeLive(session: Session, r: ReplicaRecord): void {
+    if (r.adopted && r.state === 'catching-up') {
+      if (!adoptionVouched(r.replicaId, session.health.hashReports(), session.activeReplicas().length)) return;
+      r.adopted = false;
+    }
     if (r.state === 'catching-up' && r.producer && r.appliedSeq >= r.catchUpTo) {
       r.state = 'live';
       log.info({ sessionId: session.id, replicaId: r.replicaId, hostId: r.hostId, seq: r.appliedSeq }, 'replica live');

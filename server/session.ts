@@ -22,6 +22,8 @@ export interface ReplicaRecord {
   transport: types.WebRtcTransport | null;
   producer: types.Producer | null;
   createdAt: number;
+  /** Taken over from the node that kept it running (replica-adopter.ts): live only once its hash is vouched for. */
+  adopted?: boolean;
   /** The selection geometry its renderer last reported (selection-relay.ts); absent until it reports one. */
   selection?: SelectionAt;
 }
@@ -79,6 +81,11 @@ export class Session {
 
   nextReplicaId(): string {
     return `${this.meta.sessionId}.r${++this.#replicaCounter}`;
+  }
+
+  /** A node announced replica `<id>.r<n>` (adopted or not): fresh ids start above it. */
+  noteReplicaOrdinal(n: number): void {
+    this.#replicaCounter = Math.max(this.#replicaCounter, n);
   }
 
   /** Replicas counting toward the replication factor. */
