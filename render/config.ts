@@ -57,7 +57,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     serverUrls: normalizeServerUrls(process.env.LOCKSTEP_SERVER_URL ?? 'http://127.0.0.1:3000'),
     holdReplicasMs: int('LOCKSTEP_HOLD_REPLICAS_MS', 30_000),
     reconnectBaseMs: int('LOCKSTEP_RECONNECT_BASE_MS', 250),
-    reconnectMaxMs: int('LOCKSTEP_RECONNECT_MAX_MS', 2000),
+    reconnectMaxMs: int('LOCKSTEP_RECONNECT_MAX_MS', 1000),
     connectTimeoutMs: int('LOCKSTEP_CONNECT_TIMEOUT_MS', 2000),
     serverListRefreshMs: int('LOCKSTEP_SERVER_LIST_REFRESH_MS', 10_000),
     joinToken: process.env.LOCKSTEP_JOIN_TOKEN,

@@ -67,7 +67,13 @@ export function adoptHeldReplicas(
       adopted: true,
     };
     session.replicas.set(claim.replicaId, record);
-    session.health.track(claim.replicaId, now);
+    // The claim is a status report like any other (applied seq + hash, the node's word): replicas
+    // held through one server death all stand at the same seq, so they can vouch for each other at once.
+    session.health.onStatus(
+      claim.replicaId,
+      { appliedSeq: claim.appliedSeq, stateHash: claim.stateHash, framesSent: 0, videoIdle: true },
+      now,
+    );
     node.replicas.set(claim.replicaId, session.id);
     adopted.push({ replicaId: claim.replicaId, headSeq: session.headSeq });
     log.info(

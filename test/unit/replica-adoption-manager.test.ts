@@ -94,25 +94,27 @@ it('held replicas are adopted, vouched for by the majority, and a lying one is v
     m.onReplicaStatus(`node-${host}`, `${sessionId}.r${n}`, { appliedSeq: 0, stateHash, framesSent: 1 });
   };
 
+  // r1 and r3 disagree at seq 0 (a tie): neither is vouched for, so neither goes live.
   assert.deepEqual(register('a', [claim(1)]), [{ replicaId: `${sessionId}.r1`, headSeq: 0 }]);
-  assert.deepEqual(register('b', [claim(2)]), [{ replicaId: `${sessionId}.r2`, headSeq: 0 }]);
   // Another app version, and a second replica of the session on the same host: refused.
   const otherApp = { ...claim(7), app: { name: 'writer', hash: 'ffffffffffffffff' } };
   assert.deepEqual(register('c', [otherApp, claim(3, H2)]), [{ replicaId: `${sessionId}.r3`, headSeq: 0 }]);
+  produce('a', 1, H1);
+  produce('c', 3, H2);
+  assert.equal(state(1), 'catching-up');
+  assert.equal(state(3), 'catching-up');
+  // r2's claim (a status report like any other) agrees with r1: two of three.
+  assert.deepEqual(register('b', [claim(2)]), [{ replicaId: `${sessionId}.r2`, headSeq: 0 }]);
   // The session has its three: a fourth held replica is not adopted.
   assert.deepEqual(register('d', [claim(4)]), []);
   for (const box of inbox.values()) assert.equal(box.filter((n) => n.type === 'replica.create').length, 0);
-
-  // Producing alone is not enough: nobody has vouched for r1's state yet.
-  produce('a', 1, H1);
-  assert.equal(state(1), 'catching-up');
   produce('b', 2, H1);
-  assert.equal(state(2), 'live', 'r2 agrees with r1 at seq 0');
+  assert.equal(state(2), 'live');
   m.onReplicaStatus('node-a', `${sessionId}.r1`, { appliedSeq: 0, stateHash: H1, framesSent: 2 });
   assert.equal(state(1), 'live');
-  // r3 claims another state at the same seq: never live, voted out, its host quarantined.
-  produce('c', 3, H2);
-  assert.equal(state(3), 'catching-up');
+  // r3 claimed another state at the same seq: never live, voted out, its host quarantined.
+  m.onReplicaStatus('node-c', `${sessionId}.r3`, { appliedSeq: 0, stateHash: H2, framesSent: 2 });
+  assert.notEqual(state(3), 'live');
   await until('r3 voted out', () => state(3) === undefined);
   assert.ok(m.get(sessionId).quarantinedHosts.has('host-c'));
   // Its replacement goes to host-d, with an id above every announced one (r7 was announced).
