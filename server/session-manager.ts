@@ -99,6 +99,9 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   /** Sessions whose confirmed snapshot is being written: no new checkpoint until it is. */
   readonly #storingSnapshot = new Set<string>();
   #closed = false;
+  /** Sessions loaded at start whose nodes may still come back with their replicas (config.adoptionWindowMs). */
+  readonly #awaitingAdoption = new Set<string>();
+  #adoptionTimer: NodeJS.Timeout | undefined;
 
   private constructor(deps: SessionManagerDeps) {
     super();
@@ -135,6 +138,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       manager.sessions.set(session.id, session);
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
+    for (const id of manager.sessions.keys()) manager.#awaitingAdoption.add(id);
+    manager.#adoptionTimer = setTimeout(() => {
+      manager.#awaitingAdoption.clear();
+      manager.#reconcileAll();
+    }, deps.config.adoptionWindowMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
     return manager;
   }
@@ -487,7 +495,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   /** Places replicas until the session has R on distinct hosts (or no host is left). */
   #reconcile(session: Session): void {
-    if (this.#closed || session.closed) return;
+    if (this.#closed || session.closed || this.#awaitingAdoption.has(session.id)) return;
     const active = session.activeReplicas();
     const want = replicasToAdd(active.length, session.meta.replicationFactor);
     if (want === 0) return;
@@ -673,6 +681,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#healthTimer);
+    clearTimeout(this.#adoptionTimer);
     for (const s of this.sessions.values()) s.close();
   }
 }

@@ -1,7 +1,8 @@
 // Nodes move home without rebuilding their replicas (real processes): (a) a
 // SIGKILLed server restarted on the same port and SQLite file adopts the
-// replicas its nodes kept running; (b) on a 3-member etcd, a node given
-// `--server A,B` whose server A is SIGKILLed moves to B, which adopts them.
+// replicas its nodes kept running; (b) on a 3-member etcd, nodes whose
+// server A is SIGKILLed move to B (one given `--server A,B`, one given only A
+// that learned B from GET /api/servers), and B adopts their replicas.
 // Either way the replicas keep their ids, nothing is placed afresh or
 // restored from a snapshot, the typed text is complete and the hashes agree.
 // Diagnostic: time from the kill to re-registered and to producing again.
@@ -147,7 +148,7 @@ describe('nodes move home without rebuilding their replicas', () => {
     viewer.close();
   });
 
-  it('(b) a node whose server A is SIGKILLed moves to server B, which adopts its replicas (etcd)', async () => {
+  it('(b) nodes whose server A is SIGKILLed move to server B, given or learned, which adopts their replicas (etcd)', async () => {
     const env = {
       ...INFO,
       LOCKSTEP_STORE: `etcd:${etcd.cluster().clientUrls.join(',')}`,
@@ -167,14 +168,14 @@ describe('nodes move home without rebuilding their replicas', () => {
     // B must know the session: it loads sessions from etcd when it starts (no session watch yet).
     const b = await startServer({ dataDir: makeTmpDir(hooks), env: { ...env, LOCKSTEP_SERVER_ID: 'b' } });
     const nodes: Proc[] = [];
+    // host-x is given both servers; host-y only A, and learns B from A's GET /api/servers.
+    const serverList: Record<string, Record<string, string>> = {
+      'host-x': { LOCKSTEP_SERVER_URL: `${a.url},${b.url}` },
+      'host-y': { LOCKSTEP_SERVER_URL: a.url, LOCKSTEP_SERVER_LIST_REFRESH_MS: '300' },
+    };
     for (const h of ['host-x', 'host-y']) {
-      nodes.push(
-        await startNode({
-          url: a.url,
-          hostId: h,
-          env: { ...INFO, LOCKSTEP_SERVER_URL: `${a.url},${b.url}`, LOCKSTEP_JOIN_TOKEN: await a.hostToken(h) },
-        }),
-      );
+      const nodeEnv = { ...INFO, ...serverList[h], LOCKSTEP_JOIN_TOKEN: await a.hostToken(h) };
+      nodes.push(await startNode({ url: a.url, hostId: h, env: nodeEnv }));
     }
     await viewerA.request({ type: 'session.join', sessionId, clientId: 'typist' });
     await waitFor('2 live on A', async () => converged(await getSession(a.url, sessionId), 2), 30_000);

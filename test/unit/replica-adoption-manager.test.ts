@@ -23,21 +23,28 @@ const NOW = 1_000_000;
 const H1 = '1111111111111111';
 const H2 = '2222222222222222';
 
-async function rig(t: TestContext) {
-  const dir = makeTmpDir(t);
+async function rig(t: TestContext, dir = makeTmpDir(t), adoptionWindowMs = 2500) {
   const db = openDatabase(join(dir, 'lockstep.sqlite'));
   const log = SqliteInputLog.open(db);
   const store = SqliteSessionStore.open(db);
-  const config = loadServerConfig({ dataDir: dir, healthIntervalMs: 5 });
+  const config = loadServerConfig({ dataDir: dir, healthIntervalMs: 5, adoptionWindowMs });
   const sfu = { closeRouter: () => Promise.resolve(), watchers: new StreamWatchers() } as unknown as Sfu;
   const sequencer = new Sequencer({ log, contiguous: true, sessionExists: () => true });
   const m = await SessionManager.create({ config, log, store, sequencer, sfu, now: () => NOW });
-  t.after(async () => {
+  const close = async () => {
     m.close();
     await sequencer.close();
     db.close();
+  };
+  let closed = false;
+  t.after(() => (closed ? undefined : close()));
+  return Object.assign(m, {
+    /** Stops this manager and its database (a server going down). */
+    stop: async () => {
+      closed = true;
+      await close();
+    },
   });
-  return m;
 }
 
 function fakeNode(host: string, inbox: NodeNotification[]): RegisteredNode {
@@ -131,4 +138,20 @@ it("a held replica whose applied seq is beyond the log's head is not adopted", a
   assert.deepEqual(m.registerNode(fakeNode('a', []), held), []);
   assert.equal(m.get(sessionId).replicas.size, 1, 'a fresh replica was placed instead');
   assert.equal([...m.get(sessionId).replicas.keys()][0], `${sessionId}.r2`);
+});
+
+it('after a restart, loaded sessions wait a moment for their nodes to come back before fresh replicas are placed', async (t) => {
+  const dir = makeTmpDir(t);
+  const first = await rig(t, dir);
+  const { sessionId, app } = await first.createSession({ owner: 'local', app: 'writer', replicationFactor: 2 });
+  await first.stop();
+  const m = await rig(t, dir, 300);
+  const spare: NodeNotification[] = [];
+  m.registerNode(fakeNode('spare', spare), []);
+  // The spare node is not given the session while its holders may still come back...
+  const held: HeldReplica[] = [{ replicaId: `${sessionId}.r1`, sessionId, app, appliedSeq: 0, stateHash: H1 }];
+  assert.equal(m.registerNode(fakeNode('a', []), held).length, 1, 'a holder coming back is adopted');
+  assert.equal(spare.filter((n) => n.type === 'replica.create').length, 0);
+  // ...and is once the window is over (the session still has only one of its two).
+  await until('a fresh replica for the rest', () => spare.some((n) => n.type === 'replica.create'));
 });
