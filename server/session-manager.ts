@@ -11,7 +11,7 @@ import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { SelectionGeometry } from '../protocol/selection.js';
 import type { AppRef, SessionInfo } from '../protocol/session.js';
-import type { InputAck, NodeNotification } from '../protocol/signalling.js';
+import type { AdoptedReplica, HeldReplica, InputAck, NodeNotification } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
 import type { ServerConfig } from './config.js';
@@ -128,6 +128,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       snapshotEvery: deps.config.snapshotEvery,
       nodeDeadAfterMs: deps.config.nodeDeadAfterMs,
       checkpointTimeoutMs: SNAPSHOT_CHECKPOINT_TIMEOUT_MS,
+      adoptionWindowMs: deps.config.adoptionWindowMs,
       ...(deps.health ? { health: deps.health } : {}),
     });
     this.nodes = new ConnectedNodes(this.#core.nodes, this.#ports);
@@ -149,7 +150,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         height: row.height,
         createdAt: row.createdAt,
       };
-      manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta) });
+      // Restored: its nodes may come back with the replicas they kept (the core waits adoptionWindowMs).
+      manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta), restored: true });
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
@@ -269,10 +271,27 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   // ------------------------------------------------------------------ nodes
 
-  registerNode(node: RegisteredNode): void {
+  /** `held`: replicas the node kept running from before; returns those the core adopted (the node closes the rest). */
+  registerNode(node: RegisteredNode, held: readonly HeldReplica[] = []): AdoptedReplica[] {
     const { notify, disconnect, ...record } = node;
     this.#ports.set(node.nodeId, { notify, disconnect });
-    this.#feed({ type: 'node-joined', node: record });
+    const commands = this.#core.handle({ type: 'node-joined', node: record, held }, this.#now());
+    this.#run(commands, 'node-joined');
+    const answer = commands.find((c) => c.type === 'replicas-adopted');
+    return answer?.type === 'replicas-adopted' ? answer.adopted : [];
+  }
+
+  /**
+   * Before held replicas are judged against the head: another server may have
+   * sequenced inputs this one has not seen (cluster mode); the log knows.
+   */
+  async syncHeads(held: readonly HeldReplica[]): Promise<void> {
+    for (const claim of held) {
+      const session = this.sessions.get(claim.sessionId);
+      if (session && claim.appliedSeq > session.headSeq) {
+        this.#feed({ type: 'head-seen', sessionId: session.id, headSeq: await this.#deps.log.headSeq(session.id) });
+      }
+    }
   }
 
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
@@ -391,9 +410,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   /** Feeds one event whose commands need no write (refusals are thrown to the caller). */
   #feed(event: SessionCoreEvent): void {
-    this.#apply(this.#core.handle(event, this.#now())).catch((err: unknown) =>
-      log.error({ err, event: event.type }, 'session command failed'),
-    );
+    this.#run(this.#core.handle(event, this.#now()), event.type);
+  }
+
+  #run(commands: readonly SessionCoreCommand[], cause: SessionCoreEvent['type']): void {
+    this.#apply(commands).catch((err: unknown) => log.error({ err, event: cause }, 'session command failed'));
   }
 
   #notify(nodeId: string, msg: NodeNotification): void {
@@ -430,6 +451,9 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           port?.disconnect(c.reason);
           break;
         }
+        case 'replicas-adopted':
+          // The gateway answers the node with the list (registerNode returns it).
+          break;
         case 'store-snapshot':
           await this.#storeSnapshot(c);
           break;
