@@ -30,7 +30,7 @@ import {
 } from './session-core/session-core.js';
 import type { ReplicaRecord, Session } from './session-core/session.js';
 import type { Sequencer } from './sequencer.js';
-import type { SessionStore } from './session-store.js';
+import type { SessionRecord, SessionStore } from './session-store.js';
 import type { Sfu } from './sfu.js';
 import type { BundleStore } from './bundle-store.js';
 import { parseAppSpec } from '../protocol/bundle.js';
@@ -70,6 +70,18 @@ async function durableSession(log: InputLog, meta: DurableSession['meta']): Prom
   };
 }
 
+function metaOf(row: SessionRecord): DurableSession['meta'] {
+  return {
+    sessionId: row.id,
+    owner: row.owner,
+    app: row.app,
+    replicationFactor: row.replicationFactor,
+    width: row.width,
+    height: row.height,
+    createdAt: row.createdAt,
+  };
+}
+
 export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
   sessionupdate: [SessionInfo];
@@ -83,6 +95,8 @@ export interface SessionManagerEvents {
     { sessionId: string; replicaId: string; hostId: string; seq: number; hash: string; majorityHash: string },
   ];
   snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
+  /** A connected node joined, left, or its load or replicas changed (what the cluster's node directory publishes). */
+  nodeschanged: [];
 }
 
 export interface SessionManagerDeps {
@@ -141,15 +155,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of await deps.store.list()) {
-      const meta = {
-        sessionId: row.id,
-        owner: row.owner,
-        app: row.app,
-        replicationFactor: row.replicationFactor,
-        width: row.width,
-        height: row.height,
-        createdAt: row.createdAt,
-      };
+      const meta = metaOf(row);
       // Restored: its nodes may come back with the replicas they kept (the core waits adoptionWindowMs).
       manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta), restored: true });
     }
@@ -215,20 +221,15 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       width: req.width ?? d.defaultWidth,
       height: req.height ?? d.defaultHeight,
     });
-    const meta = {
-      sessionId: row.id,
-      owner: row.owner,
-      app,
-      replicationFactor: row.replicationFactor,
-      width: row.width,
-      height: row.height,
-      createdAt: row.createdAt,
-    };
+    const meta = { ...metaOf(row), app };
     log.info({ sessionId: row.id, app, r: row.replicationFactor }, 'session created');
-    this.#feed({
-      type: 'session-opened',
-      session: { meta, headSeq: 0, snapshot: null, previousSnapshot: null, compactedThrough: 0 },
-    });
+    // In cluster mode this server's own session watch may have opened it already (openStoredSession).
+    if (!this.sessions.has(row.id)) {
+      this.#feed({
+        type: 'session-opened',
+        session: { meta, headSeq: 0, snapshot: null, previousSnapshot: null, compactedThrough: 0 },
+      });
+    }
     return this.info(row.id);
   }
 
@@ -236,6 +237,26 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.get(sessionId);
     // Durably closed first: when the store cannot write, the session stays open and the caller hears why.
     await this.#deps.store.close(sessionId);
+    await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
+  }
+
+  /**
+   * A session another server created (cluster mode: the session watch saw it):
+   * opened here from the log's durable facts, with no store write. False when
+   * it is known here already (created here, or seen before).
+   */
+  async openStoredSession(row: SessionRecord): Promise<boolean> {
+    if (this.sessions.has(row.id) || row.closedAt !== null) return false;
+    const session = await durableSession(this.#deps.log, metaOf(row));
+    if (this.#closed || this.sessions.has(row.id)) return false;
+    log.info({ sessionId: row.id }, 'session opened elsewhere');
+    this.#feed({ type: 'session-opened', session });
+    return true;
+  }
+
+  /** A session another server closed durably (the session watch saw it go): forgotten here too. */
+  async forgetSession(sessionId: string, reason = 'closed on another server'): Promise<void> {
+    if (!this.sessions.has(sessionId)) return;
     await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
   }
 
@@ -277,6 +298,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.#ports.set(node.nodeId, { notify, disconnect });
     const commands = this.#core.handle({ type: 'node-joined', node: record, held }, this.#now());
     this.#run(commands, 'node-joined');
+    this.emit('nodeschanged');
     const answer = commands.find((c) => c.type === 'replicas-adopted');
     return answer?.type === 'replicas-adopted' ? answer.adopted : [];
   }
@@ -298,6 +320,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   nodeGone(nodeId: string, reason: string): void {
     this.#feed({ type: 'node-gone', nodeId, reason });
     this.#ports.delete(nodeId);
+    this.emit('nodeschanged');
   }
 
   /** The app bundles a node now keeps warm (placement prefers it for them). */
@@ -354,6 +377,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   onHeartbeat(nodeId: string, load: number): void {
     this.#feed({ type: 'heartbeat', nodeId, load });
+    this.emit('nodeschanged');
   }
 
   /** A node could not (or would not) host a replica it was given: re-place it elsewhere. */
