@@ -30,6 +30,7 @@ import {
 } from './session-core/session-core.js';
 import type { ReplicaRecord, Session } from './session-core/session.js';
 import type { Sequencer } from './sequencer.js';
+import type { SessionBatch } from './sequencer-types.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
 import type { Sfu } from './sfu.js';
 import type { BundleStore } from './bundle-store.js';
@@ -70,6 +71,12 @@ async function durableSession(log: InputLog, meta: DurableSession['meta']): Prom
   };
 }
 
+/** What emits sequenced inputs in order: the Sequencer, or the cluster's InputFeed. */
+export interface InputSource {
+  on(event: 'sequenced', listener: (batches: SessionBatch[]) => void): unknown;
+  off(event: 'sequenced', listener: (batches: SessionBatch[]) => void): unknown;
+}
+
 function metaOf(row: SessionRecord): DurableSession['meta'] {
   return {
     sessionId: row.id,
@@ -85,6 +92,8 @@ function metaOf(row: SessionRecord): DurableSession['meta'] {
 export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
   sessionupdate: [SessionInfo];
+  /** A session is open here now (created here, or seen created elsewhere): its head at that moment. */
+  sessionopened: [{ sessionId: string; headSeq: number }];
   sessionclosed: [{ sessionId: string; reason: string }];
   /** A replica's selection geometry changed (touch handles; see selection-relay.ts). */
   selection: [{ sessionId: string; replicaId: string; seq: number; selection: SelectionGeometry | null }];
@@ -129,6 +138,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   readonly #now: () => number;
   readonly #catalog: Map<string, AppRef>;
   #healthTimer: NodeJS.Timeout | undefined;
+  /** Where fanned-out inputs come from: this server's sequencer, or (cluster mode) the input feed. */
+  #inputSource: InputSource;
+  readonly #onSequenced = (batches: readonly SessionBatch[]): void => {
+    for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
+  };
   /** A health tick is still carrying out its commands (a snapshot drop): the next one waits its turn. */
   #ticking = false;
   #closed = false;
@@ -136,6 +150,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   private constructor(deps: SessionManagerDeps) {
     super();
     this.#deps = deps;
+    this.#inputSource = deps.sequencer;
     this.#now = deps.now ?? Date.now;
     this.#catalog = new Map(appCatalog().map((a) => [a.name, a]));
     this.#core = new SessionCore({
@@ -146,9 +161,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       ...(deps.health ? { health: deps.health } : {}),
     });
     this.nodes = new ConnectedNodes(this.#core.nodes, this.#ports);
-    deps.sequencer.on('sequenced', (batches) => {
-      for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
-    });
+    deps.sequencer.on('sequenced', this.#onSequenced);
   }
 
   /** Loads open sessions from the store (they come back after a server restart). */
@@ -229,6 +242,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
         type: 'session-opened',
         session: { meta, headSeq: 0, snapshot: null, previousSnapshot: null, compactedThrough: 0 },
       });
+      this.emit('sessionopened', { sessionId: row.id, headSeq: 0 });
     }
     return this.info(row.id);
   }
@@ -237,6 +251,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.get(sessionId);
     // Durably closed first: when the store cannot write, the session stays open and the caller hears why.
     await this.#deps.store.close(sessionId);
+    // Cluster mode: this server's session watch may have seen it go (forgetSession) while the write returned.
+    if (!this.sessions.has(sessionId)) return;
     await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
   }
 
@@ -251,6 +267,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (this.#closed || this.sessions.has(row.id)) return false;
     log.info({ sessionId: row.id }, 'session opened elsewhere');
     this.#feed({ type: 'session-opened', session });
+    this.emit('sessionopened', { sessionId: row.id, headSeq: session.headSeq });
     return true;
   }
 
@@ -258,6 +275,17 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   async forgetSession(sessionId: string, reason = 'closed on another server'): Promise<void> {
     if (!this.sessions.has(sessionId)) return;
     await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
+  }
+
+  /**
+   * Cluster mode: inputs are fanned out from a feed that follows the shared log
+   * (inputs any server appended, in order) instead of this server's sequencer,
+   * which still appends. The caller starts the feed after each session's head.
+   */
+  fanOutFrom(source: InputSource): void {
+    this.#inputSource.off('sequenced', this.#onSequenced);
+    this.#inputSource = source;
+    source.on('sequenced', this.#onSequenced);
   }
 
   // ------------------------------------------------------------------ inputs
@@ -604,6 +632,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#healthTimer);
+    this.#inputSource.off('sequenced', this.#onSequenced);
     this.#media.releaseAll();
   }
 }

@@ -2,7 +2,9 @@
 // sessions created or closed on any server (the session watch) are opened or
 // forgotten here, and the nodes connected to this server are published in the
 // node directory under this server's lease, homed here. Placement across
-// servers and the input feed are not wired yet (see issue 13).
+// servers is not wired yet (see issue 13). Inputs reach this server's replicas
+// from the InputFeed (whatever server appended them, in log order), not from
+// this server's sequencer, which still appends.
 import { getLogger } from '../../protocol/logger.js';
 import type { SessionManager } from '../session-manager.js';
 import type { ClusterMember } from './cluster-member.js';
@@ -31,7 +33,16 @@ export class ClusterSessionLink {
     serverId: string;
   }): Promise<ClusterSessionLink> {
     const link = new ClusterSessionLink(deps.manager, deps.member, deps.serverId);
-    const { sessions } = deps.member;
+    const { sessions, feed } = deps.member;
+    const { manager } = deps;
+    feed.on('truncated', (e) => log.warn(e, 'input feed stalled: the next input was truncated behind a snapshot'));
+    feed.on('corrupt', (e) => log.error({ sessionId: e.sessionId, seq: e.seq, err: e.error }, 'input feed stalled'));
+    manager.fanOutFrom(feed);
+    manager.on('sessionopened', ({ sessionId, headSeq }) => {
+      if (!feed.sessions().has(sessionId)) link.#guard('follow', feed.add(sessionId, headSeq));
+    });
+    manager.on('sessionclosed', ({ sessionId }) => link.#guard('unfollow', feed.remove(sessionId)));
+    for (const s of manager.sessions.values()) await feed.add(s.id, s.headSeq);
     sessions.on('created', (row) => link.#guard('open', deps.manager.openStoredSession(row)));
     sessions.on('closed', (id) => link.#guard('forget', deps.manager.forgetSession(id)));
     for (const row of sessions.list()) await deps.manager.openStoredSession(row);

@@ -8,26 +8,17 @@
 // Diagnostic: time from the kill to re-registered and to producing again.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
+import { keyDown } from '../helpers/key-input.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
 const H = 320;
 const INFO = { LOCKSTEP_LOG_LEVEL: 'info' };
-
-const keyDown = (ch: string): InputEvent => ({
-  type: 'key',
-  action: 'down',
-  key: ch,
-  code: '',
-  text: ch,
-  mods: NO_MODS,
-});
 
 async function typeText(v: TestViewer, sessionId: string, text: string): Promise<void> {
   for (const ch of text) await v.request({ type: 'input', sessionId, clientSeq: v.clientSeq++, event: keyDown(ch) });
