@@ -486,7 +486,10 @@ Examples:
   program
     .command('node')
     .description('join a Lockstep server as a renderer node and host session replicas (run on each spare PC)')
-    .requiredOption('-s, --server <url>', 'server URL, e.g. http://192.168.1.10:3000')
+    .requiredOption(
+      '-s, --server <url>',
+      'server URL, e.g. http://192.168.1.10:3000; several comma-separated ones to move to the next when one dies',
+    )
     .option('-t, --token <token>', "this host's join token from the server operator (`lockstep token new --host`)")
     .option('--host-id <id>', 'host identity; replicas of one session never share a host (default: hostname)')
     .option('--node-id <id>', 'node identity (default: <host-id>-<pid>)')

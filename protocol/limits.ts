@@ -53,4 +53,6 @@ export const LIMITS = {
   bundleChunkBytes: 1024 * 1024,
   /** Bundle hashes one node advertises as cached (warm). */
   maxAdvertisedBundles: 256,
+  /** Replicas a (re)registering node may announce it still holds (node.register `held`). */
+  maxHeldReplicas: 256,
 } as const;

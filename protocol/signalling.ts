@@ -162,6 +162,30 @@ export type ViewerNotification =
 
 export const NodeAppSchema = AppRefSchema;
 
+const StateHashSchema = z.string().regex(/^[0-9a-f]{16,64}$/);
+
+/**
+ * A replica a node kept running while it had no server (its server died, or it
+ * moved to another one): announced at registration so the server can adopt it
+ * instead of rebuilding it. A claim, not a fact: see server/replica-adoption.ts.
+ */
+export const HeldReplicaSchema = z
+  .object({
+    replicaId: IdSchema,
+    sessionId: IdSchema,
+    app: AppRefSchema,
+    appliedSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    stateHash: StateHashSchema,
+  })
+  .strict();
+export type HeldReplica = z.infer<typeof HeldReplicaSchema>;
+
+/** The server's answer on held replicas: those it adopted (the rest the node closes), with the log head. */
+export const AdoptedReplicasSchema = z
+  .array(z.object({ replicaId: IdSchema, headSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER) }).strict())
+  .max(LIMITS.maxHeldReplicas);
+export type AdoptedReplica = z.infer<typeof AdoptedReplicasSchema>[number];
+
 export const NodeRequestSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -178,6 +202,8 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       appPolicy: AppPolicySchema.optional(),
       /** Bundle hashes in the node's cache (warm). */
       bundles: z.array(BundleHashSchema).max(LIMITS.maxAdvertisedBundles).optional(),
+      /** Replicas the node still runs from before (optional: older nodes announce none and get fresh ones). */
+      held: z.array(HeldReplicaSchema).max(LIMITS.maxHeldReplicas).optional(),
     })
     .strict(),
   /** The node's bundle cache changed (a fetch, an eviction): its warm set now. */
@@ -293,7 +319,14 @@ export interface NodeResponses {
    * joined with the cluster join token; it reconnects with it from then on.
    */
   /** `hostId`: the host the node was admitted as (from its join token, not from its own claim). */
-  'node.register': { registered: true; hostId: string; credential?: string; credentialExpiresAt?: number };
+  /** `adopted`: the held replicas the server took over (absent: none); the node closes the others. */
+  'node.register': {
+    registered: true;
+    hostId: string;
+    credential?: string;
+    credentialExpiresAt?: number;
+    adopted?: AdoptedReplica[];
+  };
   'transport.create': TransportParams & { routerRtpCapabilities: unknown };
   'transport.connect': { connected: true };
   produce: { producerId: string };

@@ -52,12 +52,27 @@ function idFlag(flag: string, value: string): string {
   return id;
 }
 
+/**
+ * `--server A[,B…]`: the servers a node may home on, tried in turn when one
+ * dies (it also learns the cluster's list from them). Each reduced to its
+ * origin, duplicates dropped, at most 32.
+ */
+export function normalizeServerUrls(raw: string): string[] {
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  if (parts.length === 0) throw new Error('--server needs at least one URL');
+  if (parts.length > 32) throw new Error(`--server takes at most 32 URLs, got ${parts.length}`);
+  return [...new Set(parts.map(normalizeServerUrl))];
+}
+
 /** Maps validated flags to env variables; --server is required, the rest optional. */
 export function nodeEnvFromOptions(opts: NodeCliOptions): Record<string, string> {
   if (opts.server === undefined || opts.server.trim() === '') {
     throw new Error('--server <url> is required (the Lockstep server, e.g. http://192.168.1.10:3000)');
   }
-  const env: Record<string, string> = { LOCKSTEP_SERVER_URL: normalizeServerUrl(opts.server) };
+  const env: Record<string, string> = { LOCKSTEP_SERVER_URL: normalizeServerUrls(opts.server).join(',') };
   if (opts.token !== undefined) {
     if (opts.token === '') throw new Error('--token must not be empty');
     env.LOCKSTEP_JOIN_TOKEN = opts.token;

@@ -3,11 +3,21 @@ import { cpus, homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_APP_POLICY, parseAppPolicy, type AppPolicy } from '../protocol/bundle.js';
 import { envInt as int, envStr } from '../protocol/env.js';
+import { normalizeServerUrls } from './cli-options.js';
 import type { SandboxLimits } from './sandbox/sandbox-limits.js';
 
 export interface RenderConfig {
-  /** Server base URL, e.g. http://127.0.0.1:3000. */
-  serverUrl: string;
+  /** Server base URLs, e.g. http://127.0.0.1:3000, tried in turn (LOCKSTEP_SERVER_URL, comma-separated). */
+  serverUrls: string[];
+  /** With no server, replicas keep running this long (their state kept) for a server to adopt them. */
+  holdReplicasMs: number;
+  /** Backoff bounds between connection attempts to one server URL (render/server-rotation.ts). */
+  reconnectBaseMs: number;
+  reconnectMaxMs: number;
+  /** A connection attempt that has not connected by then has failed (a dead host costs no more). */
+  connectTimeoutMs: number;
+  /** How often the cluster's server list is fetched again (GET /api/servers; also on every connect). */
+  serverListRefreshMs: number;
   /** Cluster join token (issued by the server operator). */
   joinToken: string | undefined;
   nodeId: string;
@@ -44,7 +54,12 @@ export interface RenderConfig {
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
   const host = process.env.LOCKSTEP_HOST_ID ?? hostname();
   const base: RenderConfig = {
-    serverUrl: process.env.LOCKSTEP_SERVER_URL ?? 'http://127.0.0.1:3000',
+    serverUrls: normalizeServerUrls(process.env.LOCKSTEP_SERVER_URL ?? 'http://127.0.0.1:3000'),
+    holdReplicasMs: int('LOCKSTEP_HOLD_REPLICAS_MS', 30_000),
+    reconnectBaseMs: int('LOCKSTEP_RECONNECT_BASE_MS', 250),
+    reconnectMaxMs: int('LOCKSTEP_RECONNECT_MAX_MS', 1000),
+    connectTimeoutMs: int('LOCKSTEP_CONNECT_TIMEOUT_MS', 2000),
+    serverListRefreshMs: int('LOCKSTEP_SERVER_LIST_REFRESH_MS', 10_000),
     joinToken: process.env.LOCKSTEP_JOIN_TOKEN,
     nodeId: process.env.LOCKSTEP_NODE_ID ?? `${host}-${process.pid}`,
     hostId: host,

@@ -7,7 +7,9 @@ import type { Result } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
+  AdoptedReplicasSchema,
   NodeNotificationSchema,
+  type HeldReplica,
   type NodeClientToServer,
   type NodeNotification,
   type NodeRequest,
@@ -33,6 +35,12 @@ import type { ReplicaApp } from './replica-app.js';
 import { FrameTrace } from './frame-trace.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
+import { parseServerList, ServerRotation } from './server-rotation.js';
+
+/** What a held replica's status must look like to be announced (the schema's rule). */
+const STATE_HASH = /^[0-9a-f]{16,64}$/;
+/** A GET /api/servers answer larger than this is not a server list. */
+const MAX_SERVER_LIST_BYTES = 64 * 1024;
 
 const log = getLogger('renderer-node');
 
@@ -74,11 +82,23 @@ export function parseNodeNotification(raw: unknown): NodeNotification | null {
 
 export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly config: RenderConfig;
-  readonly #socket: NodeSocket;
+  /** The connection to the current server (one socket per attempt: each may go to another URL). */
+  #socket: NodeSocket | undefined;
+  #serverUrl: string | undefined;
+  readonly #rotation: ServerRotation;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #serverListTimer: NodeJS.Timeout | undefined;
+  /** Rejects of the requests in flight on the current socket: a lost server fails them at once. */
+  readonly #inflight = new Set<(err: Error) => void>();
+  /** Replicas kept running without a server, until the next server adopts (or refuses) them. */
+  readonly #held = new Set<string>();
+  #holdTimer: NodeJS.Timeout | undefined;
+  /** Until the first registration: attempts that failed (create() gives up when every URL failed once). */
+  #startup: { failed: Set<string>; reject: (err: Error) => void } | undefined;
   readonly replicas = new Map<string, Replica<unknown>>();
   readonly #thumbnails = new Thumbnailer({
     send: (replicaId, jpegBase64) => this.request({ type: 'replica.thumbnail', replicaId, jpegBase64 }),
-    active: () => this.#socket.connected && this.#registered,
+    active: () => this.#socket?.connected === true && this.#registered,
     onWork: (replicaId, startedAt, endedAt) => this.#trace?.busy('thumbnail', replicaId, startedAt, endedAt),
   });
   readonly #starting = new Set<string>();
@@ -99,11 +119,15 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly #trace: FrameTrace | undefined;
   readonly #traceTimer: NodeJS.Timeout | undefined;
 
-  private constructor(config: RenderConfig, socket: NodeSocket, auth: { credential: string | undefined }) {
+  private constructor(config: RenderConfig) {
     super();
     this.config = config;
-    this.#socket = socket;
-    this.#auth = auth;
+    this.#auth = { credential: undefined };
+    this.#rotation = new ServerRotation({
+      configured: config.serverUrls,
+      baseDelayMs: config.reconnectBaseMs,
+      maxDelayMs: config.reconnectMaxMs,
+    });
     this.#bundleCache = BundleCache.open(config.bundleCacheDir, config.bundleCacheBytes);
     if (config.traceDir) {
       const trace = FrameTrace.create(config.traceDir, config.nodeId);
@@ -131,58 +155,205 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     });
   }
 
-  /** Connects and registers; resolves once the server accepted the node. */
+  /**
+   * Connects and registers; resolves once a server accepted the node, rejects
+   * when every configured server refused or could not be reached once.
+   */
   static async create(config: RenderConfig): Promise<RendererNode> {
-    const auth: { credential: string | undefined } = { credential: undefined };
-    const socket: NodeSocket = io(`${config.serverUrl}/node`, {
-      // Evaluated at every (re)connect: the credential once we have one.
-      auth: (cb) => cb({ token: auth.credential ?? config.joinToken ?? '' }),
-      transports: ['websocket'],
-      reconnectionDelay: 250,
-      reconnectionDelayMax: 3000,
-    });
-    const node = new RendererNode(config, socket, auth);
-    node.#wire();
+    const node = new RendererNode(config);
     await new Promise<void>((resolve, reject) => {
-      const fail = (err: Error) => {
-        socket.off('connect_error', fail);
-        reject(err);
+      node.#startup = {
+        failed: new Set(),
+        reject: (err) => {
+          node.close();
+          reject(err);
+        },
       };
       node.once('registered', () => {
-        socket.off('connect_error', fail);
+        node.#startup = undefined;
         resolve();
       });
-      socket.once('connect_error', fail);
+      node.#connectNext();
     });
     return node;
   }
 
-  #wire(): void {
-    const socket = this.#socket;
-    socket.on('connect', () => this.#tryRegister(0));
-    socket.on('connect_error', (err) => {
-      // A refused credential (revoked, expired, or a server with another
-      // database): forget it and join again with the join token.
-      if (this.#auth.credential !== undefined && !socket.active && !this.#closed) {
-        log.warn({ err: err.message }, 'node credential refused; re-joining with the join token');
-        this.#auth.credential = undefined;
-        setTimeout(() => socket.connect(), 500);
-      }
-    });
-    socket.on('disconnect', (reason) => {
-      this.#registered = false;
-      // After a server-side disconnect socket.io does not retry by itself.
-      if (reason === 'io server disconnect' && !this.#closed) setTimeout(() => socket.connect(), 500);
-      // The server forgets our replicas when we drop; ours are stale now.
-      log.warn({ reason }, 'disconnected from server; closing replicas');
-      for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
-      this.emit('disconnected', reason);
-    });
-    socket.on('notify', (raw: unknown) => this.#onNotify(raw));
+  #startTimers(): void {
     this.#statusTimer = setInterval(() => {
       this.#reportAll();
       if (++this.#ticks % Math.max(1, Math.round(1000 / this.config.statusIntervalMs)) === 0) this.#heartbeat();
     }, this.config.statusIntervalMs);
+    this.#serverListTimer = setInterval(() => void this.#refreshServers(), this.config.serverListRefreshMs);
+    this.#serverListTimer.unref();
+  }
+
+  /** Connects to the next server URL (render/server-rotation.ts), after its backoff. */
+  #connectNext(): void {
+    if (this.#closed) return;
+    const { url, delayMs } = this.#rotation.next(Date.now());
+    clearTimeout(this.#connectTimer);
+    this.#connectTimer = setTimeout(() => this.#open(url), delayMs);
+  }
+
+  #open(url: string): void {
+    if (this.#closed) return;
+    if (this.#statusTimer === undefined) this.#startTimers();
+    const socket: NodeSocket = io(`${url}/node`, {
+      // Evaluated at connect: the credential once we have one.
+      auth: (cb) => cb({ token: this.#auth.credential ?? this.config.joinToken ?? '' }),
+      transports: ['websocket'],
+      // We reconnect ourselves, to this URL or the next one.
+      reconnection: false,
+      forceNew: true,
+      timeout: this.config.connectTimeoutMs,
+    });
+    this.#socket = socket;
+    this.#serverUrl = url;
+    socket.on('connect', () => this.#tryRegister(socket, 0));
+    socket.on('connect_error', (err) => this.#lost(socket, url, `connect failed: ${err.message}`, err));
+    socket.on('disconnect', (reason) => this.#lost(socket, url, reason));
+    socket.on('notify', (raw: unknown) => {
+      if (this.#socket === socket) this.#onNotify(raw);
+    });
+  }
+
+  /** This socket failed to connect or dropped: hold our replicas, fail what was in flight, try the next server. */
+  #lost(socket: NodeSocket, url: string, reason: string, err?: Error): void {
+    if (this.#socket !== socket) return;
+    socket.removeAllListeners();
+    socket.close();
+    this.#socket = undefined;
+    const wasRegistered = this.#registered;
+    this.#registered = false;
+    clearTimeout(this.#registerRetry);
+    for (const reject of this.#inflight)
+      reject(new NodeRequestError('unavailable', `disconnected: ${reason}`, 'request'));
+    this.#inflight.clear();
+    if (this.#closed) return;
+    if (wasRegistered) {
+      this.#hold(reason);
+      this.emit('disconnected', reason);
+    }
+    // A refused credential (revoked, expired, or a server with another
+    // database): forget it and join this server again with the join token.
+    if (err && this.#auth.credential !== undefined && /unauthori[sz]ed/i.test(err.message)) {
+      log.warn({ err: err.message, url }, 'node credential refused; re-joining with the join token');
+      this.#auth.credential = undefined;
+      this.#connectTimer = setTimeout(() => this.#open(url), this.config.reconnectBaseMs);
+      return;
+    }
+    this.#rotation.failed(url, Date.now());
+    const startup = this.#startup;
+    if (startup) {
+      startup.failed.add(url);
+      if (this.config.serverUrls.every((u) => startup.failed.has(u))) {
+        startup.reject(err ?? new Error(reason));
+        return;
+      }
+    }
+    this.#connectNext();
+  }
+
+  /**
+   * No server: keep every replica's state (detached from the dead SFU) for the
+   * next server to adopt; what nobody adopted within the grace period is closed.
+   */
+  #hold(reason: string): void {
+    for (const [id, replica] of this.replicas) {
+      replica.detachVideo();
+      this.#held.add(id);
+    }
+    if (this.#held.size === 0) return;
+    log.warn(
+      { reason, replicas: this.#held.size, holdMs: this.config.holdReplicasMs },
+      'disconnected from server; holding replicas for a server to adopt',
+    );
+    this.#holdTimer ??= setTimeout(() => {
+      this.#holdTimer = undefined;
+      if (this.#held.size === 0) return;
+      log.warn({ replicas: this.#held.size }, 'no server adopted the held replicas in time; closing them');
+      for (const id of [...this.#held]) this.#closeReplica(id);
+    }, this.config.holdReplicasMs);
+  }
+
+  /** What we announce of the held replicas: applied seq and state hash, taken together. */
+  async #heldClaims(): Promise<HeldReplica[]> {
+    const claims: HeldReplica[] = [];
+    for (const id of [...this.#held].slice(0, LIMITS.maxHeldReplicas)) {
+      const replica = this.replicas.get(id);
+      if (!replica) continue;
+      const status = await replica.status().catch(() => null);
+      if (!status || !STATE_HASH.test(status.stateHash)) continue;
+      const { sessionId, app } = replica.assignment;
+      claims.push({ replicaId: id, sessionId, app, appliedSeq: status.appliedSeq, stateHash: status.stateHash });
+    }
+    return claims;
+  }
+
+  /** The server's answer on our held replicas: re-produce what it adopted (and fetch what we missed), close the rest. */
+  #settleHeld(adoptedRaw: unknown): void {
+    const parsed = AdoptedReplicasSchema.safeParse(adoptedRaw ?? []);
+    if (!parsed.success) log.warn('malformed adoption answer; closing the held replicas');
+    const adopted = new Map(parsed.success ? parsed.data.map((a) => [a.replicaId, a.headSeq]) : []);
+    for (const id of [...this.#held]) {
+      this.#held.delete(id);
+      const replica = this.replicas.get(id);
+      const headSeq = adopted.get(id);
+      if (!replica) continue;
+      if (headSeq === undefined) {
+        log.info({ replicaId: id }, 'held replica not adopted; closing it');
+        this.#closeReplica(id);
+        continue;
+      }
+      log.info(
+        {
+          replicaId: id,
+          sessionId: replica.sessionId,
+          appliedSeq: replica.appliedSeq,
+          headSeq,
+          server: this.#serverUrl,
+        },
+        'replica adopted',
+      );
+      replica.noteHead(headSeq);
+      replica.reproduce().then(
+        () => {
+          log.info({ replicaId: id, producerId: replica.producerId }, 'adopted replica producing');
+          this.#report(id);
+        },
+        (err: unknown) => {
+          log.warn({ replicaId: id, err }, 'adopted replica could not produce; closing it');
+          this.#closeReplica(id);
+          const reason = err instanceof Error ? err.message : String(err);
+          this.request({ type: 'replica.refuse', replicaId: id, reason: reason.slice(0, 500) }).catch(() => undefined);
+        },
+      );
+    }
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+  }
+
+  /** The cluster's current server list, learned from the server we are on (not there in single-server mode). */
+  async #refreshServers(): Promise<void> {
+    const url = this.#serverUrl;
+    const token = this.#auth.credential ?? this.config.joinToken;
+    if (!url || !token || !this.#registered) return;
+    try {
+      const res = await fetch(`${url}/api/servers`, {
+        headers: { authorization: `Bearer ${token}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      if (!res.ok) {
+        log.debug({ status: res.status }, 'no server list here');
+        return;
+      }
+      const text = await res.text();
+      if (text.length > MAX_SERVER_LIST_BYTES) return;
+      const list = parseServerList(JSON.parse(text) as unknown);
+      if (list) this.#rotation.learn(list);
+    } catch (err) {
+      log.debug({ err }, 'server list not fetched');
+    }
   }
 
   /** The host id the server admitted this node as (from its join token); undefined before registering. */
@@ -190,21 +361,27 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     return this.#hostId;
   }
 
-  #tryRegister(attempt: number): void {
-    this.#register().catch((err: unknown) => {
+  #tryRegister(socket: NodeSocket, attempt: number): void {
+    this.#register(socket).catch((err: unknown) => {
+      if (this.#socket !== socket) return;
       // `conflict`: our previous connection is still registered (the server has
       // not noticed it died yet); retry until it has, while we stay connected.
       const retryable = err instanceof NodeRequestError && ['conflict', 'timeout', 'unavailable'].includes(err.code);
-      if (retryable && this.#socket.connected && !this.#closed) {
+      if (retryable && socket.connected && !this.#closed) {
         log.warn({ err: err.message, attempt }, 'register refused; retrying');
-        this.#registerRetry = setTimeout(() => this.#tryRegister(attempt + 1), Math.min(5000, 250 * 2 ** attempt));
+        this.#registerRetry = setTimeout(
+          () => this.#tryRegister(socket, attempt + 1),
+          Math.min(5000, 250 * 2 ** attempt),
+        );
       } else {
         log.error({ err }, 'register failed');
       }
     });
   }
 
-  async #register(): Promise<void> {
+  async #register(socket: NodeSocket): Promise<void> {
+    const held = await this.#heldClaims();
+    if (this.#socket !== socket) return;
     const res = await this.request({
       type: 'node.register',
       nodeId: this.config.nodeId,
@@ -214,17 +391,33 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       appPolicy: this.config.appPolicy,
       bundles: this.#bundleCache.hashes().slice(0, LIMITS.maxAdvertisedBundles),
       capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
+      ...(held.length > 0 ? { held } : {}),
     });
+    if (this.#socket !== socket) return;
     if (res.credential) this.#auth.credential = res.credential;
     this.#hostId = res.hostId;
     this.#registered = true;
-    log.info({ nodeId: this.config.nodeId, hostId: res.hostId }, 'registered');
+    if (this.#serverUrl) this.#rotation.succeeded(this.#serverUrl);
+    log.info(
+      { nodeId: this.config.nodeId, hostId: res.hostId, server: this.#serverUrl, held: held.length },
+      'registered',
+    );
+    // Held replicas not announced (no usable status) are not adopted either.
+    this.#settleHeld(held.length > 0 || this.#held.size > 0 ? res.adopted : []);
     this.emit('registered');
+    void this.#refreshServers();
   }
 
+  /** One request to the current server; refused at once without one (nothing is queued for a dead socket). */
   request<T extends NodeRequest['type']>(msg: Extract<NodeRequest, { type: T }>): Promise<NodeResponses[T]> {
+    const socket = this.#socket;
+    if (!socket?.connected) {
+      return Promise.reject(new NodeRequestError('unavailable', 'not connected to a server', msg.type));
+    }
     return new Promise((resolve, reject) => {
-      this.#socket.timeout(15_000).emit('request', msg, (err: Error | null, res: Result<unknown>) => {
+      this.#inflight.add(reject);
+      socket.timeout(15_000).emit('request', msg, (err: Error | null, res: Result<unknown>) => {
+        this.#inflight.delete(reject);
         if (err) reject(new NodeRequestError('timeout', err.message, msg.type));
         else if (res.ok) resolve(res.data as NodeResponses[T]);
         else reject(new NodeRequestError(res.error.code, res.error.message, msg.type));
@@ -339,7 +532,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.#report(a.replicaId);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      if (this.#socket.connected && !this.#closed) {
+      if (this.#socket?.connected && !this.#closed) {
         await this.request({ type: 'replica.refuse', replicaId: a.replicaId, reason }).catch(() => undefined);
       }
       throw err;
@@ -378,6 +571,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   #closeReplica(replicaId: string): void {
     this.#starting.delete(replicaId);
+    this.#held.delete(replicaId);
     this.#forgedPushed.delete(replicaId);
     const replica = this.replicas.get(replicaId);
     if (!replica) return;
@@ -389,7 +583,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   #report(replicaId: string): void {
     const replica = this.replicas.get(replicaId);
-    if (!replica || !this.#socket.connected) return;
+    // A held replica is not the server's until it adopts it.
+    if (!replica || !this.#socket?.connected || this.#held.has(replicaId)) return;
     replica
       .status()
       .then((status) => {
@@ -439,7 +634,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   }
 
   #heartbeat(): void {
-    if (!this.#socket.connected || !this.#registered) return;
+    if (!this.#socket?.connected || !this.#registered) return;
     const load = loadavg()[0] ?? 0;
     this.request({ type: 'node.heartbeat', load: Math.min(64, load / Math.max(1, cpus().length)) }).catch(
       (err: unknown) => log.debug({ err }, 'heartbeat failed'),
@@ -473,7 +668,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
 
   /** Graceful leave: tell the server (so it re-places replicas), then close. */
   async leave(): Promise<void> {
-    if (this.#socket.connected) {
+    if (this.#socket?.connected) {
       await this.request({ type: 'node.leave' }).catch((err: unknown) => log.warn({ err }, 'leave failed'));
     }
     this.close();
@@ -486,10 +681,16 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     clearInterval(this.#traceTimer);
     this.#trace?.close();
     clearTimeout(this.#registerRetry);
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#holdTimer);
+    clearInterval(this.#serverListTimer);
     this.#thumbnails.close();
     for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
     this.#starting.clear();
     this.#published.close();
-    this.#socket.close();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.removeAllListeners();
+    socket?.close();
   }
 }

@@ -96,7 +96,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   readonly #opts: ReplicaOptions<S>;
   readonly #app: ReplicaApp<S>;
   readonly #renderer = new FrameRenderer();
-  readonly #producer: VideoProducer | undefined;
+  /** Replaced when the node moves to another server (reproduce); undefined without video or while detached. */
+  #producer: VideoProducer | undefined;
   #state: S;
   #applied = 0;
   #knownHead: number;
@@ -150,8 +151,50 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#knownHead = opts.assignment.headSeq;
     this.#state = state;
     this.#producer = producer;
-    this.#watched = producer === undefined;
-    producer?.on('failed', (err) => this.emit('failed', err));
+    this.#watched = opts.withoutVideo === true;
+    if (producer) this.#listen(producer);
+  }
+
+  #listen(producer: VideoProducer): void {
+    // A producer we already let go of (detachVideo) failing is no news.
+    producer.on('failed', (err) => {
+      if (this.#producer === producer) this.emit('failed', err);
+    });
+  }
+
+  /**
+   * The server this replica produced into is gone: stop sending video (its
+   * transport leads nowhere) but keep the state and keep applying what
+   * arrives, so another server can adopt it. Watched again only once re-produced.
+   */
+  detachVideo(): void {
+    const producer = this.#producer;
+    if (!producer) return;
+    this.#producer = undefined;
+    producer.close();
+    this.#watched = false;
+    clearTimeout(this.#frameTimer);
+    this.#frameTimer = undefined;
+    clearTimeout(this.#repushTimer);
+    this.#repushTimer = undefined;
+  }
+
+  /** Produces this replica's video anew (into the SFU of the server that adopted it), unwatched until told. */
+  async reproduce(): Promise<void> {
+    if (this.#closed || this.#opts.withoutVideo) return;
+    this.detachVideo();
+    const producer = await VideoProducer.create({
+      replicaId: this.id,
+      maxBitrate: this.#opts.maxBitrate,
+      maxFps: this.#opts.maxFps,
+      signalling: this.#opts.signalling,
+    });
+    if (this.#closed || this.#producer) {
+      producer.close();
+      return;
+    }
+    this.#producer = producer;
+    this.#listen(producer);
   }
 
   static async create<S>(opts: ReplicaOptions<S>): Promise<Replica<S>> {
@@ -394,6 +437,11 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     return this.#producer?.stats();
   }
 
+  /** What the server assigned: the session, the pinned app version, the surface. */
+  get assignment(): ReplicaAssignment {
+    return this.#opts.assignment;
+  }
+
   get producerId(): string | undefined {
     return this.#producer?.producerId;
   }
@@ -426,7 +474,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
    * frames until a keyframe).
    */
   setWatched(watched: boolean): void {
-    if (this.#closed || this.#producer === undefined || watched === this.#watched) return;
+    if (this.#closed || this.#producer === undefined || this.#opts.withoutVideo || watched === this.#watched) return;
     this.#watched = watched;
     clearTimeout(this.#frameTimer);
     this.#frameTimer = undefined;

@@ -67,10 +67,14 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
     this.#transport = transport;
     this.#producer = producer;
     this.producerId = producer.id;
+    // Our own close() is not a failure.
     transport.on('connectionstatechange', (state: string) => {
-      if (state === 'failed' || state === 'closed') this.emit('failed', new Error(`send transport ${state}`));
+      if (!this.#closed && (state === 'failed' || state === 'closed'))
+        this.emit('failed', new Error(`send transport ${state}`));
     });
-    producer.on('transportclose', () => this.emit('failed', new Error('transport closed')));
+    producer.on('transportclose', () => {
+      if (!this.#closed) this.emit('failed', new Error('transport closed'));
+    });
   }
 
   static async create(opts: VideoProducerOptions): Promise<VideoProducer> {

@@ -44,6 +44,12 @@ export interface ServerConfig {
   snapshotEvery: number;
   /** A node with no heartbeat for this long is declared dead, even if its socket is open (hung host). */
   nodeDeadAfterMs: number;
+  /**
+   * After a start, how long sessions loaded from the store wait for their
+   * nodes to come back and announce the replicas they kept running (adopted,
+   * not rebuilt) before fresh ones are placed.
+   */
+  adoptionWindowMs: number;
   /** A replica with no status for this long is stale: viewers move off it. */
   replicaStaleAfterMs: number;
   /** A replica with no status for this long is dead and replaced. */
@@ -136,6 +142,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     healthIntervalMs: int('LOCKSTEP_HEALTH_INTERVAL_MS', 250),
     snapshotEvery: int('LOCKSTEP_SNAPSHOT_EVERY', 1000),
     nodeDeadAfterMs: int('LOCKSTEP_NODE_DEAD_AFTER_MS', 4000),
+    adoptionWindowMs: int('LOCKSTEP_ADOPTION_WINDOW_MS', 2500),
     replicaStaleAfterMs: int('LOCKSTEP_REPLICA_STALE_AFTER_MS', 1500),
     replicaDeadAfterMs: int('LOCKSTEP_REPLICA_DEAD_AFTER_MS', 5000),
     tls: certPath && keyPath ? { certPath, keyPath } : undefined,

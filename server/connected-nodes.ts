@@ -3,6 +3,7 @@
 // it. A view, not a registry: nodes join and leave through the session manager.
 import type { ConnectedNode, NodePort } from './node-port.js';
 import type { NodeRegistry } from './session-core/node-registry.js';
+import type { NodeView } from './session-core/placement-types.js';
 
 export class ConnectedNodes {
   readonly #records: NodeRegistry;
@@ -21,6 +22,11 @@ export class ConnectedNodes {
 
   all(): ConnectedNode[] {
     return this.#records.all().flatMap((r) => this.get(r.nodeId) ?? []);
+  }
+
+  /** What placement (and the cluster's node directory) sees of each connected node. */
+  views(): NodeView[] {
+    return this.#records.views().filter((v) => this.#ports.has(v.nodeId));
   }
 
   get size(): number {

@@ -36,6 +36,7 @@ import { healthRoute } from './health-route.js';
 import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
 import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
+import { ClusterSessionLink } from './cluster/cluster-session-link.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
 import { etcdCredentials } from './cluster/etcd-client.js';
 
@@ -216,6 +217,7 @@ export class LockstepServer {
       manager.on('sessionclosed', ({ sessionId }) => closedHere.add(sessionId));
       const scheme = config.tls ? 'https' : 'http';
       const url = config.cluster.advertise ?? `${scheme}://${config.host}:${(http.address() as AddressInfo).port}`;
+      const serverId = config.cluster.serverId ?? serverIdFromUrl(url);
       try {
         cluster = await ClusterMember.create({
           hosts: config.store.hosts,
@@ -226,13 +228,17 @@ export class LockstepServer {
           closedSessions: () => [...closedHere],
           purged: (ids) => ids.forEach((id) => closedHere.delete(id)),
           self: {
-            id: config.cluster.serverId ?? serverIdFromUrl(url),
+            id: serverId,
             url,
             sfuCapacity: config.cluster.sfuCapacity,
             startedAt: Date.now(),
           },
         });
+        // Sessions and nodes are shared with the cluster (placement and the input feed are not wired yet).
+        const link = await ClusterSessionLink.create({ manager, member: cluster, serverId });
+        http.once('close', () => link.close());
       } catch (err) {
+        await cluster?.close();
         http.close();
         throw err;
       }

@@ -181,8 +181,10 @@ class NodeConnection {
             this.#socket.disconnect(true);
           },
         };
-        manager.registerNode(node);
-        return { registered: true, hostId, ...credential };
+        const held = msg.held ?? [];
+        await manager.syncHeads(held);
+        const adopted = manager.registerNode(node, held);
+        return { registered: true, hostId, ...credential, ...(held.length > 0 ? { adopted } : {}) };
       }
       case 'transport.create': {
         const nodeId = this.#requireNode();

@@ -11,7 +11,7 @@ import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { SelectionGeometry } from '../protocol/selection.js';
 import type { AppRef, SessionInfo } from '../protocol/session.js';
-import type { InputAck, NodeNotification } from '../protocol/signalling.js';
+import type { AdoptedReplica, HeldReplica, InputAck, NodeNotification } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
 import type { ServerConfig } from './config.js';
@@ -30,7 +30,8 @@ import {
 } from './session-core/session-core.js';
 import type { ReplicaRecord, Session } from './session-core/session.js';
 import type { Sequencer } from './sequencer.js';
-import type { SessionStore } from './session-store.js';
+import type { SessionBatch } from './sequencer-types.js';
+import type { SessionRecord, SessionStore } from './session-store.js';
 import type { Sfu } from './sfu.js';
 import type { BundleStore } from './bundle-store.js';
 import { parseAppSpec } from '../protocol/bundle.js';
@@ -70,9 +71,29 @@ async function durableSession(log: InputLog, meta: DurableSession['meta']): Prom
   };
 }
 
+/** What emits sequenced inputs in order: the Sequencer, or the cluster's InputFeed. */
+export interface InputSource {
+  on(event: 'sequenced', listener: (batches: SessionBatch[]) => void): unknown;
+  off(event: 'sequenced', listener: (batches: SessionBatch[]) => void): unknown;
+}
+
+function metaOf(row: SessionRecord): DurableSession['meta'] {
+  return {
+    sessionId: row.id,
+    owner: row.owner,
+    app: row.app,
+    replicationFactor: row.replicationFactor,
+    width: row.width,
+    height: row.height,
+    createdAt: row.createdAt,
+  };
+}
+
 export interface SessionManagerEvents {
   /** Anything a viewer of this session should see changed. */
   sessionupdate: [SessionInfo];
+  /** A session is open here now (created here, or seen created elsewhere): its head at that moment. */
+  sessionopened: [{ sessionId: string; headSeq: number }];
   sessionclosed: [{ sessionId: string; reason: string }];
   /** A replica's selection geometry changed (touch handles; see selection-relay.ts). */
   selection: [{ sessionId: string; replicaId: string; seq: number; selection: SelectionGeometry | null }];
@@ -83,6 +104,8 @@ export interface SessionManagerEvents {
     { sessionId: string; replicaId: string; hostId: string; seq: number; hash: string; majorityHash: string },
   ];
   snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
+  /** A connected node joined, left, or its load or replicas changed (what the cluster's node directory publishes). */
+  nodeschanged: [];
 }
 
 export interface SessionManagerDeps {
@@ -115,6 +138,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   readonly #now: () => number;
   readonly #catalog: Map<string, AppRef>;
   #healthTimer: NodeJS.Timeout | undefined;
+  /** Where fanned-out inputs come from: this server's sequencer, or (cluster mode) the input feed. */
+  #inputSource: InputSource;
+  readonly #onSequenced = (batches: readonly SessionBatch[]): void => {
+    for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
+  };
   /** A health tick is still carrying out its commands (a snapshot drop): the next one waits its turn. */
   #ticking = false;
   #closed = false;
@@ -122,34 +150,27 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   private constructor(deps: SessionManagerDeps) {
     super();
     this.#deps = deps;
+    this.#inputSource = deps.sequencer;
     this.#now = deps.now ?? Date.now;
     this.#catalog = new Map(appCatalog().map((a) => [a.name, a]));
     this.#core = new SessionCore({
       snapshotEvery: deps.config.snapshotEvery,
       nodeDeadAfterMs: deps.config.nodeDeadAfterMs,
       checkpointTimeoutMs: SNAPSHOT_CHECKPOINT_TIMEOUT_MS,
+      adoptionWindowMs: deps.config.adoptionWindowMs,
       ...(deps.health ? { health: deps.health } : {}),
     });
     this.nodes = new ConnectedNodes(this.#core.nodes, this.#ports);
-    deps.sequencer.on('sequenced', (batches) => {
-      for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
-    });
+    deps.sequencer.on('sequenced', this.#onSequenced);
   }
 
   /** Loads open sessions from the store (they come back after a server restart). */
   static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of await deps.store.list()) {
-      const meta = {
-        sessionId: row.id,
-        owner: row.owner,
-        app: row.app,
-        replicationFactor: row.replicationFactor,
-        width: row.width,
-        height: row.height,
-        createdAt: row.createdAt,
-      };
-      manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta) });
+      const meta = metaOf(row);
+      // Restored: its nodes may come back with the replicas they kept (the core waits adoptionWindowMs).
+      manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta), restored: true });
     }
     manager.#healthTimer = setInterval(() => manager.#healthTick(), deps.config.healthIntervalMs);
     log.info({ sessions: manager.sessions.size }, 'session manager ready');
@@ -213,20 +234,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       width: req.width ?? d.defaultWidth,
       height: req.height ?? d.defaultHeight,
     });
-    const meta = {
-      sessionId: row.id,
-      owner: row.owner,
-      app,
-      replicationFactor: row.replicationFactor,
-      width: row.width,
-      height: row.height,
-      createdAt: row.createdAt,
-    };
+    const meta = { ...metaOf(row), app };
     log.info({ sessionId: row.id, app, r: row.replicationFactor }, 'session created');
-    this.#feed({
-      type: 'session-opened',
-      session: { meta, headSeq: 0, snapshot: null, previousSnapshot: null, compactedThrough: 0 },
-    });
+    // In cluster mode this server's own session watch may have opened it already (openStoredSession).
+    if (!this.sessions.has(row.id)) {
+      this.#feed({
+        type: 'session-opened',
+        session: { meta, headSeq: 0, snapshot: null, previousSnapshot: null, compactedThrough: 0 },
+      });
+      this.emit('sessionopened', { sessionId: row.id, headSeq: 0 });
+    }
     return this.info(row.id);
   }
 
@@ -234,7 +251,41 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.get(sessionId);
     // Durably closed first: when the store cannot write, the session stays open and the caller hears why.
     await this.#deps.store.close(sessionId);
+    // Cluster mode: this server's session watch may have seen it go (forgetSession) while the write returned.
+    if (!this.sessions.has(sessionId)) return;
     await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
+  }
+
+  /**
+   * A session another server created (cluster mode: the session watch saw it):
+   * opened here from the log's durable facts, with no store write. False when
+   * it is known here already (created here, or seen before).
+   */
+  async openStoredSession(row: SessionRecord): Promise<boolean> {
+    if (this.sessions.has(row.id) || row.closedAt !== null) return false;
+    const session = await durableSession(this.#deps.log, metaOf(row));
+    if (this.#closed || this.sessions.has(row.id)) return false;
+    log.info({ sessionId: row.id }, 'session opened elsewhere');
+    this.#feed({ type: 'session-opened', session });
+    this.emit('sessionopened', { sessionId: row.id, headSeq: session.headSeq });
+    return true;
+  }
+
+  /** A session another server closed durably (the session watch saw it go): forgotten here too. */
+  async forgetSession(sessionId: string, reason = 'closed on another server'): Promise<void> {
+    if (!this.sessions.has(sessionId)) return;
+    await this.#apply(this.#core.handle({ type: 'session-closed', sessionId, reason }, this.#now()));
+  }
+
+  /**
+   * Cluster mode: inputs are fanned out from a feed that follows the shared log
+   * (inputs any server appended, in order) instead of this server's sequencer,
+   * which still appends. The caller starts the feed after each session's head.
+   */
+  fanOutFrom(source: InputSource): void {
+    this.#inputSource.off('sequenced', this.#onSequenced);
+    this.#inputSource = source;
+    source.on('sequenced', this.#onSequenced);
   }
 
   // ------------------------------------------------------------------ inputs
@@ -269,16 +320,35 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   // ------------------------------------------------------------------ nodes
 
-  registerNode(node: RegisteredNode): void {
+  /** `held`: replicas the node kept running from before; returns those the core adopted (the node closes the rest). */
+  registerNode(node: RegisteredNode, held: readonly HeldReplica[] = []): AdoptedReplica[] {
     const { notify, disconnect, ...record } = node;
     this.#ports.set(node.nodeId, { notify, disconnect });
-    this.#feed({ type: 'node-joined', node: record });
+    const commands = this.#core.handle({ type: 'node-joined', node: record, held }, this.#now());
+    this.#run(commands, 'node-joined');
+    this.emit('nodeschanged');
+    const answer = commands.find((c) => c.type === 'replicas-adopted');
+    return answer?.type === 'replicas-adopted' ? answer.adopted : [];
+  }
+
+  /**
+   * Before held replicas are judged against the head: another server may have
+   * sequenced inputs this one has not seen (cluster mode); the log knows.
+   */
+  async syncHeads(held: readonly HeldReplica[]): Promise<void> {
+    for (const claim of held) {
+      const session = this.sessions.get(claim.sessionId);
+      if (session && claim.appliedSeq > session.headSeq) {
+        this.#feed({ type: 'head-seen', sessionId: session.id, headSeq: await this.#deps.log.headSeq(session.id) });
+      }
+    }
   }
 
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
   nodeGone(nodeId: string, reason: string): void {
     this.#feed({ type: 'node-gone', nodeId, reason });
     this.#ports.delete(nodeId);
+    this.emit('nodeschanged');
   }
 
   /** The app bundles a node now keeps warm (placement prefers it for them). */
@@ -335,6 +405,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   onHeartbeat(nodeId: string, load: number): void {
     this.#feed({ type: 'heartbeat', nodeId, load });
+    this.emit('nodeschanged');
   }
 
   /** A node could not (or would not) host a replica it was given: re-place it elsewhere. */
@@ -391,9 +462,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   /** Feeds one event whose commands need no write (refusals are thrown to the caller). */
   #feed(event: SessionCoreEvent): void {
-    this.#apply(this.#core.handle(event, this.#now())).catch((err: unknown) =>
-      log.error({ err, event: event.type }, 'session command failed'),
-    );
+    this.#run(this.#core.handle(event, this.#now()), event.type);
+  }
+
+  #run(commands: readonly SessionCoreCommand[], cause: SessionCoreEvent['type']): void {
+    this.#apply(commands).catch((err: unknown) => log.error({ err, event: cause }, 'session command failed'));
   }
 
   #notify(nodeId: string, msg: NodeNotification): void {
@@ -430,6 +503,9 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           port?.disconnect(c.reason);
           break;
         }
+        case 'replicas-adopted':
+          // The gateway answers the node with the list (registerNode returns it).
+          break;
         case 'store-snapshot':
           await this.#storeSnapshot(c);
           break;
@@ -556,6 +632,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#healthTimer);
+    this.#inputSource.off('sequenced', this.#onSequenced);
     this.#media.releaseAll();
   }
 }

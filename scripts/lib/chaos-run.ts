@@ -199,6 +199,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         await server.kill('SIGKILL');
         observer.close();
         server = await startServer({ dataDir, port, env: serverEnv });
+        // The restart's own share of the gap (process start, database open) on this machine now.
+        say(`  server back after ${Date.now() - t0} ms`);
         observer = await SessionObserver.create(server.url, sessionId);
       } else {
         kind = kinds[Math.floor(rand() * kinds.length)] ?? 'crash';

@@ -4,7 +4,7 @@
 // feeds back what happened, so a write is only believed once acknowledged.
 import type { SequencedInput } from '../../protocol/input.js';
 import type { SelectionGeometry } from '../../protocol/selection.js';
-import type { ReplicaAssignment } from '../../protocol/signalling.js';
+import type { AdoptedReplica, HeldReplica, ReplicaAssignment } from '../../protocol/signalling.js';
 import type { NodeRecord } from './node-registry.js';
 import type { HealthThresholds, ReplicaStatusReport } from './replica-health-types.js';
 import type { SessionMeta } from './session.js';
@@ -40,10 +40,20 @@ export interface RunningReplica {
 }
 
 export type SessionCoreEvent =
-  | { type: 'session-opened'; session: DurableSession }
+  /**
+   * `restored`: loaded from the store at start. Its nodes may still come back
+   * with the replicas they kept running, so nothing fresh is placed for it
+   * until `adoptionWindowMs` (core clock) has passed.
+   */
+  | { type: 'session-opened'; session: DurableSession; restored?: boolean }
   /** The store has closed it durably; only then is it forgotten here. */
   | { type: 'session-closed'; sessionId: string; reason: string }
-  | { type: 'node-joined'; node: NodeRecord; running?: readonly RunningReplica[] }
+  /**
+   * `held`: replicas the node kept running without a server (its server died
+   * or it moved home); a claim, adopted only as replica-adoption.ts allows and
+   * live only once vouched for. Answered by one `replicas-adopted` command.
+   */
+  | { type: 'node-joined'; node: NodeRecord; running?: readonly RunningReplica[]; held?: readonly HeldReplica[] }
   /**
    * Many nodes at once, placement decided only after all of them: how a new
    * leader learns the current node view without placing anew what a node it
@@ -66,6 +76,8 @@ export type SessionCoreEvent =
   /** Inputs the sequencer made durable. `watched`: replica ids some viewer watches now (they are fed first). */
   | { type: 'inputs-sequenced'; sessionId: string; inputs: readonly SequencedInput[]; watched: ReadonlySet<string> }
   | { type: 'status-wanted'; sessionId: string }
+  /** The log's head as read from the store (another server may have sequenced inputs this one has not fanned out). */
+  | { type: 'head-seen'; sessionId: string; headSeq: number }
   | { type: 'replica-refused'; nodeId: string; replicaId: string; reason: string }
   /** A replica's answer to a checkpoint; `data` is checked against `stateHash` here. */
   | { type: 'snapshot-answer'; nodeId: string; replicaId: string; seq: number; stateHash: string; data: Buffer }
@@ -84,6 +96,8 @@ export type SessionCoreCommand =
   | { type: 'ask-status'; nodeId: string; replicaId: string }
   | { type: 'ask-snapshot'; nodeId: string; replicaId: string; seq: number }
   | { type: 'disconnect-node'; nodeId: string; reason: string }
+  /** The answer to a node's held replicas: those adopted (the node closes the rest), with each session's head. */
+  | { type: 'replicas-adopted'; nodeId: string; adopted: AdoptedReplica[] }
   // ---- to the log (each answered by an event: stored / failed)
   | { type: 'store-snapshot'; sessionId: string; seq: number; stateHash: string; data: Buffer; hosts: string[] }
   /** Delete snapshots before `throughSeq` and the log through it (the previous confirmed snapshot stays). */
@@ -120,4 +134,6 @@ export interface SessionCoreOptions {
   /** How long a checkpoint may wait for its quorum before a new one is asked. */
   checkpointTimeoutMs: number;
   health?: Partial<HealthThresholds>;
+  /** How long a session restored at start waits for its nodes' held replicas before placing fresh ones (default 0). */
+  adoptionWindowMs?: number;
 }

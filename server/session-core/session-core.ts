@@ -4,6 +4,7 @@
 // single server runs one behind server/session-manager.ts; a cluster leader
 // runs the same one, built from the same durable facts.
 import type { SequencedInput } from '../../protocol/input.js';
+import type { AdoptedReplica, HeldReplica } from '../../protocol/signalling.js';
 import type { SessionInfo } from '../../protocol/session.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { isPublishedApp } from '../../protocol/bundle.js';
@@ -11,6 +12,7 @@ import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '.
 import { watchedFirst } from './fan-out-order.js';
 import { NodeRegistry, type NodeRecord } from './node-registry.js';
 import { planPlacement, replicasToAdd } from './placement.js';
+import { adoptionVouched, planAdoption, type AdoptionSessionView } from './replica-adoption.js';
 import { voteOnHashes } from './replica-health.js';
 import { noteSelection } from './selection-relay.js';
 import { Session, type ReplicaRecord } from './session.js';
@@ -32,6 +34,8 @@ export class SessionCore {
   readonly #sessions = new Map<string, Session>();
   readonly #nodes = new NodeRegistry();
   readonly #options: SessionCoreOptions;
+  /** Restored sessions still waiting for their nodes' held replicas: sessionId → until (core clock). */
+  readonly #awaitingNodes = new Map<string, number>();
 
   constructor(options: SessionCoreOptions) {
     this.#options = options;
@@ -71,6 +75,9 @@ export class SessionCore {
     const out: Out = [];
     switch (event.type) {
       case 'session-opened':
+        if (event.restored && (this.#options.adoptionWindowMs ?? 0) > 0) {
+          this.#awaitingNodes.set(event.session.meta.sessionId, now + (this.#options.adoptionWindowMs ?? 0));
+        }
         this.#open(event.session, now, out);
         break;
       case 'session-closed':
@@ -78,6 +85,7 @@ export class SessionCore {
         break;
       case 'node-joined':
         this.#nodeJoined(event.node, event.running ?? [], now, out);
+        if (event.held) this.#adoptHeld(event.node.nodeId, event.held, now, out);
         this.#reconcileAll(now, out);
         break;
       case 'node-view':
@@ -125,6 +133,9 @@ export class SessionCore {
         for (const r of this.session(event.sessionId).activeReplicas()) {
           out.push({ type: 'ask-status', nodeId: r.nodeId, replicaId: r.replicaId });
         }
+        break;
+      case 'head-seen':
+        this.#sessions.get(event.sessionId)?.advanceHead(event.headSeq);
         break;
       case 'replica-refused':
         this.#refused(event.nodeId, event.replicaId, event.reason, now, out);
@@ -255,6 +266,69 @@ export class SessionCore {
     this.#maybeLive(session, record, out);
   }
 
+  /**
+   * Held replicas a node announces at registration: adopted with their own ids
+   * where a fresh replica could have been placed on that node (planAdoption),
+   * each claim counted as its first status report, and marked `adopted` so it
+   * goes live only once the hash majority vouches for it (#maybeLive).
+   */
+  #adoptHeld(nodeId: string, held: readonly HeldReplica[], now: number, out: Out): void {
+    const node = this.#nodes.get(nodeId);
+    const view = this.#nodes.views().find((v) => v.nodeId === nodeId);
+    const adopted: AdoptedReplica[] = [];
+    if (!node || !view) {
+      out.push({ type: 'replicas-adopted', nodeId, adopted });
+      return;
+    }
+    // Fresh replica ids must never collide with one still running somewhere, adopted or not.
+    for (const claim of held) this.#sessions.get(claim.sessionId)?.noteReplicaId(claim.replicaId);
+    const plan = planAdoption(view, held, (id) => {
+      const s = this.#sessions.get(id);
+      return s && adoptionView(s);
+    });
+    for (const { claim, reason } of plan.refuse) {
+      out.push(log('info', 'held replica not adopted', { nodeId, replicaId: claim.replicaId, reason }));
+    }
+    for (const claim of plan.adopt) {
+      const session = this.#sessions.get(claim.sessionId);
+      if (!session) continue;
+      session.replicas.set(claim.replicaId, {
+        replicaId: claim.replicaId,
+        nodeId,
+        hostId: node.hostId,
+        admissionId: node.admissionId,
+        state: 'starting',
+        catchUpTo: session.headSeq,
+        appliedSeq: claim.appliedSeq,
+        stateHash: claim.stateHash,
+        // It restored nothing this server gave it: a divergence is its host's fault (quarantine), not a snapshot's.
+        restoredFrom: null,
+        producerId: null,
+        createdAt: now,
+        adopted: true,
+      });
+      // The claim is a status report like any other (the node's word): replicas held
+      // through one server death stand at the same seq and vouch for each other at once.
+      session.health.onStatus(
+        claim.replicaId,
+        { appliedSeq: claim.appliedSeq, stateHash: claim.stateHash, framesSent: 0, videoIdle: true },
+        now,
+      );
+      node.replicas.set(claim.replicaId, session.id);
+      adopted.push({ replicaId: claim.replicaId, headSeq: session.headSeq });
+      out.push(
+        log('info', 'replica adopted', {
+          sessionId: session.id,
+          replicaId: claim.replicaId,
+          nodeId,
+          appliedSeq: claim.appliedSeq,
+        }),
+      );
+      out.push({ type: 'session-update', sessionId: session.id });
+    }
+    out.push({ type: 'replicas-adopted', nodeId, adopted });
+  }
+
   /** Forgets the node and its replicas (no close is sent: it is gone); true if it was known. */
   #nodeGone(nodeId: string, reason: string, out: Out): boolean {
     const node = this.#nodes.remove(nodeId);
@@ -308,6 +382,11 @@ export class SessionCore {
   }
 
   #maybeLive(session: Session, r: ReplicaRecord, out: Out): void {
+    if (r.adopted && r.state === 'catching-up') {
+      // A held replica's state is its node's claim: trusted only once the hash majority agrees.
+      if (!adoptionVouched(r.replicaId, session.health.hashReports(), session.activeReplicas().length)) return;
+      r.adopted = false;
+    }
     if (r.state === 'catching-up' && r.producerId !== null && r.appliedSeq >= r.catchUpTo) {
       r.state = 'live';
       out.push(log('info', 'replica live', { sessionId: session.id, replicaId: r.replicaId, seq: r.appliedSeq }));
@@ -322,6 +401,11 @@ export class SessionCore {
   /** Places replicas until the session has R on distinct hosts and admissions (or none is left). */
   #reconcile(session: Session, now: number, out: Out): void {
     if (session.closed) return;
+    const waitUntil = this.#awaitingNodes.get(session.id);
+    if (waitUntil !== undefined) {
+      if (now < waitUntil) return;
+      this.#awaitingNodes.delete(session.id);
+    }
     const active = session.activeReplicas();
     const want = replicasToAdd(active.length, session.meta.replicationFactor);
     if (want === 0) return;
@@ -396,6 +480,11 @@ export class SessionCore {
   // ------------------------------------------------------------------ health
 
   #tick(now: number, out: Out): void {
+    for (const [sessionId, until] of this.#awaitingNodes) {
+      const session = this.#sessions.get(sessionId);
+      if (!session) this.#awaitingNodes.delete(sessionId);
+      else if (now >= until) this.#reconcile(session, now, out);
+    }
     let lost = false;
     for (const node of this.#nodes.all()) {
       if (now - node.lastHeartbeatAt > this.#options.nodeDeadAfterMs) {
@@ -567,6 +656,19 @@ export class SessionCore {
     session.storing = null;
     out.push({ type: 'snapshot-announced', sessionId, seq: storing.seq, bytes: storing.bytes, truncated });
   }
+}
+
+/** What the adoption rule needs to know of one session (a snapshot; planAdoption does not touch it). */
+function adoptionView(s: Session): AdoptionSessionView {
+  return {
+    sessionId: s.id,
+    open: !s.closed,
+    app: s.meta.app,
+    replicationFactor: s.meta.replicationFactor,
+    headSeq: s.headSeq,
+    active: s.activeReplicas().map((r) => ({ replicaId: r.replicaId, hostId: r.hostId, admissionId: r.admissionId })),
+    quarantinedHosts: [...s.quarantinedHosts],
+  };
 }
 
 function log(level: 'info' | 'warn' | 'error', msg: string, ctx: Record<string, unknown>): SessionCoreCommand {

@@ -4,6 +4,7 @@
 import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
 import type { SelectionAt } from './selection-relay.js';
+import { replicaOrdinal } from './replica-adoption.js';
 import type { SnapshotCheckpoint } from './snapshot-checkpoint.js';
 
 export interface ReplicaRecord {
@@ -22,6 +23,8 @@ export interface ReplicaRecord {
   /** The id of the video producer the SFU holds for it, or null until it produces (or after it closed). */
   producerId: string | null;
   createdAt: number;
+  /** Taken over from the node that kept it running (the session core's adoption of held replicas): live only once its hash is vouched for. */
+  adopted?: boolean;
   /** The selection geometry its renderer last reported (selection-relay.ts); absent until it reports one. */
   selection?: SelectionAt;
 }
@@ -91,13 +94,10 @@ export class Session {
     return `${this.meta.sessionId}.r${++this.#replicaCounter}`;
   }
 
-  /** A replica id learnt from elsewhere (a node that runs it): new ids are never reused after it. */
+  /** A replica id learnt from elsewhere (a node that runs or held it): new ids are never reused after it. */
   noteReplicaId(replicaId: string): void {
-    const m = /\.r(\d+)$/.exec(replicaId);
-    const n = m?.[1] === undefined ? NaN : Number(m[1]);
-    if (replicaId.startsWith(`${this.meta.sessionId}.r`) && Number.isSafeInteger(n)) {
-      this.#replicaCounter = Math.max(this.#replicaCounter, n);
-    }
+    const n = replicaOrdinal(this.meta.sessionId, replicaId);
+    if (n !== null) this.#replicaCounter = Math.max(this.#replicaCounter, n);
   }
 
   /** Replicas counting toward the replication factor. */

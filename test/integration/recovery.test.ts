@@ -4,26 +4,17 @@
 // serves the session; a 10,000-event log is caught up.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { appContentHash } from '../../render/app-catalog.js';
 import { removeDir, startNode, startServer, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchLog, fetchSnapshot, referenceState } from '../helpers/reference-render.js';
 import { seedSession } from '../helpers/seed-session.js';
+import { keyDown } from '../helpers/key-input.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
 const H = 320;
-
-const keyDown = (ch: string): InputEvent => ({
-  type: 'key',
-  action: 'down',
-  key: ch,
-  code: '',
-  text: ch,
-  mods: NO_MODS,
-});
 
 async function typeText(v: TestViewer, sessionId: string, text: string): Promise<void> {
   // Pipelined like a real viewer: many in flight, one socket keeps their order.

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SequencedInput } from '../../protocol/input.js';
+import type { HeldReplica } from '../../protocol/signalling.js';
 import type { AppRef } from '../../protocol/session.js';
 import { appCatalog } from '../../render/app-catalog.js';
 import { stateHashOf } from '../../render/app-hash.js';
@@ -49,13 +50,14 @@ function inputs(from: number, to: number): SequencedInput[] {
 }
 
 /** One core and a clock; `feed` applies an event at the current time. */
-function rig(opts: { snapshotEvery?: number } = {}) {
+function rig(opts: { snapshotEvery?: number; adoptionWindowMs?: number } = {}) {
   const clock = { now: 1_000 };
   const core = new SessionCore({
     snapshotEvery: opts.snapshotEvery ?? 10,
     nodeDeadAfterMs: 5_000,
     checkpointTimeoutMs: 10_000,
     health: { staleAfterMs: 1_500, deadAfterMs: 5_000 },
+    ...(opts.adoptionWindowMs === undefined ? {} : { adoptionWindowMs: opts.adoptionWindowMs }),
   });
   const feed = (e: SessionCoreEvent): SessionCoreCommand[] => core.handle(e, clock.now);
   /** Where each replica of the session runs: replicaId → nodeId. */
@@ -553,5 +555,64 @@ describe('session core: leader hand-over', () => {
       [['y', 's1.r3']],
       'placed on the new host with an id after those it saw',
     );
+  });
+});
+
+describe('session core: nodes that move home with held replicas', () => {
+  const held = (replicaId: string, appliedSeq: number, stateHash: string): HeldReplica => ({
+    replicaId,
+    sessionId: 's1',
+    app: WRITER,
+    appliedSeq,
+    stateHash,
+  });
+
+  it('a restored session waits the adoption window (core clock) for its holders before placing fresh replicas', () => {
+    const { core, clock, feed } = rig({ adoptionWindowMs: 2_000 });
+    feed({ type: 'session-opened', session: durable('s1', { headSeq: 5 }), restored: true });
+    const spare = feed({ type: 'node-joined', node: nodeRecord('spare') });
+    assert.equal(only(spare, 'create-replica').length, 0, 'the spare is not given the session in the window');
+    const back = feed({ type: 'node-joined', node: nodeRecord('a'), held: [held('s1.r4', 5, 'h5')] });
+    assert.deepEqual(only(back, 'replicas-adopted'), [
+      { type: 'replicas-adopted', nodeId: 'a', adopted: [{ replicaId: 's1.r4', headSeq: 5 }] },
+    ]);
+    assert.equal(only(back, 'create-replica').length, 0);
+    clock.now += 1_000;
+    assert.equal(only(feed({ type: 'tick' }), 'create-replica').length, 0, 'still in the window');
+    clock.now += 1_500;
+    const after = only(feed({ type: 'tick' }), 'create-replica');
+    assert.deepEqual(
+      after.map((c) => [c.nodeId, c.assignment.replicaId]),
+      [['spare', 's1.r5']],
+      'once the window is over the rest is placed, with an id above the announced one',
+    );
+    assert.equal(core.session('s1').replicas.get('s1.r4')?.nodeId, 'a');
+  });
+
+  it('an adopted replica goes live only once the hash majority vouches for it; refused claims are answered', () => {
+    const { core, feed, status } = rig();
+    feed({ type: 'session-opened', session: durable('s1', { headSeq: 3 }) });
+    const a = feed({
+      type: 'node-joined',
+      node: nodeRecord('a'),
+      held: [held('s1.r1', 3, 'h3'), held('s1.r9', 4, 'h4'), held('other.r1', 0, 'h0')],
+    });
+    assert.deepEqual(
+      only(a, 'replicas-adopted')[0]?.adopted.map((x) => x.replicaId),
+      ['s1.r1'],
+      'beyond the head and foreign ids are refused',
+    );
+    feed({ type: 'node-joined', node: nodeRecord('b'), held: [held('s1.r2', 3, 'hX')] });
+    const state = (id: string) => core.session('s1').replicas.get(id)?.state;
+    feed({ type: 'producer-attached', nodeId: 'a', replicaId: 's1.r1', producerId: 'p1' });
+    feed({ type: 'producer-attached', nodeId: 'b', replicaId: 's1.r2', producerId: 'p2' });
+    status('s1', 's1.r1', 3, 'h3');
+    assert.equal(state('s1.r1'), 'catching-up', 'a tie vouches for no one');
+    // A third holder comes back and agrees with r1.
+    feed({ type: 'node-joined', node: nodeRecord('c'), held: [held('s1.r3', 3, 'h3')] });
+    status('s1', 's1.r1', 3, 'h3');
+    assert.equal(state('s1.r1'), 'live', 'vouched by two of three');
+    status('s1', 's1.r2', 3, 'hX');
+    assert.notEqual(state('s1.r2'), 'live', 'the outlier never goes live');
   });
 });

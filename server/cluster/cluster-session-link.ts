@@ -1,0 +1,89 @@
+// Joins this server's session manager to the cluster plumbing (ClusterMember):
+// sessions created or closed on any server (the session watch) are opened or
+// forgotten here, and the nodes connected to this server are published in the
+// node directory under this server's lease, homed here. Placement across
+// servers is not wired yet (see issue 13). Inputs reach this server's replicas
+// from the InputFeed (whatever server appended them, in log order), not from
+// this server's sequencer, which still appends.
+import { getLogger } from '../../protocol/logger.js';
+import type { SessionManager } from '../session-manager.js';
+import type { ClusterMember } from './cluster-member.js';
+
+const log = getLogger('cluster-session-link');
+
+export class ClusterSessionLink {
+  readonly #manager: SessionManager;
+  readonly #member: ClusterMember;
+  readonly #serverId: string;
+  /** Node ids this server published: those gone from the manager are unpublished. */
+  readonly #published = new Set<string>();
+  readonly #onNodes = (): void => this.#publishNodes();
+  #closed = false;
+
+  private constructor(manager: SessionManager, member: ClusterMember, serverId: string) {
+    this.#manager = manager;
+    this.#member = member;
+    this.#serverId = serverId;
+  }
+
+  /** Opens what the cluster already holds, then follows it. */
+  static async create(deps: {
+    manager: SessionManager;
+    member: ClusterMember;
+    serverId: string;
+  }): Promise<ClusterSessionLink> {
+    const link = new ClusterSessionLink(deps.manager, deps.member, deps.serverId);
+    const { sessions, feed } = deps.member;
+    const { manager } = deps;
+    feed.on('truncated', (e) => log.warn(e, 'input feed stalled: the next input was truncated behind a snapshot'));
+    feed.on('corrupt', (e) => log.error({ sessionId: e.sessionId, seq: e.seq, err: e.error }, 'input feed stalled'));
+    manager.fanOutFrom(feed);
+    manager.on('sessionopened', ({ sessionId, headSeq }) => {
+      if (!feed.sessions().has(sessionId)) link.#guard('follow', feed.add(sessionId, headSeq));
+    });
+    manager.on('sessionclosed', ({ sessionId }) => link.#guard('unfollow', feed.remove(sessionId)));
+    for (const s of manager.sessions.values()) await feed.add(s.id, s.headSeq);
+    sessions.on('created', (row) => link.#guard('open', deps.manager.openStoredSession(row)));
+    sessions.on('closed', (id) => link.#guard('forget', deps.manager.forgetSession(id)));
+    for (const row of sessions.list()) await deps.manager.openStoredSession(row);
+    deps.manager.on('nodeschanged', link.#onNodes);
+    link.#publishNodes();
+    return link;
+  }
+
+  #guard(what: string, p: Promise<unknown>): void {
+    p.catch((err: unknown) => log.error({ err, what }, 'cluster session event not applied'));
+  }
+
+  /** The directory coalesces rapid updates per node, so every change may publish. */
+  #publishNodes(): void {
+    if (this.#closed) return;
+    const views = this.#manager.nodes.views();
+    const now = new Set(views.map((v) => v.nodeId));
+    for (const view of views) {
+      this.#published.add(view.nodeId);
+      this.#guard(
+        'publish',
+        this.#member.nodes.publish({
+          ...view,
+          apps: [...view.apps],
+          warmBundles: [...view.warmBundles],
+          refusedBundles: [...view.refusedBundles],
+          appPolicy:
+            view.appPolicy.kind === 'hashes' ? { kind: 'hashes', hashes: [...view.appPolicy.hashes] } : view.appPolicy,
+          homeServerId: this.#serverId,
+        }),
+      );
+    }
+    for (const id of [...this.#published]) {
+      if (now.has(id)) continue;
+      this.#published.delete(id);
+      this.#guard('unpublish', this.#member.nodes.unpublish(id));
+    }
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#manager.off('nodeschanged', this.#onNodes);
+  }
+}
