@@ -164,6 +164,9 @@ export const NodeAppSchema = AppRefSchema;
 
 const StateHashSchema = z.string().regex(/^[0-9a-f]{16,64}$/);
 
+/** A replica ticket (server/replica-tickets.ts): base64url HMAC-SHA256, handed out with replica.create. */
+export const ReplicaTicketSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/);
+
 /**
  * A replica a node kept running while it had no server (its server died, or it
  * moved to another one): announced at registration so the server can adopt it
@@ -176,6 +179,8 @@ export const HeldReplicaSchema = z
     app: AppRefSchema,
     appliedSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     stateHash: StateHashSchema,
+    /** The ticket the server gave with replica.create: without a valid one for this node's admission, no adoption. */
+    ticket: ReplicaTicketSchema,
   })
   .strict();
 export type HeldReplica = z.infer<typeof HeldReplicaSchema>;
@@ -390,7 +395,8 @@ export interface ReplicaAssignment {
 }
 
 export type NodeNotification =
-  | { type: 'replica.create'; assignment: ReplicaAssignment }
+  /** `ticket`: stamped by the node gateway (replica-tickets.ts); kept by the node to claim the replica back. */
+  | { type: 'replica.create'; assignment: ReplicaAssignment; ticket?: string }
   | { type: 'replica.close'; replicaId: string; reason: string }
   | { type: 'inputs'; replicaId: string; inputs: SequencedInput[] }
   | { type: 'replica.statusRequest'; replicaId: string }
@@ -426,6 +432,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
             .nullable(),
         })
         .strict(),
+      ticket: ReplicaTicketSchema.optional(),
     })
     .strict(),
   z.object({ type: z.literal('replica.close'), replicaId: IdSchema, reason: z.string().max(500) }).strict(),

@@ -92,6 +92,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly #inflight = new Set<(err: Error) => void>();
   /** Replicas kept running without a server, until the next server adopts (or refuses) them. */
   readonly #held = new Set<string>();
+  /** The ticket the server gave with each replica.create: what lets us claim the replica back after a server death. */
+  readonly #tickets = new Map<string, string>();
   #holdTimer: NodeJS.Timeout | undefined;
   /** Until the first registration: attempts that failed (create() gives up when every URL failed once). */
   #startup: { failed: Set<string>; reject: (err: Error) => void } | undefined;
@@ -283,9 +285,17 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       const replica = this.replicas.get(id);
       if (!replica) continue;
       const status = await replica.status().catch(() => null);
-      if (!status || !STATE_HASH.test(status.stateHash)) continue;
+      const ticket = this.#tickets.get(id);
+      if (!status || !STATE_HASH.test(status.stateHash) || ticket === undefined) continue;
       const { sessionId, app } = replica.assignment;
-      claims.push({ replicaId: id, sessionId, app, appliedSeq: status.appliedSeq, stateHash: status.stateHash });
+      claims.push({
+        replicaId: id,
+        sessionId,
+        app,
+        appliedSeq: status.appliedSeq,
+        stateHash: status.stateHash,
+        ticket,
+      });
     }
     return claims;
   }
@@ -430,6 +440,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     if (!msg) return;
     switch (msg.type) {
       case 'replica.create':
+        if (msg.ticket !== undefined) this.#tickets.set(msg.assignment.replicaId, msg.ticket);
         this.#startReplica(msg.assignment).catch((err: unknown) => {
           log.error({ err, replicaId: msg.assignment.replicaId }, 'replica start failed');
         });
@@ -572,6 +583,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #closeReplica(replicaId: string): void {
     this.#starting.delete(replicaId);
     this.#held.delete(replicaId);
+    this.#tickets.delete(replicaId);
     this.#forgedPushed.delete(replicaId);
     const replica = this.replicas.get(replicaId);
     if (!replica) return;

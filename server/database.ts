@@ -128,6 +128,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX tokens_host ON tokens (host_id) WHERE host_id IS NOT NULL AND revoked_at IS NULL;
     `,
   },
+  {
+    version: 4,
+    name: "server keys: this server's own random MAC keys (replica tickets in the single-server mode)",
+    up: `
+      CREATE TABLE server_keys (
+        name       TEXT PRIMARY KEY,
+        key        BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

@@ -14,6 +14,7 @@ import { getLogger } from '../protocol/logger.js';
 import { loadServerConfig, type ServerConfig } from './config.js';
 import { openDatabase, type SqliteDatabase } from './database.js';
 import { NodeGateway } from './node-gateway.js';
+import { ReplicaTickets } from './replica-tickets.js';
 import { Sequencer } from './sequencer.js';
 import { SessionManager } from './session-manager.js';
 import { Sfu } from './sfu.js';
@@ -192,6 +193,8 @@ export class LockstepServer {
     const nodes = new NodeGateway(io.of('/node'), {
       manager,
       sfu,
+      // Cluster mode: any server checks a ticket another issued. Alone: this server's own key, kept in its database.
+      tickets: clusterSecret ? new ReplicaTickets(clusterSecret) : ReplicaTickets.local(db),
       authenticate: (token) => access.authenticateNode(token),
       issueCredential: async (nodeId, admission, hostId) =>
         (await access.issueNodeCredential(nodeId, admission, hostId)).issued,

@@ -13,12 +13,15 @@ import {
   type NodeRequest,
   type NodeResponses,
   type NodeServerToClient,
+  type HeldReplica,
+  type NodeNotification,
 } from '../protocol/signalling.js';
 import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
 import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
 import type { RegisteredNode } from './node-port.js';
+import type { ReplicaTickets } from './replica-tickets.js';
 import { SocketGateway, type GatewayClientToServer } from './socket-gateway.js';
 import type { SessionManager } from './session-manager.js';
 import type { Sfu } from './sfu.js';
@@ -45,6 +48,8 @@ export interface NodeGatewayDeps {
   isActive: (tokenId: string) => Promise<boolean>;
   /** Where replica thumbnails go (the session list's previews); without it they are dropped. */
   thumbnails?: ThumbnailStore;
+  /** Signs each placement for the node (replica.create) and checks what a node claims back at registration. */
+  tickets: ReplicaTickets;
   /** Pending copy-out-of-the-app requests the nodes answer. */
   clipboard?: ClipboardRelay;
   exports?: ExportRelay;
@@ -141,6 +146,28 @@ class NodeConnection {
     return { hostId, credential: issued.secret, credentialExpiresAt: issued.expiresAt };
   }
 
+  /** A placement, with the ticket that lets this admission claim the replica back after a server death. */
+  #ticketed(n: Extract<NodeNotification, { type: 'replica.create' }>, admissionId: string): NodeNotification {
+    const { replicaId, sessionId, app } = n.assignment;
+    return { ...n, ticket: this.#deps.tickets.issue({ sessionId, replicaId, admissionId, appHash: app.hash }) };
+  }
+
+  /** Held replicas whose ticket a server issued to this very admission; the others are not even considered. */
+  #ticketedClaims(held: readonly HeldReplica[], admissionId: string): HeldReplica[] {
+    return held.filter((c) => {
+      const ok = this.#deps.tickets.valid(
+        { sessionId: c.sessionId, replicaId: c.replicaId, admissionId, appHash: c.app.hash },
+        c.ticket,
+      );
+      if (!ok)
+        log.warn(
+          { replicaId: c.replicaId, sessionId: c.sessionId, admissionId },
+          'refused a held replica without a valid ticket',
+        );
+      return ok;
+    });
+  }
+
   #requireNode(): string {
     if (!this.#nodeId) throw new ForbiddenError('node.register first', {});
     return this.#nodeId;
@@ -174,14 +201,15 @@ class NodeConnection {
           registeredAt: Date.now(),
           lastHeartbeatAt: Date.now(),
           load: 0,
-          notify: (n) => this.#socket.emit('notify', n),
+          notify: (n) =>
+            this.#socket.emit('notify', n.type === 'replica.create' ? this.#ticketed(n, caps.admissionId) : n),
           disconnect: (reason) => {
             log.warn({ nodeId: msg.nodeId, reason }, 'disconnecting node');
             this.#nodeId = undefined;
             this.#socket.disconnect(true);
           },
         };
-        const held = msg.held ?? [];
+        const held = this.#ticketedClaims(msg.held ?? [], caps.admissionId);
         await manager.syncHeads(held);
         const adopted = manager.registerNode(node, held);
         return { registered: true, hostId, ...credential, ...(held.length > 0 ? { adopted } : {}) };

@@ -51,6 +51,16 @@ export class ClusterSecret {
     return new ClusterSecret(Buffer.from(secret, 'utf8'), false);
   }
 
+  /**
+   * A secret known to this server alone (the single-server default, where no
+   * cluster secret exists): signs what only this server must vouch for later,
+   * such as replica tickets. The key is random and stored in the server's database.
+   */
+  static local(key: Buffer): ClusterSecret {
+    if (key.length < 32) throw new ClusterConfigError('a local server key must be at least 32 bytes');
+    return new ClusterSecret(Buffer.from(key), false);
+  }
+
   /** base64url HMAC of `payload` under `purpose` (domain separation: an entry MAC is never a request MAC). */
   sign(purpose: string, payload: string): string {
     return createHmac('sha256', this.#key).update(purpose).update('\0').update(payload).digest('base64url');

@@ -21,6 +21,8 @@ import { makeTmpDir } from '../helpers/tmpdir.js';
 
 const NOW = 1_000_000;
 const H1 = '1111111111111111';
+/** The gateway checks tickets before the manager sees a claim (replica-tickets.ts); here it is only carried. */
+const TICKET = 'A'.repeat(43);
 const H2 = '2222222222222222';
 
 async function rig(t: TestContext, dir = makeTmpDir(t), adoptionWindowMs = 2500) {
@@ -90,6 +92,7 @@ it('held replicas are adopted, vouched for by the majority, and a lying one is v
     app,
     appliedSeq: 0,
     stateHash,
+    ticket: TICKET,
   });
   const inbox = new Map<string, NodeNotification[]>();
   const register = (host: string, held: HeldReplica[]) => {
@@ -136,7 +139,9 @@ it('held replicas are adopted, vouched for by the majority, and a lying one is v
 it("a held replica whose applied seq is beyond the log's head is not adopted", async (t) => {
   const m = await rig(t);
   const { sessionId, app } = await m.createSession({ owner: 'local', app: 'writer', replicationFactor: 2 });
-  const held: HeldReplica[] = [{ replicaId: `${sessionId}.r1`, sessionId, app, appliedSeq: 5, stateHash: H1 }];
+  const held: HeldReplica[] = [
+    { replicaId: `${sessionId}.r1`, sessionId, app, appliedSeq: 5, stateHash: H1, ticket: TICKET },
+  ];
   await m.syncHeads(held);
   assert.deepEqual(m.registerNode(fakeNode('a', []), held), []);
   assert.equal(m.get(sessionId).replicas.size, 1, 'a fresh replica was placed instead');
@@ -152,7 +157,9 @@ it('after a restart, loaded sessions wait a moment for their nodes to come back 
   const spare: NodeNotification[] = [];
   m.registerNode(fakeNode('spare', spare), []);
   // The spare node is not given the session while its holders may still come back...
-  const held: HeldReplica[] = [{ replicaId: `${sessionId}.r1`, sessionId, app, appliedSeq: 0, stateHash: H1 }];
+  const held: HeldReplica[] = [
+    { replicaId: `${sessionId}.r1`, sessionId, app, appliedSeq: 0, stateHash: H1, ticket: TICKET },
+  ];
   assert.equal(m.registerNode(fakeNode('a', []), held).length, 1, 'a holder coming back is adopted');
   assert.equal(spare.filter((n) => n.type === 'replica.create').length, 0);
   // ...and is once the window is over (the session still has only one of its two).

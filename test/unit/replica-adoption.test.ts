@@ -28,8 +28,11 @@ function session(over: Partial<AdoptionSessionView> = {}): AdoptionSessionView {
   };
 }
 
+/** The gateway checks tickets before this rule sees a claim (replica-tickets.ts); here it is only carried. */
+const TICKET = 'A'.repeat(43);
+
 function claim(over: Partial<HeldReplica> = {}): HeldReplica {
-  return { replicaId: 's-1.r2', sessionId: 's-1', app: APP, appliedSeq: 90, stateHash: H1, ...over };
+  return { replicaId: 's-1.r2', sessionId: 's-1', app: APP, appliedSeq: 90, stateHash: H1, ticket: TICKET, ...over };
 }
 
 const node = nodeView('n1', APP);

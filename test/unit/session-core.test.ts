@@ -559,10 +559,12 @@ describe('session core: leader hand-over', () => {
 });
 
 describe('session core: nodes that move home with held replicas', () => {
+  // The node gateway checks tickets before the core sees a claim (replica-tickets.ts); here it is only carried.
   const held = (replicaId: string, appliedSeq: number, stateHash: string): HeldReplica => ({
     replicaId,
     sessionId: 's1',
     app: WRITER,
+    ticket: 'A'.repeat(43),
     appliedSeq,
     stateHash,
   });
