@@ -82,6 +82,8 @@ describe('cluster placement table on a real 3-member etcd', () => {
     assert.equal(a.table.get('s1')?.term, term.revision);
     await b.table.remove('s1');
     await until(() => a.table.get('s1') === null, 5000, 'the removal');
+    // b learns its own removal through its watch too, not necessarily before a does.
+    await until(() => changes.includes('s1:gone'), 5000, 'b to see the removal');
     assert.deepEqual(changes, ['s1:3', 's1:2', 's1:gone']);
   });
 
