@@ -18,6 +18,7 @@ import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { SqliteSessionStore } from '../../server/sqlite-session-store.js';
 import { StreamWatchers } from '../../server/stream-watchers.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
+import { nodeRecord } from '../helpers/node-view.js';
 
 const NOW = 1_000_000;
 const H1 = '1111111111111111';
@@ -54,22 +55,13 @@ async function rig(t: TestContext, dir = makeTmpDir(t), adoptionWindowMs = 2500)
 
 function fakeNode(host: string, inbox: NodeNotification[]): RegisteredNode {
   return {
-    nodeId: `node-${host}`,
-    hostId: `host-${host}`,
-    admissionId: `token-${host}`,
-    apps: appCatalog(),
-    warmApps: [],
-    appPolicy: { kind: 'builtin' },
-    warmBundles: [],
-    refusedBundles: [],
-    cores: 2,
-    maxReplicas: 4,
-    state: 'up',
-    replicas: new Map(),
-    registeredAt: NOW,
-    lastHeartbeatAt: NOW,
-    load: 0,
-    admissionMaxReplicas: null,
+    ...nodeRecord(`node-${host}`, appCatalog(), {
+      hostId: `host-${host}`,
+      admissionId: `token-${host}`,
+      warmApps: [],
+      registeredAt: NOW,
+      lastHeartbeatAt: NOW,
+    }),
     notify: (n) => inbox.push(n),
     disconnect: () => undefined,
   };
