@@ -5,7 +5,7 @@
 // process it starts is killed by close() and, failing that, at process exit.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,16 +42,37 @@ function installExitHook(): void {
   });
 }
 
-/** A port free on `host` right now (the kernel picks it; etcd binds it moments later). */
+/**
+ * A port free on `host` right now, below the kernel's ephemeral range: a
+ * member stopped and restarted on the same ports must find them unused, and
+ * a port from the ephemeral range can meanwhile be taken as the local end of
+ * any outgoing connection (etcd clients reconnecting during the outage did).
+ */
 async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
+  const ephemeralLow = ephemeralRangeStart();
+  const low = Math.max(1024, ephemeralLow - 12_000);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = low + Math.floor(Math.random() * (ephemeralLow - low));
+    if (await canListen(host, port)) return port;
+  }
+  throw new EtcdClusterError(`no free port below ${ephemeralLow} on ${host}`);
+}
+
+/** The first port of the kernel's ephemeral range (Linux), or the IANA default elsewhere. */
+function ephemeralRangeStart(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 2048 ? low : 49152;
+  } catch {
+    return 49152;
+  }
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
   });
 }
 
