@@ -58,7 +58,8 @@ describe('cluster placement table on a real 3-member etcd', () => {
     b.table.on('changed', (id, p) => changes.push(`${id}:${p ? p.replicas.length : 'gone'}`));
     const replicas = [replica('r1', 'n1', 'a', 'hot'), replica('r2', 'n2', 'b'), replica('r3', 'n3', 'b')];
     const written = await a.table.write('s1', replicas);
-    await until(() => b.table.get('s1') !== null, 5000, 'b to see the placement');
+    // Every table learns placements through its own watch, the writer's included.
+    await until(() => b.table.get('s1') !== null && a.table.get('s1') !== null, 5000, 'a and b to see the placement');
     assert.deepEqual(b.table.get('s1'), written);
     assert.deepEqual(
       b.table.assignedTo('b').map((x) => x.replica.replicaId),
