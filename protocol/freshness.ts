@@ -13,6 +13,32 @@
 // evidence by resuming one standby as a probe while the shown stream is
 // suspect (later than it has recently been).
 
+import type { InputEvent } from './input.js';
+
+/**
+ * A state whose picture equals the last frame's (equal status hashes: a
+ * key-up, a modifier) gets no frame of its own at once: the renderer sends the
+ * last picture restamped with its seq this long after it applied, unless a
+ * frame that changed the picture (stamped with a later seq) went out first.
+ * While typing, that saves the key-up's frame, half of all frames, which the
+ * viewer decodes, converts and composites whole. Above the interval between
+ * keys at 10 keys/s, so the next key-down's frame usually covers it; below
+ * STALE_LEAD_MS, so a stream that shows such an input this late is not yet
+ * silent long enough to lose to a just-resumed peer (silenceForJustResumedMs).
+ */
+export const NEUTRAL_RESTAMP_MS = 120;
+
+/**
+ * Whether the viewer waits for a frame of an input it sent: not for a key-up,
+ * whose frame the renderer defers (NEUTRAL_RESTAMP_MS) because in the apps it
+ * serves it changes no picture. The stale rule and input-to-photon count only
+ * the inputs that expect one; a key-up that does change the picture is still
+ * drawn at once (its hash differs), it is only not waited for.
+ */
+export function expectsOwnFrame(event: InputEvent): boolean {
+  return !(event.type === 'key' && event.action === 'up');
+}
+
 /**
  * The floor of the suspicion bound: the shown stream is suspect once an
  * acknowledged input has gone unshown this long and longer than any recent

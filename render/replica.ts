@@ -10,6 +10,7 @@
 // SFU) it keeps applying inputs and reporting hashes but renders and encodes
 // nothing; when a viewer resumes it, it renders the current state at once.
 import type { SequencedInput } from '../protocol/input.js';
+import { NEUTRAL_RESTAMP_MS } from '../protocol/freshness.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import { parseSelectionGeometry, type SelectionGeometry } from '../protocol/selection.js';
@@ -139,6 +140,10 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   #overtaken = 0;
   #drainQueued = false;
   #renderQueued = false;
+  /** The queued render must send a frame even when the picture is unchanged (a resume, or a deferred restamp). */
+  #renderNowOrNever = false;
+  /** A picture-neutral state's restamp, deferred (see NEUTRAL_RESTAMP_MS); a frame that goes out first cancels it. */
+  #neutralTimer: NodeJS.Timeout | undefined;
   #selectionCache: { version: number; selection: SelectionGeometry | null } | undefined;
   #closed = false;
 
@@ -177,6 +182,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#frameTimer = undefined;
     clearTimeout(this.#repushTimer);
     this.#repushTimer = undefined;
+    this.#cancelNeutral();
   }
 
   /** Produces this replica's video anew (into the SFU of the server that adopted it), unwatched until told. */
@@ -415,7 +421,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #start(): void {
-    if (this.#watched) this.#renderNow();
+    if (this.#watched) this.#renderNow(true);
     this.#keepKeepalive();
     this.#checkCaughtUp();
     this.#pump();
@@ -480,9 +486,10 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#frameTimer = undefined;
     clearTimeout(this.#repushTimer);
     this.#repushTimer = undefined;
+    this.#cancelNeutral();
     this.#keepKeepalive();
     if (!watched) return;
-    this.#renderNow();
+    this.#renderNow(true);
     this.#repushTimer = setTimeout(() => {
       this.#repushTimer = undefined;
       if (this.#watched && this.#lastFrame) this.#push(this.#lastFrame);
@@ -701,11 +708,15 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     }, delay);
   }
 
-  #renderNow(): void {
+  /** `always`: send a frame even if the picture is unchanged (else such a frame is deferred: NEUTRAL_RESTAMP_MS). */
+  #renderNow(always = false): void {
+    if (always) this.#renderNowOrNever = true;
     if (this.#closed || this.#renderQueued) return;
     this.#renderQueued = true;
     void this.#serial(async () => {
       this.#renderQueued = false;
+      const always = this.#renderNowOrNever;
+      this.#renderNowOrNever = false;
       if (this.#closed) return;
       const startedAt = performance.now();
       const dirtyAt = this.#dirtyAt ?? startedAt;
@@ -721,8 +732,18 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         return;
       }
       const view = this.#app.viewport(this.#state);
-      // Equal status hashes are equal states, and so equal pictures: only the stamp changes (a key-up, say).
-      if (hash !== null && hash === this.#frameHash) frame = this.#renderer.restamp(view, seq);
+      // Equal status hashes are equal states, and so equal pictures: only the stamp changes (a key-up, say),
+      // and that frame can wait for the next one that changes the picture.
+      if (hash !== null && hash === this.#frameHash) {
+        if (!always && this.#lastFrame) {
+          this.#neutralTimer ??= setTimeout(() => {
+            this.#neutralTimer = undefined;
+            if (this.#watched) this.#renderNow(true);
+          }, NEUTRAL_RESTAMP_MS);
+          return;
+        }
+        frame = this.#renderer.restamp(view, seq);
+      }
       if (!frame) {
         try {
           const paint = await this.#app.render(this.#state);
@@ -734,12 +755,19 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         this.#frameHash = hash ?? undefined;
       }
       const renderedAt = performance.now();
+      // This frame shows the latest applied seq, any deferred restamp's included.
+      this.#cancelNeutral();
       this.#lastFrame = frame;
       this.#frameVersion = version;
       this.#lastFrameAt = renderedAt;
       this.#push(frame);
       this.emit('frame', frame, { dirtyAt, startedAt, renderedAt, pushedAt: this.#lastPushAt });
     });
+  }
+
+  #cancelNeutral(): void {
+    clearTimeout(this.#neutralTimer);
+    this.#neutralTimer = undefined;
   }
 
   #push(frame: RenderedFrame): void {
@@ -766,6 +794,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     for (const w of this.#waiters.splice(0)) w.reject(new SnapshotError('replica closed', { seq: w.seq }));
     clearTimeout(this.#frameTimer);
     clearTimeout(this.#repushTimer);
+    this.#cancelNeutral();
     clearInterval(this.#keepalive);
     this.#producer?.close();
     // After what is queued: a call in flight still holds the state (background calls queued behind it check #closed).

@@ -43,6 +43,7 @@ export interface InputStats {
 
 export interface InputAckedEvent {
   clientSeq: number;
+  event: InputEvent;
   seq: number;
   duplicate: boolean;
   /** First transmission time, for input-to-photon latency. */
@@ -275,6 +276,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
     this.emit('acked', {
       clientSeq: q.clientSeq,
+      event: q.event,
       seq: ack.seq,
       duplicate: ack.duplicate,
       firstSentAt: q.firstSentAt,

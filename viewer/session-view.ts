@@ -1,5 +1,6 @@
 // The open-session page: wires the socket, input path and streams together
 // and renders the stage, replica bar, status line and banners.
+import { expectsOwnFrame } from '../protocol/freshness.js';
 import type { ViewerNotification } from '../protocol/signalling.js';
 import { touchModeOf, type SessionInfo } from '../protocol/session.js';
 import type { SessionClient } from './session-client.js';
@@ -233,8 +234,11 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   });
   manager.on('error', ({ message }) => banners.show('error', message, { ttlMs: 6000, key: 'media' }));
   sender.on('acked', (a) => {
-    heads.note(a.seq, a.firstSentAt);
-    if (!a.duplicate) {
+    // A key-up changes no picture in the apps we know: the renderers send no frame of its own for it (see
+    // expectsOwnFrame), so it makes no stream behind and has no input-to-photon of its own.
+    const ownFrame = expectsOwnFrame(a.event);
+    heads.note(a.seq, a.firstSentAt, !ownFrame);
+    if (!a.duplicate && ownFrame) {
       awaitingPhoton.push({ seq: a.seq, sentAt: a.firstSentAt, ackedAt: a.ackedAt });
       if (awaitingPhoton.length > MAX_LATENCY_WAIT) awaitingPhoton.shift();
     }

@@ -9,6 +9,7 @@ import { writerApp } from '../../render/apps/index.js';
 import { FrameRenderer, type RenderedFrame } from '../../render/frame-renderer.js';
 import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import { createBenchReplica } from '../../bench/lib/bench-replica.js';
+import { NEUTRAL_RESTAMP_MS } from '../../protocol/freshness.js';
 import type { App } from '../../render/app-types.js';
 import type { WriterState } from '../../render/apps/writer/state.js';
 import { statusHashOf } from '../../render/app-hash.js';
@@ -101,8 +102,8 @@ test('a replica restamps a key-up (state unchanged) and fully draws a key-down, 
       [3, keyEvent(1)],
     ] as const) {
       replica.receive([sequenced(seq, ev)]);
-      // Past the frame-rate cap, so each input gets its own frame.
-      await new Promise((r) => setTimeout(r, 50));
+      // Past the frame-rate cap and the key-up's deferral (NEUTRAL_RESTAMP_MS), so each input gets its own frame.
+      await new Promise((r) => setTimeout(r, NEUTRAL_RESTAMP_MS + 50));
       await settle();
     }
     const bySeq = new Map(frames.map((f, i) => [f.seq, copies[i]]));
@@ -124,6 +125,50 @@ test('a replica restamps a key-up (state unchanged) and fully draws a key-down, 
     const s = await replica.status();
     assert.equal(s.appliedSeq, 3);
     assert.equal(s.stateHash, await statusHashOf(toReplicaApp(writerApp), state));
+  } finally {
+    replica.close();
+  }
+});
+
+test('a key-up gets no frame of its own when the next key-down comes within NEUTRAL_RESTAMP_MS; alone, it gets one then', async () => {
+  const replica = await createBenchReplica<WriterState>({
+    id: 's-neutral',
+    app: writerApp,
+    width: 320,
+    height: 200,
+    headSeq: 0,
+    read: () => [],
+  });
+  const frames: Array<{ seq: number; at: number }> = [];
+  replica.on('frame', (f) => frames.push({ seq: f.seq, at: performance.now() }));
+  const up: InputEvent = { type: 'key', action: 'up', key: 'x', code: '', mods: NO_MODS };
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  try {
+    await wait(60);
+    await settle();
+    frames.length = 0;
+    // Typing: down, up at once, the next down well within the deferral (past the frame-rate cap).
+    replica.receive([sequenced(1, keyEvent(0))]);
+    await wait(5);
+    replica.receive([sequenced(2, up)]);
+    await wait(50);
+    replica.receive([sequenced(3, keyEvent(1))]);
+    await wait(NEUTRAL_RESTAMP_MS + 80);
+    await settle();
+    assert.deepEqual(
+      frames.map((f) => f.seq),
+      [1, 3],
+      "the key-up was covered by the next key-down's frame",
+    );
+    // The last key-up of a burst: restamped once the deferral has passed, not before.
+    const upAt = performance.now();
+    replica.receive([sequenced(4, up)]);
+    await wait(NEUTRAL_RESTAMP_MS + 80);
+    await settle();
+    const last = frames.at(-1);
+    assert.equal(last?.seq, 4, 'the key-up alone is restamped');
+    assert.ok((last?.at ?? 0) - upAt >= NEUTRAL_RESTAMP_MS - 5, 'not before the deferral');
+    assert.equal(frames.length, 3);
   } finally {
     replica.close();
   }

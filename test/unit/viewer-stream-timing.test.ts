@@ -51,6 +51,25 @@ test('head tracker: a stream is behind since the oldest missing seq became known
   assert.equal(h.behindForMs(null, 1000), 0);
 });
 
+test('head tracker: a picture-neutral input (own key-up) makes no stream behind; the next input does', () => {
+  const h = new HeadTracker();
+  h.note(1, 100); // key-down
+  h.note(2, 101, true); // its key-up
+  assert.equal(h.head, 2);
+  // A stream showing the key-down is not behind, however long the key-up waits for a frame of its own.
+  assert.equal(h.behindForMs(1, 5000), 0);
+  assert.equal(h.knownSince(2), null);
+  h.note(3, 200); // the next key-down
+  assert.equal(h.behindForMs(1, 1000), 800);
+  assert.equal(h.behindForMs(0, 1000), 900);
+  // A session head that named seq 4 first does not undo the ack's word that it is neutral, nor the reverse.
+  h.note(4, 300);
+  h.note(4, 320, true);
+  h.note(5, 400, true);
+  h.note(5, 380);
+  assert.equal(h.behindForMs(3, 1000), 0);
+});
+
 test('rtc stats: loss over the interval and RTT', () => {
   const report = (recv: number, lost: number) => [
     { type: 'inbound-rtp', kind: 'video', packetsReceived: recv, packetsLost: lost },
