@@ -4,7 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  expectsOwnFrame,
   judgeFreshness,
+  NEUTRAL_RESTAMP_MS,
   STALE_LEAD_MS,
   STALE_RESUME_GRACE_MS,
   STALE_STREAM_MAX_MS,
@@ -14,6 +16,7 @@ import {
   type FreshnessVerdict,
   type PeerFreshness,
 } from '../../protocol/freshness.js';
+import { NO_MODS } from '../../protocol/input.js';
 import { HeadTracker } from '../../viewer/head-tracker.js';
 import { StaleBound } from '../../viewer/stale-bound.js';
 
@@ -262,4 +265,103 @@ test('a just-resumed probe ahead of a backlogged but presenting stream is no evi
   // Once past its grace the probe shows the box's own delays, and its lead counts whether or not frames come.
   const settledProbe = { ...probe, activeSince: now - STALE_RESUME_GRACE_MS };
   assert.equal(judge(now - 20, settledProbe).state, 'stale');
+});
+
+/**
+ * A typist pressing keys (down, then up at once) every `keyMs`, as the viewer
+ * notes them: its key-ups are picture-neutral (expectsOwnFrame). Each stream
+ * shows a key-down after its delay and a key-up only by a later frame: the next
+ * key-down's, or its own restamp NEUTRAL_RESTAMP_MS after it applied.
+ */
+function pressSim(keyMs: number, delays: Array<(n: number) => number>, hang?: { stream: number; at: number }) {
+  const heads = new HeadTracker();
+  const streams = delays.map(() => ({ displayedSeq: 0, lastFrameAt: null as number | null }));
+  const down = (n: number) => 2 * n + 1;
+  const downAt = (n: number) => n * keyMs;
+  return {
+    heads,
+    streams,
+    downAt,
+    step(t: number, keys: number): void {
+      if (t % keyMs === 0 && t / keyMs < keys) {
+        const n = t / keyMs;
+        heads.note(
+          down(n),
+          t,
+          !expectsOwnFrame({ type: 'key', action: 'down', key: 'a', code: 'KeyA', mods: NO_MODS }),
+        );
+        heads.note(
+          down(n) + 1,
+          t,
+          !expectsOwnFrame({ type: 'key', action: 'up', key: 'a', code: 'KeyA', mods: NO_MODS }),
+        );
+      }
+      streams.forEach((s, i) => {
+        if (hang && hang.stream === i && t >= hang.at) return;
+        const delay = delays[i] ?? (() => 0);
+        let presented = false;
+        for (let n = 0; n < keys && downAt(n) <= t; n++) {
+          // Its key-down's frame, then (if no key-down followed in time) the key-up's restamp.
+          if (downAt(n) + delay(n) <= t && s.displayedSeq < down(n)) {
+            s.displayedSeq = down(n);
+            presented = true;
+          }
+          const next = n + 1 < keys ? downAt(n + 1) : Number.POSITIVE_INFINITY;
+          if (next - downAt(n) > NEUTRAL_RESTAMP_MS && downAt(n) + delay(n) + NEUTRAL_RESTAMP_MS <= t) {
+            if (s.displayedSeq < down(n) + 1) {
+              s.displayedSeq = down(n) + 1;
+              presented = true;
+            }
+          }
+        }
+        if (presented || s.lastFrameAt === null || t - s.lastFrameAt >= KEEPALIVE_MS) s.lastFrameAt = t;
+      });
+    },
+    judge(t: number, shown = 0, recentWorstMs: number | null = 60): FreshnessVerdict {
+      const view = (i: number): PeerFreshness => ({
+        replicaId: String(i),
+        displayedSeq: streams[i]?.displayedSeq ?? 0,
+        behindForMs: heads.behindForMs(streams[i]?.displayedSeq ?? 0, t),
+        activeSince: -60_000,
+        lastFrameAt: streams[i]?.lastFrameAt ?? null,
+      });
+      return judgeFreshness({
+        now: t,
+        shown: { ...view(shown), active: true },
+        peers: streams
+          .map((_, i) => i)
+          .filter((i) => i !== shown)
+          .map(view),
+        recentWorstMs,
+      });
+    },
+  };
+}
+
+test('key-ups get no frame of their own: while typing and after the last key the shown stream is never suspect', () => {
+  const sim = pressSim(100, [quick(0), quick(1)]);
+  for (let t = 0; t < 12_000; t += 10) {
+    sim.step(t, 100);
+    const v = sim.judge(t);
+    assert.equal(v.state, 'fresh', `t=${t}: ${JSON.stringify(v)}`);
+  }
+  // The last key-up was restamped once nothing followed it.
+  assert.equal(sim.streams[0]?.displayedSeq, 200);
+});
+
+test('key-ups excused: a stream that hangs right after showing a key-down is caught on the next key-down', () => {
+  // It hangs 5 ms after key 50's key-down was shown; the typist goes on.
+  const hangAt = 50 * 100 + 45;
+  const sim = pressSim(100, [() => 35, quick(1)], { stream: 0, at: hangAt });
+  let caught: number | null = null;
+  for (let t = 0; t < 12_000 && caught === null; t += 10) {
+    sim.step(t, 100);
+    const v = sim.judge(t);
+    if (v.state === 'stale') caught = t;
+    else if (t < hangAt) assert.equal(v.state, 'fresh', `t=${t}`);
+  }
+  assert.ok(caught !== null, 'caught');
+  // Measured from key 51's key-down (the first input that should have changed the picture).
+  const after = caught - sim.downAt(51);
+  assert.ok(after >= STALE_LEAD_MS && after <= STALE_LEAD_MS + 70, `caught ${after} ms after key 51`);
 });
