@@ -77,7 +77,8 @@ export class SelectionHandles {
     const app = this.#opts.appSize();
     const geometry = held && (this.#holdTimer === null || held.seq >= this.#notBefore) ? held.geometry : null;
     if (!this.#opts.enabled() || !geometry || app.width <= 0) {
-      for (const el of this.#elements) el.hidden = true;
+      // Runs on every session update: an attribute write, even of the same value, invalidates style.
+      for (const el of this.#elements) if (!el.hidden) el.hidden = true;
       return;
     }
     const r = this.#opts.stage.getBoundingClientRect();

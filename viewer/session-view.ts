@@ -124,9 +124,15 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   });
 
   // The crop box follows the live picture's size (resize inputs change it; SessionInfo does not).
+  let stageSize = '';
   const setStageSize = (size: { width: number; height: number }): void => {
-    stage.style.setProperty('--app-w', String(size.width));
-    stage.style.setProperty('--app-h', String(size.height));
+    // Session updates arrive several times a second: a style write, even of the same value, costs a style pass.
+    const key = `${size.width}x${size.height}`;
+    if (key !== stageSize) {
+      stageSize = key;
+      stage.style.setProperty('--app-w', String(size.width));
+      stage.style.setProperty('--app-h', String(size.height));
+    }
     handles.render();
   };
   manager.on('size', setStageSize);
@@ -155,11 +161,17 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       connection: () => client.state,
     },
   });
+  let titleShows = '';
   const applySession = (s: SessionInfo): void => {
     session = s;
     heads.note(s.headSeq, performance.now());
     handles.seed(s.replicas);
     setStageSize(manager.appSize().width > 0 ? manager.appSize() : s);
+    // Rebuilt only when it changes: a session update comes with every replica report (~3/s while typing),
+    // and each rebuild cost the tab a layout, paint and commit.
+    const titleKey = `${s.app.name}@${s.app.hash}|${s.sessionId}`;
+    if (titleKey === titleShows) return;
+    titleShows = titleKey;
     // The pinned app version (name + content hash): every replica runs exactly this build.
     title.replaceChildren(
       h('span', {}, s.app.name),
