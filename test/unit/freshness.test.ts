@@ -365,3 +365,13 @@ test('key-ups excused: a stream that hangs right after showing a key-down is cau
   const after = caught - sim.downAt(51);
   assert.ok(after >= STALE_LEAD_MS && after <= STALE_LEAD_MS + 70, `caught ${after} ms after key 51`);
 });
+
+test('the key-up deferral sits between the typing interval and the lead bound', () => {
+  // Above 100 ms (10 keys/s), so the next key-down's frame covers a key-up; below STALE_LEAD_MS, so a stream
+  // showing a neutral input that late is never silent long enough to lose to a just-resumed peer.
+  assert.ok(NEUTRAL_RESTAMP_MS > 100);
+  assert.ok(NEUTRAL_RESTAMP_MS < STALE_LEAD_MS);
+  assert.ok(NEUTRAL_RESTAMP_MS < silenceForJustResumedMs(null));
+  assert.equal(expectsOwnFrame({ type: 'key', action: 'up', key: 'a', code: 'KeyA', mods: NO_MODS }), false);
+  assert.equal(expectsOwnFrame({ type: 'key', action: 'down', key: 'a', code: 'KeyA', mods: NO_MODS }), true);
+});
