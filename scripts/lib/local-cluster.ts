@@ -11,6 +11,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import type { ReplicaInfo } from '../../protocol/session.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { openEtcdClient } from '../../server/cluster/etcd-client.js';
 import { openNodeEntry } from '../../server/cluster/node-directory.js';
@@ -18,6 +19,7 @@ import { EtcdCluster } from '../../server/log/etcd-cluster.js';
 import { hostTokenFor, newSecret } from './cluster-secrets.js';
 import { HostNetwork, type TestHost } from './host-network.js';
 import { removeDir, startNode, startServer, type Proc, type ServerProc } from './launcher.js';
+import { getSession } from './session-rest.js';
 
 /** The etcd key prefix the servers use (server/lockstep-server.ts). */
 const NAMESPACE = 'lockstep/';
@@ -316,6 +318,47 @@ export class LocalCluster {
       if (info) homes.set(info.hostId, info.homeServerId);
     }
     return homes;
+  }
+
+  /**
+   * Every live server's view of a session's replicas, one entry per replica
+   * (keyed by node too: until the leader places for the whole cluster, each
+   * server numbers its own), and the highest head seq any of them reports.
+   */
+  async sessionReplicas(sessionId: string): Promise<{ head: number; replicas: ReplicaInfo[] }> {
+    const byId = new Map<string, ReplicaInfo>();
+    let head = 0;
+    for (const s of this.liveServers()) {
+      const info = await getSession(s.url, sessionId).catch(() => undefined);
+      if (!info) continue;
+      head = Math.max(head, info.headSeq);
+      for (const r of info.replicas) {
+        const key = `${r.nodeId}/${r.replicaId}`;
+        const seen = byId.get(key);
+        if (!seen || (r.state === 'live' && seen.state !== 'live')) byId.set(key, r);
+      }
+    }
+    return { head, replicas: [...byId.values()] };
+  }
+
+  /**
+   * Live replicas on `hosts` distinct hosts (default: every running node), all
+   * at `head` with one state hash: their hashes. Otherwise throws what it saw
+   * (waitFor names the last one).
+   */
+  async convergedAt(sessionId: string, head: number, hosts?: number): Promise<string[]> {
+    const { replicas } = await this.sessionReplicas(sessionId);
+    const live = replicas.filter((r) => r.state === 'live');
+    const distinct = new Set(live.map((r) => r.hostId));
+    const agree = live.every(
+      (r) => r.appliedSeq === head && r.stateHash !== null && r.stateHash === live[0]?.stateHash,
+    );
+    const want = hosts ?? this.nodes.filter((n) => n.proc !== null).length;
+    if (distinct.size < want || !agree) {
+      const seen = replicas.map((r) => `${r.hostId}/${r.replicaId} ${r.state} @${r.appliedSeq} ${r.stateHash ?? '-'}`);
+      throw new Error(`not converged at ${head}: ${seen.join('; ')}`);
+    }
+    return live.map((r) => r.stateHash ?? '');
   }
 
   /** Stops every node, server and etcd member, removes data dirs and namespaces. */

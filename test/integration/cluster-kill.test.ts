@@ -11,7 +11,6 @@
 // (A fenced old leader's refused write is covered by cluster-election.test.ts.)
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { ReplicaInfo, SessionInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { LocalCluster, type ClusterServer } from '../../scripts/lib/local-cluster.js';
 import { fetchLog } from '../../scripts/lib/reference-state.js';
@@ -19,7 +18,7 @@ import { stopAll } from '../helpers/processes.js';
 import { keyDown } from '../helpers/key-input.js';
 import { referenceState } from '../helpers/reference-render.js';
 import { ResendingTypist, type TypedInput } from '../helpers/resending-typist.js';
-import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
 const H = 320;
@@ -27,41 +26,6 @@ const CLIENT_ID = 'kill-typist';
 const WORDS = 'no single server matters ';
 
 type Kind = 'receiving-inputs' | 'homing-a-replica' | 'leader';
-
-/** Every live server's view of the session's replicas, one entry per replica. */
-async function allReplicas(
-  cluster: LocalCluster,
-  sessionId: string,
-): Promise<{ head: number; replicas: ReplicaInfo[] }> {
-  const byId = new Map<string, ReplicaInfo>();
-  let head = 0;
-  for (const s of cluster.liveServers()) {
-    const info: SessionInfo | undefined = await getSession(s.url, sessionId).catch(() => undefined);
-    if (!info) continue;
-    head = Math.max(head, info.headSeq);
-    for (const r of info.replicas) {
-      // Keyed by node too: until the leader places for the whole cluster, each server numbers its own.
-      const key = `${r.nodeId}/${r.replicaId}`;
-      const seen = byId.get(key);
-      if (!seen || (r.state === 'live' && seen.state !== 'live')) byId.set(key, r);
-    }
-  }
-  return { head, replicas: [...byId.values()] };
-}
-
-/** One live replica per node, all at `head` with one state hash. */
-async function convergedAt(cluster: LocalCluster, sessionId: string, head: number): Promise<string[] | undefined> {
-  const { replicas } = await allReplicas(cluster, sessionId);
-  const live = replicas.filter((r) => r.state === 'live');
-  const hosts = new Set(live.map((r) => r.hostId));
-  const agree = live.every((r) => r.appliedSeq === head && r.stateHash !== null && r.stateHash === live[0]?.stateHash);
-  if (hosts.size < cluster.nodes.length || !agree) {
-    // Thrown, not returned: waitFor names the last one when it gives up.
-    const seen = replicas.map((r) => `${r.hostId}/${r.replicaId} ${r.state} @${r.appliedSeq} ${r.stateHash ?? '-'}`);
-    throw new Error(`not converged at ${head}: ${seen.join('; ')}`);
-  }
-  return live.map((r) => r.stateHash ?? '');
-}
 
 describe('SIGKILL of any one server while inputs stream (3 servers over a 3-member etcd)', () => {
   let cluster: LocalCluster;
@@ -94,7 +58,7 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
     await waitFor(
       'a live replica on every node',
       async () => {
-        const { replicas } = await allReplicas(cluster, sessionId);
+        const { replicas } = await cluster.sessionReplicas(sessionId);
         return new Set(replicas.filter((r) => r.state === 'live').map((r) => r.hostId)).size === cluster.nodes.length;
       },
       60_000,
@@ -144,7 +108,7 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
         const head = more.at(-1)?.seq ?? 0;
         const hashes = await waitFor(
           `replicas converged at ${head} without ${target.id}`,
-          () => convergedAt(cluster, sessionId, head),
+          () => cluster.convergedAt(sessionId, head),
           45_000,
           200,
         );
@@ -165,9 +129,9 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
 
     // The log: every acknowledged input once, at the seq its ack named, seqs dense from 1.
     const acked = typist.acked;
-    const { head } = await allReplicas(cluster, sessionId);
+    const { head } = await cluster.sessionReplicas(sessionId);
     assert.ok(head >= (acked.at(-1)?.seq ?? 0), 'the head covers every ack');
-    await waitFor('converged at the end', () => convergedAt(cluster, sessionId, head), 45_000, 200);
+    await waitFor('converged at the end', () => cluster.convergedAt(sessionId, head), 45_000, 200);
     const live = cluster.liveServers()[0];
     assert.ok(live);
     const log = await fetchLog(live.url, sessionId);
