@@ -9,12 +9,15 @@
 // once at the seq its ack named, the seqs are dense, the document is exactly
 // what was typed and the replicas' hashes are equal.
 // (A fenced old leader's refused write is covered by cluster-election.test.ts.)
+// Also a smoke test of `npm run demo:cluster`, which starts the same cluster.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { LocalCluster, type ClusterServer } from '../../scripts/lib/local-cluster.js';
 import { fetchLog } from '../../scripts/lib/reference-state.js';
-import { stopAll } from '../helpers/processes.js';
+import { ROOT, stopAll } from '../helpers/processes.js';
 import { keyDown } from '../helpers/key-input.js';
 import { referenceState } from '../helpers/reference-render.js';
 import { ResendingTypist, type TypedInput } from '../helpers/resending-typist.js';
@@ -152,5 +155,42 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
     assert.equal(state.text, typed, 'the document is exactly what was typed');
     const resent = acked.filter((a) => a.resends > 0).length;
     t.diagnostic(`${acked.length} inputs acknowledged, ${resent} after a resend through another server`);
+  });
+});
+
+describe('npm run demo:cluster (smoke)', () => {
+  it('serves one session from every server, prints how to kill each part, and Ctrl-C stops them all', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/demo-cluster.ts')], {
+      cwd: ROOT,
+      env: { ...process.env, LOCKSTEP_DEMO_LOOPBACK: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    after(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    });
+    await waitFor('the demo printed how to kill its parts', () => out.includes('Ctrl-C stops everything'), 120_000);
+    const links = [...out.matchAll(/server-\d:\s+(http:\/\/\S+)\/\?session=(\S+)&token=(\S+)/g)];
+    assert.equal(links.length, 3, `three viewer links:\n${out}`);
+    for (const [, origin, sessionId, token] of links) {
+      const res = await fetch(`${origin}/api/sessions/${sessionId}`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(res.status, 200, `${origin} serves the session`);
+    }
+    const pids = [...out.matchAll(/kill -9 (\d+)/g)].map((m) => Number(m[1]));
+    assert.equal(pids.length, 3 + 3 + 3, 'a pid for each server, etcd member and node');
+    child.kill('SIGINT');
+    assert.equal(await exited, 0, 'Ctrl-C exits cleanly');
+    const alive = pids.filter((pid) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(alive, [], 'every part it started is gone');
   });
 });
