@@ -4,8 +4,23 @@
 // writes the full report to bench/results/chaos.{json,md}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { chaosMarkdown, runChaos } from '../scripts/lib/chaos-run.js';
+import { chaosMarkdown, runChaos, type GapSummary } from '../scripts/lib/chaos-run.js';
 import { collector, formatResult, isMain, RESULTS_DIR, type BenchResult } from './lib/report.js';
+
+/** A fault kind's visible-gap p50 as a figure (p95, max and timeouts in its detail); null without samples. */
+export function gapFigure(
+  prefix: string,
+  k: GapSummary & { count: number },
+  detail: Record<string, number | string>,
+): BenchResult | null {
+  if (k.gapP50 === null) return null;
+  return {
+    name: `${prefix}.visible-gap-p50`,
+    value: k.gapP50,
+    unit: 'ms',
+    detail: { ...detail, count: k.count, p95: k.gapP95 ?? 'n/a', max: k.gapMax ?? 'n/a', timeouts: k.gapTimeouts },
+  };
+}
 
 export async function runChaosBench(onResult: (r: BenchResult) => void = () => undefined): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
@@ -25,19 +40,8 @@ export async function runChaosBench(onResult: (r: BenchResult) => void = () => u
   writeFileSync(join(RESULTS_DIR, 'chaos.md'), chaosMarkdown(report));
   const detail = { network: report.network, seed: report.seed, seconds: report.seconds };
   for (const [kind, k] of Object.entries(report.byKind)) {
-    if (k.gapP50 !== null)
-      add({
-        name: `chaos.${kind}.visible-gap-p50`,
-        value: k.gapP50,
-        unit: 'ms',
-        detail: {
-          ...detail,
-          count: k.count,
-          p95: k.gapP95 ?? 'n/a',
-          max: k.gapMax ?? 'n/a',
-          timeouts: k.gapTimeouts,
-        },
-      });
+    const gap = gapFigure(`chaos.${kind}`, k, detail);
+    if (gap) add(gap);
     if (k.detectP50 !== null)
       add({
         name: `chaos.${kind}.detect-p50`,

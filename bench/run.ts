@@ -2,7 +2,7 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, election, memory, docsize, renderer-cpu, standby-cpu, latency, tab-memory,
-// false-switches, failover, fanout, chaos, node-install, peer, etcd-growth)
+// false-switches, failover, fanout, chaos, chaos-cluster, node-install, peer, etcd-growth)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -45,6 +45,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   { name: 'fanout', run: async () => (await import('./fanout.js')).runFanout },
   // The long chaos run (2 minutes; its full report goes to bench/results/chaos.md).
   { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
+  // Servers and etcd members killed, stopped, partitioned while typing (3 servers over etcd; bench/results/chaos-cluster.md).
+  { name: 'chaos-cluster', run: async () => (await import('./chaos-cluster.js')).runClusterChaosBench },
   // A spare PC from `git clone` to hosting a replica (registry downloads, canvas compile).
   { name: 'node-install', run: async () => (await import('./node-install.js')).runNodeInstall },
   // Lockstep beside a VNC peer (installs TigerVNC, noVNC, websockify, xterm from Debian first).

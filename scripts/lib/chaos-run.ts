@@ -17,26 +17,31 @@ import { SessionObserver } from './session-observer.js';
 import { getSession } from './session-rest.js';
 import { ViewerClient } from './viewer-client.js';
 import { openViewer, viewerPageState, type ViewerPageState } from './viewer-page.js';
+import { startPageTypist } from './page-typist.js';
 import { waitFor } from './wait-for.js';
 
-export interface ChaosOptions {
+/** What every chaos run takes: how long and fast the typist types, the session's shape, the network. */
+export interface ChaosTypingOptions {
   seconds: number;
   keysPerSecond: number;
-  hosts: number;
   replicationFactor: number;
-  /** How many server crash-restarts to spread over the run. */
-  serverRestarts: number;
-  /** How long a hang, partition or slow-down lasts. */
-  faultMs: number;
   seed: number;
   width: number;
   height: number;
   loopback?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface ChaosOptions extends ChaosTypingOptions {
+  hosts: number;
+  /** How many server crash-restarts to spread over the run. */
+  serverRestarts: number;
+  /** How long a hang, partition or slow-down lasts. */
+  faultMs: number;
   /** Fault kinds drawn from (default: all the network allows); a server restart is scheduled by serverRestarts. */
   kinds?: readonly FaultKind[];
   /** Share of host faults aimed at the host on screen (default 0.6). */
   shownShare?: number;
-  log?: (line: string) => void;
 }
 
 export interface FaultRecord {
@@ -52,30 +57,52 @@ export interface FaultRecord {
   restoreMs: number | null;
 }
 
-export interface ChaosReport {
-  network: 'netns' | 'loopback';
-  seconds: number;
-  seed: number;
-  faults: FaultRecord[];
-  byKind: Record<
-    string,
-    {
-      count: number;
-      gapP50: number | null;
-      gapP95: number | null;
-      gapMax: number | null;
-      /** Shown faults whose gap never closed within the fault's watch: in the percentiles at that bound. */
-      gapTimeouts: number;
-      detectP50: number | null;
-      restoreP50: number | null;
-    }
-  >;
+/** Visible gaps of one fault kind; null without samples, timeouts counted at the bound. */
+export interface GapSummary {
+  gapP50: number | null;
+  gapP95: number | null;
+  gapMax: number | null;
+  /** Faults whose gap never closed within the fault's watch: in the percentiles at that bound. */
+  gapTimeouts: number;
+}
+
+export function gapSummary(gaps: ReadonlyArray<number | null>, boundMs: number): GapSummary {
+  const gap = summarizeWithTimeouts(gaps, boundMs);
+  return {
+    gapP50: gap.n ? gap.p50 : null,
+    gapP95: gap.n ? gap.p95 : null,
+    gapMax: gap.n ? gap.max : null,
+    gapTimeouts: gap.timeouts,
+  };
+}
+
+/** What the typing came to: typed against the final document, and the replicas' final hashes. */
+export interface TypingOutcome {
   typedChars: number;
   loggedKeystrokes: number;
   lostInputs: number;
   textMatches: boolean;
   finalHashes: string[];
   hashesEqual: boolean;
+}
+
+export function typingOutcome(typed: string, text: string, hashes: string[], replicas: number): TypingOutcome {
+  return {
+    typedChars: typed.length,
+    loggedKeystrokes: text.length,
+    lostInputs: typed.length - text.length,
+    textMatches: text === typed,
+    finalHashes: hashes,
+    hashesEqual: hashes.length >= replicas && hashes.every((h) => h === hashes[0]),
+  };
+}
+
+export interface ChaosReport extends TypingOutcome {
+  network: 'netns' | 'loopback';
+  seconds: number;
+  seed: number;
+  faults: FaultRecord[];
+  byKind: Record<string, GapSummary & { count: number; detectP50: number | null; restoreP50: number | null }>;
   staleShown: number;
 }
 
@@ -92,6 +119,23 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 function atStrength(s: SessionInfo, r: number, avoid?: string): boolean {
   const live = s.replicas.filter((x) => x.state === 'live' && x.hostId !== avoid && x.health.heartbeatAgeMs < 1500);
   return live.length >= r && new Set(live.map((x) => x.hostId)).size >= r;
+}
+
+/** Creates the chaos runs' writer session through the server at `url`; resolves with its id. */
+export async function createWriterSession(url: string, opts: ChaosTypingOptions): Promise<string> {
+  const v = await ViewerClient.connect(url);
+  try {
+    const { session } = await v.request({
+      type: 'sessions.create',
+      app: 'writer',
+      replicationFactor: opts.replicationFactor,
+      width: opts.width,
+      height: opts.height,
+    });
+    return session.sessionId;
+  } finally {
+    v.close();
+  }
 }
 
 export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
@@ -114,16 +158,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       return p;
     };
     for (const h of hostIds) await startHost(h);
-    const v = await ViewerClient.connect(server.url);
-    const { session } = await v.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: opts.replicationFactor,
-      width: opts.width,
-      height: opts.height,
-    });
-    v.close();
-    const sessionId = session.sessionId;
+    const sessionId = await createWriterSession(server.url, opts);
     const info = () => getSession(server?.url ?? '', sessionId);
     await waitFor('R live', async () => atStrength(await info(), opts.replicationFactor), 30_000);
     // The server's own reactions, as pushed to viewers (reconnected after a server restart).
@@ -133,18 +168,11 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     await openViewer(page, server.url, sessionId, 'warm');
     say(`typing at ${opts.keysPerSecond} keys/s for ${opts.seconds} s on ${opts.hosts} hosts (${net.mode})`);
 
-    let typed = '';
-    let typing = true;
-    const words = 'replicas keep the session alive while hosts crash hang and lose their network ';
-    const typist = (async () => {
-      let i = 0;
-      while (typing) {
-        const ch = words[i++ % words.length] ?? ' ';
-        await page.keyboard.type(ch);
-        typed += ch;
-        await sleep(1000 / opts.keysPerSecond);
-      }
-    })();
+    const typist = startPageTypist(
+      page,
+      opts.keysPerSecond,
+      'replicas keep the session alive while hosts crash hang and lose their network ',
+    );
 
     // Watches the viewer: once a fault has had 2 s to be detected, and until
     // 5 s after the host came back, showing that host's picture more than a
@@ -267,8 +295,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
         30_000,
       ).catch(() => undefined);
     }
-    typing = false;
-    await typist;
+    await typist.stop();
+    const typed = typist.typed();
     watching = false;
     await watcher;
     observer.close();
@@ -292,18 +320,14 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
     const byKind: ChaosReport['byKind'] = {};
     for (const k of new Set(faults.map((f) => f.kind))) {
       const fs = faults.filter((f) => f.kind === k);
-      const gap = summarizeWithTimeouts(
-        fs.filter((f) => f.shown).map((f) => f.visibleGapMs),
-        opts.faultMs + WATCH_AFTER_FAULT_MS,
-      );
       const det = fs.flatMap((f) => (f.detectMs === null ? [] : [f.detectMs]));
       const res = fs.flatMap((f) => (f.restoreMs === null ? [] : [f.restoreMs]));
       byKind[k] = {
         count: fs.length,
-        gapP50: gap.n ? gap.p50 : null,
-        gapP95: gap.n ? gap.p95 : null,
-        gapMax: gap.n ? gap.max : null,
-        gapTimeouts: gap.timeouts,
+        ...gapSummary(
+          fs.filter((f) => f.shown).map((f) => f.visibleGapMs),
+          opts.faultMs + WATCH_AFTER_FAULT_MS,
+        ),
         detectP50: pct(det, 50),
         restoreP50: pct(res, 50),
       };
@@ -314,12 +338,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       seed: opts.seed,
       faults,
       byKind,
-      typedChars: typed.length,
-      loggedKeystrokes: state.text.length,
-      lostInputs: typed.length - state.text.length,
-      textMatches: state.text === typed,
-      finalHashes: hashes,
-      hashesEqual: hashes.length >= opts.replicationFactor && hashes.every((h) => h === hashes[0]),
+      ...typingOutcome(typed, state.text, hashes, opts.replicationFactor),
       staleShown,
     };
   } finally {

@@ -109,7 +109,15 @@ function launch(
  * LOCKSTEP_OWNER_TOKEN set to '' the server generates and prints its own.
  */
 export async function startServer(
-  opts: { dataDir?: string; port?: number; env?: Record<string, string> } = {},
+  opts: {
+    dataDir?: string;
+    port?: number;
+    env?: Record<string, string>;
+    /** Run inside this network namespace (a server machine with its own network stack). */
+    netns?: string;
+    /** Process name in logs (default `server`). */
+    name?: string;
+  } = {},
 ): Promise<ServerProc> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-data-'));
   // Servers on one etcd share their credentials (those live in etcd): one owner token for the cluster.
@@ -122,7 +130,14 @@ export async function startServer(
     LOCKSTEP_OWNER_TOKEN: secrets.ownerToken,
     ...opts.env,
   };
-  const { proc, ready } = launch('server', 'server/main.ts', env, /LOCKSTEP_SERVER_URL=(\S+)/);
+  const { proc, ready } = launch(
+    opts.name ?? 'server',
+    'server/main.ts',
+    env,
+    /LOCKSTEP_SERVER_URL=(\S+)/,
+    60_000,
+    opts.netns,
+  );
   const m = await ready;
   const url = m[1] ?? '';
   const printed = /^LOCKSTEP_OWNER_TOKEN=(\S+)$/m.exec(proc.output())?.[1];
