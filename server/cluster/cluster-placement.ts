@@ -36,8 +36,14 @@ export class ClusterPlacer {
 
   /** The entries to write (only those that change) and to remove (sessions no longer open). */
   plan(input: ClusterPlacementInput, now: number): PlacementChange[] {
-    const byId = new Map(input.nodes.map((n) => [n.nodeId, n]));
-    for (const n of input.nodes) this.#lastSeen.set(n.nodeId, n);
+    // A node that just moved home is listed twice until its old server's lease expires: the live home wins.
+    const byId = new Map<string, ClusterNodeInfo>();
+    for (const n of input.nodes) {
+      const seen = byId.get(n.nodeId);
+      if (!seen || (!input.servers.has(seen.homeServerId) && input.servers.has(n.homeServerId))) byId.set(n.nodeId, n);
+    }
+    const nodes = [...byId.values()];
+    for (const n of nodes) this.#lastSeen.set(n.nodeId, n);
     const named = new Set<string>();
     for (const p of input.table.values()) for (const r of p.replicas) named.add(r.nodeId);
     for (const id of [...this.#missingSince.keys()]) if (byId.has(id) || !named.has(id)) this.#missingSince.delete(id);
@@ -53,7 +59,7 @@ export class ClusterPlacer {
     const open = new Set(input.sessions.map((s) => s.sessionId));
     for (const sessionId of input.table.keys()) if (!open.has(sessionId)) changes.push({ kind: 'remove', sessionId });
     for (const session of input.sessions) {
-      const change = this.#session(session, input, byId, counts, now);
+      const change = this.#session(session, input, nodes, byId, counts, now);
       if (change) changes.push(change);
     }
     return changes;
@@ -62,6 +68,7 @@ export class ClusterPlacer {
   #session(
     session: PlacedSessionView,
     input: ClusterPlacementInput,
+    nodes: readonly ClusterNodeInfo[],
     byId: ReadonlyMap<string, ClusterNodeInfo>,
     counts: Map<string, number>,
     now: number,
@@ -100,7 +107,7 @@ export class ClusterPlacer {
     const want = session.replicationFactor - keep.length;
     if (want > 0) {
       const avoid = new Set(health.failed.map((f) => f.nodeId));
-      const pool: ClusterNodeView[] = input.nodes
+      const pool: ClusterNodeView[] = nodes
         .filter((n) => input.servers.has(n.homeServerId) && !avoid.has(n.nodeId))
         .map((n) => ({ ...n, replicaCount: Math.max(n.replicaCount, counts.get(n.nodeId) ?? 0) }));
       const knownOf = (r: PlacedReplica): ClusterNodeInfo | undefined =>

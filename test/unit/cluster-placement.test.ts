@@ -133,6 +133,18 @@ describe('ClusterPlacer', () => {
     assert.equal(table.entries.get('s1')?.replicas.find((r) => r.nodeId === moved.nodeId)?.homeServerId, 'B');
   });
 
+  it('a node listed under its dead old home and its new one at once counts once, at the live home', () => {
+    const { placer, table } = placed();
+    const moved = table.entries.get('s1')?.replicas.find((r) => r.homeServerId === 'A');
+    assert.ok(moved);
+    const again = NODES.find((n) => n.nodeId === moved.nodeId);
+    assert.ok(again);
+    const nodes = [...NODES, { ...again, homeServerId: 'C' }];
+    table.apply(placer.plan(input(table, { nodes, servers: new Set(['B', 'C']) }), 1000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3']);
+    assert.equal(table.entries.get('s1')?.replicas.find((r) => r.nodeId === moved.nodeId)?.homeServerId, 'C');
+  });
+
   it('a node gone from the directory keeps its entry for the hold window, then is re-placed once', () => {
     const { placer, table } = placed();
     const lost = table.entries.get('s1')?.replicas[0];
