@@ -57,6 +57,8 @@ export const SessionPlacementSchema = z
     replicas: z.array(PlacedReplicaSchema).max(64),
     /** The ordinal the leader gives the next replica it places (`<sessionId>.r<n>`): ids are never reused. */
     nextOrdinal: z.number().int().min(1).max(999_999_999).optional(),
+    /** Hosts the cluster-wide hash vote (or a home server) found diverging in this session: never placed on again. */
+    quarantinedHosts: z.array(IdSchema).max(256).optional(),
     /** The leader's term (fencing token) it was written under. */
     term: z.string().regex(/^\d{1,20}$/),
     writtenAt: z.number().int().nonnegative(),

@@ -26,6 +26,8 @@ export interface ReportedFailure {
 export interface SessionHealthView {
   failed: readonly ReportedFailure[];
   quarantinedHosts: readonly string[];
+  /** What home servers say their replicas applied (latest report each): the cluster-wide hash vote's ballots. */
+  replicas?: ReadonlyArray<{ replicaId: string; nodeId: string; appliedSeq: number; stateHash: string | null }>;
 }
 
 export interface ClusterPlacementInput {
@@ -42,7 +44,15 @@ export interface ClusterPlacementInput {
 }
 
 export type PlacementChange =
-  | { kind: 'write'; sessionId: string; replicas: PlacedReplica[]; nextOrdinal: number; reasons: string[] }
+  | {
+      kind: 'write';
+      sessionId: string;
+      replicas: PlacedReplica[];
+      nextOrdinal: number;
+      /** Hosts never to place this session on again (kept in the table, so a new leader knows them). */
+      quarantinedHosts: string[];
+      reasons: string[];
+    }
   | { kind: 'remove'; sessionId: string };
 
 export interface ClusterPlacerOptions {

@@ -10,6 +10,8 @@
 // replica where it runs. The caller writes the changes (fenced).
 import type { ClusterNodeInfo, PlacedReplica, SessionPlacement } from '../../protocol/cluster-state.js';
 import { replicaOrdinal } from '../session-core/replica-adoption.js';
+import { voteOnHashes } from '../session-core/replica-health.js';
+import type { HashReport, HashVote } from '../session-core/replica-health-types.js';
 import type {
   ClusterPlacementInput,
   ClusterPlacerOptions,
@@ -76,9 +78,20 @@ export class ClusterPlacer {
     const { sessionId } = session;
     const current = input.table.get(sessionId);
     const health = input.health.get(sessionId) ?? NO_HEALTH;
-    const quarantined = new Set(health.quarantinedHosts);
+    const quarantined = new Set([...(current?.quarantinedHosts ?? []), ...health.quarantinedHosts]);
     for (const f of health.failed) if (f.cause === 'diverged') quarantined.add(f.hostId);
     const reasons: string[] = [];
+    // The hash vote over every home server's reports: each server alone sees only the replicas it homes.
+    const vote = clusterVote(current, health);
+    for (const replicaId of vote.minority) {
+      const r = current?.replicas.find((x) => x.replicaId === replicaId);
+      const host = r && (byId.get(r.nodeId) ?? this.#lastSeen.get(r.nodeId))?.hostId;
+      if (!host) continue;
+      quarantined.add(host);
+      reasons.push(
+        `${replicaId} diverged at seq ${vote.seq} from majority ${vote.majorityHash}: host ${host} quarantined`,
+      );
+    }
     const keep: PlacedReplica[] = [];
     const usedHosts = new Set<string>();
     for (const r of current?.replicas ?? []) {
@@ -131,8 +144,10 @@ export class ClusterPlacer {
       }
       reasons.push(...plan.reasons);
     }
-    if (current ? sameReplicas(current.replicas, replicas) : replicas.length === 0) return null;
-    return { kind: 'write', sessionId, replicas, nextOrdinal, reasons };
+    const quarantinedHosts = [...quarantined].sort();
+    const sameHosts = quarantinedHosts.join() === [...(current?.quarantinedHosts ?? [])].sort().join();
+    if (current ? sameReplicas(current.replicas, replicas) && sameHosts : replicas.length === 0) return null;
+    return { kind: 'write', sessionId, replicas, nextOrdinal, quarantinedHosts, reasons };
   }
 }
 
@@ -143,6 +158,17 @@ function ordinalsAfter(sessionId: string, current: SessionPlacement | undefined,
     const n = replicaOrdinal(sessionId, id);
     return n === null ? [] : [n + 1];
   });
+}
+
+/** The majority vote on state hashes at a common seq, over the replicas the table names (voteOnHashes' rule). */
+function clusterVote(current: SessionPlacement | undefined, health: SessionHealthView): HashVote {
+  const ballots: HashReport[] = [];
+  for (const r of health.replicas ?? []) {
+    const named = current?.replicas.some((p) => p.replicaId === r.replicaId && p.nodeId === r.nodeId);
+    if (named && r.stateHash !== null)
+      ballots.push({ replicaId: r.replicaId, seq: r.appliedSeq, stateHash: r.stateHash });
+  }
+  return voteOnHashes(ballots);
 }
 
 function sameReplicas(a: readonly PlacedReplica[], b: readonly PlacedReplica[]): boolean {

@@ -154,7 +154,10 @@ export class PlacementLeader {
           this.#unconfirmed.set(c.sessionId, null);
           continue;
         }
-        const written = await o.placement.write(c.sessionId, c.replicas, c.nextOrdinal);
+        const written = await o.placement.write(c.sessionId, c.replicas, {
+          nextOrdinal: c.nextOrdinal,
+          quarantinedHosts: c.quarantinedHosts,
+        });
         this.#unconfirmed.set(c.sessionId, written);
         log.info(
           {
@@ -180,6 +183,7 @@ export class PlacementLeader {
       if (reports.length === 0) continue;
       out.set(sessionId, {
         failed: reports.flatMap((r) => r.failed),
+        replicas: reports.flatMap((r) => r.replicas),
         quarantinedHosts: [...new Set(reports.flatMap((r) => r.quarantinedHosts))],
       });
     }

@@ -65,7 +65,11 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
   }
 
   /** Leader only: sets a session's placement (NotLeaderError, nothing written, on any other server). */
-  async write(sessionId: string, replicas: PlacedReplica[], nextOrdinal?: number): Promise<SessionPlacement> {
+  async write(
+    sessionId: string,
+    replicas: PlacedReplica[],
+    extra: Pick<SessionPlacement, 'nextOrdinal' | 'quarantinedHosts'> = {},
+  ): Promise<SessionPlacement> {
     const ids = new Set(replicas.map((r) => r.replicaId));
     if (ids.size !== replicas.length) {
       throw new BadRequestError(`placement of ${sessionId} names a replica twice`, { sessionId });
@@ -77,7 +81,8 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
     const placement: SessionPlacement = {
       sessionId,
       replicas,
-      ...(nextOrdinal === undefined ? {} : { nextOrdinal }),
+      ...(extra.nextOrdinal === undefined ? {} : { nextOrdinal: extra.nextOrdinal }),
+      ...(extra.quarantinedHosts?.length ? { quarantinedHosts: extra.quarantinedHosts } : {}),
       term: verdict.revision,
       writtenAt: this.#now(),
     };

@@ -59,6 +59,7 @@ class FakeTable {
           sessionId: c.sessionId,
           replicas: c.replicas,
           nextOrdinal: c.nextOrdinal,
+          ...(c.quarantinedHosts.length > 0 ? { quarantinedHosts: c.quarantinedHosts } : {}),
           term: '7',
           writtenAt: 0,
         });
@@ -208,6 +209,45 @@ describe('ClusterPlacer', () => {
     assert.ok(ids(table).includes(other.replicaId), 'the stale report did not drop a healthy replica');
     const hosts = nodesOf(table).map((id) => NODES.find((n) => n.nodeId === id)?.hostId);
     assert.ok(!hosts.includes(hostId));
+  });
+
+  it('the cluster-wide hash vote: a minority hash at a common seq quarantines its host, and the table remembers it', () => {
+    const { placer, table } = placed();
+    const [r1, r2, r3] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(r1 && r2 && r3);
+    const ballot = (r: typeof r1, appliedSeq: number, stateHash: string) => ({
+      replicaId: r.replicaId,
+      nodeId: r.nodeId,
+      appliedSeq,
+      stateHash,
+    });
+    const tie = new Map<string, SessionHealthView>([
+      [
+        's1',
+        { failed: [], quarantinedHosts: [], replicas: [ballot(r1, 5, 'aa'), ballot(r2, 5, 'bb'), ballot(r3, 4, 'cc')] },
+      ],
+    ]);
+    assert.deepEqual(placer.plan(input(table, { health: tie }), 100), [], 'a tie names no one');
+    const health = new Map<string, SessionHealthView>([
+      [
+        's1',
+        { failed: [], quarantinedHosts: [], replicas: [ballot(r1, 5, 'aa'), ballot(r2, 5, 'bb'), ballot(r3, 5, 'aa')] },
+      ],
+    ]);
+    table.apply(placer.plan(input(table, { health }), 200));
+    const badHost = NODES.find((n) => n.nodeId === r2.nodeId)?.hostId ?? '';
+    assert.ok(!ids(table).includes(r2.replicaId));
+    assert.equal(ids(table).length, 3);
+    assert.deepEqual(table.entries.get('s1')?.quarantinedHosts, [badHost]);
+    // A new leader, no reports at all: the host stays out (another replica of the session goes missing).
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    const gone = table.entries.get('s1')?.replicas[0];
+    assert.ok(gone);
+    const nodes = NODES.filter((n) => n.nodeId !== gone.nodeId);
+    table.apply(next.plan(input(table, { nodes }), 300 + HOLD));
+    table.apply(next.plan(input(table, { nodes }), 301 + HOLD * 2));
+    const hosts = nodesOf(table).map((id) => NODES.find((n) => n.nodeId === id)?.hostId);
+    assert.ok(!hosts.includes(badHost), 'never placed on the quarantined host again');
   });
 
   it('a new leader continues from the table: healthy replicas untouched, a missing node held anew', () => {
