@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { AppPolicySchema, BundleHashSchema } from './bundle.js';
 import { LIMITS } from './limits.js';
-import { AppRefSchema } from './session.js';
+import { AppRefSchema, REPLICA_STATES } from './session.js';
 
 const IdSchema = z.string().min(1).max(LIMITS.maxIdLength);
 
@@ -55,9 +55,52 @@ export const SessionPlacementSchema = z
   .object({
     sessionId: IdSchema,
     replicas: z.array(PlacedReplicaSchema).max(64),
+    /** The ordinal the leader gives the next replica it places (`<sessionId>.r<n>`): ids are never reused. */
+    nextOrdinal: z.number().int().min(1).max(999_999_999).optional(),
+    /** Hosts the cluster-wide hash vote (or a home server) found diverging in this session: never placed on again. */
+    quarantinedHosts: z.array(IdSchema).max(256).optional(),
     /** The leader's term (fencing token) it was written under. */
     term: z.string().regex(/^\d{1,20}$/),
     writtenAt: z.number().int().nonnegative(),
   })
   .strict();
 export type SessionPlacement = z.infer<typeof SessionPlacementSchema>;
+
+/** Why a home server gave up a replica the table names (the leader re-places it elsewhere). */
+export const ReplicaFailureCauseSchema = z.enum(['unresponsive', 'refused', 'diverged']);
+export type ReplicaFailureCause = z.infer<typeof ReplicaFailureCauseSchema>;
+
+/**
+ * What one home server reports of one session's replicas on its nodes, under
+ * its lease (gone with it): the leader's view of failures it cannot see.
+ */
+export const SessionHealthReportSchema = z
+  .object({
+    serverId: IdSchema,
+    sessionId: IdSchema,
+    replicas: z
+      .array(
+        z
+          .object({
+            replicaId: IdSchema,
+            nodeId: IdSchema,
+            state: z.enum(REPLICA_STATES),
+            appliedSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+            stateHash: z.string().max(128).nullable(),
+          })
+          .strict(),
+      )
+      .max(64),
+    /** Replicas the table names here that this server gave up: not run again until the table drops them. */
+    failed: z
+      .array(
+        z
+          .object({ replicaId: IdSchema, nodeId: IdSchema, hostId: IdSchema, cause: ReplicaFailureCauseSchema })
+          .strict(),
+      )
+      .max(64),
+    /** Hosts whose replica of this session diverged from the majority here. */
+    quarantinedHosts: z.array(IdSchema).max(64),
+  })
+  .strict();
+export type SessionHealthReport = z.infer<typeof SessionHealthReportSchema>;

@@ -78,6 +78,11 @@ export interface ClusterConfig {
   etcdTls: EtcdTlsFiles | undefined;
   /** The leader's upkeep of etcd (compaction, defragmentation, purge of closed sessions). */
   upkeep: UpkeepConfig;
+  /**
+   * LOCKSTEP_REHOME_HOLD_MS: the leader keeps a replica whose node left the node directory this long
+   * (the node keeps it running while it finds another home server) before placing it elsewhere (default 10 s).
+   */
+  rehomeHoldMs: number;
 }
 
 export interface EtcdTlsFiles {
@@ -157,6 +162,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
         defragEvery: int('LOCKSTEP_UPKEEP_DEFRAG_EVERY', 12),
         keepRevisions: int('LOCKSTEP_UPKEEP_KEEP_REVISIONS', 10_000),
       },
+      rehomeHoldMs: int('LOCKSTEP_REHOME_HOLD_MS', 10_000),
     },
     security: {
       joinToken: str('LOCKSTEP_JOIN_TOKEN'),

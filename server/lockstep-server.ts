@@ -226,6 +226,7 @@ export class LockstepServer {
           hosts: config.store.hosts,
           ...(etcdTls ? { credentials: etcdTls } : {}),
           upkeep: config.cluster.upkeep,
+          rehomeHoldMs: config.cluster.rehomeHoldMs,
           namespace: 'lockstep/',
           secret: clusterSecret,
           closedSessions: () => [...closedHere],
@@ -237,7 +238,7 @@ export class LockstepServer {
             startedAt: Date.now(),
           },
         });
-        // Sessions and nodes are shared with the cluster (placement and the input feed are not wired yet).
+        // Sessions, nodes, placement and replica health are shared with the cluster.
         const link = await ClusterSessionLink.create({ manager, member: cluster, serverId });
         http.once('close', () => link.close());
       } catch (err) {

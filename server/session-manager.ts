@@ -158,6 +158,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       nodeDeadAfterMs: deps.config.nodeDeadAfterMs,
       checkpointTimeoutMs: SNAPSHOT_CHECKPOINT_TIMEOUT_MS,
       adoptionWindowMs: deps.config.adoptionWindowMs,
+      // Cluster mode: the leader places over the whole cluster; this server runs what its table names here.
+      placement: deps.config.store.kind === 'etcd' ? 'table' : 'local',
       ...(deps.health ? { health: deps.health } : {}),
     });
     this.nodes = new ConnectedNodes(this.#core.nodes, this.#ports);
@@ -286,6 +288,15 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.#inputSource.off('sequenced', this.#onSequenced);
     this.#inputSource = source;
     source.on('sequenced', this.#onSequenced);
+  }
+
+  /**
+   * Cluster mode: the leader's placement table entry for a session (null: none).
+   * The core runs the replicas it names on nodes connected here and no others.
+   */
+  applyPlacement(sessionId: string, replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null): void {
+    this.#feed({ type: 'placement', sessionId, replicas });
+    this.emit('nodeschanged');
   }
 
   // ------------------------------------------------------------------ inputs

@@ -2,7 +2,8 @@
 // the server registry, its candidacy for leader and the FencedWriter the
 // leader's cluster-wide jobs write through, and what several servers need to
 // serve one session: the input feed (every server's appends), the session
-// watch, the node directory and the placement table. Created only in cluster
+// watch, the node directory, the placement table (written by the leader's
+// PlacementLeader) and the replica health board. Created only in cluster
 // mode; the single-server default never opens any of it. Closing cascades, the
 // pieces built on others first.
 import type { Etcd3 } from 'etcd3';
@@ -14,12 +15,17 @@ import { FencedWriter } from './fenced-writer.js';
 import { InputFeed } from './input-feed.js';
 import { LeaderElection } from './leader-election.js';
 import { NodeDirectory } from './node-directory.js';
+import { PlacementLeader } from './placement-leader.js';
 import { PlacementTable } from './placement-table.js';
+import { ReplicaHealthBoard } from './replica-health-board.js';
 import { ServerRegistry } from './server-registry.js';
 import { SessionWatch } from './session-watch.js';
 import { Upkeep } from './upkeep.js';
 
 const log = getLogger('cluster-member');
+
+/** config.cluster.rehomeHoldMs's default (server/config.ts), for members built without it. */
+const DEFAULT_REHOME_HOLD_MS = 10_000;
 
 export interface ClusterMemberOptions extends EtcdClientOptions {
   namespace: string;
@@ -35,6 +41,10 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
   upkeep?: { everyMs: number; defragEvery: number; keepRevisions: number };
   /** Input feed re-read period (InputFeed's resyncMs). */
   feedResyncMs?: number;
+  /** How long the leader keeps the entry of a replica whose node left the directory (it may be re-homing). */
+  rehomeHoldMs?: number;
+  /** Health reports are written at most this often per session (ReplicaHealthBoard's flushEveryMs). */
+  healthFlushMs?: number;
 }
 
 interface Parts {
@@ -47,6 +57,8 @@ interface Parts {
   sessions: SessionWatch;
   nodes: NodeDirectory;
   placement: PlacementTable;
+  health: ReplicaHealthBoard;
+  placer: PlacementLeader;
 }
 
 /** A registry id from an advertise URL: its host:port, in the id alphabet. */
@@ -68,6 +80,10 @@ export class ClusterMember {
   readonly nodes: NodeDirectory;
   /** Where every session's replicas run (the leader writes it). */
   readonly placement: PlacementTable;
+  /** What every home server reports of its replicas (this server reports its own). */
+  readonly health: ReplicaHealthBoard;
+  /** Places every session's replicas over the cluster while this server leads. */
+  readonly placer: PlacementLeader;
   #closed = false;
 
   private constructor(parts: Parts) {
@@ -80,6 +96,8 @@ export class ClusterMember {
     this.sessions = parts.sessions;
     this.nodes = parts.nodes;
     this.placement = parts.placement;
+    this.health = parts.health;
+    this.placer = parts.placer;
   }
 
   static async create(options: ClusterMemberOptions): Promise<ClusterMember> {
@@ -126,8 +144,38 @@ export class ClusterMember {
       const sessions = await open(SessionWatch.create({ client, namespace }));
       const nodes = await open(NodeDirectory.create({ client, namespace, registry, secret }));
       const placement = await open(PlacementTable.create({ client, namespace, election, writer, secret }));
+      const health = await open(
+        ReplicaHealthBoard.create({
+          client,
+          namespace,
+          registry,
+          secret,
+          ...(options.healthFlushMs === undefined ? {} : { flushEveryMs: options.healthFlushMs }),
+        }),
+      );
+      const placer = new PlacementLeader({
+        election,
+        placement,
+        nodes,
+        registry,
+        sessions,
+        health,
+        holdMs: options.rehomeHoldMs ?? DEFAULT_REHOME_HOLD_MS,
+      });
       log.info({ id: options.self.id, url: options.self.url, insecure: secret.insecure }, 'joined the cluster');
-      return new ClusterMember({ client, registry, election, writer, upkeep, feed, sessions, nodes, placement });
+      return new ClusterMember({
+        client,
+        registry,
+        election,
+        writer,
+        upkeep,
+        feed,
+        sessions,
+        nodes,
+        placement,
+        health,
+        placer,
+      });
     } catch (err) {
       for (const part of opened.reverse()) await part.close().catch(() => undefined);
       client.close();
@@ -139,6 +187,8 @@ export class ClusterMember {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.placer.close();
+    await this.health.close();
     await this.placement.close();
     await this.nodes.close();
     await this.sessions.close();

@@ -1,12 +1,16 @@
 // Joins this server's session manager to the cluster plumbing (ClusterMember):
 // sessions created or closed on any server (the session watch) are opened or
 // forgotten here, and the nodes connected to this server are published in the
-// node directory under this server's lease, homed here. Placement across
-// servers is not wired yet (see issue 13). Inputs reach this server's replicas
-// from the InputFeed (whatever server appended them, in log order), not from
-// this server's sequencer, which still appends.
+// node directory under this server's lease, homed here. Placement is the
+// leader's (PlacementLeader, over every server's nodes): this server follows
+// the placement table and runs exactly the replicas it names on nodes
+// connected here, and reports its replicas' health (and those it gave up) on
+// the health board, so the leader re-places what fails here. Inputs reach
+// this server's replicas from the InputFeed (whatever server appended them,
+// in log order), not from this server's sequencer, which still appends.
 import { getLogger } from '../../protocol/logger.js';
 import type { SessionManager } from '../session-manager.js';
+import type { SessionPlacement } from '../../protocol/cluster-state.js';
 import type { ClusterMember } from './cluster-member.js';
 
 const log = getLogger('cluster-session-link');
@@ -18,6 +22,11 @@ export class ClusterSessionLink {
   /** Node ids this server published: those gone from the manager are unpublished. */
   readonly #published = new Set<string>();
   readonly #onNodes = (): void => this.#publishNodes();
+  readonly #onTable = (sessionId: string, p: SessionPlacement | null): void =>
+    this.#manager.applyPlacement(sessionId, p?.replicas ?? null);
+  readonly #onUpdate = ({ sessionId }: { sessionId: string }): void => this.#reportHealth(sessionId);
+  readonly #onClosed = ({ sessionId }: { sessionId: string }): void =>
+    this.#guard('forget health report', this.#member.health.forget(sessionId));
   #closed = false;
 
   private constructor(manager: SessionManager, member: ClusterMember, serverId: string) {
@@ -48,6 +57,12 @@ export class ClusterSessionLink {
     for (const row of sessions.list()) await deps.manager.openStoredSession(row);
     deps.manager.on('nodeschanged', link.#onNodes);
     link.#publishNodes();
+    // The leader's table decides what runs here; the health board tells it how that goes.
+    deps.member.placement.on('changed', link.#onTable);
+    for (const p of deps.member.placement.list()) manager.applyPlacement(p.sessionId, p.replicas);
+    manager.on('sessionupdate', link.#onUpdate);
+    manager.on('replicaremoved', link.#onUpdate);
+    manager.on('sessionclosed', link.#onClosed);
     return link;
   }
 
@@ -82,8 +97,31 @@ export class ClusterSessionLink {
     }
   }
 
+  /** What this server runs of the session and what it gave up (coalesced by the board). */
+  #reportHealth(sessionId: string): void {
+    if (this.#closed) return;
+    const session = this.#manager.sessions.get(sessionId);
+    if (!session) return;
+    this.#member.health.report({
+      sessionId,
+      replicas: session.activeReplicas().map((r) => ({
+        replicaId: r.replicaId,
+        nodeId: r.nodeId,
+        state: r.state,
+        appliedSeq: r.appliedSeq,
+        stateHash: r.stateHash,
+      })),
+      failed: [...session.failed.values()],
+      quarantinedHosts: [...session.quarantinedHosts],
+    });
+  }
+
   close(): void {
     this.#closed = true;
     this.#manager.off('nodeschanged', this.#onNodes);
+    this.#member.placement.off('changed', this.#onTable);
+    this.#manager.off('sessionupdate', this.#onUpdate);
+    this.#manager.off('replicaremoved', this.#onUpdate);
+    this.#manager.off('sessionclosed', this.#onClosed);
   }
 }

@@ -65,7 +65,11 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
   }
 
   /** Leader only: sets a session's placement (NotLeaderError, nothing written, on any other server). */
-  async write(sessionId: string, replicas: PlacedReplica[]): Promise<SessionPlacement> {
+  async write(
+    sessionId: string,
+    replicas: PlacedReplica[],
+    extra: Pick<SessionPlacement, 'nextOrdinal' | 'quarantinedHosts'> = {},
+  ): Promise<SessionPlacement> {
     const ids = new Set(replicas.map((r) => r.replicaId));
     if (ids.size !== replicas.length) {
       throw new BadRequestError(`placement of ${sessionId} names a replica twice`, { sessionId });
@@ -74,7 +78,14 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
     if (!verdict.leader) {
       throw new NotLeaderError(`not the cluster leader (${verdict.reason})`, { sessionId, reason: verdict.reason });
     }
-    const placement: SessionPlacement = { sessionId, replicas, term: verdict.revision, writtenAt: this.#now() };
+    const placement: SessionPlacement = {
+      sessionId,
+      replicas,
+      ...(extra.nextOrdinal === undefined ? {} : { nextOrdinal: extra.nextOrdinal }),
+      ...(extra.quarantinedHosts?.length ? { quarantinedHosts: extra.quarantinedHosts } : {}),
+      term: verdict.revision,
+      writtenAt: this.#now(),
+    };
     const key = this.#key(sessionId);
     // The fenced write re-checks the term inside etcd: a deposed leader's entry is never written.
     await this.#o.writer.write([

@@ -85,6 +85,12 @@ export type SessionCoreEvent =
   | { type: 'snapshot-store-failed'; sessionId: string; seq: number; error: string }
   | { type: 'log-truncated'; sessionId: string; throughSeq: number; truncated: number }
   | { type: 'log-truncate-failed'; sessionId: string; throughSeq: number; error: string }
+  /**
+   * Cluster mode (placement 'table'): the leader's placement of the session,
+   * replica id → node id (null: no entry). This core runs the replicas it
+   * names on nodes registered here and no others.
+   */
+  | { type: 'placement'; sessionId: string; replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null }
   /** Time passed: liveness, health, the hash vote, re-placement, snapshot policy. */
   | { type: 'tick' };
 
@@ -134,6 +140,12 @@ export interface SessionCoreOptions {
   /** How long a checkpoint may wait for its quorum before a new one is asked. */
   checkpointTimeoutMs: number;
   health?: Partial<HealthThresholds>;
+  /**
+   * 'local' (default, the single server): the core places replicas on its nodes
+   * itself. 'table' (cluster mode): only what the leader's placement table names
+   * (the 'placement' event); a replica given up here is reported, not replaced.
+   */
+  placement?: 'local' | 'table';
   /** How long a session restored at start waits for its nodes' held replicas before placing fresh ones (default 0). */
   adoptionWindowMs?: number;
 }

@@ -3,6 +3,7 @@
 // (with the caller's `now`), commands out; no sockets, timers, log or SFU. The
 // single server runs one behind server/session-manager.ts; a cluster leader
 // runs the same one, built from the same durable facts.
+import type { ReplicaFailureCause } from '../../protocol/cluster-state.js';
 import type { SequencedInput } from '../../protocol/input.js';
 import type { AdoptedReplica, HeldReplica } from '../../protocol/signalling.js';
 import type { SessionInfo } from '../../protocol/session.js';
@@ -36,6 +37,8 @@ export class SessionCore {
   readonly #options: SessionCoreOptions;
   /** Restored sessions still waiting for their nodes' held replicas: sessionId → until (core clock). */
   readonly #awaitingNodes = new Map<string, number>();
+  /** Placement 'table': each session's entry, replica id → node id (kept for sessions not opened yet, too). */
+  readonly #placed = new Map<string, ReadonlyMap<string, string>>();
 
   constructor(options: SessionCoreOptions) {
     this.#options = options;
@@ -161,6 +164,9 @@ export class SessionCore {
         out.push(log('error', 'log truncation failed; compaction stays where it was', { ...event }));
         break;
       }
+      case 'placement':
+        this.#placement(event.sessionId, event.replicas, now, out);
+        break;
       case 'tick':
         this.#tick(now, out);
         break;
@@ -192,6 +198,7 @@ export class SessionCore {
     for (const r of [...session.replicas.values()]) this.#removeReplica(session, r, 'closed', reason, true, out);
     session.close();
     this.#sessions.delete(sessionId);
+    this.#placed.delete(sessionId);
     out.push({ type: 'session-ended', sessionId, reason });
   }
 
@@ -244,7 +251,8 @@ export class SessionCore {
       active.length >= session.meta.replicationFactor ||
       session.quarantinedHosts.has(node.hostId) ||
       active.some((r) => r.hostId === node.hostId || r.admissionId === node.admissionId) ||
-      running.appliedSeq > session.headSeq;
+      running.appliedSeq > session.headSeq ||
+      (this.#fromTable && !this.#named(session.id, running.replicaId, nodeId));
     if (clash) return close('not wanted: the session is placed without it');
     const record: ReplicaRecord = {
       replicaId: running.replicaId,
@@ -282,12 +290,32 @@ export class SessionCore {
     }
     // Fresh replica ids must never collide with one still running somewhere, adopted or not.
     for (const claim of held) this.#sessions.get(claim.sessionId)?.noteReplicaId(claim.replicaId);
-    const plan = planAdoption(view, held, (id) => {
-      const s = this.#sessions.get(id);
-      return s && adoptionView(s);
-    });
+    // Cluster mode: only what the table names on this very node; anything else was placed elsewhere meanwhile.
+    const unnamed = this.#fromTable ? held.filter((c) => !this.#named(c.sessionId, c.replicaId, nodeId)) : [];
+    const plan = planAdoption(
+      view,
+      held.filter((c) => !unnamed.includes(c)),
+      (id) => {
+        const s = this.#sessions.get(id);
+        return s && adoptionView(s);
+      },
+    );
+    for (const claim of unnamed) {
+      const reason = 'the placement table does not name it on this node';
+      out.push(log('info', 'held replica not adopted', { nodeId, replicaId: claim.replicaId, reason }));
+    }
     for (const { claim, reason } of plan.refuse) {
       out.push(log('info', 'held replica not adopted', { nodeId, replicaId: claim.replicaId, reason }));
+      // Named here but not adoptable: reported, so the leader places it elsewhere instead of this core rebuilding it.
+      const session = this.#sessions.get(claim.sessionId);
+      if (this.#fromTable && session) {
+        session.failed.set(claim.replicaId, {
+          replicaId: claim.replicaId,
+          nodeId,
+          hostId: node.hostId,
+          cause: 'refused',
+        });
+      }
     }
     for (const claim of plan.adopt) {
       const session = this.#sessions.get(claim.sessionId);
@@ -401,6 +429,7 @@ export class SessionCore {
   /** Places replicas until the session has R on distinct hosts and admissions (or none is left). */
   #reconcile(session: Session, now: number, out: Out): void {
     if (session.closed) return;
+    if (this.#fromTable) return this.#reconcileTable(session, now, out);
     const waitUntil = this.#awaitingNodes.get(session.id);
     if (waitUntil !== undefined) {
       if (now < waitUntil) return;
@@ -418,37 +447,7 @@ export class SessionCore {
     });
     for (const view of plan.chosen) {
       const node = this.#nodes.get(view.nodeId);
-      if (!node) continue;
-      const replicaId = session.nextReplicaId();
-      session.replicas.set(replicaId, {
-        replicaId,
-        nodeId: node.nodeId,
-        hostId: node.hostId,
-        admissionId: node.admissionId,
-        state: 'starting',
-        catchUpTo: session.headSeq,
-        appliedSeq: 0,
-        stateHash: null,
-        restoredFrom: session.snapshot?.seq ?? null,
-        producerId: null,
-        createdAt: now,
-      });
-      session.health.track(replicaId, now);
-      node.replicas.set(replicaId, session.id);
-      out.push({
-        type: 'create-replica',
-        nodeId: node.nodeId,
-        assignment: {
-          replicaId,
-          sessionId: session.id,
-          app: session.meta.app,
-          width: session.meta.width,
-          height: session.meta.height,
-          headSeq: session.headSeq,
-          snapshot: session.snapshot,
-        },
-      });
-      out.push(log('info', 'replica placed', { sessionId: session.id, replicaId, nodeId: node.nodeId }));
+      if (node) this.#place(session, node, session.nextReplicaId(), now, out);
     }
     if (plan.shortBy > 0) {
       out.push(
@@ -462,6 +461,89 @@ export class SessionCore {
     out.push({ type: 'session-update', sessionId: session.id });
   }
 
+  get #fromTable(): boolean {
+    return this.#options.placement === 'table';
+  }
+
+  #named(sessionId: string, replicaId: string, nodeId: string): boolean {
+    return this.#placed.get(sessionId)?.get(replicaId) === nodeId;
+  }
+
+  #placement(
+    sessionId: string,
+    replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null,
+    now: number,
+    out: Out,
+  ): void {
+    if (replicas === null) this.#placed.delete(sessionId);
+    else this.#placed.set(sessionId, new Map(replicas.map((r) => [r.replicaId, r.nodeId])));
+    const session = this.#sessions.get(sessionId);
+    if (!session) return;
+    // A failure is reported until the leader has dropped (or moved) the replica.
+    for (const f of [...session.failed.values()]) {
+      if (!this.#named(sessionId, f.replicaId, f.nodeId)) session.failed.delete(f.replicaId);
+    }
+    this.#reconcile(session, now, out);
+  }
+
+  /**
+   * Cluster mode: runs exactly what the table names on nodes registered here
+   * (the leader chose the ids, hosts and home servers) and closes what it no
+   * longer names. A replica given up here is not rebuilt: it stays reported
+   * in `failed` until the leader places it elsewhere.
+   */
+  #reconcileTable(session: Session, now: number, out: Out): void {
+    const named = this.#placed.get(session.id) ?? new Map<string, string>();
+    let changed = false;
+    for (const r of session.activeReplicas()) {
+      if (named.get(r.replicaId) === r.nodeId) continue;
+      this.#removeReplica(session, r, 'closed', 'the placement table no longer names it here', true, out);
+      changed = true;
+    }
+    for (const [replicaId, nodeId] of named) {
+      const node = this.#nodes.get(nodeId);
+      if (!node || session.replicas.has(replicaId) || session.failed.has(replicaId)) continue;
+      if (session.quarantinedHosts.has(node.hostId)) continue;
+      session.noteReplicaId(replicaId);
+      this.#place(session, node, replicaId, now, out);
+      changed = true;
+    }
+    if (changed) out.push({ type: 'session-update', sessionId: session.id });
+  }
+
+  /** Starts replica `replicaId` of the session on `node`, from the latest snapshot and the log. */
+  #place(session: Session, node: NodeRecord, replicaId: string, now: number, out: Out): void {
+    session.replicas.set(replicaId, {
+      replicaId,
+      nodeId: node.nodeId,
+      hostId: node.hostId,
+      admissionId: node.admissionId,
+      state: 'starting',
+      catchUpTo: session.headSeq,
+      appliedSeq: 0,
+      stateHash: null,
+      restoredFrom: session.snapshot?.seq ?? null,
+      producerId: null,
+      createdAt: now,
+    });
+    session.health.track(replicaId, now);
+    node.replicas.set(replicaId, session.id);
+    out.push({
+      type: 'create-replica',
+      nodeId: node.nodeId,
+      assignment: {
+        replicaId,
+        sessionId: session.id,
+        app: session.meta.app,
+        width: session.meta.width,
+        height: session.meta.height,
+        headSeq: session.headSeq,
+        snapshot: session.snapshot,
+      },
+    });
+    out.push(log('info', 'replica placed', { sessionId: session.id, replicaId, nodeId: node.nodeId }));
+  }
+
   #removeReplica(
     session: Session,
     r: ReplicaRecord,
@@ -472,6 +554,10 @@ export class SessionCore {
   ): void {
     const node = this.#nodes.get(r.nodeId);
     node?.replicas.delete(r.replicaId);
+    const failure = failureOf(cause, r);
+    if (this.#fromTable && failure) {
+      session.failed.set(r.replicaId, { replicaId: r.replicaId, nodeId: r.nodeId, hostId: r.hostId, cause: failure });
+    }
     if (tellNode && node) out.push({ type: 'close-replica', nodeId: r.nodeId, replicaId: r.replicaId, reason });
     session.closeReplica(r.replicaId);
     out.push({ type: 'replica-removed', sessionId: session.id, replicaId: r.replicaId, cause, reason });
@@ -669,6 +755,21 @@ function adoptionView(s: Session): AdoptionSessionView {
     active: s.activeReplicas().map((r) => ({ replicaId: r.replicaId, hostId: r.hostId, admissionId: r.admissionId })),
     quarantinedHosts: [...s.quarantinedHosts],
   };
+}
+
+/** What a removal tells the leader (cluster mode), or null when the replica did not fail (closed, node gone). */
+function failureOf(cause: RemovalCause, r: ReplicaRecord): ReplicaFailureCause | null {
+  switch (cause) {
+    case 'unresponsive':
+    case 'refused':
+      return cause;
+    // Quarantined: its host's fault. Otherwise the snapshot it restored took the blame: start it elsewhere afresh.
+    case 'diverged':
+      return r.state === 'quarantined' ? 'diverged' : 'refused';
+    case 'node-gone':
+    case 'closed':
+      return null;
+  }
 }
 
 function log(level: 'info' | 'warn' | 'error', msg: string, ctx: Record<string, unknown>): SessionCoreCommand {

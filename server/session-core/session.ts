@@ -1,6 +1,7 @@
 // One session as the session core sees it: its pinned app, its replicas and
 // what the replicas last said. Plain data: the media of a replica (transport,
 // producer) is held by the adapter (server/replica-media.ts), keyed by replica id.
+import type { ReplicaFailureCause } from '../../protocol/cluster-state.js';
 import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
 import type { SelectionAt } from './selection-relay.js';
@@ -27,6 +28,14 @@ export interface ReplicaRecord {
   adopted?: boolean;
   /** The selection geometry its renderer last reported (selection-relay.ts); absent until it reports one. */
   selection?: SelectionAt;
+}
+
+/** A replica the placement table names here that this server gave up (cluster mode): reported, never run again. */
+export interface FailedReplica {
+  replicaId: string;
+  nodeId: string;
+  hostId: string;
+  cause: ReplicaFailureCause;
 }
 
 /** Fixed at creation: replicas always start from this app version and surface. */
@@ -72,6 +81,8 @@ export class Session {
   checkpoint: SnapshotCheckpoint | null = null;
   /** Hosts whose replica diverged from the majority: never placed in this session again. */
   readonly quarantinedHosts = new Set<string>();
+  /** Cluster mode: replicas given up here, by id, until the leader's table stops naming them. */
+  readonly failed = new Map<string, FailedReplica>();
   #replicaCounter = 0;
   #closed = false;
 

@@ -5,8 +5,8 @@
 // directory (signed, under A's lease) and leaves it when the node stops.
 // Inputs reach every server's replicas from the shared log (the InputFeed):
 // typed through A and through B, both servers' replicas apply all of it in one
-// order and agree. (Each server still places on its own nodes only: the
-// leader's placement table is not wired yet.)
+// order and agree. The leader places the session's two replicas one per home
+// server (cluster-placement.test.ts covers placement itself).
 import assert from 'node:assert/strict';
 import type { SessionInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';

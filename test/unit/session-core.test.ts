@@ -50,7 +50,7 @@ function inputs(from: number, to: number): SequencedInput[] {
 }
 
 /** One core and a clock; `feed` applies an event at the current time. */
-function rig(opts: { snapshotEvery?: number; adoptionWindowMs?: number } = {}) {
+function rig(opts: { snapshotEvery?: number; adoptionWindowMs?: number; placement?: 'local' | 'table' } = {}) {
   const clock = { now: 1_000 };
   const core = new SessionCore({
     snapshotEvery: opts.snapshotEvery ?? 10,
@@ -58,6 +58,7 @@ function rig(opts: { snapshotEvery?: number; adoptionWindowMs?: number } = {}) {
     checkpointTimeoutMs: 10_000,
     health: { staleAfterMs: 1_500, deadAfterMs: 5_000 },
     ...(opts.adoptionWindowMs === undefined ? {} : { adoptionWindowMs: opts.adoptionWindowMs }),
+    ...(opts.placement === undefined ? {} : { placement: opts.placement }),
   });
   const feed = (e: SessionCoreEvent): SessionCoreCommand[] => core.handle(e, clock.now);
   /** Where each replica of the session runs: replicaId → nodeId. */
@@ -616,5 +617,93 @@ describe('session core: nodes that move home with held replicas', () => {
     assert.equal(state('s1.r1'), 'live', 'vouched by two of three');
     status('s1', 's1.r2', 3, 'hX');
     assert.notEqual(state('s1.r2'), 'live', 'the outlier never goes live');
+  });
+});
+
+describe('session core: placement from the cluster table', () => {
+  const table = (...pairs: Array<[string, string]>) => pairs.map(([replicaId, nodeId]) => ({ replicaId, nodeId }));
+  const created = (out: readonly SessionCoreCommand[]) =>
+    only(out, 'create-replica').map((c) => [c.nodeId, c.assignment.replicaId]);
+
+  it('places nothing on its own; runs what the table names on its nodes, with the ids given, and closes what it drops', () => {
+    const { core, feed, placement } = rig({ placement: 'table' });
+    feed({ type: 'session-opened', session: durable('s1') });
+    assert.deepEqual(created(feed({ type: 'node-joined', node: nodeRecord('a') })), [], 'no entry: nothing');
+    // r2 is on a node of another server: not this core's to run.
+    const out = feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r1', 'a'], ['s1.r2', 'elsewhere']) });
+    assert.deepEqual(created(out), [['a', 's1.r1']]);
+    assert.deepEqual(created(feed({ type: 'node-joined', node: nodeRecord('b') })), [], 'a spare is not used');
+    const moved = feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r1', 'a'], ['s1.r2', 'b']) });
+    assert.deepEqual(created(moved), [['b', 's1.r2']], 'a node named later gets its replica');
+    const dropped = feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r2', 'b']) });
+    assert.deepEqual(
+      only(dropped, 'close-replica').map((c) => [c.nodeId, c.replicaId]),
+      [['a', 's1.r1']],
+    );
+    assert.deepEqual([...placement('s1')], [['s1.r2', 'b']]);
+    assert.equal(core.session('s1').failed.size, 0, 'an unplaced replica did not fail');
+  });
+
+  it('an entry that arrives before its session is applied when the session opens', () => {
+    const { feed } = rig({ placement: 'table' });
+    feed({ type: 'node-joined', node: nodeRecord('a') });
+    assert.deepEqual(created(feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r3', 'a']) })), []);
+    assert.deepEqual(created(feed({ type: 'session-opened', session: durable('s1') })), [['a', 's1.r3']]);
+  });
+
+  it('a dead replica is closed and reported, never rebuilt here; the report goes once the table drops it', () => {
+    const { core, clock, feed, heartbeats } = rig({ placement: 'table' });
+    feed({ type: 'session-opened', session: durable('s1') });
+    feed({ type: 'node-joined', node: nodeRecord('a') });
+    feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r1', 'a']) });
+    clock.now += 6_000;
+    heartbeats(); // the node is alive; its replica never reported
+    const out = feed({ type: 'tick' });
+    assert.deepEqual(
+      only(out, 'close-replica').map((c) => c.replicaId),
+      ['s1.r1'],
+    );
+    assert.deepEqual(created(out), [], 'not rebuilt by this core');
+    assert.deepEqual(
+      [...core.session('s1').failed.values()],
+      [{ replicaId: 's1.r1', nodeId: 'a', hostId: 'host-a', cause: 'unresponsive' }],
+    );
+    assert.deepEqual(created(feed({ type: 'tick' })), []);
+    // The leader placed r2 on this server's other node instead.
+    feed({ type: 'node-joined', node: nodeRecord('b') });
+    const next = feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r2', 'b']) });
+    assert.deepEqual(created(next), [['b', 's1.r2']]);
+    assert.equal(core.session('s1').failed.size, 0);
+  });
+
+  it('a refusal is reported as such; held replicas are adopted only where the table names them on that node', () => {
+    const { core, feed } = rig({ placement: 'table' });
+    feed({ type: 'session-opened', session: durable('s1', { headSeq: 3 }) });
+    feed({ type: 'placement', sessionId: 's1', replicas: table(['s1.r1', 'a'], ['s1.r2', 'b'], ['s1.r3', 'c']) });
+    const held = (replicaId: string, app = WRITER): HeldReplica => ({
+      replicaId,
+      sessionId: 's1',
+      app,
+      ticket: 'A'.repeat(43),
+      appliedSeq: 3,
+      stateHash: 'h3',
+    });
+    const a = feed({ type: 'node-joined', node: nodeRecord('a'), held: [held('s1.r1'), held('s1.r2')] });
+    assert.deepEqual(
+      only(a, 'replicas-adopted')[0]?.adopted.map((x) => x.replicaId),
+      ['s1.r1'],
+      'r2 is named on another node',
+    );
+    assert.deepEqual(created(a), [], 'the adopted one is not created again');
+    const other = { name: WRITER.name, hash: 'f'.repeat(16) };
+    const b = feed({ type: 'node-joined', node: nodeRecord('b'), held: [held('s1.r2', other)] });
+    assert.deepEqual(only(b, 'replicas-adopted')[0]?.adopted, []);
+    assert.deepEqual(created(b), [], 'named but not adoptable: reported, not rebuilt under the same id');
+    assert.equal(core.session('s1').failed.get('s1.r2')?.cause, 'refused');
+    const c = feed({ type: 'node-joined', node: nodeRecord('c') });
+    assert.deepEqual(created(c), [['c', 's1.r3']]);
+    const refused = feed({ type: 'replica-refused', nodeId: 'c', replicaId: 's1.r3', reason: 'out of memory' });
+    assert.deepEqual(created(refused), []);
+    assert.equal(core.session('s1').failed.get('s1.r3')?.cause, 'refused');
   });
 });

@@ -1,0 +1,277 @@
+// The leader's cluster-wide placement (server/cluster/cluster-placement.ts):
+// fake directory, table and reports, a clock the test moves.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ClusterNodeInfo, SessionPlacement } from '../../protocol/cluster-state.js';
+import {
+  ClusterPlacer,
+  type ClusterPlacementInput,
+  type PlacementChange,
+  type SessionHealthView,
+} from '../../server/cluster/cluster-placement.js';
+
+const APP = { name: 'writer', hash: '0123456789abcdef' };
+const HOLD = 10_000;
+
+function node(
+  nodeId: string,
+  hostId: string,
+  homeServerId: string,
+  over: Partial<ClusterNodeInfo> = {},
+): ClusterNodeInfo {
+  return {
+    nodeId,
+    hostId,
+    admissionId: `adm-${hostId}`,
+    homeServerId,
+    cores: 4,
+    maxReplicas: 4,
+    replicaCount: 0,
+    load: 0.1,
+    state: 'up',
+    warmApps: ['writer'],
+    apps: [APP],
+    appPolicy: { kind: 'builtin' },
+    warmBundles: [],
+    refusedBundles: [],
+    ...over,
+  };
+}
+
+/** Two nodes on each of servers A, B, C, every node on its own host. */
+const NODES = [
+  node('a1', 'ha1', 'A'),
+  node('a2', 'ha2', 'A'),
+  node('b1', 'hb1', 'B'),
+  node('b2', 'hb2', 'B'),
+  node('c1', 'hc1', 'C'),
+  node('c2', 'hc2', 'C'),
+];
+
+/** A table that applies the written changes, as etcd and the table's watch would. */
+class FakeTable {
+  readonly entries = new Map<string, SessionPlacement>();
+  apply(changes: readonly PlacementChange[]): void {
+    for (const c of changes) {
+      if (c.kind === 'remove') this.entries.delete(c.sessionId);
+      else {
+        this.entries.set(c.sessionId, {
+          sessionId: c.sessionId,
+          replicas: c.replicas,
+          nextOrdinal: c.nextOrdinal,
+          ...(c.quarantinedHosts.length > 0 ? { quarantinedHosts: c.quarantinedHosts } : {}),
+          term: '7',
+          writtenAt: 0,
+        });
+      }
+    }
+  }
+}
+
+function input(
+  table: FakeTable,
+  over: Partial<Omit<ClusterPlacementInput, 'table'>> = {},
+  r = 3,
+): ClusterPlacementInput {
+  return {
+    sessions: [{ sessionId: 's1', app: APP, replicationFactor: r }],
+    nodes: NODES,
+    servers: new Set(['A', 'B', 'C']),
+    health: new Map(),
+    ...over,
+    table: table.entries,
+  };
+}
+
+const homes = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.homeServerId);
+const ids = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.replicaId);
+const nodesOf = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.nodeId);
+
+function placed(r = 3): { placer: ClusterPlacer; table: FakeTable } {
+  const placer = new ClusterPlacer({ holdMs: HOLD });
+  const table = new FakeTable();
+  table.apply(placer.plan(input(table, {}, r), 0));
+  return { placer, table };
+}
+
+describe('ClusterPlacer', () => {
+  it('places R replicas over distinct home servers and hosts, then leaves a settled table alone', () => {
+    const { placer, table } = placed();
+    assert.deepEqual([...homes(table)].sort(), ['A', 'B', 'C']);
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3']);
+    assert.deepEqual(placer.plan(input(table), 1000), [], 'nothing to change');
+  });
+
+  it('spreads several sessions by the replicas the table already gives each node', () => {
+    const placer = new ClusterPlacer({ holdMs: HOLD });
+    const table = new FakeTable();
+    const sessions = ['s1', 's2'].map((sessionId) => ({ sessionId, app: APP, replicationFactor: 3 }));
+    table.apply(placer.plan(input(table, { sessions }), 0));
+    const used = [...nodesOf(table, 's1'), ...nodesOf(table, 's2')];
+    assert.equal(new Set(used).size, 6, 'six replicas on six nodes, none doubled up');
+  });
+
+  it('gives nothing new to nodes whose home server left the registry', () => {
+    const placer = new ClusterPlacer({ holdMs: HOLD });
+    const table = new FakeTable();
+    table.apply(placer.plan(input(table, { servers: new Set(['A', 'B']) }), 0));
+    assert.ok(!homes(table).includes('C'));
+    assert.equal(ids(table).length, 3, 'R still met, two on one home (distinct hosts)');
+  });
+
+  it('a node that moved home keeps its replica: same id, same node, the new home', () => {
+    const { placer, table } = placed();
+    const before = table.entries.get('s1')?.replicas ?? [];
+    const moved = before.find((r) => r.homeServerId === 'A');
+    assert.ok(moved);
+    // A died: its node re-registered at B (the directory shows it homed there); A is gone from the registry.
+    const nodes = NODES.map((n) => (n.nodeId === moved.nodeId ? { ...n, homeServerId: 'B' } : n)).filter(
+      (n) => n.homeServerId !== 'A',
+    );
+    const changes = placer.plan(input(table, { nodes, servers: new Set(['B', 'C']) }), 1000);
+    table.apply(changes);
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'nothing re-placed');
+    assert.equal(table.entries.get('s1')?.replicas.find((r) => r.nodeId === moved.nodeId)?.homeServerId, 'B');
+  });
+
+  it('a node listed under its dead old home and its new one at once counts once, at the live home', () => {
+    const { placer, table } = placed();
+    const moved = table.entries.get('s1')?.replicas.find((r) => r.homeServerId === 'A');
+    assert.ok(moved);
+    const again = NODES.find((n) => n.nodeId === moved.nodeId);
+    assert.ok(again);
+    const nodes = [...NODES, { ...again, homeServerId: 'C' }];
+    table.apply(placer.plan(input(table, { nodes, servers: new Set(['B', 'C']) }), 1000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3']);
+    assert.equal(table.entries.get('s1')?.replicas.find((r) => r.nodeId === moved.nodeId)?.homeServerId, 'C');
+  });
+
+  it('a node gone from the directory keeps its entry for the hold window, then is re-placed once', () => {
+    const { placer, table } = placed();
+    const lost = table.entries.get('s1')?.replicas[0];
+    assert.ok(lost);
+    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+    assert.deepEqual(placer.plan(input(table, { nodes }), 1000), [], 'held: it may be re-homing');
+    assert.deepEqual(placer.plan(input(table, { nodes }), 1000 + HOLD - 1), []);
+    const changes = placer.plan(input(table, { nodes }), 1000 + HOLD);
+    table.apply(changes);
+    assert.ok(!ids(table).includes(lost.replicaId));
+    assert.equal(ids(table).length, 3);
+    assert.ok(ids(table).includes('s1.r4'), 'a fresh id, never a reused one');
+    const lostHost = NODES.find((n) => n.nodeId === lost.nodeId)?.hostId;
+    const hosts = nodesOf(table).map((id) => NODES.find((n) => n.nodeId === id)?.hostId);
+    assert.ok(!hosts.includes(lostHost));
+    assert.deepEqual([...homes(table)].sort(), ['A', 'B', 'C'], 'the new one on the home it left');
+    assert.deepEqual(placer.plan(input(table, { nodes }), 2000 + HOLD), [], 'once');
+  });
+
+  it('a replica reported dead is re-placed at once, not on the node it failed on', () => {
+    const { placer, table } = placed();
+    const dead = table.entries.get('s1')?.replicas[1];
+    assert.ok(dead);
+    const hostId = NODES.find((n) => n.nodeId === dead.nodeId)?.hostId ?? '';
+    const health = new Map<string, SessionHealthView>([
+      [
+        's1',
+        {
+          failed: [{ replicaId: dead.replicaId, nodeId: dead.nodeId, hostId, cause: 'unresponsive' }],
+          quarantinedHosts: [],
+        },
+      ],
+    ]);
+    table.apply(placer.plan(input(table, { health }), 500));
+    assert.ok(!ids(table).includes(dead.replicaId));
+    assert.ok(!nodesOf(table).includes(dead.nodeId));
+    assert.equal(ids(table).length, 3);
+    // The report stays until its server sees the table drop it: nothing moves again meanwhile.
+    assert.deepEqual(placer.plan(input(table, { health }), 600), []);
+  });
+
+  it('a diverged replica takes its host out of the session; a report naming another node is stale and ignored', () => {
+    const { placer, table } = placed();
+    const [bad, other] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(bad && other);
+    const hostId = NODES.find((n) => n.nodeId === bad.nodeId)?.hostId ?? '';
+    const health = new Map<string, SessionHealthView>([
+      [
+        's1',
+        {
+          failed: [
+            { replicaId: bad.replicaId, nodeId: bad.nodeId, hostId, cause: 'diverged' },
+            { replicaId: other.replicaId, nodeId: 'some-earlier-node', hostId: 'hx', cause: 'unresponsive' },
+          ],
+          quarantinedHosts: [],
+        },
+      ],
+    ]);
+    table.apply(placer.plan(input(table, { health }), 500));
+    assert.ok(!ids(table).includes(bad.replicaId));
+    assert.ok(ids(table).includes(other.replicaId), 'the stale report did not drop a healthy replica');
+    const hosts = nodesOf(table).map((id) => NODES.find((n) => n.nodeId === id)?.hostId);
+    assert.ok(!hosts.includes(hostId));
+  });
+
+  it('the cluster-wide hash vote: a minority hash at a common seq quarantines its host, and the table remembers it', () => {
+    const { placer, table } = placed();
+    const [r1, r2, r3] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(r1 && r2 && r3);
+    const ballot = (r: typeof r1, appliedSeq: number, stateHash: string) => ({
+      replicaId: r.replicaId,
+      nodeId: r.nodeId,
+      appliedSeq,
+      stateHash,
+    });
+    const tie = new Map<string, SessionHealthView>([
+      [
+        's1',
+        { failed: [], quarantinedHosts: [], replicas: [ballot(r1, 5, 'aa'), ballot(r2, 5, 'bb'), ballot(r3, 4, 'cc')] },
+      ],
+    ]);
+    assert.deepEqual(placer.plan(input(table, { health: tie }), 100), [], 'a tie names no one');
+    const health = new Map<string, SessionHealthView>([
+      [
+        's1',
+        { failed: [], quarantinedHosts: [], replicas: [ballot(r1, 5, 'aa'), ballot(r2, 5, 'bb'), ballot(r3, 5, 'aa')] },
+      ],
+    ]);
+    table.apply(placer.plan(input(table, { health }), 200));
+    const badHost = NODES.find((n) => n.nodeId === r2.nodeId)?.hostId ?? '';
+    assert.ok(!ids(table).includes(r2.replicaId));
+    assert.equal(ids(table).length, 3);
+    assert.deepEqual(table.entries.get('s1')?.quarantinedHosts, [badHost]);
+    // A new leader, no reports at all: the host stays out (another replica of the session goes missing).
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    const gone = table.entries.get('s1')?.replicas[0];
+    assert.ok(gone);
+    const nodes = NODES.filter((n) => n.nodeId !== gone.nodeId);
+    table.apply(next.plan(input(table, { nodes }), 300 + HOLD));
+    table.apply(next.plan(input(table, { nodes }), 301 + HOLD * 2));
+    const hosts = nodesOf(table).map((id) => NODES.find((n) => n.nodeId === id)?.hostId);
+    assert.ok(!hosts.includes(badHost), 'never placed on the quarantined host again');
+  });
+
+  it('a new leader continues from the table: healthy replicas untouched, a missing node held anew', () => {
+    const { table } = placed();
+    const lost = table.entries.get('s1')?.replicas[2];
+    assert.ok(lost);
+    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    assert.deepEqual(next.plan(input(table), 50_000), [], 'nothing re-placed by the hand-over');
+    assert.deepEqual(next.plan(input(table, { nodes }), 50_000), [], 'the missing node gets its hold window');
+    table.apply(next.plan(input(table, { nodes }), 50_000 + HOLD));
+    assert.ok(!ids(table).includes(lost.replicaId));
+    assert.equal(ids(table).length, 3);
+  });
+
+  it('short of nodes it places what it can and says why; closed sessions are removed', () => {
+    const placer = new ClusterPlacer({ holdMs: HOLD });
+    const table = new FakeTable();
+    const changes = placer.plan(input(table, { nodes: NODES.slice(0, 2) }), 0);
+    const write = changes.find((c) => c.kind === 'write');
+    assert.ok(write?.kind === 'write');
+    assert.equal(write.replicas.length, 2);
+    assert.ok(write.reasons.length > 0);
+    table.apply(changes);
+    assert.deepEqual(placer.plan(input(table, { sessions: [] }), 10), [{ kind: 'remove', sessionId: 's1' }]);
+  });
+});
