@@ -125,6 +125,21 @@ export const HealthReportSchema = z
     store: z.string(),
     sessions: z.number().int().nonnegative(),
     nodes: z.number().int().nonnegative(),
+    /** Cluster mode: sessions whose input feed is stalled on this server (absent when none is). */
+    stalledFeeds: z
+      .array(
+        z
+          .object({
+            sessionId: z.string(),
+            reason: z.enum(['corrupt', 'truncated']),
+            seq: z.number().int().nonnegative(),
+            since: z.string(),
+            recovering: z.boolean(),
+            error: z.string(),
+          })
+          .strict(),
+      )
+      .optional(),
     durableWrites: z.union([
       z.object({ ok: z.literal(true) }).strict(),
       z.object({ ok: z.literal(false), failingSince: z.string().optional(), error: z.string().nullable() }).strict(),

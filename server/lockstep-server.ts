@@ -139,6 +139,8 @@ export class LockstepServer {
       next();
     });
     const durability = new DurabilityWatch(sequencer);
+    /** Cluster mode: this server's link to the cluster, once joined (its stalled input feeds are in /healthz). */
+    let link: ClusterSessionLink | null = null;
     app.get(
       '/healthz',
       healthRoute({
@@ -146,6 +148,7 @@ export class LockstepServer {
         inputLog,
         store: describeStore(config.store),
         counts: () => ({ sessions: manager.sessions.size, nodes: manager.nodes.size }),
+        stalledFeeds: () => link?.stalledFeeds() ?? [],
       }),
     );
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
@@ -238,8 +241,9 @@ export class LockstepServer {
           },
         });
         // Sessions and nodes are shared with the cluster (placement and the input feed are not wired yet).
-        const link = await ClusterSessionLink.create({ manager, member: cluster, serverId });
-        http.once('close', () => link.close());
+        const joined = await ClusterSessionLink.create({ manager, member: cluster, serverId });
+        link = joined;
+        http.once('close', () => joined.close());
       } catch (err) {
         await cluster?.close();
         http.close();
