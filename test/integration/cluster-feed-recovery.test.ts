@@ -16,6 +16,7 @@ import { startNode, startServer, stopAll } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { liveWriterSession } from '../helpers/writer-session.js';
 
 const SECRET = 'cluster-feed-recovery-test-secret-0123456789';
 
@@ -56,20 +57,14 @@ describe('an input feed that fell behind a truncation recovers', () => {
     }
     await startNode({ url: b.url, hostId: 'host-rb', env: { LOCKSTEP_JOIN_TOKEN: await a.hostToken('host-rb') } });
     const viewer = await TestViewer.connect(a.url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
+    const { sessionId } = await liveWriterSession(viewer, a.url, {
+      r: 2,
       width: 320,
       height: 240,
+      what: 'two replicas live on A',
+      live: (s) => s.replicas.filter((r) => r.state === 'live').length === 2,
+      timeoutMs: 60_000,
     });
-    const sessionId = session.sessionId;
-    await viewer.request({ type: 'session.join', sessionId, clientId: 'typist' });
-    await waitFor(
-      'two replicas live on A',
-      async () => (await getSession(a.url, sessionId)).replicas.filter((r) => r.state === 'live').length === 2,
-      60_000,
-    );
     await viewer.type(sessionId, 'ab');
     await waitFor(
       'B applied the first inputs',
