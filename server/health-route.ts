@@ -16,7 +16,7 @@ export function healthRoute(deps: {
   counts: () => { sessions: number; nodes: number };
   /**
    * Cluster mode: sessions whose input feed emits nothing here now (a corrupt
-   * input, or a truncation being recovered). Listed, not failing the check:
+   * input, or a truncation being recovered). Counted, not failing the check:
    * the server still takes inputs, and its other sessions are served.
    */
   stalledFeeds?: () => readonly StalledFeed[];
@@ -43,14 +43,12 @@ export function healthRoute(deps: {
       ...deps.counts(),
       ...(stalled.length > 0
         ? {
-            stalledFeeds: stalled.map((f) => ({
-              sessionId: f.sessionId,
-              reason: f.reason,
-              seq: f.seq,
-              since: new Date(f.since).toISOString(),
-              recovering: f.recovering,
-              error: f.error,
-            })),
+            stalledFeeds: {
+              sessions: stalled.length,
+              corrupt: stalled.filter((f) => f.reason === 'corrupt').length,
+              recovering: stalled.filter((f) => f.recovering).length,
+              since: new Date(Math.min(...stalled.map((f) => f.since))).toISOString(),
+            },
           }
         : {}),
       durableWrites: !d.ok

@@ -5,7 +5,8 @@
 // When the member is back, B's feed finds its next input gone: it resumes from
 // the latest confirmed snapshot, B's replica restores that snapshot and
 // replays the tail, and it agrees with A's replicas at the head; nothing typed
-// is lost and B's /healthz lists no stalled feed.
+// is lost and B's /healthz counts no stalled feed. Then a corrupt entry: never
+// applied, and /healthz and /metrics say the session's feed is stalled.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { WriterState } from '../../render/apps/writer/index.js';
@@ -116,6 +117,25 @@ describe('an input feed that fell behind a truncation recovers', () => {
     assert.equal(state.text, `ab${typed}`, 'nothing typed is lost');
     const health = HealthReportSchema.parse(await (await fetch(`${b.url}/healthz`)).json());
     assert.equal(health.stalledFeeds, undefined, 'no feed is stalled on B');
+
+    // A corrupt entry past the head (a party with etcd access, without the schema): never applied, nor
+    // skipped; the feed stalls there and says so.
+    await client.put(inputKey(onB.headSeq + 1)).value('{"event":{"type":"rm -rf"}}');
+    const stalled = await waitFor("B's /healthz counting the stalled feed", async () => {
+      const h = HealthReportSchema.parse(await (await fetch(`${b.url}/healthz`)).json());
+      return h.stalledFeeds?.corrupt === 1 ? h : undefined;
+    });
+    assert.equal(stalled.ok, true, 'B still takes inputs');
+    assert.equal(stalled.stalledFeeds?.recovering, 0, 'a corrupt input is not recovered from');
+    const metrics = await (
+      await fetch(`${b.url}/metrics`, { headers: { authorization: `Bearer ${a.ownerToken}` } })
+    ).text();
+    const line = metrics.split('\n').find((l) => l.startsWith('lockstep_input_feed_stalled{'));
+    assert.ok(
+      line?.includes(`session="${sessionId}"`) && line.includes('reason="corrupt"') && line.endsWith(' 1'),
+      line,
+    );
+    assert.equal((await getSession(b.url, sessionId)).headSeq, onB.headSeq, 'the corrupt entry is not applied');
     viewer.close();
   });
 });
