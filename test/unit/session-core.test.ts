@@ -352,7 +352,11 @@ describe('session core: snapshot policy', () => {
     // Older facts never move it back.
     a.feed({ type: 'log-compacted-elsewhere', session: durable('s1', { headSeq: 10, compactedThrough: 4 }) });
     assert.deepEqual([s.headSeq, s.snapshot?.seq, s.compactedThrough], [38, 30, 20]);
-    assert.equal(only(a.feed({ type: 'tick' }), 'ask-snapshot').length, 0, 'no checkpoint: the snapshot taken is recent');
+    assert.equal(
+      only(a.feed({ type: 'tick' }), 'ask-snapshot').length,
+      0,
+      'no checkpoint: the snapshot taken is recent',
+    );
   });
 
   it('asks a checkpoint every N inputs, not before', () => {
