@@ -125,6 +125,22 @@ export const HealthReportSchema = z
     store: z.string(),
     sessions: z.number().int().nonnegative(),
     nodes: z.number().int().nonnegative(),
+    /**
+     * Cluster mode: sessions whose input feed is stalled on this server, absent
+     * when none is. Counts only (/healthz is open): the log names the sessions.
+     */
+    stalledFeeds: z
+      .object({
+        sessions: z.number().int().positive(),
+        /** Stalled on a corrupt input: never applied nor skipped, stays until the session closes. */
+        corrupt: z.number().int().nonnegative(),
+        /** Truncated past the feed and being recovered from the latest snapshot. */
+        recovering: z.number().int().nonnegative(),
+        /** When the oldest of them stalled. */
+        since: z.string(),
+      })
+      .strict()
+      .optional(),
     durableWrites: z.union([
       z.object({ ok: z.literal(true) }).strict(),
       z.object({ ok: z.literal(false), failingSince: z.string().optional(), error: z.string().nullable() }).strict(),

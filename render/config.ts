@@ -57,7 +57,9 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     serverUrls: normalizeServerUrls(process.env.LOCKSTEP_SERVER_URL ?? 'http://127.0.0.1:3000'),
     holdReplicasMs: int('LOCKSTEP_HOLD_REPLICAS_MS', 30_000),
     reconnectBaseMs: int('LOCKSTEP_RECONNECT_BASE_MS', 250),
-    reconnectMaxMs: int('LOCKSTEP_RECONNECT_MAX_MS', 1000),
+    // Capped low: a refused connection costs nothing, and with a 1 s cap the attempts
+    // fall at 0.25, 0.75, 1.75 s, so a server back after 0.8 s waited another second.
+    reconnectMaxMs: int('LOCKSTEP_RECONNECT_MAX_MS', 500),
     connectTimeoutMs: int('LOCKSTEP_CONNECT_TIMEOUT_MS', 2000),
     serverListRefreshMs: int('LOCKSTEP_SERVER_LIST_REFRESH_MS', 10_000),
     joinToken: process.env.LOCKSTEP_JOIN_TOKEN,

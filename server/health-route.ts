@@ -6,6 +6,7 @@ import type { RequestHandler } from 'express';
 import type { HealthReport } from '../protocol/rest.js';
 import type { DurabilityWatch } from './durability-watch.js';
 import type { InputLog } from './input-log.js';
+import type { StalledFeed } from './cluster/feed-recovery-types.js';
 
 export function healthRoute(deps: {
   durability: DurabilityWatch;
@@ -13,6 +14,12 @@ export function healthRoute(deps: {
   /** The store in words, without credentials or paths (describeStore). */
   store: string;
   counts: () => { sessions: number; nodes: number };
+  /**
+   * Cluster mode: sessions whose input feed emits nothing here now (a corrupt
+   * input, or a truncation being recovered). Counted, not failing the check:
+   * the server still takes inputs, and its other sessions are served.
+   */
+  stalledFeeds?: () => readonly StalledFeed[];
 }): RequestHandler {
   return async (_req, res) => {
     const d = deps.durability.state();
@@ -21,6 +28,7 @@ export function healthRoute(deps: {
       (err: unknown) => (err instanceof Error ? err.message : String(err)),
     );
     const ok = d.ok && storeError === null;
+    const stalled = deps.stalledFeeds?.() ?? [];
     const body: HealthReport = {
       ok,
       ...(ok
@@ -33,6 +41,16 @@ export function healthRoute(deps: {
           }),
       store: deps.store,
       ...deps.counts(),
+      ...(stalled.length > 0
+        ? {
+            stalledFeeds: {
+              sessions: stalled.length,
+              corrupt: stalled.filter((f) => f.reason === 'corrupt').length,
+              recovering: stalled.filter((f) => f.recovering).length,
+              since: new Date(Math.min(...stalled.map((f) => f.since))).toISOString(),
+            },
+          }
+        : {}),
       durableWrites: !d.ok
         ? { ok: false, failingSince: new Date(d.failingSince ?? 0).toISOString(), error: d.lastError }
         : storeError !== null

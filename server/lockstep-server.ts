@@ -35,9 +35,10 @@ import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
 import { healthRoute } from './health-route.js';
 import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
-import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
+// Types only: the cluster's modules (and etcd3 under them) load in cluster mode alone (see below).
+import type { ClusterMember } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
-import { ClusterSessionLink } from './cluster/cluster-session-link.js';
+import type { ClusterSessionLink } from './cluster/cluster-session-link.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
 import { etcdCredentials } from './cluster/etcd-client.js';
 
@@ -139,6 +140,8 @@ export class LockstepServer {
       next();
     });
     const durability = new DurabilityWatch(sequencer);
+    /** Cluster mode: this server's link to the cluster, once joined (its stalled input feeds are in /healthz). */
+    let link: ClusterSessionLink | null = null;
     app.get(
       '/healthz',
       healthRoute({
@@ -146,6 +149,7 @@ export class LockstepServer {
         inputLog,
         store: describeStore(config.store),
         counts: () => ({ sessions: manager.sessions.size, nodes: manager.nodes.size }),
+        stalledFeeds: () => link?.stalledFeeds() ?? [],
       }),
     );
     // Viewer/operator extras: session thumbnails, copy out of the app, /metrics.
@@ -154,7 +158,13 @@ export class LockstepServer {
     const clipboard = new ClipboardRelay(manager);
     const formats = new AppFormats(bundles);
     const exports = new ExportRelay(manager, formats);
-    const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
+    const metrics = new Metrics({
+      manager,
+      sequencer,
+      durability,
+      thumbnailCount: () => thumbnails.size,
+      stalledFeeds: () => link?.stalledFeeds() ?? [],
+    });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
     let cluster: ClusterMember | null = null;
@@ -220,6 +230,11 @@ export class LockstepServer {
       manager.on('sessionclosed', ({ sessionId }) => closedHere.add(sessionId));
       const scheme = config.tls ? 'https' : 'http';
       const url = config.cluster.advertise ?? `${scheme}://${config.host}:${(http.address() as AddressInfo).port}`;
+      // Loaded here, not at the top: a single server's (re)start does not load etcd3 and grpc-js.
+      const [{ ClusterMember, serverIdFromUrl }, { ClusterSessionLink }] = await Promise.all([
+        import('./cluster/cluster-member.js'),
+        import('./cluster/cluster-session-link.js'),
+      ]);
       const serverId = config.cluster.serverId ?? serverIdFromUrl(url);
       try {
         cluster = await ClusterMember.create({
@@ -238,9 +253,10 @@ export class LockstepServer {
             startedAt: Date.now(),
           },
         });
-        // Sessions, nodes, placement and replica health are shared with the cluster.
-        const link = await ClusterSessionLink.create({ manager, member: cluster, serverId });
-        http.once('close', () => link.close());
+        // Sessions, nodes, placement, replica health and the input feed are shared with the cluster.
+        const joined = await ClusterSessionLink.create({ manager, member: cluster, serverId });
+        link = joined;
+        http.once('close', () => joined.close());
       } catch (err) {
         await cluster?.close();
         http.close();

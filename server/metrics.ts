@@ -4,6 +4,7 @@
 // per server (not prom-client's global one): tests run several servers in a
 // process.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { StalledFeed } from './cluster/feed-recovery-types.js';
 import type { DurabilityWatch } from './durability-watch.js';
 import type { Sequencer } from './sequencer.js';
 import type { SessionBatch, FlushStats } from './sequencer-types.js';
@@ -19,6 +20,8 @@ export interface MetricsSources {
   durability: DurabilityWatch;
   /** Thumbnails held in memory (optional: reported when given). */
   thumbnailCount?: () => number;
+  /** Cluster mode: sessions whose input feed is stalled here (FeedRecovery). */
+  stalledFeeds?: () => readonly StalledFeed[];
 }
 
 export class Metrics {
@@ -108,6 +111,19 @@ export class Metrics {
     );
 
     // ---------------------------------------------------------------- gauges (read at scrape time)
+    const stalledFeeds = src.stalledFeeds;
+    if (stalledFeeds) {
+      new Gauge({
+        name: 'lockstep_input_feed_stalled',
+        help: 'Cluster mode: 1 per session whose input feed emits nothing on this server (corrupt input, or a truncation being recovered).',
+        labelNames: ['session', 'reason'],
+        registers,
+        collect() {
+          this.reset();
+          for (const f of stalledFeeds()) this.set({ session: f.sessionId, reason: f.reason }, 1);
+        },
+      });
+    }
     new Gauge({
       name: 'lockstep_durable_writes_ok',
       help: '1 while durable appends succeed; 0 from the first failed flush until one succeeds again.',

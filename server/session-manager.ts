@@ -355,6 +355,21 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     }
   }
 
+  /**
+   * Cluster mode: the shared log was truncated past what this server fanned
+   * out (its feed fell behind while another server compacted). Reads the
+   * log's durable facts and hands them to the core; returns them (the feed
+   * resumes from their snapshot), or null when the session is not open here.
+   */
+  async resyncFromLog(sessionId: string): Promise<DurableSession | null> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return null;
+    const durable = await durableSession(this.#deps.log, session.meta);
+    if (this.#closed || !this.sessions.has(sessionId)) return null;
+    this.#feed({ type: 'log-compacted-elsewhere', session: durable });
+    return durable;
+  }
+
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
   nodeGone(nodeId: string, reason: string): void {
     this.#feed({ type: 'node-gone', nodeId, reason });

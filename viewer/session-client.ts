@@ -61,10 +61,12 @@ export class SessionClient extends TypedEmitter<SessionClientEvents> {
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
     this.socket = io('/viewer', {
       auth: opts.token ? { token: opts.token } : {},
-      // socket.io's own backoff: 0.25 s doubling to 2 s, jittered. A restarted
-      // server is back within a second or two; a longer wait is visible downtime.
+      // socket.io's own backoff: 0.25 s doubling to 0.5 s, jittered. A restarted
+      // server is back within a second or two and any wait past that is visible
+      // downtime: with a 2 s cap the attempts fell at 0.25, 0.75, 1.75 s, so a
+      // server back after 0.8 s was reached a second later.
       reconnectionDelay: 250,
-      reconnectionDelayMax: 2000,
+      reconnectionDelayMax: 500,
       randomizationFactor: 0.3,
     });
     this.socket.on('connect', () => this.onConnect());

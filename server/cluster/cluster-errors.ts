@@ -15,3 +15,8 @@ export class ClusterAuthError extends LockstepError {
 export class ClusterConfigError extends LockstepError {
   readonly code = 'bad-request' as const;
 }
+
+/** The log lost inputs this server's feed still needs and no confirmed snapshot covers them: the session is stalled here. */
+export class FeedGapError extends LockstepError {
+  readonly code = 'unavailable' as const;
+}

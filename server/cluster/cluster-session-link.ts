@@ -7,11 +7,14 @@
 // connected here, and reports its replicas' health (and those it gave up) on
 // the health board, so the leader re-places what fails here. Inputs reach
 // this server's replicas from the InputFeed (whatever server appended them,
-// in log order), not from this server's sequencer, which still appends.
+// in log order), not from this server's sequencer, which still appends; a
+// feed that stalls is recovered (or listed as stalled) by FeedRecovery.
 import { getLogger } from '../../protocol/logger.js';
 import type { SessionManager } from '../session-manager.js';
 import type { SessionPlacement } from '../../protocol/cluster-state.js';
 import type { ClusterMember } from './cluster-member.js';
+import { FeedRecovery } from './feed-recovery.js';
+import type { StalledFeed } from './feed-recovery-types.js';
 
 const log = getLogger('cluster-session-link');
 
@@ -27,12 +30,20 @@ export class ClusterSessionLink {
   readonly #onUpdate = ({ sessionId }: { sessionId: string }): void => this.#reportHealth(sessionId);
   readonly #onClosed = ({ sessionId }: { sessionId: string }): void =>
     this.#guard('forget health report', this.#member.health.forget(sessionId));
+  /** A feed that stalls on a truncation resumes from the latest snapshot; a corrupt input stays stalled, listed. */
+  readonly #recovery: FeedRecovery;
   #closed = false;
 
   private constructor(manager: SessionManager, member: ClusterMember, serverId: string) {
     this.#manager = manager;
     this.#member = member;
     this.#serverId = serverId;
+    this.#recovery = new FeedRecovery({ feed: member.feed, target: manager });
+  }
+
+  /** Sessions whose input feed emits nothing here now (/healthz lists them). */
+  stalledFeeds(): StalledFeed[] {
+    return this.#recovery.stalled();
   }
 
   /** Opens what the cluster already holds, then follows it. */
@@ -44,13 +55,14 @@ export class ClusterSessionLink {
     const link = new ClusterSessionLink(deps.manager, deps.member, deps.serverId);
     const { sessions, feed } = deps.member;
     const { manager } = deps;
-    feed.on('truncated', (e) => log.warn(e, 'input feed stalled: the next input was truncated behind a snapshot'));
-    feed.on('corrupt', (e) => log.error({ sessionId: e.sessionId, seq: e.seq, err: e.error }, 'input feed stalled'));
     manager.fanOutFrom(feed);
     manager.on('sessionopened', ({ sessionId, headSeq }) => {
       if (!feed.sessions().has(sessionId)) link.#guard('follow', feed.add(sessionId, headSeq));
     });
-    manager.on('sessionclosed', ({ sessionId }) => link.#guard('unfollow', feed.remove(sessionId)));
+    manager.on('sessionclosed', ({ sessionId }) => {
+      link.#recovery.forget(sessionId);
+      link.#guard('unfollow', feed.remove(sessionId));
+    });
     for (const s of manager.sessions.values()) await feed.add(s.id, s.headSeq);
     sessions.on('created', (row) => link.#guard('open', deps.manager.openStoredSession(row)));
     sessions.on('closed', (id) => link.#guard('forget', deps.manager.forgetSession(id)));
@@ -118,6 +130,7 @@ export class ClusterSessionLink {
 
   close(): void {
     this.#closed = true;
+    this.#recovery.close();
     this.#manager.off('nodeschanged', this.#onNodes);
     this.#member.placement.off('changed', this.#onTable);
     this.#manager.off('sessionupdate', this.#onUpdate);

@@ -2,7 +2,9 @@
 // deadline (no quorum must fail fast, never hang), and any failure of a call
 // becomes a typed DurabilityError naming the operation.
 import { readFileSync } from 'node:fs';
-import { Etcd3, type IOptions } from 'etcd3';
+import { createRequire } from 'node:module';
+import type * as Etcd3Module from 'etcd3';
+import type { Etcd3, IOptions } from 'etcd3';
 import type { EtcdTlsFiles } from '../config.js';
 import { ConfigError, DurabilityError, LockstepError } from '../errors.js';
 
@@ -15,10 +17,23 @@ export interface EtcdClientOptions {
   credentials?: IOptions['credentials'];
 }
 
+const require = createRequire(import.meta.url);
+let etcd3: typeof Etcd3Module | undefined;
+
+/**
+ * etcd3 (with grpc-js and protobufjs, a large share of the server's start) is
+ * loaded when the first client is opened: the single-server default, which
+ * never opens one, does not pay for it on every (re)start.
+ */
+function loadEtcd3(): typeof Etcd3Module {
+  etcd3 ??= require('etcd3') as typeof Etcd3Module;
+  return etcd3;
+}
+
 export function openEtcdClient(options: EtcdClientOptions): Etcd3 {
   if (options.hosts.length === 0) throw new DurabilityError('no etcd hosts given', {});
   const timeout = options.callTimeoutMs ?? 2000;
-  return new Etcd3({
+  return new (loadEtcd3().Etcd3)({
     hosts: options.hosts,
     dialTimeout: timeout,
     ...(options.credentials ? { credentials: options.credentials } : {}),

@@ -78,6 +78,13 @@ export type SessionCoreEvent =
   | { type: 'status-wanted'; sessionId: string }
   /** The log's head as read from the store (another server may have sequenced inputs this one has not fanned out). */
   | { type: 'head-seen'; sessionId: string; headSeq: number }
+  /**
+   * The log's durable facts read back after it was truncated past what this
+   * core fanned out (cluster mode: another server compacted it meanwhile):
+   * the core takes the newer snapshot and compaction point, so its replicas
+   * behind them restore that snapshot and replay its tail.
+   */
+  | { type: 'log-compacted-elsewhere'; session: DurableSession }
   | { type: 'replica-refused'; nodeId: string; replicaId: string; reason: string }
   /** A replica's answer to a checkpoint; `data` is checked against `stateHash` here. */
   | { type: 'snapshot-answer'; nodeId: string; replicaId: string; seq: number; stateHash: string; data: Buffer }

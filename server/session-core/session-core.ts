@@ -140,6 +140,9 @@ export class SessionCore {
       case 'head-seen':
         this.#sessions.get(event.sessionId)?.advanceHead(event.headSeq);
         break;
+      case 'log-compacted-elsewhere':
+        this.#compactedElsewhere(event.session, out);
+        break;
       case 'replica-refused':
         this.#refused(event.nodeId, event.replicaId, event.reason, now, out);
         break;
@@ -220,6 +223,36 @@ export class SessionCore {
     for (const r of watchedFirst(session.activeReplicas(), (r) => watched.has(r.replicaId))) {
       out.push({ type: 'send-inputs', nodeId: r.nodeId, replicaId: r.replicaId, inputs });
     }
+  }
+
+  /**
+   * Takes the log's durable facts where they are ahead of this core's: the
+   * head, the latest confirmed snapshot (with its fallback) and the compaction
+   * point. Replicas here stay (their state is as good as it was); those behind
+   * the compaction learn the head from their status answer, find their next
+   * inputs gone and restore the snapshot (render/replica.ts), as after churn.
+   */
+  #compactedElsewhere(d: DurableSession, out: Out): void {
+    const session = this.#sessions.get(d.meta.sessionId);
+    if (!session) return;
+    session.advanceHead(d.headSeq);
+    if (d.snapshot && d.snapshot.seq > (session.snapshot?.seq ?? 0)) {
+      session.snapshot = d.snapshot;
+      session.previousSnapshot = d.previousSnapshot;
+    }
+    session.compactedThrough = Math.max(session.compactedThrough, d.compactedThrough);
+    const active = session.activeReplicas();
+    out.push(
+      log('warn', 'log compacted past this server: replicas behind it restore the latest snapshot', {
+        sessionId: session.id,
+        headSeq: session.headSeq,
+        snapshotSeq: session.snapshot?.seq ?? null,
+        compactedThrough: session.compactedThrough,
+        behind: active.filter((r) => r.appliedSeq < session.compactedThrough).map((r) => r.replicaId),
+      }),
+    );
+    for (const r of active) out.push({ type: 'ask-status', nodeId: r.nodeId, replicaId: r.replicaId });
+    out.push({ type: 'session-update', sessionId: session.id });
   }
 
   // ------------------------------------------------------------------ nodes

@@ -9,6 +9,7 @@ import type { WriterState } from '../../render/apps/writer/index.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { liveWriterSession } from '../helpers/writer-session.js';
 import { prng } from '../helpers/prng.js';
 
 const R = 3;
@@ -36,16 +37,14 @@ describe('churn', () => {
     const up = new Map<string, Proc>();
     for (const h of HOSTS.slice(0, 4)) up.set(h, await startNode({ url: server.url, hostId: h }));
     const viewer = await TestViewer.connect(server.url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: R,
+    const { sessionId } = await liveWriterSession(viewer, server.url, {
+      r: R,
       width: 480,
       height: 320,
+      clientId: 'churn-typist',
+      what: 'at strength',
+      live: atStrength,
     });
-    const sessionId = session.sessionId;
-    await viewer.request({ type: 'session.join', sessionId, clientId: 'churn-typist' });
-    await waitFor('at strength', async () => atStrength(await getSession(server.url, sessionId)), 30_000);
 
     let typed = '';
     let typing = true;

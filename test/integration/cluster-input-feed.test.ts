@@ -3,12 +3,16 @@
 // in turn, the leader first, is SIGKILLed and restarted; a feed on its own client emits every appended input
 // exactly once, in seq order, with no gap. Catch-up from an old seq in pages,
 // add/remove at runtime, a corrupt value (typed error, never emitted) and a
-// truncated log (reported, nothing skipped).
+// truncated log (reported, nothing skipped). FeedRecovery on top: a truncated
+// session is followed again from the latest snapshot once the core took the
+// log's facts; a corrupt one stays stalled and listed.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
 import { openEtcdClient } from '../../server/cluster/etcd-client.js';
+import { FeedRecovery } from '../../server/cluster/feed-recovery.js';
 import { InputFeed } from '../../server/cluster/input-feed.js';
+import type { DurableSession } from '../../server/session-core/session-core-types.js';
 import { CorruptInputError, DurabilityError } from '../../server/errors.js';
 import type { AppendRequest } from '../../server/input-log.js';
 import { EtcdInputLog } from '../../server/log/etcd-input-log.js';
@@ -233,5 +237,78 @@ describe('cluster input feed on a real 3-member etcd', () => {
     await feed.remove('tr');
     await feed.add('tr', 6);
     assertDense(got.get('tr'), 7, 10);
+  });
+  it('FeedRecovery: a truncated session follows again from the latest snapshot after the core took the log; a corrupt one stays stalled, listed', async (t) => {
+    const ns = 'feed-recovery/';
+    const l = await openLog(ns);
+    const admin = etcd.client();
+    const appendN = (sessionId: string, from: number, n: number) =>
+      l.appendBatch(
+        Array.from({ length: n }, (_, i) => ({
+          sessionId,
+          clientId: 'w',
+          clientSeq: from + i,
+          time: from + i,
+          event: key('a'),
+        })),
+      );
+    await appendN('tr', 0, 10);
+    await l.putSnapshot({ sessionId: 'tr', seq: 4, stateHash: 'h4', data: Buffer.from('state 4') });
+    await l.putSnapshot({ sessionId: 'tr', seq: 8, stateHash: 'h8', data: Buffer.from('state 8') });
+    await l.truncateThrough('tr', 4);
+    await appendN('k', 0, 4);
+    // A hostile party with etcd access overwrites seq 3 without the schema.
+    await admin.put(`${ns}log/k/in/${'3'.padStart(16, '0')}`).value('{"event":{"type":"rm -rf"}}');
+
+    const feed = await InputFeed.create({ client: etcd.client(), namespace: ns, resyncMs: 0 });
+    t.after(() => feed.close());
+    const got = collect(feed);
+    /** What the session manager's resyncFromLog hands the core, read from the real log. */
+    const resynced: string[] = [];
+    const recovery = new FeedRecovery({
+      feed,
+      retryMs: 50,
+      target: {
+        resyncFromLog: async (sessionId): Promise<DurableSession> => {
+          resynced.push(sessionId);
+          const snap = await l.latestSnapshot(sessionId);
+          return {
+            meta: {
+              sessionId,
+              owner: 'o',
+              app: { name: 'writer', hash: 'h' },
+              replicationFactor: 2,
+              width: 1,
+              height: 1,
+              createdAt: 0,
+            },
+            headSeq: await l.headSeq(sessionId),
+            snapshot: snap && { seq: snap.seq, stateHash: snap.stateHash },
+            previousSnapshot: { seq: 4, stateHash: 'h4' },
+            compactedThrough: 4,
+          };
+        },
+      },
+    });
+    t.after(() => recovery.close());
+
+    await feed.add('tr', 2);
+    await until(() => (got.get('tr')?.length ?? 0) === 2, 5000, 'the inputs after the latest snapshot');
+    assertDense(got.get('tr'), 9, 10);
+    assert.deepEqual(resynced, ['tr'], 'the core took the log before the feed followed again');
+    await until(() => recovery.stalled().length === 0, 5000, 'the truncation recovered');
+    await appendN('tr', 10, 1);
+    await until(() => (got.get('tr')?.length ?? 0) === 3, 5000, 'new inputs followed');
+
+    await feed.add('k', 0);
+    await until(() => recovery.stalled().length === 1, 5000, 'the corrupt session listed');
+    await sleep(200);
+    const [stalled] = recovery.stalled();
+    assert.deepEqual(
+      [stalled?.sessionId, stalled?.reason, stalled?.seq, stalled?.recovering],
+      ['k', 'corrupt', 3, false],
+    );
+    assertDense(got.get('k'), 1, 2);
+    assert.deepEqual(resynced, ['tr'], 'a corrupt input is not recovered from (nor skipped)');
   });
 });

@@ -14,6 +14,7 @@ import { toReplicaApp } from '../../render/replica-app.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, fetchSnapshot } from '../helpers/reference-render.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { liveWriterSession } from '../helpers/writer-session.js';
 
 const W = 480;
 const H = 320;
@@ -39,16 +40,7 @@ describe('a hostile renderer node cannot change the document through snapshots',
       await startNode({ url: server.url, hostId: 'host-evil', env: { LOCKSTEP_FAULT_FORGE_SNAPSHOTS: '1' } }),
     );
     const viewer = await TestViewer.connect(server.url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 3,
-      width: W,
-      height: H,
-    });
-    const sessionId = session.sessionId;
-    await viewer.request({ type: 'session.join', sessionId, clientId: 'owner' });
-    await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
+    const { sessionId } = await liveWriterSession(viewer, server.url, { r: 3, width: W, height: H, clientId: 'owner' });
 
     let typed = '';
     const type = async (text: string) => {

@@ -15,6 +15,7 @@ import { referenceState } from '../helpers/reference-render.js';
 import { keyDown } from '../helpers/key-input.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { createWriterSession, joinUntilLive, liveWriterSession } from '../helpers/writer-session.js';
 
 const W = 480;
 const H = 320;
@@ -86,16 +87,7 @@ describe('nodes move home without rebuilding their replicas', () => {
     for (const h of ['host-a', 'host-b', 'host-c'])
       nodes.push(await startNode({ url: server.url, hostId: h, env: INFO }));
     let viewer = await TestViewer.connect(server.url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 3,
-      width: W,
-      height: H,
-    });
-    const sessionId = session.sessionId;
-    await viewer.request({ type: 'session.join', sessionId, clientId: 'typist' });
-    await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
+    const { sessionId } = await liveWriterSession(viewer, server.url, { r: 3, width: W, height: H });
     const before = 'Adopted, not rebuilt: ';
     await typeText(viewer, sessionId, before);
     const s0 = await waitFor('converged before the kill', async () => {
@@ -148,14 +140,7 @@ describe('nodes move home without rebuilding their replicas', () => {
     const hooks = { after: (fn: () => void | Promise<void>) => after(fn) };
     const a = await startServer({ dataDir: makeTmpDir(hooks), env: { ...env, LOCKSTEP_SERVER_ID: 'a' } });
     const viewerA = await TestViewer.connect(a.url);
-    const { session } = await viewerA.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
-      width: W,
-      height: H,
-    });
-    const sessionId = session.sessionId;
+    const sessionId = await createWriterSession(viewerA, { r: 2, width: W, height: H });
     // B must know the session: it loads sessions from etcd when it starts (no session watch yet).
     const b = await startServer({ dataDir: makeTmpDir(hooks), env: { ...env, LOCKSTEP_SERVER_ID: 'b' } });
     const nodes: Proc[] = [];
@@ -168,8 +153,7 @@ describe('nodes move home without rebuilding their replicas', () => {
       const nodeEnv = { ...INFO, ...serverList[h], LOCKSTEP_JOIN_TOKEN: await a.hostToken(h) };
       nodes.push(await startNode({ url: a.url, hostId: h, env: nodeEnv }));
     }
-    await viewerA.request({ type: 'session.join', sessionId, clientId: 'typist' });
-    await waitFor('2 live on A', async () => converged(await getSession(a.url, sessionId), 2), 30_000);
+    await joinUntilLive(viewerA, a.url, sessionId, { r: 2, what: '2 live on A' });
     // Typed on A after B started: B learns the head from the log when the nodes announce more.
     const before = 'Moved home ';
     await typeText(viewerA, sessionId, before);

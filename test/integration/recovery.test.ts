@@ -12,6 +12,8 @@ import { seedSession } from '../helpers/seed-session.js';
 import { keyDown } from '../helpers/key-input.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import type { SessionInfo } from '../../protocol/session.js';
+import { liveWriterSession } from '../helpers/writer-session.js';
 
 const W = 480;
 const H = 320;
@@ -28,21 +30,21 @@ async function setup(opts: {
   hosts: string[];
   nodeEnv?: Record<string, Record<string, string>>;
   r: number;
+  /** When the session counts as live (default: r replicas converged). */
+  live?: { what: string; when: (s: SessionInfo) => boolean };
 }) {
   const server = await startServer({ env: opts.env ?? {} });
   const nodes = new Map<string, Proc>();
   for (const h of opts.hosts)
     nodes.set(h, await startNode({ url: server.url, hostId: h, env: opts.nodeEnv?.[h] ?? {} }));
   const viewer = await TestViewer.connect(server.url);
-  const { session } = await viewer.request({
-    type: 'sessions.create',
-    app: 'writer',
-    replicationFactor: opts.r,
+  const { sessionId, info } = await liveWriterSession(viewer, server.url, {
+    r: opts.r,
     width: W,
     height: H,
+    ...(opts.live ? { what: opts.live.what, live: opts.live.when } : {}),
   });
-  await viewer.request({ type: 'session.join', sessionId: session.sessionId, clientId: 'typist' });
-  return { server, nodes, viewer, sessionId: session.sessionId };
+  return { server, nodes, viewer, sessionId, info };
 }
 
 describe('recovery', () => {
@@ -59,7 +61,6 @@ describe('recovery', () => {
       r: 3,
     });
     dirs.push(server.dataDir);
-    await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
     const text1 = 'Compaction keeps the log bounded while nothing acknowledged is ever lost. ';
     const snapshotAfter = (seq: number) =>
       waitFor(`a stored snapshot past seq ${seq}`, async () => {
@@ -101,7 +102,6 @@ describe('recovery', () => {
       r: 3,
     });
     dirs.push(server.dataDir);
-    await waitFor('3 live', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
     nodes.set('host-d', await startNode({ url: server.url, hostId: 'host-d' }));
     await typeText(viewer, sessionId, 'one two three four five six');
     const s = await waitFor(
@@ -130,20 +130,13 @@ describe('recovery', () => {
   });
 
   it('a node with another app version never serves the session', async () => {
-    const { server, viewer, sessionId } = await setup({
+    const { server, viewer, sessionId, info } = await setup({
       hosts: ['host-a', 'host-b', 'host-other-build'],
       nodeEnv: { 'host-other-build': { LOCKSTEP_TEST_APP_SALT: 'v2' } },
       r: 3,
+      live: { what: 'two live replicas', when: (s) => s.replicas.filter((r) => r.state === 'live').length === 2 },
     });
     dirs.push(server.dataDir);
-    const info = await waitFor(
-      'two live replicas',
-      async () => {
-        const s = await getSession(server.url, sessionId);
-        return s.replicas.filter((r) => r.state === 'live').length === 2 ? s : undefined;
-      },
-      30_000,
-    );
     assert.equal(info.app.hash, appContentHash('writer'), 'the session pins the server build’s hash');
     await typeText(viewer, sessionId, 'pinned');
     await new Promise((r) => setTimeout(r, 1000));

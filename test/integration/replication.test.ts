@@ -8,6 +8,7 @@ import { NO_MODS } from '../../protocol/input.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { fetchLog } from '../helpers/reference-render.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { liveWriterSession } from '../helpers/writer-session.js';
 
 describe('replication: kill and restart replicas while typing', () => {
   let server: ServerProc;
@@ -21,16 +22,12 @@ describe('replication: kill and restart replicas while typing', () => {
     for (const host of ['host-a', 'host-b', 'host-c'])
       nodes.set(host, await startNode({ url: server.url, hostId: host }));
     viewer = await TestViewer.connect(server.url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 3,
+    ({ sessionId } = await liveWriterSession(viewer, server.url, {
+      r: 3,
       width: 640,
       height: 360,
-    });
-    sessionId = session.sessionId;
-    await viewer.request({ type: 'session.join', sessionId, clientId: 'typist' });
-    await waitFor('3 live replicas', async () => converged(await getSession(server.url, sessionId), 3), 30_000);
+      what: '3 live replicas',
+    }));
   });
 
   after(async () => {

@@ -322,6 +322,44 @@ describe('session core: snapshot policy', () => {
     return { ...r, advance, answer };
   }
 
+  it('the log compacted elsewhere: the core takes the newer snapshot and compaction, keeps its replicas and asks their status', () => {
+    const a = typed(5);
+    const before = [...a.placement('s1').keys()];
+    const out = a.feed({
+      type: 'log-compacted-elsewhere',
+      session: durable('s1', {
+        headSeq: 38,
+        snapshot: { seq: 30, stateHash: 'h30' },
+        previousSnapshot: { seq: 20, stateHash: 'h20' },
+        compactedThrough: 20,
+      }),
+    });
+    const s = a.core.session('s1');
+    assert.deepEqual(
+      [s.headSeq, s.snapshot?.seq, s.previousSnapshot?.seq, s.compactedThrough],
+      [38, 30, 20, 20],
+      'the durable facts, taken',
+    );
+    assert.deepEqual([...a.placement('s1').keys()], before, 'no replica removed or re-placed');
+    assert.deepEqual(only(out, 'create-replica'), []);
+    assert.deepEqual(
+      only(out, 'ask-status')
+        .map((c) => c.replicaId)
+        .sort(),
+      [...before].sort(),
+      'every replica asked: its answer carries the new head, and it restores the snapshot',
+    );
+    assert.ok(only(out, 'log').some((l) => JSON.stringify(l.ctx['behind']) === JSON.stringify([...before].sort())));
+    // Older facts never move it back.
+    a.feed({ type: 'log-compacted-elsewhere', session: durable('s1', { headSeq: 10, compactedThrough: 4 }) });
+    assert.deepEqual([s.headSeq, s.snapshot?.seq, s.compactedThrough], [38, 30, 20]);
+    assert.equal(
+      only(a.feed({ type: 'tick' }), 'ask-snapshot').length,
+      0,
+      'no checkpoint: the snapshot taken is recent',
+    );
+  });
+
   it('asks a checkpoint every N inputs, not before', () => {
     const a = typed(9);
     assert.equal(only(a.feed({ type: 'tick' }), 'ask-snapshot').length, 0, 'nine inputs: not yet');
