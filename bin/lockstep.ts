@@ -578,7 +578,7 @@ Example:
   app
     .command('check <folder>')
     .description(
-      'replay a generated input log (keys, pointer, wheel, paste, resize) in two processes, one restoring from snapshots, and compare state hashes and pixels at every step',
+      'replay a generated input log (keys, pointer, wheel, paste, image import parts, resize) in two processes, one restoring from snapshots, and compare state hashes and pixels at every step',
     )
     .option('--seed <n>', 'seed of the generated log (default: 1)')
     .option('--steps <n>', 'inputs to replay (default: 300)')

@@ -6,8 +6,7 @@
 // without touching the other session; bad uploads get typed errors.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
@@ -16,7 +15,8 @@ import { LIMITS } from '../../protocol/limits.js';
 import { bundleHashOf, decodeBundle, encodeBundle, MANIFEST_PATH } from '../../render/bundle/app-bundle.js';
 import { packAppFolder } from '../../render/bundle/pack-folder.js';
 import { publishBundle } from '../../render/bundle/publish-client.js';
-import { removeDir, ROOT, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
+import { startBundleNode } from '../helpers/bundle-node.js';
+import { removeDir, ROOT, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const TALLY = fileURLToPath(new URL('../fixtures/apps/tally/', import.meta.url));
@@ -51,16 +51,7 @@ describe('published app bundles', () => {
   before(async () => {
     server = await startServer();
     const start = async (hostId: string, apps: string) => {
-      const cacheDir = mkdtempSync(join(tmpdir(), `lockstep-bundles-${hostId}-`));
-      cacheDirs.push(cacheDir);
-      nodes.set(
-        hostId,
-        await startNode({
-          url: server.url,
-          hostId,
-          env: { LOCKSTEP_APPS: apps, LOCKSTEP_BUNDLE_CACHE_DIR: cacheDir, LOCKSTEP_LOG_LEVEL: 'info' },
-        }),
-      );
+      nodes.set(hostId, await startBundleNode({ url: server.url, hostId, apps, cacheDirs }));
     };
     await Promise.all([start('pub-a', 'published'), start('pub-b', 'published'), start('builtin-c', 'builtin')]);
     viewer = await TestViewer.connect(server.url);

@@ -3,18 +3,23 @@
 // chunked fetch against a hostile server, and the capability rule.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { canRunApp, isWarmFor } from '../../protocol/app-capability.js';
 import { parseAppPolicy, parseAppSpec, type AppCapabilities } from '../../protocol/bundle.js';
 import { LIMITS } from '../../protocol/limits.js';
+import { NO_MODS } from '../../protocol/input.js';
+import { stateHashOf } from '../../render/app-hash.js';
 import { bundleHashOf, decodeBundle, encodeBundle, verifyBundle } from '../../render/bundle/app-bundle.js';
 import { BundleCache } from '../../render/bundle/bundle-cache.js';
 import { fetchBundle } from '../../render/bundle/bundle-fetch.js';
 import { BundleFormatError, BundleHashError, BundleTooLargeError } from '../../render/bundle/errors.js';
 import { packAppFolder } from '../../render/bundle/pack-folder.js';
+import { loadSandboxLimits } from '../../render/config.js';
+import { sandboxedAppFromFolder } from '../../render/sandbox/app-folder.js';
 import { planPlacement, type NodeView } from '../../server/session-core/placement.js';
+import { renderPixelsOf, sequenceEvents } from '../helpers/app-driver.js';
 import { nodeView } from '../helpers/node-view.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 
@@ -47,6 +52,44 @@ test('packing the same folder twice gives the same bytes and hash; the hash is s
     ],
   });
   assert.ok(encodeBundle(m, 'x', fonts(['a.ttf', 'b.ttf'])).equals(encodeBundle(m, 'x', fonts(['b.ttf', 'a.ttf']))));
+});
+
+test('an app folder outside the repository imports the SDK as @lockstep/sdk: it packs, and runs like the same app inside', async (t) => {
+  const dir = makeTmpDir(t, 'lockstep-outside-app-');
+  const FIXTURES = join(TALLY, '..');
+  // The tally fixture and the helper it draws with, as an author outside this repository writes them.
+  const copies: [string, string][] = [
+    [join(TALLY, 'app.json'), 'app.json'],
+    [join(TALLY, 'index.ts'), 'index.ts'],
+    [join(FIXTURES, 'draw-bar.ts'), 'draw-bar.ts'],
+  ];
+  for (const [from, to] of copies) {
+    const source = readFileSync(from, 'utf8')
+      .replace(/'(\.\.\/)+render\/sdk\/index\.js'/g, "'@lockstep/sdk'")
+      .replace("'../draw-bar.js'", "'./draw-bar.js'");
+    assert.doesNotMatch(source, /from '\.\.\//, `${to} reaches nothing outside its folder`);
+    writeFileSync(join(dir, to), source);
+  }
+  const outside = packAppFolder(dir);
+  assert.equal(verifyBundle(outside.bytes, outside.hash).manifest.name, 'tally');
+
+  const limits = loadSandboxLimits();
+  const [inside, out] = [sandboxedAppFromFolder(TALLY, limits), sandboxedAppFromFolder(dir, limits)];
+  let a = await inside.init({ width: 200, height: 100 });
+  let b = await out.init({ width: 200, height: 100 });
+  try {
+    const key = { type: 'key', action: 'down', key: 'a', code: 'KeyA', mods: NO_MODS } as const;
+    for (const input of sequenceEvents(Array.from({ length: 6 }, () => key))) {
+      a = await inside.apply(a, input);
+      b = await out.apply(b, input);
+    }
+    assert.equal(stateHashOf(await out.snapshot(b)), stateHashOf(await inside.snapshot(a)));
+    assert.ok((await renderPixelsOf(out, b)).equals(await renderPixelsOf(inside, a)), 'the same pixels');
+    assert.match(Buffer.from(await out.snapshot(b)).toString(), /"keys":6/);
+  } finally {
+    inside.dispose(a);
+    out.dispose(b);
+  }
 });
 
 test('bytes that do not match their hash are refused with BundleHashError', () => {

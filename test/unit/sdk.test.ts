@@ -99,16 +99,26 @@ test('built-in apps import nothing but their own files, the SDK and zod', () => 
     readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
       e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
     );
+  // Static imports and re-exports (`from '…'`) and side-effect imports (`import '…'`); no dynamic import or require.
+  const specifiersOf = (source: string): string[] =>
+    [...source.matchAll(/\bfrom\s*(['"])([^'"]+)\1|^\s*import\s*(['"])([^'"]+)\3/gm)].map((m) => m[2] ?? m[4] ?? '');
+  assert.deepEqual(specifiersOf(`import a from './a.js';\nexport * from "b";\nimport 'node:fs';\n`), [
+    './a.js',
+    'b',
+    'node:fs',
+  ]);
+  let checked = 0;
   for (const app of BUILTIN_APP_NAMES) {
     for (const file of files(join(APPS_DIR, app))) {
-      const specifiers = [...readFileSync(file, 'utf8').matchAll(/^\s*(?:import|export)[^'"]*from\s+'([^']+)'/gm)].map(
-        (m) => m[1] ?? '',
-      );
-      for (const spec of specifiers) {
+      const source = readFileSync(file, 'utf8');
+      assert.doesNotMatch(source, /\bimport\s*\(|\brequire\s*\(/, `${file} imports at run time`);
+      for (const spec of specifiersOf(source)) {
         assert.ok(spec.startsWith('./') || spec === '../../sdk/index.js' || spec === 'zod', `${file} imports ${spec}`);
+        checked++;
       }
     }
   }
+  assert.ok(checked > 50, `${checked} imports checked`);
 });
 
 test('sdk sha256 equals node:crypto for every padding case and any split into parts', () => {
