@@ -34,7 +34,7 @@ import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
 import { healthRoute } from './health-route.js';
-import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
+import { contentSecurityPolicy, originVerdict, registryOrigins } from './web-guards.js';
 import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
 import { ClusterSessionLink } from './cluster/cluster-session-link.js';
@@ -128,6 +128,10 @@ export class LockstepServer {
       health: { staleAfterMs: config.replicaStaleAfterMs, deadAfterMs: config.replicaDeadAfterMs },
     });
 
+    const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
+    let cluster: ClusterMember | null = null;
+    /** The other live servers' origins (cluster mode): a viewer page from one of them reaches this one too. */
+    const peerOrigins = (): string[] => (cluster ? registryOrigins(cluster.registry.list()) : []);
     const app = express();
     app.disable('x-powered-by');
     app.use((_req, res, next) => {
@@ -135,7 +139,7 @@ export class LockstepServer {
       res.setHeader('Referrer-Policy', 'no-referrer');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');
-      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('Content-Security-Policy', contentSecurityPolicy(peerOrigins()));
       next();
     });
     const durability = new DurabilityWatch(sequencer);
@@ -156,9 +160,8 @@ export class LockstepServer {
     const exports = new ExportRelay(manager, formats);
     const metrics = new Metrics({ manager, sequencer, durability, thumbnailCount: () => thumbnails.size });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
-    const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
-    let cluster: ClusterMember | null = null;
-    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
+    if (clusterSecret)
+      app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null, peerOrigins }));
     app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, formats, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
@@ -174,7 +177,7 @@ export class LockstepServer {
       pingInterval: 5000,
       pingTimeout: 5000,
       allowRequest: (req, done) => {
-        const verdict = originVerdict(req.headers.origin, req.headers.host, config);
+        const verdict = originVerdict(req.headers.origin, req.headers.host, config, peerOrigins());
         if (verdict !== null) log.warn({ origin: req.headers.origin, reason: verdict }, 'websocket refused');
         done(verdict, verdict === null);
       },
