@@ -34,9 +34,10 @@ import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
 import { healthRoute } from './health-route.js';
-import { contentSecurityPolicy, originVerdict, registryOrigins } from './web-guards.js';
+import { contentSecurityPolicy, originVerdict } from './web-guards.js';
 import { ClusterMember, serverIdFromUrl } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
+import { PeerOrigins } from './cluster/peer-origins.js';
 import { ClusterSessionLink } from './cluster/cluster-session-link.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
 import { etcdCredentials } from './cluster/etcd-client.js';
@@ -130,8 +131,9 @@ export class LockstepServer {
 
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
     let cluster: ClusterMember | null = null;
-    /** The other live servers' origins (cluster mode): a viewer page from one of them reaches this one too. */
-    const peerOrigins = (): string[] => (cluster ? registryOrigins(cluster.registry.list()) : []);
+    /** The cluster's servers' origins (cluster mode): a viewer page from one of them reaches this one too. */
+    const peers = new PeerOrigins(() => cluster?.registry.list() ?? []);
+    const peerOrigins = (): string[] => peers.current();
     const app = express();
     app.disable('x-powered-by');
     app.use((_req, res, next) => {

@@ -19,7 +19,7 @@ import { ViewerRequestError } from './request-error.js';
 import { ServerLink } from './server-link.js';
 import { ServerList } from './server-list.js';
 import { InputRoute } from './input-route.js';
-import { mergeSessions, type MergedSession } from './replica-merge.js';
+import { mergeSessions, viewerIdFor, type MergedSession } from './replica-merge.js';
 import type { InputRequest } from './input-sender.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { debugLog } from './debug-log.js';
@@ -159,6 +159,21 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     throw last;
   }
 
+  /**
+   * A copy out of the app: through the shown replica's home server (under the
+   * id that server knows it by), so the copy matches the picture; else any.
+   */
+  copy(req: RequestOf<'clipboard.copy'>): Promise<ViewerResponses['clipboard.copy']> {
+    const id = req.replicaId;
+    const home = id === undefined ? undefined : this.homeOf(id);
+    const wire = id === undefined ? undefined : this.#merged?.wireIds.get(id);
+    if (!home || wire === undefined) {
+      const { replicaId: _unused, ...rest } = req;
+      return this.request(rest);
+    }
+    return home.client.request({ ...req, replicaId: wire }).catch(() => this.request({ ...req, replicaId: wire }));
+  }
+
   /** One input through the route's server only (the sender decides when to resend elsewhere). */
   sendInput(req: InputRequest): Promise<InputAck> {
     const url = this.#route.current;
@@ -223,8 +238,17 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
       if (link === this.primary && this.#joinedLinks().length === 0) this.emit('rejoinFailed', { error });
     });
     link.on('notify', (n) => {
-      if (n.type === 'session.update') this.#remerge();
-      else this.emit('notify', { link, notification: n });
+      if (n.type === 'session.update') {
+        this.#remerge();
+        return;
+      }
+      if (n.type === 'selection.geometry') {
+        // Keyed as the viewer keys that server's replica (see viewerReplicaId).
+        const id = this.#merged ? viewerIdFor(this.#merged, url, n.replicaId) : undefined;
+        if (id !== undefined) this.emit('notify', { link, notification: { ...n, replicaId: id } });
+        return;
+      }
+      this.emit('notify', { link, notification: n });
     });
     link.on('mediaFailed', () => this.emit('mediaFailed', { link }));
     return link;
@@ -259,7 +283,7 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     const views = this.#joinedLinks().flatMap((l) =>
       l.session ? [{ url: l.url, session: l.session, receivedAt: l.receivedAt }] : [],
     );
-    const merged = mergeSessions(views);
+    const merged = mergeSessions(this.#list.origin, views);
     if (!merged) return;
     this.#merged = merged;
     this.emit('session', merged);

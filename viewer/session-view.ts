@@ -141,7 +141,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     appSize: () => manager.appSize(),
     send: (e) => sender.send(e),
     canSendInput: () => manager.ready,
-    copyRequest: (req) => links.request(req),
+    copyRequest: (req) => links.copy(req),
     pendingInputs: () => sender.stats().pending,
     ackedSeq: () => sender.stats().highestAckedSeq,
     liveReplicaId: () => manager.liveReplicaId,

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ServerList, serverOrigin } from '../../viewer/server-list.js';
 import { InputRoute } from '../../viewer/input-route.js';
-import { mergeSessions } from '../../viewer/replica-merge.js';
+import { mergeSessions, viewerIdFor } from '../../viewer/replica-merge.js';
 import { parseServerUrls } from '../../viewer/session-links.js';
 import { InputSender, type InputAckedEvent, type InputRequest } from '../../viewer/input-sender.js';
 import { INPUT_RESEND_AFTER_MS, SERVER_RETRY_MAX_MS, SERVER_RETRY_MIN_MS } from '../../protocol/server-routing.js';
@@ -322,33 +322,58 @@ function session(headSeq: number, replicas: ReplicaInfo[]): SessionInfo {
 
 describe('mergeSessions', () => {
   it('unions the replicas every server homes and remembers each one’s home', () => {
-    const m = mergeSessions([
+    const m = mergeSessions(A, [
       { url: A, session: session(7, [replica('r1')]), receivedAt: 1 },
       { url: B, session: session(9, [replica('r2'), replica('r3')]), receivedAt: 2 },
       { url: C, session: { ...session(99, [replica('x')]), sessionId: 'other' }, receivedAt: 3 },
     ]);
     assert.ok(m);
-    assert.deepEqual(m.session.replicas.map((r) => r.replicaId).sort(), ['r1', 'r2', 'r3']);
+    assert.deepEqual(m.session.replicas.map((r) => r.replicaId).sort(), ['r1', 'r2@n-r2', 'r3@n-r3']);
     assert.equal(m.session.headSeq, 9, 'the highest head any server of this session reported');
     assert.deepEqual([...m.homes].sort(), [
       ['r1', A],
-      ['r2', B],
-      ['r3', B],
+      ['r2@n-r2', B],
+      ['r3@n-r3', B],
     ]);
-    assert.equal(mergeSessions([]), null);
+    assert.equal(m.wireIds.get('r2@n-r2'), 'r2', 'requests to B name it as B does');
+    assert.equal(viewerIdFor(m, B, 'r3'), 'r3@n-r3');
+    assert.equal(viewerIdFor(m, A, 'r3'), undefined);
+    assert.equal(mergeSessions(A, []), null);
   });
 
-  it('a replica reported by two servers (its node moved home) is taken from the one that can stream it', () => {
-    const m = mergeSessions([
+  it('two servers each homing their own “r1” (per-server names) are two replicas, kept apart', () => {
+    const m = mergeSessions(A, [
+      { url: A, session: session(3, [replica('s.r1', { nodeId: 'node-a' })]), receivedAt: 1 },
+      { url: B, session: session(3, [replica('s.r1', { nodeId: 'node-b' })]), receivedAt: 1 },
+      { url: C, session: session(3, [replica('s.r1', { nodeId: 'node-c' })]), receivedAt: 1 },
+    ]);
+    assert.deepEqual(
+      m?.session.replicas.map((r) => r.replicaId),
+      ['s.r1', 's.r1@node-b', 's.r1@node-c'],
+    );
+    // The page's own server gone: the others' ids stay as they were (nothing is re-consumed).
+    const later = mergeSessions(A, [
+      { url: B, session: session(4, [replica('s.r1', { nodeId: 'node-b' })]), receivedAt: 2 },
+      { url: C, session: session(4, [replica('s.r1', { nodeId: 'node-c' })]), receivedAt: 2 },
+    ]);
+    assert.deepEqual(
+      later?.session.replicas.map((r) => r.replicaId),
+      ['s.r1@node-b', 's.r1@node-c'],
+    );
+  });
+
+  it('a replica reported by two servers (its node moved home) is taken once, from the one that can stream it', () => {
+    const m = mergeSessions(A, [
       { url: A, session: session(5, [replica('r1', { producerId: null })]), receivedAt: 5 },
       { url: B, session: session(5, [replica('r1')]), receivedAt: 1 },
     ]);
-    assert.equal(m?.homes.get('r1'), B);
-    const newer = mergeSessions([
-      { url: A, session: session(5, [replica('r1')]), receivedAt: 1 },
-      { url: B, session: session(5, [replica('r1')]), receivedAt: 2 },
+    assert.equal(m?.session.replicas.length, 1);
+    assert.equal(m?.homes.get('r1@n-r1'), B);
+    const newer = mergeSessions(A, [
+      { url: B, session: session(5, [replica('r1')]), receivedAt: 1 },
+      { url: C, session: session(5, [replica('r1')]), receivedAt: 2 },
     ]);
-    assert.equal(newer?.homes.get('r1'), B, 'both can: the newer report wins');
+    assert.equal(newer?.homes.get('r1@n-r1'), C, 'both can: the newer report wins');
   });
 });
 
