@@ -10,9 +10,10 @@ import { mergeSessions, viewerIdFor } from '../../viewer/replica-merge.js';
 import { parseServerUrls } from '../../viewer/session-links.js';
 import { InputSender, type InputAckedEvent, type InputRequest } from '../../viewer/input-sender.js';
 import { INPUT_RESEND_AFTER_MS, SERVER_RETRY_MAX_MS, SERVER_RETRY_MIN_MS } from '../../protocol/server-routing.js';
-import { NO_MODS, type InputEvent } from '../../protocol/input.js';
 import type { InputAck } from '../../protocol/signalling.js';
 import type { ReplicaInfo, SessionInfo } from '../../protocol/session.js';
+import { fakeTimers } from '../helpers/fake-timers.js';
+import { keyDown } from '../helpers/key-input.js';
 
 const A = 'http://10.0.0.1:3000';
 const B = 'http://10.0.0.2:3000';
@@ -92,14 +93,7 @@ describe('InputRoute', () => {
   });
 });
 
-const key = (k: string): InputEvent => ({
-  type: 'key',
-  action: 'down',
-  key: k,
-  code: `Key${k.toUpperCase()}`,
-  text: k,
-  mods: NO_MODS,
-});
+const key = keyDown;
 
 interface Sent {
   server: string;
@@ -114,8 +108,7 @@ interface Sent {
  * servers is logged once), a fake clock and timer queue.
  */
 function cluster(servers: string[]) {
-  let now = 0;
-  const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
+  const clock = fakeTimers();
   const sent: Sent[] = [];
   const log = new Map<number, { seq: number; text: string }>();
   const route = new InputRoute();
@@ -126,15 +119,11 @@ function cluster(servers: string[]) {
     sessionId: 's1',
     transmit: (req) =>
       new Promise((resolve, reject) => sent.push({ server: route.current ?? '?', req, resolve, reject })),
-    reroute: () => route.switchAway(now) !== null,
+    reroute: () => route.switchAway(clock.now) !== null,
     loadSeq: () => saved,
     saveSeq: (s) => (saved = s),
-    now: () => now,
-    schedule: (fn, ms) => {
-      const t = { at: now + ms, fn, cancelled: false };
-      timers.push(t);
-      return () => (t.cancelled = true);
-    },
+    now: () => clock.now,
+    schedule: clock.schedule,
   });
   sender.on('acked', (a) => acked.push(a));
   sender.resync(0);
@@ -156,16 +145,9 @@ function cluster(servers: string[]) {
     log,
     acked,
     get now() {
-      return now;
+      return clock.now;
     },
-    advance(ms: number) {
-      now += ms;
-      for (const t of timers.splice(0)) {
-        if (t.cancelled) continue;
-        if (t.at <= now) t.fn();
-        else timers.push(t);
-      }
-    },
+    advance: clock.advance,
     /** Answers every request sent to `server` so far (it logs them). */
     async answerAll(server: string) {
       for (const s of sent.filter((x) => x.server === server)) answer(s);
