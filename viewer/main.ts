@@ -1,6 +1,5 @@
 // Viewer entry point: reads the URL, connects to /viewer and shows either the
 // session list or one session.
-import { SessionClient } from './session-client.js';
 import { SessionLinks } from './session-links.js';
 import { parseViewerParams } from './url-params.js';
 import { idleHook, installHook } from './lockstep-hook.js';
@@ -111,10 +110,12 @@ async function start(): Promise<void> {
     installHook(idleHook(params.mode, () => links.state));
     void showSession({ root, links, sessionId: params.sessionId, mode: params.mode, fit: params.fit });
   } else {
-    const client = new SessionClient({ token });
-    client.on('state', showState);
-    installHook(idleHook(params.mode, () => client.state));
-    showSessionList(root, client);
+    // The list too is asked of any live server: the page's own may be the one that died.
+    const links = new SessionLinks({ token, origin: location.origin });
+    links.on('state', showState);
+    installHook(idleHook(params.mode, () => links.state));
+    links.discover();
+    showSessionList(root, links);
   }
   // `#/s/<id>` links change only the hash: reload to open the session cleanly.
   window.addEventListener('hashchange', () => location.reload());

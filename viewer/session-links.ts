@@ -144,7 +144,17 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     return result;
   }
 
-  /** One request through the input route's server, else through any joined one; the next is tried if one is unreachable. */
+  /** Without a session (the session list): learns the cluster's servers and connects to them, joining nothing. */
+  discover(): void {
+    this.#timer ??= setInterval(() => this.#maintain(), MAINTAIN_MS);
+    this.#maintain();
+  }
+
+  /**
+   * One request through the input route's server, else through any joined
+   * one, else any connected one (the page's own first); the next is tried if
+   * one is unreachable.
+   */
   async request<T extends ViewerRequest['type']>(msg: RequestOf<T>): Promise<ViewerResponses[T]> {
     const order = this.#requestOrder();
     let last: unknown = new ViewerRequestError('unavailable', `${msg.type}: no server reachable`);
@@ -209,7 +219,9 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     const joined = [...this.#links.values()].filter((l) => l.joined);
     const route = this.#route.current;
     joined.sort((a, b) => (a.url === route ? -1 : b.url === route ? 1 : 0));
-    return joined.length > 0 ? joined : [this.primary];
+    if (joined.length > 0) return joined;
+    const connected = [...this.#links.values()].filter((l) => l.connected);
+    return connected.length > 0 ? connected : [this.primary];
   }
 
   #addLink(url: string): ServerLink {
