@@ -34,10 +34,11 @@ import { operatorRoutes } from './operator-routes.js';
 import { ThumbnailStore } from './thumbnails.js';
 import { DurabilityWatch } from './durability-watch.js';
 import { healthRoute } from './health-route.js';
-import { CONTENT_SECURITY_POLICY, originVerdict } from './web-guards.js';
+import { contentSecurityPolicy, originVerdict } from './web-guards.js';
 // Types only: the cluster's modules (and etcd3 under them) load in cluster mode alone (see below).
 import type { ClusterMember } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
+import { PeerOrigins } from './cluster/peer-origins.js';
 import type { ClusterSessionLink } from './cluster/cluster-session-link.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
 import { etcdCredentials } from './cluster/etcd-client.js';
@@ -129,6 +130,11 @@ export class LockstepServer {
       health: { staleAfterMs: config.replicaStaleAfterMs, deadAfterMs: config.replicaDeadAfterMs },
     });
 
+    const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
+    let cluster: ClusterMember | null = null;
+    /** The cluster's servers' origins (cluster mode): a viewer page from one of them reaches this one too. */
+    const peers = new PeerOrigins(() => cluster?.registry.list() ?? []);
+    const peerOrigins = (): string[] => peers.current();
     const app = express();
     app.disable('x-powered-by');
     app.use((_req, res, next) => {
@@ -136,7 +142,7 @@ export class LockstepServer {
       res.setHeader('Referrer-Policy', 'no-referrer');
       res.setHeader('X-Content-Type-Options', 'nosniff');
       res.setHeader('X-Frame-Options', 'DENY');
-      res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+      res.setHeader('Content-Security-Policy', contentSecurityPolicy(peerOrigins()));
       next();
     });
     const durability = new DurabilityWatch(sequencer);
@@ -166,9 +172,8 @@ export class LockstepServer {
       stalledFeeds: () => link?.stalledFeeds() ?? [],
     });
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
-    const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
-    let cluster: ClusterMember | null = null;
-    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
+    if (clusterSecret)
+      app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null, peerOrigins }));
     app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, formats, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
@@ -184,7 +189,7 @@ export class LockstepServer {
       pingInterval: 5000,
       pingTimeout: 5000,
       allowRequest: (req, done) => {
-        const verdict = originVerdict(req.headers.origin, req.headers.host, config);
+        const verdict = originVerdict(req.headers.origin, req.headers.host, config, peerOrigins());
         if (verdict !== null) log.warn({ origin: req.headers.origin, reason: verdict }, 'websocket refused');
         done(verdict, verdict === null);
       },

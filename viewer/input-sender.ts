@@ -3,8 +3,14 @@
 // above the server's lastClientSeq is sent again (the server dedupes by
 // (clientId, clientSeq)). Hover moves and wheel bursts are coalesced to
 // ~30/s; keys, paste and button events are never dropped or merged.
+// With several servers (cluster mode) an input without an ack after
+// `resendAfterMs` makes the caller's `reroute` pick another server, and every
+// unacknowledged input is sent again through it, in order, under the same
+// clientSeq: idempotent appends make a second copy harmless, and only an ack
+// (from whichever server) settles an input.
 import type { InputAck } from '../protocol/signalling.js';
 import type { InputEvent, PointerInput, WheelInput } from '../protocol/input.js';
+import { INPUT_RESEND_AFTER_MS } from '../protocol/server-routing.js';
 import { isRetryableError } from './request-error.js';
 import { TypedEmitter } from './typed-emitter.js';
 
@@ -30,6 +36,14 @@ export interface InputSenderDeps {
   savePending?: (items: PersistedInput[]) => void;
   now: () => number;
   schedule?: (fn: () => void, ms: number) => () => void;
+  /**
+   * Cluster mode: moves the route to another server when an input went
+   * unacknowledged for `resendAfterMs`; true when it did (the unacknowledged
+   * inputs are then resent), false when there is no other server.
+   */
+  reroute?: () => boolean;
+  /** Default INPUT_RESEND_AFTER_MS (protocol/server-routing.ts). */
+  resendAfterMs?: number;
 }
 
 export interface InputStats {
@@ -75,6 +89,8 @@ interface Queued {
   firstSentAt: number;
   inFlight: boolean;
   attempts: number;
+  /** Cancels the no-ack timer of the current transmission (cluster mode). */
+  cancelAckWait: (() => void) | null;
 }
 
 /** ~30 coalesced hover moves / wheel batches per second. */
@@ -112,6 +128,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
         firstSentAt: 0,
         inFlight: false,
         attempts: 0,
+        cancelAckWait: null,
       });
     }
     this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
@@ -164,7 +181,24 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   /** The connection dropped: in-flight inputs will be resent after the re-join. */
   setOffline(): void {
     this.online = false;
-    for (const q of this.queue) q.inFlight = false;
+    for (const q of this.queue) this.settleAttempt(q);
+  }
+
+  /**
+   * The route moved (its server went away, or reroute chose another): every
+   * unacknowledged input is sent again, in order, through the new route.
+   */
+  resendInFlight(): void {
+    if (!this.online || this.disposed) return;
+    for (const q of this.queue) this.settleAttempt(q);
+    this.pump();
+  }
+
+  /** The current transmission of `q` no longer counts: its late answer or timer is ignored. */
+  private settleAttempt(q: Queued): void {
+    q.inFlight = false;
+    q.cancelAckWait?.();
+    q.cancelAckWait = null;
   }
 
   /**
@@ -185,7 +219,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
     let next = lastClientSeq;
     for (const q of this.queue) {
-      q.inFlight = false;
+      this.settleAttempt(q);
       q.clientSeq = ++next;
     }
     this.counter = next;
@@ -201,6 +235,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.online = false;
     this.cancelCoalesce?.();
     this.cancelRetry?.();
+    for (const q of this.queue) this.settleAttempt(q);
     this.removeAllListeners();
   }
 
@@ -234,7 +269,15 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.counter++;
     this.deps.saveSeq(this.counter);
     this.lastEventType = event.type;
-    this.queue.push({ clientSeq: this.counter, event, everSent: false, firstSentAt: 0, inFlight: false, attempts: 0 });
+    this.queue.push({
+      clientSeq: this.counter,
+      event,
+      everSent: false,
+      firstSentAt: 0,
+      inFlight: false,
+      attempts: 0,
+      cancelAckWait: null,
+    });
     // Online, transmit() persists it (as sent) before it leaves: one storage write, not two.
     if (!this.online || this.disposed) this.persist();
     this.pump();
@@ -257,16 +300,36 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       this.persist();
     }
     this.counts.sent++;
+    const attempt = q.attempts;
     const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
+    if (this.deps.reroute) {
+      q.cancelAckWait = this.schedule(
+        () => this.onAckTimeout(q, attempt),
+        this.deps.resendAfterMs ?? INPUT_RESEND_AFTER_MS,
+      );
+    }
     this.deps.transmit(req).then(
       (ack) => this.onAck(q, ack),
-      (err: unknown) => this.onFail(q, err),
+      (err: unknown) => {
+        // A failure of an attempt already superseded (resent elsewhere) changes nothing.
+        if (q.attempts === attempt && q.inFlight) this.onFail(q, err);
+      },
     );
+  }
+
+  /** No ack in time: another server takes the route and everything unacknowledged is resent through it. */
+  private onAckTimeout(q: Queued, attempt: number): void {
+    q.cancelAckWait = null;
+    if (this.disposed || !this.online || q.attempts !== attempt || !q.inFlight || !this.queue.includes(q)) return;
+    if (this.deps.reroute?.()) this.resendInFlight();
   }
 
   private onAck(q: Queued, ack: InputAck): void {
     const i = this.queue.indexOf(q);
-    if (i < 0) return; // already settled (e.g. dropped by a resync)
+    // Already settled (acked through another server, or dropped by a resync).
+    // Any server's ack counts, also one for an attempt since resent elsewhere: it is logged.
+    if (i < 0) return;
+    this.settleAttempt(q);
     this.queue.splice(i, 1);
     // An acknowledged input left in storage is harmless (a reload's resync drops what the log holds),
     // so storage is rewritten when the queue empties, not on every ack: a synchronous write per ack
@@ -290,6 +353,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     if (i < 0 || this.disposed) return;
     if (!isRetryableError(err)) {
       // The server refused this input for good (bad-request, too-large…): resending can't help.
+      this.settleAttempt(q);
       this.queue.splice(i, 1);
       this.persist();
       this.counts.rejected++;
@@ -297,7 +361,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       this.emitStats();
       return;
     }
-    q.inFlight = false;
+    this.settleAttempt(q);
     if (!this.online || this.cancelRetry) return; // the re-join resends it, or a retry is armed
     const delay = Math.min(5000, 250 * 2 ** Math.min(q.attempts, 5));
     this.cancelRetry = this.schedule(() => {

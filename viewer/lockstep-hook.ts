@@ -51,6 +51,10 @@ export interface LockstepHook {
   grabFrame(): GrabbedFrame | null;
   // Extras for debugging.
   readonly connection: ConnectionState;
+  /** The server (origin) this viewer's inputs go through now; null when none (or no session). */
+  readonly inputServer?: string | null;
+  /** The server (origin) homing the shown replica; null before one shows. */
+  readonly liveServer?: string | null;
   readonly sentInputs: number;
   readonly clientId: string | null;
   /** Input-to-photon latency of the latest input seen on screen (ms). */

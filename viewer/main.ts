@@ -1,6 +1,6 @@
 // Viewer entry point: reads the URL, connects to /viewer and shows either the
 // session list or one session.
-import { SessionClient } from './session-client.js';
+import { SessionLinks } from './session-links.js';
 import { parseViewerParams } from './url-params.js';
 import { idleHook, installHook } from './lockstep-hook.js';
 import { showSessionList } from './session-list-view.js';
@@ -97,19 +97,25 @@ async function start(): Promise<void> {
   const root = document.getElementById('app') ?? document.body.appendChild(h('main', { id: 'app' }));
   const token = await resolveToken(root, params.token);
 
-  const client = new SessionClient({ token });
   const connDot = document.getElementById('conn-dot');
-  client.on('state', ({ state, detail }) => {
+  const showState = ({ state, detail }: { state: string; detail: string | null }): void => {
     if (!connDot) return;
     connDot.className = `conn-dot conn-${state}`;
     connDot.title = detail ? `${state}: ${detail}` : state;
-  });
-
-  installHook(idleHook(params.mode, () => client.state));
+  };
   if (params.sessionId) {
-    void showSession({ root, client, sessionId: params.sessionId, mode: params.mode, fit: params.fit });
+    // A session is reached through every live server of the cluster (one, alone).
+    const links = new SessionLinks({ token, origin: location.origin });
+    links.on('state', showState);
+    installHook(idleHook(params.mode, () => links.state));
+    void showSession({ root, links, sessionId: params.sessionId, mode: params.mode, fit: params.fit });
   } else {
-    showSessionList(root, client);
+    // The list too is asked of any live server: the page's own may be the one that died.
+    const links = new SessionLinks({ token, origin: location.origin });
+    links.on('state', showState);
+    installHook(idleHook(params.mode, () => links.state));
+    links.discover();
+    showSessionList(root, links);
   }
   // `#/s/<id>` links change only the hash: reload to open the session cleanly.
   window.addEventListener('hashchange', () => location.reload());

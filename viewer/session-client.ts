@@ -31,6 +31,12 @@ export interface SessionClientEvents {
 
 export interface SessionClientOptions {
   token: string | null;
+  /**
+   * Another server's origin (cluster mode); absent: the page's own server.
+   * Another origin is reached over a websocket only: its long-polling
+   * fallback would be a cross-origin XHR the server does not allow.
+   */
+  url?: string;
   requestTimeoutMs?: number;
 }
 
@@ -59,7 +65,8 @@ export class SessionClient extends TypedEmitter<SessionClientEvents> {
     super();
     this.token = opts.token;
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
-    this.socket = io('/viewer', {
+    this.socket = io(opts.url === undefined ? '/viewer' : `${opts.url}/viewer`, {
+      ...(opts.url === undefined ? {} : { transports: ['websocket'] }),
       auth: opts.token ? { token: opts.token } : {},
       // socket.io's own backoff: 0.25 s doubling to 0.5 s, jittered. A restarted
       // server is back within a second or two and any wait past that is visible

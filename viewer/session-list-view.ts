@@ -2,7 +2,8 @@
 // a new writer session (or another app from the catalogue).
 import type { AppCatalogEntry, SessionInfo } from '../protocol/session.js';
 import type { ShareRole } from '../protocol/signalling.js';
-import type { SessionClient } from './session-client.js';
+import type { ViewerRequest, ViewerResponses } from '../protocol/signalling.js';
+import type { ConnectionState } from './session-client.js';
 import { ViewerRequestError } from './request-error.js';
 import { Banners } from './banners.js';
 import { clear, h } from './dom.js';
@@ -13,7 +14,14 @@ import { ThumbnailLoader } from './thumbnails.js';
 const REFRESH_MS = 5000;
 const DEFAULT_APP = 'writer';
 
-export function showSessionList(root: HTMLElement, client: SessionClient): () => void {
+/** What the list asks through: a SessionClient (one server) or SessionLinks (any live server of the cluster). */
+export interface ListRequests {
+  readonly token: string | null;
+  request<T extends ViewerRequest['type']>(msg: Extract<ViewerRequest, { type: T }>): Promise<ViewerResponses[T]>;
+  on(type: 'state', fn: (s: { state: ConnectionState; detail: string | null }) => void): () => void;
+}
+
+export function showSessionList(root: HTMLElement, client: ListRequests): () => void {
   const bannerHost = h('div', { class: 'banners' });
   const banners = new Banners(bannerHost);
   const appSelect = h(

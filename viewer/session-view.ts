@@ -1,9 +1,10 @@
-// The open-session page: wires the socket, input path and streams together
-// and renders the stage, replica bar, status line and banners.
+// The open-session page: wires the server links (one per live server of the
+// cluster, or the one server), input path and streams together and renders
+// the stage, replica bar, status line and banners.
 import { expectsOwnFrame } from '../protocol/freshness.js';
 import type { ViewerNotification } from '../protocol/signalling.js';
 import { touchModeOf, type SessionInfo } from '../protocol/session.js';
-import type { SessionClient } from './session-client.js';
+import type { SessionLinks } from './session-links.js';
 import { ViewerRequestError } from './request-error.js';
 import { acquireClientIdentity } from './client-identity.js';
 import { HeadTracker } from './head-tracker.js';
@@ -27,7 +28,7 @@ const MAX_LATENCY_SAMPLES = 2000;
 
 export interface SessionViewOptions {
   root: HTMLElement;
-  client: SessionClient;
+  links: SessionLinks;
   sessionId: string;
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
@@ -35,7 +36,7 @@ export interface SessionViewOptions {
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
-  const { client, sessionId, mode } = opts;
+  const { links, sessionId, mode } = opts;
 
   // ---------------------------------------------------------------- DOM
   const title = h('h1', { class: 'session-title' }, h('span', { class: 'mono' }, sessionId));
@@ -88,10 +89,11 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   let streams: StreamView[] = [];
   let closed = false;
 
-  const manager = new StreamManager({ client, stage, mode, heads });
+  const manager = new StreamManager({ homeOf: (id) => links.homeOf(id), stage, mode, heads });
   const sender = new InputSender({
     sessionId,
-    transmit: (req) => client.request(req),
+    transmit: (req) => links.sendInput(req),
+    reroute: () => links.reroute(),
     loadSeq: () => identity.loadSeq(),
     saveSeq: (s) => identity.saveSeq(s),
     loadPending: () => identity.loadPending(),
@@ -146,11 +148,11 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     appSize: () => manager.appSize(),
     send: (e) => sender.send(e),
     canSendInput: () => manager.ready,
-    copyRequest: (req) => client.request(req),
+    copyRequest: (req) => links.copy(req),
     pendingInputs: () => sender.stats().pending,
     ackedSeq: () => sender.stats().highestAckedSeq,
     liveReplicaId: () => manager.liveReplicaId,
-    token: () => client.token,
+    token: () => links.token,
     stats: {
       streams: () => streams,
       headSeq: () => heads.head,
@@ -158,7 +160,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       recentLatenciesMs: () => latencySamples.slice(-20).map((l) => l.shownAt - l.sentAt),
       pendingInputs: () => sender.stats().pending,
       appSize: () => manager.appSize(),
-      connection: () => client.state,
+      connection: () => links.state,
     },
   });
   let titleShows = '';
@@ -187,32 +189,44 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   };
 
   // ---------------------------------------------------------------- wiring
-  client.on('joined', ({ result, rejoin }) => {
+  links.on('session', (merged) => {
+    if (closed || merged.session.sessionId !== sessionId) return;
+    applySession(merged.session);
+    manager.onSessionUpdate(merged.session);
+  });
+  links.on('joined', ({ link, result, rejoin, resync }) => {
     if (closed) return;
-    applySession(result.session);
     readOnly = result.role === 'view';
     viewOnlyBadge.hidden = !readOnly;
-    sender.resync(result.lastClientSeq);
+    // Only after no server was joined: another server's count may lag the acks this viewer holds.
+    if (resync) sender.resync(result.lastClientSeq);
     if (!manager.ready) overlay.textContent = 'Waiting for video…';
-    if (rejoin) {
+    if (rejoin && resync) {
       banners.clear('conn');
       banners.show('info', 'Reconnected.', { ttlMs: 3000, key: 'conn' });
     }
-    manager.attach(result).catch((err: unknown) => {
-      log('attach failed', err);
+    manager.attachLink(link, result.session).catch((err: unknown) => {
+      log('attach failed', link.url, err);
       banners.show('error', `Could not open the video: ${errorText(err)}`, { key: 'media' });
     });
   });
-  client.on('offline', () => {
+  links.on('linkOffline', ({ link, carriedInputs }) => {
+    log('server dropped', link.url, { carriedInputs });
+    manager.linkOffline(link);
+    // Its answers are lost with it: what was in flight goes again through the next server now.
+    if (carriedInputs) sender.resendInFlight();
+  });
+  links.on('offline', () => {
     sender.setOffline();
     manager.setOffline();
     if (!closed)
       banners.show('warn', 'Connection lost — reconnecting… (your typing is kept and will be sent)', { key: 'conn' });
   });
-  client.on('rejoinFailed', ({ error }) => {
+  links.on('rejoinFailed', ({ error }) => {
     banners.show('error', `Could not rejoin the session: ${error.message}`, { key: 'conn' });
   });
-  client.on('notify', (n) => onNotify(n));
+  links.on('mediaFailed', () => banners.show('error', 'media connection failed', { ttlMs: 6000, key: 'media' }));
+  links.on('notify', ({ notification }) => onNotify(notification));
   manager.on('switched', (rec) => {
     switches.push({ at: rec.at, from: rec.from, to: rec.to, reason: rec.reason, cause: rec.cause });
     if (switches.length > MAX_SWITCH_LOG) switches.splice(0, switches.length - MAX_SWITCH_LOG);
@@ -262,10 +276,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   function onNotify(n: ViewerNotification): void {
     switch (n.type) {
       case 'session.update':
-        if (n.session.sessionId !== sessionId) return;
-        applySession(n.session);
-        manager.onSessionUpdate(n.session);
-        return;
+        return; // merged over every server: see links.on('session')
       case 'consumer.closed':
         manager.onConsumerClosed(n.consumerId);
         return;
@@ -325,11 +336,11 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       `shown #${manager.liveReader()?.timeline.lastSeq ?? '—'}`,
       lastLatencyMs === null ? 'latency —' : `latency ${lastLatencyMs} ms`,
     ];
-    const shows = `${client.state}|${texts.join('|')}`;
+    const shows = `${links.state}|${texts.join('|')}`;
     if (shows === statusShows) return; // unchanged: no DOM work, no repaint
     statusShows = shows;
     status.replaceChildren(
-      h('span', { class: `conn conn-${client.state}` }, '● ', client.state),
+      h('span', { class: `conn conn-${links.state}` }, '● ', links.state),
       ...texts.map((t) => h('span', {}, t)),
     );
   };
@@ -338,7 +349,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     renderStatus();
     handles.render(); // follows switches and layout changes
   }, STATUS_MS);
-  client.on('state', ({ state }) => {
+  links.on('state', ({ state }) => {
     renderStatus();
     if (state === 'refused')
       banners.show('error', 'The server refused the connection (check the ?token= in the URL).', { key: 'conn' });
@@ -378,7 +389,14 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       return video ? grabAppFrame(video, size.width, size.height) : null;
     },
     get connection() {
-      return client.state;
+      return links.state;
+    },
+    get inputServer() {
+      return links.inputServer;
+    },
+    get liveServer() {
+      const id = manager.liveReplicaId;
+      return id === null ? null : (links.merged?.homes.get(id) ?? null);
     },
     get sentInputs() {
       return sender.stats().sent;
@@ -397,7 +415,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
 
   // ---------------------------------------------------------------- join
   try {
-    await client.join(sessionId, identity.clientId);
+    await links.join(sessionId, identity.clientId);
   } catch (err) {
     overlay.textContent = 'Could not join';
     const notFound = err instanceof ViewerRequestError && err.code === 'not-found';

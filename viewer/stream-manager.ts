@@ -1,14 +1,14 @@
-// Owns the media side of one joined session: a mediasoup-client Device, one
-// receive transport, a consumer + <video> per replica producer. Every 250 ms
+// Owns the media side of one joined session: a mediasoup-client Device, a
+// receive transport per server (each ServerLink's), a consumer + <video> per
+// replica producer, consumed from the replica's home server. Every 250 ms
 // it scores each stream (health-score.ts) and lets the selector pick the live
 // one. Warm mode resumes only the live stream at the SFU (standbys consumed
 // paused); hot mode decodes all of them so a switch is just a z-order change.
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
-import type { JoinResult } from '../protocol/signalling.js';
 import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
-import type { SessionClient } from './session-client.js';
+import type { ServerLink } from './server-link.js';
 import { FrameStampReader } from './frame-stamp-reader.js';
 import {
   judgeFreshness,
@@ -92,6 +92,8 @@ export interface StreamManagerEvents {
 
 interface Entry {
   replicaId: string;
+  /** The replica's home server: consumed from its SFU, resumed and paused through its socket. */
+  link: ServerLink;
   producerId: string;
   consumer: ms.Consumer;
   video: HTMLVideoElement;
@@ -110,7 +112,8 @@ interface Entry {
 }
 
 export interface StreamManagerOptions {
-  client: SessionClient;
+  /** The joined link of the server homing a replica (SessionLinks.homeOf). */
+  homeOf: (replicaId: string) => ServerLink | undefined;
   /** The cropping container the <video> elements are stacked in. */
   stage: HTMLElement;
   mode: StreamMode;
@@ -125,7 +128,9 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private readonly selector = new StreamSelector();
   private session: SessionInfo | null = null;
   private device: Device | null = null;
-  private transport: ms.Transport | null = null;
+  private deviceLoading: Promise<Device> | null = null;
+  /** Links whose transport is open (attachLink) and not dropped since. */
+  private readonly attached = new Set<ServerLink>();
   private tickTimer: ReturnType<typeof setInterval> | null = null;
   private staleTimer: ReturnType<typeof setInterval> | null = null;
   /** The stale-stream bound, widened by the delays seen on the shown stream. */
@@ -146,7 +151,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private generation = 0;
   private online = false;
   /** While the first consumers of an attach are being created, an empty set is not a failure. */
-  private attaching = false;
+  private attaching = 0;
 
   constructor(private readonly opts: StreamManagerOptions) {
     super();
@@ -202,48 +207,57 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.emit('size', size);
   }
 
-  /** After every (re-)join: fresh Device, transport and consumers. */
-  async attach(join: JoinResult): Promise<void> {
-    this.teardownMedia();
-    const gen = ++this.generation;
+  /**
+   * After every (re-)join on a server: a fresh transport there and consumers
+   * for the replicas it homes. One Device for all servers, loaded from the
+   * first join (every server's router has the same codecs).
+   */
+  async attachLink(link: ServerLink, session: SessionInfo): Promise<void> {
+    const gen = this.generation;
+    for (const e of [...this.entries.values()]) if (e.link === link) this.removeEntry(e);
+    this.attached.delete(link);
+    this.session ??= session;
     this.online = true;
-    this.session = join.session;
-    const device = createDevice();
-    await device.load({ routerRtpCapabilities: join.routerRtpCapabilities as ms.RtpCapabilities });
+    const device = await this.loadDevice(link.routerRtpCapabilities);
     if (gen !== this.generation) return;
-    const params = await this.opts.client.request({ type: 'transport.create', sessionId: join.session.sessionId });
-    if (gen !== this.generation) return;
-    const transport = device.createRecvTransport({
-      id: params.id,
-      iceParameters: params.iceParameters as ms.IceParameters,
-      iceCandidates: params.iceCandidates as ms.IceCandidate[],
-      dtlsParameters: params.dtlsParameters as ms.DtlsParameters,
-    });
-    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
-      this.opts.client.request({ type: 'transport.connect', transportId: transport.id, dtlsParameters }).then(
-        () => callback(),
-        (err: unknown) => errback(err instanceof Error ? err : new Error(String(err))),
-      );
-    });
-    transport.on('connectionstatechange', (state) => {
-      log('transport', state);
-      if (state === 'failed') this.emit('error', { message: 'media connection failed' });
-    });
-    this.device = device;
-    this.transport = transport;
-    this.startTimers();
-    this.attaching = true;
+    const transport = await link.openTransport(device, session.sessionId);
+    if (gen !== this.generation || !transport) return;
+    this.attached.add(link);
+    if (this.tickTimer === null) this.startTimers();
+    this.attaching++;
     try {
       await this.reconcile();
     } finally {
-      if (gen === this.generation) this.attaching = false;
+      this.attaching--;
     }
     this.tick();
   }
 
-  /** The socket dropped: the server tears our transport down; stop judging streams until re-attach. */
+  private loadDevice(routerRtpCapabilities: unknown): Promise<Device> {
+    if (this.device) return Promise.resolve(this.device);
+    this.deviceLoading ??= (async () => {
+      const device = createDevice();
+      await device.load({ routerRtpCapabilities: routerRtpCapabilities as ms.RtpCapabilities });
+      this.device = device;
+      return device;
+    })().finally(() => (this.deviceLoading = null));
+    return this.deviceLoading;
+  }
+
+  /**
+   * One server dropped while others stay: its streams are gone, as if their
+   * renderers had crashed (the shown one is left now, not at the next tick).
+   */
+  linkOffline(link: ServerLink): void {
+    this.attached.delete(link);
+    for (const e of this.entries.values()) if (e.link === link) e.closed = true;
+    this.tick();
+  }
+
+  /** No server is joined (each tears our transport down): stop judging streams until a re-attach. */
   setOffline(): void {
     this.online = false;
+    this.attached.clear();
   }
 
   onSessionUpdate(session: SessionInfo): void {
@@ -279,11 +293,17 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** Consumes new producers and drops streams whose replica or producer is gone. */
   private async reconcile(): Promise<void> {
     const session = this.session;
-    if (!session || !this.transport || !this.online) return;
+    if (!session || this.attached.size === 0 || !this.online) return;
     const byId = new Map(session.replicas.map((r) => [r.replicaId, r]));
     for (const e of [...this.entries.values()]) {
       const r = byId.get(e.replicaId);
-      const gone = !r || r.state === 'closed' || r.producerId !== e.producerId || e.closed || e.consumer.closed;
+      const gone =
+        !r ||
+        r.state === 'closed' ||
+        r.producerId !== e.producerId ||
+        e.closed ||
+        e.consumer.closed ||
+        this.opts.homeOf(e.replicaId) !== e.link;
       // A live stream whose producer merely vanished keeps its last picture
       // until something replaces it; anything else that is gone is dropped
       // (and re-consumed below if its replica has a new producer).
@@ -304,29 +324,32 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   private async consume(r: ReplicaInfo): Promise<void> {
     const device = this.device;
-    const transport = this.transport;
-    if (!device || !transport || r.producerId === null) return;
+    const link = this.opts.homeOf(r.replicaId);
+    const transport = link && this.attached.has(link) ? link.transport : null;
+    if (!device || !link || !transport || r.producerId === null) return;
     const gen = this.generation;
+    // The link re-joined (a new transport) or dropped meanwhile: this consumer belongs to the old one.
+    const stale = (): boolean => gen !== this.generation || link.transport !== transport;
     const producerId = r.producerId;
     // Warm standbys stay paused at the SFU; the live one (or all, hot) plays.
     const play = this.opts.mode === 'hot' || r.replicaId === this.selector.current;
     this.consuming.add(r.replicaId);
     try {
-      const params = await this.opts.client.request({
+      const params = await link.client.request({
         type: 'consume',
         transportId: transport.id,
         producerId,
         rtpCapabilities: device.rtpCapabilities,
         paused: !play,
       });
-      if (gen !== this.generation) return;
+      if (stale()) return;
       const consumer = await transport.consume({
         id: params.id,
         producerId: params.producerId,
         kind: params.kind,
         rtpParameters: params.rtpParameters as ms.RtpParameters,
       });
-      if (gen !== this.generation) {
+      if (stale()) {
         consumer.close();
         return;
       }
@@ -343,6 +366,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
       const entry: Entry = {
         replicaId: r.replicaId,
+        link,
         producerId,
         consumer,
         video,
@@ -382,7 +406,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     e.activeSince = performance.now();
     e.reader.timeline.markResumed();
     try {
-      await this.opts.client.request({ type: 'consumer.resume', consumerId: e.consumer.id, keyFrame: true });
+      await e.link.client.request({ type: 'consumer.resume', consumerId: e.consumer.id, keyFrame: true });
     } catch (err) {
       e.resumed = false;
       e.activeSince = null;
@@ -394,7 +418,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (!e.resumed || e.closed) return;
     e.resumed = false;
     e.activeSince = null;
-    await this.opts.client
+    await e.link.client
       .request({ type: 'consumer.pause', consumerId: e.consumer.id })
       .catch((err: unknown) => log('pause failed', err));
   }
@@ -434,8 +458,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.detachSink(e);
     e.video.remove();
     if (!e.consumer.closed) e.consumer.close();
-    if (!e.closed && this.online) {
-      void this.opts.client.request({ type: 'consumer.close', consumerId: e.consumer.id }).catch(() => undefined);
+    if (!e.closed && this.online && this.attached.has(e.link)) {
+      void e.link.client.request({ type: 'consumer.close', consumerId: e.consumer.id }).catch(() => undefined);
     }
   }
 
@@ -446,9 +470,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.consumeFailedAt.clear();
     this.pendingPause = null;
     this.probe = null;
-    if (this.transport && !this.transport.closed) this.transport.close();
-    this.transport = null;
-    this.device = null;
+    for (const link of this.attached) link.closeTransport();
+    this.attached.clear();
     this.setReady(false);
   }
 
@@ -607,7 +630,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       });
     }
     // Offline, every stream looks dead at once: hold the current choice.
-    if (this.online && !this.attaching) {
+    if (this.online && this.attaching === 0) {
       // A probe is a standby that happens to play: it competes only when the shown stream failed
       // (it is in its resume grace, so a soft switch would compare a graced stream with a measured one).
       const liveScore = shown && !shown.health.hardFailure ? shown.health.score : null;

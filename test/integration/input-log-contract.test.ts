@@ -357,6 +357,40 @@ for (const [name, store] of [
       assert.equal(new Set(stored.map((s) => `${s.clientId}:${s.clientSeq}`)).size, 240);
       assert.equal(await b.headSeq('shared'), 240);
     });
+
+    it('one client resending the same inputs through two instances (two servers) gets each logged once', async (t) => {
+      // A viewer whose ack did not come in time sends the same (client, seq) through another server,
+      // possibly while the first copy is still being written.
+      const a = await store.open(t);
+      const b = await store.openSecond(t);
+      const both: AppendResult[][] = [];
+      for (let round = 0; round < 10; round++) {
+        const reqs = Array.from({ length: 4 }, (_, i) =>
+          req('resent', 'viewer', round * 4 + i, key(`k${round * 4 + i}`)),
+        );
+        both.push(...(await Promise.all([a.appendBatch(reqs), b.appendBatch(reqs)])));
+      }
+      const stored = await a.read('resent', 1, 1000, 1000);
+      assert.deepEqual(
+        stored.map((s) => s.clientSeq),
+        Array.from({ length: 40 }, (_, i) => i),
+        'each clientSeq once, in order',
+      );
+      assert.equal(await b.headSeq('resent'), 40);
+      assert.equal(await b.lastClientSeq('resent', 'viewer'), 39);
+      // Both instances answer with the one logged seq; exactly one of them wrote it.
+      for (let round = 0; round < 10; round++) {
+        const ra = both[2 * round] ?? [];
+        const rb = both[2 * round + 1] ?? [];
+        for (const [i, x] of ra.entries()) {
+          const y = rb[i];
+          assert.ok(y);
+          assert.equal(x.input.seq, y.input.seq);
+          assert.equal(x.input.clientSeq, round * 4 + i);
+          assert.ok(x.duplicate !== y.duplicate, 'one original, one duplicate');
+        }
+      }
+    });
   });
 }
 

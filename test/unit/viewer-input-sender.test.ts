@@ -5,12 +5,12 @@ import { ViewerRequestError } from '../../viewer/request-error.js';
 import type { InputAck } from '../../protocol/signalling.js';
 import type { InputEvent } from '../../protocol/input.js';
 import { NO_MODS } from '../../protocol/input.js';
+import { fakeTimers } from '../helpers/fake-timers.js';
 
 /** A fake server: records requests, settles them when told; a fake clock and timer queue. */
 function harness(startSeq = 0) {
-  let now = 0;
+  const clock = fakeTimers();
   let saved = startSeq;
-  const timers: Array<{ at: number; fn: () => void; cancelled: boolean }> = [];
   const requests: Array<{ req: InputRequest; resolve: (a: InputAck) => void; reject: (e: unknown) => void }> = [];
   let nextSeq = 100;
   const sender = new InputSender({
@@ -18,12 +18,8 @@ function harness(startSeq = 0) {
     transmit: (req) => new Promise((resolve, reject) => requests.push({ req, resolve, reject })),
     loadSeq: () => saved,
     saveSeq: (s) => (saved = s),
-    now: () => now,
-    schedule: (fn, ms) => {
-      const t = { at: now + ms, fn, cancelled: false };
-      timers.push(t);
-      return () => (t.cancelled = true);
-    },
+    now: () => clock.now,
+    schedule: clock.schedule,
   });
   return {
     sender,
@@ -31,14 +27,7 @@ function harness(startSeq = 0) {
     get saved() {
       return saved;
     },
-    advance(ms: number) {
-      now += ms;
-      for (const t of timers.splice(0)) {
-        if (t.cancelled) continue;
-        if (t.at <= now) t.fn();
-        else timers.push(t);
-      }
-    },
+    advance: clock.advance,
     async ackAll() {
       for (const r of requests.splice(0)) r.resolve({ seq: ++nextSeq, duplicate: false });
       await new Promise((r) => setImmediate(r));

@@ -1,0 +1,32 @@
+// The origins of the cluster's servers as this server has seen them in the
+// registry: a viewer page served by any of them may open sockets here and
+// read /api/servers (web-guards.ts, cluster-routes.ts). Servers that left the
+// registry are remembered: a page whose own server died keeps reconnecting to
+// the others, Origin still naming the dead one.
+import type { ServerInfo } from '../../protocol/cluster.js';
+import { registryOrigins } from '../web-guards.js';
+
+/** Bounds what a long-running server remembers (oldest forgotten first). */
+const MAX_REMEMBERED = 256;
+
+export class PeerOrigins {
+  readonly #list: () => readonly ServerInfo[];
+  readonly #seen = new Set<string>();
+
+  constructor(list: () => readonly ServerInfo[]) {
+    this.#list = list;
+  }
+
+  /** The live servers' origins and those seen live before. */
+  current(): string[] {
+    for (const o of registryOrigins(this.#list())) {
+      if (this.#seen.has(o)) continue;
+      this.#seen.add(o);
+      if (this.#seen.size > MAX_REMEMBERED) {
+        const oldest = this.#seen.values().next().value;
+        if (oldest !== undefined) this.#seen.delete(oldest);
+      }
+    }
+    return [...this.#seen];
+  }
+}
