@@ -13,13 +13,14 @@ import {
   cpuSeconds,
   createSession,
   openBenchViewer,
+  pacedPresses,
   pidOf,
+  pressOverSocket,
   sleep,
   startCluster,
   waitForStreams,
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, type BenchResult } from './lib/report.js';
-import { NO_MODS } from '../protocol/input.js';
 import type { ViewerClient } from '../scripts/lib/viewer-client.js';
 import type { Cluster } from './lib/cluster.js';
 
@@ -49,15 +50,9 @@ export async function runStandbyCpu(
       const pids = new Map([...c.nodes].map(([host, proc]) => [host, pidOf(proc)]));
       const c0 = new Map([...pids].map(([h, pid]) => [h, cpuSeconds(pid)]));
       const load0 = load1m();
-      const t0 = performance.now();
-      let keys = 0;
-      while (performance.now() - t0 < WINDOW_MS) {
-        const wait = t0 + keys * KEY_INTERVAL_MS - performance.now();
-        if (wait > 0) await sleep(wait);
-        await page.keyboard.press(TYPED[keys % TYPED.length] ?? 'x');
-        keys++;
-      }
-      const seconds = (performance.now() - t0) / 1000;
+      const { keys, seconds } = await pacedPresses(WINDOW_MS, KEY_INTERVAL_MS, (i) =>
+        page.keyboard.press(TYPED[i % TYPED.length] ?? 'x'),
+      );
       const pct = new Map([...pids].map(([h, pid]) => [h, (100 * (cpuSeconds(pid) - (c0.get(h) ?? 0))) / seconds]));
       // A switch inside the window (a loaded box) mixes shown and standby work: say so beside the figure.
       const after = await viewerPageState(page);
@@ -99,23 +94,9 @@ async function unwatchedFloor(c: Cluster, viewer: ViewerClient, add: (r: BenchRe
   const pids = [...c.nodes.values()].map(pidOf);
   const c0 = pids.map(cpuSeconds);
   const load0 = load1m();
-  const t0 = performance.now();
-  let keys = 0;
-  while (performance.now() - t0 < WINDOW_MS) {
-    const wait = t0 + keys * KEY_INTERVAL_MS - performance.now();
-    if (wait > 0) await sleep(wait);
-    const ch = TYPED[keys % TYPED.length] ?? 'x';
-    const down = { type: 'key' as const, action: 'down' as const, key: ch, code: '', text: ch, mods: NO_MODS };
-    await viewer.request({ type: 'input', sessionId, clientSeq: viewer.clientSeq++, event: down });
-    await viewer.request({
-      type: 'input',
-      sessionId,
-      clientSeq: viewer.clientSeq++,
-      event: { ...down, action: 'up', text: undefined },
-    });
-    keys++;
-  }
-  const seconds = (performance.now() - t0) / 1000;
+  const { keys, seconds } = await pacedPresses(WINDOW_MS, KEY_INTERVAL_MS, (i) =>
+    pressOverSocket(viewer, sessionId, TYPED[i % TYPED.length] ?? 'x'),
+  );
   const pct = pids.map((pid, i) => (100 * (cpuSeconds(pid) - (c0[i] ?? 0))) / seconds);
   add({
     name: 'standby-cpu.1280x720.unwatched.standby',
