@@ -2,16 +2,12 @@
 // anything held for them (server/standby-inputs.ts).
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import type { SequencedInput } from '../../protocol/input.js';
 import { StandbyInputs } from '../../server/standby-inputs.js';
+import { sequenceEvents } from '../helpers/app-driver.js';
 
-function inputs(from: number, to: number): SequencedInput[] {
-  const out: SequencedInput[] = [];
-  for (let seq = from; seq <= to; seq++) {
-    out.push({ seq, time: seq, clientId: 'c', clientSeq: seq, event: { type: 'paste', text: 'x' } });
-  }
-  return out;
-}
+const LOG = sequenceEvents(Array.from({ length: 20 }, () => ({ type: 'paste' as const, text: 'x' })));
+/** Log entries from..to (seq from 1). */
+const inputs = (from: number, to: number) => LOG.slice(from - 1, to);
 
 /** A batcher with a hand-driven timer; `sent` records every notification as node/replica: seqs. */
 function rig(opts: { holdMs?: number; maxHeld?: number } = {}) {
