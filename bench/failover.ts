@@ -5,7 +5,7 @@
 // the first fresh frame (stamp ≥ the one shown at the kill) from another
 // replica (observeFailover), the viewer's switch time, and the server-side
 // detection time (a session.update without the killed replica). Hot vs warm.
-// Usage: tsx bench/failover.ts
+// Usage: tsx bench/failover.ts [--mode warm|hot]
 import type { Page } from 'playwright-core';
 import type { ViewerNotification } from '../protocol/signalling.js';
 import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
@@ -212,14 +212,17 @@ async function oneMode(c: Cluster, viewer: ViewerClient, mode: Mode, add: (r: Be
   }
 }
 
-export async function runFailover(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
+export async function runFailover(
+  onResult: (r: BenchResult) => void = () => {},
+  modes: readonly Mode[] = MODES,
+): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
   let cluster: Cluster | undefined;
   let viewer: ViewerClient | undefined;
   try {
     cluster = await startCluster(HOSTS);
     viewer = await connectViewer(cluster);
-    for (const mode of MODES) await oneMode(cluster, viewer, mode, add);
+    for (const mode of modes) await oneMode(cluster, viewer, mode, add);
   } finally {
     viewer?.close();
     await stopAll();
@@ -229,5 +232,7 @@ export async function runFailover(onResult: (r: BenchResult) => void = () => {})
 }
 
 if (isMain(import.meta.url)) {
-  await runFailover((r) => console.log(formatResult(r), r.detail ? JSON.stringify(r.detail) : ''));
+  const mode = process.argv[process.argv.indexOf('--mode') + 1];
+  const modes = MODES.filter((m) => !process.argv.includes('--mode') || m === mode);
+  await runFailover((r) => console.log(formatResult(r), r.detail ? JSON.stringify(r.detail) : ''), modes);
 }

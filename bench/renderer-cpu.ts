@@ -2,9 +2,16 @@
 // VP8 encode and the mediasoup producer): one 1280×720 writer replica, idle
 // (keepalive frames only) and while a viewer types 10 keys/s.
 // Usage: tsx bench/renderer-cpu.ts
-import { NO_MODS } from '../protocol/input.js';
 import { removeDir, stopAll } from '../scripts/lib/launcher.js';
-import { connectViewer, cpuSeconds, createSession, pidOf, sleep, startCluster } from './lib/cluster.js';
+import {
+  connectViewer,
+  cpuSeconds,
+  createSession,
+  pidOf,
+  pressOverSocket,
+  sleep,
+  startCluster,
+} from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, type BenchResult } from './lib/report.js';
 
 const WIDTH = 1280;
@@ -56,15 +63,7 @@ export async function runRendererCpu(onResult: (r: BenchResult) => void = () => 
     const typing = await cpuPercent(pid, async () => {
       const end = performance.now() + WINDOW_MS;
       while (performance.now() < end) {
-        const ch = text[i++ % text.length] ?? ' ';
-        const down = { type: 'key' as const, action: 'down' as const, key: ch, code: '', text: ch, mods: NO_MODS };
-        await viewer.request({ type: 'input', sessionId, clientSeq: viewer.clientSeq++, event: down });
-        await viewer.request({
-          type: 'input',
-          sessionId,
-          clientSeq: viewer.clientSeq++,
-          event: { ...down, action: 'up', text: undefined },
-        });
+        await pressOverSocket(viewer, sessionId, text[i++ % text.length] ?? ' ');
         await sleep(100);
       }
     });

@@ -2,6 +2,8 @@
 // warm or hot standbys) types ~9 keys/s into a 1280×720 writer session of 3
 // replicas on 3 nodes: the node whose stream is shown next to the standbys.
 // Warm standbys have no resumed consumer, so they should cost almost nothing.
+// Then the floor: the same session with no viewer video at all (every replica
+// unwatched) and a socket typist, so no probe or switch mixes into the figure.
 // Usage: tsx bench/standby-cpu.ts [--mode warm|hot]
 import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
 import { removeDir, stopAll } from '../scripts/lib/launcher.js';
@@ -11,12 +13,16 @@ import {
   cpuSeconds,
   createSession,
   openBenchViewer,
+  pacedPresses,
   pidOf,
+  pressOverSocket,
   sleep,
   startCluster,
   waitForStreams,
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, type BenchResult } from './lib/report.js';
+import type { ViewerClient } from '../scripts/lib/viewer-client.js';
+import type { Cluster } from './lib/cluster.js';
 
 const HOSTS = ['cpu-host-1', 'cpu-host-2', 'cpu-host-3'];
 const WINDOW_MS = 10_000;
@@ -44,15 +50,9 @@ export async function runStandbyCpu(
       const pids = new Map([...c.nodes].map(([host, proc]) => [host, pidOf(proc)]));
       const c0 = new Map([...pids].map(([h, pid]) => [h, cpuSeconds(pid)]));
       const load0 = load1m();
-      const t0 = performance.now();
-      let keys = 0;
-      while (performance.now() - t0 < WINDOW_MS) {
-        const wait = t0 + keys * KEY_INTERVAL_MS - performance.now();
-        if (wait > 0) await sleep(wait);
-        await page.keyboard.press(TYPED[keys % TYPED.length] ?? 'x');
-        keys++;
-      }
-      const seconds = (performance.now() - t0) / 1000;
+      const { keys, seconds } = await pacedPresses(WINDOW_MS, KEY_INTERVAL_MS, (i) =>
+        page.keyboard.press(TYPED[i % TYPED.length] ?? 'x'),
+      );
       const pct = new Map([...pids].map(([h, pid]) => [h, (100 * (cpuSeconds(pid) - (c0.get(h) ?? 0))) / seconds]));
       // A switch inside the window (a loaded box) mixes shown and standby work: say so beside the figure.
       const after = await viewerPageState(page);
@@ -76,6 +76,7 @@ export async function runStandbyCpu(
       await page.close();
       await viewer.request({ type: 'sessions.close', sessionId });
     }
+    await unwatchedFloor(c, viewer, add);
     viewer.close();
   } finally {
     await browser?.close();
@@ -83,6 +84,32 @@ export async function runStandbyCpu(
     removeDir(c.server.dataDir);
   }
   return results;
+}
+
+/** Every replica unwatched (nobody consumes video), typed into over the viewer socket: the per-standby floor. */
+async function unwatchedFloor(c: Cluster, viewer: ViewerClient, add: (r: BenchResult) => void): Promise<void> {
+  const sessionId = await createSession(c, viewer, { width: 1280, height: 720, replicationFactor: 3 });
+  await viewer.request({ type: 'session.join', sessionId, clientId: 'bench-typist' });
+  await sleep(2000);
+  const pids = [...c.nodes.values()].map(pidOf);
+  const c0 = pids.map(cpuSeconds);
+  const load0 = load1m();
+  const { keys, seconds } = await pacedPresses(WINDOW_MS, KEY_INTERVAL_MS, (i) =>
+    pressOverSocket(viewer, sessionId, TYPED[i % TYPED.length] ?? 'x'),
+  );
+  const pct = pids.map((pid, i) => (100 * (cpuSeconds(pid) - (c0[i] ?? 0))) / seconds);
+  add({
+    name: 'standby-cpu.1280x720.unwatched.standby',
+    value: round(pct.reduce((a, b) => a + b, 0) / pct.length, 1),
+    unit: '% of one core',
+    detail: {
+      processPercents: pct.map((v) => round(v, 1)).join(' / '),
+      keysPerSecond: round(keys / seconds, 1),
+      load1m: round((load0 + load1m()) / 2),
+      note: 'each node process, no viewer video (every replica a warm standby), key down + up over the viewer socket',
+    },
+  });
+  await viewer.request({ type: 'sessions.close', sessionId });
 }
 
 if (isMain(import.meta.url)) {

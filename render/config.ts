@@ -30,6 +30,11 @@ export interface RenderConfig {
   keepaliveMs: number;
   /** How often each replica reports applied seq + state hash. */
   statusIntervalMs: number;
+  /**
+   * A replica nobody watches (a warm standby) reports on every this many status
+   * ticks: its report is liveness and a hash vote, not a picture anyone waits for.
+   */
+  standbyStatusEvery: number;
   /** VP8 bitrate ceiling per replica. */
   maxBitrate: number;
   /** App names this node keeps warm (specialises in); undefined = all it has. */
@@ -69,6 +74,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     maxFps: Math.min(60, Math.max(1, int('LOCKSTEP_MAX_FPS', 30))),
     keepaliveMs: int('LOCKSTEP_KEEPALIVE_MS', 200),
     statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
+    standbyStatusEvery: Math.max(1, int('LOCKSTEP_STANDBY_STATUS_EVERY', 2)),
     maxBitrate: int('LOCKSTEP_MAX_BITRATE', 2_500_000),
     appPolicy: parseAppPolicy(envStr('LOCKSTEP_APPS') ?? DEFAULT_APP_POLICY.kind),
     bundleCacheDir: envStr('LOCKSTEP_BUNDLE_CACHE_DIR') ?? join(homedir(), '.cache', 'lockstep', 'bundles'),

@@ -642,7 +642,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   }
 
   #reportAll(): void {
-    for (const id of this.replicas.keys()) this.#report(id);
+    // Standbys on every standbyStatusEvery-th tick (still well inside the server's stale bound).
+    const standbysToo = this.#ticks % this.config.standbyStatusEvery === 0;
+    for (const [id, replica] of this.replicas) if (standbysToo || replica.watched) this.#report(id);
   }
 
   #heartbeat(): void {

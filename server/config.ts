@@ -52,6 +52,11 @@ export interface ServerConfig {
   adoptionWindowMs: number;
   /** A replica with no status for this long is stale: viewers move off it. */
   replicaStaleAfterMs: number;
+  /**
+   * Inputs for a replica nobody watches (a warm standby) wait up to this long
+   * and go out together (server/standby-inputs.ts); 0 sends each at once.
+   */
+  standbyInputHoldMs: number;
   /** A replica with no status for this long is dead and replaced. */
   replicaDeadAfterMs: number;
   /** Optional TLS: serve HTTPS when both are set (clipboard APIs need a secure context off localhost). */
@@ -149,6 +154,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
     nodeDeadAfterMs: int('LOCKSTEP_NODE_DEAD_AFTER_MS', 4000),
     adoptionWindowMs: int('LOCKSTEP_ADOPTION_WINDOW_MS', 2500),
     replicaStaleAfterMs: int('LOCKSTEP_REPLICA_STALE_AFTER_MS', 1500),
+    standbyInputHoldMs: int('LOCKSTEP_STANDBY_INPUT_HOLD_MS', 250),
     replicaDeadAfterMs: int('LOCKSTEP_REPLICA_DEAD_AFTER_MS', 5000),
     tls: certPath && keyPath ? { certPath, keyPath } : undefined,
     cluster: {

@@ -251,6 +251,8 @@ class NodeConnection {
         // The node renders and encodes this replica only while a viewer watches it.
         const replicaId = msg.replicaId;
         const unwatch = sfu.watchers.watch(producer.id, (watched) => {
+          // Inputs held for a standby go first (same socket, so in order): it renders the current state.
+          if (watched) manager.replicaWatched(replicaId);
           this.#socket.emit('notify', { type: 'replica.watched', replicaId, watched });
         });
         producer.observer.on('close', unwatch);

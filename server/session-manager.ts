@@ -32,6 +32,7 @@ import type { ReplicaRecord, Session } from './session-core/session.js';
 import type { Sequencer } from './sequencer.js';
 import type { SessionBatch } from './sequencer-types.js';
 import type { SessionRecord, SessionStore } from './session-store.js';
+import { StandbyInputs } from './standby-inputs.js';
 import type { Sfu } from './sfu.js';
 import type { BundleStore } from './bundle-store.js';
 import { parseAppSpec } from '../protocol/bundle.js';
@@ -42,6 +43,8 @@ const log = getLogger('session-manager');
 
 /** How long a snapshot checkpoint may wait for a quorum of answers before a new one is asked. */
 const SNAPSHOT_CHECKPOINT_TIMEOUT_MS = 10_000;
+/** A standby holding this many inputs gets them at once (well under the notification's bound). */
+const STANDBY_MAX_HELD = Math.min(500, LIMITS.maxFetchBatch);
 
 /**
  * What the log still holds after a restart: truncation trails the latest
@@ -143,6 +146,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   readonly #onSequenced = (batches: readonly SessionBatch[]): void => {
     for (const b of batches) this.#fanOut(b.sessionId, b.inputs);
   };
+  /** Inputs for replicas nobody watches, sent in batches (warm standbys cost per message). */
+  readonly #standbyInputs: StandbyInputs;
   /** A health tick is still carrying out its commands (a snapshot drop): the next one waits its turn. */
   #ticking = false;
   #closed = false;
@@ -163,6 +168,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       ...(deps.health ? { health: deps.health } : {}),
     });
     this.nodes = new ConnectedNodes(this.#core.nodes, this.#ports);
+    this.#standbyInputs = new StandbyInputs({
+      holdMs: deps.config.standbyInputHoldMs,
+      maxHeld: STANDBY_MAX_HELD,
+      send: (nodeId, replicaId, inputs) => this.#notify(nodeId, { type: 'inputs', replicaId, inputs }),
+    });
     deps.sequencer.on('sequenced', this.#onSequenced);
   }
 
@@ -314,6 +324,14 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   lastClientSeq(sessionId: string, clientId: string): Promise<number> {
     return this.#deps.log.lastClientSeq(sessionId, clientId);
+  }
+
+  /**
+   * A viewer now watches this replica's stream: what is held for it goes out
+   * first, so the frame it renders on being told shows the current state.
+   */
+  replicaWatched(replicaId: string): void {
+    this.#standbyInputs.flush(replicaId);
   }
 
   #fanOut(sessionId: string, inputs: SequencedInput[]): void {
@@ -515,7 +533,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           this.#notify(c.nodeId, { type: 'replica.close', replicaId: c.replicaId, reason: c.reason });
           break;
         case 'send-inputs':
-          this.#notify(c.nodeId, { type: 'inputs', replicaId: c.replicaId, inputs: [...c.inputs] });
+          this.#standbyInputs.send(c.nodeId, c.replicaId, c.inputs, c.watched);
           break;
         case 'ask-status':
           this.#notify(c.nodeId, { type: 'replica.statusRequest', replicaId: c.replicaId });
@@ -659,6 +677,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.#closed = true;
     clearInterval(this.#healthTimer);
     this.#inputSource.off('sequenced', this.#onSequenced);
+    this.#standbyInputs.close();
     this.#media.releaseAll();
   }
 }

@@ -263,9 +263,20 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   onSessionUpdate(session: SessionInfo): void {
     if (this.session && session.sessionId !== this.session.sessionId) return;
     const sizeChanged = !this.session || this.session.width !== session.width || this.session.height !== session.height;
+    const shownWasLive = this.shownLive();
     this.session = session;
     if (sizeChanged) for (const e of this.entries.values()) sizeVideo(e.video, this.sessionSize());
     void this.reconcile();
+    // The shown replica just stopped being live (its host died, say): choose now. The
+    // stale check skips a stream reconcile just dropped, and the next tick is up to 250 ms away.
+    if (shownWasLive && !this.shownLive()) this.tick();
+  }
+
+  /** The shown stream is consumed and the session says its replica is live. */
+  private shownLive(): boolean {
+    const id = this.selector.current;
+    if (id === null || !this.entries.has(id)) return false;
+    return this.session?.replicas.find((r) => r.replicaId === id)?.state === 'live';
   }
 
   onConsumerClosed(consumerId: string): void {

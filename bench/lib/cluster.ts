@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
+import { NO_MODS } from '../../protocol/input.js';
 import type { SessionInfo } from '../../protocol/session.js';
 import { startNode, startServer, type Proc, type ServerProc } from '../../scripts/lib/launcher.js';
 import { getSession } from '../../scripts/lib/session-rest.js';
@@ -121,6 +122,35 @@ export function waitForStreams(page: Page, n: number, mode: 'hot' | 'warm', time
 }
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** One key press (down, then up) over the viewer socket, each acknowledged before the next. */
+export async function pressOverSocket(viewer: ViewerClient, sessionId: string, ch: string): Promise<void> {
+  const down = { type: 'key' as const, action: 'down' as const, key: ch, code: '', text: ch, mods: NO_MODS };
+  await viewer.request({ type: 'input', sessionId, clientSeq: viewer.clientSeq++, event: down });
+  await viewer.request({
+    type: 'input',
+    sessionId,
+    clientSeq: viewer.clientSeq++,
+    event: { ...down, action: 'up', text: undefined },
+  });
+}
+
+/** Calls `press` every `intervalMs` (on a schedule, not after each press) for `windowMs`: presses and seconds taken. */
+export async function pacedPresses(
+  windowMs: number,
+  intervalMs: number,
+  press: (i: number) => Promise<void>,
+): Promise<{ keys: number; seconds: number }> {
+  const t0 = performance.now();
+  let keys = 0;
+  while (performance.now() - t0 < windowMs) {
+    const wait = t0 + keys * intervalMs - performance.now();
+    if (wait > 0) await sleep(wait);
+    await press(keys);
+    keys++;
+  }
+  return { keys, seconds: (performance.now() - t0) / 1000 };
+}
 
 // ------------------------------------------------------------ /proc
 

@@ -105,7 +105,8 @@ export type SessionCoreCommand =
   // ---- to a node
   | { type: 'create-replica'; nodeId: string; assignment: ReplicaAssignment }
   | { type: 'close-replica'; nodeId: string; replicaId: string; reason: string }
-  | { type: 'send-inputs'; nodeId: string; replicaId: string; inputs: readonly SequencedInput[] }
+  /** `watched`: some viewer has a resumed consumer of the replica's stream (a standby's may wait for a batch). */
+  | { type: 'send-inputs'; nodeId: string; replicaId: string; inputs: readonly SequencedInput[]; watched: boolean }
   | { type: 'ask-status'; nodeId: string; replicaId: string }
   | { type: 'ask-snapshot'; nodeId: string; replicaId: string; seq: number }
   | { type: 'disconnect-node'; nodeId: string; reason: string }

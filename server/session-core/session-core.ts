@@ -221,7 +221,13 @@ export class SessionCore {
     }
     if (resized) out.push({ type: 'session-update', sessionId });
     for (const r of watchedFirst(session.activeReplicas(), (r) => watched.has(r.replicaId))) {
-      out.push({ type: 'send-inputs', nodeId: r.nodeId, replicaId: r.replicaId, inputs });
+      out.push({
+        type: 'send-inputs',
+        nodeId: r.nodeId,
+        replicaId: r.replicaId,
+        inputs,
+        watched: watched.has(r.replicaId),
+      });
     }
   }
 

@@ -294,6 +294,11 @@ describe('session core: hash vote', () => {
       [watched, ...ids.filter((id) => id !== watched)],
     );
     assert.ok(sent.every((s) => s.inputs.length === 3));
+    // The manager may batch what goes to standbys (server/standby-inputs.ts): each command says which it is.
+    assert.deepEqual(
+      sent.map((s) => s.watched),
+      [true, false, false],
+    );
   });
 });
 

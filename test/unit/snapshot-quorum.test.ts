@@ -147,7 +147,9 @@ async function rig(t: TestContext, snapshotEvery = 10) {
   const db = openDatabase(join(dir, 'lockstep.sqlite'));
   const log = SqliteInputLog.open(db);
   const store = SqliteSessionStore.open(db);
-  const config = loadServerConfig({ dataDir: dir, snapshotEvery, healthIntervalMs: 5 });
+  // The fake nodes answer a checkpoint from the state they hold at once, so they get every input at once:
+  // nobody watches their (absent) video, and standbys' inputs would otherwise wait for a batch.
+  const config = loadServerConfig({ dataDir: dir, snapshotEvery, healthIntervalMs: 5, standbyInputHoldMs: 0 });
   const sfu = { closeRouter: () => Promise.resolve(), watchers: new StreamWatchers() } as unknown as Sfu;
   const sessions = { has: (_id: string): boolean => false };
   const sequencer = new Sequencer({ log, contiguous: true, sessionExists: (id) => sessions.has(id) });
