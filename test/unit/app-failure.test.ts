@@ -9,6 +9,10 @@ import { NodeRequestSchema } from '../../protocol/signalling.js';
 import type { AppRef } from '../../protocol/session.js';
 import { appCatalog } from '../../render/app-catalog.js';
 import { BadRequestError } from '../../server/errors.js';
+import { appFailureReason, isAppStartFailure, refusalCodeOf } from '../../render/app-failure.js';
+import { BundleFormatError, BundleHashError } from '../../render/bundle/errors.js';
+import { AppPolicyError, AppVersionError } from '../../render/errors.js';
+import { AppCodeError, AppStoppedError, SandboxLimitError } from '../../render/sandbox/errors.js';
 import {
   appFailureQuorum,
   SessionCore,
@@ -184,5 +188,33 @@ describe('session core: typed refusals', () => {
     assert.ok(NodeRequestSchema.safeParse({ ...refuse, code: 'policy' }).success);
     assert.ok(NodeRequestSchema.safeParse(refuse).success, 'older nodes send no code');
     assert.equal(NodeRequestSchema.safeParse({ ...refuse, code: 'bundle' }).success, false);
+  });
+});
+
+describe('node side: typed codes from the sandbox and bundle errors', () => {
+  it('a running app failure is classified by what stopped it', () => {
+    assert.equal(appFailureReason(new AppCodeError('app x: apply threw: boom', { op: 'apply' })), 'app-threw');
+    assert.equal(appFailureReason(new Error('a built-in app threw')), 'app-threw');
+    assert.equal(appFailureReason(new AppStoppedError('x', { op: 'apply', stop: 'timeout' })), 'app-timeout');
+    assert.equal(appFailureReason(new AppStoppedError('x', { op: 'render', stop: 'memory' })), 'app-memory');
+    assert.equal(appFailureReason(new SandboxLimitError('too many pixels')), 'app-memory');
+    assert.equal(appFailureReason(new AppCodeError('app x: load threw: y', { op: 'load' })), 'app-load');
+  });
+
+  it('a start refusal is permanent only for hash, format, policy and version errors', () => {
+    assert.equal(refusalCodeOf(new BundleHashError('x')), 'bundle-hash');
+    assert.equal(refusalCodeOf(new BundleFormatError('x')), 'bundle-invalid');
+    assert.equal(refusalCodeOf(new AppPolicyError('x')), 'policy');
+    assert.equal(refusalCodeOf(new AppVersionError('x')), 'app-version');
+    // The words of a sandbox message ("app", "bundle", "hash") do not matter any more.
+    const slow = new AppStoppedError('app bundle hash: load did not answer within 5000 ms', {
+      op: 'load',
+      stop: 'timeout',
+    });
+    assert.equal(refusalCodeOf(slow), 'load-timeout');
+    assert.equal(isPermanentRefusal(refusalCodeOf(slow)), false);
+    assert.equal(isAppStartFailure(slow), false, 'a slow load is the machine, not the app');
+    assert.equal(isAppStartFailure(new AppCodeError('init threw', { op: 'init' })), true);
+    assert.equal(refusalCodeOf(new Error('fetch failed')), 'start-failed');
   });
 });
