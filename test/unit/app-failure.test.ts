@@ -20,6 +20,7 @@ import {
   type SessionCoreEvent,
 } from '../../server/session-core/session-core.js';
 import { nodeRecord } from '../helpers/node-view.js';
+import { appFailureBanner } from '../../viewer/app-failure-banner.js';
 
 const WRITER = appCatalog().find((a) => a.name === 'writer') as AppRef;
 const HEAD = 12;
@@ -216,5 +217,25 @@ describe('node side: typed codes from the sandbox and bundle errors', () => {
     assert.equal(isAppStartFailure(slow), false, 'a slow load is the machine, not the app');
     assert.equal(isAppStartFailure(new AppCodeError('init threw', { op: 'init' })), true);
     assert.equal(refusalCodeOf(new Error('fetch failed')), 'start-failed');
+  });
+});
+
+describe('viewer: the failed-app banner', () => {
+  it('shows the seq and reason once, and clears when the failure is gone', () => {
+    const shown: string[] = [];
+    const cleared: string[] = [];
+    const show = appFailureBanner({
+      show: (kind, text) => shown.push(`${kind}:${text}`),
+      clear: (key) => cleared.push(key),
+    });
+    show(undefined);
+    assert.deepEqual(shown, []);
+    const failure: AppFailure = { seq: 7, reason: 'app-timeout', message: 'apply did not answer within 600 ms' };
+    show(failure);
+    show({ ...failure });
+    assert.equal(shown.length, 1, 'not rebuilt on every session update');
+    assert.match(shown[0] ?? '', /^error:The app failed at input 7: it ran past its time limit/);
+    show(undefined);
+    assert.deepEqual(cleared, ['app-failure']);
   });
 });
