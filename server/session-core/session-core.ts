@@ -495,9 +495,10 @@ export class SessionCore {
 
   /** Places replicas until the session has R on distinct hosts and admissions (or none is left). */
   #reconcile(session: Session, now: number, out: Out): void {
-    // A failed app fails again on the same input wherever it runs: nothing is placed for it.
-    if (session.closed || session.appFailure) return;
+    if (session.closed) return;
     if (this.#fromTable) return this.#reconcileTable(session, now, out);
+    // A failed app fails again on the same input wherever it runs: nothing is placed for it.
+    if (session.appFailure) return;
     const waitUntil = this.#awaitingNodes.get(session.id);
     if (waitUntil !== undefined) {
       if (now < waitUntil) return;
@@ -568,7 +569,7 @@ export class SessionCore {
       this.#removeReplica(session, r, 'closed', 'the placement table no longer names it here', true, out);
       changed = true;
     }
-    for (const [replicaId, nodeId] of named) {
+    for (const [replicaId, nodeId] of session.appFailure ? [] : named) {
       const node = this.#nodes.get(nodeId);
       if (!node || session.replicas.has(replicaId) || session.failed.has(replicaId)) continue;
       if (session.quarantinedHosts.has(node.hostId)) continue;

@@ -25,13 +25,14 @@ import { appFailureBanner } from '../../viewer/app-failure-banner.js';
 const WRITER = appCatalog().find((a) => a.name === 'writer') as AppRef;
 const HEAD = 12;
 
-function rig(replicationFactor: number, nodes: string[]) {
+function rig(replicationFactor: number, nodes: string[], placement: 'local' | 'table' = 'local') {
   const clock = { now: 1_000 };
   const core = new SessionCore({
     snapshotEvery: 1_000,
     nodeDeadAfterMs: 5_000,
     checkpointTimeoutMs: 10_000,
     health: { staleAfterMs: 1_500, deadAfterMs: 5_000 },
+    placement,
   });
   const feed = (e: SessionCoreEvent): SessionCoreCommand[] => core.handle(e, clock.now);
   for (const id of nodes) feed({ type: 'node-joined', node: nodeRecord(id, [WRITER]) });
@@ -129,6 +130,48 @@ describe('session core: a failed app replica', () => {
     assert.equal(core.session('s1').appFailure, null, 'two of five hosts are not a majority');
     fail(r3.replicaId, 6);
     assert.equal(core.session('s1').appFailure?.seq, 6);
+  });
+
+  it('cluster mode: a failure is reported to the leader, and after the quorum the table is not run again', () => {
+    const { core, feed, fail } = rig(2, ['a', 'b', 'c'], 'table');
+    const name = (replicas: [string, string][]) =>
+      feed({
+        type: 'placement',
+        sessionId: 's1',
+        replicas: replicas.map(([replicaId, nodeId]) => ({ replicaId, nodeId })),
+      });
+    assert.equal(
+      created(
+        name([
+          ['s1.r1', 'a'],
+          ['s1.r2', 'b'],
+        ]),
+      ).length,
+      2,
+    );
+    assert.deepEqual(created(fail('s1.r1', 5)), [], 'the leader places the replacement, not this core');
+    assert.equal(core.session('s1').failed.get('s1.r1')?.cause, 'refused');
+    assert.deepEqual(
+      created(
+        name([
+          ['s1.r2', 'b'],
+          ['s1.r3', 'c'],
+        ]),
+      ),
+      ['c'],
+    );
+    fail('s1.r2', 5);
+    assert.equal(core.session('s1').appFailure?.seq, 5);
+    assert.deepEqual(
+      created(
+        name([
+          ['s1.r3', 'c'],
+          ['s1.r4', 'a'],
+        ]),
+      ),
+      [],
+      'nothing new is started once the app failed',
+    );
   });
 
   it('a failure beyond the head or for a replica the node does not own is refused', () => {
