@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
 import type { SelectionGeometry } from './selection.js';
+import type { AppFailure } from './replica-failure.js';
 
 export const IdSchema = z
   .string()
@@ -62,6 +63,8 @@ export interface SessionInfo {
   createdAt: number;
   headSeq: number;
   replicas: ReplicaInfo[];
+  /** Set once the app failed deterministically (replicas on enough hosts failed at this input): no more replicas run. */
+  appFailure?: AppFailure;
 }
 
 export interface AppCatalogEntry {

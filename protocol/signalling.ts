@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { AppPolicySchema, AppSpecSchema, BundleHashSchema } from './bundle.js';
 import { InputEventSchema, SequencedInputSchema, type SequencedInput } from './input.js';
 import { LIMITS } from './limits.js';
+import { AppFailureReasonSchema, RefusalCodeSchema } from './replica-failure.js';
 import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './media.js';
 import { SelectionGeometrySchema, type SelectionGeometry } from './selection.js';
 import type { ConsumerParams, TransportParams } from './media.js';
@@ -278,7 +279,26 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('snapshot.fetch'), replicaId: IdSchema }).strict(),
-  z.object({ type: z.literal('replica.refuse'), replicaId: IdSchema, reason: z.string().max(500) }).strict(),
+  z
+    .object({
+      type: z.literal('replica.refuse'),
+      replicaId: IdSchema,
+      /** Absent (older nodes): treated as transient, so free text never marks a bundle refused. */
+      code: RefusalCodeSchema.optional(),
+      reason: z.string().max(500),
+    })
+    .strict(),
+  /** The app failed in a running replica (the node closed it): one host's word, counted per seq by the server. */
+  z
+    .object({
+      type: z.literal('replica.failed'),
+      replicaId: IdSchema,
+      reason: AppFailureReasonSchema,
+      /** The input it failed on (or the seq it started from, when init/restore failed). */
+      seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+      message: z.string().max(300),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('replica.thumbnail'),
@@ -346,6 +366,7 @@ export interface NodeResponses {
   'replica.snapshot': { stored: boolean; confirmed: boolean };
   'snapshot.fetch': StoredSnapshotWire | null;
   'replica.refuse': { ok: true };
+  'replica.failed': { ok: true };
   /** `wanted` false: the session's thumbnails come from another replica; hold this one's back a while. */
   'replica.thumbnail': { stored: boolean; wanted: boolean };
   'replica.copyResult': { ok: true };

@@ -1,4 +1,6 @@
 // Named errors of the renderer node.
+import type { AppFailureReason } from '../protocol/replica-failure.js';
+
 export class RenderError extends Error {
   constructor(
     message: string,
@@ -12,14 +14,26 @@ export class RenderError extends Error {
 /** A snapshot is missing or does not match its hash. */
 export class SnapshotError extends RenderError {}
 
-/** The app threw in apply/render, or its sandbox stopped it: the replica is marked failed. */
-export class AppFailedError extends RenderError {}
+/** The app threw in apply/render, or its sandbox stopped it: the replica is marked failed (at `seq`, for `reason`). */
+export class AppFailedError extends RenderError {
+  constructor(
+    message: string,
+    readonly reason: AppFailureReason,
+    readonly seq: number,
+    context: Record<string, unknown> = {},
+  ) {
+    super(message, { ...context, reason, seq });
+  }
+}
 
 /** Asked for an export format the app does not offer. */
 export class ExportError extends RenderError {}
 
 /** Asked to host an app version this node does not have. */
 export class AppVersionError extends RenderError {}
+
+/** Asked to host an app its owner does not let it run (`lockstep node --apps`). */
+export class AppPolicyError extends RenderError {}
 
 export class AppNotFoundError extends RenderError {
   constructor(readonly app: string) {

@@ -27,7 +27,9 @@ import { isPublishedApp } from '../protocol/bundle.js';
 import { BundleCache } from './bundle/bundle-cache.js';
 import { PublishedApps } from './bundle/published-apps.js';
 import { loadSandboxLimits, type RenderConfig } from './config.js';
-import { AppVersionError } from './errors.js';
+import { appFailureReason, isAppStartFailure, refusalCodeOf } from './app-failure.js';
+import { AppFailedError, AppPolicyError, AppVersionError } from './errors.js';
+import type { AppFailureReason } from '../protocol/replica-failure.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
@@ -335,7 +337,12 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
           log.warn({ replicaId: id, err }, 'adopted replica could not produce; closing it');
           this.#closeReplica(id);
           const reason = err instanceof Error ? err.message : String(err);
-          this.request({ type: 'replica.refuse', replicaId: id, reason: reason.slice(0, 500) }).catch(() => undefined);
+          this.request({
+            type: 'replica.refuse',
+            replicaId: id,
+            code: 'start-failed',
+            reason: reason.slice(0, 500),
+          }).catch(() => undefined);
         },
       );
     }
@@ -484,8 +491,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       app = await this.#appFor(a.app);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
-      log.warn({ replicaId: a.replicaId, app: a.app, reason }, 'refusing replica');
-      await this.request({ type: 'replica.refuse', replicaId: a.replicaId, reason });
+      const code = refusalCodeOf(err);
+      log.warn({ replicaId: a.replicaId, app: a.app, code, reason }, 'refusing replica');
+      await this.request({ type: 'replica.refuse', replicaId: a.replicaId, code, reason: reason.slice(0, 500) });
       return;
     }
     if (this.#closed || this.replicas.has(a.replicaId) || this.#starting.has(a.replicaId)) return;
@@ -537,6 +545,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);
+        // The app's failure is reported at once (the server re-places it, or finds the app failed at that seq).
+        if (err instanceof AppFailedError) this.#reportFailure(a.replicaId, err.reason, err.seq, err.message);
       });
       log.info({ replicaId: a.replicaId, sessionId: a.sessionId, producerId: replica.producerId }, 'replica started');
       this.emit('replicaadded', a.replicaId);
@@ -544,7 +554,18 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       if (this.#socket?.connected && !this.#closed) {
-        await this.request({ type: 'replica.refuse', replicaId: a.replicaId, reason }).catch(() => undefined);
+        if (isAppStartFailure(err)) {
+          // init or restore failed in the app itself: as deterministic as a failing apply, at the seq it started from.
+          this.#reportFailure(a.replicaId, appFailureReason(err), a.snapshot?.seq ?? 0, reason);
+        } else {
+          const code = refusalCodeOf(err);
+          await this.request({
+            type: 'replica.refuse',
+            replicaId: a.replicaId,
+            code,
+            reason: reason.slice(0, 500),
+          }).catch(() => undefined);
+        }
       }
       throw err;
     } finally {
@@ -572,12 +593,18 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       refusedBundles: [],
     };
     if (!canRunApp(capabilities, ref)) {
-      throw new AppVersionError(
+      throw new AppPolicyError(
         `app bundle ${ref.name}@${ref.hash} is not allowed on this node (--apps ${this.config.appPolicy.kind})`,
         {},
       );
     }
     return this.#published.load(ref);
+  }
+
+  #reportFailure(replicaId: string, reason: AppFailureReason, seq: number, message: string): void {
+    this.request({ type: 'replica.failed', replicaId, reason, seq, message: message.slice(0, 300) }).catch(
+      (err: unknown) => log.warn({ replicaId, err }, 'app failure report not delivered'),
+    );
   }
 
   #closeReplica(replicaId: string): void {

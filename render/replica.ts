@@ -17,6 +17,7 @@ import { parseSelectionGeometry, type SelectionGeometry } from '../protocol/sele
 import type { ReplicaAssignment } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { digestStatusHashOf, stateHashOf } from './app-hash.js';
+import { appFailureReason } from './app-failure.js';
 import { AppFailedError, SnapshotError } from './errors.js';
 import type { App, ExportedDocument } from './app-types.js';
 import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-renderer.js';
@@ -785,7 +786,13 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     if (this.#closed) return;
     log.error({ replicaId: this.id, sessionId: this.sessionId, call, seq, err }, 'app failed; replica stops');
     this.close();
-    this.emit('failed', new AppFailedError(`app ${call} failed at seq ${seq}`, { replicaId: this.id, call, seq, err }));
+    const why = err instanceof Error ? `: ${err.message}` : '';
+    const failed = new AppFailedError(`app ${call} failed at seq ${seq}${why}`, appFailureReason(err), seq, {
+      replicaId: this.id,
+      call,
+      err,
+    });
+    this.emit('failed', failed);
   }
 
   close(): void {

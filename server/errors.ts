@@ -139,3 +139,8 @@ export class PartialAppendError extends DurabilityError {
 export class TooLargeError extends LockstepError {
   readonly code = 'too-large' as const;
 }
+
+/** The session's app failed deterministically at an input (replicas on enough hosts failed there): no input is taken after it. */
+export class AppFailedError extends LockstepError {
+  readonly code = 'conflict' as const;
+}

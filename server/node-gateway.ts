@@ -295,7 +295,12 @@ class NodeConnection {
         return snap ? { seq: snap.seq, stateHash: snap.stateHash, data: snap.data.toString('base64') } : null;
       }
       case 'replica.refuse': {
-        manager.onReplicaRefused(this.#requireNode(), msg.replicaId, msg.reason);
+        manager.onReplicaRefused(this.#requireNode(), msg.replicaId, msg.code ?? 'start-failed', msg.reason);
+        return { ok: true };
+      }
+      case 'replica.failed': {
+        const { reason, seq, message } = msg;
+        manager.onReplicaFailed(this.#requireNode(), msg.replicaId, { reason, seq, message });
         return { ok: true };
       }
       case 'node.bundles': {

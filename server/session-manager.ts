@@ -10,12 +10,13 @@ import type { InputEvent, SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { SelectionGeometry } from '../protocol/selection.js';
+import type { AppFailure, RefusalCode } from '../protocol/replica-failure.js';
 import type { AppRef, SessionInfo } from '../protocol/session.js';
 import type { AdoptedReplica, HeldReplica, InputAck, NodeNotification } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
 import type { ServerConfig } from './config.js';
-import { BadRequestError, LockstepError, NotFoundError, QuotaExceededError } from './errors.js';
+import { AppFailedError, BadRequestError, LockstepError, NotFoundError, QuotaExceededError } from './errors.js';
 import type { InputLog } from './input-log.js';
 import { ConnectedNodes } from './connected-nodes.js';
 import type { NodePort, RegisteredNode } from './node-port.js';
@@ -312,7 +313,15 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   // ------------------------------------------------------------------ inputs
 
   async submitInput(sessionId: string, clientId: string, clientSeq: number, event: InputEvent): Promise<InputAck> {
-    this.get(sessionId);
+    const failure = this.get(sessionId).appFailure;
+    if (failure) {
+      // Nothing after it could be applied: refused before it is logged, so nothing unwritten is acknowledged.
+      throw new AppFailedError(`the app failed at input ${failure.seq}: ${failure.reason}`, {
+        sessionId,
+        refusal: 'app-failed',
+        ...failure,
+      });
+    }
     const res = await this.#deps.sequencer.submit({ sessionId, clientId, clientSeq, event });
     return { seq: res.input.seq, duplicate: res.duplicate };
   }
@@ -453,8 +462,13 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   /** A node could not (or would not) host a replica it was given: re-place it elsewhere. */
-  onReplicaRefused(nodeId: string, replicaId: string, reason: string): void {
-    this.#feed({ type: 'replica-refused', nodeId, replicaId, reason });
+  onReplicaRefused(nodeId: string, replicaId: string, code: RefusalCode, reason: string): void {
+    this.#feed({ type: 'replica-refused', nodeId, replicaId, code, reason });
+  }
+
+  /** The app failed in a running replica (the node closed it): the core re-places it, or fails the session. */
+  onReplicaFailed(nodeId: string, replicaId: string, failure: AppFailure): void {
+    this.#feed({ type: 'replica-failed', nodeId, replicaId, failure });
   }
 
   /**

@@ -13,6 +13,7 @@ import { InputCapture } from './input-capture.js';
 import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
 import { grabAppFrame } from './frame-grab.js';
 import { installHook, type LatencySample, type SwitchEntry } from './lockstep-hook.js';
+import { appFailureBanner } from './app-failure-banner.js';
 import { Banners } from './banners.js';
 import { clear, h } from './dom.js';
 import { listHref } from './url-params.js';
@@ -164,11 +165,13 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     },
   });
   let titleShows = '';
+  const showAppFailure = appFailureBanner(banners);
   const applySession = (s: SessionInfo): void => {
     session = s;
     heads.note(s.headSeq, performance.now());
     handles.seed(s.replicas);
     setStageSize(manager.appSize().width > 0 ? manager.appSize() : s);
+    showAppFailure(s.appFailure);
     // Rebuilt only when it changes: a session update comes with every replica report (~3/s while typing),
     // and each rebuild cost the tab a layout, paint and commit.
     const titleKey = `${s.app.name}@${s.app.hash}|${s.sessionId}`;

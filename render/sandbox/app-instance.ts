@@ -8,7 +8,7 @@ import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { getLogger } from '../../protocol/logger.js';
 import type { Viewport } from '../sdk/app-definition.js';
 import { CommandReplayer } from './command-replay.js';
-import { AppCodeError, AppStoppedError } from './errors.js';
+import { AppCodeError, AppStoppedError, type AppStopKind } from './errors.js';
 import type { SandboxLimits } from './sandbox-limits.js';
 
 const log = getLogger('sandbox');
@@ -38,6 +38,8 @@ export class AppInstance {
   readonly #limits: SandboxLimits;
   #viewport: Viewport = { width: 0, height: 0 };
   #stopped: string | null = null;
+  /** What stopped it, for the replica's typed failure reason (render/app-failure.ts). */
+  #stopKind: AppStopKind = 'timeout';
   /** The call in flight: the worker answers it with the next message. */
   #inFlight: { op: string; settle: (r: Reply | Error) => void } | undefined;
   /** Calls run one after another: each waits for the one before. */
@@ -75,11 +77,11 @@ export class AppInstance {
       stderr: true,
     });
     this.#worker.on('error', (err) => {
-      this.#stop(`worker died: ${err.message}`);
+      this.#stop(`worker died: ${err.message}`, 'memory');
     });
     this.#worker.on('exit', () => {
       // Out of memory (or terminated): the call in flight gets no answer.
-      this.#stop('worker exited');
+      this.#stop('worker exited', 'memory');
     });
     this.#worker.unref();
   }
@@ -107,7 +109,9 @@ export class AppInstance {
   }
 
   async #run(op: SandboxOp, arg: string | undefined): Promise<string> {
-    if (this.#stopped !== null) throw new AppStoppedError(`app ${this.app} is stopped: ${this.#stopped}`);
+    if (this.#stopped !== null) {
+      throw new AppStoppedError(`app ${this.app} is stopped: ${this.#stopped}`, { op, stop: this.#stopKind });
+    }
     const answer = this.#await(op, this.#limits.callMs + BACKSTOP_MS);
     this.#port.postMessage({ op, arg });
     const value = await answer;
@@ -126,22 +130,26 @@ export class AppInstance {
       }, waitMs);
     }).finally(() => clearTimeout(timer));
     if (msg instanceof Error) {
-      this.#stop(`${op} did not answer within ${waitMs} ms (stuck or out of memory)`);
-      throw new AppStoppedError(`app ${this.app}: ${op} did not answer within ${waitMs} ms`, { op });
+      this.#stop(`${op} did not answer within ${waitMs} ms (stuck or out of memory)`, 'timeout');
+      throw new AppStoppedError(`app ${this.app}: ${op} did not answer within ${waitMs} ms`, {
+        op,
+        stop: this.#stopKind,
+      });
     }
     if (msg.ok) return msg.value;
     if (msg.timeout) {
-      this.#stop(`${op} ${msg.message}`);
-      throw new AppStoppedError(`app ${this.app}: ${op} ${msg.message}`, { op });
+      this.#stop(`${op} ${msg.message}`, 'timeout');
+      throw new AppStoppedError(`app ${this.app}: ${op} ${msg.message}`, { op, stop: this.#stopKind });
     }
     // A throwing app may have left its state half-changed: the instance cannot be trusted any more.
-    this.#stop(`${op} threw`);
+    this.#stop(`${op} threw`, 'threw');
     throw new AppCodeError(`app ${this.app}: ${op} threw: ${msg.message}`, { op });
   }
 
-  #stop(reason: string): void {
+  #stop(reason: string, kind: AppStopKind): void {
     if (this.#stopped !== null) return;
     this.#stopped = reason;
+    this.#stopKind = kind;
     log.warn({ app: this.app, reason }, 'app instance stopped');
     this.#settleInFlight();
     void this.#worker.terminate();

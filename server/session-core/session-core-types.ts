@@ -3,6 +3,7 @@
 // the SFU; the adapter (server/session-manager.ts) executes the commands and
 // feeds back what happened, so a write is only believed once acknowledged.
 import type { SequencedInput } from '../../protocol/input.js';
+import type { AppFailure, RefusalCode } from '../../protocol/replica-failure.js';
 import type { SelectionGeometry } from '../../protocol/selection.js';
 import type { AdoptedReplica, HeldReplica, ReplicaAssignment } from '../../protocol/signalling.js';
 import type { NodeRecord } from './node-registry.js';
@@ -10,7 +11,7 @@ import type { HealthThresholds, ReplicaStatusReport } from './replica-health-typ
 import type { SessionMeta } from './session.js';
 
 /** Why a replica stopped being offered: a bounded label for logs and metrics. */
-export type RemovalCause = 'node-gone' | 'unresponsive' | 'diverged' | 'refused' | 'closed';
+export type RemovalCause = 'node-gone' | 'unresponsive' | 'diverged' | 'refused' | 'app-failed' | 'closed';
 
 export interface SnapshotRef {
   seq: number;
@@ -85,7 +86,10 @@ export type SessionCoreEvent =
    * behind them restore that snapshot and replay its tail.
    */
   | { type: 'log-compacted-elsewhere'; session: DurableSession }
-  | { type: 'replica-refused'; nodeId: string; replicaId: string; reason: string }
+  /** `code`: only permanent ones (protocol/replica-failure.ts) stop offering the app to that node. */
+  | { type: 'replica-refused'; nodeId: string; replicaId: string; code: RefusalCode; reason: string }
+  /** The app failed in a running replica at `failure.seq` (its node's word): re-placed, or the session fails. */
+  | { type: 'replica-failed'; nodeId: string; replicaId: string; failure: AppFailure }
   /** A replica's answer to a checkpoint; `data` is checked against `stateHash` here. */
   | { type: 'snapshot-answer'; nodeId: string; replicaId: string; seq: number; stateHash: string; data: Buffer }
   | { type: 'snapshot-stored'; sessionId: string; seq: number }

@@ -5,6 +5,7 @@
 // runs the same one, built from the same durable facts.
 import type { ReplicaFailureCause } from '../../protocol/cluster-state.js';
 import type { SequencedInput } from '../../protocol/input.js';
+import { isPermanentRefusal, type AppFailure, type RefusalCode } from '../../protocol/replica-failure.js';
 import type { AdoptedReplica, HeldReplica } from '../../protocol/signalling.js';
 import type { SessionInfo } from '../../protocol/session.js';
 import { stateHashOf } from '../../render/app-hash.js';
@@ -144,7 +145,10 @@ export class SessionCore {
         this.#compactedElsewhere(event.session, out);
         break;
       case 'replica-refused':
-        this.#refused(event.nodeId, event.replicaId, event.reason, now, out);
+        this.#refused(event.nodeId, event.replicaId, event.code, event.reason, now, out);
+        break;
+      case 'replica-failed':
+        this.#appFailed(event.nodeId, event.replicaId, event.failure, now, out);
         break;
       case 'snapshot-answer':
         this.#snapshotAnswer(event, out);
@@ -409,17 +413,47 @@ export class SessionCore {
     return true;
   }
 
-  #refused(nodeId: string, replicaId: string, reason: string, now: number, out: Out): void {
+  #refused(nodeId: string, replicaId: string, code: RefusalCode, reason: string, now: number, out: Out): void {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
-    out.push(log('warn', 'node refused a replica', { sessionId: session.id, replicaId, nodeId, reason }));
+    out.push(log('warn', 'node refused a replica', { sessionId: session.id, replicaId, nodeId, code, reason }));
     const node = this.#nodes.get(nodeId);
-    // It does not have this app version after all: stop offering it this app.
-    if (node && /version|hash|app|bundle/i.test(reason)) {
+    // It will never run this app version: stop offering it there. A transient refusal only re-places.
+    if (node && isPermanentRefusal(code)) {
       const { app } = session.meta;
       node.apps = node.apps.filter((a) => !(a.name === app.name && a.hash === app.hash));
       if (isPublishedApp(app)) node.refusedBundles = [...node.refusedBundles, app.hash];
     }
     this.#removeReplica(session, replica, 'refused', `refused by node: ${reason}`, false, out);
+    this.#reconcile(session, now, out);
+  }
+
+  /**
+   * The app failed in a running replica. One host's report only replaces that
+   * replica, at once; replicas on `appFailureQuorum` distinct hosts failing at
+   * the same seq make it the app's failure: the session stops placing and
+   * keeps its log and snapshots for export and close.
+   */
+  #appFailed(nodeId: string, replicaId: string, failure: AppFailure, now: number, out: Out): void {
+    const { session, replica } = this.ownedReplica(nodeId, replicaId);
+    if (failure.seq > session.headSeq) {
+      throw new BadRequestError(`replica reports a failure at seq ${failure.seq} beyond head ${session.headSeq}`, {
+        replicaId,
+        headSeq: session.headSeq,
+      });
+    }
+    const ctx = { sessionId: session.id, replicaId, nodeId, hostId: replica.hostId, ...failure };
+    out.push(log('warn', 'the app failed in a replica', ctx));
+    const why = `the app failed at input ${failure.seq}: ${failure.reason}`;
+    this.#removeReplica(session, replica, 'app-failed', why, false, out);
+    if (session.appFailure) return;
+    const quorum = appFailureQuorum(session.meta.replicationFactor);
+    if (session.noteAppFailure(replica.hostId, failure, quorum)) {
+      out.push(
+        log('error', 'the app failed deterministically: the session stops placing replicas', { ...ctx, quorum }),
+      );
+      out.push({ type: 'session-update', sessionId: session.id });
+      return;
+    }
     this.#reconcile(session, now, out);
   }
 
@@ -469,6 +503,8 @@ export class SessionCore {
   #reconcile(session: Session, now: number, out: Out): void {
     if (session.closed) return;
     if (this.#fromTable) return this.#reconcileTable(session, now, out);
+    // A failed app fails again on the same input wherever it runs: nothing is placed for it.
+    if (session.appFailure) return;
     const waitUntil = this.#awaitingNodes.get(session.id);
     if (waitUntil !== undefined) {
       if (now < waitUntil) return;
@@ -539,7 +575,7 @@ export class SessionCore {
       this.#removeReplica(session, r, 'closed', 'the placement table no longer names it here', true, out);
       changed = true;
     }
-    for (const [replicaId, nodeId] of named) {
+    for (const [replicaId, nodeId] of session.appFailure ? [] : named) {
       const node = this.#nodes.get(nodeId);
       if (!node || session.replicas.has(replicaId) || session.failed.has(replicaId)) continue;
       if (session.quarantinedHosts.has(node.hostId)) continue;
@@ -802,6 +838,9 @@ function failureOf(cause: RemovalCause, r: ReplicaRecord): ReplicaFailureCause |
     case 'unresponsive':
     case 'refused':
       return cause;
+    // The leader places it elsewhere (the host is not to blame: the same input may fail everywhere).
+    case 'app-failed':
+      return 'refused';
     // Quarantined: its host's fault. Otherwise the snapshot it restored took the blame: start it elsewhere afresh.
     case 'diverged':
       return r.state === 'quarantined' ? 'diverged' : 'refused';
@@ -809,6 +848,15 @@ function failureOf(cause: RemovalCause, r: ReplicaRecord): ReplicaFailureCause |
     case 'closed':
       return null;
   }
+}
+
+/**
+ * Distinct hosts whose replicas must fail at one seq before the app counts as
+ * failed there: a majority of the session's hosts, and never fewer than two,
+ * so one hostile node can never stop a session.
+ */
+export function appFailureQuorum(replicationFactor: number): number {
+  return snapshotQuorum(replicationFactor);
 }
 
 function log(level: 'info' | 'warn' | 'error', msg: string, ctx: Record<string, unknown>): SessionCoreCommand {

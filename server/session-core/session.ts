@@ -2,6 +2,7 @@
 // what the replicas last said. Plain data: the media of a replica (transport,
 // producer) is held by the adapter (server/replica-media.ts), keyed by replica id.
 import type { ReplicaFailureCause } from '../../protocol/cluster-state.js';
+import type { AppFailure } from '../../protocol/replica-failure.js';
 import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../../protocol/session.js';
 import { ReplicaHealthTracker, type HealthThresholds } from './replica-health.js';
 import type { SelectionAt } from './selection-relay.js';
@@ -49,6 +50,9 @@ export interface SessionMeta {
   readonly createdAt: number;
 }
 
+/** Distinct seqs with failure reports kept per session. */
+const MAX_FAILURE_SEQS = 32;
+
 export class Session {
   readonly meta: SessionMeta;
   readonly replicas = new Map<string, ReplicaRecord>();
@@ -83,6 +87,10 @@ export class Session {
   readonly quarantinedHosts = new Set<string>();
   /** Cluster mode: replicas given up here, by id, until the leader's table stops naming them. */
   readonly failed = new Map<string, FailedReplica>();
+  /** App failures the nodes reported: seq → the hosts that said so (each one's word only; see noteAppFailure). */
+  readonly #appFailureReports = new Map<number, Map<string, AppFailure>>();
+  /** Set once replicas on `quorum` distinct hosts failed at one seq: no replica is placed again. */
+  appFailure: AppFailure | null = null;
   #replicaCounter = 0;
   #closed = false;
 
@@ -116,6 +124,28 @@ export class Session {
     return [...this.replicas.values()].filter(
       (r) => r.state === 'starting' || r.state === 'catching-up' || r.state === 'live',
     );
+  }
+
+  /**
+   * One host says the app failed at `f.seq`. Returns the session's failure
+   * once `quorum` distinct hosts said so at the same seq (a single host, honest
+   * or not, can only get its replica replaced), else null.
+   */
+  noteAppFailure(hostId: string, f: AppFailure, quorum: number): AppFailure | null {
+    let hosts = this.#appFailureReports.get(f.seq);
+    if (!hosts) {
+      hosts = new Map();
+      this.#appFailureReports.set(f.seq, hosts);
+      // Bounded: a node reporting ever new seqs only pushes its own old reports out.
+      const oldest = this.#appFailureReports.keys().next().value;
+      if (this.#appFailureReports.size > MAX_FAILURE_SEQS && oldest !== undefined) {
+        this.#appFailureReports.delete(oldest);
+      }
+    }
+    hosts.set(hostId, f);
+    if (hosts.size < quorum) return null;
+    this.appFailure = f;
+    return f;
   }
 
   advanceHead(seq: number): void {
@@ -152,6 +182,7 @@ export class Session {
       createdAt: this.meta.createdAt,
       headSeq: this.headSeq,
       replicas: [...this.replicas.values()].filter((r) => r.state !== 'closed').map((r) => this.replicaInfo(r, now)),
+      ...(this.appFailure ? { appFailure: this.appFailure } : {}),
     };
   }
 

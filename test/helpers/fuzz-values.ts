@@ -39,6 +39,7 @@ const NODE_TYPES = [
   'replica.snapshot',
   'snapshot.fetch',
   'replica.refuse',
+  'replica.failed',
 ];
 const NOTIFY_TYPES = ['replica.create', 'replica.close', 'inputs', 'replica.statusRequest', 'replica.snapshotRequest'];
 const KEYS = [
@@ -168,6 +169,11 @@ export function hostileNodeRequests(replicaId: string): unknown[] {
     { type: 'node.heartbeat', load: -1 },
     { type: 'node.heartbeat', load: Number.NaN },
     { type: 'replica.refuse', replicaId, reason: 'x'.repeat(501) },
+    { type: 'replica.refuse', replicaId, code: 'because', reason: 'x' },
+    { type: 'replica.failed', replicaId, reason: 'app-threw', seq: -1, message: 'x' },
+    { type: 'replica.failed', replicaId, reason: 'bored', seq: 1, message: 'x' },
+    { type: 'replica.failed', replicaId, reason: 'app-threw', seq: 1, message: 'x'.repeat(301) },
+    { type: 'replica.failed', replicaId: 'r-not-mine', reason: 'app-threw', seq: 0, message: 'x' },
     { type: 'node.register', nodeId: '__proto__', hostId: 'h', apps: [], capacity: { cores: 1, maxReplicas: 0 } },
     deepNesting(500),
   ];

@@ -12,7 +12,7 @@ import { publishBundle } from '../../render/bundle/publish-client.js';
 import { INIT_THROWS_AT_WIDTH } from '../fixtures/apps/hostile/index.js';
 import { startBundleNode } from '../helpers/bundle-node.js';
 import { removeDir, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
-import { converged, getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { converged, getSession, RequestFailed, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const HOSTILE = fileURLToPath(new URL('../fixtures/apps/hostile/', import.meta.url));
 const HOSTS = ['fail-a', 'fail-b'];
@@ -160,6 +160,19 @@ describe('a published app that throws or misbehaves on real nodes', () => {
         assert.match(line.err?.message ?? '', why, `${attempt}: ${JSON.stringify(line.err)}`);
         assert.match(line.err?.type ?? '', /^App(Code|Stopped)Error$/, `${attempt}: a typed error`);
       }
+      if (call === 'apply') {
+        // Both hosts failed on input 1: the app failed there, reported with a typed reason (not restarted forever).
+        const s = await waitFor(
+          `${attempt}: the session reports the app failed`,
+          async () => {
+            const info = await getSession(server.url, sessionId);
+            return info.appFailure ? info : undefined;
+          },
+          30_000,
+        );
+        assert.equal(s.appFailure?.seq, 1, `${attempt}: ${JSON.stringify(s.appFailure)}`);
+        assert.match(s.appFailure?.reason ?? '', /^app-(threw|timeout|memory)$/);
+      }
       await viewer.request({ type: 'sessions.close', sessionId });
       alive();
     }
@@ -168,7 +181,61 @@ describe('a published app that throws or misbehaves on real nodes', () => {
     alive();
   });
 
-  it('throws in init: each node refuses the replica with the reason, and the writer session is untouched', async () => {
+  it('throws at input N on both hosts: the session fails at N instead of looping, the other session is untouched', async () => {
+    const writer = await writerSession();
+    const { session } = await viewer.request({
+      type: 'sessions.create',
+      app: hash,
+      replicationFactor: 2,
+      width: 320,
+      height: 240,
+    });
+    const { sessionId } = session;
+    await waitFor(
+      'hostile replicas live',
+      async () => (await getSession(server.url, sessionId)).replicas.filter((r) => r.state === 'live').length === 2,
+      30_000,
+    );
+    await viewer.request({ type: 'session.join', sessionId, clientId: 'deterministic' });
+    const texts = ['probe', 'probe', 'throw'];
+    for (const [clientSeq, text] of texts.entries()) {
+      await viewer.request({ type: 'input', sessionId, clientSeq, event: { type: 'paste', text } });
+    }
+    const failed = await waitFor(
+      'the session reached the failed state',
+      async () => {
+        const info = await getSession(server.url, sessionId);
+        return info.appFailure ? info : undefined;
+      },
+      60_000,
+    );
+    assert.deepEqual(
+      { seq: failed.appFailure?.seq, reason: failed.appFailure?.reason },
+      { seq: texts.length, reason: 'app-threw' },
+    );
+    assert.match(failed.appFailure?.message ?? '', /hostile app threw on purpose/);
+    const placed = (): number =>
+      logLines(server).filter((l) => l.msg === 'replica placed' && l.sessionId === sessionId).length;
+    const placedAtFailure = placed();
+    // Today's status timeout is ~5 s: well past it, nothing was placed again and no replica runs.
+    await new Promise((r) => setTimeout(r, 8_000));
+    assert.equal(placed(), placedAtFailure, 'no replica is placed after the app failed');
+    const later = await getSession(server.url, sessionId);
+    assert.equal(later.replicas.length, 0);
+    assert.equal(later.headSeq, texts.length, 'the log is kept');
+    // Input after the failure: a typed refusal, nothing logged.
+    await assert.rejects(
+      viewer.request({ type: 'input', sessionId, clientSeq: texts.length, event: { type: 'paste', text: 'x' } }),
+      (err: unknown) =>
+        err instanceof RequestFailed && err.code === 'conflict' && /app failed at input 3/.test(err.message),
+    );
+    assert.equal((await getSession(server.url, sessionId)).headSeq, texts.length);
+    await writerKeepsGoing(writer, 'still here');
+    await viewer.request({ type: 'sessions.close', sessionId });
+    alive();
+  });
+
+  it('throws in init: each node reports the app failed at seq 0, and the writer session is untouched', async () => {
     const writer = await writerSession();
     const { session } = await viewer.request({
       type: 'sessions.create',
@@ -191,11 +258,19 @@ describe('a published app that throws or misbehaves on real nodes', () => {
         throw new Error(`${String(err)}\n${nodes.get(host)?.output().slice(-4000)}`);
       });
     }
-    const info = await getSession(server.url, session.sessionId);
-    assert.equal(info.replicas.filter((r) => r.state === 'live').length, 0, 'no replica of it runs');
+    const info = await waitFor(
+      'the session reports the app failed in init',
+      async () => {
+        const s = await getSession(server.url, session.sessionId);
+        // The replacement placed after the first host's report fails in init too, and is gone then.
+        return s.appFailure && s.replicas.length === 0 ? s : undefined;
+      },
+      30_000,
+    );
+    assert.deepEqual({ seq: info.appFailure?.seq, reason: info.appFailure?.reason }, { seq: 0, reason: 'app-threw' });
     assert.ok(
-      logLines(server).some((l) => l.msg === 'node refused a replica' && /init threw/.test(l.reason ?? '')),
-      'the server logged the refusal and its reason',
+      logLines(server).some((l) => l.msg === 'the app failed in a replica' && l.reason === 'app-threw'),
+      'the server logged the failure and its reason',
     );
     await writerKeepsGoing(writer, 'init');
     alive();

@@ -97,6 +97,8 @@ describe('node refusals', () => {
     const res = await fake.raw({
       type: 'replica.refuse',
       replicaId: mine.assignment.replicaId,
+      // The code, not the words, makes it permanent (a refusal without one only re-places).
+      code: 'app-version',
       reason: `app version writer@${mine.assignment.app.hash} not on this node`,
     });
     assert.equal(res.ok, true);

@@ -200,6 +200,8 @@ test('a replica whose app throws is marked failed and closed; a replica of anoth
     await waitFor('both replicas settled', () => failures.length > 0 && good.appliedSeq === 3, 5000, 10);
     assert.equal(failures.length, 1);
     assert.ok(failures[0] instanceof AppFailedError, String(failures[0]));
+    assert.equal(failures[0].reason, 'app-threw');
+    assert.equal(failures[0].seq, 2, 'the failure names the input it failed on');
     assert.equal(bad.appliedSeq, 1, 'the input that threw was not applied');
     bad.receive(numbered(['probe', 'throw', 'probe', 'probe']));
     await new Promise((r) => setTimeout(r, 50));
@@ -246,6 +248,8 @@ test('while the sandboxed app of one replica loops forever, another replica keep
     const took = performance.now() - t0;
     assert.ok(err instanceof AppFailedError, String(err));
     assert.ok(err.context.err instanceof AppStoppedError, 'the sandbox stopped the call at its time bound');
+    assert.equal(err.reason, 'app-timeout');
+    assert.equal(err.seq, 1);
     assert.equal(looping.appliedSeq, 0);
     assert.equal(writer.appliedSeq, 5, 'the other replica applied every input meanwhile');
     assert.ok(framesDuring.includes(5), `the other replica drew the last input (frames at ${framesDuring.join(',')})`);

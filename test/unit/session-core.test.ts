@@ -221,11 +221,14 @@ describe('session core: reconcile after node loss', () => {
     feed({ type: 'session-opened', session: durable('s1') });
     const [replicaId, nodeId] = [...placement('s1')][0] ?? [];
     assert.ok(replicaId && nodeId);
-    const out = feed({ type: 'replica-refused', nodeId, replicaId, reason: 'app hash unknown' });
+    const out = feed({ type: 'replica-refused', nodeId, replicaId, code: 'app-version', reason: 'app hash unknown' });
     assert.equal(only(out, 'replica-removed')[0]?.cause, 'refused');
     assert.equal(only(out, 'create-replica').length, 1);
     assert.equal(core.nodes.get(nodeId)?.apps.length, 0, 'the node is not offered this app again');
-    assert.throws(() => feed({ type: 'replica-refused', nodeId: 'b', replicaId: 'nope', reason: 'x' }), ForbiddenError);
+    assert.throws(
+      () => feed({ type: 'replica-refused', nodeId: 'b', replicaId: 'nope', code: 'policy', reason: 'x' }),
+      ForbiddenError,
+    );
   });
 });
 
@@ -745,7 +748,13 @@ describe('session core: placement from the cluster table', () => {
     assert.equal(core.session('s1').failed.get('s1.r2')?.cause, 'refused');
     const c = feed({ type: 'node-joined', node: nodeRecord('c') });
     assert.deepEqual(created(c), [['c', 's1.r3']]);
-    const refused = feed({ type: 'replica-refused', nodeId: 'c', replicaId: 's1.r3', reason: 'out of memory' });
+    const refused = feed({
+      type: 'replica-refused',
+      nodeId: 'c',
+      replicaId: 's1.r3',
+      code: 'start-failed',
+      reason: 'out of memory',
+    });
     assert.deepEqual(created(refused), []);
     assert.equal(core.session('s1').failed.get('s1.r3')?.cause, 'refused');
   });
