@@ -104,6 +104,10 @@ export interface SessionManagerEvents {
     { sessionId: string; replicaId: string; hostId: string; seq: number; hash: string; majorityHash: string },
   ];
   snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
+  /** Cluster mode: a local replica's verified answer to the leader's checkpoint (relayed to it through etcd). */
+  checkpointanswer: [
+    { sessionId: string; replicaId: string; hostId: string; seq: number; stateHash: string; data: Buffer },
+  ];
   /** A connected node joined, left, or its load or replicas changed (what the cluster's node directory publishes). */
   nodeschanged: [];
 }
@@ -370,6 +374,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return durable;
   }
 
+  /** Cluster mode: the leader asks this server's replicas of the session for their state at `seq`. */
+  checkpointWanted(sessionId: string, seq: number): void {
+    if (this.sessions.has(sessionId)) this.#feed({ type: 'checkpoint-wanted', sessionId, seq });
+  }
+
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
   nodeGone(nodeId: string, reason: string): void {
     this.#feed({ type: 'node-gone', nodeId, reason });
@@ -578,6 +587,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
             replicaId: c.replicaId,
             seq: c.seq,
             selection: c.selection,
+          });
+          break;
+        case 'checkpoint-answer':
+          this.emit('checkpointanswer', {
+            sessionId: c.sessionId,
+            replicaId: c.replicaId,
+            hostId: c.hostId,
+            seq: c.seq,
+            stateHash: c.stateHash,
+            data: c.data,
           });
           break;
         case 'checkpoint-decided':

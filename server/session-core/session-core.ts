@@ -170,6 +170,9 @@ export class SessionCore {
       case 'placement':
         this.#placement(event.sessionId, event.replicas, now, out);
         break;
+      case 'checkpoint-wanted':
+        this.#checkpointWanted(event.sessionId, event.seq, now, out);
+        break;
       case 'tick':
         this.#tick(now, out);
         break;
@@ -692,6 +695,8 @@ export class SessionCore {
    * checkpoint that found no quorum in time is dropped and a new one asked.
    */
   #maybeRequestSnapshot(session: Session, now: number, out: Out): void {
+    // Cluster mode: one server's replicas are no quorum; the leader runs checkpoints cluster-wide.
+    if (this.#fromTable) return;
     if (session.storing) return;
     const pending = session.checkpoint;
     if (pending) {
@@ -733,6 +738,21 @@ export class SessionCore {
       });
     }
     if (e.seq > session.headSeq) throw new BadRequestError(`snapshot seq ${e.seq} is beyond the head`, ctx);
+    if (this.#fromTable) {
+      // The leader decides across servers (server/cluster/checkpoint-leader.ts); this server only relays.
+      checkpoint.report(e.replicaId, e.seq, e.stateHash, e.data);
+      const { replicaId, seq, stateHash, data } = e;
+      out.push({
+        type: 'checkpoint-answer',
+        sessionId: session.id,
+        replicaId,
+        hostId: replica.hostId,
+        seq,
+        stateHash,
+        data,
+      });
+      return;
+    }
     checkpoint.report(e.replicaId, e.seq, e.stateHash, e.data);
     const decision = checkpoint.decision();
     if (!decision) return;
@@ -747,6 +767,22 @@ export class SessionCore {
       phase: 'snapshot',
     };
     out.push({ type: 'store-snapshot', sessionId: session.id, ...decision });
+  }
+
+  /**
+   * Cluster mode: the leader's checkpoint at `seq`. Every live replica here is
+   * asked (the leader counts hosts across servers); a newer request replaces
+   * an older one, and one already asked is not asked again.
+   */
+  #checkpointWanted(sessionId: string, seq: number, now: number, out: Out): void {
+    const session = this.#sessions.get(sessionId);
+    if (!session || !this.#fromTable) return;
+    if (session.checkpoint && session.checkpoint.seq >= seq) return;
+    if (session.snapshot && session.snapshot.seq >= seq) return;
+    const targets = session.activeReplicas().filter((r) => r.state === 'live' || r.state === 'catching-up');
+    if (targets.length === 0) return;
+    session.checkpoint = new SnapshotCheckpoint(seq, targets, session.meta.replicationFactor, now);
+    for (const r of targets) out.push({ type: 'ask-snapshot', nodeId: r.nodeId, replicaId: r.replicaId, seq });
   }
 
   /** The write is durable: replicas may be pointed at it; the log is truncated behind the previous one. */
