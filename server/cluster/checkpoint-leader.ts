@@ -75,7 +75,9 @@ export class CheckpointLeader {
 
   /** The latest confirmed snapshot of a session (any leader's), or null. */
   confirmed(sessionId: string): ConfirmedSnapshot | null {
-    return this.#confirmed.entries().get(checkpointKeys.confirmed(this.#o.namespace, sessionId)) ?? null;
+    // The follower keys entries below its prefix.
+    const ns = this.#o.namespace;
+    return this.#confirmed.get(checkpointKeys.confirmed(ns, sessionId).slice(checkpointKeys.confirmedAll(ns).length));
   }
 
   /** One pass over every placed session; nothing unless this server leads. */
