@@ -11,7 +11,7 @@ export const checkpointKeys = {
   reports: (ns: string): string => `${ns}cluster/ckpt-report/`,
   report: (ns: string, serverId: string, sessionId: string): string =>
     `${ns}cluster/ckpt-report/${enc(serverId)}/${enc(sessionId)}`,
-  dataOf: (ns: string, sessionId: string, seq: number): string => `${ns}cluster/ckpt-data/${enc(sessionId)}/${seq}/`,
+  data: (ns: string, sessionId: string): string => `${ns}cluster/ckpt-data/${enc(sessionId)}/`,
   chunk: (ns: string, sessionId: string, seq: number, stateHash: string, i: number): string =>
     `${ns}cluster/ckpt-data/${enc(sessionId)}/${seq}/${stateHash}/${i}`,
   confirmedAll: (ns: string): string => `${ns}cluster/confirmed/`,

@@ -114,10 +114,8 @@ export class CheckpointLeader {
         if (this.#now() - pending.requestedAt < (this.#o.timeoutMs ?? 10_000)) continue;
         log.warn({ sessionId, seq: pending.seq }, 'cluster checkpoint found no quorum in time; dropped');
         this.#pending.delete(sessionId);
-        await this.#o.writer.write([
-          { op: 'delete', key: checkpointKeys.request(this.#o.namespace, sessionId) },
-          { op: 'delete-prefix', prefix: checkpointKeys.dataOf(this.#o.namespace, sessionId, pending.seq) },
-        ]);
+        // Its relayed bytes stay (late answers may still make a quorum if the same seq is asked again).
+        await this.#o.writer.write([{ op: 'delete', key: checkpointKeys.request(this.#o.namespace, sessionId) }]);
         continue;
       }
       const head = await this.#o.log.headSeq(sessionId);
@@ -189,7 +187,8 @@ export class CheckpointLeader {
     await this.#o.writer.write([
       { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE.confirmed, key, ConfirmedSnapshotSchema, record) },
       { op: 'delete', key: checkpointKeys.request(ns, sessionId) },
-      { op: 'delete-prefix', prefix: checkpointKeys.dataOf(ns, sessionId, d.seq) },
+      // Every relayed byte of the session goes: this seq's and any older checkpoint's.
+      { op: 'delete-prefix', prefix: checkpointKeys.data(ns, sessionId) },
     ]);
     this.#pending.delete(sessionId);
     let truncated = 0;
