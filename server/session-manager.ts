@@ -548,6 +548,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           await this.#truncate(c.sessionId, c.throughSeq);
           break;
         case 'drop-snapshot':
+          if (this.#deps.config.store.kind === 'etcd') {
+            // The cluster's snapshot was confirmed by a majority of hosts: one server's replica does not delete it.
+            log.warn({ ...c }, 'a replica diverged after restoring the cluster snapshot: falling back here only');
+            break;
+          }
           await this.#deps.log
             .deleteSnapshots(c.sessionId, { onlySeq: c.seq })
             .catch((err: unknown) => log.error({ err, ...c }, 'could not delete a blamed snapshot'));
