@@ -172,7 +172,6 @@ export class CheckpointLeader {
     const verdict = this.#o.election.verdict();
     if (!verdict.leader) return false;
     const previousSeq = this.confirmed(sessionId)?.seq ?? null;
-    await this.#o.log.putSnapshot({ sessionId, seq: d.seq, stateHash: d.stateHash, data });
     const key = checkpointKeys.confirmed(ns, sessionId);
     const record: ConfirmedSnapshot = {
       sessionId,
@@ -183,13 +182,15 @@ export class CheckpointLeader {
       term: verdict.revision,
       confirmedAt: this.#now(),
     };
-    // Fenced: a deposed leader's confirmation is refused (and it steps down).
+    // Fenced, and first: a deposed leader's confirmation is refused (it steps down) before it stores anything.
     await this.#o.writer.write([
       { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE.confirmed, key, ConfirmedSnapshotSchema, record) },
       { op: 'delete', key: checkpointKeys.request(ns, sessionId) },
       // Every relayed byte of the session goes: this seq's and any older checkpoint's.
       { op: 'delete-prefix', prefix: checkpointKeys.data(ns, sessionId) },
     ]);
+    // The record only says where to look: servers adopt the snapshot once the log holds it.
+    await this.#o.log.putSnapshot({ sessionId, seq: d.seq, stateHash: d.stateHash, data });
     this.#pending.delete(sessionId);
     let truncated = 0;
     if (record.previousSeq !== null && this.#o.election.isLeader) {

@@ -104,11 +104,19 @@ export class CheckpointRelay {
     );
   }
 
-  /** The core learns the confirmed snapshot from the log itself (the record only says where to look). */
-  #adopt(c: ConfirmedSnapshot): void {
+  /**
+   * The core learns the confirmed snapshot from the log itself (the record only
+   * says where to look; the leader stores the bytes right after recording it).
+   */
+  #adopt(c: ConfirmedSnapshot, attempt = 0): void {
     if (!this.#o.manager.sessions.has(c.sessionId)) return;
     this.#o.manager
       .resyncFromLog(c.sessionId)
+      .then((durable) => {
+        const behind = durable !== null && (durable.snapshot?.seq ?? 0) < c.seq;
+        if (!behind || attempt >= 20) return;
+        setTimeout(() => this.#adopt(c, attempt + 1), 250).unref();
+      })
       .catch((err: unknown) => log.warn({ err, sessionId: c.sessionId }, 'confirmed snapshot not adopted'));
   }
 }
