@@ -365,13 +365,30 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    * log's durable facts and hands them to the core; returns them (the feed
    * resumes from their snapshot), or null when the session is not open here.
    */
-  async resyncFromLog(sessionId: string): Promise<DurableSession | null> {
+  resyncFromLog(sessionId: string): Promise<DurableSession | null> {
+    return this.#readDurable(sessionId, (session) => ({ type: 'log-compacted-elsewhere', session }));
+  }
+
+  /** Reads the session's durable facts from the log and feeds them to the core; null when it is not open here. */
+  async #readDurable(
+    sessionId: string,
+    event: (d: DurableSession) => SessionCoreEvent,
+  ): Promise<DurableSession | null> {
     const session = this.sessions.get(sessionId);
     if (!session) return null;
     const durable = await durableSession(this.#deps.log, session.meta);
     if (this.#closed || !this.sessions.has(sessionId)) return null;
-    this.#feed({ type: 'log-compacted-elsewhere', session: durable });
+    this.#feed(event(durable));
     return durable;
+  }
+
+  /**
+   * Cluster mode: the leader confirmed a snapshot of the session; the core
+   * takes the log's facts (new replicas start from it). Returns them, or null
+   * when the session is not open here.
+   */
+  adoptClusterSnapshot(sessionId: string): Promise<DurableSession | null> {
+    return this.#readDurable(sessionId, (session) => ({ type: 'cluster-snapshot-confirmed', session }));
   }
 
   /** Cluster mode: the leader asks this server's replicas of the session for their state at `seq`. */

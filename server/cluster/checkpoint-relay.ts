@@ -111,7 +111,7 @@ export class CheckpointRelay {
   #adopt(c: ConfirmedSnapshot, attempt = 0): void {
     if (!this.#o.manager.sessions.has(c.sessionId)) return;
     this.#o.manager
-      .resyncFromLog(c.sessionId)
+      .adoptClusterSnapshot(c.sessionId)
       .then((durable) => {
         const behind = durable !== null && (durable.snapshot?.seq ?? 0) < c.seq;
         if (!behind || attempt >= 20) return;

@@ -104,6 +104,8 @@ export type SessionCoreEvent =
    * hands each verified answer on (`checkpoint-answer`), deciding nothing.
    */
   | { type: 'checkpoint-wanted'; sessionId: string; seq: number }
+  /** Cluster mode: the leader confirmed a snapshot; the log's facts (snapshot, compaction) as read after it. */
+  | { type: 'cluster-snapshot-confirmed'; session: DurableSession }
   /** Time passed: liveness, health, the hash vote, re-placement, snapshot policy. */
   | { type: 'tick' };
 

@@ -170,6 +170,11 @@ export class SessionCore {
       case 'placement':
         this.#placement(event.sessionId, event.replicas, now, out);
         break;
+      case 'cluster-snapshot-confirmed':
+        // Replicas placed or restored from now on start from it; the running ones are as good as they were.
+        if (this.#takeDurable(event.session))
+          out.push({ type: 'session-update', sessionId: event.session.meta.sessionId });
+        break;
       case 'checkpoint-wanted':
         this.#checkpointWanted(event.sessionId, event.seq, now, out);
         break;
@@ -236,14 +241,8 @@ export class SessionCore {
    * inputs gone and restore the snapshot (render/replica.ts), as after churn.
    */
   #compactedElsewhere(d: DurableSession, out: Out): void {
-    const session = this.#sessions.get(d.meta.sessionId);
+    const session = this.#takeDurable(d);
     if (!session) return;
-    session.advanceHead(d.headSeq);
-    if (d.snapshot && d.snapshot.seq > (session.snapshot?.seq ?? 0)) {
-      session.snapshot = d.snapshot;
-      session.previousSnapshot = d.previousSnapshot;
-    }
-    session.compactedThrough = Math.max(session.compactedThrough, d.compactedThrough);
     const active = session.activeReplicas();
     out.push(
       log('warn', 'log compacted past this server: replicas behind it restore the latest snapshot', {
@@ -256,6 +255,19 @@ export class SessionCore {
     );
     for (const r of active) out.push({ type: 'ask-status', nodeId: r.nodeId, replicaId: r.replicaId });
     out.push({ type: 'session-update', sessionId: session.id });
+  }
+
+  /** The log's facts where they are ahead of this core's; the session, or undefined when not open here. */
+  #takeDurable(d: DurableSession): Session | undefined {
+    const session = this.#sessions.get(d.meta.sessionId);
+    if (!session) return undefined;
+    session.advanceHead(d.headSeq);
+    if (d.snapshot && d.snapshot.seq > (session.snapshot?.seq ?? 0)) {
+      session.snapshot = d.snapshot;
+      session.previousSnapshot = d.previousSnapshot;
+    }
+    session.compactedThrough = Math.max(session.compactedThrough, d.compactedThrough);
+    return session;
   }
 
   // ------------------------------------------------------------------ nodes

@@ -154,4 +154,31 @@ describe('session core in table mode: a relay for the leader checkpoint', () => 
       ConflictError,
     );
   });
+
+  it('a confirmed cluster snapshot is where a replica placed afterwards starts', () => {
+    const { feed } = rig();
+    const snapshot = { seq: 40, stateHash: H1 };
+    const out = feed({
+      type: 'cluster-snapshot-confirmed',
+      session: { ...durable(), snapshot, previousSnapshot: { seq: 20, stateHash: H2 }, compactedThrough: 20 },
+    });
+    assert.deepEqual(
+      out.filter((c) => c.type === 'ask-status' || c.type === 'create-replica'),
+      [],
+      'running replicas are left alone',
+    );
+    feed({ type: 'node-joined', node: nodeRecord('b', [WRITER]) });
+    const placed = feed({
+      type: 'placement',
+      sessionId: 's',
+      replicas: [
+        { replicaId: 's.r1', nodeId: 'a' },
+        { replicaId: 's.r2', nodeId: 'b' },
+      ],
+    });
+    const created = placed.find((c) => c.type === 'create-replica');
+    assert.ok(created?.type === 'create-replica');
+    assert.equal(created.assignment.replicaId, 's.r2');
+    assert.deepEqual(created.assignment.snapshot, snapshot);
+  });
 });
