@@ -784,12 +784,14 @@ export class SessionCore {
   /**
    * Cluster mode: the leader's checkpoint at `seq`. Every live replica here is
    * asked (the leader counts hosts across servers); a newer request replaces
-   * an older one, and one already asked is not asked again.
+   * an older one, and one already asked is asked again only after the timeout.
    */
   #checkpointWanted(sessionId: string, seq: number, now: number, out: Out): void {
     const session = this.#sessions.get(sessionId);
     if (!session || !this.#fromTable) return;
-    if (session.checkpoint && session.checkpoint.seq >= seq) return;
+    const asked = session.checkpoint;
+    // Asked again after the timeout (the leader dropped it without quorum): answers may have been lost, ask anew.
+    if (asked && asked.seq >= seq && now - asked.requestedAt < this.#options.checkpointTimeoutMs) return;
     if (session.snapshot && session.snapshot.seq >= seq) return;
     const targets = session.activeReplicas().filter((r) => r.state === 'live' || r.state === 'catching-up');
     if (targets.length === 0) return;

@@ -88,8 +88,8 @@ describe('session core in table mode: a relay for the leader checkpoint', () => 
       health: { staleAfterMs: 1_500, deadAfterMs: 5_000 },
       placement: 'table',
     });
-    const now = 1_000;
-    const feed = (e: Parameters<SessionCore['handle']>[0]): SessionCoreCommand[] => core.handle(e, now);
+    const clock = { now: 1_000 };
+    const feed = (e: Parameters<SessionCore['handle']>[0]): SessionCoreCommand[] => core.handle(e, clock.now);
     feed({ type: 'session-opened', session: durable() });
     feed({ type: 'node-joined', node: nodeRecord('a', [WRITER]) });
     feed({ type: 'placement', sessionId: 's', replicas: [{ replicaId: 's.r1', nodeId: 'a' }] });
@@ -101,7 +101,7 @@ describe('session core in table mode: a relay for the leader checkpoint', () => 
       status: { appliedSeq: 50, stateHash: 'h', framesSent: 1 },
       selection: null,
     });
-    return { core, feed };
+    return { core, feed, clock };
   }
 
   it('asks nothing on its own past the interval (one server is no quorum)', () => {
@@ -180,5 +180,17 @@ describe('session core in table mode: a relay for the leader checkpoint', () => 
     assert.ok(created?.type === 'create-replica');
     assert.equal(created.assignment.replicaId, 's.r2');
     assert.deepEqual(created.assignment.snapshot, snapshot);
+  });
+
+  it('the same seq asked again after the timeout asks the replicas anew', () => {
+    const { feed, clock } = rig();
+    feed({ type: 'checkpoint-wanted', sessionId: 's', seq: 48 });
+    clock.now += 9_000;
+    assert.deepEqual(feed({ type: 'checkpoint-wanted', sessionId: 's', seq: 48 }), [], 'not within the timeout');
+    clock.now += 2_000;
+    assert.deepEqual(
+      feed({ type: 'checkpoint-wanted', sessionId: 's', seq: 48 }).filter((c) => c.type === 'ask-snapshot'),
+      [{ type: 'ask-snapshot', nodeId: 'a', replicaId: 's.r1', seq: 48 }],
+    );
   });
 });
