@@ -104,3 +104,59 @@ export const SessionHealthReportSchema = z
   })
   .strict();
 export type SessionHealthReport = z.infer<typeof SessionHealthReportSchema>;
+
+const StateHashSchema = z.string().regex(/^[0-9a-f]{32}$/);
+
+/** The leader's cluster-wide snapshot checkpoint of one session: every home server asks its replicas at `seq`. */
+export const CheckpointRequestSchema = z
+  .object({
+    sessionId: IdSchema,
+    seq: z.number().int().min(1),
+    requestedAt: z.number().int().nonnegative(),
+    /** The leader's term (fencing token) it was written under. */
+    term: z.string().regex(/^\d{1,20}$/),
+  })
+  .strict();
+export type CheckpointRequest = z.infer<typeof CheckpointRequestSchema>;
+
+/**
+ * One home server's relay of its replicas' answers to a checkpoint. The bytes
+ * are stored apart, content-addressed by the claimed hash, in chunks: the
+ * leader re-hashes them and counts hosts from its own table, not from here.
+ */
+export const CheckpointReportSchema = z
+  .object({
+    serverId: IdSchema,
+    sessionId: IdSchema,
+    seq: z.number().int().min(1),
+    answers: z
+      .array(
+        z
+          .object({
+            replicaId: IdSchema,
+            stateHash: StateHashSchema,
+            bytes: z.number().int().nonnegative(),
+            chunks: z.number().int().min(1).max(4096),
+          })
+          .strict(),
+      )
+      .max(64),
+  })
+  .strict();
+export type CheckpointReport = z.infer<typeof CheckpointReportSchema>;
+
+/** A snapshot the leader confirmed cluster-wide (the bytes are in the log's snapshot store). */
+export const ConfirmedSnapshotSchema = z
+  .object({
+    sessionId: IdSchema,
+    seq: z.number().int().min(1),
+    stateHash: StateHashSchema,
+    /** Hosts whose replicas agreed. */
+    hosts: z.array(IdSchema).min(2).max(64),
+    /** The confirmed snapshot before this one: the log is truncated through it (it stays as the fallback). */
+    previousSeq: z.number().int().min(1).nullable(),
+    term: z.string().regex(/^\d{1,20}$/),
+    confirmedAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type ConfirmedSnapshot = z.infer<typeof ConfirmedSnapshotSchema>;

@@ -259,7 +259,17 @@ export class LockstepServer {
           },
         });
         // Sessions, nodes, placement, replica health and the input feed are shared with the cluster.
-        const joined = await ClusterSessionLink.create({ manager, member: cluster, serverId });
+        const joined = await ClusterSessionLink.create({
+          manager,
+          member: cluster,
+          serverId,
+          checkpoints: {
+            log: inputLog,
+            snapshotEvery: config.snapshotEvery,
+            namespace: 'lockstep/',
+            secret: clusterSecret,
+          },
+        });
         link = joined;
         http.once('close', () => joined.close());
       } catch (err) {

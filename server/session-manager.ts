@@ -108,6 +108,10 @@ export interface SessionManagerEvents {
     { sessionId: string; replicaId: string; hostId: string; seq: number; hash: string; majorityHash: string },
   ];
   snapshotstored: [{ sessionId: string; seq: number; bytes: number; truncated: number }];
+  /** Cluster mode: a local replica's verified answer to the leader's checkpoint (relayed to it through etcd). */
+  checkpointanswer: [
+    { sessionId: string; replicaId: string; hostId: string; seq: number; stateHash: string; data: Buffer },
+  ];
   /** A connected node joined, left, or its load or replicas changed (what the cluster's node directory publishes). */
   nodeschanged: [];
 }
@@ -388,13 +392,35 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    * log's durable facts and hands them to the core; returns them (the feed
    * resumes from their snapshot), or null when the session is not open here.
    */
-  async resyncFromLog(sessionId: string): Promise<DurableSession | null> {
+  resyncFromLog(sessionId: string): Promise<DurableSession | null> {
+    return this.#readDurable(sessionId, (session) => ({ type: 'log-compacted-elsewhere', session }));
+  }
+
+  /** Reads the session's durable facts from the log and feeds them to the core; null when it is not open here. */
+  async #readDurable(
+    sessionId: string,
+    event: (d: DurableSession) => SessionCoreEvent,
+  ): Promise<DurableSession | null> {
     const session = this.sessions.get(sessionId);
     if (!session) return null;
     const durable = await durableSession(this.#deps.log, session.meta);
     if (this.#closed || !this.sessions.has(sessionId)) return null;
-    this.#feed({ type: 'log-compacted-elsewhere', session: durable });
+    this.#feed(event(durable));
     return durable;
+  }
+
+  /**
+   * Cluster mode: the leader confirmed a snapshot of the session; the core
+   * takes the log's facts (new replicas start from it). Returns them, or null
+   * when the session is not open here.
+   */
+  adoptClusterSnapshot(sessionId: string): Promise<DurableSession | null> {
+    return this.#readDurable(sessionId, (session) => ({ type: 'cluster-snapshot-confirmed', session }));
+  }
+
+  /** Cluster mode: the leader asks this server's replicas of the session for their state at `seq`. */
+  checkpointWanted(sessionId: string, seq: number): void {
+    if (this.sessions.has(sessionId)) this.#feed({ type: 'checkpoint-wanted', sessionId, seq });
   }
 
   /** The node left or its socket dropped: its replicas are gone; restore R elsewhere. */
@@ -571,6 +597,11 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
           await this.#truncate(c.sessionId, c.throughSeq);
           break;
         case 'drop-snapshot':
+          if (this.#deps.config.store.kind === 'etcd') {
+            // The cluster's snapshot was confirmed by a majority of hosts: one server's replica does not delete it.
+            log.warn({ ...c }, 'a replica diverged after restoring the cluster snapshot: falling back here only');
+            break;
+          }
           await this.#deps.log
             .deleteSnapshots(c.sessionId, { onlySeq: c.seq })
             .catch((err: unknown) => log.error({ err, ...c }, 'could not delete a blamed snapshot'));
@@ -610,6 +641,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
             replicaId: c.replicaId,
             seq: c.seq,
             selection: c.selection,
+          });
+          break;
+        case 'checkpoint-answer':
+          this.emit('checkpointanswer', {
+            sessionId: c.sessionId,
+            replicaId: c.replicaId,
+            hostId: c.hostId,
+            seq: c.seq,
+            stateHash: c.stateHash,
+            data: c.data,
           });
           break;
         case 'checkpoint-decided':

@@ -13,6 +13,10 @@ import { getLogger } from '../../protocol/logger.js';
 import type { SessionManager } from '../session-manager.js';
 import type { SessionPlacement } from '../../protocol/cluster-state.js';
 import type { ClusterMember } from './cluster-member.js';
+import type { ClusterSecret } from './cluster-secret.js';
+import type { InputLog } from '../input-log.js';
+import { CheckpointLeader } from './checkpoint-leader.js';
+import { CheckpointRelay } from './checkpoint-relay.js';
 import { FeedRecovery } from './feed-recovery.js';
 import type { StalledFeed } from './feed-recovery-types.js';
 
@@ -32,6 +36,9 @@ export class ClusterSessionLink {
     this.#guard('forget health report', this.#member.health.forget(sessionId));
   /** A feed that stalls on a truncation resumes from the latest snapshot; a corrupt input stays stalled, listed. */
   readonly #recovery: FeedRecovery;
+  /** The cluster-wide snapshot checkpoint: this server's relay, and the leader's side (idle unless it leads). */
+  #relay: CheckpointRelay | null = null;
+  #checkpoints: CheckpointLeader | null = null;
   #closed = false;
 
   private constructor(manager: SessionManager, member: ClusterMember, serverId: string) {
@@ -51,8 +58,26 @@ export class ClusterSessionLink {
     manager: SessionManager;
     member: ClusterMember;
     serverId: string;
+    /** The shared log and checkpoint interval, for the cluster-wide checkpoint (omitted: none runs). */
+    checkpoints?: { log: InputLog; snapshotEvery: number; namespace: string; secret: ClusterSecret };
   }): Promise<ClusterSessionLink> {
     const link = new ClusterSessionLink(deps.manager, deps.member, deps.serverId);
+    if (deps.checkpoints) {
+      const m = deps.member;
+      const { namespace, secret } = deps.checkpoints;
+      const common = { client: m.client, namespace, secret };
+      link.#relay = await CheckpointRelay.create({ ...common, registry: m.registry, manager: deps.manager });
+      link.#checkpoints = await CheckpointLeader.create({
+        ...common,
+        election: m.election,
+        writer: m.writer,
+        placement: m.placement,
+        nodes: m.nodes,
+        log: deps.checkpoints.log,
+        snapshotEvery: deps.checkpoints.snapshotEvery,
+        replicationFactor: (id) => deps.manager.sessions.get(id)?.meta.replicationFactor ?? null,
+      });
+    }
     const { sessions, feed } = deps.member;
     const { manager } = deps;
     manager.fanOutFrom(feed);
@@ -130,6 +155,8 @@ export class ClusterSessionLink {
 
   close(): void {
     this.#closed = true;
+    this.#guard('close checkpoint relay', this.#relay?.close() ?? Promise.resolve());
+    this.#guard('close checkpoint leader', this.#checkpoints?.close() ?? Promise.resolve());
     this.#recovery.close();
     this.#manager.off('nodeschanged', this.#onNodes);
     this.#member.placement.off('changed', this.#onTable);

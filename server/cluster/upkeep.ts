@@ -1,12 +1,13 @@
 // The leader's upkeep of etcd, on a schedule: delete the keys of closed
-// sessions (their input log and snapshots), compact the revision history
-// behind a window, and defragment the members one at a time (a member is
-// blocked while it defragments, so never all at once). Only the leader does
+// sessions (their input log, snapshots and checkpoint records), compact the
+// revision history behind a window, and defragment the members one at a time
+// (a member is blocked while it defragments, so never all at once). Only the leader does
 // it: key deletions go through its FencedWriter; compaction and defrag are
 // maintenance calls outside transactions, so they are skipped unless the
 // local term is live (two servers compacting the same revision is harmless).
 import type { Etcd3 } from 'etcd3';
 import { getLogger } from '../../protocol/logger.js';
+import { checkpointKeys } from './checkpoint-keys.js';
 import { NotLeaderError } from './cluster-errors.js';
 import { etcdCall, openEtcdClient } from './etcd-client.js';
 import type { FencedWriter } from './fenced-writer.js';
@@ -96,6 +97,9 @@ export class Upkeep {
       await this.#o.writer.write([
         { op: 'delete-prefix', prefix: `${ns}log/${enc(id)}/` },
         { op: 'delete-prefix', prefix: `${ns}snap/${enc(id)}/` },
+        { op: 'delete', key: checkpointKeys.request(ns, id) },
+        { op: 'delete', key: checkpointKeys.confirmed(ns, id) },
+        { op: 'delete-prefix', prefix: checkpointKeys.data(ns, id) },
       ]);
       done.push(id);
     }

@@ -102,6 +102,14 @@ export type SessionCoreEvent =
    * names on nodes registered here and no others.
    */
   | { type: 'placement'; sessionId: string; replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null }
+  /**
+   * Cluster mode: the leader asks every home server for its replicas' state at
+   * `seq` (a cluster-wide checkpoint); this core asks its own replicas and
+   * hands each verified answer on (`checkpoint-answer`), deciding nothing.
+   */
+  | { type: 'checkpoint-wanted'; sessionId: string; seq: number }
+  /** Cluster mode: the leader confirmed a snapshot; the log's facts (snapshot, compaction) as read after it. */
+  | { type: 'cluster-snapshot-confirmed'; session: DurableSession }
   /** Time passed: liveness, health, the hash vote, re-placement, snapshot policy. */
   | { type: 'tick' };
 
@@ -140,6 +148,16 @@ export type SessionCoreCommand =
   /** A checkpoint found its quorum; `store` is false when a newer snapshot was confirmed meanwhile. */
   | { type: 'checkpoint-decided'; sessionId: string; seq: number; hosts: string[]; store: boolean }
   | { type: 'snapshot-announced'; sessionId: string; seq: number; bytes: number; truncated: number }
+  /** Cluster mode: one local replica's answer to the leader's checkpoint, its bytes checked against its hash. */
+  | {
+      type: 'checkpoint-answer';
+      sessionId: string;
+      replicaId: string;
+      hostId: string;
+      seq: number;
+      stateHash: string;
+      data: Buffer;
+    }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; msg: string; ctx: Record<string, unknown> };
 
 export type SessionCoreCommandType = SessionCoreCommand['type'];

@@ -174,6 +174,14 @@ export class SessionCore {
       case 'placement':
         this.#placement(event.sessionId, event.replicas, now, out);
         break;
+      case 'cluster-snapshot-confirmed':
+        // Replicas placed or restored from now on start from it; the running ones are as good as they were.
+        if (this.#takeDurable(event.session))
+          out.push({ type: 'session-update', sessionId: event.session.meta.sessionId });
+        break;
+      case 'checkpoint-wanted':
+        this.#checkpointWanted(event.sessionId, event.seq, now, out);
+        break;
       case 'tick':
         this.#tick(now, out);
         break;
@@ -243,14 +251,8 @@ export class SessionCore {
    * inputs gone and restore the snapshot (render/replica.ts), as after churn.
    */
   #compactedElsewhere(d: DurableSession, out: Out): void {
-    const session = this.#sessions.get(d.meta.sessionId);
+    const session = this.#takeDurable(d);
     if (!session) return;
-    session.advanceHead(d.headSeq);
-    if (d.snapshot && d.snapshot.seq > (session.snapshot?.seq ?? 0)) {
-      session.snapshot = d.snapshot;
-      session.previousSnapshot = d.previousSnapshot;
-    }
-    session.compactedThrough = Math.max(session.compactedThrough, d.compactedThrough);
     const active = session.activeReplicas();
     out.push(
       log('warn', 'log compacted past this server: replicas behind it restore the latest snapshot', {
@@ -263,6 +265,19 @@ export class SessionCore {
     );
     for (const r of active) out.push({ type: 'ask-status', nodeId: r.nodeId, replicaId: r.replicaId });
     out.push({ type: 'session-update', sessionId: session.id });
+  }
+
+  /** The log's facts where they are ahead of this core's; the session, or undefined when not open here. */
+  #takeDurable(d: DurableSession): Session | undefined {
+    const session = this.#sessions.get(d.meta.sessionId);
+    if (!session) return undefined;
+    session.advanceHead(d.headSeq);
+    if (d.snapshot && d.snapshot.seq > (session.snapshot?.seq ?? 0)) {
+      session.snapshot = d.snapshot;
+      session.previousSnapshot = d.previousSnapshot;
+    }
+    session.compactedThrough = Math.max(session.compactedThrough, d.compactedThrough);
+    return session;
   }
 
   // ------------------------------------------------------------------ nodes
@@ -734,6 +749,8 @@ export class SessionCore {
    * checkpoint that found no quorum in time is dropped and a new one asked.
    */
   #maybeRequestSnapshot(session: Session, now: number, out: Out): void {
+    // Cluster mode: one server's replicas are no quorum; the leader runs checkpoints cluster-wide.
+    if (this.#fromTable) return;
     if (session.storing) return;
     const pending = session.checkpoint;
     if (pending) {
@@ -775,6 +792,21 @@ export class SessionCore {
       });
     }
     if (e.seq > session.headSeq) throw new BadRequestError(`snapshot seq ${e.seq} is beyond the head`, ctx);
+    if (this.#fromTable) {
+      // The leader decides across servers (server/cluster/checkpoint-leader.ts); this server only relays.
+      checkpoint.report(e.replicaId, e.seq, e.stateHash, e.data);
+      const { replicaId, seq, stateHash, data } = e;
+      out.push({
+        type: 'checkpoint-answer',
+        sessionId: session.id,
+        replicaId,
+        hostId: replica.hostId,
+        seq,
+        stateHash,
+        data,
+      });
+      return;
+    }
     checkpoint.report(e.replicaId, e.seq, e.stateHash, e.data);
     const decision = checkpoint.decision();
     if (!decision) return;
@@ -789,6 +821,24 @@ export class SessionCore {
       phase: 'snapshot',
     };
     out.push({ type: 'store-snapshot', sessionId: session.id, ...decision });
+  }
+
+  /**
+   * Cluster mode: the leader's checkpoint at `seq`. Every live replica here is
+   * asked (the leader counts hosts across servers); a newer request replaces
+   * an older one, and one already asked is asked again only after the timeout.
+   */
+  #checkpointWanted(sessionId: string, seq: number, now: number, out: Out): void {
+    const session = this.#sessions.get(sessionId);
+    if (!session || !this.#fromTable) return;
+    const asked = session.checkpoint;
+    // Asked again after the timeout (the leader dropped it without quorum): answers may have been lost, ask anew.
+    if (asked && asked.seq >= seq && now - asked.requestedAt < this.#options.checkpointTimeoutMs) return;
+    if (session.snapshot && session.snapshot.seq >= seq) return;
+    const targets = session.activeReplicas().filter((r) => r.state === 'live' || r.state === 'catching-up');
+    if (targets.length === 0) return;
+    session.checkpoint = new SnapshotCheckpoint(seq, targets, session.meta.replicationFactor, now);
+    for (const r of targets) out.push({ type: 'ask-snapshot', nodeId: r.nodeId, replicaId: r.replicaId, seq });
   }
 
   /** The write is durable: replicas may be pointed at it; the log is truncated behind the previous one. */

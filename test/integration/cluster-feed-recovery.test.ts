@@ -1,12 +1,13 @@
 // A server whose input feed fell behind a truncation catches up (real 3-member
-// etcd, two server processes, three real renderer nodes). Server B talks to
-// one etcd member only; while that member is down, A (on the other two, a
-// quorum) takes typing, confirms snapshots and truncates the log behind them.
+// etcd, three server processes, three real renderer nodes, one replica homed
+// on each server). Server B talks to one etcd member only; while that member
+// is down, A and A2 (on the other two, a quorum) take typing, the leader
+// confirms snapshots from their two hosts and truncates the log behind them.
 // When the member is back, B's feed finds its next input gone: it resumes from
-// the latest confirmed snapshot, B's replica restores that snapshot and
-// replays the tail, and it agrees with A's replicas at the head; nothing typed
-// is lost and B's /healthz counts no stalled feed. Then a corrupt entry: never
-// applied, and /healthz and /metrics say the session's feed is stalled.
+// the latest confirmed cluster snapshot, B's replica restores that snapshot
+// and replays the tail, and it agrees with A's replica at the head; nothing
+// typed is lost and B's /healthz counts no stalled feed. Then a corrupt entry:
+// never applied, and /healthz and /metrics say the session's feed is stalled.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { WriterState } from '../../render/apps/writer/index.js';
@@ -42,6 +43,10 @@ describe('an input feed that fell behind a truncation recovers', () => {
       dataDir: makeTmpDir(hooks),
       env: { ...common, LOCKSTEP_STORE: `etcd:${urls[0]},${urls[1]}`, LOCKSTEP_SERVER_ID: 'ra' },
     });
+    const a2 = await startServer({
+      dataDir: makeTmpDir(hooks),
+      env: { ...common, LOCKSTEP_STORE: `etcd:${urls[0]},${urls[1]}`, LOCKSTEP_SERVER_ID: 'ra2' },
+    });
     const b = await startServer({
       dataDir: makeTmpDir(hooks),
       // The cluster's owner token (the launcher keys its secrets by the store spec, which differs here).
@@ -52,24 +57,28 @@ describe('an input feed that fell behind a truncation recovers', () => {
         LOCKSTEP_OWNER_TOKEN: a.ownerToken,
       },
     });
-    // Two hosts on A: A's replicas confirm snapshots (a quorum of two hosts). One on B: B never does.
-    for (const hostId of ['host-ra1', 'host-ra2']) {
-      await startNode({ url: a.url, hostId, env: { LOCKSTEP_JOIN_TOKEN: await a.hostToken(hostId) } });
-    }
+    // One host per server: while B is cut off, the hosts on A and A2 are the quorum that confirms snapshots.
+    await startNode({ url: a.url, hostId: 'host-ra1', env: { LOCKSTEP_JOIN_TOKEN: await a.hostToken('host-ra1') } });
+    await startNode({ url: a2.url, hostId: 'host-ra2', env: { LOCKSTEP_JOIN_TOKEN: await a.hostToken('host-ra2') } });
     await startNode({ url: b.url, hostId: 'host-rb', env: { LOCKSTEP_JOIN_TOKEN: await a.hostToken('host-rb') } });
     const viewer = await TestViewer.connect(a.url);
     const { sessionId } = await liveWriterSession(viewer, a.url, {
-      r: 2,
+      r: 3,
       width: 320,
       height: 240,
-      what: 'two replicas live on A',
-      live: (s) => s.replicas.filter((r) => r.state === 'live').length === 2,
+      what: "A's replica live",
+      live: (s) => s.replicas.some((r) => r.state === 'live'),
       timeoutMs: 60_000,
     });
     await viewer.type(sessionId, 'ab');
     await waitFor(
       'B applied the first inputs',
       async () => liveAtHead(await getSession(b.url, sessionId), 'host-rb'),
+      60_000,
+    );
+    await waitFor(
+      'A2 applied the first inputs',
+      async () => liveAtHead(await getSession(a2.url, sessionId), 'host-ra2'),
       60_000,
     );
     const bBefore = await getSession(b.url, sessionId);

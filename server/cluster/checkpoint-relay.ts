@@ -1,0 +1,122 @@
+// A home server's part in the cluster-wide checkpoint: it follows the
+// leader's requests and asks its own replicas (the session core verifies each
+// answer's bytes against its hash), stores the bytes in etcd content-addressed
+// and chunked, and relays the answers in one sealed report per session under
+// its lease. It decides nothing: the leader counts hosts and re-hashes. It also
+// follows the confirmed snapshots so the core restores new replicas from them.
+import {
+  CheckpointReportSchema,
+  CheckpointRequestSchema,
+  ConfirmedSnapshotSchema,
+  type CheckpointReport,
+  type CheckpointRequest,
+  type ConfirmedSnapshot,
+} from '../../protocol/cluster-state.js';
+import { getLogger } from '../../protocol/logger.js';
+import { checkpointKeys, PURPOSE } from './checkpoint-keys.js';
+import type { CheckpointRelayOptions } from './cluster-checkpoint-types.js';
+import { PrefixFollower } from './prefix-follower.js';
+import { openEntry, sealEntry } from './signed-entry.js';
+
+const log = getLogger('checkpoint-relay');
+
+type Answer = { sessionId: string; replicaId: string; seq: number; stateHash: string; data: Buffer };
+
+export class CheckpointRelay {
+  readonly #o: CheckpointRelayOptions;
+  readonly #requests: PrefixFollower<CheckpointRequest>;
+  readonly #confirmed: PrefixFollower<ConfirmedSnapshot>;
+  /** The answers relayed so far per session (for the latest seq asked). */
+  readonly #reports = new Map<string, CheckpointReport>();
+  readonly #onAnswer = (a: Answer): void => {
+    this.#chain = this.#chain
+      .then(() => this.#relay(a))
+      .catch((err: unknown) => log.warn({ err }, 'answer not relayed'));
+  };
+  #chain: Promise<void> = Promise.resolve();
+
+  private constructor(
+    o: CheckpointRelayOptions,
+    requests: PrefixFollower<CheckpointRequest>,
+    confirmed: PrefixFollower<ConfirmedSnapshot>,
+  ) {
+    this.#o = o;
+    this.#requests = requests;
+    this.#confirmed = confirmed;
+    requests.on('put', (_k, r) => o.manager.checkpointWanted(r.sessionId, r.seq));
+    confirmed.on('put', (_k, c) => this.#adopt(c));
+    o.manager.on('checkpointanswer', this.#onAnswer);
+    for (const r of requests.entries().values()) o.manager.checkpointWanted(r.sessionId, r.seq);
+  }
+
+  static async create(o: CheckpointRelayOptions): Promise<CheckpointRelay> {
+    const ns = o.namespace;
+    const requests = await PrefixFollower.create<CheckpointRequest>({
+      client: o.client,
+      prefix: checkpointKeys.requests(ns),
+      what: 'checkpoint request',
+      open: (key, raw) => {
+        const r = openEntry(o.secret, PURPOSE.request, CheckpointRequestSchema, log, key, raw);
+        return r && key === checkpointKeys.request(ns, r.sessionId) ? r : null;
+      },
+    });
+    const confirmed = await PrefixFollower.create<ConfirmedSnapshot>({
+      client: o.client,
+      prefix: checkpointKeys.confirmedAll(ns),
+      what: 'confirmed snapshot',
+      open: (key, raw) => {
+        const c = openEntry(o.secret, PURPOSE.confirmed, ConfirmedSnapshotSchema, log, key, raw);
+        return c && key === checkpointKeys.confirmed(ns, c.sessionId) ? c : null;
+      },
+    });
+    return new CheckpointRelay(o, requests, confirmed);
+  }
+
+  async close(): Promise<void> {
+    this.#o.manager.off('checkpointanswer', this.#onAnswer);
+    await this.#chain;
+    await Promise.all([this.#requests.close(), this.#confirmed.close()]);
+  }
+
+  /** Bytes first, then the report naming them: the leader never reads a report whose chunks are missing. */
+  async #relay(a: Answer): Promise<void> {
+    const ns = this.#o.namespace;
+    const size = this.#o.chunkBytes ?? 512 * 1024;
+    const chunks = Math.max(1, Math.ceil(a.data.length / size));
+    for (let i = 0; i < chunks; i++) {
+      const part = a.data.subarray(i * size, (i + 1) * size).toString('base64');
+      await this.#o.registry.putUnderLease(checkpointKeys.chunk(ns, a.sessionId, a.seq, a.stateHash, i), part);
+    }
+    const serverId = this.#o.registry.self.id;
+    const prior = this.#reports.get(a.sessionId);
+    const answers = prior?.seq === a.seq ? prior.answers.filter((x) => x.replicaId !== a.replicaId) : [];
+    answers.push({ replicaId: a.replicaId, stateHash: a.stateHash, bytes: a.data.length, chunks });
+    const report = CheckpointReportSchema.parse({ serverId, sessionId: a.sessionId, seq: a.seq, answers });
+    this.#reports.set(a.sessionId, report);
+    const key = checkpointKeys.report(ns, serverId, a.sessionId);
+    await this.#o.registry.putUnderLease(
+      key,
+      sealEntry(this.#o.secret, PURPOSE.report, key, CheckpointReportSchema, report),
+    );
+    log.debug(
+      { sessionId: a.sessionId, replicaId: a.replicaId, seq: a.seq },
+      'checkpoint answer relayed to the leader',
+    );
+  }
+
+  /**
+   * The core learns the confirmed snapshot from the log itself (the record only
+   * says where to look; the leader stores the bytes right after recording it).
+   */
+  #adopt(c: ConfirmedSnapshot, attempt = 0): void {
+    if (!this.#o.manager.sessions.has(c.sessionId)) return;
+    this.#o.manager
+      .adoptClusterSnapshot(c.sessionId)
+      .then((durable) => {
+        const behind = durable !== null && (durable.snapshot?.seq ?? 0) < c.seq;
+        if (!behind || attempt >= 20) return;
+        setTimeout(() => this.#adopt(c, attempt + 1), 250).unref();
+      })
+      .catch((err: unknown) => log.warn({ err, sessionId: c.sessionId }, 'confirmed snapshot not adopted'));
+  }
+}

@@ -1,0 +1,195 @@
+// The leader's cluster checkpoint on a real 3-member etcd, in-process: relayed
+// answers from two home servers are confirmed only after the leader re-hashes
+// the stored bytes (tampered bytes are not confirmed), and a leader deposed
+// behind its back (its lease revoked, another server leads) confirms nothing:
+// its fenced record is refused before it stores a snapshot or truncates.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  CheckpointReportSchema,
+  ConfirmedSnapshotSchema,
+  type CheckpointReport,
+  type ClusterNodeInfo,
+} from '../../protocol/cluster-state.js';
+import type { ServerInfo } from '../../protocol/cluster.js';
+import { getLogger } from '../../protocol/logger.js';
+import { stateHashOf } from '../../render/app-hash.js';
+import { CheckpointLeader } from '../../server/cluster/checkpoint-leader.js';
+import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
+import { FencedWriter } from '../../server/cluster/fenced-writer.js';
+import { LeaderElection } from '../../server/cluster/leader-election.js';
+import { NodeDirectory } from '../../server/cluster/node-directory.js';
+import { PlacementTable } from '../../server/cluster/placement-table.js';
+import { ServerRegistry } from '../../server/cluster/server-registry.js';
+import { openEntry, sealEntry } from '../../server/cluster/signed-entry.js';
+import { EtcdInputLog } from '../../server/log/etcd-input-log.js';
+import { etcdSuite, until } from '../helpers/etcd-suite.js';
+import { keyDown } from '../helpers/key-input.js';
+
+const NS = 'ckpt-fence/';
+const SECRET = ClusterSecret.fromConfig('checkpoint-fencing-test-secret-0123456789', false);
+const SESSION = 's1';
+const server = (id: string): ServerInfo => ({ id, url: `http://${id}.test:3000`, sfuCapacity: 8, startedAt: 1 });
+const node = (nodeId: string, homeServerId: string): ClusterNodeInfo => ({
+  nodeId,
+  hostId: `host-${nodeId}`,
+  admissionId: `adm-${nodeId}`,
+  homeServerId,
+  cores: 4,
+  maxReplicas: 4,
+  replicaCount: 1,
+  load: 0.1,
+  state: 'up',
+  warmApps: ['writer'],
+  apps: [{ name: 'writer', hash: '0123456789abcdef' }],
+  appPolicy: { kind: 'builtin' },
+  warmBundles: [],
+  refusedBundles: [],
+});
+
+describe('the cluster checkpoint is fenced and re-hashed by the leader', () => {
+  const etcd = etcdSuite();
+
+  it("tampered bytes are not confirmed; a deposed leader's confirmation is refused; the new leader's goes through", async () => {
+    const admin = etcd.client();
+    const closers: Array<() => Promise<unknown>> = [];
+    try {
+      const hosts = etcd.cluster().clientUrls;
+      const log = await EtcdInputLog.connect({ hosts, namespace: NS });
+      closers.push(() => log.close());
+      const registries = new Map<string, ServerRegistry>();
+      const dirs: NodeDirectory[] = [];
+      for (const id of ['pa', 'pb']) {
+        const registry = await ServerRegistry.create({
+          client: etcd.client(),
+          namespace: NS,
+          self: server(id),
+          secret: SECRET,
+        });
+        closers.push(() => registry.close());
+        registries.set(id, registry);
+        const dir = await NodeDirectory.create({ client: etcd.client(), namespace: NS, registry, secret: SECRET });
+        closers.push(() => dir.close());
+        dirs.push(dir);
+      }
+      await dirs[0]?.publish(node('na', 'pa'));
+      await dirs[1]?.publish(node('nb', 'pb'));
+      await until(() => (dirs[0]?.list().length ?? 0) === 2, 5000, 'both nodes in the directory');
+
+      const leaderParts = async (serverId: string) => {
+        const election = await LeaderElection.create({ client: etcd.client(), namespace: NS, serverId });
+        closers.push(() => election.close());
+        const writer = new FencedWriter(etcd.client(), election);
+        const placement = await PlacementTable.create({
+          client: etcd.client(),
+          namespace: NS,
+          election,
+          writer,
+          secret: SECRET,
+        });
+        closers.push(() => placement.close());
+        const checkpoints = await CheckpointLeader.create({
+          client: etcd.client(),
+          namespace: NS,
+          election,
+          writer,
+          secret: SECRET,
+          placement,
+          nodes: dirs[0] as NodeDirectory,
+          log,
+          snapshotEvery: 5,
+          replicationFactor: () => 2,
+          everyMs: 3_600_000, // driven by runOnce below
+        });
+        closers.push(() => checkpoints.close());
+        return { election, placement, checkpoints };
+      };
+      const a = await leaderParts('pa');
+      await until(() => a.election.isLeader, 5000, 'pa to lead');
+      await a.placement.write(SESSION, [
+        { replicaId: 's1.r1', nodeId: 'na', homeServerId: 'pa', mode: 'warm' },
+        { replicaId: 's1.r2', nodeId: 'nb', homeServerId: 'pb', mode: 'warm' },
+      ]);
+      await until(() => a.placement.get(SESSION) !== null, 5000, 'the placement entry');
+      await log.appendBatch(
+        [...'abcdef'].map((ch, i) => ({
+          sessionId: SESSION,
+          clientId: 'c',
+          clientSeq: i,
+          time: i,
+          event: keyDown(ch),
+        })),
+      );
+
+      // The leader asks at the head.
+      await a.checkpoints.runOnce();
+      const requestKey = `${NS}cluster/checkpoint/${SESSION}`;
+      assert.ok((await admin.get(requestKey).string()) !== null, 'a checkpoint request');
+
+      // Both home servers relay an answer at seq 6, as CheckpointRelay writes it.
+      const data = Buffer.from('the state after six inputs');
+      const hash = stateHashOf(data);
+      const chunkKey = `${NS}cluster/ckpt-data/${SESSION}/6/${hash}/0`;
+      for (const [serverId, replicaId] of [
+        ['pa', 's1.r1'],
+        ['pb', 's1.r2'],
+      ] as const) {
+        const key = `${NS}cluster/ckpt-report/${serverId}/${SESSION}`;
+        const report: CheckpointReport = {
+          serverId,
+          sessionId: SESSION,
+          seq: 6,
+          answers: [{ replicaId, stateHash: hash, bytes: data.length, chunks: 1 }],
+        };
+        await registries
+          .get(serverId)
+          ?.putUnderLease(key, sealEntry(SECRET, 'checkpoint-report', key, CheckpointReportSchema, report));
+      }
+      const confirmedKey = `${NS}cluster/confirmed/${SESSION}`;
+      // Bytes that do not hash to what the quorum claims: not confirmed.
+      await admin.put(chunkKey).value(Buffer.from('something else').toString('base64'));
+      await new Promise((r) => setTimeout(r, 300)); // the leader's followers see the reports
+      await a.checkpoints.runOnce();
+      assert.equal(await admin.get(confirmedKey).string(), null, 'tampered bytes not confirmed');
+      assert.equal(await log.latestSnapshot(SESSION), null);
+      await admin.put(chunkKey).value(data.toString('base64'));
+
+      // pa is deposed behind its back: its lease revoked, pb takes the term.
+      const kv = (await admin.get(a.election.leaderKey).exec()).kvs[0];
+      assert.ok(kv);
+      await admin.leaseClient.leaseRevoke({ ID: kv.lease });
+      const b = await leaderParts('pb');
+      await until(() => b.election.isLeader, 5000, 'pb to lead');
+      await a.checkpoints.runOnce();
+      assert.equal(await admin.get(confirmedKey).string(), null, "the deposed leader's confirmation refused");
+      assert.equal(await log.latestSnapshot(SESSION), null, 'and it stored nothing');
+      assert.equal(a.election.isLeader, false, 'it stepped down');
+
+      // The new leader asks afresh and confirms from the same relayed answers.
+      await b.checkpoints.runOnce();
+      await b.checkpoints.runOnce();
+      const raw = await admin.get(confirmedKey).string();
+      assert.ok(raw, 'confirmed by the new leader');
+      const confirmed = openEntry(
+        SECRET,
+        'confirmed-snapshot',
+        ConfirmedSnapshotSchema,
+        getLogger('test'),
+        confirmedKey,
+        raw,
+      );
+      assert.ok(confirmed);
+      assert.equal(confirmed.seq, 6);
+      assert.deepEqual(confirmed.hosts, ['host-na', 'host-nb']);
+      const term = b.election.verdict();
+      assert.ok(term.leader);
+      assert.equal(confirmed.term, term.revision, "written under the new leader's term");
+      const stored = await log.latestSnapshot(SESSION);
+      assert.ok(stored?.data.equals(data), 'the bytes stored are the re-hashed ones');
+      assert.equal(await admin.get(requestKey).string(), null, 'the request is done');
+      assert.equal(await admin.get(chunkKey).string(), null, 'relayed bytes deleted');
+    } finally {
+      for (const close of closers.reverse()) await close().catch(() => undefined);
+    }
+  });
+});
