@@ -18,6 +18,7 @@ import { getLogger } from '../../protocol/logger.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { decideClusterCheckpoint, type ClusterCheckpointDecision } from '../session-core/cluster-checkpoint-vote.js';
 import { checkpointKeys, PURPOSE } from './checkpoint-keys.js';
+import { followConfirmedSnapshots } from './confirmed-snapshots.js';
 import { NotLeaderError } from './cluster-errors.js';
 import type { CheckpointLeaderOptions } from './cluster-checkpoint-types.js';
 import { etcdCall } from './etcd-client.js';
@@ -61,15 +62,7 @@ export class CheckpointLeader {
         return r && key === checkpointKeys.report(ns, r.serverId, r.sessionId) ? r : null;
       },
     });
-    const confirmed = await PrefixFollower.create<ConfirmedSnapshot>({
-      client: o.client,
-      prefix: checkpointKeys.confirmedAll(ns),
-      what: 'confirmed snapshot',
-      open: (key, raw) => {
-        const c = openEntry(o.secret, PURPOSE.confirmed, ConfirmedSnapshotSchema, log, key, raw);
-        return c && key === checkpointKeys.confirmed(ns, c.sessionId) ? c : null;
-      },
-    });
+    const confirmed = await followConfirmedSnapshots(o, log);
     return new CheckpointLeader(o, reports, confirmed);
   }
 

@@ -7,13 +7,13 @@
 import {
   CheckpointReportSchema,
   CheckpointRequestSchema,
-  ConfirmedSnapshotSchema,
   type CheckpointReport,
   type CheckpointRequest,
   type ConfirmedSnapshot,
 } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { checkpointKeys, PURPOSE } from './checkpoint-keys.js';
+import { followConfirmedSnapshots } from './confirmed-snapshots.js';
 import type { CheckpointRelayOptions } from './cluster-checkpoint-types.js';
 import { PrefixFollower } from './prefix-follower.js';
 import { openEntry, sealEntry } from './signed-entry.js';
@@ -60,15 +60,7 @@ export class CheckpointRelay {
         return r && key === checkpointKeys.request(ns, r.sessionId) ? r : null;
       },
     });
-    const confirmed = await PrefixFollower.create<ConfirmedSnapshot>({
-      client: o.client,
-      prefix: checkpointKeys.confirmedAll(ns),
-      what: 'confirmed snapshot',
-      open: (key, raw) => {
-        const c = openEntry(o.secret, PURPOSE.confirmed, ConfirmedSnapshotSchema, log, key, raw);
-        return c && key === checkpointKeys.confirmed(ns, c.sessionId) ? c : null;
-      },
-    });
+    const confirmed = await followConfirmedSnapshots(o, log);
     return new CheckpointRelay(o, requests, confirmed);
   }
 
