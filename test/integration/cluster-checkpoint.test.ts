@@ -17,11 +17,11 @@ import type { WriterState } from '../../render/apps/writer/index.js';
 import { getApp } from '../../render/apps/index.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { openEntry } from '../../server/cluster/signed-entry.js';
+import { startClusterServers } from '../helpers/cluster-servers.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { keyDown } from '../helpers/key-input.js';
-import { startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
+import { startNode, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchSnapshot, referenceState } from '../helpers/reference-render.js';
-import { makeTmpDir } from '../helpers/tmpdir.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const SECRET = 'cluster-checkpoint-test-secret-0123456789';
@@ -41,16 +41,7 @@ describe('snapshot checkpoints across the cluster', () => {
       LOCKSTEP_REHOME_HOLD_MS: '3000',
       LOCKSTEP_SNAPSHOT_EVERY: String(EVERY),
     };
-    const hooks = { after: (fn: () => void | Promise<void>) => after(fn) };
-    const servers = new Map<string, ServerProc>();
-    for (const id of ['pa', 'pb', 'pc']) {
-      servers.set(id, await startServer({ dataDir: makeTmpDir(hooks), env: { ...env, LOCKSTEP_SERVER_ID: id } }));
-    }
-    const server = (id: string): ServerProc => {
-      const s = servers.get(id);
-      assert.ok(s, `server ${id}`);
-      return s;
-    };
+    const { servers, server } = await startClusterServers(['pa', 'pb', 'pc'], env);
     const nodes = new Map<string, Proc>();
     const homes: Array<[string, string, Record<string, string>]> = [
       ['ha', 'pa', {}],

@@ -15,11 +15,11 @@ import type { ReplicaInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { openEntry } from '../../server/cluster/signed-entry.js';
+import { startClusterServers } from '../helpers/cluster-servers.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { keyDown } from '../helpers/key-input.js';
-import { startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
+import { startNode, stopAll, type Proc } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
-import { makeTmpDir } from '../helpers/tmpdir.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const SECRET = 'cluster-placement-test-secret-0123456789';
@@ -39,16 +39,7 @@ describe('the leader places every session over the whole cluster', () => {
       LOCKSTEP_CLUSTER_SECRET: SECRET,
       LOCKSTEP_REHOME_HOLD_MS: String(HOLD_MS),
     };
-    const hooks = { after: (fn: () => void | Promise<void>) => after(fn) };
-    const servers = new Map<string, ServerProc>();
-    for (const id of ['pa', 'pb', 'pc']) {
-      servers.set(id, await startServer({ dataDir: makeTmpDir(hooks), env: { ...env, LOCKSTEP_SERVER_ID: id } }));
-    }
-    const server = (id: string): ServerProc => {
-      const s = servers.get(id);
-      assert.ok(s, `server ${id}`);
-      return s;
-    };
+    const { servers, server } = await startClusterServers(['pa', 'pb', 'pc'], env);
     // Each node is given every server, its home first: it moves home when that one dies.
     const nodes = new Map<string, Proc>();
     const homes: Array<[string, string]> = [
