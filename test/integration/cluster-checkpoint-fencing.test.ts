@@ -9,9 +9,7 @@ import {
   CheckpointReportSchema,
   ConfirmedSnapshotSchema,
   type CheckpointReport,
-  type ClusterNodeInfo,
 } from '../../protocol/cluster-state.js';
-import type { ServerInfo } from '../../protocol/cluster.js';
 import { getLogger } from '../../protocol/logger.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { CheckpointLeader } from '../../server/cluster/checkpoint-leader.js';
@@ -24,28 +22,12 @@ import { ServerRegistry } from '../../server/cluster/server-registry.js';
 import { openEntry, sealEntry } from '../../server/cluster/signed-entry.js';
 import { EtcdInputLog } from '../../server/log/etcd-input-log.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
+import { clusterNode as node, clusterServer as server } from '../helpers/node-view.js';
 import { keyDown } from '../helpers/key-input.js';
 
 const NS = 'ckpt-fence/';
 const SECRET = ClusterSecret.fromConfig('checkpoint-fencing-test-secret-0123456789', false);
 const SESSION = 's1';
-const server = (id: string): ServerInfo => ({ id, url: `http://${id}.test:3000`, sfuCapacity: 8, startedAt: 1 });
-const node = (nodeId: string, homeServerId: string): ClusterNodeInfo => ({
-  nodeId,
-  hostId: `host-${nodeId}`,
-  admissionId: `adm-${nodeId}`,
-  homeServerId,
-  cores: 4,
-  maxReplicas: 4,
-  replicaCount: 1,
-  load: 0.1,
-  state: 'up',
-  warmApps: ['writer'],
-  apps: [{ name: 'writer', hash: '0123456789abcdef' }],
-  appPolicy: { kind: 'builtin' },
-  warmBundles: [],
-  refusedBundles: [],
-});
 
 describe('the cluster checkpoint is fenced and re-hashed by the leader', () => {
   const etcd = etcdSuite();

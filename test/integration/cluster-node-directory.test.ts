@@ -6,8 +6,6 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import type { ServerInfo } from '../../protocol/cluster.js';
-import type { ClusterNodeInfo } from '../../protocol/cluster-state.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { ROOT } from '../../scripts/lib/launcher.js';
 import { NodeDirectory } from '../../server/cluster/node-directory.js';
@@ -16,26 +14,10 @@ import { sealEntry } from '../../server/cluster/signed-entry.js';
 import { ClusterNodeInfoSchema } from '../../protocol/cluster-state.js';
 import { BadRequestError } from '../../server/errors.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
+import { clusterNode as node, clusterServer as server } from '../helpers/node-view.js';
 
 const SECRET_TEXT = 'node-directory-test-secret-0123456789';
 const SECRET = ClusterSecret.fromConfig(SECRET_TEXT, false);
-const server = (id: string): ServerInfo => ({ id, url: `http://${id}.test:3000`, sfuCapacity: 8, startedAt: 1 });
-const node = (nodeId: string, homeServerId: string, load = 0.1): ClusterNodeInfo => ({
-  nodeId,
-  hostId: `host-${nodeId}`,
-  admissionId: `adm-${nodeId}`,
-  homeServerId,
-  cores: 4,
-  maxReplicas: 4,
-  replicaCount: 1,
-  load,
-  state: 'up',
-  warmApps: ['writer'],
-  apps: [{ name: 'writer', hash: '0123456789abcdef' }],
-  appPolicy: { kind: 'builtin' },
-  warmBundles: [],
-  refusedBundles: [],
-});
 const ids = (d: NodeDirectory): string =>
   d
     .list()
