@@ -1,6 +1,6 @@
 // The frame pipeline of one replica, without the network: per-frame cost of
 // the writer's render, the pixel read-back (getImageData) and RGBA→I420, at
-// 640x480 and 1280x720 with a full page of text; the frame-rate ceiling of one
+// 640x480, 1280x720 and 1920x1080 with a full page of text; the frame-rate ceiling of one
 // replica; and the CPU a Replica (withoutVideo) uses idle and while typing.
 // None of it includes the VP8 encode, which runs inside wrtc on the video path.
 // Usage: tsx bench/pipeline.ts
@@ -16,6 +16,7 @@ import { fullPageInputs, keyEvent, sequenced } from './lib/writer-inputs.js';
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
   { label: '1280x720', width: 1280, height: 720 },
+  { label: '1920x1080', width: 1920, height: 1080 },
 ] as const;
 
 const FRAMES = 150;
