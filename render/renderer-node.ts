@@ -679,8 +679,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #heartbeat(): void {
     if (!this.#socket?.connected || !this.#registered) return;
     const load = loadavg()[0] ?? 0;
-    this.request({ type: 'node.heartbeat', load: Math.min(64, load / CORES) }).catch(
-      (err: unknown) => log.debug({ err }, 'heartbeat failed'),
+    this.request({ type: 'node.heartbeat', load: Math.min(64, load / CORES) }).catch((err: unknown) =>
+      log.debug({ err }, 'heartbeat failed'),
     );
   }
 
