@@ -12,7 +12,9 @@ import {
   connectViewer,
   cpuSeconds,
   createSession,
+  fetchSession,
   openBenchViewer,
+  pageStreams,
   pacedPresses,
   pidOf,
   pressOverSocket,
@@ -21,6 +23,7 @@ import {
   waitForStreams,
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, type BenchResult } from './lib/report.js';
+import type { Page } from 'playwright-core';
 import type { ViewerClient } from '../scripts/lib/viewer-client.js';
 import type { Cluster } from './lib/cluster.js';
 
@@ -50,10 +53,13 @@ export async function runStandbyCpu(
       const pids = new Map([...c.nodes].map(([host, proc]) => [host, pidOf(proc)]));
       const c0 = new Map([...pids].map(([h, pid]) => [h, cpuSeconds(pid)]));
       const load0 = load1m();
+      const resumed = resumedTime(page);
       const { keys, seconds } = await pacedPresses(WINDOW_MS, KEY_INTERVAL_MS, (i) =>
         page.keyboard.press(TYPED[i % TYPED.length] ?? 'x'),
       );
       const pct = new Map([...pids].map(([h, pid]) => [h, (100 * (cpuSeconds(pid) - (c0.get(h) ?? 0))) / seconds]));
+      const resumedMs = await resumed.stop();
+      const hostOf = new Map((await fetchSession(c, sessionId)).replicas.map((r) => [r.hostId, r.replicaId]));
       // A switch inside the window (a loaded box) mixes shown and standby work: say so beside the figure.
       const after = await viewerPageState(page);
       const switches = Math.max(
@@ -61,12 +67,16 @@ export async function runStandbyCpu(
         after?.liveHostId === shownHost ? 0 : 1,
       );
       const shown = shownHost === null ? Number.NaN : (pct.get(shownHost) ?? Number.NaN);
-      const standbys = [...pct].filter(([h]) => h !== shownHost).map(([, v]) => v);
+      const standbyHosts = [...pct.keys()].filter((h) => h !== shownHost);
+      const standbys = standbyHosts.map((h) => pct.get(h) ?? Number.NaN);
       const standby = standbys.reduce((a, b) => a + b, 0) / Math.max(1, standbys.length);
       const detail = {
         shownPercent: round(shown, 1),
         standbyPercents: standbys.map((v) => round(v, 1)).join(' / '),
         standbyToShown: round(standby / shown, 3),
+        // A standby the viewer resumed inside the window (a probe: warm mode's check of a suspect shown
+        // stream, viewer/stream-manager.ts) rendered and encoded meanwhile, as a watched replica does.
+        standbyResumedMs: standbyHosts.map((h) => Math.round(resumedMs.get(hostOf.get(h) ?? '') ?? 0)).join(' / '),
         keysPerSecond: round(keys / seconds, 1),
         switchesInWindow: switches,
         load1m: round((load0 + load1m()) / 2),
@@ -84,6 +94,29 @@ export async function runStandbyCpu(
     removeDir(c.server.dataDir);
   }
   return results;
+}
+
+/** How long each stream (replica id) was resumed in the viewer from now until stop(), polled every 100 ms. */
+function resumedTime(page: Page): { stop(): Promise<Map<string, number>> } {
+  const ms = new Map<string, number>();
+  let running = true;
+  const polling = (async () => {
+    let last = performance.now();
+    while (running) {
+      await sleep(100);
+      const streams = await pageStreams(page).catch(() => []);
+      const now = performance.now();
+      for (const s of streams) if (s.resumed) ms.set(s.replicaId, (ms.get(s.replicaId) ?? 0) + now - last);
+      last = now;
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await polling;
+      return ms;
+    },
+  };
 }
 
 /** Every replica unwatched (nobody consumes video), typed into over the viewer socket: the per-standby floor. */

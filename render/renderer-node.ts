@@ -41,6 +41,8 @@ import { parseServerList, ServerRotation } from './server-rotation.js';
 
 /** What a held replica's status must look like to be announced (the schema's rule). */
 const STATE_HASH = /^[0-9a-f]{16,64}$/;
+/** The machine's cores, read once (os.cpus() reads every core's /proc and /sys entries; the heartbeat is per second). */
+const CORES = Math.max(1, cpus().length);
 /** A GET /api/servers answer larger than this is not a server list. */
 const MAX_SERVER_LIST_BYTES = 64 * 1024;
 
@@ -407,7 +409,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       ...(this.config.warmApps ? { warmApps: this.config.warmApps } : {}),
       appPolicy: this.config.appPolicy,
       bundles: this.#bundleCache.hashes().slice(0, LIMITS.maxAdvertisedBundles),
-      capacity: { cores: Math.max(1, cpus().length), maxReplicas: this.config.maxReplicas },
+      capacity: { cores: CORES, maxReplicas: this.config.maxReplicas },
       ...(held.length > 0 ? { held } : {}),
     });
     if (this.#socket !== socket) return;
@@ -677,8 +679,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #heartbeat(): void {
     if (!this.#socket?.connected || !this.#registered) return;
     const load = loadavg()[0] ?? 0;
-    this.request({ type: 'node.heartbeat', load: Math.min(64, load / Math.max(1, cpus().length)) }).catch(
-      (err: unknown) => log.debug({ err }, 'heartbeat failed'),
+    this.request({ type: 'node.heartbeat', load: Math.min(64, load / CORES) }).catch((err: unknown) =>
+      log.debug({ err }, 'heartbeat failed'),
     );
   }
 

@@ -466,7 +466,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     selection: SelectionGeometry | null = null,
   ): { headSeq: number } {
     this.#feed({ type: 'replica-status', nodeId, replicaId, status, selection });
-    return { headSeq: this.ownedReplica(nodeId, replicaId).session.headSeq };
+    const { headSeq } = this.ownedReplica(nodeId, replicaId).session;
+    // A standby is told the head of what it was sent: the inputs held for it arrive within the hold, and
+    // the log's own head would have it fetch them meanwhile (a request, then the same inputs again in the
+    // batch, on every status report). A replica that lost a notification still sees that it lacks it.
+    const held = this.#standbyInputs.firstHeldSeq(replicaId);
+    return { headSeq: held === undefined ? headSeq : Math.min(headSeq, held - 1) };
   }
 
   async fetchInputs(

@@ -66,6 +66,14 @@ export class StandbyInputs {
     this.#opts.send(held.nodeId, replicaId, held.inputs);
   }
 
+  /**
+   * The seq of the oldest input held for this replica, undefined when none is:
+   * everything below it has been sent to the replica's node.
+   */
+  firstHeldSeq(replicaId: string): number | undefined {
+    return this.#held.get(replicaId)?.inputs[0]?.seq;
+  }
+
   /** Inputs held for this replica, for tests and the health view. */
   heldCount(replicaId: string): number {
     return this.#held.get(replicaId)?.inputs.length ?? 0;

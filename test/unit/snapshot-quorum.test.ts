@@ -142,14 +142,14 @@ const until = async (what: string, pred: () => boolean, ms = 3000): Promise<void
   }
 };
 
-async function rig(t: TestContext, snapshotEvery = 10) {
+async function rig(t: TestContext, snapshotEvery = 10, standbyInputHoldMs = 0) {
   const dir = makeTmpDir(t);
   const db = openDatabase(join(dir, 'lockstep.sqlite'));
   const log = SqliteInputLog.open(db);
   const store = SqliteSessionStore.open(db);
-  // The fake nodes answer a checkpoint from the state they hold at once, so they get every input at once:
-  // nobody watches their (absent) video, and standbys' inputs would otherwise wait for a batch.
-  const config = loadServerConfig({ dataDir: dir, snapshotEvery, healthIntervalMs: 5, standbyInputHoldMs: 0 });
+  // The fake nodes answer a checkpoint from the state they hold at once, so they get every input at once
+  // (unless a test asks for batches): nobody watches their (absent) video, so every replica is a standby.
+  const config = loadServerConfig({ dataDir: dir, snapshotEvery, healthIntervalMs: 5, standbyInputHoldMs });
   const sfu = { closeRouter: () => Promise.resolve(), watchers: new StreamWatchers() } as unknown as Sfu;
   const sessions = { has: (_id: string): boolean => false };
   const sequencer = new Sequencer({ log, contiguous: true, sessionExists: (id) => sessions.has(id) });
@@ -314,5 +314,30 @@ describe('SessionManager snapshots', () => {
     // The log still holds everything after the fallback point.
     const head = session.headSeq;
     assert.equal((await log.read(sessionId, first + 1, head, 1000)).length, head - first);
+  });
+});
+
+describe('SessionManager status acks', () => {
+  it('tell a standby the head of what it was sent, not of inputs still held for its batch', async (t) => {
+    const { m, nodes, sessionId, type } = await rig(t, 1000, 150);
+    const a = nodes[0] as FakeNode;
+    const r = a.only();
+    const ack = () =>
+      m.onReplicaStatus(a.nodeId, r.assignment.replicaId, {
+        appliedSeq: r.applied,
+        stateHash: r.snapshot().stateHash,
+        framesSent: 1,
+      }).headSeq;
+    await type('abc');
+    assert.equal(m.get(sessionId).headSeq, 3);
+    assert.equal(r.applied, 0, 'held for the batch');
+    // The log's head would have the node fetch what is on its way (and then receive it again in the batch).
+    assert.equal(ack(), 0);
+    await until('the batch', () => r.applied === 3);
+    assert.equal(ack(), 3);
+    await type('d');
+    assert.equal(ack(), 3, 'the fourth is held: the node is owed nothing it lacks');
+    await until('the next batch', () => r.applied === 4);
+    assert.equal(ack(), 4);
   });
 });

@@ -43,11 +43,14 @@ describe('standby inputs', () => {
     batcher.send('n2', 'standby', inputs(2, 3), false);
     assert.deepEqual(sent, ['n1/live: 1', 'n1/live: 2,3']);
     assert.equal(batcher.heldCount('standby'), 3);
+    assert.equal(batcher.firstHeldSeq('standby'), 1, 'everything below it was sent');
+    assert.equal(batcher.firstHeldSeq('live'), undefined);
     assert.equal(timers.length, 1, 'one timer for the batch, not one per input');
     assert.equal(timers[0]?.ms, 250);
     fire();
     assert.deepEqual(sent.slice(2), ['n2/standby: 1,2,3']);
     assert.equal(batcher.heldCount('standby'), 0);
+    assert.equal(batcher.firstHeldSeq('standby'), undefined);
     fire();
     assert.equal(sent.length, 3, 'nothing is sent twice');
   });
