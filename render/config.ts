@@ -2,7 +2,7 @@
 import { cpus, homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_APP_POLICY, parseAppPolicy, type AppPolicy } from '../protocol/bundle.js';
-import { envInt as int, envStr } from '../protocol/env.js';
+import { envBool, envInt as int, envStr } from '../protocol/env.js';
 import { normalizeServerUrls } from './cli-options.js';
 import type { SandboxLimits } from './sandbox/sandbox-limits.js';
 
@@ -54,6 +54,8 @@ export interface RenderConfig {
   faultForgeSnapshots: boolean;
   /** Write a per-frame trace of every replica here (the latency bench's split); undefined = off. */
   traceDir: string | undefined;
+  /** A young-generation collection after every rendered frame (render/frame-gc.ts); LOCKSTEP_FRAME_GC=0 turns it off. */
+  frameGc: boolean;
 }
 
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
@@ -82,6 +84,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
     traceDir: envStr('LOCKSTEP_TRACE_DIR'),
+    frameGc: envBool('LOCKSTEP_FRAME_GC', true),
     warmApps: process.env.LOCKSTEP_WARM_APPS
       ? process.env.LOCKSTEP_WARM_APPS.split(',')
           .map((a) => a.trim())

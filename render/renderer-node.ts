@@ -34,6 +34,7 @@ import { Replica, type ReplicaSnapshot } from './replica.js';
 import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
 import type { ReplicaApp } from './replica-app.js';
+import { exposedCollector, FrameGc } from './frame-gc.js';
 import { FrameTrace } from './frame-trace.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
@@ -122,10 +123,13 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   /** The per-frame trace (LOCKSTEP_TRACE_DIR), with the encoder's counters once a second. */
   readonly #trace: FrameTrace | undefined;
   readonly #traceTimer: NodeJS.Timeout | undefined;
+  /** Collects each rendered frame's read-back garbage right after the frame went out. */
+  readonly #frameGc: FrameGc;
 
   private constructor(config: RenderConfig) {
     super();
     this.config = config;
+    this.#frameGc = new FrameGc({ collect: config.frameGc ? exposedCollector() : null });
     this.#auth = { credential: undefined };
     this.#rotation = new ServerRotation({
       configured: config.serverUrls,
@@ -542,6 +546,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       replica.on('caughtup', () => this.#report(a.replicaId));
       const trace = this.#trace;
       if (trace) replica.on('frame', (frame, timing) => trace.frame(a.replicaId, frame.seq, timing));
+      replica.on('frame', () => this.#frameGc.frameSent());
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);
