@@ -141,7 +141,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       const trace = FrameTrace.create(config.traceDir, config.nodeId);
       this.#trace = trace;
       this.#traceTimer = setInterval(() => {
+        // An unwatched replica encodes nothing (its counters stand still); each reading costs its node's loop.
         for (const [id, r] of this.replicas) {
+          if (!r.watched) continue;
           r.encoderStats()?.then(
             (st) => trace.encoder(id, st),
             () => undefined,
@@ -529,6 +531,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         maxFps: this.config.maxFps,
         keepaliveMs: this.config.keepaliveMs,
         maxBitrate: this.config.maxBitrate,
+        minBitrate: this.config.minBitrate,
         signalling,
         corruptAfter: this.config.faultCorruptAfter,
         fetchInputs: (fromSeq, toSeq) => this.request({ type: 'inputs.fetch', replicaId: a.replicaId, fromSeq, toSeq }),
