@@ -2,7 +2,7 @@
 import { cpus, homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_APP_POLICY, parseAppPolicy, type AppPolicy } from '../protocol/bundle.js';
-import { envInt as int, envStr } from '../protocol/env.js';
+import { envBool, envInt as int, envStr } from '../protocol/env.js';
 import { normalizeServerUrls } from './cli-options.js';
 import type { SandboxLimits } from './sandbox/sandbox-limits.js';
 
@@ -37,6 +37,13 @@ export interface RenderConfig {
   standbyStatusEvery: number;
   /** VP8 bitrate ceiling per replica. */
   maxBitrate: number;
+  /**
+   * The floor of the sender's bandwidth estimate (and its start), per replica. wrtc paces packets at 2.5× the
+   * estimate: on a loaded host the delay-based estimate sinks (to ~0.5 Mbit/s measured) and a keystroke's
+   * 3–5 kB frame then leaves over tens of milliseconds. The node → SFU link is a LAN or loopback. Default: the
+   * ceiling (LOCKSTEP_MIN_BITRATE; 0: wrtc's own estimate, unfloored).
+   */
+  minBitrate: number;
   /** App names this node keeps warm (specialises in); undefined = all it has. */
   warmApps: string[] | undefined;
   /** What the node's owner lets it run (`--apps`): built-in apps always; published bundles only if opted in. */
@@ -54,10 +61,13 @@ export interface RenderConfig {
   faultForgeSnapshots: boolean;
   /** Write a per-frame trace of every replica here (the latency bench's split); undefined = off. */
   traceDir: string | undefined;
+  /** A young-generation collection after every rendered frame (render/frame-gc.ts); LOCKSTEP_FRAME_GC=0 turns it off. */
+  frameGc: boolean;
 }
 
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
   const host = process.env.LOCKSTEP_HOST_ID ?? hostname();
+  const maxBitrate = int('LOCKSTEP_MAX_BITRATE', 2_500_000);
   const base: RenderConfig = {
     serverUrls: normalizeServerUrls(process.env.LOCKSTEP_SERVER_URL ?? 'http://127.0.0.1:3000'),
     holdReplicasMs: int('LOCKSTEP_HOLD_REPLICAS_MS', 30_000),
@@ -75,13 +85,15 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     keepaliveMs: int('LOCKSTEP_KEEPALIVE_MS', 200),
     statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
     standbyStatusEvery: Math.max(1, int('LOCKSTEP_STANDBY_STATUS_EVERY', 2)),
-    maxBitrate: int('LOCKSTEP_MAX_BITRATE', 2_500_000),
+    maxBitrate,
+    minBitrate: int('LOCKSTEP_MIN_BITRATE', maxBitrate),
     appPolicy: parseAppPolicy(envStr('LOCKSTEP_APPS') ?? DEFAULT_APP_POLICY.kind),
     bundleCacheDir: envStr('LOCKSTEP_BUNDLE_CACHE_DIR') ?? join(homedir(), '.cache', 'lockstep', 'bundles'),
     bundleCacheBytes: int('LOCKSTEP_BUNDLE_CACHE_MB', 512) * 1024 * 1024,
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
     traceDir: envStr('LOCKSTEP_TRACE_DIR'),
+    frameGc: envBool('LOCKSTEP_FRAME_GC', true),
     warmApps: process.env.LOCKSTEP_WARM_APPS
       ? process.env.LOCKSTEP_WARM_APPS.split(',')
           .map((a) => a.trim())

@@ -34,6 +34,7 @@ import { Replica, type ReplicaSnapshot } from './replica.js';
 import type { App } from './app-types.js';
 import { copyWhenApplied } from './copy-text.js';
 import type { ReplicaApp } from './replica-app.js';
+import { exposedCollector, FrameGc } from './frame-gc.js';
 import { FrameTrace } from './frame-trace.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
@@ -124,10 +125,13 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   /** The per-frame trace (LOCKSTEP_TRACE_DIR), with the encoder's counters once a second. */
   readonly #trace: FrameTrace | undefined;
   readonly #traceTimer: NodeJS.Timeout | undefined;
+  /** Collects each rendered frame's read-back garbage right after the frame went out. */
+  readonly #frameGc: FrameGc;
 
   private constructor(config: RenderConfig) {
     super();
     this.config = config;
+    this.#frameGc = new FrameGc({ collect: config.frameGc ? exposedCollector() : null });
     this.#auth = { credential: undefined };
     this.#rotation = new ServerRotation({
       configured: config.serverUrls,
@@ -139,7 +143,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       const trace = FrameTrace.create(config.traceDir, config.nodeId);
       this.#trace = trace;
       this.#traceTimer = setInterval(() => {
+        // An unwatched replica encodes nothing (its counters stand still); each reading costs its node's loop.
         for (const [id, r] of this.replicas) {
+          if (!r.watched) continue;
           r.encoderStats()?.then(
             (st) => trace.encoder(id, st),
             () => undefined,
@@ -527,6 +533,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         maxFps: this.config.maxFps,
         keepaliveMs: this.config.keepaliveMs,
         maxBitrate: this.config.maxBitrate,
+        minBitrate: this.config.minBitrate,
         signalling,
         corruptAfter: this.config.faultCorruptAfter,
         fetchInputs: (fromSeq, toSeq) => this.request({ type: 'inputs.fetch', replicaId: a.replicaId, fromSeq, toSeq }),
@@ -544,6 +551,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       replica.on('caughtup', () => this.#report(a.replicaId));
       const trace = this.#trace;
       if (trace) replica.on('frame', (frame, timing) => trace.frame(a.replicaId, frame.seq, timing));
+      replica.on('frame', () => this.#frameGc.frameSent());
       replica.on('failed', (err) => {
         log.warn({ replicaId: a.replicaId, err }, 'replica failed (video or app); closing it');
         this.#closeReplica(a.replicaId);

@@ -39,6 +39,8 @@ export interface ReplicaOptions<S> {
   maxFps: number;
   keepaliveMs: number;
   maxBitrate: number;
+  /** The floor of the encoder's bandwidth estimate (VideoProducerOptions.minBitrate); wrtc's own when absent. */
+  minBitrate?: number;
   signalling: ProducerSignalling;
   /** Log entries in [fromSeq, toSeq]; `compactedThrough`: nothing at or below it is in the log any more. */
   fetchInputs(fromSeq: number, toSeq: number): Promise<{ inputs: SequencedInput[]; compactedThrough: number }>;
@@ -193,6 +195,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     const producer = await VideoProducer.create({
       replicaId: this.id,
       maxBitrate: this.#opts.maxBitrate,
+      ...(this.#opts.minBitrate === undefined ? {} : { minBitrate: this.#opts.minBitrate }),
       maxFps: this.#opts.maxFps,
       signalling: this.#opts.signalling,
     });
@@ -210,6 +213,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       : await VideoProducer.create({
           replicaId: opts.assignment.replicaId,
           maxBitrate: opts.maxBitrate,
+          ...(opts.minBitrate === undefined ? {} : { minBitrate: opts.minBitrate }),
           maxFps: opts.maxFps,
           signalling: opts.signalling,
         });

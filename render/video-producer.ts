@@ -18,8 +18,21 @@ export interface ProducerSignalling {
 export interface VideoProducerOptions {
   replicaId: string;
   maxBitrate: number;
+  /**
+   * The floor (and start) of the sender's bandwidth estimate, bit/s. wrtc paces packets at 2.5× the estimate, so
+   * a low estimate (a loaded host makes the delay-based one sink) spreads even a small frame over tens of ms.
+   * Absent: wrtc's own floor, starting at 1.5 Mbit/s.
+   */
+  minBitrate?: number;
   maxFps: number;
   signalling: ProducerSignalling;
+}
+
+/** kbit/s for the x-google-*-bitrate codec parameters; the floor never above the ceiling. */
+export function bitrateCodecOptions(maxBitrate: number, minBitrate: number | undefined) {
+  if (minBitrate === undefined || minBitrate <= 0) return { videoGoogleStartBitrate: 1500 };
+  const min = Math.round(Math.min(minBitrate, maxBitrate) / 1000);
+  return { videoGoogleStartBitrate: Math.max(min, 1500), videoGoogleMinBitrate: min };
 }
 
 /** The encoder's cumulative counters (wrtc's outbound-rtp and media-source stats), for the frame trace. */
@@ -101,7 +114,7 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
       const producer = await transport.produce({
         track,
         encodings: [{ maxBitrate: opts.maxBitrate, maxFramerate: opts.maxFps }],
-        codecOptions: { videoGoogleStartBitrate: 1500 },
+        codecOptions: bitrateCodecOptions(opts.maxBitrate, opts.minBitrate),
         stopTracks: false,
       });
       log.debug({ replicaId: opts.replicaId, producerId: producer.id }, 'producing');
