@@ -284,7 +284,8 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
       const leaderId = await cluster.leaderId();
       const input = cluster.servers.find((s) => s.url === inputUrl);
       const shownHome = before?.liveHostId ? cluster.serverById(homes.get(before.liveHostId) ?? '') : undefined;
-      const used = new Set([input?.id, ...(await viewerStreamHosts(page)).map((h) => homes.get(h))]);
+      const streamHomes = (await viewerStreamHosts(page)).map((h) => homes.get(h));
+      const used = new Set([input?.id, ...streamHomes]);
       const live = cluster.liveServers();
       const pick = (xs: ClusterServer[]) => xs[Math.floor(rand() * xs.length)];
       let server: ClusterServer | undefined;
@@ -310,6 +311,8 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
             server === shownHome ? 'shown-home' : '',
             server.id === leaderId ? 'leader' : '',
             [...homes.values()].includes(server.id) ? 'homes-nodes' : '',
+            // Every stream the viewer holds is homed there: nothing to switch to until a node re-homes.
+            streamHomes.length > 0 && streamHomes.every((h) => h === server.id) ? 'homes-every-stream' : '',
           ].filter((r) => r !== '')
         : ['etcd-leader'];
       const rehomeNeeded = server !== undefined && kind !== 'stop-server' && [...homes.values()].includes(server.id);
