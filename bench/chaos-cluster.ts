@@ -7,9 +7,24 @@
 // bench/results/chaos-cluster.{json,md}.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterChaosMarkdown, runClusterChaos } from '../scripts/lib/cluster-chaos-run.js';
+import {
+  CLUSTER_FAULT_KINDS,
+  clusterChaosMarkdown,
+  runClusterChaos,
+  type ClusterFaultKind,
+} from '../scripts/lib/cluster-chaos-run.js';
 import { gapFigure } from './chaos.js';
 import { collector, formatResult, isMain, load1m, RESULTS_DIR, type BenchResult } from './lib/report.js';
+
+/** LOCKSTEP_CHAOS_CLUSTER_KINDS=kill-shown-home,partition-server: only those kinds (default every one). */
+function kindsFromEnv(): ClusterFaultKind[] | undefined {
+  const text = process.env.LOCKSTEP_CHAOS_CLUSTER_KINDS;
+  if (!text) return undefined;
+  const kinds = text.split(',').map((k) => k.trim());
+  const unknown = kinds.filter((k) => !(CLUSTER_FAULT_KINDS as readonly string[]).includes(k));
+  if (unknown.length > 0) throw new Error(`LOCKSTEP_CHAOS_CLUSTER_KINDS: unknown kind ${unknown.join(', ')}`);
+  return kinds as ClusterFaultKind[];
+}
 
 export async function runClusterChaosBench(
   onResult: (r: BenchResult) => void = () => undefined,
@@ -25,6 +40,7 @@ export async function runClusterChaosBench(
     width: 640,
     height: 360,
     everyKind: true,
+    ...(kindsFromEnv() ? { kinds: kindsFromEnv() } : {}),
     loopback: process.env.LOCKSTEP_CHAOS_LOOPBACK === '1',
     log: (l) => console.log(`[chaos:cluster] ${l}`),
   });

@@ -87,6 +87,8 @@ export const SessionHealthReportSchema = z
             state: z.enum(REPLICA_STATES),
             appliedSeq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
             stateHash: z.string().max(128).nullable(),
+            /** A viewer watches its stream at this server's SFU (the leader drops an unwatched one first). */
+            watched: z.boolean().optional(),
           })
           .strict(),
       )

@@ -347,14 +347,18 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.#standbyInputs.flush(replicaId);
   }
 
+  /** A viewer watches this producer's stream here (a resumed consumer at this SFU). */
+  isWatched(producerId: string | null): boolean {
+    return producerId !== null && this.#deps.sfu.watchers.isWatched(producerId);
+  }
+
   #fanOut(sessionId: string, inputs: SequencedInput[]): void {
     const session = this.sessions.get(sessionId);
     if (!session || inputs.length === 0) return;
-    const watchers = this.#deps.sfu.watchers;
     const watched = new Set(
       session
         .activeReplicas()
-        .filter((r) => r.producerId !== null && watchers.isWatched(r.producerId))
+        .filter((r) => this.isWatched(r.producerId))
         .map((r) => r.replicaId),
     );
     this.#feed({ type: 'inputs-sequenced', sessionId, inputs, watched });

@@ -9,6 +9,8 @@
 // the session carried on without it. Per fault: the visible gap, the input
 // stall, the time to re-home the nodes and to re-elect; at the end, what was
 // typed against the final document and every replica's hash.
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { percentile } from '../../bench/lib/report.js';
@@ -92,6 +94,11 @@ export interface ClusterChaosReport extends TypingOutcome {
   /** Kinds that could not be injected when their turn came (why), e.g. no idle server. */
   skipped: Array<{ kind: ClusterFaultKind; why: string }>;
   byKind: Partial<Record<ClusterFaultKind, ClusterKindSummary>>;
+  /**
+   * The same per kind over only the faults whose target was also the elected leader (a kill of the shown
+   * replica's home that is the leader waits on nothing the leader does, or should not): kinds without one absent.
+   */
+  byKindLeaderHit: Partial<Record<ClusterFaultKind, ClusterKindSummary>>;
 }
 
 /** How long after a fault (ended) its gap, stall, re-home and re-election are watched for. */
@@ -107,6 +114,19 @@ const GAP_SEQS = 4;
 const CARRY_ON_SEQS = 10;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * LOCKSTEP_PROC_LOG_DIR set: the viewer's console (with LOCKSTEP_VIEWER_DEBUG=1, its switch decisions)
+ * goes to <dir>/viewer.log, each line with the wall clock, next to the servers' and nodes' logs.
+ */
+function traceViewer(page: Page): ((line: string) => void) | null {
+  const dir = process.env.LOCKSTEP_PROC_LOG_DIR;
+  if (!dir) return null;
+  const file = join(dir, 'viewer.log');
+  const write = (line: string) => appendFileSync(file, `${new Date().toISOString()} ${line}\n`);
+  page.on('console', (m) => write(m.text()));
+  return write;
+}
 
 /**
  * The server the viewer sends its inputs through: `window.__lockstep.inputServer`
@@ -170,6 +190,7 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
       60_000,
     );
     const page: Page = await browser.context.newPage();
+    const trace = traceViewer(page);
     await openViewer(page, first.url, sessionId, 'warm');
     const possible = CLUSTER_FAULT_KINDS.filter((k) => k !== 'partition-server' || cluster.mode === 'netns');
     const kinds = possible.filter((k) => !opts.kinds || opts.kinds.includes(k));
@@ -240,8 +261,19 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
       faults,
       skipped,
       byKind: summarizeClusterChaos(faults),
+      byKindLeaderHit: summarizeClusterChaos(faults.filter((f) => f.roles.includes('leader'))),
       ...typingOutcome(typed, state.text, hashes, opts.replicationFactor),
     };
+
+    /** A killed server back; once more if it dies starting (on a loaded box its first lease can expire at start). */
+    async function restartServer(server: ClusterServer): Promise<void> {
+      try {
+        await cluster.startServer(server.index);
+      } catch (err) {
+        say(`  ${server.id} did not start (${err instanceof Error ? err.message.split('\n')[0] : String(err)}): again`);
+        await cluster.startServer(server.index);
+      }
+    }
 
     /** Picks the kind's target, hits it, watches, brings it back; null when the kind has no target now. */
     async function injectOne(kind: ClusterFaultKind): Promise<ClusterFaultRecord | null> {
@@ -252,7 +284,8 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
       const leaderId = await cluster.leaderId();
       const input = cluster.servers.find((s) => s.url === inputUrl);
       const shownHome = before?.liveHostId ? cluster.serverById(homes.get(before.liveHostId) ?? '') : undefined;
-      const used = new Set([input?.id, ...(await viewerStreamHosts(page)).map((h) => homes.get(h))]);
+      const streamHomes = (await viewerStreamHosts(page)).map((h) => homes.get(h));
+      const used = new Set([input?.id, ...streamHomes]);
       const live = cluster.liveServers();
       const pick = (xs: ClusterServer[]) => xs[Math.floor(rand() * xs.length)];
       let server: ClusterServer | undefined;
@@ -278,11 +311,14 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
             server === shownHome ? 'shown-home' : '',
             server.id === leaderId ? 'leader' : '',
             [...homes.values()].includes(server.id) ? 'homes-nodes' : '',
+            // Every stream the viewer holds is homed there: nothing to switch to until a node re-homes.
+            streamHomes.length > 0 && streamHomes.every((h) => h === server.id) ? 'homes-every-stream' : '',
           ].filter((r) => r !== '')
         : ['etcd-leader'];
       const rehomeNeeded = server !== undefined && kind !== 'stop-server' && [...homes.values()].includes(server.id);
       const reelectNeeded = kind === 'kill-etcd-leader' || (server !== undefined && server.id === leaderId);
       say(`${kind} ${target} (${roles.join(', ') || 'idle'})`);
+      trace?.(`fault ${kind} ${target} (${roles.join(', ')}) acked ${ackedAtFault}`);
 
       const t0 = Date.now();
       let active: ActiveFault | null = null;
@@ -362,7 +398,7 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
       // Brought back only now: after the session carried on without it (or the watch gave up on that).
       if (kind === 'machine-down' && server) await cluster.machineUp(server.index);
       else if (kind === 'kill-etcd-leader' && etcdMember !== null) await cluster.etcd.restart(etcdMember);
-      else if (kind.startsWith('kill-') && server) await cluster.startServer(server.index);
+      else if (kind.startsWith('kill-') && server) await restartServer(server);
       return {
         kind,
         target,
@@ -386,12 +422,18 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
 /** The report as markdown (bench/results/chaos-cluster.md). */
 export function clusterChaosMarkdown(r: ClusterChaosReport): string {
   const cell = (v: number | null) => (v === null ? '–' : String(v));
-  const rows = Object.entries(r.byKind).map(
+  const kinds = [
+    ...Object.entries(r.byKind),
+    ...Object.entries(r.byKindLeaderHit).map(([k, v]) => [`${k}, target the leader`, v] as const),
+  ];
+  const rows = kinds.map(
     ([k, v]) =>
       `| ${k} | ${v.count} | ${cell(v.gapP50)} | ${cell(v.gapP95)} | ${cell(v.gapMax)} | ${v.gapTimeouts} | ${v.stallMax} | ${cell(v.rehomeP50)} | ${cell(v.reelectP50)} | ${v.notCarriedOn} |`,
   );
   return [
     `# Cluster chaos run (${r.seconds} s, ${r.servers} servers over ${r.servers} etcd members, ${r.nodes} nodes, ${r.network}, seed ${r.seed})`,
+    '',
+    'Count: faults of that kind in this run (the percentiles are over that many samples).',
     '',
     '| fault | count | visible gap p50 (ms) | p95 | max | gap timeouts (at the bound) | input stall max (ms) | re-home p50 (ms) | re-elect p50 (ms) | did not carry on |',
     '|---|---|---|---|---|---|---|---|---|---|',

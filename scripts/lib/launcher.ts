@@ -3,7 +3,7 @@
 // product through here. Every process started here is tracked and killed by
 // stopAll() (and at exit), so no caller leaves one behind.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -56,7 +56,11 @@ function launch(
     } else child.kill(sig);
   };
   let out = '';
+  // LOCKSTEP_PROC_LOG_DIR: every process's output is also appended to <dir>/<name>.log (traces of a chaos run).
+  const logDir = process.env.LOCKSTEP_PROC_LOG_DIR;
+  const logFile = logDir ? join(logDir, `${name}.log`) : null;
   const keep = (d: Buffer) => {
+    if (logFile) appendFileSync(logFile, d);
     out += d.toString();
     if (out.length > 200_000) out = out.slice(-100_000);
   };

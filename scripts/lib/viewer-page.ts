@@ -41,7 +41,9 @@ export async function openViewer(
   mode: 'hot' | 'warm' = 'warm',
   token: string = ownerTokenFor(url),
 ): Promise<void> {
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}`);
+  // LOCKSTEP_VIEWER_DEBUG=1: the viewer logs its decisions (?debug, viewer/debug-log.ts) to the console.
+  const debug = process.env.LOCKSTEP_VIEWER_DEBUG === '1' ? '&debug' : '';
+  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}`);
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }

@@ -27,7 +27,16 @@ export interface SessionHealthView {
   failed: readonly ReportedFailure[];
   quarantinedHosts: readonly string[];
   /** What home servers say their replicas applied (latest report each): the cluster-wide hash vote's ballots. */
-  replicas?: ReadonlyArray<{ replicaId: string; nodeId: string; appliedSeq: number; stateHash: string | null }>;
+  replicas?: ReadonlyArray<{
+    replicaId: string;
+    nodeId: string;
+    appliedSeq: number;
+    stateHash: string | null;
+    /** Its state at its home (absent: not reported); only a `live` one counts when spreading homes. */
+    state?: string;
+    /** A viewer watches its stream at its home (resumed there); absent from older reports. */
+    watched?: boolean;
+  }>;
 }
 
 export interface ClusterPlacementInput {

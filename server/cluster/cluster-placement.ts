@@ -102,7 +102,6 @@ export class ClusterPlacer {
       if (failure) drop = `its home server reports it ${failure.cause}`;
       else if (known && quarantined.has(known.hostId)) drop = `host ${known.hostId} is quarantined in this session`;
       else if (known && usedHosts.has(known.hostId)) drop = `host ${known.hostId} already runs a replica of it`;
-      else if (keep.length >= session.replicationFactor) drop = 'more replicas than the replication factor';
       else if (!node && now - (this.#missingSince.get(r.nodeId) ?? now) >= this.#holdMs) {
         drop = `node ${r.nodeId} left the directory and did not come back within ${this.#holdMs} ms`;
       }
@@ -115,34 +114,64 @@ export class ClusterPlacer {
       // A node that moved home keeps its replica: the entry follows it to its new server.
       keep.push(node ? { ...r, homeServerId: node.homeServerId } : r);
     }
+    // Above the factor: a spread replica (below) went live and one sharing a home goes, or the factor shrank.
+    const report = reportsByReplica(health);
+    const isLive = (r: PlacedReplica): boolean => report.get(replicaKey(r))?.state === 'live';
+    for (;;) {
+      const surplus = pickSurplus(keep, session.replicationFactor, isLive, (r) => report.get(replicaKey(r))?.watched);
+      if (surplus === null) break;
+      keep.splice(keep.indexOf(surplus.replica), 1);
+      reasons.push(`${surplus.replica.replicaId} on ${surplus.replica.nodeId} dropped: ${surplus.why}`);
+      counts.set(surplus.replica.nodeId, Math.max(0, (counts.get(surplus.replica.nodeId) ?? 1) - 1));
+    }
     let nextOrdinal = Math.max(current?.nextOrdinal ?? 1, ...ordinalsAfter(sessionId, current, health));
     const replicas = [...keep];
-    const want = session.replicationFactor - keep.length;
-    if (want > 0) {
-      const avoid = new Set(health.failed.map((f) => f.nodeId));
-      const pool: ClusterNodeView[] = nodes
+    const knownOf = (r: PlacedReplica): ClusterNodeInfo | undefined =>
+      byId.get(r.nodeId) ?? this.#lastSeen.get(r.nodeId);
+    const avoid = new Set(health.failed.map((f) => f.nodeId));
+    const pool = (): ClusterNodeView[] =>
+      nodes
         .filter((n) => input.servers.has(n.homeServerId) && !avoid.has(n.nodeId))
         .map((n) => ({ ...n, replicaCount: Math.max(n.replicaCount, counts.get(n.nodeId) ?? 0) }));
-      const knownOf = (r: PlacedReplica): ClusterNodeInfo | undefined =>
-        byId.get(r.nodeId) ?? this.#lastSeen.get(r.nodeId);
-      const plan = planHomeSpread(pool, {
-        sessionId,
-        app: session.app,
-        want,
-        excludeHosts: [...keep.flatMap((r) => knownOf(r)?.hostId ?? []), ...quarantined],
-        excludeAdmissions: keep.flatMap((r) => knownOf(r)?.admissionId ?? []),
-        excludeHomes: keep.map((r) => r.homeServerId),
+    const spreadRequest = (want: number) => ({
+      sessionId,
+      app: session.app,
+      want,
+      excludeHosts: [...keep.flatMap((r) => knownOf(r)?.hostId ?? []), ...quarantined],
+      excludeAdmissions: keep.flatMap((r) => knownOf(r)?.admissionId ?? []),
+      excludeHomes: keep.map((r) => r.homeServerId),
+    });
+    const add = (n: ClusterNodeView): void => {
+      replicas.push({
+        replicaId: `${sessionId}.r${nextOrdinal++}`,
+        nodeId: n.nodeId,
+        homeServerId: n.homeServerId,
+        mode: 'hot',
       });
-      for (const n of plan.chosen) {
-        replicas.push({
-          replicaId: `${sessionId}.r${nextOrdinal++}`,
-          nodeId: n.nodeId,
-          homeServerId: n.homeServerId,
-          mode: 'hot',
-        });
-        counts.set(n.nodeId, (counts.get(n.nodeId) ?? 0) + 1);
-      }
+      counts.set(n.nodeId, (counts.get(n.nodeId) ?? 0) + 1);
+    };
+    const want = session.replicationFactor - keep.length;
+    if (want > 0) {
+      const plan = planHomeSpread(pool(), spreadRequest(want));
+      for (const n of plan.chosen) add(n);
       reasons.push(...plan.reasons);
+    } else if (
+      keep.length === session.replicationFactor &&
+      sharedHome(keep) !== null &&
+      health.failed.length === 0 &&
+      keep.every((r) => isLive(r) && byId.has(r.nodeId) && input.servers.has(r.homeServerId))
+    ) {
+      // Two replicas share a home server (a node moved home after its server died): one more server death
+      // would take every stream a viewer has at once. A node on a home the session does not use gets one
+      // more replica; once it is live, a replica sharing a home goes (pickSurplus), never the other way round.
+      const plan = planHomeSpread(pool(), spreadRequest(1));
+      const pick = plan.chosen[0];
+      if (pick && plan.sharedHomes === 0) {
+        add(pick);
+        reasons.push(
+          `spread: home server ${sharedHome(keep) ?? '?'} homes two replicas; one more on ${pick.nodeId} (home ${pick.homeServerId})`,
+        );
+      }
     }
     const quarantinedHosts = [...quarantined].sort();
     const sameHosts = quarantinedHosts.join() === [...(current?.quarantinedHosts ?? [])].sort().join();
@@ -169,6 +198,56 @@ function clusterVote(current: SessionPlacement | undefined, health: SessionHealt
       ballots.push({ replicaId: r.replicaId, seq: r.appliedSeq, stateHash: r.stateHash });
   }
   return voteOnHashes(ballots);
+}
+
+const replicaKey = (r: { replicaId: string; nodeId: string }): string => `${r.replicaId}\u0000${r.nodeId}`;
+
+type ReplicaReport = NonNullable<SessionHealthView['replicas']>[number];
+
+function reportsByReplica(health: SessionHealthView): Map<string, ReplicaReport> {
+  return new Map((health.replicas ?? []).map((r) => [replicaKey(r), r]));
+}
+
+/** A home server that homes more than one of `replicas`, or null. */
+function sharedHome(replicas: readonly PlacedReplica[]): string | null {
+  const seen = new Set<string>();
+  for (const r of replicas) {
+    if (seen.has(r.homeServerId)) return r.homeServerId;
+    seen.add(r.homeServerId);
+  }
+  return null;
+}
+
+/**
+ * The replica to drop while more than `factor` are kept, or null. One more than the factor on a home of
+ * its own and not live yet is a spread replica catching up: nothing goes until it is live. Then one
+ * sharing a home goes, one no viewer watches (its home server's word) before a watched one, the last
+ * in table order first; with no shared home, the last in table order (the factor shrank).
+ */
+function pickSurplus(
+  keep: readonly PlacedReplica[],
+  factor: number,
+  isLive: (r: PlacedReplica) => boolean,
+  watched: (r: PlacedReplica) => boolean | undefined,
+): { replica: PlacedReplica; why: string } | null {
+  if (keep.length <= factor) return null;
+  const homeCount = new Map<string, number>();
+  for (const r of keep) homeCount.set(r.homeServerId, (homeCount.get(r.homeServerId) ?? 0) + 1);
+  const sharing = keep.filter((r) => (homeCount.get(r.homeServerId) ?? 0) > 1);
+  const catchingUp = keep.filter((r) => !isLive(r));
+  const spreading =
+    keep.length === factor + 1 &&
+    sharing.length > 0 &&
+    catchingUp.length === 1 &&
+    catchingUp.every((r) => homeCount.get(r.homeServerId) === 1);
+  if (spreading) return null;
+  if (sharing.length > 0 && catchingUp.length === 0) {
+    const pick = [...sharing].reverse().find((r) => watched(r) !== true) ?? sharing[sharing.length - 1];
+    if (pick)
+      return { replica: pick, why: `home server ${pick.homeServerId} homes another replica of the session (spread)` };
+  }
+  const last = keep[keep.length - 1];
+  return last ? { replica: last, why: 'more replicas than the replication factor' } : null;
 }
 
 function sameReplicas(a: readonly PlacedReplica[], b: readonly PlacedReplica[]): boolean {

@@ -147,6 +147,7 @@ export class ClusterSessionLink {
         state: r.state,
         appliedSeq: r.appliedSeq,
         stateHash: r.stateHash,
+        watched: this.#manager.isWatched(r.producerId),
       })),
       failed: [...session.failed.values()],
       quarantinedHosts: [...session.quarantinedHosts],

@@ -274,4 +274,67 @@ describe('ClusterPlacer', () => {
     table.apply(changes);
     assert.deepEqual(placer.plan(input(table, { sessions: [] }), 10), [{ kind: 'remove', sessionId: 's1' }]);
   });
+  describe('home spread after a node moved home', () => {
+    /** R = 2 on A and B, then the node on A moved to B (A died and came back): both replicas homed on B. */
+    function doubled(): { placer: ClusterPlacer; table: FakeTable; nodes: ClusterNodeInfo[] } {
+      const { placer, table } = placed(2);
+      assert.deepEqual([...homes(table)].sort(), ['A', 'B']);
+      const movedId = table.entries.get('s1')?.replicas.find((r) => r.homeServerId === 'A')?.nodeId;
+      const nodes = NODES.map((n) => (n.nodeId === movedId ? { ...n, homeServerId: 'B' } : n));
+      table.apply(placer.plan(input(table, { nodes }, 2), 100));
+      assert.deepEqual(homes(table), ['B', 'B'], 'the entry followed the node to its new home');
+      return { placer, table, nodes };
+    }
+
+    /** Every replica of the table reported in `state` (watched: the ids a viewer watches). */
+    function reported(
+      table: FakeTable,
+      state: (replicaId: string) => string,
+      watched: readonly string[] = [],
+    ): Map<string, SessionHealthView> {
+      const replicas = (table.entries.get('s1')?.replicas ?? []).map((r) => ({
+        replicaId: r.replicaId,
+        nodeId: r.nodeId,
+        appliedSeq: 5,
+        stateHash: 'aa',
+        state: state(r.replicaId),
+        watched: watched.includes(r.replicaId),
+      }));
+      return new Map([['s1', { failed: [], quarantinedHosts: [], replicas }]]);
+    }
+
+    it('adds a replica on an unused home, and once it is live drops the unwatched one sharing a home', () => {
+      const { placer, table, nodes } = doubled();
+      const [first, second] = ids(table);
+      assert.ok(first && second);
+      table.apply(placer.plan(input(table, { nodes, health: reported(table, () => 'live') }, 2), 200));
+      const [, , third] = homes(table);
+      assert.equal(ids(table).length, 3, 'one more replica');
+      assert.ok(third !== undefined && third !== 'B', `on a home the session does not use (${third})`);
+      const spread = ids(table)[2];
+      assert.ok(spread);
+      const catchingUp = reported(table, (id) => (id === spread ? 'catching-up' : 'live'), [first]);
+      assert.deepEqual(
+        placer.plan(input(table, { nodes, health: catchingUp }, 2), 300),
+        [],
+        'nothing dropped while the new one catches up',
+      );
+      const live = reported(table, () => 'live', [first]);
+      table.apply(placer.plan(input(table, { nodes, health: live }, 2), 400));
+      assert.deepEqual(ids(table), [first, spread], 'the watched replica stays, the unwatched one sharing B goes');
+      assert.deepEqual(homes(table), ['B', third]);
+      assert.deepEqual(placer.plan(input(table, { nodes, health: reported(table, () => 'live') }, 2), 500), []);
+    });
+
+    it('spreads nothing while a replica is not live, or when no node is on an unused home', () => {
+      const { placer, table, nodes } = doubled();
+      const one = ids(table)[0];
+      const notLive = reported(table, (id) => (id === one ? 'catching-up' : 'live'));
+      assert.deepEqual(placer.plan(input(table, { nodes, health: notLive }, 2), 200), []);
+      // Every node homed on B now (the others' servers died): sharing B is the best there is.
+      const onlyB = nodes.filter((n) => n.homeServerId === 'B');
+      const health = reported(table, () => 'live');
+      assert.deepEqual(placer.plan(input(table, { nodes: onlyB, health }, 2), 300), []);
+    });
+  });
 });
