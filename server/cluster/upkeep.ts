@@ -35,6 +35,8 @@ export interface UpkeepOptions {
 
 export interface UpkeepReport {
   purgedSessions: number;
+  /** Keys the registered sweeps deleted (superseded checkpoint chunks). */
+  swept: number;
   compactedTo: string | null;
   defragmented: number;
 }
@@ -47,6 +49,8 @@ export class Upkeep {
   #timer: NodeJS.Timeout | null = null;
   #runs = 0;
   #running: Promise<UpkeepReport> | null = null;
+  /** Jobs parts built later add (the checkpoint leader's chunk sweep): each deletes what it owns, returns how many. */
+  readonly #sweeps = new Map<string, () => Promise<number>>();
 
   private constructor(options: UpkeepOptions) {
     this.#o = { keepRevisions: 10_000, everyMs: 300_000, defragEvery: 12, ...options };
@@ -68,6 +72,12 @@ export class Upkeep {
     return this.#running;
   }
 
+  /** Runs `sweep` in every pass while this server leads (after the purge); returns its removal. */
+  addSweep(what: string, sweep: () => Promise<number>): () => void {
+    this.#sweeps.set(what, sweep);
+    return () => void this.#sweeps.delete(what);
+  }
+
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
@@ -75,10 +85,11 @@ export class Upkeep {
   }
 
   async #pass(defragment: boolean): Promise<UpkeepReport> {
-    const report: UpkeepReport = { purgedSessions: 0, compactedTo: null, defragmented: 0 };
+    const report: UpkeepReport = { purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 };
     if (!this.#o.election.isLeader) return report;
     try {
       report.purgedSessions = await this.#purgeClosed();
+      for (const sweep of this.#sweeps.values()) report.swept += await sweep();
     } catch (err) {
       if (err instanceof NotLeaderError) return report;
       throw err;
