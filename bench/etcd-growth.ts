@@ -18,8 +18,9 @@
 // several passes. Every member's dbSize (allocated: what etcd's quota counts)
 // and dbSizeInUse are sampled every `sampleEveryMs`; growth per session-hour is
 // the least-squares slope of the largest member's dbSize against time, × 3600:
-// over the whole run without upkeep, over its second half with it (once the
-// revision window has filled, several defragmentations in). At the end: the
+// over the whole run without upkeep; with it, over the samples right after each
+// defragmentation (those of the second half when there are two), as the old
+// in-log bench fitted them. At the end: the
 // keys by prefix (what dominates), whether what the cluster writes stays bounded
 // (checkpoint chunks and requests, log and snapshots behind the checkpoint,
 // compacted history), then the session is closed and the upkeep must remove
@@ -299,10 +300,20 @@ export async function runEtcdGrowth(
     const run = await typeSession(withUpkeep, minutes, o);
     const name = `etcd-growth.${withUpkeep ? 'with-upkeep' : 'no-upkeep'}`;
     const largest = (s: Sample, f: keyof MemberDbStatus): number => Math.max(...s.members.map((m) => m[f]));
-    // With upkeep: the second half, once the revision window has filled and compaction keeps pace.
-    const fitted = withUpkeep ? run.samples.filter((s) => s.sec >= run.typedSec / 2) : run.samples;
+    // With upkeep: the samples right after each defragmentation (the largest member's dbSize fell by a
+    // tenth or more since the previous sample), as the quota sees the database once upkeep has run; from
+    // the second half when it holds two, else all of them.
+    const afterDefrag = run.samples.filter((s, i) => {
+      const before = run.samples[i - 1];
+      return before !== undefined && largest(s, 'dbSize') < 0.9 * largest(before, 'dbSize');
+    });
+    const lateDefrags = afterDefrag.filter((s) => s.sec >= run.typedSec / 2);
+    const fitted = !withUpkeep ? run.samples : lateDefrags.length >= 2 ? lateDefrags : afterDefrag;
     const perHour = slope(fitted.map((s) => [s.sec, largest(s, 'dbSize')])) * 3600;
-    const inUsePerHour = slope(fitted.map((s) => [s.sec, largest(s, 'dbSizeInUse')])) * 3600;
+    // In use (what compaction frees at once), over the run's second half.
+    const secondHalf = run.samples.filter((s) => s.sec >= run.typedSec / 2);
+    const inUsePerHour =
+      slope((withUpkeep ? secondHalf : run.samples).map((s) => [s.sec, largest(s, 'dbSizeInUse')])) * 3600;
     const groups = [...run.groups.entries()].sort((a, b) => b[1].bytes - a[1].bytes);
     const detail = {
       path: '3 etcd members, 3 servers (--store etcd:), 3 writer nodes, viewer-socket typist, loopback',
@@ -317,6 +328,12 @@ export async function runEtcdGrowth(
       ...(withUpkeep ? { defragEvery: o.defragEvery, keepRevisions: o.keepRevisions } : {}),
       revisions: run.revision,
       fittedSamples: fitted.length,
+      ...(withUpkeep
+        ? {
+            defragsSeen: afterDefrag.length,
+            afterDefragMiB: afterDefrag.map((x) => `${round(x.sec)}s:${mib(largest(x, 'dbSize'))}`).join(' '),
+          }
+        : {}),
       inUseMiBPerHour: mib(inUsePerHour),
       startMiB: mib(run.samples[0] ? largest(run.samples[0], 'dbSize') : 0),
       endMiB: mib(run.samples.at(-1) ? largest(run.samples.at(-1) as Sample, 'dbSize') : 0),
