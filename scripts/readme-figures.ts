@@ -125,6 +125,16 @@ const ROWS: Row[] = [
       `${v('durable-append.group-commit.10-clients.1-in-flight')}/s / ${v('durable-append.group-commit.10-clients.32-in-flight')}/s`,
   },
   {
+    what: 'etcd DB growth per session-hour of typing (3 servers over 3 etcd members, writer R = 3, 20 keys/s): with the leader’s upkeep (peak) / without',
+    names: [
+      'etcd-growth.with-upkeep.per-session-hour',
+      'etcd-growth.with-upkeep.peak',
+      'etcd-growth.no-upkeep.per-session-hour',
+    ],
+    show: (v) =>
+      `${v('etcd-growth.with-upkeep.per-session-hour')} MiB/h (peak ${v('etcd-growth.with-upkeep.peak')} MiB) / ${v('etcd-growth.no-upkeep.per-session-hour')} MiB/h`,
+  },
+  {
     what: 'catch-up of a new replica: 10,000 / 100,000 logged events',
     names: ['catch-up.10k-key-events', 'catch-up.100k-key-events'],
     show: (v) => `${ms(v('catch-up.10k-key-events'))} / ${ms(v('catch-up.100k-key-events'))}`,

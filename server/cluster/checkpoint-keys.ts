@@ -11,12 +11,27 @@ export const checkpointKeys = {
   reports: (ns: string): string => `${ns}cluster/ckpt-report/`,
   report: (ns: string, serverId: string, sessionId: string): string =>
     `${ns}cluster/ckpt-report/${enc(serverId)}/${enc(sessionId)}`,
+  dataAll: (ns: string): string => `${ns}cluster/ckpt-data/`,
   data: (ns: string, sessionId: string): string => `${ns}cluster/ckpt-data/${enc(sessionId)}/`,
   chunk: (ns: string, sessionId: string, seq: number, stateHash: string, i: number): string =>
     `${ns}cluster/ckpt-data/${enc(sessionId)}/${seq}/${stateHash}/${i}`,
   confirmedAll: (ns: string): string => `${ns}cluster/confirmed/`,
   confirmed: (ns: string, sessionId: string): string => `${ns}cluster/confirmed/${enc(sessionId)}`,
 };
+
+/** The session and seq a chunk key names (null: not a chunk key of this layout). */
+export function parseChunkKey(ns: string, key: string): { sessionId: string; seq: number } | null {
+  const root = checkpointKeys.dataAll(ns);
+  if (!key.startsWith(root)) return null;
+  const parts = key.slice(root.length).split('/');
+  const seq = Number(parts[1]);
+  if (parts.length !== 4 || !parts[0] || !Number.isSafeInteger(seq)) return null;
+  try {
+    return { sessionId: decodeURIComponent(parts[0]), seq };
+  } catch {
+    return null;
+  }
+}
 
 export const PURPOSE = {
   request: 'checkpoint-request',

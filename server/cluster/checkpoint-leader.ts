@@ -17,15 +17,18 @@ import {
 import { getLogger } from '../../protocol/logger.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { decideClusterCheckpoint, type ClusterCheckpointDecision } from '../session-core/cluster-checkpoint-vote.js';
-import { checkpointKeys, PURPOSE } from './checkpoint-keys.js';
+import { checkpointKeys, parseChunkKey, PURPOSE } from './checkpoint-keys.js';
 import { followConfirmedSnapshots } from './confirmed-snapshots.js';
 import { NotLeaderError } from './cluster-errors.js';
 import type { CheckpointLeaderOptions } from './cluster-checkpoint-types.js';
 import { etcdCall } from './etcd-client.js';
+import type { FencedOp } from './fenced-writer.js';
 import { PrefixFollower } from './prefix-follower.js';
 import { openEntry, sealEntry } from './signed-entry.js';
 
 const log = getLogger('checkpoint-leader');
+/** Deletes per fenced transaction (under etcd's 128 operations). */
+const SWEEP_BATCH = 100;
 
 export class CheckpointLeader {
   readonly #o: CheckpointLeaderOptions;
@@ -81,6 +84,31 @@ export class CheckpointLeader {
       })
       .finally(() => (this.#running = null));
     return this.#running;
+  }
+
+  /**
+   * Leader only, for the upkeep: deletes relayed checkpoint bytes nothing reads again, those of a seq at
+   * or below the session's confirmed snapshot (answers relayed after it was confirmed) and those of an
+   * ask this leader has since replaced (a checkpoint dropped for want of a quorum). How many keys went.
+   */
+  async sweepSuperseded(): Promise<number> {
+    if (this.#closed || !this.#o.election.isLeader) return 0;
+    const ns = this.#o.namespace;
+    const keys = await etcdCall('list checkpoint chunks', () =>
+      this.#o.client.getAll().prefix(checkpointKeys.dataAll(ns)).keys(),
+    );
+    const stale = keys.filter((key) => {
+      const c = parseChunkKey(ns, key);
+      if (!c) return false;
+      const pending = this.#pending.get(c.sessionId)?.seq;
+      return c.seq <= (this.confirmed(c.sessionId)?.seq ?? 0) || (pending !== undefined && c.seq < pending);
+    });
+    for (let i = 0; i < stale.length; i += SWEEP_BATCH) {
+      const ops: FencedOp[] = stale.slice(i, i + SWEEP_BATCH).map((key) => ({ op: 'delete', key }));
+      await this.#o.writer.write(ops);
+    }
+    if (stale.length > 0) log.info({ keys: stale.length }, 'superseded checkpoint chunks deleted');
+    return stale.length;
   }
 
   async close(): Promise<void> {

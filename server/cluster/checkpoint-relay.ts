@@ -33,6 +33,8 @@ export class CheckpointRelay {
       .then(() => this.#relay(a))
       .catch((err: unknown) => log.warn({ err }, 'answer not relayed'));
   };
+  /** A closed session's last report is forgotten here (the leader's upkeep deletes the stored ones). */
+  readonly #onClosed = ({ sessionId }: { sessionId: string }): void => void this.#reports.delete(sessionId);
   #chain: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -46,6 +48,7 @@ export class CheckpointRelay {
     requests.on('put', (_k, r) => o.manager.checkpointWanted(r.sessionId, r.seq));
     confirmed.on('put', (_k, c) => this.#adopt(c));
     o.manager.on('checkpointanswer', this.#onAnswer);
+    o.manager.on('sessionclosed', this.#onClosed);
     for (const r of requests.entries().values()) o.manager.checkpointWanted(r.sessionId, r.seq);
   }
 
@@ -66,12 +69,15 @@ export class CheckpointRelay {
 
   async close(): Promise<void> {
     this.#o.manager.off('checkpointanswer', this.#onAnswer);
+    this.#o.manager.off('sessionclosed', this.#onClosed);
     await this.#chain;
     await Promise.all([this.#requests.close(), this.#confirmed.close()]);
   }
 
   /** Bytes first, then the report naming them: the leader never reads a report whose chunks are missing. */
   async #relay(a: Answer): Promise<void> {
+    // Answered while the session closed: relaying it would leave keys the upkeep already purged.
+    if (!this.#o.manager.sessions.has(a.sessionId)) return;
     const ns = this.#o.namespace;
     const size = this.#o.chunkBytes ?? 512 * 1024;
     const chunks = Math.max(1, Math.ceil(a.data.length / size));

@@ -39,6 +39,7 @@ export class ClusterSessionLink {
   /** The cluster-wide snapshot checkpoint: this server's relay, and the leader's side (idle unless it leads). */
   #relay: CheckpointRelay | null = null;
   #checkpoints: CheckpointLeader | null = null;
+  #unsweep: () => void = () => undefined;
   #closed = false;
 
   private constructor(manager: SessionManager, member: ClusterMember, serverId: string) {
@@ -77,6 +78,9 @@ export class ClusterSessionLink {
         snapshotEvery: deps.checkpoints.snapshotEvery,
         replicationFactor: (id) => deps.manager.sessions.get(id)?.meta.replicationFactor ?? null,
       });
+      const checkpoints = link.#checkpoints;
+      // The leader's upkeep also deletes relayed bytes no checkpoint reads again.
+      link.#unsweep = m.upkeep.addSweep('superseded checkpoint chunks', () => checkpoints.sweepSuperseded());
     }
     const { sessions, feed } = deps.member;
     const { manager } = deps;
@@ -156,6 +160,7 @@ export class ClusterSessionLink {
 
   close(): void {
     this.#closed = true;
+    this.#unsweep();
     this.#guard('close checkpoint relay', this.#relay?.close() ?? Promise.resolve());
     this.#guard('close checkpoint leader', this.#checkpoints?.close() ?? Promise.resolve());
     this.#recovery.close();

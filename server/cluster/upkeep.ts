@@ -1,5 +1,6 @@
 // The leader's upkeep of etcd, on a schedule: delete the keys of closed
-// sessions (their input log, snapshots and checkpoint records), compact the
+// sessions (their input log, snapshots, checkpoint request, record, relayed
+// bytes and every server's relayed report), compact the
 // revision history behind a window, and defragment the members one at a time
 // (a member is blocked while it defragments, so never all at once). Only the leader does
 // it: key deletions go through its FencedWriter; compaction and defrag are
@@ -34,6 +35,8 @@ export interface UpkeepOptions {
 
 export interface UpkeepReport {
   purgedSessions: number;
+  /** Keys the registered sweeps deleted (superseded checkpoint chunks). */
+  swept: number;
   compactedTo: string | null;
   defragmented: number;
 }
@@ -46,6 +49,8 @@ export class Upkeep {
   #timer: NodeJS.Timeout | null = null;
   #runs = 0;
   #running: Promise<UpkeepReport> | null = null;
+  /** Jobs parts built later add (the checkpoint leader's chunk sweep): each deletes what it owns, returns how many. */
+  readonly #sweeps = new Map<string, () => Promise<number>>();
 
   private constructor(options: UpkeepOptions) {
     this.#o = { keepRevisions: 10_000, everyMs: 300_000, defragEvery: 12, ...options };
@@ -67,6 +72,12 @@ export class Upkeep {
     return this.#running;
   }
 
+  /** Runs `sweep` in every pass while this server leads (after the purge); returns its removal. */
+  addSweep(what: string, sweep: () => Promise<number>): () => void {
+    this.#sweeps.set(what, sweep);
+    return () => void this.#sweeps.delete(what);
+  }
+
   async close(): Promise<void> {
     if (this.#timer) clearInterval(this.#timer);
     this.#timer = null;
@@ -74,10 +85,11 @@ export class Upkeep {
   }
 
   async #pass(defragment: boolean): Promise<UpkeepReport> {
-    const report: UpkeepReport = { purgedSessions: 0, compactedTo: null, defragmented: 0 };
+    const report: UpkeepReport = { purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 };
     if (!this.#o.election.isLeader) return report;
     try {
       report.purgedSessions = await this.#purgeClosed();
+      for (const sweep of this.#sweeps.values()) report.swept += await sweep();
     } catch (err) {
       if (err instanceof NotLeaderError) return report;
       throw err;
@@ -92,19 +104,29 @@ export class Upkeep {
   async #purgeClosed(): Promise<number> {
     const ids = await this.#o.closedSessions();
     const done: string[] = [];
+    const ns = this.#o.namespace;
+    // Every server's relayed checkpoint report (<server>/<session>): under a lease that lives as long as
+    // its server, so a closed session's reports would stay that long.
+    const reports = ids.length === 0 ? [] : await this.#reportKeys();
     for (const id of ids) {
-      const ns = this.#o.namespace;
+      const ofSession = reports.filter((k) => k.endsWith(`/${enc(id)}`));
       await this.#o.writer.write([
         { op: 'delete-prefix', prefix: `${ns}log/${enc(id)}/` },
         { op: 'delete-prefix', prefix: `${ns}snap/${enc(id)}/` },
         { op: 'delete', key: checkpointKeys.request(ns, id) },
         { op: 'delete', key: checkpointKeys.confirmed(ns, id) },
         { op: 'delete-prefix', prefix: checkpointKeys.data(ns, id) },
+        ...ofSession.map((key) => ({ op: 'delete' as const, key })),
       ]);
       done.push(id);
     }
     if (done.length > 0) this.#o.purged?.(done);
     return done.length;
+  }
+
+  async #reportKeys(): Promise<string[]> {
+    const prefix = checkpointKeys.reports(this.#o.namespace);
+    return etcdCall('list checkpoint reports', () => this.#o.client.getAll().prefix(prefix).keys());
   }
 
   async #compact(): Promise<string | null> {
@@ -140,16 +162,28 @@ export class Upkeep {
   }
 }
 
-/** The database size each member reports (bytes allocated), for benches and /metrics. */
-export async function memberDbSizes(memberUrls: string[]): Promise<number[]> {
+/** What one member reports of its database: bytes allocated (what the quota counts) and logically in use. */
+export interface MemberDbStatus {
+  dbSize: number;
+  dbSizeInUse: number;
+}
+
+/** Each member's database status, in memberUrls' order, for benches and /metrics. */
+export async function memberDbStatus(memberUrls: string[]): Promise<MemberDbStatus[]> {
   return Promise.all(
     memberUrls.map(async (url) => {
       const member = openEtcdClient({ hosts: [url] });
       try {
-        return Number((await etcdCall('status', () => member.maintenance.status())).dbSize);
+        const s = await etcdCall('status', () => member.maintenance.status());
+        return { dbSize: Number(s.dbSize), dbSizeInUse: Number(s.dbSizeInUse) };
       } finally {
         member.close();
       }
     }),
   );
+}
+
+/** The database size each member reports (bytes allocated). */
+export async function memberDbSizes(memberUrls: string[]): Promise<number[]> {
+  return (await memberDbStatus(memberUrls)).map((s) => s.dbSize);
 }

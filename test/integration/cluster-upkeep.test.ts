@@ -1,6 +1,7 @@
 // The leader's etcd upkeep on a real 3-member etcd: closed sessions' keys are
-// deleted (open ones kept), the revision history is compacted behind the
-// window, every member is defragmented, and a follower's upkeep does nothing.
+// deleted (open ones kept), every server's relayed checkpoint report of them
+// too, the revision history is compacted behind the window, every member is
+// defragmented, and a follower's upkeep does nothing.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FencedWriter } from '../../server/cluster/fenced-writer.js';
@@ -18,6 +19,8 @@ describe('cluster upkeep on a real 3-member etcd', () => {
       await admin.put(`${ns}log/${s}/head`).value('2');
       await admin.put(`${ns}log/${s}/in/0000000000000001`).value('{}');
       await admin.put(`${ns}snap/${s}/meta/0000000000000001`).value('{}');
+      // Two servers' relayed checkpoint reports (under their leases, which outlive the session).
+      for (const server of ['sa', 'sb']) await admin.put(`${ns}cluster/ckpt-report/${server}/${s}`).value('{}');
     }
     for (let i = 0; i < 300; i++) await admin.put(`${ns}churn`).value(String(i));
     const firstRev = (await admin.get(`${ns}churn`).exec()).header.revision;
@@ -39,7 +42,7 @@ describe('cluster upkeep on a real 3-member etcd', () => {
       });
     const [ua, ub] = await Promise.all([upkeepOf(a), upkeepOf(b)]);
     try {
-      assert.deepEqual(await ub.runOnce(true), { purgedSessions: 0, compactedTo: null, defragmented: 0 });
+      assert.deepEqual(await ub.runOnce(true), { purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 });
       assert.equal(await admin.get(`${ns}log/closed-1/head`).string(), '2');
 
       const report = await ua.runOnce(true);
@@ -50,6 +53,10 @@ describe('cluster upkeep on a real 3-member etcd', () => {
       assert.equal((await admin.getAll().prefix(`${ns}log/closed-1/`).keys()).length, 0);
       assert.equal((await admin.getAll().prefix(`${ns}snap/closed-1/`).keys()).length, 0);
       assert.equal((await admin.getAll().prefix(`${ns}log/open-1/`).keys()).length, 2);
+      assert.deepEqual((await admin.getAll().prefix(`${ns}cluster/ckpt-report/`).keys()).sort(), [
+        `${ns}cluster/ckpt-report/sa/open-1`,
+        `${ns}cluster/ckpt-report/sb/open-1`,
+      ]);
       // History behind the window is gone: a read at an old revision is refused.
       await assert.rejects(
         admin
