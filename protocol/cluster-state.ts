@@ -46,6 +46,12 @@ export const PlacedReplicaSchema = z
     nodeId: IdSchema,
     homeServerId: IdSchema,
     mode: ReplicaModeSchema,
+    /**
+     * Since when (the writing leader's clock, ms) the node has been missing from
+     * the directory: kept in the table so a new leader continues the hold
+     * window instead of restarting it. Absent while the node is listed.
+     */
+    missingSince: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict();
 export type PlacedReplica = z.infer<typeof PlacedReplicaSchema>;

@@ -3,8 +3,10 @@
 // what home servers report, it decides each open session's entry. A replica
 // stays where it is while its node is in the directory (a node that moved home
 // keeps its entry, with its new home) or has been missing for less than the
-// hold window (it may be re-homing); one its home server reports failed, or
-// whose node stayed away past the window, is dropped and another placed by
+// hold window (it may be re-homing: the time it went is written into its
+// table entry, so a new leader continues the window rather than restarting
+// it); one its home server reports failed, or whose node stayed away past the
+// window, is dropped and another placed by
 // planHomeSpread (distinct hosts, admissions and, where possible, home
 // servers). So a new leader that reads the same table keeps every healthy
 // replica where it runs. The caller writes the changes (fenced).
@@ -27,7 +29,12 @@ const NO_HEALTH: SessionHealthView = { failed: [], quarantinedHosts: [] };
 
 export class ClusterPlacer {
   readonly #holdMs: number;
-  /** Nodes the table names that are missing from the directory: since when (this leader's clock). */
+  /**
+   * Nodes the table names that are missing from the directory: since when. A
+   * new leader takes it from the table (each replica's `missingSince`, written
+   * by the leader that first saw the node go), so the hold window survives a
+   * hand-over; a time ahead of this leader's clock counts as now.
+   */
   readonly #missingSince = new Map<string, number>();
   /** The last directory entry seen per node: a missing node's host still counts as used. */
   readonly #lastSeen = new Map<string, ClusterNodeInfo>();
@@ -50,6 +57,13 @@ export class ClusterPlacer {
     for (const p of input.table.values()) for (const r of p.replicas) named.add(r.nodeId);
     for (const id of [...this.#missingSince.keys()]) if (byId.has(id) || !named.has(id)) this.#missingSince.delete(id);
     for (const id of [...this.#lastSeen.keys()]) if (!byId.has(id) && !named.has(id)) this.#lastSeen.delete(id);
+    for (const p of input.table.values()) {
+      for (const r of p.replicas) {
+        if (r.missingSince === undefined || byId.has(r.nodeId)) continue;
+        const since = Math.min(r.missingSince, now);
+        this.#missingSince.set(r.nodeId, Math.min(since, this.#missingSince.get(r.nodeId) ?? since));
+      }
+    }
     for (const id of named) if (!byId.has(id) && !this.#missingSince.has(id)) this.#missingSince.set(id, now);
 
     // Replicas per node as the table has them, raised as this pass places more.
@@ -113,7 +127,10 @@ export class ClusterPlacer {
       }
       if (known) usedHosts.add(known.hostId);
       // A node that moved home keeps its replica: the entry follows it to its new server.
-      keep.push(node ? { ...r, homeServerId: node.homeServerId } : r);
+      // A missing one keeps it with the time it went, so the next leader's hold window continues.
+      const { missingSince: _was, ...entry } = r;
+      const since = this.#missingSince.get(r.nodeId);
+      keep.push(node ? { ...entry, homeServerId: node.homeServerId } : { ...entry, missingSince: since ?? now });
     }
     let nextOrdinal = Math.max(current?.nextOrdinal ?? 1, ...ordinalsAfter(sessionId, current, health));
     const replicas = [...keep];
@@ -179,7 +196,8 @@ function sameReplicas(a: readonly PlacedReplica[], b: readonly PlacedReplica[]):
         r.replicaId === b[i]?.replicaId &&
         r.nodeId === b[i]?.nodeId &&
         r.homeServerId === b[i]?.homeServerId &&
-        r.mode === b[i]?.mode,
+        r.mode === b[i]?.mode &&
+        r.missingSince === b[i]?.missingSince,
     )
   );
 }

@@ -83,6 +83,8 @@ function input(
   };
 }
 
+const missingSince = (t: FakeTable, replicaId: string, id = 's1'): number | undefined =>
+  t.entries.get(id)?.replicas.find((r) => r.replicaId === replicaId)?.missingSince;
 const homes = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.homeServerId);
 const ids = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.replicaId);
 const nodesOf = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.nodeId);
@@ -151,7 +153,9 @@ describe('ClusterPlacer', () => {
     const lost = table.entries.get('s1')?.replicas[0];
     assert.ok(lost);
     const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
-    assert.deepEqual(placer.plan(input(table, { nodes }), 1000), [], 'held: it may be re-homing');
+    table.apply(placer.plan(input(table, { nodes }), 1000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'held: it may be re-homing');
+    assert.equal(missingSince(table, lost.replicaId), 1000, 'the time it went is written into the table');
     assert.deepEqual(placer.plan(input(table, { nodes }), 1000 + HOLD - 1), []);
     const changes = placer.plan(input(table, { nodes }), 1000 + HOLD);
     table.apply(changes);
@@ -257,10 +261,62 @@ describe('ClusterPlacer', () => {
     const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
     const next = new ClusterPlacer({ holdMs: HOLD });
     assert.deepEqual(next.plan(input(table), 50_000), [], 'nothing re-placed by the hand-over');
-    assert.deepEqual(next.plan(input(table, { nodes }), 50_000), [], 'the missing node gets its hold window');
+    // The old leader never saw it go (nothing in the table): the window starts at this leader's first sight.
+    table.apply(next.plan(input(table, { nodes }), 50_000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'the missing node gets its hold window');
+    assert.deepEqual(next.plan(input(table, { nodes }), 50_000 + HOLD - 1), []);
     table.apply(next.plan(input(table, { nodes }), 50_000 + HOLD));
     assert.ok(!ids(table).includes(lost.replicaId));
     assert.equal(ids(table).length, 3);
+  });
+
+  it('a new leader keeps the hold window from the table: missing 9 s under the old one, re-placed ~1 s later', () => {
+    const { placer: old, table } = placed();
+    const lost = table.entries.get('s1')?.replicas[0];
+    assert.ok(lost);
+    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+    table.apply(old.plan(input(table, { nodes }), 1000));
+    assert.deepEqual(old.plan(input(table, { nodes }), 1000 + 9000), [], 'held 9 s by the old leader');
+    // The old leader dies; a new one (its own memory empty) takes over at +9 s.
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    assert.deepEqual(next.plan(input(table, { nodes }), 1000 + 9000), [], 'not re-placed early');
+    assert.deepEqual(next.plan(input(table, { nodes }), 1000 + HOLD - 1), [], 'nor 1 ms before the window ends');
+    table.apply(next.plan(input(table, { nodes }), 1000 + HOLD));
+    assert.ok(!ids(table).includes(lost.replicaId), 'the window ended when it would have under the old leader');
+    assert.ok(ids(table).includes('s1.r4'));
+    assert.ok(
+      table.entries.get('s1')?.replicas.every((r) => r.missingSince === undefined),
+      'no marker left',
+    );
+  });
+
+  it('a node that comes back under a new leader is not re-placed, and its marker goes', () => {
+    const { placer: old, table } = placed();
+    const lost = table.entries.get('s1')?.replicas[1];
+    assert.ok(lost);
+    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+    table.apply(old.plan(input(table, { nodes }), 1000));
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    assert.deepEqual(next.plan(input(table, { nodes }), 1000 + 9000), []);
+    table.apply(next.plan(input(table), 1000 + 9500));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'the same replicas');
+    assert.equal(missingSince(table, lost.replicaId), undefined, 'back in the directory: the marker is cleared');
+    assert.deepEqual(next.plan(input(table), 1000 + HOLD + 5000), [], 'and nothing re-placed after the window');
+  });
+
+  it("a marker ahead of the new leader's clock counts as now, never as a longer hold", () => {
+    const { placer: old, table } = placed();
+    const lost = table.entries.get('s1')?.replicas[0];
+    assert.ok(lost);
+    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+    table.apply(old.plan(input(table, { nodes }), 60_000));
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    table.apply(next.plan(input(table, { nodes }), 5000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'held');
+    assert.equal(missingSince(table, lost.replicaId), 5000, 'its clock is behind: the marker is rewritten to now');
+    assert.deepEqual(next.plan(input(table, { nodes }), 5000 + HOLD - 1), []);
+    table.apply(next.plan(input(table, { nodes }), 5000 + HOLD));
+    assert.ok(!ids(table).includes(lost.replicaId));
   });
 
   it('short of nodes it places what it can and says why; closed sessions are removed', () => {
