@@ -151,6 +151,20 @@ export const CheckpointReportSchema = z
   .strict();
 export type CheckpointReport = z.infer<typeof CheckpointReportSchema>;
 
+/**
+ * One stored chunk of a relayed checkpoint answer: its bytes (base64) and an
+ * HMAC under the cluster secret over session, seq, chunk index and count,
+ * state hash, the answer's byte length and these bytes.
+ */
+export const CheckpointChunkSchema = z
+  .object({
+    /** 512 KiB of raw bytes by default: ~700 KB as base64, under etcd's 1.5 MiB request bound. */
+    data: z.string().max(1_000_000),
+    mac: z.string().max(256),
+  })
+  .strict();
+export type CheckpointChunk = z.infer<typeof CheckpointChunkSchema>;
+
 /** A snapshot the leader confirmed cluster-wide (the bytes are in the log's snapshot store). */
 export const ConfirmedSnapshotSchema = z
   .object({

@@ -66,7 +66,12 @@ export class ClusterSessionLink {
       const m = deps.member;
       const { namespace, secret } = deps.checkpoints;
       const common = { client: m.client, namespace, secret };
-      link.#relay = await CheckpointRelay.create({ ...common, registry: m.registry, manager: deps.manager });
+      link.#relay = await CheckpointRelay.create({
+        ...common,
+        registry: m.registry,
+        manager: deps.manager,
+        log: deps.checkpoints.log,
+      });
       link.#checkpoints = await CheckpointLeader.create({
         ...common,
         election: m.election,
