@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AppPolicySchema, BundleHashSchema } from './bundle.js';
 import { LIMITS } from './limits.js';
+import { AppFailureReasonSchema, AppFailureSchema } from './replica-failure.js';
 import { AppRefSchema, REPLICA_STATES } from './session.js';
 
 const IdSchema = z.string().min(1).max(LIMITS.maxIdLength);
@@ -56,6 +57,17 @@ export const PlacedReplicaSchema = z
   .strict();
 export type PlacedReplica = z.infer<typeof PlacedReplicaSchema>;
 
+/** One host's typed app failure at one input, as the leader counted it (host from its own view, not a report). */
+export const AppFailureVoteSchema = z
+  .object({
+    hostId: IdSchema,
+    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    reason: AppFailureReasonSchema,
+    message: z.string().max(300),
+  })
+  .strict();
+export type AppFailureVote = z.infer<typeof AppFailureVoteSchema>;
+
 /** One session's placement, as the leader wrote it. */
 export const SessionPlacementSchema = z
   .object({
@@ -65,6 +77,13 @@ export const SessionPlacementSchema = z
     nextOrdinal: z.number().int().min(1).max(999_999_999).optional(),
     /** Hosts the cluster-wide hash vote (or a home server) found diverging in this session: never placed on again. */
     quarantinedHosts: z.array(IdSchema).max(256).optional(),
+    /** App failures the leader counted (each on a replica its table placed, on the host its directory names). */
+    appFailureVotes: z.array(AppFailureVoteSchema).max(64).optional(),
+    /**
+     * Replicas on a quorum of distinct hosts failed at this input: the session's
+     * failed state, which every server enforces (no replica placed, inputs refused).
+     */
+    appFailure: AppFailureSchema.optional(),
     /** The leader's term (fencing token) it was written under. */
     term: z.string().regex(/^\d{1,20}$/),
     writtenAt: z.number().int().nonnegative(),
@@ -107,9 +126,30 @@ export const SessionHealthReportSchema = z
       .max(64),
     /** Hosts whose replica of this session diverged from the majority here. */
     quarantinedHosts: z.array(IdSchema).max(64),
+    /**
+     * Typed app failures of replicas homed here (node → this server, latest
+     * first-seen kept): the leader counts hosts cluster-wide from its own table
+     * and directory (this hostId is the server's word and is not used).
+     */
+    appFailures: z
+      .array(
+        z
+          .object({
+            replicaId: IdSchema,
+            nodeId: IdSchema,
+            hostId: IdSchema,
+            seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+            reason: AppFailureReasonSchema,
+            message: z.string().max(300),
+          })
+          .strict(),
+      )
+      .max(64)
+      .optional(),
   })
   .strict();
 export type SessionHealthReport = z.infer<typeof SessionHealthReportSchema>;
+export type ReportedAppFailure = NonNullable<SessionHealthReport['appFailures']>[number];
 
 const StateHashSchema = z.string().regex(/^[0-9a-f]{32}$/);
 

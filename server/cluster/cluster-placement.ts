@@ -9,8 +9,12 @@
 // window, is dropped and another placed by
 // planHomeSpread (distinct hosts, admissions and, where possible, home
 // servers). So a new leader that reads the same table keeps every healthy
-// replica where it runs. The caller writes the changes (fenced).
+// replica where it runs. Typed app failures home servers relay are counted
+// here (app-failure-vote.ts: hosts from this leader's own view); a quorum of
+// hosts at one seq writes the session's failed state into its entry, and
+// nothing more is placed for it. The caller writes the changes (fenced).
 import type { ClusterNodeInfo, PlacedReplica, SessionPlacement } from '../../protocol/cluster-state.js';
+import { tallyAppFailures } from '../session-core/app-failure-vote.js';
 import { replicaOrdinal } from '../session-core/replica-adoption.js';
 import { voteOnHashes } from '../session-core/replica-health.js';
 import type { HashReport, HashVote } from '../session-core/replica-health-types.js';
@@ -106,6 +110,28 @@ export class ClusterPlacer {
         `${replicaId} diverged at seq ${vote.seq} from majority ${vote.majorityHash}: host ${host} quarantined`,
       );
     }
+    // App failures: counted against this leader's table and directory, never a report's word on hosts.
+    const tally = tallyAppFailures(
+      current?.appFailureVotes ?? [],
+      health.appFailures ?? [],
+      (current?.replicas ?? []).map((r) => {
+        const known = byId.get(r.nodeId) ?? this.#lastSeen.get(r.nodeId);
+        return {
+          ...r,
+          homeServerId: byId.get(r.nodeId)?.homeServerId ?? r.homeServerId,
+          hostId: known?.hostId ?? null,
+        };
+      }),
+      session.replicationFactor,
+    );
+    for (const i of tally.ignored)
+      reasons.push(`app failure of ${i.replicaId} from ${i.serverId} not counted: ${i.why}`);
+    const appFailure = current?.appFailure ?? tally.failure;
+    if (appFailure && !current?.appFailure) {
+      reasons.push(
+        `the app failed at input ${appFailure.seq} on a quorum of hosts (${appFailure.reason}): session failed`,
+      );
+    }
     const keep: PlacedReplica[] = [];
     const usedHosts = new Set<string>();
     for (const r of current?.replicas ?? []) {
@@ -134,7 +160,8 @@ export class ClusterPlacer {
     }
     let nextOrdinal = Math.max(current?.nextOrdinal ?? 1, ...ordinalsAfter(sessionId, current, health));
     const replicas = [...keep];
-    const want = session.replicationFactor - keep.length;
+    // A failed app fails again on the same input wherever it runs: nothing is placed for it.
+    const want = appFailure ? 0 : session.replicationFactor - keep.length;
     if (want > 0) {
       const avoid = new Set(health.failed.map((f) => f.nodeId));
       const pool: ClusterNodeView[] = nodes
@@ -163,8 +190,22 @@ export class ClusterPlacer {
     }
     const quarantinedHosts = [...quarantined].sort();
     const sameHosts = quarantinedHosts.join() === [...(current?.quarantinedHosts ?? [])].sort().join();
-    if (current ? sameReplicas(current.replicas, replicas) && sameHosts : replicas.length === 0) return null;
-    return { kind: 'write', sessionId, replicas, nextOrdinal, quarantinedHosts, reasons };
+    const sameFailures =
+      JSON.stringify(tally.votes) === JSON.stringify(current?.appFailureVotes ?? []) &&
+      JSON.stringify(appFailure) === JSON.stringify(current?.appFailure ?? null);
+    if (current ? sameReplicas(current.replicas, replicas) && sameHosts && sameFailures : replicas.length === 0) {
+      return null;
+    }
+    return {
+      kind: 'write',
+      sessionId,
+      replicas,
+      nextOrdinal,
+      quarantinedHosts,
+      appFailureVotes: tally.votes,
+      appFailure,
+      reasons,
+    };
   }
 }
 

@@ -60,6 +60,8 @@ class FakeTable {
           replicas: c.replicas,
           nextOrdinal: c.nextOrdinal,
           ...(c.quarantinedHosts.length > 0 ? { quarantinedHosts: c.quarantinedHosts } : {}),
+          ...(c.appFailureVotes.length > 0 ? { appFailureVotes: c.appFailureVotes } : {}),
+          ...(c.appFailure ? { appFailure: c.appFailure } : {}),
           term: '7',
           writtenAt: 0,
         });
@@ -189,6 +191,94 @@ describe('ClusterPlacer', () => {
     assert.equal(ids(table).length, 3);
     // The report stays until its server sees the table drop it: nothing moves again meanwhile.
     assert.deepEqual(placer.plan(input(table, { health }), 600), []);
+  });
+
+  it('app failures: one host only gets its replica re-placed; a second host at the same seq fails the session', () => {
+    const { placer, table } = placed();
+    const [r1, r2] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(r1 && r2);
+    /** What r's home server relays: the replica given up, and its typed failure (with the server's word on the host). */
+    const failedOn = (r: typeof r1, seq: number, saysHost = 'whatever-the-server-says') => ({
+      failed: [{ replicaId: r.replicaId, nodeId: r.nodeId, hostId: saysHost, cause: 'refused' as const }],
+      appFailures: [
+        {
+          serverId: r.homeServerId,
+          replicaId: r.replicaId,
+          nodeId: r.nodeId,
+          seq,
+          reason: 'app-threw' as const,
+          message: 'boom',
+        },
+      ],
+    });
+    const one = failedOn(r1, 8);
+    table.apply(placer.plan(input(table, { health: new Map([['s1', { ...one, quarantinedHosts: [] }]]) }), 100));
+    const entry = table.entries.get('s1');
+    assert.equal(entry?.appFailure, undefined, 'one host alone does not fail the session');
+    assert.ok(!ids(table).includes(r1.replicaId), 'its replica is re-placed');
+    assert.equal(ids(table).length, 3);
+    const hostOf = (nodeId: string) => NODES.find((n) => n.nodeId === nodeId)?.hostId;
+    assert.deepEqual(entry?.appFailureVotes, [
+      { hostId: hostOf(r1.nodeId), seq: 8, reason: 'app-threw', message: 'boom' },
+    ]);
+    // r2's home relays its failure at the same seq; r1's report is still up (its server has not seen the table yet).
+    const two = failedOn(r2, 8);
+    const health = new Map([
+      [
+        's1',
+        {
+          failed: [...one.failed, ...two.failed],
+          appFailures: [...one.appFailures, ...two.appFailures],
+          quarantinedHosts: [],
+        },
+      ],
+    ]);
+    const changes = placer.plan(input(table, { health }), 200);
+    table.apply(changes);
+    const failed = table.entries.get('s1');
+    assert.deepEqual(failed?.appFailure, { seq: 8, reason: 'app-threw', message: 'boom' });
+    assert.equal(ids(table).length, 2, 'nothing placed for r2: the app fails on that input wherever it runs');
+    assert.ok(changes.some((c) => c.kind === 'write' && c.reasons.some((r) => /quorum of hosts/.test(r))));
+    // Kept: a new leader reading the table neither places more nor forgets it.
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    assert.deepEqual(next.plan(input(table), 300), []);
+    assert.deepEqual(table.entries.get('s1')?.appFailure?.seq, 8);
+  });
+
+  it('a lying host alone cannot fail the session, nor can a server speak for a replica it does not home', () => {
+    const { placer, table } = placed();
+    const [r1, r2] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(r1 && r2);
+    // r1's server relays two failures at seq 4: its own replica's, and one for r2 (homed elsewhere).
+    const appFailures = [r1, r2].map((r) => ({
+      serverId: r1.homeServerId,
+      replicaId: r.replicaId,
+      nodeId: r.nodeId,
+      seq: 4,
+      reason: 'app-threw' as const,
+      message: 'lie',
+    }));
+    const health = new Map([
+      [
+        's1',
+        {
+          failed: [{ replicaId: r1.replicaId, nodeId: r1.nodeId, hostId: 'x', cause: 'refused' as const }],
+          appFailures,
+          quarantinedHosts: [],
+        },
+      ],
+    ]);
+    const changes = placer.plan(input(table, { health }), 100);
+    table.apply(changes);
+    assert.equal(table.entries.get('s1')?.appFailure, undefined);
+    assert.equal(table.entries.get('s1')?.appFailureVotes?.length, 1, "only the liar's own replica counts");
+    assert.ok(ids(table).includes(r2.replicaId), 'the other replica is untouched');
+    assert.equal(ids(table).length, 3);
+    assert.ok(
+      changes.some(
+        (c) => c.kind === 'write' && c.reasons.some((r) => /not homed on the server that relayed it/.test(r)),
+      ),
+    );
   });
 
   it('a diverged replica takes its host out of the session; a report naming another node is stale and ignored', () => {
