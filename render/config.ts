@@ -52,6 +52,12 @@ export interface RenderConfig {
    * answer to every checkpoint).
    */
   faultForgeSnapshots: boolean;
+  /**
+   * Fault injection for tests: behave as a lying node that reports the app
+   * failed at this seq (once it applied it; the app is fine) and closes the
+   * replica, for every replica it runs (0 = off).
+   */
+  faultFailAtSeq: number;
   /** Write a per-frame trace of every replica here (the latency bench's split); undefined = off. */
   traceDir: string | undefined;
 }
@@ -81,6 +87,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     bundleCacheBytes: int('LOCKSTEP_BUNDLE_CACHE_MB', 512) * 1024 * 1024,
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
+    faultFailAtSeq: int('LOCKSTEP_FAULT_FAIL_AT_SEQ', 0),
     traceDir: envStr('LOCKSTEP_TRACE_DIR'),
     warmApps: process.env.LOCKSTEP_WARM_APPS
       ? process.env.LOCKSTEP_WARM_APPS.split(',')

@@ -91,6 +91,16 @@ const homes = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replica
 const ids = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.replicaId);
 const nodesOf = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.nodeId);
 
+/** Settled, then the node of replica `index` leaves the directory at `at` under that (old) leader. */
+function goneUnderOldLeader(index: number, at: number) {
+  const { placer: old, table } = placed();
+  const lost = table.entries.get('s1')?.replicas[index];
+  assert.ok(lost);
+  const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+  table.apply(old.plan(input(table, { nodes }), at));
+  return { old, table, lost, nodes, next: new ClusterPlacer({ holdMs: HOLD }) };
+}
+
 function placed(r = 3): { placer: ClusterPlacer; table: FakeTable } {
   const placer = new ClusterPlacer({ holdMs: HOLD });
   const table = new FakeTable();
@@ -361,14 +371,9 @@ describe('ClusterPlacer', () => {
   });
 
   it('a new leader keeps the hold window from the table: missing 9 s under the old one, re-placed ~1 s later', () => {
-    const { placer: old, table } = placed();
-    const lost = table.entries.get('s1')?.replicas[0];
-    assert.ok(lost);
-    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
-    table.apply(old.plan(input(table, { nodes }), 1000));
+    const { old, table, lost, nodes, next } = goneUnderOldLeader(0, 1000);
     assert.deepEqual(old.plan(input(table, { nodes }), 1000 + 9000), [], 'held 9 s by the old leader');
     // The old leader dies; a new one (its own memory empty) takes over at +9 s.
-    const next = new ClusterPlacer({ holdMs: HOLD });
     assert.deepEqual(next.plan(input(table, { nodes }), 1000 + 9000), [], 'not re-placed early');
     assert.deepEqual(next.plan(input(table, { nodes }), 1000 + HOLD - 1), [], 'nor 1 ms before the window ends');
     table.apply(next.plan(input(table, { nodes }), 1000 + HOLD));
@@ -381,12 +386,7 @@ describe('ClusterPlacer', () => {
   });
 
   it('a node that comes back under a new leader is not re-placed, and its marker goes', () => {
-    const { placer: old, table } = placed();
-    const lost = table.entries.get('s1')?.replicas[1];
-    assert.ok(lost);
-    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
-    table.apply(old.plan(input(table, { nodes }), 1000));
-    const next = new ClusterPlacer({ holdMs: HOLD });
+    const { table, lost, nodes, next } = goneUnderOldLeader(1, 1000);
     assert.deepEqual(next.plan(input(table, { nodes }), 1000 + 9000), []);
     table.apply(next.plan(input(table), 1000 + 9500));
     assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'the same replicas');
@@ -395,12 +395,7 @@ describe('ClusterPlacer', () => {
   });
 
   it("a marker ahead of the new leader's clock counts as now, never as a longer hold", () => {
-    const { placer: old, table } = placed();
-    const lost = table.entries.get('s1')?.replicas[0];
-    assert.ok(lost);
-    const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
-    table.apply(old.plan(input(table, { nodes }), 60_000));
-    const next = new ClusterPlacer({ holdMs: HOLD });
+    const { table, lost, nodes, next } = goneUnderOldLeader(0, 60_000);
     table.apply(next.plan(input(table, { nodes }), 5000));
     assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'held');
     assert.equal(missingSince(table, lost.replicaId), 5000, 'its clock is behind: the marker is rewritten to now');
