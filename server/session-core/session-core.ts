@@ -593,9 +593,12 @@ export class SessionCore {
       );
       out.push({ type: 'session-update', sessionId });
     }
-    // A failure is reported until the leader has dropped (or moved) the replica.
+    // A failure is reported until the leader has dropped (or moved) the replica (it counted an app failure then).
     for (const f of [...session.failed.values()]) {
       if (!this.#named(sessionId, f.replicaId, f.nodeId)) session.failed.delete(f.replicaId);
+    }
+    for (const f of [...session.relayedAppFailures.values()]) {
+      if (!this.#named(sessionId, f.replicaId, f.nodeId)) session.relayedAppFailures.delete(f.replicaId);
     }
     this.#reconcile(session, now, out);
   }

@@ -77,7 +77,7 @@ describe('the app-failure quorum is counted across the cluster', () => {
     await waitFor(
       'three replicas live, the liar among them',
       async () => {
-        const hosts = await liveHosts(sessionId).catch(() => []);
+        const hosts = await liveHosts(sessionId).catch((): string[] => []);
         return hosts.length === 3 && hosts.includes('h-liar') ? hosts : undefined;
       },
       60_000,
@@ -106,7 +106,7 @@ describe('the app-failure quorum is counted across the cluster', () => {
     const lied = await waitFor(
       "the liar's claim counted, its replica re-placed on the spare, three live again",
       async () => {
-        const [table, hosts] = await Promise.all([tableOf(sessionId), liveHosts(sessionId).catch(() => [])]);
+        const [table, hosts] = await Promise.all([tableOf(sessionId), liveHosts(sessionId).catch((): string[] => [])]);
         if (!table?.appFailureVotes?.some((v) => v.hostId === 'h-liar')) return undefined;
         if (hosts.length !== 3 || hosts.includes('h-liar') || !hosts.includes('hc')) return undefined;
         return table;
