@@ -125,17 +125,19 @@ describe('snapshot checkpoints across the cluster', () => {
       () => confirmedOf(sessionId).then((c) => (c && c.seq > first.seq ? c : undefined)),
       40_000,
     );
-    assert.equal(second.previousSeq, first.seq);
+    // On a loaded machine typing is slow and a checkpoint may be confirmed in between: the previous is one of them.
+    const previous = second.previousSeq ?? 0;
+    assert.ok(previous >= first.seq && previous < second.seq, `previous ${previous}, first ${first.seq}`);
     assert.ok(!second.hosts.includes('host-evil'));
     const seqs = await waitFor(
-      'the log truncated through the first snapshot',
+      'the log truncated through the previous snapshot',
       async () => {
         const s = await loggedSeqs(sessionId);
-        return s.length > 0 && (s[0] ?? 0) > first.seq ? s : undefined;
+        return s.length > 0 && (s[0] ?? 0) > previous ? s : undefined;
       },
       10_000,
     );
-    assert.equal(seqs[0], first.seq + 1, 'exactly the inputs behind the previous snapshot went');
+    assert.equal(seqs[0], previous + 1, 'exactly the inputs behind the previous snapshot went');
 
     // The stored snapshot is the owner's text at its seq, not the forgery.
     const snap = await fetchSnapshot(server('pb').url, sessionId);
