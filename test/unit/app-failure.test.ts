@@ -152,7 +152,10 @@ describe('session core: a failed app replica', () => {
     );
     const first = fail('s1.r1', 5);
     assert.deepEqual(created(first), [], 'the leader places the replacement, not this core');
-    assert.ok(first.some((c) => c.type === 'session-update'), 'the health report goes out');
+    assert.ok(
+      first.some((c) => c.type === 'session-update'),
+      'the health report goes out',
+    );
     assert.equal(core.session('s1').failed.get('s1.r1')?.cause, 'refused');
     assert.deepEqual(
       created(
@@ -180,7 +183,10 @@ describe('session core: a failed app replica', () => {
       failure,
     );
     assert.deepEqual(created(out), [], 'nothing new is started once the table says the app failed');
-    assert.ok(out.some((c) => c.type === 'session-update'), 'viewers hear of it');
+    assert.ok(
+      out.some((c) => c.type === 'session-update'),
+      'viewers hear of it',
+    );
     assert.deepEqual(core.session('s1').appFailure, failure);
     assert.deepEqual(core.info('s1', 1_000).appFailure, failure);
   });
