@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { AppPolicySchema, BundleHashSchema } from './bundle.js';
 import { LIMITS } from './limits.js';
+import { AppFailureReasonSchema, AppFailureSchema } from './replica-failure.js';
 import { AppRefSchema, REPLICA_STATES } from './session.js';
 
 const IdSchema = z.string().min(1).max(LIMITS.maxIdLength);
@@ -46,9 +47,26 @@ export const PlacedReplicaSchema = z
     nodeId: IdSchema,
     homeServerId: IdSchema,
     mode: ReplicaModeSchema,
+    /**
+     * Since when (the writing leader's clock, ms) the node has been missing from
+     * the directory: kept in the table so a new leader continues the hold
+     * window instead of restarting it. Absent while the node is listed.
+     */
+    missingSince: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
   })
   .strict();
 export type PlacedReplica = z.infer<typeof PlacedReplicaSchema>;
+
+/** One host's typed app failure at one input, as the leader counted it (host from its own view, not a report). */
+export const AppFailureVoteSchema = z
+  .object({
+    hostId: IdSchema,
+    seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    reason: AppFailureReasonSchema,
+    message: z.string().max(300),
+  })
+  .strict();
+export type AppFailureVote = z.infer<typeof AppFailureVoteSchema>;
 
 /** One session's placement, as the leader wrote it. */
 export const SessionPlacementSchema = z
@@ -59,6 +77,13 @@ export const SessionPlacementSchema = z
     nextOrdinal: z.number().int().min(1).max(999_999_999).optional(),
     /** Hosts the cluster-wide hash vote (or a home server) found diverging in this session: never placed on again. */
     quarantinedHosts: z.array(IdSchema).max(256).optional(),
+    /** App failures the leader counted (each on a replica its table placed, on the host its directory names). */
+    appFailureVotes: z.array(AppFailureVoteSchema).max(64).optional(),
+    /**
+     * Replicas on a quorum of distinct hosts failed at this input: the session's
+     * failed state, which every server enforces (no replica placed, inputs refused).
+     */
+    appFailure: AppFailureSchema.optional(),
     /** The leader's term (fencing token) it was written under. */
     term: z.string().regex(/^\d{1,20}$/),
     writtenAt: z.number().int().nonnegative(),
@@ -103,9 +128,30 @@ export const SessionHealthReportSchema = z
       .max(64),
     /** Hosts whose replica of this session diverged from the majority here. */
     quarantinedHosts: z.array(IdSchema).max(64),
+    /**
+     * Typed app failures of replicas homed here (node → this server, latest
+     * first-seen kept): the leader counts hosts cluster-wide from its own table
+     * and directory (this hostId is the server's word and is not used).
+     */
+    appFailures: z
+      .array(
+        z
+          .object({
+            replicaId: IdSchema,
+            nodeId: IdSchema,
+            hostId: IdSchema,
+            seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+            reason: AppFailureReasonSchema,
+            message: z.string().max(300),
+          })
+          .strict(),
+      )
+      .max(64)
+      .optional(),
   })
   .strict();
 export type SessionHealthReport = z.infer<typeof SessionHealthReportSchema>;
+export type ReportedAppFailure = NonNullable<SessionHealthReport['appFailures']>[number];
 
 const StateHashSchema = z.string().regex(/^[0-9a-f]{32}$/);
 
@@ -146,6 +192,20 @@ export const CheckpointReportSchema = z
   })
   .strict();
 export type CheckpointReport = z.infer<typeof CheckpointReportSchema>;
+
+/**
+ * One stored chunk of a relayed checkpoint answer: its bytes (base64) and an
+ * HMAC under the cluster secret over session, seq, chunk index and count,
+ * state hash, the answer's byte length and these bytes.
+ */
+export const CheckpointChunkSchema = z
+  .object({
+    /** 512 KiB of raw bytes by default: ~700 KB as base64, under etcd's 1.5 MiB request bound. */
+    data: z.string().max(1_000_000),
+    mac: z.string().max(256),
+  })
+  .strict();
+export type CheckpointChunk = z.infer<typeof CheckpointChunkSchema>;
 
 /** A snapshot the leader confirmed cluster-wide (the bytes are in the log's snapshot store). */
 export const ConfirmedSnapshotSchema = z

@@ -59,6 +59,12 @@ export interface RenderConfig {
    * answer to every checkpoint).
    */
   faultForgeSnapshots: boolean;
+  /**
+   * Fault injection for tests: behave as a lying node that reports the app
+   * failed at this seq (once it applied it; the app is fine) and closes the
+   * replica, for every replica it runs (0 = off).
+   */
+  faultFailAtSeq: number;
   /** Write a per-frame trace of every replica here (the latency bench's split); undefined = off. */
   traceDir: string | undefined;
   /** A young-generation collection after every rendered frame (render/frame-gc.ts); LOCKSTEP_FRAME_GC=0 turns it off. */
@@ -92,6 +98,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     bundleCacheBytes: int('LOCKSTEP_BUNDLE_CACHE_MB', 512) * 1024 * 1024,
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
+    faultFailAtSeq: int('LOCKSTEP_FAULT_FAIL_AT_SEQ', 0),
     traceDir: envStr('LOCKSTEP_TRACE_DIR'),
     frameGc: envBool('LOCKSTEP_FRAME_GC', true),
     warmApps: process.env.LOCKSTEP_WARM_APPS

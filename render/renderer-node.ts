@@ -637,6 +637,14 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     replica
       .status()
       .then((status) => {
+        const lieAt = this.config.faultFailAtSeq;
+        if (lieAt > 0 && status.appliedSeq >= lieAt) {
+          // Fault injection (a lying node): claims the app failed at that input, though it did not.
+          log.warn({ replicaId, seq: lieAt }, 'fault injection: reporting a false app failure');
+          this.#closeReplica(replicaId);
+          this.#reportFailure(replicaId, 'app-threw', lieAt, 'fault injection: a lying node');
+          return null;
+        }
         // Fault injection (tests of the server's defences): once it holds some state, push a forged snapshot nobody asked for.
         if (this.config.faultForgeSnapshots && status.appliedSeq > 0 && !this.#forgedPushed.has(replicaId)) {
           this.#forgedPushed.add(replicaId);
@@ -645,7 +653,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         return this.request({ type: 'replica.status', replicaId, ...status });
       })
       .then(
-        (res) => replica.noteHead(res.headSeq),
+        (res) => {
+          if (res) replica.noteHead(res.headSeq);
+        },
         (err: unknown) => log.debug({ err, replicaId }, 'status report failed'),
       );
   }

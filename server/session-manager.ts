@@ -307,10 +307,15 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
 
   /**
    * Cluster mode: the leader's placement table entry for a session (null: none).
-   * The core runs the replicas it names on nodes connected here and no others.
+   * The core runs the replicas it names on nodes connected here and no others,
+   * and takes the session's failed state from it (a cluster-wide quorum).
    */
-  applyPlacement(sessionId: string, replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null): void {
-    this.#feed({ type: 'placement', sessionId, replicas });
+  applyPlacement(
+    sessionId: string,
+    replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null,
+    appFailure: AppFailure | null = null,
+  ): void {
+    this.#feed({ type: 'placement', sessionId, replicas, appFailure });
     this.emit('nodeschanged');
   }
 

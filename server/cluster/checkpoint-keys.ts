@@ -1,7 +1,7 @@
 // Where the cluster-wide checkpoint lives in etcd (one place for the layout):
 //   <ns>cluster/checkpoint/<session>                     the leader's request (fenced, sealed)
 //   <ns>cluster/ckpt-report/<server>/<session>           a home server's relayed answers (its lease, sealed)
-//   <ns>cluster/ckpt-data/<session>/<seq>/<hash>/<i>     answer bytes, content-addressed, chunk i (base64)
+//   <ns>cluster/ckpt-data/<session>/<seq>/<hash>/<i>     answer bytes, content-addressed, chunk i (sealed, base64)
 //   <ns>cluster/confirmed/<session>                      the latest snapshot the leader confirmed (fenced, sealed)
 const enc = (s: string): string => encodeURIComponent(s);
 
@@ -37,4 +37,5 @@ export const PURPOSE = {
   request: 'checkpoint-request',
   report: 'checkpoint-report',
   confirmed: 'confirmed-snapshot',
+  chunk: 'checkpoint-chunk',
 } as const;

@@ -3,8 +3,8 @@
 // request (fenced) that every home server's CheckpointRelay answers with its
 // replicas' states. The snapshot is confirmed only when replicas on a majority
 // of the session's hosts (at least two, counted from the leader's own table
-// and node directory) relayed the same hash, and the stored bytes re-hash to
-// it here; then it is stored in the log, recorded (fenced) and the log is
+// and node directory) relayed the same hash, and the stored bytes (each chunk
+// sealed with the cluster secret, checkpoint-chunks.ts) re-hash to it here; then it is stored in the log, recorded (fenced) and the log is
 // truncated through the previous confirmed snapshot (kept as the fallback, as
 // on a single server). No quorum in time: the request is dropped, asked again.
 import {
@@ -19,7 +19,8 @@ import { stateHashOf } from '../../render/app-hash.js';
 import { decideClusterCheckpoint, type ClusterCheckpointDecision } from '../session-core/cluster-checkpoint-vote.js';
 import { checkpointKeys, parseChunkKey, PURPOSE } from './checkpoint-keys.js';
 import { followConfirmedSnapshots } from './confirmed-snapshots.js';
-import { NotLeaderError } from './cluster-errors.js';
+import { CheckpointIntegrityError, NotLeaderError } from './cluster-errors.js';
+import { openChunk } from './checkpoint-chunks.js';
 import type { CheckpointLeaderOptions } from './cluster-checkpoint-types.js';
 import { etcdCall } from './etcd-client.js';
 import type { FencedOp } from './fenced-writer.js';
@@ -176,11 +177,18 @@ export class CheckpointLeader {
     const ns = this.#o.namespace;
     const parts: Buffer[] = [];
     for (let i = 0; i < d.source.chunks; i++) {
-      const raw = await etcdCall('checkpoint chunk', () =>
-        this.#o.client.get(checkpointKeys.chunk(ns, sessionId, d.seq, d.stateHash, i)).string(),
-      );
+      const key = checkpointKeys.chunk(ns, sessionId, d.seq, d.stateHash, i);
+      const raw = await etcdCall('checkpoint chunk', () => this.#o.client.get(key).string());
       if (raw === null) return false;
-      parts.push(Buffer.from(raw, 'base64'));
+      const place = { sessionId, seq: d.seq, stateHash: d.stateHash, index: i, total: d.source.chunks };
+      try {
+        parts.push(openChunk(this.#o.secret, { ...place, bytes: d.source.bytes }, raw));
+      } catch (err) {
+        if (!(err instanceof CheckpointIntegrityError)) throw err;
+        // Planted or altered: refused. No quorum from it: the request times out and is asked again.
+        log.warn({ key, server: d.source.serverId, err: err.message }, 'relayed checkpoint chunk refused');
+        return false;
+      }
     }
     const data = Buffer.concat(parts);
     if (data.length !== d.source.bytes || stateHashOf(data) !== d.stateHash) {

@@ -36,6 +36,8 @@ export interface CheckpointRelayOptions {
   registry: ServerRegistry;
   secret: ClusterSecret;
   manager: SessionManager;
+  /** The shared log: a confirmed snapshot's stored bytes are checked against the sealed record before adoption. */
+  log: InputLog;
   /** Raw bytes per stored chunk (default 512 KiB: under 1 MiB once base64-encoded). */
   chunkBytes?: number;
 }

@@ -20,3 +20,11 @@ export class ClusterConfigError extends LockstepError {
 export class FeedGapError extends LockstepError {
   readonly code = 'unavailable' as const;
 }
+
+/**
+ * Relayed checkpoint bytes (a chunk in etcd, or the snapshot a confirmed record
+ * points at) failed their check: forged, altered, misfiled or unsigned. Refused.
+ */
+export class CheckpointIntegrityError extends LockstepError {
+  readonly code = 'unauthorized' as const;
+}

@@ -1,11 +1,14 @@
 // Inputs and outputs of the leader's cluster-wide placement (cluster-placement.ts).
 import type {
+  AppFailureVote,
   ClusterNodeInfo,
   PlacedReplica,
   ReplicaFailureCause,
   SessionPlacement,
 } from '../../protocol/cluster-state.js';
+import type { AppFailure } from '../../protocol/replica-failure.js';
 import type { AppRef } from '../../protocol/session.js';
+import type { RelayedAppFailure } from '../session-core/app-failure-vote.js';
 
 /** An open session as placement needs it. */
 export interface PlacedSessionView {
@@ -37,6 +40,8 @@ export interface SessionHealthView {
     /** A viewer watches its stream at its home (resumed there); absent from older reports. */
     watched?: boolean;
   }>;
+  /** Typed app failures home servers relayed, each with the server that relayed it. */
+  appFailures?: readonly RelayedAppFailure[];
 }
 
 export interface ClusterPlacementInput {
@@ -60,6 +65,10 @@ export type PlacementChange =
       nextOrdinal: number;
       /** Hosts never to place this session on again (kept in the table, so a new leader knows them). */
       quarantinedHosts: string[];
+      /** App failures counted so far (kept in the table: a new leader loses none). */
+      appFailureVotes: AppFailureVote[];
+      /** The session's failed state once a quorum of hosts failed at one seq (kept once set). */
+      appFailure: AppFailure | null;
       reasons: string[];
     }
   | { kind: 'remove'; sessionId: string };

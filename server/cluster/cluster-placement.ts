@@ -3,12 +3,18 @@
 // what home servers report, it decides each open session's entry. A replica
 // stays where it is while its node is in the directory (a node that moved home
 // keeps its entry, with its new home) or has been missing for less than the
-// hold window (it may be re-homing); one its home server reports failed, or
-// whose node stayed away past the window, is dropped and another placed by
+// hold window (it may be re-homing: the time it went is written into its
+// table entry, so a new leader continues the window rather than restarting
+// it); one its home server reports failed, or whose node stayed away past the
+// window, is dropped and another placed by
 // planHomeSpread (distinct hosts, admissions and, where possible, home
 // servers). So a new leader that reads the same table keeps every healthy
-// replica where it runs. The caller writes the changes (fenced).
+// replica where it runs. Typed app failures home servers relay are counted
+// here (app-failure-vote.ts: hosts from this leader's own view); a quorum of
+// hosts at one seq writes the session's failed state into its entry, and
+// nothing more is placed for it. The caller writes the changes (fenced).
 import type { ClusterNodeInfo, PlacedReplica, SessionPlacement } from '../../protocol/cluster-state.js';
+import { tallyAppFailures } from '../session-core/app-failure-vote.js';
 import { replicaOrdinal } from '../session-core/replica-adoption.js';
 import { voteOnHashes } from '../session-core/replica-health.js';
 import type { HashReport, HashVote } from '../session-core/replica-health-types.js';
@@ -27,7 +33,12 @@ const NO_HEALTH: SessionHealthView = { failed: [], quarantinedHosts: [] };
 
 export class ClusterPlacer {
   readonly #holdMs: number;
-  /** Nodes the table names that are missing from the directory: since when (this leader's clock). */
+  /**
+   * Nodes the table names that are missing from the directory: since when. A
+   * new leader takes it from the table (each replica's `missingSince`, written
+   * by the leader that first saw the node go), so the hold window survives a
+   * hand-over; a time ahead of this leader's clock counts as now.
+   */
   readonly #missingSince = new Map<string, number>();
   /** The last directory entry seen per node: a missing node's host still counts as used. */
   readonly #lastSeen = new Map<string, ClusterNodeInfo>();
@@ -50,6 +61,13 @@ export class ClusterPlacer {
     for (const p of input.table.values()) for (const r of p.replicas) named.add(r.nodeId);
     for (const id of [...this.#missingSince.keys()]) if (byId.has(id) || !named.has(id)) this.#missingSince.delete(id);
     for (const id of [...this.#lastSeen.keys()]) if (!byId.has(id) && !named.has(id)) this.#lastSeen.delete(id);
+    for (const p of input.table.values()) {
+      for (const r of p.replicas) {
+        if (r.missingSince === undefined || byId.has(r.nodeId)) continue;
+        const since = Math.min(r.missingSince, now);
+        this.#missingSince.set(r.nodeId, Math.min(since, this.#missingSince.get(r.nodeId) ?? since));
+      }
+    }
     for (const id of named) if (!byId.has(id) && !this.#missingSince.has(id)) this.#missingSince.set(id, now);
 
     // Replicas per node as the table has them, raised as this pass places more.
@@ -92,6 +110,28 @@ export class ClusterPlacer {
         `${replicaId} diverged at seq ${vote.seq} from majority ${vote.majorityHash}: host ${host} quarantined`,
       );
     }
+    // App failures: counted against this leader's table and directory, never a report's word on hosts.
+    const tally = tallyAppFailures(
+      current?.appFailureVotes ?? [],
+      health.appFailures ?? [],
+      (current?.replicas ?? []).map((r) => {
+        const known = byId.get(r.nodeId) ?? this.#lastSeen.get(r.nodeId);
+        return {
+          ...r,
+          homeServerId: byId.get(r.nodeId)?.homeServerId ?? r.homeServerId,
+          hostId: known?.hostId ?? null,
+        };
+      }),
+      session.replicationFactor,
+    );
+    for (const i of tally.ignored)
+      reasons.push(`app failure of ${i.replicaId} from ${i.serverId} not counted: ${i.why}`);
+    const appFailure = current?.appFailure ?? tally.failure;
+    if (appFailure && !current?.appFailure) {
+      reasons.push(
+        `the app failed at input ${appFailure.seq} on a quorum of hosts (${appFailure.reason}): session failed`,
+      );
+    }
     const keep: PlacedReplica[] = [];
     const usedHosts = new Set<string>();
     for (const r of current?.replicas ?? []) {
@@ -112,7 +152,10 @@ export class ClusterPlacer {
       }
       if (known) usedHosts.add(known.hostId);
       // A node that moved home keeps its replica: the entry follows it to its new server.
-      keep.push(node ? { ...r, homeServerId: node.homeServerId } : r);
+      // A missing one keeps it with the time it went, so the next leader's hold window continues.
+      const { missingSince: _was, ...entry } = r;
+      const since = this.#missingSince.get(r.nodeId);
+      keep.push(node ? { ...entry, homeServerId: node.homeServerId } : { ...entry, missingSince: since ?? now });
     }
     // Above the factor: a spread replica (below) went live and one sharing a home goes, or the factor shrank.
     const report = reportsByReplica(health);
@@ -150,12 +193,14 @@ export class ClusterPlacer {
       });
       counts.set(n.nodeId, (counts.get(n.nodeId) ?? 0) + 1);
     };
-    const want = session.replicationFactor - keep.length;
+    // A failed app fails again on the same input wherever it runs: nothing is placed for it.
+    const want = appFailure ? 0 : session.replicationFactor - keep.length;
     if (want > 0) {
       const plan = planHomeSpread(pool(), spreadRequest(want));
       for (const n of plan.chosen) add(n);
       reasons.push(...plan.reasons);
     } else if (
+      !appFailure &&
       keep.length === session.replicationFactor &&
       sharedHome(keep) !== null &&
       health.failed.length === 0 &&
@@ -175,8 +220,22 @@ export class ClusterPlacer {
     }
     const quarantinedHosts = [...quarantined].sort();
     const sameHosts = quarantinedHosts.join() === [...(current?.quarantinedHosts ?? [])].sort().join();
-    if (current ? sameReplicas(current.replicas, replicas) && sameHosts : replicas.length === 0) return null;
-    return { kind: 'write', sessionId, replicas, nextOrdinal, quarantinedHosts, reasons };
+    const sameFailures =
+      JSON.stringify(tally.votes) === JSON.stringify(current?.appFailureVotes ?? []) &&
+      JSON.stringify(appFailure) === JSON.stringify(current?.appFailure ?? null);
+    if (current ? sameReplicas(current.replicas, replicas) && sameHosts && sameFailures : replicas.length === 0) {
+      return null;
+    }
+    return {
+      kind: 'write',
+      sessionId,
+      replicas,
+      nextOrdinal,
+      quarantinedHosts,
+      appFailureVotes: tally.votes,
+      appFailure,
+      reasons,
+    };
   }
 }
 
@@ -258,7 +317,8 @@ function sameReplicas(a: readonly PlacedReplica[], b: readonly PlacedReplica[]):
         r.replicaId === b[i]?.replicaId &&
         r.nodeId === b[i]?.nodeId &&
         r.homeServerId === b[i]?.homeServerId &&
-        r.mode === b[i]?.mode,
+        r.mode === b[i]?.mode &&
+        r.missingSince === b[i]?.missingSince,
     )
   );
 }

@@ -5,7 +5,8 @@
 // leader's (PlacementLeader, over every server's nodes): this server follows
 // the placement table and runs exactly the replicas it names on nodes
 // connected here, and reports its replicas' health (and those it gave up) on
-// the health board, so the leader re-places what fails here. Inputs reach
+// the health board, so the leader re-places what fails here and counts app
+// failures cluster-wide (the failed state comes back in the table). Inputs reach
 // this server's replicas from the InputFeed (whatever server appended them,
 // in log order), not from this server's sequencer, which still appends; a
 // feed that stalls is recovered (or listed as stalled) by FeedRecovery.
@@ -30,7 +31,7 @@ export class ClusterSessionLink {
   readonly #published = new Set<string>();
   readonly #onNodes = (): void => this.#publishNodes();
   readonly #onTable = (sessionId: string, p: SessionPlacement | null): void =>
-    this.#manager.applyPlacement(sessionId, p?.replicas ?? null);
+    this.#manager.applyPlacement(sessionId, p?.replicas ?? null, p?.appFailure ?? null);
   readonly #onUpdate = ({ sessionId }: { sessionId: string }): void => this.#reportHealth(sessionId);
   readonly #onClosed = ({ sessionId }: { sessionId: string }): void =>
     this.#guard('forget health report', this.#member.health.forget(sessionId));
@@ -67,7 +68,12 @@ export class ClusterSessionLink {
       const m = deps.member;
       const { namespace, secret } = deps.checkpoints;
       const common = { client: m.client, namespace, secret };
-      link.#relay = await CheckpointRelay.create({ ...common, registry: m.registry, manager: deps.manager });
+      link.#relay = await CheckpointRelay.create({
+        ...common,
+        registry: m.registry,
+        manager: deps.manager,
+        log: deps.checkpoints.log,
+      });
       link.#checkpoints = await CheckpointLeader.create({
         ...common,
         election: m.election,
@@ -100,7 +106,7 @@ export class ClusterSessionLink {
     link.#publishNodes();
     // The leader's table decides what runs here; the health board tells it how that goes.
     deps.member.placement.on('changed', link.#onTable);
-    for (const p of deps.member.placement.list()) manager.applyPlacement(p.sessionId, p.replicas);
+    for (const p of deps.member.placement.list()) manager.applyPlacement(p.sessionId, p.replicas, p.appFailure ?? null);
     manager.on('sessionupdate', link.#onUpdate);
     manager.on('replicaremoved', link.#onUpdate);
     manager.on('sessionclosed', link.#onClosed);
@@ -155,6 +161,7 @@ export class ClusterSessionLink {
       })),
       failed: [...session.failed.values()],
       quarantinedHosts: [...session.quarantinedHosts],
+      appFailures: [...session.relayedAppFailures.values()],
     });
   }
 

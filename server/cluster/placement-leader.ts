@@ -157,7 +157,15 @@ export class PlacementLeader {
         const written = await o.placement.write(c.sessionId, c.replicas, {
           nextOrdinal: c.nextOrdinal,
           quarantinedHosts: c.quarantinedHosts,
+          appFailureVotes: c.appFailureVotes,
+          ...(c.appFailure ? { appFailure: c.appFailure } : {}),
         });
+        if (c.appFailure && !table.get(c.sessionId)?.appFailure) {
+          log.error(
+            { sessionId: c.sessionId, ...c.appFailure },
+            'session failed: a quorum of hosts failed at one input',
+          );
+        }
         this.#unconfirmed.set(c.sessionId, written);
         log.info(
           {
@@ -185,6 +193,10 @@ export class PlacementLeader {
         failed: reports.flatMap((r) => r.failed),
         replicas: reports.flatMap((r) => r.replicas),
         quarantinedHosts: [...new Set(reports.flatMap((r) => r.quarantinedHosts))],
+        // The server is the report's (its key is checked); the host it names is not used.
+        appFailures: reports.flatMap((r) =>
+          (r.appFailures ?? []).map(({ hostId: _says, ...f }) => ({ ...f, serverId: r.serverId })),
+        ),
       });
     }
     return out;

@@ -68,7 +68,7 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
   async write(
     sessionId: string,
     replicas: PlacedReplica[],
-    extra: Pick<SessionPlacement, 'nextOrdinal' | 'quarantinedHosts'> = {},
+    extra: Pick<SessionPlacement, 'nextOrdinal' | 'quarantinedHosts' | 'appFailureVotes' | 'appFailure'> = {},
   ): Promise<SessionPlacement> {
     const ids = new Set(replicas.map((r) => r.replicaId));
     if (ids.size !== replicas.length) {
@@ -83,6 +83,8 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
       replicas,
       ...(extra.nextOrdinal === undefined ? {} : { nextOrdinal: extra.nextOrdinal }),
       ...(extra.quarantinedHosts?.length ? { quarantinedHosts: extra.quarantinedHosts } : {}),
+      ...(extra.appFailureVotes?.length ? { appFailureVotes: extra.appFailureVotes } : {}),
+      ...(extra.appFailure ? { appFailure: extra.appFailure } : {}),
       term: verdict.revision,
       writtenAt: this.#now(),
     };

@@ -101,7 +101,13 @@ export type SessionCoreEvent =
    * replica id → node id (null: no entry). This core runs the replicas it
    * names on nodes registered here and no others.
    */
-  | { type: 'placement'; sessionId: string; replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null }
+  | {
+      type: 'placement';
+      sessionId: string;
+      replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null;
+      /** The session's failed state as the leader wrote it (a quorum of hosts failed at one seq cluster-wide). */
+      appFailure?: AppFailure | null;
+    }
   /**
    * Cluster mode: the leader asks every home server for its replicas' state at
    * `seq` (a cluster-wide checkpoint); this core asks its own replicas and

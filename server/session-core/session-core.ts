@@ -26,7 +26,10 @@ import type {
   SessionCoreEvent,
   SessionCoreOptions,
 } from './session-core-types.js';
+import { appFailureQuorum } from './app-failure-vote.js';
 import { SnapshotCheckpoint, snapshotQuorum } from './snapshot-checkpoint.js';
+
+export { appFailureQuorum };
 
 export type * from './session-core-types.js';
 
@@ -172,7 +175,7 @@ export class SessionCore {
         break;
       }
       case 'placement':
-        this.#placement(event.sessionId, event.replicas, now, out);
+        this.#placement(event.sessionId, event.replicas, event.appFailure ?? null, now, out);
         break;
       case 'cluster-snapshot-confirmed':
         // Replicas placed or restored from now on start from it; the running ones are as good as they were.
@@ -446,7 +449,9 @@ export class SessionCore {
    * The app failed in a running replica. One host's report only replaces that
    * replica, at once; replicas on `appFailureQuorum` distinct hosts failing at
    * the same seq make it the app's failure: the session stops placing and
-   * keeps its log and snapshots for export and close.
+   * keeps its log and snapshots for export and close. In cluster mode this
+   * server only relays the failure (health board): the leader counts hosts
+   * over every server and writes the failed state into the placement table.
    */
   #appFailed(nodeId: string, replicaId: string, failure: AppFailure, now: number, out: Out): void {
     const { session, replica } = this.ownedReplica(nodeId, replicaId);
@@ -461,6 +466,13 @@ export class SessionCore {
     const why = `the app failed at input ${failure.seq}: ${failure.reason}`;
     this.#removeReplica(session, replica, 'app-failed', why, false, out);
     if (session.appFailure) return;
+    if (this.#fromTable) {
+      // Cluster mode: the hosts are counted cluster-wide by the leader (health board → placement table).
+      session.noteRelayedAppFailure({ replicaId, nodeId, hostId: replica.hostId, ...failure });
+      out.push({ type: 'session-update', sessionId: session.id });
+      this.#reconcile(session, now, out);
+      return;
+    }
     const quorum = appFailureQuorum(session.meta.replicationFactor);
     if (session.noteAppFailure(replica.hostId, failure, quorum)) {
       out.push(
@@ -562,6 +574,7 @@ export class SessionCore {
   #placement(
     sessionId: string,
     replicas: ReadonlyArray<{ replicaId: string; nodeId: string }> | null,
+    appFailure: AppFailure | null,
     now: number,
     out: Out,
   ): void {
@@ -569,9 +582,23 @@ export class SessionCore {
     else this.#placed.set(sessionId, new Map(replicas.map((r) => [r.replicaId, r.nodeId])));
     const session = this.#sessions.get(sessionId);
     if (!session) return;
-    // A failure is reported until the leader has dropped (or moved) the replica.
+    if (appFailure && !session.appFailure) {
+      // The leader counted a quorum of hosts cluster-wide: enforced here as on a single server.
+      session.appFailure = appFailure;
+      out.push(
+        log('error', 'the app failed deterministically (cluster quorum): the session stops placing replicas', {
+          sessionId,
+          ...appFailure,
+        }),
+      );
+      out.push({ type: 'session-update', sessionId });
+    }
+    // A failure is reported until the leader has dropped (or moved) the replica (it counted an app failure then).
     for (const f of [...session.failed.values()]) {
       if (!this.#named(sessionId, f.replicaId, f.nodeId)) session.failed.delete(f.replicaId);
+    }
+    for (const f of [...session.relayedAppFailures.values()]) {
+      if (!this.#named(sessionId, f.replicaId, f.nodeId)) session.relayedAppFailures.delete(f.replicaId);
     }
     this.#reconcile(session, now, out);
   }
@@ -898,15 +925,6 @@ function failureOf(cause: RemovalCause, r: ReplicaRecord): ReplicaFailureCause |
     case 'closed':
       return null;
   }
-}
-
-/**
- * Distinct hosts whose replicas must fail at one seq before the app counts as
- * failed there: a majority of the session's hosts, and never fewer than two,
- * so one hostile node can never stop a session.
- */
-export function appFailureQuorum(replicationFactor: number): number {
-  return snapshotQuorum(replicationFactor);
 }
 
 function log(level: 'info' | 'warn' | 'error', msg: string, ctx: Record<string, unknown>): SessionCoreCommand {

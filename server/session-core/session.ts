@@ -39,6 +39,16 @@ export interface FailedReplica {
   cause: ReplicaFailureCause;
 }
 
+/** A replica's app failure as this server relays it to the cluster leader. */
+export interface RelayedFailure extends AppFailure {
+  replicaId: string;
+  nodeId: string;
+  hostId: string;
+}
+
+/** App failures relayed per session at most (the health report's bound). */
+const MAX_RELAYED_FAILURES = 64;
+
 /** Fixed at creation: replicas always start from this app version and surface. */
 export interface SessionMeta {
   readonly sessionId: string;
@@ -91,6 +101,8 @@ export class Session {
   readonly #appFailureReports = new Map<number, Map<string, AppFailure>>();
   /** Set once replicas on `quorum` distinct hosts failed at one seq: no replica is placed again. */
   appFailure: AppFailure | null = null;
+  /** Cluster mode: app failures of replicas here, relayed to the leader (bounded, oldest out first). */
+  readonly relayedAppFailures = new Map<string, RelayedFailure>();
   #replicaCounter = 0;
   #closed = false;
 
@@ -146,6 +158,16 @@ export class Session {
     if (hosts.size < quorum) return null;
     this.appFailure = f;
     return f;
+  }
+
+  /** Cluster mode: one replica's app failure, for the health board (the leader counts the hosts). */
+  noteRelayedAppFailure(f: RelayedFailure): void {
+    this.relayedAppFailures.delete(f.replicaId);
+    this.relayedAppFailures.set(f.replicaId, f);
+    const oldest = this.relayedAppFailures.keys().next().value;
+    if (this.relayedAppFailures.size > MAX_RELAYED_FAILURES && oldest !== undefined) {
+      this.relayedAppFailures.delete(oldest);
+    }
   }
 
   advanceHead(seq: number): void {

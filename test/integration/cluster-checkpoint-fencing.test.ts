@@ -1,6 +1,7 @@
 // The leader's cluster checkpoint on a real 3-member etcd, in-process: relayed
-// answers from two home servers are confirmed only after the leader re-hashes
-// the stored bytes (tampered bytes are not confirmed), and a leader deposed
+// answers from two home servers are confirmed only after the leader checks
+// each stored chunk's seal (unsealed, forged, altered or misplaced chunks are
+// refused) and re-hashes the bytes (another state is not confirmed), and a leader deposed
 // behind its back (its lease revoked, another server leads) confirms nothing:
 // its fenced record is refused before it stores a snapshot or truncates.
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import {
 } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { stateHashOf } from '../../render/app-hash.js';
+import { sealChunk } from '../../server/cluster/checkpoint-chunks.js';
 import { CheckpointLeader } from '../../server/cluster/checkpoint-leader.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { FencedWriter } from '../../server/cluster/fenced-writer.js';
@@ -27,6 +29,7 @@ import { keyDown } from '../helpers/key-input.js';
 
 const NS = 'ckpt-fence/';
 const SECRET = ClusterSecret.fromConfig('checkpoint-fencing-test-secret-0123456789', false);
+const FORGER = ClusterSecret.fromConfig('not-the-cluster-secret-but-long-enough-0123', false);
 const SESSION = 's1';
 
 describe('the cluster checkpoint is fenced and re-hashed by the leader', () => {
@@ -128,13 +131,30 @@ describe('the cluster checkpoint is fenced and re-hashed by the leader', () => {
           ?.putUnderLease(key, sealEntry(SECRET, 'checkpoint-report', key, CheckpointReportSchema, report));
       }
       const confirmedKey = `${NS}cluster/confirmed/${SESSION}`;
-      // Bytes that do not hash to what the quorum claims: not confirmed.
-      await admin.put(chunkKey).value(Buffer.from('something else').toString('base64'));
+      const place = { sessionId: SESSION, seq: 6, stateHash: hash, index: 0, total: 1, bytes: data.length };
       await new Promise((r) => setTimeout(r, 300)); // the leader's followers see the reports
-      await a.checkpoints.runOnce();
-      assert.equal(await admin.get(confirmedKey).string(), null, 'tampered bytes not confirmed');
-      assert.equal(await log.latestSnapshot(SESSION), null);
-      await admin.put(chunkKey).value(data.toString('base64'));
+      const refused = async (value: string, what: string): Promise<void> => {
+        await admin.put(chunkKey).value(value);
+        await a.checkpoints.runOnce();
+        assert.equal(await admin.get(confirmedKey).string(), null, `${what}: not confirmed`);
+        assert.equal(await log.latestSnapshot(SESSION), null, `${what}: nothing stored`);
+      };
+      // Sealed, but bytes that do not hash to what the quorum claims.
+      const other = Buffer.from('something else');
+      await refused(sealChunk(SECRET, { ...place, bytes: other.length }, other), 'bytes of another state');
+      // The right bytes planted unsealed (etcd write access, no secret), or sealed under another secret.
+      await refused(data.toString('base64'), 'an unsealed chunk');
+      await refused(sealChunk(FORGER, place, data), 'a chunk sealed under another secret');
+      // Sealed with the secret, then altered in etcd: a byte changed under the same MAC.
+      const sealed = JSON.parse(sealChunk(SECRET, place, data)) as { data: string; mac: string };
+      const altered = Buffer.from(data);
+      altered[0] = (altered[0] ?? 0) ^ 1;
+      await refused(JSON.stringify({ ...sealed, data: altered.toString('base64') }), 'an altered chunk');
+      // A genuine chunk sealed for another place (another seq, index or count) copied here.
+      await refused(sealChunk(SECRET, { ...place, seq: 5 }, data), 'a chunk sealed for another seq');
+      await refused(sealChunk(SECRET, { ...place, total: 2 }, data), 'a chunk sealed as one of two');
+      // What CheckpointRelay writes: sealed for exactly this place.
+      await admin.put(chunkKey).value(sealChunk(SECRET, place, data));
 
       // pa is deposed behind its back: its lease revoked, pb takes the term.
       const kv = (await admin.get(a.election.leaderKey).exec()).kvs[0];

@@ -7,11 +7,7 @@
 // gone) and agrees with the others.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import {
-  ConfirmedSnapshotSchema,
-  SessionPlacementSchema,
-  type ConfirmedSnapshot,
-} from '../../protocol/cluster-state.js';
+import { ConfirmedSnapshotSchema, type ConfirmedSnapshot } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { getApp } from '../../render/apps/index.js';
@@ -19,6 +15,7 @@ import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { openEntry } from '../../server/cluster/signed-entry.js';
 import { startClusterServers } from '../helpers/cluster-servers.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
+import { placementReader } from '../helpers/placement-reader.js';
 import { keyDown } from '../helpers/key-input.js';
 import { startNode, stopAll, type Proc } from '../helpers/processes.js';
 import { fetchSnapshot, referenceState } from '../helpers/reference-render.js';
@@ -63,11 +60,7 @@ describe('snapshot checkpoints across the cluster', () => {
       const raw = await client.get(key).string();
       return raw === null ? null : openEntry(secret, 'confirmed-snapshot', ConfirmedSnapshotSchema, tlog, key, raw);
     };
-    const placementOf = async (sessionId: string) => {
-      const key = `lockstep/cluster/placement/${encodeURIComponent(sessionId)}`;
-      const raw = await client.get(key).string();
-      return raw === null ? null : openEntry(secret, 'placement-entry', SessionPlacementSchema, tlog, key, raw);
-    };
+    const placementOf = placementReader(client, SECRET);
     /** Seqs of the inputs still in the shared log. */
     const loggedSeqs = async (sessionId: string): Promise<number[]> => {
       const keys = await client
@@ -132,17 +125,19 @@ describe('snapshot checkpoints across the cluster', () => {
       () => confirmedOf(sessionId).then((c) => (c && c.seq > first.seq ? c : undefined)),
       40_000,
     );
-    assert.equal(second.previousSeq, first.seq);
+    // On a loaded machine typing is slow and a checkpoint may be confirmed in between: the previous is one of them.
+    const previous = second.previousSeq ?? 0;
+    assert.ok(previous >= first.seq && previous < second.seq, `previous ${previous}, first ${first.seq}`);
     assert.ok(!second.hosts.includes('host-evil'));
     const seqs = await waitFor(
-      'the log truncated through the first snapshot',
+      'the log truncated through the previous snapshot',
       async () => {
         const s = await loggedSeqs(sessionId);
-        return s.length > 0 && (s[0] ?? 0) > first.seq ? s : undefined;
+        return s.length > 0 && (s[0] ?? 0) > previous ? s : undefined;
       },
       10_000,
     );
-    assert.equal(seqs[0], first.seq + 1, 'exactly the inputs behind the previous snapshot went');
+    assert.equal(seqs[0], previous + 1, 'exactly the inputs behind the previous snapshot went');
 
     // The stored snapshot is the owner's text at its seq, not the forgery.
     const snap = await fetchSnapshot(server('pb').url, sessionId);

@@ -9,21 +9,17 @@
 // other servers are untouched, and typing carries on with equal hashes.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { SessionPlacementSchema, type SessionPlacement } from '../../protocol/cluster-state.js';
-import { getLogger } from '../../protocol/logger.js';
 import type { ReplicaInfo } from '../../protocol/session.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
-import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
-import { openEntry } from '../../server/cluster/signed-entry.js';
 import { startClusterServers } from '../helpers/cluster-servers.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
+import { placementReader } from '../helpers/placement-reader.js';
 import { keyDown } from '../helpers/key-input.js';
 import { startNode, stopAll, type Proc } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
 const SECRET = 'cluster-placement-test-secret-0123456789';
-const PLACEMENT = 'lockstep/cluster/placement/';
 const LEADER = 'lockstep/cluster/leader';
 const HOLD_MS = 8_000;
 const W = 480;
@@ -57,14 +53,8 @@ describe('the leader places every session over the whole cluster', () => {
       nodes.set(hostId, await startNode({ url: server(home).url, hostId, env: nodeEnv }));
     }
 
-    const secret = ClusterSecret.fromConfig(SECRET, false);
-    const tlog = getLogger('cluster-placement-test');
     const client = etcd.client();
-    const tableOf = async (sessionId: string): Promise<SessionPlacement | null> => {
-      const key = `${PLACEMENT}${encodeURIComponent(sessionId)}`;
-      const raw = await client.get(key).string();
-      return raw === null ? null : openEntry(secret, 'placement-entry', SessionPlacementSchema, tlog, key, raw);
-    };
+    const tableOf = placementReader(client, SECRET);
     /** Every live server's replicas of the session, with the server that runs it. */
     const everywhere = async (sessionId: string) => {
       const out: Array<ReplicaInfo & { server: string; headSeq: number }> = [];

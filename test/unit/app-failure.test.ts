@@ -132,13 +132,14 @@ describe('session core: a failed app replica', () => {
     assert.equal(core.session('s1').appFailure?.seq, 6);
   });
 
-  it('cluster mode: a failure is reported to the leader, and after the quorum the table is not run again', () => {
+  it('cluster mode: failures are relayed to the leader, never counted here; the failed state comes from the table', () => {
     const { core, feed, fail } = rig(2, ['a', 'b', 'c'], 'table');
-    const name = (replicas: [string, string][]) =>
+    const name = (replicas: [string, string][], appFailure: AppFailure | null = null) =>
       feed({
         type: 'placement',
         sessionId: 's1',
         replicas: replicas.map(([replicaId, nodeId]) => ({ replicaId, nodeId })),
+        appFailure,
       });
     assert.equal(
       created(
@@ -149,7 +150,12 @@ describe('session core: a failed app replica', () => {
       ).length,
       2,
     );
-    assert.deepEqual(created(fail('s1.r1', 5)), [], 'the leader places the replacement, not this core');
+    const first = fail('s1.r1', 5);
+    assert.deepEqual(created(first), [], 'the leader places the replacement, not this core');
+    assert.ok(
+      first.some((c) => c.type === 'session-update'),
+      'the health report goes out',
+    );
     assert.equal(core.session('s1').failed.get('s1.r1')?.cause, 'refused');
     assert.deepEqual(
       created(
@@ -161,17 +167,28 @@ describe('session core: a failed app replica', () => {
       ['c'],
     );
     fail('s1.r2', 5);
-    assert.equal(core.session('s1').appFailure?.seq, 5);
+    // Two hosts here failed at seq 5, but the quorum is the leader's to count, over every server.
+    assert.equal(core.session('s1').appFailure, null);
     assert.deepEqual(
-      created(
-        name([
-          ['s1.r3', 'c'],
-          ['s1.r4', 'a'],
-        ]),
-      ),
-      [],
-      'nothing new is started once the app failed',
+      [...core.session('s1').relayedAppFailures.values()].map((f) => [f.replicaId, f.hostId, f.seq, f.reason]),
+      [['s1.r2', 'host-b', 5, 'app-threw']],
+      "relayed until the table drops the replica (r1's went when the leader re-placed it)",
     );
+    const failure: AppFailure = { seq: 5, reason: 'app-threw', message: 'boom' };
+    const out = name(
+      [
+        ['s1.r3', 'c'],
+        ['s1.r4', 'a'],
+      ],
+      failure,
+    );
+    assert.deepEqual(created(out), [], 'nothing new is started once the table says the app failed');
+    assert.ok(
+      out.some((c) => c.type === 'session-update'),
+      'viewers hear of it',
+    );
+    assert.deepEqual(core.session('s1').appFailure, failure);
+    assert.deepEqual(core.info('s1', 1_000).appFailure, failure);
   });
 
   it('a failure beyond the head or for a replica the node does not own is refused', () => {

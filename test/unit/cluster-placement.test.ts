@@ -60,6 +60,8 @@ class FakeTable {
           replicas: c.replicas,
           nextOrdinal: c.nextOrdinal,
           ...(c.quarantinedHosts.length > 0 ? { quarantinedHosts: c.quarantinedHosts } : {}),
+          ...(c.appFailureVotes.length > 0 ? { appFailureVotes: c.appFailureVotes } : {}),
+          ...(c.appFailure ? { appFailure: c.appFailure } : {}),
           term: '7',
           writtenAt: 0,
         });
@@ -83,9 +85,21 @@ function input(
   };
 }
 
+const missingSince = (t: FakeTable, replicaId: string, id = 's1'): number | undefined =>
+  t.entries.get(id)?.replicas.find((r) => r.replicaId === replicaId)?.missingSince;
 const homes = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.homeServerId);
 const ids = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.replicaId);
 const nodesOf = (t: FakeTable, id = 's1'): string[] => (t.entries.get(id)?.replicas ?? []).map((r) => r.nodeId);
+
+/** Settled, then the node of replica `index` leaves the directory at `at` under that (old) leader. */
+function goneUnderOldLeader(index: number, at: number) {
+  const { placer: old, table } = placed();
+  const lost = table.entries.get('s1')?.replicas[index];
+  assert.ok(lost);
+  const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
+  table.apply(old.plan(input(table, { nodes }), at));
+  return { old, table, lost, nodes, next: new ClusterPlacer({ holdMs: HOLD }) };
+}
 
 function placed(r = 3): { placer: ClusterPlacer; table: FakeTable } {
   const placer = new ClusterPlacer({ holdMs: HOLD });
@@ -151,7 +165,9 @@ describe('ClusterPlacer', () => {
     const lost = table.entries.get('s1')?.replicas[0];
     assert.ok(lost);
     const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
-    assert.deepEqual(placer.plan(input(table, { nodes }), 1000), [], 'held: it may be re-homing');
+    table.apply(placer.plan(input(table, { nodes }), 1000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'held: it may be re-homing');
+    assert.equal(missingSince(table, lost.replicaId), 1000, 'the time it went is written into the table');
     assert.deepEqual(placer.plan(input(table, { nodes }), 1000 + HOLD - 1), []);
     const changes = placer.plan(input(table, { nodes }), 1000 + HOLD);
     table.apply(changes);
@@ -185,6 +201,94 @@ describe('ClusterPlacer', () => {
     assert.equal(ids(table).length, 3);
     // The report stays until its server sees the table drop it: nothing moves again meanwhile.
     assert.deepEqual(placer.plan(input(table, { health }), 600), []);
+  });
+
+  it('app failures: one host only gets its replica re-placed; a second host at the same seq fails the session', () => {
+    const { placer, table } = placed();
+    const [r1, r2] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(r1 && r2);
+    /** What r's home server relays: the replica given up, and its typed failure (with the server's word on the host). */
+    const failedOn = (r: typeof r1, seq: number, saysHost = 'whatever-the-server-says') => ({
+      failed: [{ replicaId: r.replicaId, nodeId: r.nodeId, hostId: saysHost, cause: 'refused' as const }],
+      appFailures: [
+        {
+          serverId: r.homeServerId,
+          replicaId: r.replicaId,
+          nodeId: r.nodeId,
+          seq,
+          reason: 'app-threw' as const,
+          message: 'boom',
+        },
+      ],
+    });
+    const one = failedOn(r1, 8);
+    table.apply(placer.plan(input(table, { health: new Map([['s1', { ...one, quarantinedHosts: [] }]]) }), 100));
+    const entry = table.entries.get('s1');
+    assert.equal(entry?.appFailure, undefined, 'one host alone does not fail the session');
+    assert.ok(!ids(table).includes(r1.replicaId), 'its replica is re-placed');
+    assert.equal(ids(table).length, 3);
+    const hostOf = (nodeId: string) => NODES.find((n) => n.nodeId === nodeId)?.hostId;
+    assert.deepEqual(entry?.appFailureVotes, [
+      { hostId: hostOf(r1.nodeId), seq: 8, reason: 'app-threw', message: 'boom' },
+    ]);
+    // r2's home relays its failure at the same seq; r1's report is still up (its server has not seen the table yet).
+    const two = failedOn(r2, 8);
+    const health = new Map([
+      [
+        's1',
+        {
+          failed: [...one.failed, ...two.failed],
+          appFailures: [...one.appFailures, ...two.appFailures],
+          quarantinedHosts: [],
+        },
+      ],
+    ]);
+    const changes = placer.plan(input(table, { health }), 200);
+    table.apply(changes);
+    const failed = table.entries.get('s1');
+    assert.deepEqual(failed?.appFailure, { seq: 8, reason: 'app-threw', message: 'boom' });
+    assert.equal(ids(table).length, 2, 'nothing placed for r2: the app fails on that input wherever it runs');
+    assert.ok(changes.some((c) => c.kind === 'write' && c.reasons.some((r) => /quorum of hosts/.test(r))));
+    // Kept: a new leader reading the table neither places more nor forgets it.
+    const next = new ClusterPlacer({ holdMs: HOLD });
+    assert.deepEqual(next.plan(input(table), 300), []);
+    assert.deepEqual(table.entries.get('s1')?.appFailure?.seq, 8);
+  });
+
+  it('a lying host alone cannot fail the session, nor can a server speak for a replica it does not home', () => {
+    const { placer, table } = placed();
+    const [r1, r2] = table.entries.get('s1')?.replicas ?? [];
+    assert.ok(r1 && r2);
+    // r1's server relays two failures at seq 4: its own replica's, and one for r2 (homed elsewhere).
+    const appFailures = [r1, r2].map((r) => ({
+      serverId: r1.homeServerId,
+      replicaId: r.replicaId,
+      nodeId: r.nodeId,
+      seq: 4,
+      reason: 'app-threw' as const,
+      message: 'lie',
+    }));
+    const health = new Map([
+      [
+        's1',
+        {
+          failed: [{ replicaId: r1.replicaId, nodeId: r1.nodeId, hostId: 'x', cause: 'refused' as const }],
+          appFailures,
+          quarantinedHosts: [],
+        },
+      ],
+    ]);
+    const changes = placer.plan(input(table, { health }), 100);
+    table.apply(changes);
+    assert.equal(table.entries.get('s1')?.appFailure, undefined);
+    assert.equal(table.entries.get('s1')?.appFailureVotes?.length, 1, "only the liar's own replica counts");
+    assert.ok(ids(table).includes(r2.replicaId), 'the other replica is untouched');
+    assert.equal(ids(table).length, 3);
+    assert.ok(
+      changes.some(
+        (c) => c.kind === 'write' && c.reasons.some((r) => /not homed on the server that relayed it/.test(r)),
+      ),
+    );
   });
 
   it('a diverged replica takes its host out of the session; a report naming another node is stale and ignored', () => {
@@ -257,10 +361,47 @@ describe('ClusterPlacer', () => {
     const nodes = NODES.filter((n) => n.nodeId !== lost.nodeId);
     const next = new ClusterPlacer({ holdMs: HOLD });
     assert.deepEqual(next.plan(input(table), 50_000), [], 'nothing re-placed by the hand-over');
-    assert.deepEqual(next.plan(input(table, { nodes }), 50_000), [], 'the missing node gets its hold window');
+    // The old leader never saw it go (nothing in the table): the window starts at this leader's first sight.
+    table.apply(next.plan(input(table, { nodes }), 50_000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'the missing node gets its hold window');
+    assert.deepEqual(next.plan(input(table, { nodes }), 50_000 + HOLD - 1), []);
     table.apply(next.plan(input(table, { nodes }), 50_000 + HOLD));
     assert.ok(!ids(table).includes(lost.replicaId));
     assert.equal(ids(table).length, 3);
+  });
+
+  it('a new leader keeps the hold window from the table: missing 9 s under the old one, re-placed ~1 s later', () => {
+    const { old, table, lost, nodes, next } = goneUnderOldLeader(0, 1000);
+    assert.deepEqual(old.plan(input(table, { nodes }), 1000 + 9000), [], 'held 9 s by the old leader');
+    // The old leader dies; a new one (its own memory empty) takes over at +9 s.
+    assert.deepEqual(next.plan(input(table, { nodes }), 1000 + 9000), [], 'not re-placed early');
+    assert.deepEqual(next.plan(input(table, { nodes }), 1000 + HOLD - 1), [], 'nor 1 ms before the window ends');
+    table.apply(next.plan(input(table, { nodes }), 1000 + HOLD));
+    assert.ok(!ids(table).includes(lost.replicaId), 'the window ended when it would have under the old leader');
+    assert.ok(ids(table).includes('s1.r4'));
+    assert.ok(
+      table.entries.get('s1')?.replicas.every((r) => r.missingSince === undefined),
+      'no marker left',
+    );
+  });
+
+  it('a node that comes back under a new leader is not re-placed, and its marker goes', () => {
+    const { table, lost, nodes, next } = goneUnderOldLeader(1, 1000);
+    assert.deepEqual(next.plan(input(table, { nodes }), 1000 + 9000), []);
+    table.apply(next.plan(input(table), 1000 + 9500));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'the same replicas');
+    assert.equal(missingSince(table, lost.replicaId), undefined, 'back in the directory: the marker is cleared');
+    assert.deepEqual(next.plan(input(table), 1000 + HOLD + 5000), [], 'and nothing re-placed after the window');
+  });
+
+  it("a marker ahead of the new leader's clock counts as now, never as a longer hold", () => {
+    const { table, lost, nodes, next } = goneUnderOldLeader(0, 60_000);
+    table.apply(next.plan(input(table, { nodes }), 5000));
+    assert.deepEqual(ids(table), ['s1.r1', 's1.r2', 's1.r3'], 'held');
+    assert.equal(missingSince(table, lost.replicaId), 5000, 'its clock is behind: the marker is rewritten to now');
+    assert.deepEqual(next.plan(input(table, { nodes }), 5000 + HOLD - 1), []);
+    table.apply(next.plan(input(table, { nodes }), 5000 + HOLD));
+    assert.ok(!ids(table).includes(lost.replicaId));
   });
 
   it('short of nodes it places what it can and says why; closed sessions are removed', () => {
