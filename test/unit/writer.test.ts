@@ -15,6 +15,7 @@ import {
 import { clusterCount, snapToBoundary } from '../../render/apps/writer/clusters.js';
 import { countText } from '../../render/apps/writer/stats.js';
 import { TextIndex } from '../../render/apps/writer/text-index.js';
+import { textIndexOf } from '../../render/apps/writer/state.js';
 import { prng } from '../helpers/prng.js';
 import {
   LINE_HEIGHT_PX,
@@ -419,17 +420,21 @@ describe('writer scrolling and status', () => {
       // Inserts mostly, some deletions and replacements: paragraphs change, split and merge.
       const removed = rnd() < 0.6 ? 0 : Math.min(text.length - at, Math.floor(rnd() * (rnd() < 0.7 ? 4 : 40)));
       const inserted = rnd() < 0.15 ? '' : piece;
-      text = text.slice(0, at) + inserted + text.slice(at + removed);
+      const expected = text.slice(0, at) + inserted + text.slice(at + removed);
+      // Half the edits as the writer makes them (splice, then edit with its text), half from a text made apart.
+      const spliced = i % 2 === 0 ? index.splice(at, at + removed, inserted) : null;
+      if (spliced) assert.equal(spliced.whole, expected);
+      text = spliced?.whole ?? expected;
       index.edit(text, { from: at, removed, inserted: inserted.length });
       const fresh = new TextIndex(text);
       const label = JSON.stringify(text.slice(0, 80));
       assert.deepEqual(index.counts(), countText(text), label);
       assert.deepEqual(index.counts(), fresh.counts(), label);
       const layout = index.layout(wrap, widthOf);
-      const expected = referenceLines(text, wrap);
-      assert.deepEqual(linesOf(layout), expected, label);
+      const lines = referenceLines(text, wrap);
+      assert.deepEqual(linesOf(layout), lines, label);
       for (const offset of [0, at, Math.floor(rnd() * (text.length + 1)), text.length]) {
-        const lineOf = expected.findLastIndex((l) => l.start <= offset);
+        const lineOf = lines.findLastIndex((l) => l.start <= offset);
         assert.equal(layout.lineIndexAt(offset), Math.max(0, lineOf), `${label} @${offset}`);
         const b = snapToBoundary(text, offset);
         const lineStart = text.lastIndexOf('\n', b - 1) + 1;
@@ -439,6 +444,39 @@ describe('writer scrolling and status', () => {
         assert.equal(index.clusterCount(a, b), clusterCount(text, a, b), `${label} [${a}, ${b})`);
       }
     }
+  });
+});
+
+describe('writer cost', () => {
+  test('keys in a long document read only the paragraphs they touch, never the whole text', () => {
+    const s = new Session(1280, 720);
+    const para = 'Some prose that goes on for a while, with words and commas. '.repeat(12);
+    for (let i = 0; i < 40; i++) s.paste(`${para}\n${para}\n`);
+    const reads = (): number => textIndexOf(s.state).wholeTextReads;
+    const pixels = (): void => {
+      writerApp.render(s.state, createCanvas(1280, 720).getContext('2d'));
+      writerApp.stateDigest?.(s.state);
+    };
+    pixels();
+    const before = reads();
+    // Typing at the end, deleting, moving by clusters and words, a new paragraph and typing in it, drawing.
+    s.type('typed at the end');
+    s.key('Backspace').key('Backspace').key('ArrowLeft').key('ArrowLeft', { ctrl: true }).type('x');
+    s.key('Enter').type('a new paragraph').key('Delete').key('ArrowRight', { ctrl: true });
+    s.key('Backspace', { ctrl: true });
+    pixels();
+    assert.equal(reads(), before, 'no key read the whole text');
+    // The first edit in another paragraph slices the text once; typing on there does not.
+    s.key('ArrowUp').type('y').type('yy');
+    assert.equal(reads(), before + 1);
+    s.key('Home', { ctrl: true }).type('top');
+    s.type(' more').key('Backspace');
+    pixels();
+    assert.equal(reads(), before + 2);
+    const restored = writerApp.restore(writerApp.snapshot(s.state));
+    assert.equal(textIndexOf(restored).paragraphCount, textIndexOf(s.state).paragraphCount);
+    assert.deepEqual(restored, s.state, 'the text built from paragraphs round-trips');
+    assert.match(s.text, /^top morSome prose/);
   });
 });
 

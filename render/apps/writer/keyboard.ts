@@ -58,11 +58,11 @@ function namedKey(state: WriterState, ev: KeyInput): WriterState | null {
     case 'ArrowLeft':
       // Cmd+Left is Home on macOS; Ctrl (or Option) jumps by words.
       if (meta && !ctrl) return to(lineStart(state));
-      if (ctrl || alt) return to(wordLeft(doc.text, doc.caret));
+      if (ctrl || alt) return to(wordLeft(doc, doc.caret));
       return edit(moveLeft(doc, shift));
     case 'ArrowRight':
       if (meta && !ctrl) return to(lineEnd(state));
-      if (ctrl || alt) return to(wordRight(doc.text, doc.caret));
+      if (ctrl || alt) return to(wordRight(doc, doc.caret));
       return edit(moveRight(doc, shift));
     case 'ArrowUp':
       return meta ? to(0) : moveVertical(state, -1, shift);

@@ -15,15 +15,27 @@ export interface VisualLine {
   readonly hard: boolean;
 }
 
-/** A text's visual lines at one wrap width (see text-index.ts, which makes them). */
-export interface Layout {
+/** The paragraph holding an offset: where it starts and its text (without its line feed). */
+export interface ParagraphText {
+  readonly start: number;
   readonly text: string;
+}
+
+/**
+ * A text's visual lines at one wrap width (see text-index.ts, which makes them). It hands out paragraphs, not
+ * the whole text: a line never crosses a line feed, and reading the whole string would copy it (text-index.ts).
+ */
+export interface Layout {
+  /** The text's length in UTF-16 units. */
+  readonly length: number;
   readonly wrapWidth: number;
   readonly lineCount: number;
   /** Visual line `index` (0-based; throws RangeError outside [0, lineCount)). */
   line(index: number): VisualLine;
   /** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
   lineIndexAt(offset: number): number;
+  /** The paragraph holding `offset` (a line feed belongs to the paragraph it ends). */
+  paragraphAt(offset: number): ParagraphText;
 }
 
 /** Hyphens and dashes: a line may break after them. */
@@ -101,8 +113,11 @@ export function wrapFrom(
   return starts;
 }
 
-function lineAt(layout: Layout, index: number): VisualLine {
-  return layout.line(index);
+/** Line `index` with its paragraph's text and its offsets relative to that paragraph. */
+function lineAt(layout: Layout, index: number): VisualLine & { para: string; base: number } {
+  const line = layout.line(index);
+  const { start: base, text: para } = layout.paragraphAt(line.start);
+  return { ...line, para, base };
 }
 
 /** The visual line holding the caret at `offset` (a soft-wrap offset belongs to the next line). */
@@ -118,17 +133,22 @@ export function lineIndexAt(layout: Layout, offset: number): number {
 export function lineCaretEnd(layout: Layout, index: number): number {
   const line = lineAt(layout, index);
   if (line.hard) return line.end;
-  return Math.max(line.start, prevBoundary(layout.text, line.end));
+  return Math.max(line.start, line.base + prevBoundary(line.para, line.end - line.base));
+}
+
+/** The text of line `index` (without a line feed). */
+export function lineText(layout: Layout, index: number): string {
+  const line = lineAt(layout, index);
+  return line.para.slice(line.start - line.base, line.end - line.base);
 }
 
 /** Caret x (layout units from the line's left edge) for `offset` on line `index`. */
 export function xAtOffset(layout: Layout, index: number, offset: number, widthOf: WidthFn): number {
-  const { text } = layout;
-  const line = lineAt(layout, index);
+  const { para, base, start, end } = lineAt(layout, index);
   let x = 0;
-  for (let i = line.start; i < Math.min(offset, line.end);) {
-    const n = nextBoundary(text, i);
-    x += widthOf(text.slice(i, n));
+  for (let i = start - base; i < Math.min(offset, end) - base;) {
+    const n = nextBoundary(para, i);
+    x += widthOf(para.slice(i, n));
     i = n;
   }
   return x;
@@ -136,14 +156,13 @@ export function xAtOffset(layout: Layout, index: number, offset: number, widthOf
 
 /** The caret position on line `index` nearest to `x` (layout units). */
 export function offsetAtX(layout: Layout, index: number, x: number, widthOf: WidthFn): number {
-  const { text } = layout;
-  const line = lineAt(layout, index);
+  const { para, base, start } = lineAt(layout, index);
   const last = lineCaretEnd(layout, index);
   let left = 0;
-  for (let i = line.start; i < last;) {
-    const n = nextBoundary(text, i);
-    const w = widthOf(text.slice(i, n));
-    if (x < left + w / 2) return i;
+  for (let i = start - base; i < last - base;) {
+    const n = nextBoundary(para, i);
+    const w = widthOf(para.slice(i, n));
+    if (x < left + w / 2) return base + i;
     left += w;
     i = n;
   }
@@ -152,14 +171,13 @@ export function offsetAtX(layout: Layout, index: number, x: number, widthOf: Wid
 
 /** The start of the cluster under `x` on line `index` (for word selection). */
 export function clusterAtX(layout: Layout, index: number, x: number, widthOf: WidthFn): number {
-  const { text } = layout;
-  const line = lineAt(layout, index);
+  const { para, base, start, end, hard } = lineAt(layout, index);
   let left = 0;
-  for (let i = line.start; i < line.end;) {
-    const n = nextBoundary(text, i);
-    left += widthOf(text.slice(i, n));
-    if (x < left) return i;
+  for (let i = start - base; i < end - base;) {
+    const n = nextBoundary(para, i);
+    left += widthOf(para.slice(i, n));
+    if (x < left) return base + i;
     i = n;
   }
-  return line.hard ? line.end : prevBoundary(text, line.end);
+  return hard ? end : base + prevBoundary(para, end - base);
 }

@@ -11,7 +11,8 @@ const MAIN_BUTTON_MASK = 1;
 
 function unitRangeAt(state: WriterState, x: number, y: number): [number, number] {
   const at = clusterAtPoint(state, x, y);
-  return state.drag === 'paragraph' ? paragraphRangeAt(state.text, at) : wordRangeAt(state.text, at);
+  const doc = docOf(state);
+  return state.drag === 'paragraph' ? paragraphRangeAt(doc, at) : wordRangeAt(doc, at);
 }
 
 function select(state: WriterState, anchor: number, caret: number): WriterState {

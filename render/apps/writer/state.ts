@@ -46,8 +46,9 @@ export function endDrag(state: WriterState): WriterState {
   return state;
 }
 
+/** The state's document, read through its text index (which reads only the paragraphs it is asked about). */
 export function docOf(state: WriterState): Doc {
-  return { text: state.text, caret: state.caret, anchor: state.anchor };
+  return { text: state.text, caret: state.caret, anchor: state.anchor, source: textIndexOf(state) };
 }
 
 /**
@@ -67,7 +68,8 @@ export function textIndexOf(state: WriterState): TextIndex {
 
 /** Writes a document back; any edit or horizontal move forgets the Up/Down goal column. */
 export function withDoc(state: WriterState, doc: Doc, keepGoal = false): WriterState {
-  if (doc.text !== state.text) {
+  // An edit always changed the text (and comparing two long strings would read both).
+  if (doc.edit !== undefined || doc.text !== state.text) {
     // An edit ends any drag: its remembered word/paragraph offsets are stale now.
     endDrag(state);
     const index = indexes.get(state);

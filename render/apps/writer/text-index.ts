@@ -1,12 +1,20 @@
 // What the writer knows about its text beyond the string itself, per
-// paragraph: where each one starts, how it wraps at the current width, its
-// word and character counts and its digest. An edit updates only the
+// paragraph: its own text, where it starts, how it wraps at the current width,
+// its word and character counts and its digest. An edit updates only the
 // paragraphs it touched (and O(log n) sums), so layout, counts and hashing cost
 // what the edit and the screen cost, not what the document costs. Everything
 // here is derived from the text alone: a rebuilt index equals an updated one.
+//
+// Nothing on a keystroke's path reads the whole text string: reads go to the
+// paragraphs' own strings, and an edit's new text is the untouched text before
+// and after the edited paragraphs (kept from the last edit there) joined to
+// their new text, which V8 does without copying (a rope). Reading that string
+// would copy all of it (V8 flattens a rope on first read), 0.3-0.9 ms at 200k
+// characters; only a snapshot, an export or a copy does, and the first edit in
+// another paragraph slices the text once.
 import { clusterCount } from './clusters.js';
 import { Fenwick } from './fenwick.js';
-import type { Layout, VisualLine, WidthFn } from './layout.js';
+import type { Layout, ParagraphText, VisualLine, WidthFn } from './layout.js';
 import { wrapFrom, wrapParagraph } from './layout.js';
 import { countText, type TextCounts } from './stats.js';
 
@@ -20,7 +28,15 @@ export interface TextEdit {
   readonly inserted: number;
 }
 
+/** An edit's result from TextIndex.splice: the whole new text and the new text of the paragraphs it touched. */
+export interface Splice extends ParagraphText {
+  /** The whole new text (a rope over the untouched text; see the header). */
+  readonly whole: string;
+}
+
 interface Paragraph {
+  /** Its text, without its line feed. */
+  text: string;
   /** Length without its line feed. */
   len: number;
   /** Null until counted: typing only marks a paragraph, the status bar counts it when it is drawn. */
@@ -55,6 +71,15 @@ export class TextIndex {
   #layout: Layout | null = null;
   /** Cached digests of paragraph groups (PARAGRAPHS_PER_GROUP consecutive paragraphs; see writer-digest.ts). */
   #groups: (Uint8Array | null)[] = [];
+  /**
+   * The text before and after the paragraphs the last edit touched (the text is before + their text + after),
+   * so the next edit there joins its new paragraph text to them without reading the text.
+   */
+  #around: { before: string; after: string } | null = null;
+  /** Times an edit read the whole text string (see the header; tests hold the keystroke path to none). */
+  #wholeReads = 0;
+  /** The last splice, which edit() takes instead of reading the new text. */
+  #spliced: (Splice & { from: number; removed: number; inserted: number; before: string; after: string }) | null = null;
 
   constructor(text: string) {
     this.#text = text;
@@ -78,7 +103,11 @@ export class TextIndex {
   }
 
   #paragraph(start: number, end: number): Paragraph {
-    return { len: end - start, counts: countText(this.#text.slice(start, end)), starts: null, digest: null };
+    return TextIndex.#paragraphOf(this.#text.slice(start, end));
+  }
+
+  static #paragraphOf(text: string): Paragraph {
+    return { text, len: text.length, counts: countText(text), starts: null, digest: null };
   }
 
   /** Counts the paragraphs typing left uncounted and adds them into the sums. */
@@ -117,8 +146,41 @@ export class TextIndex {
   }
 
   paragraphText(k: number): string {
-    const start = this.paragraphStart(k);
-    return this.#text.slice(start, start + (this.#paras[k]?.len ?? 0));
+    return this.#paras[k]?.text ?? '';
+  }
+
+  /** The paragraph holding `offset` (a line feed belongs to the paragraph it ends). */
+  paragraphAround(offset: number): ParagraphText {
+    const k = this.paragraphAt(Math.max(0, offset));
+    return { start: this.paragraphStart(k), text: this.paragraphText(k) };
+  }
+
+  get length(): number {
+    return this.#text.length;
+  }
+
+  /** How many times an edit has read the whole text (each read copies a rope once; see the header). */
+  get wholeTextReads(): number {
+    return this.#wholeReads;
+  }
+
+  /**
+   * The text with [from, to) replaced by `piece`, built from the paragraphs the edit touches and the untouched
+   * text around them (kept from the last edit in the same paragraphs, else sliced once): the cost of the
+   * touched paragraphs, not of the text. Pass the result's `whole` to edit() with the matching TextEdit.
+   */
+  splice(from: number, to: number, piece: string): Splice {
+    const first = this.paragraphAt(from);
+    const last = this.paragraphAt(to);
+    const start = this.paragraphStart(first);
+    const old: string[] = [];
+    for (let k = first; k <= last; k++) old.push(this.paragraphText(k));
+    const local = old.join('\n');
+    const text = local.slice(0, from - start) + piece + local.slice(to - start);
+    const { before, after } = this.#aroundOf(first, last);
+    const whole = before + text + after;
+    this.#spliced = { whole, start, text, from, removed: to - from, inserted: piece.length, before, after };
+    return { whole, start, text };
   }
 
   /** The paragraph's cached digest, computed with `digestOf` when missing. */
@@ -149,9 +211,36 @@ export class TextIndex {
   }
 
   /** 1-based paragraph number and column (in characters) of `offset`. */
+  /**
+   * The text before paragraph `first` and after paragraph `last`: from the last edit's when its paragraphs
+   * hold these (the paragraphs in between joined from their own strings: after an Enter, typing goes on in
+   * the new paragraph at no cost of the text), else sliced from the text (which reads, so copies, it once).
+   */
+  #aroundOf(first: number, last: number): { before: string; after: string } {
+    const start = this.paragraphStart(first);
+    const end = this.paragraphEnd(last);
+    const around = this.#around;
+    const from = around ? around.before.length : -1;
+    const to = around ? this.#text.length - around.after.length : -1;
+    if (!around || from > start || to < end) {
+      this.#wholeReads++;
+      return { before: this.#text.slice(0, start), after: this.#text.slice(end) };
+    }
+    const join = (a: number, b: number): string => {
+      const parts: string[] = [];
+      for (let k = a; k <= b; k++) parts.push(this.paragraphText(k));
+      return parts.join('\n');
+    };
+    const kFrom = this.paragraphAt(from);
+    const kTo = this.paragraphAt(to);
+    const before = kFrom < first ? around.before + join(kFrom, first - 1) + '\n' : around.before;
+    const after = kTo > last ? '\n' + join(last + 1, kTo) + around.after : around.after;
+    return { before, after };
+  }
+
   lineColumnAt(offset: number): { line: number; column: number } {
     const k = this.paragraphAt(offset);
-    return { line: k + 1, column: clusterCount(this.#text, this.paragraphStart(k), offset) + 1 };
+    return { line: k + 1, column: clusterCount(this.paragraphText(k), 0, offset - this.paragraphStart(k)) + 1 };
   }
 
   /** Clusters in [from, to) (both cluster boundaries): whole paragraphs in between come from their counts. */
@@ -159,14 +248,16 @@ export class TextIndex {
     this.#count();
     const a = this.paragraphAt(from);
     const b = this.paragraphAt(to);
-    if (a === b) return clusterCount(this.#text, from, to);
+    const startA = this.paragraphStart(a);
+    if (a === b) return clusterCount(this.paragraphText(a), from - startA, to - startA);
     // Each line feed is a cluster of its own; the paragraphs strictly between are counted whole.
     const middle = this.#chars.prefix(b) - this.#chars.prefix(a + 1);
+    const textA = this.paragraphText(a);
     return (
-      clusterCount(this.#text, from, this.paragraphEnd(a)) +
+      clusterCount(textA, from - startA, textA.length) +
       middle +
       (b - a) +
-      clusterCount(this.#text, this.paragraphStart(b), to)
+      clusterCount(this.paragraphText(b), 0, to - this.paragraphStart(b))
     );
   }
 
@@ -184,15 +275,23 @@ export class TextIndex {
     if (newEnd < start || newEnd > text.length || old.length - e.removed + e.inserted !== text.length) {
       throw new RangeError('text index: the edit does not match the texts');
     }
+    // The touched paragraphs' new text: from the splice that made `text` (no read of it), else read from it.
+    const s = this.#spliced;
+    const fromSplice =
+      s !== null && s.whole === text && s.from === e.from && s.removed === e.removed && s.inserted === e.inserted;
+    if (!fromSplice) this.#wholeReads++;
+    const local = fromSplice ? s.text : text.slice(start, newEnd);
+    this.#around = fromSplice ? { before: s.before, after: s.after } : null;
+    this.#spliced = null;
     this.#text = text;
     this.#version++;
     this.#layout = null;
-    if (first === last && !this.#hasLineFeed(start, newEnd)) {
+    if (first === last && !local.includes('\n')) {
       // The common case (typing inside a paragraph): point updates of the sums, counting deferred, and the
       // paragraph re-wrapped only from just before the edit to where its old lines resume.
       const was = this.#paras[first];
       if (!was) throw new RangeError(`text index: no paragraph ${first}`);
-      const now: Paragraph = { len: newEnd - start, counts: null, starts: null, digest: null };
+      const now: Paragraph = { text: local, len: local.length, counts: null, starts: null, digest: null };
       this.#paras[first] = now;
       this.#offsets.add(first, now.len - was.len);
       if (was.counts) {
@@ -208,24 +307,11 @@ export class TextIndex {
       if (g < this.#groups.length) this.#groups[g] = null;
       return;
     }
-    const replaced: Paragraph[] = [];
-    for (let p = start; ;) {
-      const nl = text.indexOf('\n', p);
-      const end = nl === -1 || nl > newEnd ? newEnd : nl;
-      replaced.push(this.#paragraph(p, end));
-      if (end === newEnd) break;
-      p = end + 1;
-    }
+    const replaced = local.split('\n').map((t) => TextIndex.#paragraphOf(t));
     this.#paras.splice(first, last - first + 1, ...replaced);
     this.#reindex();
     // Paragraphs moved between groups from here on.
     this.#groups.length = Math.min(this.#groups.length, Math.floor(first / PARAGRAPHS_PER_GROUP));
-  }
-
-  /** Whether the (new) text holds a line feed in [from, to). */
-  #hasLineFeed(from: number, to: number): boolean {
-    const nl = this.#text.indexOf('\n', from);
-    return nl !== -1 && nl < to;
   }
 
   /**
@@ -284,15 +370,19 @@ export class TextIndex {
 
   #makeLayout(wrapWidth: number, lines: Fenwick): Layout {
     const version = this.#version;
-    const text = this.#text;
+    const length = this.#text.length;
     const fresh = (): void => {
       if (this.#version !== version) throw new StaleLayoutError();
     };
     const lineCount = lines.total();
     return {
-      text,
+      length,
       wrapWidth,
       lineCount,
+      paragraphAt: (offset: number): ParagraphText => {
+        fresh();
+        return this.paragraphAround(offset);
+      },
       line: (index: number): VisualLine => {
         fresh();
         if (!Number.isInteger(index) || index < 0 || index >= lineCount)

@@ -5,7 +5,7 @@
 // text or selection changed, and nothing here walks the whole document.
 import type { DrawingContext } from '../../sdk/index.js';
 import { selectionRange } from './document.js';
-import { lineIndexAt, xAtOffset, type Layout } from './layout.js';
+import { lineIndexAt, lineText, xAtOffset, type Layout } from './layout.js';
 import { measurerFor, UNITS_PER_PX } from './measure.js';
 import { drawRun } from './glyph-cache.js';
 import { PageCache, type PageLine } from './page-cache.js';
@@ -47,7 +47,7 @@ function selectionSpan(layout: Layout, index: number, from: number, to: number):
   if (to <= from) return null;
   const line = layout.line(index);
   // A hard line's '\n' sits at line.end; a soft line's last cluster ends there.
-  const coversBreak = line.hard && line.end < layout.text.length && from <= line.end && to > line.end;
+  const coversBreak = line.hard && line.end < layout.length && from <= line.end && to > line.end;
   const a = Math.max(from, line.start);
   const b = Math.min(to, line.end);
   if (a > b || (a === b && !coversBreak)) return null;
@@ -58,9 +58,8 @@ function selectionSpan(layout: Layout, index: number, from: number, to: number):
 
 /** The visible line `index` as the page cache draws it: selection under the text. */
 function pageLine(layout: Layout, index: number, top: number, from: number, to: number): PageLine {
-  const line = layout.line(index);
   const span = selectionSpan(layout, index, from, to);
-  const text = layout.text.slice(line.start, line.end);
+  const text = lineText(layout, index);
   return {
     top,
     key: `${span ? `${span[0]},${span[1]}` : '-'}\u0000${text}`,
