@@ -52,9 +52,10 @@ export class OriginRecord {
       prefix,
       what: 'origin',
       open: (key, raw) => {
-        const entry = openEntry(o.secret, PURPOSE, PeerOriginSchema, log, `${prefix}${key}`, raw);
+        // `key` is the full etcd key (the MAC covers it).
+        const entry = openEntry(o.secret, PURPOSE, PeerOriginSchema, log, key, raw);
         if (!entry) return null;
-        if (new URL(entry.origin).origin !== entry.origin || key !== encodeURIComponent(entry.origin)) {
+        if (new URL(entry.origin).origin !== entry.origin || key !== `${prefix}${encodeURIComponent(entry.origin)}`) {
           log.warn({ key }, 'origin entry under another key: ignored');
           return null;
         }
