@@ -36,12 +36,30 @@ describe('ServerList', () => {
     const page = 'http://127.0.0.1:3000';
     const list = new ServerList(page);
     // Before the page's server said who it is, its advertised URL looks like another server …
-    assert.deepEqual(list.update([{ id: 'a', url: A }, { id: 'b', url: B }]).added, [A, B]);
+    assert.deepEqual(
+      list.update([
+        { id: 'a', url: A },
+        { id: 'b', url: B },
+      ]).added,
+      [A, B],
+    );
     // … once it has, that entry is the page's origin: the stray URL is dropped, nothing is added twice.
     list.setOriginId('a');
-    assert.deepEqual(list.update([{ id: 'a', url: A }, { id: 'b', url: B }]), { added: [], removed: [A] });
+    assert.deepEqual(
+      list.update([
+        { id: 'a', url: A },
+        { id: 'b', url: B },
+      ]),
+      { added: [], removed: [A] },
+    );
     assert.deepEqual(list.urls(), [page, B]);
-    assert.deepEqual(list.update([{ id: 'b', url: B }, { id: 'a', url: 'http://lan-name:3000' }]).added, []);
+    assert.deepEqual(
+      list.update([
+        { id: 'b', url: B },
+        { id: 'a', url: 'http://lan-name:3000' },
+      ]).added,
+      [],
+    );
     assert.deepEqual(list.urls(), [page, B]);
   });
 
