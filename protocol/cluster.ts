@@ -27,5 +27,25 @@ export type ServerInfo = z.infer<typeof ServerInfoSchema>;
 /** A registry entry as stored: the info as JSON text and its HMAC under the cluster secret. */
 export const SignedServerEntrySchema = z.object({ info: z.string().max(8192), mac: z.string().max(256) }).strict();
 
-export const ServersResponseSchema = z.object({ servers: z.array(ServerInfoSchema) }).strict();
+export const ServersResponseSchema = z
+  .object({
+    servers: z.array(ServerInfoSchema),
+    /** The id of the server that answered (it may be reached by another URL than it advertises). */
+    self: z.string().min(1).max(LIMITS.maxIdLength).optional(),
+  })
+  .strict();
 export type ServersResponse = z.infer<typeof ServersResponseSchema>;
+
+/**
+ * A server origin the cluster has seen (written by each server when it joins,
+ * sealed under the cluster secret, kept after the server is gone): pages
+ * served from it may still reach the cluster's other servers.
+ */
+export const PeerOriginSchema = z
+  .object({
+    origin: HttpUrlSchema,
+    /** When a server last registered under it (ms since the epoch). */
+    seenAt: z.number().int().nonnegative(),
+  })
+  .strict();
+export type PeerOrigin = z.infer<typeof PeerOriginSchema>;

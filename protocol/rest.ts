@@ -50,6 +50,15 @@ export const ImportQuerySchema = z
     replicationFactor: intParam.min(LIMITS.minReplicationFactor).max(LIMITS.maxReplicationFactor).optional(),
     width: intParam.min(LIMITS.minViewport).max(LIMITS.maxViewportWidth).optional(),
     height: intParam.min(LIMITS.minViewport).max(LIMITS.maxViewportHeight).optional(),
+    /**
+     * Chosen by the client per import: the same id from the same owner names
+     * the same session, so an import sent again (through another server after
+     * a network error) completes the first instead of creating a second.
+     */
+    importId: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{16,64}$/)
+      .optional(),
     token: z.string().optional(),
   })
   .strict();

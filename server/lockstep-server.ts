@@ -39,6 +39,7 @@ import { contentSecurityPolicy, originVerdict } from './web-guards.js';
 import type { ClusterMember } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
 import { PeerOrigins } from './cluster/peer-origins.js';
+import { peerCors } from './cluster/peer-cors.js';
 import type { ClusterSessionLink } from './cluster/cluster-session-link.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
 import { etcdCredentials } from './cluster/etcd-client.js';
@@ -133,7 +134,10 @@ export class LockstepServer {
     const gateways: { viewers?: ViewerGateway; nodes?: NodeGateway } = {};
     let cluster: ClusterMember | null = null;
     /** The cluster's servers' origins (cluster mode): a viewer page from one of them reaches this one too. */
-    const peers = new PeerOrigins(() => cluster?.registry.list() ?? []);
+    const peers = new PeerOrigins(
+      () => cluster?.registry.list() ?? [],
+      () => cluster?.origins.origins() ?? [],
+    );
     const peerOrigins = (): string[] => peers.current();
     const app = express();
     app.disable('x-powered-by');
@@ -171,9 +175,10 @@ export class LockstepServer {
       thumbnailCount: () => thumbnails.size,
       stalledFeeds: () => link?.stalledFeeds() ?? [],
     });
+    // Before any route (a preflight carries no token): the cluster's pages may call the REST routes they need.
+    if (clusterSecret) app.use(peerCors(peerOrigins));
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
-    if (clusterSecret)
-      app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null, peerOrigins }));
+    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
     app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, formats, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));

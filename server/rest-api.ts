@@ -30,9 +30,10 @@ import type { SessionInfo } from '../protocol/session.js';
 import { scopedClientId, type Access, type ViewerIdentity } from './access.js';
 import type { AppFormats } from './app-formats.js';
 import { importInputs } from './document-import.js';
+import { importSessionId, resumedImport } from './import-session.js';
 import { decodeImportImage, fittedPixels, rgbaParts } from './image-import.js';
 import type { ExportRelay } from './export-relay.js';
-import { BadRequestError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, LockstepError, NotFoundError } from './errors.js';
 import type { NodeGateway } from './node-gateway.js';
 import { TokenBucket } from './rate-limit.js';
 import type { Session } from './session-core/session.js';
@@ -234,13 +235,27 @@ export function restApi(deps: RestDeps): Router {
     // Checked (and an image decoded) before the session exists: a bad file creates nothing.
     const image = isImageImport(q.format) ? await decodeImportImage(q.format, bytes) : null;
     const textInputs = isImageImport(q.format) ? [] : importInputs(q.format, bytes);
-    const created = await manager.createSession({
-      owner: id.owner,
-      app,
-      replicationFactor: q.replicationFactor,
-      width: q.width,
-      height: q.height,
-    });
+    // With an import id, a second request (sent again after a network error, maybe to another server)
+    // names the same session and completes it: the parts are appended idempotently by client seq.
+    const chosenId = q.importId === undefined ? undefined : importSessionId(id.owner, q.importId);
+    const create = (): Promise<SessionInfo> =>
+      manager.createSession({
+        owner: id.owner,
+        app,
+        replicationFactor: q.replicationFactor,
+        width: q.width,
+        height: q.height,
+        id: chosenId,
+      });
+    const created =
+      chosenId === undefined
+        ? await create()
+        : manager.sessions.has(chosenId)
+          ? await resumedImport(manager, chosenId, id.owner)
+          : await create().catch((err: unknown) => {
+              if (err instanceof ConflictError) return resumedImport(manager, chosenId, id.owner);
+              throw err;
+            });
     const sessionId = created.sessionId;
     const clientId = scopedClientId(id, 'import');
     let headSeq = 0;

@@ -134,6 +134,8 @@ export interface CreateSessionRequest {
   replicationFactor?: number | undefined;
   width?: number | undefined;
   height?: number | undefined;
+  /** A chosen id (an import's, derived from the client's import id); a fresh random one by default. */
+  id?: string | undefined;
 }
 
 export class SessionManager extends TypedEmitter<SessionManagerEvents> {
@@ -244,7 +246,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     }
     const d = this.#deps.config.sessions;
     const row = await this.#deps.store.create({
-      id: `s-${randomBytes(6).toString('hex')}`,
+      id: req.id ?? `s-${randomBytes(6).toString('hex')}`,
       owner: req.owner,
       app,
       replicationFactor: req.replicationFactor ?? d.defaultReplicationFactor,

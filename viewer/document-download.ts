@@ -2,14 +2,16 @@
 // paint .png). The viewer's own inputs are acknowledged first; the server cuts
 // the file at its head seq and serves only bytes replicas on a majority of
 // hosts agreed on (server/export-relay.ts), so what arrives holds every
-// acknowledged keystroke.
+// acknowledged keystroke. Asked of any live server of the cluster
+// (cluster-rest.ts): the page's own may be the one that died.
 import type { ExportFormats } from '../protocol/rest.js';
+import { errorMessageOf, type ClusterRest } from './cluster-rest.js';
 
 const SETTLE_TIMEOUT_MS = 2000;
 
 export interface DownloadDeps {
   sessionId: string;
-  token: () => string | null;
+  rest: ClusterRest;
   pendingInputs: () => number;
   /** Delivers the file to the person (an <a download> click in the page). */
   save: (blob: Blob, filename: string) => void;
@@ -17,16 +19,12 @@ export interface DownloadDeps {
 
 export type DownloadResult = { ok: true; filename: string; bytes: number } | { ok: false; message: string };
 
-function headers(token: string | null): Record<string, string> {
-  return token ? { Authorization: `Bearer ${token}` } : {};
-}
-
-/** The formats the session's app exports ([] when it exports none or the server cannot say). */
-export async function exportFormats(d: Pick<DownloadDeps, 'sessionId' | 'token'>): Promise<string[]> {
+/** The formats the session's app exports ([] when it exports none or no server can say). */
+export async function exportFormats(d: Pick<DownloadDeps, 'sessionId' | 'rest'>): Promise<string[]> {
   try {
-    const res = await fetch(`/api/sessions/${encodeURIComponent(d.sessionId)}/export`, {
-      headers: headers(d.token()),
-      cache: 'no-store',
+    const res = await d.rest.request({
+      path: `/api/sessions/${encodeURIComponent(d.sessionId)}/export`,
+      idempotent: true,
     });
     if (!res.ok) return [];
     const body = (await res.json()) as Partial<ExportFormats>;
@@ -36,26 +34,15 @@ export async function exportFormats(d: Pick<DownloadDeps, 'sessionId' | 'token'>
   }
 }
 
-/** The server's error message from a JSON error body, or the status line. */
-async function errorOf(res: Response): Promise<string> {
-  try {
-    const body = (await res.json()) as { error?: { message?: string } };
-    if (body.error?.message) return body.error.message;
-  } catch {
-    // not JSON
-  }
-  return `${res.status} ${res.statusText}`;
-}
-
 export async function downloadDocument(d: DownloadDeps, format: string): Promise<DownloadResult> {
   const deadline = performance.now() + SETTLE_TIMEOUT_MS;
   while (d.pendingInputs() > 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   try {
-    const res = await fetch(
-      `/api/sessions/${encodeURIComponent(d.sessionId)}/export?format=${encodeURIComponent(format)}`,
-      { headers: headers(d.token()), cache: 'no-store' },
-    );
-    if (!res.ok) return { ok: false, message: `Download failed: ${await errorOf(res)}` };
+    const res = await d.rest.request({
+      path: `/api/sessions/${encodeURIComponent(d.sessionId)}/export?format=${encodeURIComponent(format)}`,
+      idempotent: true,
+    });
+    if (!res.ok) return { ok: false, message: `Download failed: ${await errorMessageOf(res)}` };
     const blob = await res.blob();
     const filename = `${d.sessionId}.${format}`;
     d.save(blob, filename);

@@ -1,8 +1,11 @@
 // The servers a viewer knows: the one its page came from plus those the
 // cluster's registry lists (GET /api/servers). A server that failed is skipped
 // for a doubling, bounded while (its "retry at"), so a list with dead entries
-// costs a connection attempt now and then, not one per use. Pure: the caller
-// passes the clock.
+// costs a connection attempt now and then, not one per use. Servers are told
+// apart by their registry id, not by URL: the page may have been loaded by
+// another name than the one its server advertises (127.0.0.1 vs a LAN
+// address or hostname), and that server is listed once, under the page's
+// origin. Pure: the caller passes the clock.
 import { SERVER_RETRY_MAX_MS, SERVER_RETRY_MIN_MS } from '../protocol/server-routing.js';
 
 export interface ServerListOptions {
@@ -13,6 +16,12 @@ export interface ServerListOptions {
 interface Entry {
   failures: number;
   retryAt: number;
+}
+
+/** One registry entry as a server listed it: its id (null when not given) and advertised URL. */
+export interface ListedServer {
+  id: string | null;
+  url: string;
 }
 
 /** The http(s) origin of `raw`, or null for anything else (a registry entry is another party's word). */
@@ -28,6 +37,8 @@ export function serverOrigin(raw: string): string | null {
 export class ServerList {
   readonly origin: string;
   readonly #entries = new Map<string, Entry>();
+  /** The registry id of the page's own server, once it said (GET /api/servers' `self`). */
+  #originId: string | null = null;
   readonly #minMs: number;
   readonly #maxMs: number;
 
@@ -39,14 +50,29 @@ export class ServerList {
   }
 
   /**
+   * The page's own server says which registry entry it is. Only its word is
+   * taken (it served the page's code, so it is trusted already): another
+   * server naming itself after a peer would make the viewer drop that peer.
+   */
+  setOriginId(id: string): void {
+    this.#originId = id;
+  }
+
+  get originId(): string | null {
+    return this.#originId;
+  }
+
+  /**
    * The registry's current list: new servers are added, servers no longer in
    * it are forgotten (the page's own server stays: it is where the page came
-   * from, listed or not). Returns the servers added and removed.
+   * from, listed or not; its own entry, by id, is the page's origin whatever
+   * URL it advertises). Returns the servers added and removed.
    */
-  update(urls: readonly string[]): { added: string[]; removed: string[] } {
+  update(servers: readonly (string | ListedServer)[]): { added: string[]; removed: string[] } {
     const listed = new Set<string>();
-    for (const raw of urls) {
-      const o = serverOrigin(raw);
+    for (const s of servers) {
+      const { id, url } = typeof s === 'string' ? { id: null, url: s } : s;
+      const o = id !== null && id === this.#originId ? this.origin : serverOrigin(url);
       if (o !== null) listed.add(o);
     }
     const added: string[] = [];

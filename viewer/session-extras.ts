@@ -5,6 +5,7 @@ import type { InputEvent } from '../protocol/input.js';
 import type { Banners } from './banners.js';
 import { copyFromApp, isCopyShortcut, type ClipboardCopyDeps } from './clipboard-copy.js';
 import { h } from './dom.js';
+import type { ClusterRest } from './cluster-rest.js';
 import { downloadDocument, exportFormats, saveBlob } from './document-download.js';
 import { CHROME_BELOW_PX, fitArea, fitSize, keyboardOpen, needsResize, type FitSpace, type Size } from './fit-size.js';
 import { StatsOverlay, type StatsSources } from './stats-overlay.js';
@@ -31,8 +32,8 @@ export interface SessionExtrasDeps {
   pendingInputs: () => number;
   ackedSeq: () => number;
   liveReplicaId: () => string | null;
-  /** The credential the page holds (owner token or share link), for the REST download. */
-  token: () => string | null;
+  /** REST calls to any live server (the download). */
+  rest: ClusterRest;
 }
 
 export interface SessionExtras {
@@ -80,7 +81,7 @@ export function installSessionExtras(d: SessionExtrasDeps): SessionExtras {
   // ---------------------------------------------------------------- download (a button per format the app exports)
   let disposed = false;
   cleanups.push(() => (disposed = true));
-  const download = { sessionId: d.sessionId, token: d.token, pendingInputs: d.pendingInputs, save: saveBlob };
+  const download = { sessionId: d.sessionId, rest: d.rest, pendingInputs: d.pendingInputs, save: saveBlob };
   void exportFormats(download).then((formats) => {
     if (disposed) return;
     for (const format of formats) {

@@ -17,8 +17,9 @@ import { SERVER_LIST_REFRESH_MS } from '../protocol/server-routing.js';
 import type { ConnectionState } from './session-client.js';
 import { ViewerRequestError } from './request-error.js';
 import { ServerLink } from './server-link.js';
-import { ServerList } from './server-list.js';
+import { ServerList, type ListedServer } from './server-list.js';
 import { InputRoute } from './input-route.js';
+import { ClusterRest } from './cluster-rest.js';
 import { mergeSessions, viewerIdFor, type MergedSession } from './replica-merge.js';
 import type { InputRequest } from './input-sender.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -57,19 +58,26 @@ export interface SessionLinksOptions {
 
 type RequestOf<T extends ViewerRequest['type']> = Extract<ViewerRequest, { type: T }>;
 
-/** The URLs a /api/servers answer lists (another server's word: only http(s) strings are taken). */
-export function parseServerUrls(body: unknown): string[] | null {
+/**
+ * A /api/servers answer (another server's word: only http(s) string URLs are
+ * taken, and string ids): the servers it lists and which one answered.
+ */
+export function parseServerListing(body: unknown): { servers: ListedServer[]; self: string | null } | null {
   if (typeof body !== 'object' || body === null) return null;
-  const servers = (body as { servers?: unknown }).servers;
+  const { servers, self } = body as { servers?: unknown; self?: unknown };
   if (!Array.isArray(servers)) return null;
-  return servers.flatMap((s: unknown) => {
-    const url = typeof s === 'object' && s !== null ? (s as { url?: unknown }).url : undefined;
-    return typeof url === 'string' ? [url] : [];
+  const listed = servers.flatMap((s: unknown): ListedServer[] => {
+    if (typeof s !== 'object' || s === null) return [];
+    const { id, url } = s as { id?: unknown; url?: unknown };
+    return typeof url === 'string' ? [{ id: typeof id === 'string' ? id : null, url }] : [];
   });
+  return { servers: listed, self: typeof self === 'string' ? self : null };
 }
 
 export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
   readonly token: string | null;
+  /** REST calls (export, thumbnails, import) to any live server, over the same list and backoff. */
+  readonly rest: ClusterRest;
   readonly #list: ServerList;
   readonly #links = new Map<string, ServerLink>();
   readonly #route = new InputRoute();
@@ -92,6 +100,7 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#now = opts.now ?? (() => performance.now());
     this.#list = new ServerList(opts.origin);
+    this.rest = new ClusterRest({ servers: this.#list, token: () => this.token, fetch: this.#fetch, now: this.#now });
     this.#addLink(this.#list.origin);
   }
 
@@ -350,20 +359,22 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
         this.#standalone = true; // single-server mode: no cluster to learn
         return;
       }
-      const urls = res.ok ? parseServerUrls(await res.json().catch(() => null)) : null;
-      if (!urls) {
+      const listing = res.ok ? parseServerListing(await res.json().catch(() => null)) : null;
+      if (!listing) {
         this.#list.noteFailure(url, this.#now());
         continue;
       }
       this.#list.noteSuccess(url);
       if (this.#closed) return;
-      this.#applyList(urls);
+      // Servers are told apart by id: the page's own is listed under its advertised URL, maybe not the page's.
+      if (url === this.#list.origin && listing.self !== null) this.#list.setOriginId(listing.self);
+      this.#applyList(listing.servers);
       return;
     }
   }
 
-  #applyList(urls: string[]): void {
-    const { added, removed } = this.#list.update(urls);
+  #applyList(servers: ListedServer[]): void {
+    const { added, removed } = this.#list.update(servers);
     for (const url of removed) {
       const link = this.#links.get(url);
       if (!link) continue;

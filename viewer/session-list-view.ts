@@ -10,13 +10,16 @@ import { clear, h } from './dom.js';
 import { sessionHref } from './url-params.js';
 import { IMPORT_ACCEPT, importFile } from './document-import.js';
 import { ThumbnailLoader } from './thumbnails.js';
+import type { ClusterRest } from './cluster-rest.js';
 
 const REFRESH_MS = 5000;
 const DEFAULT_APP = 'writer';
 
-/** What the list asks through: a SessionClient (one server) or SessionLinks (any live server of the cluster). */
+/** What the list asks through: SessionLinks (any live server of the cluster; one alone). */
 export interface ListRequests {
   readonly token: string | null;
+  /** REST calls (thumbnails, import) to any live server. */
+  readonly rest: ClusterRest;
   request<T extends ViewerRequest['type']>(msg: Extract<ViewerRequest, { type: T }>): Promise<ViewerResponses[T]>;
   on(type: 'state', fn: (s: { state: ConnectionState; detail: string | null }) => void): () => void;
 }
@@ -106,7 +109,7 @@ export function showSessionList(root: HTMLElement, client: ListRequests): () => 
     );
   };
 
-  const thumbs = new ThumbnailLoader(() => client.token);
+  const thumbs = new ThumbnailLoader(client.rest);
   const refresh = async (): Promise<void> => {
     try {
       const { sessions } = await client.request({ type: 'sessions.list' });
@@ -149,7 +152,7 @@ export function showSessionList(root: HTMLElement, client: ListRequests): () => 
     importInput.value = '';
     if (!file) return;
     importBtn.disabled = true;
-    importFile(file, client.token).then(
+    importFile(file, client.rest).then(
       ({ session }) => location.assign(sessionHref(location.search, session.sessionId)),
       (err: unknown) => {
         importBtn.disabled = false;

@@ -153,7 +153,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     pendingInputs: () => sender.stats().pending,
     ackedSeq: () => sender.stats().highestAckedSeq,
     liveReplicaId: () => manager.liveReplicaId,
-    token: () => links.token,
+    rest: links.rest,
     stats: {
       streams: () => streams,
       headSeq: () => heads.head,

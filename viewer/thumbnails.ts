@@ -1,7 +1,9 @@
 // Live previews in the session list: the server's latest JPEG of each session
 // (made by the renderer nodes every couple of seconds), fetched with the
 // viewer's token in a header (not in the image URL) and shown from a blob URL.
-// One stable <img> per session, so list re-renders never flicker.
+// One stable <img> per session, so list re-renders never flicker. Asked of
+// any live server of the cluster (cluster-rest.ts).
+import type { ClusterRest } from './cluster-rest.js';
 import { h } from './dom.js';
 
 const REFRESH_MS = 3000;
@@ -11,7 +13,7 @@ export class ThumbnailLoader {
   private timer: ReturnType<typeof setInterval> | null = null;
   private ids: string[] = [];
 
-  constructor(private readonly token: () => string | null) {}
+  constructor(private readonly rest: ClusterRest) {}
 
   /** The (stable) image element of a session; empty until its first thumbnail loads. */
   imageFor(sessionId: string): HTMLImageElement {
@@ -60,13 +62,12 @@ export class ThumbnailLoader {
     const e = this.images.get(sessionId) ?? (this.imageFor(sessionId), this.images.get(sessionId));
     if (!e) return;
     const headers: Record<string, string> = {};
-    const token = this.token();
-    if (token) headers.Authorization = `Bearer ${token}`;
     if (e.etag) headers['If-None-Match'] = e.etag;
     try {
-      const res = await fetch(`/api/sessions/${encodeURIComponent(sessionId)}/thumbnail.jpg`, {
+      const res = await this.rest.request({
+        path: `/api/sessions/${encodeURIComponent(sessionId)}/thumbnail.jpg`,
         headers,
-        cache: 'no-store',
+        idempotent: true,
       });
       if (res.status === 304 || !res.ok) return; // unchanged, or no thumbnail yet
       const blob = await res.blob();

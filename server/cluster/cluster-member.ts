@@ -1,5 +1,5 @@
 // This server's part in a cluster over etcd (`--store etcd:`): its entry in
-// the server registry, its candidacy for leader and the FencedWriter the
+// the server registry (and the durable record of its origins), its candidacy for leader and the FencedWriter the
 // leader's cluster-wide jobs write through, and what several servers need to
 // serve one session: the input feed (every server's appends), the session
 // watch, the node directory, the placement table (written by the leader's
@@ -15,6 +15,7 @@ import { FencedWriter } from './fenced-writer.js';
 import { InputFeed } from './input-feed.js';
 import { LeaderElection } from './leader-election.js';
 import { NodeDirectory } from './node-directory.js';
+import { OriginRecord } from './origin-record.js';
 import { PlacementLeader } from './placement-leader.js';
 import { PlacementTable } from './placement-table.js';
 import { ReplicaHealthBoard } from './replica-health-board.js';
@@ -50,6 +51,7 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
 interface Parts {
   client: Etcd3;
   registry: ServerRegistry;
+  origins: OriginRecord;
   election: LeaderElection;
   writer: FencedWriter;
   upkeep: Upkeep;
@@ -69,6 +71,8 @@ export function serverIdFromUrl(url: string): string {
 export class ClusterMember {
   readonly client: Etcd3;
   readonly registry: ServerRegistry;
+  /** Every origin the cluster's servers have had, gone ones too (durable, sealed). */
+  readonly origins: OriginRecord;
   readonly election: LeaderElection;
   readonly writer: FencedWriter;
   readonly upkeep: Upkeep;
@@ -89,6 +93,7 @@ export class ClusterMember {
   private constructor(parts: Parts) {
     this.client = parts.client;
     this.registry = parts.registry;
+    this.origins = parts.origins;
     this.election = parts.election;
     this.writer = parts.writer;
     this.upkeep = parts.upkeep;
@@ -120,6 +125,7 @@ export class ClusterMember {
           ...(options.registryTtlSeconds === undefined ? {} : { ttlSeconds: options.registryTtlSeconds }),
         }),
       );
+      const origins = await open(OriginRecord.create({ client, namespace, secret, registry }));
       const election = await open(LeaderElection.create({ client, namespace, serverId: options.self.id }));
       const writer = new FencedWriter(client, election);
       const upkeep = await open(
@@ -166,6 +172,7 @@ export class ClusterMember {
       return new ClusterMember({
         client,
         registry,
+        origins,
         election,
         writer,
         upkeep,
@@ -195,6 +202,7 @@ export class ClusterMember {
     await this.feed.close();
     await this.upkeep.close();
     await this.election.close();
+    await this.origins.close();
     await this.registry.close();
     this.client.close();
   }

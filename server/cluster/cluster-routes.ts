@@ -2,9 +2,11 @@
 // started-at), so renderer nodes and viewers can learn where else to connect.
 // Any valid viewer token or node credential may read it; mounted only when
 // the server runs with --store etcd: (the single-server default has no such route).
-// A viewer page served by another live server may read it cross-origin (CORS
-// for the registry's origins only): it refreshes its list from whichever
-// server is still up.
+// A viewer page served by another server of the cluster may read it
+// cross-origin (CORS for the cluster's origins only: peer-cors.ts): it
+// refreshes its list from whichever server is still up. The answer names the
+// server that gave it (`self`), so a viewer that reached it by another URL
+// than the one it advertises knows it is the same server.
 import { Router } from 'express';
 import type { ServersResponse } from '../../protocol/cluster.js';
 import type { Access, NodeAuth, ViewerIdentity } from '../access.js';
@@ -12,28 +14,8 @@ import { requestToken } from '../operator-routes.js';
 import type { ServerRegistry } from './server-registry.js';
 
 /** `registry` is read per request: the server joins the cluster once it knows its own URL (after listening). */
-export function clusterRoutes(deps: {
-  access: Access;
-  registry: () => ServerRegistry | null;
-  /** The live servers' origins (the registry's signed entries). */
-  peerOrigins: () => string[];
-}): Router {
+export function clusterRoutes(deps: { access: Access; registry: () => ServerRegistry | null }): Router {
   const router = Router();
-  router.use('/servers', (req, res, next) => {
-    const origin = req.headers.origin;
-    if (origin !== undefined && deps.peerOrigins().includes(origin)) {
-      res.setHeader('Access-Control-Allow-Origin', origin);
-      res.setHeader('Access-Control-Allow-Headers', 'authorization');
-      res.setHeader('Access-Control-Allow-Methods', 'GET');
-      res.setHeader('Access-Control-Max-Age', '600');
-    }
-    res.setHeader('Vary', 'Origin');
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
-  });
   router.get('/servers', async (req, res) => {
     const token = requestToken(req);
     let viewer: ViewerIdentity | null;
@@ -55,7 +37,7 @@ export function clusterRoutes(deps: {
       res.status(503).json({ error: { code: 'unavailable', message: 'not in the cluster yet' } });
       return;
     }
-    const body: ServersResponse = { servers: registry.list() };
+    const body: ServersResponse = { servers: registry.list(), self: registry.self.id };
     res.json(body);
   });
   return router;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { ServerList, serverOrigin } from '../../viewer/server-list.js';
 import { InputRoute } from '../../viewer/input-route.js';
 import { mergeSessions, viewerIdFor } from '../../viewer/replica-merge.js';
-import { parseServerUrls } from '../../viewer/session-links.js';
+import { parseServerListing } from '../../viewer/session-links.js';
 import { InputSender, type InputAckedEvent, type InputRequest } from '../../viewer/input-sender.js';
 import { INPUT_RESEND_AFTER_MS, SERVER_RETRY_MAX_MS, SERVER_RETRY_MIN_MS } from '../../protocol/server-routing.js';
 import type { InputAck } from '../../protocol/signalling.js';
@@ -30,6 +30,37 @@ describe('ServerList', () => {
     assert.deepEqual(list.update([C]), { added: [], removed: [B] });
     assert.deepEqual(list.urls(), [A, C]);
     assert.equal(serverOrigin('javascript:alert(1)'), null);
+  });
+
+  it('tells servers apart by id: the page server listed under another URL is not a second server', () => {
+    const page = 'http://127.0.0.1:3000';
+    const list = new ServerList(page);
+    // Before the page's server said who it is, its advertised URL looks like another server …
+    assert.deepEqual(
+      list.update([
+        { id: 'a', url: A },
+        { id: 'b', url: B },
+      ]).added,
+      [A, B],
+    );
+    // … once it has, that entry is the page's origin: the stray URL is dropped, nothing is added twice.
+    list.setOriginId('a');
+    assert.deepEqual(
+      list.update([
+        { id: 'a', url: A },
+        { id: 'b', url: B },
+      ]),
+      { added: [], removed: [A] },
+    );
+    assert.deepEqual(list.urls(), [page, B]);
+    assert.deepEqual(
+      list.update([
+        { id: 'b', url: B },
+        { id: 'a', url: 'http://lan-name:3000' },
+      ]).added,
+      [],
+    );
+    assert.deepEqual(list.urls(), [page, B]);
   });
 
   it('skips a failing server for a doubling while, bounded, and takes it back once it answers', () => {
@@ -359,10 +390,23 @@ describe('mergeSessions', () => {
   });
 });
 
-describe('parseServerUrls', () => {
-  it('takes only string URLs from a /api/servers answer', () => {
-    assert.deepEqual(parseServerUrls({ servers: [{ url: A }, { url: 5 }, null, { id: 'x' }, { url: B }] }), [A, B]);
-    assert.equal(parseServerUrls({ servers: 'no' }), null);
-    assert.equal(parseServerUrls(null), null);
+describe('parseServerListing', () => {
+  it('takes only string URLs (and string ids) from a /api/servers answer, and who answered', () => {
+    assert.deepEqual(
+      parseServerListing({
+        servers: [{ url: A, id: 'a' }, { url: 5 }, null, { id: 'x' }, { url: B, id: 7 }],
+        self: 'a',
+      }),
+      {
+        servers: [
+          { id: 'a', url: A },
+          { id: null, url: B },
+        ],
+        self: 'a',
+      },
+    );
+    assert.equal(parseServerListing({ servers: [] })?.self, null);
+    assert.equal(parseServerListing({ servers: 'no' }), null);
+    assert.equal(parseServerListing(null), null);
   });
 });
