@@ -1,7 +1,6 @@
 // Where one consumed stream is displayed and its frame stamps are read: a
-// <canvas> drawn only when a frame arrives (canvas-sink.ts, through
-// MediaStreamTrackProcessor), or a playing <video> (video-sink.ts) where the
-// browser lacks it. The StreamManager stacks the elements and says which are shown.
+// playing <video> (video-sink.ts, the default), or a <canvas> drawn only when
+// a frame arrives (canvas-sink.ts, through MediaStreamTrackProcessor; opt-in). The StreamManager stacks the elements and says which are shown.
 import type { AppSize } from './coords.js';
 import type { FrameTimeline } from './frame-timeline.js';
 
