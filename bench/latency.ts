@@ -126,9 +126,8 @@ const INIT_SCRIPT = `(() => {
 async function rxStats(page: Page): Promise<RxStats | null> {
   return page.evaluate(async () => {
     const w = window as unknown as { __benchPcs?: RTCPeerConnection[] };
-    const video = document.querySelector<HTMLVideoElement>('video.live');
-    const stream = video?.srcObject as MediaStream | null | undefined;
-    const trackId = stream?.getVideoTracks()[0]?.id;
+    // The live stream's element carries its consumer track's id (a canvas has no srcObject).
+    const trackId = document.querySelector<HTMLElement>('.stream.live')?.dataset.trackId;
     if (!trackId) return null;
     // No named helpers in here: tsx would wrap them in a __name() the page lacks.
     let found: Record<string, unknown> | undefined;

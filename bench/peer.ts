@@ -66,7 +66,7 @@ interface Measured {
   cpuPercent: number;
   /** The same CPU split by Chromium process type (renderer: page, decode, JS; gpu-process: the compositor). */
   cpuByType: Record<string, number>;
-  /** Lockstep: video frames decoded per second over the window (each one decoded and composited whole). */
+  /** Lockstep: video frames decoded per second over the window (each one decoded, and the shown one drawn). */
   videoFps?: number;
   chromiumProcesses: number;
   load1m: number;
@@ -144,11 +144,20 @@ async function typeSteadily(page: Page, n: number, offset: number, everyMs: numb
   return (performance.now() - t0) / 1000;
 }
 
-/** Frames decoded so far by the page's <video> elements (none on the noVNC page). */
+/** Frames Lockstep's viewer took so far over all its streams (window.__lockstep.streams; none on the noVNC page). */
 function decodedFrames(page: Page): Promise<number> {
-  return page.evaluate(() =>
-    [...document.querySelectorAll('video')].reduce((n, v) => n + v.getVideoPlaybackQuality().totalVideoFrames, 0),
-  );
+  return page.evaluate(() => {
+    const l = (window as unknown as { __lockstep?: { streams?: Array<{ framesSeen?: number }> } }).__lockstep;
+    return (l?.streams ?? []).reduce((n, s) => n + (s.framesSeen ?? 0), 0);
+  });
+}
+
+/** How Lockstep's viewer shows the live stream: the probe reads that element the way it reads noVNC's canvas. */
+async function lockstepWatch(page: Page): Promise<PixelWatchOptions> {
+  const tag = await page.evaluate(() => document.querySelector('.stream.live')?.tagName.toLowerCase() ?? null);
+  return tag === 'canvas'
+    ? { selector: '.stream.live', kind: 'canvas', cropBottom: 0 }
+    : { selector: '.stream.live', kind: 'video', cropBottom: STAMP_HEIGHT };
 }
 
 function watchState(page: Page): Promise<PixelWatchState> {
@@ -315,7 +324,7 @@ async function measureLockstep(): Promise<Measured> {
     return await withBrowser(async (page) => {
       await openBenchViewer(page, c, sessionId, 'warm');
       await waitForStreams(page, REPLICAS, 'warm');
-      return measure(page, { selector: 'video.live', kind: 'video', cropBottom: STAMP_HEIGHT }, 'lockstep', c.traceDir);
+      return measure(page, await lockstepWatch(page), 'lockstep', c.traceDir);
     });
   } finally {
     viewer?.close();
@@ -356,7 +365,7 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     ...(x.stamp ?? {}),
   });
   const method =
-    'keydown → performance.now() in the callback of the first displayed frame whose pixels changed (rVFC for the video, rAF for the canvas; same probe, frames read at half size)';
+    "keydown → performance.now() in the callback of the first displayed frame whose pixels changed (rAF on each page's canvas, rVFC where Lockstep shows a <video>; same probe, frames read at half size)";
   add({ name: 'peer.noVNC.p50', value: peer.lat.p50, unit: 'ms', detail: { ...detailOf(peer), versions, method } });
   add({ name: 'peer.noVNC.p95', value: peer.lat.p95, unit: 'ms' });
   add({

@@ -1,7 +1,7 @@
-// Copies the app area of a video's current frame (stamp strip excluded) at
+// Copies the app area of the shown picture (stamp strip excluded) at
 // app resolution, as base64 RGBA: the test hook compares it with the app's
 // own rendering.
-import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
+import type { SinkPicture } from './stream-sink.js';
 
 export interface GrabbedFrame {
   width: number;
@@ -9,18 +9,14 @@ export interface GrabbedFrame {
   rgbaBase64: string;
 }
 
-export function grabAppFrame(video: HTMLVideoElement, appWidth: number, appHeight: number): GrabbedFrame | null {
-  const vw = video.videoWidth;
-  const vh = video.videoHeight;
-  if (vw === 0 || vh === 0 || appWidth <= 0 || appHeight <= 0) return null;
+export function grabAppFrame(picture: SinkPicture, appWidth: number, appHeight: number): GrabbedFrame | null {
+  if (picture.width <= 0 || picture.height <= 0 || appWidth <= 0 || appHeight <= 0) return null;
   const canvas = document.createElement('canvas');
   canvas.width = appWidth;
   canvas.height = appHeight;
   const ctx = canvas.getContext('2d', { willReadFrequently: true });
   if (!ctx) return null;
-  // Source rows scale with the (possibly encoder-scaled) frame height.
-  const srcAppRows = (vh * appHeight) / (appHeight + STAMP_HEIGHT);
-  ctx.drawImage(video, 0, 0, vw, srcAppRows, 0, 0, appWidth, appHeight);
+  ctx.drawImage(picture.source, 0, 0, picture.width, picture.height, 0, 0, appWidth, appHeight);
   const data = ctx.getImageData(0, 0, appWidth, appHeight).data;
   return { width: appWidth, height: appHeight, rgbaBase64: bytesToBase64(data) };
 }

@@ -2,15 +2,13 @@
 // and feeds a FrameTimeline. Driven by requestVideoFrameCallback where
 // available; a watchdog on the decoded-frame counter covers browsers without
 // it and videos the compositor skips (hidden hot standbys).
-import { STAMP_HEIGHT, decodeStampRow } from '../protocol/frame-stamp.js';
 import { FrameTimeline, type FramePresentation } from './frame-timeline.js';
 import type { AppSize } from './coords.js';
+import { copyStamp, drawStamp, stampRect } from './frame-stamp-copy.js';
 
 const WATCHDOG_MS = 250;
 /** Frames whose stamp copy is queued at most; beyond, a frame's stamp is skipped (a later one carries a seq ≥). */
 const MAX_QUEUED_COPIES = 3;
-/** Pixel formats whose first plane is luma (what the stamp is read from). */
-const LUMA_FIRST = new Set(['I420', 'I420A', 'I422', 'I444', 'NV12']);
 /** rVFC silent this long while frames decode: count frames from the decoder instead. */
 const RVFC_SILENT_MS = 600;
 
@@ -31,8 +29,6 @@ export class FrameStampReader {
   /** Minimum ms between stamp decodes (0 = every frame; standbys sample less). */
   sampleIntervalMs = 0;
   private readonly video: FrameCallbackVideo;
-  private canvas: HTMLCanvasElement | null = null;
-  private ctx: CanvasRenderingContext2D | null = null;
   private rvfcHandle: number | null = null;
   private rafHandle: number | null = null;
   private watchdog: ReturnType<typeof setInterval> | null = null;
@@ -149,8 +145,8 @@ export class FrameStampReader {
     } catch {
       return true; // no frame decoded yet
     }
-    const v = frame.visibleRect;
-    if (!v || !frame.format || !LUMA_FIRST.has(frame.format) || v.width % 2 !== 0 || v.x % 2 !== 0) {
+    const rect = stampRect(frame, app);
+    if (!rect) {
       frame.close();
       this.frameCopyUnsupported = true;
       return false;
@@ -159,22 +155,10 @@ export class FrameStampReader {
       frame.close();
       return true;
     }
-    // The strip's middle row, mapped through any encoder scaling; rects must sit on even rows for 4:2:0.
-    const scaleY = v.height / (app.height + STAMP_HEIGHT);
-    const y = Math.min(v.y + v.height - 2, (v.y + Math.round((app.height + STAMP_HEIGHT / 2) * scaleY)) & ~1);
-    const rect = { x: v.x, y, width: v.width, height: 2 };
     this.queuedCopies++;
     this.copyChain = this.copyChain.then(async () => {
       try {
-        const buf = new Uint8Array(frame.allocationSize({ rect }));
-        const layout = await frame.copyTo(buf, { rect });
-        const offset = layout[0]?.offset ?? 0;
-        const row = new Uint8Array(app.width * 4);
-        for (let x = 0; x < app.width; x++) {
-          const luma = buf[offset + Math.floor((x * rect.width) / app.width)] ?? 0;
-          row[x * 4] = row[x * 4 + 1] = row[x * 4 + 2] = luma;
-        }
-        const seq = decodeStampRow(row, app.width);
+        const seq = await copyStamp(frame, rect, app);
         if (seq !== null && this.running) this.timeline.onSeq(seq, at, presentation);
       } catch {
         // The frame went away (track ended): this stamp is lost, the next frame has one.
@@ -188,39 +172,6 @@ export class FrameStampReader {
 
   /** Decodes the stamp of the frame currently in the video element. */
   readStamp(): number | null {
-    const vw = this.video.videoWidth;
-    const vh = this.video.videoHeight;
-    const app = this.appSize();
-    if (vw === 0 || vh === 0 || app.width <= 0) return null;
-    // The encoder may have scaled the frame: map the strip through the ratio
-    // and draw it back at app width, where the block grid is defined.
-    const scaleY = vh / (app.height + STAMP_HEIGHT);
-    const sy = app.height * scaleY;
-    const sh = STAMP_HEIGHT * scaleY;
-    const ctx = this.context(app.width);
-    if (!ctx) return null;
-    try {
-      ctx.drawImage(this.video, 0, sy, vw, sh, 0, 0, app.width, STAMP_HEIGHT);
-      const row = ctx.getImageData(0, STAMP_HEIGHT >> 1, app.width, 1).data;
-      return decodeStampRow(row, app.width);
-    } catch {
-      return null; // no frame yet, or the canvas is tainted
-    }
-  }
-
-  private context(width: number): CanvasRenderingContext2D | null {
-    if (!this.canvas) {
-      this.canvas = document.createElement('canvas');
-      this.canvas.height = STAMP_HEIGHT;
-    }
-    if (this.canvas.width !== width) {
-      this.canvas.width = width;
-      this.ctx = null;
-    }
-    if (!this.ctx) {
-      this.ctx = this.canvas.getContext('2d', { willReadFrequently: true, alpha: false });
-      if (this.ctx) this.ctx.imageSmoothingEnabled = false;
-    }
-    return this.ctx;
+    return drawStamp(this.video, this.video.videoWidth, this.video.videoHeight, this.appSize());
   }
 }

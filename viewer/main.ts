@@ -108,7 +108,14 @@ async function start(): Promise<void> {
     const links = new SessionLinks({ token, origin: location.origin });
     links.on('state', showState);
     installHook(idleHook(params.mode, () => links.state));
-    void showSession({ root, links, sessionId: params.sessionId, mode: params.mode, fit: params.fit });
+    void showSession({
+      root,
+      links,
+      sessionId: params.sessionId,
+      mode: params.mode,
+      fit: params.fit,
+      display: params.display,
+    });
   } else {
     // The list too is asked of any live server: the page's own may be the one that died.
     const links = new SessionLinks({ token, origin: location.origin });

@@ -12,6 +12,7 @@ import { InputSender } from './input-sender.js';
 import { InputCapture } from './input-capture.js';
 import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
 import { grabAppFrame } from './frame-grab.js';
+import type { DisplayKind } from './stream-sink.js';
 import { installHook, type LatencySample, type SwitchEntry } from './lockstep-hook.js';
 import { appFailureBanner } from './app-failure-banner.js';
 import { Banners } from './banners.js';
@@ -34,6 +35,8 @@ export interface SessionViewOptions {
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
   fit?: boolean;
+  /** How streams are displayed (`?display=canvas`: stream-sink.ts). */
+  display?: DisplayKind;
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
@@ -90,7 +93,13 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   let streams: StreamView[] = [];
   let closed = false;
 
-  const manager = new StreamManager({ homeOf: (id) => links.homeOf(id), stage, mode, heads });
+  const manager = new StreamManager({
+    homeOf: (id) => links.homeOf(id),
+    stage,
+    mode,
+    heads,
+    display: opts.display ?? 'video',
+  });
   const sender = new InputSender({
     sessionId,
     transmit: (req) => links.sendInput(req),
@@ -306,12 +315,12 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
 
   // Input-to-photon: when the live stream first shows a frame stamped ≥ an acked seq.
   const measureLatency = (): void => {
-    const reader = manager.liveReader();
-    if (!reader) return;
+    const timeline = manager.liveTimeline();
+    if (!timeline) return;
     while (awaitingPhoton.length > 0) {
       const first = awaitingPhoton[0];
       if (!first) break;
-      const shown = reader.timeline.firstShown(first.seq);
+      const shown = timeline.firstShown(first.seq);
       if (shown === null) break;
       awaitingPhoton.shift();
       lastLatencyMs = Math.max(0, Math.round(shown.at - first.sentAt));
@@ -336,7 +345,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       live ? `live: ${live.hostId}` : 'live: —',
       `pending ${st.pending}`,
       `acked #${st.highestAckedSeq}`,
-      `shown #${manager.liveReader()?.timeline.lastSeq ?? '—'}`,
+      `shown #${manager.liveTimeline()?.lastSeq ?? '—'}`,
       lastLatencyMs === null ? 'latency —' : `latency ${lastLatencyMs} ms`,
     ];
     const shows = `${links.state}|${texts.join('|')}`;
@@ -370,7 +379,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       return manager.liveReplica()?.hostId ?? null;
     },
     get displayedSeq() {
-      return manager.liveReader()?.timeline.lastSeq ?? null;
+      return manager.liveTimeline()?.lastSeq ?? null;
     },
     get ackedSeq() {
       return sender.stats().highestAckedSeq;
@@ -387,9 +396,9 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       return manager.appSize().height || (session?.height ?? 0);
     },
     grabFrame() {
-      const video = manager.liveVideo();
+      const picture = manager.livePicture();
       const size = manager.appSize();
-      return video ? grabAppFrame(video, size.width, size.height) : null;
+      return picture ? grabAppFrame(picture, size.width, size.height) : null;
     },
     get connection() {
       return links.state;

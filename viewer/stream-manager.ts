@@ -1,15 +1,17 @@
 // Owns the media side of one joined session: a mediasoup-client Device, a
-// receive transport per server (each ServerLink's), a consumer + <video> per
-// replica producer, consumed from the replica's home server. Every 250 ms
+// receive transport per server (each ServerLink's), a consumer + sink (a
+// canvas drawn per frame, or a <video>: stream-sink.ts) per replica producer, consumed from the replica's home server. Every 250 ms
 // it scores each stream (health-score.ts) and lets the selector pick the live
 // one. Warm mode resumes only the live stream at the SFU (standbys consumed
 // paused); hot mode decodes all of them so a switch is just a z-order change.
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
-import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import type { ServerLink } from './server-link.js';
-import { FrameStampReader } from './frame-stamp-reader.js';
+import type { FrameTimeline } from './frame-timeline.js';
+import { displayKind, type DisplayKind, type SinkPicture, type StreamSink } from './stream-sink.js';
+import { CanvasSink } from './canvas-sink.js';
+import { VideoSink } from './video-sink.js';
 import {
   judgeFreshness,
   type FreshnessVerdict,
@@ -61,6 +63,8 @@ export interface StreamView {
   /** App size of this stream's latest decoded frame (stamp strip excluded); null before one. */
   frameWidth: number | null;
   frameHeight: number | null;
+  /** Frames this stream's sink took so far (decoded and, when shown, displayed). */
+  framesSeen: number;
   bitrateKbps: number | null;
   rttMs: number | null;
   packetLoss: number | null;
@@ -96,9 +100,8 @@ interface Entry {
   link: ServerLink;
   producerId: string;
   consumer: ms.Consumer;
-  video: HTMLVideoElement;
-  reader: FrameStampReader;
-  /** Whether the track is the video's source (see attachSink). */
+  sink: StreamSink;
+  /** Whether the sink takes the track's frames (see attachSink). */
   sinkAttached: boolean;
   closed: boolean;
   resumed: boolean;
@@ -114,10 +117,12 @@ interface Entry {
 export interface StreamManagerOptions {
   /** The joined link of the server homing a replica (SessionLinks.homeOf). */
   homeOf: (replicaId: string) => ServerLink | undefined;
-  /** The cropping container the <video> elements are stacked in. */
+  /** The cropping container the streams' elements are stacked in. */
   stage: HTMLElement;
   mode: StreamMode;
   heads: HeadTracker;
+  /** How streams are displayed (stream-sink.ts): a <video> (default), or a canvas drawn per frame where the browser can. */
+  display?: DisplayKind;
 }
 
 export class StreamManager extends TypedEmitter<StreamManagerEvents> {
@@ -153,8 +158,12 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** While the first consumers of an attach are being created, an empty set is not a failure. */
   private attaching = 0;
 
+  /** The display path of every stream (stream-sink.ts). */
+  readonly display: DisplayKind;
+
   constructor(private readonly opts: StreamManagerOptions) {
     super();
+    this.display = displayKind(opts.display ?? 'video');
   }
 
   get mode(): StreamMode {
@@ -174,14 +183,19 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     return this.session?.replicas.find((r) => r.replicaId === id);
   }
 
-  liveVideo(): HTMLVideoElement | null {
-    const id = this.selector.current;
-    return (id !== null && this.entries.get(id)?.video) || null;
+  /** What the live stream displays now (for copies: frame-grab.ts); null before a frame. */
+  livePicture(): SinkPicture | null {
+    return this.liveSink()?.picture() ?? null;
   }
 
-  liveReader(): FrameStampReader | null {
+  /** The live stream's frame history (stamps shown, frame times). */
+  liveTimeline(): FrameTimeline | null {
+    return this.liveSink()?.timeline ?? null;
+  }
+
+  private liveSink(): StreamSink | null {
     const id = this.selector.current;
-    return (id !== null && this.entries.get(id)?.reader) || null;
+    return (id !== null && this.entries.get(id)?.sink) || null;
   }
 
   /**
@@ -190,8 +204,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
    * session's size until a frame arrives.
    */
   appSize(): { width: number; height: number } {
-    const live = this.liveVideo();
-    return (live && videoAppSize(live)) ?? this.sessionSize();
+    return this.liveSink()?.frameAppSize() ?? this.sessionSize();
   }
 
   private sessionSize(): { width: number; height: number } {
@@ -265,7 +278,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const sizeChanged = !this.session || this.session.width !== session.width || this.session.height !== session.height;
     const shownWasLive = this.shownLive();
     this.session = session;
-    if (sizeChanged) for (const e of this.entries.values()) sizeVideo(e.video, this.sessionSize());
+    if (sizeChanged) for (const e of this.entries.values()) e.sink.sessionSizeChanged();
     void this.reconcile();
     // The shown replica just stopped being live (its host died, say): choose now. The
     // stale check skips a stream reconcile just dropped, and the next tick is up to 250 ms away.
@@ -365,23 +378,21 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         return;
       }
       minimiseJitterBuffer(consumer.rtpReceiver);
-      const video = createVideo();
-      sizeVideo(video, this.sessionSize());
       // Each stream is sized from its own frames: replicas apply a resize at the same seq, not the same instant.
-      video.addEventListener('resize', () => {
-        sizeVideo(video, videoAppSize(video) ?? this.sessionSize());
-        if (this.liveVideo() === video) this.emitSizeIfChanged();
-      });
-      this.opts.stage.appendChild(video);
-      const reader = new FrameStampReader(video, () => videoAppSize(video) ?? this.sessionSize());
-      reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
+      const onResize = (): void => {
+        if (this.liveSink() === sink) this.emitSizeIfChanged();
+      };
+      const sessionSize = (): { width: number; height: number } => this.sessionSize();
+      const sink: StreamSink =
+        this.display === 'canvas' ? new CanvasSink(sessionSize, onResize) : new VideoSink(sessionSize, onResize);
+      this.opts.stage.appendChild(sink.element);
+      sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
       const entry: Entry = {
         replicaId: r.replicaId,
         link,
         producerId,
         consumer,
-        video,
-        reader,
+        sink,
         sinkAttached: false,
         closed: false,
         resumed: false,
@@ -415,7 +426,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.attachSink(e); // before the keyframe is asked for, so it is decoded on arrival
     e.resumed = true;
     e.activeSince = performance.now();
-    e.reader.timeline.markResumed();
+    e.sink.timeline.markResumed();
     try {
       await e.link.client.request({ type: 'consumer.resume', consumerId: e.consumer.id, keyFrame: true });
     } catch (err) {
@@ -436,29 +447,26 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   // Warm standbys are paused at the SFU, so nothing arrives to decode; still, a
   // <video> playing a track keeps a media player, its frame pool and compositor
-  // layer alive in the tab. A paused standby holds no sink (and reads no stamps);
-  // resume() attaches it again before asking for the keyframe.
+  // layer alive in the tab (a processor, its frame stream). A paused standby
+  // holds no sink (and reads no stamps); resume() attaches it again before
+  // asking for the keyframe.
   private attachSink(e: Entry): void {
     if (e.sinkAttached) return;
     e.sinkAttached = true;
-    e.video.srcObject = new MediaStream([e.consumer.track]);
-    // Autoplay of muted video is allowed; a rejection just means it starts on the next user gesture.
-    void e.video.play().catch(() => undefined);
-    e.reader.start();
+    e.sink.attach(e.consumer.track);
   }
 
   private detachSink(e: Entry): void {
     if (!e.sinkAttached) return;
     e.sinkAttached = false;
-    e.reader.stop();
-    e.video.srcObject = null;
+    e.sink.detach();
   }
 
   /** Warm mode, once the live stream shows a frame: paused standbys drop their sinks (the live one covers them). */
   private releaseStandbySinks(): void {
     if (this.opts.mode !== 'warm' || this.pendingPause) return;
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
-    const t = live?.reader.timeline;
+    const t = live?.sink.timeline;
     if (!live || !t || t.lastFrameAt === null || live.activeSince === null || t.lastFrameAt < live.activeSince) return;
     for (const e of this.entries.values()) if (e !== live && !e.resumed) this.detachSink(e);
   }
@@ -467,7 +475,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.entries.delete(e.replicaId);
     if (this.probe?.replicaId === e.replicaId) this.probe = null;
     this.detachSink(e);
-    e.video.remove();
+    e.sink.dispose();
     if (!e.consumer.closed) e.consumer.close();
     if (!e.closed && this.online && this.attached.has(e.link)) {
       void e.link.client.request({ type: 'consumer.close', consumerId: e.consumer.id }).catch(() => undefined);
@@ -497,6 +505,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   /** Between ticks: probes a standby when the shown stream is suspect, scores and switches now when it is stale. */
   private checkStale(): void {
+    this.hideCovered();
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     if (!live || live.health.hardFailure) return;
     const now = performance.now();
@@ -504,7 +513,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const verdict = this.judge(live, now);
     this.steerProbe(live, verdict, now);
     if (verdict.state === 'stale') {
-      const t = live.reader.timeline;
+      const t = live.sink.timeline;
       log('stale', live.replicaId, verdict.reason, {
         silentMs: t.lastFrameAt === null ? null : Math.round(now - t.lastFrameAt),
         worstMs: this.staleBound.worstMs,
@@ -515,7 +524,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   }
 
   private freshness(e: Entry, now: number): StreamFreshness {
-    const t = e.reader.timeline;
+    const t = e.sink.timeline;
     return {
       displayedSeq: t.lastSeq,
       behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
@@ -541,7 +550,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** Another resumed stream presented a frame within the frozen bound. */
   private peerPresenting(e: Entry, now: number): boolean {
     for (const p of this.entries.values()) {
-      const at = p.reader.timeline.lastFrameAt;
+      const at = p.sink.timeline.lastFrameAt;
       if (p !== e && p.resumed && !p.closed && at !== null && now - at <= DEFAULT_HEALTH_THRESHOLDS.frozenMs)
         return true;
     }
@@ -556,7 +565,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private steerProbe(live: Entry, verdict: FreshnessVerdict, now: number): void {
     if (this.opts.mode === 'hot') {
       const interval = verdict.state === 'fresh' ? STANDBY_SAMPLE_MS : 0;
-      for (const e of this.entries.values()) if (e !== live) e.reader.sampleIntervalMs = interval;
+      for (const e of this.entries.values()) if (e !== live) e.sink.sampleIntervalMs = interval;
       return;
     }
     const p = this.probe;
@@ -581,19 +590,19 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (!best) return;
     log('probe', best.replicaId, `shown stream behind ${Math.round(verdict.behindForMs)}ms`);
     this.probe = { replicaId: best.replicaId, since: now, freshSince: null };
-    best.reader.sampleIntervalMs = 0; // every frame's stamp: it is evidence now
+    best.sink.sampleIntervalMs = 0; // every frame's stamp: it is evidence now
     void this.resume(best);
   }
 
   private endProbe(e: Entry): void {
     this.probe = null;
-    e.reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
+    e.sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
     void this.pause(e);
   }
 
   /** The delay of the oldest input the shown stream newly shows (StaleBound.noteShown says which count). */
   private sampleDelay(live: Entry, now: number): void {
-    const t = live.reader.timeline;
+    const t = live.sink.timeline;
     const seq = t.lastSeq;
     if (seq === null || seq <= this.sampledSeq) return;
     const knownAt = this.opts.heads.knownSince(this.sampledSeq + 1);
@@ -617,7 +626,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const shown = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     if (shown) this.sampleDelay(shown, now);
     for (const e of this.entries.values()) {
-      const t = e.reader.timeline;
+      const t = e.sink.timeline;
       const verdict = e.resumed ? this.judge(e, now) : null;
       e.health = scoreStream({
         now,
@@ -661,7 +670,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       void this.reconcile(); // drop streams that failed and are no longer shown
     }
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
-    this.setReady(!!live && live.resumed && live.reader.timeline.lastFrameAt !== null && !live.health.hardFailure);
+    this.setReady(!!live && live.resumed && live.sink.timeline.lastFrameAt !== null && !live.health.hardFailure);
     this.emit('streams', this.views(byId, now));
   }
 
@@ -676,9 +685,9 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     if (!next) return;
     log('switch', from, '→', to, reason, detail);
     if (this.probe?.replicaId === to) this.probe = null;
-    next.reader.sampleIntervalMs = 0;
+    next.sink.sampleIntervalMs = 0;
     const prev = from === null ? undefined : this.entries.get(from);
-    if (prev) prev.reader.sampleIntervalMs = STANDBY_SAMPLE_MS;
+    if (prev) prev.sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
     void this.resume(next);
     if (this.opts.mode === 'warm' && prev && !prev.closed) {
       this.pendingPause = { replicaId: prev.replicaId, newId: to, since: performance.now() };
@@ -710,23 +719,35 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const next = this.entries.get(p.newId);
     const shown =
       !!next &&
-      next.reader.timeline.lastFrameAt !== null &&
+      next.sink.timeline.lastFrameAt !== null &&
       next.activeSince !== null &&
-      next.reader.timeline.lastFrameAt >= next.activeSince;
+      next.sink.timeline.lastFrameAt >= next.activeSince;
     if (!shown && now - p.since < PAUSE_OLD_AFTER_MS) return;
     this.pendingPause = null;
     const old = this.entries.get(p.replicaId);
     if (old && old.replicaId !== this.selector.current) void this.pause(old);
   }
 
-  /** Live on top; a just-resumed live video is transparent until its first frame, so the old picture shows through. */
+  /** Live on top; a just-resumed live stream is transparent until its first frame, so the old picture shows through. */
   private restack(): void {
     for (const e of this.entries.values()) {
       const live = e.replicaId === this.selector.current;
-      e.video.classList.toggle('live', live);
-      e.video.classList.toggle('standby', !live);
+      if (live) e.sink.setShown(true);
+      e.sink.element.classList.toggle('live', live);
+      e.sink.element.classList.toggle('standby', !live);
     }
+    this.hideCovered();
     this.emitSizeIfChanged();
+  }
+
+  /**
+   * Once the live stream has presented a frame, the pictures under it stop being drawn
+   * (until then the old stream keeps showing, and drawing, under the transparent new one).
+   */
+  private hideCovered(): void {
+    const live = this.liveSink();
+    if (!live?.presented) return;
+    for (const e of this.entries.values()) if (e.sink !== live) e.sink.setShown(false);
   }
 
   private async pollStats(): Promise<void> {
@@ -767,10 +788,11 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         reasons: e?.health.reasons ?? [r.producerId === null ? 'no producer' : 'connecting'],
         live: r.replicaId === this.selector.current,
         resumed: e?.resumed ?? false,
-        fps: e ? e.reader.timeline.fps(now) : 0,
-        displayedSeq: e?.reader.timeline.lastSeq ?? null,
-        frameWidth: (e && videoAppSize(e.video)?.width) ?? null,
-        frameHeight: (e && videoAppSize(e.video)?.height) ?? null,
+        fps: e ? e.sink.timeline.fps(now) : 0,
+        displayedSeq: e?.sink.timeline.lastSeq ?? null,
+        frameWidth: e?.sink.frameAppSize()?.width ?? null,
+        frameHeight: e?.sink.frameAppSize()?.height ?? null,
+        framesSeen: e?.sink.timeline.framesSeen ?? 0,
         bitrateKbps: e?.bitrateKbps ?? null,
         rttMs: e?.rttMs ?? null,
         packetLoss: e?.packetLoss ?? null,
@@ -795,33 +817,6 @@ function createDevice(): Device {
   } catch {
     return new Device(); // not Chromium: let mediasoup-client detect the browser
   }
-}
-
-/** A stream's element, without a source until the stream plays (StreamManager.attachSink). */
-function createVideo(): HTMLVideoElement {
-  const video = document.createElement('video');
-  video.className = 'stream standby';
-  video.muted = true;
-  video.autoplay = true;
-  video.playsInline = true;
-  video.disablePictureInPicture = true;
-  return video;
-}
-
-/** The video is taller than the crop box by the stamp strip, which overflows out of sight. */
-function sizeVideo(video: HTMLVideoElement, app: { width: number; height: number }): void {
-  if (app.height <= 0) return;
-  video.style.height = `${((app.height + STAMP_HEIGHT) / app.height) * 100}%`;
-}
-
-/**
- * The app size a decoded frame carries: renderers send the app surface plus
- * the stamp strip at 1:1 (screencast tracks keep their resolution).
- */
-export function videoAppSize(video: HTMLVideoElement): { width: number; height: number } | null {
-  const w = video.videoWidth;
-  const h = video.videoHeight - STAMP_HEIGHT;
-  return w > 0 && h > 0 ? { width: w, height: h } : null;
 }
 
 /**

@@ -193,7 +193,7 @@ describe('e2e: viewer extras in Chromium', () => {
   });
 
   it('a 720p app shows unscaled in a 1400x900 window, and the page fits the window at smaller sizes', async () => {
-    // Unscaled, the compositor copies each video frame instead of filtering it (the viewer's largest CPU cost).
+    // Unscaled, each frame is copied instead of filtered into the page (the viewer's largest CPU cost).
     const v = await TestViewer.connect(server.url);
     const { session } = await v.request({
       type: 'sessions.create',
@@ -207,7 +207,7 @@ describe('e2e: viewer extras in Chromium', () => {
       const layout = () =>
         page.evaluate(() => {
           // No named helpers in here: tsx would wrap them in a __name() the page lacks.
-          const [stage, video, status] = ['[data-testid="stage"]', 'video.live', '.status-line'].map((sel) =>
+          const [stage, video, status] = ['[data-testid="stage"]', '.stream.live', '.status-line'].map((sel) =>
             document.querySelector(sel)?.getBoundingClientRect(),
           );
           return {
