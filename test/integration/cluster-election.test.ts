@@ -115,14 +115,14 @@ describe('cluster leader election on a real 3-member etcd', () => {
         if (written === null) await sleep(20);
       }
       await sleep(1200); // past a whole lease TTL: the settled state holds
-      clearInterval(sampler);
-      sampler = null;
       assert.ok(written !== null, 'no fenced write succeeded within 5 s of the etcd leader kill');
       assert.equal(await admin.get(`${ns}jobs/x`).string(), written);
+      // A loaded box can stall etcd past a lease TTL once more after its election: a term may then expire and be
+      // taken again. Safety is never two terms at once; liveness is one leader again within a bound.
+      await until(() => elections.filter((e) => e.isLeader).length === 1, 3000, 'one leader after the etcd election');
+      clearInterval(sampler);
+      sampler = null;
       assert.equal(most, 1, 'two servers held a live term at once');
-      assert.equal(elections.filter((e) => e.isLeader).length, 1);
-      // Kept (the usual case with these timings) or handed over once, cleanly.
-      assert.ok(leaders.size <= 2, `leaders seen: ${[...leaders].join()}`);
       assert.ok(leaders.has(written));
       t.diagnostic(`leader before: ${before.serverId}; leaders seen: ${[...leaders].join()}; wrote: ${written}`);
     } finally {
