@@ -338,6 +338,13 @@ describe('e2e: the viewer on a phone (Chromium mobile emulation)', () => {
     for (let y = 120; y <= 400; y += 20) await touch(d, 'touchMove', box.x + 150, box.y + y);
     await touch(d, 'touchEnd');
     await d.detach();
+    // A fast release flings on for up to ~1 s of wheel inputs; a wheel logged after the keyboard's re-fit below
+    // would scroll the caret out again. Wait until the log has stopped growing.
+    for (let last = -1, n = (await fetchLog(server.url, sessionId)).length; n !== last;) {
+      await new Promise((r) => setTimeout(r, 400));
+      last = n;
+      n = (await fetchLog(server.url, sessionId)).length;
+    }
     await settled(page, server.url, sessionId);
     const after = (await referenceState(server.url, 'writer', W, H, sessionId)) as WriterLike & { scrollY: number };
     assert.ok(
