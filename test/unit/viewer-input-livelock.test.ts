@@ -13,6 +13,9 @@ import { InputSender, type InputAckedEvent, type InputRequest } from '../../view
 import { ViewerRequestError } from '../../viewer/request-error.js';
 import { INPUT_RESEND_AFTER_MS } from '../../protocol/server-routing.js';
 import type { InputAck } from '../../protocol/signalling.js';
+import { getLogger } from '../../protocol/logger.js';
+import { errorReply } from '../../server/request-dispatch.js';
+import { DurabilityError, OutOfOrderError } from '../../server/errors.js';
 import { fakeTimers } from '../helpers/fake-timers.js';
 import { keyDown } from '../helpers/key-input.js';
 
@@ -219,5 +222,24 @@ describe('InputSender out-of-order refusal', () => {
     }
     assert.ok(sent.length - before <= 8, `resends in 200 ms of refusals: ${sent.length - before}`);
     sender.dispose();
+  });
+});
+
+describe('errorReply (how a refusal reaches the viewer)', () => {
+  it('an out-of-order refusal carries `expected` on the wire; other contexts stay on the server', () => {
+    const log = getLogger('test-dispatch');
+    const refused = errorReply(
+      new OutOfOrderError('clientSeq 9 skips ahead; expected 4', { sessionId: 's', clientId: 'c', expected: 4 }),
+      log,
+      'input',
+    );
+    assert.deepEqual(refused, {
+      ok: false,
+      error: { code: 'conflict', message: 'clientSeq 9 skips ahead; expected 4', details: { expected: 4 } },
+    });
+    const other = errorReply(new DurabilityError('no quorum', { sessions: ['s'] }), log, 'input');
+    assert.deepEqual(other, { ok: false, error: { code: 'unavailable', message: 'no quorum' } });
+    const bogus = errorReply(new OutOfOrderError('x', { expected: 'soon' }), log, 'input');
+    assert.deepEqual(bogus, { ok: false, error: { code: 'conflict', message: 'x' } });
   });
 });
