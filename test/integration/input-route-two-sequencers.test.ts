@@ -10,7 +10,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'node:test';
-import type { ErrorCode } from '../../protocol/errors.js';
 import { getLogger } from '../../protocol/logger.js';
 import type { InputAck } from '../../protocol/signalling.js';
 import { EtcdInputLog } from '../../server/log/etcd-input-log.js';
@@ -70,7 +69,7 @@ describe('one client typing through two sequencers on one etcd (issue 13)', () =
           refused++;
           if (refused < 6) t.diagnostic(`refusal: ${String(err)}`);
           if (reply.ok) throw new Error('errorReply answered ok');
-          const e = reply.error as { code: ErrorCode; message: string; details?: unknown };
+          const e = reply.error;
           throw new ViewerRequestError(e.code, e.message, e.details);
         }
       },
