@@ -9,6 +9,12 @@
  * issue's 1.5 s input-stall bound.
  */
 export const INPUT_RESEND_AFTER_MS = 400;
+/**
+ * Each move of the input route without an ack since doubles that wait, up to
+ * this: a slow-but-alive cluster (commits beyond 400 ms under load) is not
+ * flooded with copies of every unacknowledged input (issue 13).
+ */
+export const INPUT_RESEND_MAX_MS = 2000;
 /** A server that just failed inputs is not chosen again for this long while another is usable. */
 export const INPUT_ROUTE_SUSPECT_MS = 5000;
 /** A viewer skips a server it could not reach: first for this long, doubling per failure... */

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { fail, ok, type Result } from '../protocol/errors.js';
 import type { Logger } from '../protocol/logger.js';
-import { LockstepError } from './errors.js';
+import { LockstepError, OutOfOrderError } from './errors.js';
 
 export type Ack = (res: Result<unknown>) => void;
 
@@ -14,7 +14,7 @@ export function errorReply(err: unknown, log: Logger, msgType: string): Result<n
     // (a hash for a replica it does not host, a bad snapshot) are worth an operator's eye.
     const level = err.code === 'forbidden' || err.code === 'conflict' ? 'warn' : 'debug';
     log[level]({ type: msgType, code: err.code, err: err.message, context: err.context }, 'request refused');
-    return fail(err.code, err.message);
+    return fail(err.code, err.message, wireDetails(err));
   }
   // mediasoup raises TypeError/UnsupportedError for parameters it rejects.
   if (err instanceof TypeError || (err instanceof Error && err.name === 'UnsupportedError')) {
@@ -23,6 +23,19 @@ export function errorReply(err: unknown, log: Logger, msgType: string): Result<n
   }
   log.error({ type: msgType, err }, 'request failed');
   return fail('internal', 'internal error');
+}
+
+/**
+ * What of a refusal's context the sender may see: only what it must act on
+ * (the rest names internals). An out-of-order input says where to resend
+ * from, so the viewer resends from `expected` through the same server
+ * instead of guessing (issue 13).
+ */
+function wireDetails(err: LockstepError): { expected: number } | undefined {
+  const expected = err.context['expected'];
+  return err instanceof OutOfOrderError && Number.isSafeInteger(expected)
+    ? { expected: expected as number }
+    : undefined;
 }
 
 /**

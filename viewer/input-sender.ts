@@ -7,11 +7,16 @@
 // `resendAfterMs` makes the caller's `reroute` pick another server, and every
 // unacknowledged input is sent again through it, in order, under the same
 // clientSeq: idempotent appends make a second copy harmless, and only an ack
-// (from whichever server) settles an input.
+// (from whichever server) settles an input. The route moves only while no
+// server answers at all (an answer, a refusal included, shows the route is
+// alive, only slow), and each move without an ack since doubles the wait (up to
+// INPUT_RESEND_MAX_MS), so a slow-but-alive cluster is not flooded with copies.
+// An out-of-order refusal resends from the server's `expected` through the
+// same route at once (issue 13: the route flapped and inputs went unacknowledged).
 import type { InputAck } from '../protocol/signalling.js';
 import type { InputEvent, PointerInput, WheelInput } from '../protocol/input.js';
-import { INPUT_RESEND_AFTER_MS } from '../protocol/server-routing.js';
-import { isRetryableError } from './request-error.js';
+import { INPUT_RESEND_AFTER_MS, INPUT_RESEND_MAX_MS } from '../protocol/server-routing.js';
+import { isRetryableError, ViewerRequestError } from './request-error.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface InputRequest {
@@ -44,6 +49,8 @@ export interface InputSenderDeps {
   reroute?: () => boolean;
   /** Default INPUT_RESEND_AFTER_MS (protocol/server-routing.ts). */
   resendAfterMs?: number;
+  /** Cap of the doubling no-ack wait; default INPUT_RESEND_MAX_MS. */
+  resendMaxMs?: number;
 }
 
 export interface InputStats {
@@ -91,6 +98,10 @@ interface Queued {
   attempts: number;
   /** Cancels the no-ack timer of the current transmission (cluster mode). */
   cancelAckWait: (() => void) | null;
+  /** When the current no-ack wait began. */
+  waitFrom: number;
+  /** Transmission number of the current attempt (sender-wide, increasing). */
+  sendNo: number;
 }
 
 /** ~30 coalesced hover moves / wheel batches per second. */
@@ -114,6 +125,17 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private cancelRetry: (() => void) | null = null;
   private lastEventType: InputEvent['type'] | null = null;
   private readonly counts = { sent: 0, acked: 0, rejected: 0, highestAckedSeq: 0 };
+  /** Route moves since the last ack: the no-ack wait doubles with each. */
+  private moveStreak = 0;
+  /** When a server last answered an input (ack or refusal). */
+  private lastAnswerAt = Number.NEGATIVE_INFINITY;
+  /** Out-of-order refusals since the last ack (their resends back off after the first). */
+  private conflictStreak = 0;
+  private conflictFrom: number | null = null;
+  /** Transmissions made when the latest refusal arrived: later ones already go in order. */
+  private conflictMark = 0;
+  private sendCount = 0;
+  private cancelConflictResend: (() => void) | null = null;
 
   constructor(private readonly deps: InputSenderDeps) {
     super();
@@ -129,6 +151,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
         inFlight: false,
         attempts: 0,
         cancelAckWait: null,
+        waitFrom: 0,
+        sendNo: 0,
       });
     }
     this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
@@ -235,6 +259,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.online = false;
     this.cancelCoalesce?.();
     this.cancelRetry?.();
+    this.cancelConflictResend?.();
     for (const q of this.queue) this.settleAttempt(q);
     this.removeAllListeners();
   }
@@ -277,6 +302,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       inFlight: false,
       attempts: 0,
       cancelAckWait: null,
+      waitFrom: 0,
+      sendNo: 0,
     });
     // Online, transmit() persists it (as sent) before it leaves: one storage write, not two.
     if (!this.online || this.disposed) this.persist();
@@ -300,14 +327,10 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       this.persist();
     }
     this.counts.sent++;
+    q.sendNo = ++this.sendCount;
     const attempt = q.attempts;
     const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
-    if (this.deps.reroute) {
-      q.cancelAckWait = this.schedule(
-        () => this.onAckTimeout(q, attempt),
-        this.deps.resendAfterMs ?? INPUT_RESEND_AFTER_MS,
-      );
-    }
+    if (this.deps.reroute) this.armAckWait(q, attempt);
     this.deps.transmit(req).then(
       (ack) => this.onAck(q, ack),
       (err: unknown) => {
@@ -317,17 +340,43 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     );
   }
 
-  /** No ack in time: another server takes the route and everything unacknowledged is resent through it. */
+  /** The no-ack wait: the base bound, doubled per route move since the last ack, capped. */
+  private ackWaitMs(): number {
+    const base = this.deps.resendAfterMs ?? INPUT_RESEND_AFTER_MS;
+    const max = Math.max(base, this.deps.resendMaxMs ?? INPUT_RESEND_MAX_MS);
+    return Math.min(max, base * 2 ** Math.min(this.moveStreak, 16));
+  }
+
+  private armAckWait(q: Queued, attempt: number): void {
+    q.waitFrom = this.deps.now();
+    q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), this.ackWaitMs());
+  }
+
+  /**
+   * No ack in time. If a server answered meanwhile the route is alive, only
+   * slow: wait again. Else another server takes the route and everything
+   * unacknowledged is resent through it.
+   */
   private onAckTimeout(q: Queued, attempt: number): void {
     q.cancelAckWait = null;
     if (this.disposed || !this.online || q.attempts !== attempt || !q.inFlight || !this.queue.includes(q)) return;
-    if (this.deps.reroute?.()) this.resendInFlight();
+    if (this.lastAnswerAt >= q.waitFrom) {
+      this.armAckWait(q, attempt);
+      return;
+    }
+    if (this.deps.reroute?.()) {
+      this.moveStreak++;
+      this.resendInFlight();
+    }
   }
 
   private onAck(q: Queued, ack: InputAck): void {
     const i = this.queue.indexOf(q);
     // Already settled (acked through another server, or dropped by a resync).
     // Any server's ack counts, also one for an attempt since resent elsewhere: it is logged.
+    this.lastAnswerAt = this.deps.now();
+    this.moveStreak = 0;
+    this.conflictStreak = 0;
     if (i < 0) return;
     this.settleAttempt(q);
     this.queue.splice(i, 1);
@@ -362,10 +411,42 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       return;
     }
     this.settleAttempt(q);
+    if (err instanceof ViewerRequestError && err.code === 'conflict') {
+      this.onOutOfOrder(err);
+      return;
+    }
     if (!this.online || this.cancelRetry) return; // the re-join resends it, or a retry is armed
     const delay = Math.min(5000, 250 * 2 ** Math.min(q.attempts, 5));
     this.cancelRetry = this.schedule(() => {
       this.cancelRetry = null;
+      this.pump();
+    }, delay);
+  }
+
+  /**
+   * The route's server answered "skips ahead; expected N": the server is alive
+   * and wants everything from N again, in order, through it (not elsewhere,
+   * not after the generic backoff). Refusals of one batch are coalesced into
+   * one resend; repeated ones without an ack in between back off, so a server
+   * that keeps refusing (or lies about `expected`) cannot make a hot loop.
+   * `expected` only narrows what is resent: nothing is dropped on its word.
+   */
+  private onOutOfOrder(err: ViewerRequestError): void {
+    this.lastAnswerAt = this.deps.now();
+    const raw = (err.details as { expected?: unknown } | undefined)?.expected;
+    const from = typeof raw === 'number' && Number.isSafeInteger(raw) ? raw : Number.NEGATIVE_INFINITY;
+    this.conflictFrom = Math.min(this.conflictFrom ?? Number.POSITIVE_INFINITY, from);
+    this.conflictMark = this.sendCount;
+    if (!this.online || this.cancelConflictResend) return;
+    const delay = this.conflictStreak === 0 ? 0 : Math.min(INPUT_RESEND_MAX_MS, 50 * 2 ** (this.conflictStreak - 1));
+    this.conflictStreak++;
+    this.cancelConflictResend = this.schedule(() => {
+      this.cancelConflictResend = null;
+      const start = this.conflictFrom ?? Number.NEGATIVE_INFINITY;
+      this.conflictFrom = null;
+      if (!this.online || this.disposed) return;
+      // What was sent after the refusal (a retry, a reroute) is already in order: not sent twice.
+      for (const x of this.queue) if (x.clientSeq >= start && x.sendNo <= this.conflictMark) this.settleAttempt(x);
       this.pump();
     }, delay);
   }
