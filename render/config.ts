@@ -40,10 +40,8 @@ export interface RenderConfig {
   /**
    * The floor of the sender's bandwidth estimate (and its start), per replica. wrtc paces packets at 2.5× the
    * estimate: on a loaded host the delay-based estimate sinks (to ~0.5 Mbit/s measured) and a keystroke's
-   * 3–5 kB frame then leaves over tens of milliseconds. The node → SFU link is a LAN or loopback. Default 0
-   * (wrtc's own estimate, unfloored): on a quiet box the floor at the ceiling gave no faster frames (peer bench
-   * p50/p95 23.1/34.9 ms floored vs 19.1/32.0 unfloored) and cost the encoder more (hot replica 14 vs 10 % of a
-   * core). LOCKSTEP_MIN_BITRATE sets it, e.g. to LOCKSTEP_MAX_BITRATE on a loaded host.
+   * 3–5 kB frame then leaves over tens of milliseconds. The node → SFU link is a LAN or loopback. Default: the
+   * ceiling (LOCKSTEP_MIN_BITRATE; 0: wrtc's own estimate, unfloored).
    */
   minBitrate: number;
   /** App names this node keeps warm (specialises in); undefined = all it has. */
@@ -94,7 +92,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     statusIntervalMs: int('LOCKSTEP_STATUS_INTERVAL_MS', 250),
     standbyStatusEvery: Math.max(1, int('LOCKSTEP_STANDBY_STATUS_EVERY', 2)),
     maxBitrate,
-    minBitrate: int('LOCKSTEP_MIN_BITRATE', 0),
+    minBitrate: int('LOCKSTEP_MIN_BITRATE', maxBitrate),
     appPolicy: parseAppPolicy(envStr('LOCKSTEP_APPS') ?? DEFAULT_APP_POLICY.kind),
     bundleCacheDir: envStr('LOCKSTEP_BUNDLE_CACHE_DIR') ?? join(homedir(), '.cache', 'lockstep', 'bundles'),
     bundleCacheBytes: int('LOCKSTEP_BUNDLE_CACHE_MB', 512) * 1024 * 1024,

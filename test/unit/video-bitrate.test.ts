@@ -22,14 +22,14 @@ test('no floor (or 0) keeps wrtc its own estimate from the old 1.5 Mbit/s start'
   assert.deepEqual(bitrateCodecOptions(2_500_000, 0), { videoGoogleStartBitrate: 1500 });
 });
 
-test('the node leaves the estimate unfloored unless told to floor it', () => {
+test('the node floors its estimate at the bitrate ceiling unless told otherwise', () => {
   const saved = process.env.LOCKSTEP_MIN_BITRATE;
   try {
     delete process.env.LOCKSTEP_MIN_BITRATE;
     const config = loadRenderConfig();
-    assert.equal(config.minBitrate, 0);
-    process.env.LOCKSTEP_MIN_BITRATE = String(config.maxBitrate);
-    assert.equal(loadRenderConfig().minBitrate, config.maxBitrate);
+    assert.equal(config.minBitrate, config.maxBitrate);
+    process.env.LOCKSTEP_MIN_BITRATE = '0';
+    assert.equal(loadRenderConfig().minBitrate, 0);
   } finally {
     if (saved === undefined) delete process.env.LOCKSTEP_MIN_BITRATE;
     else process.env.LOCKSTEP_MIN_BITRATE = saved;
