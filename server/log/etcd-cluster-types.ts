@@ -26,3 +26,13 @@ export interface EtcdMemberInfo {
   /** OS pid while running, null when stopped. */
   pid: number | null;
 }
+
+/** How a member's process ended. */
+export interface EtcdMemberExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** True when stop(), kill() or close() asked for it; false for a crash. */
+  requested: boolean;
+  /** Date.now() when it was seen to exit. */
+  at: number;
+}

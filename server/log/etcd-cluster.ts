@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getLogger } from '../../protocol/logger.js';
-import type { EtcdClusterOptions, EtcdMemberInfo } from './etcd-cluster-types.js';
+import type { EtcdClusterOptions, EtcdMemberExit, EtcdMemberInfo } from './etcd-cluster-types.js';
 
 const log = getLogger('etcd-cluster');
 
@@ -27,7 +27,14 @@ interface Member {
   args: string[];
   child: ChildProcess | null;
   exited: Promise<void>;
+  /** What the running process (or the last one) wrote, at most 20 kB. */
   output: string;
+  /** The output of the process that exited last, for reports. */
+  lastOutput: string;
+  /** Set by stop()/kill()/close() before signalling: an exit without it is a crash. */
+  stopping: boolean;
+  /** How the last process of this member ended (null while it never ran or still runs). */
+  lastExit: EtcdMemberExit | null;
 }
 
 const running = new Set<ChildProcess>();
@@ -135,6 +142,9 @@ export class EtcdCluster {
         child: null,
         exited: Promise.resolve(),
         output: '',
+        lastOutput: '',
+        stopping: false,
+        lastExit: null,
       };
     });
     const cluster = new EtcdCluster(
@@ -190,8 +200,9 @@ export class EtcdCluster {
       if (health.every(Boolean)) return;
       if (Date.now() > deadline) {
         const bad = up.filter((_, k) => !health[k]).map((i) => this.#member(i).info.name);
-        const tail = up.map((i) => `${this.#member(i).info.name}: ${this.#member(i).output.slice(-800)}`).join('\n');
-        throw new EtcdClusterError(`etcd members not healthy after ${timeoutMs} ms: ${bad.join(', ')}\n${tail}`);
+        throw new EtcdClusterError(
+          `etcd members not healthy after ${timeoutMs} ms: ${bad.join(', ')}\n${this.report()}`,
+        );
       }
       await sleep(50);
     }
@@ -227,18 +238,84 @@ export class EtcdCluster {
     this.#member(i).child?.kill('SIGCONT');
   }
 
-  /** Starts a stopped member again on the same ports and data dir; waits until it is healthy. */
-  async restart(i: number): Promise<void> {
+  /**
+   * Starts stopped members again, all at once, on their ports and data dirs,
+   * and resolves when each of them is healthy. Healthy means the member sees a
+   * leader and can serve a quorum read, so members restarted together can
+   * give each other the quorum: restart(0, 1) after stop(0) and stop(1) does
+   * not depend on member 2 still running, as one-by-one restarts did. Throws
+   * at once if a restarted member exits, and after the start timeout naming
+   * every member's state (see report()).
+   */
+  async restart(...indices: number[]): Promise<void> {
     if (this.#closed) throw new EtcdClusterError('cluster is closed');
-    if (this.isRunning(i)) return;
-    this.#spawn(i);
+    const started = [...new Set(indices)].filter((i) => !this.isRunning(i));
+    for (const i of started) this.#spawn(i);
     const deadline = Date.now() + this.#startTimeoutMs;
-    while (!(await this.#healthy(i))) {
-      if (!this.isRunning(i) || Date.now() > deadline) {
-        throw new EtcdClusterError(`${this.#member(i).info.name} did not come back:\n${this.#member(i).output}`);
+    let pending = started;
+    while (pending.length > 0) {
+      const exited = pending.filter((i) => !this.isRunning(i));
+      if (exited.length > 0) {
+        const names = exited.map((i) => this.#member(i).info.name).join(', ');
+        throw new EtcdClusterError(`${names} exited while restarting:\n${this.report()}`);
       }
-      await sleep(50);
+      if (Date.now() > deadline) {
+        const names = pending.map((i) => this.#member(i).info.name).join(', ');
+        throw new EtcdClusterError(
+          `${names} not healthy ${this.#startTimeoutMs} ms after restart (no quorum?):\n${this.report()}`,
+        );
+      }
+      const health = await Promise.all(pending.map((i) => this.#healthy(i)));
+      pending = pending.filter((_, k) => !health[k]);
+      if (pending.length > 0) await sleep(50);
     }
+  }
+
+  /** The members not running now (stopped, killed or crashed), by index. */
+  stopped(): number[] {
+    return this.#members.map((_, i) => i).filter((i) => !this.isRunning(i));
+  }
+
+  /** Members whose last process exited without stop(), kill() or close() asking: crashes, outside kills. */
+  unaskedExits(): Array<{ name: string; exit: EtcdMemberExit; output: string }> {
+    return this.#members.flatMap((m) =>
+      m.child === null && m.lastExit !== null && !m.lastExit.requested
+        ? [{ name: m.info.name, exit: m.lastExit, output: m.lastOutput }]
+        : [],
+    );
+  }
+
+  /**
+   * One line per member (running with its pid, stopped on request, or exited
+   * unasked with its exit code or signal), then the recent output of every
+   * member that is not healthy-looking: those running and those that crashed.
+   */
+  report(): string {
+    const now = Date.now();
+    const lines: string[] = [];
+    const tails: string[] = [];
+    for (const m of this.#members) {
+      const name = m.info.name;
+      if (m.child !== null) {
+        lines.push(`${name}: running (pid ${m.info.pid ?? '?'})`);
+        tails.push(`--- ${name} output (this run) ---\n${m.output.slice(-1500)}`);
+        continue;
+      }
+      const e = m.lastExit;
+      if (e === null) {
+        lines.push(`${name}: never started`);
+        continue;
+      }
+      const how = e.signal !== null ? `signal ${e.signal}` : `exit code ${e.code ?? '?'}`;
+      const ago = `${Math.round((now - e.at) / 100) / 10} s ago`;
+      if (e.requested) {
+        lines.push(`${name}: stopped on request (${how}, ${ago})`);
+      } else {
+        lines.push(`${name}: EXITED UNASKED (${how}, ${ago})`);
+        tails.push(`--- ${name} output (the run that exited) ---\n${m.lastOutput.slice(-1500)}`);
+      }
+    }
+    return [...lines, ...tails].join('\n');
   }
 
   /** Kills every member and removes the data dirs this cluster created. */
@@ -259,8 +336,10 @@ export class EtcdCluster {
     installExitHook();
     const m = this.#member(i);
     const child = spawn(this.#binary, m.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Each run's output on its own: a report must not show an earlier run's lines as this one's.
+    m.output = '';
     const keep = (d: Buffer): void => {
-      m.output = (m.output + d.toString()).slice(-20_000);
+      if (m.child === child) m.output = (m.output + d.toString()).slice(-20_000);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
@@ -269,13 +348,22 @@ export class EtcdCluster {
     });
     m.child = child;
     m.info.pid = child.pid ?? null;
+    m.stopping = false;
     running.add(child);
     m.exited = new Promise<void>((resolve) => {
-      child.once('close', () => {
+      child.once('close', (code, signal) => {
         running.delete(child);
         if (m.child === child) {
           m.child = null;
           m.info.pid = null;
+          m.lastExit = { code, signal, requested: m.stopping, at: Date.now() };
+          m.lastOutput = m.output;
+          if (!m.stopping && !this.#closed) {
+            log.warn(
+              { member: m.info.name, code, signal, output: m.output.slice(-2000) },
+              'etcd member exited unasked',
+            );
+          }
         }
         resolve();
       });
@@ -286,6 +374,7 @@ export class EtcdCluster {
     const m = this.#member(i);
     const child = m.child;
     if (!child) return;
+    m.stopping = true;
     if (signal !== 'SIGKILL') child.kill('SIGCONT'); // a paused member cannot handle SIGTERM
     child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -119,8 +119,7 @@ describe('server with --store etcd:', () => {
     assert.deepEqual(await health(), { status: 503, ok: false });
     assert.match(lastReason ?? '', /the store cannot serve now \(etcd \(3 members\)\): etcd .* failed/);
 
-    await cluster.restart(0);
-    await cluster.restart(1);
+    await cluster.restart(0, 1);
     // The viewer resends the refused input; it is taken as soon as etcd has a quorum again.
     const ack = await waitFor(
       'input accepted after quorum returns',
