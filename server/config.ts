@@ -117,9 +117,11 @@ export interface SecurityConfig {
   /** Lifetime of a node credential; a node with an expired one re-joins with the join token. */
   nodeCredentialTtlMs: number;
   /**
-   * Browser origins (scheme://host[:port]) allowed to open websockets besides
-   * the server's own (LOCKSTEP_ALLOWED_ORIGINS, comma-separated). Clients that
-   * send no Origin (renderer nodes, CLIs) are judged by their token alone.
+   * Browser origins (scheme://host[:port]) treated like the server's own and
+   * the cluster's (LOCKSTEP_ALLOWED_ORIGINS, comma-separated): CORS grants on
+   * the viewer's routes even on tokenless answers. Any other http(s) page, and
+   * clients that send no Origin (renderer nodes, CLIs), are judged by their
+   * token alone (origin-rule.ts).
    */
   allowedOrigins: string[];
 }

@@ -176,7 +176,14 @@ export class LockstepServer {
       stalledFeeds: () => link?.stalledFeeds() ?? [],
     });
     // Before any route (a preflight carries no token): the cluster's pages may call the REST routes they need.
-    if (clusterSecret) app.use(peerCors(peerOrigins));
+    if (clusterSecret) {
+      const viewerTokenValid = async (token: string): Promise<boolean> => {
+        const id = await access.authenticateViewer(token);
+        return id !== null && Date.now() < id.expiresAt;
+      };
+      const known = (): string[] => [...config.security.allowedOrigins, ...peerOrigins()];
+      app.use(peerCors(known, viewerTokenValid, Boolean(config.tls)));
+    }
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
     if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
     app.use('/api/apps', appRoutes({ access, bundles }));

@@ -1,10 +1,11 @@
 // What a browser may do with this server: the Content-Security-Policy of every
 // response (the viewer's scripts come only from here, never inline), and which
-// page origins may open a websocket (a page elsewhere must not drive a
-// session with the victim's stored token). In cluster mode the other live
-// servers (the registry's signed entries) count as this server's own: a viewer
-// page from one holds sockets to all of them.
+// page origins may open a websocket (origin-rule.ts: the token decides, and
+// only an http(s) page may try). In cluster mode the other live servers (the
+// registry's signed entries) are listed in connect-src: a viewer page from
+// one holds sockets to all of them.
 import type { ServerConfig } from './config.js';
+import { originKind, socketVerdict } from './origin-rule.js';
 
 /**
  * Scripts, styles and sockets from this origin only (plus, for sockets and
@@ -36,11 +37,13 @@ export function contentSecurityPolicy(peers: readonly string[] = []): string {
 export const CONTENT_SECURITY_POLICY = contentSecurityPolicy();
 
 /**
- * null when a websocket handshake may proceed, else why not. Without an
- * Origin header the client is not a browser page (a renderer node, a CLI):
- * its token decides. With one it must be this server's own origin (the Host
- * it was reached by, on its scheme), one the operator listed, or another live
- * server of the cluster (`peers`: a viewer page served by it).
+ * null when a websocket handshake may proceed to its namespace, else why not
+ * (origin-rule.ts). Without an Origin the client is not a browser page (a
+ * renderer node, a CLI); with one of this cluster's (the Host it was reached
+ * by, a live or recorded server's, an operator-listed one) or any other
+ * http(s) page's, the namespace's token check decides: credentials are bearer
+ * tokens the page sends itself, never cookies, so a page elsewhere holds no
+ * one's token but its own. A malformed or non-http(s) Origin is refused.
  */
 export function originVerdict(
   origin: string | undefined,
@@ -48,17 +51,8 @@ export function originVerdict(
   config: Pick<ServerConfig, 'tls' | 'security'>,
   peers: readonly string[] = [],
 ): string | null {
-  if (origin === undefined) return null;
-  let url: URL;
-  try {
-    url = new URL(origin);
-  } catch {
-    return 'forbidden: malformed Origin';
-  }
-  const scheme = config.tls ? 'https:' : 'http:';
-  if (url.protocol === scheme && host !== undefined && url.host === host.toLowerCase()) return null;
-  if (config.security.allowedOrigins.includes(url.origin) || peers.includes(url.origin)) return null;
-  return `forbidden: origin ${url.origin} may not connect (set LOCKSTEP_ALLOWED_ORIGINS to allow it)`;
+  const kind = originKind(origin, host, Boolean(config.tls), [...config.security.allowedOrigins, ...peers]);
+  return socketVerdict(kind, origin);
 }
 
 /** The http(s) origins of the cluster's live servers (their advertised URLs), for `peers` above. */

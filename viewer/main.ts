@@ -7,8 +7,27 @@ import { showSessionList } from './session-list-view.js';
 import { showSession } from './session-view.js';
 import { h } from './dom.js';
 import { checkToken, decideTokenIntake } from './token-intake.js';
+import { ServerList } from './server-list.js';
+import { loadKnownServers, saveKnownServers } from './known-servers.js';
 
 const TOKEN_KEY = 'lockstep.token';
+
+function storage(): Storage | null {
+  try {
+    return localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/** The page's own server first, then those this browser last learnt: a token check survives the page's server. */
+function tokenCheckServers(): ServerList {
+  const list = new ServerList(location.origin);
+  list.update(loadKnownServers(storage()));
+  return list;
+}
+
+const remember = (urls: string[]): void => saveKnownServers(storage(), urls);
 
 function storedToken(): string | null {
   try {
@@ -76,7 +95,8 @@ function askAboutToken(
 /** The token this page connects with, after checking a `?token=` with the server (see token-intake.ts). */
 async function resolveToken(root: HTMLElement, urlToken: string | null): Promise<string | null> {
   const stored = storedToken();
-  const check = urlToken === null ? null : await checkToken(urlToken);
+  const servers = tokenCheckServers();
+  const check = urlToken === null ? null : await checkToken(urlToken, servers);
   const d = decideTokenIntake(urlToken, stored, check);
   // Beside the app root, not in it: the views below replace the root's children.
   if (d.notice)
@@ -84,7 +104,7 @@ async function resolveToken(root: HTMLElement, urlToken: string | null): Promise
   if (d.store && d.use !== null && !rememberToken(d.use)) return d.use;
   if (d.stripUrl) stripTokenFromUrl();
   if (!d.ask || urlToken === null || check?.kind !== 'owner') return d.use;
-  const mine = stored === null ? null : await checkToken(stored);
+  const mine = stored === null ? null : await checkToken(stored, servers);
   const choice = await askAboutToken(root, check.owner, mine?.kind === 'owner' ? mine.owner : null);
   if (choice === 'tab') return urlToken;
   if (choice === 'replace' && rememberToken(urlToken)) stripTokenFromUrl();
@@ -105,7 +125,7 @@ async function start(): Promise<void> {
   };
   if (params.sessionId) {
     // A session is reached through every live server of the cluster (one, alone).
-    const links = new SessionLinks({ token, origin: location.origin });
+    const links = new SessionLinks({ token, origin: location.origin, onServers: remember });
     links.on('state', showState);
     installHook(idleHook(params.mode, () => links.state));
     void showSession({
@@ -118,7 +138,7 @@ async function start(): Promise<void> {
     });
   } else {
     // The list too is asked of any live server: the page's own may be the one that died.
-    const links = new SessionLinks({ token, origin: location.origin });
+    const links = new SessionLinks({ token, origin: location.origin, onServers: remember });
     links.on('state', showState);
     installHook(idleHook(params.mode, () => links.state));
     links.discover();

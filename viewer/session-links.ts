@@ -54,6 +54,8 @@ export interface SessionLinksOptions {
   origin: string;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Called with every server list learnt (the servers' origins): main.ts remembers it (known-servers.ts). */
+  onServers?: (urls: string[]) => void;
 }
 
 type RequestOf<T extends ViewerRequest['type']> = Extract<ViewerRequest, { type: T }>;
@@ -83,6 +85,7 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
   readonly #route = new InputRoute();
   readonly #fetch: typeof fetch;
   readonly #now: () => number;
+  readonly #onServers: (urls: string[]) => void;
   #joinedAs: { sessionId: string; clientId: string } | null = null;
   readonly #joining = new Set<string>();
   /** Some server is joined (since the last `offline`): the sender is online. */
@@ -99,6 +102,7 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     this.token = opts.token;
     this.#fetch = opts.fetch ?? ((input, init) => fetch(input, init));
     this.#now = opts.now ?? (() => performance.now());
+    this.#onServers = opts.onServers ?? (() => undefined);
     this.#list = new ServerList(opts.origin);
     this.rest = new ClusterRest({ servers: this.#list, token: () => this.token, fetch: this.#fetch, now: this.#now });
     this.#addLink(this.#list.origin);
@@ -369,6 +373,7 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
       // Servers are told apart by id: the page's own is listed under its advertised URL, maybe not the page's.
       if (url === this.#list.origin && listing.self !== null) this.#list.setOriginId(listing.self);
       this.#applyList(listing.servers);
+      this.#onServers(listing.servers.map((x) => x.url));
       return;
     }
   }

@@ -4,6 +4,8 @@
 // never silently replaces a different remembered one (a crafted link must not
 // swap the victim's account for the attacker's, or wipe the operator's).
 import type { WhoAmI } from '../protocol/rest.js';
+import { ClusterRest } from './cluster-rest.js';
+import type { ServerList } from './server-list.js';
 
 export type TokenCheck = WhoAmI | { kind: 'invalid' } | { kind: 'unreachable' };
 
@@ -51,15 +53,39 @@ export function decideTokenIntake(
   }
 }
 
-/** Asks the server what a token is (GET /api/whoami). */
-export async function checkToken(token: string): Promise<TokenCheck> {
+/** A /api/whoami answer, or null when it is not one (a peer's answer is another party's word). */
+export function parseWhoAmI(body: unknown): WhoAmI | null {
+  if (typeof body !== 'object' || body === null) return null;
+  const b = body as Record<string, unknown>;
+  if (b.kind === 'owner' && typeof b.owner === 'string' && typeof b.admin === 'boolean') {
+    return { kind: 'owner', owner: b.owner, admin: b.admin };
+  }
+  if (b.kind === 'share' && (b.role === 'control' || b.role === 'view') && typeof b.sessionId === 'string') {
+    return { kind: 'share', role: b.role, sessionId: b.sessionId };
+  }
+  return null;
+}
+
+/**
+ * Asks the cluster what a token is (GET /api/whoami): the page's own server
+ * first, then the other servers `servers` knows (cluster-rest.ts), so the
+ * check survives the page's server dying after the page loaded. A 401 from
+ * whichever answers is "invalid" (every server checks the same credential
+ * store); no answer, only 5xx, or a malformed one is "unreachable".
+ */
+export async function checkToken(
+  token: string,
+  servers: ServerList,
+  opts: { fetch?: typeof fetch; now?: () => number } = {},
+): Promise<TokenCheck> {
+  const rest = new ClusterRest({ servers, token: () => token, ...opts });
   let res: Response;
   try {
-    res = await fetch('/api/whoami', { headers: { authorization: `Bearer ${token}` }, cache: 'no-store' });
+    res = await rest.request({ path: '/api/whoami', idempotent: true });
   } catch {
     return { kind: 'unreachable' };
   }
   if (res.status === 401) return { kind: 'invalid' };
   if (!res.ok) return { kind: 'unreachable' };
-  return (await res.json()) as WhoAmI;
+  return parseWhoAmI(await res.json().catch(() => null)) ?? { kind: 'unreachable' };
 }

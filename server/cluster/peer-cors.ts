@@ -1,11 +1,15 @@
-// CORS for the cluster's own viewer pages: a page served by one server of the
+// CORS for the cluster's viewer pages: a page served by one server of the
 // cluster reads the REST routes it needs (the server list, who a token is,
-// export, thumbnails, import) from another when its own server is gone. Only
-// the origins of the cluster's servers (the registry's signed entries, and
-// the durable record of those seen before: peer-origins.ts) are answered with
-// Access-Control-Allow-Origin; any other page gets no CORS grant, so its
-// script cannot read the answers (and a preflight from it is refused).
+// export, thumbnails, import) from another when its own server is gone. The
+// origins of the cluster's servers (the registry's signed entries, and the
+// durable record of those seen before: peer-origins.ts) and the operator's
+// list get Access-Control-Allow-Origin; any other http(s) page gets it only on
+// the answer to a request whose Authorization token is valid (origin-rule.ts:
+// tokens are never cookies, so that page holds no one's token but its own),
+// e.g. a page loaded as http://127.0.0.1:3000 while its server advertises
+// http://localhost:3000. Only the routes below, never with credentials.
 import type { RequestHandler } from 'express';
+import { corsVerdict, originKind, type BearerState } from '../origin-rule.js';
 
 /** The routes a peer's page may call, with the methods each takes. */
 const ROUTES: ReadonlyArray<{ path: RegExp; methods: readonly string[] }> = [
@@ -21,7 +25,21 @@ const ALLOWED_HEADERS = 'authorization, content-type, if-none-match';
 /** Response headers its script may read (the thumbnail's ETag, the export's seq and filename). */
 const EXPOSED_HEADERS = 'ETag, X-Lockstep-Seq, Content-Disposition';
 
-export function peerCors(peerOrigins: () => readonly string[]): RequestHandler {
+/** The bearer token of the Authorization header only (the one a page's script must set itself), or null. */
+function bearerOf(header: string | undefined): string | null {
+  return typeof header === 'string' ? (/^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? null) : null;
+}
+
+/**
+ * `known`: the cluster's servers' origins and the operator-listed ones.
+ * `tokenValid`: whether a bearer token is a viewer credential valid now (it
+ * throws when the store cannot say: no grant then).
+ */
+export function peerCors(
+  known: () => readonly string[],
+  tokenValid: (token: string) => Promise<boolean>,
+  tls: boolean,
+): RequestHandler {
   return (req, res, next) => {
     const route = ROUTES.find((r) => r.path.test(req.path));
     if (!route) {
@@ -30,22 +48,36 @@ export function peerCors(peerOrigins: () => readonly string[]): RequestHandler {
     }
     res.setHeader('Vary', 'Origin');
     const origin = req.headers.origin;
-    const allowed = origin !== undefined && peerOrigins().includes(origin);
-    if (allowed) {
+    const kind = originKind(origin, req.headers.host, tls, known());
+    const preflight = req.method === 'OPTIONS';
+    const grant = (): void => {
+      if (origin === undefined) return;
       res.setHeader('Access-Control-Allow-Origin', origin);
       res.setHeader('Access-Control-Expose-Headers', EXPOSED_HEADERS);
-    }
-    if (req.method !== 'OPTIONS') {
-      next();
-      return;
-    }
-    if (origin !== undefined && !allowed) {
-      res.status(403).end();
-      return;
-    }
-    res.setHeader('Access-Control-Allow-Methods', route.methods.join(', '));
-    res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
-    res.setHeader('Access-Control-Max-Age', '600');
-    res.status(204).end();
+    };
+    const token = bearerOf(req.headers.authorization);
+    const bearer: Promise<BearerState> =
+      kind !== 'foreign' || preflight || token === null
+        ? Promise.resolve(token === null ? 'absent' : 'refused')
+        : tokenValid(token).then(
+            (ok): BearerState => (ok ? 'valid' : 'refused'),
+            (): BearerState => 'refused',
+          );
+    void bearer.then((state) => {
+      const verdict = corsVerdict(kind, preflight, state);
+      if (verdict === 'grant') grant();
+      if (!preflight) {
+        next();
+        return;
+      }
+      if (verdict === 'refuse' || (origin !== undefined && verdict !== 'grant')) {
+        res.status(403).end();
+        return;
+      }
+      res.setHeader('Access-Control-Allow-Methods', route.methods.join(', '));
+      res.setHeader('Access-Control-Allow-Headers', ALLOWED_HEADERS);
+      res.setHeader('Access-Control-Max-Age', '600');
+      res.status(204).end();
+    });
   };
 }

@@ -7,6 +7,8 @@
 // (b) SIGKILL of the server homing the shown replica: the picture continues
 //     from a replica homed elsewhere and matches the typed text.
 // No killed server is restarted for the session to carry on.
+// First, a page loaded by another name (localhost vs the advertised 127.0.0.1)
+// reaches all three servers with its token (SECURITY.md, "Browser origins").
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
@@ -91,6 +93,39 @@ describe('e2e: the viewer reaches every server of the cluster', () => {
   after(async () => {
     await browser?.close();
     await stopAll();
+  });
+
+  it('a page loaded by another name than its server advertises reaches every server, by its token', async () => {
+    const a = servers.get('va');
+    const b = servers.get('vb');
+    assert.ok(a && b);
+    // 127.0.0.1 <-> localhost: the same server, a name it does not advertise (origin-rule.ts).
+    const u = new URL(a.url);
+    u.hostname = u.hostname === 'localhost' ? '127.0.0.1' : 'localhost';
+    const page = await browser.context.newPage();
+    await openViewer(page, u.origin, sessionId, 'warm', a.ownerToken);
+    await waitFor('the replicas of all three servers', async () => (await routing(page)).streams >= 3, 30_000);
+    // The browser's own CORS check, from that page to a peer: readable with the token, not without.
+    const read = (withToken: boolean): Promise<string> =>
+      page.evaluate(
+        async ({ url, token }) => {
+          try {
+            const res = await fetch(
+              `${url}/api/whoami`,
+              token ? { headers: { authorization: `Bearer ${token}` } } : {},
+            );
+            return `status ${res.status}`;
+          } catch (err) {
+            return `blocked: ${String(err)}`;
+          }
+        },
+        { url: b.url, token: withToken ? a.ownerToken : '' },
+      );
+    assert.equal(await read(true), 'status 200');
+    assert.match(await read(false), /^blocked/, 'a tokenless answer is not readable by another origin');
+    const remembered = await page.evaluate(() => localStorage.getItem('lockstep.servers') ?? '');
+    assert.ok(remembered.includes(b.url), `the cluster's servers remembered for the next token check: ${remembered}`);
+    await page.close();
   });
 
   it('survives SIGKILL of the input server while typing, then of the shown replica’s server', async (t) => {

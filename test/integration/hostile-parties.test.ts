@@ -168,16 +168,34 @@ describe('hostile parties', () => {
     owner.close();
   });
 
-  it('websockets from another origin and the default namespace are refused; every page carries a CSP', async () => {
+  it('websockets from another origin need a valid token, malformed origins and the default namespace are refused; every page carries a CSP', async () => {
     const server = await startServer();
     servers.push(server);
     const token = server.ownerToken;
+    // Another page has no one's token but its own (tokens are never cookies: origin-rule.ts).
     const evil = await tryConnect(`${server.url}/viewer`, {
+      transports: ['polling'],
+      extraHeaders: { origin: 'http://evil.example' },
+    });
+    assert.match(evil, /unauthorized/i, `another origin without a token refused (got ${evil})`);
+    const evilForged = await tryConnect(`${server.url}/viewer`, {
+      auth: { token: 'lst_' + 'x'.repeat(40) },
+      transports: ['polling'],
+      extraHeaders: { origin: 'http://evil.example' },
+    });
+    assert.match(evilForged, /unauthorized/i, `another origin with a made-up token refused (got ${evilForged})`);
+    const evilOwn = await tryConnect(`${server.url}/viewer`, {
       auth: { token },
       transports: ['polling'],
       extraHeaders: { origin: 'http://evil.example' },
     });
-    assert.match(evil, /xhr poll error|forbidden|origin/i, `another origin refused (got ${evil})`);
+    assert.equal(evilOwn, 'connected', 'a token its holder presents works from any page, as from curl');
+    const malformed = await tryConnect(`${server.url}/viewer`, {
+      auth: { token },
+      transports: ['polling'],
+      extraHeaders: { origin: 'null' },
+    });
+    assert.match(malformed, /xhr poll error|forbidden|origin/i, `a malformed Origin refused (got ${malformed})`);
     const same = await tryConnect(`${server.url}/viewer`, {
       auth: { token },
       transports: ['polling'],

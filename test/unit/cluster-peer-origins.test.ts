@@ -1,5 +1,5 @@
 // A viewer page served by one server of the cluster reaches the others: their
-// origins count as a server's own for websockets and connect-src, and stay so
+// origins are in connect-src (and get CORS: peer-cors.ts), and stay so
 // after a server leaves the registry (its pages keep reconnecting elsewhere).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,12 +14,13 @@ const config = { tls: null, security: { allowedOrigins: [] as string[] } } as un
 const server = (id: string, url: string): ServerInfo => ({ id, url, sfuCapacity: 10, startedAt: 1 });
 
 describe('cluster peer origins', () => {
-  it('a page from another live server may open a socket; a stranger may not', () => {
+  it('any http(s) page goes on to the socket token check (origin-rule.ts); a malformed Origin does not', () => {
     const peers = ['http://10.0.0.2:3000'];
     assert.equal(originVerdict('http://10.0.0.2:3000', '10.0.0.1:3000', config, peers), null);
     assert.equal(originVerdict('http://10.0.0.1:3000', '10.0.0.1:3000', config, peers), null, 'its own');
-    assert.match(originVerdict('http://evil.example', '10.0.0.1:3000', config, peers) ?? '', /^forbidden/);
-    assert.match(originVerdict('http://10.0.0.2:3000', '10.0.0.1:3000', config) ?? '', /^forbidden/, 'alone');
+    assert.equal(originVerdict('http://evil.example', '10.0.0.1:3000', config, peers), null, 'its token decides');
+    assert.equal(originVerdict(undefined, '10.0.0.1:3000', config), null, 'no Origin: a node or CLI');
+    assert.match(originVerdict('null', '10.0.0.1:3000', config, peers) ?? '', /^forbidden/);
   });
 
   it('connect-src names the peers (http and ws forms), and only self without them', () => {
