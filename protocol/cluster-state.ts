@@ -229,10 +229,12 @@ export type ConfirmedSnapshot = z.infer<typeof ConfirmedSnapshotSchema>;
  * relays it; the node moves only once the target server, asked directly,
  * confirms the same directive from etcd, so no single server's word moves it.
  */
+export const RehomeDirectiveIdSchema = z.string().regex(/^rh-[0-9a-f]{16}$/);
+
 export const RehomeDirectiveSchema = z
   .object({
     /** Unique per directive: the node and the target must name the same one. */
-    directiveId: z.string().regex(/^rh-[0-9a-f]{16}$/),
+    directiveId: RehomeDirectiveIdSchema,
     nodeId: IdSchema,
     fromServerId: IdSchema,
     toServerId: IdSchema,

@@ -178,7 +178,15 @@ export class LockstepServer {
     // Before any route (a preflight carries no token): the cluster's pages may call the REST routes they need.
     if (clusterSecret) app.use(peerCors(peerOrigins));
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
-    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
+    if (clusterSecret)
+      app.use(
+        '/api',
+        clusterRoutes({
+          access,
+          registry: () => cluster?.registry ?? null,
+          rehome: () => cluster?.rehome ?? null,
+        }),
+      );
     app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, formats, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
@@ -252,6 +260,7 @@ export class LockstepServer {
           ...(etcdTls ? { credentials: etcdTls } : {}),
           upkeep: config.cluster.upkeep,
           rehomeHoldMs: config.cluster.rehomeHoldMs,
+          rebalance: config.cluster.rebalance,
           namespace: 'lockstep/',
           secret: clusterSecret,
           closedSessions: () => [...closedHere],
