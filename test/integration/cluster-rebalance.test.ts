@@ -12,6 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
 import type { WriterState } from '../../render/apps/writer/index.js';
+import { authHeaders } from '../../scripts/lib/cluster-secrets.js';
 import { LocalCluster } from '../../scripts/lib/local-cluster.js';
 import { fetchLog } from '../../scripts/lib/reference-state.js';
 import { openEtcdClient } from '../../server/cluster/etcd-client.js';
@@ -172,6 +173,11 @@ describe('nodes move back to a server that returns (3 servers, 3 nodes, a 3-memb
       t.diagnostic(
         `placement: ${placed.replicas.map((r) => `${r.replicaId}@${r.nodeId}/${r.homeServerId}`).join(', ')}`,
       );
+
+      // Only a node's own credential may ask a server to confirm a move: no token, or a viewer's, is refused.
+      const s1 = cluster.server(0).url;
+      assert.equal((await fetch(`${s1}/api/rehome`)).status, 401, 'no token');
+      assert.equal((await fetch(`${s1}/api/rehome`, { headers: authHeaders(s1) })).status, 401, "the owner's token");
 
       // Hysteresis: even homes stay put.
       const settled = await homesOf();
