@@ -45,6 +45,8 @@ export class PlacementLeader {
   readonly #now: () => number;
   #placer: ClusterPlacer;
   #rebalancer: HomeRebalancer | null;
+  /** The last reason the rebalance gave for moving nothing (logged when it changes). */
+  #rebalanceWhy: string | null = null;
   /**
    * What this term wrote and the table's watch has not shown back yet (null:
    * removed): a pass plans from it, never from the older entry, so nothing is
@@ -146,6 +148,13 @@ export class PlacementLeader {
     const o = this.#o;
     if (this.#closed || !o.election.isLeader) return;
     const table = new Map(o.placement.list().map((p) => [p.sessionId, p]));
+    // The watch may show a write back before the write's own await returns (#onTable then had nothing to match).
+    for (const [sessionId, p] of [...this.#unconfirmed]) {
+      const shown = table.get(sessionId) ?? null;
+      if (p === null ? shown === null : shown !== null && shown.term === p.term && shown.writtenAt === p.writtenAt) {
+        this.#unconfirmed.delete(sessionId);
+      }
+    }
     for (const [sessionId, p] of this.#unconfirmed) {
       if (p === null) table.delete(sessionId);
       else table.set(sessionId, p);
@@ -209,6 +218,12 @@ export class PlacementLeader {
     const rebalancer = this.#rebalancer;
     if (!rb || !rebalancer) return;
     const step = rebalancer.step({ ...input, directives: rb.directives.list() }, this.#now());
+    // Why nothing moves, once per change of reason (each pass would repeat it).
+    const why = step.kind === 'none' ? step.why : null;
+    if (why !== this.#rebalanceWhy) {
+      this.#rebalanceWhy = why;
+      if (why !== null) log.info({ why }, 'rebalance: no node moves');
+    }
     try {
       if (step.kind === 'clear') {
         await rb.directives.clear(step.directive.nodeId);
