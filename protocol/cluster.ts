@@ -5,6 +5,7 @@
 // written it.
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { ExportedFileDataSchema } from './signalling.js';
 
 const HttpUrlSchema = z
   .string()
@@ -79,11 +80,7 @@ export const PeerExportResponseSchema = z
             nodeId: PeerIdSchema,
             seq: z.number().int().min(0),
             /** base64 of the file, or null: the replica could not export (or did not answer in time). */
-            data: z
-              .string()
-              .max(LIMITS.maxSnapshotBase64)
-              .regex(/^[A-Za-z0-9+/]*={0,2}$/)
-              .nullable(),
+            data: ExportedFileDataSchema,
           })
           .strict(),
       )

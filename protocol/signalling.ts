@@ -193,6 +193,13 @@ export const AdoptedReplicasSchema = z
   .max(LIMITS.maxHeldReplicas);
 export type AdoptedReplica = z.infer<typeof AdoptedReplicasSchema>[number];
 
+/** An exported file as base64 (a node's answer, or relayed by its home server), or null: none. */
+export const ExportedFileDataSchema = z
+  .string()
+  .max(LIMITS.maxSnapshotBase64)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+  .nullable();
+
 export const NodeRequestSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -328,11 +335,7 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       requestId: IdSchema,
       seq: z.number().int().min(0),
       /** base64 of the exported file, or null with `error` when the replica could not export. */
-      data: z
-        .string()
-        .max(LIMITS.maxSnapshotBase64)
-        .regex(/^[A-Za-z0-9+/]*={0,2}$/)
-        .nullable(),
+      data: ExportedFileDataSchema,
       error: z.string().max(500).optional(),
     })
     .strict(),

@@ -1,15 +1,19 @@
 // Moving nodes back (the leader's rebalance), pure (fake clock in tests): a
 // node whose server died moves to the next server in its list and stays, so
 // nodes pile up on the longest-lived server and a session's replicas come to
-// share a home server. When one live server homes at least two nodes more
-// than another that has been up a while, the leader directs one node at a
-// time to move there (the caller writes the directive fenced; the node
+// share a home server. When a server (re)joins (or a new leader starts: it
+// cannot know what joined just before), the rebalance is armed until the homes
+// are as even as one move can make them; while armed and one live server homes
+// at least two nodes more than another that has been up a while, the leader
+// directs one node at a time to move there (the caller writes the directive fenced; the node
 // re-produces its replicas at the new home without rebuilding them). A node
 // moves only while the cluster is settled (every replica the table names on a
 // node in the directory, on a live server), never while one of its replicas is
 // the only live one of its session, is shown to a viewer, or has no report (its
 // home server's word on state and watching is all there is). Hysteresis: a
-// spread of one is left alone (moving would only invert it), a server must be
+// spread of one is left alone (moving would only invert it), nodes that
+// connect unevenly while no server joined keep the homes their operators gave
+// them first, a server must be
 // up `settleMs` before it takes nodes, nothing moves within `gapMs` of the last
 // move ending, and a node that moved is not moved again within `nodeCooldownMs`.
 import type { ClusterNodeInfo, RehomeDirective, SessionPlacement } from '../../protocol/cluster-state.js';
@@ -58,6 +62,8 @@ export class HomeRebalancer {
   readonly #toldAt = new Map<string, number>();
   /** When the last move ended (done, expired or void); null: none yet. */
   #lastEnded: number | null = null;
+  /** A server joined since the homes were last even (every server is new to a new leader). */
+  #armed = false;
 
   constructor(options: HomeRebalanceOptions) {
     this.#o = options;
@@ -67,7 +73,11 @@ export class HomeRebalancer {
   step(input: RebalanceInput, now: number): RebalanceStep {
     const live = new Map(input.servers.map((s) => [s.id, s]));
     for (const id of [...this.#firstSeen.keys()]) if (!live.has(id)) this.#firstSeen.delete(id);
-    for (const id of live.keys()) if (!this.#firstSeen.has(id)) this.#firstSeen.set(id, now);
+    for (const id of live.keys()) {
+      if (this.#firstSeen.has(id)) continue;
+      this.#firstSeen.set(id, now);
+      this.#armed = true;
+    }
     for (const [id, at] of this.#toldAt) if (now - at >= this.#o.nodeCooldownMs) this.#toldAt.delete(id);
 
     // A node listed twice (it just moved; its old server's lease has not run out): the live home wins.
@@ -113,13 +123,18 @@ export class HomeRebalancer {
     for (const n of byId.values()) homed.get(n.homeServerId)?.push(n);
     const order = [...homed.entries()].sort(([a, x], [b, y]) => y.length - x.length || (a < b ? -1 : 1));
     const source = order[0];
-    const targets = order
-      .filter(([id]) => now - (this.#firstSeen.get(id) ?? now) >= this.#o.settleMs)
-      .sort(([a, x], [b, y]) => x.length - y.length || (a < b ? -1 : 1));
-    const target = targets[0];
-    if (!source || !target || source[1].length - target[1].length < 2) {
+    const least = order[order.length - 1];
+    if (!source || !least || source[1].length - least[1].length < 2) {
+      this.#armed = false;
       return { kind: 'none', why: 'the homes are as even as one move can make them' };
     }
+    if (!this.#armed) return { kind: 'none', why: 'no server joined since the homes were last even' };
+    const target = order
+      .filter(
+        ([id, ns]) => ns.length <= source[1].length - 2 && now - (this.#firstSeen.get(id) ?? now) >= this.#o.settleMs,
+      )
+      .sort(([a, x], [b, y]) => x.length - y.length || (a < b ? -1 : 1))[0];
+    if (!target) return { kind: 'none', why: 'the underloaded servers have not been up long enough' };
     const [fromServerId, onSource] = source;
     const [toServerId] = target;
     const toUrl = live.get(toServerId)?.url;

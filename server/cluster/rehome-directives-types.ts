@@ -1,20 +1,9 @@
 // Types of the leader's rehome directives in etcd (rehome-directives.ts).
-import type { Etcd3 } from 'etcd3';
 import type { RehomeDirective } from '../../protocol/cluster-state.js';
-import type { ClusterSecret } from './cluster-secret.js';
-import type { FencedWriter } from './fenced-writer.js';
-import type { LeaderElection } from './leader-election.js';
+import type { PlacementTableOptions } from './placement-table-types.js';
 
-export interface RehomeDirectivesOptions {
-  client: Etcd3;
-  /** Key prefix shared by the deployment (e.g. "lockstep/"). */
-  namespace: string;
-  /** Only the leader writes directives, fenced on its term. */
-  election: LeaderElection;
-  writer: FencedWriter;
-  secret: ClusterSecret;
-  now?: () => number;
-}
+/** Like the placement table's: the leader writes (fenced on its term), every server follows. */
+export type RehomeDirectivesOptions = PlacementTableOptions;
 
 export interface RehomeDirectivesEvents {
   /** A directive was written (or changed) … */

@@ -14,6 +14,7 @@ import { LocalCluster } from '../../scripts/lib/local-cluster.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { openEtcdClient } from '../../server/cluster/etcd-client.js';
 import { PEER_EXPORT_PATH } from '../../server/cluster/export-peers.js';
+import { liveClusterSession } from '../helpers/cluster-session.js';
 import { stopAll } from '../helpers/processes.js';
 import { keyDown } from '../helpers/key-input.js';
 import { placementReader } from '../helpers/placement-reader.js';
@@ -37,28 +38,13 @@ describe('export from any server of a cluster (3 servers, 3 nodes, a 3-member et
 
   it('serves the file agreed by two hosts from a server homing one replica, or none', async (t) => {
     const readPlacement = placementReader(client, cluster.secret);
-    const viewer = await TestViewer.connect(cluster.server(0).url);
     const sessions: Array<{ r: number; sessionId: string; text: string }> = [];
     for (const r of [3, 2]) {
-      const { session } = await viewer.request({
-        type: 'sessions.create',
-        app: 'writer',
-        replicationFactor: r,
-        width: W,
-        height: H,
-      });
-      sessions.push({ r, sessionId: session.sessionId, text: `Exported from anywhere, R=${r}.` });
+      const sessionId = await liveClusterSession(cluster, r, { width: W, height: H });
+      sessions.push({ r, sessionId, text: `Exported from anywhere, R=${r}.` });
     }
+    const viewer = await TestViewer.connect(cluster.server(0).url);
     for (const s of sessions) {
-      await waitFor(
-        `${s.r} live replicas of ${s.sessionId}`,
-        async () => {
-          const { replicas } = await cluster.sessionReplicas(s.sessionId);
-          return new Set(replicas.filter((x) => x.state === 'live').map((x) => x.hostId)).size === s.r;
-        },
-        60_000,
-        200,
-      );
       await viewer.request({ type: 'session.join', sessionId: s.sessionId, clientId: `typist-${s.r}` });
       viewer.clientSeq = 0;
       for (const ch of s.text) {

@@ -11,17 +11,13 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd3 } from 'etcd3';
-import type { WriterState } from '../../render/apps/writer/index.js';
 import { authHeaders } from '../../scripts/lib/cluster-secrets.js';
 import { LocalCluster } from '../../scripts/lib/local-cluster.js';
-import { fetchLog } from '../../scripts/lib/reference-state.js';
 import { openEtcdClient } from '../../server/cluster/etcd-client.js';
+import { assertTypedExactlyOnce, ClusterTyping, liveClusterSession } from '../helpers/cluster-session.js';
 import { stopAll, type Proc } from '../helpers/processes.js';
-import { keyDown } from '../helpers/key-input.js';
 import { placementReader } from '../helpers/placement-reader.js';
-import { referenceState } from '../helpers/reference-render.js';
-import { ResendingTypist } from '../helpers/resending-typist.js';
-import { TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
 const H = 320;
@@ -59,42 +55,9 @@ describe('nodes move back to a server that returns (3 servers, 3 nodes, a 3-memb
   });
 
   it('re-homes one node to the returned server, rebuilds nothing, loses no input, then stays put', async (t) => {
-    const viewer = await TestViewer.connect(cluster.server(0).url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 3,
-      width: W,
-      height: H,
-    });
-    viewer.close();
-    const sessionId = session.sessionId;
-    await waitFor(
-      'a live replica on every node',
-      async () => {
-        const { replicas } = await cluster.sessionReplicas(sessionId);
-        return new Set(replicas.filter((r) => r.state === 'live').map((r) => r.hostId)).size === 3;
-      },
-      60_000,
-      200,
-    );
-    const typist = new ResendingTypist({
-      urls: cluster.servers.map((s) => s.url),
-      sessionId,
-      clientId: CLIENT_ID,
-      ackTimeoutMs: 500,
-    });
-    let typed = '';
-    const type = async (n: number): Promise<number> => {
-      let seq = 0;
-      for (let i = 0; i < n; i++) {
-        const ch = WORDS[typed.length % WORDS.length] ?? ' ';
-        seq = (await typist.send(keyDown(ch))).seq;
-        typed += ch;
-        await new Promise((r) => setTimeout(r, 50));
-      }
-      return seq;
-    };
+    const sessionId = await liveClusterSession(cluster, 3, { width: W, height: H });
+    const typing = new ClusterTyping(cluster, sessionId, CLIENT_ID, WORDS);
+    const type = async (n: number): Promise<number> => (await typing.type(n)).at(-1)?.seq ?? 0;
     const homesOf = async (): Promise<string> =>
       JSON.stringify([...(await cluster.nodeHomes())].sort(([a], [b]) => (a < b ? -1 : 1)));
     const readPlacement = placementReader(client, cluster.secret);
@@ -185,24 +148,17 @@ describe('nodes move back to a server that returns (3 servers, 3 nodes, a 3-memb
       await new Promise((r) => setTimeout(r, 4000));
       assert.equal(await homesOf(), settled, 'no node moved once the homes were even');
     } finally {
-      typist.close();
+      typing.close();
     }
 
     const { head } = await cluster.sessionReplicas(sessionId);
     await waitFor('converged at the end', () => cluster.convergedAt(sessionId, head), 45_000, 200);
-    const live = cluster.liveServers()[0];
-    assert.ok(live);
-    const log = await fetchLog(live.url, sessionId);
-    assert.deepEqual(
-      log.map((e) => e.seq),
-      Array.from({ length: log.length }, (_, i) => i + 1),
-      'dense seqs',
-    );
-    const mine = log.filter((e) => e.clientId.endsWith(`:${CLIENT_ID}`));
-    assert.equal(mine.length, typist.acked.length, 'every acknowledged input logged, none twice');
-    const bySeq = new Map(log.map((e) => [e.seq, e.clientSeq]));
-    for (const a of typist.acked) assert.equal(bySeq.get(a.seq), a.clientSeq, `ack of ${a.clientSeq} named its seq`);
-    const state = (await referenceState(live.url, 'writer', W, H, sessionId)) as WriterState;
-    assert.equal(state.text, typed, 'the document is exactly what was typed');
+    await assertTypedExactlyOnce(cluster, sessionId, {
+      clientId: CLIENT_ID,
+      acked: typing.typist.acked,
+      typed: typing.typed,
+      width: W,
+      height: H,
+    });
   });
 });

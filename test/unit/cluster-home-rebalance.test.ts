@@ -4,31 +4,12 @@
 // hysteresis (settle, gap, per-node cooldown, a spread of one left alone).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ClusterNodeInfo, RehomeDirective, SessionPlacement } from '../../protocol/cluster-state.js';
+import type { RehomeDirective, SessionPlacement } from '../../protocol/cluster-state.js';
 import type { SessionHealthView } from '../../server/cluster/cluster-placement-types.js';
 import { HomeRebalancer, type RebalanceInput } from '../../server/cluster/home-rebalance.js';
+import { clusterNode } from '../helpers/node-view.js';
 
-const APP = { name: 'writer', hash: '0123456789abcdef' };
 const OPTS = { settleMs: 2000, gapMs: 5000, nodeCooldownMs: 60_000, directiveTtlMs: 15_000 };
-
-function node(nodeId: string, homeServerId: string): ClusterNodeInfo {
-  return {
-    nodeId,
-    hostId: `host-${nodeId}`,
-    admissionId: `adm-${nodeId}`,
-    homeServerId,
-    cores: 4,
-    maxReplicas: 4,
-    replicaCount: 1,
-    load: 0.1,
-    state: 'up',
-    warmApps: ['writer'],
-    apps: [APP],
-    appPolicy: { kind: 'builtin' },
-    warmBundles: [],
-    refusedBundles: [],
-  };
-}
 
 const servers = (...ids: string[]): RebalanceInput['servers'] => ids.map((id) => ({ id, url: `http://${id}:3000` }));
 
@@ -80,7 +61,7 @@ class World {
     }
     return {
       servers: servers(...this.serverIds),
-      nodes: [...this.homes].map(([id, home]) => node(id, home)),
+      nodes: [...this.homes].map(([id, home]) => clusterNode(id, home)),
       table,
       health,
       directives: this.directives,
@@ -141,6 +122,32 @@ describe('HomeRebalancer', () => {
       const s = r.step(w.input(), t);
       assert.equal(s.kind, 'none', `even homes stay put (t=${t}): ${JSON.stringify(s)}`);
     }
+  });
+
+  it('leaves nodes that connect unevenly alone until a server (re)joins', () => {
+    const w = new World({}, ['b', 'c']);
+    const r = new HomeRebalancer(OPTS);
+    assert.equal(r.step(w.input(), 0).kind, 'none', 'nothing to even out yet');
+    // Nodes connect, each to the server its operator put first: b gets three.
+    w.homes = new Map([
+      ['n1', 'b'],
+      ['n2', 'b'],
+      ['n3', 'b'],
+    ]);
+    w.sessions = [{ sessionId: 's1', nodes: ['n1', 'n2', 'n3'] }];
+    for (let t = 1000; t < 60_000; t += 1000) {
+      const s = r.step(w.input(), t);
+      assert.equal(s.kind, 'none', `t=${t}: ${JSON.stringify(s)}`);
+      assert.match(s.why, /no server joined/);
+    }
+    // c dies and comes back: armed again, and c takes a node once it has settled.
+    w.serverIds = ['b'];
+    r.step(w.input(), 60_000);
+    w.serverIds = ['b', 'c'];
+    const early = r.step(w.input(), 61_000);
+    assert.equal(early.kind, 'none');
+    const moved = r.step(w.input(), 61_000 + OPTS.settleMs);
+    assert.ok(moved.kind === 'issue' && moved.fromServerId === 'b' && moved.toServerId === 'c', JSON.stringify(moved));
   });
 
   it('spreads three nodes piled on one server over three, one at a time with a gap between', () => {
