@@ -222,3 +222,32 @@ export const ConfirmedSnapshotSchema = z
   })
   .strict();
 export type ConfirmedSnapshot = z.infer<typeof ConfirmedSnapshotSchema>;
+
+/**
+ * The leader's word to one renderer node to move home (rebalance): written
+ * fenced and sealed under `cluster/rehome/<node>`. The node's home server
+ * relays it; the node moves only once the target server, asked directly,
+ * confirms the same directive from etcd, so no single server's word moves it.
+ */
+export const RehomeDirectiveIdSchema = z.string().regex(/^rh-[0-9a-f]{16}$/);
+
+export const RehomeDirectiveSchema = z
+  .object({
+    /** Unique per directive: the node and the target must name the same one. */
+    directiveId: RehomeDirectiveIdSchema,
+    nodeId: IdSchema,
+    fromServerId: IdSchema,
+    toServerId: IdSchema,
+    /** The target's advertised URL (from the registry); the node also needs it in its own server list. */
+    toUrl: z
+      .string()
+      .max(2048)
+      .url()
+      .refine((u) => /^https?:\/\//.test(u), 'must be an http(s) URL'),
+    issuedAt: z.number().int().nonnegative(),
+    /** After this the directive is void (the leader deletes it and may try another node). */
+    expiresAt: z.number().int().nonnegative(),
+    term: z.string().regex(/^\d{1,20}$/),
+  })
+  .strict();
+export type RehomeDirective = z.infer<typeof RehomeDirectiveSchema>;

@@ -5,6 +5,7 @@
 // written it.
 import { z } from 'zod';
 import { LIMITS } from './limits.js';
+import { ExportedFileDataSchema } from './signalling.js';
 
 const HttpUrlSchema = z
   .string()
@@ -49,3 +50,42 @@ export const PeerOriginSchema = z
   })
   .strict();
 export type PeerOrigin = z.infer<typeof PeerOriginSchema>;
+
+const PeerIdSchema = z.string().min(1).max(LIMITS.maxIdLength);
+
+/**
+ * POST /api/cluster/export (server to server, signed with the cluster secret):
+ * the asking server wants the files of these replicas, homed on the asked
+ * server, at exactly `atSeq`. The asked server relays what its nodes answer;
+ * it decides nothing (the asking server counts hosts from its own view).
+ */
+export const PeerExportRequestSchema = z
+  .object({
+    sessionId: PeerIdSchema,
+    atSeq: z.number().int().min(0),
+    format: z.string().regex(/^[a-z0-9]{1,8}$/),
+    replicaIds: z.array(PeerIdSchema).min(1).max(64),
+  })
+  .strict();
+export type PeerExportRequest = z.infer<typeof PeerExportRequestSchema>;
+
+export const PeerExportResponseSchema = z
+  .object({
+    serverId: PeerIdSchema,
+    answers: z
+      .array(
+        z
+          .object({
+            replicaId: PeerIdSchema,
+            nodeId: PeerIdSchema,
+            seq: z.number().int().min(0),
+            /** base64 of the file, or null: the replica could not export (or did not answer in time). */
+            data: ExportedFileDataSchema,
+          })
+          .strict(),
+      )
+      .max(64),
+  })
+  .strict();
+export type PeerExportResponse = z.infer<typeof PeerExportResponseSchema>;
+export type PeerExportAnswer = PeerExportResponse['answers'][number];

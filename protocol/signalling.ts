@@ -4,6 +4,7 @@
 // nothing else trusts the network.
 import { z } from 'zod';
 import { AppPolicySchema, AppSpecSchema, BundleHashSchema } from './bundle.js';
+import { RehomeDirectiveIdSchema } from './cluster-state.js';
 import { InputEventSchema, SequencedInputSchema, type SequencedInput } from './input.js';
 import { LIMITS } from './limits.js';
 import { AppFailureReasonSchema, RefusalCodeSchema } from './replica-failure.js';
@@ -192,6 +193,13 @@ export const AdoptedReplicasSchema = z
   .max(LIMITS.maxHeldReplicas);
 export type AdoptedReplica = z.infer<typeof AdoptedReplicasSchema>[number];
 
+/** An exported file as base64 (a node's answer, or relayed by its home server), or null: none. */
+export const ExportedFileDataSchema = z
+  .string()
+  .max(LIMITS.maxSnapshotBase64)
+  .regex(/^[A-Za-z0-9+/]*={0,2}$/)
+  .nullable();
+
 export const NodeRequestSchema = z.discriminatedUnion('type', [
   z
     .object({
@@ -327,11 +335,7 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       requestId: IdSchema,
       seq: z.number().int().min(0),
       /** base64 of the exported file, or null with `error` when the replica could not export. */
-      data: z
-        .string()
-        .max(LIMITS.maxSnapshotBase64)
-        .regex(/^[A-Za-z0-9+/]*={0,2}$/)
-        .nullable(),
+      data: ExportedFileDataSchema,
       error: z.string().max(500).optional(),
     })
     .strict(),
@@ -432,7 +436,13 @@ export type NodeNotification =
    * every change; a new producer starts unwatched. Unwatched, a replica keeps
    * applying inputs but renders and encodes nothing (a warm standby).
    */
-  | { type: 'replica.watched'; replicaId: string; watched: boolean };
+  | { type: 'replica.watched'; replicaId: string; watched: boolean }
+  /**
+   * The cluster leader directs this node to move home to `url` (rebalance). The
+   * node moves only once that server, asked directly (GET /api/rehome), confirms
+   * the same directive, and only to a URL already in its own server list.
+   */
+  | { type: 'node.rehome'; directiveId: string; serverId: string; url: string };
 
 /** Nodes parse what the server pushes too: a node never trusts a socket either. */
 export const NodeNotificationSchema = z.discriminatedUnion('type', [
@@ -484,7 +494,24 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('replica.watched'), replicaId: IdSchema, watched: z.boolean() }).strict(),
+  z
+    .object({
+      type: z.literal('node.rehome'),
+      directiveId: RehomeDirectiveIdSchema,
+      serverId: IdSchema,
+      url: z
+        .string()
+        .max(2048)
+        .regex(/^https?:\/\//),
+    })
+    .strict(),
 ]);
+
+/** GET /api/rehome: the target server's confirmation that etcd holds the leader's directive for the asking node. */
+export const RehomeConfirmationSchema = z
+  .object({ directiveId: RehomeDirectiveIdSchema, nodeId: IdSchema, serverId: IdSchema })
+  .strict();
+export type RehomeConfirmation = z.infer<typeof RehomeConfirmationSchema>;
 
 // ---------------------------------------------------------------- socket.io event maps
 

@@ -9,6 +9,8 @@ import { getLogger } from '../protocol/logger.js';
 import {
   AdoptedReplicasSchema,
   NodeNotificationSchema,
+  RehomeConfirmationSchema,
+  type RehomeConfirmation,
   type HeldReplica,
   type NodeClientToServer,
   type NodeNotification,
@@ -39,6 +41,7 @@ import { FrameTrace } from './frame-trace.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
 import { parseServerList, ServerRotation } from './server-rotation.js';
+import { normalizeServerUrl } from './cli-options.js';
 
 /** What a held replica's status must look like to be announced (the schema's rule). */
 const STATE_HASH = /^[0-9a-f]{16,64}$/;
@@ -85,6 +88,16 @@ export function parseNodeNotification(raw: unknown): NodeNotification | null {
   return null;
 }
 
+/** The target server's confirmation of a rehome directive, or null when it is not one. */
+function parseRehomeConfirmation(text: string): RehomeConfirmation | null {
+  try {
+    const parsed = RehomeConfirmationSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
 export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly config: RenderConfig;
   /** The connection to the current server (one socket per attempt: each may go to another URL). */
@@ -112,6 +125,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #statusTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #registered = false;
+  /** A rehome directive is being checked with its target. */
+  #moving = false;
   /** Fault injection: replicas that already pushed their unsolicited forged snapshot. */
   readonly #forgedPushed = new Set<string>();
   /** The host id the server admitted this node as (from its join token). */
@@ -229,8 +244,66 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     });
   }
 
+  /**
+   * The leader's directive to move home, relayed by the server we are on: we
+   * move only to a URL already in our own list, and only once that server,
+   * asked directly with our credential, confirms the same directive (it reads
+   * it from etcd). Then we leave as if our server had died, without blaming
+   * it: the replicas are held and the target adopts them (nothing rebuilt).
+   */
+  async #rehome(msg: { directiveId: string; serverId: string; url: string }): Promise<void> {
+    const from = this.#serverUrl;
+    const credential = this.#auth.credential;
+    if (this.#moving || this.#held.size > 0 || !this.#registered || from === undefined) return;
+    let url: string;
+    try {
+      url = normalizeServerUrl(msg.url);
+    } catch {
+      log.warn({ url: msg.url.slice(0, 200) }, 'rehome directive to a malformed URL ignored');
+      return;
+    }
+    if (url === from) return;
+    if (!this.#rotation.knows(url) || credential === undefined) {
+      log.warn({ url, directiveId: msg.directiveId }, 'rehome directive to a server not in our list ignored');
+      return;
+    }
+    this.#moving = true;
+    try {
+      const res = await fetch(`${url}/api/rehome`, {
+        headers: { authorization: `Bearer ${credential}` },
+        signal: AbortSignal.timeout(5000),
+      });
+      const text = res.ok ? await res.text() : '';
+      const confirmed = text.length > 0 && text.length <= 4096 ? parseRehomeConfirmation(text) : null;
+      if (
+        !confirmed ||
+        confirmed.directiveId !== msg.directiveId ||
+        confirmed.nodeId !== this.config.nodeId ||
+        confirmed.serverId !== msg.serverId
+      ) {
+        log.warn(
+          { url, status: res.status, directiveId: msg.directiveId },
+          'rehome not confirmed by the target; staying',
+        );
+        return;
+      }
+      const socket = this.#socket;
+      if (!socket || this.#serverUrl !== from || this.#closed) return;
+      log.info(
+        { from, to: url, directiveId: msg.directiveId, replicas: this.replicas.size },
+        'moving home (rebalance)',
+      );
+      this.#rotation.prefer(url);
+      this.#lost(socket, from, 'moving home (rebalance)', undefined, true);
+    } catch (err) {
+      log.warn({ err, url }, 'rehome confirmation failed; staying');
+    } finally {
+      this.#moving = false;
+    }
+  }
+
   /** This socket failed to connect or dropped: hold our replicas, fail what was in flight, try the next server. */
-  #lost(socket: NodeSocket, url: string, reason: string, err?: Error): void {
+  #lost(socket: NodeSocket, url: string, reason: string, err?: Error, moving = false): void {
     if (this.#socket !== socket) return;
     socket.removeAllListeners();
     socket.close();
@@ -254,7 +327,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.#connectTimer = setTimeout(() => this.#open(url), this.config.reconnectBaseMs);
       return;
     }
-    this.#rotation.failed(url, Date.now());
+    // Leaving on the leader's word is not the server's failure: it stays in turn without a backoff.
+    if (!moving) this.#rotation.failed(url, Date.now());
     const startup = this.#startup;
     if (startup) {
       startup.failed.add(url);
@@ -483,6 +557,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         break;
       case 'replica.watched':
         this.replicas.get(msg.replicaId)?.setWatched(msg.watched);
+        break;
+      case 'node.rehome':
+        void this.#rehome(msg);
         break;
       default: {
         const never: never = msg;

@@ -33,6 +33,8 @@ export class ServerRotation {
   readonly #attempts = new Map<string, Attempts>();
   /** The URL handed out last: the next pick starts after it. */
   #last: string | undefined;
+  /** The next pick, once (a confirmed move home): unless it is backing off. */
+  #preferred: string | undefined;
 
   constructor(opts: ServerRotationOptions) {
     if (opts.configured.length === 0) throw new Error('at least one server URL is required');
@@ -52,9 +54,26 @@ export class ServerRotation {
     for (const u of this.#attempts.keys()) if (!known.has(u)) this.#attempts.delete(u);
   }
 
+  /** True when `url` (normalized) is in the list: a node moves only to a server it already knows. */
+  knows(url: string): boolean {
+    return this.urls.includes(url);
+  }
+
+  /** The next pick is `url` (one of the list), once, unless it is backing off then. */
+  prefer(url: string): void {
+    if (!this.knows(url)) throw new Error(`${url} is not in the server list`);
+    this.#preferred = url;
+  }
+
   /** The URL to connect to next, and how long to wait first. */
   next(now: number): { url: string; delayMs: number } {
     const urls = this.urls;
+    const preferred = this.#preferred;
+    this.#preferred = undefined;
+    if (preferred !== undefined && urls.includes(preferred) && (this.#attempts.get(preferred)?.retryAt ?? 0) <= now) {
+      this.#last = preferred;
+      return { url: preferred, delayMs: 0 };
+    }
     const start = this.#last === undefined ? 0 : (urls.indexOf(this.#last) + 1) % urls.length;
     let soonest: { url: string; retryAt: number } | undefined;
     for (let i = 0; i < urls.length; i++) {

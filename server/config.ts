@@ -3,6 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { envBool as bool, envInt as int, envStr as str } from '../protocol/env.js';
 import { LIMITS } from '../protocol/limits.js';
+import type { HomeRebalanceOptions } from './cluster/home-rebalance.js';
 import { parseStoreSpec, type StoreSpec } from './log/store-spec.js';
 
 export interface ServerConfig {
@@ -88,6 +89,14 @@ export interface ClusterConfig {
    * (the node keeps it running while it finds another home server) before placing it elsewhere (default 10 s).
    */
   rehomeHoldMs: number;
+  /**
+   * The leader's rebalance of node homes (server/cluster/home-rebalance.ts), null when off
+   * (LOCKSTEP_REBALANCE=0). LOCKSTEP_REBALANCE_SETTLE_MS: a server must be up this long before nodes move to
+   * it (default 3 s); LOCKSTEP_REBALANCE_GAP_MS: between one move ending and the next (default 5 s);
+   * LOCKSTEP_REBALANCE_NODE_COOLDOWN_MS: a node is not moved again within (default 60 s);
+   * LOCKSTEP_REBALANCE_DIRECTIVE_TTL_MS: a directive not carried out within this is void (default 15 s).
+   */
+  rebalance: HomeRebalanceOptions | null;
 }
 
 export interface EtcdTlsFiles {
@@ -171,6 +180,14 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
         keepRevisions: int('LOCKSTEP_UPKEEP_KEEP_REVISIONS', 10_000),
       },
       rehomeHoldMs: int('LOCKSTEP_REHOME_HOLD_MS', 10_000),
+      rebalance: bool('LOCKSTEP_REBALANCE', true)
+        ? {
+            settleMs: int('LOCKSTEP_REBALANCE_SETTLE_MS', 3000),
+            gapMs: int('LOCKSTEP_REBALANCE_GAP_MS', 5000),
+            nodeCooldownMs: int('LOCKSTEP_REBALANCE_NODE_COOLDOWN_MS', 60_000),
+            directiveTtlMs: int('LOCKSTEP_REBALANCE_DIRECTIVE_TTL_MS', 15_000),
+          }
+        : null,
     },
     security: {
       joinToken: str('LOCKSTEP_JOIN_TOKEN'),

@@ -5,7 +5,13 @@
 // the file at that seq, and the bytes are served only when replicas on a
 // majority of the session's distinct hosts (at least two) produced exactly the
 // same bytes — the rule snapshots follow (snapshot-checkpoint.ts).
+// In a cluster the session's replicas are homed on several servers: those
+// homed elsewhere are asked through their home servers (ExportPeers, the
+// signed server-to-server path), which relay their nodes' answers and decide
+// nothing; this server counts hosts from its own view (placement table and
+// node directory), never from what a relay or a node says.
 import { createHash, randomBytes } from 'node:crypto';
+import type { PeerExportAnswer, PeerExportRequest } from '../protocol/cluster.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../render/sdk/manifest.js';
@@ -26,16 +32,37 @@ export interface ExportedFile {
   hosts: string[];
 }
 
+/** A replica homed on another server, as this server's own table and directory place it. */
+export interface RemoteExportTarget {
+  replicaId: string;
+  nodeId: string;
+  hostId: string;
+  homeServerId: string;
+}
+
+/** The session's replicas on other servers (cluster mode; server/cluster/export-peers.ts). */
+export interface ExportPeers {
+  /** Replicas of the session homed on other live servers (this server's view). */
+  remoteTargets(sessionId: string): RemoteExportTarget[];
+  /** Asks `homeServerId` for these replicas' files at `atSeq`; its answers, unverified. */
+  ask(homeServerId: string, req: PeerExportRequest): Promise<PeerExportAnswer[]>;
+}
+
+/** One answer as it arrives: from a node of this server, or relayed by a replica's home server. */
+interface Answer {
+  replicaId: string;
+  nodeId: string;
+  seq: number;
+  bytes: Buffer | null;
+  error?: string;
+}
+
 interface Pending {
   sessionId: string;
-  checkpoint: SnapshotCheckpoint;
-  /** replicaId → nodeId of the replicas asked. */
+  /** replicaId → nodeId of the replicas asked on this server's own nodes. */
   nodes: Map<string, string>;
   answered: Set<string>;
-  format: ExportFormat;
-  resolve: (f: ExportedFile) => void;
-  reject: (e: Error) => void;
-  timer: NodeJS.Timeout;
+  onAnswer: (a: Answer) => void;
 }
 
 /** Exports in flight across all sessions: a bound, not a fairness scheme. */
@@ -46,11 +73,24 @@ export class ExportRelay {
   readonly #formats: AppFormats;
   readonly #timeoutMs: number;
   readonly #pending = new Map<string, Pending>();
+  /** Every export and relay in flight: each ends itself when the server closes. */
+  readonly #aborts = new Set<() => void>();
+  #peers: ExportPeers | null = null;
 
   constructor(manager: SessionManager, formats: AppFormats, timeoutMs = 10_000) {
     this.#manager = manager;
     this.#formats = formats;
     this.#timeoutMs = timeoutMs;
+  }
+
+  /** Cluster mode: the session's replicas on other servers are asked too. */
+  usePeers(peers: ExportPeers): void {
+    this.#peers = peers;
+  }
+
+  /** How long a home server waits for its nodes on another server's behalf: less than the asker waits. */
+  get relayTimeoutMs(): number {
+    return Math.max(500, Math.floor(this.#timeoutMs * 0.8));
   }
 
   /** The formats the session's app offers. */
@@ -60,21 +100,12 @@ export class ExportRelay {
 
   export(sessionId: string, format: string): Promise<ExportedFile> {
     const session = this.#manager.get(sessionId);
-    const offered = this.#formats.exportsOf(session.meta.app).find((f) => f === format);
-    if (!offered) {
-      throw new BadRequestError(
-        `${session.meta.app.name} exports ${this.formats(sessionId).join(', ')}, not "${format}"`,
-        {
-          sessionId,
-          format,
-        },
-      );
-    }
+    const offered = this.#offered(sessionId, format);
     const atSeq = session.headSeq;
-    const targets = session
-      .activeReplicas()
-      .filter((r) => r.state === 'live' && this.#manager.nodes.get(r.nodeId))
-      .map((r) => ({ replicaId: r.replicaId, hostId: r.hostId, nodeId: r.nodeId }));
+    const local = this.#localTargets(sessionId);
+    const localIds = new Set(local.map((t) => t.replicaId));
+    const remote = (this.#peers?.remoteTargets(sessionId) ?? []).filter((t) => !localIds.has(t.replicaId));
+    const targets = [...local, ...remote];
     const checkpoint = new SnapshotCheckpoint(atSeq, targets, session.meta.replicationFactor, Date.now());
     if (new Set(targets.map((t) => t.hostId)).size < checkpoint.quorum) {
       throw new UnavailableError(
@@ -84,27 +115,132 @@ export class ExportRelay {
     }
     if (this.#pending.size >= MAX_PENDING) throw new RateLimitedError('too many exports in flight', {});
     const requestId = `ex-${randomBytes(8).toString('hex')}`;
+    /** replicaId → the node it must come from (this server's view), for local and relayed answers alike. */
+    const expected = new Map(targets.map((t) => [t.replicaId, t.nodeId]));
+    const answered = new Set<string>();
     return new Promise<ExportedFile>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      let done = false;
+      const finish = (): void => {
+        done = true;
         this.#pending.delete(requestId);
+        clearTimeout(timer);
+        this.#aborts.delete(abort);
+      };
+      const abort = (): void => {
+        finish();
+        reject(new UnavailableError('server closing', { sessionId }));
+      };
+      const timer = setTimeout(() => {
+        finish();
         reject(new UnavailableError('replicas did not agree on the export in time', { sessionId, seq: atSeq }));
       }, this.#timeoutMs);
       timer.unref();
-      this.#pending.set(requestId, {
-        sessionId,
-        checkpoint,
-        nodes: new Map(targets.map((t) => [t.replicaId, t.nodeId])),
-        answered: new Set(),
-        format: offered,
-        resolve,
-        reject,
-        timer,
-      });
-      for (const t of targets) {
-        this.#manager.nodes
-          .get(t.nodeId)
-          ?.notify({ type: 'replica.exportRequest', replicaId: t.replicaId, requestId, atSeq, format: offered });
+      this.#aborts.add(abort);
+      const take = (a: Answer, via: string): void => {
+        if (done || expected.get(a.replicaId) !== a.nodeId || answered.has(a.replicaId)) {
+          if (!done) log.warn({ sessionId, replicaId: a.replicaId, via }, 'export answer not asked for: ignored');
+          return;
+        }
+        answered.add(a.replicaId);
+        if (a.bytes === null || a.bytes.length > LIMITS.maxExportBytes) {
+          log.warn(
+            { sessionId, replicaId: a.replicaId, via, error: a.error, size: a.bytes?.length },
+            'replica could not export',
+          );
+        } else {
+          try {
+            // The "state hash" of an export is the digest of its bytes: agreeing hosts produced identical files.
+            checkpoint.report(a.replicaId, a.seq, createHash('sha256').update(a.bytes).digest('hex'), a.bytes);
+          } catch (err) {
+            log.warn({ sessionId, replicaId: a.replicaId, via, err }, 'export answer refused');
+          }
+        }
+        const decision = checkpoint.decision();
+        if (decision) {
+          finish();
+          resolve({
+            format: offered,
+            mime: EXPORT_FORMATS[offered],
+            bytes: decision.data,
+            seq: decision.seq,
+            hosts: decision.hosts,
+          });
+        } else if (answered.size === expected.size) {
+          finish();
+          log.warn({ sessionId, seq: atSeq }, 'replicas disagree on the export: nothing served');
+          reject(new ConflictError('replicas on different hosts did not produce the same file', { seq: atSeq }));
+        }
+      };
+      this.#askLocal(requestId, sessionId, local, atSeq, offered, (a) => take(a, 'node'));
+      const byHome = new Map<string, RemoteExportTarget[]>();
+      for (const t of remote) byHome.set(t.homeServerId, [...(byHome.get(t.homeServerId) ?? []), t]);
+      for (const [home, ts] of byHome) {
+        const ids = ts.map((t) => t.replicaId);
+        const gaveUp = (why: string): void => {
+          log.warn({ sessionId, home, why }, 'home server did not relay the export');
+          for (const t of ts)
+            take({ replicaId: t.replicaId, nodeId: t.nodeId, seq: atSeq, bytes: null, error: why }, home);
+        };
+        this.#peers
+          ?.ask(home, { sessionId, atSeq, format: offered, replicaIds: ids })
+          .then((answers) => {
+            // A home server vouches only for the replicas homed on it, each once.
+            const mine = new Map(ts.map((t) => [t.replicaId, t.nodeId]));
+            for (const a of answers) {
+              if (mine.get(a.replicaId) !== a.nodeId) continue;
+              mine.delete(a.replicaId);
+              take(
+                {
+                  replicaId: a.replicaId,
+                  nodeId: a.nodeId,
+                  seq: a.seq,
+                  bytes: a.data === null ? null : Buffer.from(a.data, 'base64'),
+                },
+                home,
+              );
+            }
+            for (const t of ts)
+              if (mine.has(t.replicaId))
+                take({ replicaId: t.replicaId, nodeId: t.nodeId, seq: atSeq, bytes: null, error: 'no answer' }, home);
+          })
+          .catch((err: unknown) => gaveUp(err instanceof Error ? err.message : String(err)));
       }
+    });
+  }
+
+  /**
+   * Another server's export (cluster mode, its signed request): asks this
+   * server's own live replicas among `req.replicaIds` for the file and returns
+   * what each answered, or null for those that did not answer within the relay
+   * timeout. It decides nothing: the asking server counts hosts.
+   */
+  relay(req: PeerExportRequest): Promise<PeerExportAnswer[]> {
+    const offered = this.#offered(req.sessionId, req.format);
+    const wanted = new Set(req.replicaIds);
+    const local = this.#localTargets(req.sessionId).filter((t) => wanted.has(t.replicaId));
+    if (local.length === 0) return Promise.resolve([]);
+    if (this.#pending.size >= MAX_PENDING) throw new RateLimitedError('too many exports in flight', {});
+    const requestId = `ex-${randomBytes(8).toString('hex')}`;
+    const answers = new Map<string, PeerExportAnswer>();
+    return new Promise<PeerExportAnswer[]>((resolve) => {
+      const finish = (): void => {
+        this.#pending.delete(requestId);
+        clearTimeout(timer);
+        this.#aborts.delete(finish);
+        resolve([...answers.values()]);
+      };
+      const timer = setTimeout(finish, this.relayTimeoutMs);
+      timer.unref();
+      this.#aborts.add(finish);
+      this.#askLocal(requestId, req.sessionId, local, req.atSeq, offered, (a) => {
+        answers.set(a.replicaId, {
+          replicaId: a.replicaId,
+          nodeId: a.nodeId,
+          seq: a.seq,
+          data: a.bytes === null || a.bytes.length > LIMITS.maxExportBytes ? null : a.bytes.toString('base64'),
+        });
+        if (answers.size === local.length) finish();
+      });
     });
   }
 
@@ -116,43 +252,54 @@ export class ExportRelay {
     }
     p.answered.add(replicaId);
     const bytes = data === null ? null : Buffer.from(data, 'base64');
-    if (bytes === null || bytes.length > LIMITS.maxExportBytes) {
-      log.warn({ sessionId: p.sessionId, replicaId, error, size: bytes?.length }, 'replica could not export');
-    } else {
-      try {
-        // The "state hash" of an export is the digest of its bytes: agreeing hosts produced identical files.
-        p.checkpoint.report(replicaId, seq, createHash('sha256').update(bytes).digest('hex'), bytes);
-      } catch (err) {
-        log.warn({ sessionId: p.sessionId, replicaId, err }, 'export answer refused');
-      }
-    }
-    const decision = p.checkpoint.decision();
-    if (decision) {
-      this.#settle(requestId, p);
-      p.resolve({
-        format: p.format,
-        mime: EXPORT_FORMATS[p.format],
-        bytes: decision.data,
-        seq: decision.seq,
-        hosts: decision.hosts,
-      });
-    } else if (p.answered.size === p.nodes.size) {
-      this.#settle(requestId, p);
-      log.warn({ sessionId: p.sessionId, seq }, 'replicas disagree on the export: nothing served');
-      p.reject(new ConflictError('replicas on different hosts did not produce the same file', { seq }));
-    }
-  }
-
-  #settle(requestId: string, p: Pending): void {
-    this.#pending.delete(requestId);
-    clearTimeout(p.timer);
+    p.onAnswer({ replicaId, nodeId, seq, bytes, ...(error === undefined ? {} : { error }) });
   }
 
   close(): void {
-    for (const p of this.#pending.values()) {
-      clearTimeout(p.timer);
-      p.reject(new UnavailableError('server closing', {}));
-    }
+    for (const abort of [...this.#aborts]) abort();
     this.#pending.clear();
+  }
+
+  #offered(sessionId: string, format: string): ExportFormat {
+    const session = this.#manager.get(sessionId);
+    const offered = this.#formats.exportsOf(session.meta.app).find((f) => f === format);
+    if (!offered) {
+      throw new BadRequestError(
+        `${session.meta.app.name} exports ${this.formats(sessionId).join(', ')}, not "${format}"`,
+        { sessionId, format },
+      );
+    }
+    return offered;
+  }
+
+  /** The session's live replicas on nodes connected to this server. */
+  #localTargets(sessionId: string): Array<{ replicaId: string; hostId: string; nodeId: string }> {
+    return this.#manager
+      .get(sessionId)
+      .activeReplicas()
+      .filter((r) => r.state === 'live' && this.#manager.nodes.get(r.nodeId))
+      .map((r) => ({ replicaId: r.replicaId, hostId: r.hostId, nodeId: r.nodeId }));
+  }
+
+  #askLocal(
+    requestId: string,
+    sessionId: string,
+    targets: ReadonlyArray<{ replicaId: string; nodeId: string }>,
+    atSeq: number,
+    format: ExportFormat,
+    onAnswer: (a: Answer) => void,
+  ): void {
+    if (targets.length === 0) return;
+    this.#pending.set(requestId, {
+      sessionId,
+      nodes: new Map(targets.map((t) => [t.replicaId, t.nodeId])),
+      answered: new Set(),
+      onAnswer,
+    });
+    for (const t of targets) {
+      this.#manager.nodes
+        .get(t.nodeId)
+        ?.notify({ type: 'replica.exportRequest', replicaId: t.replicaId, requestId, atSeq, format });
+    }
   }
 }

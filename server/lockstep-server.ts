@@ -38,6 +38,8 @@ import { contentSecurityPolicy, originVerdict } from './web-guards.js';
 // Types only: the cluster's modules (and etcd3 under them) load in cluster mode alone (see below).
 import type { ClusterMember } from './cluster/cluster-member.js';
 import { clusterRoutes } from './cluster/cluster-routes.js';
+import { ClusterExportPeers } from './cluster/export-peers.js';
+import { peerExportRoutes } from './cluster/export-routes.js';
 import { PeerOrigins } from './cluster/peer-origins.js';
 import { peerCors } from './cluster/peer-cors.js';
 import type { ClusterSessionLink } from './cluster/cluster-session-link.js';
@@ -185,7 +187,19 @@ export class LockstepServer {
       app.use(peerCors(known, viewerTokenValid, Boolean(config.tls)));
     }
     app.use(operatorRoutes({ access, manager, metrics, thumbnails }));
-    if (clusterSecret) app.use('/api', clusterRoutes({ access, registry: () => cluster?.registry ?? null }));
+    if (clusterSecret)
+      app.use(
+        '/api',
+        clusterRoutes({
+          access,
+          registry: () => cluster?.registry ?? null,
+          rehome: () => cluster?.rehome ?? null,
+        }),
+      );
+    if (clusterSecret) {
+      // Signed by another server of the cluster (not a viewer's route): its replicas' files for an export there.
+      app.use(peerExportRoutes({ secret: clusterSecret, exports, selfId: () => cluster?.registry.self.id ?? null }));
+    }
     app.use('/api/apps', appRoutes({ access, bundles }));
     app.use('/api', restApi({ manager, access, inputLog, sfu, exports, formats, gateways }));
     app.get('/viewer.js', (_req, res) => res.sendFile(join(root, 'viewer/dist/viewer.js')));
@@ -259,6 +273,7 @@ export class LockstepServer {
           ...(etcdTls ? { credentials: etcdTls } : {}),
           upkeep: config.cluster.upkeep,
           rehomeHoldMs: config.cluster.rehomeHoldMs,
+          rebalance: config.cluster.rebalance,
           namespace: 'lockstep/',
           secret: clusterSecret,
           closedSessions: () => [...closedHere],
@@ -283,6 +298,8 @@ export class LockstepServer {
           },
         });
         link = joined;
+        // An export asked here also asks the session's replicas homed on other servers.
+        exports.usePeers(new ClusterExportPeers(cluster, clusterSecret, exports.relayTimeoutMs + 1500));
         http.once('close', () => joined.close());
       } catch (err) {
         await cluster?.close();

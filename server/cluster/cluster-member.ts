@@ -12,12 +12,14 @@ import { getLogger } from '../../protocol/logger.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import { openEtcdClient, type EtcdClientOptions } from './etcd-client.js';
 import { FencedWriter } from './fenced-writer.js';
+import type { HomeRebalanceOptions } from './home-rebalance.js';
 import { InputFeed } from './input-feed.js';
 import { LeaderElection } from './leader-election.js';
 import { NodeDirectory } from './node-directory.js';
 import { OriginRecord } from './origin-record.js';
 import { PlacementLeader } from './placement-leader.js';
 import { PlacementTable } from './placement-table.js';
+import { RehomeDirectives } from './rehome-directives.js';
 import { ReplicaHealthBoard } from './replica-health-board.js';
 import { ServerRegistry } from './server-registry.js';
 import { SessionWatch } from './session-watch.js';
@@ -46,6 +48,8 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
   rehomeHoldMs?: number;
   /** Health reports are written at most this often per session (ReplicaHealthBoard's flushEveryMs). */
   healthFlushMs?: number;
+  /** The leader's rebalance of node homes (left out or null: nodes stay where they are). */
+  rebalance?: HomeRebalanceOptions | null;
 }
 
 interface Parts {
@@ -61,6 +65,7 @@ interface Parts {
   placement: PlacementTable;
   health: ReplicaHealthBoard;
   placer: PlacementLeader;
+  rehome: RehomeDirectives;
 }
 
 /** A registry id from an advertise URL: its host:port, in the id alphabet. */
@@ -88,6 +93,8 @@ export class ClusterMember {
   readonly health: ReplicaHealthBoard;
   /** Places every session's replicas over the cluster while this server leads. */
   readonly placer: PlacementLeader;
+  /** The leader's directives to nodes to move home (this server relays its nodes' and confirms its own). */
+  readonly rehome: RehomeDirectives;
   #closed = false;
 
   private constructor(parts: Parts) {
@@ -103,6 +110,7 @@ export class ClusterMember {
     this.placement = parts.placement;
     this.health = parts.health;
     this.placer = parts.placer;
+    this.rehome = parts.rehome;
   }
 
   static async create(options: ClusterMemberOptions): Promise<ClusterMember> {
@@ -159,6 +167,7 @@ export class ClusterMember {
           ...(options.healthFlushMs === undefined ? {} : { flushEveryMs: options.healthFlushMs }),
         }),
       );
+      const rehome = await open(RehomeDirectives.create({ client, namespace, election, writer, secret }));
       const placer = new PlacementLeader({
         election,
         placement,
@@ -167,6 +176,7 @@ export class ClusterMember {
         sessions,
         health,
         holdMs: options.rehomeHoldMs ?? DEFAULT_REHOME_HOLD_MS,
+        ...(options.rebalance ? { rebalance: { directives: rehome, options: options.rebalance } } : {}),
       });
       log.info({ id: options.self.id, url: options.self.url, insecure: secret.insecure }, 'joined the cluster');
       return new ClusterMember({
@@ -182,6 +192,7 @@ export class ClusterMember {
         placement,
         health,
         placer,
+        rehome,
       });
     } catch (err) {
       for (const part of opened.reverse()) await part.close().catch(() => undefined);
@@ -195,6 +206,7 @@ export class ClusterMember {
     if (this.#closed) return;
     this.#closed = true;
     this.placer.close();
+    await this.rehome.close();
     await this.health.close();
     await this.placement.close();
     await this.nodes.close();

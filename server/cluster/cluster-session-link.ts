@@ -10,9 +10,11 @@
 // this server's replicas from the InputFeed (whatever server appended them,
 // in log order), not from this server's sequencer, which still appends; a
 // feed that stalls is recovered (or listed as stalled) by FeedRecovery.
+// The leader's rehome directive for a node connected here is relayed to it
+// (the node checks it with the target server before it moves).
 import { getLogger } from '../../protocol/logger.js';
 import type { SessionManager } from '../session-manager.js';
-import type { SessionPlacement } from '../../protocol/cluster-state.js';
+import type { RehomeDirective, SessionPlacement } from '../../protocol/cluster-state.js';
 import type { ClusterMember } from './cluster-member.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import type { InputLog } from '../input-log.js';
@@ -32,6 +34,7 @@ export class ClusterSessionLink {
   readonly #onNodes = (): void => this.#publishNodes();
   readonly #onTable = (sessionId: string, p: SessionPlacement | null): void =>
     this.#manager.applyPlacement(sessionId, p?.replicas ?? null, p?.appFailure ?? null);
+  readonly #onDirective = (d: RehomeDirective): void => this.#relayDirective(d);
   readonly #onUpdate = ({ sessionId }: { sessionId: string }): void => this.#reportHealth(sessionId);
   readonly #onClosed = ({ sessionId }: { sessionId: string }): void =>
     this.#guard('forget health report', this.#member.health.forget(sessionId));
@@ -110,6 +113,8 @@ export class ClusterSessionLink {
     manager.on('sessionupdate', link.#onUpdate);
     manager.on('replicaremoved', link.#onUpdate);
     manager.on('sessionclosed', link.#onClosed);
+    deps.member.rehome.on('issued', link.#onDirective);
+    for (const d of deps.member.rehome.list()) link.#relayDirective(d);
     return link;
   }
 
@@ -144,6 +149,16 @@ export class ClusterSessionLink {
     }
   }
 
+  /** A directive moving one of this server's nodes elsewhere: the node is told (it verifies with the target). */
+  #relayDirective(d: RehomeDirective): void {
+    if (this.#closed || d.fromServerId !== this.#serverId || d.toServerId === this.#serverId) return;
+    if (Date.now() >= d.expiresAt) return;
+    const node = this.#manager.nodes.get(d.nodeId);
+    if (!node) return;
+    log.info({ nodeId: d.nodeId, to: d.toServerId, directiveId: d.directiveId }, 'relaying rehome directive to node');
+    node.notify({ type: 'node.rehome', directiveId: d.directiveId, serverId: d.toServerId, url: d.toUrl });
+  }
+
   /** What this server runs of the session and what it gave up (coalesced by the board). */
   #reportHealth(sessionId: string): void {
     if (this.#closed) return;
@@ -176,5 +191,6 @@ export class ClusterSessionLink {
     this.#manager.off('sessionupdate', this.#onUpdate);
     this.#manager.off('replicaremoved', this.#onUpdate);
     this.#manager.off('sessionclosed', this.#onClosed);
+    this.#member.rehome.off('issued', this.#onDirective);
   }
 }

@@ -5,14 +5,19 @@
 // refused with NotLeaderError and the election steps down). It runs on every
 // change it hears of and on a timer (the hold window of a missing node ends by
 // time alone). A new term starts a new ClusterPlacer: it continues from the
-// table and re-places nothing that is healthy.
+// table and re-places nothing that is healthy. After a pass that changed
+// nothing it takes one rebalance step (home-rebalance.ts): it directs at most
+// one node at a time to move to an underloaded server, fenced
+// (rehome-directives.ts), and clears the directive once the node moved.
 import type { SessionPlacement } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { NotLeaderError } from './cluster-errors.js';
 import { ClusterPlacer, type SessionHealthView } from './cluster-placement.js';
+import { HomeRebalancer, type HomeRebalanceOptions, type RebalanceInput } from './home-rebalance.js';
 import type { LeaderElection } from './leader-election.js';
 import type { NodeDirectory } from './node-directory.js';
 import type { PlacementTable } from './placement-table.js';
+import type { RehomeDirectives } from './rehome-directives.js';
 import type { ReplicaHealthBoard } from './replica-health-board.js';
 import type { ServerRegistry } from './server-registry.js';
 import type { SessionWatch } from './session-watch.js';
@@ -30,6 +35,8 @@ export interface PlacementLeaderOptions {
   holdMs: number;
   /** A pass at least this often while leading (default 500 ms). */
   everyMs?: number;
+  /** Moving nodes back to underloaded servers (left out: nodes stay where they are). */
+  rebalance?: { directives: RehomeDirectives; options: HomeRebalanceOptions };
   now?: () => number;
 }
 
@@ -37,6 +44,9 @@ export class PlacementLeader {
   readonly #o: PlacementLeaderOptions;
   readonly #now: () => number;
   #placer: ClusterPlacer;
+  #rebalancer: HomeRebalancer | null;
+  /** The last reason the rebalance gave for moving nothing (logged when it changes). */
+  #rebalanceWhy: string | null = null;
   /**
    * What this term wrote and the table's watch has not shown back yet (null:
    * removed): a pass plans from it, never from the older entry, so nothing is
@@ -51,6 +61,7 @@ export class PlacementLeader {
   readonly #kick = (): void => this.#schedule();
   readonly #onElected = (): void => {
     this.#placer = new ClusterPlacer({ holdMs: this.#o.holdMs });
+    this.#rebalancer = this.#newRebalancer();
     this.#unconfirmed.clear();
     this.#schedule();
   };
@@ -66,6 +77,9 @@ export class PlacementLeader {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#placer = new ClusterPlacer({ holdMs: options.holdMs });
+    this.#rebalancer = this.#newRebalancer();
+    options.rebalance?.directives.on('issued', this.#kick);
+    options.rebalance?.directives.on('cleared', this.#kick);
     options.election.on('elected', this.#onElected);
     options.placement.on('changed', this.#onTable);
     options.nodes.on('node', this.#kick);
@@ -97,6 +111,12 @@ export class PlacementLeader {
     o.sessions.off('created', this.#kick);
     o.sessions.off('closed', this.#kick);
     o.health.off('changed', this.#kick);
+    o.rebalance?.directives.off('issued', this.#kick);
+    o.rebalance?.directives.off('cleared', this.#kick);
+  }
+
+  #newRebalancer(): HomeRebalancer | null {
+    return this.#o.rebalance ? new HomeRebalancer(this.#o.rebalance.options) : null;
   }
 
   /** Bursts of events (a server's nodes all going at once) make one pass. */
@@ -128,6 +148,13 @@ export class PlacementLeader {
     const o = this.#o;
     if (this.#closed || !o.election.isLeader) return;
     const table = new Map(o.placement.list().map((p) => [p.sessionId, p]));
+    // The watch may show a write back before the write's own await returns (#onTable then had nothing to match).
+    for (const [sessionId, p] of [...this.#unconfirmed]) {
+      const shown = table.get(sessionId) ?? null;
+      if (p === null ? shown === null : shown !== null && shown.term === p.term && shown.writtenAt === p.writtenAt) {
+        this.#unconfirmed.delete(sessionId);
+      }
+    }
     for (const [sessionId, p] of this.#unconfirmed) {
       if (p === null) table.delete(sessionId);
       else table.set(sessionId, p);
@@ -137,16 +164,18 @@ export class PlacementLeader {
       app: row.app,
       replicationFactor: row.replicationFactor,
     }));
+    const nodes = o.nodes.list();
+    const servers = o.registry.list();
+    const health = this.#health(sessions.map((s) => s.sessionId));
     const changes = this.#placer.plan(
-      {
-        sessions,
-        nodes: o.nodes.list(),
-        servers: new Set(o.registry.list().map((s) => s.id)),
-        table,
-        health: this.#health(sessions.map((s) => s.sessionId)),
-      },
+      { sessions, nodes, servers: new Set(servers.map((s) => s.id)), table, health },
       this.#now(),
     );
+    // Nodes move only while placement has nothing to change (and what it wrote has come back).
+    if (changes.length === 0 && this.#unconfirmed.size === 0) {
+      await this.#rebalance({ servers, nodes, table, health });
+      return;
+    }
     for (const c of changes) {
       try {
         if (c.kind === 'remove') {
@@ -180,6 +209,36 @@ export class PlacementLeader {
         if (err instanceof NotLeaderError) return;
         log.warn({ err, sessionId: c.sessionId }, 'placement not written (the next pass retries)');
       }
+    }
+  }
+
+  /** One rebalance step: clear a finished directive or issue one (fenced), or nothing. */
+  async #rebalance(input: Omit<RebalanceInput, 'directives'>): Promise<void> {
+    const rb = this.#o.rebalance;
+    const rebalancer = this.#rebalancer;
+    if (!rb || !rebalancer) return;
+    const step = rebalancer.step({ ...input, directives: rb.directives.list() }, this.#now());
+    // Why nothing moves, once per change of reason (each pass would repeat it).
+    const why = step.kind === 'none' ? step.why : null;
+    if (why !== this.#rebalanceWhy) {
+      this.#rebalanceWhy = why;
+      if (why !== null) log.info({ why }, 'rebalance: no node moves');
+    }
+    try {
+      if (step.kind === 'clear') {
+        await rb.directives.clear(step.directive.nodeId);
+        log.info(
+          { nodeId: step.directive.nodeId, to: step.directive.toServerId, why: step.why },
+          'rehome directive cleared',
+        );
+      } else if (step.kind === 'issue') {
+        const { kind: _k, why, ...d } = step;
+        const issued = await rb.directives.issue(d);
+        log.info({ ...d, directiveId: issued.directiveId, why }, 'node directed to move home (rebalance)');
+      }
+    } catch (err) {
+      if (err instanceof NotLeaderError) return;
+      log.warn({ err, step: step.kind }, 'rebalance step not written (the next pass retries)');
     }
   }
 

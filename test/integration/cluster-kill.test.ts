@@ -14,14 +14,11 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { WriterState } from '../../render/apps/writer/index.js';
 import { LocalCluster, type ClusterServer } from '../../scripts/lib/local-cluster.js';
-import { fetchLog } from '../../scripts/lib/reference-state.js';
+import { assertTypedExactlyOnce, ClusterTyping, liveClusterSession } from '../helpers/cluster-session.js';
 import { ROOT, stopAll } from '../helpers/processes.js';
-import { keyDown } from '../helpers/key-input.js';
-import { referenceState } from '../helpers/reference-render.js';
-import { ResendingTypist, type TypedInput } from '../helpers/resending-typist.js';
-import { TestViewer, waitFor } from '../helpers/viewer-client.js';
+import type { TypedInput } from '../helpers/resending-typist.js';
+import { waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
 const H = 320;
@@ -47,44 +44,11 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
   });
 
   it('loses no acknowledged input, logs each once, converges without the killed server', async (t) => {
-    const first = cluster.server(0);
-    const viewer = await TestViewer.connect(first.url);
-    const { session } = await viewer.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 3,
-      width: W,
-      height: H,
-    });
-    viewer.close();
-    const sessionId = session.sessionId;
-    await waitFor(
-      'a live replica on every node',
-      async () => {
-        const { replicas } = await cluster.sessionReplicas(sessionId);
-        return new Set(replicas.filter((r) => r.state === 'live').map((r) => r.hostId)).size === cluster.nodes.length;
-      },
-      60_000,
-      200,
-    );
+    const sessionId = await liveClusterSession(cluster, cluster.nodes.length, { width: W, height: H });
 
-    const typist = new ResendingTypist({
-      urls: cluster.servers.map((s) => s.url),
-      sessionId,
-      clientId: CLIENT_ID,
-      ackTimeoutMs: 500,
-    });
-    let typed = '';
-    const type = async (n: number): Promise<TypedInput[]> => {
-      const out: TypedInput[] = [];
-      for (let i = 0; i < n; i++) {
-        const ch = WORDS[typed.length % WORDS.length] ?? ' ';
-        out.push(await typist.send(keyDown(ch)));
-        typed += ch;
-        await new Promise((r) => setTimeout(r, 50)); // ~20 keys/s
-      }
-      return out;
-    };
+    const typing = new ClusterTyping(cluster, sessionId, CLIENT_ID, WORDS);
+    const { typist } = typing;
+    const type = (n: number): Promise<TypedInput[]> => typing.type(n);
 
     try {
       await type(20);
@@ -127,7 +91,7 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
       }
       await type(10);
     } finally {
-      typist.close();
+      typing.close();
     }
 
     // The log: every acknowledged input once, at the seq its ack named, seqs dense from 1.
@@ -135,24 +99,14 @@ describe('SIGKILL of any one server while inputs stream (3 servers over a 3-memb
     const { head } = await cluster.sessionReplicas(sessionId);
     assert.ok(head >= (acked.at(-1)?.seq ?? 0), 'the head covers every ack');
     await waitFor('converged at the end', () => cluster.convergedAt(sessionId, head), 45_000, 200);
-    const live = cluster.liveServers()[0];
-    assert.ok(live);
-    const log = await fetchLog(live.url, sessionId);
-    assert.deepEqual(
-      log.map((e) => e.seq),
-      Array.from({ length: log.length }, (_, i) => i + 1),
-      'dense seqs',
-    );
-    // The server scopes client ids by credential (`o.<owner digest>:kill-typist`).
-    const mine = log.filter((e) => e.clientId.endsWith(`:${CLIENT_ID}`));
-    const others = log.filter((e) => !e.clientId.endsWith(`:${CLIENT_ID}`));
-    t.diagnostic(`other inputs in the log: ${others.map((e) => `${e.seq} ${e.clientId} ${e.event.type}`).join(', ')}`);
-    assert.equal(mine.length, acked.length, 'every acknowledged input logged, none twice');
-    assert.equal(new Set(mine.map((e) => e.clientSeq)).size, mine.length, 'no (client id, client seq) twice');
-    const bySeq = new Map(log.map((e) => [e.seq, e.clientSeq]));
-    for (const a of acked) assert.equal(bySeq.get(a.seq), a.clientSeq, `ack of clientSeq ${a.clientSeq} named its seq`);
-    const state = (await referenceState(live.url, 'writer', W, H, sessionId)) as WriterState;
-    assert.equal(state.text, typed, 'the document is exactly what was typed');
+    const others = await assertTypedExactlyOnce(cluster, sessionId, {
+      clientId: CLIENT_ID,
+      acked,
+      typed: typing.typed,
+      width: W,
+      height: H,
+    });
+    t.diagnostic(`other inputs in the log: ${others.join(', ')}`);
     const resent = acked.filter((a) => a.resends > 0).length;
     t.diagnostic(`${acked.length} inputs acknowledged, ${resent} after a resend through another server`);
   });

@@ -89,3 +89,22 @@ test('--server takes a comma-separated list', () => {
   assert.throws(() => normalizeServerUrls(' , '), /at least one URL/);
   assert.throws(() => normalizeServerUrls('http://a:3000,ftp://b'), /http:\/\/ or https:\/\//);
 });
+
+test('a confirmed move home picks its target next, once, only if the list has it and it is not backing off', () => {
+  const r = rotation([A, B, C]);
+  assert.equal(r.next(0).url, A);
+  assert.equal(r.knows(C), true);
+  assert.equal(r.knows('http://evil:3000'), false);
+  assert.throws(() => r.prefer('http://evil:3000'), /not in the server list/);
+  r.prefer(C);
+  assert.deepEqual(r.next(0), { url: C, delayMs: 0 }, 'the target, not the next in turn (B)');
+  assert.equal(r.next(0).url, A, 'once: then the rotation goes on after it');
+  r.failed(B, 0);
+  r.prefer(B);
+  assert.notEqual(r.next(10).url, B, 'a target backing off is not forced');
+  // A learned URL may be preferred too; one dropped from the list meanwhile is not.
+  r.learn(['http://d:3000']);
+  r.prefer('http://d:3000');
+  r.learn([]);
+  assert.notEqual(r.next(10_000).url, 'http://d:3000');
+});
