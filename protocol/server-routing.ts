@@ -3,12 +3,26 @@
 // browser bundle imports this file.
 
 /**
- * A viewer resends an input it has no ack for after this long through another
- * live server (same client id and seq: the log's idempotent append makes the
- * second copy harmless). Well above a healthy ack (tens of ms), well below the
- * issue's 1.5 s input-stall bound.
+ * A viewer resends an input it has no ack for through another live server
+ * (same client id and seq: the log's idempotent append makes the second copy
+ * harmless) after INPUT_RESEND_RTT_FACTOR × the p99 of its last
+ * INPUT_RESEND_RTT_SAMPLES ack round trips, never sooner than
+ * INPUT_RESEND_MIN_MS (viewer/resend-policy.ts). Before it has seen
+ * INPUT_RESEND_MIN_SAMPLES acks, after this long: well above a healthy ack
+ * (tens of ms), well below the issue's 1.5 s input-stall bound.
  */
 export const INPUT_RESEND_AFTER_MS = 400;
+/** The adaptive no-ack wait is this many times the recent acks' p99 round trip... */
+export const INPUT_RESEND_RTT_FACTOR = 3;
+/** ...over this many recent acks... */
+export const INPUT_RESEND_RTT_SAMPLES = 64;
+/** ...once at least this many were seen... */
+export const INPUT_RESEND_MIN_SAMPLES = 8;
+/**
+ * ...and never below this: a partitioned server is left this soon at the
+ * earliest (issue 13: the fixed 400 ms made most of a 604 ms visible gap).
+ */
+export const INPUT_RESEND_MIN_MS = 100;
 /**
  * Each move of the input route without an ack since doubles that wait, up to
  * this: a slow-but-alive cluster (commits beyond 400 ms under load) is not

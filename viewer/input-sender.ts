@@ -13,10 +13,13 @@
 // INPUT_RESEND_MAX_MS), so a slow-but-alive cluster is not flooded with copies.
 // An out-of-order refusal resends from the server's `expected` through the
 // same route at once (issue 13: the route flapped and inputs went unacknowledged).
+// Every wait (no-ack, out-of-order, refused) is ResendPolicy's (resend-policy.ts);
+// the no-ack one follows the measured ack round trips.
 import type { InputAck } from '../protocol/signalling.js';
 import type { InputEvent, PointerInput, WheelInput } from '../protocol/input.js';
-import { INPUT_RESEND_AFTER_MS, INPUT_RESEND_MAX_MS } from '../protocol/server-routing.js';
+import { expectsOwnFrame } from '../protocol/freshness.js';
 import { isRetryableError, ViewerRequestError } from './request-error.js';
+import { ResendPolicy } from './resend-policy.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface InputRequest {
@@ -47,7 +50,7 @@ export interface InputSenderDeps {
    * inputs are then resent), false when there is no other server.
    */
   reroute?: () => boolean;
-  /** Default INPUT_RESEND_AFTER_MS (protocol/server-routing.ts). */
+  /** A fixed no-ack wait; default adaptive from the ack round trips (resend-policy.ts). */
   resendAfterMs?: number;
   /** Cap of the doubling no-ack wait; default INPUT_RESEND_MAX_MS. */
   resendMaxMs?: number;
@@ -125,12 +128,10 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private cancelRetry: (() => void) | null = null;
   private lastEventType: InputEvent['type'] | null = null;
   private readonly counts = { sent: 0, acked: 0, rejected: 0, highestAckedSeq: 0 };
-  /** Route moves since the last ack: the no-ack wait doubles with each. */
-  private moveStreak = 0;
+  /** Every resend wait: no-ack (adaptive), out-of-order, refused. */
+  private readonly policy: ResendPolicy;
   /** When a server last answered an input (ack or refusal). */
   private lastAnswerAt = Number.NEGATIVE_INFINITY;
-  /** Out-of-order refusals since the last ack (their resends back off after the first). */
-  private conflictStreak = 0;
   private conflictFrom: number | null = null;
   /** Transmissions made when the latest refusal arrived: later ones already go in order. */
   private conflictMark = 0;
@@ -141,6 +142,10 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     super();
     this.counter = deps.loadSeq();
     this.schedule = deps.schedule ?? defaultSchedule;
+    this.policy = new ResendPolicy({
+      ...(deps.resendAfterMs === undefined ? {} : { resendAfterMs: deps.resendAfterMs }),
+      ...(deps.resendMaxMs === undefined ? {} : { resendMaxMs: deps.resendMaxMs }),
+    });
     for (const p of deps.loadPending?.() ?? []) {
       if (!Number.isSafeInteger(p.clientSeq) || typeof p.event !== 'object' || p.event === null) continue;
       this.queue.push({
@@ -172,6 +177,25 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       highestAckedSeq: this.counts.highestAckedSeq,
       pending: this.queue.length + (this.pendingMove ? 1 : 0) + (this.pendingWheel ? 1 : 0),
     };
+  }
+
+  /**
+   * Since when the oldest input sent and not yet acknowledged that expects a
+   * frame of its own has been waiting (null: none). A shown stream that went
+   * silent with such an input outstanding is worth a probe (stream-manager.ts).
+   */
+  unackedSince(): number | null {
+    let since: number | null = null;
+    for (const q of this.queue) {
+      if (!q.everSent || !expectsOwnFrame(q.event)) continue;
+      since = since === null ? q.firstSentAt : Math.min(since, q.firstSentAt);
+    }
+    return since;
+  }
+
+  /** The no-ack wait an input sent now would get (ms). */
+  get ackWaitMs(): number {
+    return this.policy.ackWaitMs();
   }
 
   send(event: InputEvent): void {
@@ -329,10 +353,11 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.counts.sent++;
     q.sendNo = ++this.sendCount;
     const attempt = q.attempts;
+    const sentAt = this.deps.now();
     const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
     if (this.deps.reroute) this.armAckWait(q, attempt);
     this.deps.transmit(req).then(
-      (ack) => this.onAck(q, ack),
+      (ack) => this.onAck(q, ack, this.deps.now() - sentAt),
       (err: unknown) => {
         // A failure of an attempt already superseded (resent elsewhere) changes nothing.
         if (q.attempts === attempt && q.inFlight) this.onFail(q, err);
@@ -340,16 +365,9 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     );
   }
 
-  /** The no-ack wait: the base bound, doubled per route move since the last ack, capped. */
-  private ackWaitMs(): number {
-    const base = this.deps.resendAfterMs ?? INPUT_RESEND_AFTER_MS;
-    const max = Math.max(base, this.deps.resendMaxMs ?? INPUT_RESEND_MAX_MS);
-    return Math.min(max, base * 2 ** Math.min(this.moveStreak, 16));
-  }
-
   private armAckWait(q: Queued, attempt: number): void {
     q.waitFrom = this.deps.now();
-    q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), this.ackWaitMs());
+    q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), this.policy.ackWaitMs());
   }
 
   /**
@@ -365,18 +383,17 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       return;
     }
     if (this.deps.reroute?.()) {
-      this.moveStreak++;
+      this.policy.noteMove();
       this.resendInFlight();
     }
   }
 
-  private onAck(q: Queued, ack: InputAck): void {
+  private onAck(q: Queued, ack: InputAck, rttMs: number): void {
     const i = this.queue.indexOf(q);
     // Already settled (acked through another server, or dropped by a resync).
     // Any server's ack counts, also one for an attempt since resent elsewhere: it is logged.
     this.lastAnswerAt = this.deps.now();
-    this.moveStreak = 0;
-    this.conflictStreak = 0;
+    this.policy.noteAck(rttMs);
     if (i < 0) return;
     this.settleAttempt(q);
     this.queue.splice(i, 1);
@@ -416,7 +433,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       return;
     }
     if (!this.online || this.cancelRetry) return; // the re-join resends it, or a retry is armed
-    const delay = Math.min(5000, 250 * 2 ** Math.min(q.attempts, 5));
+    const delay = this.policy.refusedRetryMs(q.attempts);
     this.cancelRetry = this.schedule(() => {
       this.cancelRetry = null;
       this.pump();
@@ -438,8 +455,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.conflictFrom = Math.min(this.conflictFrom ?? Number.POSITIVE_INFINITY, from);
     this.conflictMark = this.sendCount;
     if (!this.online || this.cancelConflictResend) return;
-    const delay = this.conflictStreak === 0 ? 0 : Math.min(INPUT_RESEND_MAX_MS, 50 * 2 ** (this.conflictStreak - 1));
-    this.conflictStreak++;
+    const delay = this.policy.nextConflictDelayMs();
     this.cancelConflictResend = this.schedule(() => {
       this.cancelConflictResend = null;
       const start = this.conflictFrom ?? Number.NEGATIVE_INFINITY;
