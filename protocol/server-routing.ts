@@ -13,7 +13,7 @@
  */
 export const INPUT_RESEND_AFTER_MS = 400;
 /** The adaptive no-ack wait is this many times the recent acks' p99 round trip... */
-export const INPUT_RESEND_RTT_FACTOR = 3;
+export const INPUT_RESEND_RTT_FACTOR = 2;
 /** ...over this many recent acks... */
 export const INPUT_RESEND_RTT_SAMPLES = 64;
 /** ...once at least this many were seen... */

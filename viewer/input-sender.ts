@@ -21,6 +21,9 @@ import { expectsOwnFrame } from '../protocol/freshness.js';
 import { isRetryableError, ViewerRequestError } from './request-error.js';
 import { ResendPolicy } from './resend-policy.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { debugLog } from './debug-log.js';
+
+const log = debugLog('inputs');
 
 export interface InputRequest {
   type: 'input';
@@ -372,16 +375,26 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
 
   /**
    * No ack in time. If a server answered meanwhile the route is alive, only
-   * slow: wait again. Else another server takes the route and everything
-   * unacknowledged is resent through it.
+   * slow: wait until it has been quiet for the whole wait since its latest
+   * answer (not a whole wait from now: that made the move after a partition
+   * take up to twice the wait). Else another server takes the route and
+   * everything unacknowledged is resent through it.
    */
   private onAckTimeout(q: Queued, attempt: number): void {
     q.cancelAckWait = null;
     if (this.disposed || !this.online || q.attempts !== attempt || !q.inFlight || !this.queue.includes(q)) return;
-    if (this.lastAnswerAt >= q.waitFrom) {
-      this.armAckWait(q, attempt);
+    const wait = this.policy.ackWaitMs();
+    const quietSince = Math.max(q.waitFrom, this.lastAnswerAt);
+    const left = quietSince + wait - this.deps.now();
+    if (left > 0) {
+      q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), left);
       return;
     }
+    log('no answer for', wait, 'ms: the input route moves', {
+      samples: this.policy.samples,
+      rttP50: this.policy.rttPercentile(0.5),
+      rttP99: this.policy.rttPercentile(0.99),
+    });
     if (this.deps.reroute?.()) {
       this.policy.noteMove();
       this.resendInFlight();

@@ -113,4 +113,9 @@ export class ResendPolicy {
   get samples(): number {
     return this.#rtts.length;
   }
+
+  /** The p-th percentile (0..1) of the recent round trips, null before any. */
+  rttPercentile(p: number): number | null {
+    return percentile(this.#rtts, p);
+  }
 }

@@ -49,7 +49,7 @@ describe('ResendPolicy no-ack wait', () => {
       p,
       Array.from({ length: 20 }, () => 60),
     );
-    assert.equal(p.ackWaitMs(), INPUT_RESEND_RTT_FACTOR * 60);
+    assert.equal(p.ackWaitMs(), Math.max(INPUT_RESEND_MIN_MS, INPUT_RESEND_RTT_FACTOR * 60));
     // One slow ack in the window is the tail: the wait covers it.
     p.noteAck(150);
     assert.equal(p.ackWaitMs(), INPUT_RESEND_RTT_FACTOR * 150);
@@ -58,7 +58,7 @@ describe('ResendPolicy no-ack wait', () => {
       p,
       Array.from({ length: INPUT_RESEND_RTT_SAMPLES }, () => 40),
     );
-    assert.equal(p.ackWaitMs(), INPUT_RESEND_RTT_FACTOR * 40);
+    assert.equal(p.ackWaitMs(), Math.max(INPUT_RESEND_MIN_MS, INPUT_RESEND_RTT_FACTOR * 40));
     assert.equal(p.samples, INPUT_RESEND_RTT_SAMPLES);
   });
 
@@ -83,13 +83,13 @@ describe('ResendPolicy no-ack wait', () => {
       Array.from({ length: 10 }, () => 50),
     );
     const base = p.ackWaitMs();
-    assert.equal(base, 150);
+    assert.equal(base, Math.max(INPUT_RESEND_MIN_MS, INPUT_RESEND_RTT_FACTOR * 50));
     p.noteMove();
-    assert.equal(p.ackWaitMs(), 300);
+    assert.equal(p.ackWaitMs(), 2 * base);
     p.noteMove();
     p.noteMove();
-    assert.equal(p.ackWaitMs(), 1200);
-    p.noteMove();
+    assert.equal(p.ackWaitMs(), Math.min(INPUT_RESEND_MAX_MS, 8 * base));
+    for (let i = 0; i < 10; i++) p.noteMove();
     assert.equal(p.ackWaitMs(), INPUT_RESEND_MAX_MS);
     p.noteAck(50);
     assert.equal(p.ackWaitMs(), base);

@@ -345,13 +345,37 @@ describe('InputSender adaptive no-ack wait (issue 13, a partitioned input server
     assert.equal(c.sender.stats().pending, 0);
   });
 
+  it('cut off mid-typing: the move comes one wait after its last answer, not a wait after that', async () => {
+    const c = cluster([A, B]);
+    await typeAnswered(c, A, INPUT_RESEND_MIN_SAMPLES + 2, 30);
+    const wait = c.sender.ackWaitMs;
+    c.advance(20);
+    c.sender.send(key('y'));
+    c.advance(20);
+    c.sender.send(key('x'));
+    const xAt = c.now;
+    c.advance(30);
+    // y's ack is A's last answer; x's never comes.
+    c.sent.at(-2)?.resolve({ seq: 99, duplicate: false });
+    await new Promise((r) => setImmediate(r));
+    const lastAnswer = c.now;
+    c.advance(wait - 31);
+    assert.equal(c.route.current, A, 'x waited a whole wait, but A answered since');
+    c.advance(lastAnswer + wait - 1 - c.now);
+    assert.equal(c.route.current, A);
+    c.advance(1);
+    assert.equal(c.route.current, B, `moved ${c.now - xAt} ms after x was sent`);
+  });
+
   it('a healthy but slow server is not left: its slow acks widen the wait', async () => {
     const c = cluster([A, B]);
     await typeAnswered(c, A, INPUT_RESEND_MIN_SAMPLES + 2, 300);
-    assert.ok(c.sender.ackWaitMs >= 900, `wait ${c.sender.ackWaitMs}`);
-    // Its slowest commit yet (700 ms, nothing else answered meanwhile): still the route.
+    assert.equal(c.sender.ackWaitMs, INPUT_RESEND_RTT_FACTOR * 300);
+    assert.ok(c.sender.ackWaitMs > 300, 'the wait is above every round trip seen');
+    // Its slowest commit yet (nearly the wait, nothing else answered meanwhile): still the route.
+    c.advance(20);
     c.sender.send(key('y'));
-    c.advance(700);
+    c.advance(c.sender.ackWaitMs - 1);
     assert.equal(c.route.current, A, 'no move');
     await c.answerAll(A);
     assert.equal(c.sender.stats().pending, 0);
