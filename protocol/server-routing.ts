@@ -24,6 +24,21 @@ export const INPUT_RESEND_MIN_SAMPLES = 8;
  */
 export const INPUT_RESEND_MIN_MS = 100;
 /**
+ * Where the viewer can ping the route's server (cluster mode), it does so once
+ * the oldest input in flight has waited this many times the acks' p50 (never
+ * sooner than ROUTE_PING_AFTER_MIN_MS)...
+ */
+export const ROUTE_PING_AFTER_FACTOR = 2;
+export const ROUTE_PING_AFTER_MIN_MS = 50;
+/**
+ * ...and moves the route when the ping has no answer for this many times the
+ * pings' p99 round trip (INPUT_RESEND_MIN_MS to INPUT_RESEND_AFTER_MS; before
+ * INPUT_RESEND_MIN_SAMPLES pings were answered, ROUTE_PING_WAIT_UNKNOWN_MS). A
+ * ping needs only the server's event loop: a server slow to commit answers it.
+ */
+export const ROUTE_PING_WAIT_FACTOR = 3;
+export const ROUTE_PING_WAIT_UNKNOWN_MS = 200;
+/**
  * Each move of the input route without an ack since doubles that wait, up to
  * this: a slow-but-alive cluster (commits beyond 400 ms under load) is not
  * flooded with copies of every unacknowledged input (issue 13).

@@ -20,6 +20,8 @@ import type { InputEvent, PointerInput, WheelInput } from '../protocol/input.js'
 import { expectsOwnFrame } from '../protocol/freshness.js';
 import { isRetryableError, ViewerRequestError } from './request-error.js';
 import { ResendPolicy } from './resend-policy.js';
+import { RouteLiveness } from './route-liveness.js';
+import { INPUT_RESEND_AFTER_MS, INPUT_RESEND_MAX_MS } from '../protocol/server-routing.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { debugLog } from './debug-log.js';
 
@@ -57,6 +59,12 @@ export interface InputSenderDeps {
   resendAfterMs?: number;
   /** Cap of the doubling no-ack wait; default INPUT_RESEND_MAX_MS. */
   resendMaxMs?: number;
+  /**
+   * Cluster mode: pings the route's server (resolves on its answer). With it a
+   * cut-off server is left once a ping goes unanswered (route-liveness.ts), and
+   * the no-ack wait keeps INPUT_RESEND_AFTER_MS as its floor.
+   */
+  pingRoute?: () => Promise<unknown>;
 }
 
 export interface InputStats {
@@ -133,6 +141,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private readonly counts = { sent: 0, acked: 0, rejected: 0, highestAckedSeq: 0 };
   /** Every resend wait: no-ack (adaptive), out-of-order, refused. */
   private readonly policy: ResendPolicy;
+  /** Pings the route's server while inputs wait (cluster mode with pingRoute), null otherwise. */
+  private readonly liveness: RouteLiveness | null;
   /** When a server last answered an input (ack or refusal). */
   private lastAnswerAt = Number.NEGATIVE_INFINITY;
   private conflictFrom: number | null = null;
@@ -148,7 +158,27 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.policy = new ResendPolicy({
       ...(deps.resendAfterMs === undefined ? {} : { resendAfterMs: deps.resendAfterMs }),
       ...(deps.resendMaxMs === undefined ? {} : { resendMaxMs: deps.resendMaxMs }),
+      ...(deps.pingRoute ? { resendMinMs: INPUT_RESEND_AFTER_MS } : {}),
     });
+    const ping = deps.pingRoute;
+    this.liveness =
+      ping && deps.reroute
+        ? new RouteLiveness({
+            ping,
+            now: deps.now,
+            schedule: this.schedule,
+            policy: this.policy,
+            oldestInFlightSince: () => this.oldestInFlightSince(),
+            lastAnswerAt: () => this.lastAnswerAt,
+            onDead: (waitedMs) => {
+              log('the route server answered no ping for', waitedMs, 'ms: the input route moves', {
+                pingP99: this.policy.pingPercentile(0.99),
+                rttP50: this.policy.rttPercentile(0.5),
+              });
+              this.moveRoute();
+            },
+          })
+        : null;
     for (const p of deps.loadPending?.() ?? []) {
       if (!Number.isSafeInteger(p.clientSeq) || typeof p.event !== 'object' || p.event === null) continue;
       this.queue.push({
@@ -232,6 +262,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   /** The connection dropped: in-flight inputs will be resent after the re-join. */
   setOffline(): void {
     this.online = false;
+    this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
   }
 
@@ -241,8 +272,24 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
    */
   resendInFlight(): void {
     if (!this.online || this.disposed) return;
+    this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
     this.pump();
+  }
+
+  /** When the oldest transmission still in flight went out (null: none). */
+  private oldestInFlightSince(): number | null {
+    let since: number | null = null;
+    for (const q of this.queue) if (q.inFlight) since = since === null ? q.waitFrom : Math.min(since, q.waitFrom);
+    return since;
+  }
+
+  /** Another server takes the route (if there is one) and everything unacknowledged is resent through it. */
+  private moveRoute(): void {
+    if (this.deps.reroute?.()) {
+      this.policy.noteMove();
+      this.resendInFlight();
+    }
   }
 
   /** The current transmission of `q` no longer counts: its late answer or timer is ignored. */
@@ -287,6 +334,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.cancelCoalesce?.();
     this.cancelRetry?.();
     this.cancelConflictResend?.();
+    this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
     this.removeAllListeners();
   }
@@ -341,6 +389,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private pump(): void {
     if (!this.online || this.disposed) return;
     for (const q of this.queue) if (!q.inFlight) this.transmit(q);
+    this.liveness?.poke();
   }
 
   private transmit(q: Queued): void {
@@ -357,6 +406,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     q.sendNo = ++this.sendCount;
     const attempt = q.attempts;
     const sentAt = this.deps.now();
+    q.waitFrom = sentAt;
     const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
     if (this.deps.reroute) this.armAckWait(q, attempt);
     this.deps.transmit(req).then(
@@ -383,8 +433,10 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private onAckTimeout(q: Queued, attempt: number): void {
     q.cancelAckWait = null;
     if (this.disposed || !this.online || q.attempts !== attempt || !q.inFlight || !this.queue.includes(q)) return;
-    const wait = this.policy.ackWaitMs();
     const quietSince = Math.max(q.waitFrom, this.lastAnswerAt);
+    // Its server answers pings: alive, only slow to commit. Left only if no ack comes for the cap.
+    const alive = this.liveness !== null && this.liveness.lastPingAnswerAt >= quietSince;
+    const wait = alive ? Math.max(this.policy.ackWaitMs(), INPUT_RESEND_MAX_MS) : this.policy.ackWaitMs();
     const left = quietSince + wait - this.deps.now();
     if (left > 0) {
       q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), left);
@@ -395,10 +447,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       rttP50: this.policy.rttPercentile(0.5),
       rttP99: this.policy.rttPercentile(0.99),
     });
-    if (this.deps.reroute?.()) {
-      this.policy.noteMove();
-      this.resendInFlight();
-    }
+    this.moveRoute();
   }
 
   private onAck(q: Queued, ack: InputAck, rttMs: number): void {
@@ -414,6 +463,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     // so storage is rewritten when the queue empties, not on every ack: a synchronous write per ack
     // was a visible part of the tab's main-thread time while typing.
     if (this.queue.length === 0) this.persist();
+    this.liveness?.poke();
     this.counts.acked++;
     this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
     this.emit('acked', {

@@ -11,8 +11,18 @@
 // 400 ms; a server that is slow but alive has slow acks, so its bound widens
 // with them (and the sender never moves while any answer arrives). Until
 // INPUT_RESEND_MIN_SAMPLES acks were seen the box is unknown: the bound is
-// INPUT_RESEND_AFTER_MS. Pure: times are passed in.
+// INPUT_RESEND_AFTER_MS. Under load the acks' tail is long (p99 200-640 ms
+// at load 15 here, p50 30-100 ms), so where the route's server can be pinged
+// (route-liveness.ts) the ack bound keeps INPUT_RESEND_AFTER_MS as its floor
+// and a cut-off server is found by its unanswered ping instead: pinged once an
+// input has waited ROUTE_PING_AFTER_FACTOR × the acks' p50, left when the ping
+// has no answer for ROUTE_PING_WAIT_FACTOR × the pings' p99 (no commit in it).
+// Pure: times are passed in.
 import {
+  ROUTE_PING_AFTER_FACTOR,
+  ROUTE_PING_AFTER_MIN_MS,
+  ROUTE_PING_WAIT_FACTOR,
+  ROUTE_PING_WAIT_UNKNOWN_MS,
   INPUT_RESEND_AFTER_MS,
   INPUT_RESEND_MAX_MS,
   INPUT_RESEND_MIN_MS,
@@ -42,6 +52,8 @@ export interface ResendPolicyOptions {
   resendAfterMs?: number;
   /** Cap of the no-ack wait; default INPUT_RESEND_MAX_MS. */
   resendMaxMs?: number;
+  /** Floor of the adaptive no-ack wait; default INPUT_RESEND_MIN_MS (INPUT_RESEND_AFTER_MS when pings find dead routes). */
+  resendMinMs?: number;
 }
 
 /** The p-th percentile (0..1) of `xs` (nearest rank); null when empty. */
@@ -57,6 +69,9 @@ export class ResendPolicy {
   readonly #maxMs: number;
   /** Recent round trips (ms) of acknowledged transmissions, oldest first. */
   readonly #rtts: number[] = [];
+  /** Recent ping round trips (ms), oldest first. */
+  readonly #pingRtts: number[] = [];
+  readonly #minMs: number;
   /** Route moves since the last ack: the no-ack wait doubles with each. */
   #moves = 0;
   /** Out-of-order refusals resent since the last ack. */
@@ -70,6 +85,7 @@ export class ResendPolicy {
   constructor(o: ResendPolicyOptions = {}) {
     this.#fixedBase = o.resendAfterMs ?? null;
     this.#maxMs = Math.max(o.resendMaxMs ?? INPUT_RESEND_MAX_MS, o.resendAfterMs ?? 0);
+    this.#minMs = Math.min(this.#maxMs, o.resendMinMs ?? INPUT_RESEND_MIN_MS);
   }
 
   /** An ack arrived for a transmission sent `rttMs` ago (NaN/negative: not a round trip, only the reset). */
@@ -86,7 +102,38 @@ export class ResendPolicy {
     if (this.#fixedBase !== null) return this.#fixedBase;
     if (this.#rtts.length < INPUT_RESEND_MIN_SAMPLES) return Math.min(this.#maxMs, INPUT_RESEND_AFTER_MS);
     const p99 = percentile(this.#rtts, 0.99) ?? 0;
-    return Math.round(Math.min(this.#maxMs, Math.max(INPUT_RESEND_MIN_MS, INPUT_RESEND_RTT_FACTOR * p99)));
+    return Math.round(Math.min(this.#maxMs, Math.max(this.#minMs, INPUT_RESEND_RTT_FACTOR * p99)));
+  }
+
+  /** The route's server is pinged once the oldest input in flight has waited this long. */
+  pingAfterMs(): number {
+    const p50 = this.#rtts.length < INPUT_RESEND_MIN_SAMPLES ? null : percentile(this.#rtts, 0.5);
+    if (p50 === null) return INPUT_RESEND_MIN_MS;
+    return Math.round(
+      Math.min(INPUT_RESEND_AFTER_MS, Math.max(ROUTE_PING_AFTER_MIN_MS, ROUTE_PING_AFTER_FACTOR * p50)),
+    );
+  }
+
+  /** A ping without an answer this long (and no ack meanwhile) moves the route; doubles per move like the ack wait. */
+  pingWaitMs(): number {
+    const p99 = this.#pingRtts.length < INPUT_RESEND_MIN_SAMPLES ? null : percentile(this.#pingRtts, 0.99);
+    const base =
+      p99 === null
+        ? ROUTE_PING_WAIT_UNKNOWN_MS
+        : Math.min(INPUT_RESEND_AFTER_MS, Math.max(INPUT_RESEND_MIN_MS, ROUTE_PING_WAIT_FACTOR * p99));
+    return backoffMs({ firstMs: Math.round(base), maxMs: this.#maxMs }, this.#moves);
+  }
+
+  /** A ping of the route's server was answered `rttMs` after it was sent. */
+  notePing(rttMs: number): void {
+    if (!Number.isFinite(rttMs) || rttMs < 0) return;
+    this.#pingRtts.push(rttMs);
+    if (this.#pingRtts.length > INPUT_RESEND_RTT_SAMPLES) this.#pingRtts.shift();
+  }
+
+  /** The p-th percentile (0..1) of the recent ping round trips, null before any. */
+  pingPercentile(p: number): number | null {
+    return percentile(this.#pingRtts, p);
   }
 
   /** The no-ack wait now: the base, doubled per route move since the last ack, capped. */

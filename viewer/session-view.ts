@@ -105,6 +105,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     sessionId,
     transmit: (req) => links.sendInput(req),
     reroute: () => links.reroute(),
+    pingRoute: () => links.pingRoute(),
     loadSeq: () => identity.loadSeq(),
     saveSeq: (s) => identity.saveSeq(s),
     loadPending: () => identity.loadPending(),
