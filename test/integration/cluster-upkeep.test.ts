@@ -8,12 +8,22 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FencedWriter } from '../../server/cluster/fenced-writer.js';
 import { LeaderElection } from '../../server/cluster/leader-election.js';
-import { memberDbSizes, Upkeep } from '../../server/cluster/upkeep.js';
+import { memberDbSizes, Upkeep, type UpkeepOptions } from '../../server/cluster/upkeep.js';
 import { closedSessionKey, EtcdSessionStore } from '../../server/store/etcd-session-store.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
 
 describe('cluster upkeep on a real 3-member etcd', () => {
   const etcd = etcdSuite();
+  /** `e`'s upkeep over the suite's etcd, its writes fenced by `e`. */
+  const upkeepOn = (e: LeaderElection, namespace: string, extra: Partial<UpkeepOptions> = {}) =>
+    Upkeep.create({
+      client: etcd.client(),
+      election: e,
+      writer: new FencedWriter(etcd.client(), e),
+      memberUrls: etcd.cluster().clientUrls,
+      namespace,
+      ...extra,
+    });
 
   it('purges closed sessions, compacts and defragments on the leader only', async () => {
     const ns = 'upkeep/';
@@ -34,15 +44,7 @@ describe('cluster upkeep on a real 3-member etcd', () => {
     const b = await LeaderElection.create({ client: etcd.client(), namespace: ns, serverId: 'b' });
     const purged: string[] = [];
     const upkeepOf = (e: LeaderElection) =>
-      Upkeep.create({
-        client: etcd.client(),
-        election: e,
-        writer: new FencedWriter(etcd.client(), e),
-        memberUrls: etcd.cluster().clientUrls,
-        namespace: ns,
-        purged: (ids) => purged.push(...ids),
-        keepRevisions: 50,
-      });
+      upkeepOn(e, ns, { purged: (ids) => purged.push(...ids), keepRevisions: 50 });
     const [ua, ub] = await Promise.all([upkeepOf(a), upkeepOf(b)]);
     try {
       assert.deepEqual(await ub.runOnce(true), { purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 });
@@ -93,14 +95,7 @@ describe('cluster upkeep on a real 3-member etcd', () => {
     }
     const a = await LeaderElection.create({ client: etcd.client(), namespace: ns, serverId: 'a' });
     await until(() => a.isLeader, 5000, 'a to lead');
-    const upkeepOf = (e: LeaderElection) =>
-      Upkeep.create({
-        client: etcd.client(),
-        election: e,
-        writer: new FencedWriter(etcd.client(), e),
-        memberUrls: etcd.cluster().clientUrls,
-        namespace: ns,
-      });
+    const upkeepOf = (e: LeaderElection) => upkeepOn(e, ns);
     const ua = await upkeepOf(a);
     // Closed while a leads, through any server: a steps down before its next pass.
     await store.close(gone);

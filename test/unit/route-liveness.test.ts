@@ -7,7 +7,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputRoute } from '../../viewer/input-route.js';
-import { InputSender, type InputAckedEvent } from '../../viewer/input-sender.js';
 import type { InputAck } from '../../protocol/signalling.js';
 import {
   INPUT_RESEND_MAX_MS,
@@ -16,6 +15,7 @@ import {
   ROUTE_PING_WAIT_UNKNOWN_MS,
 } from '../../protocol/server-routing.js';
 import { fakeTimers } from '../helpers/fake-timers.js';
+import { clockedSender } from '../helpers/clocked-sender.js';
 import { keyDown } from '../helpers/key-input.js';
 
 const A = 'http://10.0.0.1:3000';
@@ -39,15 +39,13 @@ function cluster() {
   const route = new InputRoute();
   route.setUsable([A, B], 0);
   const pings: string[] = [];
-  let saved = 0;
   const srv = (): [string, FakeServer] => {
     const name = route.current ?? A;
     const s = servers.get(name);
     assert.ok(s);
     return [name, s];
   };
-  const sender = new InputSender({
-    sessionId: 's1',
+  const { sender, acked } = clockedSender(clock, {
     transmit: (req) =>
       new Promise<InputAck>((resolve) => {
         const [, s] = srv();
@@ -72,14 +70,7 @@ function cluster() {
         }, s.pingMs);
       }),
     reroute: () => route.switchAway(clock.now) !== null,
-    loadSeq: () => saved,
-    saveSeq: (s) => (saved = s),
-    now: () => clock.now,
-    schedule: clock.schedule,
   });
-  const acked: InputAckedEvent[] = [];
-  sender.on('acked', (a) => acked.push(a));
-  sender.resync(0);
   return {
     sender,
     route,

@@ -9,7 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputRoute } from '../../viewer/input-route.js';
-import { InputSender, type InputAckedEvent, type InputRequest } from '../../viewer/input-sender.js';
+import { InputSender, type InputRequest } from '../../viewer/input-sender.js';
 import { ViewerRequestError } from '../../viewer/request-error.js';
 import { INPUT_RESEND_AFTER_MS } from '../../protocol/server-routing.js';
 import type { InputAck } from '../../protocol/signalling.js';
@@ -17,6 +17,7 @@ import { getLogger } from '../../protocol/logger.js';
 import { errorReply } from '../../server/request-dispatch.js';
 import { DurabilityError, OutOfOrderError } from '../../server/errors.js';
 import { fakeTimers } from '../helpers/fake-timers.js';
+import { clockedSender } from '../helpers/clocked-sender.js';
 import { keyDown } from '../helpers/key-input.js';
 
 const A = 'http://10.0.0.1:3000';
@@ -86,9 +87,7 @@ function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs:
     );
   };
 
-  let saved = 0;
-  const sender = new InputSender({
-    sessionId: 's1',
+  const { sender, acked } = clockedSender(clock, {
     transmit: (req) =>
       new Promise<InputAck>((resolve, reject) => {
         const name = route.current ?? A;
@@ -106,14 +105,7 @@ function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs:
       if (moved) flips++;
       return moved;
     },
-    loadSeq: () => saved,
-    saveSeq: (s) => (saved = s),
-    now: () => clock.now,
-    schedule: clock.schedule,
   });
-  const acked: InputAckedEvent[] = [];
-  sender.on('acked', (a) => acked.push(a));
-  sender.resync(0);
 
   return {
     sender,
