@@ -30,13 +30,16 @@ export const INPUT_RESEND_MIN_MS = 100;
  */
 export const ROUTE_PING_AFTER_FACTOR = 2;
 export const ROUTE_PING_AFTER_MIN_MS = 50;
+/** Never later than this: a ping costs the server nothing (at load 20 the acks' p50 was up to 750 ms). */
+export const ROUTE_PING_AFTER_MAX_MS = 150;
 /**
  * ...and moves the route when the ping has no answer for this many times the
- * pings' p99 round trip (INPUT_RESEND_MIN_MS to INPUT_RESEND_AFTER_MS; before
+ * pings' p99 round trip (INPUT_RESEND_MIN_MS to ROUTE_PING_WAIT_MAX_MS; before
  * INPUT_RESEND_MIN_SAMPLES pings were answered, ROUTE_PING_WAIT_UNKNOWN_MS). A
  * ping needs only the server's event loop: a server slow to commit answers it.
  */
-export const ROUTE_PING_WAIT_FACTOR = 3;
+export const ROUTE_PING_WAIT_FACTOR = 2;
+export const ROUTE_PING_WAIT_MAX_MS = 300;
 export const ROUTE_PING_WAIT_UNKNOWN_MS = 200;
 /**
  * Each move of the input route without an ack since doubles that wait, up to

@@ -15,12 +15,15 @@
 // at load 15 here, p50 30-100 ms), so where the route's server can be pinged
 // (route-liveness.ts) the ack bound keeps INPUT_RESEND_AFTER_MS as its floor
 // and a cut-off server is found by its unanswered ping instead: pinged once an
-// input has waited ROUTE_PING_AFTER_FACTOR × the acks' p50, left when the ping
-// has no answer for ROUTE_PING_WAIT_FACTOR × the pings' p99 (no commit in it).
+// input has waited ROUTE_PING_AFTER_FACTOR × the acks' p50 (50-150 ms), left
+// when the ping has no answer for ROUTE_PING_WAIT_FACTOR × the pings' p99
+// (100-300 ms; no commit in it).
 // Pure: times are passed in.
 import {
   ROUTE_PING_AFTER_FACTOR,
+  ROUTE_PING_AFTER_MAX_MS,
   ROUTE_PING_AFTER_MIN_MS,
+  ROUTE_PING_WAIT_MAX_MS,
   ROUTE_PING_WAIT_FACTOR,
   ROUTE_PING_WAIT_UNKNOWN_MS,
   INPUT_RESEND_AFTER_MS,
@@ -110,7 +113,7 @@ export class ResendPolicy {
     const p50 = this.#rtts.length < INPUT_RESEND_MIN_SAMPLES ? null : percentile(this.#rtts, 0.5);
     if (p50 === null) return INPUT_RESEND_MIN_MS;
     return Math.round(
-      Math.min(INPUT_RESEND_AFTER_MS, Math.max(ROUTE_PING_AFTER_MIN_MS, ROUTE_PING_AFTER_FACTOR * p50)),
+      Math.min(ROUTE_PING_AFTER_MAX_MS, Math.max(ROUTE_PING_AFTER_MIN_MS, ROUTE_PING_AFTER_FACTOR * p50)),
     );
   }
 
@@ -120,7 +123,7 @@ export class ResendPolicy {
     const base =
       p99 === null
         ? ROUTE_PING_WAIT_UNKNOWN_MS
-        : Math.min(INPUT_RESEND_AFTER_MS, Math.max(INPUT_RESEND_MIN_MS, ROUTE_PING_WAIT_FACTOR * p99));
+        : Math.min(ROUTE_PING_WAIT_MAX_MS, Math.max(INPUT_RESEND_MIN_MS, ROUTE_PING_WAIT_FACTOR * p99));
     return backoffMs({ firstMs: Math.round(base), maxMs: this.#maxMs }, this.#moves);
   }
 

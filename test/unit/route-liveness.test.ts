@@ -135,7 +135,7 @@ describe('input route liveness pings', () => {
     );
   });
 
-  it('with ping round trips known, the bound is theirs (3 × their p99, floor 100 ms)', async () => {
+  it('with ping round trips known, the bound is theirs (2 × their p99, floor 100 ms)', async () => {
     const c = cluster();
     // Slow commits for a while (pings go out and are answered in 3 ms), then fast again.
     c.server(A).commitMs = 150;
