@@ -61,6 +61,11 @@ export type PlacedReplica = z.infer<typeof PlacedReplicaSchema>;
 export const AppFailureVoteSchema = z
   .object({
     hostId: IdSchema,
+    /**
+     * The home server that relayed it (the leader's table homes the replica there). Votes written before
+     * it was kept have none: they count for their host, for no server.
+     */
+    serverId: IdSchema.optional(),
     seq: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
     reason: AppFailureReasonSchema,
     message: z.string().max(300),

@@ -111,6 +111,11 @@ export interface FreshnessInput {
   peers: readonly PeerFreshness[];
   /** The longest input-to-shown delay recently seen on the shown stream, null while too few were. */
   recentWorstMs: number | null;
+  /**
+   * How long this viewer's oldest sent input that expects a frame has gone
+   * unacknowledged (0 or absent: none outstanding). See judgeFreshness.
+   */
+  unackedForMs?: number;
 }
 
 export type FreshnessVerdict =
@@ -150,15 +155,31 @@ export function silenceForJustResumedMs(recentWorstMs: number | null): number {
   return Math.max(STALE_LEAD_MS, recentWorstMs ?? STALE_STREAM_MS);
 }
 
+/**
+ * Suspect before any ack says so (issue 13, a partition of the server that
+ * carries the inputs and homes the shown replica): the stream has presented
+ * nothing, and an input sent for a frame has had no ack, both for longer than
+ * the suspicion bound. Nothing acknowledged is unshown, so this is never
+ * stale, only worth a probe: the warm standby is then resumed while the
+ * inputs find another server, and its frames are evidence once they are
+ * acknowledged there, instead of a resume started only after that.
+ */
+function silentWithInputUnacked(i: FreshnessInput, silentFor: number): boolean {
+  const bound = suspectAfterMs(i.recentWorstMs);
+  return (i.unackedForMs ?? 0) > bound && silentFor > bound;
+}
+
 export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
   const { now, shown } = i;
   if (!shown.active) return { state: 'fresh' };
   if (shown.activeSince !== null && now - shown.activeSince < STALE_RESUME_GRACE_MS) return { state: 'fresh' };
   const behind = shown.behindForMs;
-  if (behind <= suspectAfterMs(i.recentWorstMs)) return { state: 'fresh' };
+  const silentFor = now - (shown.lastFrameAt ?? shown.activeSince ?? now);
+  if (behind <= suspectAfterMs(i.recentWorstMs)) {
+    return silentWithInputUnacked(i, silentFor) ? { state: 'suspect', behindForMs: behind } : { state: 'fresh' };
+  }
   const shownSeq = shown.displayedSeq ?? 0;
   const peers = i.peers.filter((p) => settledPeer(p, now));
-  const silentFor = now - (shown.lastFrameAt ?? shown.activeSince ?? now);
 
   // Relative lag: a peer reflects what this stream does not, by a clear lead.
   let ahead: PeerFreshness | undefined;

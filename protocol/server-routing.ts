@@ -3,12 +3,44 @@
 // browser bundle imports this file.
 
 /**
- * A viewer resends an input it has no ack for after this long through another
- * live server (same client id and seq: the log's idempotent append makes the
- * second copy harmless). Well above a healthy ack (tens of ms), well below the
- * issue's 1.5 s input-stall bound.
+ * A viewer resends an input it has no ack for through another live server
+ * (same client id and seq: the log's idempotent append makes the second copy
+ * harmless) after INPUT_RESEND_RTT_FACTOR × the p99 of its last
+ * INPUT_RESEND_RTT_SAMPLES ack round trips, never sooner than
+ * INPUT_RESEND_MIN_MS (viewer/resend-policy.ts). Before it has seen
+ * INPUT_RESEND_MIN_SAMPLES acks, after this long: well above a healthy ack
+ * (tens of ms), well below the issue's 1.5 s input-stall bound.
  */
 export const INPUT_RESEND_AFTER_MS = 400;
+/** The adaptive no-ack wait is this many times the recent acks' p99 round trip... */
+export const INPUT_RESEND_RTT_FACTOR = 2;
+/** ...over this many recent acks... */
+export const INPUT_RESEND_RTT_SAMPLES = 64;
+/** ...once at least this many were seen... */
+export const INPUT_RESEND_MIN_SAMPLES = 8;
+/**
+ * ...and never below this: a partitioned server is left this soon at the
+ * earliest (issue 13: the fixed 400 ms made most of a 604 ms visible gap).
+ */
+export const INPUT_RESEND_MIN_MS = 100;
+/**
+ * Where the viewer can ping the route's server (cluster mode), it does so once
+ * the oldest input in flight has waited this many times the acks' p50 (never
+ * sooner than ROUTE_PING_AFTER_MIN_MS)...
+ */
+export const ROUTE_PING_AFTER_FACTOR = 2;
+export const ROUTE_PING_AFTER_MIN_MS = 50;
+/** Never later than this: a ping costs the server nothing (at load 20 the acks' p50 was up to 750 ms). */
+export const ROUTE_PING_AFTER_MAX_MS = 150;
+/**
+ * ...and moves the route when the ping has no answer for this many times the
+ * pings' p99 round trip (INPUT_RESEND_MIN_MS to ROUTE_PING_WAIT_MAX_MS; before
+ * INPUT_RESEND_MIN_SAMPLES pings were answered, ROUTE_PING_WAIT_UNKNOWN_MS). A
+ * ping needs only the server's event loop: a server slow to commit answers it.
+ */
+export const ROUTE_PING_WAIT_FACTOR = 2;
+export const ROUTE_PING_WAIT_MAX_MS = 300;
+export const ROUTE_PING_WAIT_UNKNOWN_MS = 200;
 /**
  * Each move of the input route without an ack since doubles that wait, up to
  * this: a slow-but-alive cluster (commits beyond 400 ms under load) is not

@@ -29,6 +29,12 @@ export type ShareRole = z.infer<typeof ShareRoleSchema>;
 export const ViewerRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sessions.list') }).strict(),
   z.object({ type: z.literal('apps.list') }).strict(),
+  /**
+   * Answered at once, nothing read or written: the viewer asks its input
+   * route's server while an input waits for its ack, to tell a server that is
+   * slow to commit (it answers this) from one it cannot reach (issue 13).
+   */
+  z.object({ type: z.literal('ping') }).strict(),
   z
     .object({
       type: z.literal('sessions.create'),
@@ -110,6 +116,7 @@ export interface InputAck {
 export interface ViewerResponses {
   'sessions.list': { sessions: SessionInfo[] };
   'apps.list': { apps: AppCatalogEntry[] };
+  ping: { ok: true };
   'sessions.create': { session: SessionInfo };
   'sessions.close': { closed: true };
   'session.join': JoinResult;

@@ -256,9 +256,6 @@ export class LockstepServer {
       });
     });
     if (config.store.kind === 'etcd' && clusterSecret) {
-      // Sessions closed while this server runs: the leader's upkeep deletes their keys in etcd.
-      const closedHere = new Set<string>();
-      manager.on('sessionclosed', ({ sessionId }) => closedHere.add(sessionId));
       const scheme = config.tls ? 'https' : 'http';
       const url = config.cluster.advertise ?? `${scheme}://${config.host}:${(http.address() as AddressInfo).port}`;
       // Loaded here, not at the top: a single server's (re)start does not load etcd3 and grpc-js.
@@ -276,8 +273,6 @@ export class LockstepServer {
           rebalance: config.cluster.rebalance,
           namespace: 'lockstep/',
           secret: clusterSecret,
-          closedSessions: () => [...closedHere],
-          purged: (ids) => ids.forEach((id) => closedHere.delete(id)),
           self: {
             id: serverId,
             url,

@@ -162,6 +162,8 @@ class ViewerConnection {
         }));
         return { apps: [...builtin, ...published] };
       }
+      case 'ping':
+        return { ok: true };
       case 'sessions.create': {
         if (this.#identity.role !== 'control' || this.#identity.sessionId) {
           throw new ForbiddenError('this credential cannot create sessions', {});

@@ -13,11 +13,19 @@
 // INPUT_RESEND_MAX_MS), so a slow-but-alive cluster is not flooded with copies.
 // An out-of-order refusal resends from the server's `expected` through the
 // same route at once (issue 13: the route flapped and inputs went unacknowledged).
+// Every wait (no-ack, out-of-order, refused) is ResendPolicy's (resend-policy.ts);
+// the no-ack one follows the measured ack round trips.
 import type { InputAck } from '../protocol/signalling.js';
 import type { InputEvent, PointerInput, WheelInput } from '../protocol/input.js';
-import { INPUT_RESEND_AFTER_MS, INPUT_RESEND_MAX_MS } from '../protocol/server-routing.js';
+import { expectsOwnFrame } from '../protocol/freshness.js';
 import { isRetryableError, ViewerRequestError } from './request-error.js';
+import { ResendPolicy } from './resend-policy.js';
+import { RouteLiveness } from './route-liveness.js';
+import { INPUT_RESEND_AFTER_MS, INPUT_RESEND_MAX_MS } from '../protocol/server-routing.js';
 import { TypedEmitter } from './typed-emitter.js';
+import { debugLog } from './debug-log.js';
+
+const log = debugLog('inputs');
 
 export interface InputRequest {
   type: 'input';
@@ -47,10 +55,16 @@ export interface InputSenderDeps {
    * inputs are then resent), false when there is no other server.
    */
   reroute?: () => boolean;
-  /** Default INPUT_RESEND_AFTER_MS (protocol/server-routing.ts). */
+  /** A fixed no-ack wait; default adaptive from the ack round trips (resend-policy.ts). */
   resendAfterMs?: number;
   /** Cap of the doubling no-ack wait; default INPUT_RESEND_MAX_MS. */
   resendMaxMs?: number;
+  /**
+   * Cluster mode: pings the route's server (resolves on its answer). With it a
+   * cut-off server is left once a ping goes unanswered (route-liveness.ts), and
+   * the no-ack wait keeps INPUT_RESEND_AFTER_MS as its floor.
+   */
+  pingRoute?: () => Promise<unknown>;
 }
 
 export interface InputStats {
@@ -125,12 +139,12 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private cancelRetry: (() => void) | null = null;
   private lastEventType: InputEvent['type'] | null = null;
   private readonly counts = { sent: 0, acked: 0, rejected: 0, highestAckedSeq: 0 };
-  /** Route moves since the last ack: the no-ack wait doubles with each. */
-  private moveStreak = 0;
+  /** Every resend wait: no-ack (adaptive), out-of-order, refused. */
+  private readonly policy: ResendPolicy;
+  /** Pings the route's server while inputs wait (cluster mode with pingRoute), null otherwise. */
+  private readonly liveness: RouteLiveness | null;
   /** When a server last answered an input (ack or refusal). */
   private lastAnswerAt = Number.NEGATIVE_INFINITY;
-  /** Out-of-order refusals since the last ack (their resends back off after the first). */
-  private conflictStreak = 0;
   private conflictFrom: number | null = null;
   /** Transmissions made when the latest refusal arrived: later ones already go in order. */
   private conflictMark = 0;
@@ -141,6 +155,30 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     super();
     this.counter = deps.loadSeq();
     this.schedule = deps.schedule ?? defaultSchedule;
+    this.policy = new ResendPolicy({
+      ...(deps.resendAfterMs === undefined ? {} : { resendAfterMs: deps.resendAfterMs }),
+      ...(deps.resendMaxMs === undefined ? {} : { resendMaxMs: deps.resendMaxMs }),
+      ...(deps.pingRoute ? { resendMinMs: INPUT_RESEND_AFTER_MS } : {}),
+    });
+    const ping = deps.pingRoute;
+    this.liveness =
+      ping && deps.reroute
+        ? new RouteLiveness({
+            ping,
+            now: deps.now,
+            schedule: this.schedule,
+            policy: this.policy,
+            oldestInFlightSince: () => this.oldestInFlightSince(),
+            lastAnswerAt: () => this.lastAnswerAt,
+            onDead: (waitedMs) => {
+              log('the route server answered no ping for', waitedMs, 'ms: the input route moves', {
+                pingP99: this.policy.pingPercentile(0.99),
+                rttP50: this.policy.rttPercentile(0.5),
+              });
+              this.moveRoute();
+            },
+          })
+        : null;
     for (const p of deps.loadPending?.() ?? []) {
       if (!Number.isSafeInteger(p.clientSeq) || typeof p.event !== 'object' || p.event === null) continue;
       this.queue.push({
@@ -174,6 +212,25 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     };
   }
 
+  /**
+   * Since when the oldest input sent and not yet acknowledged that expects a
+   * frame of its own has been waiting (null: none). A shown stream that went
+   * silent with such an input outstanding is worth a probe (stream-manager.ts).
+   */
+  unackedSince(): number | null {
+    let since: number | null = null;
+    for (const q of this.queue) {
+      if (!q.everSent || !expectsOwnFrame(q.event)) continue;
+      since = since === null ? q.firstSentAt : Math.min(since, q.firstSentAt);
+    }
+    return since;
+  }
+
+  /** The no-ack wait an input sent now would get (ms). */
+  get ackWaitMs(): number {
+    return this.policy.ackWaitMs();
+  }
+
   send(event: InputEvent): void {
     if (this.disposed) return;
     if (event.type === 'pointer' && event.action === 'move' && event.buttons === 0) {
@@ -205,6 +262,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   /** The connection dropped: in-flight inputs will be resent after the re-join. */
   setOffline(): void {
     this.online = false;
+    this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
   }
 
@@ -214,8 +272,24 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
    */
   resendInFlight(): void {
     if (!this.online || this.disposed) return;
+    this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
     this.pump();
+  }
+
+  /** When the oldest transmission still in flight went out (null: none). */
+  private oldestInFlightSince(): number | null {
+    let since: number | null = null;
+    for (const q of this.queue) if (q.inFlight) since = since === null ? q.waitFrom : Math.min(since, q.waitFrom);
+    return since;
+  }
+
+  /** Another server takes the route (if there is one) and everything unacknowledged is resent through it. */
+  private moveRoute(): void {
+    if (this.deps.reroute?.()) {
+      this.policy.noteMove();
+      this.resendInFlight();
+    }
   }
 
   /** The current transmission of `q` no longer counts: its late answer or timer is ignored. */
@@ -260,6 +334,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.cancelCoalesce?.();
     this.cancelRetry?.();
     this.cancelConflictResend?.();
+    this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
     this.removeAllListeners();
   }
@@ -314,6 +389,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private pump(): void {
     if (!this.online || this.disposed) return;
     for (const q of this.queue) if (!q.inFlight) this.transmit(q);
+    this.liveness?.poke();
   }
 
   private transmit(q: Queued): void {
@@ -329,10 +405,12 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.counts.sent++;
     q.sendNo = ++this.sendCount;
     const attempt = q.attempts;
+    const sentAt = this.deps.now();
+    q.waitFrom = sentAt;
     const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq: q.clientSeq, event: q.event };
     if (this.deps.reroute) this.armAckWait(q, attempt);
     this.deps.transmit(req).then(
-      (ack) => this.onAck(q, ack),
+      (ack) => this.onAck(q, ack, this.deps.now() - sentAt),
       (err: unknown) => {
         // A failure of an attempt already superseded (resent elsewhere) changes nothing.
         if (q.attempts === attempt && q.inFlight) this.onFail(q, err);
@@ -340,43 +418,44 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     );
   }
 
-  /** The no-ack wait: the base bound, doubled per route move since the last ack, capped. */
-  private ackWaitMs(): number {
-    const base = this.deps.resendAfterMs ?? INPUT_RESEND_AFTER_MS;
-    const max = Math.max(base, this.deps.resendMaxMs ?? INPUT_RESEND_MAX_MS);
-    return Math.min(max, base * 2 ** Math.min(this.moveStreak, 16));
-  }
-
   private armAckWait(q: Queued, attempt: number): void {
     q.waitFrom = this.deps.now();
-    q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), this.ackWaitMs());
+    q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), this.policy.ackWaitMs());
   }
 
   /**
    * No ack in time. If a server answered meanwhile the route is alive, only
-   * slow: wait again. Else another server takes the route and everything
-   * unacknowledged is resent through it.
+   * slow: wait until it has been quiet for the whole wait since its latest
+   * answer (not a whole wait from now: that made the move after a partition
+   * take up to twice the wait). Else another server takes the route and
+   * everything unacknowledged is resent through it.
    */
   private onAckTimeout(q: Queued, attempt: number): void {
     q.cancelAckWait = null;
     if (this.disposed || !this.online || q.attempts !== attempt || !q.inFlight || !this.queue.includes(q)) return;
-    if (this.lastAnswerAt >= q.waitFrom) {
-      this.armAckWait(q, attempt);
+    const quietSince = Math.max(q.waitFrom, this.lastAnswerAt);
+    // Its server answers pings: alive, only slow to commit. Left only if no ack comes for the cap.
+    const alive = this.liveness !== null && this.liveness.lastPingAnswerAt >= quietSince;
+    const wait = alive ? Math.max(this.policy.ackWaitMs(), INPUT_RESEND_MAX_MS) : this.policy.ackWaitMs();
+    const left = quietSince + wait - this.deps.now();
+    if (left > 0) {
+      q.cancelAckWait = this.schedule(() => this.onAckTimeout(q, attempt), left);
       return;
     }
-    if (this.deps.reroute?.()) {
-      this.moveStreak++;
-      this.resendInFlight();
-    }
+    log('no answer for', wait, 'ms: the input route moves', {
+      samples: this.policy.samples,
+      rttP50: this.policy.rttPercentile(0.5),
+      rttP99: this.policy.rttPercentile(0.99),
+    });
+    this.moveRoute();
   }
 
-  private onAck(q: Queued, ack: InputAck): void {
+  private onAck(q: Queued, ack: InputAck, rttMs: number): void {
     const i = this.queue.indexOf(q);
     // Already settled (acked through another server, or dropped by a resync).
     // Any server's ack counts, also one for an attempt since resent elsewhere: it is logged.
     this.lastAnswerAt = this.deps.now();
-    this.moveStreak = 0;
-    this.conflictStreak = 0;
+    this.policy.noteAck(rttMs);
     if (i < 0) return;
     this.settleAttempt(q);
     this.queue.splice(i, 1);
@@ -384,6 +463,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     // so storage is rewritten when the queue empties, not on every ack: a synchronous write per ack
     // was a visible part of the tab's main-thread time while typing.
     if (this.queue.length === 0) this.persist();
+    this.liveness?.poke();
     this.counts.acked++;
     this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
     this.emit('acked', {
@@ -416,7 +496,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       return;
     }
     if (!this.online || this.cancelRetry) return; // the re-join resends it, or a retry is armed
-    const delay = Math.min(5000, 250 * 2 ** Math.min(q.attempts, 5));
+    const delay = this.policy.refusedRetryMs(q.attempts);
     this.cancelRetry = this.schedule(() => {
       this.cancelRetry = null;
       this.pump();
@@ -438,8 +518,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.conflictFrom = Math.min(this.conflictFrom ?? Number.POSITIVE_INFINITY, from);
     this.conflictMark = this.sendCount;
     if (!this.online || this.cancelConflictResend) return;
-    const delay = this.conflictStreak === 0 ? 0 : Math.min(INPUT_RESEND_MAX_MS, 50 * 2 ** (this.conflictStreak - 1));
-    this.conflictStreak++;
+    const delay = this.policy.nextConflictDelayMs();
     this.cancelConflictResend = this.schedule(() => {
       this.cancelConflictResend = null;
       const start = this.conflictFrom ?? Number.NEGATIVE_INFINITY;

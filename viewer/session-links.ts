@@ -205,6 +205,18 @@ export class SessionLinks extends TypedEmitter<SessionLinksEvents> {
     return link.client.request(req);
   }
 
+  /**
+   * Asks the input route's server for an answer that needs nothing but its
+   * event loop (resolves when it answers; rejects if no route or no answer in
+   * `timeoutMs`).
+   */
+  async pingRoute(timeoutMs = 2000): Promise<void> {
+    const url = this.#route.current;
+    const link = url === null ? undefined : this.#links.get(url);
+    if (!link) throw new ViewerRequestError('unavailable', 'no server joined');
+    await link.client.request({ type: 'ping' }, timeoutMs);
+  }
+
   /** Inputs went unacknowledged through the route's server: true when another server takes the route. */
   reroute(): boolean {
     const from = this.#route.current;

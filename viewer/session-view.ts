@@ -1,7 +1,7 @@
 // The open-session page: wires the server links (one per live server of the
 // cluster, or the one server), input path and streams together and renders
 // the stage, replica bar, status line and banners.
-import { expectsOwnFrame } from '../protocol/freshness.js';
+import { expectsOwnFrame, STALE_SUSPECT_MS } from '../protocol/freshness.js';
 import type { ViewerNotification } from '../protocol/signalling.js';
 import { touchModeOf, type SessionInfo } from '../protocol/session.js';
 import type { SessionLinks } from './session-links.js';
@@ -99,11 +99,13 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     mode,
     heads,
     display: opts.display ?? 'video',
+    unackedSince: () => sender.unackedSince(),
   });
   const sender = new InputSender({
     sessionId,
     transmit: (req) => links.sendInput(req),
     reroute: () => links.reroute(),
+    pingRoute: () => links.pingRoute(),
     loadSeq: () => identity.loadSeq(),
     saveSeq: (s) => identity.saveSeq(s),
     loadPending: () => identity.loadPending(),
@@ -276,6 +278,9 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     // expectsOwnFrame), so it makes no stream behind and has no input-to-photon of its own.
     const ownFrame = expectsOwnFrame(a.event);
     heads.note(a.seq, a.firstSentAt, !ownFrame);
+    // A late ack (e.g. through another server after a route move) can make the shown stream stale now:
+    // below STALE_SUSPECT_MS it cannot (the stale rule counts from the send), so no check is spent on it.
+    if (ownFrame && a.ackedAt - a.firstSentAt > STALE_SUSPECT_MS) manager.inputAcked();
     if (!a.duplicate && ownFrame) {
       awaitingPhoton.push({ seq: a.seq, sentAt: a.firstSentAt, ackedAt: a.ackedAt });
       if (awaitingPhoton.length > MAX_LATENCY_WAIT) awaitingPhoton.shift();

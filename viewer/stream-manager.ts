@@ -123,6 +123,8 @@ export interface StreamManagerOptions {
   heads: HeadTracker;
   /** How streams are displayed (stream-sink.ts): a <video> (default), or a canvas drawn per frame where the browser can. */
   display?: DisplayKind;
+  /** Since when the oldest sent input expecting a frame has gone unacknowledged (InputSender.unackedSince). */
+  unackedSince?: () => number | null;
 }
 
 export class StreamManager extends TypedEmitter<StreamManagerEvents> {
@@ -503,6 +505,15 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
   }
 
+  /**
+   * An input was just acknowledged: judge the shown stream now rather than at
+   * the next check (after a route move, the ack through another server is
+   * what makes a silent stream stale).
+   */
+  inputAcked(): void {
+    if (this.staleTimer !== null) this.checkStale();
+  }
+
   /** Between ticks: probes a standby when the shown stream is suspect, scores and switches now when it is stale. */
   private checkStale(): void {
     this.hideCovered();
@@ -539,11 +550,13 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     for (const p of this.entries.values()) {
       if (p !== e && p.resumed && !p.closed) peers.push({ replicaId: p.replicaId, ...this.freshness(p, now) });
     }
+    const unackedSince = this.opts.unackedSince?.() ?? null;
     return judgeFreshness({
       now,
       shown: { ...this.freshness(e, now), active: e.resumed },
       peers,
       recentWorstMs: this.staleBound.worstMs,
+      unackedForMs: unackedSince === null ? 0 : Math.max(0, now - unackedSince),
     });
   }
 
@@ -588,7 +601,13 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       if (!best || e.health.score > best.health.score) best = e;
     }
     if (!best) return;
-    log('probe', best.replicaId, `shown stream behind ${Math.round(verdict.behindForMs)}ms`);
+    log(
+      'probe',
+      best.replicaId,
+      verdict.behindForMs > 0
+        ? `shown stream behind ${Math.round(verdict.behindForMs)}ms`
+        : 'shown stream silent with an input unacknowledged',
+    );
     this.probe = { replicaId: best.replicaId, since: now, freshSince: null };
     best.sink.sampleIntervalMs = 0; // every frame's stamp: it is evidence now
     void this.resume(best);

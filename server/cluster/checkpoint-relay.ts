@@ -2,7 +2,8 @@
 // leader's requests and asks its own replicas (the session core verifies each
 // answer's bytes against its hash), stores the bytes in etcd content-addressed
 // and chunked, and relays the answers in one sealed report per session under
-// its lease, each chunk sealed (checkpoint-chunks.ts). It decides nothing: the leader counts hosts and re-hashes. It also
+// its lease, each chunk sealed (checkpoint-chunks.ts), written again whenever the registry takes a new
+// lease (a lapsed one took them along: relayed-answers.ts). It decides nothing: the leader counts hosts and re-hashes. It also
 // follows the confirmed snapshots so the core restores new replicas from them,
 // once the bytes the log stores re-hash to the sealed record.
 import {
@@ -19,6 +20,7 @@ import { CheckpointIntegrityError } from './cluster-errors.js';
 import { followConfirmedSnapshots } from './confirmed-snapshots.js';
 import type { CheckpointRelayOptions } from './cluster-checkpoint-types.js';
 import { PrefixFollower } from './prefix-follower.js';
+import { RelayedAnswers } from './relayed-answers.js';
 import { openEntry, sealEntry } from './signed-entry.js';
 
 const log = getLogger('checkpoint-relay');
@@ -29,15 +31,21 @@ export class CheckpointRelay {
   readonly #o: CheckpointRelayOptions;
   readonly #requests: PrefixFollower<CheckpointRequest>;
   readonly #confirmed: PrefixFollower<ConfirmedSnapshot>;
-  /** The answers relayed so far per session (for the latest seq asked). */
-  readonly #reports = new Map<string, CheckpointReport>();
+  /** The answers relayed so far per session (for the latest seq asked), with their bytes. */
+  readonly #answers = new RelayedAnswers();
   readonly #onAnswer = (a: Answer): void => {
     this.#chain = this.#chain
       .then(() => this.#relay(a))
       .catch((err: unknown) => log.warn({ err }, 'answer not relayed'));
   };
   /** A closed session's last report is forgotten here (the leader's upkeep deletes the stored ones). */
-  readonly #onClosed = ({ sessionId }: { sessionId: string }): void => void this.#reports.delete(sessionId);
+  readonly #onClosed = ({ sessionId }: { sessionId: string }): void => this.#answers.forget(sessionId);
+  /** A new registry lease: what was under the lapsed one is gone from etcd, so it is all written again. */
+  readonly #onRegistered = (): void => {
+    this.#chain = this.#chain
+      .then(() => this.#rewrite())
+      .catch((err: unknown) => log.warn({ err }, 'relayed answers not written again (the next lease retries)'));
+  };
   #chain: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -49,9 +57,13 @@ export class CheckpointRelay {
     this.#requests = requests;
     this.#confirmed = confirmed;
     requests.on('put', (_k, r) => o.manager.checkpointWanted(r.sessionId, r.seq));
-    confirmed.on('put', (_k, c) => this.#adopt(c));
+    confirmed.on('put', (_k, c) => {
+      this.#answers.confirmed(c.sessionId, c.seq);
+      this.#adopt(c);
+    });
     o.manager.on('checkpointanswer', this.#onAnswer);
     o.manager.on('sessionclosed', this.#onClosed);
+    o.registry.on('registered', this.#onRegistered);
     for (const r of requests.entries().values()) o.manager.checkpointWanted(r.sessionId, r.seq);
   }
 
@@ -73,6 +85,7 @@ export class CheckpointRelay {
   async close(): Promise<void> {
     this.#o.manager.off('checkpointanswer', this.#onAnswer);
     this.#o.manager.off('sessionclosed', this.#onClosed);
+    this.#o.registry.off('registered', this.#onRegistered);
     await this.#chain;
     await Promise.all([this.#requests.close(), this.#confirmed.close()]);
   }
@@ -81,33 +94,60 @@ export class CheckpointRelay {
   async #relay(a: Answer): Promise<void> {
     // Answered while the session closed: relaying it would leave keys the upkeep already purged.
     if (!this.#o.manager.sessions.has(a.sessionId)) return;
-    const ns = this.#o.namespace;
-    const size = this.#o.chunkBytes ?? 512 * 1024;
-    const chunks = Math.max(1, Math.ceil(a.data.length / size));
-    for (let i = 0; i < chunks; i++) {
-      const place = { sessionId: a.sessionId, seq: a.seq, stateHash: a.stateHash, index: i, total: chunks };
-      const sealed = sealChunk(
-        this.#o.secret,
-        { ...place, bytes: a.data.length },
-        a.data.subarray(i * size, (i + 1) * size),
-      );
-      await this.#o.registry.putUnderLease(checkpointKeys.chunk(ns, a.sessionId, a.seq, a.stateHash, i), sealed);
-    }
-    const serverId = this.#o.registry.self.id;
-    const prior = this.#reports.get(a.sessionId);
-    const answers = prior?.seq === a.seq ? prior.answers.filter((x) => x.replicaId !== a.replicaId) : [];
-    answers.push({ replicaId: a.replicaId, stateHash: a.stateHash, bytes: a.data.length, chunks });
-    const report = CheckpointReportSchema.parse({ serverId, sessionId: a.sessionId, seq: a.seq, answers });
-    this.#reports.set(a.sessionId, report);
-    const key = checkpointKeys.report(ns, serverId, a.sessionId);
-    await this.#o.registry.putUnderLease(
-      key,
-      sealEntry(this.#o.secret, PURPOSE.report, key, CheckpointReportSchema, report),
+    // Kept before it is written: if there is no lease right now, the next one writes it.
+    const report = CheckpointReportSchema.parse(
+      this.#answers.add(this.#o.registry.self.id, a, this.#chunkCount(a.data)),
     );
+    await this.#putChunks(a.sessionId, a.seq, a.stateHash, a.data);
+    await this.#putReport(report);
     log.debug(
       { sessionId: a.sessionId, replicaId: a.replicaId, seq: a.seq },
       'checkpoint answer relayed to the leader',
     );
+  }
+
+  #chunkCount(data: Buffer): number {
+    return Math.max(1, Math.ceil(data.length / (this.#o.chunkBytes ?? 512 * 1024)));
+  }
+
+  async #putChunks(sessionId: string, seq: number, stateHash: string, data: Buffer): Promise<void> {
+    const size = this.#o.chunkBytes ?? 512 * 1024;
+    const chunks = this.#chunkCount(data);
+    for (let i = 0; i < chunks; i++) {
+      const place = { sessionId, seq, stateHash, index: i, total: chunks };
+      const sealed = sealChunk(
+        this.#o.secret,
+        { ...place, bytes: data.length },
+        data.subarray(i * size, (i + 1) * size),
+      );
+      await this.#o.registry.putUnderLease(
+        checkpointKeys.chunk(this.#o.namespace, sessionId, seq, stateHash, i),
+        sealed,
+      );
+    }
+  }
+
+  async #putReport(report: CheckpointReport): Promise<void> {
+    const key = checkpointKeys.report(this.#o.namespace, report.serverId, report.sessionId);
+    await this.#o.registry.putUnderLease(
+      key,
+      sealEntry(this.#o.secret, PURPOSE.report, key, CheckpointReportSchema, report),
+    );
+  }
+
+  /** Every session's latest report and the bytes it names, under the new lease (bytes first). */
+  async #rewrite(): Promise<void> {
+    let n = 0;
+    for (const { report, data } of this.#answers.all()) {
+      if (!this.#o.manager.sessions.has(report.sessionId)) {
+        this.#answers.forget(report.sessionId);
+        continue;
+      }
+      for (const [hash, bytes] of data) await this.#putChunks(report.sessionId, report.seq, hash, bytes);
+      await this.#putReport(report);
+      n++;
+    }
+    if (n > 0) log.info({ sessions: n }, 'relayed checkpoint answers written again under the new lease');
   }
 
   /**

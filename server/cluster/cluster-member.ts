@@ -36,10 +36,6 @@ export interface ClusterMemberOptions extends EtcdClientOptions {
   secret: ClusterSecret;
   /** Registry lease TTL in seconds (default 3). */
   registryTtlSeconds?: number;
-  /** Ids of closed sessions whose keys are still in etcd (the leader's upkeep deletes them) … */
-  closedSessions: () => string[];
-  /** … and is told which it deleted. */
-  purged: (sessionIds: string[]) => void;
   /** Upkeep schedule (config.cluster.upkeep); Upkeep's defaults when left out. */
   upkeep?: { everyMs: number; defragEvery: number; keepRevisions: number };
   /** Input feed re-read period (InputFeed's resyncMs). */
@@ -143,8 +139,6 @@ export class ClusterMember {
           writer,
           memberUrls: options.hosts,
           namespace,
-          closedSessions: () => Promise.resolve(options.closedSessions()),
-          purged: options.purged,
           ...options.upkeep,
         }),
       );

@@ -129,7 +129,7 @@ export class ClusterPlacer {
     const appFailure = current?.appFailure ?? tally.failure;
     if (appFailure && !current?.appFailure) {
       reasons.push(
-        `the app failed at input ${appFailure.seq} on a quorum of hosts (${appFailure.reason}): session failed`,
+        `the app failed at input ${appFailure.seq} on a quorum of hosts and home servers (${appFailure.reason}): session failed`,
       );
     }
     const keep: PlacedReplica[] = [];

@@ -1,6 +1,9 @@
 // The leader's upkeep of etcd, on a schedule: delete the keys of closed
 // sessions (their input log, snapshots, checkpoint request, record, relayed
-// bytes and every server's relayed report), compact the
+// bytes and every server's relayed report), found from what etcd holds (the
+// close's `sess/closed/<id>` mark, deleted with them), not from what this
+// leader saw close: a session closed under an earlier leader or through another
+// server is purged the same (issue 13). Then compact the
 // revision history behind a window, and defragment the members one at a time
 // (a member is blocked while it defragments, so never all at once). Only the leader does
 // it: key deletions go through its FencedWriter; compaction and defrag are
@@ -8,6 +11,7 @@
 // local term is live (two servers compacting the same revision is harmless).
 import type { Etcd3 } from 'etcd3';
 import { getLogger } from '../../protocol/logger.js';
+import { closedSessionIds, closedSessionKey, closedSessionsPrefix } from '../store/etcd-session-store.js';
 import { checkpointKeys } from './checkpoint-keys.js';
 import { NotLeaderError } from './cluster-errors.js';
 import { etcdCall, openEtcdClient } from './etcd-client.js';
@@ -23,8 +27,7 @@ export interface UpkeepOptions {
   /** Every member's client URL (defragmented one by one). */
   memberUrls: string[];
   namespace: string;
-  /** Sessions closed and not yet purged from etcd; `purged` is told which ones were. */
-  closedSessions: () => Promise<string[]>;
+  /** Told which closed sessions a pass purged. */
   purged?: (sessionIds: string[]) => void;
   /** Revisions kept behind the head (watchers that fall further behind re-list; default 10 000). */
   keepRevisions?: number;
@@ -102,9 +105,12 @@ export class Upkeep {
   }
 
   async #purgeClosed(): Promise<number> {
-    const ids = await this.#o.closedSessions();
-    const done: string[] = [];
     const ns = this.#o.namespace;
+    const marks = await etcdCall('list closed sessions', () =>
+      this.#o.client.getAll().prefix(closedSessionsPrefix(ns)).keys(),
+    );
+    const ids = closedSessionIds(ns, marks);
+    const done: string[] = [];
     // Every server's relayed checkpoint report (<server>/<session>): under a lease that lives as long as
     // its server, so a closed session's reports would stay that long.
     const reports = ids.length === 0 ? [] : await this.#reportKeys();
@@ -117,6 +123,7 @@ export class Upkeep {
         { op: 'delete', key: checkpointKeys.confirmed(ns, id) },
         { op: 'delete-prefix', prefix: checkpointKeys.data(ns, id) },
         ...ofSession.map((key) => ({ op: 'delete' as const, key })),
+        { op: 'delete', key: closedSessionKey(ns, id) },
       ]);
       done.push(id);
     }

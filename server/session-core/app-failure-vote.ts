@@ -5,8 +5,11 @@
 // server's relayed failures here, and only those it can vouch for from its own
 // view: the replica is one its table placed on that node, homed on the server
 // that relayed it, and the host is the one its directory knows the node by
-// (never the report's). Counted votes are kept in the fenced placement entry,
-// so a replica re-placed after failing, or a new leader, loses none. Pure.
+// (never the report's). In a cluster the votes must also come through a quorum
+// of distinct home servers: one server relaying failures for several hosts it
+// homes (or claims to) cannot fail a session alone (issue 13). Counted votes
+// are kept in the fenced placement entry, so a replica re-placed after
+// failing, or a new leader, loses none. Pure.
 import type { AppFailureVote } from '../../protocol/cluster-state.js';
 import type { AppFailure, AppFailureReason } from '../../protocol/replica-failure.js';
 import { snapshotQuorum } from './snapshot-checkpoint.js';
@@ -46,7 +49,7 @@ export interface PlacedReplicaHost {
 export interface AppFailureTally {
   /** The votes to keep (prior ones and those counted now), bounded. */
   votes: AppFailureVote[];
-  /** Set when a quorum of distinct hosts failed at one seq (the lowest such seq). */
+  /** Set when a quorum of distinct hosts, relayed by a quorum of distinct home servers, failed at one seq (the lowest). */
   failure: AppFailure | null;
   /** Relayed failures not counted, and why (for the leader's log). */
   ignored: Array<{ replicaId: string; serverId: string; why: string }>;
@@ -75,7 +78,7 @@ export function tallyAppFailures(
       continue;
     }
     if (votes.some((v) => v.hostId === hostId && v.seq === f.seq)) continue;
-    votes.push({ hostId, seq: f.seq, reason: f.reason, message: f.message });
+    votes.push({ hostId, serverId: f.serverId, seq: f.seq, reason: f.reason, message: f.message });
     const own = votes.filter((v) => v.hostId === hostId);
     if (own.length > MAX_VOTES_PER_HOST) votes.splice(votes.indexOf(own[0] as AppFailureVote), 1);
   }
@@ -86,6 +89,7 @@ export function tallyAppFailures(
   let failure: AppFailure | null = null;
   for (const [seq, at] of [...bySeq].sort((a, b) => a[0] - b[0])) {
     if (new Set(at.map((v) => v.hostId)).size < quorum) continue;
+    if (new Set(at.flatMap((v) => (v.serverId === undefined ? [] : [v.serverId]))).size < quorum) continue;
     const first = at[0] as AppFailureVote;
     failure = { seq, reason: first.reason, message: first.message };
     break;

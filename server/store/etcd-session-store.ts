@@ -5,6 +5,7 @@
 //   <ns>sess/rec/<id>              the record (JSON), open or closed
 //   <ns>sess/open/<owner>/<id>     the record again while it is open: one range lists an owner's open sessions
 //   <ns>sess/owner/<owner>         bumped by every create: the compare that makes the quota check atomic
+//   <ns>sess/closed/<id>           written by the close: the leader's upkeep purges the session's keys and this
 import type { Etcd3 } from 'etcd3';
 import { z } from 'zod';
 import { AppRefSchema } from '../../protocol/session.js';
@@ -37,6 +38,32 @@ const enc = (s: string): string => encodeURIComponent(s);
 
 /** Where open records live (`<owner>/<id>` below it): what the cluster's session watch follows. */
 export const openSessionsPrefix = (namespace = 'lockstep/'): string => `${namespace}sess/open/`;
+
+/**
+ * Closed sessions whose keys are not purged yet (`<id>` below it, the value
+ * the close time): the leader's upkeep reads them here, so a session closed
+ * under an earlier leader, or through another server, is purged all the same.
+ */
+export const closedSessionsPrefix = (namespace = 'lockstep/'): string => `${namespace}sess/closed/`;
+export const closedSessionKey = (namespace: string, id: string): string =>
+  `${closedSessionsPrefix(namespace)}${enc(id)}`;
+
+/** The session ids of `closedSessionsPrefix` keys (ones that are not a single encoded id are skipped). */
+export function closedSessionIds(namespace: string, keys: readonly string[]): string[] {
+  const prefix = closedSessionsPrefix(namespace);
+  const ids: string[] = [];
+  for (const key of keys) {
+    const rest = key.startsWith(prefix) ? key.slice(prefix.length) : '';
+    if (rest === '' || rest.includes('/')) continue;
+    try {
+      const id = decodeURIComponent(rest);
+      if (enc(id) === rest) ids.push(id);
+    } catch {
+      // Not an encoded id (a malformed escape): not a key this store wrote.
+    }
+  }
+  return ids;
+}
 
 export interface EtcdSessionStoreOptions extends SessionStoreOptions {
   /** Key prefix shared with the other etcd stores (default "lockstep/"). */
@@ -112,7 +139,11 @@ export class EtcdSessionStore implements SessionStore {
       const done = await this.#records.commit((c) =>
         c
           .if(recKey, 'Mod', '==', current.rev)
-          .then(c.put(recKey).value(JSON.stringify(closed)), c.delete().key(this.#openKey(closed.owner, id))),
+          .then(
+            c.put(recKey).value(JSON.stringify(closed)),
+            c.delete().key(this.#openKey(closed.owner, id)),
+            c.put(closedSessionKey(this.#nsRoot, id)).value(String(closedAt)),
+          ),
       );
       if (done) return closed;
     }

@@ -27,8 +27,6 @@ describe('cluster member on a real 3-member etcd', () => {
         self: { id, url: `http://${id}.test:3000`, sfuCapacity: 4, startedAt: 1 },
         secret: SECRET,
         registryTtlSeconds: 1,
-        closedSessions: () => [],
-        purged: () => undefined,
       });
     const a = await member('a');
     const b = await member('b');

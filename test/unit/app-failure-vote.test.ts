@@ -1,7 +1,8 @@
 // The cluster leader's count of app failures (server/session-core/app-failure-vote.ts):
 // fake table and directory views, no etcd. A quorum of distinct hosts (from the
-// leader's own view) at one seq fails the session; one host, a misfiled report
-// or a server speaking for replicas it does not home cannot.
+// leader's own view), relayed by a quorum of distinct home servers, at one seq
+// fails the session; one host, one server, a misfiled report or a server
+// speaking for replicas it does not home cannot.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppFailureVote } from '../../protocol/cluster-state.js';
@@ -50,7 +51,11 @@ describe('the cluster-wide app failure quorum', () => {
     ];
     const t = tallyAppFailures([], reports, twice, 3);
     assert.equal(t.failure, null);
-    assert.deepEqual(t.votes, [{ hostId: 'ha', seq: 4, reason: 'app-threw', message: 'boom' }], 'one vote per host');
+    assert.deepEqual(
+      t.votes,
+      [{ hostId: 'ha', serverId: 'pa', seq: 4, reason: 'app-threw', message: 'boom' }],
+      'one vote per host',
+    );
   });
 
   it("hosts come from the leader's view: two replicas on nodes of one host count once", () => {
@@ -89,10 +94,28 @@ describe('the cluster-wide app failure quorum', () => {
   it('failures at different seqs do not add up; votes kept from the table do (a re-placed replica loses none)', () => {
     assert.equal(tallyAppFailures([], [relayed('s1.r1', 3), relayed('s1.r2', 5)], PLACED, 3).failure, null);
     // r1 failed earlier and was re-placed (the table no longer names it): its vote is in the entry.
-    const prior: AppFailureVote[] = [{ hostId: 'ha', seq: 5, reason: 'app-memory', message: 'heap' }];
+    const prior: AppFailureVote[] = [{ hostId: 'ha', serverId: 'pa', seq: 5, reason: 'app-memory', message: 'heap' }];
     const rest = PLACED.filter((p) => p.replicaId !== 's1.r1');
     const t = tallyAppFailures(prior, [relayed('s1.r2', 5)], rest, 3);
     assert.deepEqual(t.failure, { seq: 5, reason: 'app-memory', message: 'heap' });
+  });
+
+  it('one home server relaying failures of several hosts it homes is one server: not a quorum', () => {
+    // pa homes the nodes of two hosts (placement could not spread them, or pa claims both nodes).
+    const oneHome = PLACED.map((p) => (p.replicaId === 's1.r2' ? { ...p, homeServerId: 'pa' } : p));
+    const both = [relayed('s1.r1', 7), { ...relayed('s1.r2', 7), serverId: 'pa' }];
+    const t = tallyAppFailures([], both, oneHome, 3);
+    assert.equal(t.votes.length, 2, 'both hosts voted');
+    assert.equal(t.failure, null, 'through one server only');
+    // A second home server's replica failing at the same input completes it.
+    assert.deepEqual(tallyAppFailures(t.votes, [relayed('s1.r3', 7)], oneHome, 3).failure?.seq, 7);
+  });
+
+  it('a vote kept without its server (written before servers were counted) counts for its host only', () => {
+    const legacy: AppFailureVote[] = [{ hostId: 'ha', seq: 5, reason: 'app-threw', message: 'boom' }];
+    const rest = PLACED.filter((p) => p.replicaId !== 's1.r1');
+    assert.equal(tallyAppFailures(legacy, [relayed('s1.r2', 5)], rest, 3).failure, null);
+    assert.equal(tallyAppFailures(legacy, [relayed('s1.r2', 5), relayed('s1.r3', 5)], rest, 3).failure?.seq, 5);
   });
 
   it('a majority of R is needed: two of five hosts are not enough, three are', () => {

@@ -229,8 +229,9 @@ describe('ClusterPlacer', () => {
     assert.equal(ids(table).length, 3);
     const hostOf = (nodeId: string) => NODES.find((n) => n.nodeId === nodeId)?.hostId;
     assert.deepEqual(entry?.appFailureVotes, [
-      { hostId: hostOf(r1.nodeId), seq: 8, reason: 'app-threw', message: 'boom' },
+      { hostId: hostOf(r1.nodeId), serverId: r1.homeServerId, seq: 8, reason: 'app-threw', message: 'boom' },
     ]);
+    assert.notEqual(r1.homeServerId, r2.homeServerId, 'two hosts homed on two servers');
     // r2's home relays its failure at the same seq; r1's report is still up (its server has not seen the table yet).
     const two = failedOn(r2, 8);
     const health = new Map([

@@ -375,3 +375,39 @@ test('the key-up deferral sits between the typing interval and the lead bound', 
   assert.equal(expectsOwnFrame({ type: 'key', action: 'up', key: 'a', code: 'KeyA', mods: NO_MODS }), false);
   assert.equal(expectsOwnFrame({ type: 'key', action: 'down', key: 'a', code: 'KeyA', mods: NO_MODS }), true);
 });
+
+test('silent with an input unacknowledged (its server cut off): suspect, to probe a standby; never stale on that alone', () => {
+  const judge = (o: { now: number; lastFrameAt: number; unackedForMs: number; recentWorstMs?: number | null }) =>
+    judgeFreshness({
+      now: o.now,
+      shown: { displayedSeq: 40, behindForMs: 0, activeSince: -60_000, lastFrameAt: o.lastFrameAt, active: true },
+      // A hot standby presenting frames, caught up with every acknowledged input: evidence of nothing yet.
+      peers: [{ replicaId: 'p', displayedSeq: 40, behindForMs: 0, activeSince: -60_000, lastFrameAt: o.now - 5 }],
+      recentWorstMs: o.recentWorstMs ?? 60,
+      unackedForMs: o.unackedForMs,
+    });
+  const bound = STALE_SUSPECT_MS;
+  // Frames stopped and the input sent has had no ack, both past the bound: suspect.
+  assert.deepEqual(judge({ now: 1000, lastFrameAt: 1000 - bound - 1, unackedForMs: bound + 1 }), {
+    state: 'suspect',
+    behindForMs: 0,
+  });
+  // Frames still coming (a slow ack on a live server): fresh.
+  assert.equal(judge({ now: 1000, lastFrameAt: 990, unackedForMs: 5 * bound }).state, 'fresh');
+  // Silent but nothing outstanding (idle typist, renderer between keep-alives): fresh.
+  assert.equal(judge({ now: 1000, lastFrameAt: 1000 - 3 * bound, unackedForMs: 0 }).state, 'fresh');
+  // Within the bound: fresh.
+  assert.equal(judge({ now: 1000, lastFrameAt: 1000 - bound, unackedForMs: bound }).state, 'fresh');
+  // On a box whose delays run long, the bound is theirs.
+  assert.equal(judge({ now: 1000, lastFrameAt: 700, unackedForMs: 300, recentWorstMs: 400 }).state, 'fresh');
+  assert.equal(judge({ now: 1000, lastFrameAt: 590, unackedForMs: 410, recentWorstMs: 400 }).state, 'suspect');
+  // A stream just resumed is given its grace whatever is outstanding.
+  const resumed = judgeFreshness({
+    now: 1000,
+    shown: { displayedSeq: 40, behindForMs: 0, activeSince: 900, lastFrameAt: null, active: true },
+    peers: [],
+    recentWorstMs: 60,
+    unackedForMs: 500,
+  });
+  assert.equal(resumed.state, 'fresh');
+});

@@ -9,7 +9,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { InputRoute } from '../../viewer/input-route.js';
-import { InputSender, type InputAckedEvent, type InputRequest } from '../../viewer/input-sender.js';
+import { InputSender, type InputRequest } from '../../viewer/input-sender.js';
 import { ViewerRequestError } from '../../viewer/request-error.js';
 import { INPUT_RESEND_AFTER_MS } from '../../protocol/server-routing.js';
 import type { InputAck } from '../../protocol/signalling.js';
@@ -17,6 +17,7 @@ import { getLogger } from '../../protocol/logger.js';
 import { errorReply } from '../../server/request-dispatch.js';
 import { DurabilityError, OutOfOrderError } from '../../server/errors.js';
 import { fakeTimers } from '../helpers/fake-timers.js';
+import { clockedSender } from '../helpers/clocked-sender.js';
 import { keyDown } from '../helpers/key-input.js';
 
 const A = 'http://10.0.0.1:3000';
@@ -28,7 +29,7 @@ interface Req {
   reject: (e: unknown) => void;
 }
 
-function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs: number }) {
+function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs: number; pings?: boolean }) {
   const clock = fakeTimers();
   /** clientSeq → seq: the shared log (hole-free per client, like the etcd log). */
   const log = new Map<number, number>();
@@ -86,9 +87,7 @@ function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs:
     );
   };
 
-  let saved = 0;
-  const sender = new InputSender({
-    sessionId: 's1',
+  const { sender, acked } = clockedSender(clock, {
     transmit: (req) =>
       new Promise<InputAck>((resolve, reject) => {
         const name = route.current ?? A;
@@ -99,19 +98,14 @@ function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs:
         // Requests of one event-loop turn go into one batch.
         clock.schedule(() => startBatch(name), 0);
       }),
+    // The servers are alive: a ping (no commit in it) is answered at once.
+    ...(opts.pings ? { pingRoute: () => new Promise<void>((r) => clock.schedule(r, 2)) } : {}),
     reroute: () => {
       const moved = route.switchAway(clock.now) !== null;
       if (moved) flips++;
       return moved;
     },
-    loadSeq: () => saved,
-    saveSeq: (s) => (saved = s),
-    now: () => clock.now,
-    schedule: clock.schedule,
   });
-  const acked: InputAckedEvent[] = [];
-  sender.on('acked', (a) => acked.push(a));
-  sender.resync(0);
 
   return {
     sender,
@@ -135,40 +129,41 @@ function slowCluster(opts: { commitMs: number; perInputMs: number; contentionMs:
 }
 
 describe('InputSender under a slow-but-alive cluster (issue 13 livelock)', () => {
-  it('typed inputs are all acknowledged, once each, dense, without the route flapping', async () => {
-    const c = slowCluster({ commitMs: INPUT_RESEND_AFTER_MS + 100, perInputMs: 20, contentionMs: 700 });
-    const typed = 28;
-    // Typed at ~20 keys/s while commits take longer than the resend bound.
-    for (let i = 0; i < typed; i++) {
-      c.sender.send(keyDown(String.fromCharCode(97 + (i % 26))));
-      await c.run(50);
-    }
-    let waited = 0;
-    while (c.sender.stats().pending > 0 && waited < 20_000) {
-      await c.run(100);
-      waited += 100;
-    }
-    const stats = c.sender.stats();
-    const refused = [...c.servers.values()].reduce((n, s) => n + s.refused, 0);
-    const received = [...c.servers.values()].reduce((n, s) => n + s.received, 0);
-    const detail = `pending ${stats.pending} after ${c.now} ms, ${c.flips} flips, ${refused} refused, ${received} received`;
-    if (process.env.LIVELOCK_DEBUG) console.log(detail);
-    assert.equal(stats.pending, 0, `every input acknowledged: ${detail}`);
-    assert.deepEqual(
-      c.acked.map((a) => a.clientSeq),
-      Array.from({ length: typed }, (_, i) => i + 1),
-      'each acknowledged once, in typing order',
-    );
-    assert.deepEqual(
-      [...c.log.entries()].sort((x, y) => x[1] - y[1]).map(([cs]) => cs),
-      Array.from({ length: typed }, (_, i) => i + 1),
-      'dense seqs, in clientSeq order',
-    );
-    // A server that answers keeps the route: a few moves at most, not one per 400 ms.
-    assert.ok(c.flips <= 3, `route flips: ${detail}`);
-    // No resend storm: bounded copies per input.
-    assert.ok(received <= typed * 4, `copies sent: ${detail}`);
-  });
+  for (const pings of [false, true])
+    it(`typed inputs are all acknowledged, once each, dense, without the route flapping${pings ? ' (route pinged)' : ''}`, async () => {
+      const c = slowCluster({ commitMs: INPUT_RESEND_AFTER_MS + 100, perInputMs: 20, contentionMs: 700, pings });
+      const typed = 28;
+      // Typed at ~20 keys/s while commits take longer than the resend bound.
+      for (let i = 0; i < typed; i++) {
+        c.sender.send(keyDown(String.fromCharCode(97 + (i % 26))));
+        await c.run(50);
+      }
+      let waited = 0;
+      while (c.sender.stats().pending > 0 && waited < 20_000) {
+        await c.run(100);
+        waited += 100;
+      }
+      const stats = c.sender.stats();
+      const refused = [...c.servers.values()].reduce((n, s) => n + s.refused, 0);
+      const received = [...c.servers.values()].reduce((n, s) => n + s.received, 0);
+      const detail = `pending ${stats.pending} after ${c.now} ms, ${c.flips} flips, ${refused} refused, ${received} received`;
+      if (process.env.LIVELOCK_DEBUG) console.log(detail);
+      assert.equal(stats.pending, 0, `every input acknowledged: ${detail}`);
+      assert.deepEqual(
+        c.acked.map((a) => a.clientSeq),
+        Array.from({ length: typed }, (_, i) => i + 1),
+        'each acknowledged once, in typing order',
+      );
+      assert.deepEqual(
+        [...c.log.entries()].sort((x, y) => x[1] - y[1]).map(([cs]) => cs),
+        Array.from({ length: typed }, (_, i) => i + 1),
+        'dense seqs, in clientSeq order',
+      );
+      // A server that answers keeps the route: a few moves at most, not one per 400 ms.
+      assert.ok(c.flips <= 3, `route flips: ${detail}`);
+      // No resend storm: bounded copies per input.
+      assert.ok(received <= typed * 4, `copies sent: ${detail}`);
+    });
 });
 
 describe('InputSender out-of-order refusal', () => {

@@ -9,8 +9,16 @@ import { InputRoute } from '../../viewer/input-route.js';
 import { mergeSessions, viewerIdFor } from '../../viewer/replica-merge.js';
 import { parseServerListing } from '../../viewer/session-links.js';
 import { InputSender, type InputAckedEvent, type InputRequest } from '../../viewer/input-sender.js';
-import { INPUT_RESEND_AFTER_MS, SERVER_RETRY_MAX_MS, SERVER_RETRY_MIN_MS } from '../../protocol/server-routing.js';
+import {
+  INPUT_RESEND_AFTER_MS,
+  INPUT_RESEND_MIN_MS,
+  INPUT_RESEND_MIN_SAMPLES,
+  INPUT_RESEND_RTT_FACTOR,
+  SERVER_RETRY_MAX_MS,
+  SERVER_RETRY_MIN_MS,
+} from '../../protocol/server-routing.js';
 import type { InputAck } from '../../protocol/signalling.js';
+import { NO_MODS } from '../../protocol/input.js';
 import type { ReplicaInfo, SessionInfo } from '../../protocol/session.js';
 import { fakeTimers } from '../helpers/fake-timers.js';
 import { keyDown } from '../helpers/key-input.js';
@@ -301,6 +309,94 @@ describe('InputSender resend through another server', () => {
     assert.equal(c.sent.length, 2);
     await c.answerAll(A);
     assert.equal(c.text(), 'ab');
+  });
+});
+
+describe('InputSender adaptive no-ack wait (issue 13, a partitioned input server)', () => {
+  /** Types `n` keys, each answered by `server` `rttMs` after it was sent. */
+  async function typeAnswered(c: ReturnType<typeof cluster>, server: string, n: number, rttMs: number) {
+    for (let i = 0; i < n; i++) {
+      c.sender.send(key('a'));
+      c.advance(rttMs);
+      await c.answerAll(server);
+    }
+  }
+
+  it('after healthy acks, a server that stops answering is left after a few round trips, not 400 ms', async () => {
+    const c = cluster([A, B]);
+    await typeAnswered(c, A, INPUT_RESEND_MIN_SAMPLES + 2, 30);
+    const bound = Math.max(INPUT_RESEND_MIN_MS, INPUT_RESEND_RTT_FACTOR * 30);
+    assert.ok(bound < INPUT_RESEND_AFTER_MS);
+    assert.equal(c.sender.ackWaitMs, bound);
+    // A is cut off: it answers nothing from now on (the next key comes a little after the last ack).
+    c.advance(20);
+    c.sender.send(key('x'));
+    const before = c.sent.length;
+    c.advance(bound - 1);
+    assert.equal(c.sent.length, before, 'nothing resent before the bound');
+    assert.equal(c.route.current, A);
+    c.advance(1);
+    assert.equal(c.route.current, B, `moved ${bound} ms after the send`);
+    assert.deepEqual(
+      c.sent.slice(before).map((s) => [s.server, s.req.event.type === 'key' && s.req.event.text]),
+      [[B, 'x']],
+    );
+    await c.answerAll(B);
+    assert.equal(c.sender.stats().pending, 0);
+  });
+
+  it('cut off mid-typing: the move comes one wait after its last answer, not a wait after that', async () => {
+    const c = cluster([A, B]);
+    await typeAnswered(c, A, INPUT_RESEND_MIN_SAMPLES + 2, 30);
+    const wait = c.sender.ackWaitMs;
+    c.advance(20);
+    c.sender.send(key('y'));
+    c.advance(20);
+    c.sender.send(key('x'));
+    const xAt = c.now;
+    c.advance(30);
+    // y's ack is A's last answer; x's never comes.
+    c.sent.at(-2)?.resolve({ seq: 99, duplicate: false });
+    await new Promise((r) => setImmediate(r));
+    const lastAnswer = c.now;
+    c.advance(wait - 31);
+    assert.equal(c.route.current, A, 'x waited a whole wait, but A answered since');
+    c.advance(lastAnswer + wait - 1 - c.now);
+    assert.equal(c.route.current, A);
+    c.advance(1);
+    assert.equal(c.route.current, B, `moved ${c.now - xAt} ms after x was sent`);
+  });
+
+  it('a healthy but slow server is not left: its slow acks widen the wait', async () => {
+    const c = cluster([A, B]);
+    await typeAnswered(c, A, INPUT_RESEND_MIN_SAMPLES + 2, 300);
+    assert.equal(c.sender.ackWaitMs, INPUT_RESEND_RTT_FACTOR * 300);
+    assert.ok(c.sender.ackWaitMs > 300, 'the wait is above every round trip seen');
+    // Its slowest commit yet (nearly the wait, nothing else answered meanwhile): still the route.
+    c.advance(20);
+    c.sender.send(key('y'));
+    c.advance(c.sender.ackWaitMs - 1);
+    assert.equal(c.route.current, A, 'no move');
+    await c.answerAll(A);
+    assert.equal(c.sender.stats().pending, 0);
+    assert.ok(
+      c.sent.every((s) => s.server === A),
+      'every input went once, through A',
+    );
+    assert.equal(c.sent.length, INPUT_RESEND_MIN_SAMPLES + 3);
+  });
+
+  it('tells how long the oldest sent input has waited for its ack (key-ups expect no frame)', async () => {
+    const c = cluster([A, B]);
+    assert.equal(c.sender.unackedSince(), null);
+    c.advance(5);
+    c.sender.send({ type: 'key', action: 'up', key: 'k', code: '', mods: NO_MODS });
+    assert.equal(c.sender.unackedSince(), null, 'a key-up expects no frame of its own');
+    c.advance(10);
+    c.sender.send(key('k'));
+    assert.equal(c.sender.unackedSince(), 15);
+    await c.answerAll(A);
+    assert.equal(c.sender.unackedSince(), null);
   });
 });
 
