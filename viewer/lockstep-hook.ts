@@ -62,6 +62,8 @@ export interface LockstepHook {
   /** Recent input-to-photon samples, oldest first (for benchmarks). */
   readonly latencySamples: readonly LatencySample[];
   readonly streams: StreamView[];
+  /** Warm mode's probes of standbys so far (viewer/probe-policy.ts); absent while no session is open. */
+  readonly probes?: { started: number; falseAlarms: number };
 }
 
 declare global {
