@@ -3,6 +3,7 @@
 import type { StreamMode, StreamView } from './stream-manager.js';
 import type { ConnectionState } from './session-client.js';
 import type { GrabbedFrame } from './frame-grab.js';
+import type { ProbeCounts } from './probe-policy.js';
 
 export interface SwitchEntry {
   at: number;
@@ -63,7 +64,7 @@ export interface LockstepHook {
   readonly latencySamples: readonly LatencySample[];
   readonly streams: StreamView[];
   /** Warm mode's probes of standbys so far (viewer/probe-policy.ts); absent while no session is open. */
-  readonly probes?: { started: number; falseAlarms: number };
+  readonly probes?: ProbeCounts;
 }
 
 declare global {

@@ -34,7 +34,7 @@ export interface ProbeTimings {
 }
 
 export const DEFAULT_PROBE_TIMINGS: Readonly<ProbeTimings> = {
-  lingerMs: 250,
+  lingerMs: 100,
   maxMs: 5000,
   cooldownMs: 2000,
   holdStepMs: 150,
@@ -53,6 +53,12 @@ export interface ProbeCheck {
 
 export type ProbeDecision = 'start' | 'end' | null;
 
+export interface ProbeCounts {
+  suspicions: number;
+  started: number;
+  falseAlarms: number;
+}
+
 export type ProbeEnd = 'recovered' | 'expired';
 
 export class ProbePolicy {
@@ -64,6 +70,7 @@ export class ProbePolicy {
   #lastFalseAlarmAt = Number.NEGATIVE_INFINITY;
   #started = 0;
   #falseAlarms = 0;
+  #suspicions = 0;
 
   constructor(timings: Partial<ProbeTimings> = {}) {
     this.#t = { ...DEFAULT_PROBE_TIMINGS, ...timings };
@@ -79,9 +86,12 @@ export class ProbePolicy {
     return this.#holdMs;
   }
 
-  /** Probes started so far, and how many of them ended with the shown stream recovered by itself. */
-  get counts(): { started: number; falseAlarms: number } {
-    return { started: this.#started, falseAlarms: this.#falseAlarms };
+  /**
+   * Suspicions of the shown stream while no probe ran (each a chance to probe), probes started, and how many
+   * of those ended with the shown stream recovered by itself.
+   */
+  get counts(): ProbeCounts {
+    return { suspicions: this.#suspicions, started: this.#started, falseAlarms: this.#falseAlarms };
   }
 
   /**
@@ -109,7 +119,10 @@ export class ProbePolicy {
       this.#suspectSince = null;
       return null;
     }
-    this.#suspectSince ??= c.now;
+    if (this.#suspectSince === null) {
+      this.#suspectSince = c.now;
+      this.#suspicions++;
+    }
     if (c.now < this.#cooldownUntil || c.now - this.#suspectSince < this.#holdMs) return null;
     return 'start';
   }

@@ -21,7 +21,7 @@ import {
 import { DEFAULT_HEALTH_THRESHOLDS, scoreStream, type HealthScore } from './health-score.js';
 import { StaleBound } from './stale-bound.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
-import { ProbePolicy } from './probe-policy.js';
+import { ProbePolicy, type ProbeCounts } from './probe-policy.js';
 import type { HeadTracker } from './head-tracker.js';
 import { bitrateKbps, rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -173,8 +173,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     return this.selector.current;
   }
 
-  /** Warm mode's probes so far (probe-policy.ts): started, and ended with the shown stream recovered by itself. */
-  get probeCounts(): { started: number; falseAlarms: number } {
+  /** Warm mode's suspicions of the shown stream and probes so far (probe-policy.ts). */
+  get probeCounts(): ProbeCounts {
     return this.probes.counts;
   }
 

@@ -48,7 +48,7 @@ test('a probe starts at the first suspect check, and ends once it presented a fr
   );
   const lasted = (decisions[1]?.at ?? 0) - startedAt;
   assert.ok(lasted <= 200 + T.lingerMs + 2 * CHECK_MS, `the probe played ${lasted} ms`);
-  assert.deepEqual(p.counts, { started: 1, falseAlarms: 1 });
+  assert.deepEqual(p.counts, { suspicions: 1, started: 1, falseAlarms: 1 });
 });
 
 test('a probe that has shown no frame yet is kept until it does (its stream is proven deliverable), or until maxMs', () => {
@@ -93,10 +93,11 @@ test('false alarms make the next probe wait for a longer suspicion, doubling up 
   assert.equal(starts.length, 6);
 
   // A hiccup shorter than the hold: no probe.
-  const before = p.counts.started;
+  const before = p.counts;
   run(T.holdMaxMs - 2 * CHECK_MS, 'suspect');
   run(200, 'fresh');
-  assert.equal(p.counts.started, before, 'the suspicion ended before the hold');
+  assert.equal(p.counts.started, before.started, 'the suspicion ended before the hold');
+  assert.equal(p.counts.suspicions, before.suspicions + 1, 'it is counted as a suspicion');
   // A hung stream stays suspect: probed within holdMaxMs (+ one check) of its first suspect check.
   const hungAt = now();
   run(T.holdMaxMs + CHECK_MS, 'suspect');
