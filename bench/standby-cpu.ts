@@ -53,12 +53,14 @@ export async function runStandbyCpu(
       const pids = new Map([...c.nodes].map(([host, proc]) => [host, pidOf(proc)]));
       const c0 = new Map([...pids].map(([h, pid]) => [h, cpuSeconds(pid)]));
       const load0 = load1m();
+      const probes0 = await probeCounts(page);
       const resumed = resumedTime(page);
       const { keys, seconds } = await pacedPresses(WINDOW_MS, KEY_INTERVAL_MS, (i) =>
         page.keyboard.press(TYPED[i % TYPED.length] ?? 'x'),
       );
       const pct = new Map([...pids].map(([h, pid]) => [h, (100 * (cpuSeconds(pid) - (c0.get(h) ?? 0))) / seconds]));
       const resumedMs = await resumed.stop();
+      const probes1 = await probeCounts(page);
       const hostOf = new Map((await fetchSession(c, sessionId)).replicas.map((r) => [r.hostId, r.replicaId]));
       // A switch inside the window (a loaded box) mixes shown and standby work: say so beside the figure.
       const after = await viewerPageState(page);
@@ -77,6 +79,9 @@ export async function runStandbyCpu(
         // A standby the viewer resumed inside the window (a probe: warm mode's check of a suspect shown
         // stream, viewer/stream-manager.ts) rendered and encoded meanwhile, as a watched replica does.
         standbyResumedMs: standbyHosts.map((h) => Math.round(resumedMs.get(hostOf.get(h) ?? '') ?? 0)).join(' / '),
+        // Suspicions of the shown stream (each a chance to probe) and the probes started, in the window.
+        suspicionsInWindow: probes1.suspicions - probes0.suspicions,
+        probesInWindow: probes1.started - probes0.started,
         keysPerSecond: round(keys / seconds, 1),
         switchesInWindow: switches,
         load1m: round((load0 + load1m()) / 2),
@@ -94,6 +99,15 @@ export async function runStandbyCpu(
     removeDir(c.server.dataDir);
   }
   return results;
+}
+
+/** The viewer's suspicions and probes so far (warm mode, viewer/probe-policy.ts); 0 where the page does not say. */
+async function probeCounts(page: Page): Promise<{ suspicions: number; started: number }> {
+  const c = await page.evaluate(
+    () =>
+      (window as unknown as { __lockstep?: { probes?: { suspicions: number; started: number } } }).__lockstep?.probes,
+  );
+  return { suspicions: c?.suspicions ?? 0, started: c?.started ?? 0 };
 }
 
 /** How long each stream (replica id) was resumed in the viewer from now until stop(), polled every 100 ms. */

@@ -3,6 +3,7 @@
 import type { StreamMode, StreamView } from './stream-manager.js';
 import type { ConnectionState } from './session-client.js';
 import type { GrabbedFrame } from './frame-grab.js';
+import type { ProbeCounts } from './probe-policy.js';
 
 export interface SwitchEntry {
   at: number;
@@ -62,6 +63,8 @@ export interface LockstepHook {
   /** Recent input-to-photon samples, oldest first (for benchmarks). */
   readonly latencySamples: readonly LatencySample[];
   readonly streams: StreamView[];
+  /** Warm mode's probes of standbys so far (viewer/probe-policy.ts); absent while no session is open. */
+  readonly probes?: ProbeCounts;
 }
 
 declare global {

@@ -418,6 +418,9 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     get sentInputs() {
       return sender.stats().sent;
     },
+    get probes() {
+      return manager.probeCounts;
+    },
     clientId: identity.clientId,
     get lastLatencyMs() {
       return lastLatencyMs;

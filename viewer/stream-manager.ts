@@ -21,6 +21,7 @@ import {
 import { DEFAULT_HEALTH_THRESHOLDS, scoreStream, type HealthScore } from './health-score.js';
 import { StaleBound } from './stale-bound.js';
 import { StreamSelector, type SwitchReason } from './stream-selector.js';
+import { ProbePolicy, type ProbeCounts } from './probe-policy.js';
 import type { HeadTracker } from './head-tracker.js';
 import { bitrateKbps, rtcHealth, sampleRtcStats, type RtcSample } from './rtc-stats.js';
 import { TypedEmitter } from './typed-emitter.js';
@@ -39,11 +40,6 @@ const STALE_CHECK_MS = 40;
 const STATS_MS = 1000;
 /** Standbys in hot mode decode every frame but need their stamp read less often. */
 const STANDBY_SAMPLE_MS = 200;
-/** Warm mode: a probe is paused once the shown stream has been fresh this long... */
-const PROBE_LINGER_MS = 1000;
-/** ...or after this at the latest (a standby that encodes costs a renderer's CPU), and not re-probed for a while. */
-const PROBE_MAX_MS = 5000;
-const PROBE_COOLDOWN_MS = 2000;
 /** Warm mode: pause the old stream once the new one shows a frame, or after this. */
 const PAUSE_OLD_AFTER_MS = 3000;
 const CONSUME_RETRY_MS = 3000;
@@ -151,8 +147,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
    * so the stale rule can compare it with another stream and a switch finds it
    * already decoding.
    */
-  private probe: { replicaId: string; since: number; freshSince: number | null } | null = null;
-  private probeCooldownUntil = Number.NEGATIVE_INFINITY;
+  private readonly probes = new ProbePolicy();
   private readyValue = false;
   /** Bumped on every attach/detach: async work from an older generation is dropped. */
   private generation = 0;
@@ -178,6 +173,11 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   get liveReplicaId(): string | null {
     return this.selector.current;
+  }
+
+  /** Warm mode's suspicions of the shown stream and probes so far (probe-policy.ts). */
+  get probeCounts(): ProbeCounts {
+    return this.probes.counts;
   }
 
   liveReplica(): ReplicaInfo | undefined {
@@ -468,14 +468,13 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private releaseStandbySinks(): void {
     if (this.opts.mode !== 'warm' || this.pendingPause) return;
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
-    const t = live?.sink.timeline;
-    if (!live || !t || t.lastFrameAt === null || live.activeSince === null || t.lastFrameAt < live.activeSince) return;
+    if (!live || !presentedSinceResume(live)) return;
     for (const e of this.entries.values()) if (e !== live && !e.resumed) this.detachSink(e);
   }
 
   private removeEntry(e: Entry): void {
     this.entries.delete(e.replicaId);
-    if (this.probe?.replicaId === e.replicaId) this.probe = null;
+    if (this.probes.replicaId === e.replicaId) this.probes.dropped();
     this.detachSink(e);
     e.sink.dispose();
     if (!e.consumer.closed) e.consumer.close();
@@ -490,7 +489,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.consuming.clear();
     this.consumeFailedAt.clear();
     this.pendingPause = null;
-    this.probe = null;
+    this.probes.reset();
     for (const link of this.attached) link.closeTransport();
     this.attached.clear();
     this.setReady(false);
@@ -528,7 +527,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       log('stale', live.replicaId, verdict.reason, {
         silentMs: t.lastFrameAt === null ? null : Math.round(now - t.lastFrameAt),
         worstMs: this.staleBound.worstMs,
-        probe: this.probe?.replicaId ?? null,
+        probe: this.probes.replicaId,
       });
       this.tick();
     }
@@ -581,20 +580,24 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       for (const e of this.entries.values()) if (e !== live) e.sink.sampleIntervalMs = interval;
       return;
     }
-    const p = this.probe;
-    if (p) {
-      const e = this.entries.get(p.replicaId);
-      if (verdict.state === 'fresh') p.freshSince ??= now;
-      else p.freshSince = null;
-      const expired = now - p.since >= PROBE_MAX_MS;
-      if (!e || e === live || e.closed) this.probe = null;
-      else if (expired || (p.freshSince !== null && now - p.freshSince >= PROBE_LINGER_MS)) {
-        this.endProbe(e);
-        if (expired) this.probeCooldownUntil = now + PROBE_COOLDOWN_MS;
-      }
+    const probeId = this.probes.replicaId;
+    let probing = probeId === null ? undefined : this.entries.get(probeId);
+    if (probeId !== null && (!probing || probing === live || probing.closed)) {
+      this.probes.dropped();
+      probing = undefined;
+    }
+    const decision = this.probes.check({
+      now,
+      shown: verdict.state,
+      probePresented: !!probing?.resumed && presentedSinceResume(probing),
+    });
+    if (decision === 'end' && probing) {
+      log('probe ends', probing.replicaId, this.probes.holdMs > 0 ? `next waits ${this.probes.holdMs}ms` : '');
+      probing.sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
+      void this.pause(probing);
       return;
     }
-    if (verdict.state !== 'suspect' || now < this.probeCooldownUntil || this.pendingPause) return;
+    if (decision !== 'start' || this.pendingPause || verdict.state !== 'suspect') return;
     let best: Entry | undefined;
     for (const e of this.entries.values()) {
       if (e === live || e.closed || e.resumed || e.health.hardFailure) continue;
@@ -608,15 +611,9 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         ? `shown stream behind ${Math.round(verdict.behindForMs)}ms`
         : 'shown stream silent with an input unacknowledged',
     );
-    this.probe = { replicaId: best.replicaId, since: now, freshSince: null };
+    this.probes.started(best.replicaId, now);
     best.sink.sampleIntervalMs = 0; // every frame's stamp: it is evidence now
     void this.resume(best);
-  }
-
-  private endProbe(e: Entry): void {
-    this.probe = null;
-    e.sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
-    void this.pause(e);
   }
 
   /** The delay of the oldest input the shown stream newly shows (StaleBound.noteShown says which count). */
@@ -676,7 +673,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       const candidates = [...this.entries.values()].map((e) => ({
         id: e.replicaId,
         score:
-          liveScore !== null && e.replicaId === this.probe?.replicaId
+          liveScore !== null && e.replicaId === this.probes.replicaId
             ? Math.min(e.health.score, liveScore)
             : e.health.score,
         hardFailure: e.health.hardFailure,
@@ -703,7 +700,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const next = this.entries.get(to);
     if (!next) return;
     log('switch', from, '→', to, reason, detail);
-    if (this.probe?.replicaId === to) this.probe = null;
+    this.probes.switchedTo(to);
     next.sink.sampleIntervalMs = 0;
     const prev = from === null ? undefined : this.entries.get(from);
     if (prev) prev.sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
@@ -731,16 +728,12 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       // Anything else still playing (e.g. after quick successive switches) is paused now.
       for (const e of this.entries.values()) {
         const keep = e.replicaId === this.selector.current || e.replicaId === p?.replicaId;
-        if (e.resumed && !keep && e.replicaId !== this.probe?.replicaId) void this.pause(e);
+        if (e.resumed && !keep && e.replicaId !== this.probes.replicaId) void this.pause(e);
       }
     }
     if (!p) return;
     const next = this.entries.get(p.newId);
-    const shown =
-      !!next &&
-      next.sink.timeline.lastFrameAt !== null &&
-      next.activeSince !== null &&
-      next.sink.timeline.lastFrameAt >= next.activeSince;
+    const shown = !!next && presentedSinceResume(next);
     if (!shown && now - p.since < PAUSE_OLD_AFTER_MS) return;
     this.pendingPause = null;
     const old = this.entries.get(p.replicaId);
@@ -818,6 +811,12 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       };
     });
   }
+}
+
+/** The stream presented a frame since it was last resumed (false while paused). */
+function presentedSinceResume(e: Entry): boolean {
+  const at = e.sink.timeline.lastFrameAt;
+  return at !== null && e.activeSince !== null && at >= e.activeSince;
 }
 
 /** The freshest node heartbeat among the session's other live replicas, null when there is none. */
