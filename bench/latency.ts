@@ -16,7 +16,8 @@
 // render + read-back + I420, hand-off, → packets in (encode, pacer, SFU), and
 // the shown encoder's own counters (encode ms per frame, pacer delay).
 // Usage: tsx bench/latency.ts [--only-memory]
-// LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all).
+// LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all; bench/lib/latency-runs.ts):
+// bench/run.ts then keeps the other variants' figures of the last report.
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
 import { removeDir, stopAll } from '../scripts/lib/launcher.js';
@@ -41,6 +42,7 @@ import {
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { proseText } from './lib/writer-inputs.js';
 import { nodeSplit, readTraces } from './lib/node-split.js';
+import { latencyRunSelected } from './lib/latency-runs.js';
 
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
@@ -64,8 +66,6 @@ const TYPED = 'the quick brown fox jumps over the lazy dog ';
 /** The fps ceiling: keys faster than any frame rate (well under the 400 inputs/s bound), for this long. */
 const BURST_MS = 3000;
 const BURST_KEY_INTERVAL_MS = 15;
-const ONLY_RUNS = (process.env.LOCKSTEP_BENCH_LATENCY_RUNS ?? '').split(',').filter(Boolean);
-const selectedRun = (label: string) => ONLY_RUNS.length === 0 || ONLY_RUNS.includes(label);
 
 /** The page-clock times of a latency sample. */
 type SampleTime = Exclude<keyof LatencySample, 'seq' | 'replicaId'>;
@@ -399,7 +399,7 @@ export async function runLatency(onResult: (r: BenchResult) => void = () => {}):
   await withCluster(async (c, viewer) => {
     for (const size of SIZES) {
       for (const mode of MODES) {
-        if (!selectedRun(`${size.label}.${mode}`)) continue;
+        if (!latencyRunSelected(`${size.label}.${mode}`)) continue;
         // Each configuration runs REPEAT times; each figure is the median run, quoted with every run's value.
         const runs: BenchResult[][] = [];
         for (let i = 0; i < REPEAT; i++) {
@@ -477,6 +477,7 @@ export async function runTabMemory(onResult: (r: BenchResult) => void = () => {}
   await withCluster(async (c, viewer) => {
     for (const size of SIZES) {
       for (const mode of MODES) {
+        if (!latencyRunSelected(`${size.label}.${mode}`)) continue;
         // Latency figures of these short runs are not reported: only the memory.
         await oneRun(c, viewer, size, mode, () => {}, keys);
       }
