@@ -18,6 +18,8 @@
 // Usage: tsx bench/latency.ts [--only-memory]
 // LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all; bench/lib/latency-runs.ts):
 // bench/run.ts then keeps the other variants' figures of the last report.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
 import { removeDir, stopAll } from '../scripts/lib/launcher.js';
@@ -41,7 +43,8 @@ import {
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { proseText } from './lib/writer-inputs.js';
-import { nodeSplit, readTraces } from './lib/node-split.js';
+import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
+import { keystrokeStages, tailSplit } from './lib/tail-split.js';
 import { latencyRunSelected } from './lib/latency-runs.js';
 
 const SIZES = [
@@ -56,6 +59,8 @@ const REPLICAS = 3;
 /** Keystrokes measured per run, after a short warm-up. */
 const KEYS = Number(process.env.LOCKSTEP_BENCH_KEYS ?? 200);
 const WARMUP_KEYS = 10;
+/** LOCKSTEP_BENCH_LATENCY_DUMP=dir: each run's keystrokes, stage by stage, written there as JSON (for a look at the tail). */
+const DUMP_DIR = process.env.LOCKSTEP_BENCH_LATENCY_DUMP;
 /** ~9 keys/s: each input is on screen before the next one (no queueing). */
 const KEY_INTERVAL_MS = 110;
 /** Text already in the document (a realistic page to re-render). */
@@ -332,6 +337,8 @@ async function oneRun(
       sentToPacketsIn: stage(samples, 'sentAt', 'receivedAt'),
       packetsInToCompositor: stage(samples, 'receivedAt', 'presentedAt'),
       compositorToCallback: stage(samples, 'presentedAt', 'shownAt'),
+      compositorToFrame: stage(samples, 'presentedAt', 'frameAt'),
+      frameToCallback: stage(samples, 'frameAt', 'shownAt'),
       sentToExpectedDisplay: stage(samples, 'sentAt', 'expectedDisplayAt'),
     };
     for (const [k, v] of Object.entries(stages)) {
@@ -340,9 +347,17 @@ async function oneRun(
       detail[`${k}P95`] = v.p95;
     }
     // The renderer nodes' part, from their frame traces (same machine, same clock).
-    if (c.traceDir) {
-      const origin = await page.evaluate(() => performance.timeOrigin);
-      Object.assign(detail, nodeSplit(samples, readTraces(c.traceDir), origin));
+    const origin = await page.evaluate(() => performance.timeOrigin);
+    const traces = c.traceDir ? readTraces(c.traceDir) : [];
+    if (c.traceDir) Object.assign(detail, nodeSplit(samples, traces, origin));
+    // Which stage the slowest tenth of keystrokes ran long in.
+    const perNode = nodeStages(samples, traces, origin);
+    const split = samples.map((s, i) => keystrokeStages(s, perNode[i] ?? null));
+    Object.assign(detail, tailSplit(split));
+    if (DUMP_DIR) {
+      mkdirSync(DUMP_DIR, { recursive: true });
+      const file = join(DUMP_DIR, `${name}.${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, `${JSON.stringify({ load1m: load1m(), keystrokes: split }, null, 1)}\n`);
     }
     const switches = (after?.switches ?? 0) - switchesBefore;
     Object.assign(detail, {
