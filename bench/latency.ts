@@ -16,7 +16,10 @@
 // render + read-back + I420, hand-off, → packets in (encode, pacer, SFU), and
 // the shown encoder's own counters (encode ms per frame, pacer delay).
 // Usage: tsx bench/latency.ts [--only-memory]
-// LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all).
+// LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all; bench/lib/latency-runs.ts):
+// bench/run.ts then keeps the other variants' figures of the last report.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
 import { removeDir, stopAll } from '../scripts/lib/launcher.js';
@@ -40,7 +43,9 @@ import {
 } from './lib/cluster.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { proseText } from './lib/writer-inputs.js';
-import { nodeSplit, readTraces } from './lib/node-split.js';
+import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
+import { keystrokeStages, tailSplit } from './lib/tail-split.js';
+import { latencyRunSelected } from './lib/latency-runs.js';
 
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
@@ -54,6 +59,8 @@ const REPLICAS = 3;
 /** Keystrokes measured per run, after a short warm-up. */
 const KEYS = Number(process.env.LOCKSTEP_BENCH_KEYS ?? 200);
 const WARMUP_KEYS = 10;
+/** LOCKSTEP_BENCH_LATENCY_DUMP=dir: each run's keystrokes, stage by stage, written there as JSON (for a look at the tail). */
+const DUMP_DIR = process.env.LOCKSTEP_BENCH_LATENCY_DUMP;
 /** ~9 keys/s: each input is on screen before the next one (no queueing). */
 const KEY_INTERVAL_MS = 110;
 /** Text already in the document (a realistic page to re-render). */
@@ -64,8 +71,6 @@ const TYPED = 'the quick brown fox jumps over the lazy dog ';
 /** The fps ceiling: keys faster than any frame rate (well under the 400 inputs/s bound), for this long. */
 const BURST_MS = 3000;
 const BURST_KEY_INTERVAL_MS = 15;
-const ONLY_RUNS = (process.env.LOCKSTEP_BENCH_LATENCY_RUNS ?? '').split(',').filter(Boolean);
-const selectedRun = (label: string) => ONLY_RUNS.length === 0 || ONLY_RUNS.includes(label);
 
 /** The page-clock times of a latency sample. */
 type SampleTime = Exclude<keyof LatencySample, 'seq' | 'replicaId'>;
@@ -332,6 +337,8 @@ async function oneRun(
       sentToPacketsIn: stage(samples, 'sentAt', 'receivedAt'),
       packetsInToCompositor: stage(samples, 'receivedAt', 'presentedAt'),
       compositorToCallback: stage(samples, 'presentedAt', 'shownAt'),
+      compositorToFrame: stage(samples, 'presentedAt', 'frameAt'),
+      frameToCallback: stage(samples, 'frameAt', 'shownAt'),
       sentToExpectedDisplay: stage(samples, 'sentAt', 'expectedDisplayAt'),
     };
     for (const [k, v] of Object.entries(stages)) {
@@ -340,9 +347,17 @@ async function oneRun(
       detail[`${k}P95`] = v.p95;
     }
     // The renderer nodes' part, from their frame traces (same machine, same clock).
-    if (c.traceDir) {
-      const origin = await page.evaluate(() => performance.timeOrigin);
-      Object.assign(detail, nodeSplit(samples, readTraces(c.traceDir), origin));
+    const origin = await page.evaluate(() => performance.timeOrigin);
+    const traces = c.traceDir ? readTraces(c.traceDir) : [];
+    if (c.traceDir) Object.assign(detail, nodeSplit(samples, traces, origin));
+    // Which stage the slowest tenth of keystrokes ran long in.
+    const perNode = nodeStages(samples, traces, origin);
+    const split = samples.map((s, i) => keystrokeStages(s, perNode[i] ?? null));
+    Object.assign(detail, tailSplit(split));
+    if (DUMP_DIR) {
+      mkdirSync(DUMP_DIR, { recursive: true });
+      const file = join(DUMP_DIR, `${name}.${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+      writeFileSync(file, `${JSON.stringify({ load1m: load1m(), keystrokes: split }, null, 1)}\n`);
     }
     const switches = (after?.switches ?? 0) - switchesBefore;
     Object.assign(detail, {
@@ -399,7 +414,7 @@ export async function runLatency(onResult: (r: BenchResult) => void = () => {}):
   await withCluster(async (c, viewer) => {
     for (const size of SIZES) {
       for (const mode of MODES) {
-        if (!selectedRun(`${size.label}.${mode}`)) continue;
+        if (!latencyRunSelected(`${size.label}.${mode}`)) continue;
         // Each configuration runs REPEAT times; each figure is the median run, quoted with every run's value.
         const runs: BenchResult[][] = [];
         for (let i = 0; i < REPEAT; i++) {
@@ -477,6 +492,7 @@ export async function runTabMemory(onResult: (r: BenchResult) => void = () => {}
   await withCluster(async (c, viewer) => {
     for (const size of SIZES) {
       for (const mode of MODES) {
+        if (!latencyRunSelected(`${size.label}.${mode}`)) continue;
         // Latency figures of these short runs are not reported: only the memory.
         await oneRun(c, viewer, size, mode, () => {}, keys);
       }

@@ -32,7 +32,8 @@ import {
   type Cluster,
 } from './lib/cluster.js';
 import { keystrokes, preload, stage } from './latency.js';
-import { nodeSplit, readTraces } from './lib/node-split.js';
+import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
+import { keystrokeStages, tailSplit } from './lib/tail-split.js';
 import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from './lib/pixel-watch.js';
 import { cpuPercent, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
 import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
@@ -187,6 +188,8 @@ function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<strin
     sentToPacketsIn: stage(ks, 'sentAt', 'receivedAt'),
     packetsInToCompositor: stage(ks, 'receivedAt', 'presentedAt'),
     compositorToCallback: stage(ks, 'presentedAt', 'shownAt'),
+    compositorToFrame: stage(ks, 'presentedAt', 'frameAt'),
+    frameToCallback: stage(ks, 'frameAt', 'shownAt'),
   };
   for (const [k, v] of Object.entries(stages)) {
     if (!v) continue;
@@ -253,10 +256,15 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   const lat = summarize(st.samples);
   const stampAll = system === 'lockstep' ? (await stampSamples(page)).slice(stampBefore) : [];
   const stamp = system === 'lockstep' ? stampSplit(stampAll, st.keydownAt) : undefined;
-  if (stamp && traceDir) {
-    // The renderer nodes' part of the same keystrokes, from their frame traces.
+  if (stamp) {
+    // The renderer nodes' part of the same keystrokes, from their frame traces, and which stage the
+    // slowest tenth of them ran long in.
     const origin = await page.evaluate(() => performance.timeOrigin);
-    Object.assign(stamp, nodeSplit(keystrokes(stampAll, st.keydownAt), readTraces(traceDir), origin));
+    const ks = keystrokes(stampAll, st.keydownAt);
+    const traces = traceDir ? readTraces(traceDir) : [];
+    if (traceDir) Object.assign(stamp, nodeSplit(ks, traces, origin));
+    const perNode = nodeStages(ks, traces, origin);
+    Object.assign(stamp, tailSplit(ks.map((s, i) => keystrokeStages(s, perNode[i] ?? null))));
   }
 
   return {

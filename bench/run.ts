@@ -5,6 +5,8 @@
 // false-switches, failover, fanout, chaos, chaos-cluster, node-install, peer, etcd-growth)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { latencyRunsAsked } from './lib/latency-runs.js';
+import { afterRun } from './lib/results-merge.js';
 import {
   formatResult,
   machine,
@@ -21,8 +23,12 @@ process.env.LOCKSTEP_LOG_LEVEL ??= 'warn';
 
 type Runner = (onResult: (r: BenchResult) => void) => Promise<BenchResult[]>;
 
+/** A variant-limited run (LOCKSTEP_BENCH_LATENCY_RUNS): the variants it skips keep their figures. */
+const someLatencyRuns = () => latencyRunsAsked().length > 0;
+
 // Imported lazily so the log level above applies and --only skips what it skips.
-const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = [
+// `partial`: this run measures only some of the benchmark's variants (results-merge.ts, VARIANT_PARTS).
+const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner>; partial?: () => boolean }> = [
   { name: 'pipeline', run: async () => (await import('./pipeline.js')).runPipeline },
   { name: 'catch-up', run: async () => (await import('./catch-up.js')).runCatchUp },
   { name: 'durable-append', run: async () => (await import('./durable-append.js')).runDurableAppend },
@@ -36,9 +42,9 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner> }> = 
   // The shown renderer next to its warm (and hot) standbys, with a real viewer.
   { name: 'standby-cpu', run: async () => (await import('./standby-cpu.js')).runStandbyCpu },
   // Browser-level: real server, renderer nodes and headless Chromium.
-  { name: 'latency', run: async () => (await import('./latency.js')).runLatency },
+  { name: 'latency', run: async () => (await import('./latency.js')).runLatency, partial: someLatencyRuns },
   // Reuses the latency runs' measurements when latency ran first.
-  { name: 'tab-memory', run: async () => (await import('./latency.js')).runTabMemory },
+  { name: 'tab-memory', run: async () => (await import('./latency.js')).runTabMemory, partial: someLatencyRuns },
   // ≥ 1,000 keys with no fault in the default demo shape: every switch is a false one, logged with its cause.
   { name: 'false-switches', run: async () => (await import('./false-switches.js')).runFalseSwitches },
   { name: 'failover', run: async () => (await import('./failover.js')).runFailover },
@@ -110,11 +116,12 @@ for (const bench of BENCHMARKS) {
   console.log(`(${bench.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 }
 
-// A partial run (--only) refreshes its own figures and keeps the rest of the last full report.
-const ran = BENCHMARKS.filter((b) => only.has(b.name)).map((b) => `${b.name}.`);
-const kept =
-  only.size < BENCHMARKS.length ? previousResults().filter((r) => !ran.some((p) => r.name.startsWith(p))) : [];
-const files = writeResults([...kept, ...results]);
+// A partial run (--only, or some variants only) refreshes its own figures and keeps the rest of the last report.
+const ran = BENCHMARKS.filter((b) => only.has(b.name));
+const partial = new Set(ran.filter((b) => b.partial?.() === true).map((b) => b.name));
+const whole = new Set(ran.map((b) => b.name).filter((n) => !partial.has(n)));
+const report = whole.size === BENCHMARKS.length ? results : afterRun(previousResults(), results, { whole, partial });
+const files = writeResults(report);
 console.log(`\n${results.length} results in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 console.log(`written: ${files.json}\n         ${files.markdown}\n         ${files.dated}`);
 if (failed.length > 0) {

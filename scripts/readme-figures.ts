@@ -46,6 +46,12 @@ const ROWS: Row[] = [
       `${ms(v('latency.1280x720.warm.p50'))}${spread('latency.1280x720.warm.p50')} / ${ms(v('latency.1280x720.warm.p95'))}${spread('latency.1280x720.warm.p95')} (hot: ${v('latency.1280x720.hot.p50')} / ${ms(v('latency.1280x720.hot.p95'))})`,
   },
   {
+    what: 'input-to-photon latency (stamp), 1920×1080, p50 / p95, warm standbys',
+    names: ['latency.1920x1080.warm.p50', 'latency.1920x1080.warm.p95'],
+    show: (v, spread) =>
+      `${ms(v('latency.1920x1080.warm.p50'))}${spread('latency.1920x1080.warm.p50')} / ${ms(v('latency.1920x1080.warm.p95'))}${spread('latency.1920x1080.warm.p95')}`,
+  },
+  {
     what: 'input-to-photon latency (stamp), 640×480, p50 / p95, warm (hot)',
     names: [
       'latency.640x480.warm.p50',

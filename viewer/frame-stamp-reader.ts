@@ -69,7 +69,7 @@ export class FrameStampReader {
 
   private armRvfc(): void {
     this.rvfcHandle =
-      this.video.requestVideoFrameCallback?.((_now, metadata) => {
+      this.video.requestVideoFrameCallback?.((now, metadata) => {
         if (!this.running) return;
         const at = performance.now();
         this.lastRvfcAt = at;
@@ -78,6 +78,7 @@ export class FrameStampReader {
           receivedAt: metadata.receiveTime,
           presentedAt: metadata.presentationTime,
           expectedDisplayAt: metadata.expectedDisplayTime,
+          frameAt: now,
         });
         this.armRvfc();
       }) ?? null;

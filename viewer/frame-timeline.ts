@@ -15,6 +15,8 @@ export interface FramePresentation {
   receivedAt?: number;
   presentedAt?: number;
   expectedDisplayAt?: number;
+  /** The rendering step whose frame callbacks reported it began (the rVFC callback's `now`). */
+  frameAt?: number;
 }
 
 export interface ShownMark extends FramePresentation {

@@ -30,6 +30,8 @@ export interface LatencySample {
   presentedAt?: number;
   /** When the compositor expected it on the display (rVFC expectedDisplayTime). */
   expectedDisplayAt?: number;
+  /** The rendering step its callback ran in began (the rVFC callback's `now`). */
+  frameAt?: number;
   replicaId: string | null;
 }
 

@@ -335,6 +335,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
         receivedAt: shown.receivedAt,
         presentedAt: shown.presentedAt,
         expectedDisplayAt: shown.expectedDisplayAt,
+        frameAt: shown.frameAt,
         replicaId: manager.liveReplicaId,
       });
       if (latencySamples.length > MAX_LATENCY_SAMPLES) latencySamples.shift();

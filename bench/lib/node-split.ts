@@ -37,6 +37,48 @@ export function readTraces(dir: string): FrameTraceRecord[] {
   return out;
 }
 
+/** A keystroke's node-side stages (ms), null when the shown replica's trace lacks its input or frame. */
+export type NodeStages = Partial<
+  Record<'viewerToNode' | 'apply' | 'waitToRender' | 'renderReadbackI420' | 'handOff' | 'encodeToPacketsIn', number>
+>;
+
+function stagesOf(
+  s: LatencySample,
+  inputs: ReadonlyMap<string, { seq: number; at: number }[]>,
+  frames: ReadonlyMap<string, Frame[]>,
+  pageOrigin: number,
+): NodeStages | null {
+  if (!s.replicaId) return null;
+  const sent = pageOrigin + s.sentAt;
+  const arrived = inputs.get(s.replicaId)?.find((i) => i.seq >= s.seq);
+  const frame = frames.get(s.replicaId)?.find((f) => f.seq >= s.seq);
+  if (!arrived || !frame) return null;
+  return {
+    viewerToNode: arrived.at - sent,
+    apply: frame.dirtyAt - arrived.at,
+    waitToRender: frame.startedAt - frame.dirtyAt,
+    renderReadbackI420: frame.renderedAt - frame.startedAt,
+    handOff: frame.pushedAt - frame.renderedAt,
+    ...(s.receivedAt !== undefined ? { encodeToPacketsIn: pageOrigin + s.receivedAt - frame.pushedAt } : {}),
+  };
+}
+
+/** Each sample's node-side stages from the traces (null where they lack it), in the samples' order. */
+export function nodeStages(
+  samples: readonly LatencySample[],
+  records: readonly FrameTraceRecord[],
+  pageOrigin: number,
+): Array<NodeStages | null> {
+  const inputs = new Map<string, { seq: number; at: number }[]>();
+  const frames = new Map<string, Frame[]>();
+  for (const r of records) {
+    if (r.kind === 'inputs') push(inputs, r.replicaId, r);
+    else if (r.kind === 'frame') push(frames, r.replicaId, r);
+  }
+  for (const list of frames.values()) list.sort((a, b) => a.startedAt - b.startedAt);
+  return samples.map((s) => stagesOf(s, inputs, frames, pageOrigin));
+}
+
 /**
  * p50/p95 of each node-side stage over the samples, with `pageOrigin` the
  * page's performance.timeOrigin (its sample times are relative to it).
@@ -46,17 +88,12 @@ export function nodeSplit(
   records: readonly FrameTraceRecord[],
   pageOrigin: number,
 ): Record<string, number> {
-  const inputs = new Map<string, { seq: number; at: number }[]>();
-  const frames = new Map<string, Frame[]>();
   const encoder = new Map<string, Encoder[]>();
   const busy: Busy[] = [];
   for (const r of records) {
-    if (r.kind === 'inputs') push(inputs, r.replicaId, r);
-    else if (r.kind === 'frame') push(frames, r.replicaId, r);
-    else if (r.kind === 'encoder') push(encoder, r.replicaId, r);
-    else busy.push(r);
+    if (r.kind === 'encoder') push(encoder, r.replicaId, r);
+    else if (r.kind === 'busy') busy.push(r);
   }
-  for (const list of frames.values()) list.sort((a, b) => a.startedAt - b.startedAt);
   const stages: Record<string, number[]> = {
     viewerToNode: [],
     apply: [],
@@ -65,21 +102,10 @@ export function nodeSplit(
     handOff: [],
     encodeToPacketsIn: [],
   };
+  for (const one of nodeStages(samples, records, pageOrigin))
+    if (one) for (const [k, v] of Object.entries(one)) stages[k]?.push(v);
   const t0 = samples.length > 0 ? Math.min(...samples.map((s) => s.sentAt)) + pageOrigin : 0;
   const t1 = samples.length > 0 ? Math.max(...samples.map((s) => s.shownAt)) + pageOrigin : 0;
-  for (const s of samples) {
-    if (!s.replicaId) continue;
-    const sent = pageOrigin + s.sentAt;
-    const arrived = inputs.get(s.replicaId)?.find((i) => i.seq >= s.seq);
-    const frame = frames.get(s.replicaId)?.find((f) => f.seq >= s.seq);
-    if (!arrived || !frame) continue;
-    stages.viewerToNode?.push(arrived.at - sent);
-    stages.apply?.push(frame.dirtyAt - arrived.at);
-    stages.waitToRender?.push(frame.startedAt - frame.dirtyAt);
-    stages.renderReadbackI420?.push(frame.renderedAt - frame.startedAt);
-    stages.handOff?.push(frame.pushedAt - frame.renderedAt);
-    if (s.receivedAt !== undefined) stages.encodeToPacketsIn?.push(pageOrigin + s.receivedAt - frame.pushedAt);
-  }
   const out: Record<string, number> = {};
   Object.assign(out, tailCauses(samples, busy, pageOrigin));
   for (const [k, v] of Object.entries(stages)) {

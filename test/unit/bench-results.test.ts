@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DOCSIZE_FIGURES } from '../../bench/docsize.js';
 import type { BenchResult } from '../../bench/lib/report.js';
-import { benchOf, mergeResults, mixedRuns } from '../../bench/lib/results-merge.js';
+import { afterRun, benchOf, mergeResults, mixedRuns, unitOf } from '../../bench/lib/results-merge.js';
+import { latencyRunSelected, latencyRunsAsked } from '../../bench/lib/latency-runs.js';
 import { readLatest } from '../../scripts/readme-figures.js';
 
 const at = (name: string, value: number, date: string): BenchResult => ({
@@ -55,4 +56,83 @@ test('a merge takes each benchmark whole from the side that ran it last; stale n
   // A name-by-name union would have mixed the two docsize runs.
   assert.deepEqual(mixedRuns([...ours, ...theirs.slice(0, 2)]), ['docsize']);
   assert.deepEqual(mixedRuns(merged), []);
+});
+
+test('a latency variant is a run unit of its own; other benchmarks are one unit', () => {
+  assert.equal(unitOf('latency.1920x1080.warm.p50'), 'latency.1920x1080.warm');
+  assert.equal(unitOf('tab-memory.640x480.hot.js-heap'), 'tab-memory.640x480.hot');
+  assert.equal(unitOf('docsize.1k.render'), 'docsize');
+  assert.equal(unitOf('peer.lockstep.p50'), 'peer');
+  // Variants measured at different times are not mixed runs; one variant's figures hours apart are.
+  const variants = [
+    at('latency.1280x720.warm.p50', 23, '2026-12-01T21:54:00.000Z'),
+    at('latency.1280x720.warm.p95', 35, '2026-12-01T21:55:00.000Z'),
+    at('latency.1920x1080.warm.p50', 30, '2026-12-02T22:10:00.000Z'),
+  ];
+  assert.deepEqual(mixedRuns(variants), []);
+  assert.deepEqual(mixedRuns([...variants, at('latency.1920x1080.warm.p95', 40, '2026-12-02T08:00:00.000Z')]), [
+    'latency.1920x1080.warm',
+  ]);
+  // A benchmark without variants stays one unit: two of its figures hours apart are mixed.
+  assert.deepEqual(
+    mixedRuns([
+      at('peer.noVNC.p50', 30, '2026-12-02T08:00:00.000Z'),
+      at('peer.lockstep.p50', 20, '2026-12-02T20:00:00.000Z'),
+    ]),
+    ['peer'],
+  );
+});
+
+test('a run of some latency variants replaces only those; a whole run drops what it no longer reports', () => {
+  const previous = [
+    at('pipeline.frame', 8, '2026-12-01T10:00:00.000Z'),
+    at('latency.640x480.warm.p50', 26, '2026-12-01T21:54:00.000Z'),
+    at('latency.1280x720.warm.p50', 28, '2026-12-01T21:54:00.000Z'),
+    at('latency.1280x720.warm.p95', 44, '2026-12-01T21:54:00.000Z'),
+    at('tab-memory.1280x720.warm.js-heap', 3, '2026-12-01T21:54:00.000Z'),
+    at('peer.lockstep.p50', 19, '2026-12-02T20:13:00.000Z'),
+  ];
+  const fresh = [
+    at('latency.1280x720.warm.p50', 22, '2026-12-02T22:00:00.000Z'),
+    at('latency.1920x1080.warm.p50', 31, '2026-12-02T22:05:00.000Z'),
+    at('latency.1920x1080.warm.p95', 45, '2026-12-02T22:05:00.000Z'),
+  ];
+  const partial = afterRun(previous, fresh, { whole: new Set(), partial: new Set(['latency']) });
+  assert.deepEqual(
+    partial.map((r) => [r.name, r.value]),
+    [
+      ['pipeline.frame', 8],
+      ['latency.640x480.warm.p50', 26],
+      // The re-run variant is taken whole: its old p95 (not reported this time) goes with its old run.
+      ['latency.1280x720.warm.p50', 22],
+      ['latency.1920x1080.warm.p50', 31],
+      ['latency.1920x1080.warm.p95', 45],
+      ['tab-memory.1280x720.warm.js-heap', 3],
+      ['peer.lockstep.p50', 19],
+    ],
+  );
+  // Each kept variant has its own date.
+  assert.equal(partial[1]?.measured?.date, '2026-12-01T21:54:00.000Z');
+  assert.deepEqual(mixedRuns(partial), []);
+  const whole = afterRun(previous, fresh, { whole: new Set(['latency']), partial: new Set() });
+  assert.deepEqual(
+    whole.map((r) => r.name),
+    [
+      'pipeline.frame',
+      'latency.1280x720.warm.p50',
+      'latency.1920x1080.warm.p50',
+      'latency.1920x1080.warm.p95',
+      'tab-memory.1280x720.warm.js-heap',
+      'peer.lockstep.p50',
+    ],
+  );
+});
+
+test('LOCKSTEP_BENCH_LATENCY_RUNS picks variants by label; unset runs all', () => {
+  assert.deepEqual(latencyRunsAsked({}), []);
+  assert.equal(latencyRunSelected('640x480.hot', {}), true);
+  const env = { LOCKSTEP_BENCH_LATENCY_RUNS: '1920x1080.warm, 1280x720.warm' };
+  assert.deepEqual(latencyRunsAsked(env), ['1920x1080.warm', '1280x720.warm']);
+  assert.equal(latencyRunSelected('1280x720.warm', env), true);
+  assert.equal(latencyRunSelected('1280x720.hot', env), false);
 });
