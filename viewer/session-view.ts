@@ -12,7 +12,6 @@ import { InputSender } from './input-sender.js';
 import { InputCapture } from './input-capture.js';
 import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
 import { grabAppFrame } from './frame-grab.js';
-import type { DisplayKind } from './stream-sink.js';
 import { installHook, type LatencySample, type SwitchEntry } from './lockstep-hook.js';
 import { appFailureBanner } from './app-failure-banner.js';
 import { Banners } from './banners.js';
@@ -35,8 +34,6 @@ export interface SessionViewOptions {
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
   fit?: boolean;
-  /** How streams are displayed (`?display=canvas`: stream-sink.ts). */
-  display?: DisplayKind;
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
@@ -98,7 +95,6 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     stage,
     mode,
     heads,
-    display: opts.display ?? 'video',
   });
   const sender = new InputSender({
     sessionId,
