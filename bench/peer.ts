@@ -12,7 +12,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
+import type { CDPSession, Page } from 'playwright-core';
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
 import { removeDir, ROOT, stopAll } from '../scripts/lib/launcher.js';
@@ -35,7 +35,8 @@ import { keystrokes, preload, stage } from './latency.js';
 import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
 import { keystrokeStages, tailSplit } from './lib/tail-split.js';
 import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from './lib/pixel-watch.js';
-import { cpuPercent, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
+import { cpuByLabel, cpuPercent, parseComm, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
+import { readdirSync } from 'node:fs';
 import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
 import { VncPeer } from './lib/vnc-peer.js';
 
@@ -55,7 +56,7 @@ const TYPED = 'the quick brown fox jumps over the lazy dog ';
 
 type System = 'noVNC' | 'lockstep';
 
-interface Measured {
+export interface Measured {
   lat: ReturnType<typeof summarize>;
   keydowns: number;
   unresolved: number;
@@ -67,6 +68,10 @@ interface Measured {
   cpuPercent: number;
   /** The same CPU split by Chromium process type (renderer: page, decode, JS; gpu-process: the compositor). */
   cpuByType: Record<string, number>;
+  /** The same CPU by thread ("renderer VizCompositorTh": all renderers' threads of that name), 0.5 % or more. */
+  cpuByThread: Record<string, number>;
+  /** The page's main thread per second (CDP Performance.getMetrics): ms/s of tasks, script, layout, style; counts/s. */
+  mainThread: Record<string, number>;
   /** Lockstep: video frames decoded per second over the window (each one decoded, and the shown one drawn). */
   videoFps?: number;
   chromiumProcesses: number;
@@ -126,6 +131,57 @@ function cpuTicks(pids: readonly number[]): Map<number, number> {
   return m;
 }
 
+/** Ticks per Chromium thread, keyed "type|thread name|pid/tid" (the thread split of the viewer's CPU). */
+function threadTicks(pids: readonly number[]): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const p of pids) {
+    const type = processType(p);
+    let tids: string[];
+    try {
+      tids = readdirSync(`/proc/${p}/task`);
+    } catch {
+      continue; // exited
+    }
+    for (const tid of tids) {
+      let stat: string;
+      try {
+        stat = readFileSync(`/proc/${p}/task/${tid}/stat`, 'utf8');
+      } catch {
+        continue;
+      }
+      const t = parseCpuTicks(stat);
+      if (Number.isFinite(t)) m.set(`${type}|${parseComm(stat)}|${p}/${tid}`, t);
+    }
+  }
+  return m;
+}
+
+/** The threads' CPU by "type thread-name", largest first, those of 0.5 % of a core or more. */
+function threadSplit(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  seconds: number,
+  hz: number,
+): Record<string, number> {
+  const label = (key: string) => key.split('|').slice(0, 2).join(' ');
+  return Object.fromEntries(cpuByLabel(before, after, label, seconds, hz, 0.5).map(([k, v]) => [k, round(v, 1)]));
+}
+
+const MAIN_THREAD_METRICS = [
+  'TaskDuration',
+  'ScriptDuration',
+  'LayoutDuration',
+  'RecalcStyleDuration',
+  'LayoutCount',
+  'RecalcStyleCount',
+];
+
+/** The page's main-thread counters (durations in s, counts) from CDP Performance.getMetrics. */
+async function mainThreadMetrics(cdp: CDPSession): Promise<Record<string, number>> {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  return Object.fromEntries(metrics.filter((m) => MAIN_THREAD_METRICS.includes(m.name)).map((m) => [m.name, m.value]));
+}
+
 function pssKiB(pids: readonly number[]): number {
   let sum = 0;
   for (const p of pids) {
@@ -151,14 +207,6 @@ function decodedFrames(page: Page): Promise<number> {
     const l = (window as unknown as { __lockstep?: { streams?: Array<{ framesSeen?: number }> } }).__lockstep;
     return (l?.streams ?? []).reduce((n, s) => n + (s.framesSeen ?? 0), 0);
   });
-}
-
-/** How Lockstep's viewer shows the live stream: the probe reads that element the way it reads noVNC's canvas. */
-async function lockstepWatch(page: Page): Promise<PixelWatchOptions> {
-  const tag = await page.evaluate(() => document.querySelector('.stream.live')?.tagName.toLowerCase() ?? null);
-  return tag === 'canvas'
-    ? { selector: '.stream.live', kind: 'canvas', cropBottom: 0 }
-    : { selector: '.stream.live', kind: 'video', cropBottom: STAMP_HEIGHT };
 }
 
 function watchState(page: Page): Promise<PixelWatchState> {
@@ -208,7 +256,11 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   await sleep(1000);
   const hz = ticksPerSecond();
   const frames0 = await decodedFrames(page);
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metrics0 = await mainThreadMetrics(cdp);
   const before = cpuTicks(chromiumPids());
+  const threadsBefore = threadTicks([...before.keys()]);
   const t0 = performance.now();
   const pss: number[] = [];
   let typing = true;
@@ -223,10 +275,20 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   await sampler;
   const pids = chromiumPids();
   const after = cpuTicks(pids);
+  const threadsAfter = threadTicks(pids);
   const seconds = (performance.now() - t0) / 1000;
+  const threads = threadSplit(threadsBefore, threadsAfter, seconds, hz);
   const cpu = cpuPercent(before, after, seconds, hz);
   const byType = cpuByType(before, after, seconds, hz);
   const framesDecoded = (await decodedFrames(page)) - frames0;
+  const metrics1 = await mainThreadMetrics(cdp);
+  const mainThread = Object.fromEntries(
+    Object.entries(metrics1).map(([k, v]) => [
+      k,
+      round(((v - (metrics0[k] ?? 0)) / seconds) * (k.endsWith('Duration') ? 1000 : 1), 1),
+    ]),
+  );
+  await cdp.detach();
   pss.push(pssKiB(pids));
   // Let the warm-up's last frames land first: under load they would count as noise.
   await sleep(2500);
@@ -278,6 +340,8 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
     pssMeanMB: round(pss.reduce((a, b) => a + b, 0) / pss.length / 1024, 1),
     cpuPercent: round(cpu, 1),
     cpuByType: byType,
+    cpuByThread: threads,
+    mainThread,
     ...(system === 'lockstep' ? { videoFps: round(framesDecoded / seconds, 1) } : {}),
     chromiumProcesses: pids.length,
     load1m: round((load0 + load1m()) / 2),
@@ -320,7 +384,7 @@ async function measurePeer(): Promise<Measured> {
   }
 }
 
-async function measureLockstep(): Promise<Measured> {
+export async function measureLockstep(): Promise<Measured> {
   let cluster: Cluster | undefined;
   let viewer: ViewerClient | undefined;
   try {
@@ -332,7 +396,7 @@ async function measureLockstep(): Promise<Measured> {
     return await withBrowser(async (page) => {
       await openBenchViewer(page, c, sessionId, 'warm');
       await waitForStreams(page, REPLICAS, 'warm');
-      return measure(page, await lockstepWatch(page), 'lockstep', c.traceDir);
+      return measure(page, { selector: 'video.live', kind: 'video', cropBottom: STAMP_HEIGHT }, 'lockstep', c.traceDir);
     });
   } finally {
     viewer?.close();
@@ -373,7 +437,7 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     ...(x.stamp ?? {}),
   });
   const method =
-    "keydown → performance.now() in the callback of the first displayed frame whose pixels changed (rAF on each page's canvas, rVFC where Lockstep shows a <video>; same probe, frames read at half size)";
+    "keydown → performance.now() in the callback of the first displayed frame whose pixels changed (rAF on noVNC's canvas, rVFC on Lockstep's <video>; same probe, frames read at half size)";
   add({ name: 'peer.noVNC.p50', value: peer.lat.p50, unit: 'ms', detail: { ...detailOf(peer), versions, method } });
   add({ name: 'peer.noVNC.p95', value: peer.lat.p95, unit: 'ms' });
   add({
@@ -394,6 +458,10 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     ...x.cpuByType,
     ...(x.videoFps === undefined ? {} : { videoFps: x.videoFps }),
     load1m: x.load1m,
+    ...Object.fromEntries(Object.entries(x.cpuByThread).map(([k, v]) => [`thread ${k}`, v])),
+    ...Object.fromEntries(
+      Object.entries(x.mainThread).map(([k, v]) => [`main ${k}${k.endsWith('Duration') ? ' ms/s' : '/s'}`, v]),
+    ),
   });
   add({
     name: 'peer.viewer-cpu.noVNC',

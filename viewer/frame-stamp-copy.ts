@@ -1,7 +1,6 @@
 // Reads the frame stamp (the seq a frame reflects) straight from a decoded
 // WebCodecs VideoFrame's luma plane: a copyTo of two rows of the stamp strip,
-// no RGB conversion, no canvas. Shared by both display paths (a <video>'s
-// current frame, or the frames of a MediaStreamTrackProcessor).
+// no RGB conversion, no canvas (a <video>'s current frame, frame-stamp-reader.ts).
 import { STAMP_HEIGHT, decodeStampRow } from '../protocol/frame-stamp.js';
 import type { AppSize } from './coords.js';
 

@@ -121,6 +121,14 @@ interface Queued {
 /** ~30 coalesced hover moves / wheel batches per second. */
 export const COALESCE_INTERVAL_MS = 33;
 
+/**
+ * Once the queue drains, storage is emptied this much later, unless an input is
+ * written first (that write replaces it). Typing 10 keys/s drains the queue after
+ * nearly every input: storage was written twice per input, now once per input and
+ * once per pause.
+ */
+export const DRAINED_PERSIST_MS = 1000;
+
 function defaultSchedule(fn: () => void, ms: number): () => void {
   const h = setTimeout(fn, ms);
   return () => clearTimeout(h);
@@ -150,6 +158,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private conflictMark = 0;
   private sendCount = 0;
   private cancelConflictResend: (() => void) | null = null;
+  private cancelDrainedPersist: (() => void) | null = null;
 
   constructor(private readonly deps: InputSenderDeps) {
     super();
@@ -197,6 +206,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   }
 
   private persist(): void {
+    this.cancelDrainedPersist?.();
+    this.cancelDrainedPersist = null;
     this.deps.savePending?.(
       this.queue.slice(0, MAX_PERSISTED).map((q) => ({ clientSeq: q.clientSeq, event: q.event, everSent: q.everSent })),
     );
@@ -335,6 +346,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.cancelRetry?.();
     this.cancelConflictResend?.();
     this.liveness?.reset();
+    this.cancelDrainedPersist?.();
     for (const q of this.queue) this.settleAttempt(q);
     this.removeAllListeners();
   }
@@ -460,9 +472,9 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     this.settleAttempt(q);
     this.queue.splice(i, 1);
     // An acknowledged input left in storage is harmless (a reload's resync drops what the log holds),
-    // so storage is rewritten when the queue empties, not on every ack: a synchronous write per ack
-    // was a visible part of the tab's main-thread time while typing.
-    if (this.queue.length === 0) this.persist();
+    // so storage is emptied DRAINED_PERSIST_MS after the queue empties, not on every ack: a synchronous
+    // write per ack was a visible part of the tab's main-thread time while typing.
+    if (this.queue.length === 0) this.persistWhenStillDrained();
     this.liveness?.poke();
     this.counts.acked++;
     this.counts.highestAckedSeq = Math.max(this.counts.highestAckedSeq, ack.seq);
@@ -475,6 +487,13 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       ackedAt: this.deps.now(),
     });
     this.emitStats();
+  }
+
+  private persistWhenStillDrained(): void {
+    this.cancelDrainedPersist ??= this.schedule(() => {
+      this.cancelDrainedPersist = null;
+      if (this.queue.length === 0 && !this.disposed) this.persist();
+    }, DRAINED_PERSIST_MS);
   }
 
   private onFail(q: Queued, err: unknown): void {

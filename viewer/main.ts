@@ -134,7 +134,6 @@ async function start(): Promise<void> {
       sessionId: params.sessionId,
       mode: params.mode,
       fit: params.fit,
-      display: params.display,
     });
   } else {
     // The list too is asked of any live server: the page's own may be the one that died.

@@ -12,18 +12,22 @@ import { InputSender } from './input-sender.js';
 import { InputCapture } from './input-capture.js';
 import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
 import { grabAppFrame } from './frame-grab.js';
-import type { DisplayKind } from './stream-sink.js';
 import { installHook, type LatencySample, type SwitchEntry } from './lockstep-hook.js';
 import { appFailureBanner } from './app-failure-banner.js';
 import { Banners } from './banners.js';
 import { clear, h } from './dom.js';
 import { listHref } from './url-params.js';
 import { debugLog } from './debug-log.js';
+import { RepaintGate } from './repaint-gate.js';
 import { installSessionExtras } from './session-extras.js';
 import { SelectionHandles } from './selection-handles.js';
 
 const log = debugLog('session');
 const STATUS_MS = 250;
+/** The status line's and replica bar's numbers are rewritten at most this often (repaint-gate.ts). */
+const COUNTERS_REPAINT_MS = 1000;
+/** A chip below this score shows degraded. */
+const DEGRADED_SCORE = 60;
 const MAX_SWITCH_LOG = 200;
 const MAX_LATENCY_WAIT = 64;
 const MAX_LATENCY_SAMPLES = 2000;
@@ -35,8 +39,6 @@ export interface SessionViewOptions {
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
   fit?: boolean;
-  /** How streams are displayed (`?display=canvas`: stream-sink.ts). */
-  display?: DisplayKind;
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
@@ -98,7 +100,6 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     stage,
     mode,
     heads,
-    display: opts.display ?? 'video',
     unackedSince: () => sender.unackedSince(),
   });
   const sender = new InputSender({
@@ -253,14 +254,13 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
       });
     }
   });
-  // Rebuilt only when what it shows changed: a DOM rebuild every tick meant a layout, paint and
-  // compositor frame 4 times a second for nothing.
-  let replicaBarShows = '';
+  // Rebuilt when what a chip means changed (state, live, failed, degraded), and for its numbers
+  // (lag, score, reasons) at most once a second: they move at every tick while typing.
+  const replicaBarGate = new RepaintGate(COUNTERS_REPAINT_MS);
   manager.on('streams', (v) => {
     streams = v;
-    const shows = JSON.stringify(v.map(chipContent));
-    if (shows === replicaBarShows) return;
-    replicaBarShows = shows;
+    if (!replicaBarGate.due(JSON.stringify(v.map(chipMeaning)), JSON.stringify(v.map(chipNumbers)), performance.now()))
+      return;
     renderReplicaBar(replicaBar, v);
   });
   manager.on('ready', (ready) => {
@@ -342,21 +342,20 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     }
   };
 
-  let statusShows = '';
+  // The connection, mode and live host show at once; the counters (which move with every key) once a second.
+  const statusGate = new RepaintGate(COUNTERS_REPAINT_MS);
   const renderStatus = (): void => {
     const st = sender.stats();
     const live = manager.liveReplica();
-    const texts = [
-      `mode ${mode}`,
-      live ? `live: ${live.hostId}` : 'live: —',
+    const meaning = [`mode ${mode}`, live ? `live: ${live.hostId}` : 'live: —'];
+    const counters = [
       `pending ${st.pending}`,
       `acked #${st.highestAckedSeq}`,
       `shown #${manager.liveTimeline()?.lastSeq ?? '—'}`,
       lastLatencyMs === null ? 'latency —' : `latency ${lastLatencyMs} ms`,
     ];
-    const shows = `${links.state}|${texts.join('|')}`;
-    if (shows === statusShows) return; // unchanged: no DOM work, no repaint
-    statusShows = shows;
+    const texts = [...meaning, ...counters];
+    if (!statusGate.due(`${links.state}|${meaning.join('|')}`, counters.join('|'), performance.now())) return;
     status.replaceChildren(
       h('span', { class: `conn conn-${links.state}` }, '● ', links.state),
       ...texts.map((t) => h('span', {}, t)),
@@ -448,9 +447,14 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   }
 }
 
-/** The fields of a stream view its chip shows (renderReplicaBar). */
-function chipContent(v: StreamView): unknown[] {
-  return [v.replicaId, v.hostId, v.state, v.lagSeq, v.score, v.hardFailure, v.live, v.resumed, v.reasons];
+/** The fields of a stream view that change what its chip means (renderReplicaBar: shown at once). */
+function chipMeaning(v: StreamView): unknown[] {
+  return [v.replicaId, v.hostId, v.state, v.hardFailure, v.score < DEGRADED_SCORE, v.live, v.resumed];
+}
+
+/** The numbers a chip shows (at most once per COUNTERS_REPAINT_MS). */
+function chipNumbers(v: StreamView): unknown[] {
+  return [v.lagSeq, v.score, v.reasons];
 }
 
 function renderReplicaBar(bar: HTMLElement, views: StreamView[]): void {
@@ -458,7 +462,7 @@ function renderReplicaBar(bar: HTMLElement, views: StreamView[]): void {
     const cls = [
       'chip',
       v.live ? 'chip-live' : '',
-      v.hardFailure ? 'chip-failed' : v.score < 60 ? 'chip-degraded' : 'chip-ok',
+      v.hardFailure ? 'chip-failed' : v.score < DEGRADED_SCORE ? 'chip-degraded' : 'chip-ok',
     ]
       .filter(Boolean)
       .join(' ');

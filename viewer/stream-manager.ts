@@ -1,6 +1,6 @@
 // Owns the media side of one joined session: a mediasoup-client Device, a
 // receive transport per server (each ServerLink's), a consumer + sink (a
-// canvas drawn per frame, or a <video>: stream-sink.ts) per replica producer, consumed from the replica's home server. Every 250 ms
+// <video>: stream-sink.ts) per replica producer, consumed from the replica's home server. Every 250 ms
 // it scores each stream (health-score.ts) and lets the selector pick the live
 // one. Warm mode resumes only the live stream at the SFU (standbys consumed
 // paused); hot mode decodes all of them so a switch is just a z-order change.
@@ -9,8 +9,7 @@ import type { types as ms } from 'mediasoup-client';
 import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import type { ServerLink } from './server-link.js';
 import type { FrameTimeline } from './frame-timeline.js';
-import { displayKind, type DisplayKind, type SinkPicture, type StreamSink } from './stream-sink.js';
-import { CanvasSink } from './canvas-sink.js';
+import type { SinkPicture, StreamSink } from './stream-sink.js';
 import { VideoSink } from './video-sink.js';
 import {
   judgeFreshness,
@@ -117,8 +116,6 @@ export interface StreamManagerOptions {
   stage: HTMLElement;
   mode: StreamMode;
   heads: HeadTracker;
-  /** How streams are displayed (stream-sink.ts): a <video> (default), or a canvas drawn per frame where the browser can. */
-  display?: DisplayKind;
   /** Since when the oldest sent input expecting a frame has gone unacknowledged (InputSender.unackedSince). */
   unackedSince?: () => number | null;
 }
@@ -155,12 +152,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** While the first consumers of an attach are being created, an empty set is not a failure. */
   private attaching = 0;
 
-  /** The display path of every stream (stream-sink.ts). */
-  readonly display: DisplayKind;
-
   constructor(private readonly opts: StreamManagerOptions) {
     super();
-    this.display = displayKind(opts.display ?? 'video');
   }
 
   get mode(): StreamMode {
@@ -385,8 +378,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         if (this.liveSink() === sink) this.emitSizeIfChanged();
       };
       const sessionSize = (): { width: number; height: number } => this.sessionSize();
-      const sink: StreamSink =
-        this.display === 'canvas' ? new CanvasSink(sessionSize, onResize) : new VideoSink(sessionSize, onResize);
+      const sink: StreamSink = new VideoSink(sessionSize, onResize);
       this.opts.stage.appendChild(sink.element);
       sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
       const entry: Entry = {

@@ -1,10 +1,10 @@
 // Where one consumed stream is displayed and its frame stamps are read: a
-// playing <video> (video-sink.ts, the default), or a <canvas> drawn only when
-// a frame arrives (canvas-sink.ts, through MediaStreamTrackProcessor; opt-in). The StreamManager stacks the elements and says which are shown.
+// playing <video> (video-sink.ts). The StreamManager stacks the elements and
+// says which are shown. (A canvas drawn per frame from MediaStreamTrackProcessor
+// was tried and removed: in headless Chromium it cost the tab as much CPU or
+// more and ~50 % more memory; docs/viewer-cost.md.)
 import type { AppSize } from './coords.js';
 import type { FrameTimeline } from './frame-timeline.js';
-
-export type DisplayKind = 'canvas' | 'video';
 
 /** A picture to copy from: `width` × `height` source pixels hold the app surface (the strip excluded). */
 export interface SinkPicture {
@@ -14,7 +14,6 @@ export interface SinkPicture {
 }
 
 export interface StreamSink {
-  readonly kind: DisplayKind;
   /** The element in the stage (the manager toggles its `live` / `standby` classes). */
   readonly element: HTMLElement;
   readonly timeline: FrameTimeline;
@@ -39,25 +38,4 @@ export interface StreamSink {
   picture(): SinkPicture | null;
   /** Detaches and takes the element out of the page. */
   dispose(): void;
-}
-
-/** MediaStreamTrackProcessor (not in TypeScript's DOM types): a track's decoded frames as a stream. */
-export type TrackProcessorClass = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => {
-  readonly readable: ReadableStream<VideoFrame>;
-};
-
-/** Chromium exposes MediaStreamTrackProcessor on Window; null where it (or WebCodecs) is missing. */
-export function trackProcessor(): TrackProcessorClass | null {
-  const ctor = (globalThis as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor;
-  return typeof ctor === 'function' && typeof VideoFrame === 'function' ? (ctor as TrackProcessorClass) : null;
-}
-
-/**
- * The <video> unless the canvas is asked for and the browser can hand over decoded frames (Chromium).
- * The <video> is the default: measured side by side in headless Chromium (software compositing), the
- * canvas path cost the tab as much CPU or more while typing (each frame's YUV→RGB draw runs on the
- * page's main thread), so it stays opt-in (`?display=canvas`) until it measures better.
- */
-export function displayKind(wanted: DisplayKind): DisplayKind {
-  return wanted === 'canvas' && trackProcessor() ? 'canvas' : 'video';
 }

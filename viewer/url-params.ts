@@ -1,6 +1,5 @@
 // Reads the viewer's options from the page URL. Pure over the URL parts.
 import type { StreamMode } from './stream-manager.js';
-import type { DisplayKind } from './stream-sink.js';
 
 export interface ViewerParams {
   /** `?token=` as given (checked with the server before use: token-intake.ts), or null. */
@@ -13,8 +12,6 @@ export interface ViewerParams {
   debug: boolean;
   /** `?fit=1`: size the app to the browser window (sent as resize inputs). Off by default. */
   fit: boolean;
-  /** `?display=canvas`: draw each stream's frames into a canvas (stream-sink.ts) instead of a playing <video>. */
-  display: DisplayKind;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -30,7 +27,6 @@ export function parseViewerParams(search: string, hash: string): ViewerParams {
     mode: q.get('mode') === 'hot' ? 'hot' : 'warm',
     debug: q.has('debug'),
     fit: q.get('fit') === '1' || q.get('fit') === 'true',
-    display: q.get('display') === 'canvas' ? 'canvas' : 'video',
   };
 }
 

@@ -8,7 +8,6 @@ import type { FrameTimeline } from './frame-timeline.js';
 import type { SinkPicture, StreamSink } from './stream-sink.js';
 
 export class VideoSink implements StreamSink {
-  readonly kind = 'video';
   readonly element: HTMLVideoElement;
   readonly #reader: FrameStampReader;
   readonly #sessionSize: () => AppSize;

@@ -38,3 +38,36 @@ export function cpuPercent(
   }
   return (100 * ticks) / ticksPerSecond / seconds;
 }
+
+/** The comm of /proc/<pid>/task/<tid>/stat: the thread's name (15 characters at most), between the outer parentheses. */
+export function parseComm(stat: string): string {
+  const open = stat.indexOf('(');
+  const close = stat.lastIndexOf(')');
+  return open === -1 || close <= open ? '' : stat.slice(open + 1, close);
+}
+
+/**
+ * Percent of one core per thread name between two readings of `key → {name, ticks}`
+ * (the key names a thread, e.g. "renderer/1234/1240"; `group` maps a key to the
+ * label it adds into, e.g. "renderer VizCompositorTh"). Largest first, omitting
+ * labels under `minPercent`. A thread absent from `before` counts from zero.
+ */
+export function cpuByLabel(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  group: (key: string) => string,
+  seconds: number,
+  ticksPerSecond: number,
+  minPercent = 0,
+): Array<[string, number]> {
+  const sums = new Map<string, number>();
+  for (const [key, t] of after) {
+    const t0 = before.get(key) ?? 0;
+    const label = group(key);
+    sums.set(label, (sums.get(label) ?? 0) + (t >= t0 ? t - t0 : t));
+  }
+  return [...sums]
+    .map(([label, ticks]): [string, number] => [label, (100 * ticks) / ticksPerSecond / seconds])
+    .filter(([, p]) => p >= minPercent)
+    .sort((a, b) => b[1] - a[1]);
+}

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cpuPercent, parseCpuTicks, parsePssKiB } from '../../bench/lib/proc-stats.js';
+import { cpuByLabel, cpuPercent, parseComm, parseCpuTicks, parsePssKiB } from '../../bench/lib/proc-stats.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'proc');
 
@@ -41,4 +41,37 @@ test('CPU share sums every process of the window: old ones by difference, new on
 
 test('a reused pid with fewer ticks than before counts from zero', () => {
   assert.equal(cpuPercent(new Map([[7, 500]]), new Map([[7, 40]]), 1, 100), 40);
+});
+
+test('a thread name is read between the outer parentheses of its stat', () => {
+  assert.equal(parseComm('4243 (VizCompositorTh) S 1 2'), 'VizCompositorTh');
+  assert.equal(parseComm('4244 (Chrome_ChildIOT) S 1 2'), 'Chrome_ChildIOT');
+  assert.equal(parseComm('4245 (a (b) c) S 1'), 'a (b) c');
+  assert.equal(parseComm('garbage'), '');
+});
+
+test('per-thread CPU adds threads of one label, sorts largest first and drops the small ones', () => {
+  const before = new Map([
+    ['renderer/1/2', 100],
+    ['renderer/1/3', 10],
+    ['gpu/4/5', 0],
+  ]);
+  // Two "Compositor" threads of two renderers add up; a new thread counts from zero.
+  const after = new Map([
+    ['renderer/1/2', 150],
+    ['renderer/1/3', 12],
+    ['renderer/6/7', 30],
+    ['gpu/4/5', 1],
+  ]);
+  const names: Record<string, string> = {
+    'renderer/1/2': 'renderer Main',
+    'renderer/1/3': 'renderer Compositor',
+    'renderer/6/7': 'renderer Compositor',
+    'gpu/4/5': 'gpu Viz',
+  };
+  const split = cpuByLabel(before, after, (k) => names[k] ?? k, 1, 100, 5);
+  assert.deepEqual(split, [
+    ['renderer Main', 50],
+    ['renderer Compositor', 32],
+  ]);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { InputSender, type InputRequest, type PersistedInput } from '../../viewer/input-sender.js';
+import { DRAINED_PERSIST_MS, InputSender, type InputRequest, type PersistedInput } from '../../viewer/input-sender.js';
 import { ViewerRequestError } from '../../viewer/request-error.js';
 import type { InputAck } from '../../protocol/signalling.js';
 import type { InputEvent } from '../../protocol/input.js';
@@ -233,6 +233,7 @@ test('unacknowledged inputs survive a reload: logged ones are dropped, the rest 
 
   // Second page: the server logged clientSeq 0 and 1 (the ack of 1 was lost with the tab).
   const sent: number[] = [];
+  const clock = fakeTimers();
   const second = new InputSender({
     sessionId: 's1',
     transmit: (req) => {
@@ -243,19 +244,22 @@ test('unacknowledged inputs survive a reload: logged ones are dropped, the rest 
     saveSeq: () => undefined,
     loadPending: () => stored,
     savePending: (items) => (stored = items),
-    now: () => 0,
+    now: () => clock.now,
+    schedule: clock.schedule,
   });
   assert.equal(second.stats().pending, 3);
   second.resync(1);
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(sent, [2], 'only "c" is resent, under its own clientSeq');
+  clock.advance(DRAINED_PERSIST_MS);
   assert.deepEqual(stored, [], 'nothing left to persist once acknowledged');
 });
 
-test('typing online writes pending storage once per input and once when the queue drains; a reload then resends nothing logged', async () => {
+test('typing online writes pending storage once per input and once a pause after the queue drains; a reload then resends nothing logged', async () => {
   let stored: PersistedInput[] = [];
   let writes = 0;
   const acks: Array<() => void> = [];
+  const clock = fakeTimers();
   const sender = new InputSender({
     sessionId: 's1',
     transmit: (req) =>
@@ -267,7 +271,8 @@ test('typing online writes pending storage once per input and once when the queu
       writes++;
       stored = items;
     },
-    now: () => 0,
+    now: () => clock.now,
+    schedule: clock.schedule,
   });
   sender.resync(-1);
   writes = 0;
@@ -301,11 +306,52 @@ test('typing online writes pending storage once per input and once when the queu
   reloaded.resync(0); // the server logged "a" only
   await new Promise((r) => setImmediate(r));
   assert.deepEqual(sent, [1], 'only "b" is resent; the acknowledged "a" left in storage is dropped');
-  // The first page, had it lived: the last ack empties the queue and storage.
+  // The first page, had it lived: the last ack empties the queue, and storage a pause later.
   acks.shift()?.();
   await new Promise((r) => setImmediate(r));
+  assert.equal(writes, 2, 'not at once: the next key would rewrite it anyway');
+  clock.advance(DRAINED_PERSIST_MS - 1);
+  assert.equal(writes, 2);
+  clock.advance(1);
   assert.equal(writes, 3);
   assert.deepEqual(stored, []);
   sender.dispose();
   reloaded.dispose();
+});
+
+test('typing 10 keys/s with quick acks writes storage once per input, and empties it once after the burst', async () => {
+  let stored: PersistedInput[] = [];
+  let writes = 0;
+  const clock = fakeTimers();
+  const sender = new InputSender({
+    sessionId: 's1',
+    transmit: (req) => Promise.resolve({ seq: 10 + req.clientSeq, duplicate: false }),
+    loadSeq: () => -1,
+    saveSeq: () => undefined,
+    loadPending: () => [],
+    savePending: (items) => {
+      writes++;
+      stored = items;
+    },
+    now: () => clock.now,
+    schedule: clock.schedule,
+  });
+  sender.resync(-1);
+  writes = 0;
+  for (let i = 0; i < 20; i++) {
+    sender.send(key(String.fromCharCode(97 + i)));
+    await new Promise((r) => setImmediate(r)); // acked before the next key
+    assert.equal(stored.length, 1, 'the last input, acknowledged, stays listed until the pause: harmless');
+    clock.advance(100);
+  }
+  assert.equal(writes, 20, 'one write per input, none per drain while typing');
+  clock.advance(DRAINED_PERSIST_MS);
+  assert.equal(writes, 21);
+  assert.deepEqual(stored, [], 'emptied once the typing paused');
+  // A new input's write cancels the emptying due later; so does dispose.
+  sender.send(key('z'));
+  await new Promise((r) => setImmediate(r));
+  sender.dispose();
+  clock.advance(DRAINED_PERSIST_MS);
+  assert.equal(writes, 22, 'disposed: no write after');
 });

@@ -89,11 +89,8 @@ test('url params: session from query or hash, mode, token', () => {
     mode: 'hot',
     debug: true,
     fit: false,
-    display: 'video',
   });
   assert.equal(parseViewerParams('?fit=1', '').fit, true);
-  assert.equal(parseViewerParams('?display=canvas', '').display, 'canvas');
-  assert.equal(parseViewerParams('?display=bogus', '').display, 'video');
   assert.equal(parseViewerParams('', '#/s/s-42').sessionId, 's-42');
   assert.equal(parseViewerParams('?session=bad id', '').sessionId, null);
   assert.equal(parseViewerParams('?mode=bogus', '').mode, 'warm');
