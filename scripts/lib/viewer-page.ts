@@ -43,9 +43,7 @@ export async function openViewer(
 ): Promise<void> {
   // LOCKSTEP_VIEWER_DEBUG=1: the viewer logs its decisions (?debug, viewer/debug-log.ts) to the console.
   const debug = process.env.LOCKSTEP_VIEWER_DEBUG === '1' ? '&debug' : '';
-  // LOCKSTEP_VIEWER_DISPLAY=canvas: the canvas display path (?display=canvas, viewer/stream-sink.ts), for A/B runs.
-  const display = process.env.LOCKSTEP_VIEWER_DISPLAY === 'canvas' ? '&display=canvas' : '';
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${display}`);
+  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}`);
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }
