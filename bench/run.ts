@@ -25,6 +25,8 @@ type Runner = (onResult: (r: BenchResult) => void) => Promise<BenchResult[]>;
 
 /** A variant-limited run (LOCKSTEP_BENCH_LATENCY_RUNS): the variants it skips keep their figures. */
 const someLatencyRuns = () => latencyRunsAsked().length > 0;
+/** A kind-limited cluster chaos run (LOCKSTEP_CHAOS_CLUSTER_KINDS, bench/chaos-cluster.ts): the other kinds keep theirs. */
+const someChaosKinds = () => (process.env.LOCKSTEP_CHAOS_CLUSTER_KINDS ?? '').trim() !== '';
 
 // Imported lazily so the log level above applies and --only skips what it skips.
 // `partial`: this run measures only some of the benchmark's variants (results-merge.ts, VARIANT_PARTS).
@@ -52,7 +54,11 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner>; part
   // The long chaos run (2 minutes; its full report goes to bench/results/chaos.md).
   { name: 'chaos', run: async () => (await import('./chaos.js')).runChaosBench },
   // Servers and etcd members killed, stopped, partitioned while typing (3 servers over etcd; bench/results/chaos-cluster.md).
-  { name: 'chaos-cluster', run: async () => (await import('./chaos-cluster.js')).runClusterChaosBench },
+  {
+    name: 'chaos-cluster',
+    run: async () => (await import('./chaos-cluster.js')).runClusterChaosBench,
+    partial: someChaosKinds,
+  },
   // A spare PC from `git clone` to hosting a replica (registry downloads, canvas compile).
   { name: 'node-install', run: async () => (await import('./node-install.js')).runNodeInstall },
   // Lockstep beside a VNC peer (installs TigerVNC, noVNC, websockify, xterm from Debian first).

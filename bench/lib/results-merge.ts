@@ -8,12 +8,13 @@
 //
 // A run unit is a benchmark (`docsize`), or, for a benchmark whose variants run
 // on their own (`LOCKSTEP_BENCH_LATENCY_RUNS=1920x1080.warm`), one variant of it
-// (`latency.1920x1080.warm`): each variant's figures come from one run and keep
-// their own date, machine and load.
+// (`latency.1920x1080.warm`), or one fault kind of the cluster chaos run
+// (`LOCKSTEP_CHAOS_CLUSTER_KINDS=kill-shown-home` → `chaos-cluster.kill-shown-home`):
+// each variant's figures come from one run and keep their own date, machine and load.
 import type { BenchResult } from './report.js';
 
 /** Benchmarks whose variants run separately: how many dot-separated parts name a variant (`latency.1280x720.warm`). */
-export const VARIANT_PARTS: Readonly<Record<string, number>> = { latency: 3, 'tab-memory': 3 };
+export const VARIANT_PARTS: Readonly<Record<string, number>> = { latency: 3, 'tab-memory': 3, 'chaos-cluster': 2 };
 
 /** The benchmark a figure belongs to: its name up to the first dot (`docsize.1k.render` → `docsize`). */
 export function benchOf(name: string): string {

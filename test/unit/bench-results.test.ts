@@ -128,6 +128,32 @@ test('a run of some latency variants replaces only those; a whole run drops what
   );
 });
 
+test('a cluster chaos run of some fault kinds replaces only those kinds and the lost-input count', () => {
+  assert.equal(unitOf('chaos-cluster.kill-shown-home.visible-gap-p50'), 'chaos-cluster.kill-shown-home');
+  assert.equal(unitOf('chaos-cluster.lost-inputs'), 'chaos-cluster');
+  const previous = [
+    at('chaos-cluster.partition-server.visible-gap-p50', 182, '2026-12-02T23:10:00.000Z'),
+    at('chaos-cluster.kill-shown-home.visible-gap-p50', 160, '2026-12-02T23:10:00.000Z'),
+    at('chaos-cluster.kill-shown-home.input-stall-max', 18, '2026-12-02T23:10:00.000Z'),
+    at('chaos-cluster.lost-inputs', 0, '2026-12-02T23:10:00.000Z'),
+  ];
+  const fresh = [
+    at('chaos-cluster.kill-shown-home.visible-gap-p50', 188, '2026-12-02T23:40:00.000Z'),
+    at('chaos-cluster.lost-inputs', 0, '2026-12-02T23:40:00.000Z'),
+  ];
+  const after = afterRun(previous, fresh, { whole: new Set(), partial: new Set(['chaos-cluster']) });
+  assert.deepEqual(
+    after.map((r) => [r.name, r.value, r.measured?.date.slice(11, 16)]),
+    [
+      ['chaos-cluster.partition-server.visible-gap-p50', 182, '23:10'],
+      // The re-run kind is taken whole: its stall (not reported this time) goes with its old run.
+      ['chaos-cluster.kill-shown-home.visible-gap-p50', 188, '23:40'],
+      ['chaos-cluster.lost-inputs', 0, '23:40'],
+    ],
+  );
+  assert.deepEqual(mixedRuns(after), []);
+});
+
 test('LOCKSTEP_BENCH_LATENCY_RUNS picks variants by label; unset runs all', () => {
   assert.deepEqual(latencyRunsAsked({}), []);
   assert.equal(latencyRunSelected('640x480.hot', {}), true);
