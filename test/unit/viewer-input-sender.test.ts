@@ -35,6 +35,37 @@ function harness(startSeq = 0) {
   };
 }
 
+/** An online sender whose pending-input storage is counted: `writes` since resync, `stored` the last write. */
+function storageHarness(transmit: (req: InputRequest) => Promise<InputAck>) {
+  const clock = fakeTimers();
+  const state = { stored: [] as PersistedInput[], writes: 0 };
+  const sender = new InputSender({
+    sessionId: 's1',
+    transmit,
+    loadSeq: () => -1,
+    saveSeq: () => undefined,
+    loadPending: () => [],
+    savePending: (items) => {
+      state.writes++;
+      state.stored = items;
+    },
+    now: () => clock.now,
+    schedule: clock.schedule,
+  });
+  sender.resync(-1);
+  state.writes = 0;
+  return {
+    sender,
+    clock,
+    get stored() {
+      return state.stored;
+    },
+    get writes() {
+      return state.writes;
+    },
+  };
+}
+
 const key = (k: string): InputEvent => ({
   type: 'key',
   action: 'down',
@@ -256,31 +287,17 @@ test('unacknowledged inputs survive a reload: logged ones are dropped, the rest 
 });
 
 test('typing online writes pending storage once per input and once a pause after the queue drains; a reload then resends nothing logged', async () => {
-  let stored: PersistedInput[] = [];
-  let writes = 0;
   const acks: Array<() => void> = [];
-  const clock = fakeTimers();
-  const sender = new InputSender({
-    sessionId: 's1',
-    transmit: (req) =>
+  const h = storageHarness(
+    (req) =>
       new Promise<InputAck>((resolve) => acks.push(() => resolve({ seq: 10 + req.clientSeq, duplicate: false }))),
-    loadSeq: () => -1,
-    saveSeq: () => undefined,
-    loadPending: () => [],
-    savePending: (items) => {
-      writes++;
-      stored = items;
-    },
-    now: () => clock.now,
-    schedule: clock.schedule,
-  });
-  sender.resync(-1);
-  writes = 0;
+  );
+  const { sender, clock } = h;
   sender.send(key('a'));
   sender.send(key('b'));
-  assert.equal(writes, 2, 'one write per input, made before it left');
+  assert.equal(h.writes, 2, 'one write per input, made before it left');
   assert.deepEqual(
-    stored.map((p) => [p.clientSeq, p.everSent]),
+    h.stored.map((p) => [p.clientSeq, p.everSent]),
     [
       [0, true],
       [1, true],
@@ -288,7 +305,7 @@ test('typing online writes pending storage once per input and once a pause after
   );
   acks.shift()?.();
   await new Promise((r) => setImmediate(r));
-  assert.equal(writes, 2, 'an ack with inputs still pending writes nothing');
+  assert.equal(h.writes, 2, 'an ack with inputs still pending writes nothing');
   // The tab dies here: storage still lists "a" (acknowledged, logged) beside "b".
   const sent: number[] = [];
   const reloaded = new InputSender({
@@ -299,7 +316,7 @@ test('typing online writes pending storage once per input and once a pause after
     },
     loadSeq: () => 1,
     saveSeq: () => undefined,
-    loadPending: () => stored,
+    loadPending: () => h.stored,
     savePending: () => undefined,
     now: () => 0,
   });
@@ -309,49 +326,33 @@ test('typing online writes pending storage once per input and once a pause after
   // The first page, had it lived: the last ack empties the queue, and storage a pause later.
   acks.shift()?.();
   await new Promise((r) => setImmediate(r));
-  assert.equal(writes, 2, 'not at once: the next key would rewrite it anyway');
+  assert.equal(h.writes, 2, 'not at once: the next key would rewrite it anyway');
   clock.advance(DRAINED_PERSIST_MS - 1);
-  assert.equal(writes, 2);
+  assert.equal(h.writes, 2);
   clock.advance(1);
-  assert.equal(writes, 3);
-  assert.deepEqual(stored, []);
+  assert.equal(h.writes, 3);
+  assert.deepEqual(h.stored, []);
   sender.dispose();
   reloaded.dispose();
 });
 
 test('typing 10 keys/s with quick acks writes storage once per input, and empties it once after the burst', async () => {
-  let stored: PersistedInput[] = [];
-  let writes = 0;
-  const clock = fakeTimers();
-  const sender = new InputSender({
-    sessionId: 's1',
-    transmit: (req) => Promise.resolve({ seq: 10 + req.clientSeq, duplicate: false }),
-    loadSeq: () => -1,
-    saveSeq: () => undefined,
-    loadPending: () => [],
-    savePending: (items) => {
-      writes++;
-      stored = items;
-    },
-    now: () => clock.now,
-    schedule: clock.schedule,
-  });
-  sender.resync(-1);
-  writes = 0;
+  const h = storageHarness((req) => Promise.resolve({ seq: 10 + req.clientSeq, duplicate: false }));
+  const { sender, clock } = h;
   for (let i = 0; i < 20; i++) {
     sender.send(key(String.fromCharCode(97 + i)));
     await new Promise((r) => setImmediate(r)); // acked before the next key
-    assert.equal(stored.length, 1, 'the last input, acknowledged, stays listed until the pause: harmless');
+    assert.equal(h.stored.length, 1, 'the last input, acknowledged, stays listed until the pause: harmless');
     clock.advance(100);
   }
-  assert.equal(writes, 20, 'one write per input, none per drain while typing');
+  assert.equal(h.writes, 20, 'one write per input, none per drain while typing');
   clock.advance(DRAINED_PERSIST_MS);
-  assert.equal(writes, 21);
-  assert.deepEqual(stored, [], 'emptied once the typing paused');
+  assert.equal(h.writes, 21);
+  assert.deepEqual(h.stored, [], 'emptied once the typing paused');
   // A new input's write cancels the emptying due later; so does dispose.
   sender.send(key('z'));
   await new Promise((r) => setImmediate(r));
   sender.dispose();
   clock.advance(DRAINED_PERSIST_MS);
-  assert.equal(writes, 22, 'disposed: no write after');
+  assert.equal(h.writes, 22, 'disposed: no write after');
 });
