@@ -7,25 +7,19 @@
 // sealed with the cluster secret, checkpoint-chunks.ts) re-hash to it here; then it is stored in the log, recorded (fenced) and the log is
 // truncated through the previous confirmed snapshot (kept as the fallback, as
 // on a single server). No quorum in time: the request is dropped, asked again.
-import {
-  CheckpointReportSchema,
-  ConfirmedSnapshotSchema,
-  CheckpointRequestSchema,
-  type CheckpointReport,
-  type ConfirmedSnapshot,
-} from '../../protocol/cluster-state.js';
+import type { CheckpointReport, ConfirmedSnapshot } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { decideClusterCheckpoint, type ClusterCheckpointDecision } from '../session-core/cluster-checkpoint-vote.js';
-import { checkpointKeys, parseChunkKey, PURPOSE } from './checkpoint-keys.js';
+import { checkpointEntries, type CheckpointEntries } from './checkpoint-entries.js';
+import { checkpointKeys, parseChunkKey } from './checkpoint-keys.js';
 import { followConfirmedSnapshots } from './confirmed-snapshots.js';
 import { CheckpointIntegrityError, NotLeaderError } from './cluster-errors.js';
 import { openChunk } from './checkpoint-chunks.js';
 import type { CheckpointLeaderOptions } from './cluster-checkpoint-types.js';
 import { etcdCall } from './etcd-client.js';
 import type { FencedOp } from './fenced-writer.js';
-import { PrefixFollower } from './prefix-follower.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import type { PrefixFollower } from './prefix-follower.js';
 
 const log = getLogger('checkpoint-leader');
 /** Deletes per fenced transaction (under etcd's 128 operations). */
@@ -33,6 +27,7 @@ const SWEEP_BATCH = 100;
 
 export class CheckpointLeader {
   readonly #o: CheckpointLeaderOptions;
+  readonly #entries: CheckpointEntries;
   readonly #reports: PrefixFollower<CheckpointReport>;
   readonly #confirmed: PrefixFollower<ConfirmedSnapshot>;
   /** sessionId → the checkpoint this leader asked and has not decided. */
@@ -44,10 +39,12 @@ export class CheckpointLeader {
 
   private constructor(
     o: CheckpointLeaderOptions,
+    entries: CheckpointEntries,
     reports: PrefixFollower<CheckpointReport>,
     confirmed: PrefixFollower<ConfirmedSnapshot>,
   ) {
     this.#o = o;
+    this.#entries = entries;
     this.#reports = reports;
     this.#confirmed = confirmed;
     this.#now = o.now ?? Date.now;
@@ -56,18 +53,10 @@ export class CheckpointLeader {
   }
 
   static async create(o: CheckpointLeaderOptions): Promise<CheckpointLeader> {
-    const ns = o.namespace;
-    const reports = await PrefixFollower.create<CheckpointReport>({
-      client: o.client,
-      prefix: checkpointKeys.reports(ns),
-      what: 'checkpoint report',
-      open: (key, raw) => {
-        const r = openEntry(o.secret, PURPOSE.report, CheckpointReportSchema, log, key, raw);
-        return r && key === checkpointKeys.report(ns, r.serverId, r.sessionId) ? r : null;
-      },
-    });
+    const entries = checkpointEntries(o.secret, o.namespace, log);
+    const reports = await entries.report.follow(o.client, checkpointKeys.reports(o.namespace), 'checkpoint report');
     const confirmed = await followConfirmedSnapshots(o, log);
-    return new CheckpointLeader(o, reports, confirmed);
+    return new CheckpointLeader(o, entries, reports, confirmed);
   }
 
   /** The latest confirmed snapshot of a session (any leader's), or null. */
@@ -151,9 +140,7 @@ export class CheckpointLeader {
     if (!verdict.leader) return;
     const key = checkpointKeys.request(this.#o.namespace, sessionId);
     const request = { sessionId, seq, requestedAt: this.#now(), term: verdict.revision };
-    await this.#o.writer.write([
-      { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE.request, key, CheckpointRequestSchema, request) },
-    ]);
+    await this.#entries.request.fencedPut(this.#o.writer, key, request);
     this.#pending.set(sessionId, { seq, requestedAt: request.requestedAt });
     log.info({ sessionId, seq }, 'cluster checkpoint asked of every home server');
   }
@@ -212,8 +199,7 @@ export class CheckpointLeader {
       confirmedAt: this.#now(),
     };
     // Fenced, and first: a deposed leader's confirmation is refused (it steps down) before it stores anything.
-    await this.#o.writer.write([
-      { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE.confirmed, key, ConfirmedSnapshotSchema, record) },
+    await this.#entries.confirmed.fencedPut(this.#o.writer, key, record, [
       { op: 'delete', key: checkpointKeys.request(ns, sessionId) },
       // Every relayed byte of the session goes: this seq's and any older checkpoint's.
       { op: 'delete-prefix', prefix: checkpointKeys.data(ns, sessionId) },

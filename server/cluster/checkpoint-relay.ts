@@ -8,20 +8,19 @@
 // once the bytes the log stores re-hash to the sealed record.
 import {
   CheckpointReportSchema,
-  CheckpointRequestSchema,
   type CheckpointReport,
   type CheckpointRequest,
   type ConfirmedSnapshot,
 } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { sealChunk, verifyStoredSnapshot } from './checkpoint-chunks.js';
-import { checkpointKeys, PURPOSE } from './checkpoint-keys.js';
+import { checkpointEntries, type CheckpointEntries } from './checkpoint-entries.js';
+import { checkpointKeys } from './checkpoint-keys.js';
 import { CheckpointIntegrityError } from './cluster-errors.js';
 import { followConfirmedSnapshots } from './confirmed-snapshots.js';
 import type { CheckpointRelayOptions } from './cluster-checkpoint-types.js';
-import { PrefixFollower } from './prefix-follower.js';
+import type { PrefixFollower } from './prefix-follower.js';
 import { RelayedAnswers } from './relayed-answers.js';
-import { openEntry, sealEntry } from './signed-entry.js';
 
 const log = getLogger('checkpoint-relay');
 
@@ -29,6 +28,7 @@ type Answer = { sessionId: string; replicaId: string; seq: number; stateHash: st
 
 export class CheckpointRelay {
   readonly #o: CheckpointRelayOptions;
+  readonly #entries: CheckpointEntries;
   readonly #requests: PrefixFollower<CheckpointRequest>;
   readonly #confirmed: PrefixFollower<ConfirmedSnapshot>;
   /** The answers relayed so far per session (for the latest seq asked), with their bytes. */
@@ -50,10 +50,12 @@ export class CheckpointRelay {
 
   private constructor(
     o: CheckpointRelayOptions,
+    entries: CheckpointEntries,
     requests: PrefixFollower<CheckpointRequest>,
     confirmed: PrefixFollower<ConfirmedSnapshot>,
   ) {
     this.#o = o;
+    this.#entries = entries;
     this.#requests = requests;
     this.#confirmed = confirmed;
     requests.on('put', (_k, r) => o.manager.checkpointWanted(r.sessionId, r.seq));
@@ -68,18 +70,10 @@ export class CheckpointRelay {
   }
 
   static async create(o: CheckpointRelayOptions): Promise<CheckpointRelay> {
-    const ns = o.namespace;
-    const requests = await PrefixFollower.create<CheckpointRequest>({
-      client: o.client,
-      prefix: checkpointKeys.requests(ns),
-      what: 'checkpoint request',
-      open: (key, raw) => {
-        const r = openEntry(o.secret, PURPOSE.request, CheckpointRequestSchema, log, key, raw);
-        return r && key === checkpointKeys.request(ns, r.sessionId) ? r : null;
-      },
-    });
+    const entries = checkpointEntries(o.secret, o.namespace, log);
+    const requests = await entries.request.follow(o.client, checkpointKeys.requests(o.namespace), 'checkpoint request');
     const confirmed = await followConfirmedSnapshots(o, log);
-    return new CheckpointRelay(o, requests, confirmed);
+    return new CheckpointRelay(o, entries, requests, confirmed);
   }
 
   async close(): Promise<void> {
@@ -129,10 +123,7 @@ export class CheckpointRelay {
 
   async #putReport(report: CheckpointReport): Promise<void> {
     const key = checkpointKeys.report(this.#o.namespace, report.serverId, report.sessionId);
-    await this.#o.registry.putUnderLease(
-      key,
-      sealEntry(this.#o.secret, PURPOSE.report, key, CheckpointReportSchema, report),
-    );
+    await this.#o.registry.putUnderLease(key, this.#entries.report.seal(key, report));
   }
 
   /** Every session's latest report and the bytes it names, under the new lease (bytes first). */

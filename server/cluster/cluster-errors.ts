@@ -28,3 +28,21 @@ export class FeedGapError extends LockstepError {
 export class CheckpointIntegrityError extends LockstepError {
   readonly code = 'unauthorized' as const;
 }
+
+/** A stored entry is not one this codec wrote: not JSON, not the sealed shape, or its payload fails its schema. */
+export class MalformedEntryError extends LockstepError {
+  readonly code = 'bad-request' as const;
+}
+
+/** A stored entry's MAC does not verify under the cluster secret and its purpose (forged, altered, or another kind's). */
+export class EntrySignatureError extends ClusterAuthError {}
+
+/** A genuine entry filed under a key other than the one its value names (copied or moved): refused. */
+export class MisfiledEntryError extends ClusterAuthError {}
+
+/**
+ * A leader's value stamped with one term was about to be written under another
+ * (the term moved on between building it and writing it): not written. A
+ * NotLeaderError, so callers that stand down on one stand down on this too.
+ */
+export class StaleFenceError extends NotLeaderError {}

@@ -10,8 +10,8 @@ import { BadRequestError } from '../errors.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import { etcdCall } from './etcd-client.js';
 import type { NodeDirectoryEvents, NodeDirectoryOptions } from './node-directory-types.js';
-import { PrefixFollower } from './prefix-follower.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import type { PrefixFollower } from './prefix-follower.js';
+import { SignedEntry } from './signed-entry.js';
 
 const log = getLogger('node-directory');
 const PURPOSE = 'node-entry';
@@ -20,6 +20,7 @@ const enc = (s: string): string => encodeURIComponent(s);
 export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
   readonly serverId: string;
   readonly #o: NodeDirectoryOptions;
+  readonly #codec: SignedEntry<ClusterNodeInfo>;
   readonly #follower: PrefixFollower<ClusterNodeInfo>;
   /** This server's nodes and the entry last written for each (an unchanged entry is not written again). */
   readonly #mine = new Map<string, { info: ClusterNodeInfo; sealed: string | null }>();
@@ -27,10 +28,15 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
   #writing: Promise<void> = Promise.resolve();
   #closed = false;
 
-  private constructor(options: NodeDirectoryOptions, follower: PrefixFollower<ClusterNodeInfo>) {
+  private constructor(
+    options: NodeDirectoryOptions,
+    codec: SignedEntry<ClusterNodeInfo>,
+    follower: PrefixFollower<ClusterNodeInfo>,
+  ) {
     super();
     this.serverId = options.registry.self.id;
     this.#o = options;
+    this.#codec = codec;
     this.#follower = follower;
     follower.on('put', (_key, info) => this.emit('node', info));
     follower.on('delete', (_key, info) => this.emit('nodeGone', info));
@@ -39,13 +45,8 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
 
   static async create(options: NodeDirectoryOptions): Promise<NodeDirectory> {
     const prefix = `${options.namespace}cluster/nodes/`;
-    const follower = await PrefixFollower.create<ClusterNodeInfo>({
-      client: options.client,
-      prefix,
-      what: 'node',
-      open: (key, raw) => openNodeEntry(options.secret, prefix, key, raw),
-    });
-    return new NodeDirectory(options, follower);
+    const codec = nodeEntries(options.secret, prefix);
+    return new NodeDirectory(options, codec, await codec.follow(options.client, prefix, 'node'));
   }
 
   /** Every live node of the cluster, by node id. */
@@ -83,7 +84,7 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
     const mine = this.#mine.get(info.nodeId);
     if (!mine || mine.info !== info) return; // superseded or unpublished meanwhile
     const key = this.#key(info);
-    const sealed = sealEntry(this.#o.secret, PURPOSE, key, ClusterNodeInfoSchema, info);
+    const sealed = this.#codec.seal(key, info);
     if (mine.sealed === sealed) return;
     await this.#o.registry.putUnderLease(key, sealed);
     mine.sealed = sealed;
@@ -127,10 +128,16 @@ export class NodeDirectory extends TypedEmitter<NodeDirectoryEvents> {
 
 /** Parses and authenticates one entry; null (logged) unless it is a genuine server's, under its own key. */
 export function openNodeEntry(secret: ClusterSecret, prefix: string, key: string, raw: string): ClusterNodeInfo | null {
-  const info = openEntry(secret, PURPOSE, ClusterNodeInfoSchema, log, key, raw);
-  if (info && key !== `${prefix}${enc(info.homeServerId)}/${enc(info.nodeId)}`) {
-    log.warn({ key, nodeId: info.nodeId }, 'node entry under another key: ignored');
-    return null;
-  }
-  return info;
+  return nodeEntries(secret, prefix).tryOpen(key, raw);
+}
+
+/** Node entries under `prefix`: each under `<home server>/<node>`. */
+function nodeEntries(secret: ClusterSecret, prefix: string): SignedEntry<ClusterNodeInfo> {
+  return new SignedEntry({
+    secret,
+    purpose: PURPOSE,
+    schema: ClusterNodeInfoSchema,
+    log,
+    keyOf: (n) => `${prefix}${enc(n.homeServerId)}/${enc(n.nodeId)}`,
+  });
 }

@@ -11,9 +11,9 @@ import { PeerOriginSchema, type PeerOrigin, type ServerInfo } from '../../protoc
 import { getLogger } from '../../protocol/logger.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import { etcdCall } from './etcd-client.js';
-import { PrefixFollower } from './prefix-follower.js';
+import type { PrefixFollower } from './prefix-follower.js';
 import type { ServerRegistry } from './server-registry.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import { SignedEntry } from './signed-entry.js';
 
 const log = getLogger('origin-record');
 const PURPOSE = 'peer-origin';
@@ -31,14 +31,14 @@ export interface OriginRecordOptions {
 
 export class OriginRecord {
   readonly #o: OriginRecordOptions;
-  readonly #prefix: string;
+  readonly #codec: SignedEntry<PeerOrigin>;
   readonly #follower: PrefixFollower<PeerOrigin>;
   readonly #onRegistered: () => void;
   #closed = false;
 
-  private constructor(o: OriginRecordOptions, prefix: string, follower: PrefixFollower<PeerOrigin>) {
+  private constructor(o: OriginRecordOptions, codec: SignedEntry<PeerOrigin>, follower: PrefixFollower<PeerOrigin>) {
     this.#o = o;
-    this.#prefix = prefix;
+    this.#codec = codec;
     this.#follower = follower;
     this.#onRegistered = () => void this.#record().catch((err: unknown) => log.warn({ err }, 'origin not recorded'));
     o.registry.on('registered', this.#onRegistered);
@@ -47,22 +47,15 @@ export class OriginRecord {
   /** Records this server's origin and follows everyone's (resolves once both are done). */
   static async create(o: OriginRecordOptions): Promise<OriginRecord> {
     const prefix = `${o.namespace}cluster/origins/`;
-    const follower = await PrefixFollower.create<PeerOrigin>({
-      client: o.client,
-      prefix,
-      what: 'origin',
-      open: (key, raw) => {
-        // `key` is the full etcd key (the MAC covers it).
-        const entry = openEntry(o.secret, PURPOSE, PeerOriginSchema, log, key, raw);
-        if (!entry) return null;
-        if (new URL(entry.origin).origin !== entry.origin || key !== `${prefix}${encodeURIComponent(entry.origin)}`) {
-          log.warn({ key }, 'origin entry under another key: ignored');
-          return null;
-        }
-        return entry;
-      },
+    const codec = new SignedEntry({
+      secret: o.secret,
+      purpose: PURPOSE,
+      schema: PeerOriginSchema,
+      log,
+      // Only a canonical origin, under its own key.
+      keyOf: (e) => (new URL(e.origin).origin === e.origin ? originKey(prefix, e.origin) : null),
     });
-    const record = new OriginRecord(o, prefix, follower);
+    const record = new OriginRecord(o, codec, await codec.follow(o.client, prefix, 'origin'));
     try {
       await record.#record();
     } catch (err) {
@@ -95,15 +88,16 @@ export class OriginRecord {
     if (this.#closed) return;
     const self: ServerInfo = this.#o.registry.self;
     const origin = new URL(self.url).origin;
-    const key = `${this.#prefix}${encodeURIComponent(origin)}`;
-    const value = sealEntry(this.#o.secret, PURPOSE, key, PeerOriginSchema, {
-      origin,
-      seenAt: (this.#o.now ?? Date.now)(),
-    });
+    const key = originKey(this.#follower.prefix, origin);
+    const value = this.#codec.seal(key, { origin, seenAt: (this.#o.now ?? Date.now)() });
     await etcdCall('record origin', () => this.#o.client.put(key).value(value).exec());
     for (const old of this.#newestFirst().slice(MAX_ORIGINS)) {
-      const oldKey = `${this.#prefix}${encodeURIComponent(old.origin)}`;
+      const oldKey = originKey(this.#follower.prefix, old.origin);
       await etcdCall('forget origin', () => this.#o.client.delete().key(oldKey).exec());
     }
   }
+}
+
+function originKey(prefix: string, origin: string): string {
+  return `${prefix}${encodeURIComponent(origin)}`;
 }

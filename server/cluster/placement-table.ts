@@ -8,10 +8,9 @@ import { SessionPlacementSchema, type PlacedReplica, type SessionPlacement } fro
 import { getLogger } from '../../protocol/logger.js';
 import { TypedEmitter } from '../../protocol/typed-emitter.js';
 import { BadRequestError } from '../errors.js';
-import { NotLeaderError } from './cluster-errors.js';
-import { PrefixFollower } from './prefix-follower.js';
+import type { PrefixFollower } from './prefix-follower.js';
 import type { Assignment, PlacementTableEvents, PlacementTableOptions } from './placement-table-types.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import { SignedEntry } from './signed-entry.js';
 
 const log = getLogger('placement-table');
 const PURPOSE = 'placement-entry';
@@ -19,12 +18,18 @@ const enc = (s: string): string => encodeURIComponent(s);
 
 export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
   readonly #o: PlacementTableOptions;
+  readonly #codec: SignedEntry<SessionPlacement>;
   readonly #follower: PrefixFollower<SessionPlacement>;
   readonly #now: () => number;
 
-  private constructor(options: PlacementTableOptions, follower: PrefixFollower<SessionPlacement>) {
+  private constructor(
+    options: PlacementTableOptions,
+    codec: SignedEntry<SessionPlacement>,
+    follower: PrefixFollower<SessionPlacement>,
+  ) {
     super();
     this.#o = options;
+    this.#codec = codec;
     this.#now = options.now ?? Date.now;
     this.#follower = follower;
     follower.on('put', (_key, p) => this.emit('changed', p.sessionId, p));
@@ -33,20 +38,14 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
 
   static async create(options: PlacementTableOptions): Promise<PlacementTable> {
     const prefix = `${options.namespace}cluster/placement/`;
-    const follower = await PrefixFollower.create<SessionPlacement>({
-      client: options.client,
-      prefix,
-      what: 'placement',
-      open: (key, raw) => {
-        const p = openEntry(options.secret, PURPOSE, SessionPlacementSchema, log, key, raw);
-        if (p && key !== `${prefix}${enc(p.sessionId)}`) {
-          log.warn({ key, sessionId: p.sessionId }, 'placement under another key: ignored');
-          return null;
-        }
-        return p;
-      },
+    const codec = new SignedEntry({
+      secret: options.secret,
+      purpose: PURPOSE,
+      schema: SessionPlacementSchema,
+      log,
+      keyOf: (p) => `${prefix}${enc(p.sessionId)}`,
     });
-    return new PlacementTable(options, follower);
+    return new PlacementTable(options, codec, await codec.follow(options.client, prefix, 'placement'));
   }
 
   get(sessionId: string): SessionPlacement | null {
@@ -74,10 +73,7 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
     if (ids.size !== replicas.length) {
       throw new BadRequestError(`placement of ${sessionId} names a replica twice`, { sessionId });
     }
-    const verdict = this.#o.election.verdict();
-    if (!verdict.leader) {
-      throw new NotLeaderError(`not the cluster leader (${verdict.reason})`, { sessionId, reason: verdict.reason });
-    }
+    const term = this.#o.writer.term({ sessionId });
     const placement: SessionPlacement = {
       sessionId,
       replicas,
@@ -85,14 +81,11 @@ export class PlacementTable extends TypedEmitter<PlacementTableEvents> {
       ...(extra.quarantinedHosts?.length ? { quarantinedHosts: extra.quarantinedHosts } : {}),
       ...(extra.appFailureVotes?.length ? { appFailureVotes: extra.appFailureVotes } : {}),
       ...(extra.appFailure ? { appFailure: extra.appFailure } : {}),
-      term: verdict.revision,
+      term,
       writtenAt: this.#now(),
     };
-    const key = this.#key(sessionId);
     // The fenced write re-checks the term inside etcd: a deposed leader's entry is never written.
-    await this.#o.writer.write([
-      { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE, key, SessionPlacementSchema, placement) },
-    ]);
+    await this.#codec.fencedPut(this.#o.writer, this.#key(sessionId), placement);
     return placement;
   }
 

@@ -9,10 +9,9 @@ import { randomBytes } from 'node:crypto';
 import { RehomeDirectiveSchema, type RehomeDirective } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { TypedEmitter } from '../../protocol/typed-emitter.js';
-import { NotLeaderError } from './cluster-errors.js';
-import { PrefixFollower } from './prefix-follower.js';
+import type { PrefixFollower } from './prefix-follower.js';
 import type { RehomeDirectivesEvents, RehomeDirectivesOptions } from './rehome-directives-types.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import { SignedEntry } from './signed-entry.js';
 
 export type * from './rehome-directives-types.js';
 
@@ -24,12 +23,18 @@ export type NewDirective = Pick<RehomeDirective, 'nodeId' | 'fromServerId' | 'to
 
 export class RehomeDirectives extends TypedEmitter<RehomeDirectivesEvents> {
   readonly #o: RehomeDirectivesOptions;
+  readonly #codec: SignedEntry<RehomeDirective>;
   readonly #follower: PrefixFollower<RehomeDirective>;
   readonly #now: () => number;
 
-  private constructor(options: RehomeDirectivesOptions, follower: PrefixFollower<RehomeDirective>) {
+  private constructor(
+    options: RehomeDirectivesOptions,
+    codec: SignedEntry<RehomeDirective>,
+    follower: PrefixFollower<RehomeDirective>,
+  ) {
     super();
     this.#o = options;
+    this.#codec = codec;
     this.#now = options.now ?? Date.now;
     this.#follower = follower;
     follower.on('put', (_key, d) => this.emit('issued', d));
@@ -38,20 +43,14 @@ export class RehomeDirectives extends TypedEmitter<RehomeDirectivesEvents> {
 
   static async create(options: RehomeDirectivesOptions): Promise<RehomeDirectives> {
     const prefix = `${options.namespace}cluster/rehome/`;
-    const follower = await PrefixFollower.create<RehomeDirective>({
-      client: options.client,
-      prefix,
-      what: 'rehome directive',
-      open: (key, raw) => {
-        const d = openEntry(options.secret, PURPOSE, RehomeDirectiveSchema, log, key, raw);
-        if (d && key !== `${prefix}${enc(d.nodeId)}`) {
-          log.warn({ key, nodeId: d.nodeId }, 'rehome directive under another key: ignored');
-          return null;
-        }
-        return d;
-      },
+    const codec = new SignedEntry({
+      secret: options.secret,
+      purpose: PURPOSE,
+      schema: RehomeDirectiveSchema,
+      log,
+      keyOf: (d) => `${prefix}${enc(d.nodeId)}`,
     });
-    return new RehomeDirectives(options, follower);
+    return new RehomeDirectives(options, codec, await codec.follow(options.client, prefix, 'rehome directive'));
   }
 
   list(): RehomeDirective[] {
@@ -66,20 +65,13 @@ export class RehomeDirectives extends TypedEmitter<RehomeDirectivesEvents> {
 
   /** Leader only: directs a node to move (NotLeaderError, nothing written, on any other server). */
   async issue(d: NewDirective): Promise<RehomeDirective> {
-    const verdict = this.#o.election.verdict();
-    if (!verdict.leader) {
-      throw new NotLeaderError(`not the cluster leader (${verdict.reason})`, { nodeId: d.nodeId });
-    }
     const directive: RehomeDirective = {
       ...d,
       directiveId: `rh-${randomBytes(8).toString('hex')}`,
       issuedAt: this.#now(),
-      term: verdict.revision,
+      term: this.#o.writer.term({ nodeId: d.nodeId }),
     };
-    const key = this.#key(d.nodeId);
-    await this.#o.writer.write([
-      { op: 'put', key, value: sealEntry(this.#o.secret, PURPOSE, key, RehomeDirectiveSchema, directive) },
-    ]);
+    await this.#codec.fencedPut(this.#o.writer, this.#key(d.nodeId), directive);
     return directive;
   }
 

@@ -10,9 +10,9 @@ import { SessionHealthReportSchema, type SessionHealthReport } from '../../proto
 import { getLogger } from '../../protocol/logger.js';
 import { TypedEmitter } from '../../protocol/typed-emitter.js';
 import { etcdCall } from './etcd-client.js';
-import { PrefixFollower } from './prefix-follower.js';
+import type { PrefixFollower } from './prefix-follower.js';
 import type { ReplicaHealthBoardEvents, ReplicaHealthBoardOptions } from './replica-health-board-types.js';
-import { openEntry, sealEntry } from './signed-entry.js';
+import { SignedEntry } from './signed-entry.js';
 
 const log = getLogger('replica-health-board');
 const PURPOSE = 'health-entry';
@@ -20,6 +20,7 @@ const enc = (s: string): string => encodeURIComponent(s);
 
 export class ReplicaHealthBoard extends TypedEmitter<ReplicaHealthBoardEvents> {
   readonly #o: ReplicaHealthBoardOptions;
+  readonly #codec: SignedEntry<SessionHealthReport>;
   readonly #follower: PrefixFollower<SessionHealthReport>;
   readonly #serverId: string;
   /** This server's latest report per session, and what was last written for it. */
@@ -35,9 +36,14 @@ export class ReplicaHealthBoard extends TypedEmitter<ReplicaHealthBoardEvents> {
   #flushing = false;
   #closed = false;
 
-  private constructor(options: ReplicaHealthBoardOptions, follower: PrefixFollower<SessionHealthReport>) {
+  private constructor(
+    options: ReplicaHealthBoardOptions,
+    codec: SignedEntry<SessionHealthReport>,
+    follower: PrefixFollower<SessionHealthReport>,
+  ) {
     super();
     this.#o = options;
+    this.#codec = codec;
     this.#serverId = options.registry.self.id;
     this.#follower = follower;
     follower.on('put', (_key, r) => this.emit('changed', r.sessionId));
@@ -49,20 +55,14 @@ export class ReplicaHealthBoard extends TypedEmitter<ReplicaHealthBoardEvents> {
 
   static async create(options: ReplicaHealthBoardOptions): Promise<ReplicaHealthBoard> {
     const prefix = `${options.namespace}cluster/health/`;
-    const follower = await PrefixFollower.create<SessionHealthReport>({
-      client: options.client,
-      prefix,
-      what: 'replica health',
-      open: (key, raw) => {
-        const r = openEntry(options.secret, PURPOSE, SessionHealthReportSchema, log, key, raw);
-        if (r && key !== `${prefix}${enc(r.serverId)}/${enc(r.sessionId)}`) {
-          log.warn({ key, serverId: r.serverId }, 'health report under another key: ignored');
-          return null;
-        }
-        return r;
-      },
+    const codec = new SignedEntry({
+      secret: options.secret,
+      purpose: PURPOSE,
+      schema: SessionHealthReportSchema,
+      log,
+      keyOf: (r) => `${prefix}${enc(r.serverId)}/${enc(r.sessionId)}`,
     });
-    return new ReplicaHealthBoard(options, follower);
+    return new ReplicaHealthBoard(options, codec, await codec.follow(options.client, prefix, 'replica health'));
   }
 
   /** Every live server's reports on one session. */
@@ -103,7 +103,7 @@ export class ReplicaHealthBoard extends TypedEmitter<ReplicaHealthBoardEvents> {
         const m = this.#mine.get(sessionId);
         if (!m) continue;
         const key = this.#key(sessionId);
-        const sealed = sealEntry(this.#o.secret, PURPOSE, key, SessionHealthReportSchema, m.report);
+        const sealed = this.#codec.seal(key, m.report);
         // The seal covers the whole report: an unchanged one is not written again.
         if (sealed === m.written) continue;
         try {

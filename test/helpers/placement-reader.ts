@@ -4,7 +4,7 @@ import type { Etcd3 } from 'etcd3';
 import { SessionPlacementSchema, type SessionPlacement } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
-import { openEntry } from '../../server/cluster/signed-entry.js';
+import { openEntry } from './sealed-entries.js';
 
 export function placementReader(
   client: Etcd3,

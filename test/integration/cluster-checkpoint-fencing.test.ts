@@ -21,7 +21,7 @@ import { LeaderElection } from '../../server/cluster/leader-election.js';
 import { NodeDirectory } from '../../server/cluster/node-directory.js';
 import { PlacementTable } from '../../server/cluster/placement-table.js';
 import { ServerRegistry } from '../../server/cluster/server-registry.js';
-import { openEntry, sealEntry } from '../../server/cluster/signed-entry.js';
+import { openEntry, sealEntry } from '../helpers/sealed-entries.js';
 import { EtcdInputLog } from '../../server/log/etcd-input-log.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
 import { clusterNode as node, clusterServer as server } from '../helpers/node-view.js';

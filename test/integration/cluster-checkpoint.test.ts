@@ -12,7 +12,7 @@ import { getLogger } from '../../protocol/logger.js';
 import type { WriterState } from '../../render/apps/writer/index.js';
 import { getApp } from '../../render/apps/index.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
-import { openEntry } from '../../server/cluster/signed-entry.js';
+import { openEntry } from '../helpers/sealed-entries.js';
 import { startClusterServers } from '../helpers/cluster-servers.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { placementReader } from '../helpers/placement-reader.js';

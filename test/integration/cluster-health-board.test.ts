@@ -10,7 +10,7 @@ import { SessionHealthReportSchema, type SessionHealthReport } from '../../proto
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { ReplicaHealthBoard } from '../../server/cluster/replica-health-board.js';
 import { ServerRegistry } from '../../server/cluster/server-registry.js';
-import { sealEntry } from '../../server/cluster/signed-entry.js';
+import { sealEntry } from '../helpers/sealed-entries.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
 
 const SECRET = ClusterSecret.fromConfig('health-board-test-secret-0123456789', false);

@@ -10,7 +10,7 @@ import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { ROOT } from '../../scripts/lib/launcher.js';
 import { NodeDirectory } from '../../server/cluster/node-directory.js';
 import { ServerRegistry } from '../../server/cluster/server-registry.js';
-import { sealEntry } from '../../server/cluster/signed-entry.js';
+import { sealEntry } from '../helpers/sealed-entries.js';
 import { ClusterNodeInfoSchema } from '../../protocol/cluster-state.js';
 import { BadRequestError } from '../../server/errors.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';

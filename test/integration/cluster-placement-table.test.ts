@@ -10,7 +10,7 @@ import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
 import { FencedWriter } from '../../server/cluster/fenced-writer.js';
 import { LeaderElection } from '../../server/cluster/leader-election.js';
 import { PlacementTable } from '../../server/cluster/placement-table.js';
-import { sealEntry } from '../../server/cluster/signed-entry.js';
+import { sealEntry } from '../helpers/sealed-entries.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
 
 const SECRET = ClusterSecret.fromConfig('placement-table-test-secret-0123456789', false);

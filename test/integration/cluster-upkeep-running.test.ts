@@ -12,7 +12,7 @@ import { after, describe, it } from 'node:test';
 import { ConfirmedSnapshotSchema, type ConfirmedSnapshot } from '../../protocol/cluster-state.js';
 import { getLogger } from '../../protocol/logger.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
-import { openEntry } from '../../server/cluster/signed-entry.js';
+import { openEntry } from '../helpers/sealed-entries.js';
 import { startClusterServers } from '../helpers/cluster-servers.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { keyDown } from '../helpers/key-input.js';

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
-import { sealEntry } from '../../server/cluster/signed-entry.js';
+import { sealEntry } from '../helpers/sealed-entries.js';
 import { PeerOriginSchema } from '../../protocol/cluster.js';
 import { ClusterRest } from '../../viewer/cluster-rest.js';
 import { ServerList } from '../../viewer/server-list.js';
