@@ -139,6 +139,7 @@ export class ClusterMember {
           writer,
           memberUrls: options.hosts,
           namespace,
+          secret,
           ...options.upkeep,
         }),
       );

@@ -111,7 +111,8 @@ export class SignedEntry<T> {
   }
 }
 
-function parseJson(raw: string): unknown {
+/** `raw` parsed as JSON, or undefined when it is not JSON (for a zod safeParse to refuse). */
+export function parseJson(raw: string): unknown {
   try {
     return JSON.parse(raw) as unknown;
   } catch {

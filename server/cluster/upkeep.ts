@@ -13,6 +13,8 @@ import type { Etcd3 } from 'etcd3';
 import { getLogger } from '../../protocol/logger.js';
 import { closedSessionIds, closedSessionKey, closedSessionsPrefix } from '../store/etcd-session-store.js';
 import { checkpointKeys } from './checkpoint-keys.js';
+import { ClosedMarkSweep } from './closed-mark-sweep.js';
+import type { ClusterSecret } from './cluster-secret.js';
 import { NotLeaderError } from './cluster-errors.js';
 import { etcdCall, openEtcdClient } from './etcd-client.js';
 import type { FencedWriter } from './fenced-writer.js';
@@ -27,6 +29,11 @@ export interface UpkeepOptions {
   /** Every member's client URL (defragmented one by one). */
   memberUrls: string[];
   namespace: string;
+  /**
+   * The cluster secret: given, each pass first runs the one-time backfill of
+   * closed-session marks (closed-mark-sweep.ts) until it is done.
+   */
+  secret?: ClusterSecret;
   /** Told which closed sessions a pass purged. */
   purged?: (sessionIds: string[]) => void;
   /** Revisions kept behind the head (watchers that fall further behind re-list; default 10 000). */
@@ -37,6 +44,8 @@ export interface UpkeepOptions {
 }
 
 export interface UpkeepReport {
+  /** Closed sessions from before the close's marks, marked by the backfill in this pass (purged in the same pass). */
+  marked: number;
   purgedSessions: number;
   /** Keys the registered sweeps deleted (superseded checkpoint chunks). */
   swept: number;
@@ -48,7 +57,8 @@ export interface UpkeepReport {
 const enc = (id: string): string => encodeURIComponent(id);
 
 export class Upkeep {
-  readonly #o: Required<Omit<UpkeepOptions, 'purged'>> & Pick<UpkeepOptions, 'purged'>;
+  readonly #o: Required<Omit<UpkeepOptions, 'purged' | 'secret'>> & Pick<UpkeepOptions, 'purged'>;
+  readonly #backfill: ClosedMarkSweep | null;
   #timer: NodeJS.Timeout | null = null;
   #runs = 0;
   #running: Promise<UpkeepReport> | null = null;
@@ -56,7 +66,11 @@ export class Upkeep {
   readonly #sweeps = new Map<string, () => Promise<number>>();
 
   private constructor(options: UpkeepOptions) {
-    this.#o = { keepRevisions: 10_000, everyMs: 300_000, defragEvery: 12, ...options };
+    const { secret, ...rest } = options;
+    this.#o = { keepRevisions: 10_000, everyMs: 300_000, defragEvery: 12, ...rest };
+    this.#backfill = secret
+      ? new ClosedMarkSweep({ client: options.client, namespace: options.namespace, writer: options.writer, secret })
+      : null;
   }
 
   /** Starts the schedule (the first run after one period). */
@@ -88,9 +102,10 @@ export class Upkeep {
   }
 
   async #pass(defragment: boolean): Promise<UpkeepReport> {
-    const report: UpkeepReport = { purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 };
+    const report: UpkeepReport = { marked: 0, purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 };
     if (!this.#o.election.isLeader) return report;
     try {
+      if (this.#backfill) report.marked = (await this.#backfill.runOnce()).marked;
       report.purgedSessions = await this.#purgeClosed();
       for (const sweep of this.#sweeps.values()) report.swept += await sweep();
     } catch (err) {

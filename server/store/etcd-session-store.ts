@@ -36,6 +36,9 @@ export const SessionRecordSchema = z.object({
 
 const enc = (s: string): string => encodeURIComponent(s);
 
+/** Where every record lives, open or closed (`<id>` below it). */
+export const sessionRecordsPrefix = (namespace = 'lockstep/'): string => `${namespace}sess/rec/`;
+
 /** Where open records live (`<owner>/<id>` below it): what the cluster's session watch follows. */
 export const openSessionsPrefix = (namespace = 'lockstep/'): string => `${namespace}sess/open/`;
 
@@ -151,7 +154,7 @@ export class EtcdSessionStore implements SessionStore {
   }
 
   #recKey(id: string): string {
-    return `${this.#ns}rec/${enc(id)}`;
+    return `${sessionRecordsPrefix(this.#nsRoot)}${enc(id)}`;
   }
 
   #ownerKey(owner: string): string {

@@ -47,7 +47,13 @@ describe('cluster upkeep on a real 3-member etcd', () => {
       upkeepOn(e, ns, { purged: (ids) => purged.push(...ids), keepRevisions: 50 });
     const [ua, ub] = await Promise.all([upkeepOf(a), upkeepOf(b)]);
     try {
-      assert.deepEqual(await ub.runOnce(true), { purgedSessions: 0, swept: 0, compactedTo: null, defragmented: 0 });
+      assert.deepEqual(await ub.runOnce(true), {
+        marked: 0,
+        purgedSessions: 0,
+        swept: 0,
+        compactedTo: null,
+        defragmented: 0,
+      });
       assert.equal(await admin.get(`${ns}log/closed-1/head`).string(), '2');
 
       const report = await ua.runOnce(true);
