@@ -1,7 +1,8 @@
 // Types of the cluster-wide snapshot checkpoint (checkpoint-leader.ts, checkpoint-relay.ts).
 import type { Etcd3 } from 'etcd3';
 import type { InputLog } from '../input-log.js';
-import type { SessionManager } from '../session-manager.js';
+import type { SessionManagerEvents } from '../session-manager.js';
+import type { DurableSession } from '../session-core/session-core.js';
 import type { ClusterSecret } from './cluster-secret.js';
 import type { FencedWriter } from './fenced-writer.js';
 import type { LeaderElection } from './leader-election.js';
@@ -30,12 +31,23 @@ export interface CheckpointLeaderOptions {
   now?: () => number;
 }
 
+type RelayEvent = 'checkpointanswer' | 'sessionclosed';
+
+/** What the relay uses of this server's SessionManager: its answers and closes, the sessions here, the checkpoint calls. */
+export interface CheckpointRelayManager {
+  readonly sessions: { has(sessionId: string): boolean };
+  on<K extends RelayEvent>(event: K, listener: (...args: SessionManagerEvents[K]) => void): unknown;
+  off<K extends RelayEvent>(event: K, listener: (...args: SessionManagerEvents[K]) => void): unknown;
+  checkpointWanted(sessionId: string, seq: number): void;
+  adoptClusterSnapshot(sessionId: string): Promise<DurableSession | null>;
+}
+
 export interface CheckpointRelayOptions {
   client: Etcd3;
   namespace: string;
   registry: ServerRegistry;
   secret: ClusterSecret;
-  manager: SessionManager;
+  manager: CheckpointRelayManager;
   /** The shared log: a confirmed snapshot's stored bytes are checked against the sealed record before adoption. */
   log: InputLog;
   /** Raw bytes per stored chunk (default 512 KiB: under 1 MiB once base64-encoded). */

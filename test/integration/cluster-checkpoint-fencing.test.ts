@@ -14,18 +14,10 @@ import {
 import { getLogger } from '../../protocol/logger.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { sealChunk } from '../../server/cluster/checkpoint-chunks.js';
-import { CheckpointLeader } from '../../server/cluster/checkpoint-leader.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
-import { FencedWriter } from '../../server/cluster/fenced-writer.js';
-import { LeaderElection } from '../../server/cluster/leader-election.js';
-import { NodeDirectory } from '../../server/cluster/node-directory.js';
-import { PlacementTable } from '../../server/cluster/placement-table.js';
-import { ServerRegistry } from '../../server/cluster/server-registry.js';
 import { openEntry, sealEntry } from '../helpers/sealed-entries.js';
-import { EtcdInputLog } from '../../server/log/etcd-input-log.js';
+import { checkpointParts } from '../helpers/checkpoint-parts.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
-import { clusterNode as node, clusterServer as server } from '../helpers/node-view.js';
-import { keyDown } from '../helpers/key-input.js';
 
 const NS = 'ckpt-fence/';
 const SECRET = ClusterSecret.fromConfig('checkpoint-fencing-test-secret-0123456789', false);
@@ -37,74 +29,11 @@ describe('the cluster checkpoint is fenced and re-hashed by the leader', () => {
 
   it("tampered bytes are not confirmed; a deposed leader's confirmation is refused; the new leader's goes through", async () => {
     const admin = etcd.client();
-    const closers: Array<() => Promise<unknown>> = [];
+    const { log, registries, leaderParts, placeAndType, closeAll } = await checkpointParts(etcd, NS, SECRET);
     try {
-      const hosts = etcd.cluster().clientUrls;
-      const log = await EtcdInputLog.connect({ hosts, namespace: NS });
-      closers.push(() => log.close());
-      const registries = new Map<string, ServerRegistry>();
-      const dirs: NodeDirectory[] = [];
-      for (const id of ['pa', 'pb']) {
-        const registry = await ServerRegistry.create({
-          client: etcd.client(),
-          namespace: NS,
-          self: server(id),
-          secret: SECRET,
-        });
-        closers.push(() => registry.close());
-        registries.set(id, registry);
-        const dir = await NodeDirectory.create({ client: etcd.client(), namespace: NS, registry, secret: SECRET });
-        closers.push(() => dir.close());
-        dirs.push(dir);
-      }
-      await dirs[0]?.publish(node('na', 'pa'));
-      await dirs[1]?.publish(node('nb', 'pb'));
-      await until(() => (dirs[0]?.list().length ?? 0) === 2, 5000, 'both nodes in the directory');
-
-      const leaderParts = async (serverId: string) => {
-        const election = await LeaderElection.create({ client: etcd.client(), namespace: NS, serverId });
-        closers.push(() => election.close());
-        const writer = new FencedWriter(etcd.client(), election);
-        const placement = await PlacementTable.create({
-          client: etcd.client(),
-          namespace: NS,
-          election,
-          writer,
-          secret: SECRET,
-        });
-        closers.push(() => placement.close());
-        const checkpoints = await CheckpointLeader.create({
-          client: etcd.client(),
-          namespace: NS,
-          election,
-          writer,
-          secret: SECRET,
-          placement,
-          nodes: dirs[0] as NodeDirectory,
-          log,
-          snapshotEvery: 5,
-          replicationFactor: () => 2,
-          everyMs: 3_600_000, // driven by runOnce below
-        });
-        closers.push(() => checkpoints.close());
-        return { election, placement, checkpoints };
-      };
       const a = await leaderParts('pa');
       await until(() => a.election.isLeader, 5000, 'pa to lead');
-      await a.placement.write(SESSION, [
-        { replicaId: 's1.r1', nodeId: 'na', homeServerId: 'pa', mode: 'warm' },
-        { replicaId: 's1.r2', nodeId: 'nb', homeServerId: 'pb', mode: 'warm' },
-      ]);
-      await until(() => a.placement.get(SESSION) !== null, 5000, 'the placement entry');
-      await log.appendBatch(
-        [...'abcdef'].map((ch, i) => ({
-          sessionId: SESSION,
-          clientId: 'c',
-          clientSeq: i,
-          time: i,
-          event: keyDown(ch),
-        })),
-      );
+      await placeAndType(a, SESSION);
 
       // The leader asks at the head.
       await a.checkpoints.runOnce();
@@ -191,7 +120,7 @@ describe('the cluster checkpoint is fenced and re-hashed by the leader', () => {
       assert.equal(await admin.get(requestKey).string(), null, 'the request is done');
       assert.equal(await admin.get(chunkKey).string(), null, 'relayed bytes deleted');
     } finally {
-      for (const close of closers.reverse()) await close().catch(() => undefined);
+      await closeAll();
     }
   });
 });
