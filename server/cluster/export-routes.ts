@@ -2,7 +2,10 @@
 // the files of replicas homed here (export-relay.ts relays its nodes'
 // answers). Only a request signed with the cluster secret over method, path,
 // body and time is served (cluster-secret.ts); the answer names this server.
-import express, { Router } from 'express';
+// A body the parser refuses (over 64 kB, even once inflated; a broken or
+// unknown encoding or charset) gets a typed JSON 413 or 400, like any other
+// refusal here, never Express's HTML error page.
+import express, { Router, type NextFunction, type Request, type Response } from 'express';
 import { PeerExportRequestSchema, type PeerExportResponse } from '../../protocol/cluster.js';
 import { HTTP_STATUS } from '../../protocol/errors.js';
 import { getLogger } from '../../protocol/logger.js';
@@ -47,6 +50,21 @@ export function peerExportRoutes(deps: {
         log.error({ err }, 'export relay failed');
         res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
       }
+    }
+  });
+  router.use(PEER_EXPORT_PATH, (err: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const status = (err as { status?: unknown }).status;
+    if (status === 413) {
+      res.status(413).json({ error: { code: 'too-large', message: 'request body larger than 64 kB' } });
+    } else if (typeof status === 'number' && status >= 400 && status < 500) {
+      res.status(400).json({ error: { code: 'bad-request', message: 'malformed request body' } });
+    } else {
+      log.error({ err }, 'export relay request failed');
+      res.status(500).json({ error: { code: 'internal', message: 'internal error' } });
     }
   });
   return router;
