@@ -7,6 +7,7 @@
 // that runs it purges those sessions' keys in the same pass.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Etcd3 } from 'etcd3';
 import { ClosedMarkSweep } from '../../server/cluster/closed-mark-sweep.js';
 import { NotLeaderError } from '../../server/cluster/cluster-errors.js';
 import { ClusterSecret } from '../../server/cluster/cluster-secret.js';
@@ -41,6 +42,8 @@ class FirstWriteThen extends FencedWriter {
 
 describe('closed-session mark backfill on a real 3-member etcd', () => {
   const etcd = etcdSuite();
+  let reader: Etcd3 | null = null;
+  const keysUnder = (prefix: string): Promise<string[]> => (reader ??= etcd.client()).getAll().prefix(prefix).keys();
 
   it('marks the closed sessions without a mark, resumably and fenced, and the upkeep purges them', async () => {
     const ns = 'backfill/';
@@ -71,7 +74,7 @@ describe('closed-session mark backfill on a real 3-member etcd', () => {
       .value(JSON.stringify({ ...(await store.get(old[0] ?? ''))!, id: 'elsewhere-not' }));
     const progressKey = `${ns}cluster/sweeps/closed-marks`;
     await admin.put(progressKey).value(JSON.stringify({ payload: '{"after":"","done":true}', mac: 'AAAA' }));
-    const marks = async () => (await admin.getAll().prefix(closedSessionsPrefix(ns)).keys()).sort();
+    const marks = async () => (await keysUnder(closedSessionsPrefix(ns))).sort();
     assert.deepEqual(await marks(), [closedSessionKey(ns, marked)]);
 
     // Leader a sweeps two records a page and is deposed right after its first page commits.
@@ -131,32 +134,10 @@ describe('closed-session mark backfill on a real 3-member etcd', () => {
       const purged = [...old.filter((id) => id !== lost && !pageA.includes(closedSessionKey(ns, id))), marked];
       assert.equal(report.purgedSessions, purged.length);
       for (const id of purged) {
-        assert.deepEqual(
-          await admin
-            .getAll()
-            .prefix(`${ns}log/${encodeURIComponent(id)}/`)
-            .keys(),
-          [],
-          id,
-        );
-        assert.deepEqual(
-          await admin
-            .getAll()
-            .prefix(`${ns}snap/${encodeURIComponent(id)}/`)
-            .keys(),
-          [],
-          id,
-        );
+        assert.deepEqual(await keysUnder(`${ns}log/${encodeURIComponent(id)}/`), [], id);
+        assert.deepEqual(await keysUnder(`${ns}snap/${encodeURIComponent(id)}/`), [], id);
       }
-      assert.equal(
-        (
-          await admin
-            .getAll()
-            .prefix(`${ns}log/${encodeURIComponent(stillOpen)}/`)
-            .keys()
-        ).length,
-        1,
-      );
+      assert.equal((await keysUnder(`${ns}log/${encodeURIComponent(stillOpen)}/`)).length, 1);
       assert.deepEqual(await marks(), []);
     } finally {
       await upkeep.close();
@@ -192,13 +173,7 @@ describe('closed-session mark backfill on a real 3-member etcd', () => {
       const report = await ua.runOnce(false);
       assert.equal(report.marked, 1);
       assert.equal(report.purgedSessions, 1);
-      assert.deepEqual(
-        await admin
-          .getAll()
-          .prefix(`${ns}log/${encodeURIComponent(id)}/`)
-          .keys(),
-        [],
-      );
+      assert.deepEqual(await keysUnder(`${ns}log/${encodeURIComponent(id)}/`), []);
       assert.equal((await ua.runOnce(false)).purgedSessions, 0, 'purged once');
     } finally {
       await Promise.all([ua.close(), ub.close(), a.close(), b.close()]);
