@@ -4,7 +4,7 @@
 // clock has not noticed yet (etcd's compare refuses) and after a pause.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { NotLeaderError } from '../../server/cluster/cluster-errors.js';
+import { NotLeaderError, StaleFenceError } from '../../server/cluster/cluster-errors.js';
 import { FencedWriter } from '../../server/cluster/fenced-writer.js';
 import { LeaderElection } from '../../server/cluster/leader-election.js';
 import { etcdSuite, until } from '../helpers/etcd-suite.js';
@@ -69,6 +69,32 @@ describe('cluster leader election on a real 3-member etcd', () => {
       assert.equal(await admin.get(`${ns}jobs/x`).string(), 'from-b');
     } finally {
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  it('a write made for an earlier term of the same server is refused with StaleFenceError once it leads again', async () => {
+    const ns = 'election-stale/';
+    const admin = client();
+    const a = await LeaderElection.create({ client: client(), namespace: ns, serverId: 'a', retryEveryMs: 100 });
+    try {
+      await until(() => a.isLeader, 5000, 'a to lead');
+      const writer = new FencedWriter(client(), a);
+      const first = writer.term();
+      await writer.write([{ op: 'put', key: `${ns}jobs/x`, value: 'first' }], first);
+      a.stepDown('resigned');
+      await until(() => a.isLeader, 5000, 'a to lead again');
+      const second = writer.term();
+      assert.notEqual(second, first, 'a new term');
+      await assert.rejects(
+        writer.write([{ op: 'put', key: `${ns}jobs/x`, value: 'stale' }], first),
+        (err: unknown) => err instanceof StaleFenceError && err instanceof NotLeaderError,
+      );
+      assert.equal(await admin.get(`${ns}jobs/x`).string(), 'first', 'nothing written');
+      assert.equal(a.isLeader, true, 'a stale value does not depose the leader');
+      await writer.write([{ op: 'put', key: `${ns}jobs/x`, value: 'second' }], second);
+      assert.equal(await admin.get(`${ns}jobs/x`).string(), 'second');
+    } finally {
+      await a.close();
     }
   });
 
