@@ -96,6 +96,12 @@ export class FrameRenderer {
     ctx.save();
     let damage: unknown;
     try {
+      // The app draws on its surface only: never on the stamp strip or the padding row or column of an odd
+      // size, which no app repaints (what it left there would pile up frame after frame).
+      ctx.beginPath();
+      ctx.rect(0, 0, view.width, view.height);
+      ctx.clip();
+      ctx.beginPath();
       damage = paint(ctx);
     } finally {
       ctx.restore();
@@ -144,7 +150,6 @@ export class FrameRenderer {
 
   /** Reads back `bands` (even rows, sorted, disjoint) of the canvas and converts them into #i420. */
   #convertRows(bands: readonly RowBand[]): { readbackMs: number; convertMs: number; rows: number } {
-    const w = this.#canvas.width;
     const h = this.#canvas.height;
     const timing = { readbackMs: 0, convertMs: 0, rows: 0 };
     const whole = bands.length === 1 && bands[0]?.top === 0 && bands[0].bottom >= h;

@@ -121,3 +121,112 @@ test('writer: every incremental frame equals a full read-back; typing reads back
   assert.ok(run.frames > 40);
   assert.ok(median(run.shares) < 0.25, `typing read back ${median(run.shares)} of the rows`);
 });
+
+test('sheet: every incremental frame equals a full read-back; typing into a cell reads back a few rows', () => {
+  const events: InputEvent[] = [
+    ...typed('12'),
+    key('Enter'),
+    ...typed('30'),
+    key('Enter'),
+    ...typed('=SUM(A1:A2)'),
+    key('Enter'),
+    key('ArrowRight'),
+    ...typed('text'),
+    key('Tab'),
+    ...typed('=1/0'),
+    key('Enter'),
+    key('ArrowDown', undefined, { ...NO_MODS, shift: true }),
+    key('ArrowDown', undefined, { ...NO_MODS, shift: true }),
+    pointer('down', 150, 120),
+    pointer('move', 400, 250),
+    pointer('up', 400, 250),
+    ...typed('7'),
+    key('Enter'),
+    wheel(200),
+    ...typed('scrolled'),
+    key('Enter'),
+    wheel(-400),
+    { type: 'resize', width: 520, height: 333 },
+    ...typed('99'),
+    key('Enter'),
+  ];
+  const run = check('sheet', events, { width: 641, height: 401, skip: (i) => i % 6 === 4 });
+  assert.ok(run.frames > 25);
+  assert.ok(median(run.shares) < 0.35, `typing read back ${median(run.shares)} of the rows`);
+});
+
+/** A stroke through `points` (pairs), one pointer event each. */
+function stroke(points: number[][]): InputEvent[] {
+  const [first, ...rest] = points;
+  const out: InputEvent[] = [pointer('down', first?.[0] ?? 0, first?.[1] ?? 0)];
+  for (const [x, y] of rest) out.push(pointer('move', x ?? 0, y ?? 0));
+  const last = points[points.length - 1];
+  out.push(pointer('up', last?.[0] ?? 0, last?.[1] ?? 0));
+  return out;
+}
+
+test('paint: every incremental frame equals a full read-back; a stroke in progress reads back a few rows', () => {
+  const ctrl = { ...NO_MODS, ctrl: true };
+  const events: InputEvent[] = [
+    ...stroke([
+      [100, 100],
+      [110, 104],
+      [125, 111],
+      [140, 121],
+      [160, 122],
+      [190, 130],
+      [220, 131],
+    ]),
+    ...stroke([[300, 200]]),
+    key('2', '2'),
+    key(']', ']'),
+    ...stroke([
+      [50, 300],
+      [80, 290],
+      [110, 280],
+      [150, 250],
+      [170, 251],
+      [171, 252],
+    ]),
+    // Into the toolbar and the status bar, and off the surface.
+    ...stroke([
+      [200, 60],
+      [220, 20],
+      [240, 5],
+      [260, 390],
+      [280, 420],
+      [700, 100],
+    ]),
+    key('z', 'z', ctrl),
+    key('z', 'z', ctrl),
+    key('z', 'z', { ...ctrl, shift: true }),
+    key('e', 'e'),
+    ...stroke([
+      [120, 110],
+      [130, 120],
+      [140, 125],
+    ]),
+    key('e', 'e'),
+    pointer('down', 20, 20),
+    pointer('up', 20, 20),
+    ...stroke([
+      [400, 150],
+      [410, 160],
+    ]),
+    key('Delete'),
+    key('z', 'z', ctrl),
+    ...stroke([
+      [10, 200],
+      [30, 210],
+    ]),
+    { type: 'resize', width: 500, height: 301 },
+    ...stroke([
+      [60, 100],
+      [90, 140],
+      [95, 150],
+    ]),
+  ];
+  const run = check('paint', events, { width: 640, height: 401, skip: (i) => i % 6 === 5 });
+  assert.ok(run.frames > 30);
+  assert.ok(median(run.shares) < 0.35, `drawing read back ${median(run.shares)} of the rows`);
+});
