@@ -15,6 +15,7 @@ import { sandboxedAppFromFolder } from '../../render/sandbox/app-folder.js';
 import { AppCodeError, AppStoppedError } from '../../render/sandbox/errors.js';
 import type { SequencedInput } from '../../protocol/input.js';
 import { createBenchReplica } from '../../bench/lib/bench-replica.js';
+import { keyEvent, sequenced } from '../../bench/lib/writer-inputs.js';
 import { AppFailedError } from '../../render/errors.js';
 import { renderPixels, renderPixelsOf } from '../helpers/app-driver.js';
 import { waitFor } from '../../scripts/lib/wait-for.js';
@@ -317,21 +318,8 @@ test('damage reports cross the sandbox: a sandboxed writer reads back few rows, 
   let b = await sandboxed.init(view);
   try {
     const rows: number[] = [];
-    for (const [i, ch] of [...'typed in a sandbox'].entries()) {
-      const input: SequencedInput = {
-        seq: i + 1,
-        time: 1_700_000_000_000 + i,
-        clientId: 'c',
-        clientSeq: i,
-        event: {
-          type: 'key',
-          action: 'down',
-          key: ch,
-          code: '',
-          text: ch,
-          mods: { shift: false, ctrl: false, alt: false, meta: false },
-        },
-      };
+    for (let i = 0; i < 18; i++) {
+      const input = sequenced(i + 1, keyEvent(i));
       a = writerApp.apply(a, input);
       b = await sandboxed.apply(b, input);
       const info = renderer.nextFrame(sandboxed.viewport(b));
