@@ -12,6 +12,7 @@ import { stateHashOf, statusHashOf } from '../render/app-hash.js';
 import { getApp } from '../render/apps/index.js';
 import { FrameRenderer } from '../render/frame-renderer.js';
 import { toReplicaApp } from '../render/replica-app.js';
+import { replicaFrame } from './lib/replica-frame.js';
 import { MAX_PASTE_CHARS } from '../render/sdk/index.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { keyEvent, proseText, sequenced } from './lib/writer-inputs.js';
@@ -66,7 +67,7 @@ export async function runDocSize(onResult: (r: BenchResult) => void = () => {}):
   for (const chars of SIZES) {
     let { state, seq } = documentOf(app, chars);
     const renderer = new FrameRenderer();
-    const frame = () => renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
+    const frame = () => replicaFrame(renderer, app, state, seq);
     frame();
     const apply: number[] = [];
     const render: number[] = [];

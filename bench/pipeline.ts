@@ -2,6 +2,8 @@
 // the writer's render, the pixel read-back (getImageData) and RGBA→I420, at
 // 640x480, 1280x720 and 1920x1080 with a full page of text; the frame-rate ceiling of one
 // replica; and the CPU a Replica (withoutVideo) uses idle and while typing.
+// Frames are rendered as a replica renders them (the app's damage report read:
+// only the changed rows are read back and converted, bench/lib/replica-frame.ts).
 // None of it includes the VP8 encode, which runs inside wrtc on the video path.
 // Usage: tsx bench/pipeline.ts
 import { performance } from 'node:perf_hooks';
@@ -10,6 +12,7 @@ import type { App } from '../render/app-types.js';
 import { getApp } from '../render/apps/index.js';
 import { FrameRenderer } from '../render/frame-renderer.js';
 import { createBenchReplica } from './lib/bench-replica.js';
+import { replicaFrame } from './lib/replica-frame.js';
 import { collector, formatResult, isMain, load1m, round, summarize, type BenchResult } from './lib/report.js';
 import { fullPageInputs, keyEvent, sequenced } from './lib/writer-inputs.js';
 
@@ -56,14 +59,17 @@ function frameCost(add: (r: BenchResult) => void): void {
     const readback: number[] = [];
     const convert: number[] = [];
     const total: number[] = [];
+    const rows: number[] = [];
+    let frameRows = 0;
     for (let i = 0; i < WARMUP_FRAMES + FRAMES; i++) {
       const t0 = performance.now();
       seq++;
       state = app.apply(state, sequenced(seq, keyEvent(i)));
       const t1 = performance.now();
-      renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
+      frameRows = replicaFrame(renderer, app, state, seq).height;
       const t = renderer.lastTimings;
       if (i < WARMUP_FRAMES) continue;
+      rows.push(t.rows);
       apply.push(t1 - t0);
       render.push(t.renderMs);
       readback.push(t.readbackMs);
@@ -73,7 +79,7 @@ function frameCost(add: (r: BenchResult) => void): void {
     // The same frame again with no change: drawing alone, layout and counts cached.
     const unchanged: number[] = [];
     for (let i = 0; i < FRAMES; i++) {
-      renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
+      replicaFrame(renderer, app, state, seq);
       unchanged.push(renderer.lastTimings.renderMs);
     }
     const prefix = `pipeline.${size.label}`;
@@ -83,6 +89,13 @@ function frameCost(add: (r: BenchResult) => void): void {
     add(stageResult(`${prefix}.readback`, readback, FRAMES));
     add(stageResult(`${prefix}.rgba-to-i420`, convert, FRAMES));
     add(stageResult(`${prefix}.frame-total`, total, FRAMES));
+    const r = summarize(rows);
+    add({
+      name: `${prefix}.rows-read`,
+      value: r.p50,
+      unit: 'rows/frame (p50)',
+      detail: { p95: r.p95, frameRows, frames: FRAMES, load1m: load1m() },
+    });
   }
 }
 
@@ -92,14 +105,14 @@ function fpsCeiling(add: (r: BenchResult) => void): void {
   for (const size of SIZES) {
     let { state, seq } = fullPage(app, size.width, size.height);
     const renderer = new FrameRenderer();
-    for (let i = 0; i < WARMUP_FRAMES; i++) renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
+    for (let i = 0; i < WARMUP_FRAMES; i++) replicaFrame(renderer, app, state, seq);
     let frames = 0;
     const started = performance.now();
     let now = started;
     while (now - started < CEILING_MS) {
       seq++;
       state = app.apply(state, sequenced(seq, keyEvent(frames)));
-      renderer.render(app.viewport(state), seq, (ctx) => app.render(state, ctx));
+      replicaFrame(renderer, app, state, seq);
       frames++;
       now = performance.now();
     }

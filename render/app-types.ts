@@ -3,6 +3,7 @@
 // Apps never read clocks, randomness or the network; time arrives in inputs.
 import type { CanvasRenderingContext2D } from 'canvas';
 import type { SequencedInput } from '../protocol/input.js';
+import type { FrameInfo } from './sdk/damage.js';
 
 export interface AppViewport {
   width: number;
@@ -26,8 +27,8 @@ export interface App<S> {
   apply(state: S, input: SequencedInput): S;
   /** Current surface size (changes only through `resize` inputs). */
   viewport(state: S): AppViewport;
-  /** Draws the whole surface (viewport size) at the context origin. */
-  render(state: S, ctx: CanvasRenderingContext2D): void;
+  /** Draws the whole surface (viewport size) at the context origin; with `frame`, may answer its damage (AppDefinition.render). */
+  render(state: S, ctx: CanvasRenderingContext2D, frame?: FrameInfo): unknown;
   /** Canonical bytes: equal states give equal bytes. */
   snapshot(state: S): Buffer;
   restore(data: Buffer): S;

@@ -5,10 +5,14 @@
 import type { CanvasRenderingContext2D } from 'canvas';
 import type { SequencedInput } from '../protocol/input.js';
 import type { App, AppViewport, ExportedDocument } from './app-types.js';
+import type { FrameInfo } from './sdk/damage.js';
 import { ExportError } from './errors.js';
 
-/** Draws a prepared frame onto a context, synchronously (the replica owns the canvas meanwhile). */
-export type Painter = (ctx: CanvasRenderingContext2D) => void;
+/**
+ * Draws a prepared frame onto a context, synchronously (the replica owns the canvas meanwhile). Its answer is
+ * the app's damage report (AppDefinition.render), unchecked: render/frame-damage.ts reads it.
+ */
+export type Painter = (ctx: CanvasRenderingContext2D) => unknown;
 
 export interface ReplicaApp<S> {
   /** Marks the asynchronous interface (an App is adapted with toReplicaApp). */
@@ -19,8 +23,8 @@ export interface ReplicaApp<S> {
   apply(state: S, input: SequencedInput): Promise<S>;
   /** Current surface size, known without calling app code (a sandboxed app reports it with each answer). */
   viewport(state: S): AppViewport;
-  /** Prepares the frame of `state`; the painter draws it (whole surface, at the origin). */
-  render(state: S): Promise<Painter>;
+  /** Prepares the frame of `state` (`frame`: what the target surface holds); the painter draws it (whole surface, at the origin). */
+  render(state: S, frame?: FrameInfo): Promise<Painter>;
   snapshot(state: S): Promise<Buffer>;
   /** The app's state digest (AppDefinition.stateDigest), or null when it defines none; see app-hash.ts. */
   stateDigest(state: S): Promise<Buffer | null>;
@@ -50,7 +54,7 @@ export function toReplicaApp<S>(app: App<S> | ReplicaApp<S>): ReplicaApp<S> {
     init: (viewport) => run(() => app.init(viewport)),
     apply: (state, input) => run(() => app.apply(state, input)),
     viewport: (state) => app.viewport(state),
-    render: (state) => Promise.resolve((ctx) => app.render(state, ctx)),
+    render: (state, frame) => Promise.resolve((ctx) => app.render(state, ctx, frame)),
     snapshot: (state) => run(() => app.snapshot(state)),
     stateDigest: (state) => run(() => app.stateDigest?.(state) ?? null),
     restore: (data) => run(() => app.restore(data)),

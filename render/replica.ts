@@ -751,8 +751,10 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
       }
       if (!frame) {
         try {
-          const paint = await this.#app.render(this.#state);
-          frame = this.#renderer.render(this.#app.viewport(this.#state), seq, paint);
+          // A resume's frame is read back whole (the keyframe the SFU asked for shows the canvas as it is).
+          const info = this.#renderer.nextFrame(view, always);
+          const paint = await this.#app.render(this.#state, info);
+          frame = this.#renderer.render(this.#app.viewport(this.#state), seq, paint, info);
         } catch (err) {
           this.#fail(err, 'render', seq);
           return;

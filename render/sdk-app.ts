@@ -36,7 +36,8 @@ export function adaptSdkApp<S>(manifest: AppManifest, definition: AppDefinition<
     apply: (state, input) => definition.apply(state, input),
     viewport: (state) => definition.viewport(state),
     // node-canvas's context is a superset of the SDK's DrawingContext.
-    render: (state, ctx: CanvasRenderingContext2D) => definition.render(state, ctx as unknown as DrawingContext),
+    render: (state, ctx: CanvasRenderingContext2D, frame) =>
+      definition.render(state, ctx as unknown as DrawingContext, frame),
     snapshot: (state) => toBuffer(definition.snapshot(state)),
     restore: (data) => definition.restore(data),
     ...(definition.stateDigest ? { stateDigest: (state: S) => toBuffer(definition.stateDigest?.(state)) } : {}),

@@ -278,6 +278,15 @@ function prelude(fontsJson, maxCommands, maxImagePixels) {
     const v = app.viewport(state);
     return JSON.stringify({ width: num(v.width), height: num(v.height) });
   };
+  /** The app's damage answer as JSON, or null when it is nothing JSON can carry. */
+  function damageJson(damage) {
+    if (damage === undefined || damage === null) return 'null';
+    try {
+      return JSON.stringify(damage) ?? 'null';
+    } catch {
+      return 'null';
+    }
+  }
   function dispatch(op, arg) {
     switch (op) {
       case 'load':
@@ -296,11 +305,14 @@ function prelude(fontsJson, maxCommands, maxImagePixels) {
         return viewportJson();
       case 'render': {
         frame.reset();
-        app.render(state, frame.ctx);
+        // The host's FrameInfo ({ id, over }), or none (an export): the app's answer is its damage report.
+        const info = arg ? JSON.parse(arg) : undefined;
+        const damage = app.render(state, frame.ctx, info);
         const out = JSON.stringify(commands);
         commands = [];
         imagePixels = 0;
-        return out;
+        // The report first, on its own line (JSON never holds a raw newline); the host checks it.
+        return `${damageJson(damage)}\n${out}`;
       }
       case 'snapshot':
         return latin1(app.snapshot(state));

@@ -6,6 +6,7 @@ import { surfaceFor } from '../app-manifest.js';
 import { appDocument, offeredFormat, pngDocument } from '../export-document.js';
 import { declareFont, loadDeclaredFont } from '../fonts.js';
 import type { Painter, ReplicaApp } from '../replica-app.js';
+import type { FrameInfo } from '../sdk/damage.js';
 import type { AppManifest } from '../sdk/manifest.js';
 import { AppInstance } from './app-instance.js';
 import { AppCodeError } from './errors.js';
@@ -19,6 +20,19 @@ export interface SandboxedAppOptions {
   /** Font family → font file, for every family in the manifest. */
   fonts: ReadonlyMap<string, string>;
   limits: SandboxLimits;
+}
+
+/** A report longer than this is not read (it would be refused anyway: render/frame-damage.ts). */
+const MAX_DAMAGE_JSON = 32 * 1024;
+
+/** The app's damage report as sent from its worker (unchecked; undefined: none, or not JSON). */
+function parseDamage(json: string): unknown {
+  if (json.length === 0 || json.length > MAX_DAMAGE_JSON) return undefined;
+  try {
+    return JSON.parse(json) as unknown;
+  } catch {
+    return undefined;
+  }
 }
 
 export function sandboxedApp(opts: SandboxedAppOptions): ReplicaApp<AppInstance> {
@@ -39,9 +53,15 @@ export function sandboxedApp(opts: SandboxedAppOptions): ReplicaApp<AppInstance>
     }
     return instance;
   };
-  const render = async (instance: AppInstance): Promise<Painter> => {
-    const commands = await instance.call('render');
-    return (ctx) => instance.replayer.replay(commands, ctx);
+  const render = async (instance: AppInstance, frame?: FrameInfo): Promise<Painter> => {
+    const answer = await instance.call('render', frame ? JSON.stringify({ id: frame.id, over: frame.over }) : '');
+    const split = answer.indexOf('\n');
+    const damage = parseDamage(split < 0 ? '' : answer.slice(0, split));
+    const commands = answer.slice(split + 1);
+    return (ctx) => {
+      instance.replayer.replay(commands, ctx);
+      return damage;
+    };
   };
   return {
     async: true,
@@ -53,7 +73,7 @@ export function sandboxedApp(opts: SandboxedAppOptions): ReplicaApp<AppInstance>
       return instance;
     },
     viewport: (instance) => instance.viewport,
-    render,
+    render: (instance, frame) => render(instance, frame),
     snapshot: async (instance) => Buffer.from(await instance.call('snapshot'), 'latin1'),
     async stateDigest(instance) {
       const answer = await instance.call('digest');

@@ -1,6 +1,7 @@
 // What an app module exports: a deterministic state machine. The same input
 // log gives the same state, the same snapshot bytes and the same pixels on
 // every host. Everything an app may use from its host arrives through this SDK.
+import type { FrameInfo, Rect } from './damage.js';
 import type { DrawingContext } from './drawing.js';
 import type { AppInput } from './input.js';
 import type { ExportFormat } from './manifest.js';
@@ -19,8 +20,13 @@ export interface AppDefinition<S> {
   apply(state: S, input: AppInput): S;
   /** Current surface size (changes only through `resize` inputs). */
   viewport(state: S): Viewport;
-  /** Draws the whole surface (viewport size) at the context origin. */
-  render(state: S, ctx: DrawingContext): void;
+  /**
+   * Draws the whole surface (viewport size) at the context origin. With `frame`, it may return the rectangles
+   * whose pixels can differ from frame `frame.over` (the frame of this state it drew last, which the host's
+   * surface still shows): the host then reads back only those rows. Nothing returned, or anything invalid,
+   * means the whole surface. Damage is a hint about pixels only: it never reaches the state or its hash.
+   */
+  render(state: S, ctx: DrawingContext, frame?: FrameInfo): readonly Rect[] | undefined | void;
   /** Canonical bytes: equal states give equal bytes (replicas compare their hashes). */
   snapshot(state: S): Uint8Array;
   /** The inverse of `snapshot`; must validate, because the bytes may come from another host. */

@@ -1,6 +1,7 @@
 // The Lockstep app SDK: everything an app may use. An app imports only this
 // module (and its own files, and pure libraries it bundles); see docs/apps.md.
 export { defineApp, type AppDefinition, type Viewport } from './app-definition.js';
+export { DamageTracker, type FrameInfo, type FramePart, type Rect } from './damage.js';
 export type { CanvasFillRule, DrawingContext, PixelData, Surface } from './drawing.js';
 export { Base64Error, decodeBase64 } from './base64.js';
 export { FontNotFoundError, NoHostError, SdkError, Utf8Error } from './errors.js';

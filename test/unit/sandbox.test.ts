@@ -15,11 +15,13 @@ import { sandboxedAppFromFolder } from '../../render/sandbox/app-folder.js';
 import { AppCodeError, AppStoppedError } from '../../render/sandbox/errors.js';
 import type { SequencedInput } from '../../protocol/input.js';
 import { createBenchReplica } from '../../bench/lib/bench-replica.js';
+import { keyEvent, sequenced } from '../../bench/lib/writer-inputs.js';
 import { AppFailedError } from '../../render/errors.js';
 import { renderPixels, renderPixelsOf } from '../helpers/app-driver.js';
 import { waitFor } from '../../scripts/lib/wait-for.js';
 import { createCanvas } from 'canvas';
 import { CommandReplayer } from '../../render/sandbox/command-replay.js';
+import { FrameRenderer } from '../../render/frame-renderer.js';
 import { rgbaParts } from '../../server/image-import.js';
 
 const dir = (path: string): string => fileURLToPath(new URL(path, import.meta.url));
@@ -306,4 +308,29 @@ test('malformed putImageData commands are refused by the host replay', () => {
   ];
   for (const cmd of bad)
     assert.throws(() => replayer.replay(JSON.stringify([cmd]), ctx), AppCodeError, JSON.stringify(cmd));
+});
+
+test('damage reports cross the sandbox: a sandboxed writer reads back few rows, and its frames equal in-process full ones', async () => {
+  const sandboxed = sandboxedAppFromFolder(dir('../../render/apps/writer/'), loadSandboxLimits());
+  const renderer = new FrameRenderer();
+  const view = { width: 320, height: 241 };
+  let a = writerApp.init(view);
+  let b = await sandboxed.init(view);
+  try {
+    const rows: number[] = [];
+    for (let i = 0; i < 18; i++) {
+      const input = sequenced(i + 1, keyEvent(i));
+      a = writerApp.apply(a, input);
+      b = await sandboxed.apply(b, input);
+      const info = renderer.nextFrame(sandboxed.viewport(b));
+      const frame = renderer.render(sandboxed.viewport(b), i + 1, await sandboxed.render(b, info), info);
+      if (info.over !== null) rows.push(renderer.lastTimings.rows);
+      const s = a;
+      const want = new FrameRenderer().render(writerApp.viewport(a), i + 1, (ctx) => writerApp.render(s, ctx));
+      assert.ok(Buffer.from(frame.i420).equals(Buffer.from(want.i420)), `frame at seq ${i + 1}`);
+    }
+    assert.ok(rows.length > 10 && rows.every((n) => n < 120), `rows read back: ${rows.join(',')}`);
+  } finally {
+    sandboxed.dispose(b);
+  }
 });

@@ -18,8 +18,8 @@ export default defineApp<PaintState>({
   viewport(state) {
     return { width: state.width, height: state.height };
   },
-  render(state, ctx) {
-    renderPaint(state, ctx);
+  render(state, ctx, frame) {
+    return renderPaint(state, ctx, frame);
   },
   snapshot: encodeSnapshot,
   restore: decodeSnapshot,

@@ -14,10 +14,33 @@
 // The background (an imported image) is "the paper": filled first, then the
 // image drawn over it, then the strokes. Its pixels are put into their own
 // surface once per change (putImageData), never per frame.
-import { createSurface, type DrawingContext, type Surface } from '../../sdk/index.js';
-import { BACKGROUND, inkColor, visibleStrokes, type Background, type PaintState, type Stroke } from './state.js';
-import { drawStatus } from './status.js';
-import { drawToolbar } from './toolbar.js';
+//
+// Damage (sdk/damage.ts): a board pixel depends only on the paper and the
+// strokes over it, in order, and a stroke's ink stays within its points' box
+// widened by half its width (plus a pixel of antialiasing). So a frame damages
+// the boxes of the strokes past the longest prefix it shares with the frame
+// before, and of the stroke in progress the part from its previous last point
+// on (a round cap there becomes a round join). Toolbar and status bar are parts
+// keyed by what they show. New paper damages everything.
+import {
+  createSurface,
+  DamageTracker,
+  type DrawingContext,
+  type FrameInfo,
+  type Rect,
+  type Surface,
+} from '../../sdk/index.js';
+import {
+  BACKGROUND,
+  inkColor,
+  visibleStart,
+  visibleStrokes,
+  type Background,
+  type PaintState,
+  type Stroke,
+} from './state.js';
+import { drawStatus, STATUS_HEIGHT, statusText } from './status.js';
+import { drawToolbar, TOOLBAR_HEIGHT } from './toolbar.js';
 
 interface Layer {
   readonly canvas: Surface;
@@ -149,7 +172,106 @@ function strokeLayer(state: PaintState): Surface {
   return top.canvas;
 }
 
-export function renderPaint(state: PaintState, ctx: DrawingContext): void {
+/** What the board showed in a frame (compared with the next one). */
+interface BoardFrame {
+  id: number;
+  visible: Stroke[];
+  drawing: Stroke | null;
+  /** Coordinates in `drawing.points` then (its points grow in place). */
+  drawingLength: number;
+  background: Background | null;
+  revision: number;
+}
+
+const boards = new WeakMap<PaintState, BoardFrame>();
+const trackers = new WeakMap<PaintState, DamageTracker>();
+const boxes = new WeakMap<Stroke, Rect>();
+
+/** The box of the ink of `stroke`'s points from coordinate index `from` on. */
+function inkBox(stroke: Stroke, from = 0): Rect {
+  const p = stroke.points;
+  let x0 = Infinity;
+  let y0 = Infinity;
+  let x1 = -Infinity;
+  let y1 = -Infinity;
+  for (let i = Math.max(0, from - (from % 2)); i + 1 < p.length; i += 2) {
+    const x = p[i] ?? 0;
+    const y = p[i + 1] ?? 0;
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+  }
+  if (x0 > x1) return { x: 0, y: 0, width: 0, height: 0 };
+  const r = Math.ceil(stroke.width / 2) + 2;
+  return { x: x0 - r, y: y0 - r, width: x1 - x0 + 2 * r, height: y1 - y0 + 2 * r };
+}
+
+/** A committed stroke's box (its points never change again). */
+function strokeBox(stroke: Stroke): Rect {
+  let box = boxes.get(stroke);
+  if (!box) {
+    box = inkBox(stroke);
+    boxes.set(stroke, box);
+  }
+  return box;
+}
+
+/** The board's damage since `last`, or undefined for all of it. */
+function boardDamage(last: BoardFrame, now: BoardFrame): Rect[] | undefined {
+  if (last.background !== now.background || last.revision !== now.revision) return undefined;
+  let k = 0;
+  while (k < last.visible.length && k < now.visible.length && last.visible[k] === now.visible[k]) k++;
+  const damage: Rect[] = [];
+  for (let i = k; i < last.visible.length; i++) damage.push(strokeBox(last.visible[i] as Stroke));
+  for (let i = k; i < now.visible.length; i++) damage.push(strokeBox(now.visible[i] as Stroke));
+  if (last.drawing === now.drawing && now.drawing && now.drawingLength >= last.drawingLength) {
+    if (now.drawingLength > last.drawingLength) damage.push(inkBox(now.drawing, last.drawingLength - 2));
+  } else {
+    if (last.drawing) damage.push(inkBox(last.drawing));
+    if (now.drawing) damage.push(inkBox(now.drawing));
+  }
+  return damage;
+}
+
+/** The frame's damage: toolbar and status parts, and the board's. */
+function damageOf(state: PaintState, frame: FrameInfo, visible: Stroke[]): Rect[] | undefined {
+  const now: BoardFrame = {
+    id: frame.id,
+    visible,
+    drawing: state.drawing,
+    drawingLength: state.drawing?.points.length ?? 0,
+    background: state.background,
+    revision: state.background?.revision ?? 0,
+  };
+  const last = boards.get(state);
+  boards.set(state, now);
+  const board = last && last.id === frame.over ? boardDamage(last, now) : undefined;
+  let tracker = trackers.get(state);
+  if (!tracker) {
+    tracker = new DamageTracker();
+    trackers.set(state, tracker);
+  }
+  const { left, right } = statusText(state);
+  const toolbarKey = [state.tool, state.color, state.size, state.applied, state.items.length, visibleStart(state)];
+  const parts = [
+    {
+      id: 'toolbar',
+      rect: { x: 0, y: 0, width: state.width, height: TOOLBAR_HEIGHT },
+      key: `${toolbarKey.join(',')},${state.drawing ? 1 : 0}`,
+    },
+    {
+      id: 'status',
+      rect: { x: 0, y: state.height - STATUS_HEIGHT, width: state.width, height: STATUS_HEIGHT },
+      key: `${state.full ? 1 : 0}\u0000${left}\u0000${right}`,
+    },
+  ];
+  const damage = tracker.frame(frame, parts, board ?? []);
+  return board ? damage : undefined;
+}
+
+/** Draws the whole surface; with `frame`, answers the rectangles that changed since frame `frame.over`. */
+export function renderPaint(state: PaintState, ctx: DrawingContext, frame?: FrameInfo): Rect[] | undefined {
   ctx.save();
   ctx.globalAlpha = 1;
   ctx.globalCompositeOperation = 'source-over';
@@ -159,4 +281,5 @@ export function renderPaint(state: PaintState, ctx: DrawingContext): void {
   drawToolbar(ctx, state);
   drawStatus(ctx, state);
   ctx.restore();
+  return frame ? damageOf(state, frame, visibleStrokes(state)) : undefined;
 }

@@ -1,7 +1,18 @@
 // Draws the sheet: formula bar, headers, grid, selection, cell values
 // (numbers right-aligned, errors in red) and the cell being edited. Text is
 // placed with the font's own advance widths, never the host's measureText.
-import { loadFont, type DrawingContext, type Font } from '../../sdk/index.js';
+// Each frame names its parts (the formula bar, each row's band) with what
+// their pixels depend on, and the scroll position and column widths, which
+// move everything, as one part over the whole surface (sdk/damage.ts).
+import {
+  DamageTracker,
+  loadFont,
+  type DrawingContext,
+  type Font,
+  type FrameInfo,
+  type FramePart,
+  type Rect,
+} from '../../sdk/index.js';
 import { computeAll, display, type Value } from './formula.js';
 import {
   BAR_HEIGHT,
@@ -119,6 +130,47 @@ function drawCursor(ctx: DrawingContext, s: SheetState): void {
   ctx.fillRect(x + w - 1, y, 2, ROW_HEIGHT + 1);
 }
 
+const trackers = new WeakMap<SheetState, DamageTracker>();
+
+/**
+ * The frame's parts. Row `r`'s band runs from its top grid line to past its bottom one (the cursor's frame
+ * sticks out by a pixel each way), and the band under the last whole row reaches the bottom of the surface.
+ */
+function partsOf(s: SheetState, values: Map<number, Value>, cols: number, rows: number): FramePart[] {
+  const all = { x: 0, y: 0, width: s.width, height: s.height };
+  const parts: FramePart[] = [
+    { id: 'all', rect: all, key: `${s.width}x${s.height} ${s.scrollRow},${s.scrollCol} ${s.colWidths.join(',')}` },
+    { id: 'bar', rect: { x: 0, y: 0, width: s.width, height: BAR_HEIGHT }, key: barKey(s) },
+  ];
+  const sel = selectionOf(s);
+  for (let r = s.scrollRow; r <= s.scrollRow + rows; r++) {
+    const top = rowTop(s, r) - 1;
+    const height = r === s.scrollRow + rows ? s.height - top : ROW_HEIGHT + 2;
+    let key = r >= sel.r0 && r <= sel.r1 ? `${sel.c0},${sel.c1}` : '-';
+    key += s.cursor.row === r ? ` @${s.cursor.col}` : '';
+    if (r < s.scrollRow + rows) {
+      for (let c = s.scrollCol; c < s.scrollCol + cols; c++) {
+        const { text, kind } = cellText(s, values, c, r);
+        key += `\u0000${kind}\u0001${text}`;
+      }
+    }
+    parts.push({ id: `r${r}`, rect: { x: 0, y: top, width: s.width, height }, key });
+  }
+  return parts;
+}
+
+function barKey(s: SheetState): string {
+  return `${nameOf(s.cursor)}\u0000${s.edit === null ? 'v' : 'e'}${s.edit ?? s.cells.get(keyOf(s.cursor)) ?? ''}`;
+}
+
+/** What cell (c, r) shows and how: 'e' being edited, 'n' a number (right-aligned), 'x' an error, 't' text. */
+function cellText(s: SheetState, values: Map<number, Value>, c: number, r: number): { text: string; kind: string } {
+  const editing = s.edit !== null && s.cursor.col === c && s.cursor.row === r;
+  if (editing) return { text: `${s.edit ?? ''}|`, kind: 'e' };
+  const v = values.get(keyOf({ col: c, row: r }));
+  return { text: display(v), kind: v?.kind === 'number' ? 'n' : v?.kind === 'error' ? 'x' : 't' };
+}
+
 function drawCells(ctx: DrawingContext, s: SheetState, values: Map<number, Value>, cols: number, rows: number): void {
   for (let r = s.scrollRow; r < s.scrollRow + rows; r++) {
     for (let c = s.scrollCol; c < s.scrollCol + cols; c++) {
@@ -137,7 +189,8 @@ function drawCells(ctx: DrawingContext, s: SheetState, values: Map<number, Value
   }
 }
 
-export function renderSheet(s: SheetState, ctx: DrawingContext): void {
+/** Draws the whole surface; with `frame`, answers the rectangles that changed since frame `frame.over`. */
+export function renderSheet(s: SheetState, ctx: DrawingContext, frame?: FrameInfo): Rect[] | undefined {
   const cols = visibleCols(s);
   const rows = visibleRows(s);
   ctx.fillStyle = COLORS.page;
@@ -148,7 +201,15 @@ export function renderSheet(s: SheetState, ctx: DrawingContext): void {
   drawSelection(ctx, s);
   drawGrid(ctx, s, cols, rows);
   drawHeaders(ctx, s, cols, rows);
-  drawCells(ctx, s, computeAll(s.cells), cols, rows);
+  const values = computeAll(s.cells);
+  drawCells(ctx, s, values, cols, rows);
   drawCursor(ctx, s);
   drawBar(ctx, s);
+  if (!frame) return undefined;
+  let tracker = trackers.get(s);
+  if (!tracker) {
+    tracker = new DamageTracker();
+    trackers.set(s, tracker);
+  }
+  return tracker.frame(frame, partsOf(s, values, cols, rows));
 }

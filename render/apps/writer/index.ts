@@ -21,8 +21,8 @@ export default defineApp<WriterState>({
   viewport(state) {
     return { width: state.width, height: state.height };
   },
-  render(state, ctx) {
-    renderWriter(state, ctx);
+  render(state, ctx, frame) {
+    return renderWriter(state, ctx, frame);
   },
   snapshot: encodeSnapshot,
   restore: decodeSnapshot,

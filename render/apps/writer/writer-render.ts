@@ -3,7 +3,10 @@
 // whole pixel derived from integer layout units. The text area comes from a
 // per-state page cache (page-cache.ts): a frame redraws only the lines whose
 // text or selection changed, and nothing here walks the whole document.
-import type { DrawingContext } from '../../sdk/index.js';
+// Each frame also names its parts (lines, caret, scroll thumb, status bar) with
+// what their pixels depend on, so the host reads back only the parts that
+// changed since the frame its surface holds (sdk/damage.ts).
+import { DamageTracker, type DrawingContext, type FrameInfo, type FramePart, type Rect } from '../../sdk/index.js';
 import { selectionRange } from './document.js';
 import { lineIndexAt, lineText, xAtOffset, type Layout } from './layout.js';
 import { measurerFor, UNITS_PER_PX } from './measure.js';
@@ -84,28 +87,34 @@ function pageOf(state: WriterState, view: number): PageCache {
   return page;
 }
 
-function drawScrollThumb(ctx: DrawingContext, state: WriterState, layout: Layout): void {
+const trackers = new WeakMap<WriterState, DamageTracker>();
+
+function trackerOf(state: WriterState): DamageTracker {
+  let tracker = trackers.get(state);
+  if (!tracker) {
+    tracker = new DamageTracker();
+    trackers.set(state, tracker);
+  }
+  return tracker;
+}
+
+/** The scroll thumb's box, or null when the whole text fits. */
+function scrollThumb(state: WriterState, layout: Layout): Rect | null {
   const view = textAreaHeight(state);
   const total = contentHeight(layout);
   const max = maxScroll(state, layout);
-  if (max <= 0 || view <= 0) return;
+  if (max <= 0 || view <= 0) return null;
   const thumb = Math.max(20, Math.floor((view * view) / total));
   const y = Math.floor(((view - thumb) * state.scrollY) / max);
-  ctx.fillStyle = COLORS.scrollThumb;
-  ctx.fillRect(state.width - SCROLL_THUMB_WIDTH_PX - 2, y, SCROLL_THUMB_WIDTH_PX, thumb);
+  return { x: state.width - SCROLL_THUMB_WIDTH_PX - 2, y, width: SCROLL_THUMB_WIDTH_PX, height: thumb };
 }
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
 }
 
-function drawStatus(ctx: DrawingContext, state: WriterState): void {
-  const top = state.height - STATUS_HEIGHT_PX;
-  ctx.fillStyle = COLORS.statusBg;
-  ctx.fillRect(0, top, state.width, STATUS_HEIGHT_PX);
-  ctx.fillStyle = COLORS.statusBorder;
-  ctx.fillRect(0, top, state.width, 1);
-  const m = measurerFor(STATUS_FONT_PX);
+/** The status bar's two texts. */
+function statusTexts(state: WriterState): { left: string; right: string } {
   const index = textIndexOf(state);
   const { line, column } = index.lineColumnAt(state.caret);
   const [from, to] = selectionRange(docOf(state));
@@ -113,6 +122,16 @@ function drawStatus(ctx: DrawingContext, state: WriterState): void {
   const left = `Ln ${line}, Col ${column}${selected}`;
   const counts = index.counts();
   const right = `${plural(counts.words, 'word')}   ${plural(counts.characters, 'character')}`;
+  return { left, right };
+}
+
+function drawStatus(ctx: DrawingContext, state: WriterState, { left, right }: { left: string; right: string }): void {
+  const top = state.height - STATUS_HEIGHT_PX;
+  ctx.fillStyle = COLORS.statusBg;
+  ctx.fillRect(0, top, state.width, STATUS_HEIGHT_PX);
+  ctx.fillStyle = COLORS.statusBorder;
+  ctx.fillRect(0, top, state.width, 1);
+  const m = measurerFor(STATUS_FONT_PX);
   const textTop = top + 1;
   const lineH = STATUS_HEIGHT_PX - 1;
   drawRun(ctx, m, left, 0, left.length, 12, textTop, lineH, COLORS.statusText);
@@ -120,7 +139,8 @@ function drawStatus(ctx: DrawingContext, state: WriterState): void {
   drawRun(ctx, m, right, 0, right.length, rightX, textTop, lineH, COLORS.statusText);
 }
 
-export function renderWriter(state: WriterState, ctx: DrawingContext): void {
+/** Draws the whole surface; with `frame`, answers the rectangles that changed since frame `frame.over`. */
+export function renderWriter(state: WriterState, ctx: DrawingContext, frame?: FrameInfo): Rect[] | undefined {
   const layout = layoutOf(state);
   const view = textAreaHeight(state);
   // The page surface covers the text area and the status bar the rest.
@@ -131,18 +151,40 @@ export function renderWriter(state: WriterState, ctx: DrawingContext): void {
   const last = Math.min(layout.lineCount - 1, Math.floor((state.scrollY + view - lineTop(0)) / LINE_HEIGHT_PX));
   const [from, to] = selectionRange(docOf(state));
   const lines: PageLine[] = [];
-  for (let i = first; i <= last; i++) lines.push(pageLine(layout, i, lineTop(i) - state.scrollY, from, to));
+  const parts: FramePart[] = [];
+  for (let i = first; i <= last; i++) {
+    const line = pageLine(layout, i, lineTop(i) - state.scrollY, from, to);
+    lines.push(line);
+    // A line's box on the page (the page cache clips it there); the page is white around the boxes.
+    parts.push({
+      id: `l${line.top}`,
+      rect: { x: 0, y: line.top, width: state.width, height: LINE_HEIGHT_PX },
+      key: line.key,
+    });
+  }
   if (view > 0) ctx.drawImage(pageOf(state, view).paint(state.scrollY, lines), 0, 0);
 
   const caretLine = lineIndexAt(layout, state.caret);
   const caretTop = lineTop(caretLine) - state.scrollY;
   if (caretTop + LINE_HEIGHT_PX > 0 && caretTop < view) {
     const x = MARGIN_X_PX + px(xAtOffset(layout, caretLine, state.caret, widthOf));
+    const caret = { x: x - 1, y: caretTop + 2, width: CARET_WIDTH_PX, height: LINE_HEIGHT_PX - 4 };
     ctx.fillStyle = COLORS.caret;
-    ctx.fillRect(x - 1, caretTop + 2, CARET_WIDTH_PX, LINE_HEIGHT_PX - 4);
+    ctx.fillRect(caret.x, caret.y, caret.width, caret.height);
+    parts.push({ id: 'caret', rect: caret, key: '' });
   }
 
-  drawScrollThumb(ctx, state, layout);
+  const thumb = scrollThumb(state, layout);
+  if (thumb) {
+    ctx.fillStyle = COLORS.scrollThumb;
+    ctx.fillRect(thumb.x, thumb.y, thumb.width, thumb.height);
+    parts.push({ id: 'thumb', rect: thumb, key: '' });
+  }
   // Last, so half-visible lines and overhanging ink never cover it.
-  drawStatus(ctx, state);
+  const status = statusTexts(state);
+  drawStatus(ctx, state, status);
+  const statusBox = { x: 0, y: state.height - STATUS_HEIGHT_PX, width: state.width, height: STATUS_HEIGHT_PX };
+  parts.push({ id: 'status', rect: statusBox, key: `${status.left}\u0000${status.right}` });
+  // The page's own scroll position and size are in every line's box: a scroll moves them all.
+  return trackerOf(state).frame(frame, parts);
 }
