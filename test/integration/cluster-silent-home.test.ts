@@ -85,7 +85,12 @@ describe('a SIGSTOPped home server: its nodes stay through a short stop and re-h
       // With it still stopped: more typing, and the replicas (adopted, not rebuilt) converge on the head.
       const more = await typing.type(20);
       const head = more.at(-1)?.seq ?? 0;
-      await waitFor(`converged at ${head} without ${stopped.id}`, () => cluster.convergedAt(sessionId, head), 45_000, 200);
+      await waitFor(
+        `converged at ${head} without ${stopped.id}`,
+        () => cluster.convergedAt(sessionId, head),
+        45_000,
+        200,
+      );
       const now = (await cluster.sessionReplicas(sessionId)).replicas.map((r) => r.replicaId);
       assert.deepEqual(new Set(now), replicaIds, 'the same replicas: adopted, not rebuilt');
       t.diagnostic(`${onTarget.join(', ')} re-homed off the stopped ${stopped.id} in ${rehomeMs} ms`);
