@@ -274,6 +274,8 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('node.leave') }).strict(),
+  /** Liveness of the node's link (protocol/node-liveness.ts): answered by the server's event loop alone. */
+  z.object({ type: z.literal('node.ping') }).strict(),
   z
     .object({
       type: z.literal('node.heartbeat'),
@@ -371,6 +373,7 @@ export interface NodeResponses {
   'inputs.fetch': { inputs: SequencedInput[]; headSeq: number; compactedThrough: number };
   'node.leave': { left: true };
   'node.heartbeat': { ok: true };
+  'node.ping': { ok: true };
   'node.bundles': { ok: true };
   'bundle.fetch': BundleChunkWire;
   /** `confirmed`: a quorum of hosts agreed on this checkpoint; `stored`: and it became the latest snapshot. */

@@ -3,6 +3,7 @@ import { cpus, homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_APP_POLICY, parseAppPolicy, type AppPolicy } from '../protocol/bundle.js';
 import { envBool, envInt as int, envStr } from '../protocol/env.js';
+import { NODE_PING_INTERVAL_MS, NODE_SILENCE_MIN_MS, NODE_SILENCE_MS } from '../protocol/node-liveness.js';
 import { normalizeServerUrls } from './cli-options.js';
 import type { SandboxLimits } from './sandbox/sandbox-limits.js';
 
@@ -16,6 +17,10 @@ export interface RenderConfig {
   reconnectMaxMs: number;
   /** A connection attempt that has not connected by then has failed (a dead host costs no more). */
   connectTimeoutMs: number;
+  /** A `node.ping` to the current server this often (protocol/node-liveness.ts; LOCKSTEP_NODE_PING_INTERVAL_MS). */
+  nodePingIntervalMs: number;
+  /** Nothing heard from the current server for this long: leave it (LOCKSTEP_NODE_SILENCE_MS; render/link-liveness.ts). */
+  nodeSilenceMs: number;
   /** How often the cluster's server list is fetched again (GET /api/servers; also on every connect). */
   serverListRefreshMs: number;
   /** Cluster join token (issued by the server operator). */
@@ -71,6 +76,17 @@ export interface RenderConfig {
   frameGc: boolean;
 }
 
+/** The link-liveness bounds: the silence bound stays above its floor and several ping intervals (no flapping). */
+function nodeLiveness(): Pick<RenderConfig, 'nodePingIntervalMs' | 'nodeSilenceMs'> {
+  const nodePingIntervalMs = Math.max(50, int('LOCKSTEP_NODE_PING_INTERVAL_MS', NODE_PING_INTERVAL_MS));
+  const nodeSilenceMs = Math.max(
+    NODE_SILENCE_MIN_MS,
+    4 * nodePingIntervalMs,
+    int('LOCKSTEP_NODE_SILENCE_MS', NODE_SILENCE_MS),
+  );
+  return { nodePingIntervalMs, nodeSilenceMs };
+}
+
 export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderConfig {
   const host = process.env.LOCKSTEP_HOST_ID ?? hostname();
   const maxBitrate = int('LOCKSTEP_MAX_BITRATE', 2_500_000);
@@ -83,6 +99,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     reconnectMaxMs: int('LOCKSTEP_RECONNECT_MAX_MS', 500),
     connectTimeoutMs: int('LOCKSTEP_CONNECT_TIMEOUT_MS', 2000),
     serverListRefreshMs: int('LOCKSTEP_SERVER_LIST_REFRESH_MS', 10_000),
+    ...nodeLiveness(),
     joinToken: process.env.LOCKSTEP_JOIN_TOKEN,
     nodeId: process.env.LOCKSTEP_NODE_ID ?? `${host}-${process.pid}`,
     hostId: host,

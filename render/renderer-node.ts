@@ -41,6 +41,7 @@ import { FrameTrace } from './frame-trace.js';
 import { Thumbnailer } from './thumbnailer.js';
 import type { ProducerSignalling } from './video-producer.js';
 import { parseServerList, ServerRotation } from './server-rotation.js';
+import { LinkWatch } from './link-watch.js';
 import { normalizeServerUrl } from './cli-options.js';
 
 /** What a held replica's status must look like to be announced (the schema's rule). */
@@ -103,6 +104,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   /** The connection to the current server (one socket per attempt: each may go to another URL). */
   #socket: NodeSocket | undefined;
   #serverUrl: string | undefined;
+  /** The liveness watch on the registered link: a silent server (partitioned, stopped) is left within its bound. */
+  #linkWatch: LinkWatch | undefined;
   readonly #rotation: ServerRotation;
   #connectTimer: NodeJS.Timeout | undefined;
   #serverListTimer: NodeJS.Timeout | undefined;
@@ -240,7 +243,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     socket.on('connect_error', (err) => this.#lost(socket, url, `connect failed: ${err.message}`, err));
     socket.on('disconnect', (reason) => this.#lost(socket, url, reason));
     socket.on('notify', (raw: unknown) => {
-      if (this.#socket === socket) this.#onNotify(raw);
+      if (this.#socket !== socket) return;
+      this.#linkWatch?.heard();
+      this.#onNotify(raw);
     });
   }
 
@@ -308,6 +313,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     socket.removeAllListeners();
     socket.close();
     this.#socket = undefined;
+    this.#linkWatch?.stop();
+    this.#linkWatch = undefined;
     const wasRegistered = this.#registered;
     this.#registered = false;
     clearTimeout(this.#registerRetry);
@@ -496,6 +503,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     if (res.credential) this.#auth.credential = res.credential;
     this.#hostId = res.hostId;
     this.#registered = true;
+    this.#watchLink(socket);
     if (this.#serverUrl) this.#rotation.succeeded(this.#serverUrl);
     log.info(
       { nodeId: this.config.nodeId, hostId: res.hostId, server: this.#serverUrl, held: held.length },
@@ -505,6 +513,28 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     this.#settleHeld(held.length > 0 || this.#held.size > 0 ? res.adopted : []);
     this.emit('registered');
     void this.#refreshServers();
+  }
+
+  /**
+   * Pings the registered server; when it says nothing for the bound (a
+   * partition or a SIGSTOP keeps the socket open), leave it as if it had died:
+   * the replicas are held and the next server in turn adopts them by ticket
+   * (the same path as a killed server's socket closing).
+   */
+  #watchLink(socket: NodeSocket): void {
+    this.#linkWatch?.stop();
+    const url = this.#serverUrl;
+    if (url === undefined) return;
+    this.#linkWatch = new LinkWatch({
+      intervalMs: this.config.nodePingIntervalMs,
+      silenceMs: this.config.nodeSilenceMs,
+      ping: () => this.request({ type: 'node.ping' }),
+      onSilent: (silentMs) => {
+        if (this.#socket !== socket) return;
+        log.warn({ server: url, silentMs, replicas: this.replicas.size }, 'home server silent; leaving it');
+        this.#lost(socket, url, `server silent for ${silentMs} ms`);
+      },
+    });
   }
 
   /** One request to the current server; refused at once without one (nothing is queued for a dead socket). */
@@ -517,6 +547,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       this.#inflight.add(reject);
       socket.timeout(15_000).emit('request', msg, (err: Error | null, res: Result<unknown>) => {
         this.#inflight.delete(reject);
+        if (!err && this.#socket === socket) this.#linkWatch?.heard();
         if (err) reject(new NodeRequestError('timeout', err.message, msg.type));
         else if (res.ok) resolve(res.data as NodeResponses[T]);
         else reject(new NodeRequestError(res.error.code, res.error.message, msg.type));
@@ -826,6 +857,8 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     for (const id of [...this.replicas.keys()]) this.#closeReplica(id);
     this.#starting.clear();
     this.#published.close();
+    this.#linkWatch?.stop();
+    this.#linkWatch = undefined;
     const socket = this.#socket;
     this.#socket = undefined;
     socket?.removeAllListeners();

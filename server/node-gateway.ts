@@ -282,6 +282,9 @@ class NodeConnection {
         this.#nodeId = undefined;
         return { left: true };
       }
+      case 'node.ping':
+        // Nothing but the event loop: a server slow to commit still answers (render/link-liveness.ts).
+        return { ok: true };
       case 'node.heartbeat': {
         manager.onHeartbeat(this.#requireNode(), msg.load);
         return { ok: true };

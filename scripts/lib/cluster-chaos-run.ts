@@ -22,6 +22,7 @@ import {
   type GapSummary,
   type TypingOutcome,
 } from './chaos-run.js';
+import { NODE_SILENCE_MS } from '../../protocol/node-liveness.js';
 import { launchChromium } from './chromium.js';
 import { hang, partition, type ActiveFault } from './faults.js';
 import { stopAll } from './launcher.js';
@@ -315,7 +316,11 @@ export async function runClusterChaos(opts: ClusterChaosOptions): Promise<Cluste
             streamHomes.length > 0 && streamHomes.every((h) => h === server.id) ? 'homes-every-stream' : '',
           ].filter((r) => r !== '')
         : ['etcd-leader'];
-      const rehomeNeeded = server !== undefined && kind !== 'stop-server' && [...homes.values()].includes(server.id);
+      // A SIGSTOP longer than the nodes' silence bound moves them too (protocol/node-liveness.ts); a shorter one must not.
+      const rehomeNeeded =
+        server !== undefined &&
+        (kind !== 'stop-server' || faultMs > NODE_SILENCE_MS) &&
+        [...homes.values()].includes(server.id);
       const reelectNeeded = kind === 'kill-etcd-leader' || (server !== undefined && server.id === leaderId);
       say(`${kind} ${target} (${roles.join(', ') || 'idle'})`);
       trace?.(`fault ${kind} ${target} (${roles.join(', ')}) acked ${ackedAtFault}`);

@@ -36,6 +36,7 @@ const NODE_TYPES = [
   'inputs.fetch',
   'node.leave',
   'node.heartbeat',
+  'node.ping',
   'replica.snapshot',
   'snapshot.fetch',
   'replica.refuse',
