@@ -55,7 +55,8 @@ export class LinkWatch {
       this.#opts.onSilent(silentMs);
       return;
     }
-    if (this.#pinging) return;
+    // Traffic already proves the link: ping only after a quiet interval (typing keeps the node busy enough).
+    if (this.#pinging || this.#liveness.silentMs < this.#opts.intervalMs) return;
     this.#pinging = true;
     this.#opts.ping().then(
       () => {
