@@ -3,13 +3,41 @@
 // log against what a ResendingTypist had acknowledged; a typist through every
 // server at about 20 keys/s.
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import type { WriterState } from '../../render/apps/writer/index.js';
-import type { LocalCluster } from '../../scripts/lib/local-cluster.js';
+import { LocalCluster, type LocalClusterOptions } from '../../scripts/lib/local-cluster.js';
 import { fetchLog } from '../../scripts/lib/reference-state.js';
+import { stopAll } from './processes.js';
 import { referenceState } from './reference-render.js';
 import { keyDown } from './key-input.js';
 import { ResendingTypist, type TypedInput } from './resending-typist.js';
 import { TestViewer, waitFor } from './viewer-client.js';
+
+/**
+ * The suite's cluster: 3 servers over a 3-member etcd and 3 nodes on 127.0.0.1
+ * with free ports, no snapshot truncating the log the test checks; created
+ * before the suite, closed after it. Call the returned function inside tests.
+ */
+export function loopbackClusterForSuite(extraServerEnv: Record<string, string> = {}): () => LocalCluster {
+  let cluster: LocalCluster | undefined;
+  const opts: LocalClusterOptions = {
+    servers: 3,
+    nodes: 3,
+    loopback: true,
+    serverEnv: { LOCKSTEP_SNAPSHOT_EVERY: '100000', ...extraServerEnv },
+  };
+  before(async () => {
+    cluster = await LocalCluster.create(opts);
+  });
+  after(async () => {
+    await cluster?.close();
+    await stopAll();
+  });
+  return () => {
+    assert.ok(cluster, 'the suite cluster was created');
+    return cluster;
+  };
+}
 
 /** Creates a writer session through server 0 and waits for live replicas on `r` distinct hosts; its id. */
 export async function liveClusterSession(

@@ -13,10 +13,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { LocalCluster, type ClusterServer } from '../../scripts/lib/local-cluster.js';
-import { assertTypedExactlyOnce, ClusterTyping, liveClusterSession } from '../helpers/cluster-session.js';
-import { ROOT, stopAll } from '../helpers/processes.js';
+import { after, describe, it } from 'node:test';
+import type { ClusterServer } from '../../scripts/lib/local-cluster.js';
+import {
+  assertTypedExactlyOnce,
+  loopbackClusterForSuite,
+  ClusterTyping,
+  liveClusterSession,
+} from '../helpers/cluster-session.js';
+import { ROOT } from '../helpers/processes.js';
 import type { TypedInput } from '../helpers/resending-typist.js';
 import { waitFor } from '../helpers/viewer-client.js';
 
@@ -28,22 +33,10 @@ const WORDS = 'no single server matters ';
 type Kind = 'receiving-inputs' | 'homing-a-replica' | 'leader';
 
 describe('SIGKILL of any one server while inputs stream (3 servers over a 3-member etcd)', () => {
-  let cluster: LocalCluster;
-  before(async () => {
-    cluster = await LocalCluster.create({
-      servers: 3,
-      nodes: 3,
-      // 127.0.0.1 and free ports, as integration tests run; no snapshot truncates the log we check.
-      loopback: true,
-      serverEnv: { LOCKSTEP_SNAPSHOT_EVERY: '100000' },
-    });
-  });
-  after(async () => {
-    await cluster.close();
-    await stopAll();
-  });
+  const suiteCluster = loopbackClusterForSuite();
 
   it('loses no acknowledged input, logs each once, converges without the killed server', async (t) => {
+    const cluster = suiteCluster();
     const sessionId = await liveClusterSession(cluster, cluster.nodes.length, { width: W, height: H });
 
     const typing = new ClusterTyping(cluster, sessionId, CLIENT_ID, WORDS);

@@ -8,11 +8,15 @@
 // 5-10 s), the replicas adopted (the same replica ids, not rebuilt). At the
 // end every acknowledged input is in the log exactly once.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { NODE_SILENCE_MS } from '../../protocol/node-liveness.js';
-import { LocalCluster, type ClusterServer } from '../../scripts/lib/local-cluster.js';
-import { assertTypedExactlyOnce, ClusterTyping, liveClusterSession } from '../helpers/cluster-session.js';
-import { stopAll } from '../helpers/processes.js';
+import type { ClusterServer } from '../../scripts/lib/local-cluster.js';
+import {
+  assertTypedExactlyOnce,
+  loopbackClusterForSuite,
+  ClusterTyping,
+  liveClusterSession,
+} from '../helpers/cluster-session.js';
 import { waitFor } from '../helpers/viewer-client.js';
 
 const W = 480;
@@ -25,21 +29,10 @@ const REHOME_WITHIN_MS = NODE_SILENCE_MS + 1500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a SIGSTOPped home server: its nodes stay through a short stop and re-home after a long one', () => {
-  let cluster: LocalCluster;
-  before(async () => {
-    cluster = await LocalCluster.create({
-      servers: 3,
-      nodes: 3,
-      loopback: true,
-      serverEnv: { LOCKSTEP_SNAPSHOT_EVERY: '100000' },
-    });
-  });
-  after(async () => {
-    await cluster.close();
-    await stopAll();
-  });
+  const suiteCluster = loopbackClusterForSuite();
 
   it('no move under the bound, a move within it past the bound, every acked input logged once', async (t) => {
+    const cluster = suiteCluster();
     const sessionId = await liveClusterSession(cluster, cluster.nodes.length, { width: W, height: H });
     const typing = new ClusterTyping(cluster, sessionId, CLIENT_ID, WORDS);
     const { typist } = typing;
