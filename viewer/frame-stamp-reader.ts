@@ -2,6 +2,13 @@
 // and feeds a FrameTimeline. Driven by requestVideoFrameCallback where
 // available; a watchdog on the decoded-frame counter covers browsers without
 // it and videos the compositor skips (hidden hot standbys).
+// `?stamps=processor`: the frames come from a MediaStreamTrackProcessor on the
+// video's track instead (Chromium), read as they are decoded: no rendering step
+// per frame. A frame callback, and its re-arm, each make one; in headless
+// Chromium the processor took ~3 points of a core off the tab while typing
+// (docs/viewer-cpu.md). Its times are when a frame was decoded, a few ms
+// before it is on screen, so input-to-photon samples read shorter than with
+// frame callbacks: it is opt-in until the latency benches are read that way.
 import { FrameTimeline, type FramePresentation } from './frame-timeline.js';
 import type { AppSize } from './coords.js';
 import { copyStamp, drawStamp, stampRect } from './frame-stamp-copy.js';
@@ -17,6 +24,22 @@ interface FrameCallbackMetadata {
   receiveTime?: number;
   presentationTime?: number;
   expectedDisplayTime?: number;
+}
+
+/** Where frames are noticed: the video's frame callbacks (default), or a track processor (`?stamps=processor`). */
+export type StampSource = 'frame-callback' | 'processor';
+
+/** Chromium's MediaStreamTrackProcessor, as used here (not in the DOM typings). */
+type TrackProcessorCtor = new (init: { track: MediaStreamTrack; maxBufferSize?: number }) => {
+  readable: ReadableStream<VideoFrame>;
+};
+
+/** VideoFrame.metadata() where the browser has it (WebRTC frames carry receiveTime). */
+type FrameWithMetadata = VideoFrame & { metadata?: () => { receiveTime?: unknown } };
+
+function trackProcessor(): TrackProcessorCtor | null {
+  const ctor = (globalThis as { MediaStreamTrackProcessor?: unknown }).MediaStreamTrackProcessor;
+  return typeof ctor === 'function' ? (ctor as TrackProcessorCtor) : null;
 }
 
 type FrameCallbackVideo = HTMLVideoElement & {
@@ -43,9 +66,13 @@ export class FrameStampReader {
   /** No WebCodecs, or frames in a format without a luma plane: read through a canvas. */
   private frameCopyUnsupported = typeof VideoFrame !== 'function';
 
+  /** The processor's frame stream while reading from one (`processor` source). */
+  private frames: ReadableStreamDefaultReader<VideoFrame> | null = null;
+
   constructor(
     video: HTMLVideoElement,
     private readonly appSize: () => AppSize,
+    private readonly source: StampSource = 'frame-callback',
   ) {
     this.video = video;
   }
@@ -54,13 +81,18 @@ export class FrameStampReader {
     if (this.running) return;
     this.running = true;
     this.lastDecodedCount = this.decodedCount() ?? 0;
-    if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
+    if (this.source === 'processor' && this.startProcessor()) {
+      // frames arrive from the track
+    } else if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
     else this.armRaf();
     this.watchdog = setInterval(() => this.checkDecoder(), WATCHDOG_MS);
   }
 
   stop(): void {
     this.running = false;
+    const frames = this.frames;
+    this.frames = null;
+    void frames?.cancel().catch(() => undefined);
     if (this.rvfcHandle !== null) this.video.cancelVideoFrameCallback?.(this.rvfcHandle);
     if (this.rafHandle !== null) cancelAnimationFrame(this.rafHandle);
     if (this.watchdog !== null) clearInterval(this.watchdog);
@@ -82,6 +114,68 @@ export class FrameStampReader {
         });
         this.armRvfc();
       }) ?? null;
+  }
+
+  /** Frames from a track processor on the video's track, as they are decoded; false when there is none. */
+  private startProcessor(): boolean {
+    const Processor = trackProcessor();
+    const src = this.video.srcObject;
+    const track = src instanceof MediaStream ? src.getVideoTracks()[0] : undefined;
+    if (!Processor || !track) return false;
+    let frames: ReadableStreamDefaultReader<VideoFrame>;
+    try {
+      frames = new Processor({ track, maxBufferSize: MAX_QUEUED_COPIES }).readable.getReader();
+    } catch {
+      return false;
+    }
+    this.frames = frames;
+    void this.readFrames(frames);
+    return true;
+  }
+
+  /** One frame at a time: its stamp copied (two luma rows) and the frame closed before the next is read. */
+  private async readFrames(frames: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
+    for (;;) {
+      let frame: VideoFrame | undefined;
+      try {
+        const next = await frames.read();
+        if (next.done) return;
+        frame = next.value;
+      } catch {
+        return; // cancelled by stop(), or the track ended
+      }
+      try {
+        if (!this.running || this.frames !== frames) return;
+        const at = performance.now();
+        // The watchdog counts decoded frames only while frames stop coming this way.
+        this.lastRvfcAt = at;
+        this.lastDecodedCount = this.decodedCount() ?? this.lastDecodedCount;
+        const received = (frame as FrameWithMetadata).metadata?.().receiveTime;
+        await this.onProcessedFrame(frame, at, typeof received === 'number' ? { receivedAt: received } : {});
+      } finally {
+        frame.close();
+      }
+    }
+  }
+
+  private async onProcessedFrame(frame: VideoFrame, at: number, presentation: FramePresentation): Promise<void> {
+    this.timeline.onFrame(at, 1);
+    if (at - this.lastSampleAt < this.sampleIntervalMs) return;
+    this.lastSampleAt = at;
+    const app = this.appSize();
+    if (app.width <= 0 || app.height <= 0) return;
+    const rect = this.frameCopyUnsupported ? null : stampRect(frame, app);
+    let seq: number | null;
+    if (rect) {
+      try {
+        seq = await copyStamp(frame, rect, app);
+      } catch {
+        return; // the frame went away: the next one has a stamp
+      }
+    } else {
+      seq = this.readStamp(); // no luma plane to copy from: the picture the video shows
+    }
+    if (seq !== null && this.running) this.timeline.onSeq(seq, at, presentation);
   }
 
   /** Without rVFC: poll once per animation frame for a new media time. */

@@ -203,14 +203,24 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       });
     }
     this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
+    // The counter is not written for every input (see persist): the pending list carries it.
+    this.counter = Math.max(this.counter, this.queue.at(-1)?.clientSeq ?? 0);
   }
 
+  /**
+   * Writes the unacknowledged inputs. The counter is written too only when the
+   * list does not already carry it (empty, truncated, or its newest input was
+   * acknowledged first): a reload takes the larger of the two, so typing online
+   * costs one storage write per input, not two.
+   */
   private persist(): void {
     this.cancelDrainedPersist?.();
     this.cancelDrainedPersist = null;
-    this.deps.savePending?.(
-      this.queue.slice(0, MAX_PERSISTED).map((q) => ({ clientSeq: q.clientSeq, event: q.event, everSent: q.everSent })),
-    );
+    const save = this.deps.savePending;
+    if (!save) return;
+    const items = this.queue.slice(0, MAX_PERSISTED);
+    save(items.map((q) => ({ clientSeq: q.clientSeq, event: q.event, everSent: q.everSent })));
+    if ((items.at(-1)?.clientSeq ?? Number.NEGATIVE_INFINITY) < this.counter) this.deps.saveSeq(this.counter);
   }
 
   stats(): InputStats {
@@ -379,7 +389,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
 
   private enqueue(event: InputEvent): void {
     this.counter++;
-    this.deps.saveSeq(this.counter);
+    // With pending storage the persist() below (or transmit's) records the counter in the same write.
+    if (!this.deps.savePending) this.deps.saveSeq(this.counter);
     this.lastEventType = event.type;
     this.queue.push({
       clientSeq: this.counter,

@@ -134,6 +134,7 @@ async function start(): Promise<void> {
       sessionId: params.sessionId,
       mode: params.mode,
       fit: params.fit,
+      stamps: params.stamps,
     });
   } else {
     // The list too is asked of any live server: the page's own may be the one that died.

@@ -33,6 +33,7 @@ import {
   INPUT_RESEND_RTT_FACTOR,
   INPUT_RESEND_RTT_SAMPLES,
 } from '../protocol/server-routing.js';
+import { RollingWindow } from './rolling-window.js';
 
 /** One doubling back-off: `firstMs` after the first step (0: at once), doubling per step after it, up to `maxMs`. */
 export interface BackoffShape {
@@ -59,21 +60,13 @@ export interface ResendPolicyOptions {
   resendMinMs?: number;
 }
 
-/** The p-th percentile (0..1) of `xs` (nearest rank); null when empty. */
-function percentile(xs: readonly number[], p: number): number | null {
-  if (xs.length === 0) return null;
-  const sorted = [...xs].sort((a, b) => a - b);
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1));
-  return sorted[i] ?? null;
-}
-
 export class ResendPolicy {
   readonly #fixedBase: number | null;
   readonly #maxMs: number;
   /** Recent round trips (ms) of acknowledged transmissions, oldest first. */
-  readonly #rtts: number[] = [];
+  readonly #rtts = new RollingWindow(INPUT_RESEND_RTT_SAMPLES);
   /** Recent ping round trips (ms), oldest first. */
-  readonly #pingRtts: number[] = [];
+  readonly #pingRtts = new RollingWindow(INPUT_RESEND_RTT_SAMPLES);
   readonly #minMs: number;
   /** Route moves since the last ack: the no-ack wait doubles with each. */
   #moves = 0;
@@ -97,20 +90,19 @@ export class ResendPolicy {
     this.#conflicts = 0;
     if (!Number.isFinite(rttMs) || rttMs < 0) return;
     this.#rtts.push(rttMs);
-    if (this.#rtts.length > INPUT_RESEND_RTT_SAMPLES) this.#rtts.shift();
   }
 
   /** The no-ack wait before the first move: adaptive (see the file comment) unless fixed. */
   get baseAckWaitMs(): number {
     if (this.#fixedBase !== null) return this.#fixedBase;
     if (this.#rtts.length < INPUT_RESEND_MIN_SAMPLES) return Math.min(this.#maxMs, INPUT_RESEND_AFTER_MS);
-    const p99 = percentile(this.#rtts, 0.99) ?? 0;
+    const p99 = this.#rtts.percentile(0.99) ?? 0;
     return Math.round(Math.min(this.#maxMs, Math.max(this.#minMs, INPUT_RESEND_RTT_FACTOR * p99)));
   }
 
   /** The route's server is pinged once the oldest input in flight has waited this long. */
   pingAfterMs(): number {
-    const p50 = this.#rtts.length < INPUT_RESEND_MIN_SAMPLES ? null : percentile(this.#rtts, 0.5);
+    const p50 = this.#rtts.length < INPUT_RESEND_MIN_SAMPLES ? null : this.#rtts.percentile(0.5);
     if (p50 === null) return INPUT_RESEND_MIN_MS;
     return Math.round(
       Math.min(ROUTE_PING_AFTER_MAX_MS, Math.max(ROUTE_PING_AFTER_MIN_MS, ROUTE_PING_AFTER_FACTOR * p50)),
@@ -119,7 +111,7 @@ export class ResendPolicy {
 
   /** A ping without an answer this long (and no ack meanwhile) moves the route; doubles per move like the ack wait. */
   pingWaitMs(): number {
-    const p99 = this.#pingRtts.length < INPUT_RESEND_MIN_SAMPLES ? null : percentile(this.#pingRtts, 0.99);
+    const p99 = this.#pingRtts.length < INPUT_RESEND_MIN_SAMPLES ? null : this.#pingRtts.percentile(0.99);
     const base =
       p99 === null
         ? ROUTE_PING_WAIT_UNKNOWN_MS
@@ -131,12 +123,11 @@ export class ResendPolicy {
   notePing(rttMs: number): void {
     if (!Number.isFinite(rttMs) || rttMs < 0) return;
     this.#pingRtts.push(rttMs);
-    if (this.#pingRtts.length > INPUT_RESEND_RTT_SAMPLES) this.#pingRtts.shift();
   }
 
   /** The p-th percentile (0..1) of the recent ping round trips, null before any. */
   pingPercentile(p: number): number | null {
-    return percentile(this.#pingRtts, p);
+    return this.#pingRtts.percentile(p);
   }
 
   /** The no-ack wait now: the base, doubled per route move since the last ack, capped. */
@@ -166,6 +157,6 @@ export class ResendPolicy {
 
   /** The p-th percentile (0..1) of the recent round trips, null before any. */
   rttPercentile(p: number): number | null {
-    return percentile(this.#rtts, p);
+    return this.#rtts.percentile(p);
   }
 }

@@ -11,6 +11,7 @@ import { HeadTracker } from './head-tracker.js';
 import { InputSender } from './input-sender.js';
 import { InputCapture } from './input-capture.js';
 import { StreamManager, type StreamMode, type StreamView } from './stream-manager.js';
+import type { StampSource } from './frame-stamp-reader.js';
 import { grabAppFrame } from './frame-grab.js';
 import { installHook, type LatencySample, type SwitchEntry } from './lockstep-hook.js';
 import { appFailureBanner } from './app-failure-banner.js';
@@ -39,6 +40,8 @@ export interface SessionViewOptions {
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
   fit?: boolean;
+  /** Where frame stamps are read (`?stamps=`); default frame callbacks. */
+  stamps?: StampSource;
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
@@ -101,6 +104,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     mode,
     heads,
     unackedSince: () => sender.unackedSince(),
+    ...(opts.stamps ? { stamps: opts.stamps } : {}),
   });
   const sender = new InputSender({
     sessionId,

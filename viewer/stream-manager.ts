@@ -9,6 +9,7 @@ import type { types as ms } from 'mediasoup-client';
 import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
 import type { ServerLink } from './server-link.js';
 import type { FrameTimeline } from './frame-timeline.js';
+import type { StampSource } from './frame-stamp-reader.js';
 import type { SinkPicture, StreamSink } from './stream-sink.js';
 import { VideoSink } from './video-sink.js';
 import {
@@ -118,6 +119,8 @@ export interface StreamManagerOptions {
   heads: HeadTracker;
   /** Since when the oldest sent input expecting a frame has gone unacknowledged (InputSender.unackedSince). */
   unackedSince?: () => number | null;
+  /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default frame callbacks. */
+  stamps?: StampSource;
 }
 
 export class StreamManager extends TypedEmitter<StreamManagerEvents> {
@@ -378,7 +381,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         if (this.liveSink() === sink) this.emitSizeIfChanged();
       };
       const sessionSize = (): { width: number; height: number } => this.sessionSize();
-      const sink: StreamSink = new VideoSink(sessionSize, onResize);
+      const sink: StreamSink = new VideoSink(sessionSize, onResize, this.opts.stamps);
       this.opts.stage.appendChild(sink.element);
       sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
       const entry: Entry = {

@@ -1,4 +1,5 @@
 // Reads the viewer's options from the page URL. Pure over the URL parts.
+import type { StampSource } from './frame-stamp-reader.js';
 import type { StreamMode } from './stream-manager.js';
 
 export interface ViewerParams {
@@ -12,6 +13,8 @@ export interface ViewerParams {
   debug: boolean;
   /** `?fit=1`: size the app to the browser window (sent as resize inputs). Off by default. */
   fit: boolean;
+  /** `?stamps=processor`: frame stamps read from a track processor instead of frame callbacks (frame-stamp-reader.ts). */
+  stamps: StampSource;
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -27,6 +30,7 @@ export function parseViewerParams(search: string, hash: string): ViewerParams {
     mode: q.get('mode') === 'hot' ? 'hot' : 'warm',
     debug: q.has('debug'),
     fit: q.get('fit') === '1' || q.get('fit') === 'true',
+    stamps: q.get('stamps') === 'processor' ? 'processor' : 'frame-callback',
   };
 }
 

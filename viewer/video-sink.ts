@@ -3,7 +3,7 @@
 // which overflows out of sight.
 import { STAMP_HEIGHT } from '../protocol/frame-stamp.js';
 import type { AppSize } from './coords.js';
-import { FrameStampReader } from './frame-stamp-reader.js';
+import { FrameStampReader, type StampSource } from './frame-stamp-reader.js';
 import type { FrameTimeline } from './frame-timeline.js';
 import type { SinkPicture, StreamSink } from './stream-sink.js';
 
@@ -13,8 +13,8 @@ export class VideoSink implements StreamSink {
   readonly #sessionSize: () => AppSize;
   #attached = false;
 
-  /** `onResize`: this stream's frames changed size (a resize input applied). */
-  constructor(sessionSize: () => AppSize, onResize: () => void) {
+  /** `onResize`: this stream's frames changed size (a resize input applied); `stamps`: where stamps are read. */
+  constructor(sessionSize: () => AppSize, onResize: () => void, stamps: StampSource = 'frame-callback') {
     this.#sessionSize = sessionSize;
     const video = document.createElement('video');
     video.className = 'stream standby';
@@ -23,7 +23,7 @@ export class VideoSink implements StreamSink {
     video.playsInline = true;
     video.disablePictureInPicture = true;
     this.element = video;
-    this.#reader = new FrameStampReader(video, () => this.frameAppSize() ?? sessionSize());
+    this.#reader = new FrameStampReader(video, () => this.frameAppSize() ?? sessionSize(), stamps);
     this.#size();
     // Each stream is sized from its own frames: replicas apply a resize at the same seq, not the same instant.
     video.addEventListener('resize', () => {

@@ -43,7 +43,9 @@ export async function openViewer(
 ): Promise<void> {
   // LOCKSTEP_VIEWER_DEBUG=1: the viewer logs its decisions (?debug, viewer/debug-log.ts) to the console.
   const debug = process.env.LOCKSTEP_VIEWER_DEBUG === '1' ? '&debug' : '';
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}`);
+  // LOCKSTEP_VIEWER_STAMPS=processor: frame stamps from a track processor (?stamps=, viewer/frame-stamp-reader.ts).
+  const stamps = process.env.LOCKSTEP_VIEWER_STAMPS === 'processor' ? '&stamps=processor' : '';
+  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stamps}`);
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }

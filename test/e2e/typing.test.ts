@@ -119,4 +119,49 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     );
     await page.close();
   });
+
+  it('with ?stamps=processor the stamps come from a track processor: no frame callback, typed seqs shown, samples taken', async () => {
+    const page = await browser.context.newPage();
+    // Counts the viewer's frame-callback requests: with the processor source there must be none.
+    await page.addInitScript(() => {
+      const w = window as unknown as { __rvfcCalls: number };
+      w.__rvfcCalls = 0;
+      const proto = HTMLVideoElement.prototype as unknown as Record<string, (...a: unknown[]) => number>;
+      const original = proto.requestVideoFrameCallback;
+      if (original)
+        proto.requestVideoFrameCallback = function (this: HTMLVideoElement, ...a: unknown[]) {
+          w.__rvfcCalls++;
+          return original.apply(this, a);
+        };
+    });
+    await page.goto(
+      `${server.url}/?session=${sessionId}&stamps=processor&token=${encodeURIComponent(server.ownerToken)}`,
+    );
+    await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
+    const before = await viewerState(page);
+    await page.locator('[data-testid="stage"]').click();
+    await page.keyboard.type(' again', { delay: 60 });
+    const info = await waitAllShown(page, server.url, sessionId);
+    // The viewer matches acks to shown frames every 250 ms (session-view.ts): wait for the typed keys' samples.
+    const after = await waitFor('input-to-photon samples of the typed keys', async () => {
+      const got = await page.evaluate(() => {
+        const w = window as unknown as {
+          __rvfcCalls: number;
+          __lockstep: { latencySamples: Array<{ seq: number; sentAt: number; shownAt: number }> };
+        };
+        return { rvfc: w.__rvfcCalls, samples: w.__lockstep.latencySamples.map((s) => ({ ...s })) };
+      });
+      return got.samples.filter((s) => s.seq > (before?.displayedSeq ?? 0)).length >= 3 ? got : undefined;
+    });
+    assert.equal(after.rvfc, 0, 'no requestVideoFrameCallback with the processor source');
+    assert.ok(before && before.displayedSeq < info.headSeq, 'the typed seqs were not on screen before');
+    const typedSamples = after.samples.filter((s) => s.seq > (before?.displayedSeq ?? 0));
+    assert.ok(typedSamples.length >= 3, `input-to-photon samples of the typed keys: ${typedSamples.length}`);
+    for (const s of typedSamples) assert.ok(s.shownAt >= s.sentAt, 'shown after sent');
+    // The picture is the typed state, as with frame callbacks.
+    await new Promise((r) => setTimeout(r, 700));
+    const log = await fetchLog(server.url, sessionId);
+    assert.ok(psnr(await grabFrame(page, W, H), referenceRender('writer', W, H, log)) > 25, 'shown matches the log');
+    await page.close();
+  });
 });

@@ -38,12 +38,15 @@ function harness(startSeq = 0) {
 /** An online sender whose pending-input storage is counted: `writes` since resync, `stored` the last write. */
 function storageHarness(transmit: (req: InputRequest) => Promise<InputAck>) {
   const clock = fakeTimers();
-  const state = { stored: [] as PersistedInput[], writes: 0 };
+  const state = { stored: [] as PersistedInput[], writes: 0, seq: -1, seqWrites: 0 };
   const sender = new InputSender({
     sessionId: 's1',
     transmit,
     loadSeq: () => -1,
-    saveSeq: () => undefined,
+    saveSeq: (s) => {
+      state.seqWrites++;
+      state.seq = s;
+    },
     loadPending: () => [],
     savePending: (items) => {
       state.writes++;
@@ -54,6 +57,7 @@ function storageHarness(transmit: (req: InputRequest) => Promise<InputAck>) {
   });
   sender.resync(-1);
   state.writes = 0;
+  state.seqWrites = 0;
   return {
     sender,
     clock,
@@ -62,6 +66,13 @@ function storageHarness(transmit: (req: InputRequest) => Promise<InputAck>) {
     },
     get writes() {
       return state.writes;
+    },
+    /** Writes of the clientSeq counter (a storage write of its own) since resync, and the last value. */
+    get seqWrites() {
+      return state.seqWrites;
+    },
+    get seq() {
+      return state.seq;
     },
   };
 }
@@ -346,13 +357,72 @@ test('typing 10 keys/s with quick acks writes storage once per input, and emptie
     clock.advance(100);
   }
   assert.equal(h.writes, 20, 'one write per input, none per drain while typing');
+  assert.equal(h.seqWrites, 0, 'the counter rides in the pending list: no write of its own per input');
   clock.advance(DRAINED_PERSIST_MS);
   assert.equal(h.writes, 21);
   assert.deepEqual(h.stored, [], 'emptied once the typing paused');
+  assert.deepEqual([h.seqWrites, h.seq], [1, 19], 'the list no longer carries it: the counter is written then');
   // A new input's write cancels the emptying due later; so does dispose.
   sender.send(key('z'));
   await new Promise((r) => setImmediate(r));
   sender.dispose();
   clock.advance(DRAINED_PERSIST_MS);
   assert.equal(h.writes, 22, 'disposed: no write after');
+});
+
+test('a reload takes the counter from the pending list when the stored one is behind it', () => {
+  // The tab died while typing: the counter is written only when the list does not carry it.
+  const stored: PersistedInput[] = [
+    { clientSeq: 5, event: key('a'), everSent: true },
+    { clientSeq: 6, event: key('b'), everSent: true },
+  ];
+  const sent: InputRequest[] = [];
+  let saved = 4;
+  const sender = new InputSender({
+    sessionId: 's1',
+    transmit: (req) => {
+      sent.push(req);
+      return new Promise<InputAck>(() => undefined);
+    },
+    loadSeq: () => saved,
+    saveSeq: (s) => (saved = s),
+    loadPending: () => stored,
+    savePending: () => undefined,
+    now: () => 0,
+  });
+  sender.send(key('c')); // typed before the join: numbered after what is listed, not after the stored 4
+  sender.resync(4); // the server logged up to 4: 5, 6 and the new one are sent, in order
+  assert.deepEqual(
+    sent.map((r) => [r.clientSeq, r.event.type === 'key' ? r.event.key : '']),
+    [
+      [5, 'a'],
+      [6, 'b'],
+      [7, 'c'],
+    ],
+  );
+  sender.dispose();
+});
+
+test('when the list written no longer ends at the counter, the counter is written beside it', async () => {
+  const settle: Array<{ ok: () => void; fail: (e: unknown) => void }> = [];
+  const h = storageHarness(
+    (req) =>
+      new Promise<InputAck>((resolve, reject) =>
+        settle.push({ ok: () => resolve({ seq: 10 + req.clientSeq, duplicate: false }), fail: reject }),
+      ),
+  );
+  const { sender } = h;
+  sender.send(key('a'));
+  sender.send(key('b'));
+  sender.send(key('c'));
+  assert.equal(h.seqWrites, 0, 'each list written ends at the newest input');
+  settle[2]?.ok(); // "c" acknowledged first
+  settle[1]?.fail(new ViewerRequestError('bad-request', 'nope')); // "b" refused for good: the list is rewritten
+  await new Promise((r) => setImmediate(r));
+  assert.deepEqual(
+    h.stored.map((p) => p.clientSeq),
+    [0],
+  );
+  assert.deepEqual([h.seqWrites, h.seq], [1, 2], 'a reload must not hand out 1 or 2 again');
+  sender.dispose();
 });

@@ -8,6 +8,7 @@ import { InputEventSchema } from '../../protocol/input.js';
 import { LIMITS } from '../../protocol/limits.js';
 import { writerApp } from '../../render/apps/index.js';
 import { AppDriver } from '../helpers/app-driver.js';
+import { prng } from '../helpers/prng.js';
 
 const at = (value: string, caret = value.length): TextareaState => ({ value, caret });
 
@@ -132,4 +133,24 @@ test('a long insert (clipboard suggestion, phrase) is one paste, still exactly t
   assert.ok(parts.length >= 2);
   for (const p of parts) InputEventSchema.parse(p);
   assert.equal(parts.map((p) => (p.type === 'paste' ? p.text : '')).join(''), huge);
+});
+
+test('graphemes: the fast path below U+0300 splits exactly as Intl.Segmenter does', () => {
+  const seg = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
+  const bySegmenter = (s: string) => Array.from(seg.segment(s), (g) => g.segment);
+  const rnd = prng(6);
+  // Every unit on its own and next to every other one is too many pairs; every unit, then random runs.
+  const pick = () => String.fromCharCode(Math.floor(rnd() * 0x300));
+  for (let c = 0; c < 0x300; c++) {
+    const s = String.fromCharCode(c);
+    assert.deepEqual(graphemes(s), bySegmenter(s), `U+${c.toString(16)}`);
+  }
+  for (let i = 0; i < 3000; i++) {
+    const s = Array.from({ length: 1 + Math.floor(rnd() * 6) }, pick).join('');
+    assert.deepEqual(graphemes(s), bySegmenter(s), JSON.stringify(s));
+  }
+  // Past the fast path: CR LF, a combining accent, an emoji with a modifier, a flag.
+  for (const s of ['a\r\nb', 'e\u0301x', '👍🏽!', '🇫🇷', 'ab\u0300'])
+    assert.deepEqual(graphemes(s), bySegmenter(s), JSON.stringify(s));
+  assert.deepEqual(graphemes('a\r\nb'), ['a', '\r\n', 'b']);
 });
