@@ -54,7 +54,8 @@ const COST_INTERVAL_MS = 100;
 const NOISE_CHECK_MS = 2000;
 const TYPED = 'the quick brown fox jumps over the lazy dog ';
 
-type System = 'noVNC' | 'lockstep';
+/** Which page measure() runs on ('tiles': bench/tile-display.ts's canvas of damage tiles). */
+export type System = 'noVNC' | 'lockstep' | 'tiles';
 
 export interface Measured {
   lat: ReturnType<typeof summarize>;
@@ -248,7 +249,7 @@ function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<strin
 }
 
 /** Both measurements on an open, focused page: the viewer's cost, then pixel latency. */
-async function measure(page: Page, watch: PixelWatchOptions, system: System, traceDir?: string): Promise<Measured> {
+export async function measure(page: Page, watch: PixelWatchOptions, system: System, traceDir?: string): Promise<Measured> {
   await typeSteadily(page, WARMUP_KEYS, 0, KEY_INTERVAL_MS);
   // The viewer's cost while typing, before the probe ever reads a frame: drawing a <video> into a
   // canvas per frame caches a new image each time (hundreds of MB of the tab's discardable memory,
@@ -350,7 +351,7 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   };
 }
 
-async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+export async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   let browser: TestBrowser | undefined;
   try {
     browser = await launchChromium();
@@ -362,7 +363,7 @@ async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   }
 }
 
-async function measurePeer(): Promise<Measured> {
+export async function measurePeer(): Promise<Measured> {
   const peer = await VncPeer.create({ width: WIDTH, height: HEIGHT });
   try {
     return await withBrowser(async (page) => {
