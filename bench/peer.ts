@@ -249,7 +249,12 @@ function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<strin
 }
 
 /** Both measurements on an open, focused page: the viewer's cost, then pixel latency. */
-export async function measure(page: Page, watch: PixelWatchOptions, system: System, traceDir?: string): Promise<Measured> {
+export async function measure(
+  page: Page,
+  watch: PixelWatchOptions,
+  system: System,
+  traceDir?: string,
+): Promise<Measured> {
   await typeSteadily(page, WARMUP_KEYS, 0, KEY_INTERVAL_MS);
   // The viewer's cost while typing, before the probe ever reads a frame: drawing a <video> into a
   // canvas per frame caches a new image each time (hundreds of MB of the tab's discardable memory,
