@@ -412,6 +412,19 @@ export async function measureLockstep(): Promise<Measured> {
   }
 }
 
+/** The viewer-CPU figure's detail: by process type and thread, the page's main thread, decoded fps, load. */
+export function cpuDetail(x: Measured): Record<string, number> {
+  return {
+    ...x.cpuByType,
+    ...(x.videoFps === undefined ? {} : { videoFps: x.videoFps }),
+    load1m: x.load1m,
+    ...Object.fromEntries(Object.entries(x.cpuByThread).map(([k, v]) => [`thread ${k}`, v])),
+    ...Object.fromEntries(
+      Object.entries(x.mainThread).map(([k, v]) => [`main ${k}${k.endsWith('Duration') ? ' ms/s' : '/s'}`, v]),
+    ),
+  };
+}
+
 function debVersion(pkg: string): string {
   try {
     return execFileSync('dpkg-query', ['-W', '-f=${Version}', pkg], { encoding: 'utf8' }).trim();
@@ -460,15 +473,7 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
   add({ name: 'peer.viewer-pss.noVNC', value: peer.pssMB, unit: 'MB', detail: { ...cost(peer), note: costNote } });
   add({ name: 'peer.viewer-pss.lockstep', value: lockstep.pssMB, unit: 'MB', detail: cost(lockstep) });
   add({ name: 'peer.viewer-pss.ratio', value: round(lockstep.pssMB / peer.pssMB), unit: '× (Lockstep/peer)' });
-  const byType = (x: Measured) => ({
-    ...x.cpuByType,
-    ...(x.videoFps === undefined ? {} : { videoFps: x.videoFps }),
-    load1m: x.load1m,
-    ...Object.fromEntries(Object.entries(x.cpuByThread).map(([k, v]) => [`thread ${k}`, v])),
-    ...Object.fromEntries(
-      Object.entries(x.mainThread).map(([k, v]) => [`main ${k}${k.endsWith('Duration') ? ' ms/s' : '/s'}`, v]),
-    ),
-  });
+  const byType = cpuDetail;
   add({
     name: 'peer.viewer-cpu.noVNC',
     value: peer.cpuPercent,

@@ -29,7 +29,7 @@ import type { TilePageState } from './lib/tile-page.js';
 import { TileSource, type TileFrameCost } from './lib/tile-source.js';
 import { PeerNotInstalledError } from './lib/vnc-peer.js';
 import { proseText } from './lib/writer-inputs.js';
-import { measure, measureLockstep, measurePeer, withBrowser, type Measured } from './peer.js';
+import { cpuDetail, measure, measureLockstep, measurePeer, withBrowser, type Measured } from './peer.js';
 
 const WIDTH = 1280;
 const HEIGHT = 720;
@@ -141,17 +141,6 @@ export async function measureTiles(format: TileFormat, script: string): Promise<
   }
 }
 
-function threadDetail(m: Measured): Record<string, number> {
-  return {
-    ...m.cpuByType,
-    load1m: m.load1m,
-    ...Object.fromEntries(Object.entries(m.cpuByThread).map(([k, v]) => [`thread ${k}`, v])),
-    ...Object.fromEntries(
-      Object.entries(m.mainThread).map(([k, v]) => [`main ${k}${k.endsWith('Duration') ? ' ms/s' : '/s'}`, v]),
-    ),
-  };
-}
-
 export async function runTileDisplay(onResult: (r: BenchResult) => void = () => {}): Promise<BenchResult[]> {
   const { add, results } = collector(onResult);
   const script = await pageScript();
@@ -162,7 +151,7 @@ export async function runTileDisplay(onResult: (r: BenchResult) => void = () => 
       name: `tile-display.viewer-cpu.${label}`,
       value: m.cpuPercent,
       unit: '% of a core',
-      detail: { ...threadDetail(m), ...extra, note },
+      detail: { ...cpuDetail(m), ...extra, note },
     });
     add({
       name: `tile-display.latency.${label}.p50`,
@@ -223,7 +212,6 @@ export async function runTileDisplay(onResult: (r: BenchResult) => void = () => 
   }
   const video = await measureLockstep();
   add3('video', video, {
-    ...(video.videoFps === undefined ? {} : { videoFps: video.videoFps }),
     note2: "Lockstep's viewer as in bench/peer.ts: 3 replicas, warm standbys, VP8 over mediasoup",
   });
   try {
