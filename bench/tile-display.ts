@@ -33,7 +33,15 @@ import { cpuDetail, measure, measureLockstep, measurePeer, withBrowser, type Mea
 
 const WIDTH = 1280;
 const HEIGHT = 720;
-const FORMATS: readonly TileFormat[] = ['png', 'deflate-rgba'];
+/**
+ * The tile variants: PNG and raw deflated tiles of each key's damage, and PNG of the whole frame on every key (a
+ * stand-in for large damage: paint strokes, scrolling, where the damage report asks for all of it).
+ */
+const VARIANTS: ReadonlyArray<{ label: string; format: TileFormat; whole: boolean }> = [
+  { label: 'png', format: 'png', whole: false },
+  { label: 'deflate-rgba', format: 'deflate-rgba', whole: false },
+  { label: 'png-whole', format: 'png', whole: true },
+];
 
 export async function pageScript(): Promise<string> {
   const out = await build({
@@ -64,8 +72,8 @@ interface TileServer {
   close(): Promise<void>;
 }
 
-/** One writer behind an HTTP + socket.io server: each connection gets a whole frame, then one frame per key. */
-async function serveTiles(format: TileFormat, script: string): Promise<TileServer> {
+/** One writer behind an HTTP + socket.io server: each connection gets a whole frame, then one frame per key (whole: all of it). */
+async function serveTiles(format: TileFormat, whole: boolean, script: string): Promise<TileServer> {
   const source = new TileSource(getApp('writer'), { width: WIDTH, height: HEIGHT }, format, [
     { type: 'paste', text: `${proseText(PRELOAD_CHARS)}\n\n` },
   ]);
@@ -99,6 +107,7 @@ async function serveTiles(format: TileFormat, script: string): Promise<TileServe
         return;
       }
       source.apply(key.data);
+      if (whole) source.reset();
       const { message, cost } = source.frame();
       server.costs.push(cost);
       socket.emit('tiles', message);
@@ -121,8 +130,8 @@ interface TileMeasured extends Measured {
   rejected: number;
 }
 
-export async function measureTiles(format: TileFormat, script: string): Promise<TileMeasured> {
-  const server = await serveTiles(format, script);
+export async function measureTiles(format: TileFormat, whole: boolean, script: string): Promise<TileMeasured> {
+  const server = await serveTiles(format, whole, script);
   try {
     return await withBrowser(async (page) => {
       await page.goto(server.url);
@@ -167,19 +176,19 @@ export async function runTileDisplay(onResult: (r: BenchResult) => void = () => 
     });
     add({ name: `tile-display.latency.${label}.p95`, value: m.lat.p95, unit: 'ms' });
   };
-  for (const format of FORMATS) {
-    const m = await measureTiles(format, script);
+  for (const { label, format, whole } of VARIANTS) {
+    const m = await measureTiles(format, whole, script);
     const enc = summarize(m.costs.map((c) => c.encodeMs));
     const bytes = summarize(m.costs.map((c) => c.bytes));
     const rows = summarize(m.costs.map((c) => c.pixels));
-    add3(format, m, {
+    add3(label, m, {
       pageFrames: m.page.frames,
       pageErrors: m.page.errors,
       pageDecodeDrawMsPerFrame: m.page.frames > 0 ? round(m.page.drawMs / m.page.frames, 2) : Number.NaN,
       keysRejected: m.rejected,
     });
     add({
-      name: `tile-display.encode-ms-per-key.${format}`,
+      name: `tile-display.encode-ms-per-key.${label}`,
       value: round(enc.p50, 2),
       unit: 'ms (p50)',
       detail: {
@@ -195,11 +204,12 @@ export async function runTileDisplay(onResult: (r: BenchResult) => void = () => 
       },
     });
     add({
-      name: `tile-display.bytes-per-key.${format}`,
+      name: `tile-display.bytes-per-key.${label}`,
       value: round(bytes.p50),
       unit: 'bytes (p50)',
       detail: { p95: bytes.p95, mean: round(bytes.mean), max: bytes.max, keys: bytes.n },
     });
+    if (whole) continue; // its every frame is one
     add({
       name: `tile-display.keyframe-bytes.${format}`,
       value: m.keyframe.bytes,
