@@ -172,6 +172,8 @@ export async function runTileDisplay(onResult: (r: BenchResult) => void = () => 
         unresolved: m.unresolved,
         noiseFramesChanged: `${m.noiseChanged}/${m.noiseFrames}`,
         load1m: m.load1m,
+        // The video path's stamp split (sequencer and durable log included, which the tile path skips).
+        ...(m.stamp ?? {}),
       },
     });
     add({ name: `tile-display.latency.${label}.p95`, value: m.lat.p95, unit: 'ms' });
