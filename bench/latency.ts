@@ -64,7 +64,7 @@ const DUMP_DIR = process.env.LOCKSTEP_BENCH_LATENCY_DUMP;
 /** ~9 keys/s: each input is on screen before the next one (no queueing). */
 const KEY_INTERVAL_MS = 110;
 /** Text already in the document (a realistic page to re-render). */
-const PRELOAD_CHARS = 1500;
+export const PRELOAD_CHARS = 1500;
 /** The viewer sends a key's input in the keydown's task; its keyup follows at least a CDP round trip later. */
 const SAME_TASK_MS = 50;
 const TYPED = 'the quick brown fox jumps over the lazy dog ';

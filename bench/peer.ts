@@ -54,7 +54,8 @@ const COST_INTERVAL_MS = 100;
 const NOISE_CHECK_MS = 2000;
 const TYPED = 'the quick brown fox jumps over the lazy dog ';
 
-type System = 'noVNC' | 'lockstep';
+/** Which page measure() runs on ('tiles': bench/tile-display.ts's canvas of damage tiles). */
+export type System = 'noVNC' | 'lockstep' | 'tiles';
 
 export interface Measured {
   lat: ReturnType<typeof summarize>;
@@ -248,7 +249,12 @@ function stampSplit(samples: LatencySample[], keydownAt: number[]): Record<strin
 }
 
 /** Both measurements on an open, focused page: the viewer's cost, then pixel latency. */
-async function measure(page: Page, watch: PixelWatchOptions, system: System, traceDir?: string): Promise<Measured> {
+export async function measure(
+  page: Page,
+  watch: PixelWatchOptions,
+  system: System,
+  traceDir?: string,
+): Promise<Measured> {
   await typeSteadily(page, WARMUP_KEYS, 0, KEY_INTERVAL_MS);
   // The viewer's cost while typing, before the probe ever reads a frame: drawing a <video> into a
   // canvas per frame caches a new image each time (hundreds of MB of the tab's discardable memory,
@@ -350,7 +356,7 @@ async function measure(page: Page, watch: PixelWatchOptions, system: System, tra
   };
 }
 
-async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
+export async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   let browser: TestBrowser | undefined;
   try {
     browser = await launchChromium();
@@ -362,7 +368,7 @@ async function withBrowser<T>(fn: (page: Page) => Promise<T>): Promise<T> {
   }
 }
 
-async function measurePeer(): Promise<Measured> {
+export async function measurePeer(): Promise<Measured> {
   const peer = await VncPeer.create({ width: WIDTH, height: HEIGHT });
   try {
     return await withBrowser(async (page) => {
@@ -404,6 +410,19 @@ export async function measureLockstep(): Promise<Measured> {
     if (cluster) removeDir(cluster.server.dataDir);
     if (cluster?.traceDir) removeDir(cluster.traceDir);
   }
+}
+
+/** The viewer-CPU figure's detail: by process type and thread, the page's main thread, decoded fps, load. */
+export function cpuDetail(x: Measured): Record<string, number> {
+  return {
+    ...x.cpuByType,
+    ...(x.videoFps === undefined ? {} : { videoFps: x.videoFps }),
+    load1m: x.load1m,
+    ...Object.fromEntries(Object.entries(x.cpuByThread).map(([k, v]) => [`thread ${k}`, v])),
+    ...Object.fromEntries(
+      Object.entries(x.mainThread).map(([k, v]) => [`main ${k}${k.endsWith('Duration') ? ' ms/s' : '/s'}`, v]),
+    ),
+  };
 }
 
 function debVersion(pkg: string): string {
@@ -454,15 +473,7 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
   add({ name: 'peer.viewer-pss.noVNC', value: peer.pssMB, unit: 'MB', detail: { ...cost(peer), note: costNote } });
   add({ name: 'peer.viewer-pss.lockstep', value: lockstep.pssMB, unit: 'MB', detail: cost(lockstep) });
   add({ name: 'peer.viewer-pss.ratio', value: round(lockstep.pssMB / peer.pssMB), unit: '× (Lockstep/peer)' });
-  const byType = (x: Measured) => ({
-    ...x.cpuByType,
-    ...(x.videoFps === undefined ? {} : { videoFps: x.videoFps }),
-    load1m: x.load1m,
-    ...Object.fromEntries(Object.entries(x.cpuByThread).map(([k, v]) => [`thread ${k}`, v])),
-    ...Object.fromEntries(
-      Object.entries(x.mainThread).map(([k, v]) => [`main ${k}${k.endsWith('Duration') ? ' ms/s' : '/s'}`, v]),
-    ),
-  });
+  const byType = cpuDetail;
   add({
     name: 'peer.viewer-cpu.noVNC',
     value: peer.cpuPercent,

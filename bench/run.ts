@@ -2,7 +2,7 @@
 // writes bench/results/latest.{json,md} plus a dated copy.
 // Usage: npm run bench [-- --only pipeline,catch-up]
 // (names: pipeline, catch-up, durable-append, election, memory, docsize, renderer-cpu, standby-cpu, latency, tab-memory,
-// false-switches, failover, fanout, chaos, chaos-cluster, node-install, peer, etcd-growth)
+// false-switches, failover, fanout, chaos, chaos-cluster, node-install, peer, etcd-growth, tile-display)
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { latencyRunsAsked } from './lib/latency-runs.js';
@@ -63,6 +63,8 @@ const BENCHMARKS: ReadonlyArray<{ name: string; run: () => Promise<Runner>; part
   { name: 'node-install', run: async () => (await import('./node-install.js')).runNodeInstall },
   // Lockstep beside a VNC peer (installs TigerVNC, noVNC, websockify, xterm from Debian first).
   { name: 'peer', run: async () => (await import('./peer.js')).runPeer },
+  // Issue #18 point 6 (a spike): the shown stream as damage tiles in a canvas, beside the VP8 path and noVNC.
+  { name: 'tile-display', run: async () => (await import('./tile-display.js')).runTileDisplay },
 ];
 
 function previousResults(): BenchResult[] {
