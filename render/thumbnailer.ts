@@ -90,7 +90,7 @@ export class Thumbnailer {
       intervalMs: THUMBNAIL_TIMING.intervalMs,
       width: 320,
       quality: 72,
-      maxStaleMs: 10_000,
+      maxStaleMs: THUMBNAIL_TIMING.movingMaxStaleMs,
       now: () => performance.now(),
       onWork: () => undefined,
       ...opts,

@@ -43,6 +43,12 @@ test('the store keeps one source per session: a watched replica takes over, the 
   assert.ok(store.wants('s-1', 's-1.r1', watched), 'a silent source (host gone) is replaced');
 });
 
+test('a live source, sending at least every movingMaxStaleMs + intervalMs while typed into, is never taken for a silent one', () => {
+  const { movingMaxStaleMs, intervalMs, sourceStaleMs } = THUMBNAIL_TIMING;
+  // One more interval of slack: the source's tick, its draw and encode, and the round trip to the server.
+  assert.ok(sourceStaleMs >= movingMaxStaleMs + 2 * intervalMs, `${sourceStaleMs} ms`);
+});
+
 test('an offer claims the source for one interval: the other replicas asking at a session start are told no, a watched one still yes', async () => {
   let now = 1_000;
   const store = new ThumbnailStore(() => now);
