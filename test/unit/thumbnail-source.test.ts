@@ -3,7 +3,7 @@
 // and declines the others'; a node holds a declined replica back, so a warm
 // standby does not draw its state for thumbnails nobody keeps.
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import sharp from 'sharp';
 import { THUMBNAIL_TIMING } from '../../protocol/thumbnail-timing.js';
 import type { RgbaImage } from '../../render/frame-renderer.js';
@@ -74,6 +74,29 @@ test('an offer claims the source for one interval: the other replicas asking at 
   assert.ok(store.offer('s-2', 's-2.r2', watched), 'a lapsed claim blocks nobody');
 });
 
+/**
+ * Ticks of a thumbnailer's timer (mocked): each moves the clock by `ms`, then waits for `expected` calls of
+ * `settle` (the fakes' sends and offers call it) and a few turns more, so their answers land.
+ */
+function ticker(t: TestContext, ms: number, advance: (ms: number) => void) {
+  let settle: () => void = () => undefined;
+  return {
+    settle: () => settle(),
+    tick: async (expected: number): Promise<void> => {
+      const done = new Promise<void>((resolve) => {
+        let left = expected;
+        settle = () => {
+          if (--left === 0) resolve();
+        };
+      });
+      advance(ms);
+      t.mock.timers.tick(ms);
+      if (expected > 0) await done;
+      for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    },
+  };
+}
+
 class FakeReplica implements ThumbnailSource {
   stateVersion = 1;
   watched = false;
@@ -90,7 +113,7 @@ test('a declined replica is not drawn again for declinedRetryMs, unless a viewer
   t.mock.timers.enable({ apis: ['setInterval'] });
   let now = 0;
   const sent: string[] = [];
-  let settle: () => void = () => undefined;
+  const { tick, settle } = ticker(t, 100, (ms) => (now += ms));
   const wanted = new Set(['s-1.r1']);
   const thumbnailer = new Thumbnailer({
     intervalMs: 100,
@@ -110,21 +133,6 @@ test('a declined replica is not drawn again for declinedRetryMs, unless a viewer
   const standby = new FakeReplica('s-1.r2');
   thumbnailer.track(source);
   thumbnailer.track(standby);
-  /** One tick of the thumbnailer's timer, and the sends it causes. */
-  const tick = async (expected: number): Promise<void> => {
-    const done = new Promise<void>((resolve) => {
-      let left = expected;
-      settle = () => {
-        if (--left === 0) resolve();
-      };
-    });
-    now += 100;
-    t.mock.timers.tick(100);
-    if (expected > 0) await done;
-    // Let the send's answer land (the hold-back is set after it).
-    await new Promise((r) => setImmediate(r));
-  };
-
   await tick(2);
   assert.deepEqual(
     sent.splice(0).sort(),
@@ -193,7 +201,7 @@ test('a standby the server does not want is asked first and never drawn; asked a
   let now = 0;
   const offers: string[] = [];
   const sent: string[] = [];
-  let settle: () => void = () => undefined;
+  const { tick, settle } = ticker(t, 100, (ms) => (now += ms));
   // The server's rule (server/thumbnails.ts) with its own knowledge of who is watched.
   const store = new ThumbnailStore(() => now);
   const watchedNow = new Set<string>(['s-1.r1']);
@@ -210,7 +218,7 @@ test('a standby the server does not want is asked first and never drawn; asked a
       offers.push(replicaId);
       settle();
       if (offerFails) return Promise.reject(new Error('unknown request type'));
-      return Promise.resolve({ wanted: store.wants('s-1', replicaId, isWatched) });
+      return Promise.resolve({ wanted: store.offer('s-1', replicaId, isWatched) });
     },
     send: (replicaId) => {
       sent.push(replicaId);
@@ -226,20 +234,6 @@ test('a standby the server does not want is asked first and never drawn; asked a
   const standby = new FakeReplica('s-1.r2');
   thumbnailer.track(shown);
   thumbnailer.track(standby);
-  /** One tick, and the offers and sends it causes (`expected` of them). */
-  const tick = async (expected: number): Promise<void> => {
-    const done = new Promise<void>((resolve) => {
-      let left = expected;
-      settle = () => {
-        if (--left === 0) resolve();
-      };
-    });
-    now += 100;
-    t.mock.timers.tick(100);
-    if (expected > 0) await done;
-    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
-  };
-
   // Tick 1: both offered; the shown replica (the source) is drawn and sent, the standby only asked.
   await tick(3);
   assert.deepEqual(offers.splice(0).sort(), ['s-1.r1', 's-1.r2']);
