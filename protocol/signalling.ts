@@ -318,6 +318,17 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
     .strict(),
   z
     .object({
+      /**
+       * Whether the server wants a thumbnail from this replica now (the rule of `replica.thumbnail`), asked
+       * before the node draws and encodes one: a warm standby's would be declined, and drawing it is most of
+       * what a standby would spend on thumbnails. Nothing is kept; the thumbnail itself may still be declined.
+       */
+      type: z.literal('replica.thumbnailOffer'),
+      replicaId: IdSchema,
+    })
+    .strict(),
+  z
+    .object({
       type: z.literal('replica.thumbnail'),
       replicaId: IdSchema,
       /** A small JPEG of the replica's last frame (the app area), for the session list. */
@@ -382,6 +393,7 @@ export interface NodeResponses {
   'replica.refuse': { ok: true };
   'replica.failed': { ok: true };
   /** `wanted` false: the session's thumbnails come from another replica; hold this one's back a while. */
+  'replica.thumbnailOffer': { wanted: boolean };
   'replica.thumbnail': { stored: boolean; wanted: boolean };
   'replica.copyResult': { ok: true };
   'replica.exportResult': { ok: true };

@@ -121,6 +121,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   readonly replicas = new Map<string, Replica<unknown>>();
   readonly #thumbnails = new Thumbnailer({
     send: (replicaId, jpegBase64) => this.request({ type: 'replica.thumbnail', replicaId, jpegBase64 }),
+    offer: (replicaId) => this.request({ type: 'replica.thumbnailOffer', replicaId }),
     active: () => this.#socket?.connected === true && this.#registered,
     onWork: (replicaId, startedAt, endedAt) => this.#trace?.busy('thumbnail', replicaId, startedAt, endedAt),
   });

@@ -427,6 +427,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
 
   #start(): void {
     if (this.#watched) this.#renderNow(true);
+    else this.#warmUp();
     this.#keepKeepalive();
     this.#checkCaughtUp();
     this.#pump();
@@ -510,20 +511,41 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   thumbnailImage(maxWidth?: number): Promise<{ image: RgbaImage; version: number } | undefined> {
     return this.#serial(async () => {
       if (this.#closed) return undefined;
-      if (!this.#watched && this.#frameVersion !== this.#stateVersion) {
-        const version = this.#stateVersion;
-        const seq = this.#applied;
-        try {
-          const paint = await this.#app.render(this.#state);
-          this.#renderer.draw(this.#app.viewport(this.#state), seq, paint);
-          this.#frameVersion = version;
-        } catch (err) {
-          this.#fail(err, 'render', seq);
-          return undefined;
-        }
+      if (!this.#watched && this.#frameVersion !== this.#stateVersion && !(await this.#drawUnwatched())) {
+        return undefined;
       }
       const image = this.#frameVersion === -1 ? undefined : this.#renderer.appArea(maxWidth);
       return image && { image, version: this.#frameVersion };
+    }, 'background');
+  }
+
+  /**
+   * Draws the current state on the canvas, nothing read back or encoded (an unwatched replica's picture, for
+   * a thumbnail or the warm-up); false when the app failed (the replica is closed then). In the serial order.
+   */
+  async #drawUnwatched(): Promise<boolean> {
+    const version = this.#stateVersion;
+    const seq = this.#applied;
+    try {
+      const paint = await this.#app.render(this.#state);
+      this.#renderer.draw(this.#app.viewport(this.#state), seq, paint);
+      this.#frameVersion = version;
+      return true;
+    } catch (err) {
+      this.#fail(err, 'render', seq);
+      return false;
+    }
+  }
+
+  /**
+   * A standby draws its state once when it starts, nothing read back or encoded: the render path (the app's
+   * code, its glyph and page caches) is then warm for the frame a failover waits for. Standbys drew for a
+   * thumbnail at their first look until thumbnails were asked for before being drawn (render/thumbnailer.ts);
+   * without it the first frame on resume was a cold render (warm failover gap p50 +25 ms, docs/standby-cost.md).
+   */
+  #warmUp(): void {
+    void this.#serial(async () => {
+      if (!this.#closed && !this.#watched && this.#frameVersion === -1) await this.#drawUnwatched();
     }, 'background');
   }
 

@@ -4,9 +4,11 @@
 // Off the frame path: it reads the last frame on its own timer (a replica
 // nobody watches renders one for it then), and at most one encode per replica
 // is in flight. The server keeps one source replica per session and declines
-// the others' (`wanted: false`): a declined replica is held back for
-// `declinedRetryMs`, or until a viewer watches it, so warm standbys do not draw
-// their state for thumbnails nobody keeps. While someone types into a session
+// the others' (`wanted: false`). A replica is offered first (`offer`): the
+// server says whether it wants its thumbnail before anything is drawn or
+// encoded, so a warm standby draws nothing for a thumbnail that would be
+// declined. A declined replica is held back for `declinedRetryMs`, or until a
+// viewer watches it, so it is not even asked again meanwhile. While someone types into a session
 // its thumbnails wait for a tick at which the state stood still since the
 // previous one (at most maxStaleMs): a thumbnail made mid-typing competes for
 // the CPU with the frame being waited for, and the slowest keystrokes were
@@ -33,6 +35,12 @@ export interface ThumbnailSource {
 export interface ThumbnailerOptions {
   /** Sends one JPEG (base64) for a replica to the server; `wanted: false`: the server declined it. */
   send: (replicaId: string, jpegBase64: string) => Promise<{ wanted: boolean }>;
+  /**
+   * Asks the server whether it wants a thumbnail of this replica now, before anything is drawn or encoded
+   * (`wanted: false`: held back as if declined). Absent, or failing (a server without the request): drawn and
+   * sent, the server's answer to the thumbnail decides.
+   */
+  offer?: (replicaId: string) => Promise<{ wanted: boolean }>;
   /** False while the node cannot talk to the server (nothing is encoded then). */
   active: () => boolean;
   /** Told each thumbnail's work (picture, encode) between two performance.now() times (the frame trace). */
@@ -45,6 +53,17 @@ export interface ThumbnailerOptions {
   maxStaleMs?: number;
   /** The clock for pauses and declined hold-backs (performance.now() by default; tests pass a fake). */
   now?: () => number;
+}
+
+/** What the thumbnailer did so far (tests and traces read it). */
+export interface ThumbnailerCounts {
+  /** Offers the server declined: nothing was drawn for them. */
+  offersDeclined: number;
+  /** Pictures asked of replicas (each may draw an unwatched replica's state). */
+  drawn: number;
+  /** Thumbnails sent, and those of them the server declined. */
+  sent: number;
+  sentDeclined: number;
 }
 
 interface Tracked {
@@ -61,7 +80,8 @@ interface Tracked {
 }
 
 export class Thumbnailer {
-  readonly #opts: Required<ThumbnailerOptions>;
+  readonly #opts: Required<Omit<ThumbnailerOptions, 'offer'>> & Pick<ThumbnailerOptions, 'offer'>;
+  readonly #counts: ThumbnailerCounts = { offersDeclined: 0, drawn: 0, sent: 0, sentDeclined: 0 };
   readonly #tracked = new Map<string, Tracked>();
   readonly #timer: NodeJS.Timeout;
 
@@ -70,7 +90,7 @@ export class Thumbnailer {
       intervalMs: THUMBNAIL_TIMING.intervalMs,
       width: 320,
       quality: 72,
-      maxStaleMs: 10_000,
+      maxStaleMs: THUMBNAIL_TIMING.movingMaxStaleMs,
       now: () => performance.now(),
       onWork: () => undefined,
       ...opts,
@@ -95,9 +115,24 @@ export class Thumbnailer {
     this.#tracked.delete(replicaId);
   }
 
+  get counts(): Readonly<ThumbnailerCounts> {
+    return this.#counts;
+  }
+
   close(): void {
     clearInterval(this.#timer);
     for (const id of [...this.#tracked.keys()]) this.untrack(id);
+  }
+
+  /** The server's answer to an offer: true without an offer, or when the server cannot answer one (drawn then). */
+  async #offer(replicaId: string): Promise<boolean> {
+    if (!this.#opts.offer) return true;
+    try {
+      return (await this.#opts.offer(replicaId)).wanted;
+    } catch (err) {
+      log.debug({ err, replicaId }, 'thumbnail offer not answered; drawing it');
+      return true;
+    }
   }
 
   #tick(): void {
@@ -117,21 +152,33 @@ export class Thumbnailer {
       const previous = t.sentVersion;
       t.busy = true;
       const startedAt = performance.now();
-      // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
-      t.replica
-        .thumbnailImage(this.#opts.width)
-        .then(async (shot) => {
+      const decline = () => {
+        t.declined = { until: this.#opts.now() + THUMBNAIL_TIMING.declinedRetryMs, watched: t.replica.watched };
+      };
+      this.#offer(t.replica.id)
+        .then(async (offered) => {
+          if (!offered) {
+            // Not wanted now: nothing drawn or encoded; asked again when the hold-back ends.
+            this.#counts.offersDeclined++;
+            decline();
+            return;
+          }
+          // A copy of the app area, taken in the replica's order of app calls (its canvas is not drawn meanwhile).
+          this.#counts.drawn++;
+          const shot = await t.replica.thumbnailImage(this.#opts.width);
           if (!shot || shot.version === t.sentVersion) return;
           t.sentVersion = shot.version;
           t.sentAt = now;
           const jpeg = await encodeThumbnail(shot.image, this.#opts.width, this.#opts.quality);
           this.#opts.onWork(t.replica.id, startedAt, performance.now());
           if (jpeg.length > LIMITS.maxThumbnailBytes) throw new Error(`thumbnail too large: ${jpeg.length} bytes`);
+          this.#counts.sent++;
           const { wanted } = await this.#opts.send(t.replica.id, jpeg.toString('base64'));
           if (wanted === false) {
             // Not kept: offer this state again when the hold-back ends (the source may be gone by then).
+            this.#counts.sentDeclined++;
             t.sentVersion = previous;
-            t.declined = { until: this.#opts.now() + THUMBNAIL_TIMING.declinedRetryMs, watched: t.replica.watched };
+            decline();
           }
         })
         .catch((err: unknown) => {

@@ -168,6 +168,25 @@ class NodeConnection {
     });
   }
 
+  /**
+   * Whether the session wants a thumbnail from `replicaId` now (server/thumbnails.ts: ThumbnailStore.wants, or
+   * .offer when a node asks before drawing one), judged by the server's own knowledge of who watches what
+   * (resumed consumers at its SFU), never a node's word; false without a store.
+   */
+  #wantsThumbnail(
+    session: ReturnType<SessionManager['ownedReplica']>['session'],
+    replicaId: string,
+    offer = false,
+  ): boolean {
+    const store = this.#deps.thumbnails;
+    if (!store) return false;
+    const watched = (id: string): boolean => {
+      const producerId = session.replicas.get(id)?.producerId;
+      return producerId ? this.#deps.sfu.watchers.isWatched(producerId) : false;
+    };
+    return offer ? store.offer(session.id, replicaId, watched) : store.wants(session.id, replicaId, watched);
+  }
+
   #requireNode(): string {
     if (!this.#nodeId) throw new ForbiddenError('node.register first', {});
     return this.#nodeId;
@@ -319,17 +338,17 @@ class NodeConnection {
         const data = store.read(msg.hash, msg.offset, LIMITS.bundleChunkBytes);
         return { hash: msg.hash, size: info.size, offset: msg.offset, data: data.toString('base64') };
       }
+      case 'replica.thumbnailOffer': {
+        const { session } = manager.ownedReplica(this.#requireNode(), msg.replicaId);
+        return { wanted: this.#wantsThumbnail(session, msg.replicaId, true) };
+      }
       case 'replica.thumbnail': {
         const { session } = manager.ownedReplica(this.#requireNode(), msg.replicaId);
         const jpeg = Buffer.from(msg.jpegBase64, 'base64');
         if (!isThumbnailJpeg(jpeg)) throw new BadRequestError('not a JPEG of allowed size', {});
         const store = this.#deps.thumbnails;
-        const watched = (replicaId: string): boolean => {
-          const producerId = session.replicas.get(replicaId)?.producerId;
-          return producerId ? sfu.watchers.isWatched(producerId) : false;
-        };
         // Declined: another replica of the session is its source (the node holds this one's back a while).
-        if (!store?.wants(session.id, msg.replicaId, watched)) return { stored: false, wanted: false };
+        if (!store || !this.#wantsThumbnail(session, msg.replicaId)) return { stored: false, wanted: false };
         store.put(session.id, msg.replicaId, jpeg);
         return { stored: true, wanted: true };
       }

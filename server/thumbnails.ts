@@ -30,6 +30,8 @@ export function isThumbnailJpeg(data: Buffer): boolean {
 
 export class ThumbnailStore {
   readonly #bySession = new Map<string, Thumbnail>();
+  /** The replica last told (by an offer) that its thumbnail is wanted, until its thumbnail arrives. */
+  readonly #claims = new Map<string, { replicaId: string; at: number }>();
   readonly #now: () => number;
 
   constructor(now: () => number = Date.now) {
@@ -45,15 +47,32 @@ export class ThumbnailStore {
    * watches a replica's stream now.
    */
   wants(sessionId: string, replicaId: string, watched: (replicaId: string) => boolean): boolean {
+    // Another replica was told a moment ago to make one (offer): it is the source-to-be, by the same rule.
+    const claim = this.#claims.get(sessionId);
+    if (claim && claim.replicaId !== replicaId && this.#now() - claim.at < THUMBNAIL_TIMING.intervalMs) {
+      if (!(watched(replicaId) && !watched(claim.replicaId))) return false;
+    }
     const source = this.#bySession.get(sessionId);
     if (!source || source.replicaId === replicaId) return true;
     if (watched(replicaId) && !watched(source.replicaId)) return true;
     return this.#now() - source.at > THUMBNAIL_TIMING.sourceStaleMs;
   }
 
+  /**
+   * A node asks, before drawing anything, whether `replicaId`'s thumbnail is wanted (the rule of wants). A yes
+   * is remembered for one thumbnail interval, so the session's other replicas asking meanwhile (all of them
+   * at a session's start, before any has a thumbnail here) are told no instead of all drawing one.
+   */
+  offer(sessionId: string, replicaId: string, watched: (replicaId: string) => boolean): boolean {
+    if (!this.wants(sessionId, replicaId, watched)) return false;
+    this.#claims.set(sessionId, { replicaId, at: this.#now() });
+    return true;
+  }
+
   /** Keeps `jpeg` as the session's thumbnail; false (and nothing kept) when it is not a bounded JPEG. */
   put(sessionId: string, replicaId: string, jpeg: Buffer): boolean {
     if (!isThumbnailJpeg(jpeg)) return false;
+    if (this.#claims.get(sessionId)?.replicaId === replicaId) this.#claims.delete(sessionId);
     const etag = `"${createHash('sha1').update(jpeg).digest('base64url').slice(0, 16)}"`;
     this.#bySession.set(sessionId, { jpeg, at: this.#now(), replicaId, etag });
     return true;
@@ -65,6 +84,7 @@ export class ThumbnailStore {
 
   forget(sessionId: string): void {
     this.#bySession.delete(sessionId);
+    this.#claims.delete(sessionId);
   }
 
   get size(): number {

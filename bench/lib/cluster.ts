@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
 import { NO_MODS } from '../../protocol/input.js';
+import { cpuByLabel, nodeThreadGroup, parseComm, parseCpuTicks } from './proc-stats.js';
 import type { SessionInfo } from '../../protocol/session.js';
 import { startNode, startServer, type Proc, type ServerProc } from '../../scripts/lib/launcher.js';
 import { getSession } from '../../scripts/lib/session-rest.js';
@@ -177,6 +178,39 @@ export function cpuSeconds(pid: number): number {
   const f = statFields(pid);
   // After the comm: [0]=state [1]=ppid … [11]=utime [12]=stime (fields 14 and 15 of stat).
   return (Number(f[11]) + Number(f[12])) / ticksPerSecond();
+}
+
+/**
+ * CPU ticks so far of each thread of `pid`, keyed "<group>/<tid>" where the group is the part of a renderer
+ * node process the thread is (nodeThreadGroup: main, wrtc, other); threads that exit while read are left out.
+ */
+export function nodeThreadTicks(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      out.set(`${nodeThreadGroup(pid, Number(tid), parseComm(stat))}/${tid}`, parseCpuTicks(stat));
+    } catch {
+      // the thread exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Percent of one core per part (main, wrtc, other) of a node process between two nodeThreadTicks readings. */
+export function nodeThreadSplit(
+  before: ReadonlyMap<string, number>,
+  after: ReadonlyMap<string, number>,
+  seconds: number,
+): Record<string, number> {
+  const parts = cpuByLabel(before, after, (key) => key.split('/')[0] ?? key, seconds, ticksPerSecond());
+  return Object.fromEntries(parts);
 }
 
 export function commOf(pid: number): string {

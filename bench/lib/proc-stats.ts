@@ -71,3 +71,17 @@ export function cpuByLabel(
     .filter(([, p]) => p >= minPercent)
     .sort((a, b) => b[1] - a[1]);
 }
+
+/** The threads of a renderer node process that belong to wrtc / libwebrtc (their comm names, cut to 15 characters). */
+const WRTC_THREADS =
+  /^(PeerConnection|TestAudioDevice|rtp_send_contro|EncoderQueue|TaskQueuePaced|rtc-low-prio|rtc_event_log|IncomingVideoSt|DecodingQueue|AudioEncoder|worker_thread|signaling_threa|network_thread)/;
+
+/**
+ * Which part of a renderer node process a thread's CPU is: the JavaScript main
+ * thread (tid = pid), wrtc's native threads, or the rest (V8's platform
+ * workers, libuv's pool, libvips), which are all called "node" or their library's name.
+ */
+export function nodeThreadGroup(pid: number, tid: number, comm: string): 'main' | 'wrtc' | 'other' {
+  if (tid === pid) return 'main';
+  return WRTC_THREADS.test(comm) ? 'wrtc' : 'other';
+}

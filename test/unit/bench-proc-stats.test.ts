@@ -5,7 +5,14 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cpuByLabel, cpuPercent, parseComm, parseCpuTicks, parsePssKiB } from '../../bench/lib/proc-stats.js';
+import {
+  cpuByLabel,
+  cpuPercent,
+  nodeThreadGroup,
+  parseComm,
+  parseCpuTicks,
+  parsePssKiB,
+} from '../../bench/lib/proc-stats.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'proc');
 
@@ -74,4 +81,12 @@ test('per-thread CPU adds threads of one label, sorts largest first and drops th
     ['renderer Main', 50],
     ['renderer Compositor', 32],
   ]);
+});
+
+test('nodeThreadGroup: the main thread by tid, wrtc by its thread names, the rest (V8, libuv, libvips) apart', () => {
+  assert.equal(nodeThreadGroup(100, 100, 'node'), 'main');
+  assert.equal(nodeThreadGroup(100, 101, 'node'), 'other');
+  assert.equal(nodeThreadGroup(100, 102, 'libvips'), 'other');
+  for (const comm of ['PeerConnectionF', 'TestAudioDevice', 'rtp_send_contro', 'EncoderQueue', 'TaskQueuePacedS'])
+    assert.equal(nodeThreadGroup(100, 103, comm), 'wrtc', comm);
 });
