@@ -10,6 +10,8 @@ export const ERROR_CODES = [
   'conflict',
   'rate-limited',
   'too-large',
+  /** Request headers over Node's limit (16 KB): refused by the HTTP parser before any route. */
+  'headers-too-large',
   'unavailable',
   'internal',
 ] as const;
@@ -24,6 +26,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   conflict: 409,
   'rate-limited': 429,
   'too-large': 413,
+  'headers-too-large': 431,
   unavailable: 503,
   internal: 500,
 };

@@ -45,6 +45,7 @@ import { peerCors } from './cluster/peer-cors.js';
 import type { ClusterSessionLink } from './cluster/cluster-session-link.js';
 import { ClusterSecret } from './cluster/cluster-secret.js';
 import { etcdCredentials } from './cluster/etcd-client.js';
+import { refuseUnparsedRequest } from './http-parse-refusal.js';
 
 const log = getLogger('server');
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -209,6 +210,7 @@ export class LockstepServer {
     const http = config.tls
       ? createHttpsServer({ cert: readFileSync(config.tls.certPath), key: readFileSync(config.tls.keyPath) }, app)
       : createHttpServer(app);
+    http.on('clientError', refuseUnparsedRequest);
     const io = new IoServer(http, {
       maxHttpBufferSize: LIMITS.maxMessageBytes,
       serveClient: false,

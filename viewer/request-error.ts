@@ -13,6 +13,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   conflict: true,
   'rate-limited': true,
   'too-large': true,
+  'headers-too-large': true,
   unavailable: true,
   internal: true,
 };
