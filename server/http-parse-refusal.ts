@@ -2,6 +2,7 @@
 // its 16 KB limit, a malformed request line, a header that never ends) get
 // the same typed JSON error as every other refusal (protocol/errors.ts)
 // instead of Node's bare status line, and close only their own connection.
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { HTTP_STATUS, type ErrorCode } from '../protocol/errors.js';
 import { getLogger } from '../protocol/logger.js';
@@ -35,7 +36,7 @@ export function refuseUnparsedRequest(err: NodeJS.ErrnoException, socket: Duplex
   const status = HTTP_STATUS[refusal.code];
   const body = JSON.stringify({ error: refusal });
   socket.end(
-    `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+    `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
       'Content-Type: application/json; charset=utf-8\r\n' +
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +

@@ -159,9 +159,7 @@ export class FrameStampReader {
   }
 
   private async onProcessedFrame(frame: VideoFrame, at: number, presentation: FramePresentation): Promise<void> {
-    this.timeline.onFrame(at, 1);
-    if (at - this.lastSampleAt < this.sampleIntervalMs) return;
-    this.lastSampleAt = at;
+    if (!this.sampleDue(at, 1)) return;
     const app = this.appSize();
     if (app.width <= 0 || app.height <= 0) return;
     const rect = this.frameCopyUnsupported ? null : stampRect(frame, app);
@@ -214,10 +212,16 @@ export class FrameStampReader {
     }
   }
 
-  private onFrame(at: number, count: number, presentation?: FramePresentation): void {
+  /** Counts `count` frames at `at`; true when a stamp sample is due (one per sampleIntervalMs), which it then takes. */
+  private sampleDue(at: number, count: number): boolean {
     this.timeline.onFrame(at, count);
-    if (at - this.lastSampleAt < this.sampleIntervalMs) return;
+    if (at - this.lastSampleAt < this.sampleIntervalMs) return false;
     this.lastSampleAt = at;
+    return true;
+  }
+
+  private onFrame(at: number, count: number, presentation?: FramePresentation): void {
+    if (!this.sampleDue(at, count)) return;
     if (this.readStampFromFrame(at, presentation)) return;
     const seq = this.readStamp();
     if (seq !== null) this.timeline.onSeq(seq, at, presentation);
