@@ -107,6 +107,14 @@ class NodeConnection {
   readonly #auth: NodeAuth;
   readonly #deps: NodeGatewayDeps;
   readonly #transports = new Map<string, types.WebRtcTransport>();
+  /** One function per connection (the manager tells a re-registration on this socket from a newer connection by it). */
+  readonly #cut = (reason: string): void => {
+    log.warn({ nodeId: this.#nodeId, reason }, 'disconnecting node');
+    this.#nodeId = undefined;
+    this.#socket.disconnect(true);
+  };
+  /** Transports that carry (or are getting) their one producer: a node never needs a second on the same one. */
+  readonly #produced = new Set<string>();
   #nodeId: string | undefined;
 
   constructor(socket: NodeSocket, auth: NodeAuth, deps: NodeGatewayDeps) {
@@ -222,11 +230,7 @@ class NodeConnection {
           load: 0,
           notify: (n) =>
             this.#socket.emit('notify', n.type === 'replica.create' ? this.#ticketed(n, caps.admissionId) : n),
-          disconnect: (reason) => {
-            log.warn({ nodeId: msg.nodeId, reason }, 'disconnecting node');
-            this.#nodeId = undefined;
-            this.#socket.disconnect(true);
-          },
+          disconnect: this.#cut,
         };
         const held = this.#ticketedClaims(msg.held ?? [], caps.admissionId);
         await manager.syncHeads(held);
@@ -237,8 +241,17 @@ class NodeConnection {
         const nodeId = this.#requireNode();
         const { session } = manager.ownedReplica(nodeId, msg.replicaId);
         const transport = await sfu.createWebRtcTransport(session.id, { nodeId, replicaId: msg.replicaId });
+        if (!manager.sessions.has(session.id)) {
+          // Closed while the transport was made: neither it nor the router made for it would ever be closed.
+          transport.close();
+          await sfu.closeRouter(session.id);
+          throw new NotFoundError(`session ${session.id} has closed`, { sessionId: session.id });
+        }
         this.#transports.set(transport.id, transport);
-        transport.observer.on('close', () => this.#transports.delete(transport.id));
+        transport.observer.on('close', () => {
+          this.#transports.delete(transport.id);
+          this.#produced.delete(transport.id);
+        });
         manager.attachTransport(nodeId, msg.replicaId, transport);
         const router = await sfu.router(session.id);
         return {
@@ -261,11 +274,22 @@ class NodeConnection {
           throw new ForbiddenError('transport belongs to another replica', { replicaId: msg.replicaId });
         }
         manager.ownedReplica(nodeId, msg.replicaId);
-        const producer = await transport.produce({
-          kind: msg.kind,
-          rtpParameters: msg.rtpParameters,
-          appData: { nodeId, replicaId: msg.replicaId },
-        });
+        // Each replica's video has a transport of its own; more producers on one would only pile up in the worker.
+        if (this.#produced.has(transport.id)) {
+          throw new ConflictError('this transport already carries a producer', { transportId: transport.id });
+        }
+        this.#produced.add(transport.id);
+        let producer: types.Producer;
+        try {
+          producer = await transport.produce({
+            kind: msg.kind,
+            rtpParameters: msg.rtpParameters,
+            appData: { nodeId, replicaId: msg.replicaId },
+          });
+        } catch (err) {
+          this.#produced.delete(transport.id);
+          throw err;
+        }
         manager.attachProducer(nodeId, msg.replicaId, producer);
         // The node renders and encodes this replica only while a viewer watches it.
         const replicaId = msg.replicaId;

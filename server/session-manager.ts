@@ -376,7 +376,12 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   /** `held`: replicas the node kept running from before; returns those the core adopted (the node closes the rest). */
   registerNode(node: RegisteredNode, held: readonly HeldReplica[] = []): AdoptedReplica[] {
     const { notify, disconnect, ...record } = node;
+    const previous = this.#ports.get(node.nodeId);
     this.#ports.set(node.nodeId, { notify, disconnect });
+    // The node came back on a new connection before the old one was seen to drop (a short partition): the old
+    // one is cut now, so its late close cannot take the new registration down with it.
+    if (previous && previous.disconnect !== disconnect)
+      previous.disconnect('replaced by a newer connection of the node');
     const commands = this.#core.handle({ type: 'node-joined', node: record, held }, this.#now());
     this.#run(commands, 'node-joined');
     this.emit('nodeschanged');

@@ -16,7 +16,7 @@ import {
 import { APP_TITLES } from '../render/app-catalog.js';
 import type { BundleStore } from './bundle-store.js';
 import { scopedClientId, type ViewerIdentity } from './access.js';
-import { BadRequestError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
+import { BadRequestError, ClosedError, ForbiddenError, NotFoundError, RateLimitedError } from './errors.js';
 import { TokenBucket } from './rate-limit.js';
 import { SocketGateway, type GatewayClientToServer } from './socket-gateway.js';
 import type { SessionManager } from './session-manager.js';
@@ -107,6 +107,11 @@ class ViewerConnection {
   readonly #deps: ViewerGatewayDeps;
   readonly #transports = new Map<string, types.WebRtcTransport>();
   readonly #consumers = new Map<string, types.Consumer>();
+  // Slots taken by creations still waiting on mediasoup: the limits count them, so a burst cannot pass the check together.
+  #pendingTransports = 0;
+  #pendingConsumers = 0;
+  /** Leaves per session of this connection: the client seq of its next release-all there. */
+  readonly #leaves = new Map<string, number>();
   #sessionId: string | undefined;
   #clientId: string | undefined;
   // Inputs have their own, tighter bucket than requests in general.
@@ -194,6 +199,11 @@ class ViewerConnection {
         // A fresh health view for the newcomer: every replica reports now, not at its next tick.
         manager.requestStatus(msg.sessionId);
         const router = await sfu.router(msg.sessionId);
+        if (!manager.sessions.has(msg.sessionId)) {
+          // Closed while this join waited: the router just made for it would never be closed otherwise.
+          await sfu.closeRouter(msg.sessionId);
+          throw new NotFoundError(`session ${msg.sessionId} has closed`, { sessionId: msg.sessionId });
+        }
         return {
           session: manager.info(msg.sessionId),
           routerRtpCapabilities: router.rtpCapabilities,
@@ -208,10 +218,21 @@ class ViewerConnection {
       }
       case 'transport.create': {
         this.#joined(msg.sessionId);
-        if (this.#transports.size >= LIMITS.maxTransportsPerViewer) {
+        if (this.#transports.size + this.#pendingTransports >= LIMITS.maxTransportsPerViewer) {
           throw new RateLimitedError(`at most ${LIMITS.maxTransportsPerViewer} transports per viewer`, {});
         }
-        const transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id });
+        this.#pendingTransports++;
+        let transport: types.WebRtcTransport;
+        try {
+          transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id });
+        } finally {
+          this.#pendingTransports--;
+        }
+        if (this.#sessionId !== msg.sessionId) {
+          // Left (or disconnected) while it was made: nobody would ever close it.
+          transport.close();
+          throw new ClosedError('left the session while its transport was being made', { sessionId: msg.sessionId });
+        }
         this.#transports.set(transport.id, transport);
         transport.observer.on('close', () => this.#transports.delete(transport.id));
         return {
@@ -289,15 +310,27 @@ class ViewerConnection {
     const replica = [...session.replicas.values()].find((r) => r.producerId === msg.producerId);
     if (!replica) throw new NotFoundError(`no stream ${msg.producerId} in session ${sessionId}`, { sessionId });
     const transport = this.#transport(msg.transportId);
-    if (this.#consumers.size >= LIMITS.maxConsumersPerViewer) {
+    if (this.#consumers.size + this.#pendingConsumers >= LIMITS.maxConsumersPerViewer) {
       throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} consumers per viewer`, {});
     }
-    const router = await this.#deps.sfu.router(sessionId);
-    const rtpCapabilities = msg.rtpCapabilities as types.RtpCapabilities;
-    if (!router.canConsume({ producerId: msg.producerId, rtpCapabilities })) {
-      throw new BadRequestError('cannot consume this stream with these capabilities', { producerId: msg.producerId });
+    this.#pendingConsumers++;
+    let consumer: types.Consumer;
+    try {
+      const router = await this.#deps.sfu.router(sessionId);
+      const rtpCapabilities = msg.rtpCapabilities as types.RtpCapabilities;
+      if (!router.canConsume({ producerId: msg.producerId, rtpCapabilities })) {
+        throw new BadRequestError('cannot consume this stream with these capabilities', { producerId: msg.producerId });
+      }
+      consumer = await transport.consume({ producerId: msg.producerId, rtpCapabilities, paused: msg.paused });
+    } finally {
+      this.#pendingConsumers--;
     }
-    const consumer = await transport.consume({ producerId: msg.producerId, rtpCapabilities, paused: msg.paused });
+    if (consumer.closed || this.#transports.get(msg.transportId) !== transport) {
+      consumer.close();
+      throw new ClosedError('the transport closed while the stream was being consumed', {
+        transportId: msg.transportId,
+      });
+    }
     this.#consumers.set(consumer.id, consumer);
     const replicaId = replica.replicaId;
     consumer.on('producerclose', () => {
@@ -343,10 +376,13 @@ class ViewerConnection {
     const sessionId = this.#sessionId;
     if (!sessionId) return;
     // Keys this viewer held must not stay down on any replica. One server-made
-    // client id per connection, so the release is logged exactly once.
+    // client id per connection, numbered per session, so each leave's release is logged once
+    // (a connection may leave a session, come back, and leave it again).
     if (this.#clientId && this.#identity.role === 'control' && this.#deps.manager.sessions.has(sessionId)) {
+      const clientSeq = this.#leaves.get(sessionId) ?? 0;
+      this.#leaves.set(sessionId, clientSeq + 1);
       this.#deps.manager
-        .submitInput(sessionId, `srv-leave-${this.#socket.id}`, 0, { type: 'release-all' })
+        .submitInput(sessionId, `srv-leave-${this.#socket.id}`, clientSeq, { type: 'release-all' })
         .catch((err: unknown) => log.debug({ err }, 'release-all on leave failed'));
     }
     void this.#socket.leave(room(sessionId));
