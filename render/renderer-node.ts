@@ -614,6 +614,14 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       return;
     }
     if (this.#closed || this.replicas.has(a.replicaId) || this.#starting.has(a.replicaId)) return;
+    if (this.replicas.size + this.#starting.size >= this.config.maxReplicas) {
+      // The owner's cap holds whatever a server asks (placement honours it; this is for one that does not).
+      // Checked in the same step as the replica is counted, so concurrent asks cannot pass it together.
+      const reason = `this node runs at most ${this.config.maxReplicas} replicas (--max-replicas)`;
+      log.warn({ replicaId: a.replicaId, reason }, 'refusing replica');
+      await this.request({ type: 'replica.refuse', replicaId: a.replicaId, code: 'start-failed', reason });
+      return;
+    }
     this.#starting.add(a.replicaId);
     const signalling: ProducerSignalling = {
       createTransport: (replicaId) => this.request({ type: 'transport.create', replicaId }),

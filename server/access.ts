@@ -8,7 +8,7 @@ import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import type { ShareRole } from '../protocol/signalling.js';
 import type { SecurityConfig } from './config.js';
-import { ConfigError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
+import { ConfigError, ConflictError, ForbiddenError, NotFoundError, QuotaExceededError } from './errors.js';
 import { HostTokens } from './host-tokens.js';
 import type { Issued, TokenRecord, TokenStore } from './token-store.js';
 
@@ -93,6 +93,8 @@ export class Access {
   readonly hosts: HostTokens;
   readonly #security: SecurityConfig;
   readonly #joinTokenDigest: Buffer | undefined;
+  /** The share create running for each owner (the next one waits for it). */
+  readonly #shareCreates = new Map<string, Promise<Issued>>();
 
   constructor(store: TokenStore, security: SecurityConfig) {
     this.store = store;
@@ -239,6 +241,14 @@ export class Access {
     admission: NodeAdmission,
     hostId: string,
   ): Promise<{ issued: Issued; revoked: string[] }> {
+    if (admission.hostId !== null) {
+      // A node id is its host's: another host's join token may not take it over (that would revoke a node it
+      // does not own). The operator frees the id by revoking its credential.
+      const other = (await this.store.listActiveOfKind('node')).find((r) => r.nodeId === nodeId && r.hostId !== hostId);
+      if (other) {
+        throw new ConflictError(`node id ${nodeId} belongs to another host; choose another node id`, { nodeId });
+      }
+    }
     const revoked = await this.store.revokeWhere({ kind: 'node', nodeId });
     const issued = await this.store.issue({
       kind: 'node',
@@ -258,17 +268,32 @@ export class Access {
   /** A share link for one session. Only an owner token may mint them (a link cannot re-share). */
   async createShare(id: ViewerIdentity, sessionId: string, role: ShareRole, ttlSeconds: number): Promise<Issued> {
     if (id.kind !== 'owner') throw new ForbiddenError('a share link cannot create share links', { sessionId });
-    const active = await this.store.countActive(id.owner, 'share');
+    // One owner's creates run one after another, so a burst cannot pass the count together. Per server: two
+    // cluster servers racing can overshoot the cap by one link each.
+    const owner = id.owner;
+    const run = (this.#shareCreates.get(owner) ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#issueShare(owner, sessionId, role, ttlSeconds));
+    this.#shareCreates.set(owner, run);
+    try {
+      return await run;
+    } finally {
+      if (this.#shareCreates.get(owner) === run) this.#shareCreates.delete(owner);
+    }
+  }
+
+  async #issueShare(owner: string, sessionId: string, role: ShareRole, ttlSeconds: number): Promise<Issued> {
+    const active = await this.store.countActive(owner, 'share');
     if (active >= LIMITS.maxActiveSharesPerOwner) {
       throw new QuotaExceededError(
         `owner already has ${active} active share links (limit ${LIMITS.maxActiveSharesPerOwner}); revoke some`,
-        { owner: id.owner },
+        { owner },
       );
     }
     const ttl = Math.min(Math.max(ttlSeconds, LIMITS.minShareTtlSeconds), LIMITS.maxShareTtlSeconds);
     return this.store.issue({
       kind: 'share',
-      owner: id.owner,
+      owner,
       sessionId,
       role,
       label: 'share',

@@ -65,8 +65,10 @@ interface Pending {
   onAnswer: (a: Answer) => void;
 }
 
-/** Exports in flight across all sessions: a bound, not a fairness scheme. */
+/** Exports and relays in flight across all sessions: a bound, not a fairness scheme. */
 const MAX_PENDING = 64;
+/** In flight per session, so one session's viewers (a share link among them) cannot take the whole bound. */
+const MAX_PENDING_PER_SESSION = 4;
 
 export class ExportRelay {
   readonly #manager: SessionManager;
@@ -75,6 +77,8 @@ export class ExportRelay {
   readonly #pending = new Map<string, Pending>();
   /** Every export and relay in flight: each ends itself when the server closes. */
   readonly #aborts = new Set<() => void>();
+  /** sessionId → exports and relays of it in flight. */
+  readonly #perSession = new Map<string, number>();
   #peers: ExportPeers | null = null;
 
   constructor(manager: SessionManager, formats: AppFormats, timeoutMs = 10_000) {
@@ -113,7 +117,7 @@ export class ExportRelay {
         { sessionId },
       );
     }
-    if (this.#pending.size >= MAX_PENDING) throw new RateLimitedError('too many exports in flight', {});
+    const release = this.#admit(sessionId);
     const requestId = `ex-${randomBytes(8).toString('hex')}`;
     /** replicaId → the node it must come from (this server's view), for local and relayed answers alike. */
     const expected = new Map(targets.map((t) => [t.replicaId, t.nodeId]));
@@ -122,6 +126,7 @@ export class ExportRelay {
       let done = false;
       const finish = (): void => {
         done = true;
+        release();
         this.#pending.delete(requestId);
         clearTimeout(timer);
         this.#aborts.delete(abort);
@@ -219,11 +224,12 @@ export class ExportRelay {
     const wanted = new Set(req.replicaIds);
     const local = this.#localTargets(req.sessionId).filter((t) => wanted.has(t.replicaId));
     if (local.length === 0) return Promise.resolve([]);
-    if (this.#pending.size >= MAX_PENDING) throw new RateLimitedError('too many exports in flight', {});
+    const release = this.#admit(req.sessionId);
     const requestId = `ex-${randomBytes(8).toString('hex')}`;
     const answers = new Map<string, PeerExportAnswer>();
     return new Promise<PeerExportAnswer[]>((resolve) => {
       const finish = (): void => {
+        release();
         this.#pending.delete(requestId);
         clearTimeout(timer);
         this.#aborts.delete(finish);
@@ -253,6 +259,24 @@ export class ExportRelay {
     p.answered.add(replicaId);
     const bytes = data === null ? null : Buffer.from(data, 'base64');
     p.onAnswer({ replicaId, nodeId, seq, bytes, ...(error === undefined ? {} : { error }) });
+  }
+
+  /** Takes a slot for one export or relay of the session (refused past the bounds); the answer gives it back, once. */
+  #admit(sessionId: string): () => void {
+    if (this.#aborts.size >= MAX_PENDING) throw new RateLimitedError('too many exports in flight', {});
+    const mine = this.#perSession.get(sessionId) ?? 0;
+    if (mine >= MAX_PENDING_PER_SESSION) {
+      throw new RateLimitedError(`at most ${MAX_PENDING_PER_SESSION} exports of a session in flight`, { sessionId });
+    }
+    this.#perSession.set(sessionId, mine + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const left = (this.#perSession.get(sessionId) ?? 1) - 1;
+      if (left > 0) this.#perSession.set(sessionId, left);
+      else this.#perSession.delete(sessionId);
+    };
   }
 
   close(): void {

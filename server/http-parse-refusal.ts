@@ -41,5 +41,7 @@ export function refuseUnparsedRequest(err: NodeJS.ErrnoException, socket: Duplex
       `Content-Length: ${Buffer.byteLength(body)}\r\n` +
       'Connection: close\r\n\r\n' +
       body,
+    // The server allows half-open sockets: without this the connection would linger until the headers timeout.
+    () => socket.destroy(),
   );
 }

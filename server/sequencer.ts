@@ -246,8 +246,9 @@ export class Sequencer {
     if (this.closed) throw new ClosedError('sequencer is closed', { sessionId: req.sessionId });
     const { sessionId, clientId, clientSeq } = req;
     const ctx = { sessionId, clientId, clientSeq };
-    if (!isId(sessionId)) throw new BadRequestError('invalid sessionId', ctx);
-    if (!isId(clientId)) throw new BadRequestError('invalid clientId', ctx);
+    if (!isId(sessionId, LIMITS.maxIdLength)) throw new BadRequestError('invalid sessionId', ctx);
+    // Logged client ids carry the server's scope prefix, so they may be longer than an id a viewer sends.
+    if (!isId(clientId, LIMITS.maxLoggedClientIdLength)) throw new BadRequestError('invalid clientId', ctx);
     if (!Number.isSafeInteger(clientSeq) || clientSeq < 0) {
       throw new BadRequestError('clientSeq must be an integer >= 0', ctx);
     }
@@ -287,8 +288,8 @@ function clientKey(req: AppendRequest): string {
   return `${req.sessionId}\u0000${req.clientId}`;
 }
 
-function isId(v: unknown): v is string {
-  return typeof v === 'string' && v.length > 0 && v.length <= LIMITS.maxIdLength;
+function isId(v: unknown, maxLength: number): v is string {
+  return typeof v === 'string' && v.length > 0 && v.length <= maxLength;
 }
 
 /** What a refused input's sender reads: what happened and what to do, without the store's internals. */

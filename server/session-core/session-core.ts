@@ -35,6 +35,9 @@ export type * from './session-core-types.js';
 
 type Out = SessionCoreCommand[];
 
+/** The least time between two status rounds asked for a session's viewers (one health tick). */
+export const STATUS_ASK_MIN_INTERVAL_MS = 250;
+
 export class SessionCore {
   readonly #sessions = new Map<string, Session>();
   readonly #nodes = new NodeRegistry();
@@ -136,11 +139,17 @@ export class SessionCore {
       case 'inputs-sequenced':
         this.#fanOut(event.sessionId, event.inputs, event.watched, out);
         break;
-      case 'status-wanted':
-        for (const r of this.session(event.sessionId).activeReplicas()) {
+      case 'status-wanted': {
+        // Every joining viewer asks. A burst of joins (any share link can send them) asks the nodes once per
+        // interval: the reports it brings reach every viewer of the session.
+        const session = this.session(event.sessionId);
+        if (now - session.statusAskedAt < STATUS_ASK_MIN_INTERVAL_MS) break;
+        session.statusAskedAt = now;
+        for (const r of session.activeReplicas()) {
           out.push({ type: 'ask-status', nodeId: r.nodeId, replicaId: r.replicaId });
         }
         break;
+      }
       case 'head-seen':
         this.#sessions.get(event.sessionId)?.advanceHead(event.headSeq);
         break;

@@ -68,6 +68,8 @@ export class Session {
   readonly replicas = new Map<string, ReplicaRecord>();
   readonly health: ReplicaHealthTracker;
   headSeq: number;
+  /** When the core last asked every replica for a status report for the viewers (see 'status-wanted'). */
+  statusAskedAt = Number.NEGATIVE_INFINITY;
   /**
    * The app surface after the latest sequenced resize (what viewers see);
    * `meta.width/height` stay the creation size every replica starts from.

@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Server as IoServer, type Socket as ServerSocket } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { ERROR_CODES, type Result } from '../../protocol/errors.js';
+import { appContentHash } from '../../render/app-catalog.js';
 import { RawNode } from '../helpers/node-client.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import {
@@ -279,6 +280,61 @@ describe('fuzz: a renderer node under malformed notifications', () => {
       assert.ok(alive(node));
       const rssAfter = rssBytes(pid);
       assert.ok(rssAfter < 2 * rssBefore + 150 * 1024 * 1024, `node RSS ${rssAfter >> 20} MB vs ${rssBefore >> 20} MB`);
+    } finally {
+      await stopAll();
+      await fake.close();
+    }
+  });
+
+  it('refuses replicas past its own --max-replicas, whatever a server asks', async () => {
+    const http = createServer();
+    const fake = new IoServer(http);
+    const asked: { type?: unknown; replicaId?: unknown; reason?: unknown }[] = [];
+    let connected: ServerSocket | undefined;
+    fake.of('/node').on('connection', (socket) => {
+      connected = socket;
+      socket.on('request', (msg: { type?: unknown }, ack: (r: Result<unknown>) => void) => {
+        asked.push(msg);
+        if (msg.type === 'node.register') ack({ ok: true, data: { registered: true } });
+        else if (msg.type === 'replica.refuse') ack({ ok: true, data: { ok: true } });
+        else ack({ ok: false, error: { code: 'not-found', message: 'fake server' } });
+      });
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    try {
+      await startNode({
+        url,
+        hostId: 'capped-node',
+        env: { LOCKSTEP_JOIN_TOKEN: 'fake-join-token-000000000', LOCKSTEP_MAX_REPLICAS: '1' },
+      });
+      assert.ok(connected);
+      const app = { name: 'writer', hash: appContentHash('writer') };
+      for (const i of [1, 2, 3]) {
+        connected.emit('notify', {
+          type: 'replica.create',
+          assignment: {
+            replicaId: `cap-r${i}`,
+            sessionId: `cap-s${i}`,
+            app,
+            width: 320,
+            height: 240,
+            headSeq: 0,
+            snapshot: null,
+          },
+        });
+      }
+      // The first one is started: it asks for its transport (which this fake refuses, so it is refused later).
+      await waitFor(
+        'the first replica starting',
+        () => asked.some((m) => m.type === 'transport.create' && m.replicaId === 'cap-r1') || undefined,
+      );
+      const capped = await waitFor('two refusals for the cap', () => {
+        const r = asked.filter((m) => m.type === 'replica.refuse' && /at most 1 replicas/.test(String(m.reason)));
+        return r.length >= 2 ? r : undefined;
+      });
+      assert.deepEqual(capped.map((m) => m.replicaId).sort(), ['cap-r2', 'cap-r3'], JSON.stringify(asked));
+      assert.ok(!asked.some((m) => m.type === 'transport.create' && m.replicaId !== 'cap-r1'), 'nothing else started');
     } finally {
       await stopAll();
       await fake.close();

@@ -2,9 +2,11 @@
 // garbage request line) get a typed JSON error on a real server, close only
 // their own connection, and the server keeps serving (server/http-parse-refusal.ts).
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { connect, type AddressInfo } from 'node:net';
 import { after, describe, it } from 'node:test';
 import { WireErrorSchema } from '../../protocol/errors.js';
+import { refuseUnparsedRequest } from '../../server/http-parse-refusal.js';
 import { startServer, stopAll } from '../helpers/processes.js';
 
 /** One raw request over its own TCP connection; the whole answer, once the server closes it. */
@@ -48,5 +50,40 @@ describe('requests the HTTP parser refuses', () => {
     const res = await fetch(`${server.url}/api/whoami`);
     assert.equal(res.status, 401);
     assert.equal(WireErrorSchema.parse(((await res.json()) as { error: unknown }).error).code, 'unauthorized');
+  });
+
+  it('a refused connection is closed on the server side too, even when the client keeps its half open', async () => {
+    // Node's HTTP server allows half-open sockets: an answer ended but not destroyed would linger until the
+    // headers timeout (60 s), one per garbage request.
+    const srv: Server = createServer((_req, res) => res.end('ok'));
+    srv.on('clientError', refuseUnparsedRequest);
+    await new Promise<void>((resolve) => srv.listen(0, '127.0.0.1', resolve));
+    const { port } = srv.address() as AddressInfo;
+    const answered: Promise<void>[] = [];
+    const clients = Array.from({ length: 5 }, () => {
+      const c = connect(port, '127.0.0.1');
+      // Keep our half open after the server's FIN (set on the socket: net.connect's option did not hold here).
+      (c as { allowHalfOpen: boolean }).allowHalfOpen = true;
+      answered.push(new Promise((resolve) => c.once('end', () => resolve())));
+      c.on('error', () => undefined);
+      c.on('data', () => undefined);
+      c.write('GARBAGE\r\n\r\n');
+      return c;
+    });
+    const open = (): Promise<number> =>
+      new Promise((resolve, reject) => srv.getConnections((err, n) => (err ? reject(err) : resolve(n))));
+    try {
+      await Promise.all(answered); // every client has its answer and the server's FIN
+      const deadline = Date.now() + 3000;
+      let n = await open();
+      while (n > 0 && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        n = await open();
+      }
+      assert.equal(n, 0, 'no refused connection left open on the server');
+    } finally {
+      for (const c of clients) c.destroy();
+      await new Promise<void>((resolve) => srv.close(() => resolve()));
+    }
   });
 });
