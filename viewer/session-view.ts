@@ -40,7 +40,7 @@ export interface SessionViewOptions {
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
   fit?: boolean;
-  /** Where frame stamps are read (`?stamps=`); default frame callbacks. */
+  /** Where frame stamps are read (`?stamps=`); default a track processor where the browser has one. */
   stamps?: StampSource;
 }
 

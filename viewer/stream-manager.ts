@@ -119,7 +119,7 @@ export interface StreamManagerOptions {
   heads: HeadTracker;
   /** Since when the oldest sent input expecting a frame has gone unacknowledged (InputSender.unackedSince). */
   unackedSince?: () => number | null;
-  /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default frame callbacks. */
+  /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default a track processor where there is one. */
   stamps?: StampSource;
 }
 
