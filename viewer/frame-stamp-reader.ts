@@ -11,7 +11,10 @@
 //   presentation metadata; the latency bench opens its viewers so, to keep
 //   the display-time meaning of its figures and of its stage split.
 // With frame callbacks a watchdog on the decoded-frame counter covers browsers
-// without them and videos the compositor skips (hidden hot standbys).
+// without them and videos the compositor skips (hidden hot standbys). A
+// processor sees every decoded frame, shown or not: no watchdog beside it (its
+// timer was 4 main-thread wakeups a second per stream); should its frame
+// stream end while the reader runs, frame callbacks and the watchdog take over.
 import { FrameTimeline, type FramePresentation } from './frame-timeline.js';
 import type { AppSize } from './coords.js';
 import { copyStamp, drawStamp, stampRect } from './frame-stamp-copy.js';
@@ -83,12 +86,16 @@ export class FrameStampReader {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.source !== 'processor' || !this.startProcessor()) this.startFrameCallbacks();
+  }
+
+  /** Frame callbacks (animation frames without them), and the decoded-frame watchdog. */
+  private startFrameCallbacks(): void {
     this.lastDecodedCount = this.decodedCount() ?? 0;
-    if (this.source === 'processor' && this.startProcessor()) {
-      // frames arrive from the track
-    } else if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
+    this.lastRvfcAt = performance.now();
+    if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
     else this.armRaf();
-    this.watchdog = setInterval(() => this.checkDecoder(), WATCHDOG_MS);
+    this.watchdog ??= setInterval(() => this.checkDecoder(), WATCHDOG_MS);
   }
 
   stop(): void {
@@ -136,23 +143,29 @@ export class FrameStampReader {
     return true;
   }
 
-  /** One frame at a time: its stamp copied (two luma rows) and the frame closed before the next is read. */
+  /**
+   * One frame at a time: its stamp copied (two luma rows) and the frame closed before the next is read. The
+   * stream ending by itself (not by stop()) hands over to frame callbacks.
+   */
   private async readFrames(frames: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
     for (;;) {
       let frame: VideoFrame | undefined;
       try {
         const next = await frames.read();
-        if (next.done) return;
-        frame = next.value;
+        if (!next.done) frame = next.value;
       } catch {
-        return; // cancelled by stop(), or the track ended
+        // cancelled by stop(), or the track ended
+      }
+      if (!frame) {
+        if (this.running && this.frames === frames) {
+          this.frames = null;
+          this.startFrameCallbacks();
+        }
+        return;
       }
       try {
         if (!this.running || this.frames !== frames) return;
         const at = performance.now();
-        // The watchdog counts decoded frames only while frames stop coming this way.
-        this.lastRvfcAt = at;
-        this.lastDecodedCount = this.decodedCount() ?? this.lastDecodedCount;
         const received = (frame as FrameWithMetadata).metadata?.().receiveTime;
         await this.onProcessedFrame(frame, at, typeof received === 'number' ? { receivedAt: received } : {});
       } finally {
