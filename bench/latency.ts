@@ -15,6 +15,9 @@
 // further (bench/lib/node-split.ts): viewer → node, apply, wait to render,
 // render + read-back + I420, hand-off, → packets in (encode, pacer, SFU), and
 // the shown encoder's own counters (encode ms per frame, pacer delay).
+// Its viewers read stamps with frame callbacks (`?stamps=frame`), not the product's default track processor
+// (which sees a frame when decoded and has no presentation times): these figures and the split keep their
+// display-time meaning (each figure's detail says `stamps`). LOCKSTEP_VIEWER_STAMPS=processor measures to decode.
 // Usage: tsx bench/latency.ts [--only-memory]
 // LOCKSTEP_BENCH_LATENCY_RUNS=1280x720.warm,... limits the runs (default all; bench/lib/latency-runs.ts):
 // bench/run.ts then keeps the other variants' figures of the last report.
@@ -25,7 +28,7 @@ import { launchChromium, type TestBrowser } from '../scripts/lib/chromium.js';
 import { removeDir, stopAll } from '../scripts/lib/launcher.js';
 import type { ViewerClient } from '../scripts/lib/viewer-client.js';
 import { waitFor } from '../scripts/lib/wait-for.js';
-import { viewerPageState } from '../scripts/lib/viewer-page.js';
+import { viewerPageState, viewerStamps } from '../scripts/lib/viewer-page.js';
 import type { LatencySample } from '../viewer/lockstep-hook.js';
 import {
   cmdlineOf,
@@ -38,6 +41,7 @@ import {
   rssParts,
   sleep,
   startTracedCluster,
+  stampsMeaning,
   waitForStreams,
   type Cluster,
 } from './lib/cluster.js';
@@ -71,6 +75,8 @@ const TYPED = 'the quick brown fox jumps over the lazy dog ';
 /** The fps ceiling: keys faster than any frame rate (well under the 400 inputs/s bound), for this long. */
 const BURST_MS = 3000;
 const BURST_KEY_INTERVAL_MS = 15;
+/** Frame callbacks: an input's sample ends when its frame is presented (see the header). */
+const STAMPS = viewerStamps('frame');
 
 /** The page-clock times of a latency sample. */
 type SampleTime = Exclude<keyof LatencySample, 'seq' | 'replicaId'>;
@@ -295,7 +301,7 @@ async function oneRun(
     browser = await launchChromium();
     await browser.context.addInitScript(INIT_SCRIPT);
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    await openBenchViewer(page, c, sessionId, mode);
+    await openBenchViewer(page, c, sessionId, mode, STAMPS);
     await waitForStreams(page, REPLICAS, mode);
     await typeSteadily(page, WARMUP_KEYS, 0);
     await settled(page);
@@ -326,6 +332,7 @@ async function oneRun(
       mean: lat.mean,
       max: lat.max,
       keystrokes: lat.n,
+      stamps: stampsMeaning(STAMPS),
       keysTyped: keys,
       keysPerSecond: round(keys / typingS, 1),
       inputToAckP50: toAck.p50,

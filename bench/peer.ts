@@ -8,6 +8,9 @@
 // Also the viewer's cost, measured the same way for both: PSS and CPU of all
 // Chromium processes while typing 10 keys/s for 10 s; and, for Lockstep, the
 // stamp-based split of its latency (bench/latency.ts) over the same keystrokes.
+// Lockstep's viewer runs as shipped: frame stamps from a track processor (read at decode, so the stamp split
+// ends there and has no presentation stages; its figures say `stamps`). The pixel probe is the bench's own
+// and does not depend on the viewer's stamps. LOCKSTEP_VIEWER_STAMPS=frame: the viewer on frame callbacks.
 // Usage: tsx bench/peer.ts
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -28,9 +31,11 @@ import {
   openBenchViewer,
   sleep,
   startTracedCluster,
+  stampsMeaning,
   waitForStreams,
   type Cluster,
 } from './lib/cluster.js';
+import { viewerStamps } from '../scripts/lib/viewer-page.js';
 import { keystrokes, preload, stage } from './latency.js';
 import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
 import { keystrokeStages, tailSplit } from './lib/tail-split.js';
@@ -463,7 +468,11 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     name: 'peer.lockstep.p50',
     value: lockstep.lat.p50,
     unit: 'ms',
-    detail: { ...detailOf(lockstep), shape: `${REPLICAS} replicas, warm, ${WIDTH}x${HEIGHT} writer` },
+    detail: {
+      ...detailOf(lockstep),
+      shape: `${REPLICAS} replicas, warm, ${WIDTH}x${HEIGHT} writer`,
+      stamps: `stamp split: ${stampsMeaning(viewerStamps())}; the pixel figures do not depend on it`,
+    },
   });
   add({ name: 'peer.lockstep.p95', value: lockstep.lat.p95, unit: 'ms' });
   add({ name: 'peer.ratio.p50', value: round(lockstep.lat.p50 / peer.lat.p50), unit: '× (Lockstep/peer)' });
@@ -480,7 +489,12 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     unit: '% of a core',
     detail: { ...byType(peer), note: costNote },
   });
-  add({ name: 'peer.viewer-cpu.lockstep', value: lockstep.cpuPercent, unit: '% of a core', detail: byType(lockstep) });
+  add({
+    name: 'peer.viewer-cpu.lockstep',
+    value: lockstep.cpuPercent,
+    unit: '% of a core',
+    detail: { ...byType(lockstep), stamps: stampsMeaning(viewerStamps()) },
+  });
   add({
     name: 'peer.viewer-cpu.ratio',
     value: round(lockstep.cpuPercent / peer.cpuPercent),

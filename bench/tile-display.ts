@@ -22,7 +22,8 @@ import { getApp } from '../render/apps/index.js';
 import { ROOT } from '../scripts/lib/launcher.js';
 import { waitFor } from '../scripts/lib/wait-for.js';
 import { PRELOAD_CHARS } from './latency.js';
-import { sleep } from './lib/cluster.js';
+import { sleep, stampsMeaning } from './lib/cluster.js';
+import { viewerStamps } from '../scripts/lib/viewer-page.js';
 import { collector, formatResult, isMain, round, summarize, type BenchResult } from './lib/report.js';
 import type { TileFormat } from './lib/tile-frame.js';
 import type { TilePageState } from './lib/tile-page.js';
@@ -225,6 +226,7 @@ export async function runTileDisplay(onResult: (r: BenchResult) => void = () => 
   const video = await measureLockstep();
   add3('video', video, {
     note2: "Lockstep's viewer as in bench/peer.ts: 3 replicas, warm standbys, VP8 over mediasoup",
+    stamps: stampsMeaning(viewerStamps()),
   });
   try {
     add3('noVNC', await measurePeer());

@@ -213,3 +213,117 @@ export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
   }
   return { state: 'suspect', behindForMs: behind };
 }
+
+// ------------------------------------------------------------ when to judge again
+//
+// The viewer judges the shown stream when something is seen (a frame, an ack,
+// an input sent, a session update) and otherwise only when the verdict could
+// change with time alone: a timer armed for freshnessChangesAt, not a poll.
+
+/** What the viewer knows of one resumed stream, as times (ms, one monotonic clock), so it can be judged at any later moment. */
+export interface StreamClock {
+  /** Seq decoded from its latest frame, null before one. */
+  displayedSeq: number | null;
+  /** Since when the oldest known input it has not shown (that should change its picture) has been known; null: caught up. */
+  behindSince: number | null;
+  /** When it was last resumed (null: not resumed). */
+  activeSince: number | null;
+  /** Its latest presented frame since that resume, null if none yet. */
+  lastFrameAt: number | null;
+}
+
+export interface PeerClock extends StreamClock {
+  replicaId: string;
+}
+
+export interface FreshnessClock {
+  shown: StreamClock & { active: boolean };
+  peers: readonly PeerClock[];
+  recentWorstMs: number | null;
+  /** Since when this viewer's oldest sent input that expects a frame has gone unacknowledged (null: none). */
+  unackedSince: number | null;
+}
+
+const ageAt = (since: number | null, now: number): number => (since === null ? 0 : Math.max(0, now - since));
+
+function streamAt(s: StreamClock, now: number): StreamFreshness {
+  return {
+    displayedSeq: s.displayedSeq,
+    behindForMs: ageAt(s.behindSince, now),
+    activeSince: s.activeSince,
+    lastFrameAt: s.lastFrameAt,
+  };
+}
+
+/** The rule's input at `now` (judgeFreshness), the ages taken from the times. */
+export function freshnessAt(c: FreshnessClock, now: number): FreshnessInput {
+  return {
+    now,
+    shown: { ...streamAt(c.shown, now), active: c.shown.active },
+    peers: c.peers.map((p) => ({ replicaId: p.replicaId, ...streamAt(p, now) })),
+    recentWorstMs: c.recentWorstMs,
+    unackedForMs: ageAt(c.unackedSince, now),
+  };
+}
+
+/**
+ * The earliest time from `now` on at which judgeFreshness(freshnessAt(c, t))
+ * may give another state (or another peer) than at `now` if nothing is seen
+ * meanwhile: the verdict is the same for every t in [now, result). Null: not
+ * until something is seen. It follows the rule branch by branch, each bound
+ * it compares an age with becoming a time: a condition `age > bound` flips
+ * just after since + bound (returned as is: a check then finds the old verdict
+ * and asks again for the same instant, which the caller takes a millisecond
+ * later), `age >= bound` at it. Times already passed are left out.
+ */
+export function freshnessChangesAt(c: FreshnessClock, now: number): number | null {
+  const { shown } = c;
+  if (!shown.active) return null;
+  if (shown.activeSince !== null && now - shown.activeSince < STALE_RESUME_GRACE_MS)
+    return shown.activeSince + STALE_RESUME_GRACE_MS;
+  let next = Number.POSITIVE_INFINITY;
+  /** A condition that holds from t on (t itself included). */
+  const at = (t: number): void => {
+    if (t > now && t < next) next = t;
+  };
+  /** A condition that holds only after t. */
+  const after = (t: number): void => {
+    if (t >= now && t < next) next = t;
+  };
+  const worst = c.recentWorstMs;
+  const suspectAt = suspectAfterMs(worst);
+  // silentFor = t − silentSince (0 throughout when there is neither a frame nor a resume).
+  const silentSince = shown.lastFrameAt ?? shown.activeSince;
+  const result = (): number | null => (Number.isFinite(next) ? next : null);
+
+  // Caught up, or behind for no longer than the suspicion bound: fresh, or suspect on an input unacknowledged.
+  const deepAfter = shown.behindSince === null ? null : shown.behindSince + suspectAt;
+  if (deepAfter === null || now <= deepAfter) {
+    if (deepAfter !== null) after(deepAfter);
+    if (c.unackedSince !== null && silentSince !== null) after(Math.max(c.unackedSince, silentSince) + suspectAt);
+    return result();
+  }
+
+  // Behind beyond the bound from now on (behind only grows): relative lag and frames stopped.
+  const behindSince = shown.behindSince ?? now;
+  const shownSeq = shown.displayedSeq ?? 0;
+  const framesBound = framesStoppedAfterMs(worst);
+  const leadBound = Math.max(STALE_LEAD_MS, worst ?? 0);
+  if (silentSince !== null) {
+    at(silentSince + silenceForJustResumedMs(worst));
+    after(silentSince + framesBound);
+  }
+  for (const p of c.peers) {
+    if (p.lastFrameAt !== null) {
+      at(p.lastFrameAt); // settles (a frame from the future: clocks differ)
+      at(p.lastFrameAt + framesBound); // no longer presenting frames within the bound
+    }
+    if (p.activeSince !== null) at(p.activeSince + STALE_RESUME_GRACE_MS); // no longer just resumed
+    if (p.behindSince !== null) after(p.behindSince); // starts falling behind
+    if ((p.displayedSeq ?? 0) <= shownSeq) continue;
+    // The lead over it: grows while it is caught up; constant while it is behind too, against a bound that grows.
+    at(behindSince + leadBound);
+    if (p.behindSince !== null) after(2 * p.behindSince - behindSince);
+  }
+  return result();
+}

@@ -29,7 +29,23 @@ export class ReadmeBlockMissingError extends Error {
 interface Row {
   what: string;
   names: string[];
-  show: (v: (name: string) => string, spread: (name: string) => string) => string;
+  show: (v: (name: string) => string, spread: (name: string) => string, detail: Detail) => string;
+}
+
+/** A string field of a figure's detail, undefined when absent. */
+type Detail = (name: string, key: string) => string | undefined;
+
+/**
+ * Where a figure's viewer read its frame stamps (bench/lib/cluster.ts stampsMeaning, in its detail). Runs from
+ * before the track processor became the viewer's default name none: they read them with frame callbacks.
+ */
+function stampsOf(detail: Detail, name: string): string {
+  return detail(name, 'stamps')?.startsWith('track processor') ? 'track processor' : 'frame callbacks';
+}
+
+/** What a stamp latency ends at, by its stamps. */
+function endsAt(detail: Detail, name: string): string {
+  return stampsOf(detail, name) === 'frame callbacks' ? 'to the frame presented' : 'to the frame decoded';
 }
 
 const ms = (n: string) => `${n} ms`;
@@ -42,14 +58,14 @@ const ROWS: Row[] = [
       'latency.1280x720.hot.p50',
       'latency.1280x720.hot.p95',
     ],
-    show: (v, spread) =>
-      `${ms(v('latency.1280x720.warm.p50'))}${spread('latency.1280x720.warm.p50')} / ${ms(v('latency.1280x720.warm.p95'))}${spread('latency.1280x720.warm.p95')} (hot: ${v('latency.1280x720.hot.p50')} / ${ms(v('latency.1280x720.hot.p95'))})`,
+    show: (v, spread, detail) =>
+      `${ms(v('latency.1280x720.warm.p50'))}${spread('latency.1280x720.warm.p50')} / ${ms(v('latency.1280x720.warm.p95'))}${spread('latency.1280x720.warm.p95')} (hot: ${v('latency.1280x720.hot.p50')} / ${ms(v('latency.1280x720.hot.p95'))}), ${endsAt(detail, 'latency.1280x720.warm.p50')}`,
   },
   {
     what: 'input-to-photon latency (stamp), 1920×1080, p50 / p95, warm standbys',
     names: ['latency.1920x1080.warm.p50', 'latency.1920x1080.warm.p95'],
-    show: (v, spread) =>
-      `${ms(v('latency.1920x1080.warm.p50'))}${spread('latency.1920x1080.warm.p50')} / ${ms(v('latency.1920x1080.warm.p95'))}${spread('latency.1920x1080.warm.p95')}`,
+    show: (v, spread, detail) =>
+      `${ms(v('latency.1920x1080.warm.p50'))}${spread('latency.1920x1080.warm.p50')} / ${ms(v('latency.1920x1080.warm.p95'))}${spread('latency.1920x1080.warm.p95')}, ${endsAt(detail, 'latency.1920x1080.warm.p50')}`,
   },
   {
     what: 'input-to-photon latency (stamp), 640×480, p50 / p95, warm (hot)',
@@ -59,8 +75,8 @@ const ROWS: Row[] = [
       'latency.640x480.hot.p50',
       'latency.640x480.hot.p95',
     ],
-    show: (v, spread) =>
-      `${ms(v('latency.640x480.warm.p50'))}${spread('latency.640x480.warm.p50')} / ${ms(v('latency.640x480.warm.p95'))}${spread('latency.640x480.warm.p95')} (hot: ${v('latency.640x480.hot.p50')} / ${ms(v('latency.640x480.hot.p95'))})`,
+    show: (v, spread, detail) =>
+      `${ms(v('latency.640x480.warm.p50'))}${spread('latency.640x480.warm.p50')} / ${ms(v('latency.640x480.warm.p95'))}${spread('latency.640x480.warm.p95')} (hot: ${v('latency.640x480.hot.p50')} / ${ms(v('latency.640x480.hot.p95'))}), ${endsAt(detail, 'latency.640x480.warm.p50')}`,
   },
   {
     what: 'keydown → changed pixels on screen, p50 / p95: Lockstep (3 replicas, warm, 720p) vs noVNC + TigerVNC + xterm, same run',
@@ -78,8 +94,8 @@ const ROWS: Row[] = [
   {
     what: 'viewer cost, all Chromium processes, 10 keys/s: PSS / CPU, Lockstep vs noVNC, same run',
     names: ['peer.viewer-pss.lockstep', 'peer.viewer-cpu.lockstep', 'peer.viewer-pss.noVNC', 'peer.viewer-cpu.noVNC'],
-    show: (v) =>
-      `${v('peer.viewer-pss.lockstep')} MB / ${v('peer.viewer-cpu.lockstep')} % vs ${v('peer.viewer-pss.noVNC')} MB / ${v('peer.viewer-cpu.noVNC')} % of a core`,
+    show: (v, _spread, detail) =>
+      `${v('peer.viewer-pss.lockstep')} MB / ${v('peer.viewer-cpu.lockstep')} % vs ${v('peer.viewer-pss.noVNC')} MB / ${v('peer.viewer-cpu.noVNC')} % of a core (Lockstep's stamps: ${stampsOf(detail, 'peer.viewer-cpu.lockstep')})`,
   },
   {
     what: 'failover gap after SIGKILL of the shown renderer, p50 / p95 (timeouts counted at the bound)',
@@ -170,6 +186,10 @@ export function figuresBlock(latest: Latest): string {
     const s = byName.get(name)?.detail?.spread;
     return typeof s === 'string' && s !== 'n/a' ? ` (runs ${s})` : '';
   };
+  const detail: Detail = (name, key) => {
+    const d = byName.get(name)?.detail?.[key];
+    return typeof d === 'string' ? d : undefined;
+  };
   const lines = [BEGIN, '| what | figure | measured (UTC, load 1 min) |', '|---|---|---|'];
   for (const row of ROWS) {
     const first = row.names.map((n) => byName.get(n)).find((r) => r !== undefined);
@@ -182,7 +202,7 @@ export function figuresBlock(latest: Latest): string {
       loadAverage1m: latest.machine.loadAverage1m,
     };
     lines.push(
-      `| ${row.what} | ${row.show(v, spread)} | ${m.date.slice(0, 16).replace('T', ' ')}, ${m.loadAverage1m} |`,
+      `| ${row.what} | ${row.show(v, spread, detail)} | ${m.date.slice(0, 16).replace('T', ' ')}, ${m.loadAverage1m} |`,
     );
   }
   lines.push(

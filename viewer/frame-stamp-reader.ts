@@ -1,14 +1,20 @@
 // Reads the frame stamp (the seq each frame reflects) from a playing <video>
-// and feeds a FrameTimeline. Driven by requestVideoFrameCallback where
-// available; a watchdog on the decoded-frame counter covers browsers without
-// it and videos the compositor skips (hidden hot standbys).
-// `?stamps=processor`: the frames come from a MediaStreamTrackProcessor on the
-// video's track instead (Chromium), read as they are decoded: no rendering step
-// per frame. A frame callback, and its re-arm, each make one; in headless
-// Chromium the processor took ~3 points of a core off the tab while typing
-// (docs/viewer-cpu.md). Its times are when a frame was decoded, a few ms
-// before it is on screen, so input-to-photon samples read shorter than with
-// frame callbacks: it is opt-in until the latency benches are read that way.
+// and feeds a FrameTimeline. Two sources (docs/viewer-cpu.md):
+// - `processor` (the default where the browser has MediaStreamTrackProcessor,
+//   Chromium): the frames of the video's track, read as they are decoded. No
+//   rendering step per frame (a frame callback and its re-arm each make one):
+//   ~1.5-3 points of a core off the tab while typing. Its times are when a
+//   frame was decoded, a few ms before it is on screen, and samples carry no
+//   presentation times.
+// - `frame-callback` (`?stamps=frame`, and every browser without a processor):
+//   requestVideoFrameCallback, run when a frame is presented, with its
+//   presentation metadata; the latency bench opens its viewers so, to keep
+//   the display-time meaning of its figures and of its stage split.
+// With frame callbacks a watchdog on the decoded-frame counter covers browsers
+// without them and videos the compositor skips (hidden hot standbys). A
+// processor sees every decoded frame, shown or not: no watchdog beside it (its
+// timer was 4 main-thread wakeups a second per stream); should its frame
+// stream end while the reader runs, frame callbacks and the watchdog take over.
 import { FrameTimeline, type FramePresentation } from './frame-timeline.js';
 import type { AppSize } from './coords.js';
 import { copyStamp, drawStamp, stampRect } from './frame-stamp-copy.js';
@@ -26,7 +32,7 @@ interface FrameCallbackMetadata {
   expectedDisplayTime?: number;
 }
 
-/** Where frames are noticed: the video's frame callbacks (default), or a track processor (`?stamps=processor`). */
+/** Where frames are noticed: a track processor (default where there is one), or the video's frame callbacks (`?stamps=frame`). */
 export type StampSource = 'frame-callback' | 'processor';
 
 /** Chromium's MediaStreamTrackProcessor, as used here (not in the DOM typings). */
@@ -72,7 +78,7 @@ export class FrameStampReader {
   constructor(
     video: HTMLVideoElement,
     private readonly appSize: () => AppSize,
-    private readonly source: StampSource = 'frame-callback',
+    private readonly source: StampSource = 'processor',
   ) {
     this.video = video;
   }
@@ -80,12 +86,16 @@ export class FrameStampReader {
   start(): void {
     if (this.running) return;
     this.running = true;
+    if (this.source !== 'processor' || !this.startProcessor()) this.startFrameCallbacks();
+  }
+
+  /** Frame callbacks (animation frames without them), and the decoded-frame watchdog. */
+  private startFrameCallbacks(): void {
     this.lastDecodedCount = this.decodedCount() ?? 0;
-    if (this.source === 'processor' && this.startProcessor()) {
-      // frames arrive from the track
-    } else if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
+    this.lastRvfcAt = performance.now();
+    if (typeof this.video.requestVideoFrameCallback === 'function') this.armRvfc();
     else this.armRaf();
-    this.watchdog = setInterval(() => this.checkDecoder(), WATCHDOG_MS);
+    this.watchdog ??= setInterval(() => this.checkDecoder(), WATCHDOG_MS);
   }
 
   stop(): void {
@@ -133,23 +143,29 @@ export class FrameStampReader {
     return true;
   }
 
-  /** One frame at a time: its stamp copied (two luma rows) and the frame closed before the next is read. */
+  /**
+   * One frame at a time: its stamp copied (two luma rows) and the frame closed before the next is read. The
+   * stream ending by itself (not by stop()) hands over to frame callbacks.
+   */
   private async readFrames(frames: ReadableStreamDefaultReader<VideoFrame>): Promise<void> {
     for (;;) {
       let frame: VideoFrame | undefined;
       try {
         const next = await frames.read();
-        if (next.done) return;
-        frame = next.value;
+        if (!next.done) frame = next.value;
       } catch {
-        return; // cancelled by stop(), or the track ended
+        // cancelled by stop(), or the track ended
+      }
+      if (!frame) {
+        if (this.running && this.frames === frames) {
+          this.frames = null;
+          this.startFrameCallbacks();
+        }
+        return;
       }
       try {
         if (!this.running || this.frames !== frames) return;
         const at = performance.now();
-        // The watchdog counts decoded frames only while frames stop coming this way.
-        this.lastRvfcAt = at;
-        this.lastDecodedCount = this.decodedCount() ?? this.lastDecodedCount;
         const received = (frame as FrameWithMetadata).metadata?.().receiveTime;
         await this.onProcessedFrame(frame, at, typeof received === 'number' ? { receivedAt: received } : {});
       } finally {

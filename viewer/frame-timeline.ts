@@ -35,6 +35,8 @@ export class FrameTimeline {
   /** (seq, first time a frame with a seq ≥ it was shown), seq increasing. */
   private marks: ShownMark[] = [];
   private avgIntervalMs = 33;
+  /** Called after every frame and seq recorded (the stream manager judges the streams then, not on a poll). */
+  onChange: (() => void) | null = null;
 
   onFrame(at: number, count = 1): void {
     if (this.lastFrameAt !== null) {
@@ -46,15 +48,19 @@ export class FrameTimeline {
     this.lastFrameAt = at;
     for (let i = 0; i < count; i++) this.times.push(at);
     while (this.times.length > 0 && (this.times[0] ?? at) < at - 2000) this.times.shift();
+    this.onChange?.();
   }
 
   /** Records the seq decoded from a frame shown at `at`. */
   onSeq(seq: number, at: number, presentation: FramePresentation = {}): void {
+    const changed = seq !== this.lastSeq;
     this.lastSeq = seq;
     const top = this.marks.at(-1);
-    if (top && seq <= top.seq) return;
-    this.marks.push({ ...presentation, seq, at });
-    if (this.marks.length > MAX_SEQ_MARKS) this.marks.splice(0, this.marks.length - MAX_SEQ_MARKS);
+    if (!top || seq > top.seq) {
+      this.marks.push({ ...presentation, seq, at });
+      if (this.marks.length > MAX_SEQ_MARKS) this.marks.splice(0, this.marks.length - MAX_SEQ_MARKS);
+    }
+    if (changed) this.onChange?.();
   }
 
   /**

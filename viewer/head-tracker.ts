@@ -43,8 +43,13 @@ export class HeadTracker {
 
   /** How long a stream showing `displayedSeq` has been missing a known input that should change its picture. */
   behindForMs(displayedSeq: number | null, now: number): number {
-    if (displayedSeq === null || displayedSeq >= this.head) return 0;
-    const since = this.knownSince(displayedSeq + 1);
+    const since = this.behindSince(displayedSeq);
     return since === null ? 0 : Math.max(0, now - since);
+  }
+
+  /** Since when a stream showing `displayedSeq` has been missing such an input; null: it is not (or shows nothing yet). */
+  behindSince(displayedSeq: number | null): number | null {
+    if (displayedSeq === null || displayedSeq >= this.head) return null;
+    return this.knownSince(displayedSeq + 1);
   }
 }

@@ -22,11 +22,15 @@ export interface LatencySample {
   sentAt: number;
   /** The server's ack arrived. */
   ackedAt: number;
-  /** The live stream first presented a frame stamped ≥ seq (its requestVideoFrameCallback ran). */
+  /**
+   * The live stream first showed a frame stamped ≥ seq: with frame callbacks (`?stamps=frame`) when its
+   * requestVideoFrameCallback ran (presented); with the default track processor when it was decoded (a few ms
+   * earlier, and none of the presentation times below).
+   */
   shownAt: number;
-  /** That frame's last packet arrived (rVFC receiveTime; absent where the browser lacks it). */
+  /** That frame's last packet arrived (rVFC receiveTime, or the processor's VideoFrame metadata; absent where the browser lacks it). */
   receivedAt?: number;
-  /** That frame was handed to the compositor (rVFC presentationTime). */
+  /** That frame was handed to the compositor (rVFC presentationTime; frame callbacks only). */
   presentedAt?: number;
   /** When the compositor expected it on the display (rVFC expectedDisplayTime). */
   expectedDisplayAt?: number;

@@ -71,6 +71,8 @@ export class ProbePolicy {
   #started = 0;
   #falseAlarms = 0;
   #suspicions = 0;
+  /** The latest check's verdict and time (nextCheckAt). */
+  #last: ProbeCheck | null = null;
 
   constructor(timings: Partial<ProbeTimings> = {}) {
     this.#t = { ...DEFAULT_PROBE_TIMINGS, ...timings };
@@ -99,6 +101,7 @@ export class ProbePolicy {
    * 'end' (pause the probe: ended() was applied already), or nothing.
    */
   check(c: ProbeCheck): ProbeDecision {
+    this.#last = c;
     if (c.now - this.#lastFalseAlarmAt >= this.#t.holdResetMs) this.#holdMs = 0;
     const p = this.#probe;
     if (p) {
@@ -127,6 +130,29 @@ export class ProbePolicy {
     return 'start';
   }
 
+  /**
+   * When check() could decide otherwise than at the latest check if the verdict and the probe's frames stay
+   * as they were then: the probe's linger or expiry, the hold, its reset or the cooldown running out. Null:
+   * not before one of those changes (the caller checks again on every frame, ack and verdict change), or a
+   * start is due already and waits for the caller (a switch in progress, no standby to resume).
+   */
+  nextCheckAt(): number | null {
+    const c = this.#last;
+    if (!c) return null;
+    const p = this.#probe;
+    if (p) {
+      const expires = p.since + this.#t.maxMs;
+      const lingers = c.probePresented && p.freshSince !== null ? p.freshSince + this.#t.lingerMs : null;
+      return lingers === null ? expires : Math.min(expires, lingers);
+    }
+    if (c.shown !== 'suspect' || this.#suspectSince === null) return null;
+    const startAt = Math.max(this.#cooldownUntil, this.#suspectSince + this.#holdMs);
+    if (startAt <= c.now) return null;
+    // The hold is cleared holdResetMs after the last false alarm, which may let the probe start sooner.
+    const holdResetAt = this.#holdMs > 0 ? this.#lastFalseAlarmAt + this.#t.holdResetMs : Number.POSITIVE_INFINITY;
+    return holdResetAt > c.now ? Math.min(startAt, holdResetAt) : startAt;
+  }
+
   /** The viewer resumed `replicaId` as the probe. */
   started(replicaId: string, now: number): void {
     this.#probe = { replicaId, since: now, freshSince: null };
@@ -148,6 +174,7 @@ export class ProbePolicy {
 
   /** Everything forgotten (the media torn down). */
   reset(): void {
+    this.#last = null;
     this.#probe = null;
     this.#suspectSince = null;
     this.#cooldownUntil = Number.NEGATIVE_INFINITY;

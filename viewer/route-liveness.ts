@@ -51,11 +51,20 @@ export class RouteLiveness {
     return this.#pings;
   }
 
-  /** Inputs went out or were answered: arms the next check unless one is armed or a ping is out. */
+  /**
+   * Inputs went out or were answered: arms the next check unless one is armed or a ping is out. With nothing
+   * in flight any more (the ack came in time, as nearly every one does) an armed check is cancelled: it would
+   * fire with nothing to do, a main-thread wakeup per keystroke.
+   */
   poke(): void {
-    if (this.#pingSentAt !== null || this.#cancelTimer !== null) return;
+    if (this.#pingSentAt !== null) return;
     const since = this.#d.oldestInFlightSince();
-    if (since === null) return;
+    if (since === null) {
+      this.#cancelTimer?.();
+      this.#cancelTimer = null;
+      return;
+    }
+    if (this.#cancelTimer !== null) return;
     const wait = Math.max(0, since + this.#d.policy.pingAfterMs() - this.#d.now());
     this.#arm(wait);
   }

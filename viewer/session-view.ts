@@ -1,7 +1,7 @@
 // The open-session page: wires the server links (one per live server of the
 // cluster, or the one server), input path and streams together and renders
 // the stage, replica bar, status line and banners.
-import { expectsOwnFrame, STALE_SUSPECT_MS } from '../protocol/freshness.js';
+import { expectsOwnFrame } from '../protocol/freshness.js';
 import type { ViewerNotification } from '../protocol/signalling.js';
 import { touchModeOf, type SessionInfo } from '../protocol/session.js';
 import type { SessionLinks } from './session-links.js';
@@ -40,7 +40,7 @@ export interface SessionViewOptions {
   mode: StreamMode;
   /** Start with fit to window on (`?fit=1`). */
   fit?: boolean;
-  /** Where frame stamps are read (`?stamps=`); default frame callbacks. */
+  /** Where frame stamps are read (`?stamps=`); default a track processor where the browser has one. */
   stamps?: StampSource;
 }
 
@@ -282,14 +282,14 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     // expectsOwnFrame), so it makes no stream behind and has no input-to-photon of its own.
     const ownFrame = expectsOwnFrame(a.event);
     heads.note(a.seq, a.firstSentAt, !ownFrame);
-    // A late ack (e.g. through another server after a route move) can make the shown stream stale now:
-    // below STALE_SUSPECT_MS it cannot (the stale rule counts from the send), so no check is spent on it.
-    if (ownFrame && a.ackedAt - a.firstSentAt > STALE_SUSPECT_MS) manager.inputAcked();
+    // The stale rule counts from the send: the manager arms its check for then (at once for a late ack).
+    if (ownFrame) manager.inputAcked(a.firstSentAt);
     if (!a.duplicate && ownFrame) {
       awaitingPhoton.push({ seq: a.seq, sentAt: a.firstSentAt, ackedAt: a.ackedAt });
       if (awaitingPhoton.length > MAX_LATENCY_WAIT) awaitingPhoton.shift();
     }
   });
+  sender.on('stats', () => manager.inputsChanged(sender.unackedSince()));
   sender.on('rejected', ({ error }) =>
     banners.show('error', `An input was refused: ${errorText(error)}`, { ttlMs: 5000, key: 'input' }),
   );

@@ -4,6 +4,11 @@
 // it scores each stream (health-score.ts) and lets the selector pick the live
 // one. Warm mode resumes only the live stream at the SFU (standbys consumed
 // paused); hot mode decodes all of them so a switch is just a z-order change.
+// Between ticks the shown stream is judged by the stale rule (protocol/freshness.ts)
+// whenever something is seen (a frame, an input sent or acknowledged, a session
+// update), and otherwise once, by a timer armed for the earliest moment the
+// verdict could change with time alone (freshnessChangesAt, the probe policy's
+// own deadlines): no poll, so no main-thread wakeups while nothing can change.
 import { Device } from 'mediasoup-client';
 import type { types as ms } from 'mediasoup-client';
 import type { ReplicaInfo, SessionInfo } from '../protocol/session.js';
@@ -13,10 +18,14 @@ import type { StampSource } from './frame-stamp-reader.js';
 import type { SinkPicture, StreamSink } from './stream-sink.js';
 import { VideoSink } from './video-sink.js';
 import {
+  freshnessAt,
+  freshnessChangesAt,
   judgeFreshness,
+  STALE_SUSPECT_MS,
+  type FreshnessClock,
   type FreshnessVerdict,
-  type PeerFreshness,
-  type StreamFreshness,
+  type PeerClock,
+  type StreamClock,
 } from '../protocol/freshness.js';
 import { DEFAULT_HEALTH_THRESHOLDS, scoreStream, type HealthScore } from './health-score.js';
 import { StaleBound } from './stale-bound.js';
@@ -32,11 +41,8 @@ const log = debugLog('streams');
 export type StreamMode = 'warm' | 'hot';
 
 const TICK_MS = 250;
-/**
- * Between score ticks the shown stream is checked for staleness this often (a
- * few comparisons), so a hung host is left within the stale bound, not a tick later.
- */
-const STALE_CHECK_MS = 40;
+/** A stale shown stream the tick could not replace (nothing better yet) is judged again this often. */
+const STALE_RETRY_MS = 40;
 const STATS_MS = 1000;
 /** Standbys in hot mode decode every frame but need their stamp read less often. */
 const STANDBY_SAMPLE_MS = 200;
@@ -119,7 +125,7 @@ export interface StreamManagerOptions {
   heads: HeadTracker;
   /** Since when the oldest sent input expecting a frame has gone unacknowledged (InputSender.unackedSince). */
   unackedSince?: () => number | null;
-  /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default frame callbacks. */
+  /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default a track processor where there is one. */
   stamps?: StampSource;
 }
 
@@ -135,7 +141,14 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** Links whose transport is open (attachLink) and not dropped since. */
   private readonly attached = new Set<ServerLink>();
   private tickTimer: ReturnType<typeof setInterval> | null = null;
-  private staleTimer: ReturnType<typeof setInterval> | null = null;
+  /** The stale check's one timer (armStaleCheck) and the time it is armed for. */
+  private staleTimer: ReturnType<typeof setTimeout> | null = null;
+  private staleAt: number | null = null;
+  /** A check is running (a tick it starts does not start another) or queued for the end of this task. */
+  private checkingStale = false;
+  private staleCheckQueued = false;
+  /** The stale rule's verdict on the shown stream at the latest check (null: none judged). */
+  private lastVerdict: FreshnessVerdict['state'] | null = null;
   /** The stale-stream bound, widened by the delays seen on the shown stream. */
   private readonly staleBound = new StaleBound();
   /** Highest seq whose input-to-shown delay was sampled. */
@@ -281,6 +294,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     // The shown replica just stopped being live (its host died, say): choose now. The
     // stale check skips a stream reconcile just dropped, and the next tick is up to 250 ms away.
     if (shownWasLive && !this.shownLive()) this.tick();
+    else this.requestStaleCheck(); // a new head (another viewer's inputs) makes the shown stream behind
   }
 
   /** The shown stream is consumed and the session says its replica is live. */
@@ -384,6 +398,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       const sink: StreamSink = new VideoSink(sessionSize, onResize, this.opts.stamps);
       this.opts.stage.appendChild(sink.element);
       sink.sampleIntervalMs = STANDBY_SAMPLE_MS;
+      // Every frame and stamp seen is a moment the stale rule's verdict may change.
+      sink.timeline.onChange = () => this.requestStaleCheck();
       const entry: Entry = {
         replicaId: r.replicaId,
         link,
@@ -408,6 +424,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
       if (this.opts.mode === 'hot') this.attachSink(entry);
       if (play) await this.resume(entry);
       this.restack();
+      this.requestStaleCheck(); // a standby to probe with, or to compare the shown stream with
     } catch (err) {
       log('consume failed', r.replicaId, err);
       this.consumeFailedAt.set(r.replicaId, performance.now());
@@ -495,27 +512,95 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   private startTimers(): void {
     this.stopTimers();
     this.tickTimer = setInterval(() => this.tick(), TICK_MS);
-    this.staleTimer = setInterval(() => this.checkStale(), STALE_CHECK_MS);
     this.statsTimer = setInterval(() => void this.pollStats(), STATS_MS);
   }
 
   /**
-   * An input was just acknowledged: judge the shown stream now rather than at
-   * the next check (after a route move, the ack through another server is
-   * what makes a silent stream stale).
+   * An input that expects a frame was acknowledged (first sent at `sentAt`): the shown stream is behind from then
+   * on, which the rule counts from the send, so it can matter from sentAt + STALE_SUSPECT_MS, at once for a late
+   * ack (after a route move, the ack through another server is what makes a silent stream stale). An ack also
+   * settles an input a suspicion may have waited on: judged now then.
    */
-  inputAcked(): void {
-    if (this.staleTimer !== null) this.checkStale();
+  inputAcked(sentAt: number): void {
+    if (this.probes.replicaId !== null || this.lastVerdict === 'suspect') this.requestStaleCheck();
+    else this.checkBy(sentAt + STALE_SUSPECT_MS);
   }
 
-  /** Between ticks: probes a standby when the shown stream is suspect, scores and switches now when it is stale. */
+  /**
+   * Inputs were sent or settled (InputSender 'stats'): an input unacknowledged since `unackedSince` can make a
+   * silent shown stream suspect (protocol/freshness.ts), from unackedSince + STALE_SUSPECT_MS at the earliest.
+   */
+  inputsChanged(unackedSince: number | null): void {
+    if (this.probes.replicaId !== null || this.lastVerdict === 'suspect') this.requestStaleCheck();
+    else if (unackedSince !== null) this.checkBy(unackedSince + STALE_SUSPECT_MS);
+  }
+
+  /** Something the verdict depends on changed: judged at the end of this task (once, however many changed). */
+  private requestStaleCheck(): void {
+    if (this.staleCheckQueued || this.tickTimer === null) return;
+    this.staleCheckQueued = true;
+    queueMicrotask(() => {
+      this.staleCheckQueued = false;
+      this.checkStale();
+    });
+  }
+
+  /** Nothing seen can change the verdict before `at`: the armed check is kept if it comes first, else moved there. */
+  private checkBy(at: number): void {
+    if (this.tickTimer === null || (this.staleAt !== null && this.staleAt <= at)) return;
+    if (at <= performance.now()) this.requestStaleCheck();
+    else this.armStaleCheck(at);
+  }
+
+  /** The one stale-check timer, for `at` (null: none). A deadline already passed is taken a millisecond later. */
+  private armStaleCheck(at: number | null): void {
+    if (at === this.staleAt && (at === null || this.staleTimer !== null)) return;
+    if (this.staleTimer !== null) clearTimeout(this.staleTimer);
+    this.staleTimer = null;
+    this.staleAt = at;
+    if (at === null || this.tickTimer === null) return;
+    this.staleTimer = setTimeout(
+      () => {
+        this.staleTimer = null;
+        this.staleAt = null;
+        this.checkStale();
+      },
+      Math.max(1, Math.ceil(at - performance.now())),
+    );
+  }
+
+  /**
+   * Between ticks: probes a standby when the shown stream is suspect, scores and switches now when it is stale,
+   * then arms the timer for the next moment the verdict could change with nothing seen.
+   */
   private checkStale(): void {
+    if (this.checkingStale || this.tickTimer === null) return;
+    this.checkingStale = true;
+    try {
+      let next = this.judgeShown();
+      if (next === 'stale') {
+        this.tick();
+        next = this.judgeShown();
+        // Still stale (nothing to switch to yet): judged again shortly, as the tick may find a stream then.
+        if (next === 'stale') next = performance.now() + STALE_RETRY_MS;
+      }
+      this.armStaleCheck(next);
+    } finally {
+      this.checkingStale = false;
+    }
+  }
+
+  /** One judgement of the shown stream: 'stale', or when to judge it again with nothing seen (null: not before). */
+  private judgeShown(): number | null | 'stale' {
     this.hideCovered();
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
-    if (!live || live.health.hardFailure) return;
+    this.lastVerdict = null;
+    if (!live || live.health.hardFailure) return null; // the tick's to handle
     const now = performance.now();
     this.sampleDelay(live, now);
-    const verdict = this.judge(live, now);
+    const clock = this.clock(live);
+    const verdict = judgeFreshness(freshnessAt(clock, now));
+    this.lastVerdict = verdict.state;
     this.steerProbe(live, verdict, now);
     if (verdict.state === 'stale') {
       const t = live.sink.timeline;
@@ -524,34 +609,40 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         worstMs: this.staleBound.worstMs,
         probe: this.probes.replicaId,
       });
-      this.tick();
+      return 'stale';
     }
+    const changes = freshnessChangesAt(this.clock(live), now); // a probe steerProbe resumed is a peer now
+    const probe = this.opts.mode === 'warm' ? this.probes.nextCheckAt() : null;
+    return changes === null ? probe : probe === null ? changes : Math.min(changes, probe);
   }
 
-  private freshness(e: Entry, now: number): StreamFreshness {
+  private streamClock(e: Entry): StreamClock {
     const t = e.sink.timeline;
     return {
       displayedSeq: t.lastSeq,
-      behindForMs: this.opts.heads.behindForMs(t.lastSeq, now),
+      behindSince: this.opts.heads.behindSince(t.lastSeq),
       activeSince: e.activeSince,
       lastFrameAt: t.lastFrameAt,
     };
   }
 
-  /** The stale-stream rule (protocol/freshness.ts) for one stream, against every other resumed one. */
-  private judge(e: Entry, now: number): FreshnessVerdict {
-    const peers: PeerFreshness[] = [];
+  /** What the stale-stream rule (protocol/freshness.ts) sees of one stream, against every other resumed one. */
+  private clock(e: Entry): FreshnessClock {
+    const peers: PeerClock[] = [];
     for (const p of this.entries.values()) {
-      if (p !== e && p.resumed && !p.closed) peers.push({ replicaId: p.replicaId, ...this.freshness(p, now) });
+      if (p !== e && p.resumed && !p.closed) peers.push({ replicaId: p.replicaId, ...this.streamClock(p) });
     }
-    const unackedSince = this.opts.unackedSince?.() ?? null;
-    return judgeFreshness({
-      now,
-      shown: { ...this.freshness(e, now), active: e.resumed },
+    return {
+      shown: { ...this.streamClock(e), active: e.resumed },
       peers,
       recentWorstMs: this.staleBound.worstMs,
-      unackedForMs: unackedSince === null ? 0 : Math.max(0, now - unackedSince),
-    });
+      unackedSince: this.opts.unackedSince?.() ?? null,
+    };
+  }
+
+  /** The stale-stream rule for one stream at `now`. */
+  private judge(e: Entry, now: number): FreshnessVerdict {
+    return judgeFreshness(freshnessAt(this.clock(e), now));
   }
 
   /** Another resumed stream presented a frame within the frozen bound. */
@@ -624,9 +715,10 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   private stopTimers(): void {
     if (this.tickTimer !== null) clearInterval(this.tickTimer);
-    if (this.staleTimer !== null) clearInterval(this.staleTimer);
+    if (this.staleTimer !== null) clearTimeout(this.staleTimer);
     if (this.statsTimer !== null) clearInterval(this.statsTimer);
     this.tickTimer = this.staleTimer = this.statsTimer = null;
+    this.staleAt = null;
   }
 
   private tick(): void {
@@ -683,6 +775,9 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     this.setReady(!!live && live.resumed && live.sink.timeline.lastFrameAt !== null && !live.health.hardFailure);
     this.emit('streams', this.views(byId, now));
+    // Scores, switches, pauses and resumes change what the stale rule sees (a tick a stale check started is
+    // followed by that check's own judgement).
+    this.checkStale();
   }
 
   private applySwitch(

@@ -13,7 +13,10 @@ export interface ViewerParams {
   debug: boolean;
   /** `?fit=1`: size the app to the browser window (sent as resize inputs). Off by default. */
   fit: boolean;
-  /** `?stamps=processor`: frame stamps read from a track processor instead of frame callbacks (frame-stamp-reader.ts). */
+  /**
+   * Where frame stamps are read (frame-stamp-reader.ts): a track processor by default (frame callbacks where the
+   * browser has none); `?stamps=frame` asks for frame callbacks (presentation times in the latency samples).
+   */
   stamps: StampSource;
 }
 
@@ -30,7 +33,7 @@ export function parseViewerParams(search: string, hash: string): ViewerParams {
     mode: q.get('mode') === 'hot' ? 'hot' : 'warm',
     debug: q.has('debug'),
     fit: q.get('fit') === '1' || q.get('fit') === 'true',
-    stamps: q.get('stamps') === 'processor' ? 'processor' : 'frame-callback',
+    stamps: stampSourceParam(q.get('stamps')),
   };
 }
 
@@ -47,6 +50,10 @@ export function listHref(search: string): string {
   q.delete('session');
   const s = q.toString();
   return s ? `?${s}` : '/';
+}
+
+function stampSourceParam(v: string | null): StampSource {
+  return v === 'frame' || v === 'frame-callback' ? 'frame-callback' : 'processor';
 }
 
 function safeDecode(s: string): string | null {

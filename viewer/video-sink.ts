@@ -14,7 +14,7 @@ export class VideoSink implements StreamSink {
   #attached = false;
 
   /** `onResize`: this stream's frames changed size (a resize input applied); `stamps`: where stamps are read. */
-  constructor(sessionSize: () => AppSize, onResize: () => void, stamps: StampSource = 'frame-callback') {
+  constructor(sessionSize: () => AppSize, onResize: () => void, stamps: StampSource = 'processor') {
     this.#sessionSize = sessionSize;
     const video = document.createElement('video');
     video.className = 'stream standby';

@@ -14,7 +14,7 @@ import { startNode, startServer, type Proc, type ServerProc } from '../../script
 import { getSession } from '../../scripts/lib/session-rest.js';
 import { ViewerClient } from '../../scripts/lib/viewer-client.js';
 import { waitFor } from '../../scripts/lib/wait-for.js';
-import { openViewer } from '../../scripts/lib/viewer-page.js';
+import { openViewer, viewerStamps, type ViewerStamps } from '../../scripts/lib/viewer-page.js';
 
 export interface Cluster {
   server: ServerProc;
@@ -87,9 +87,25 @@ export async function createSession(
   return sessionId;
 }
 
-/** Opens the viewer on a session with the owner token (openViewer of scripts/lib/viewer-page.ts). */
-export function openBenchViewer(page: Page, c: Cluster, sessionId: string, mode: 'hot' | 'warm'): Promise<void> {
-  return openViewer(page, c.url, sessionId, mode, c.token);
+/**
+ * Opens the viewer on a session with the owner token (openViewer of scripts/lib/viewer-page.ts), reading frame
+ * stamps from `stamps` (the product default unless a bench asks otherwise or LOCKSTEP_VIEWER_STAMPS says).
+ */
+export function openBenchViewer(
+  page: Page,
+  c: Cluster,
+  sessionId: string,
+  mode: 'hot' | 'warm',
+  stamps: ViewerStamps = viewerStamps(),
+): Promise<void> {
+  return openViewer(page, c.url, sessionId, mode, c.token, stamps);
+}
+
+/** What a bench's latency samples end at, by stamp source (a figure's detail says which it measured). */
+export function stampsMeaning(stamps: ViewerStamps): string {
+  return stamps === 'frame'
+    ? 'frame callbacks: samples end when the frame is presented'
+    : 'track processor (product default): samples end when the frame is decoded, no presentation times';
 }
 
 interface StreamLike {

@@ -34,18 +34,31 @@ export async function viewerPageState(page: Page): Promise<ViewerPageState | nul
   });
 }
 
+/** Where the viewer reads frame stamps: `frame` asks for frame callbacks (`?stamps=frame`), `default` is the product's. */
+export type ViewerStamps = 'default' | 'frame' | 'processor';
+
+/**
+ * The viewer's stamp source for a page opened now: LOCKSTEP_VIEWER_STAMPS=frame|processor when set (the e2e tests
+ * and benches run either way), else `preferred` (the latency bench asks for frame callbacks: display times).
+ */
+export function viewerStamps(preferred: ViewerStamps = 'default'): ViewerStamps {
+  const env = process.env.LOCKSTEP_VIEWER_STAMPS;
+  return env === 'frame' || env === 'processor' ? env : preferred;
+}
+
 export async function openViewer(
   page: Page,
   url: string,
   sessionId: string,
   mode: 'hot' | 'warm' = 'warm',
   token: string = ownerTokenFor(url),
+  stamps: ViewerStamps = viewerStamps(),
 ): Promise<void> {
   // LOCKSTEP_VIEWER_DEBUG=1: the viewer logs its decisions (?debug, viewer/debug-log.ts) to the console.
   const debug = process.env.LOCKSTEP_VIEWER_DEBUG === '1' ? '&debug' : '';
-  // LOCKSTEP_VIEWER_STAMPS=processor: frame stamps from a track processor (?stamps=, viewer/frame-stamp-reader.ts).
-  const stamps = process.env.LOCKSTEP_VIEWER_STAMPS === 'processor' ? '&stamps=processor' : '';
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stamps}`);
+  // ?stamps= (viewer/frame-stamp-reader.ts): absent for the product default (a track processor in Chromium).
+  const stampsParam = stamps === 'default' ? '' : `&stamps=${stamps}`;
+  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stampsParam}`);
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }

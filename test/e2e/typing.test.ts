@@ -120,48 +120,67 @@ describe('e2e: typing in Chromium shows up in the video', () => {
     await page.close();
   });
 
-  it('with ?stamps=processor the stamps come from a track processor: no frame callback, typed seqs shown, samples taken', async () => {
-    const page = await browser.context.newPage();
-    // Counts the viewer's frame-callback requests: with the processor source there must be none.
-    await page.addInitScript(() => {
-      const w = window as unknown as { __rvfcCalls: number };
-      w.__rvfcCalls = 0;
-      const proto = HTMLVideoElement.prototype as unknown as Record<string, (...a: unknown[]) => number>;
-      const original = proto.requestVideoFrameCallback;
-      if (original)
-        proto.requestVideoFrameCallback = function (this: HTMLVideoElement, ...a: unknown[]) {
-          w.__rvfcCalls++;
-          return original.apply(this, a);
-        };
-    });
-    await page.goto(
-      `${server.url}/?session=${sessionId}&stamps=processor&token=${encodeURIComponent(server.ownerToken)}`,
-    );
-    await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
-    const before = await viewerState(page);
-    await page.locator('[data-testid="stage"]').click();
-    await page.keyboard.type(' again', { delay: 60 });
-    const info = await waitAllShown(page, server.url, sessionId);
-    // The viewer matches acks to shown frames every 250 ms (session-view.ts): wait for the typed keys' samples.
-    const after = await waitFor('input-to-photon samples of the typed keys', async () => {
-      const got = await page.evaluate(() => {
-        const w = window as unknown as {
-          __rvfcCalls: number;
-          __lockstep: { latencySamples: Array<{ seq: number; sentAt: number; shownAt: number }> };
-        };
-        return { rvfc: w.__rvfcCalls, samples: w.__lockstep.latencySamples.map((s) => ({ ...s })) };
+  // The default source is a track processor (no frame callback at all); `?stamps=frame` asks for frame callbacks,
+  // whose samples carry the presentation times the latency bench splits.
+  for (const c of [
+    { query: '', what: 'by default the stamps come from a track processor', frameCallbacks: false },
+    { query: '&stamps=frame', what: 'with ?stamps=frame they come from frame callbacks', frameCallbacks: true },
+  ]) {
+    it(`${c.what}: typed seqs shown, samples taken`, async () => {
+      const page = await browser.context.newPage();
+      // Counts the viewer's frame-callback requests.
+      await page.addInitScript(() => {
+        const w = window as unknown as { __rvfcCalls: number };
+        w.__rvfcCalls = 0;
+        const proto = HTMLVideoElement.prototype as unknown as Record<string, (...a: unknown[]) => number>;
+        const original = proto.requestVideoFrameCallback;
+        if (original)
+          proto.requestVideoFrameCallback = function (this: HTMLVideoElement, ...a: unknown[]) {
+            w.__rvfcCalls++;
+            return original.apply(this, a);
+          };
       });
-      return got.samples.filter((s) => s.seq > (before?.displayedSeq ?? 0)).length >= 3 ? got : undefined;
+      await page.goto(`${server.url}/?session=${sessionId}${c.query}&token=${encodeURIComponent(server.ownerToken)}`);
+      await waitFor('viewer showing frames', async () => (await viewerState(page))?.ready, 30_000);
+      const before = await viewerState(page);
+      await page.locator('[data-testid="stage"]').click();
+      await page.keyboard.type(' again', { delay: 60 });
+      const info = await waitAllShown(page, server.url, sessionId);
+      // The viewer matches acks to shown frames every 250 ms (session-view.ts): wait for the typed keys' samples.
+      const after = await waitFor('input-to-photon samples of the typed keys', async () => {
+        const got = await page.evaluate(() => {
+          const w = window as unknown as {
+            __rvfcCalls: number;
+            __lockstep: {
+              latencySamples: Array<{ seq: number; sentAt: number; shownAt: number; presentedAt?: number }>;
+            };
+          };
+          return { rvfc: w.__rvfcCalls, samples: w.__lockstep.latencySamples.map((s) => ({ ...s })) };
+        });
+        return got.samples.filter((s) => s.seq > (before?.displayedSeq ?? 0)).length >= 3 ? got : undefined;
+      });
+      assert.ok(before && before.displayedSeq < info.headSeq, 'the typed seqs were not on screen before');
+      const typedSamples = after.samples.filter((s) => s.seq > (before?.displayedSeq ?? 0));
+      assert.ok(typedSamples.length >= 3, `input-to-photon samples of the typed keys: ${typedSamples.length}`);
+      for (const s of typedSamples) assert.ok(s.shownAt >= s.sentAt, 'shown after sent');
+      if (c.frameCallbacks) {
+        assert.ok(after.rvfc > 0, 'frame callbacks requested');
+        assert.ok(
+          typedSamples.every((s) => typeof s.presentedAt === 'number'),
+          'samples carry the presentation time',
+        );
+      } else {
+        assert.equal(after.rvfc, 0, 'no requestVideoFrameCallback with the processor source');
+        assert.ok(
+          typedSamples.every((s) => s.presentedAt === undefined),
+          'no presentation time: read at decode',
+        );
+      }
+      // The picture is the typed state, whichever the source.
+      await new Promise((r) => setTimeout(r, 700));
+      const log = await fetchLog(server.url, sessionId);
+      assert.ok(psnr(await grabFrame(page, W, H), referenceRender('writer', W, H, log)) > 25, 'shown matches the log');
+      await page.close();
     });
-    assert.equal(after.rvfc, 0, 'no requestVideoFrameCallback with the processor source');
-    assert.ok(before && before.displayedSeq < info.headSeq, 'the typed seqs were not on screen before');
-    const typedSamples = after.samples.filter((s) => s.seq > (before?.displayedSeq ?? 0));
-    assert.ok(typedSamples.length >= 3, `input-to-photon samples of the typed keys: ${typedSamples.length}`);
-    for (const s of typedSamples) assert.ok(s.shownAt >= s.sentAt, 'shown after sent');
-    // The picture is the typed state, as with frame callbacks.
-    await new Promise((r) => setTimeout(r, 700));
-    const log = await fetchLog(server.url, sessionId);
-    assert.ok(psnr(await grabFrame(page, W, H), referenceRender('writer', W, H, log)) > 25, 'shown matches the log');
-    await page.close();
-  });
+  }
 });

@@ -47,6 +47,26 @@ test('a figure shows its value and its own date and load; a missing one says so'
   assert.match(block, /latency \(stamp\), 1280×720[^\n]*\| not measured \|/);
 });
 
+test('the latency and viewer-cost rows say which frame stamps their viewer read (older runs: frame callbacks)', () => {
+  const withStamps = (stamps?: string): Latest => ({
+    machine,
+    results: [
+      { name: 'latency.1280x720.warm.p50', value: 15, unit: 'ms', ...(stamps ? { detail: { stamps } } : {}) },
+      { name: 'peer.viewer-cpu.lockstep', value: 13, unit: '% of a core', ...(stamps ? { detail: { stamps } } : {}) },
+    ],
+  });
+  const before = figuresBlock(withStamps());
+  assert.match(before, /latency \(stamp\), 1280×720[^\n]*to the frame presented/);
+  assert.match(before, /Lockstep's stamps: frame callbacks/);
+  const processor = figuresBlock(
+    withStamps('track processor (product default): samples end when the frame is decoded'),
+  );
+  assert.match(processor, /latency \(stamp\), 1280×720[^\n]*to the frame decoded/);
+  assert.match(processor, /Lockstep's stamps: track processor/);
+  const frame = figuresBlock(withStamps('frame callbacks: samples end when the frame is presented'));
+  assert.match(frame, /latency \(stamp\), 1280×720[^\n]*to the frame presented/);
+});
+
 test('a changed figure changes the block (a hand-typed number cannot pass)', () => {
   const one = (value: number): Latest => ({
     machine,

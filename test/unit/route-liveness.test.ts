@@ -17,6 +17,8 @@ import {
 import { fakeTimers } from '../helpers/fake-timers.js';
 import { clockedSender } from '../helpers/clocked-sender.js';
 import { keyDown } from '../helpers/key-input.js';
+import { RouteLiveness } from '../../viewer/route-liveness.js';
+import { ResendPolicy } from '../../viewer/resend-policy.js';
 
 const A = 'http://10.0.0.1:3000';
 const B = 'http://10.0.0.2:3000';
@@ -181,5 +183,41 @@ describe('input route liveness pings', () => {
     assert.ok(after >= INPUT_RESEND_MAX_MS && after <= INPUT_RESEND_MAX_MS + 20, `left after ${after} ms`);
     await c.run(100);
     assert.equal(c.sender.stats().pending, 0);
+  });
+
+  it('an ack that leaves nothing in flight cancels the armed check: no timer fires while typing goes well', () => {
+    const clock = fakeTimers();
+    let fired = 0;
+    let inFlightSince: number | null = null;
+    const policy = new ResendPolicy();
+    const liveness = new RouteLiveness({
+      ping: () => new Promise(() => undefined),
+      now: () => clock.now,
+      schedule: (fn, ms) =>
+        clock.schedule(() => {
+          fired++;
+          fn();
+        }, ms),
+      policy,
+      oldestInFlightSince: () => inFlightSince,
+      lastAnswerAt: () => clock.now,
+      onDead: () => assert.fail('the route is alive'),
+    });
+    for (let i = 0; i < 100; i++) {
+      inFlightSince = clock.now; // a key goes out...
+      liveness.poke();
+      clock.advance(5);
+      inFlightSince = null; // ...and is acknowledged 5 ms later
+      liveness.poke();
+      clock.advance(95);
+    }
+    assert.equal(fired, 0);
+    assert.equal(liveness.pings, 0);
+    // An input still waiting keeps its check: it fires and pings.
+    inFlightSince = clock.now;
+    liveness.poke();
+    clock.advance(policy.pingAfterMs() + 1);
+    assert.equal(fired, 1);
+    assert.equal(liveness.pings, 1);
   });
 });

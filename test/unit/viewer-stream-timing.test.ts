@@ -89,11 +89,13 @@ test('url params: session from query or hash, mode, token', () => {
     mode: 'hot',
     debug: true,
     fit: false,
-    stamps: 'frame-callback',
+    stamps: 'processor',
   });
   assert.equal(parseViewerParams('?fit=1', '').fit, true);
+  assert.equal(parseViewerParams('?stamps=frame', '').stamps, 'frame-callback');
+  assert.equal(parseViewerParams('?stamps=frame-callback', '').stamps, 'frame-callback');
   assert.equal(parseViewerParams('?stamps=processor', '').stamps, 'processor');
-  assert.equal(parseViewerParams('?stamps=bogus', '').stamps, 'frame-callback');
+  assert.equal(parseViewerParams('?stamps=bogus', '').stamps, 'processor');
   assert.equal(parseViewerParams('', '#/s/s-42').sessionId, 's-42');
   assert.equal(parseViewerParams('?session=bad id', '').sessionId, null);
   assert.equal(parseViewerParams('?mode=bogus', '').mode, 'warm');
