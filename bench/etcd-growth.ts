@@ -4,7 +4,8 @@
 // and three renderer nodes running the writer with R = 3, through
 // scripts/lib/local-cluster.ts (loopback). One writer session is typed into
 // over the viewer socket, as a typist's page does: `keysPerSecond` key presses
-// a second (key down + key up: two inputs, each acknowledged), in real time, so
+// a second (a key down each: the writer reads no key-ups, so its viewer sends
+// none; each acknowledged), in real time, so
 // everything else the cluster writes on its own clock (cluster checkpoints:
 // requests, relayed chunks and reports, confirmed records, stored snapshots
 // and truncation; the health board; placement; leases and the node directory)
@@ -129,9 +130,9 @@ async function keyGroups(client: Etcd3): Promise<Map<string, KeyGroup>> {
   return groups;
 }
 
-function keyPress(i: number, action: 'down' | 'up'): InputEvent {
-  const ch = TYPED[Math.floor(i) % TYPED.length] ?? ' ';
-  return { type: 'key', action, key: ch, code: '', ...(action === 'down' ? { text: ch } : {}), mods: NO_MODS };
+function keyPress(i: number): InputEvent {
+  const ch = TYPED[i % TYPED.length] ?? ' ';
+  return { type: 'key', action: 'down', key: ch, code: '', text: ch, mods: NO_MODS };
 }
 
 /** Keys under `prefix` (count only). */
@@ -188,7 +189,8 @@ async function typeSession(withUpkeep: boolean, minutes: number, o: Required<Etc
     // Inputs on a schedule, as a page sends them: never waiting for the previous one's ack (in order on
     // the one socket), at most MAX_IN_FLIGHT unacknowledged.
     const ackMs: number[] = [];
-    const intervalMs = 1000 / (2 * o.keysPerSecond);
+    // The writer reads no key releases (its manifest's keyUps): a key press is one input, as its viewer sends it.
+    const intervalMs = 1000 / o.keysPerSecond;
     const windowMs = minutes * 60_000;
     const inFlight = new Set<Promise<void>>();
     let sent = 0;
@@ -208,7 +210,7 @@ async function typeSession(withUpkeep: boolean, minutes: number, o: Required<Etc
       const wait = t0 + sent * intervalMs - performance.now();
       if (wait > 0) await sleep(wait);
       while (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight);
-      send(keyPress(sent / 2, sent % 2 === 0 ? 'down' : 'up'));
+      send(keyPress(sent));
       sent++;
     }
     await Promise.all(inFlight);

@@ -2,6 +2,7 @@
 // session asks for an app (name, name@version or hash), what a node owner lets
 // their PC run, and the listing REST and the CLI show.
 import { z } from 'zod';
+import type { AppInputs } from './app-inputs.js';
 import type { ExportFormat } from './export-formats.js';
 import type { ImportFormat } from './input.js';
 import { LIMITS } from './limits.js';
@@ -96,6 +97,8 @@ export interface PublishedAppInfo {
   /** The manifest's `exports` and `imports`: what Download, REST export and import offer for its sessions. */
   exports: ExportFormat[];
   imports: ImportFormat[];
+  /** The manifest's `keyUps` and `touch`: which inputs its sessions' viewers send (protocol/app-inputs.ts). */
+  inputs: AppInputs;
 }
 
 /** The HTTP header carrying the publisher's hash of the uploaded bytes (the server checks it). */

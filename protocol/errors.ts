@@ -12,6 +12,11 @@ export const ERROR_CODES = [
   'too-large',
   /** Request headers over Node's limit (16 KB): refused by the HTTP parser before any route. */
   'headers-too-large',
+  /**
+   * An input the session's app does not read (a key release to an app whose manifest says `keyUps: false`,
+   * protocol/app-inputs.ts): refused for good, never logged; the sender drops it.
+   */
+  'unwanted-input',
   'unavailable',
   'internal',
 ] as const;
@@ -27,6 +32,7 @@ export const HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   'rate-limited': 429,
   'too-large': 413,
   'headers-too-large': 431,
+  'unwanted-input': 422,
   unavailable: 503,
   internal: 500,
 };

@@ -1,5 +1,6 @@
 // Sessions and replicas as the server reports them to viewers and operators.
 import { z } from 'zod';
+import type { AppInputs } from './app-inputs.js';
 import { LIMITS } from './limits.js';
 import type { SelectionGeometry } from './selection.js';
 import type { AppFailure } from './replica-failure.js';
@@ -63,6 +64,8 @@ export interface SessionInfo {
   createdAt: number;
   headSeq: number;
   replicas: ReplicaInfo[];
+  /** What the app's manifest says about the inputs it reads (protocol/app-inputs.ts): which the viewer sends. */
+  inputs: AppInputs;
   /** Set once the app failed deterministically (replicas on enough hosts failed at this input): no more replicas run. */
   appFailure?: AppFailure;
 }
@@ -71,15 +74,4 @@ export interface AppCatalogEntry {
   name: string;
   hash: string;
   title: string;
-}
-
-/**
- * How a viewer treats one-finger touch for an app: `text` apps get phone
- * gestures (tap = caret, drag = scroll, long press = select a word); `draw`
- * apps get the raw pointer (a finger paints).
- */
-export type TouchMode = 'text' | 'draw';
-const TEXT_APPS: ReadonlySet<string> = new Set(['writer']);
-export function touchModeOf(appName: string): TouchMode {
-  return TEXT_APPS.has(appName) ? 'text' : 'draw';
 }

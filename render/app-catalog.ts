@@ -5,9 +5,10 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_APP_INPUTS, type AppInputs } from '../protocol/app-inputs.js';
 import type { ImportFormat } from '../protocol/input.js';
 import type { AppRef } from '../protocol/session.js';
-import { BUILTIN_APP_NAMES, readManifest } from './app-manifest.js';
+import { appInputsOf, BUILTIN_APP_NAMES, readManifest } from './app-manifest.js';
 import type { AppManifest, ExportFormat } from './sdk/manifest.js';
 
 const renderDir = dirname(fileURLToPath(import.meta.url));
@@ -34,6 +35,12 @@ export function importsFormat(app: string, format: ImportFormat): boolean {
 /** The file formats an app's document exports to (its manifest's list). */
 export function exportFormatsOf(app: AppRef): ExportFormat[] {
   return [...(BUILTIN_MANIFESTS.get(app.name)?.exports ?? [])];
+}
+
+/** The inputs a built-in app reads (its manifest's `keyUps` and `touch`). */
+export function builtinInputsOf(app: string): AppInputs {
+  const m = BUILTIN_MANIFESTS.get(app);
+  return m ? appInputsOf(m) : { ...DEFAULT_APP_INPUTS };
 }
 
 function listFiles(dir: string): string[] {

@@ -1,11 +1,13 @@
-// Which files an app's sessions export to and start from: its manifest's
-// `exports` and `imports`, read from the built-in manifests or, for a
-// published app, from the manifest of the bundle the server stores.
+// Which files an app's sessions export to and start from, and which inputs
+// they read: its manifest's `exports`, `imports`, `keyUps` and `touch`, read from
+// the built-in manifests or, for a published app, from the manifest of the
+// bundle the server stores.
+import { DEFAULT_APP_INPUTS, type AppInputs } from '../protocol/app-inputs.js';
 import { isPublishedApp, parseAppSpec } from '../protocol/bundle.js';
 import type { ExportFormat } from '../protocol/export-formats.js';
 import type { ImportFormat } from '../protocol/input.js';
 import type { AppRef } from '../protocol/session.js';
-import { APP_TITLES, appForImport, exportFormatsOf, importsFormat } from '../render/app-catalog.js';
+import { APP_TITLES, appForImport, builtinInputsOf, exportFormatsOf, importsFormat } from '../render/app-catalog.js';
 import type { BundleStore } from './bundle-store.js';
 
 export class AppFormats {
@@ -19,6 +21,16 @@ export class AppFormats {
   exportsOf(app: AppRef): ExportFormat[] {
     if (!isPublishedApp(app)) return exportFormatsOf(app);
     return [...(this.#bundles?.get(app.hash)?.exports ?? [])];
+  }
+
+  /**
+   * The inputs a session's pinned app reads. A published app whose bundle this
+   * server does not hold gets everything (the default): delivering what an app
+   * ignores costs a log write, dropping what it reads would change its behaviour.
+   */
+  inputsOf(app: AppRef): AppInputs {
+    if (!isPublishedApp(app)) return builtinInputsOf(app.name);
+    return this.#bundles?.get(app.hash)?.inputs ?? DEFAULT_APP_INPUTS;
   }
 
   /** Whether the app named by `spec` (built-in name, published name[@version] or hash) imports `format`. */

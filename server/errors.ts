@@ -144,3 +144,11 @@ export class TooLargeError extends LockstepError {
 export class AppFailedError extends LockstepError {
   readonly code = 'conflict' as const;
 }
+
+/**
+ * An input the session's app does not read (a key release to an app whose manifest says `keyUps: false`):
+ * refused for good and never logged. Its clientSeq is passed over by the contiguity rule (sequencer.ts).
+ */
+export class UnwantedInputError extends LockstepError {
+  readonly code = 'unwanted-input' as const;
+}

@@ -22,7 +22,7 @@ import type { PublishedAppInfo } from '../protocol/bundle.js';
 import { BundleHashSchema } from '../protocol/bundle.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
-import { BUILTIN_APP_NAMES } from '../render/app-manifest.js';
+import { appInputsOf, BUILTIN_APP_NAMES } from '../render/app-manifest.js';
 import { verifyBundle } from '../render/bundle/app-bundle.js';
 import { RenderError } from '../render/errors.js';
 import { BundleRejectedError, BundleTooLargeError } from './bundle-errors.js';
@@ -98,6 +98,7 @@ export class FileBundleStore implements BundleStore {
       publishedAt,
       exports: [...manifest.exports],
       imports: [...manifest.imports],
+      inputs: appInputsOf(manifest),
     };
     this.#apps.set(hash, info);
     return info;

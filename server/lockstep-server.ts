@@ -121,6 +121,8 @@ export class LockstepServer {
       log: inputLog,
       contiguous: true,
       sessionExists: (id) => manager.sessions.has(id),
+      // A key release to an app that reads none is refused unlogged (protocol/app-inputs.ts).
+      wanted: (id, event) => manager.wantsInput(id, event),
     });
     const sfu = await Sfu.create(config.mediasoup);
     const bundles = FileBundleStore.open(config.dataDir);

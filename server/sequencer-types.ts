@@ -26,6 +26,12 @@ export interface SequencerOptions {
   contiguous?: boolean;
   /** When given, submits to a session for which it returns false are rejected with NotFoundError. */
   sessionExists?: (sessionId: string) => boolean;
+  /**
+   * When given, an input for which it returns false (one the session's app does
+   * not read: protocol/app-inputs.ts) is rejected with UnwantedInputError and
+   * never logged; its clientSeq stays a hole the contiguous rule passes over.
+   */
+  wanted?: (sessionId: string, event: InputEvent) => boolean;
 }
 
 /** New inputs of one session from one flush, in seq order (dense within the batch). */

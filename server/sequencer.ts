@@ -5,10 +5,12 @@
 // soon as maxBatch requests are queued; while a batch is being written the next
 // one accumulates, and one batch is in flight at a time, so the clientSeq rules
 // are checked against a log that holds everything this sequencer acknowledged.
+// An input the session's app does not read (`wanted`) is refused at once and
+// never logged; the contiguous rule passes over its clientSeq.
 // No sockets here: pure ordering logic.
 import { EventEmitter } from 'node:events';
 import { performance } from 'node:perf_hooks';
-import { InputEventSchema, type SequencedInput } from '../protocol/input.js';
+import { InputEventSchema, type InputEvent, type SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
@@ -19,6 +21,7 @@ import {
   OutOfOrderError,
   OutOfRangeError,
   PartialAppendError,
+  UnwantedInputError,
 } from './errors.js';
 import type { AppendRequest, AppendResult, InputLog } from './input-log.js';
 import type {
@@ -31,6 +34,10 @@ import type {
 } from './sequencer-types.js';
 
 const log = getLogger('sequencer');
+
+/** Unwanted clientSeqs remembered per client, and clients remembered (the oldest go first). */
+const MAX_UNWANTED_PER_CLIENT = 1024;
+const MAX_UNWANTED_CLIENTS = 4096;
 
 interface Pending {
   req: AppendRequest;
@@ -45,6 +52,16 @@ export class Sequencer {
   private readonly maxClientSeqGap: number;
   private readonly sessionExists: ((sessionId: string) => boolean) | undefined;
   private readonly contiguous: boolean;
+  private readonly wanted: ((sessionId: string, event: InputEvent) => boolean) | undefined;
+  /**
+   * Per client (clientKey), the clientSeqs refused as unwanted above its last
+   * logged one: holes no retry can fill, so the contiguous rule passes over them
+   * (a viewer built before `keyUps` sends key-ups; without this its next key
+   * would be refused as "skips ahead" again and again). In memory and bounded:
+   * a restarted server, or another one in a cluster, does not know them, and
+   * that client's next input waits for a re-join (which renumbers from the log).
+   */
+  private readonly unwanted = new Map<string, Set<number>>();
   private readonly emitter = new EventEmitter();
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
@@ -59,6 +76,7 @@ export class Sequencer {
     this.maxClientSeqGap = options.maxClientSeqGap ?? 10_000;
     this.sessionExists = options.sessionExists;
     this.contiguous = options.contiguous ?? false;
+    this.wanted = options.wanted;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1) {
       throw new BadRequestError('maxBatch must be an integer >= 1', { maxBatch: this.maxBatch });
     }
@@ -70,7 +88,7 @@ export class Sequencer {
   /**
    * Queues one input. Resolves once it is durable (or recognised as a replay,
    * then with duplicate=true and the original seq, or -1 if compacted); rejects
-   * with BadRequestError / NotFoundError before queueing, OutOfOrderError /
+   * with BadRequestError / NotFoundError / UnwantedInputError before queueing, OutOfOrderError /
    * OutOfRangeError when its batch is checked against the log, or
    * DurabilityError if the batch could not be written.
    */
@@ -80,6 +98,17 @@ export class Sequencer {
       append = this.admit(req);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    if (this.wanted && !this.wanted(append.sessionId, append.event)) {
+      this.noteUnwanted(append);
+      const { sessionId, clientId, clientSeq } = append;
+      return Promise.reject(
+        new UnwantedInputError(
+          'this app reads no key releases (its manifest says keyUps: false): the input was not logged; ' +
+            'a viewer from before this server version sends them (reload the page)',
+          { sessionId, clientId, clientSeq, event: append.event.type },
+        ),
+      );
     }
     return new Promise<AppendResult>((resolve, reject) => {
       this.queue.push({ req: append, resolve, reject });
@@ -190,6 +219,8 @@ export class Sequencer {
       this.emit('flushFailed', error, { size: batch.length, appended: 0, durationMs: performance.now() - started });
       return [];
     }
+    // Holes left by unwanted inputs: forgotten once the log is past them, passed over until then.
+    for (const [key, logged] of last) last.set(key, this.passUnwanted(key, logged, true));
     return batch.filter((p) => {
       const { sessionId, clientId, clientSeq } = p.req;
       const key = clientKey(p.req);
@@ -216,9 +247,41 @@ export class Sequencer {
         );
         return false;
       }
-      if (clientSeq > prev) last.set(key, clientSeq);
+      // Not pruned here: this batch may fail, and the holes after its inputs must still be passed on a retry.
+      if (clientSeq > prev) last.set(key, this.passUnwanted(key, clientSeq, false));
       return true;
     });
+  }
+
+  /** Remembers an unwanted input's clientSeq as a hole the contiguous rule passes over. */
+  private noteUnwanted(req: AppendRequest): void {
+    const key = clientKey(req);
+    const seqs = this.unwanted.get(key) ?? new Set<number>();
+    this.unwanted.delete(key); // re-inserted last: the least recently refused client goes first
+    seqs.add(req.clientSeq);
+    if (seqs.size > MAX_UNWANTED_PER_CLIENT) seqs.delete(Math.min(...seqs));
+    this.unwanted.set(key, seqs);
+    const oldest = this.unwanted.keys().next().value;
+    if (this.unwanted.size > MAX_UNWANTED_CLIENTS && oldest !== undefined) this.unwanted.delete(oldest);
+  }
+
+  /**
+   * The client's last clientSeq with the unwanted holes right after it passed
+   * over. `durable`: `last` is the log's, so holes at or below it are forgotten.
+   */
+  private passUnwanted(key: string, last: number, durable: boolean): number {
+    const seqs = this.unwanted.get(key);
+    if (!seqs) return last;
+    if (durable) {
+      for (const s of seqs) if (s <= last) seqs.delete(s);
+      if (seqs.size === 0) {
+        this.unwanted.delete(key);
+        return last;
+      }
+    }
+    let through = last;
+    while (seqs.has(through + 1)) through++;
+    return through;
   }
 
   on<K extends keyof SequencerEvents>(event: K, listener: SequencerListener<K>): this {

@@ -6,6 +6,7 @@
 // server/session-core/; transport stays at the edges (the gateways).
 import { randomBytes } from 'node:crypto';
 import type { types } from 'mediasoup';
+import { wantsInput } from '../protocol/app-inputs.js';
 import type { InputEvent, SequencedInput } from '../protocol/input.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
@@ -15,6 +16,7 @@ import type { AppRef, SessionInfo } from '../protocol/session.js';
 import type { AdoptedReplica, HeldReplica, InputAck, NodeNotification } from '../protocol/signalling.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { appCatalog } from '../render/app-catalog.js';
+import { AppFormats } from './app-formats.js';
 import type { ServerConfig } from './config.js';
 import { AppFailedError, BadRequestError, LockstepError, NotFoundError, QuotaExceededError } from './errors.js';
 import type { InputLog } from './input-log.js';
@@ -81,9 +83,10 @@ export interface InputSource {
   off(event: 'sequenced', listener: (batches: SessionBatch[]) => void): unknown;
 }
 
-function metaOf(row: SessionRecord): DurableSession['meta'] {
+function metaOf(row: SessionRecord, formats: AppFormats): DurableSession['meta'] {
   return {
     sessionId: row.id,
+    inputs: formats.inputsOf(row.app),
     owner: row.owner,
     app: row.app,
     replicationFactor: row.replicationFactor,
@@ -147,6 +150,8 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   readonly #deps: SessionManagerDeps;
   readonly #now: () => number;
   readonly #catalog: Map<string, AppRef>;
+  /** What each app's manifest says (the inputs its sessions read). */
+  readonly #formats: AppFormats;
   #healthTimer: NodeJS.Timeout | undefined;
   /** Where fanned-out inputs come from: this server's sequencer, or (cluster mode) the input feed. */
   #inputSource: InputSource;
@@ -165,6 +170,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     this.#inputSource = deps.sequencer;
     this.#now = deps.now ?? Date.now;
     this.#catalog = new Map(appCatalog().map((a) => [a.name, a]));
+    this.#formats = new AppFormats(deps.bundles);
     this.#core = new SessionCore({
       snapshotEvery: deps.config.snapshotEvery,
       nodeDeadAfterMs: deps.config.nodeDeadAfterMs,
@@ -187,7 +193,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   static async create(deps: SessionManagerDeps): Promise<SessionManager> {
     const manager = new SessionManager(deps);
     for (const row of await deps.store.list()) {
-      const meta = metaOf(row);
+      const meta = metaOf(row, manager.#formats);
       // Restored: its nodes may come back with the replicas they kept (the core waits adoptionWindowMs).
       manager.#feed({ type: 'session-opened', session: await durableSession(deps.log, meta), restored: true });
     }
@@ -253,7 +259,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
       width: req.width ?? d.defaultWidth,
       height: req.height ?? d.defaultHeight,
     });
-    const meta = { ...metaOf(row), app };
+    const meta = { ...metaOf(row, this.#formats), app };
     log.info({ sessionId: row.id, app, r: row.replicationFactor }, 'session created');
     // In cluster mode this server's own session watch may have opened it already (openStoredSession).
     if (!this.sessions.has(row.id)) {
@@ -282,7 +288,7 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
    */
   async openStoredSession(row: SessionRecord): Promise<boolean> {
     if (this.sessions.has(row.id) || row.closedAt !== null) return false;
-    const session = await durableSession(this.#deps.log, metaOf(row));
+    const session = await durableSession(this.#deps.log, metaOf(row, this.#formats));
     if (this.#closed || this.sessions.has(row.id)) return false;
     log.info({ sessionId: row.id }, 'session opened elsewhere');
     this.#feed({ type: 'session-opened', session });
@@ -322,6 +328,15 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
   }
 
   // ------------------------------------------------------------------ inputs
+
+  /**
+   * Whether the session's app reads this input (protocol/app-inputs.ts): the
+   * sequencer refuses what it does not, unlogged. An unknown session wants
+   * everything (the sequencer's own check refuses it as not found).
+   */
+  wantsInput(sessionId: string, event: InputEvent): boolean {
+    return wantsInput(this.sessions.get(sessionId)?.meta.inputs, event);
+  }
 
   async submitInput(sessionId: string, clientId: string, clientSeq: number, event: InputEvent): Promise<InputAck> {
     const failure = this.get(sessionId).appFailure;

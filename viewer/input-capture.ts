@@ -5,7 +5,7 @@
 // is kept from it so keys don't scroll or navigate the page.
 import { LIMITS } from '../protocol/limits.js';
 import type { InputEvent, PointerInput } from '../protocol/input.js';
-import type { TouchMode } from '../protocol/session.js';
+import type { TouchMode } from '../protocol/app-inputs.js';
 import { mapToApp, type AppSize } from './coords.js';
 import { keyDisposition, keyInput, modsOf } from './key-mapping.js';
 import { SoftKeyboard } from './soft-keyboard.js';

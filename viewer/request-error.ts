@@ -14,6 +14,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   'rate-limited': true,
   'too-large': true,
   'headers-too-large': true,
+  'unwanted-input': true,
   unavailable: true,
   internal: true,
 };

@@ -3,7 +3,8 @@
 // the stage, replica bar, status line and banners.
 import { expectsOwnFrame } from '../protocol/freshness.js';
 import type { ViewerNotification } from '../protocol/signalling.js';
-import { touchModeOf, type SessionInfo } from '../protocol/session.js';
+import { touchModeOf, wantsInput } from '../protocol/app-inputs.js';
+import type { SessionInfo } from '../protocol/session.js';
 import type { SessionLinks } from './session-links.js';
 import { ViewerRequestError } from './request-error.js';
 import { acquireClientIdentity } from './client-identity.js';
@@ -122,9 +123,10 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
   const capture = new InputCapture({
     stage,
     appSize: () => manager.appSize(),
-    touchMode: () => (session ? touchModeOf(session.app.name) : 'draw'),
+    touchMode: () => touchModeOf(session?.inputs),
+    // Key releases go only to apps that read them (their manifest's keyUps): one input per keystroke, not two.
     send: (e) => {
-      if (!readOnly) sender.send(e);
+      if (!readOnly && wantsInput(session?.inputs, e)) sender.send(e);
     },
     onError: (msg) => banners.show('error', msg, { ttlMs: 6000, key: 'input' }),
   });
@@ -290,9 +292,12 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     }
   });
   sender.on('stats', () => manager.inputsChanged(sender.unackedSince()));
-  sender.on('rejected', ({ error }) =>
-    banners.show('error', `An input was refused: ${errorText(error)}`, { ttlMs: 5000, key: 'input' }),
-  );
+  sender.on('rejected', ({ error }) => {
+    // A key release the app does not read (one kept from before the session's info arrived, or from an
+    // older viewer's storage) was dropped, as this viewer would have dropped it: nothing to tell.
+    if (error instanceof ViewerRequestError && error.code === 'unwanted-input') return;
+    banners.show('error', `An input was refused: ${errorText(error)}`, { ttlMs: 5000, key: 'input' });
+  });
 
   function onNotify(n: ViewerNotification): void {
     switch (n.type) {

@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import type { Page } from 'playwright-core';
-import { NO_MODS } from '../../protocol/input.js';
 import { cpuByLabel, nodeThreadGroup, parseComm, parseCpuTicks } from './proc-stats.js';
 import type { SessionInfo } from '../../protocol/session.js';
 import { startNode, startServer, type Proc, type ServerProc } from '../../scripts/lib/launcher.js';
@@ -140,16 +139,9 @@ export function waitForStreams(page: Page, n: number, mode: 'hot' | 'warm', time
 
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
-/** One key press (down, then up) over the viewer socket, each acknowledged before the next. */
+/** One key press over the viewer socket (its release too for an app that reads them), each acknowledged before the next. */
 export async function pressOverSocket(viewer: ViewerClient, sessionId: string, ch: string): Promise<void> {
-  const down = { type: 'key' as const, action: 'down' as const, key: ch, code: '', text: ch, mods: NO_MODS };
-  await viewer.request({ type: 'input', sessionId, clientSeq: viewer.clientSeq++, event: down });
-  await viewer.request({
-    type: 'input',
-    sessionId,
-    clientSeq: viewer.clientSeq++,
-    event: { ...down, action: 'up', text: undefined },
-  });
+  await viewer.type(sessionId, ch);
 }
 
 /** Calls `press` every `intervalMs` (on a schedule, not after each press) for `windowMs`: presses and seconds taken. */

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { BUNDLE_HASH_HEADER, type PublishedAppInfo } from '../../protocol/bundle.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../protocol/export-formats.js';
+import { DEFAULT_APP_INPUTS, TOUCH_MODES } from '../../protocol/app-inputs.js';
 import { IMPORT_FORMATS } from '../../protocol/input.js';
 import type { PackedBundle } from './pack-folder.js';
 
@@ -17,6 +18,7 @@ const InfoSchema = z.object({
   publishedAt: z.number(),
   exports: z.array(z.enum(Object.keys(EXPORT_FORMATS) as [ExportFormat, ...ExportFormat[]])).default([]),
   imports: z.array(z.enum(IMPORT_FORMATS)).default([]),
+  inputs: z.object({ keyUps: z.boolean(), touch: z.enum(TOUCH_MODES) }).default({ ...DEFAULT_APP_INPUTS }),
 });
 const ErrorBodySchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
 

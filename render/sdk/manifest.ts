@@ -1,6 +1,8 @@
 // The app manifest (`app.json` in the app folder): who the app is, where its
-// code starts, which surface sizes it supports and which fonts it ships.
+// code starts, which surface sizes it supports, which fonts it ships and which
+// inputs it reads.
 import { z } from 'zod';
+import { TOUCH_MODES } from '../../protocol/app-inputs.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../protocol/export-formats.js';
 import { IMPORT_FORMATS } from '../../protocol/input.js';
 import { LIMITS } from '../../protocol/limits.js';
@@ -58,6 +60,14 @@ export const AppManifestSchema = z
       .default([]),
     /** Files a new session can start from; they arrive as `import` inputs (see docs/apps.md). */
     imports: z.array(z.enum(IMPORT_FORMATS)).max(4).default([]),
+    /**
+     * Whether `apply` reads key releases (`key` inputs with action `up`). Default true: an app that says
+     * nothing gets them. An app that acts on presses only says false, and viewers neither send nor the
+     * server logs its key-ups (protocol/app-inputs.ts): half the inputs of every keystroke.
+     */
+    keyUps: z.boolean().default(true),
+    /** One-finger touch: `text` (phone gestures: tap = caret, drag = scroll) or `draw` (the raw pointer, default). */
+    touch: z.enum(TOUCH_MODES).default('draw'),
   })
   .strict();
 export type AppManifest = z.infer<typeof AppManifestSchema>;

@@ -1,6 +1,7 @@
 // A Node-side viewer: the same /viewer socket protocol the browser speaks,
 // minus the video. The demos create sessions with it; tests drive it too.
 import { io, type Socket } from 'socket.io-client';
+import { wantsInput, type AppInputs } from '../../protocol/app-inputs.js';
 import type { Result } from '../../protocol/errors.js';
 import type { InputEvent } from '../../protocol/input.js';
 import { NO_MODS } from '../../protocol/input.js';
@@ -11,6 +12,7 @@ import type {
   ViewerResponses,
   ViewerServerToClient,
 } from '../../protocol/signalling.js';
+import type { SessionInfo } from '../../protocol/session.js';
 import { ownerTokenFor } from './cluster-secrets.js';
 import { RequestFailed } from './request-failed.js';
 
@@ -18,6 +20,8 @@ export class ViewerClient {
   readonly socket: Socket<ViewerServerToClient, ViewerClientToServer>;
   readonly notifications: ViewerNotification[] = [];
   clientSeq = 0;
+  /** What each joined or created session's app reads (its SessionInfo): `type` sends only those inputs. */
+  private readonly appInputs = new Map<string, AppInputs>();
 
   private constructor(socket: Socket<ViewerServerToClient, ViewerClientToServer>) {
     this.socket = socket;
@@ -58,16 +62,27 @@ export class ViewerClient {
   ): Promise<ViewerResponses[T]> {
     const res = await this.raw(msg);
     if (!res.ok) throw new RequestFailed(res.error.code, res.error.message);
+    if (msg.type === 'session.join' || msg.type === 'sessions.create') {
+      const { session } = res.data as { session: SessionInfo };
+      this.appInputs.set(session.sessionId, session.inputs);
+    }
     return res.data as ViewerResponses[T];
   }
 
+  /**
+   * Types `text` as a keyboard would: a press per character and its release,
+   * the release only for an app that reads them (as the browser viewer does).
+   * Returns the seqs of the inputs logged, in order.
+   */
   async type(sessionId: string, text: string): Promise<number[]> {
     const seqs: number[] = [];
     for (const ch of [...text]) {
       const down: InputEvent = { type: 'key', action: 'down', key: ch, code: '', text: ch, mods: NO_MODS };
       const up: InputEvent = { type: 'key', action: 'up', key: ch, code: '', mods: NO_MODS };
-      seqs.push((await this.request({ type: 'input', sessionId, clientSeq: this.clientSeq++, event: down })).seq);
-      seqs.push((await this.request({ type: 'input', sessionId, clientSeq: this.clientSeq++, event: up })).seq);
+      for (const event of [down, up]) {
+        if (!wantsInput(this.appInputs.get(sessionId), event)) continue;
+        seqs.push((await this.request({ type: 'input', sessionId, clientSeq: this.clientSeq++, event })).seq);
+      }
     }
     return seqs;
   }

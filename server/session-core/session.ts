@@ -1,6 +1,7 @@
 // One session as the session core sees it: its pinned app, its replicas and
 // what the replicas last said. Plain data: the media of a replica (transport,
 // producer) is held by the adapter (server/replica-media.ts), keyed by replica id.
+import { DEFAULT_APP_INPUTS, type AppInputs } from '../../protocol/app-inputs.js';
 import type { ReplicaFailureCause } from '../../protocol/cluster-state.js';
 import type { AppFailure } from '../../protocol/replica-failure.js';
 import type { AppRef, ReplicaInfo, ReplicaState, SessionInfo } from '../../protocol/session.js';
@@ -54,6 +55,8 @@ export interface SessionMeta {
   readonly sessionId: string;
   readonly owner: string;
   readonly app: AppRef;
+  /** What the app's manifest says about the inputs it reads; absent: every input (DEFAULT_APP_INPUTS). */
+  readonly inputs?: AppInputs;
   readonly replicationFactor: number;
   readonly width: number;
   readonly height: number;
@@ -200,6 +203,7 @@ export class Session {
     return {
       sessionId: this.id,
       app: this.meta.app,
+      inputs: this.meta.inputs ?? DEFAULT_APP_INPUTS,
       replicationFactor: this.meta.replicationFactor,
       width: this.surface.width,
       height: this.surface.height,

@@ -89,9 +89,14 @@ describe('e2e: typing in Chromium shows up in the video', () => {
 
     const blank = await grabFrame(page, W, H);
     await page.locator('[data-testid="stage"]').click();
+    const sentInputs = () =>
+      page.evaluate(() => (window as unknown as { __lockstep: { sentInputs: number } }).__lockstep.sentInputs);
+    const sentBefore = await sentInputs();
     await page.keyboard.type('Hello, Lockstep', { delay: 30 });
 
     await waitAllShown(page, server.url, sessionId);
+    // One input per key: the writer's manifest says it reads no key-ups, so the viewer sends none.
+    assert.equal((await sentInputs()) - sentBefore, 'Hello, Lockstep'.length, 'inputs the viewer sent for 15 keys');
     // Let the encoder refine the static picture (VP8 improves a still image over a few frames).
     await new Promise((r) => setTimeout(r, 700));
     const shown = await grabFrame(page, W, H);
@@ -101,6 +106,7 @@ describe('e2e: typing in Chromium shows up in the video', () => {
       .filter((i) => i.event.type === 'key' && i.event.action === 'down')
       .map((i) => (i.event.type === 'key' ? i.event.text : ''));
     assert.equal(typed.join(''), 'Hello, Lockstep', 'the log holds exactly what was typed');
+    assert.equal(log.filter((i) => i.event.type === 'key').length, 'Hello, Lockstep'.length, 'no key-up was logged');
     const expected = referenceRender('writer', W, H, log);
     const empty = referenceRender('writer', W, H, []);
 

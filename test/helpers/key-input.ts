@@ -9,3 +9,6 @@ export const keyDown = (ch: string): InputEvent => ({
   text: ch,
   mods: NO_MODS,
 });
+
+/** Its release (an app whose manifest says `keyUps: false` is never sent one by the viewer). */
+export const keyUp = (ch: string): InputEvent => ({ type: 'key', action: 'up', key: ch, code: '', mods: NO_MODS });

@@ -16,7 +16,7 @@ import { openNodeEntry } from '../../server/cluster/node-directory.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { startNode, startServer, stopAll } from '../helpers/processes.js';
 import { referenceState } from '../helpers/reference-render.js';
-import { keyDown } from '../helpers/key-input.js';
+import { keyDown, keyUp } from '../helpers/key-input.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
 import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
 
@@ -57,6 +57,10 @@ describe('several servers share sessions and nodes over etcd', () => {
     for (const [i, ch] of [...text].entries()) {
       const v = i % 2 === 0 ? viewerA : viewerB;
       await v.request({ type: 'input', sessionId, clientSeq: v.clientSeq++, event: keyDown(ch) });
+      // Its release, as a viewer from before keyUps sends it: refused by either server (B knows the session
+      // from the watch alone) and never logged; that viewer's next key goes on past the hole.
+      const up = await v.raw({ type: 'input', sessionId, clientSeq: v.clientSeq++, event: keyUp(ch) });
+      assert.equal(up.ok ? 'logged' : up.error.code, 'unwanted-input', `key-up via ${i % 2 === 0 ? 'A' : 'B'}`);
     }
     const settled = (s: SessionInfo | undefined) =>
       s && s.headSeq >= text.length && s.replicas.some((r) => r.state === 'live' && r.appliedSeq === s.headSeq);
@@ -72,6 +76,8 @@ describe('several servers share sessions and nodes over etcd', () => {
     const hashB = sb.replicas.find((r) => r.hostId === 'host-fb')?.stateHash;
     assert.ok(hashA, 'a replica on host-fa (homed on A)');
     assert.equal(hashB, hashA, 'the replicas on both servers agree');
+    assert.deepEqual([sa.headSeq, sb.headSeq], [text.length, text.length], 'one input per key');
+    assert.deepEqual(sb.inputs, { keyUps: false, touch: 'text' }, "B reports the writer's manifest too");
     const state = (await referenceState(a.url, 'writer', 480, 320, sessionId)) as WriterState;
     assert.equal(state.text, text, 'the log holds the typing order');
     viewerA.close();

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { NO_MODS, type InputEvent, type SequencedInput } from '../../protocol/input.js';
+import { NO_MODS, type InputEvent, type KeyInput, type SequencedInput } from '../../protocol/input.js';
 import { openDatabase } from '../../server/database.js';
 import {
   BadRequestError,
@@ -15,12 +15,18 @@ import {
   OutOfOrderError,
   OutOfRangeError,
   PartialAppendError,
+  UnwantedInputError,
 } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest, type AppendResult, type InputLog } from '../../server/input-log.js';
 import { Sequencer } from '../../server/sequencer.js';
 import type { SequencerOptions, SessionBatch } from '../../server/sequencer-types.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
+import { wantsInput } from '../../protocol/app-inputs.js';
+
+function key(action: 'down' | 'up', ch = 'a'): KeyInput {
+  return { type: 'key', action, key: ch, code: `Key${ch.toUpperCase()}`, mods: NO_MODS };
+}
 
 function move(x: number): InputEvent {
   return { type: 'pointer', action: 'move', x, y: 0, button: 0, buttons: 0, mods: NO_MODS };
@@ -427,6 +433,105 @@ describe('Sequencer contiguous mode', () => {
     const again = await sequencer.submit({ sessionId: 's1', clientId: 'c', clientSeq: 0, event: move(1) });
     assert.equal(again.duplicate, true);
     assert.equal(again.input.seq, 1);
+  });
+});
+
+describe('Sequencer unwanted inputs', () => {
+  /** Session `w` is an app that reads no key-ups (like the writer); `t` one that reads them all. */
+  const wanted: SequencerOptions['wanted'] = (sessionId, event) =>
+    wantsInput(sessionId === 'w' ? { keyUps: false } : undefined, event);
+
+  it('refuses a key-up for an app that reads none, unlogged, and takes the next input after its hole', async (t) => {
+    const { sequencer, log, emitted } = rig(t, { contiguous: true, wanted });
+    const down = await sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 0, event: key('down') });
+    assert.equal(down.input.seq, 1);
+    await assert.rejects(
+      sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 1, event: key('up') }),
+      (err: unknown) => {
+        assert.ok(err instanceof UnwantedInputError);
+        assert.equal(err.code, 'unwanted-input');
+        return true;
+      },
+    );
+    // The next key keeps its number (an old viewer numbered the key-up): no "skips ahead; expected 1".
+    const next = await sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 2, event: key('down', 'b') });
+    assert.deepEqual([next.duplicate, next.input.seq], [false, 2]);
+    const stored = await log.read('w', 1, 100, 100);
+    assert.deepEqual(
+      stored.map((i) => [i.clientSeq, i.event.type === 'key' ? i.event.action : i.event.type]),
+      [
+        [0, 'down'],
+        [2, 'down'],
+      ],
+    );
+    assert.deepEqual(
+      emitted.flat().flatMap((b) => b.inputs.map((i) => i.clientSeq)),
+      [0, 2],
+      'nothing unwritten is fanned out',
+    );
+    // Sent again (its refusal was lost with a connection), it is refused again, never logged.
+    await assert.rejects(
+      sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 1, event: key('up') }),
+      UnwantedInputError,
+    );
+    assert.equal(await log.headSeq('w'), 2);
+  });
+
+  it('passes over holes of key-ups sent in the same turn as their presses, and only those', async (t) => {
+    const { sequencer, log } = rig(t, { contiguous: true, wanted });
+    // An old viewer typing fast: down/up pairs, never waiting for an ack.
+    const events = ['a', 'b', 'c'].flatMap((ch) => [key('down', ch), key('up', ch)]);
+    const settled = await Promise.allSettled(
+      events.map((event, clientSeq) => sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq, event })),
+    );
+    assert.deepEqual(
+      settled.map((r) => (r.status === 'fulfilled' ? r.value.input.seq : r.reason instanceof UnwantedInputError)),
+      [1, true, 2, true, 3, true],
+    );
+    // A real skip (clientSeq 7 after 6, which nobody sent) is still out of order.
+    await assert.rejects(
+      sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 7, event: key('down', 'd') }),
+      OutOfOrderError,
+    );
+    assert.equal(await log.headSeq('w'), 3);
+  });
+
+  it('still passes over a hole after the batch before it failed and is retried', async (t) => {
+    const { sequencer, log } = rig(t, { contiguous: true, wanted });
+    const fail = log.inner.appendBatch.bind(log.inner);
+    log.inner.appendBatch = () => Promise.reject(new Error('disk gone'));
+    const first = await Promise.allSettled([
+      sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 0, event: key('down') }),
+      sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 1, event: key('up') }),
+      sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 2, event: key('down', 'b') }),
+    ]);
+    assert.deepEqual(
+      first.map((r) => (r.status === 'rejected' && r.reason instanceof Error ? r.reason.name : r.status)),
+      ['DurabilityError', 'UnwantedInputError', 'DurabilityError'],
+    );
+    log.inner.appendBatch = fail;
+    // The retry, one at a time: 2 must still pass over the unwanted 1.
+    assert.equal(
+      (await sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 0, event: key('down') })).input.seq,
+      1,
+    );
+    const b = await sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 2, event: key('down', 'b') });
+    assert.deepEqual([b.duplicate, b.input.seq], [false, 2]);
+  });
+
+  it('logs key-ups for an app that reads them, and every other input kind for any app', async (t) => {
+    const { sequencer, log } = rig(t, { contiguous: true, wanted });
+    const up = await sequencer.submit({ sessionId: 't', clientId: 'c', clientSeq: 0, event: key('up') });
+    assert.equal(up.input.seq, 1);
+    const others: InputEvent[] = [
+      { ...key('down'), repeat: true },
+      { type: 'release-all' },
+      { type: 'pointer', action: 'up', x: 1, y: 1, button: 0, buttons: 0, mods: NO_MODS },
+    ];
+    for (const [i, event] of others.entries()) {
+      assert.equal((await sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: i, event })).input.seq, i + 1);
+    }
+    assert.equal(await log.headSeq('w'), 3);
   });
 });
 

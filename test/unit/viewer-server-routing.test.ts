@@ -420,6 +420,7 @@ function session(headSeq: number, replicas: ReplicaInfo[]): SessionInfo {
   return {
     sessionId: 's1',
     app: { name: 'writer', hash: '0123456789abcdef' },
+    inputs: { keyUps: false, touch: 'text' },
     replicationFactor: 3,
     width: 640,
     height: 360,
