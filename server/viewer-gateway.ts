@@ -107,6 +107,8 @@ class ViewerConnection {
   readonly #deps: ViewerGatewayDeps;
   readonly #transports = new Map<string, types.WebRtcTransport>();
   readonly #consumers = new Map<string, types.Consumer>();
+  /** Display channels (tile display) this viewer consumes. */
+  readonly #dataConsumers = new Map<string, types.DataConsumer>();
   #sessionId: string | undefined;
   #clientId: string | undefined;
   // Inputs have their own, tighter bucket than requests in general.
@@ -211,7 +213,11 @@ class ViewerConnection {
         if (this.#transports.size >= LIMITS.maxTransportsPerViewer) {
           throw new RateLimitedError(`at most ${LIMITS.maxTransportsPerViewer} transports per viewer`, {});
         }
-        const transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id });
+        const transport = await sfu.createWebRtcTransport(
+          msg.sessionId,
+          { viewer: this.#socket.id },
+          msg.sctp === true,
+        );
         this.#transports.set(transport.id, transport);
         transport.observer.on('close', () => this.#transports.delete(transport.id));
         return {
@@ -219,7 +225,23 @@ class ViewerConnection {
           iceParameters: transport.iceParameters,
           iceCandidates: transport.iceCandidates,
           dtlsParameters: transport.dtlsParameters,
+          ...(transport.sctpParameters ? { sctpParameters: transport.sctpParameters } : {}),
         };
+      }
+      case 'tiles.consume':
+        return this.#consumeTiles(msg);
+      case 'tiles.start': {
+        const dc = this.#dataConsumer(msg.dataConsumerId);
+        const producerId = (dc.appData as { producerId?: string }).producerId;
+        // While its display channel is open the replica is watched: its node renders (the video may be paused).
+        if (producerId) sfu.watchers.consumerOpened(dc.id, producerId, true);
+        sfu.tileWatchers.consumerOpened(dc.id, dc.dataProducerId, true);
+        sfu.tilesWanted(dc.dataProducerId);
+        return { started: true };
+      }
+      case 'tiles.close': {
+        this.#dataConsumer(msg.dataConsumerId).close();
+        return { closed: true };
       }
       case 'transport.connect': {
         await this.#transport(msg.transportId).connect({ dtlsParameters: msg.dtlsParameters });
@@ -333,6 +355,49 @@ class ViewerConnection {
     return t;
   }
 
+  /** A replica's display channel, on one of this viewer's transports opened with SCTP. */
+  async #consumeTiles(
+    msg: Extract<ViewerRequest, { type: 'tiles.consume' }>,
+  ): Promise<ViewerResponses['tiles.consume']> {
+    const sessionId = this.#sessionId;
+    if (!sessionId) throw new ForbiddenError('join a session first', {});
+    const { manager, sfu } = this.#deps;
+    if (!sfu.tileDisplay) throw new BadRequestError('the tile display is not enabled on this server', {});
+    const replica = manager.get(sessionId).replicas.get(msg.replicaId);
+    const dataProducer = replica ? manager.dataProducerOf(msg.replicaId) : null;
+    if (!replica || !dataProducer) {
+      throw new NotFoundError(`no display channel of replica ${msg.replicaId} here`, { sessionId });
+    }
+    const transport = this.#transport(msg.transportId);
+    if (!transport.sctpParameters) throw new BadRequestError('the transport was opened without SCTP', {});
+    if (this.#dataConsumers.size >= LIMITS.maxConsumersPerViewer) {
+      throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} display channels per viewer`, {});
+    }
+    const dc = await transport.consumeData({
+      dataProducerId: dataProducer.id,
+      appData: { replicaId: msg.replicaId, producerId: replica.producerId },
+    });
+    this.#dataConsumers.set(dc.id, dc);
+    dc.observer.on('close', () => {
+      this.#dataConsumers.delete(dc.id);
+      sfu.watchers.consumerClosed(dc.id);
+      sfu.tileWatchers.consumerClosed(dc.id);
+    });
+    return {
+      id: dc.id,
+      dataProducerId: dataProducer.id,
+      sctpStreamParameters: dc.sctpStreamParameters,
+      label: dc.label,
+      replicaId: msg.replicaId,
+    };
+  }
+
+  #dataConsumer(id: string): types.DataConsumer {
+    const c = this.#dataConsumers.get(id);
+    if (!c) throw new NotFoundError(`no display channel ${id}`, { dataConsumerId: id });
+    return c;
+  }
+
   #consumer(id: string): types.Consumer {
     const c = this.#consumers.get(id);
     if (!c) throw new NotFoundError(`no consumer ${id}`, { consumerId: id });
@@ -353,6 +418,7 @@ class ViewerConnection {
     for (const t of this.#transports.values()) t.close();
     this.#transports.clear();
     this.#consumers.clear();
+    this.#dataConsumers.clear();
     this.#sessionId = undefined;
   }
 

@@ -12,6 +12,7 @@ import type { FrameTimeline } from './frame-timeline.js';
 import type { StampSource } from './frame-stamp-reader.js';
 import type { SinkPicture, StreamSink } from './stream-sink.js';
 import { VideoSink } from './video-sink.js';
+import { TileDisplay, type TileDisplayState } from './tile-display.js';
 import {
   judgeFreshness,
   type FreshnessVerdict,
@@ -121,6 +122,8 @@ export interface StreamManagerOptions {
   unackedSince?: () => number | null;
   /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default frame callbacks. */
   stamps?: StampSource;
+  /** `tiles`: the shown stream drawn from its display channel, its video paused (tile-display.ts). Default video. */
+  display?: 'video' | 'tiles';
 }
 
 export class StreamManager extends TypedEmitter<StreamManagerEvents> {
@@ -155,8 +158,17 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** While the first consumers of an attach are being created, an empty set is not a failure. */
   private attaching = 0;
 
+  /** The tile display (`?display=tiles`), null for video only. */
+  private readonly tiles: TileDisplay | null;
+
   constructor(private readonly opts: StreamManagerOptions) {
     super();
+    this.tiles = opts.display === 'tiles' ? new TileDisplay(opts.stage) : null;
+  }
+
+  /** The tile display's state for the shown stream; null for video only. */
+  get tileState(): TileDisplayState | null {
+    return this.tiles?.state ?? null;
   }
 
   get mode(): StreamMode {
@@ -183,7 +195,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   /** What the live stream displays now (for copies: frame-grab.ts); null before a frame. */
   livePicture(): SinkPicture | null {
-    return this.liveSink()?.picture() ?? null;
+    return this.tiles?.picture(this.selector.current) ?? this.liveSink()?.picture() ?? null;
   }
 
   /** The live stream's frame history (stamps shown, frame times). */
@@ -202,7 +214,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
    * session's size until a frame arrives.
    */
   appSize(): { width: number; height: number } {
-    return this.liveSink()?.frameAppSize() ?? this.sessionSize();
+    return this.tiles?.appSize(this.selector.current) ?? this.liveSink()?.frameAppSize() ?? this.sessionSize();
   }
 
   private sessionSize(): { width: number; height: number } {
@@ -231,7 +243,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.online = true;
     const device = await this.loadDevice(link.routerRtpCapabilities);
     if (gen !== this.generation) return;
-    const transport = await link.openTransport(device, session.sessionId);
+    const transport = await link.openTransport(device, session.sessionId, this.tiles !== null);
     if (gen !== this.generation || !transport) return;
     this.attached.add(link);
     if (this.tickTimer === null) this.startTimers();
@@ -480,6 +492,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   private teardownMedia(): void {
     this.stopTimers();
+    this.tiles?.follow(null);
     for (const e of [...this.entries.values()]) this.removeEntry(e);
     this.consuming.clear();
     this.consumeFailedAt.clear();
@@ -682,6 +695,11 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     }
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     this.setReady(!!live && live.resumed && live.sink.timeline.lastFrameAt !== null && !live.health.hardFailure);
+    this.tiles?.follow(
+      live && live.resumed && !live.closed && !live.health.hardFailure
+        ? { ...live, presented: presentedSinceResume(live) }
+        : null,
+    );
     this.emit('streams', this.views(byId, now));
   }
 

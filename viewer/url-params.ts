@@ -15,6 +15,8 @@ export interface ViewerParams {
   fit: boolean;
   /** `?stamps=processor`: frame stamps read from a track processor instead of frame callbacks (frame-stamp-reader.ts). */
   stamps: StampSource;
+  /** `?display=tiles`: the shown stream drawn from its display channel instead of its video (tile-display.ts). */
+  display: 'video' | 'tiles';
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -31,6 +33,7 @@ export function parseViewerParams(search: string, hash: string): ViewerParams {
     debug: q.has('debug'),
     fit: q.get('fit') === '1' || q.get('fit') === 'true',
     stamps: q.get('stamps') === 'processor' ? 'processor' : 'frame-callback',
+    display: q.get('display') === 'tiles' ? 'tiles' : 'video',
   };
 }
 

@@ -45,7 +45,11 @@ export async function openViewer(
   const debug = process.env.LOCKSTEP_VIEWER_DEBUG === '1' ? '&debug' : '';
   // LOCKSTEP_VIEWER_STAMPS=processor: frame stamps from a track processor (?stamps=, viewer/frame-stamp-reader.ts).
   const stamps = process.env.LOCKSTEP_VIEWER_STAMPS === 'processor' ? '&stamps=processor' : '';
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stamps}`);
+  // LOCKSTEP_VIEWER_DISPLAY=tiles: the shown stream from its display channel (?display=, viewer/tile-display.ts).
+  const display = process.env.LOCKSTEP_VIEWER_DISPLAY === 'tiles' ? '&display=tiles' : '';
+  await page.goto(
+    `${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stamps}${display}`,
+  );
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }
