@@ -63,6 +63,11 @@ export const LIMITS = {
   maxTileMessageBytes: 240 * 1024,
   /** Tiles in one message (damage comes as a few row bands; a whole frame's part as one). */
   maxTilesPerMessage: 64,
+  /**
+   * Display channels one viewer connection may open per second (each makes the replica's node encode a whole
+   * frame: 13-74 ms of PNG at 720p, docs/tile-display.md); each channel is started once.
+   */
+  maxTileStartsPerSecondPerViewer: 4,
   /** Parts of one whole frame (2160 rows in parts of at least 64 rows would be 34; a 4K frame of text is ~1 MB of PNG). */
   maxTileParts: 48,
 } as const;

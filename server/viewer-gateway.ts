@@ -113,6 +113,9 @@ class ViewerConnection {
   #clientId: string | undefined;
   // Inputs have their own, tighter bucket than requests in general.
   readonly #inputs = new TokenBucket(LIMITS.maxInputsPerSecondPerViewer, 'inputs');
+  /** Each display channel opened costs its node a whole frame: few per second, each started once. */
+  readonly #tileStarts = new TokenBucket(LIMITS.maxTileStartsPerSecondPerViewer, 'display channels');
+  readonly #tilesStarted = new Set<string>();
 
   constructor(socket: ViewerSocket, identity: ViewerIdentity, deps: ViewerGatewayDeps) {
     this.#socket = socket;
@@ -232,6 +235,8 @@ class ViewerConnection {
         return this.#consumeTiles(msg);
       case 'tiles.start': {
         const dc = this.#dataConsumer(msg.dataConsumerId);
+        if (this.#tilesStarted.has(dc.id)) throw new BadRequestError('display channel already started', {});
+        this.#tilesStarted.add(dc.id);
         const producerId = (dc.appData as { producerId?: string }).producerId;
         // While its display channel is open the replica is watched: its node renders (the video may be paused).
         if (producerId) sfu.watchers.consumerOpened(dc.id, producerId, true);
@@ -373,6 +378,7 @@ class ViewerConnection {
     if (this.#dataConsumers.size >= LIMITS.maxConsumersPerViewer) {
       throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} display channels per viewer`, {});
     }
+    this.#tileStarts.take();
     const dc = await transport.consumeData({
       dataProducerId: dataProducer.id,
       appData: { replicaId: msg.replicaId, producerId: replica.producerId },
@@ -380,6 +386,7 @@ class ViewerConnection {
     this.#dataConsumers.set(dc.id, dc);
     dc.observer.on('close', () => {
       this.#dataConsumers.delete(dc.id);
+      this.#tilesStarted.delete(dc.id);
       sfu.watchers.consumerClosed(dc.id);
       sfu.tileWatchers.consumerClosed(dc.id);
     });
