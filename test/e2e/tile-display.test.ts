@@ -140,6 +140,16 @@ describe('e2e: the tile display (?display=tiles)', () => {
     t.diagnostic(`PSNR canvas / reference ${match0.toFixed(1)} dB`);
     assert.ok(match0 > 40, `the canvas is the typed state, lossless (${match0.toFixed(1)} dB)`);
 
+    // Shown from tiles with its video paused, the stream keeps its score: no switch away while typing.
+    assert.equal(typed.switches, first?.switches, 'no switch while the canvas was the display');
+    const reasons = await page.evaluate(
+      () =>
+        (
+          window as unknown as { __lockstep: { streams: Array<{ live: boolean; score: number; reasons: string[] }> } }
+        ).__lockstep.streams.find((s) => s.live) ?? null,
+    );
+    t.diagnostic(`live stream while tiles shown: ${JSON.stringify(reasons)}`);
+
     // Failover: the shown renderer dies; the viewer switches (video first) and the new replica's tiles take over.
     const before = typed;
     assert.ok(before.liveReplicaId && before.liveHostId);
