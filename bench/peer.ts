@@ -407,6 +407,17 @@ export async function measureLockstep(): Promise<Measured> {
     return await withBrowser(async (page) => {
       await openBenchViewer(page, c, sessionId, 'warm');
       await waitForStreams(page, REPLICAS, 'warm');
+      // LOCKSTEP_VIEWER_DISPLAY=tiles (scripts/lib/viewer-page.ts): the viewer's tile display; its canvas is
+      // probed as noVNC's is (rAF), once it has replaced the shown video.
+      if (process.env.LOCKSTEP_VIEWER_DISPLAY === 'tiles') {
+        await waitFor('the tile display shown', () =>
+          page.evaluate(
+            () =>
+              (window as unknown as { __lockstep?: { tiles?: { shown: boolean } | null } }).__lockstep?.tiles?.shown,
+          ),
+        );
+        return measure(page, { selector: 'canvas.tiles.live', kind: 'canvas', cropBottom: 0 }, 'lockstep', c.traceDir);
+      }
       return measure(page, { selector: 'video.live', kind: 'video', cropBottom: STAMP_HEIGHT }, 'lockstep', c.traceDir);
     });
   } finally {

@@ -55,4 +55,19 @@ export const LIMITS = {
   maxAdvertisedBundles: 256,
   /** Replicas a (re)registering node may announce it still holds (node.register `held`). */
   maxHeldReplicas: 256,
+  /**
+   * One tile message on a replica's display channel (protocol/tile-frame.ts): under the SCTP message size both
+   * ends negotiate (262,144 bytes, Chromium's and mediasoup's default); a whole frame larger than this goes as
+   * several parts.
+   */
+  maxTileMessageBytes: 240 * 1024,
+  /** Tiles in one message (damage comes as a few row bands; a whole frame's part as one). */
+  maxTilesPerMessage: 64,
+  /**
+   * Display channels one viewer connection may open per second (each makes the replica's node encode a whole
+   * frame: 13-74 ms of PNG at 720p, docs/tile-display.md); each channel is started once.
+   */
+  maxTileStartsPerSecondPerViewer: 4,
+  /** Parts of one whole frame (2160 rows in parts of at least 64 rows would be 34; a 4K frame of text is ~1 MB of PNG). */
+  maxTileParts: 48,
 } as const;

@@ -99,12 +99,34 @@ export const RtpParametersSchema = z
   })
   .strict();
 
+/**
+ * A display channel's SCTP stream (tile display): ordered and reliable only (tiles are deltas; one lost
+ * message would leave a wrong picture), so no lifetime or retransmit limit is accepted.
+ */
+export const SctpStreamParametersSchema = z
+  .object({
+    streamId: z.number().int().min(0).max(65534),
+    ordered: z.literal(true).optional(),
+  })
+  .strict();
+
 /** What the server returns for a new WebRtcTransport (opaque to zod on the receiving side). */
 export interface TransportParams {
   id: string;
   iceParameters: unknown;
   iceCandidates: unknown[];
   dtlsParameters: unknown;
+  /** Present on a transport opened with SCTP (tile display). */
+  sctpParameters?: unknown;
+}
+
+/** A viewer's consumer of a replica's display channel. */
+export interface DataConsumerParams {
+  id: string;
+  dataProducerId: string;
+  sctpStreamParameters: unknown;
+  label: string;
+  replicaId: string;
 }
 
 export interface ConsumerParams {

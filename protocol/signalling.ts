@@ -8,9 +8,14 @@ import { RehomeDirectiveIdSchema } from './cluster-state.js';
 import { InputEventSchema, SequencedInputSchema, type SequencedInput } from './input.js';
 import { LIMITS } from './limits.js';
 import { AppFailureReasonSchema, RefusalCodeSchema } from './replica-failure.js';
-import { DtlsParametersSchema, RtpCapabilitiesSchema, RtpParametersSchema } from './media.js';
+import {
+  DtlsParametersSchema,
+  RtpCapabilitiesSchema,
+  RtpParametersSchema,
+  SctpStreamParametersSchema,
+} from './media.js';
 import { SelectionGeometrySchema, type SelectionGeometry } from './selection.js';
-import type { ConsumerParams, TransportParams } from './media.js';
+import type { ConsumerParams, DataConsumerParams, TransportParams } from './media.js';
 import type { Result } from './errors.js';
 import {
   AppRefSchema,
@@ -49,10 +54,16 @@ export const ViewerRequestSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('sessions.close'), sessionId: IdSchema }).strict(),
   z.object({ type: z.literal('session.join'), sessionId: IdSchema, clientId: IdSchema }).strict(),
   z.object({ type: z.literal('session.leave'), sessionId: IdSchema }).strict(),
-  z.object({ type: z.literal('transport.create'), sessionId: IdSchema }).strict(),
+  /** `sctp`: display channels too (the tile display, `?display=tiles`); absent for a video-only viewer. */
+  z.object({ type: z.literal('transport.create'), sessionId: IdSchema, sctp: z.boolean().optional() }).strict(),
   z
     .object({ type: z.literal('transport.connect'), transportId: IdSchema, dtlsParameters: DtlsParametersSchema })
     .strict(),
+  /** The tile display: consume a replica's display channel on a transport opened with `sctp`. */
+  z.object({ type: z.literal('tiles.consume'), transportId: IdSchema, replicaId: IdSchema }).strict(),
+  /** The channel is open in the page: count it as watching the replica and have its node send a whole frame. */
+  z.object({ type: z.literal('tiles.start'), dataConsumerId: IdSchema }).strict(),
+  z.object({ type: z.literal('tiles.close'), dataConsumerId: IdSchema }).strict(),
   z
     .object({
       type: z.literal('consume'),
@@ -123,6 +134,9 @@ export interface ViewerResponses {
   'session.leave': { left: true };
   'transport.create': TransportParams;
   'transport.connect': { connected: true };
+  'tiles.consume': DataConsumerParams;
+  'tiles.start': { started: true };
+  'tiles.close': { closed: true };
   consume: ConsumerParams;
   'consumer.resume': { resumed: true };
   'consumer.pause': { paused: true };
@@ -252,6 +266,16 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       rtpParameters: RtpParametersSchema,
     })
     .strict(),
+  /** The replica's display channel (tile display), on its send transport: ordered and reliable only. */
+  z
+    .object({
+      type: z.literal('produceData'),
+      replicaId: IdSchema,
+      transportId: IdSchema,
+      sctpStreamParameters: SctpStreamParametersSchema,
+      label: z.string().max(32),
+    })
+    .strict(),
   z
     .object({
       type: z.literal('replica.status'),
@@ -379,6 +403,7 @@ export interface NodeResponses {
   'transport.create': TransportParams & { routerRtpCapabilities: unknown };
   'transport.connect': { connected: true };
   produce: { producerId: string };
+  produceData: { dataProducerId: string };
   'replica.status': { headSeq: number };
   /** `compactedThrough`: the log holds nothing at or below this seq; start from the snapshot. */
   'inputs.fetch': { inputs: SequencedInput[]; headSeq: number; compactedThrough: number };
@@ -460,6 +485,11 @@ export type NodeNotification =
    */
   | { type: 'replica.watched'; replicaId: string; watched: boolean }
   /**
+   * The tile display: `on`, some viewer opened this replica's display channel (send tiles, starting with a
+   * whole frame now; sent again for each new viewer); off, none is left (send none).
+   */
+  | { type: 'replica.tiles'; replicaId: string; on: boolean }
+  /**
    * The cluster leader directs this node to move home to `url` (rebalance). The
    * node moves only once that server, asked directly (GET /api/rehome), confirms
    * the same directive, and only to a URL already in its own server list.
@@ -516,6 +546,7 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
     })
     .strict(),
   z.object({ type: z.literal('replica.watched'), replicaId: IdSchema, watched: z.boolean() }).strict(),
+  z.object({ type: z.literal('replica.tiles'), replicaId: IdSchema, on: z.boolean() }).strict(),
   z
     .object({
       type: z.literal('node.rehome'),

@@ -64,6 +64,11 @@ export class FrameRenderer {
   /** The FrameInfo id of the frame the canvas and #i420 both hold (null: none the app was told about). */
   #mirrored: number | null = null;
   lastTimings: FrameTimings = { renderMs: 0, readbackMs: 0, convertMs: 0, rows: 0 };
+  /**
+   * The app-area rows the last render() changed (its damage bands), null when it read back the whole frame:
+   * the tile display sends these (render/tile-stream.ts).
+   */
+  lastBands: RowBand[] | null = null;
 
   #ensureSize(view: AppViewport): void {
     if (view.width === this.#view.width && view.height === this.#view.height) return;
@@ -135,6 +140,7 @@ export class FrameRenderer {
     const w = this.#canvas.width;
     const h = this.#canvas.height;
     const bands = incremental ? damageBands(damage, view) : null;
+    this.lastBands = bands;
     const rows = bands === null ? [{ top: 0, bottom: h }] : mergeBands([...bands, this.#stripBand(view)]);
     const { readbackMs, convertMs, rows: read } = this.#convertRows(rows);
     this.#converted = true;

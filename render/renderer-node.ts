@@ -590,6 +590,9 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       case 'replica.watched':
         this.replicas.get(msg.replicaId)?.setWatched(msg.watched);
         break;
+      case 'replica.tiles':
+        this.replicas.get(msg.replicaId)?.setTiles(msg.on);
+        break;
       case 'node.rehome':
         void this.#rehome(msg);
         break;
@@ -641,6 +644,17 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
           rtpParameters,
         });
         return res.producerId;
+      },
+      produceData: async (replicaId, transportId, sctpStreamParameters: msc.SctpStreamParameters, label) => {
+        if (sctpStreamParameters.streamId === undefined) throw new Error('display channel without a stream id');
+        const res = await this.request({
+          type: 'produceData',
+          replicaId,
+          transportId,
+          sctpStreamParameters: { streamId: sctpStreamParameters.streamId, ordered: true },
+          label,
+        });
+        return res.dataProducerId;
       },
     };
     try {

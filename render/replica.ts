@@ -24,6 +24,7 @@ import { FrameRenderer, type RenderedFrame, type RgbaImage } from './frame-rende
 import { toReplicaApp, type ReplicaApp } from './replica-app.js';
 import type { EncoderStats, ProducerSignalling } from './video-producer.js';
 import { VideoProducer } from './video-producer.js';
+import { TileStream } from './tile-stream.js';
 
 const log = getLogger('replica');
 
@@ -102,6 +103,8 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   readonly #renderer = new FrameRenderer();
   /** Replaced when the node moves to another server (reproduce); undefined without video or while detached. */
   #producer: VideoProducer | undefined;
+  /** The tile display: sends on the producer's display channel while a viewer has it open (`replica.tiles`). */
+  readonly #tiles = new TileStream((message) => this.#producer?.sendTiles(message) ?? false);
   #state: S;
   #applied = 0;
   #knownHead: number;
@@ -181,6 +184,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#producer = undefined;
     producer.close();
     this.#watched = false;
+    this.#tiles.setOn(false);
     clearTimeout(this.#frameTimer);
     this.#frameTimer = undefined;
     clearTimeout(this.#repushTimer);
@@ -503,6 +507,21 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   /**
+   * The server's word on whether a viewer has this replica's display channel open (tile display): on, every
+   * frame also goes out as tiles, starting with a whole one now (sent again for each new viewer).
+   */
+  setTiles(on: boolean): void {
+    if (this.#closed || this.#producer === undefined) return;
+    this.#tiles.setOn(on);
+    if (on && this.#watched) this.#renderNow(true);
+  }
+
+  /** Tile frames, messages and bytes sent so far on the display channel. */
+  get tileCounters() {
+    return this.#tiles.counters;
+  }
+
+  /**
    * The app area of the current picture for a thumbnail, drawn now (without
    * read-back into video or encoding) when the replica is unwatched and its
    * state moved since: thumbnails keep their own slow rate whether or not
@@ -770,13 +789,16 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           return;
         }
         frame = this.#renderer.restamp(view, seq);
+        if (frame) this.#tiles.frame(this.#renderer.canvas, view, seq, []);
       }
       if (!frame) {
         try {
           // A resume's frame is read back whole (the keyframe the SFU asked for shows the canvas as it is).
           const info = this.#renderer.nextFrame(view, always);
           const paint = await this.#app.render(this.#state, info);
-          frame = this.#renderer.render(this.#app.viewport(this.#state), seq, paint, info);
+          const painted = this.#app.viewport(this.#state);
+          frame = this.#renderer.render(painted, seq, paint, info);
+          this.#tiles.frame(this.#renderer.canvas, painted, seq, this.#renderer.lastBands);
         } catch (err) {
           this.#fail(err, 'render', seq);
           return;
@@ -805,8 +827,11 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
   }
 
   #keepaliveTick(): void {
-    if (this.#watched && this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs)
+    if (this.#watched && this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs) {
       this.#push(this.#lastFrame);
+      // The tile display's keepalive: the same picture, its header alone (the viewer's frozen-stream rule).
+      this.#tiles.repeat(this.#lastFrame.seq);
+    }
   }
 
   /** The app threw or was stopped (sandbox time or memory bound): this replica is done; the server replaces it. */

@@ -1,5 +1,8 @@
 // One replica's video path into the SFU: a wrtc RTCVideoSource track, produced
 // by mediasoup-client (Chrome111 handler over wrtc) into the session's router.
+// When the server offers SCTP on the transport (the tile display is on), the
+// replica's display channel too: a DataProducer (ordered, reliable) on the
+// same transport, which render/tile-stream.ts sends on.
 import { Device, type types as msc } from 'mediasoup-client';
 import { getLogger } from '../protocol/logger.js';
 import type { NodeResponses } from '../protocol/signalling.js';
@@ -13,7 +16,17 @@ export interface ProducerSignalling {
   createTransport(replicaId: string): Promise<NodeResponses['transport.create']>;
   connectTransport(transportId: string, dtlsParameters: msc.DtlsParameters): Promise<void>;
   produce(replicaId: string, transportId: string, rtpParameters: msc.RtpParameters): Promise<string>;
+  /** The display channel (tile display); without it the replica is video only. */
+  produceData?(
+    replicaId: string,
+    transportId: string,
+    sctpStreamParameters: msc.SctpStreamParameters,
+    label: string,
+  ): Promise<string>;
 }
+
+/** Bytes queued on the display channel beyond which a tile frame is not sent (the next goes whole). */
+const MAX_TILE_BUFFERED = 4 * 1024 * 1024;
 
 export interface VideoProducerOptions {
   replicaId: string;
@@ -65,6 +78,8 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
   readonly #track: MediaStreamTrack;
   readonly #transport: msc.Transport;
   readonly #producer: msc.Producer;
+  /** The display channel, when the server offered SCTP and it could be produced. */
+  #tiles: msc.DataProducer | undefined;
   #closed = false;
   framesSent = 0;
 
@@ -100,12 +115,21 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
       iceParameters: params.iceParameters as msc.IceParameters,
       iceCandidates: params.iceCandidates as msc.IceCandidate[],
       dtlsParameters: params.dtlsParameters as msc.DtlsParameters,
+      ...(params.sctpParameters ? { sctpParameters: params.sctpParameters as msc.SctpParameters } : {}),
     });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       opts.signalling.connectTransport(transport.id, dtlsParameters).then(callback, errback);
     });
     transport.on('produce', ({ rtpParameters }, callback, errback) => {
       opts.signalling.produce(opts.replicaId, transport.id, rtpParameters).then((id) => callback({ id }), errback);
+    });
+    const produceData = opts.signalling.produceData?.bind(opts.signalling);
+    transport.on('producedata', ({ sctpStreamParameters, label }, callback, errback) => {
+      if (!produceData) return errback(new Error('no display channel signalling'));
+      produceData(opts.replicaId, transport.id, sctpStreamParameters, label ?? '').then(
+        (id) => callback({ id }),
+        errback,
+      );
     });
     // Screencast content: keep resolution and sharp text, let frame rate give way.
     const source = new wrtc.nonstandard.RTCVideoSource({ isScreencast: true });
@@ -118,11 +142,37 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
         stopTracks: false,
       });
       log.debug({ replicaId: opts.replicaId, producerId: producer.id }, 'producing');
-      return new VideoProducer(source, track, transport, producer);
+      const video = new VideoProducer(source, track, transport, producer);
+      if (params.sctpParameters && produceData) await video.#produceTiles(opts.replicaId);
+      return video;
     } catch (err) {
       track.stop();
       transport.close();
       throw err;
+    }
+  }
+
+  /** The display channel: without it (no SCTP offered, or it failed) the replica is video only. */
+  async #produceTiles(replicaId: string): Promise<void> {
+    try {
+      this.#tiles = await this.#transport.produceData({ ordered: true, label: 'tiles' });
+      log.debug({ replicaId, dataProducerId: this.#tiles.id }, 'display channel');
+    } catch (err) {
+      log.warn({ replicaId, err }, 'no display channel; video only');
+    }
+  }
+
+  /** Sends one tile message on the display channel; false when it is not open or too far behind. */
+  sendTiles(message: Uint8Array): boolean {
+    const dc = this.#tiles;
+    if (this.#closed || !dc || dc.closed || dc.readyState !== 'open' || dc.bufferedAmount > MAX_TILE_BUFFERED)
+      return false;
+    try {
+      dc.send(message.buffer.slice(message.byteOffset, message.byteOffset + message.byteLength));
+      return true;
+    } catch (err) {
+      log.debug({ err }, 'tile message not sent');
+      return false;
     }
   }
 
@@ -180,6 +230,7 @@ export class VideoProducer extends TypedEmitter<VideoProducerEvents> {
     if (this.#closed) return;
     this.#closed = true;
     try {
+      this.#tiles?.close();
       this.#producer.close();
     } catch {
       /* already closed */

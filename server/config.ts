@@ -32,6 +32,12 @@ export interface ServerConfig {
      * decoded instead of smoothing playout (interactive screen content).
      */
     zeroPlayoutDelay: boolean;
+    /**
+     * The tile display (viewer `?display=tiles`, docs/tile-display.md): SCTP on the renderer nodes' send
+     * transports, so each replica also produces a display channel, and on the receive transports of viewers
+     * that ask for it. Off: nodes produce video only and `tiles.consume` is refused.
+     */
+    tileDisplay: boolean;
   };
   sessions: {
     defaultReplicationFactor: number;
@@ -153,6 +159,7 @@ export function loadServerConfig(overrides: Partial<ServerConfig> = {}): ServerC
       enableTcp: bool('LOCKSTEP_ENABLE_TCP', true),
       initialAvailableOutgoingBitrate: int('LOCKSTEP_INITIAL_BITRATE', 3_000_000),
       zeroPlayoutDelay: bool('LOCKSTEP_ZERO_PLAYOUT_DELAY', true),
+      tileDisplay: bool('LOCKSTEP_TILE_DISPLAY', true),
     },
     sessions: {
       defaultReplicationFactor: int('LOCKSTEP_REPLICAS', 3),

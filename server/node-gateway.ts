@@ -240,7 +240,8 @@ class NodeConnection {
       case 'transport.create': {
         const nodeId = this.#requireNode();
         const { session } = manager.ownedReplica(nodeId, msg.replicaId);
-        const transport = await sfu.createWebRtcTransport(session.id, { nodeId, replicaId: msg.replicaId });
+        // SCTP when the tile display is on: the node then also produces the replica's display channel.
+        const transport = await sfu.createWebRtcTransport(session.id, { nodeId, replicaId: msg.replicaId }, true);
         if (!manager.sessions.has(session.id)) {
           // Closed while the transport was made: neither it nor the router made for it would ever be closed.
           transport.close();
@@ -259,6 +260,7 @@ class NodeConnection {
           iceParameters: transport.iceParameters,
           iceCandidates: transport.iceCandidates,
           dtlsParameters: transport.dtlsParameters,
+          ...(transport.sctpParameters ? { sctpParameters: transport.sctpParameters } : {}),
           routerRtpCapabilities: router.rtpCapabilities,
         };
       }
@@ -301,6 +303,8 @@ class NodeConnection {
         producer.observer.on('close', unwatch);
         return { producerId: producer.id };
       }
+      case 'produceData':
+        return this.#produceData(msg);
       case 'replica.status': {
         const nodeId = this.#requireNode();
         return manager.onReplicaStatus(
@@ -401,6 +405,40 @@ class NodeConnection {
     const t = this.#transports.get(id);
     if (!t) throw new ForbiddenError(`transport ${id} is not this node's`, { transportId: id });
     return t;
+  }
+
+  /**
+   * A replica's display channel (tile display) on its own send transport. The node hears `replica.tiles` on
+   * when a viewer starts consuming it (each start: a whole frame) and off when no viewer is left.
+   */
+  async #produceData(msg: Extract<NodeRequest, { type: 'produceData' }>): Promise<NodeResponses['produceData']> {
+    const { manager, sfu } = this.#deps;
+    const nodeId = this.#requireNode();
+    if (!sfu.tileDisplay) throw new BadRequestError('the tile display is not enabled on this server', {});
+    const transport = this.#transport(msg.transportId);
+    const appData = transport.appData as { replicaId?: string };
+    if (appData.replicaId !== msg.replicaId) {
+      throw new ForbiddenError('transport belongs to another replica', { replicaId: msg.replicaId });
+    }
+    manager.ownedReplica(nodeId, msg.replicaId);
+    if (manager.dataProducerOf(msg.replicaId)) throw new BadRequestError('the replica has a display channel', {});
+    const dataProducer = await transport.produceData({
+      sctpStreamParameters: { ...msg.sctpStreamParameters, ordered: true },
+      label: msg.label,
+      appData: { nodeId, replicaId: msg.replicaId },
+    });
+    manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+    const replicaId = msg.replicaId;
+    const tell = (on: boolean): void => void this.#socket.emit('notify', { type: 'replica.tiles', replicaId, on });
+    const untile = sfu.tileWatchers.watch(dataProducer.id, (on) => {
+      if (!on) tell(false);
+    });
+    const unwanted = sfu.onTilesWanted(dataProducer.id, () => tell(true));
+    dataProducer.observer.on('close', () => {
+      untile();
+      unwanted();
+    });
+    return { dataProducerId: dataProducer.id };
   }
 
   close(reason: string): void {

@@ -6,6 +6,8 @@ import type { types } from 'mediasoup';
 interface MediaEntry {
   transport: types.WebRtcTransport | null;
   producer: types.Producer | null;
+  /** The replica's display channel (tile display), on the same transport. */
+  dataProducer: types.DataProducer | null;
 }
 
 export class ReplicaMedia {
@@ -13,7 +15,7 @@ export class ReplicaMedia {
 
   #entry(replicaId: string): MediaEntry {
     let e = this.#byReplica.get(replicaId);
-    if (!e) this.#byReplica.set(replicaId, (e = { transport: null, producer: null }));
+    if (!e) this.#byReplica.set(replicaId, (e = { transport: null, producer: null, dataProducer: null }));
     return e;
   }
 
@@ -26,6 +28,16 @@ export class ReplicaMedia {
 
   attachProducer(replicaId: string, producer: types.Producer): void {
     this.#entry(replicaId).producer = producer;
+  }
+
+  attachDataProducer(replicaId: string, dataProducer: types.DataProducer): void {
+    this.#entry(replicaId).dataProducer = dataProducer;
+  }
+
+  /** The replica's open display channel, if any. */
+  dataProducer(replicaId: string): types.DataProducer | null {
+    const p = this.#byReplica.get(replicaId)?.dataProducer ?? null;
+    return p && !p.closed ? p : null;
   }
 
   /** The replica's open producer, if any. */

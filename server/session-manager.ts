@@ -224,6 +224,16 @@ export class SessionManager extends TypedEmitter<SessionManagerEvents> {
     return this.#core.info(sessionId, this.#now());
   }
 
+  /** The replica's open display channel (tile display) in this server's SFU, if it has one. */
+  dataProducerOf(replicaId: string): types.DataProducer | null {
+    return this.#media.dataProducer(replicaId);
+  }
+
+  attachDataProducer(nodeId: string, replicaId: string, dataProducer: types.DataProducer): void {
+    this.ownedReplica(nodeId, replicaId);
+    this.#media.attachDataProducer(replicaId, dataProducer);
+  }
+
   /** The replica's open producer in this server's SFU, if it has one. */
   producerOf(replicaId: string): types.Producer | null {
     return this.#media.producer(replicaId);

@@ -46,6 +46,16 @@ function addPlayoutDelayExtension(caps: types.RtpCapabilities): void {
   });
 }
 
+/**
+ * SCTP on a transport that carries a display channel (docs/tile-display.md): ordered, reliable messages up to
+ * the size Chromium and mediasoup both default to, which bounds a tile message (LIMITS.maxTileMessageBytes).
+ */
+export const SCTP_OPTIONS = {
+  enableSctp: true,
+  numSctpStreams: { OS: 1024, MIS: 1024 },
+  maxSctpMessageSize: 262_144,
+} as const;
+
 export interface SfuEvents {
   workerdied: [{ pid: number; error: Error }];
 }
@@ -60,6 +70,8 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   #closed = false;
   /** Which producers some viewer watches (has a resumed consumer of), from every router's consumers. */
   readonly watchers = new StreamWatchers();
+  /** Which display channels (data producers) some viewer has started (tiles.start) and not closed. */
+  readonly tileWatchers = new StreamWatchers();
 
   private constructor(config: ServerConfig['mediasoup'], workers: types.Worker[]) {
     super();
@@ -163,11 +175,37 @@ export class Sfu extends TypedEmitter<SfuEvents> {
     return [...(this.#transports.get(sessionId) ?? [])];
   }
 
+  /** Data producer → what its node gateway does when a viewer starts its display channel (sends a whole frame). */
+  readonly #tilesWanted = new Map<string, () => void>();
+
+  /** `wanted` runs at each viewer's tiles.start of this data producer; returns the unsubscribe. */
+  onTilesWanted(dataProducerId: string, wanted: () => void): () => void {
+    this.#tilesWanted.set(dataProducerId, wanted);
+    return () => {
+      if (this.#tilesWanted.get(dataProducerId) === wanted) this.#tilesWanted.delete(dataProducerId);
+    };
+  }
+
+  /** A viewer opened its display channel of this data producer: its node sends a whole frame. */
+  tilesWanted(dataProducerId: string): void {
+    this.#tilesWanted.get(dataProducerId)?.();
+  }
+
+  /** The tile display is enabled (SCTP offered to nodes, display channels to viewers that ask). */
+  get tileDisplay(): boolean {
+    return this.#config.tileDisplay;
+  }
+
   /**
    * The only transport factory: WebRTC with ICE + DTLS, so media is always
    * DTLS-SRTP. Plain RTP, pipe and direct transports are never created.
+   * `sctp`: data channels too (SCTP over the same DTLS), only when the tile display is enabled.
    */
-  async createWebRtcTransport(sessionId: string, appData: Record<string, unknown>): Promise<types.WebRtcTransport> {
+  async createWebRtcTransport(
+    sessionId: string,
+    appData: Record<string, unknown>,
+    sctp = false,
+  ): Promise<types.WebRtcTransport> {
     const router = await this.router(sessionId);
     const c = this.#config;
     return router.createWebRtcTransport({
@@ -176,6 +214,7 @@ export class Sfu extends TypedEmitter<SfuEvents> {
       enableTcp: c.enableTcp,
       preferUdp: true,
       initialAvailableOutgoingBitrate: c.initialAvailableOutgoingBitrate,
+      ...(sctp && c.tileDisplay ? SCTP_OPTIONS : {}),
       appData,
     });
   }

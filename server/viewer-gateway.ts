@@ -110,12 +110,18 @@ class ViewerConnection {
   // Slots taken by creations still waiting on mediasoup: the limits count them, so a burst cannot pass the check together.
   #pendingTransports = 0;
   #pendingConsumers = 0;
+  #pendingDataConsumers = 0;
   /** Leaves per session of this connection: the client seq of its next release-all there. */
   readonly #leaves = new Map<string, number>();
+  /** Display channels (tile display) this viewer consumes. */
+  readonly #dataConsumers = new Map<string, types.DataConsumer>();
   #sessionId: string | undefined;
   #clientId: string | undefined;
   // Inputs have their own, tighter bucket than requests in general.
   readonly #inputs = new TokenBucket(LIMITS.maxInputsPerSecondPerViewer, 'inputs');
+  /** Each display channel opened costs its node a whole frame: few per second, each started once. */
+  readonly #tileStarts = new TokenBucket(LIMITS.maxTileStartsPerSecondPerViewer, 'display channels');
+  readonly #tilesStarted = new Set<string>();
 
   constructor(socket: ViewerSocket, identity: ViewerIdentity, deps: ViewerGatewayDeps) {
     this.#socket = socket;
@@ -224,7 +230,7 @@ class ViewerConnection {
         this.#pendingTransports++;
         let transport: types.WebRtcTransport;
         try {
-          transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id });
+          transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id }, msg.sctp === true);
         } finally {
           this.#pendingTransports--;
         }
@@ -240,7 +246,25 @@ class ViewerConnection {
           iceParameters: transport.iceParameters,
           iceCandidates: transport.iceCandidates,
           dtlsParameters: transport.dtlsParameters,
+          ...(transport.sctpParameters ? { sctpParameters: transport.sctpParameters } : {}),
         };
+      }
+      case 'tiles.consume':
+        return this.#consumeTiles(msg);
+      case 'tiles.start': {
+        const dc = this.#dataConsumer(msg.dataConsumerId);
+        if (this.#tilesStarted.has(dc.id)) throw new BadRequestError('display channel already started', {});
+        this.#tilesStarted.add(dc.id);
+        const producerId = (dc.appData as { producerId?: string }).producerId;
+        // While its display channel is open the replica is watched: its node renders (the video may be paused).
+        if (producerId) sfu.watchers.consumerOpened(dc.id, producerId, true);
+        sfu.tileWatchers.consumerOpened(dc.id, dc.dataProducerId, true);
+        sfu.tilesWanted(dc.dataProducerId);
+        return { started: true };
+      }
+      case 'tiles.close': {
+        this.#dataConsumer(msg.dataConsumerId).close();
+        return { closed: true };
       }
       case 'transport.connect': {
         await this.#transport(msg.transportId).connect({ dtlsParameters: msg.dtlsParameters });
@@ -366,6 +390,57 @@ class ViewerConnection {
     return t;
   }
 
+  /** A replica's display channel, on one of this viewer's transports opened with SCTP. */
+  async #consumeTiles(
+    msg: Extract<ViewerRequest, { type: 'tiles.consume' }>,
+  ): Promise<ViewerResponses['tiles.consume']> {
+    const sessionId = this.#sessionId;
+    if (!sessionId) throw new ForbiddenError('join a session first', {});
+    const { manager, sfu } = this.#deps;
+    if (!sfu.tileDisplay) throw new BadRequestError('the tile display is not enabled on this server', {});
+    const replica = manager.get(sessionId).replicas.get(msg.replicaId);
+    const dataProducer = replica ? manager.dataProducerOf(msg.replicaId) : null;
+    if (!replica || !dataProducer) {
+      throw new NotFoundError(`no display channel of replica ${msg.replicaId} here`, { sessionId });
+    }
+    const transport = this.#transport(msg.transportId);
+    if (!transport.sctpParameters) throw new BadRequestError('the transport was opened without SCTP', {});
+    if (this.#dataConsumers.size + this.#pendingDataConsumers >= LIMITS.maxConsumersPerViewer) {
+      throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} display channels per viewer`, {});
+    }
+    this.#tileStarts.take();
+    this.#pendingDataConsumers++;
+    let dc: types.DataConsumer;
+    try {
+      dc = await transport.consumeData({
+        dataProducerId: dataProducer.id,
+        appData: { replicaId: msg.replicaId, producerId: replica.producerId },
+      });
+    } finally {
+      this.#pendingDataConsumers--;
+    }
+    this.#dataConsumers.set(dc.id, dc);
+    dc.observer.on('close', () => {
+      this.#dataConsumers.delete(dc.id);
+      this.#tilesStarted.delete(dc.id);
+      sfu.watchers.consumerClosed(dc.id);
+      sfu.tileWatchers.consumerClosed(dc.id);
+    });
+    return {
+      id: dc.id,
+      dataProducerId: dataProducer.id,
+      sctpStreamParameters: dc.sctpStreamParameters,
+      label: dc.label,
+      replicaId: msg.replicaId,
+    };
+  }
+
+  #dataConsumer(id: string): types.DataConsumer {
+    const c = this.#dataConsumers.get(id);
+    if (!c) throw new NotFoundError(`no display channel ${id}`, { dataConsumerId: id });
+    return c;
+  }
+
   #consumer(id: string): types.Consumer {
     const c = this.#consumers.get(id);
     if (!c) throw new NotFoundError(`no consumer ${id}`, { consumerId: id });
@@ -389,6 +464,7 @@ class ViewerConnection {
     for (const t of this.#transports.values()) t.close();
     this.#transports.clear();
     this.#consumers.clear();
+    this.#dataConsumers.clear();
     this.#sessionId = undefined;
   }
 

@@ -4,6 +4,7 @@ import type { StreamMode, StreamView } from './stream-manager.js';
 import type { ConnectionState } from './session-client.js';
 import type { GrabbedFrame } from './frame-grab.js';
 import type { ProbeCounts } from './probe-policy.js';
+import type { TileDisplayState } from './tile-display.js';
 
 export interface SwitchEntry {
   at: number;
@@ -71,6 +72,8 @@ export interface LockstepHook {
   readonly streams: StreamView[];
   /** Warm mode's probes of standbys so far (viewer/probe-policy.ts); absent while no session is open. */
   readonly probes?: ProbeCounts;
+  /** The tile display's state (`?display=tiles`); null for video only, absent while no session is open. */
+  readonly tiles?: TileDisplayState | null;
 }
 
 declare global {

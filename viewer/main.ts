@@ -135,6 +135,7 @@ async function start(): Promise<void> {
       mode: params.mode,
       fit: params.fit,
       stamps: params.stamps,
+      display: params.display,
     });
   } else {
     // The list too is asked of any live server: the page's own may be the one that died.

@@ -112,16 +112,20 @@ export class ServerLink extends TypedEmitter<ServerLinkEvents> {
     this.#receivedAt = at;
   }
 
-  /** A fresh receive transport on this server (the old one, if any, is closed first). */
-  async openTransport(device: ms.Device, sessionId: string): Promise<ms.Transport | null> {
+  /**
+   * A fresh receive transport on this server (the old one, if any, is closed first). `sctp`: display
+   * channels too (the tile display); the server leaves it out when its tile display is off.
+   */
+  async openTransport(device: ms.Device, sessionId: string, sctp = false): Promise<ms.Transport | null> {
     this.closeTransport();
-    const params = await this.client.request({ type: 'transport.create', sessionId });
+    const params = await this.client.request({ type: 'transport.create', sessionId, ...(sctp ? { sctp } : {}) });
     if (this.#closed || !this.#joined) return null;
     const transport = device.createRecvTransport({
       id: params.id,
       iceParameters: params.iceParameters as ms.IceParameters,
       iceCandidates: params.iceCandidates as ms.IceCandidate[],
       dtlsParameters: params.dtlsParameters as ms.DtlsParameters,
+      ...(sctp && params.sctpParameters ? { sctpParameters: params.sctpParameters as ms.SctpParameters } : {}),
     });
     transport.on('connect', ({ dtlsParameters }, callback, errback) => {
       this.client.request({ type: 'transport.connect', transportId: transport.id, dtlsParameters }).then(

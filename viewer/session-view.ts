@@ -43,6 +43,8 @@ export interface SessionViewOptions {
   fit?: boolean;
   /** Where frame stamps are read (`?stamps=`); default a track processor where the browser has one. */
   stamps?: StampSource;
+  /** `?display=tiles`: the shown stream from its display channel (tile-display.ts); default video. */
+  display?: 'video' | 'tiles';
 }
 
 export async function showSession(opts: SessionViewOptions): Promise<void> {
@@ -106,6 +108,7 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     heads,
     unackedSince: () => sender.unackedSince(),
     ...(opts.stamps ? { stamps: opts.stamps } : {}),
+    ...(opts.display ? { display: opts.display } : {}),
   });
   const sender = new InputSender({
     sessionId,
@@ -426,6 +429,9 @@ export async function showSession(opts: SessionViewOptions): Promise<void> {
     },
     get sentInputs() {
       return sender.stats().sent;
+    },
+    get tiles() {
+      return manager.tileState;
     },
     get probes() {
       return manager.probeCounts;

@@ -17,6 +17,7 @@ import type { FrameTimeline } from './frame-timeline.js';
 import type { StampSource } from './frame-stamp-reader.js';
 import type { SinkPicture, StreamSink } from './stream-sink.js';
 import { VideoSink } from './video-sink.js';
+import { TileDisplay, type TileDisplayState } from './tile-display.js';
 import {
   freshnessAt,
   freshnessChangesAt,
@@ -127,6 +128,8 @@ export interface StreamManagerOptions {
   unackedSince?: () => number | null;
   /** Where the streams' frame stamps are read (frame-stamp-reader.ts); default a track processor where there is one. */
   stamps?: StampSource;
+  /** `tiles`: the shown stream drawn from its display channel, its video paused (tile-display.ts). Default video. */
+  display?: 'video' | 'tiles';
 }
 
 export class StreamManager extends TypedEmitter<StreamManagerEvents> {
@@ -168,8 +171,17 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
   /** While the first consumers of an attach are being created, an empty set is not a failure. */
   private attaching = 0;
 
+  /** The tile display (`?display=tiles`), null for video only. */
+  private readonly tiles: TileDisplay | null;
+
   constructor(private readonly opts: StreamManagerOptions) {
     super();
+    this.tiles = opts.display === 'tiles' ? new TileDisplay(opts.stage) : null;
+  }
+
+  /** The tile display's state for the shown stream; null for video only. */
+  get tileState(): TileDisplayState | null {
+    return this.tiles?.state ?? null;
   }
 
   get mode(): StreamMode {
@@ -196,7 +208,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   /** What the live stream displays now (for copies: frame-grab.ts); null before a frame. */
   livePicture(): SinkPicture | null {
-    return this.liveSink()?.picture() ?? null;
+    return this.tiles?.picture(this.selector.current) ?? this.liveSink()?.picture() ?? null;
   }
 
   /** The live stream's frame history (stamps shown, frame times). */
@@ -215,7 +227,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
    * session's size until a frame arrives.
    */
   appSize(): { width: number; height: number } {
-    return this.liveSink()?.frameAppSize() ?? this.sessionSize();
+    return this.tiles?.appSize(this.selector.current) ?? this.liveSink()?.frameAppSize() ?? this.sessionSize();
   }
 
   private sessionSize(): { width: number; height: number } {
@@ -244,7 +256,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     this.online = true;
     const device = await this.loadDevice(link.routerRtpCapabilities);
     if (gen !== this.generation) return;
-    const transport = await link.openTransport(device, session.sessionId);
+    const transport = await link.openTransport(device, session.sessionId, this.tiles !== null);
     if (gen !== this.generation || !transport) return;
     this.attached.add(link);
     if (this.tickTimer === null) this.startTimers();
@@ -497,6 +509,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
 
   private teardownMedia(): void {
     this.stopTimers();
+    this.tiles?.follow(null);
     for (const e of [...this.entries.values()]) this.removeEntry(e);
     this.consuming.clear();
     this.consumeFailedAt.clear();
@@ -774,6 +787,11 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     }
     const live = this.selector.current === null ? undefined : this.entries.get(this.selector.current);
     this.setReady(!!live && live.resumed && live.sink.timeline.lastFrameAt !== null && !live.health.hardFailure);
+    this.tiles?.follow(
+      live && live.resumed && !live.closed && !live.health.hardFailure
+        ? { ...live, presented: presentedSinceResume(live) }
+        : null,
+    );
     this.emit('streams', this.views(byId, now));
     // Scores, switches, pauses and resumes change what the stale rule sees (a tick a stale check started is
     // followed by that check's own judgement).
@@ -892,8 +910,8 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
         resumed: e?.resumed ?? false,
         fps: e ? e.sink.timeline.fps(now) : 0,
         displayedSeq: e?.sink.timeline.lastSeq ?? null,
-        frameWidth: e?.sink.frameAppSize()?.width ?? null,
-        frameHeight: e?.sink.frameAppSize()?.height ?? null,
+        frameWidth: (this.tiles?.appSize(r.replicaId) ?? e?.sink.frameAppSize())?.width ?? null,
+        frameHeight: (this.tiles?.appSize(r.replicaId) ?? e?.sink.frameAppSize())?.height ?? null,
         framesSeen: e?.sink.timeline.framesSeen ?? 0,
         bitrateKbps: e?.bitrateKbps ?? null,
         rttMs: e?.rttMs ?? null,

@@ -18,6 +18,8 @@ export interface ViewerParams {
    * browser has none); `?stamps=frame` asks for frame callbacks (presentation times in the latency samples).
    */
   stamps: StampSource;
+  /** `?display=tiles`: the shown stream drawn from its display channel instead of its video (tile-display.ts). */
+  display: 'video' | 'tiles';
 }
 
 const ID_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
@@ -34,6 +36,7 @@ export function parseViewerParams(search: string, hash: string): ViewerParams {
     debug: q.has('debug'),
     fit: q.get('fit') === '1' || q.get('fit') === 'true',
     stamps: stampSourceParam(q.get('stamps')),
+    display: q.get('display') === 'tiles' ? 'tiles' : 'video',
   };
 }
 

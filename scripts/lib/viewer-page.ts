@@ -58,7 +58,11 @@ export async function openViewer(
   const debug = process.env.LOCKSTEP_VIEWER_DEBUG === '1' ? '&debug' : '';
   // ?stamps= (viewer/frame-stamp-reader.ts): absent for the product default (a track processor in Chromium).
   const stampsParam = stamps === 'default' ? '' : `&stamps=${stamps}`;
-  await page.goto(`${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stampsParam}`);
+  // LOCKSTEP_VIEWER_DISPLAY=tiles: the shown stream from its display channel (?display=, viewer/tile-display.ts).
+  const display = process.env.LOCKSTEP_VIEWER_DISPLAY === 'tiles' ? '&display=tiles' : '';
+  await page.goto(
+    `${url}/?session=${sessionId}&mode=${mode}&token=${encodeURIComponent(token)}${debug}${stampsParam}${display}`,
+  );
   await waitFor('viewer showing frames', async () => (await viewerPageState(page))?.ready, 30_000);
   await page.locator('[data-testid="stage"]').click();
 }

@@ -90,10 +90,13 @@ test('url params: session from query or hash, mode, token', () => {
     debug: true,
     fit: false,
     stamps: 'processor',
+    display: 'video',
   });
   assert.equal(parseViewerParams('?fit=1', '').fit, true);
   assert.equal(parseViewerParams('?stamps=frame', '').stamps, 'frame-callback');
   assert.equal(parseViewerParams('?stamps=frame-callback', '').stamps, 'frame-callback');
+  assert.equal(parseViewerParams('?display=tiles', '').display, 'tiles');
+  assert.equal(parseViewerParams('?display=bogus', '').display, 'video');
   assert.equal(parseViewerParams('?stamps=processor', '').stamps, 'processor');
   assert.equal(parseViewerParams('?stamps=bogus', '').stamps, 'processor');
   assert.equal(parseViewerParams('', '#/s/s-42').sessionId, 's-42');
