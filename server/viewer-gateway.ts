@@ -101,6 +101,9 @@ export class ViewerGateway extends SocketGateway<ViewerIdentity, ViewerRequest, 
 }
 
 /** One connected viewer: the session it joined, its transports and consumers. */
+/** What a viewer creates on the SFU with a per-viewer limit. */
+type PendingKind = 'transports' | 'consumers' | 'dataConsumers';
+
 class ViewerConnection {
   readonly #socket: ViewerSocket;
   readonly #identity: ViewerIdentity;
@@ -108,9 +111,7 @@ class ViewerConnection {
   readonly #transports = new Map<string, types.WebRtcTransport>();
   readonly #consumers = new Map<string, types.Consumer>();
   // Slots taken by creations still waiting on mediasoup: the limits count them, so a burst cannot pass the check together.
-  #pendingTransports = 0;
-  #pendingConsumers = 0;
-  #pendingDataConsumers = 0;
+  readonly #pending: Record<PendingKind, number> = { transports: 0, consumers: 0, dataConsumers: 0 };
   /** Leaves per session of this connection: the client seq of its next release-all there. */
   readonly #leaves = new Map<string, number>();
   /** Display channels (tile display) this viewer consumes. */
@@ -224,16 +225,12 @@ class ViewerConnection {
       }
       case 'transport.create': {
         this.#joined(msg.sessionId);
-        if (this.#transports.size + this.#pendingTransports >= LIMITS.maxTransportsPerViewer) {
+        if (this.#transports.size + this.#pending.transports >= LIMITS.maxTransportsPerViewer) {
           throw new RateLimitedError(`at most ${LIMITS.maxTransportsPerViewer} transports per viewer`, {});
         }
-        this.#pendingTransports++;
-        let transport: types.WebRtcTransport;
-        try {
-          transport = await sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id }, msg.sctp === true);
-        } finally {
-          this.#pendingTransports--;
-        }
+        const transport = await this.#whilePending('transports', () =>
+          sfu.createWebRtcTransport(msg.sessionId, { viewer: this.#socket.id }, msg.sctp === true),
+        );
         if (this.#sessionId !== msg.sessionId) {
           // Left (or disconnected) while it was made: nobody would ever close it.
           transport.close();
@@ -334,21 +331,17 @@ class ViewerConnection {
     const replica = [...session.replicas.values()].find((r) => r.producerId === msg.producerId);
     if (!replica) throw new NotFoundError(`no stream ${msg.producerId} in session ${sessionId}`, { sessionId });
     const transport = this.#transport(msg.transportId);
-    if (this.#consumers.size + this.#pendingConsumers >= LIMITS.maxConsumersPerViewer) {
+    if (this.#consumers.size + this.#pending.consumers >= LIMITS.maxConsumersPerViewer) {
       throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} consumers per viewer`, {});
     }
-    this.#pendingConsumers++;
-    let consumer: types.Consumer;
-    try {
+    const consumer = await this.#whilePending('consumers', async () => {
       const router = await this.#deps.sfu.router(sessionId);
       const rtpCapabilities = msg.rtpCapabilities as types.RtpCapabilities;
       if (!router.canConsume({ producerId: msg.producerId, rtpCapabilities })) {
         throw new BadRequestError('cannot consume this stream with these capabilities', { producerId: msg.producerId });
       }
-      consumer = await transport.consume({ producerId: msg.producerId, rtpCapabilities, paused: msg.paused });
-    } finally {
-      this.#pendingConsumers--;
-    }
+      return transport.consume({ producerId: msg.producerId, rtpCapabilities, paused: msg.paused });
+    });
     if (consumer.closed || this.#transports.get(msg.transportId) !== transport) {
       consumer.close();
       throw new ClosedError('the transport closed while the stream was being consumed', {
@@ -390,6 +383,16 @@ class ViewerConnection {
     return t;
   }
 
+  /** Runs `make` with one slot of `kind` counted as pending until it settles. */
+  async #whilePending<T>(kind: PendingKind, make: () => Promise<T>): Promise<T> {
+    this.#pending[kind]++;
+    try {
+      return await make();
+    } finally {
+      this.#pending[kind]--;
+    }
+  }
+
   /** A replica's display channel, on one of this viewer's transports opened with SCTP. */
   async #consumeTiles(
     msg: Extract<ViewerRequest, { type: 'tiles.consume' }>,
@@ -405,20 +408,16 @@ class ViewerConnection {
     }
     const transport = this.#transport(msg.transportId);
     if (!transport.sctpParameters) throw new BadRequestError('the transport was opened without SCTP', {});
-    if (this.#dataConsumers.size + this.#pendingDataConsumers >= LIMITS.maxConsumersPerViewer) {
+    if (this.#dataConsumers.size + this.#pending.dataConsumers >= LIMITS.maxConsumersPerViewer) {
       throw new RateLimitedError(`at most ${LIMITS.maxConsumersPerViewer} display channels per viewer`, {});
     }
     this.#tileStarts.take();
-    this.#pendingDataConsumers++;
-    let dc: types.DataConsumer;
-    try {
-      dc = await transport.consumeData({
+    const dc = await this.#whilePending('dataConsumers', () =>
+      transport.consumeData({
         dataProducerId: dataProducer.id,
         appData: { replicaId: msg.replicaId, producerId: replica.producerId },
-      });
-    } finally {
-      this.#pendingDataConsumers--;
-    }
+      }),
+    );
     this.#dataConsumers.set(dc.id, dc);
     dc.observer.on('close', () => {
       this.#dataConsumers.delete(dc.id);
