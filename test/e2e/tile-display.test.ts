@@ -10,9 +10,10 @@ import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { launchChromium, type TestBrowser } from '../helpers/browser.js';
 import { psnr } from '../helpers/image.js';
-import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
+import { removeDir, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import { fetchLog, referenceRender } from '../helpers/reference-render.js';
-import { getSession, TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { waitFor } from '../helpers/viewer-client.js';
+import { writerOnHosts } from '../helpers/writer-session.js';
 import { observeFailover, viewerPageState } from '../helpers/viewer-page.js';
 import { grabFrame } from '../helpers/e2e-viewer.js';
 
@@ -81,27 +82,11 @@ for (const mode of ['warm', 'hot'] as const) {
   describe(`e2e: the tile display (?display=tiles, ${mode} standbys)`, () => {
     let server: ServerProc;
     let browser: TestBrowser;
-    const nodes = new Map<string, Proc>();
+    let nodes: Map<string, Proc>;
     let sessionId: string;
 
     before(async () => {
-      server = await startServer();
-      for (const h of ['host-a', 'host-b', 'host-c']) nodes.set(h, await startNode({ url: server.url, hostId: h }));
-      const v = await TestViewer.connect(server.url);
-      const { session } = await v.request({
-        type: 'sessions.create',
-        app: 'writer',
-        replicationFactor: 3,
-        width: W,
-        height: H,
-      });
-      sessionId = session.sessionId;
-      v.close();
-      await waitFor(
-        '3 live replicas',
-        async () => (await getSession(server.url, sessionId)).replicas.filter((r) => r.state === 'live').length === 3,
-        30_000,
-      );
+      ({ server, nodes, sessionId } = await writerOnHosts(['host-a', 'host-b', 'host-c'], W, H));
       browser = await launchChromium();
     });
 

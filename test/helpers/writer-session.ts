@@ -1,7 +1,8 @@
 // The sequence most integration tests start with: create a writer session
 // through a viewer, join it, and wait until its replicas are live.
 import type { SessionInfo } from '../../protocol/session.js';
-import { converged, getSession, type TestViewer, waitFor } from './viewer-client.js';
+import { startNode, startServer, type Proc, type ServerProc } from './processes.js';
+import { converged, getSession, TestViewer, waitFor } from './viewer-client.js';
 
 export interface WriterSessionOptions {
   /** Replication factor; also how many live replicas are waited for (unless `live` says otherwise). */
@@ -59,4 +60,28 @@ export async function liveWriterSession(
 ): Promise<{ sessionId: string; info: SessionInfo }> {
   const sessionId = await createWriterSession(viewer, opts);
   return { sessionId, info: await joinUntilLive(viewer, url, sessionId, opts) };
+}
+
+/**
+ * The e2e suites' start: a server, one renderer node per host, and a writer session with one replica per host,
+ * waited for until every replica is live. The nodes by host id, to kill or restart.
+ */
+export async function writerOnHosts(
+  hosts: readonly string[],
+  width: number,
+  height: number,
+): Promise<{ server: ServerProc; nodes: Map<string, Proc>; sessionId: string }> {
+  const server = await startServer();
+  const nodes = new Map<string, Proc>();
+  for (const h of hosts) nodes.set(h, await startNode({ url: server.url, hostId: h }));
+  const v = await TestViewer.connect(server.url);
+  const sessionId = await createWriterSession(v, { r: hosts.length, width, height });
+  v.close();
+  await waitFor(
+    `${hosts.length} live replicas`,
+    async () =>
+      (await getSession(server.url, sessionId)).replicas.filter((r) => r.state === 'live').length === hosts.length,
+    30_000,
+  );
+  return { server, nodes, sessionId };
 }
