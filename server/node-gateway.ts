@@ -17,7 +17,7 @@ import {
   type NodeNotification,
 } from '../protocol/signalling.js';
 import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
+import { BadRequestError, ClosedError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
 import type { RegisteredNode } from './node-port.js';
@@ -115,6 +115,8 @@ class NodeConnection {
   };
   /** Transports that carry (or are getting) their one producer: a node never needs a second on the same one. */
   readonly #produced = new Set<string>();
+  /** Replicas whose display channel is being made (produceData awaiting mediasoup). */
+  readonly #producingData = new Set<string>();
   #nodeId: string | undefined;
 
   constructor(socket: NodeSocket, auth: NodeAuth, deps: NodeGatewayDeps) {
@@ -421,13 +423,27 @@ class NodeConnection {
       throw new ForbiddenError('transport belongs to another replica', { replicaId: msg.replicaId });
     }
     manager.ownedReplica(nodeId, msg.replicaId);
-    if (manager.dataProducerOf(msg.replicaId)) throw new BadRequestError('the replica has a display channel', {});
-    const dataProducer = await transport.produceData({
-      sctpStreamParameters: { ...msg.sctpStreamParameters, ordered: true },
-      label: msg.label,
-      appData: { nodeId, replicaId: msg.replicaId },
-    });
-    manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+    // One display channel per replica, counted from the request on: a burst cannot pass the check together.
+    if (manager.dataProducerOf(msg.replicaId) || this.#producingData.has(msg.replicaId)) {
+      throw new ConflictError('the replica has a display channel', { replicaId: msg.replicaId });
+    }
+    this.#producingData.add(msg.replicaId);
+    let dataProducer: types.DataProducer;
+    try {
+      dataProducer = await transport.produceData({
+        sctpStreamParameters: { ...msg.sctpStreamParameters, ordered: true },
+        label: msg.label,
+        appData: { nodeId, replicaId: msg.replicaId },
+      });
+      if (dataProducer.closed || this.#transports.get(transport.id) !== transport) {
+        // The transport closed meanwhile: a channel its close never reached would pass for the replica's.
+        dataProducer.close();
+        throw new ClosedError('the transport closed while the display channel was made', { replicaId: msg.replicaId });
+      }
+      manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+    } finally {
+      this.#producingData.delete(msg.replicaId);
+    }
     const replicaId = msg.replicaId;
     const tell = (on: boolean): void => void this.#socket.emit('notify', { type: 'replica.tiles', replicaId, on });
     const untile = sfu.tileWatchers.watch(dataProducer.id, (on) => {

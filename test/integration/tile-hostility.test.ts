@@ -1,0 +1,86 @@
+// Hostile and unlucky parties at the tile display's socket boundaries, against
+// a real server (SQLite, mediasoup with SCTP): a node bursting produceData on
+// its transport got one display channel per request (every request passed the
+// "has none yet" check before any was recorded).
+import assert from 'node:assert/strict';
+import { after, afterEach, describe, it } from 'node:test';
+import { appContentHash } from '../../render/app-catalog.js';
+import { RawNode } from '../helpers/node-client.js';
+import { removeDir, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
+import { TestViewer, waitFor } from '../helpers/viewer-client.js';
+
+const register = (nodeId: string, hostId: string) => ({
+  type: 'node.register',
+  nodeId,
+  hostId,
+  apps: [{ name: 'writer', hash: appContentHash('writer') }],
+  capacity: { cores: 4, maxReplicas: 10 },
+});
+const okCount = (results: { ok: boolean }[]) => results.filter((r) => r.ok).length;
+const produceData = (replicaId: string, transportId: string, streamId: number) => ({
+  type: 'produceData',
+  replicaId,
+  transportId,
+  sctpStreamParameters: { streamId, ordered: true },
+  label: 'tiles',
+});
+
+describe('tile display hostility', () => {
+  let server: ServerProc;
+  const closers: (() => void)[] = [];
+  afterEach(async () => {
+    for (const c of closers.splice(0)) c();
+    await new Promise((r) => setTimeout(r, 200));
+  });
+  after(async () => {
+    await stopAll();
+    if (server) removeDir(server.dataDir);
+  });
+
+  /** Two raw nodes on two hosts, a writer session placed on them, node a's replica and its SCTP transport. */
+  async function placedSession() {
+    server ??= await startServer();
+    const tag = Math.random().toString(36).slice(2, 8);
+    const a = await RawNode.connect(server.url, await server.hostToken(`ha-${tag}`));
+    const b = await RawNode.connect(server.url, await server.hostToken(`hb-${tag}`));
+    closers.push(
+      () => a.close(),
+      () => b.close(),
+    );
+    assert.ok((await a.raw(register(`na-${tag}`, `ha-${tag}`))).ok);
+    assert.ok((await b.raw(register(`nb-${tag}`, `hb-${tag}`))).ok);
+    const owner = await TestViewer.connect(server.url, server.ownerToken);
+    closers.push(() => owner.close());
+    const { session } = await owner.request({
+      type: 'sessions.create',
+      app: 'writer',
+      replicationFactor: 2,
+      width: 320,
+      height: 240,
+    });
+    const create = await waitFor('a placement on node a', () =>
+      a.notifications.find((n) => n.type === 'replica.create' && n.assignment.sessionId === session.sessionId),
+    );
+    assert.equal(create.type, 'replica.create');
+    const replicaId = create.assignment.replicaId;
+    const t = (await a.raw({ type: 'transport.create', replicaId })) as {
+      ok: true;
+      data: { id: string; sctpParameters?: unknown };
+    };
+    assert.ok(t.ok && t.data.sctpParameters, 'a node transport has SCTP (the tile display is on by default)');
+    return { a, owner, sessionId: session.sessionId, replicaId, transportId: t.data.id };
+  }
+
+  it('a node gets one display channel per replica, also in a burst', async () => {
+    const { a, replicaId, transportId } = await placedSession();
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => a.raw(produceData(replicaId, transportId, i))),
+    );
+    assert.equal(okCount(results), 1, JSON.stringify(results.filter((r) => r.ok)));
+    const refused = results.find((r) => !r.ok) as { ok: false; error: { code: string } };
+    assert.equal(refused.error.code, 'conflict');
+    // And after the burst, still one.
+    const again = (await a.raw(produceData(replicaId, transportId, 30))) as { ok: boolean; error?: { code: string } };
+    assert.equal(again.ok, false);
+  });
+});
