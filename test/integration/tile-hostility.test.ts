@@ -1,7 +1,10 @@
 // Hostile and unlucky parties at the tile display's socket boundaries, against
 // a real server (SQLite, mediasoup with SCTP): a node bursting produceData on
 // its transport got one display channel per request (every request passed the
-// "has none yet" check before any was recorded).
+// "has none yet" check before any was recorded), and a viewer whose
+// tiles.consume raced its own session.leave kept a display channel the leave
+// never closed, whose tiles.start then held the replica watched and its tiles
+// on with nothing left to turn them off.
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { appContentHash } from '../../render/app-catalog.js';
@@ -82,5 +85,32 @@ describe('tile display hostility', () => {
     // And after the burst, still one.
     const again = (await a.raw(produceData(replicaId, transportId, 30))) as { ok: boolean; error?: { code: string } };
     assert.equal(again.ok, false);
+  });
+
+  it('a display channel consumed while its viewer leaves is closed, not left to hold the replica watched', async () => {
+    const { a, owner, sessionId, replicaId, transportId } = await placedSession();
+    assert.ok((await a.raw(produceData(replicaId, transportId, 0))).ok);
+    await owner.request({ type: 'session.join', sessionId, clientId: 'leaver' });
+    const recv = await owner.request({ type: 'transport.create', sessionId, sctp: true });
+    assert.ok(recv.sctpParameters, 'a viewer transport opened with sctp has it');
+    const [consumed, left] = await Promise.all([
+      owner.raw({ type: 'tiles.consume', transportId: recv.id, replicaId }),
+      owner.raw({ type: 'session.leave', sessionId }),
+    ]);
+    assert.ok(left.ok);
+    if (consumed.ok) {
+      // What the bug allowed: the channel outlived the leave, and starting it turned the node's tiles on for good.
+      const id = (consumed.data as { id: string }).id;
+      const started = await owner.raw({ type: 'tiles.start', dataConsumerId: id });
+      assert.equal(started.ok, false, 'a display channel of a transport the leave closed cannot be started');
+    }
+    assert.equal(consumed.ok, false, 'the consume racing the leave is refused');
+    assert.equal((consumed as { ok: false; error: { code: string } }).error.code, 'unavailable');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(
+      a.notifications.filter((n) => n.type === 'replica.tiles' && n.on).length,
+      0,
+      'the node was never told to send tiles',
+    );
   });
 });
