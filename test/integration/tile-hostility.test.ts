@@ -4,7 +4,9 @@
 // "has none yet" check before any was recorded), and a viewer whose
 // tiles.consume raced its own session.leave kept a display channel the leave
 // never closed, whose tiles.start then held the replica watched and its tiles
-// on with nothing left to turn them off.
+// on with nothing left to turn them off; and every viewer's tiles.start asked
+// the node for a whole frame of its own (many connections of one share link
+// could keep a node encoding whole frames).
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { appContentHash } from '../../render/app-catalog.js';
@@ -85,6 +87,29 @@ describe('tile display hostility', () => {
     // And after the burst, still one.
     const again = (await a.raw(produceData(replicaId, transportId, 30))) as { ok: boolean; error?: { code: string } };
     assert.equal(again.ok, false);
+  });
+
+  it('a storm of tiles.start from many viewer connections asks the node for few whole frames', async () => {
+    const { a, owner, sessionId, replicaId, transportId } = await placedSession();
+    assert.ok((await a.raw(produceData(replicaId, transportId, 0))).ok);
+    const share = await owner.request({ type: 'share.create', sessionId, role: 'view' });
+    const viewers = await Promise.all(Array.from({ length: 8 }, () => TestViewer.connect(server.url, share.token)));
+    closers.push(...viewers.map((v) => () => v.close()));
+    const channels = await Promise.all(
+      viewers.map(async (v, i) => {
+        await v.request({ type: 'session.join', sessionId, clientId: `storm-${i}` });
+        const t = await v.request({ type: 'transport.create', sessionId, sctp: true });
+        return (await v.request({ type: 'tiles.consume', transportId: t.id, replicaId })).id;
+      }),
+    );
+    const asked = () => a.notifications.filter((n) => n.type === 'replica.tiles' && n.on).length;
+    const results = await Promise.all(
+      viewers.map((v, i) => v.raw({ type: 'tiles.start', dataConsumerId: channels[i] ?? '' })),
+    );
+    assert.equal(okCount(results), viewers.length, 'every viewer starts its channel');
+    await new Promise((r) => setTimeout(r, 600));
+    // One at once and one for those that started after it was asked (a third if the burst spread past 250 ms).
+    assert.ok(asked() >= 2 && asked() <= 3, `${asked()} whole frames asked for ${viewers.length} starts`);
   });
 
   it('a display channel consumed while its viewer leaves is closed, not left to hold the replica watched', async () => {
