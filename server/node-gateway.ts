@@ -17,7 +17,14 @@ import {
   type NodeNotification,
 } from '../protocol/signalling.js';
 import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
-import { BadRequestError, ClosedError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
+import {
+  BadRequestError,
+  ClosedError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  NotRegisteredError,
+} from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
 import type { RegisteredNode } from './node-port.js';
@@ -198,7 +205,7 @@ class NodeConnection {
   }
 
   #requireNode(): string {
-    if (!this.#nodeId) throw new ForbiddenError('node.register first', {});
+    if (!this.#nodeId) throw new NotRegisteredError('node.register first', {});
     return this.#nodeId;
   }
 
