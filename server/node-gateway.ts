@@ -124,6 +124,8 @@ class NodeConnection {
   readonly #produced = new Set<string>();
   /** Replicas whose display channel is being made (produceData awaiting mediasoup). */
   readonly #producingData = new Set<string>();
+  /** A node.register of this connection is being handled (a second one at once is refused). */
+  #registering = false;
   #nodeId: string | undefined;
 
   constructor(socket: NodeSocket, auth: NodeAuth, deps: NodeGatewayDeps) {
@@ -216,35 +218,13 @@ class NodeConnection {
         if (this.#nodeId && this.#nodeId !== msg.nodeId) {
           throw new BadRequestError('a connection registers one node id', { nodeId: this.#nodeId });
         }
-        const { hostId, ...credential } = await this.#admit(msg.nodeId, msg.hostId);
-        this.#nodeId = msg.nodeId;
-        const caps = this.#auth.admission;
-        const node: RegisteredNode = {
-          nodeId: msg.nodeId,
-          hostId,
-          admissionId: caps.admissionId,
-          apps: msg.apps,
-          warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
-          appPolicy: msg.appPolicy ?? DEFAULT_APP_POLICY,
-          warmBundles: msg.bundles ?? [],
-          refusedBundles: [],
-          // What the node claims, within what the operator allowed its host (the replica cap is per host: see NodeRegistry).
-          cores: Math.min(msg.capacity.cores, caps.maxCores ?? Infinity),
-          maxReplicas: msg.capacity.maxReplicas,
-          admissionMaxReplicas: caps.maxReplicas,
-          state: 'up',
-          replicas: new Map(),
-          registeredAt: Date.now(),
-          lastHeartbeatAt: Date.now(),
-          load: 0,
-          notify: (n) =>
-            this.#socket.emit('notify', n.type === 'replica.create' ? this.#ticketed(n, caps.admissionId) : n),
-          disconnect: this.#cut,
-        };
-        const held = this.#ticketedClaims(msg.held ?? [], caps.admissionId);
-        await manager.syncHeads(held);
-        const adopted = manager.registerNode(node, held);
-        return { registered: true, hostId, ...credential, ...(held.length > 0 ? { adopted } : {}) };
+        if (this.#registering) throw new ConflictError('a registration of this connection is under way', {});
+        this.#registering = true;
+        try {
+          return await this.#register(msg);
+        } finally {
+          this.#registering = false;
+        }
       }
       case 'transport.create': {
         const nodeId = this.#requireNode();
@@ -414,6 +394,44 @@ class NodeConnection {
     const t = this.#transports.get(id);
     if (!t) throw new ForbiddenError(`transport ${id} is not this node's`, { transportId: id });
     return t;
+  }
+
+  /**
+   * Registers the node this connection speaks for. The connection counts as registered (its close unregisters
+   * the node) only once the manager holds the registration: a connection that dropped, or failed, on the way
+   * must not take down a registration a newer connection of the node made meanwhile.
+   */
+  async #register(msg: Extract<NodeRequest, { type: 'node.register' }>): Promise<NodeResponses['node.register']> {
+    const { manager } = this.#deps;
+    const { hostId, ...credential } = await this.#admit(msg.nodeId, msg.hostId);
+    const caps = this.#auth.admission;
+    const node: RegisteredNode = {
+      nodeId: msg.nodeId,
+      hostId,
+      admissionId: caps.admissionId,
+      apps: msg.apps,
+      warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
+      appPolicy: msg.appPolicy ?? DEFAULT_APP_POLICY,
+      warmBundles: msg.bundles ?? [],
+      refusedBundles: [],
+      // What the node claims, within what the operator allowed its host (the replica cap is per host: see NodeRegistry).
+      cores: Math.min(msg.capacity.cores, caps.maxCores ?? Infinity),
+      maxReplicas: msg.capacity.maxReplicas,
+      admissionMaxReplicas: caps.maxReplicas,
+      state: 'up',
+      replicas: new Map(),
+      registeredAt: Date.now(),
+      lastHeartbeatAt: Date.now(),
+      load: 0,
+      notify: (n) => this.#socket.emit('notify', n.type === 'replica.create' ? this.#ticketed(n, caps.admissionId) : n),
+      disconnect: this.#cut,
+    };
+    const held = this.#ticketedClaims(msg.held ?? [], caps.admissionId);
+    await manager.syncHeads(held);
+    if (!this.#socket.connected) throw new ClosedError('the connection closed while it registered', {});
+    const adopted = manager.registerNode(node, held);
+    this.#nodeId = msg.nodeId;
+    return { registered: true, hostId, ...credential, ...(held.length > 0 ? { adopted } : {}) };
   }
 
   /**
