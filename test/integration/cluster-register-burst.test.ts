@@ -6,20 +6,12 @@
 // connection registers one node; the rest are refused.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { appContentHash } from '../../render/app-catalog.js';
 import { authHeaders } from '../helpers/credentials.js';
 import { etcdSuite } from '../helpers/etcd-suite.js';
 import { RawNode } from '../helpers/node-client.js';
 import { startServer, stopAll } from '../helpers/processes.js';
+import { nodeRegister } from '../helpers/raw-placement.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
-
-const register = (nodeId: string, hostId: string) => ({
-  type: 'node.register',
-  nodeId,
-  hostId,
-  apps: [{ name: 'writer', hash: appContentHash('writer') }],
-  capacity: { cores: 4, maxReplicas: 10 },
-});
 
 describe('registrations on one connection, with credentials in etcd', () => {
   const etcd = etcdSuite(stopAll);
@@ -36,7 +28,9 @@ describe('registrations on one connection, with credentials in etcd', () => {
     });
     const x = await RawNode.connect(server.url, await server.hostToken('h-burst'));
     after(() => x.close());
-    const results = await Promise.all(Array.from({ length: 10 }, (_, i) => x.raw(register(`n-burst-${i}`, 'h-burst'))));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => x.raw(nodeRegister(`n-burst-${i}`, 'h-burst'))),
+    );
     assert.equal(results.filter((r) => r.ok).length, 1, 'one registration per connection');
     // Refused while the first is under way (conflict), or after it (this connection is that node: bad-request).
     const codes = new Set(results.flatMap((r) => (r.ok ? [] : [(r as { error: { code: string } }).error.code])));

@@ -9,18 +9,10 @@
 // could keep a node encoding whole frames).
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
-import { appContentHash } from '../../render/app-catalog.js';
-import { RawNode } from '../helpers/node-client.js';
 import { removeDir, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
-import { TestViewer, waitFor } from '../helpers/viewer-client.js';
+import { placedOnRawNodes } from '../helpers/raw-placement.js';
+import { TestViewer } from '../helpers/viewer-client.js';
 
-const register = (nodeId: string, hostId: string) => ({
-  type: 'node.register',
-  nodeId,
-  hostId,
-  apps: [{ name: 'writer', hash: appContentHash('writer') }],
-  capacity: { cores: 4, maxReplicas: 10 },
-});
 const okCount = (results: { ok: boolean }[]) => results.filter((r) => r.ok).length;
 const produceData = (replicaId: string, transportId: string, streamId: number) => ({
   type: 'produceData',
@@ -42,38 +34,16 @@ describe('tile display hostility', () => {
     if (server) removeDir(server.dataDir);
   });
 
-  /** Two raw nodes on two hosts, a writer session placed on them, node a's replica and its SCTP transport. */
+  /** A writer session placed on two raw nodes, node a's replica and its SCTP transport. */
   async function placedSession() {
     server ??= await startServer();
-    const tag = Math.random().toString(36).slice(2, 8);
-    const a = await RawNode.connect(server.url, await server.hostToken(`ha-${tag}`));
-    const b = await RawNode.connect(server.url, await server.hostToken(`hb-${tag}`));
-    closers.push(
-      () => a.close(),
-      () => b.close(),
-    );
-    assert.ok((await a.raw(register(`na-${tag}`, `ha-${tag}`))).ok);
-    assert.ok((await b.raw(register(`nb-${tag}`, `hb-${tag}`))).ok);
-    const owner = await TestViewer.connect(server.url, server.ownerToken);
-    closers.push(() => owner.close());
-    const { session } = await owner.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
-      width: 320,
-      height: 240,
-    });
-    const create = await waitFor('a placement on node a', () =>
-      a.notifications.find((n) => n.type === 'replica.create' && n.assignment.sessionId === session.sessionId),
-    );
-    assert.equal(create.type, 'replica.create');
-    const replicaId = create.assignment.replicaId;
+    const { a, owner, sessionId, replicaId } = await placedOnRawNodes(server, closers);
     const t = (await a.raw({ type: 'transport.create', replicaId })) as {
       ok: true;
       data: { id: string; sctpParameters?: unknown };
     };
     assert.ok(t.ok && t.data.sctpParameters, 'a node transport has SCTP (the tile display is on by default)');
-    return { a, owner, sessionId: session.sessionId, replicaId, transportId: t.data.id };
+    return { a, owner, sessionId, replicaId, transportId: t.data.id };
   }
 
   it('a node gets one display channel per replica, also in a burst', async () => {
