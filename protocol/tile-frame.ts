@@ -7,8 +7,9 @@
 // a frame over the message bound goes as several parts; a message without tiles says "same picture,
 // this seq" (a restamp or a keepalive). Both ends use this module (the viewer
 // gets it bundled). The decoder trusts nothing: a message that is not exactly
-// a header and `count` tiles inside the app area it names, within LIMITS, is a
-// TileFrameError, never a partial draw.
+// a header and `count` tiles inside the app area it names, within LIMITS, each
+// a PNG whose header declares exactly its rectangle (so no tile decodes to more
+// pixels than it covers), is a TileFrameError, never a partial draw.
 //
 // Layout (little-endian), 16-byte header then the tiles:
 //   u8 version (2) | u8 format (1 = PNG) | u8 flags (bit 0: whole frame) | u8 part
@@ -77,6 +78,30 @@ function checkTile(t: TileRect, h: TileHeader): void {
     throw new TileFrameError(`tile ${t.width}x${t.height} at ${t.x},${t.y} is not a rectangle`);
   if (t.x + t.width > h.width || t.y + t.height > h.height)
     throw new TileFrameError(`tile ${t.width}x${t.height} at ${t.x},${t.y} leaves the ${h.width}x${h.height} app area`);
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/** Signature, then the IHDR chunk's length and type, then its width and height (big-endian). */
+const PNG_SIZE_END = 24;
+
+/**
+ * The width and height a PNG's header (its first chunk, IHDR) declares, or null when `payload` does not start
+ * as a PNG. Read before anything decodes it: a few hundred kB of PNG can declare gigapixels.
+ */
+export function pngSize(payload: Uint8Array): { width: number; height: number } | null {
+  if (payload.byteLength < PNG_SIZE_END || PNG_SIGNATURE.some((b, i) => payload[i] !== b)) return null;
+  const dv = new DataView(payload.buffer, payload.byteOffset, payload.byteLength);
+  // IHDR: 13 bytes of data, type "IHDR".
+  if (dv.getUint32(8) !== 13 || dv.getUint32(12) !== 0x49484452) return null;
+  return { width: dv.getUint32(16), height: dv.getUint32(20) };
+}
+
+/** A tile's PNG must declare exactly its rectangle: the viewer decodes nothing larger than the app area. */
+function checkPayload(t: Tile, i: number): void {
+  const size = pngSize(t.payload);
+  if (!size) throw new TileFrameError(`tile ${i} is not a PNG`);
+  if (size.width !== t.width || size.height !== t.height)
+    throw new TileFrameError(`tile ${i}: a ${size.width}x${size.height} PNG in a ${t.width}x${t.height} rectangle`);
 }
 
 /** The message's bytes; throws TileFrameError for anything the decoder would refuse. */
@@ -154,7 +179,9 @@ export function decodeTileMessage(bytes: Uint8Array): TileMessage {
     if (length === 0) throw new TileFrameError(`tile ${i} has no payload`);
     if (length > bytes.byteLength - start)
       throw new TileFrameError(`tile ${i} payload of ${length} bytes past the end`);
-    tiles.push({ ...t, payload: bytes.subarray(start, start + length) });
+    const tile = { ...t, payload: bytes.subarray(start, start + length) };
+    checkPayload(tile, i);
+    tiles.push(tile);
     at = start + length;
   }
   if (at !== bytes.byteLength) throw new TileFrameError(`${bytes.byteLength - at} bytes after the last tile`);

@@ -58,10 +58,17 @@ export class NodeRequestError extends Error {
     readonly code: string,
     message: string,
     readonly request: string,
+    /** What the server's refusal said beyond its code (a forgotten registration: `{ registered: false }`). */
+    readonly details?: unknown,
   ) {
     super(`${request}: ${code}: ${message}`);
     this.name = 'NodeRequestError';
   }
+}
+
+/** A refusal's details saying the connection holds no registration (server/errors.ts NotRegisteredError). */
+function isNotRegistered(details: unknown): boolean {
+  return typeof details === 'object' && details !== null && (details as { registered?: unknown }).registered === false;
 }
 
 export interface RendererNodeEvents {
@@ -551,9 +558,25 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         if (!err && this.#socket === socket) this.#linkWatch?.heard();
         if (err) reject(new NodeRequestError('timeout', err.message, msg.type));
         else if (res.ok) resolve(res.data as NodeResponses[T]);
-        else reject(new NodeRequestError(res.error.code, res.error.message, msg.type));
+        else {
+          reject(new NodeRequestError(res.error.code, res.error.message, msg.type, res.error.details));
+          if (res.error.code === 'forbidden' && isNotRegistered(res.error.details)) this.#forgotten(socket);
+        }
       });
     });
+  }
+
+  /**
+   * The server answered that it holds no registration for this connection while we thought we had one (it
+   * forgot us: a bug, or a race it lost). Leave it as if it had dropped: the replicas are held, and the next
+   * connection (the same server or the next in turn, after the rotation's backoff) registers again and
+   * announces them. Bounded by that backoff, so a server that keeps forgetting cannot make a hot loop.
+   */
+  #forgotten(socket: NodeSocket): void {
+    const url = this.#serverUrl;
+    if (this.#socket !== socket || !this.#registered || url === undefined) return;
+    log.warn({ server: url, replicas: this.replicas.size }, 'the server no longer knows this node; registering again');
+    queueMicrotask(() => this.#lost(socket, url, 'the server no longer knows this node'));
   }
 
   #onNotify(raw: unknown): void {

@@ -107,6 +107,13 @@ export class ForbiddenError extends LockstepError {
   readonly code = 'forbidden' as const;
 }
 
+/**
+ * A node's request on a connection the server holds no registration for (never registered, or forgotten: a
+ * heartbeat timeout, a newer connection of the node). Its details say `registered: false`, so the node
+ * registers again instead of sending into the void (render/renderer-node.ts).
+ */
+export class NotRegisteredError extends ForbiddenError {}
+
 /** Too many requests in a window. */
 export class RateLimitedError extends LockstepError {
   readonly code = 'rate-limited' as const;

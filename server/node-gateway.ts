@@ -17,7 +17,14 @@ import {
   type NodeNotification,
 } from '../protocol/signalling.js';
 import { SHARED_ADMISSION, type NodeAdmission, type NodeAuth } from './access.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from './errors.js';
+import {
+  BadRequestError,
+  ClosedError,
+  ConflictError,
+  ForbiddenError,
+  NotFoundError,
+  NotRegisteredError,
+} from './errors.js';
 import type { BundleStore } from './bundle-store.js';
 import { DEFAULT_APP_POLICY } from '../protocol/bundle.js';
 import type { RegisteredNode } from './node-port.js';
@@ -115,6 +122,10 @@ class NodeConnection {
   };
   /** Transports that carry (or are getting) their one producer: a node never needs a second on the same one. */
   readonly #produced = new Set<string>();
+  /** Replicas whose display channel is being made (produceData awaiting mediasoup). */
+  readonly #producingData = new Set<string>();
+  /** A node.register of this connection is being handled (a second one at once is refused). */
+  #registering = false;
   #nodeId: string | undefined;
 
   constructor(socket: NodeSocket, auth: NodeAuth, deps: NodeGatewayDeps) {
@@ -196,7 +207,7 @@ class NodeConnection {
   }
 
   #requireNode(): string {
-    if (!this.#nodeId) throw new ForbiddenError('node.register first', {});
+    if (!this.#nodeId) throw new NotRegisteredError('node.register first', {});
     return this.#nodeId;
   }
 
@@ -207,35 +218,13 @@ class NodeConnection {
         if (this.#nodeId && this.#nodeId !== msg.nodeId) {
           throw new BadRequestError('a connection registers one node id', { nodeId: this.#nodeId });
         }
-        const { hostId, ...credential } = await this.#admit(msg.nodeId, msg.hostId);
-        this.#nodeId = msg.nodeId;
-        const caps = this.#auth.admission;
-        const node: RegisteredNode = {
-          nodeId: msg.nodeId,
-          hostId,
-          admissionId: caps.admissionId,
-          apps: msg.apps,
-          warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
-          appPolicy: msg.appPolicy ?? DEFAULT_APP_POLICY,
-          warmBundles: msg.bundles ?? [],
-          refusedBundles: [],
-          // What the node claims, within what the operator allowed its host (the replica cap is per host: see NodeRegistry).
-          cores: Math.min(msg.capacity.cores, caps.maxCores ?? Infinity),
-          maxReplicas: msg.capacity.maxReplicas,
-          admissionMaxReplicas: caps.maxReplicas,
-          state: 'up',
-          replicas: new Map(),
-          registeredAt: Date.now(),
-          lastHeartbeatAt: Date.now(),
-          load: 0,
-          notify: (n) =>
-            this.#socket.emit('notify', n.type === 'replica.create' ? this.#ticketed(n, caps.admissionId) : n),
-          disconnect: this.#cut,
-        };
-        const held = this.#ticketedClaims(msg.held ?? [], caps.admissionId);
-        await manager.syncHeads(held);
-        const adopted = manager.registerNode(node, held);
-        return { registered: true, hostId, ...credential, ...(held.length > 0 ? { adopted } : {}) };
+        if (this.#registering) throw new ConflictError('a registration of this connection is under way', {});
+        this.#registering = true;
+        try {
+          return await this.#register(msg);
+        } finally {
+          this.#registering = false;
+        }
       }
       case 'transport.create': {
         const nodeId = this.#requireNode();
@@ -408,6 +397,44 @@ class NodeConnection {
   }
 
   /**
+   * Registers the node this connection speaks for. The connection counts as registered (its close unregisters
+   * the node) only once the manager holds the registration: a connection that dropped, or failed, on the way
+   * must not take down a registration a newer connection of the node made meanwhile.
+   */
+  async #register(msg: Extract<NodeRequest, { type: 'node.register' }>): Promise<NodeResponses['node.register']> {
+    const { manager } = this.#deps;
+    const { hostId, ...credential } = await this.#admit(msg.nodeId, msg.hostId);
+    const caps = this.#auth.admission;
+    const node: RegisteredNode = {
+      nodeId: msg.nodeId,
+      hostId,
+      admissionId: caps.admissionId,
+      apps: msg.apps,
+      warmApps: msg.warmApps ?? [...new Set(msg.apps.map((a) => a.name))],
+      appPolicy: msg.appPolicy ?? DEFAULT_APP_POLICY,
+      warmBundles: msg.bundles ?? [],
+      refusedBundles: [],
+      // What the node claims, within what the operator allowed its host (the replica cap is per host: see NodeRegistry).
+      cores: Math.min(msg.capacity.cores, caps.maxCores ?? Infinity),
+      maxReplicas: msg.capacity.maxReplicas,
+      admissionMaxReplicas: caps.maxReplicas,
+      state: 'up',
+      replicas: new Map(),
+      registeredAt: Date.now(),
+      lastHeartbeatAt: Date.now(),
+      load: 0,
+      notify: (n) => this.#socket.emit('notify', n.type === 'replica.create' ? this.#ticketed(n, caps.admissionId) : n),
+      disconnect: this.#cut,
+    };
+    const held = this.#ticketedClaims(msg.held ?? [], caps.admissionId);
+    await manager.syncHeads(held);
+    if (!this.#socket.connected) throw new ClosedError('the connection closed while it registered', {});
+    const adopted = manager.registerNode(node, held);
+    this.#nodeId = msg.nodeId;
+    return { registered: true, hostId, ...credential, ...(held.length > 0 ? { adopted } : {}) };
+  }
+
+  /**
    * A replica's display channel (tile display) on its own send transport. The node hears `replica.tiles` on
    * when a viewer starts consuming it (each start: a whole frame) and off when no viewer is left.
    */
@@ -421,13 +448,27 @@ class NodeConnection {
       throw new ForbiddenError('transport belongs to another replica', { replicaId: msg.replicaId });
     }
     manager.ownedReplica(nodeId, msg.replicaId);
-    if (manager.dataProducerOf(msg.replicaId)) throw new BadRequestError('the replica has a display channel', {});
-    const dataProducer = await transport.produceData({
-      sctpStreamParameters: { ...msg.sctpStreamParameters, ordered: true },
-      label: msg.label,
-      appData: { nodeId, replicaId: msg.replicaId },
-    });
-    manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+    // One display channel per replica, counted from the request on: a burst cannot pass the check together.
+    if (manager.dataProducerOf(msg.replicaId) || this.#producingData.has(msg.replicaId)) {
+      throw new ConflictError('the replica has a display channel', { replicaId: msg.replicaId });
+    }
+    this.#producingData.add(msg.replicaId);
+    let dataProducer: types.DataProducer;
+    try {
+      dataProducer = await transport.produceData({
+        sctpStreamParameters: { ...msg.sctpStreamParameters, ordered: true },
+        label: msg.label,
+        appData: { nodeId, replicaId: msg.replicaId },
+      });
+      if (dataProducer.closed || this.#transports.get(transport.id) !== transport) {
+        // The transport closed meanwhile: a channel its close never reached would pass for the replica's.
+        dataProducer.close();
+        throw new ClosedError('the transport closed while the display channel was made', { replicaId: msg.replicaId });
+      }
+      manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+    } finally {
+      this.#producingData.delete(msg.replicaId);
+    }
     const replicaId = msg.replicaId;
     const tell = (on: boolean): void => void this.#socket.emit('notify', { type: 'replica.tiles', replicaId, on });
     const untile = sfu.tileWatchers.watch(dataProducer.id, (on) => {

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { fail, ok, type Result } from '../protocol/errors.js';
 import type { Logger } from '../protocol/logger.js';
-import { LockstepError, OutOfOrderError } from './errors.js';
+import { LockstepError, NotRegisteredError, OutOfOrderError } from './errors.js';
 
 export type Ack = (res: Result<unknown>) => void;
 
@@ -31,7 +31,8 @@ export function errorReply(err: unknown, log: Logger, msgType: string): Result<n
  * from, so the viewer resends from `expected` through the same server
  * instead of guessing (issue 13).
  */
-function wireDetails(err: LockstepError): { expected: number } | undefined {
+function wireDetails(err: LockstepError): { expected: number } | { registered: false } | undefined {
+  if (err instanceof NotRegisteredError) return { registered: false };
   const expected = err.context['expected'];
   return err instanceof OutOfOrderError && Number.isSafeInteger(expected)
     ? { expected: expected as number }

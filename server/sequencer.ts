@@ -35,9 +35,14 @@ import type {
 
 const log = getLogger('sequencer');
 
-/** Unwanted clientSeqs remembered per client, and clients remembered (the oldest go first). */
+/**
+ * Unwanted clientSeqs remembered per client, clients remembered, and clientSeqs remembered in all (the least
+ * recently refused clients go first). The last bound is what memory costs: a control link cycling client ids
+ * could otherwise hold every client's 1024 (some 4 million numbers).
+ */
 const MAX_UNWANTED_PER_CLIENT = 1024;
 const MAX_UNWANTED_CLIENTS = 4096;
+export const MAX_UNWANTED_TOTAL = 65_536;
 
 interface Pending {
   req: AppendRequest;
@@ -62,6 +67,8 @@ export class Sequencer {
    * that client's next input waits for a re-join (which renumbers from the log).
    */
   private readonly unwanted = new Map<string, Set<number>>();
+  /** clientSeqs held in `unwanted`, over all clients. */
+  private unwantedCount = 0;
   private readonly emitter = new EventEmitter();
   private queue: Pending[] = [];
   private scheduled: NodeJS.Immediate | null = null;
@@ -253,16 +260,35 @@ export class Sequencer {
     });
   }
 
+  /** Unwanted clientSeqs remembered now, over all clients (bounded by MAX_UNWANTED_TOTAL). */
+  get unwantedHoles(): number {
+    return this.unwantedCount;
+  }
+
   /** Remembers an unwanted input's clientSeq as a hole the contiguous rule passes over. */
   private noteUnwanted(req: AppendRequest): void {
     const key = clientKey(req);
     const seqs = this.unwanted.get(key) ?? new Set<number>();
     this.unwanted.delete(key); // re-inserted last: the least recently refused client goes first
-    seqs.add(req.clientSeq);
-    if (seqs.size > MAX_UNWANTED_PER_CLIENT) seqs.delete(Math.min(...seqs));
+    if (!seqs.has(req.clientSeq)) {
+      seqs.add(req.clientSeq);
+      this.unwantedCount++;
+    }
+    if (seqs.size > MAX_UNWANTED_PER_CLIENT) {
+      seqs.delete(Math.min(...seqs));
+      this.unwantedCount--;
+    }
     this.unwanted.set(key, seqs);
-    const oldest = this.unwanted.keys().next().value;
-    if (this.unwanted.size > MAX_UNWANTED_CLIENTS && oldest !== undefined) this.unwanted.delete(oldest);
+    while (this.unwanted.size > MAX_UNWANTED_CLIENTS || this.unwantedCount > MAX_UNWANTED_TOTAL) {
+      const oldest = this.unwanted.keys().next().value;
+      if (oldest === undefined || oldest === key) break;
+      this.forgetUnwanted(oldest);
+    }
+  }
+
+  private forgetUnwanted(key: string): void {
+    this.unwantedCount -= this.unwanted.get(key)?.size ?? 0;
+    this.unwanted.delete(key);
   }
 
   /**
@@ -273,7 +299,11 @@ export class Sequencer {
     const seqs = this.unwanted.get(key);
     if (!seqs) return last;
     if (durable) {
-      for (const s of seqs) if (s <= last) seqs.delete(s);
+      for (const s of seqs) {
+        if (s > last) continue;
+        seqs.delete(s);
+        this.unwantedCount--;
+      }
       if (seqs.size === 0) {
         this.unwanted.delete(key);
         return last;

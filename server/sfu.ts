@@ -6,6 +6,7 @@ import { getLogger } from '../protocol/logger.js';
 import { loadMediasoup } from './mediasoup-loader.js';
 import { TypedEmitter } from '../protocol/typed-emitter.js';
 import { StreamWatchers } from './stream-watchers.js';
+import { TilesWantedPacer } from './tiles-wanted-pacer.js';
 
 const log = getLogger('sfu');
 
@@ -55,6 +56,12 @@ export const SCTP_OPTIONS = {
   numSctpStreams: { OS: 1024, MIS: 1024 },
   maxSctpMessageSize: 262_144,
 } as const;
+
+/**
+ * At most one whole tile frame asked of a display channel's node per this interval (server/tiles-wanted-pacer.ts):
+ * a new viewer waits at most this long for its first whole frame (it shows the video meanwhile).
+ */
+export const WHOLE_TILE_FRAME_INTERVAL_MS = 250;
 
 export interface SfuEvents {
   workerdied: [{ pid: number; error: Error }];
@@ -178,17 +185,26 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   /** Data producer → what its node gateway does when a viewer starts its display channel (sends a whole frame). */
   readonly #tilesWanted = new Map<string, () => void>();
 
-  /** `wanted` runs at each viewer's tiles.start of this data producer; returns the unsubscribe. */
+  /** Whole frames asked of a display channel's node: paced per channel, however many viewers start it. */
+  readonly #tilesPacer = new TilesWantedPacer({ intervalMs: WHOLE_TILE_FRAME_INTERVAL_MS });
+
+  /** `wanted` runs at viewers' tiles.start of this data producer (paced); returns the unsubscribe. */
   onTilesWanted(dataProducerId: string, wanted: () => void): () => void {
     this.#tilesWanted.set(dataProducerId, wanted);
     return () => {
-      if (this.#tilesWanted.get(dataProducerId) === wanted) this.#tilesWanted.delete(dataProducerId);
+      if (this.#tilesWanted.get(dataProducerId) !== wanted) return;
+      this.#tilesWanted.delete(dataProducerId);
+      this.#tilesPacer.forget(dataProducerId);
     };
   }
 
-  /** A viewer opened its display channel of this data producer: its node sends a whole frame. */
+  /**
+   * A viewer opened its display channel of this data producer: its node sends a whole frame, at once or (when
+   * one was asked less than WHOLE_TILE_FRAME_INTERVAL_MS ago) at the end of that interval, for all who asked.
+   */
   tilesWanted(dataProducerId: string): void {
-    this.#tilesWanted.get(dataProducerId)?.();
+    if (!this.#tilesWanted.has(dataProducerId)) return;
+    this.#tilesPacer.want(dataProducerId, () => this.#tilesWanted.get(dataProducerId)?.());
   }
 
   /** The tile display is enabled (SCTP offered to nodes, display channels to viewers that ask). */

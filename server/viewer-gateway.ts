@@ -418,6 +418,14 @@ class ViewerConnection {
         appData: { replicaId: msg.replicaId, producerId: replica.producerId },
       }),
     );
+    if (dc.closed || this.#transports.get(msg.transportId) !== transport) {
+      // The transport closed meanwhile (a leave, a disconnect): mediasoup still hands over a channel, one that
+      // transport's close never reached. Kept, its tiles.start would hold the replica watched for good.
+      dc.close();
+      throw new ClosedError('the transport closed while the display channel was being consumed', {
+        transportId: msg.transportId,
+      });
+    }
     this.#dataConsumers.set(dc.id, dc);
     dc.observer.on('close', () => {
       this.#dataConsumers.delete(dc.id);

@@ -27,6 +27,9 @@ import { debugLog } from './debug-log.js';
 
 const log = debugLog('inputs');
 
+/** Unwanted inputs remembered as holes at most (see InputSender.holes). */
+const MAX_HOLES = 256;
+
 export interface InputRequest {
   type: 'input';
   sessionId: string;
@@ -159,6 +162,14 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
   private sendCount = 0;
   private cancelConflictResend: (() => void) | null = null;
   private cancelDrainedPersist: (() => void) | null = null;
+  /**
+   * Inputs a server refused as unwanted (a key release the app does not read), by clientSeq, until an ack of
+   * a later one shows the log is past them. Their numbers are holes only the refusing server remembers
+   * (server/sequencer.ts); another server of the cluster would call the next input out of order for good. So
+   * they go again, first, to the route's server when the route moves or a server says "expected" one of them:
+   * refused again, they teach it the hole.
+   */
+  private readonly holes = new Map<number, InputEvent>();
 
   constructor(private readonly deps: InputSenderDeps) {
     super();
@@ -295,7 +306,20 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     if (!this.online || this.disposed) return;
     this.liveness?.reset();
     for (const q of this.queue) this.settleAttempt(q);
+    this.sendHoles(Number.NEGATIVE_INFINITY);
     this.pump();
+  }
+
+  /** The remembered unwanted inputs from `from` on, to the current route (their refusal is the point). */
+  private sendHoles(from: number): void {
+    for (const [clientSeq, event] of this.holes) {
+      if (clientSeq < from) continue;
+      const req: InputRequest = { type: 'input', sessionId: this.deps.sessionId, clientSeq, event };
+      this.deps.transmit(req).then(
+        () => this.holes.delete(clientSeq),
+        () => undefined,
+      );
+    }
   }
 
   /** When the oldest transmission still in flight went out (null: none). */
@@ -336,6 +360,8 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     // lastClientSeq is in the log: number what is left contiguously from there
     // (a no-op unless inputs were lost with a reload, or never sent).
     this.queue.sort((a, b) => a.clientSeq - b.clientSeq);
+    // Renumbered from the log: the holes above it are no longer passed over by anyone, nor needed.
+    this.holes.clear();
     let next = lastClientSeq;
     for (const q of this.queue) {
       this.settleAttempt(q);
@@ -479,6 +505,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
     // Any server's ack counts, also one for an attempt since resent elsewhere: it is logged.
     this.lastAnswerAt = this.deps.now();
     this.policy.noteAck(rttMs);
+    for (const seq of this.holes.keys()) if (seq < q.clientSeq) this.holes.delete(seq);
     if (i < 0) return;
     this.settleAttempt(q);
     this.queue.splice(i, 1);
@@ -514,6 +541,7 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       // The server refused this input for good (bad-request, too-large…): resending can't help.
       this.settleAttempt(q);
       this.queue.splice(i, 1);
+      if (err instanceof ViewerRequestError && err.code === 'unwanted-input') this.rememberHole(q);
       this.persist();
       this.counts.rejected++;
       this.emit('rejected', { event: q.event, error: err });
@@ -556,8 +584,18 @@ export class InputSender extends TypedEmitter<InputSenderEvents> {
       if (!this.online || this.disposed) return;
       // What was sent after the refusal (a retry, a reroute) is already in order: not sent twice.
       for (const x of this.queue) if (x.clientSeq >= start && x.sendNo <= this.conflictMark) this.settleAttempt(x);
+      this.sendHoles(start);
       this.pump();
     }, delay);
+  }
+
+  private rememberHole(q: Queued): void {
+    this.holes.set(q.clientSeq, q.event);
+    // Bounded: the oldest go first (an ack of a later input normally clears them long before).
+    for (const seq of this.holes.keys()) {
+      if (this.holes.size <= MAX_HOLES) break;
+      this.holes.delete(seq);
+    }
   }
 
   private emitStats(): void {

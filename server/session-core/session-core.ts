@@ -10,7 +10,7 @@ import type { AdoptedReplica, HeldReplica } from '../../protocol/signalling.js';
 import type { SessionInfo } from '../../protocol/session.js';
 import { stateHashOf } from '../../render/app-hash.js';
 import { isPublishedApp } from '../../protocol/bundle.js';
-import { BadRequestError, ConflictError, ForbiddenError, NotFoundError } from '../errors.js';
+import { BadRequestError, ConflictError, ForbiddenError, NotFoundError, NotRegisteredError } from '../errors.js';
 import { watchedFirst } from './fan-out-order.js';
 import { NodeRegistry, type NodeRecord } from './node-registry.js';
 import { planPlacement, replicasToAdd } from './placement.js';
@@ -112,7 +112,7 @@ export class SessionCore {
       }
       case 'heartbeat': {
         const node = this.#nodes.get(event.nodeId);
-        if (!node) throw new ForbiddenError(`node ${event.nodeId} is not registered`, { nodeId: event.nodeId });
+        if (!node) throw new NotRegisteredError(`node ${event.nodeId} is not registered`, { nodeId: event.nodeId });
         node.lastHeartbeatAt = now;
         node.load = Math.min(1, event.load);
         break;

@@ -8,20 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { LIMITS } from '../../protocol/limits.js';
-import { appContentHash } from '../../render/app-catalog.js';
 import { authHeaders } from '../helpers/credentials.js';
 import { RawNode } from '../helpers/node-client.js';
 import { removeDir, startServer, stopAll, type ServerProc } from '../helpers/processes.js';
+import { placedOnRawNodes, nodeRegister } from '../helpers/raw-placement.js';
 import { fetchLog } from '../helpers/reference-render.js';
 import { TestViewer, waitFor } from '../helpers/viewer-client.js';
 
-const register = (nodeId: string, hostId: string) => ({
-  type: 'node.register',
-  nodeId,
-  hostId,
-  apps: [{ name: 'writer', hash: appContentHash('writer') }],
-  capacity: { cores: 4, maxReplicas: 10 },
-});
 const vp8 = (i: number) => ({
   mid: String(i),
   codecs: [{ mimeType: 'video/VP8', payloadType: 96, clockRate: 90000 }],
@@ -46,29 +39,7 @@ describe('request bursts and reconnect races', () => {
   /** Two raw nodes on two hosts, a writer session placed on them, and the first node's replica. */
   async function placedSession() {
     server ??= await startServer();
-    const tag = Math.random().toString(36).slice(2, 8);
-    const a = await RawNode.connect(server.url, await server.hostToken(`ha-${tag}`));
-    const b = await RawNode.connect(server.url, await server.hostToken(`hb-${tag}`));
-    closers.push(
-      () => a.close(),
-      () => b.close(),
-    );
-    assert.ok((await a.raw(register(`na-${tag}`, `ha-${tag}`))).ok);
-    assert.ok((await b.raw(register(`nb-${tag}`, `hb-${tag}`))).ok);
-    const owner = await TestViewer.connect(server.url, server.ownerToken);
-    closers.push(() => owner.close());
-    const { session } = await owner.request({
-      type: 'sessions.create',
-      app: 'writer',
-      replicationFactor: 2,
-      width: 320,
-      height: 240,
-    });
-    const create = await waitFor('a placement on node a', () =>
-      a.notifications.find((n) => n.type === 'replica.create' && n.assignment.sessionId === session.sessionId),
-    );
-    assert.equal(create.type, 'replica.create');
-    return { a, b, owner, sessionId: session.sessionId, replicaId: create.assignment.replicaId };
+    return placedOnRawNodes(server, closers);
   }
 
   it('a view-only link bursting transport and consume requests gets no more than the limits', async () => {
@@ -131,11 +102,11 @@ describe('request bursts and reconnect races', () => {
     server ??= await startServer();
     const old = await RawNode.connect(server.url, await server.hostToken('h-re'));
     closers.push(() => old.close());
-    const first = (await old.raw(register('n-re', 'h-re'))) as { ok: true; data: { credential: string } };
+    const first = (await old.raw(nodeRegister('n-re', 'h-re'))) as { ok: true; data: { credential: string } };
     assert.ok(first.ok);
     const fresh = await RawNode.connect(server.url, first.data.credential);
     closers.push(() => fresh.close());
-    assert.ok((await fresh.raw(register('n-re', 'h-re'))).ok);
+    assert.ok((await fresh.raw(nodeRegister('n-re', 'h-re'))).ok);
     // The server cuts the old connection at once instead of letting its late close unregister the node.
     await waitFor('the old connection cut', () => !old.socket.connected || undefined);
     await new Promise((r) => setTimeout(r, 300));
@@ -143,7 +114,7 @@ describe('request bursts and reconnect races', () => {
     const beat = await fresh.raw({ type: 'node.heartbeat', load: 0.1 });
     assert.ok(beat.ok, `heartbeat on the new connection: ${JSON.stringify(beat)}`);
     // Re-registering on the same connection does not cut it.
-    assert.ok((await fresh.raw(register('n-re', 'h-re'))).ok);
+    assert.ok((await fresh.raw(nodeRegister('n-re', 'h-re'))).ok);
     await new Promise((r) => setTimeout(r, 200));
     assert.ok(fresh.socket.connected);
   });
@@ -211,18 +182,18 @@ describe('request bursts and reconnect races', () => {
   it('another host’s join token cannot take a node id over (nor revoke its credential)', async () => {
     server ??= await startServer();
     const x = await RawNode.connect(server.url, await server.hostToken('h-own'));
-    const joined = (await x.raw(register('n-bound', 'h-own'))) as { ok: true; data: { credential: string } };
+    const joined = (await x.raw(nodeRegister('n-bound', 'h-own'))) as { ok: true; data: { credential: string } };
     assert.ok(joined.ok);
     x.close(); // offline: the id is free to reconnect, but it is still h-own's
     await new Promise((r) => setTimeout(r, 200));
     const y = await RawNode.connect(server.url, await server.hostToken('h-other'));
     closers.push(() => y.close());
-    const taken = (await y.raw(register('n-bound', 'h-other'))) as { ok: false; error: { code: string } };
+    const taken = (await y.raw(nodeRegister('n-bound', 'h-other'))) as { ok: false; error: { code: string } };
     assert.equal(taken.ok, false);
     assert.equal(taken.error.code, 'conflict');
     const back = await RawNode.connect(server.url, joined.data.credential);
     closers.push(() => back.close());
-    assert.ok((await back.raw(register('n-bound', 'h-own'))).ok, 'the owner host’s credential still works');
+    assert.ok((await back.raw(nodeRegister('n-bound', 'h-own'))).ok, 'the owner host’s credential still works');
   });
 
   it('one session’s exports cannot take every export slot of the server', async () => {

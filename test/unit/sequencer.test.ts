@@ -18,7 +18,7 @@ import {
   UnwantedInputError,
 } from '../../server/errors.js';
 import { COMPACTED_SEQ, type AppendRequest, type AppendResult, type InputLog } from '../../server/input-log.js';
-import { Sequencer } from '../../server/sequencer.js';
+import { MAX_UNWANTED_TOTAL, Sequencer } from '../../server/sequencer.js';
 import type { SequencerOptions, SessionBatch } from '../../server/sequencer-types.js';
 import { SqliteInputLog } from '../../server/sqlite-input-log.js';
 import { makeTmpDir } from '../helpers/tmpdir.js';
@@ -517,6 +517,37 @@ describe('Sequencer unwanted inputs', () => {
     );
     const b = await sequencer.submit({ sessionId: 'w', clientId: 'c', clientSeq: 2, event: key('down', 'b') });
     assert.deepEqual([b.duplicate, b.input.seq], [false, 2]);
+  });
+
+  it('remembers a bounded number of holes over all clients (a control link cycling client ids)', async (t) => {
+    const { sequencer } = rig(t, { contiguous: true, wanted });
+    const perClient = 1000;
+    const clients = Math.ceil((MAX_UNWANTED_TOTAL * 1.5) / perClient);
+    for (let c = 0; c < clients; c++) {
+      for (let clientSeq = 0; clientSeq < perClient; clientSeq++) {
+        sequencer.submit({ sessionId: 'w', clientId: `c${c}`, clientSeq, event: key('up') }).catch(() => undefined);
+      }
+    }
+    assert.ok(
+      sequencer.unwantedHoles > 0 && sequencer.unwantedHoles <= MAX_UNWANTED_TOTAL,
+      `${sequencer.unwantedHoles} holes held (at most ${MAX_UNWANTED_TOTAL})`,
+    );
+    // The most recently refused client's holes are the ones kept: its next key passes over them.
+    const next = await sequencer.submit({
+      sessionId: 'w',
+      clientId: `c${clients - 1}`,
+      clientSeq: perClient,
+      event: key('down'),
+    });
+    assert.deepEqual([next.duplicate, next.input.seq], [false, 1]);
+    const held = sequencer.unwantedHoles;
+    await sequencer.submit({
+      sessionId: 'w',
+      clientId: `c${clients - 1}`,
+      clientSeq: perClient + 1,
+      event: key('down'),
+    });
+    assert.equal(sequencer.unwantedHoles, held - perClient, 'holes the log has passed are forgotten');
   });
 
   it('logs key-ups for an app that reads them, and every other input kind for any app', async (t) => {

@@ -1,7 +1,8 @@
 // The tile display's wire format (protocol/tile-frame.ts): round trips, parts,
 // the LIMITS bounds, and hostile messages (truncated, oversized, trailing
 // bytes, unknown version/format/flags, tiles outside the app area they name,
-// lying lengths, empty payloads) refused whole with a TileFrameError.
+// lying lengths, empty payloads, payloads that are not a PNG of exactly their
+// rectangle's size) refused whole with a TileFrameError.
 import { strict as assert } from 'node:assert';
 import { test } from 'node:test';
 import { LIMITS } from '../../protocol/limits.js';
@@ -9,10 +10,24 @@ import {
   decodeTileMessage,
   encodeTileMessage,
   packTileFrame,
+  pngSize,
   TILE_HEADER_BYTES,
   TileFrameError,
   type TileMessage,
 } from '../../protocol/tile-frame.js';
+
+/** The start of a PNG declaring `width` x `height` (signature and IHDR), padded with `fill` to `bytes`. */
+function png(width: number, height: number, bytes = 33, fill = 0): Uint8Array {
+  const out = new Uint8Array(Math.max(bytes, 33)).fill(fill);
+  out.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(8, 13);
+  out.set([0x49, 0x48, 0x44, 0x52], 12); // IHDR
+  dv.setUint32(16, width);
+  dv.setUint32(20, height);
+  out.set([8, 6, 0, 0, 0], 24); // 8-bit RGBA, no interlace
+  return out;
+}
 
 function message(): TileMessage {
   return {
@@ -23,9 +38,9 @@ function message(): TileMessage {
     part: 0,
     parts: 1,
     tiles: [
-      { x: 0, y: 0, width: 1280, height: 16, payload: new Uint8Array([1, 2, 3]) },
-      { x: 1278, y: 718, width: 2, height: 2, payload: new Uint8Array([4]) },
-      { x: 100, y: 200, width: 50, height: 60, payload: new Uint8Array([9, 8, 7, 6, 5]) },
+      { x: 0, y: 0, width: 1280, height: 16, payload: png(1280, 16, 40, 3) },
+      { x: 1278, y: 718, width: 2, height: 2, payload: png(2, 2) },
+      { x: 100, y: 200, width: 50, height: 60, payload: png(50, 60, 37, 5) },
     ],
   };
 }
@@ -104,6 +119,23 @@ test('tiles outside the app area, empty ones, empty payloads and lying lengths a
   refuses(none, /no payload/);
 });
 
+test('a tile whose PNG declares another size than its rectangle, or that is no PNG, is refused before decoding', () => {
+  const one = (payload: Uint8Array): TileMessage => ({
+    ...message(),
+    tiles: [{ x: 0, y: 0, width: 64, height: 64, payload }],
+  });
+  assert.equal(decodeTileMessage(encodeTileMessage(one(png(64, 64)))).tiles.length, 1);
+  // A few hundred bytes of PNG may declare gigapixels: the viewer would decode them all before comparing sizes.
+  refuses(encodeTileMessage(one(png(60_000, 60_000))), /tile 0: a 60000x60000 PNG in a 64x64 rectangle/);
+  refuses(encodeTileMessage(one(png(64, 65))), /64x65 PNG in a 64x64/);
+  refuses(encodeTileMessage(one(new Uint8Array(40).fill(7))), /tile 0 is not a PNG/);
+  const ihdrLater = png(64, 64);
+  ihdrLater.set([0x49, 0x44, 0x41, 0x54], 12); // IDAT first: not a PNG's start
+  refuses(encodeTileMessage(one(ihdrLater)), /not a PNG/);
+  refuses(encodeTileMessage(one(png(64, 64).subarray(0, 23))), /not a PNG/);
+  assert.deepEqual(pngSize(png(3, 4)), { width: 3, height: 4 });
+});
+
 test('a message over LIMITS.maxTileMessageBytes is refused before it is read, and never encoded', () => {
   refuses(new Uint8Array(LIMITS.maxTileMessageBytes + 1), /at most/);
   const big = {
@@ -120,7 +152,7 @@ test('packTileFrame: one message while it fits, else ordered parts under the bou
     y,
     width: 1280,
     height: 64,
-    payload: new Uint8Array(bytes).fill(y),
+    payload: png(1280, 64, bytes, y),
   });
   const one = packTileFrame(frame, [band(0, 1000), band(64, 1000)]);
   assert.equal(one.length, 1);
