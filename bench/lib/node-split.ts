@@ -121,6 +121,9 @@ export function nodeSplit(
   let encodeMs = 0;
   let packets = 0;
   let sendDelayMs = 0;
+  let bytes = 0;
+  let keyFrames = 0;
+  const estimates: number[] = [];
   for (const id of shown) {
     const list = encoder.get(id) ?? [];
     const a = list.filter((e) => e.at <= t0).pop() ?? list.find((e) => e.at > t0);
@@ -131,13 +134,22 @@ export function nodeSplit(
     encodeMs += b.totalEncodeTimeMs - a.totalEncodeTimeMs;
     packets += b.packetsSent - a.packetsSent;
     sendDelayMs += b.totalPacketSendDelayMs - a.totalPacketSendDelayMs;
+    bytes += b.bytesSent - a.bytesSent;
+    keyFrames += b.keyFramesEncoded - a.keyFramesEncoded;
+    if (b.availableOutgoingBitrate > 0) estimates.push(b.availableOutgoingBitrate);
   }
   if (encoded > 0) {
     out['encoder.framesPushed'] = pushed;
     out['encoder.framesEncoded'] = encoded;
     out['encoder.encodeMsPerFrame'] = round(encodeMs / encoded, 2);
+    // What the pacer has to send per frame (it sends at a multiple of the estimate): the size of the tail's job.
+    out['encoder.keyFramesEncoded'] = keyFrames;
+    out['encoder.bytesPerFrame'] = Math.round(bytes / encoded);
+    out['encoder.packetsPerFrame'] = round(packets / encoded, 2);
   }
   if (packets > 0) out['encoder.pacerMsPerPacket'] = round(sendDelayMs / packets, 2);
+  // The sender's estimate at the run's end (the lowest of the shown replicas'), in kbit/s.
+  if (estimates.length > 0) out['encoder.availableOutgoingKbps'] = Math.round(Math.min(...estimates) / 1000);
   return out;
 }
 

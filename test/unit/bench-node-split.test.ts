@@ -28,7 +28,16 @@ const frame = (seq: number, dirtyAt: number): FrameTraceRecord => ({
   pushedAt: dirtyAt + 11,
 });
 
-const encoder = (at: number, frames: number, encodeMs: number, packets: number, delayMs: number) =>
+const encoder = (
+  at: number,
+  frames: number,
+  encodeMs: number,
+  packets: number,
+  delayMs: number,
+  bytes = 0,
+  keyFrames = 1,
+  estimate = 0,
+) =>
   ({
     kind: 'encoder',
     replicaId: 'r1',
@@ -36,20 +45,20 @@ const encoder = (at: number, frames: number, encodeMs: number, packets: number, 
     framesPushed: frames,
     sourceFrames: frames,
     framesEncoded: frames,
-    keyFramesEncoded: 1,
+    keyFramesEncoded: keyFrames,
     totalEncodeTimeMs: encodeMs,
     packetsSent: packets,
     totalPacketSendDelayMs: delayMs,
     qualityLimitationReason: 'none',
     targetBitrate: 0,
     qpSum: 0,
-    bytesSent: 0,
-    availableOutgoingBitrate: 0,
+    bytesSent: bytes,
+    availableOutgoingBitrate: estimate,
   }) satisfies FrameTraceRecord;
 
 test('each stage of a keystroke comes from the first input batch and the first frame at or after its seq', () => {
   const records: FrameTraceRecord[] = [
-    encoder(ORIGIN + 50, 10, 30, 40, 80),
+    encoder(ORIGIN + 50, 10, 30, 40, 80, 20_000, 1, 3_000_000),
     // seq 1 arrives 8 ms after it was sent, applies in 1 ms, its frame is in the page 20 ms after the push
     { kind: 'inputs', replicaId: 'r1', seq: 1, at: ORIGIN + 108 },
     frame(1, ORIGIN + 109),
@@ -58,7 +67,7 @@ test('each stage of a keystroke comes from the first input batch and the first f
     frame(3, ORIGIN + 213),
     // another replica's records are ignored
     { kind: 'inputs', replicaId: 'r2', seq: 3, at: ORIGIN + 150 },
-    encoder(ORIGIN + 400, 12, 36, 50, 100),
+    encoder(ORIGIN + 400, 12, 36, 50, 100, 26_000, 2, 2_600_000),
   ];
   const out = nodeSplit([sample(1, 100, 140), sample(2, 200, 248)], records, ORIGIN);
   assert.equal(out['node.viewerToNodeP50'], 8);
@@ -72,6 +81,11 @@ test('each stage of a keystroke comes from the first input batch and the first f
   assert.equal(out['encoder.framesEncoded'], 2);
   assert.equal(out['encoder.encodeMsPerFrame'], 3);
   assert.equal(out['encoder.pacerMsPerPacket'], 2);
+  // 6000 bytes and 10 packets over 2 frames, one of them a key frame; the estimate at the run's end
+  assert.equal(out['encoder.bytesPerFrame'], 3000);
+  assert.equal(out['encoder.packetsPerFrame'], 5);
+  assert.equal(out['encoder.keyFramesEncoded'], 1);
+  assert.equal(out['encoder.availableOutgoingKbps'], 2600);
 });
 
 test('no trace, no figures', () => {
