@@ -42,7 +42,7 @@ import { keystrokeStages, tailSplit } from './lib/tail-split.js';
 import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from './lib/pixel-watch.js';
 import { cpuByLabel, cpuPercent, parseComm, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
-import { summarizeProfile, type CpuProfile, type ProfileRow } from './lib/cpu-profile.js';
+import { summarizeProfile, type ProfileRow } from './lib/cpu-profile.js';
 import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
 import { VncPeer } from './lib/vnc-peer.js';
 
@@ -313,7 +313,7 @@ export async function measure(
     const { profile: raw } = await cdp.send('Profiler.stop');
     mkdirSync(PROFILE_DIR, { recursive: true });
     writeFileSync(join(PROFILE_DIR, `${system}-${Date.now()}.cpuprofile`), JSON.stringify(raw));
-    profile = summarizeProfile(raw as CpuProfile);
+    profile = summarizeProfile(raw);
   }
   const mainThread = Object.fromEntries(
     Object.entries(metrics1).map(([k, v]) => [

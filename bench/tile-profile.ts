@@ -25,7 +25,8 @@ function print(label: string, load: number, m: Measured): void {
       toAck: m.stamp ? [m.stamp.toAckP50, m.stamp.toAckP95] : undefined,
     }),
   );
-  for (const r of (m.profile ?? []).slice(0, 45)) console.log(`  ${r.totalMsPerS.toFixed(2).padStart(7)} ${r.selfMsPerS.toFixed(2).padStart(7)}  ${r.fn}`);
+  for (const r of (m.profile ?? []).slice(0, 45))
+    console.log(`  ${r.totalMsPerS.toFixed(2).padStart(7)} ${r.selfMsPerS.toFixed(2).padStart(7)}  ${r.fn}`);
 }
 
 if (isMain(import.meta.url)) {
