@@ -41,7 +41,8 @@ import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
 import { keystrokeStages, tailSplit } from './lib/tail-split.js';
 import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from './lib/pixel-watch.js';
 import { cpuByLabel, cpuPercent, parseComm, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { summarizeProfile, type ProfileRow } from './lib/cpu-profile.js';
 import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
 import { VncPeer } from './lib/vnc-peer.js';
 
@@ -84,7 +85,15 @@ export interface Measured {
   load1m: number;
   keysPerSecond: number;
   stamp?: Record<string, number>;
+  /** LOCKSTEP_BENCH_PROFILE=dir: the page's main thread by function over the cost window (it perturbs the figures). */
+  profile?: ProfileRow[];
 }
+
+/**
+ * LOCKSTEP_BENCH_PROFILE=dir: a CPU profile of the page's main thread (CDP Profiler, 200 µs sampling) over the
+ * cost window, written there as `<system>-<time>.cpuprofile` (DevTools opens it) and summed up in `profile`.
+ */
+const profileDir = (): string | undefined => process.env.LOCKSTEP_BENCH_PROFILE || undefined;
 
 function ticksPerSecond(): number {
   try {
@@ -269,6 +278,12 @@ export async function measure(
   const frames0 = await decodedFrames(page);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
+  const PROFILE_DIR = profileDir();
+  if (PROFILE_DIR) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
   const metrics0 = await mainThreadMetrics(cdp);
   const before = cpuTicks(chromiumPids());
   const threadsBefore = threadTicks([...before.keys()]);
@@ -293,6 +308,13 @@ export async function measure(
   const byType = cpuByType(before, after, seconds, hz);
   const framesDecoded = (await decodedFrames(page)) - frames0;
   const metrics1 = await mainThreadMetrics(cdp);
+  let profile: ProfileRow[] | undefined;
+  if (PROFILE_DIR) {
+    const { profile: raw } = await cdp.send('Profiler.stop');
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(join(PROFILE_DIR, `${system}-${Date.now()}.cpuprofile`), JSON.stringify(raw));
+    profile = summarizeProfile(raw);
+  }
   const mainThread = Object.fromEntries(
     Object.entries(metrics1).map(([k, v]) => [
       k,
@@ -358,6 +380,7 @@ export async function measure(
     load1m: round((load0 + load1m()) / 2),
     keysPerSecond: round(KEYS / typingS, 1),
     ...(stamp ? { stamp } : {}),
+    ...(profile ? { profile } : {}),
   };
 }
 

@@ -285,7 +285,7 @@ export const NodeRequestSchema = z.discriminatedUnion('type', [
       framesSent: z.number().int().min(0),
       /** The app's selection ends at `appliedSeq` (touch handles); absent or null: none. */
       selection: SelectionGeometrySchema.nullable().optional(),
-      /** No viewer watches this stream, so the replica sends no frames (a flat framesSent is not a stall). */
+      /** No viewer watches this stream's video, so the replica sends no video frames (a flat framesSent is not a stall). */
       videoIdle: z.boolean().optional(),
     })
     .strict(),
@@ -483,7 +483,16 @@ export type NodeNotification =
    * every change; a new producer starts unwatched. Unwatched, a replica keeps
    * applying inputs but renders and encodes nothing (a warm standby).
    */
-  | { type: 'replica.watched'; replicaId: string; watched: boolean }
+  | {
+      type: 'replica.watched';
+      replicaId: string;
+      watched: boolean;
+      /**
+       * Some viewer has this stream's video resumed, not only its display channel open (tile display). Watched
+       * without video, the replica renders for the display channel but converts and encodes no video. Absent: true.
+       */
+      video?: boolean;
+    }
   /**
    * The tile display: `on`, some viewer opened this replica's display channel (send tiles, starting with a
    * whole frame now; sent again for each new viewer); off, none is left (send none).
@@ -545,7 +554,14 @@ export const NodeNotificationSchema = z.discriminatedUnion('type', [
       format: z.string().regex(/^[a-z0-9]{1,8}$/),
     })
     .strict(),
-  z.object({ type: z.literal('replica.watched'), replicaId: IdSchema, watched: z.boolean() }).strict(),
+  z
+    .object({
+      type: z.literal('replica.watched'),
+      replicaId: IdSchema,
+      watched: z.boolean(),
+      video: z.boolean().optional(),
+    })
+    .strict(),
   z.object({ type: z.literal('replica.tiles'), replicaId: IdSchema, on: z.boolean() }).strict(),
   z
     .object({

@@ -59,8 +59,10 @@ export class FrameRenderer {
   #view: AppViewport = { width: 0, height: 0 };
   /** The canvas thumbnails are scaled into (appArea), reused. */
   #small: Canvas | undefined;
-  /** The canvas's app area is what #i420 holds (false once draw() paints without converting). */
+  /** The canvas's app area is what #i420 holds (false once draw() paints, or render() paints without converting). */
   #converted = false;
+  /** The canvas holds a whole frame render() drew (false before one, and once draw() paints). */
+  #framed = false;
   /** The FrameInfo id of the frame the canvas and #i420 both hold (null: none the app was told about). */
   #mirrored: number | null = null;
   lastTimings: FrameTimings = { renderMs: 0, readbackMs: 0, convertMs: 0, rows: 0 };
@@ -80,17 +82,18 @@ export class FrameRenderer {
     this.#i420 = new Uint8Array((w * h * 3) / 2);
     this.#scratch = undefined;
     this.#converted = false;
+    this.#framed = false;
     this.#mirrored = null;
   }
 
   /**
    * The FrameInfo for the next frame of size `view`, to hand to the app's render: `over` is the frame the
-   * canvas and the I420 hold when the next render may read back only its damage, null when it reads back all
-   * (`whole`: the caller wants a whole read-back, e.g. for a resume's keyframe).
+   * canvas holds when the next render may repaint only its damage, null when it repaints all (`whole`: the
+   * caller wants a whole frame, e.g. for a resume's keyframe). What the I420 lacks is render()'s to read back.
    */
   nextFrame(view: AppViewport, whole = false): FrameInfo {
     const same = view.width === this.#view.width && view.height === this.#view.height;
-    const over = !whole && same && this.#converted ? this.#mirrored : null;
+    const over = !whole && same ? this.#mirrored : null;
     return { id: ++lastFrameId, over };
   }
 
@@ -119,6 +122,7 @@ export class FrameRenderer {
    * conversion (thumbnails of unwatched replicas). */
   draw(view: AppViewport, seq: number, paint: Painter): void {
     this.#converted = false;
+    this.#framed = false;
     this.#mirrored = null;
     this.#paint(view, seq, paint);
   }
@@ -126,13 +130,14 @@ export class FrameRenderer {
   /**
    * One frame: `paint` draws the app surface of size `view`, the stamp says `seq`. `frame` is the FrameInfo
    * the painter's app was given (nextFrame); without one, or when it is not about the frame held now, the
-   * whole frame is read back.
+   * whole frame is read back. `convert` false: nothing is read back into the I420 (no video watches; the
+   * tile display reads the canvas), which the next converting frame then reads back whole.
    */
-  render(view: AppViewport, seq: number, paint: Painter, frame?: FrameInfo): RenderedFrame {
+  render(view: AppViewport, seq: number, paint: Painter, frame?: FrameInfo, convert = true): RenderedFrame {
     const t0 = performance.now();
     const same = view.width === this.#view.width && view.height === this.#view.height;
-    const incremental =
-      frame !== undefined && frame.over !== null && same && this.#converted && frame.over === this.#mirrored;
+    const incremental = frame !== undefined && frame.over !== null && same && frame.over === this.#mirrored;
+    const i420Held = same && this.#converted;
     this.#converted = false;
     this.#mirrored = null;
     const damage = this.#paint(view, seq, paint);
@@ -141,12 +146,21 @@ export class FrameRenderer {
     const h = this.#canvas.height;
     const bands = incremental ? damageBands(damage, view) : null;
     this.lastBands = bands;
-    const rows = bands === null ? [{ top: 0, bottom: h }] : mergeBands([...bands, this.#stripBand(view)]);
-    const { readbackMs, convertMs, rows: read } = this.#convertRows(rows);
-    this.#converted = true;
+    let timing = { readbackMs: 0, convertMs: 0, rows: 0 };
+    if (convert) {
+      const all = bands === null || !i420Held;
+      timing = this.#convertRows(all ? [{ top: 0, bottom: h }] : mergeBands([...bands, this.#stripBand(view)]));
+      this.#converted = true;
+    }
+    this.#framed = true;
     this.#mirrored = frame?.id ?? null;
-    this.lastTimings = { renderMs: t1 - t0, readbackMs, convertMs, rows: read };
+    this.lastTimings = { renderMs: t1 - t0, ...timing };
     return { i420: this.#i420, width: w, height: h, seq };
+  }
+
+  /** The I420 holds the canvas's picture (the last frame was converted). */
+  get converted(): boolean {
+    return this.#converted;
   }
 
   /** The stamp strip's rows, from an even row (so its chroma rows are whole rows of the frame's). */
@@ -216,17 +230,22 @@ export class FrameRenderer {
 
   /**
    * The last frame again with the stamp for `seq`: only the strip is drawn,
-   * read back and converted into the frame. For a state whose picture equals
+   * read back and converted into the frame (all of it when the I420 lacks the
+   * picture; nothing with `convert` false). For a state whose picture equals
    * the last rendered one (same viewport); undefined when the canvas no
    * longer holds that frame (nothing rendered yet, or draw() painted since).
    */
-  restamp(view: AppViewport, seq: number): RenderedFrame | undefined {
-    if (!this.#converted || view.width !== this.#view.width || view.height !== this.#view.height) return undefined;
+  restamp(view: AppViewport, seq: number, convert = true): RenderedFrame | undefined {
+    if (!this.#framed || view.width !== this.#view.width || view.height !== this.#view.height) return undefined;
     const t0 = performance.now();
     drawStamp(this.#ctx, seq, this.#canvas.width, view.height);
     const t1 = performance.now();
-    const { readbackMs, convertMs, rows } = this.#convertRows([this.#stripBand(view)]);
-    this.lastTimings = { renderMs: t1 - t0, readbackMs, convertMs, rows };
+    let timing = { readbackMs: 0, convertMs: 0, rows: 0 };
+    if (convert) {
+      timing = this.#convertRows([this.#converted ? this.#stripBand(view) : { top: 0, bottom: this.#canvas.height }]);
+      this.#converted = true;
+    }
+    this.lastTimings = { renderMs: t1 - t0, ...timing };
     return { i420: this.#i420, width: this.#canvas.width, height: this.#canvas.height, seq };
   }
 

@@ -611,7 +611,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
         this.#answerExport(msg.replicaId, msg.requestId, msg.atSeq, msg.format);
         break;
       case 'replica.watched':
-        this.replicas.get(msg.replicaId)?.setWatched(msg.watched);
+        this.replicas.get(msg.replicaId)?.setWatched(msg.watched, msg.video ?? true);
         break;
       case 'replica.tiles':
         this.replicas.get(msg.replicaId)?.setTiles(msg.on);

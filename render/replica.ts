@@ -123,6 +123,11 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
    * replica without video (tests, benchmarks) always renders.
    */
   #watched: boolean;
+  /**
+   * Some viewer has the video resumed (the server's word), not only the display channel open: watched without
+   * it, frames go to the display channel only, nothing converted into I420 or encoded.
+   */
+  #video = true;
   #repushTimer: NodeJS.Timeout | undefined;
   #lastPushAt = 0;
   #caughtUpReported = false;
@@ -481,16 +486,33 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     return this.#watched;
   }
 
+  /** Frames go into the video: watched, and not only through the display channel. */
+  get #encoding(): boolean {
+    return this.#watched && this.#video;
+  }
+
   /**
    * The server's word on whether any viewer has a resumed consumer of this
-   * stream. Unwatched: no render, read-back, conversion or encode. Watched
-   * again: the current state goes out at once (the SFU asks the encoder for a
-   * keyframe on resume), and once more shortly after in case that first frame
-   * was encoded before the keyframe request arrived (the SFU drops delta
-   * frames until a keyframe).
+   * stream (`watched`; a started display channel counts) and whether one has
+   * its video resumed (`video`). Unwatched: no render, read-back, conversion
+   * or encode. Watched without video: rendered for the display channel only,
+   * no conversion or encode. Video again: the current state goes out at once
+   * (the SFU asks the encoder for a keyframe on resume), and once more shortly
+   * after in case that first frame was encoded before the keyframe request
+   * arrived (the SFU drops delta frames until a keyframe).
    */
-  setWatched(watched: boolean): void {
-    if (this.#closed || this.#producer === undefined || this.#opts.withoutVideo || watched === this.#watched) return;
+  setWatched(watched: boolean, video = true): void {
+    if (this.#closed || this.#producer === undefined || this.#opts.withoutVideo) return;
+    const wasEncoding = this.#encoding;
+    this.#video = video;
+    if (watched === this.#watched) {
+      if (!watched || this.#encoding === wasEncoding) return;
+      // The display channel keeps it watched; only the video stopped or came back.
+      clearTimeout(this.#repushTimer);
+      this.#repushTimer = undefined;
+      if (this.#encoding) this.#resumeVideo();
+      return;
+    }
     this.#watched = watched;
     clearTimeout(this.#frameTimer);
     this.#frameTimer = undefined;
@@ -498,11 +520,14 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#repushTimer = undefined;
     this.#cancelNeutral();
     this.#keepKeepalive();
-    if (!watched) return;
+    if (watched) this.#resumeVideo();
+  }
+
+  #resumeVideo(): void {
     this.#renderNow(true);
     this.#repushTimer = setTimeout(() => {
       this.#repushTimer = undefined;
-      if (this.#watched && this.#lastFrame) this.#push(this.#lastFrame);
+      if (this.#encoding && this.#lastFrame && this.#renderer.converted) this.#push(this.#lastFrame);
     }, RESUME_REPUSH_MS);
   }
 
@@ -603,7 +628,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
         stateHash: this.#hashCache?.hash ?? '',
         framesSent: this.#producer?.framesSent ?? 0,
         selection: await this.#selection(),
-        videoIdle: !this.#watched,
+        videoIdle: !this.#encoding,
       };
     }, 'background');
   }
@@ -788,7 +813,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           }, NEUTRAL_RESTAMP_MS);
           return;
         }
-        frame = this.#renderer.restamp(view, seq);
+        frame = this.#renderer.restamp(view, seq, this.#encoding);
         if (frame) this.#tiles.frame(this.#renderer.canvas, view, seq, []);
       }
       if (!frame) {
@@ -797,7 +822,7 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
           const info = this.#renderer.nextFrame(view, always);
           const paint = await this.#app.render(this.#state, info);
           const painted = this.#app.viewport(this.#state);
-          frame = this.#renderer.render(painted, seq, paint, info);
+          frame = this.#renderer.render(painted, seq, paint, info, this.#encoding);
           this.#tiles.frame(this.#renderer.canvas, painted, seq, this.#renderer.lastBands);
         } catch (err) {
           this.#fail(err, 'render', seq);
@@ -821,14 +846,17 @@ export class Replica<S> extends TypedEmitter<ReplicaEvents> {
     this.#neutralTimer = undefined;
   }
 
+  /** Into the video, when one watches it (else the frame went to the display channel only). */
   #push(frame: RenderedFrame): void {
-    this.#producer?.pushFrame(frame.i420, frame.width, frame.height);
+    if (this.#encoding) this.#producer?.pushFrame(frame.i420, frame.width, frame.height);
     this.#lastPushAt = performance.now();
   }
 
   #keepaliveTick(): void {
     if (this.#watched && this.#lastFrame && performance.now() - this.#lastPushAt >= this.#opts.keepaliveMs) {
-      this.#push(this.#lastFrame);
+      // The I420 lacks the picture while only the display channel watches (the next frame converts it).
+      if (this.#renderer.converted) this.#push(this.#lastFrame);
+      else this.#lastPushAt = performance.now();
       // The tile display's keepalive: the same picture, its header alone (the viewer's frozen-stream rule).
       this.#tiles.repeat(this.#lastFrame.seq);
     }

@@ -282,15 +282,36 @@ class NodeConnection {
           throw err;
         }
         manager.attachProducer(nodeId, msg.replicaId, producer);
-        // The node renders and encodes this replica only while a viewer watches it.
+        // The node renders this replica only while a viewer watches it, and encodes its video only while one
+        // has the video resumed (not only its display channel open).
         const replicaId = msg.replicaId;
-        const unwatch = sfu.watchers.watch(producer.id, (watched) => {
+        const producerId = producer.id;
+        let told = { watched: false, video: false };
+        let queued = false;
+        // Once per task: one resume or pause moves both counts, and the node hears where they ended.
+        const tell = (): void => {
+          queued = false;
+          if (producer.closed) return;
+          const watched = sfu.watchers.isWatched(producerId);
+          const video = sfu.videoWatchers.isWatched(producerId);
+          if (watched === told.watched && video === told.video) return;
           // Inputs held for a standby go first (same socket, so in order): it renders the current state.
-          if (watched) manager.replicaWatched(replicaId);
-          this.#socket.emit('notify', { type: 'replica.watched', replicaId, watched });
+          if (watched && !told.watched) manager.replicaWatched(replicaId);
+          told = { watched, video };
+          this.#socket.emit('notify', { type: 'replica.watched', replicaId, watched, video });
+        };
+        const changed = (): void => {
+          if (queued) return;
+          queued = true;
+          queueMicrotask(tell);
+        };
+        const unwatch = sfu.watchers.watch(producerId, changed);
+        const unvideo = sfu.videoWatchers.watch(producerId, changed);
+        producer.observer.on('close', () => {
+          unwatch();
+          unvideo();
         });
-        producer.observer.on('close', unwatch);
-        return { producerId: producer.id };
+        return { producerId };
       }
       case 'produceData':
         return this.#produceData(msg);

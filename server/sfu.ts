@@ -75,8 +75,13 @@ export class Sfu extends TypedEmitter<SfuEvents> {
   readonly #transports = new Map<string, Set<types.Transport>>();
   #nextWorker = 0;
   #closed = false;
-  /** Which producers some viewer watches (has a resumed consumer of), from every router's consumers. */
+  /**
+   * Which producers some viewer watches: has a resumed consumer of, from every router's consumers, or a started
+   * display channel of (the viewer gateway counts those in: their node renders).
+   */
   readonly watchers = new StreamWatchers();
+  /** Which producers some viewer has a resumed video consumer of (their node encodes video; tiles alone do not). */
+  readonly videoWatchers = new StreamWatchers();
   /** Which display channels (data producers) some viewer has started (tiles.start) and not closed. */
   readonly tileWatchers = new StreamWatchers();
 
@@ -150,11 +155,12 @@ export class Sfu extends TypedEmitter<SfuEvents> {
 
   /** A consumer counts as watching while neither it nor its producer is paused. */
   #trackConsumer(c: types.Consumer): void {
-    const w = this.watchers;
-    w.consumerOpened(c.id, c.producerId, !c.paused && !c.producerPaused);
-    c.observer.on('resume', () => w.consumerResumed(c.id));
-    c.observer.on('pause', () => w.consumerPaused(c.id));
-    c.observer.on('close', () => w.consumerClosed(c.id));
+    for (const w of [this.watchers, this.videoWatchers]) {
+      w.consumerOpened(c.id, c.producerId, !c.paused && !c.producerPaused);
+      c.observer.on('resume', () => w.consumerResumed(c.id));
+      c.observer.on('pause', () => w.consumerPaused(c.id));
+      c.observer.on('close', () => w.consumerClosed(c.id));
+    }
     this.#keyFrameWhenStreamReturns(c);
   }
 

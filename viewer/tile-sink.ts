@@ -1,8 +1,9 @@
 // The tile display of one stream (docs/tile-display.md): a canvas the shown
 // replica's display channel draws into, beside the stream's <video>
 // (video-sink.ts). Each message is decoded by protocol/tile-frame.ts and
-// checked by TileOrder; its PNG tiles are decoded with createImageBitmap (off
-// the main thread) and each must be exactly its rectangle's size; only then
+// checked by TileOrder; its PNG tiles are decoded off the main thread
+// (WebCodecs' ImageDecoder on the bytes as they are; createImageBitmap of a
+// Blob where it is missing) and each must be exactly its rectangle's size; only then
 // are they all drawn, in arrival order, into their rectangles, so the
 // compositor redraws those rows, not a video frame. When a frame's last part
 // is drawn its seq goes to the stream's own FrameTimeline (the one its stamp
@@ -52,7 +53,9 @@ export class TileSink {
     canvas.className = 'stream tiles standby';
     canvas.style.height = '100%';
     this.element = canvas;
-    const ctx = canvas.getContext('2d', { alpha: false });
+    // Desynchronized: a drawn tile reaches the screen without a main frame of the page (bench/tile-profile.ts:
+    // the renderer's compositor thread 2.3 → 1.0 % of a core, main-thread tasks ~100 → ~65 ms/s at 10 keys/s).
+    const ctx = canvas.getContext('2d', { alpha: false, desynchronized: true });
     if (!ctx) throw new Error('no 2D canvas');
     this.#ctx = ctx;
   }
@@ -135,13 +138,34 @@ export class TileSink {
   }
 }
 
-/** A PNG tile as a bitmap of exactly its rectangle's size (else refused: a lying or broken node). */
-async function decodeTile(tile: Tile): Promise<ImageBitmap> {
+/** A decoded tile: drawn into the canvas, then closed. */
+type TileImage = (ImageBitmap | VideoFrame) & CanvasImageSource;
+
+/**
+ * A PNG tile as an image of exactly its rectangle's size (else refused: a lying or broken node). WebCodecs'
+ * ImageDecoder where the page has it (a secure context) decodes the bytes as they are, off the main thread;
+ * else createImageBitmap of a Blob (which the browser process holds for the renderer: an IPC round per tile).
+ */
+async function decodeTile(tile: Tile): Promise<TileImage> {
   const bytes = tile.payload as Uint8Array<ArrayBuffer>;
-  const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
-  if (bitmap.width !== tile.width || bitmap.height !== tile.height) {
-    bitmap.close();
-    throw new TileDrawError(`a ${bitmap.width}x${bitmap.height} PNG in a ${tile.width}x${tile.height} tile`);
+  let image: TileImage;
+  let width: number;
+  let height: number;
+  if (typeof ImageDecoder === 'function') {
+    const decoder = new ImageDecoder({ data: bytes, type: 'image/png' });
+    try {
+      const frame = (await decoder.decode()).image;
+      [image, width, height] = [frame, frame.displayWidth, frame.displayHeight];
+    } finally {
+      decoder.close();
+    }
+  } else {
+    const bitmap = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    [image, width, height] = [bitmap, bitmap.width, bitmap.height];
   }
-  return bitmap;
+  if (width !== tile.width || height !== tile.height) {
+    image.close();
+    throw new TileDrawError(`a ${width}x${height} PNG in a ${tile.width}x${tile.height} tile`);
+  }
+  return image;
 }

@@ -42,13 +42,16 @@ async function tileState(page: Page): Promise<TileState | null> {
  * Video packets received and frames decoded (every peer connection's inbound-rtp): in the whole tab, and of the
  * shown stream's track alone (its <video>'s data-track-id, kept while its sink is detached).
  */
-async function videoCounters(page: Page): Promise<{ packets: number; frames: number; shownPackets: number }> {
+async function videoCounters(
+  page: Page,
+): Promise<{ packets: number; frames: number; shownPackets: number; shownFrames: number }> {
   return page.evaluate(async () => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
     const shownTrack = document.querySelector<HTMLVideoElement>('video.stream.live')?.dataset.trackId;
     let packets = 0;
     let frames = 0;
     let shownPackets = 0;
+    let shownFrames = 0;
     for (const pc of pcs) {
       if (pc.connectionState === 'closed') continue;
       (await pc.getStats()).forEach(
@@ -62,12 +65,14 @@ async function videoCounters(page: Page): Promise<{ packets: number; frames: num
           if (s.type !== 'inbound-rtp' || s.kind !== 'video') return;
           packets += s.packetsReceived ?? 0;
           frames += s.framesDecoded ?? 0;
-          if (shownTrack !== undefined && s.trackIdentifier === shownTrack) shownPackets += s.packetsReceived ?? 0;
+          if (shownTrack === undefined || s.trackIdentifier !== shownTrack) return;
+          shownPackets += s.packetsReceived ?? 0;
+          shownFrames += s.framesDecoded ?? 0;
         },
       );
     }
     if (shownTrack === undefined) throw new Error('no shown <video>');
-    return { packets, frames, shownPackets };
+    return { packets, frames, shownPackets, shownFrames };
   });
 }
 
@@ -100,12 +105,19 @@ for (const mode of ['warm', 'hot'] as const) {
       const page = await browser.context.newPage();
       await page.addInitScript(() => {
         const pcs: RTCPeerConnection[] = [];
-        (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs = pcs;
+        const dcs: RTCDataChannel[] = [];
+        (window as unknown as { __pcs: RTCPeerConnection[]; __dcs: RTCDataChannel[] }).__pcs = pcs;
+        (window as unknown as { __dcs: RTCDataChannel[] }).__dcs = dcs;
         const Original = window.RTCPeerConnection;
         window.RTCPeerConnection = class extends Original {
           constructor(config?: RTCConfiguration) {
             super(config);
             pcs.push(this);
+          }
+          override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+            const dc = super.createDataChannel(label, init);
+            dcs.push(dc);
+            return dc;
           }
         };
       });
@@ -147,18 +159,53 @@ for (const mode of ['warm', 'hot'] as const) {
       t.diagnostic(`PSNR canvas / reference ${match0.toFixed(1)} dB`);
       assert.ok(match0 > 40, `the canvas is the typed state, lossless (${match0.toFixed(1)} dB)`);
 
-      // Shown from tiles with its video paused, the stream keeps its score: no switch away while typing.
+      // Shown from tiles with its video paused, the stream keeps its score: no switch away while typing, nor
+      // once its node has encoded no video for longer than mediasoup takes to call the stream inactive (1.5 s).
       assert.equal(typed.switches, first?.switches, 'no switch while the canvas was the display');
-      const reasons = await page.evaluate(
-        () =>
-          (
-            window as unknown as { __lockstep: { streams: Array<{ live: boolean; score: number; reasons: string[] }> } }
-          ).__lockstep.streams.find((s) => s.live) ?? null,
+      const liveStream = () =>
+        page.evaluate(
+          () =>
+            (
+              window as unknown as {
+                __lockstep: { streams: Array<{ live: boolean; score: number; reasons: string[] }> };
+              }
+            ).__lockstep.streams.find((s) => s.live) ?? null,
+        );
+      t.diagnostic(`live stream while tiles shown: ${JSON.stringify(await liveStream())}`);
+      await new Promise((r) => setTimeout(r, 2500));
+      const idle = await liveStream();
+      t.diagnostic(`live stream after 2.5 s idle on tiles: ${JSON.stringify(idle)}`);
+      assert.ok(idle && !idle.reasons.some((r) => /score/.test(r)), 'an idle video producer costs the stream no score');
+      const stillTiles = await tileState(page);
+      assert.ok(stillTiles?.shown && stillTiles.replicaId === typed.liveReplicaId, 'still the canvas, same replica');
+      assert.equal((await viewerPageState(page))?.switches, first?.switches, 'no switch while idle on tiles');
+
+      // The channel ends under the page (as on a refusal): the same replica's video is resumed and, though its
+      // node encoded no video for seconds, decodes at once (a key frame), with no switch.
+      const video2 = await videoCounters(page);
+      await page.evaluate(() => {
+        for (const dc of (window as unknown as { __dcs: RTCDataChannel[] }).__dcs) dc.close();
+      });
+      const fellBack = await waitFor('the tile display given up', async () => {
+        const s = await tileState(page);
+        return s && !s.shown && s.failures > 0 ? s : undefined;
+      });
+      t.diagnostic(`fallback: ${fellBack.lastFailure}`);
+      const t0 = Date.now();
+      await waitFor(
+        'the shown video decoding again',
+        async () => (await videoCounters(page)).shownFrames > video2.shownFrames,
+        3000,
+        20,
       );
-      t.diagnostic(`live stream while tiles shown: ${JSON.stringify(reasons)}`);
+      t.diagnostic(`same replica's video decoding ${Date.now() - t0} ms after the channel closed`);
+      await page.keyboard.type('Video. ', { delay: 40 });
+      const onVideo = await typedShown(page);
+      assert.equal(onVideo.liveReplicaId, typed.liveReplicaId, 'the same replica, now on video');
+      assert.equal(onVideo.switches, first?.switches, 'no switch for the fallback');
 
       // Failover: the shown renderer dies; the viewer switches (video first) and the new replica's tiles take over.
-      const before = typed;
+      const before = onVideo;
       assert.ok(before.liveReplicaId && before.liveHostId);
       const killedAt = Date.now();
       await nodes.get(before.liveHostId)?.kill('SIGKILL');
@@ -175,14 +222,14 @@ for (const mode of ['warm', 'hot'] as const) {
       });
       // The killed replica's channel closed (a failure, not a refusal); nothing was refused.
       assert.equal(again.refusals, 0, `no message refused (${again.lastFailure})`);
-      assert.ok(again.failures <= 1, `only the killed replica's channel ended (${again.lastFailure})`);
+      assert.ok(again.failures <= 2, `only the closed and the killed replica's channels ended (${again.lastFailure})`);
       await new Promise((r) => setTimeout(r, 300));
       const log = await fetchLog(server.url, sessionId);
       const text = log
         .filter((i) => i.event.type === 'key' && i.event.action === 'down' && i.event.text)
         .map((i) => (i.event.type === 'key' ? i.event.text : ''))
         .join('');
-      assert.equal(text, 'Tiles, not video. After it.', 'no keystroke lost or duplicated');
+      assert.equal(text, 'Tiles, not video. Video. After it.', 'no keystroke lost or duplicated');
       const match = psnr(await grabFrame(page, W, H), referenceRender('writer', W, H, log));
       assert.ok(match > 40, `the canvas after failover is the typed state (${match.toFixed(1)} dB)`);
       await page.close();

@@ -55,10 +55,23 @@ interface Run {
   shares: number[];
 }
 
+/** The canvas's pixels (app area and stamp strip): what the tile display cuts its tiles from. */
+function canvasPixels(r: FrameRenderer): Buffer {
+  const c = r.canvas;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  return Buffer.from(d.buffer, d.byteOffset, d.byteLength);
+}
+
 function check(
   name: string,
   events: InputEvent[],
-  opts: { width: number; height: number; skip?: (i: number) => boolean },
+  opts: {
+    width: number;
+    height: number;
+    skip?: (i: number) => boolean;
+    /** Frames drawn for the tile display only (render's `convert` false): their canvas must be the full picture. */
+    unconverted?: (i: number) => boolean;
+  },
 ): Run {
   const app = getApp(name);
   let state = app.init({ width: opts.width, height: opts.height });
@@ -72,9 +85,18 @@ function check(
     const view = app.viewport(state);
     const info = renderer.nextFrame(view);
     const s = state;
-    const frame = renderer.render(view, seq, (ctx) => app.render(s, ctx, info), info);
-    if (info.over !== null) run.shares.push(renderer.lastTimings.rows / frame.height);
+    const convert = !opts.unconverted?.(i);
+    const frame = renderer.render(view, seq, (ctx) => app.render(s, ctx, info), info, convert);
     run.frames++;
+    if (!convert) {
+      assert.equal(renderer.lastTimings.rows, 0, `${name} frame ${i}: nothing read back`);
+      assert.equal(renderer.converted, false);
+      const full = new FrameRenderer();
+      full.render(view, seq, (ctx) => app.render(state, ctx));
+      assert.ok(canvasPixels(renderer).equals(canvasPixels(full)), `${name} frame ${i}: canvas ≠ full`);
+      continue;
+    }
+    if (info.over !== null) run.shares.push(renderer.lastTimings.rows / frame.height);
     const want = fullFrame(app, state, seq);
     assert.equal(frame.i420.length, want.length, `${name} frame ${i}: size`);
     assert.ok(
@@ -120,6 +142,23 @@ test('writer: every incremental frame equals a full read-back; typing reads back
   const run = check('writer', events, { width: 640, height: 401, skip: (i) => i % 5 === 3 });
   assert.ok(run.frames > 40);
   assert.ok(median(run.shares) < 0.25, `typing read back ${median(run.shares)} of the rows`);
+});
+
+test('writer drawn for the tile display only at times: its canvas stays whole, and the next converted frame reads back all', () => {
+  const events: InputEvent[] = [
+    { type: 'paste', text: 'The quick brown fox jumps over the lazy dog. '.repeat(30) + '\n\nEnd.' },
+    ...typed('Tiles alone, then video again. '),
+    key('Backspace'),
+    key('ArrowUp'),
+    ...typed('x'),
+    wheel(120),
+    ...typed('after scroll'),
+    { type: 'resize', width: 500, height: 301 },
+    ...typed('resized'),
+  ];
+  // Runs of unconverted frames, each followed by converted ones that must equal a full read-back.
+  const run = check('writer', events, { width: 640, height: 401, unconverted: (i) => i % 6 >= 2 && i % 6 <= 4 });
+  assert.ok(run.frames > 30);
 });
 
 test('sheet: every incremental frame equals a full read-back; typing into a cell reads back a few rows', () => {
