@@ -135,7 +135,8 @@ export class TileDisplay {
     const transport = link.transport;
     if (!transport) throw new Error('no transport');
     const params = await link.client.request({ type: 'tiles.consume', transportId: transport.id, replicaId });
-    if (c.closed || link.transport !== transport) return;
+    // Ended while the server made it: close it there too, or it counts against this viewer's channel limit.
+    if (c.closed || link.transport !== transport) return this.#closeAtServer(c, params.id);
     const dc = await transport.consumeData({
       id: params.id,
       dataProducerId: params.dataProducerId,
@@ -144,7 +145,7 @@ export class TileDisplay {
     });
     if (c.closed) {
       dc.close();
-      return;
+      return this.#closeAtServer(c, dc.id);
     }
     c.dataConsumer = dc;
     dc.binaryType = 'arraybuffer';
@@ -161,6 +162,10 @@ export class TileDisplay {
     if (dc.readyState === 'open') start();
     else dc.on('open', start);
     log('channel', replicaId, dc.id);
+  }
+
+  #closeAtServer(c: Channel, dataConsumerId: string): void {
+    void c.target.link.client.request({ type: 'tiles.close', dataConsumerId }).catch(() => undefined);
   }
 
   /** The canvas becomes the display: on top, and the video paused at the SFU with its sink detached. */
@@ -195,7 +200,7 @@ export class TileDisplay {
     const dc = c.dataConsumer;
     if (dc && !dc.closed) {
       dc.close();
-      void c.target.link.client.request({ type: 'tiles.close', dataConsumerId: dc.id }).catch(() => undefined);
+      this.#closeAtServer(c, dc.id);
     }
     if (!c.shown) {
       c.sink.dispose();
