@@ -116,7 +116,7 @@ const IceParametersSchema = z
     password: z.string().min(1).max(256),
     iceLite: z.boolean().optional(),
   })
-  .strict();
+  .strip();
 
 const IceCandidateSchema = z
   .object({
@@ -130,7 +130,7 @@ const IceCandidateSchema = z
     type: z.enum(['host', 'srflx', 'prflx', 'relay']),
     tcpType: z.enum(['active', 'passive', 'so']).optional(),
   })
-  .strict();
+  .strip();
 
 const SctpParametersSchema = z
   .object({
@@ -139,9 +139,12 @@ const SctpParametersSchema = z
     MIS: z.number().int().min(1).max(65535),
     maxMessageSize: z.number().int().positive(),
   })
-  .strict();
+  .strip();
 
 /**
+ * Keys the server's mediasoup adds beyond these (sctpBufferedAmount, ...; more in a newer version) are
+ * dropped, not refused: nothing reads them, and a node must not fail against a newer server for them.
+ *
  * A new WebRtcTransport as the server describes it to the side that will use it (a renderer node): parsed
  * before mediasoup-client sees it, so a hostile or broken server's garbage fails here with a typed error.
  */
@@ -153,7 +156,7 @@ export const TransportParamsSchema = z
     dtlsParameters: DtlsParametersSchema,
     sctpParameters: SctpParametersSchema.optional(),
   })
-  .strict();
+  .strip();
 
 /** What the server returns for a new WebRtcTransport (the viewer does not parse it yet: see TransportParamsSchema). */
 export interface TransportParams {

@@ -459,7 +459,8 @@ const Base64Schema = (max: number) =>
     .string()
     .max(max)
     .regex(/^[A-Za-z0-9+/]*={0,2}$/);
-const Ack = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strict();
+/** Keys a (newer) server adds beyond these are dropped, not refused: nothing reads them. */
+const Ack = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
 const okAck = Ack({ ok: z.literal(true) });
 
 /**
@@ -483,7 +484,7 @@ export const NodeResponseSchemas: {
     credentialExpiresAt: z.number().int().min(0).optional(),
     adopted: AdoptedReplicasSchema.optional(),
   }),
-  'transport.create': TransportParamsSchema.extend({ routerRtpCapabilities: RtpCapabilitiesSchema }).strict(),
+  'transport.create': TransportParamsSchema.extend({ routerRtpCapabilities: RtpCapabilitiesSchema }),
   'transport.connect': Ack({ connected: z.literal(true) }),
   produce: Ack({ producerId: IdSchema }),
   produceData: Ack({ dataProducerId: IdSchema }),
