@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import type { NodeRequest } from '../../protocol/signalling.js';
 import { MalformedReplyError } from '../../render/errors.js';
 import { parseNodeReply } from '../../render/renderer-node.js';
-import { randomValue, seededRandom } from '../helpers/fuzz-values.js';
+import { exoticValues, randomValue, seededRandom } from '../helpers/fuzz-values.js';
 
 const HASH = 'a'.repeat(64);
 
@@ -96,15 +96,7 @@ test('malformed acks and data are MalformedReplyErrors naming the request', () =
 
 test('parseNodeReply never throws, whatever the ack is', () => {
   const rnd = seededRandom(0xac4);
-  const throwing = Object.defineProperty({}, 'ok', {
-    enumerable: true,
-    get() {
-      throw new Error('boom');
-    },
-  });
-  const revoked = Proxy.revocable({}, {});
-  revoked.revoke();
-  const values: unknown[] = [throwing, revoked.proxy, Symbol('x'), () => 1, 10n, undefined];
+  const values: unknown[] = [...exoticValues('ok'), undefined];
   for (let i = 0; i < 3000; i++) values.push(randomValue(rnd, 0), { ok: true, data: randomValue(rnd, 0) });
   let accepted = 0;
   for (const v of values) {
