@@ -45,6 +45,15 @@ export type WireError = z.infer<typeof WireErrorSchema>;
 /** Every ack carries one of these: a result, or a typed error. */
 export type Result<T> = { ok: true; data: T } | { ok: false; error: WireError };
 
+/**
+ * An ack as it arrives, before its data is parsed by the schema of the request it answers (a node parses its
+ * server's acks: protocol/signalling.ts NodeResponseSchemas). `data` may be null (snapshot.fetch: none).
+ */
+export const WireResultSchema = z.discriminatedUnion('ok', [
+  z.object({ ok: z.literal(true), data: z.unknown() }).strict(),
+  z.object({ ok: z.literal(false), error: WireErrorSchema }).strict(),
+]);
+
 export function ok<T>(data: T): Result<T> {
   return { ok: true, data };
 }

@@ -110,7 +110,55 @@ export const SctpStreamParametersSchema = z
   })
   .strict();
 
-/** What the server returns for a new WebRtcTransport (opaque to zod on the receiving side). */
+const IceParametersSchema = z
+  .object({
+    usernameFragment: z.string().min(1).max(256),
+    password: z.string().min(1).max(256),
+    iceLite: z.boolean().optional(),
+  })
+  .strip();
+
+const IceCandidateSchema = z
+  .object({
+    foundation: z.string().max(64),
+    priority: z.number().int().nonnegative(),
+    /** mediasoup sends both (`ip` is the older name of `address`). */
+    ip: z.string().max(256).optional(),
+    address: z.string().max(256).optional(),
+    protocol: z.enum(['udp', 'tcp']),
+    port: z.number().int().min(1).max(65535),
+    type: z.enum(['host', 'srflx', 'prflx', 'relay']),
+    tcpType: z.enum(['active', 'passive', 'so']).optional(),
+  })
+  .strip();
+
+const SctpParametersSchema = z
+  .object({
+    port: z.number().int().min(0).max(65535),
+    OS: z.number().int().min(1).max(65535),
+    MIS: z.number().int().min(1).max(65535),
+    maxMessageSize: z.number().int().positive(),
+  })
+  .strip();
+
+/**
+ * Keys the server's mediasoup adds beyond these (sctpBufferedAmount, ...; more in a newer version) are
+ * dropped, not refused: nothing reads them, and a node must not fail against a newer server for them.
+ *
+ * A new WebRtcTransport as the server describes it to the side that will use it (a renderer node): parsed
+ * before mediasoup-client sees it, so a hostile or broken server's garbage fails here with a typed error.
+ */
+export const TransportParamsSchema = z
+  .object({
+    id: z.string().min(1).max(128),
+    iceParameters: IceParametersSchema,
+    iceCandidates: small(IceCandidateSchema, 32).min(1),
+    dtlsParameters: DtlsParametersSchema,
+    sctpParameters: SctpParametersSchema.optional(),
+  })
+  .strip();
+
+/** What the server returns for a new WebRtcTransport (the viewer does not parse it yet: see TransportParamsSchema). */
 export interface TransportParams {
   id: string;
   iceParameters: unknown;

@@ -13,6 +13,7 @@ import {
   RtpCapabilitiesSchema,
   RtpParametersSchema,
   SctpStreamParametersSchema,
+  TransportParamsSchema,
 } from './media.js';
 import { SelectionGeometrySchema, type SelectionGeometry } from './selection.js';
 import type { ConsumerParams, DataConsumerParams, TransportParams } from './media.js';
@@ -451,6 +452,66 @@ export interface StoredSnapshotWire {
   /** base64 of the app's canonical snapshot bytes. */
   data: string;
 }
+
+const SeqSchema = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const Base64Schema = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[A-Za-z0-9+/]*={0,2}$/);
+/** Keys a (newer) server adds beyond these are dropped, not refused: nothing reads them. */
+const Ack = <T extends z.ZodRawShape>(shape: T) => z.object(shape).strip();
+const okAck = Ack({ ok: z.literal(true) });
+
+/**
+ * What the server's ack to each node request must hold (its `data`), keyed by the request's `type`: a node
+ * acts on none it did not parse (a hostile or broken server, or a man in the middle of a misconfigured link).
+ * Typed against NodeResponses, so a schema that drifts from the server's answer does not compile.
+ */
+export const NodeResponseSchemas: {
+  readonly [T in keyof NodeResponses]: z.ZodType<NodeResponses[T], z.ZodTypeDef, unknown>;
+} = {
+  'node.register': Ack({
+    registered: z.literal(true),
+    hostId: IdSchema,
+    /** Goes into the next handshake's auth: printable, and no longer than any token the server takes. */
+    credential: z
+      .string()
+      .min(1)
+      .max(LIMITS.maxTokenLength)
+      .regex(/^[\x21-\x7e]+$/)
+      .optional(),
+    credentialExpiresAt: z.number().int().min(0).optional(),
+    adopted: AdoptedReplicasSchema.optional(),
+  }),
+  'transport.create': TransportParamsSchema.extend({ routerRtpCapabilities: RtpCapabilitiesSchema }),
+  'transport.connect': Ack({ connected: z.literal(true) }),
+  produce: Ack({ producerId: IdSchema }),
+  produceData: Ack({ dataProducerId: IdSchema }),
+  'replica.status': Ack({ headSeq: SeqSchema }),
+  'inputs.fetch': Ack({
+    inputs: z.array(SequencedInputSchema).max(LIMITS.maxFetchBatch),
+    headSeq: SeqSchema,
+    compactedThrough: SeqSchema,
+  }),
+  'node.leave': Ack({ left: z.literal(true) }),
+  'node.heartbeat': okAck,
+  'node.ping': okAck,
+  'node.bundles': okAck,
+  'bundle.fetch': BundleChunkWireSchema,
+  'replica.snapshot': Ack({ stored: z.boolean(), confirmed: z.boolean() }),
+  'snapshot.fetch': Ack({
+    seq: SeqSchema,
+    stateHash: StateHashSchema,
+    data: Base64Schema(LIMITS.maxSnapshotBase64),
+  }).nullable(),
+  'replica.refuse': okAck,
+  'replica.failed': okAck,
+  'replica.thumbnailOffer': Ack({ wanted: z.boolean() }),
+  'replica.thumbnail': Ack({ stored: z.boolean(), wanted: z.boolean() }),
+  'replica.copyResult': okAck,
+  'replica.exportResult': okAck,
+};
 
 // ---------------------------------------------------------------- server → node
 

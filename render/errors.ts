@@ -11,6 +11,22 @@ export class RenderError extends Error {
   }
 }
 
+/**
+ * The server's ack (or its data) is not what the request's schema allows (protocol/signalling.ts
+ * NodeResponseSchemas): a hostile or broken server, or a man in the middle. Nothing of it is acted on.
+ */
+export class MalformedReplyError extends RenderError {
+  constructor(
+    readonly request: string,
+    /** What the schema found wrong (its first few issues), for the log. */
+    readonly issues: string[],
+  ) {
+    super(`malformed reply to ${request} from the server${issues.length > 0 ? `: ${issues.join('; ')}` : ''}`, {
+      request,
+    });
+  }
+}
+
 /** A snapshot is missing or does not match its hash. */
 export class SnapshotError extends RenderError {}
 

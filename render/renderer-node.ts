@@ -2,13 +2,15 @@
 // them the input log and reports their applied seq and state hash. Closing the
 // node closes its replicas (and their producers) before its socket.
 import { io, type Socket } from 'socket.io-client';
+import type { z } from 'zod';
 import type { types as msc } from 'mediasoup-client';
-import type { Result } from '../protocol/errors.js';
+import { WireResultSchema, type Result } from '../protocol/errors.js';
 import { LIMITS } from '../protocol/limits.js';
 import { getLogger } from '../protocol/logger.js';
 import {
   AdoptedReplicasSchema,
   NodeNotificationSchema,
+  NodeResponseSchemas,
   RehomeConfirmationSchema,
   type RehomeConfirmation,
   type HeldReplica,
@@ -30,7 +32,7 @@ import { BundleCache } from './bundle/bundle-cache.js';
 import { PublishedApps } from './bundle/published-apps.js';
 import { loadSandboxLimits, type RenderConfig } from './config.js';
 import { appFailureReason, isAppStartFailure, refusalCodeOf } from './app-failure.js';
-import { AppFailedError, AppPolicyError, AppVersionError } from './errors.js';
+import { AppFailedError, AppPolicyError, AppVersionError, MalformedReplyError } from './errors.js';
 import type { AppFailureReason } from '../protocol/replica-failure.js';
 import { Replica, type ReplicaSnapshot } from './replica.js';
 import type { App } from './app-types.js';
@@ -66,6 +68,10 @@ export class NodeRequestError extends Error {
   }
 }
 
+function toError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(String(err));
+}
+
 /** A refusal's details saying the connection holds no registration (server/errors.ts NotRegisteredError). */
 function isNotRegistered(details: unknown): boolean {
   return typeof details === 'object' && details !== null && (details as { registered?: unknown }).registered === false;
@@ -94,6 +100,42 @@ export function parseNodeNotification(raw: unknown): NodeNotification | null {
     log.warn({ err: err instanceof Error ? err.message : 'unknown' }, 'unparseable notification dropped');
   }
   return null;
+}
+
+/** Refusals of node.register worth another try on the same connection (the rest leave the server: see #tryRegister). */
+const RETRYABLE_REGISTER_CODES: ReadonlySet<string> = new Set([
+  'conflict',
+  'timeout',
+  'unavailable',
+  'rate-limited',
+  'internal',
+]);
+
+/** A schema's first few issues, each short: what a malformed reply's error and log say of it. */
+function issuesOf(error: z.ZodError): string[] {
+  return error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`.slice(0, 200));
+}
+
+/**
+ * The server's ack to a `type` request, parsed: the ack's shape, then its data by the request's schema
+ * (protocol/signalling.ts NodeResponseSchemas). A MalformedReplyError when either is wrong; never throws,
+ * whatever `raw` is.
+ */
+export function parseNodeReply<T extends NodeRequest['type']>(
+  type: T,
+  raw: unknown,
+): Result<NodeResponses[T]> | MalformedReplyError {
+  try {
+    const ack = WireResultSchema.safeParse(raw);
+    if (!ack.success) return new MalformedReplyError(type, issuesOf(ack.error));
+    if (!ack.data.ok) return ack.data;
+    const schema: z.ZodType<NodeResponses[T], z.ZodTypeDef, unknown> = NodeResponseSchemas[type];
+    const data = schema.safeParse(ack.data.data);
+    return data.success ? { ok: true, data: data.data } : new MalformedReplyError(type, issuesOf(data.error));
+  } catch {
+    // safeParse only throws on exotic inputs (throwing getters, revoked proxies): still malformed.
+    return new MalformedReplyError(type, ['unparseable']);
+  }
 }
 
 /** The target server's confirmation of a rehome directive, or null when it is not one. */
@@ -480,16 +522,30 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       if (this.#socket !== socket) return;
       // `conflict`: our previous connection is still registered (the server has
       // not noticed it died yet); retry until it has, while we stay connected.
-      const retryable = err instanceof NodeRequestError && ['conflict', 'timeout', 'unavailable'].includes(err.code);
-      if (retryable && socket.connected && !this.#closed) {
-        log.warn({ err: err.message, attempt }, 'register refused; retrying');
+      // A malformed answer is not acted on (the replicas stay held) and asked again, as a transient refusal is.
+      const retryable =
+        err instanceof MalformedReplyError ||
+        (err instanceof NodeRequestError && RETRYABLE_REGISTER_CODES.has(err.code));
+      if (this.#closed || !socket.connected) return;
+      if (retryable) {
+        log.warn({ err, attempt }, 'register refused; retrying');
         this.#registerRetry = setTimeout(
           () => this.#tryRegister(socket, attempt + 1),
           Math.min(5000, 250 * 2 ** attempt),
         );
-      } else {
-        log.error({ err }, 'register failed');
+        return;
       }
+      // Refused for good (bad-request, forbidden, ...): staying connected and idle would help nobody. Leave
+      // this server as a failed one: at startup, once every configured server failed, create() rejects and
+      // the process exits non-zero; later, the rotation tries the next server after its backoff.
+      const url = this.#serverUrl ?? '';
+      log.error({ err, server: url }, 'registration refused by the server; leaving it');
+      this.#lost(
+        socket,
+        url,
+        `registration refused: ${err instanceof Error ? err.message : String(err)}`,
+        toError(err),
+      );
     });
   }
 
@@ -553,11 +609,18 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     }
     return new Promise((resolve, reject) => {
       this.#inflight.add(reject);
-      socket.timeout(15_000).emit('request', msg, (err: Error | null, res: Result<unknown>) => {
+      socket.timeout(15_000).emit('request', msg, (err: Error | null, raw: unknown) => {
         this.#inflight.delete(reject);
         if (!err && this.#socket === socket) this.#linkWatch?.heard();
-        if (err) reject(new NodeRequestError('timeout', err.message, msg.type));
-        else if (res.ok) resolve(res.data as NodeResponses[T]);
+        if (err) {
+          reject(new NodeRequestError('timeout', err.message, msg.type));
+          return;
+        }
+        const res = parseNodeReply(msg.type, raw);
+        if (res instanceof MalformedReplyError) {
+          log.warn({ err: res, server: this.#serverUrl }, 'malformed reply from the server; not acted on');
+          reject(res);
+        } else if (res.ok) resolve(res.data);
         else {
           reject(new NodeRequestError(res.error.code, res.error.message, msg.type, res.error.details));
           if (res.error.code === 'forbidden' && isNotRegistered(res.error.details)) this.#forgotten(socket);

@@ -180,6 +180,22 @@ export function hostileNodeRequests(replicaId: string): unknown[] {
   ];
 }
 
+/**
+ * Values a JSON socket cannot even carry, for parsers that must never throw: an object whose `key` getter
+ * throws, a revoked proxy, a symbol, a function, a bigint.
+ */
+export function exoticValues(key: string): unknown[] {
+  const throwing = Object.defineProperty({}, key, {
+    enumerable: true,
+    get() {
+      throw new Error('boom');
+    },
+  });
+  const revoked = Proxy.revocable({}, {});
+  revoked.revoke();
+  return [throwing, revoked.proxy, Symbol('x'), () => 1, 10n];
+}
+
 /** Notifications a (compromised) server could push at a node. */
 export function hostileNodeNotifications(): unknown[] {
   return [

@@ -5,13 +5,11 @@
 // a real session keeps working afterwards.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { Server as IoServer, type Socket as ServerSocket } from 'socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { ERROR_CODES, type Result } from '../../protocol/errors.js';
 import { appContentHash } from '../../render/app-catalog.js';
+import { FakeNodeServer, registerOnly } from '../helpers/fake-node-server.js';
 import { RawNode } from '../helpers/node-client.js';
 import { removeDir, startNode, startServer, stopAll, type Proc, type ServerProc } from '../helpers/processes.js';
 import {
@@ -243,23 +241,17 @@ describe('fuzz: the server and a renderer under random and malformed messages', 
 
 describe('fuzz: a renderer node under malformed notifications', () => {
   it('drops thousands of malformed notifications without crashing and keeps heartbeating', async () => {
-    const http = createServer();
-    const fake = new IoServer(http, { maxHttpBufferSize: 12 * 1024 * 1024 });
     const heartbeats: number[] = [];
-    let connected: ServerSocket | undefined;
-    fake.of('/node').on('connection', (socket) => {
-      connected = socket;
-      socket.on('request', (msg: { type?: unknown }, ack: (r: Result<unknown>) => void) => {
+    const fake = await FakeNodeServer.start(
+      (msg, n) => {
         if (msg.type === 'node.heartbeat') heartbeats.push(Date.now());
-        if (msg.type === 'node.register') ack({ ok: true, data: { registered: true } });
-        else ack({ ok: false, error: { code: 'not-found', message: 'fake server' } });
-      });
-    });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+        return registerOnly(msg, n);
+      },
+      12 * 1024 * 1024,
+    );
     try {
       const node = await startNode({
-        url,
+        url: fake.url,
         hostId: 'fuzzed-node',
         env: { LOCKSTEP_JOIN_TOKEN: 'fake-join-token-000000000' },
       });
@@ -267,6 +259,7 @@ describe('fuzz: a renderer node under malformed notifications', () => {
       const rssBefore = rssBytes(pid);
       const rnd = seededRandom(5);
       const msgs = messages(rnd, PER_NAMESPACE, hostileNodeNotifications());
+      const connected = fake.socket;
       assert.ok(connected);
       for (const m of msgs) connected.emit('notify', m);
       // Unknown events too.
@@ -287,27 +280,17 @@ describe('fuzz: a renderer node under malformed notifications', () => {
   });
 
   it('refuses replicas past its own --max-replicas, whatever a server asks', async () => {
-    const http = createServer();
-    const fake = new IoServer(http);
-    const asked: { type?: unknown; replicaId?: unknown; reason?: unknown }[] = [];
-    let connected: ServerSocket | undefined;
-    fake.of('/node').on('connection', (socket) => {
-      connected = socket;
-      socket.on('request', (msg: { type?: unknown }, ack: (r: Result<unknown>) => void) => {
-        asked.push(msg);
-        if (msg.type === 'node.register') ack({ ok: true, data: { registered: true } });
-        else if (msg.type === 'replica.refuse') ack({ ok: true, data: { ok: true } });
-        else ack({ ok: false, error: { code: 'not-found', message: 'fake server' } });
-      });
-    });
-    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
+    const fake = await FakeNodeServer.start((msg, n) =>
+      msg.type === 'replica.refuse' ? { ok: true, data: { ok: true } } : registerOnly(msg, n),
+    );
+    const asked = fake.requests;
     try {
       await startNode({
-        url,
+        url: fake.url,
         hostId: 'capped-node',
         env: { LOCKSTEP_JOIN_TOKEN: 'fake-join-token-000000000', LOCKSTEP_MAX_REPLICAS: '1' },
       });
+      const connected = fake.socket;
       assert.ok(connected);
       const app = { name: 'writer', hash: appContentHash('writer') };
       for (const i of [1, 2, 3]) {

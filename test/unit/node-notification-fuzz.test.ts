@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseNodeNotification } from '../../render/renderer-node.js';
-import { randomValue, hostileNodeNotifications, seededRandom } from '../helpers/fuzz-values.js';
+import { exoticValues, randomValue, hostileNodeNotifications, seededRandom } from '../helpers/fuzz-values.js';
 
 test('parseNodeNotification never throws and drops malformed notifications', () => {
   const rnd = seededRandom(0x5eed);
@@ -11,15 +11,7 @@ test('parseNodeNotification never throws and drops malformed notifications', () 
   const values: unknown[] = [...hostileNodeNotifications()];
   for (let i = 0; i < 5000; i++) values.push(randomValue(rnd, 0));
   // Exotic values a JSON socket cannot even carry: still no throw.
-  const throwing = Object.defineProperty({}, 'type', {
-    enumerable: true,
-    get() {
-      throw new Error('boom');
-    },
-  });
-  const revoked = Proxy.revocable({}, {});
-  revoked.revoke();
-  values.push(throwing, revoked.proxy, Symbol('x'), () => 1, 10n);
+  values.push(...exoticValues('type'));
   for (const v of values) {
     const parsed = parseNodeNotification(v);
     if (parsed) {
