@@ -50,6 +50,7 @@ import { proseText } from './lib/writer-inputs.js';
 import { nodeSplit, nodeStages, readTraces } from './lib/node-split.js';
 import { keystrokeStages, tailSplit } from './lib/tail-split.js';
 import { latencyRunSelected } from './lib/latency-runs.js';
+import { acrossRuns } from './lib/across-runs.js';
 
 const SIZES = [
   { label: '640x480', width: 640, height: 480 },
@@ -438,23 +439,6 @@ export async function runLatency(onResult: (r: BenchResult) => void = () => {}):
 
 /** Runs of each latency configuration (their spread is part of the figure). */
 const REPEAT = Number(process.env.LOCKSTEP_BENCH_LATENCY_REPEAT ?? 3);
-
-/** The figure `first` (of run 1) as the median over the runs, with each run's value and the spread. */
-export function acrossRuns(first: BenchResult, runs: readonly BenchResult[][]): BenchResult {
-  const values = runs.map((run) => run.find((x) => x.name === first.name)?.value ?? Number.NaN);
-  const ok = values.filter(Number.isFinite).sort((a, b) => a - b);
-  const median = ok.length === 0 ? Number.NaN : (ok[Math.floor((ok.length - 1) / 2)] ?? Number.NaN);
-  return {
-    ...first,
-    value: median,
-    detail: {
-      ...first.detail,
-      runs: values.join(' / '),
-      spread: ok.length === 0 ? 'n/a' : `${ok[0]}–${ok[ok.length - 1]}`,
-      ...(first.detail ? { detailOf: 'run 1' } : {}),
-    },
-  };
-}
 
 function memoryResults(add: (r: BenchResult) => void, source: string): void {
   for (const size of SIZES) {

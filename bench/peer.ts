@@ -11,7 +11,8 @@
 // Lockstep's viewer runs as shipped: frame stamps from a track processor (read at decode, so the stamp split
 // ends there and has no presentation stages; its figures say `stamps`). The pixel probe is the bench's own
 // and does not depend on the viewer's stamps. LOCKSTEP_VIEWER_STAMPS=frame: the viewer on frame callbacks.
-// Usage: tsx bench/peer.ts
+// Three runs, alternating which system goes first; each figure is the median run with the spread.
+// Usage: tsx bench/peer.ts (LOCKSTEP_BENCH_PEER_REPEAT=n for n runs)
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -43,6 +44,7 @@ import { PIXEL_WATCH_SCRIPT, type PixelWatchOptions, type PixelWatchState } from
 import { cpuByLabel, cpuPercent, parseComm, parseCpuTicks, parsePssKiB } from './lib/proc-stats.js';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { summarizeProfile, type ProfileRow } from './lib/cpu-profile.js';
+import { acrossRuns } from './lib/across-runs.js';
 import { collector, formatResult, isMain, load1m, machine, round, summarize, type BenchResult } from './lib/report.js';
 import { VncPeer } from './lib/vnc-peer.js';
 
@@ -53,6 +55,8 @@ const REPLICAS = 3;
 /** Keystrokes measured per system (the latency bench's count and ~9 keys/s cadence). */
 const KEYS = Number(process.env.LOCKSTEP_BENCH_KEYS ?? 200);
 const KEY_INTERVAL_MS = 110;
+/** Runs of the peer and Lockstep side by side (`LOCKSTEP_BENCH_PEER_REPEAT`, default 3). */
+const REPEAT = Math.max(1, Number(process.env.LOCKSTEP_BENCH_PEER_REPEAT ?? 3));
 const WARMUP_KEYS = 10;
 /** The viewer-cost window: 10 keys/s for 10 s. */
 const COST_KEYS = 100;
@@ -478,8 +482,29 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
   const m = machine();
   const where = `${m.cpuModel} (${m.cores} cores), ${m.totalMemoryMB} MB`;
   const versions = `noVNC ${debVersion('novnc')}, TigerVNC ${debVersion('tigervnc-standalone-server')}, xterm ${debVersion('xterm')}, websockify ${debVersion('websockify')}, Chromium ${debVersion('chromium')}`;
-  const peer = await measurePeer();
-  const lockstep = await measureLockstep();
+  // Each run measures both systems, the order alternating so neither always gets the fresher box; each
+  // figure (ratios too: per run, then the median) is the median run, quoted with every run and the spread.
+  const runs: BenchResult[][] = [];
+  for (let i = 0; i < REPEAT; i++) {
+    const peerFirst = i % 2 === 0;
+    const first = peerFirst ? await measurePeer() : await measureLockstep();
+    const second = peerFirst ? await measureLockstep() : await measurePeer();
+    const got: BenchResult[] = [];
+    runResults(peerFirst ? first : second, peerFirst ? second : first, versions, where, (r) => got.push(r));
+    runs.push(got);
+  }
+  for (const r of runs[0] ?? []) add(acrossRuns(r, runs));
+  return results;
+}
+
+/** The figures of one run: each system's latency and viewer cost, and the ratios. */
+function runResults(
+  peer: Measured,
+  lockstep: Measured,
+  versions: string,
+  where: string,
+  add: (r: BenchResult) => void,
+): void {
   const detailOf = (x: Measured): Record<string, number | string> => ({
     p95: x.lat.p95,
     p99: x.lat.p99,
@@ -534,7 +559,6 @@ export async function runPeer(onResult: (r: BenchResult) => void = () => {}): Pr
     value: round(lockstep.cpuPercent / peer.cpuPercent),
     unit: '× (Lockstep/peer)',
   });
-  return results;
 }
 
 if (isMain(import.meta.url)) {

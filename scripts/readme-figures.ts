@@ -88,14 +88,20 @@ const ROWS: Row[] = [
       'peer.ratio.p50',
       'peer.ratio.p95',
     ],
-    show: (v) =>
-      `${ms(v('peer.lockstep.p50'))} / ${ms(v('peer.lockstep.p95'))} vs ${ms(v('peer.noVNC.p50'))} / ${ms(v('peer.noVNC.p95'))} (${v('peer.ratio.p50')}× / ${v('peer.ratio.p95')}×)`,
+    show: (v, spread) =>
+      `${ms(v('peer.lockstep.p50'))}${spread('peer.lockstep.p50')} / ${ms(v('peer.lockstep.p95'))}${spread('peer.lockstep.p95')} vs ${ms(v('peer.noVNC.p50'))}${spread('peer.noVNC.p50')} / ${ms(v('peer.noVNC.p95'))}${spread('peer.noVNC.p95')} (${v('peer.ratio.p50')}×${spread('peer.ratio.p50')} / ${v('peer.ratio.p95')}×${spread('peer.ratio.p95')})`,
   },
   {
     what: 'viewer cost, all Chromium processes, 10 keys/s: PSS / CPU, Lockstep vs noVNC, same run',
-    names: ['peer.viewer-pss.lockstep', 'peer.viewer-cpu.lockstep', 'peer.viewer-pss.noVNC', 'peer.viewer-cpu.noVNC'],
-    show: (v, _spread, detail) =>
-      `${v('peer.viewer-pss.lockstep')} MB / ${v('peer.viewer-cpu.lockstep')} % vs ${v('peer.viewer-pss.noVNC')} MB / ${v('peer.viewer-cpu.noVNC')} % of a core (Lockstep's stamps: ${stampsOf(detail, 'peer.viewer-cpu.lockstep')})`,
+    names: [
+      'peer.viewer-pss.lockstep',
+      'peer.viewer-cpu.lockstep',
+      'peer.viewer-pss.noVNC',
+      'peer.viewer-cpu.noVNC',
+      'peer.viewer-cpu.ratio',
+    ],
+    show: (v, spread, detail) =>
+      `${v('peer.viewer-pss.lockstep')} MB / ${v('peer.viewer-cpu.lockstep')} %${spread('peer.viewer-cpu.lockstep')} vs ${v('peer.viewer-pss.noVNC')} MB / ${v('peer.viewer-cpu.noVNC')} %${spread('peer.viewer-cpu.noVNC')} of a core, ratio ${v('peer.viewer-cpu.ratio')}×${spread('peer.viewer-cpu.ratio')} (Lockstep's stamps: ${stampsOf(detail, 'peer.viewer-cpu.lockstep')})`,
   },
   {
     what: 'failover gap after SIGKILL of the shown renderer, p50 / p95 (timeouts counted at the bound)',
