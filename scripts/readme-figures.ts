@@ -104,6 +104,12 @@ const ROWS: Row[] = [
       `${v('peer.viewer-pss.lockstep')} MB / ${v('peer.viewer-cpu.lockstep')} %${spread('peer.viewer-cpu.lockstep')} vs ${v('peer.viewer-pss.noVNC')} MB / ${v('peer.viewer-cpu.noVNC')} %${spread('peer.viewer-cpu.noVNC')} of a core, ratio ${v('peer.viewer-cpu.ratio')}×${spread('peer.viewer-cpu.ratio')} (Lockstep's stamps: ${stampsOf(detail, 'peer.viewer-cpu.lockstep')})`,
   },
   {
+    what: 'switches without a fault per 1,000 keys typed (3 replicas, 720p, 15 keys/s): warm / hot standbys',
+    names: ['false-switches.1280x720.warm.per-1000-keys', 'false-switches.1280x720.hot.per-1000-keys'],
+    show: (v) =>
+      `${v('false-switches.1280x720.warm.per-1000-keys')} / ${v('false-switches.1280x720.hot.per-1000-keys')}`,
+  },
+  {
     what: 'failover gap after SIGKILL of the shown renderer, p50 / p95 (timeouts counted at the bound)',
     names: ['failover.hot.gap.p50', 'failover.hot.gap.p95', 'failover.warm.gap.p50', 'failover.warm.gap.p95'],
     show: (v) =>
