@@ -86,7 +86,10 @@ export class TileStream {
   /** `on`: a viewer opened the channel (again): the next frame goes whole. Off: nothing is sent. */
   setOn(on: boolean): void {
     this.#on = on;
-    if (!on) return;
+    if (!on) {
+      this.#held = null; // the next `on` starts whole anyway
+      return;
+    }
     this.#needWhole = true;
     this.#broken = true;
   }
