@@ -289,6 +289,7 @@ export async function measure(
     await cdp.send('Profiler.start');
   }
   const metrics0 = await mainThreadMetrics(cdp);
+  const costFrom = await page.evaluate(() => performance.now());
   const before = cpuTicks(chromiumPids());
   const threadsBefore = threadTicks([...before.keys()]);
   const t0 = performance.now();
@@ -302,6 +303,7 @@ export async function measure(
   })();
   await typeSteadily(page, COST_KEYS, 3, COST_INTERVAL_MS);
   typing = false;
+  const costTo = await page.evaluate(() => performance.now());
   await sampler;
   const pids = chromiumPids();
   const after = cpuTicks(pids);
@@ -356,6 +358,14 @@ export async function measure(
   const stampAll = system === 'lockstep' ? (await stampSamples(page)).slice(stampBefore) : [];
   const stamp = system === 'lockstep' ? stampSplit(stampAll, st.keydownAt) : undefined;
   if (stamp) {
+    // Input → ack while typing with no probe reading the picture (the cost window): the probe's reads run
+    // on the page's main thread, where the ack's handler runs too.
+    const quiet = stage(
+      (await stampSamples(page)).filter((s) => s.sentAt >= costFrom && s.sentAt <= costTo),
+      'sentAt',
+      'ackedAt',
+    );
+    if (quiet) Object.assign(stamp, { unprobedToAckP50: quiet.p50, unprobedToAckP95: quiet.p95, unprobedN: quiet.n });
     // The renderer nodes' part of the same keystrokes, from their frame traces, and which stage the
     // slowest tenth of them ran long in.
     const origin = await page.evaluate(() => performance.timeOrigin);

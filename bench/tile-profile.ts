@@ -23,6 +23,9 @@ function print(label: string, load: number, m: Measured): void {
       p50: m.lat.p50,
       p95: m.lat.p95,
       toAck: m.stamp ? [m.stamp.toAckP50, m.stamp.toAckP95] : undefined,
+      unprobedToAck: m.stamp ? [m.stamp.unprobedToAckP50, m.stamp.unprobedToAckP95] : undefined,
+      stampP50: m.stamp?.stampP50,
+      readMsPerFrame: m.readMsPerFrame,
     }),
   );
   for (const r of (m.profile ?? []).slice(0, 45))

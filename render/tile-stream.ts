@@ -4,7 +4,10 @@
 // (FrameRenderer.lastBands: the damage bands the video path reads back), a
 // picture-neutral frame (restamp, keepalive) as a header alone, and the first
 // frame after `on` (and after anything not sent) whole, from the canvas, which
-// always holds the full picture. Tiles are cut from the canvas at once (the
+// always holds the full picture. A delta's bands are narrowed to what changed
+// against the picture the viewer holds (render/tile-diff.ts: the changed rows'
+// extent and runs of changed columns; a band with nothing changed goes as no
+// tile). Tiles are cut from the canvas at once (the
 // next render paints over it) and encoded off the event loop (node-canvas's
 // async PNG encode); messages leave in frame order. Standbys send nothing: no
 // viewer opens their channel.
@@ -13,6 +16,7 @@ import { getLogger } from '../protocol/logger.js';
 import { packTileFrame, type Tile, type TileRect } from '../protocol/tile-frame.js';
 import type { AppViewport } from './app-types.js';
 import type { RowBand } from './frame-damage.js';
+import { changedRects } from './tile-diff.js';
 
 const log = getLogger('tile-stream');
 
@@ -52,6 +56,12 @@ function encodePng(canvas: Canvas): Promise<Buffer> {
   });
 }
 
+/** `rect` of `canvas` as 32-bit pixels (RGBA bytes as node-canvas reads them back), row-major. */
+function pixels(canvas: Canvas, rect: TileRect): Uint32Array {
+  const d = canvas.getContext('2d').getImageData(rect.x, rect.y, rect.width, rect.height).data;
+  return new Uint32Array(d.buffer, d.byteOffset, d.byteLength / 4);
+}
+
 export class TileStream {
   readonly #send: TileSend;
   #on = false;
@@ -61,6 +71,8 @@ export class TileStream {
   #chain: Promise<void> = Promise.resolve();
   /** The app size of the last frame queued. */
   #view: AppViewport | null = null;
+  /** The picture the viewer holds once every queued frame is drawn (32-bit pixels of the app area, row-major). */
+  #held: Uint32Array | null = null;
   readonly counters: TileStreamCounters = { frames: 0, wholeFrames: 0, messages: 0, bytes: 0, dropped: 0 };
 
   constructor(send: TileSend) {
@@ -74,7 +86,10 @@ export class TileStream {
   /** `on`: a viewer opened the channel (again): the next frame goes whole. Off: nothing is sent. */
   setOn(on: boolean): void {
     this.#on = on;
-    if (!on) return;
+    if (!on) {
+      this.#held = null; // the next `on` starts whole anyway
+      return;
+    }
     this.#needWhole = true;
     this.#broken = true;
   }
@@ -85,10 +100,11 @@ export class TileStream {
    */
   frame(canvas: Canvas, view: AppViewport, seq: number, bands: readonly RowBand[] | null): void {
     if (!this.#on) return;
-    const whole = this.#needWhole || bands === null;
+    const sameSize = this.#view?.width === view.width && this.#view.height === view.height;
+    const whole = this.#needWhole || bands === null || !sameSize || !this.#held;
     this.#needWhole = false;
     this.#view = { width: view.width, height: view.height };
-    const rects = tileRects(whole ? null : bands, view);
+    const rects = whole ? this.#holdWhole(canvas, view) : this.#narrow(canvas, view, bands);
     // Cut now: the next render paints over the canvas.
     const cuts = rects.map((r) => {
       const c = createCanvas(r.width, r.height);
@@ -102,6 +118,19 @@ export class TileStream {
       const tiles = await encoded;
       return packTileFrame({ seq, width: view.width, height: view.height, whole }, tiles);
     }, whole);
+  }
+
+  /** A whole frame's tiles; the held picture becomes the canvas's. */
+  #holdWhole(canvas: Canvas, view: AppViewport): TileRect[] {
+    this.#held = pixels(canvas, { x: 0, y: 0, width: view.width, height: view.height });
+    return tileRects(null, view);
+  }
+
+  /** A delta's tiles: its bands' changed parts against the held picture (which takes them). */
+  #narrow(canvas: Canvas, view: AppViewport, bands: readonly RowBand[]): TileRect[] {
+    const held = this.#held;
+    if (!held) return tileRects(bands, view);
+    return tileRects(bands, view).flatMap((r) => changedRects(held, view.width, pixels(canvas, r), r));
   }
 
   /** The last frame's picture again at `seq` (a keepalive): its header alone; nothing before a frame. */

@@ -73,13 +73,63 @@ test('off: nothing is sent; on: the first frame goes whole, then damage bands, t
   );
   const tile = sent[1]?.tiles[0];
   assert.ok(tile);
-  assert.deepEqual([tile.x, tile.y, tile.width, tile.height], [0, 30, 320, 10]);
+  assert.deepEqual([tile.x, tile.y, tile.width, tile.height], [10, 30, 50, 10], 'the band narrowed to what changed');
   const img = await loadImage(Buffer.from(tile.payload));
-  assert.deepEqual([img.width, img.height], [320, 10], 'a real PNG of its rectangle');
-  const check = createCanvas(320, 10).getContext('2d');
+  assert.deepEqual([img.width, img.height], [50, 10], 'a real PNG of its rectangle');
+  const check = createCanvas(50, 10).getContext('2d');
   check.drawImage(img, 0, 0);
-  assert.deepEqual([...check.getImageData(20, 5, 1, 1).data], [0, 0, 0, 255], 'the damage drawn');
+  assert.deepEqual([...check.getImageData(10, 5, 1, 1).data], [0, 0, 0, 255], 'the damage drawn');
   assert.equal(stream.counters.wholeFrames, 1);
+});
+
+/** Draws every message's tiles, in order, into `into` (as viewer/tile-sink.ts does). */
+async function drawAll(into: ReturnType<typeof createCanvas>, msgs: readonly TileMessage[]): Promise<void> {
+  const ctx = into.getContext('2d');
+  for (const m of msgs) for (const t of m.tiles) ctx.drawImage(await loadImage(Buffer.from(t.payload)), t.x, t.y);
+}
+
+test('narrowed deltas: an unchanged band sends no tile, and the drawn messages rebuild the picture exactly', async () => {
+  const { sent, stream, canvas, ctx } = harness();
+  stream.setOn(true);
+  stream.frame(canvas, VIEW, 1, null);
+  stream.frame(canvas, VIEW, 2, [{ top: 0, bottom: 100 }]);
+  let seed = 7;
+  const rnd = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  for (let seq = 3; seq < 40; seq++) {
+    const bands: { top: number; bottom: number }[] = [];
+    for (let k = rnd(3); k >= 0; k--) {
+      const [x, y, w, h] = [rnd(300), rnd(190), 1 + rnd(40), 1 + rnd(30)];
+      ctx.fillStyle = `rgb(${rnd(256)},${rnd(256)},${rnd(256)})`;
+      ctx.fillRect(x, y, w, h);
+      // The damage band is wider than the change (the renderer's rows), sometimes past the app area.
+      bands.push({ top: Math.max(0, y - rnd(20)), bottom: y + h + rnd(20) });
+    }
+    stream.frame(canvas, VIEW, seq, bands);
+  }
+  await settle();
+  assert.deepEqual(
+    sent.slice(0, 2).map((m) => [m.seq, m.whole, m.tiles.length]),
+    [
+      [1, true, 4],
+      [2, false, 0],
+    ],
+    'a band with nothing changed in it goes as a header alone',
+  );
+  assert.equal(sent.length, 39);
+  const deltas = sent.slice(2).flatMap((m) => m.tiles);
+  assert.ok(deltas.length > 0);
+  assert.ok(
+    deltas.every((t) => t.width <= 40 + 48 * 3 + 40),
+    'every delta tile narrowed (no full-width band for a change of at most 40 columns)',
+  );
+  const rebuilt = createCanvas(VIEW.width, VIEW.height);
+  await drawAll(rebuilt, sent);
+  const want = ctx.getImageData(0, 0, VIEW.width, VIEW.height).data;
+  const got = rebuilt.getContext('2d').getImageData(0, 0, VIEW.width, VIEW.height).data;
+  assert.ok(Buffer.from(got.buffer).equals(Buffer.from(want.buffer)), 'the viewer picture equals the canvas');
 });
 
 test('a frame that could not be sent: the queued deltas behind it are dropped and the next frame goes whole', async () => {
