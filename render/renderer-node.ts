@@ -112,6 +112,12 @@ function isReplicaNotification(msg: NodeNotification): msg is ReplicaNotificatio
 /** Notifications held for one starting replica at most (see RendererNode #starting). */
 const MAX_HELD_NOTIFICATIONS = 256;
 
+/**
+ * Malformed answers to node.register on one connection before the node leaves that server (about 18 s of backoff):
+ * a server restarting mid-upgrade may answer oddly for a while, one that never answers properly is not waited on.
+ */
+const MAX_MALFORMED_REGISTER_ANSWERS = 8;
+
 /** Refusals of node.register worth another try on the same connection (the rest leave the server: see #tryRegister). */
 const RETRYABLE_REGISTER_CODES: ReadonlySet<string> = new Set([
   'conflict',
@@ -533,35 +539,40 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     return this.#hostId;
   }
 
-  #tryRegister(socket: NodeSocket, attempt: number): void {
+  #tryRegister(socket: NodeSocket, attempt: number, malformed = 0): void {
     this.#register(socket).catch((err: unknown) => {
       if (this.#socket !== socket) return;
       // `conflict`: our previous connection is still registered (the server has
       // not noticed it died yet); retry until it has, while we stay connected.
-      // A malformed answer is not acted on (the replicas stay held) and asked again, as a transient refusal is.
+      // A malformed answer is not acted on (the replicas stay held) and asked again, as a transient refusal
+      // is, but not forever: a server that answers garbage MAX_MALFORMED_REGISTER_ANSWERS times on one connection is
+      // left as a failed one (the next server in turn, or at startup the exit once every server failed).
+      const garbled = err instanceof MalformedReplyError ? malformed + 1 : malformed;
       const retryable =
-        err instanceof MalformedReplyError ||
+        (err instanceof MalformedReplyError && garbled < MAX_MALFORMED_REGISTER_ANSWERS) ||
         (err instanceof NodeRequestError && RETRYABLE_REGISTER_CODES.has(err.code));
       if (this.#closed || !socket.connected) return;
       if (retryable) {
         log.warn({ err, attempt }, 'register refused; retrying');
         this.#registerRetry = setTimeout(
-          () => this.#tryRegister(socket, attempt + 1),
+          () => this.#tryRegister(socket, attempt + 1, garbled),
           Math.min(5000, 250 * 2 ** attempt),
         );
         return;
       }
-      // Refused for good (bad-request, forbidden, ...): staying connected and idle would help nobody. Leave
-      // this server as a failed one: at startup, once every configured server failed, create() rejects and
-      // the process exits non-zero; later, the rotation tries the next server after its backoff.
+      // Refused for good (bad-request, forbidden, ...) or garbled past the bound: staying connected and idle
+      // would help nobody. Leave this server as a failed one: at startup, once every configured server failed,
+      // create() rejects and the process exits non-zero; later, the rotation tries the next server after its
+      // backoff.
       const url = this.#serverUrl ?? '';
+      const why =
+        err instanceof MalformedReplyError
+          ? `${garbled} malformed answers to node.register on this connection`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       log.error({ err, server: url }, 'registration refused by the server; leaving it');
-      this.#lost(
-        socket,
-        url,
-        `registration refused: ${err instanceof Error ? err.message : String(err)}`,
-        toError(err),
-      );
+      this.#lost(socket, url, `registration refused: ${why}`, toError(err));
     });
   }
 
