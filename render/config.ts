@@ -70,6 +70,11 @@ export interface RenderConfig {
    * replica, for every replica it runs (0 = off).
    */
   faultFailAtSeq: number;
+  /**
+   * Fault injection for tests: hold each replica this long after its video is produced and its app started,
+   * before the node lists it (a slow start under load, stretched: the server counts it live already). 0 = off.
+   */
+  faultSlowStartMs: number;
   /** Write a per-frame trace of every replica here (the latency bench's split); undefined = off. */
   traceDir: string | undefined;
   /** A young-generation collection after every rendered frame (render/frame-gc.ts); LOCKSTEP_FRAME_GC=0 turns it off. */
@@ -116,6 +121,7 @@ export function loadRenderConfig(overrides: Partial<RenderConfig> = {}): RenderC
     faultCorruptAfter: int('LOCKSTEP_FAULT_CORRUPT_AFTER', 0),
     faultForgeSnapshots: process.env.LOCKSTEP_FAULT_FORGE_SNAPSHOTS === '1',
     faultFailAtSeq: int('LOCKSTEP_FAULT_FAIL_AT_SEQ', 0),
+    faultSlowStartMs: int('LOCKSTEP_FAULT_SLOW_START_MS', 0),
     traceDir: envStr('LOCKSTEP_TRACE_DIR'),
     frameGc: envBool('LOCKSTEP_FRAME_GC', true),
     warmApps: process.env.LOCKSTEP_WARM_APPS

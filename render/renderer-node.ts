@@ -102,6 +102,22 @@ export function parseNodeNotification(raw: unknown): NodeNotification | null {
   return null;
 }
 
+/** What the server sends about one replica it runs here (replica.close is not held: it cancels a start). */
+type ReplicaNotification = Exclude<NodeNotification, { type: 'replica.create' | 'replica.close' | 'node.rehome' }>;
+
+function isReplicaNotification(msg: NodeNotification): msg is ReplicaNotification {
+  return msg.type !== 'replica.create' && msg.type !== 'replica.close' && msg.type !== 'node.rehome';
+}
+
+/** Notifications held for one starting replica at most (see RendererNode #starting). */
+const MAX_HELD_NOTIFICATIONS = 256;
+
+/**
+ * Malformed answers to node.register on one connection before the node leaves that server (about 18 s of backoff):
+ * a server restarting mid-upgrade may answer oddly for a while, one that never answers properly is not waited on.
+ */
+const MAX_MALFORMED_REGISTER_ANSWERS = 8;
+
 /** Refusals of node.register worth another try on the same connection (the rest leave the server: see #tryRegister). */
 const RETRYABLE_REGISTER_CODES: ReadonlySet<string> = new Set([
   'conflict',
@@ -174,7 +190,13 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     active: () => this.#socket?.connected === true && this.#registered,
     onWork: (replicaId, startedAt, endedAt) => this.#trace?.busy('thumbnail', replicaId, startedAt, endedAt),
   });
-  readonly #starting = new Set<string>();
+  /**
+   * Replicas being started, each with what the server sent for it meanwhile: the server counts a replica
+   * live once its video is produced, before Replica.create returns here (the tile channel, the app's init),
+   * so a copy request or `replica.watched` can arrive for a replica not yet listed. Held (bounded) and
+   * handled once it is listed, in order; dropped with it when its start fails or it is closed.
+   */
+  readonly #starting = new Map<string, ReplicaNotification[]>();
   #statusTimer: NodeJS.Timeout | undefined;
   #ticks = 0;
   #registered = false;
@@ -517,35 +539,40 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
     return this.#hostId;
   }
 
-  #tryRegister(socket: NodeSocket, attempt: number): void {
+  #tryRegister(socket: NodeSocket, attempt: number, malformed = 0): void {
     this.#register(socket).catch((err: unknown) => {
       if (this.#socket !== socket) return;
       // `conflict`: our previous connection is still registered (the server has
       // not noticed it died yet); retry until it has, while we stay connected.
-      // A malformed answer is not acted on (the replicas stay held) and asked again, as a transient refusal is.
+      // A malformed answer is not acted on (the replicas stay held) and asked again, as a transient refusal
+      // is, but not forever: a server that answers garbage MAX_MALFORMED_REGISTER_ANSWERS times on one connection is
+      // left as a failed one (the next server in turn, or at startup the exit once every server failed).
+      const garbled = err instanceof MalformedReplyError ? malformed + 1 : malformed;
       const retryable =
-        err instanceof MalformedReplyError ||
+        (err instanceof MalformedReplyError && garbled < MAX_MALFORMED_REGISTER_ANSWERS) ||
         (err instanceof NodeRequestError && RETRYABLE_REGISTER_CODES.has(err.code));
       if (this.#closed || !socket.connected) return;
       if (retryable) {
         log.warn({ err, attempt }, 'register refused; retrying');
         this.#registerRetry = setTimeout(
-          () => this.#tryRegister(socket, attempt + 1),
+          () => this.#tryRegister(socket, attempt + 1, garbled),
           Math.min(5000, 250 * 2 ** attempt),
         );
         return;
       }
-      // Refused for good (bad-request, forbidden, ...): staying connected and idle would help nobody. Leave
-      // this server as a failed one: at startup, once every configured server failed, create() rejects and
-      // the process exits non-zero; later, the rotation tries the next server after its backoff.
+      // Refused for good (bad-request, forbidden, ...) or garbled past the bound: staying connected and idle
+      // would help nobody. Leave this server as a failed one: at startup, once every configured server failed,
+      // create() rejects and the process exits non-zero; later, the rotation tries the next server after its
+      // backoff.
       const url = this.#serverUrl ?? '';
+      const why =
+        err instanceof MalformedReplyError
+          ? `${garbled} malformed answers to node.register on this connection`
+          : err instanceof Error
+            ? err.message
+            : String(err);
       log.error({ err, server: url }, 'registration refused by the server; leaving it');
-      this.#lost(
-        socket,
-        url,
-        `registration refused: ${err instanceof Error ? err.message : String(err)}`,
-        toError(err),
-      );
+      this.#lost(socket, url, `registration refused: ${why}`, toError(err));
     });
   }
 
@@ -645,6 +672,18 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
   #onNotify(raw: unknown): void {
     const msg = parseNodeNotification(raw);
     if (!msg) return;
+    const held = isReplicaNotification(msg) && this.#starting.get(msg.replicaId);
+    if (!held) {
+      this.#handle(msg);
+    } else if (held.length < MAX_HELD_NOTIFICATIONS) {
+      held.push(msg);
+    } else {
+      // A server flooding a starting replica: inputs are fetched again, a request unanswered times out there.
+      log.warn({ replicaId: msg.replicaId, type: msg.type }, 'too many notifications for a starting replica; dropped');
+    }
+  }
+
+  #handle(msg: NodeNotification): void {
     switch (msg.type) {
       case 'replica.create':
         if (msg.ticket !== undefined) this.#tickets.set(msg.assignment.replicaId, msg.ticket);
@@ -711,7 +750,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       await this.request({ type: 'replica.refuse', replicaId: a.replicaId, code: 'start-failed', reason });
       return;
     }
-    this.#starting.add(a.replicaId);
+    this.#starting.set(a.replicaId, []);
     const signalling: ProducerSignalling = {
       createTransport: (replicaId) => this.request({ type: 'transport.create', replicaId }),
       connectTransport: async (transportId, dtlsParameters) => {
@@ -759,10 +798,14 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
           return snap && { seq: snap.seq, stateHash: snap.stateHash, data: Buffer.from(snap.data, 'base64') };
         },
       });
-      if (this.#closed || !this.#starting.has(a.replicaId)) {
+      if (this.config.faultSlowStartMs > 0) await new Promise((r) => setTimeout(r, this.config.faultSlowStartMs));
+      const held = this.#starting.get(a.replicaId);
+      if (this.#closed || !held) {
         replica.close();
         return;
       }
+      // Listed in the same step as it leaves #starting: the --max-replicas count never misses it.
+      this.#starting.delete(a.replicaId);
       this.replicas.set(a.replicaId, replica);
       this.#thumbnails.track(replica);
       replica.on('caughtup', () => this.#report(a.replicaId));
@@ -778,6 +821,7 @@ export class RendererNode extends TypedEmitter<RendererNodeEvents> {
       log.info({ replicaId: a.replicaId, sessionId: a.sessionId, producerId: replica.producerId }, 'replica started');
       this.emit('replicaadded', a.replicaId);
       this.#report(a.replicaId);
+      for (const msg of held) this.#handle(msg);
     } catch (err) {
       const reason = err instanceof Error ? err.message : String(err);
       if (this.#socket?.connected && !this.#closed) {

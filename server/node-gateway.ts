@@ -242,7 +242,13 @@ class NodeConnection {
           this.#transports.delete(transport.id);
           this.#produced.delete(transport.id);
         });
-        manager.attachTransport(nodeId, msg.replicaId, transport);
+        try {
+          manager.attachTransport(nodeId, msg.replicaId, transport);
+        } catch (err) {
+          // The replica left while the transport was made: nothing would ever close it but the node's disconnect.
+          transport.close();
+          throw err;
+        }
         const router = await sfu.router(session.id);
         return {
           id: transport.id,
@@ -281,7 +287,13 @@ class NodeConnection {
           this.#produced.delete(transport.id);
           throw err;
         }
-        manager.attachProducer(nodeId, msg.replicaId, producer);
+        try {
+          manager.attachProducer(nodeId, msg.replicaId, producer);
+        } catch (err) {
+          // The replica left while the producer was made: unattached, nothing would close it with the replica.
+          producer.close();
+          throw err;
+        }
         // The node renders this replica only while a viewer watches it, and encodes its video only while one
         // has the video resumed (not only its display channel open).
         const replicaId = msg.replicaId;
@@ -486,7 +498,13 @@ class NodeConnection {
         dataProducer.close();
         throw new ClosedError('the transport closed while the display channel was made', { replicaId: msg.replicaId });
       }
-      manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+      try {
+        manager.attachDataProducer(nodeId, msg.replicaId, dataProducer);
+      } catch (err) {
+        // As for the video producer: a display channel its replica's removal never reaches.
+        dataProducer.close();
+        throw err;
+      }
     } finally {
       this.#producingData.delete(msg.replicaId);
     }

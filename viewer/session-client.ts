@@ -11,6 +11,7 @@ import type {
   ViewerClientToServer,
 } from '../protocol/signalling.js';
 import { ViewerRequestError, isErrorCode } from './request-error.js';
+import { checkViewerReply } from './reply-check.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { debugLog } from './debug-log.js';
 
@@ -108,8 +109,10 @@ export class SessionClient extends TypedEmitter<SessionClientEvents> {
           error?: { code?: unknown; message?: unknown; details?: unknown };
         };
         if (r.ok) {
-          // The server is the contract's other half; its result shapes are trusted.
-          resolve(r.data as ViewerResponses[T]);
+          // Nothing is made from an answer that does not have its shape (reply-check.ts).
+          const wrong = checkViewerReply(msg.type, r.data);
+          if (wrong === null) resolve(r.data as ViewerResponses[T]);
+          else reject(new ViewerRequestError('internal', `${msg.type}: malformed reply from the server (${wrong})`));
         } else {
           const code = isErrorCode(r.error?.code) ? r.error.code : 'internal';
           const message = typeof r.error?.message === 'string' ? r.error.message : 'request failed';

@@ -114,6 +114,28 @@ describe("a renderer node under a hostile server's malformed replies", () => {
     assert.equal(fake.of('node.register').length, 1, 'one registration throughout');
   });
 
+  it('leaves a server that answers node.register with garbage forever for the next one in its list', async () => {
+    fake = await FakeNodeServer.start((msg, n) =>
+      msg.type === 'node.register' ? { ok: true, data: { registered: 'maybe' } } : registerOnly(msg, n),
+    );
+    const honest = await FakeNodeServer.start(registerOnly);
+    try {
+      // Resolves on the ready line: registered somewhere (only the honest server can accept it).
+      const node = await startNode({
+        url: fake.url,
+        hostId: 'garbled-register',
+        env: { ...JOIN, LOCKSTEP_SERVER_URL: `${fake.url},${honest.url}` },
+      });
+      assert.ok(alive(node));
+      assert.equal(fake.of('node.register').length, 8, 'asked a bounded number of times, then left');
+      assert.equal(honest.of('node.register').length, 1, 'registered at the next server');
+      assert.ok(node.output().includes('registration refused by the server; leaving it'), 'says why it left');
+    } finally {
+      await stopAll();
+      await honest.close();
+    }
+  });
+
   it('a registration refused for good ends the process with a clear message and a non-zero code', async () => {
     fake = await FakeNodeServer.start((msg, n) =>
       msg.type === 'node.register'
