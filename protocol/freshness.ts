@@ -87,10 +87,20 @@ export const STALE_STREAM_MAX_MS = 1500;
 /** Until this many delays were seen the viewer does not know the box yet: the bound is STALE_STREAM_MAX_MS. */
 export const STALE_MIN_SAMPLES = 8;
 
+/**
+ * Where the viewer sees a stream's seqs: decoded video frames (the stamp), or
+ * tiles drawn into the canvas (the tile display, its header). Each path has
+ * stages and delays of its own, so a lead measured across paths says less
+ * than one within a path (see leadBoundMs). Absent: 'video'.
+ */
+export type DisplayPath = 'video' | 'tiles';
+
 /** What the viewer sees of one resumed stream at `now` (ms, one monotonic clock). */
 export interface StreamFreshness {
   /** Seq decoded from its latest frame, null before one. */
   displayedSeq: number | null;
+  /** How its seqs are seen; absent: 'video'. */
+  path?: DisplayPath;
   /** How long the oldest acknowledged input it has not shown has been known (0: caught up). */
   behindForMs: number;
   /** When it was last resumed (null: not resumed). */
@@ -123,6 +133,24 @@ export type FreshnessVerdict =
   /** Later than usual: worth a probe, not yet a switch. */
   | { state: 'suspect'; behindForMs: number }
   | { state: 'stale'; reason: string; peerId: string };
+
+/**
+ * The lead a peer must have over the shown stream for relative lag (besides
+ * the peer's own delay). Two streams seen by one path reach the viewer through
+ * the same stages, so STALE_LEAD_MS, or the worst delay recently seen, tells a
+ * fault from a hiccup. Across paths (the shown replica's tiles against a hot
+ * standby's video) the stages differ, and the delays this viewer has sampled
+ * were on one of them: while it has too few to know the box (recentWorstMs
+ * null, the first seconds after a start or a switch) a lead counts only at the
+ * frames-stopped cap, so a tile display warming up is not left for a video
+ * that merely decodes sooner.
+ */
+export function leadBoundMs(recentWorstMs: number | null, samePath: boolean): number {
+  if (!samePath && recentWorstMs === null) return STALE_STREAM_MAX_MS;
+  return Math.max(STALE_LEAD_MS, recentWorstMs ?? 0);
+}
+
+const pathOf = (s: { path?: DisplayPath }): DisplayPath => s.path ?? 'video';
 
 /** When the shown stream is suspect (ms behind): the floor, or every delay seen recently. */
 export function suspectAfterMs(recentWorstMs: number | null): number {
@@ -181,22 +209,21 @@ export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
   const shownSeq = shown.displayedSeq ?? 0;
   const peers = i.peers.filter((p) => settledPeer(p, now));
 
-  // Relative lag: a peer reflects what this stream does not, by a clear lead.
+  // Relative lag: a peer reflects what this stream does not, by a clear lead (the least behind such peer named).
   let ahead: PeerFreshness | undefined;
   for (const p of peers) {
     if ((p.displayedSeq ?? 0) <= shownSeq) continue;
     if (justResumed(p, now) && silentFor < silenceForJustResumedMs(i.recentWorstMs)) continue;
+    const bound = leadBoundMs(i.recentWorstMs, pathOf(p) === pathOf(shown));
+    if (behind - p.behindForMs < Math.max(bound, p.behindForMs)) continue;
     if (!ahead || p.behindForMs < ahead.behindForMs) ahead = p;
   }
   if (ahead) {
-    const lead = behind - ahead.behindForMs;
-    if (lead >= Math.max(STALE_LEAD_MS, i.recentWorstMs ?? 0, ahead.behindForMs)) {
-      return {
-        state: 'stale',
-        peerId: ahead.replicaId,
-        reason: `stale: input not shown in ${Math.round(behind)}ms, ${ahead.replicaId} shows seq ${ahead.displayedSeq ?? 0} > ${shownSeq}`,
-      };
-    }
+    return {
+      state: 'stale',
+      peerId: ahead.replicaId,
+      reason: `stale: input not shown in ${Math.round(behind)}ms, ${ahead.replicaId} shows seq ${ahead.displayedSeq ?? 0} > ${shownSeq}`,
+    };
   }
 
   // Frames stopped: nothing presented for the bound while an input is unshown, while a peer keeps presenting.
@@ -224,6 +251,8 @@ export function judgeFreshness(i: FreshnessInput): FreshnessVerdict {
 export interface StreamClock {
   /** Seq decoded from its latest frame, null before one. */
   displayedSeq: number | null;
+  /** How its seqs are seen; absent: 'video'. */
+  path?: DisplayPath;
   /** Since when the oldest known input it has not shown (that should change its picture) has been known; null: caught up. */
   behindSince: number | null;
   /** When it was last resumed (null: not resumed). */
@@ -249,6 +278,7 @@ const ageAt = (since: number | null, now: number): number => (since === null ? 0
 function streamAt(s: StreamClock, now: number): StreamFreshness {
   return {
     displayedSeq: s.displayedSeq,
+    ...(s.path === undefined ? {} : { path: s.path }),
     behindForMs: ageAt(s.behindSince, now),
     activeSince: s.activeSince,
     lastFrameAt: s.lastFrameAt,
@@ -308,7 +338,6 @@ export function freshnessChangesAt(c: FreshnessClock, now: number): number | nul
   const behindSince = shown.behindSince ?? now;
   const shownSeq = shown.displayedSeq ?? 0;
   const framesBound = framesStoppedAfterMs(worst);
-  const leadBound = Math.max(STALE_LEAD_MS, worst ?? 0);
   if (silentSince !== null) {
     at(silentSince + silenceForJustResumedMs(worst));
     after(silentSince + framesBound);
@@ -322,7 +351,7 @@ export function freshnessChangesAt(c: FreshnessClock, now: number): number | nul
     if (p.behindSince !== null) after(p.behindSince); // starts falling behind
     if ((p.displayedSeq ?? 0) <= shownSeq) continue;
     // The lead over it: grows while it is caught up; constant while it is behind too, against a bound that grows.
-    at(behindSince + leadBound);
+    at(behindSince + leadBoundMs(worst, pathOf(p) === pathOf(shown)));
     if (p.behindSince !== null) after(2 * p.behindSince - behindSince);
   }
   return result();

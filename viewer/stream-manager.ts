@@ -633,6 +633,7 @@ export class StreamManager extends TypedEmitter<StreamManagerEvents> {
     const t = e.sink.timeline;
     return {
       displayedSeq: t.lastSeq,
+      path: this.tiles?.displays(e.replicaId) ? 'tiles' : 'video',
       behindSince: this.opts.heads.behindSince(t.lastSeq),
       activeSince: e.activeSince,
       lastFrameAt: t.lastFrameAt,

@@ -84,6 +84,16 @@ export class TileDisplay {
     };
   }
 
+  /**
+   * Whether the replica's seqs now come from drawn tiles (its channel is in
+   * sync), not from its video: the stale rule compares such a stream with
+   * video ones by another bound (protocol/freshness.ts, leadBoundMs).
+   */
+  displays(replicaId: string): boolean {
+    const c = this.#current;
+    return !!c && !c.closed && c.sink.synced && c.target.replicaId === replicaId;
+  }
+
   /** The app size the canvas shows, when it is the display. */
   appSize(replicaId: string | null): AppSize | null {
     const c = this.#current;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import {
   expectsOwnFrame,
   judgeFreshness,
+  leadBoundMs,
   NEUTRAL_RESTAMP_MS,
   STALE_LEAD_MS,
   STALE_RESUME_GRACE_MS,
@@ -410,4 +411,50 @@ test('silent with an input unacknowledged (its server cut off): suspect, to prob
     unackedForMs: 500,
   });
   assert.equal(resumed.state, 'fresh');
+});
+
+test('across display paths (tiles shown, hot standbys on video) a lead counts at the cap until the box is known', () => {
+  // The shown replica's tiles are drawn later than a standby's video is decoded: 400 ms behind it, nothing hung.
+  const at = (path: 'video' | 'tiles', recentWorstMs: number | null): FreshnessVerdict =>
+    judgeFreshness({
+      now: 10_000,
+      shown: { path, displayedSeq: 7, behindForMs: 420, activeSince: 0, lastFrameAt: 9_990, active: true },
+      peers: [
+        { replicaId: 'b', displayedSeq: 9, behindForMs: 20, activeSince: 0, lastFrameAt: 9_995 },
+        { replicaId: 'c', path: 'video', displayedSeq: 9, behindForMs: 30, activeSince: 0, lastFrameAt: 9_995 },
+      ],
+      recentWorstMs,
+    });
+  // Same path, box unknown: the lead of 400 ms over STALE_LEAD_MS is evidence, as before.
+  assert.equal(at('video', null).state, 'stale');
+  // Tiles against video with too few delays seen: not yet (the cap is STALE_STREAM_MAX_MS).
+  assert.equal(at('tiles', null).state, 'suspect');
+  assert.equal(leadBoundMs(null, false), STALE_STREAM_MAX_MS);
+  // Once this viewer has sampled its delays, the usual bound applies across paths too.
+  const v = at('tiles', 60);
+  assert.equal(v.state, 'stale');
+  assert.equal(v.state === 'stale' && v.peerId, 'b', 'the least behind peer is named');
+  assert.equal(leadBoundMs(60, false), STALE_LEAD_MS);
+  assert.equal(leadBoundMs(300, true), 300);
+  // A tile display that really stopped is still caught across paths while the box is unknown, by the cap.
+  const hung = judgeFreshness({
+    now: 10_000,
+    shown: { path: 'tiles', displayedSeq: 7, behindForMs: 1_600, activeSince: 0, lastFrameAt: 8_300, active: true },
+    peers: [{ replicaId: 'b', displayedSeq: 40, behindForMs: 20, activeSince: 0, lastFrameAt: 9_995 }],
+    recentWorstMs: null,
+  });
+  assert.equal(hung.state, 'stale');
+});
+
+test('a peer on the shown stream path qualifies even when a less behind peer on another path does not', () => {
+  const v = judgeFreshness({
+    now: 10_000,
+    shown: { path: 'tiles', displayedSeq: 7, behindForMs: 420, activeSince: 0, lastFrameAt: 9_990, active: true },
+    peers: [
+      { replicaId: 'video-peer', displayedSeq: 9, behindForMs: 10, activeSince: 0, lastFrameAt: 9_995 },
+      { replicaId: 'tile-peer', path: 'tiles', displayedSeq: 9, behindForMs: 40, activeSince: 0, lastFrameAt: 9_995 },
+    ],
+    recentWorstMs: null,
+  });
+  assert.equal(v.state === 'stale' && v.peerId, 'tile-peer');
 });

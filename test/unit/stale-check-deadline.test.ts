@@ -53,6 +53,7 @@ test('random states: the verdict stays what it was until the deadline, at every 
       const activeSince = time(now, 1500);
       peers.push({
         replicaId: `p${i}`,
+        ...(rnd() < 0.3 ? { path: pick(['video', 'tiles'] as const) } : {}),
         displayedSeq: pick([null, 3, 5, 6, 9]),
         behindSince: rnd() < 0.5 ? null : time(now, 900),
         activeSince,
@@ -62,6 +63,7 @@ test('random states: the verdict stays what it was until the deadline, at every 
     const activeSince = rnd() < 0.1 ? null : time(now, 2500);
     const c: FreshnessClock = {
       shown: {
+        ...(rnd() < 0.3 ? { path: pick(['video', 'tiles'] as const) } : {}),
         displayedSeq: pick([null, 3, 5, 6]),
         behindSince: maybe(now, 900),
         activeSince,
